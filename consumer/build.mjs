@@ -1,0 +1,40 @@
+// Bundles the consumer into one file, dist/main.js, that runs with plain `node` and needs no
+// node_modules. The version banner's build info is injected here, so the image knows what it is.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8"));
+
+function gitCommit() {
+  if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: here, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+const buildInfo = {
+  name: "sqs-eks-consumer",
+  version: pkg.version,
+  commit: gitCommit(),
+  buildTime: process.env.BUILD_TIME || new Date().toISOString(),
+};
+
+await build({
+  entryPoints: [join(here, "src/main.ts")],
+  outfile: join(here, "dist/main.js"),
+  bundle: true,
+  platform: "node",
+  target: "node24",
+  format: "cjs",
+  keepNames: true,
+  legalComments: "none",
+  logLevel: "warning",
+  define: { __BUILD_INFO__: JSON.stringify(buildInfo) },
+});
+console.log(`built consumer/dist/main.js (${buildInfo.name} ${buildInfo.version}, commit ${buildInfo.commit})`);

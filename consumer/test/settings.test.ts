@@ -1,0 +1,101 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  DEFAULT_TUNABLES, TUNABLES, TUNABLE_KEYS, parseSettings, queueVisibilityTimeoutSeconds,
+  renderSettingsEnv, renderTunablesEnv, validateTunables, type Settings,
+} from "../src/settings";
+
+const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders";
+
+test("defaults apply and the region comes from the queue URL", () => {
+  const result = parseSettings({ QUEUE_URL });
+  assert.ok(result.ok);
+  assert.deepEqual(result.value, { ...DEFAULT_TUNABLES, queueUrl: QUEUE_URL, region: "eu-west-1" });
+});
+
+test("render then parse is the identity, for defaults and for every limit", () => {
+  const variants: Settings[] = [{ ...DEFAULT_TUNABLES, queueUrl: QUEUE_URL, region: "eu-west-1" }];
+  for (const key of TUNABLE_KEYS) {
+    const spec = TUNABLES[key];
+    if (spec.kind === "int") {
+      for (const n of [spec.min, spec.max]) {
+        const t = { ...DEFAULT_TUNABLES, [key]: n };
+        if (t.retryMaxSeconds < t.retryBaseSeconds) continue;
+        variants.push({ ...t, queueUrl: QUEUE_URL, region: "eu-west-1" });
+      }
+    } else {
+      for (const v of spec.values) variants.push({ ...DEFAULT_TUNABLES, [key]: v, queueUrl: QUEUE_URL, region: "eu-west-1" });
+    }
+  }
+  for (const settings of variants) {
+    const parsed = parseSettings(renderSettingsEnv(settings));
+    assert.ok(parsed.ok, JSON.stringify(parsed));
+    assert.deepEqual(parsed.value, settings);
+  }
+});
+
+test("every problem is reported at once, named by variable, in schema order", () => {
+  const result = parseSettings({
+    AWS_REGION: "mars",
+    WAIT_TIME_SECONDS: "21",
+    MAX_MESSAGES: "ten",
+    HANDLER_CONCURRENCY: "0",
+    LOG_LEVEL: "loud",
+    HEALTH_PORT: "8080.5",
+  });
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok);
+  assert.deepEqual(
+    result.problems.map((p) => p.key),
+    ["QUEUE_URL", "AWS_REGION", "WAIT_TIME_SECONDS", "MAX_MESSAGES", "HANDLER_CONCURRENCY", "LOG_LEVEL", "HEALTH_PORT"],
+  );
+  assert.match(result.problems[2]!.reason, /between 0 and 20 s, got 21/);
+  assert.match(result.problems[3]!.reason, /whole number of messages, got "ten"/);
+  assert.match(result.problems[5]!.reason, /one of fatal, error, warn, info, debug, trace, silent/);
+});
+
+test("queue URL shape and region agreement are checked", () => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ QUEUE_URL: "not a url" }, "QUEUE_URL", /is not a URL/],
+    [{ QUEUE_URL: "ftp://sqs.eu-west-1.amazonaws.com/1/q" }, "QUEUE_URL", /http\(s\)/],
+    [{ QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/q" }, "QUEUE_URL", /\/<account-id>\/<queue-name>/],
+    [{ QUEUE_URL, AWS_REGION: "us-east-1" }, "AWS_REGION", /QUEUE_URL is in eu-west-1/],
+    [{ QUEUE_URL: "http://127.0.0.1:4566/000000000000/q" }, "AWS_REGION", /required/],
+  ];
+  for (const [env, key, reason] of cases) {
+    const result = parseSettings(env);
+    assert.ok(!result.ok, JSON.stringify(env));
+    assert.deepEqual(result.problems.map((p) => p.key), [key]);
+    assert.match(result.problems[0]!.reason, reason);
+  }
+  const local = parseSettings({ QUEUE_URL: "http://127.0.0.1:4566/000000000000/q", AWS_REGION: "us-east-1" });
+  assert.ok(local.ok);
+  assert.equal(local.value.region, "us-east-1");
+});
+
+test("retry bounds are checked against each other", () => {
+  const result = parseSettings({ QUEUE_URL, RETRY_BASE_SECONDS: "30", RETRY_MAX_SECONDS: "10" });
+  assert.ok(!result.ok);
+  assert.deepEqual(result.problems, [{ key: "RETRY_MAX_SECONDS", reason: "10 is below RETRY_BASE_SECONDS (30)" }]);
+});
+
+test("validateTunables names config keys, rejects unknown keys and accepts numbers", () => {
+  const ok = validateTunables({ handlerTimeoutSeconds: 120, logLevel: "debug", receiveLoops: "4" });
+  assert.ok(ok.ok);
+  assert.equal(ok.value.handlerTimeoutSeconds, 120);
+  assert.equal(ok.value.receiveLoops, 4);
+  assert.deepEqual(renderTunablesEnv(ok.value).HANDLER_TIMEOUT_SECONDS, "120");
+
+  const bad = validateTunables({ handlerTimeoutSeconds: 1.5, waitTimeSecs: 10, logLevel: 3 }, "consumer.");
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.problems.map((p) => p.key), [
+    "consumer.handlerTimeoutSeconds", "consumer.logLevel", "consumer.waitTimeSecs",
+  ]);
+  assert.match(bad.problems[2]!.reason, /unknown setting/);
+});
+
+test("the queue's visibility timeout follows the handler timeout, capped at 12 hours", () => {
+  assert.equal(queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 60 }), 70);
+  assert.equal(queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 43_000 }), 43_010);
+  assert.equal(queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 43_195 }), 43_200);
+});
