@@ -15,6 +15,10 @@ const RECEIVE_BACKOFF_BASE_MS = 200;
 const RECEIVE_BACKOFF_CAP_MS = 20_000;
 /** Part of the shutdown budget kept for deleting what succeeded and releasing what did not. */
 const SHUTDOWN_RESERVE_MAX_MS = 2_000;
+/** Time kept at the very end of the budget for the release call itself. */
+const RELEASE_RESERVE_MS = 500;
+/** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
+const GHOST_POLL_MARGIN_MS = 250;
 
 export interface ConsumerOptions {
   readonly settings: Settings;
@@ -47,6 +51,8 @@ export class Consumer {
   private readonly inFlight = new Set<InFlight>();
   private readonly receiving = new AbortController();
   private loops: Promise<void>[] = [];
+  /** When each receive now in progress would end on its own (ms since epoch). */
+  private readonly openPolls = new Set<{ readonly endsAt: number }>();
   private idle: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -80,6 +86,10 @@ export class Consumer {
     const handlersDeadline = end - Math.min(SHUTDOWN_RESERVE_MAX_MS, budgetMs / 4);
     this.readiness.stopping();
     this.capacity.close();
+    // SQS keeps serving a long poll after its client hangs up: a message that turns visible before the
+    // poll's wait time ends is handed to the dead connection and hidden for a visibility timeout. So
+    // unfinished messages are released only once the aborted polls have run out (within the budget).
+    const abandonedPollsEndAt = Math.max(Date.now(), ...[...this.openPolls].map((poll) => poll.endsAt)) + GHOST_POLL_MARGIN_MS;
     this.receiving.abort();
     logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
 
@@ -94,10 +104,11 @@ export class Consumer {
       entry.released = true;
       entry.controller.abort(new Error("shutdown budget exhausted"));
     }
-    await Promise.all([
-      this.acknowledger.drain(end),
-      unfinished.length > 0 ? this.visibility.release(unfinished.map((message) => ({ message, delaySeconds: 0 }))) : undefined,
-    ]);
+    const release = async (): Promise<void> => {
+      await sleep(Math.min(abandonedPollsEndAt, end - RELEASE_RESERVE_MS) - Date.now());
+      await this.visibility.release(unfinished.map((message) => ({ message, delaySeconds: 0 })));
+    };
+    await Promise.all([this.acknowledger.drain(end), unfinished.length > 0 ? release() : undefined]);
     logger.info({ event: "stopped", released: unfinished.length, tookMs: Date.now() - startedAt }, "stopped");
   }
 
@@ -110,6 +121,9 @@ export class Consumer {
       if (slots === 0) break;
       let messages: Message[];
       const started = performance.now();
+      const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
+      const poll = { endsAt: Date.now() + wait * 1000 };
+      this.openPolls.add(poll);
       try {
         const result = await sqs.send(
           new ReceiveMessageCommand({
@@ -117,7 +131,7 @@ export class Consumer {
             MaxNumberOfMessages: slots,
             // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
             // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
-            WaitTimeSeconds: this.readiness.ready ? settings.waitTimeSeconds : 0,
+            WaitTimeSeconds: wait,
             VisibilityTimeout: settings.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
             MessageAttributeNames: ["All"],
@@ -126,12 +140,14 @@ export class Consumer {
         );
         messages = result.Messages ?? [];
       } catch (error) {
+        this.openPolls.delete(poll);
         this.capacity.release(slots);
         if (signal.aborted) break;
         this.readiness.failed(classifyAwsError(error, hints), "ReceiveMessage");
         await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
         continue;
       }
+      this.openPolls.delete(poll);
       failures = 0;
       metrics.receiveDuration.observe((performance.now() - started) / 1000);
       this.readiness.succeeded();

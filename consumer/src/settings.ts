@@ -90,8 +90,8 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     description: "Upper bound of that retry delay.",
   },
   shutdownBudgetSeconds: {
-    kind: "int", env: "SHUTDOWN_BUDGET_SECONDS", default: 20, min: 1, max: 3_600, unit: "s",
-    description: "Time allowed after SIGTERM to finish in-flight messages before releasing the rest.",
+    kind: "int", env: "SHUTDOWN_BUDGET_SECONDS", default: 25, min: 1, max: 3_600, unit: "s",
+    description: "Time after SIGTERM to finish in-flight messages and release the rest; above WAIT_TIME_SECONDS so releases outlive abandoned polls.",
   },
   logLevel: {
     kind: "enum", env: "LOG_LEVEL", default: "info", values: LOG_LEVELS,
