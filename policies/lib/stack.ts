@@ -14,7 +14,7 @@ export function ofType(resources: readonly StackResource[], type: string): Stack
  * resource's `id`, `arn` or `name` output, and AWS identifies queues by URL. Stack outputs carry all
  * of these; a mocks recorder carries what its mocks return.
  */
-export function refersTo(resource: StackResource, ref: unknown): boolean {
+export function refersTo(resource: Pick<StackResource, "props">, ref: unknown): boolean {
   if (typeof ref !== "string" || ref === "") return false;
   return ["id", "arn", "name", "url"].some((key) => stringOf(resource.props[key]) === ref);
 }

@@ -40,7 +40,7 @@ export const queueEncrypted: ResourceValidationPolicy = {
 };
 
 /** Whether `ref` (an ARN or URL) names `queue`. Besides ids, accept an ARN or URL ending in the queue's name. */
-function isQueue(queue: StackResource, ref: unknown): boolean {
+export function designatesQueue(queue: Pick<StackResource, "props">, ref: unknown): boolean {
   if (refersTo(queue, ref)) return true;
   const name = stringOf(queue.props["name"]);
   if (typeof ref !== "string" || name === undefined || name === "") return false;
@@ -63,7 +63,7 @@ function redrivesOf(resources: readonly StackResource[]): Redrive[] {
     if (document !== undefined && document !== "") redrives.push({ source: queue, document, urn: queue.urn });
   }
   for (const policy of ofType(resources, AWS.queueRedrivePolicy)) {
-    const source = queues.find((q) => isQueue(q, policy.props["queueUrl"]));
+    const source = queues.find((q) => designatesQueue(q, policy.props["queueUrl"]));
     if (source !== undefined) redrives.push({ source, document: policy.props["redrivePolicy"], urn: policy.urn });
   }
   return redrives;
@@ -83,7 +83,7 @@ function parseRedrive(redrive: Redrive, queues: readonly StackResource[]): Parse
       problem: `redrivePolicy's maxReceiveCount must be a whole number from ${MAX_RECEIVE_COUNT_RANGE.min} to ${MAX_RECEIVE_COUNT_RANGE.max}`,
     };
   }
-  const target = queues.find((q) => isQueue(q, targetArn));
+  const target = queues.find((q) => designatesQueue(q, targetArn));
   if (target === undefined) {
     return {
       ok: false,
@@ -101,7 +101,7 @@ function declaredDeadLetterQueues(resources: readonly StackResource[]): StackRes
     return allow !== undefined && allow !== "";
   });
   for (const policy of ofType(resources, AWS.queueRedriveAllowPolicy)) {
-    declared.push(...queues.filter((q) => isQueue(q, policy.props["queueUrl"])));
+    declared.push(...queues.filter((q) => designatesQueue(q, policy.props["queueUrl"])));
   }
   return declared;
 }
@@ -183,7 +183,7 @@ export const queueDeniesInsecureTransport: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const policies = ofType(args.resources, AWS.queuePolicy);
     for (const queue of ofType(args.resources, AWS.queue)) {
-      const own = policies.filter((p) => isQueue(queue, p.props["queueUrl"]));
+      const own = policies.filter((p) => designatesQueue(queue, p.props["queueUrl"]));
       if (own.some((p) => deniesInsecureTransport(p.props["policy"]))) continue;
       reportViolation(
         `Queue "${queue.name}" has no queue policy that denies requests over plain HTTP; attach a QueuePolicy with a statement {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.`,
