@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { PolicyConfigError } from "../offline/config";
@@ -106,6 +108,15 @@ describe("pack configuration", () => {
     assert.deepEqual([all.mandatoryCount, all.advisoryCount], [1, 1]);
     const allAdvisory = await runPack(flawedStack(), { all: { enforcementLevel: "advisory" } });
     assert.deepEqual([allAdvisory.mandatoryCount, allAdvisory.advisoryCount], [0, 2]);
+  });
+
+  it("accepts the documented example configuration", async () => {
+    const example: unknown = JSON.parse(readFileSync(join(__dirname, "..", "policy-config.example.json"), "utf8"));
+    const result = await runPack(goodStack(), example);
+    assert.deepEqual(
+      result.violations.map((v) => [v.policy, v.enforcement]),
+      [["queue-encrypted", "mandatory"], ["queue-encrypted", "mandatory"], ["container-resources-set", "mandatory"]],
+    );
   });
 
   it("passes policy settings, with schema defaults for the rest", async () => {
