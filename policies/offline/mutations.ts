@@ -28,6 +28,7 @@ export interface Mutation {
 /** Thrown by `apply` when the resource set has nothing of the kind the mutation weakens. */
 export class NoTarget extends Error {}
 
+/** A resource's props, writable: mutations only ever see the private copy `runMutations` made. */
 function props(resource: RecordedResource): Mutable {
   return resource.props;
 }
