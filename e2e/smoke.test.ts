@@ -12,6 +12,8 @@ import { buildImage, imageExists, runContainer } from "./container";
 
 const BASE_IMAGES = ["docker.io/library/node:24-bookworm-slim", "gcr.io/distroless/nodejs24-debian12:nonroot"];
 const FIXTURE = join(__dirname, "fixtures", "http-app");
+// Containers have fixed names: one left behind by a killed run is replaced by the next run (runContainer
+// removes a container of the same name first) instead of holding its image in storage forever.
 const TOKEN_DIR_IN_CONTAINER = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
 
 /** What the fixture's GET /probe reports about its own process. */
@@ -83,7 +85,7 @@ void describe("stand-in base images and container helpers", () => {
   void it("runs it as the restricted pod spec does, and it exits 0 on SIGTERM", async (t) => {
     const { container, probe, startSeconds } = await startAndProbe({
       image: image.tag,
-      name: `e2e-smoke-restricted-${process.pid}`,
+      name: "e2e-smoke-restricted",
       env: { PORT: "0", PROBE_FILE: `${TOKEN_DIR_IN_CONTAINER}/token` },
       user: { uid: 65532, gid: 65532 },
       readOnlyRootFs: true,
@@ -121,7 +123,7 @@ void describe("stand-in base images and container helpers", () => {
   void it("without those settings the same image gets podman's defaults, so the checks above can fail", async () => {
     const { container, probe } = await startAndProbe({
       image: image.tag,
-      name: `e2e-smoke-defaults-${process.pid}`,
+      name: "e2e-smoke-defaults",
       env: { PORT: "0" },
       network: "host",
     });
