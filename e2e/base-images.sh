@@ -246,7 +246,7 @@ import_image() {
 cleanup() {
   if [[ -n ${work:-} && -d $work ]]; then
     # debootstrap mounts /proc and /sys in the target while it runs; never delete through a mount.
-    findmnt -rn -o TARGET | grep "^$work/" | sort -r | xargs -r umount -l
+    findmnt -rn -o TARGET | awk -v prefix="$work/" 'index($0, prefix) == 1' | sort -r | xargs -r umount -l
     rm -rf --one-file-system "$work"
   fi
 }
