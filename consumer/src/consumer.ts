@@ -251,7 +251,7 @@ function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
       },
       (error: unknown) => {
         signal.removeEventListener("abort", onAbort);
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error }));
       },
     );
   });

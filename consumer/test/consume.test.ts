@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { ReceivedMessage } from "../src/handler";

@@ -38,9 +38,9 @@ export function spawnConsumer(script: string, env: Record<string, string>): Cons
   });
   const lines: LogLine[] = [];
   const stray: string[] = [];
-  let waiters: (() => void)[] = [];
+  const waiters: (() => void)[] = [];
   let buffer = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     buffer += chunk;
     let newline: number;
     while ((newline = buffer.indexOf("\n")) >= 0) {
@@ -54,7 +54,7 @@ export function spawnConsumer(script: string, env: Record<string, string>): Cons
     }
     for (const wake of waiters.splice(0)) wake();
   });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stray.push(chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => stray.push(chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.on("exit", (code, signal) => {
       resolve({ code, signal, at: Date.now() });
