@@ -22,7 +22,7 @@ describe("the bundle the image ships", () => {
       const banner = consumer.lines[0]!;
       assert.equal(banner.event, "start");
       assert.equal(banner.name, "sqs-eks-consumer");
-      assert.equal(banner.version, JSON.parse(readFileSync(join(consumerDir, "package.json"), "utf8")).version);
+      assert.equal(banner.version, (JSON.parse(readFileSync(join(consumerDir, "package.json"), "utf8")) as { version: string }).version);
       assert.equal(banner.commit, execFileSync("git", ["rev-parse", "HEAD"], { cwd: consumerDir, encoding: "utf8" }).trim());
       assert.ok(!Number.isNaN(Date.parse(String(banner.buildTime))), `buildTime ${String(banner.buildTime)} is not a timestamp`);
       assert.equal(banner.node, process.version);
