@@ -26,11 +26,17 @@ export interface EmulatorOptions {
   readonly region?: string;
   /** Called for every request, before it is handled: lets tests see who called what. */
   readonly onRequest?: (request: EmulatorRequest) => void;
+  /** Adds hooks to the emulator's HTTP server before it listens: lets tests inject faults. */
+  readonly configure?: (app: EmulatorApp) => void;
 }
+
+/** The emulator's HTTP server (a Fastify instance). */
+export type EmulatorApp = ReturnType<typeof import("fauxqs", { with: { "resolution-mode": "import" } })["buildApp"]>;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const { buildApp } = await import("fauxqs");
   const app = buildApp({ logger: false, ...(options.region ? { defaultRegion: options.region } : {}) });
+  options.configure?.(app);
   const { onRequest } = options;
   if (onRequest) {
     app.addHook("onRequest", (request, _reply, done) => {

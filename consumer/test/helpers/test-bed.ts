@@ -2,7 +2,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { startConsumer, type RunningConsumer } from "../../src/app";
 import type { MessageHandler } from "../../src/handler";
 import { DEFAULT_TUNABLES, parseSettings } from "../../src/settings";
-import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator, type EmulatorRequest, type QueuePair } from "../../local/emulator";
+import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator, type EmulatorApp, type EmulatorRequest, type QueuePair } from "../../local/emulator";
 import { LogCapture } from "./log-capture";
 
 /** An emulator on loopback with a fresh queue and DLQ, and a record of every request it served. */
@@ -19,9 +19,11 @@ export interface TestBed {
 
 let queues = 0;
 
-export async function startTestBed(options: { maxReceiveCount?: number; handlerTimeoutSeconds?: number } = {}): Promise<TestBed> {
+export async function startTestBed(
+  options: { maxReceiveCount?: number; handlerTimeoutSeconds?: number; configure?: (app: EmulatorApp) => void } = {},
+): Promise<TestBed> {
   const requests: EmulatorRequest[] = [];
-  const emulator = await startEmulator({ onRequest: (r) => requests.push(r) });
+  const emulator = await startEmulator({ onRequest: (r) => requests.push(r), ...(options.configure ? { configure: options.configure } : {}) });
   const sqs = emulatorClient(emulator.endpoint);
   const queue = await createQueueWithDlq(
     sqs,
