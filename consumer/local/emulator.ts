@@ -1,4 +1,5 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { buildApp } from "fauxqs" with { "resolution-mode": "import" };
 import { queueVisibilityTimeoutSeconds, type Tunables } from "../src/settings";
 
 /**
@@ -31,11 +32,11 @@ export interface EmulatorOptions {
 }
 
 /** The emulator's HTTP server (a Fastify instance). */
-export type EmulatorApp = ReturnType<typeof import("fauxqs", { with: { "resolution-mode": "import" } })["buildApp"]>;
+export type EmulatorApp = ReturnType<typeof buildApp>;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const { buildApp } = await import("fauxqs");
-  const app = buildApp({ logger: false, ...(options.region ? { defaultRegion: options.region } : {}) });
+  const fauxqs = await import("fauxqs");
+  const app = fauxqs.buildApp({ logger: false, ...(options.region ? { defaultRegion: options.region } : {}) });
   options.configure?.(app);
   const { onRequest } = options;
   if (onRequest) {
