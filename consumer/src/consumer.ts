@@ -95,7 +95,9 @@ export class Consumer {
 
     await Promise.all(this.loops);
     if (this.inFlight.size > 0) {
-      await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), sleep(handlersDeadline - Date.now())]);
+      const allDone = new AbortController();
+      this.idle = () => allDone.abort();
+      await sleep(handlersDeadline - Date.now(), allDone.signal);
     }
     this.visibility.stopHeartbeat();
 
