@@ -97,8 +97,17 @@ interface OutputsRequest {
   getOutputs(): { toJavaScript(): unknown } | undefined;
 }
 
+/** A mocked read request (how a StackReference is registered). */
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProperties(): { toJavaScript(): unknown } | undefined;
+}
+
 interface RecordingMonitor {
   registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+  readResource(req: ReadRequest, callback: unknown): Promise<void>;
   registerResourceOutputs(req: OutputsRequest, callback: unknown): void;
 }
 
@@ -141,6 +150,24 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       (callback as (e: unknown, r: unknown) => void)(err, response);
     });
   };
+  const readResource = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) => {
+    const registration: PendingRegistration = {
+      urn: "",
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent(),
+      custom: true,
+      protect: false,
+      retainOnDelete: false,
+      raw: req.getProperties()?.toJavaScript() ?? {},
+    };
+    registrations.push(registration);
+    return readResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
+      if (response !== undefined) registration.urn = response.getUrn();
+      (callback as (e: unknown, r: unknown) => void)(err, response);
+    });
+  };
   const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, callback) => {
     if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
@@ -165,6 +192,11 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       return { resources, invokes, outputs, secretOutputs, errors: [] };
     },
   };
+}
+
+/** An error shaped like the engine's gRPC errors, whose `details` the SDK shows the user. */
+function engineError(message: string): Error {
+  return Object.assign(new Error(message), { details: message });
 }
 
 function isSecretValue(value: unknown): value is { value: unknown } {
@@ -237,7 +269,7 @@ function resourceOutputs(
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
       const other = scenario.otherStacks?.[stackName];
-      if (other === undefined) throw new Error(`unknown stack "${stackName}"`);
+      if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
       return { id: stackName, state: { name: stackName, outputs: other.outputs, secretOutputNames: other.secretOutputNames } };
     }
     default:
@@ -267,7 +299,7 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
     case "aws:eks/getCluster:getCluster": {
       const name = String(inputs.name);
       const cluster = scenario.existingClusters?.[name];
-      if (cluster === undefined) throw new Error(`couldn't find resource: EKS cluster ${name}`);
+      if (cluster === undefined) throw engineError(`reading EKS Cluster (${name}): couldn't find resource`);
       return {
         id: name,
         name,
@@ -279,10 +311,10 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
     }
     case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {
       const match = Object.values(scenario.existingClusters ?? {}).find((cluster) => cluster.oidcIssuerUrl === inputs.url);
-      if (match === undefined) throw new Error(`no IAM OIDC provider for ${String(inputs.url)}`);
+      if (match === undefined) throw engineError(`no IAM OIDC provider for ${String(inputs.url)}`);
       return { id: match.oidcProviderArn, arn: match.oidcProviderArn, url: match.oidcIssuerUrl.replace(/^https:\/\//, "") };
     }
     default:
-      throw new Error(`unexpected invoke ${token}`);
+      throw engineError(`unexpected invoke ${token}`);
   }
 }
