@@ -68,6 +68,8 @@ export interface ProgramRun {
   readonly secretOutputs: readonly string[];
   /** Errors the program raised (message text). */
   readonly errors: readonly string[];
+  /** The TypeScript loaders present in the process that ran the program (set by the runner). */
+  readonly loaders?: { readonly tsNode: boolean; readonly tsx: boolean };
 }
 
 interface PendingRegistration {
@@ -276,7 +278,7 @@ function resourceOutputs(
       if (type.startsWith("kubernetes:")) {
         const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
         const namespace = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
-        return { id: `${namespace}${String(metadata.name ?? name)}`, state: {} };
+        return { id: `${namespace}${typeof metadata.name === "string" ? metadata.name : name}`, state: {} };
       }
       return { id: `${name}-id`, state: {} };
   }

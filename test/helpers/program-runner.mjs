@@ -61,5 +61,11 @@ try {
 await pulumi.runtime.waitForRPCs();
 
 const result = recorder?.collect() ?? { resources: [], invokes: [], outputs: {}, secretOutputs: [] };
-writeFileSync(resultFile, JSON.stringify({ ...result, errors: [...new Set(errors)] }));
+// Which TypeScript loaders this process actually had, so a test can tell ts-node really did the loading.
+const loaded = Object.keys(require.cache);
+const loaders = {
+  tsNode: loaded.some((file) => file.includes(`${path.sep}ts-node@`) || file.includes(`${path.sep}ts-node${path.sep}`)),
+  tsx: process.execArgv.join(" ").includes("tsx") || (process.env.NODE_OPTIONS ?? "").includes("tsx"),
+};
+writeFileSync(resultFile, JSON.stringify({ ...result, loaders, errors: [...new Set(errors)] }));
 process.exit(0);

@@ -79,7 +79,10 @@ export async function runProgram(s: Scenario): Promise<ProgramRun> {
     const resultFile = path.join(dir, "result.json");
     await writeFile(scenarioFile, JSON.stringify(s));
     const loaderArgs = s.loader === "tsx" ? ["--import", "tsx"] : [];
-    await run(process.execPath, [...loaderArgs, RUNNER, scenarioFile, resultFile], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+    // ts-node caches compiled files and skips type-checking them on a hit; disable that so every run
+    // type-checks the whole program, as a first `pulumi up` on a fresh machine does.
+    const env = s.loader === "ts-node" ? { ...process.env, TS_NODE_CACHE: "false" } : process.env;
+    await run(process.execPath, [...loaderArgs, RUNNER, scenarioFile, resultFile], { cwd: REPO_ROOT, env, maxBuffer: 16 * 1024 * 1024 });
     return JSON.parse(await readFile(resultFile, "utf8")) as ProgramRun;
   } finally {
     await rm(dir, { recursive: true, force: true });
