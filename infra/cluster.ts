@@ -135,7 +135,7 @@ export class Cluster extends pulumi.ComponentResource {
             },
           ]),
         ),
-        // Extended support bills six times the standard control-plane rate; upgrade instead.
+        // Extended support is billed at a higher control-plane rate; stay on standard support and upgrade.
         upgradePolicy: { supportType: "STANDARD" },
         tags: args.tags,
       },

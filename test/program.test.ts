@@ -340,6 +340,8 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
       const issuer = String(create.outputs.oidcProviderUrl).replace("https://", "");
       assert.deepEqual(Object.keys(statement.Condition.StringEquals).sort(), [`${issuer}:aud`, `${issuer}:sub`]);
       assert.equal(run.outputs.clusterName, create.outputs.clusterName);
+      assert.equal(run.outputs.kubeconfig, create.outputs.kubeconfig);
+      assert.ok(run.secretOutputs.includes("kubeconfig"));
     }
   });
 
