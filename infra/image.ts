@@ -64,6 +64,8 @@ export class ConsumerImage extends pulumi.ComponentResource {
       {
         name: args.repositoryName,
         imageScanningConfiguration: { scanOnPush: true },
+        // Tags are labels for people (the short commit); the digest is what deploys. A mutable tag lets a
+        // rebuilt commit (a dirty tree, a new base image) be pushed again.
         imageTagMutability: "MUTABLE",
         forceDelete: true,
         tags: args.tags,

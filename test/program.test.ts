@@ -170,10 +170,17 @@ describe("create mode", () => {
     assert.deepEqual(selected, selector, "the logs command selects exactly the Deployment's pods");
   });
 
-  it("places every resource in a component, named after it, and protects or retains nothing", () => {
+  it("protects or retains nothing, in any mode, so `pulumi destroy` leaves nothing behind", () => {
+    for (const run of [create, dev, existing, alice, bob]) {
+      for (const resource of run.resources) {
+        assert.equal(resource.protect, false, `${resource.name} is protected`);
+        assert.equal(resource.retainOnDelete, false, `${resource.name} is retained on delete`);
+      }
+    }
+  });
+
+  it("places every resource in a component, named after it", () => {
     for (const resource of create.resources) {
-      assert.equal(resource.protect, false, `${resource.name} is protected`);
-      assert.equal(resource.retainOnDelete, false, `${resource.name} is retained on delete`);
       if (resource.type === "pulumi:pulumi:Stack") continue;
       if (resource.type.startsWith("sqs-eks-consumer:")) {
         assert.match(resource.parent, /::pulumi:pulumi:Stack::/, `${resource.name} should be a top-level component`);
@@ -272,6 +279,7 @@ describe("image", () => {
     assert.equal(path.resolve(REPO_ROOT, build.context), REPO_ROOT);
     assert.equal(path.resolve(REPO_ROOT, build.dockerfile), path.join(REPO_ROOT, "consumer", "Dockerfile"));
     assert.equal(build.platform, "linux/amd64");
+    assert.equal(image.inputs.buildOnPreview, false, "pulumi preview needs no Docker engine");
     const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
     const commitTime = execFileSync("git", ["log", "-1", "--format=%cI"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
     assert.deepEqual(build.args, { GIT_COMMIT: commit, BUILD_TIME: commitTime });
