@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
+// `--outfile <path>` lets tests build a private copy; everyone else gets dist/main.js.
+const outfileArg = process.argv.indexOf("--outfile");
+const outfile = outfileArg > 0 ? process.argv[outfileArg + 1] : join(here, "dist/main.js");
 const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8"));
 
 function gitCommit() {
@@ -27,7 +30,7 @@ const buildInfo = {
 
 await build({
   entryPoints: [join(here, "src/main.ts")],
-  outfile: join(here, "dist/main.js"),
+  outfile,
   bundle: true,
   platform: "node",
   target: "node24",
@@ -37,4 +40,4 @@ await build({
   logLevel: "warning",
   define: { __BUILD_INFO__: JSON.stringify(buildInfo) },
 });
-console.log(`built consumer/dist/main.js (${buildInfo.name} ${buildInfo.version}, commit ${buildInfo.commit})`);
+console.log(`built ${outfile} (${buildInfo.name} ${buildInfo.version}, commit ${buildInfo.commit})`);

@@ -90,8 +90,8 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     description: "Upper bound of that retry delay.",
   },
   shutdownBudgetSeconds: {
-    kind: "int", env: "SHUTDOWN_BUDGET_SECONDS", default: 20, min: 1, max: 3_600, unit: "s",
-    description: "Time allowed after SIGTERM to finish in-flight messages before releasing the rest.",
+    kind: "int", env: "SHUTDOWN_BUDGET_SECONDS", default: 25, min: 1, max: 3_600, unit: "s",
+    description: "Time after SIGTERM to finish in-flight messages and release the rest; above WAIT_TIME_SECONDS so releases outlive abandoned polls.",
   },
   logLevel: {
     kind: "enum", env: "LOG_LEVEL", default: "info", values: LOG_LEVELS,
@@ -156,13 +156,18 @@ export function parseSettings(env: EnvLike): ParseResult<Settings> {
   const regionProblem = checkRegion(region, target);
   if (regionProblem !== undefined) problems.push({ key: CONNECTION.region.env, reason: regionProblem });
 
-  const raw: Record<string, unknown> = {};
-  for (const key of TUNABLE_KEYS) raw[key] = env[TUNABLES[key].env];
-  const tunables = checkTunables(raw, (key) => TUNABLES[key].env, "env");
+  const tunables = parseTunables(env);
   if (!tunables.ok) problems.push(...tunables.problems);
 
   if (!tunables.ok || problems.length > 0 || queueUrl === undefined) return { ok: false, problems };
   return { ok: true, value: { ...tunables.value, queueUrl, region: (region ?? target?.region)! } };
+}
+
+/** Parses only the tunables from an environment (unset means default), named by variable. */
+export function parseTunables(env: EnvLike): ParseResult<Tunables> {
+  const raw: Record<string, unknown> = {};
+  for (const key of TUNABLE_KEYS) raw[key] = env[TUNABLES[key].env];
+  return checkTunables(raw, (key) => TUNABLES[key].env, "env");
 }
 
 /**

@@ -1,0 +1,91 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { queueVisibilityTimeoutSeconds, type Tunables } from "../src/settings";
+
+/**
+ * fauxqs, an SQS emulator, served on loopback only. Used by `npm start`, the tests and the benchmark;
+ * never by the shipped consumer. Queue URLs it returns carry host names such as sqs.us-east-1.localhost
+ * that need not resolve: clients reach it through AWS_ENDPOINT_URL_SQS / `endpoint`.
+ */
+export interface Emulator {
+  /** e.g. http://127.0.0.1:4566 */
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** One request the emulator served: the SQS operation and the access key that signed it. */
+export interface EmulatorRequest {
+  readonly operation: string;
+  readonly accessKeyId: string | undefined;
+}
+
+export interface EmulatorOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  readonly region?: string;
+  /** Called for every request, before it is handled: lets tests see who called what. */
+  readonly onRequest?: (request: EmulatorRequest) => void;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const { buildApp } = await import("fauxqs");
+  const app = buildApp({ logger: false, ...(options.region ? { defaultRegion: options.region } : {}) });
+  const { onRequest } = options;
+  if (onRequest) {
+    app.addHook("onRequest", (request, _reply, done) => {
+      const target = String(request.headers["x-amz-target"] ?? "");
+      const credential = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""));
+      onRequest({ operation: target.replace(/^AmazonSQS\./, ""), accessKeyId: credential?.[1] });
+      done();
+    });
+  }
+  const host = options.host ?? "127.0.0.1";
+  const address = await app.listen({ host, port: options.port ?? 0 });
+  const port = Number(new URL(address).port);
+  return { endpoint: `http://${host}:${port}`, port, stop: () => app.close() };
+}
+
+/** Credentials the emulator accepts; it never checks them. Only ever sent to an emulator on loopback. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: "local-emulator", secretAccessKey: "local-emulator" } as const;
+
+/** An SQS client for an emulator endpoint (test set-up, the local sender, the benchmark). */
+export function emulatorClient(endpoint: string, region = "us-east-1"): SQSClient {
+  return new SQSClient({ endpoint, region, credentials: EMULATOR_CREDENTIALS });
+}
+
+export interface QueuePair {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+}
+
+/**
+ * Creates a queue and its DLQ the way the Pulumi program does: visibility timeout derived from the
+ * handler timeout, long polling at the consumer's wait time, redrive after `maxReceiveCount` receives.
+ */
+export async function createQueueWithDlq(
+  sqs: SQSClient,
+  name: string,
+  tunables: Pick<Tunables, "handlerTimeoutSeconds" | "waitTimeSeconds">,
+  maxReceiveCount: number,
+): Promise<QueuePair> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } }));
+  const dlqArn = await queueArn(sqs, dlq.QueueUrl!);
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(queueVisibilityTimeoutSeconds(tunables)),
+        ReceiveMessageWaitTimeSeconds: String(tunables.waitTimeSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, queueArn: await queueArn(sqs, queue.QueueUrl!), dlqUrl: dlq.QueueUrl! };
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  return Attributes!.QueueArn!;
+}

@@ -1,0 +1,56 @@
+// `npm start`: with QUEUE_URL set, consume that queue with the SDK's normal credentials. Without it,
+// start an embedded SQS emulator on loopback, create a queue and its DLQ from the same settings the
+// Pulumi program uses, print how to send to it, and consume it.
+import { runAsProcess } from "../src/app";
+import { createLogger } from "../src/logger";
+import { parseTunables } from "../src/settings";
+import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator } from "./emulator";
+
+const DEFAULT_PORT = 4566;
+const QUEUE_NAME = "sqs-eks-consumer-local";
+
+async function main(): Promise<void> {
+  const tunables = parseTunables(process.env);
+  if (process.env.QUEUE_URL || !tunables.ok) {
+    // A real queue, or settings the consumer will reject (exit 78) before anything starts.
+    await runAsProcess();
+    return;
+  }
+  const port = Number(process.env.LOCAL_SQS_PORT ?? DEFAULT_PORT);
+  const maxReceiveCount = Number(process.env.LOCAL_MAX_RECEIVE_COUNT ?? 5);
+  const region = process.env.AWS_REGION ?? "us-east-1";
+  let emulator: Emulator;
+  try {
+    emulator = await startEmulator({ port, region });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    console.error(code === "EADDRINUSE" ? `Port ${port} is in use: set LOCAL_SQS_PORT to a free port.` : error);
+    process.exit(1);
+  }
+  const sqs = emulatorClient(emulator.endpoint, region);
+  const queue = await createQueueWithDlq(sqs, QUEUE_NAME, tunables.value, maxReceiveCount);
+  sqs.destroy();
+
+  // The consumer reaches the emulator the way any SDK user would: through the standard variables.
+  // The placeholder keys also keep real credentials from being sent to the emulator.
+  process.env.QUEUE_URL = queue.queueUrl;
+  process.env.AWS_REGION = region;
+  process.env.AWS_ENDPOINT_URL_SQS = emulator.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey;
+  delete process.env.AWS_SESSION_TOKEN;
+
+  await runAsProcess({ afterStop: () => emulator.stop() });
+  const send =
+    `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} ` +
+    `aws --region ${region} --endpoint-url ${emulator.endpoint} sqs send-message --queue-url ${queue.queueUrl} --message-body 'Hello world!'`;
+  createLogger(tunables.value.logLevel).info(
+    { event: "local-emulator", endpoint: emulator.endpoint, queueUrl: queue.queueUrl, dlqUrl: queue.dlqUrl, maxReceiveCount, send, sendWithNpm: "npm run send -- 'Hello world!'" },
+    `embedded SQS emulator on ${emulator.endpoint}; send a message with: ${send}`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

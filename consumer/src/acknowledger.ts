@@ -1,0 +1,118 @@
+import { DeleteMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import { backoffDelayMs, sleep } from "./backoff";
+import { classifyAwsError, type HintContext } from "./errors";
+import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
+
+/** SQS takes at most 10 entries per batch call. */
+const BATCH_SIZE = 10;
+/** How long a lone acknowledgement waits for company before it is sent. */
+const FLUSH_DELAY_MS = 5;
+/** Attempts for one delete, first one included, before it is reported as not deleted. */
+const MAX_ATTEMPTS = 5;
+
+interface PendingDelete {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  attempts: number;
+}
+
+export interface AcknowledgerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly hints: HintContext;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * Deletes successfully handled messages, coalesced into DeleteMessageBatch calls of up to 10.
+ * Entries that fail for a transient reason are retried with backoff; entries that cannot be deleted
+ * are logged and counted, never dropped silently (SQS will deliver those messages again).
+ */
+export class Acknowledger {
+  private pending: PendingDelete[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Aborts backoff sleeps when shutdown runs out of time. */
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: AcknowledgerOptions) {}
+
+  ack(messageId: string, receiptHandle: string): void {
+    this.pending.push({ messageId, receiptHandle, attempts: 0 });
+    if (this.pending.length >= BATCH_SIZE) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+  }
+
+  /** Sends everything pending and waits for all deletes, retries included, or until `deadline`. */
+  async drain(deadline: number): Promise<void> {
+    this.flush();
+    const remaining = deadline - Date.now();
+    const timeout = sleep(Math.max(remaining, 0), this.abort.signal);
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all(this.inFlight), timeout]);
+    }
+    this.abort.abort();
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.pending.length > 0) this.track(this.send(this.pending.splice(0, BATCH_SIZE)));
+  }
+
+  private track(promise: Promise<void>): void {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  private async send(batch: PendingDelete[]): Promise<void> {
+    const { sqs, queueUrl, metrics } = this.options;
+    for (const entry of batch) entry.attempts++;
+    let failed: BatchResultErrorEntry[];
+    try {
+      const result = await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receiptHandle })) }),
+      );
+      failed = result.Failed ?? [];
+      metrics.deleted.inc(batch.length - failed.length);
+    } catch (error) {
+      const classified = classifyAwsError(error, this.options.hints);
+      metrics.recordError(classified.kind, "DeleteMessageBatch");
+      await this.retryOrReport(batch, classified.code, classified.message);
+      return;
+    }
+    const byId = new Map(failed.map((f) => [f.Id, f]));
+    const retryable: PendingDelete[] = [];
+    batch.forEach((entry, i) => {
+      const failure = byId.get(String(i));
+      if (!failure) return;
+      // SenderFault means the entry itself is wrong (e.g. an expired receipt handle): retrying cannot help.
+      if (failure.SenderFault) this.report(entry, failure.Code ?? "SenderFault", failure.Message ?? "");
+      else retryable.push(entry);
+    });
+    if (retryable.length > 0) await this.retryOrReport(retryable, "BatchEntryFailed", "SQS failed some entries of a DeleteMessageBatch");
+  }
+
+  private async retryOrReport(entries: PendingDelete[], code: string, message: string): Promise<void> {
+    const retry = entries.filter((e) => e.attempts < MAX_ATTEMPTS);
+    for (const entry of entries) if (entry.attempts >= MAX_ATTEMPTS) this.report(entry, code, message);
+    if (retry.length === 0) return;
+    await sleep(backoffDelayMs(retry[0]!.attempts, 100, 5_000), this.abort.signal);
+    if (this.abort.signal.aborted) {
+      for (const entry of retry) this.report(entry, code, `${message} (gave up at shutdown)`);
+      return;
+    }
+    for (const entry of retry) this.pending.push(entry);
+    this.flush();
+  }
+
+  private report(entry: PendingDelete, code: string, message: string): void {
+    this.options.metrics.deleteFailures.inc();
+    this.options.logger.warn(
+      { event: "delete-failed", messageId: entry.messageId, code, error: message, attempts: entry.attempts },
+      "could not delete a handled message; SQS will deliver it again",
+    );
+  }
+}

@@ -1,0 +1,111 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { buildInfo } from "./build-info";
+import { Consumer } from "./consumer";
+import { summarizeCredentials } from "./credentials";
+import { classifyAwsError, type HintContext } from "./errors";
+import { createLogHandler, type MessageHandler } from "./handler";
+import { startHealthServer } from "./health-server";
+import { createLogger, logBanner, type Logger } from "./logger";
+import { Metrics } from "./metrics";
+import { describeQueue } from "./queue-info";
+import { describeProblems, parseSettings, type EnvLike, type Settings } from "./settings";
+import { createSqsClient } from "./sqs-client";
+
+/** sysexits.h EX_CONFIG: the configuration is wrong, restarting will not help. */
+export const EXIT_INVALID_CONFIG = 78;
+
+export interface StartOptions {
+  readonly settings: Settings;
+  readonly env: EnvLike;
+  readonly logger: Logger;
+  /** Defaults to the log handler: one info line per message. */
+  readonly handler?: MessageHandler;
+}
+
+/** A started consumer with its health server. */
+export interface RunningConsumer {
+  readonly consumer: Consumer;
+  readonly healthPort: number;
+  stop(): Promise<void>;
+}
+
+/** Wires settings, SQS client, consumer, health server and start-up checks together, and starts them. */
+export async function startConsumer({ settings, env, logger, handler }: StartOptions): Promise<RunningConsumer> {
+  const metrics = new Metrics();
+  const sqs = createSqsClient(settings, env);
+  const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE };
+  const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
+  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics);
+  const { queueUrl, region, ...tunables } = settings;
+  logger.info({ event: "config", queueUrl, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl}`);
+  consumer.start();
+  void logStartupChecks(sqs, settings, env, hints, logger);
+  return {
+    consumer,
+    healthPort: health.port,
+    async stop() {
+      await consumer.stop();
+      await health.close();
+      sqs.destroy();
+    },
+  };
+}
+
+/**
+ * Runs the consumer as the process: banner, settings (exit 78 naming every bad variable), signals
+ * (SIGTERM/SIGINT stop gracefully, then exit 0), and exit 1 for anything unexpected.
+ */
+export async function runAsProcess(options: { handler?: MessageHandler; env?: EnvLike; afterStop?: () => Promise<void> } = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const parsed = parseSettings(env);
+  const logger = createLogger(parsed.ok ? parsed.value.logLevel : "info");
+  logBanner(logger, buildInfo());
+  if (!parsed.ok) {
+    logger.fatal({ event: "invalid-config", problems: parsed.problems }, `invalid configuration: ${describeProblems(parsed.problems)}`);
+    process.exit(EXIT_INVALID_CONFIG);
+  }
+  const crash = (error: unknown): never => {
+    logger.fatal({ event: "crash", err: error }, "unexpected error; exiting");
+    process.exit(1);
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+
+  const running = await startConsumer({ settings: parsed.value, env, logger, ...(options.handler ? { handler: options.handler } : {}) });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // npm forwards the terminal's Ctrl-C to its child, so one keypress can arrive twice: stop once.
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: "signal", signal }, `${signal} received`);
+    running
+      .stop()
+      .then(() => options.afterStop?.())
+      .then(() => process.exit(0), crash);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+/** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */
+async function logStartupChecks(sqs: SQSClient, settings: Settings, env: EnvLike, hints: HintContext, logger: Logger): Promise<void> {
+  try {
+    const credentials = await sqs.config.credentials();
+    logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
+  } catch (error) {
+    const classified = classifyAwsError(error, hints);
+    logger.warn({ event: "credentials", kind: classified.kind, code: classified.code, error: classified.message, hint: classified.hint }, "no credentials yet");
+    return;
+  }
+  try {
+    const queue = await describeQueue(sqs, settings.queueUrl);
+    if (queue.deadLetterTargetArn === undefined) {
+      logger.warn({ event: "queue", ...queue }, "the queue has no redrive policy: a message that always fails is retried until it expires");
+    } else {
+      logger.info({ event: "queue", ...queue }, `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`);
+    }
+  } catch (error) {
+    const classified = classifyAwsError(error, hints);
+    logger.warn({ event: "queue", kind: classified.kind, code: classified.code, error: classified.message, hint: classified.hint }, "could not read the queue's attributes");
+  }
+}

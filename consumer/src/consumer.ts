@@ -1,0 +1,270 @@
+import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { Acknowledger } from "./acknowledger";
+import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
+import { Capacity } from "./capacity";
+import { classifyAwsError, type HintContext } from "./errors";
+import type { MessageHandler, ReceivedMessage } from "./handler";
+import type { Logger } from "./logger";
+import type { FailureReason, Metrics } from "./metrics";
+import { Readiness } from "./readiness";
+import type { Settings } from "./settings";
+import { Visibility, type HeldMessage } from "./visibility";
+
+/** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
+const RECEIVE_BACKOFF_BASE_MS = 200;
+const RECEIVE_BACKOFF_CAP_MS = 20_000;
+/** Part of the shutdown budget kept for deleting what succeeded and releasing what did not. */
+const SHUTDOWN_RESERVE_MAX_MS = 2_000;
+/** Time kept at the very end of the budget for the release call itself. */
+const RELEASE_RESERVE_MS = 500;
+/** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
+const GHOST_POLL_MARGIN_MS = 250;
+
+export interface ConsumerOptions {
+  readonly settings: Settings;
+  readonly sqs: SQSClient;
+  readonly handler: MessageHandler;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Role and token file, to make error hints specific. */
+  readonly hints: HintContext;
+}
+
+/** What the consumer holds for one message while its handler runs. */
+interface InFlight extends HeldMessage {
+  readonly message: ReceivedMessage;
+  readonly controller: AbortController;
+  /** Set when shutdown gave the message back to SQS: its outcome no longer matters. */
+  released: boolean;
+}
+
+/**
+ * The consumer: receive loops that long-poll SQS for as many messages as there are free handler
+ * slots, a handler run per message with a hard timeout, batched deletes of successes, delayed
+ * redelivery of failures, a visibility heartbeat for long handlers, and a graceful stop.
+ */
+export class Consumer {
+  readonly readiness: Readiness;
+  private readonly capacity: Capacity;
+  private readonly acknowledger: Acknowledger;
+  private readonly visibility: Visibility;
+  private readonly inFlight = new Set<InFlight>();
+  private readonly receiving = new AbortController();
+  private loops: Promise<void>[] = [];
+  /** When each receive now in progress would end on its own (ms since epoch). */
+  private readonly openPolls = new Set<{ readonly endsAt: number }>();
+  private idle: (() => void) | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly options: ConsumerOptions) {
+    const { settings, sqs, logger, metrics, hints } = options;
+    this.readiness = new Readiness(logger, metrics);
+    this.capacity = new Capacity(settings.handlerConcurrency);
+    this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics });
+    this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
+  }
+
+  start(): void {
+    this.visibility.startHeartbeat(() => this.inFlight);
+    for (let i = 0; i < this.options.settings.receiveLoops; i++) this.loops.push(this.receiveLoop());
+  }
+
+  /**
+   * Graceful stop, idempotent: stop receiving at once (aborting long polls), let handlers finish
+   * within the shutdown budget, then delete what succeeded and make the rest visible again.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { settings, logger } = this.options;
+    const startedAt = Date.now();
+    const budgetMs = settings.shutdownBudgetSeconds * 1000;
+    const end = startedAt + budgetMs;
+    const handlersDeadline = end - Math.min(SHUTDOWN_RESERVE_MAX_MS, budgetMs / 4);
+    this.readiness.stopping();
+    this.capacity.close();
+    // SQS keeps serving a long poll after its client hangs up: a message that turns visible before the
+    // poll's wait time ends is handed to the dead connection and hidden for a visibility timeout. So
+    // unfinished messages are released only once the aborted polls have run out (within the budget).
+    const abandonedPollsEndAt = Math.max(Date.now(), ...[...this.openPolls].map((poll) => poll.endsAt)) + GHOST_POLL_MARGIN_MS;
+    this.receiving.abort();
+    logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
+
+    await Promise.all(this.loops);
+    if (this.inFlight.size > 0) {
+      await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), sleep(handlersDeadline - Date.now())]);
+    }
+    this.visibility.stopHeartbeat();
+
+    const unfinished = [...this.inFlight];
+    for (const entry of unfinished) {
+      entry.released = true;
+      entry.controller.abort(new Error("shutdown budget exhausted"));
+    }
+    const release = async (): Promise<void> => {
+      await sleep(Math.min(abandonedPollsEndAt, end - RELEASE_RESERVE_MS) - Date.now());
+      await this.visibility.release(unfinished.map((message) => ({ message, delaySeconds: 0 })));
+    };
+    await Promise.all([this.acknowledger.drain(end), unfinished.length > 0 ? release() : undefined]);
+    logger.info({ event: "stopped", released: unfinished.length, tookMs: Date.now() - startedAt }, "stopped");
+  }
+
+  private async receiveLoop(): Promise<void> {
+    const { settings, sqs, metrics, hints } = this.options;
+    const signal = this.receiving.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      const slots = await this.capacity.reserve(settings.maxMessages);
+      if (slots === 0) break;
+      let messages: Message[];
+      const started = performance.now();
+      const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
+      const poll = { endsAt: Date.now() + wait * 1000 };
+      this.openPolls.add(poll);
+      try {
+        const result = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: settings.queueUrl,
+            MaxNumberOfMessages: slots,
+            // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
+            // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
+            WaitTimeSeconds: wait,
+            VisibilityTimeout: settings.visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+            MessageAttributeNames: ["All"],
+          }),
+          { abortSignal: signal },
+        );
+        messages = result.Messages ?? [];
+      } catch (error) {
+        this.openPolls.delete(poll);
+        this.capacity.release(slots);
+        if (signal.aborted) break;
+        this.readiness.failed(classifyAwsError(error, hints), "ReceiveMessage");
+        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
+        continue;
+      }
+      this.openPolls.delete(poll);
+      failures = 0;
+      metrics.receiveDuration.observe((performance.now() - started) / 1000);
+      this.readiness.succeeded();
+      this.capacity.release(slots - messages.length);
+      if (messages.length === 0) {
+        metrics.emptyReceives.inc();
+        continue;
+      }
+      metrics.received.inc(messages.length);
+      const receivedAt = Date.now();
+      for (const message of messages) this.dispatch(message, receivedAt);
+    }
+  }
+
+  private dispatch(raw: Message, receivedAt: number): void {
+    const { settings } = this.options;
+    const entry: InFlight = {
+      messageId: raw.MessageId ?? "",
+      receiptHandle: raw.ReceiptHandle ?? "",
+      receivedAt,
+      deadline: receivedAt + settings.handlerTimeoutSeconds * 1000,
+      visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000,
+      message: toReceivedMessage(raw),
+      controller: new AbortController(),
+      released: false,
+    };
+    this.inFlight.add(entry);
+    this.options.metrics.inFlight.inc();
+    if (this.receiving.signal.aborted) {
+      // Received as shutdown began: give it straight back rather than start work there is no time for.
+      entry.released = true;
+      this.finish(entry);
+      void this.visibility.release([{ message: entry, delaySeconds: 0 }]);
+      return;
+    }
+    void this.handle(entry);
+  }
+
+  private async handle(entry: InFlight): Promise<void> {
+    const { settings, handler, logger, metrics } = this.options;
+    const started = performance.now();
+    const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
+    let failure: { reason: FailureReason; error: unknown } | undefined;
+    try {
+      await raceAbort(handler(entry.message, { signal: entry.controller.signal, logger }), entry.controller.signal);
+    } catch (error) {
+      failure = { reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error", error };
+    } finally {
+      clearTimeout(timer);
+    }
+    metrics.handlerDuration.observe((performance.now() - started) / 1000);
+    this.finish(entry);
+    if (entry.released) return;
+    if (failure === undefined) {
+      metrics.succeeded.inc();
+      this.acknowledger.ack(entry.messageId, entry.receiptHandle);
+      return;
+    }
+    metrics.failed.inc({ reason: failure.reason });
+    const delaySeconds = retryDelaySeconds(entry.message.receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
+    logger.warn(
+      {
+        event: "handler-failed",
+        messageId: entry.messageId,
+        receiveCount: entry.message.receiveCount,
+        reason: failure.reason,
+        err: failure.error,
+        retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined,
+      },
+      failure.reason === "timeout" ? "handler timed out; the message will be delivered again" : "handler failed; the message will be delivered again",
+    );
+    if (delaySeconds > 0) await this.visibility.release([{ message: entry, delaySeconds }]);
+  }
+
+  private finish(entry: InFlight): void {
+    this.inFlight.delete(entry);
+    this.options.metrics.inFlight.dec();
+    this.capacity.release(1);
+    if (this.inFlight.size === 0) this.idle?.();
+  }
+}
+
+/** Thrown into a handler's race when its hard limit passes. */
+export class HandlerTimeoutError extends Error {
+  readonly code = "E_HANDLER_TIMEOUT";
+  constructor(seconds: number) {
+    super(`handler did not finish within ${seconds} s`);
+    this.name = "HandlerTimeoutError";
+  }
+}
+
+/** Settles with the promise, or rejects with the signal's reason when it aborts first. */
+function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error }));
+      },
+    );
+  });
+}
+
+function toReceivedMessage(raw: Message): ReceivedMessage {
+  const attributes = (raw.Attributes ?? {}) as Record<string, string>;
+  return {
+    messageId: raw.MessageId ?? "",
+    body: raw.Body ?? "",
+    md5OfBody: raw.MD5OfBody ?? "",
+    receiveCount: Number(attributes.ApproximateReceiveCount ?? "1"),
+    attributes,
+    messageAttributes: raw.MessageAttributes ?? {},
+  };
+}

@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { AwsErrorKind } from "./errors";
+
+/** Outcome of one message's handler, as a label. */
+export type FailureReason = "error" | "timeout" | "shutdown";
+
+/**
+ * The consumer's Prometheus metrics, served on /metrics. Names follow Prometheus conventions:
+ * counters end in _total, durations are histograms in seconds.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly received = new Counter({ name: "sqs_consumer_messages_received_total", help: "Messages received from SQS.", registers: [this.registry] });
+  readonly succeeded = new Counter({ name: "sqs_consumer_messages_succeeded_total", help: "Messages whose handler succeeded.", registers: [this.registry] });
+  readonly failed = new Counter({
+    name: "sqs_consumer_messages_failed_total", help: "Messages whose handler failed, by reason.", labelNames: ["reason"] as const, registers: [this.registry],
+  });
+  readonly deleted = new Counter({ name: "sqs_consumer_messages_deleted_total", help: "Messages deleted from the queue after success.", registers: [this.registry] });
+  readonly deleteFailures = new Counter({
+    name: "sqs_consumer_delete_failures_total", help: "Successful messages that could not be deleted (they will be delivered again).", registers: [this.registry],
+  });
+  readonly released = new Counter({
+    name: "sqs_consumer_messages_released_total", help: "Messages made visible again early: failed with a retry delay, or unfinished at shutdown.", registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({ name: "sqs_consumer_messages_in_flight", help: "Messages being handled now.", registers: [this.registry] });
+  readonly emptyReceives = new Counter({ name: "sqs_consumer_empty_receives_total", help: "ReceiveMessage calls that returned no message.", registers: [this.registry] });
+  readonly receiveDuration = new Histogram({
+    name: "sqs_consumer_receive_duration_seconds", help: "ReceiveMessage latency, long-poll wait included.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20], registers: [this.registry],
+  });
+  readonly handlerDuration = new Histogram({
+    name: "sqs_consumer_handler_duration_seconds", help: "Handler duration per message.",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: "sqs_consumer_errors_total", help: "Failed AWS calls, by kind and operation.", labelNames: ["kind", "operation"] as const, registers: [this.registry],
+  });
+  readonly ready = new Gauge({ name: "sqs_consumer_ready", help: "1 while the consumer is receiving successfully.", registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordError(kind: AwsErrorKind, operation: string): void {
+    this.errors.inc({ kind, operation });
+  }
+}

@@ -1,0 +1,70 @@
+import type { ClassifiedError } from "./errors";
+import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
+
+/** How often a failure that goes on is logged again, so a long outage is visible but not a flood. */
+const REPEAT_LOG_MS = 60_000;
+
+/**
+ * Readiness is "receiving successfully": not ready while starting, while AWS calls fail, and once
+ * shutdown begins. Also turns a stream of identical failures into one warning, a reminder a minute,
+ * and one "recovered" line.
+ */
+export class Readiness {
+  private state: "starting" | "ready" | "failing" | "stopping" = "starting";
+  private failure: ClassifiedError | undefined;
+  private failingSince = 0;
+  private lastLoggedAt = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  get ready(): boolean {
+    return this.state === "ready";
+  }
+
+  /** Why the consumer is not ready, for /readyz. */
+  get reason(): string {
+    if (this.state === "failing" && this.failure) return `${this.failure.kind}: ${this.failure.hint}`;
+    return this.state;
+  }
+
+  succeeded(): void {
+    if (this.state === "ready" || this.state === "stopping") return;
+    if (this.state === "failing") {
+      this.logger.info({ event: "recovered", afterMs: Date.now() - this.failingSince, kind: this.failure?.kind }, "SQS calls succeed again");
+    }
+    this.state = "ready";
+    this.failure = undefined;
+    this.metrics.ready.set(1);
+  }
+
+  failed(error: ClassifiedError, operation: string): void {
+    this.metrics.recordError(error.kind, operation);
+    if (this.state === "stopping") return;
+    const now = Date.now();
+    const changed = this.state !== "failing" || this.failure?.kind !== error.kind || this.failure.code !== error.code;
+    if (this.state !== "failing") this.failingSince = now;
+    this.state = "failing";
+    this.failure = error;
+    this.metrics.ready.set(0);
+    if (changed || now - this.lastLoggedAt >= REPEAT_LOG_MS) {
+      this.logger.warn(
+        { event: "aws-error", operation, kind: error.kind, code: error.code, error: error.message, hint: error.hint, ...(this.suppressed > 0 ? { repeated: this.suppressed } : {}) },
+        `${operation} failed: ${error.kind}`,
+      );
+      this.lastLoggedAt = now;
+      this.suppressed = 0;
+    } else {
+      this.suppressed++;
+    }
+  }
+
+  stopping(): void {
+    this.state = "stopping";
+    this.metrics.ready.set(0);
+  }
+}

@@ -1,0 +1,98 @@
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LogLine } from "./log-capture";
+
+const consumerDir = join(__dirname, "..", "..");
+
+/** Builds the bundle the image ships (consumer/build.mjs) into a private directory; returns its path. */
+export function buildBundle(): string {
+  const outfile = join(mkdtempSync(join(tmpdir(), "consumer-bundle-")), "main.js");
+  execFileSync(process.execPath, [join(consumerDir, "build.mjs"), "--outfile", outfile], { stdio: "pipe" });
+  return outfile;
+}
+
+/** A consumer running as its own process, its stdout parsed line by line. */
+export interface ConsumerProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[];
+  /** Non-JSON output (there should be none). */
+  readonly stray: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  waitFor(predicate: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine>;
+  /** The health port it logged at start-up. */
+  healthPort(): Promise<number>;
+}
+
+/**
+ * Starts `node <script>` (the bundle) or `node --import tsx <script>` (a .ts fixture) with exactly
+ * `env` plus PATH: no credentials or AWS settings leak in from the machine running the tests.
+ */
+export function spawnConsumer(script: string, env: Record<string, string>): ConsumerProcess {
+  const args = script.endsWith(".ts") ? ["--import", "tsx", script] : [script];
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "consumer-home-")), AWS_EC2_METADATA_DISABLED: "true", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: join(consumerDir, ".."),
+  });
+  const lines: LogLine[] = [];
+  const stray: string[] = [];
+  const waiters: (() => void)[] = [];
+  let buffer = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const text = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(text) as LogLine);
+      } catch {
+        stray.push(text);
+      }
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => stray.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on("exit", (code, signal) => {
+      resolve({ code, signal, at: Date.now() });
+      for (const wake of waiters.splice(0)) wake();
+    }),
+  );
+  async function waitFor(predicate: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = lines.find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0 || child.exitCode !== null) {
+        throw new Error(`no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); last output:\n${lines.slice(-6).map((l) => JSON.stringify(l)).join("\n")}\n${stray.join("")}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+  return {
+    child, lines, stray, exited, waitFor,
+    async healthPort() {
+      return Number((await waitFor((l) => l.event === "config", 15_000, "config line")).healthPort);
+    },
+  };
+}
+
+/** GETs a health path; returns the status code, or 0 when nothing answers. */
+export async function probe(port: number, path: "/livez" | "/readyz" | "/metrics"): Promise<{ status: number; body: string }> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2_000) });
+    return { status: response.status, body: await response.text() };
+  } catch {
+    return { status: 0, body: "" };
+  }
+}

