@@ -51,6 +51,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
   readonly secretInputPaths: readonly string[];
+  /** What the engine would report after the operation: inputs plus the mocked outputs, and `id`. */
+  readonly state: Record<string, unknown>;
 }
 
 export interface RecordedInvoke {
@@ -108,6 +110,7 @@ interface ReadRequest {
 }
 
 interface RecordingMonitor {
+  readonly resources: ReadonlyMap<string, { readonly id: string | null; readonly state: unknown }>;
   registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
   readResource(req: ReadRequest, callback: unknown): Promise<void>;
   registerResourceOutputs(req: OutputsRequest, callback: unknown): void;
@@ -188,12 +191,21 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         retainOnDelete: registration.retainOnDelete,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
+        state: stateOf(monitor.resources.get(registration.urn)),
       }));
       const outputs = unwrapSecrets(stackOutputs) as Record<string, unknown>;
       const secretOutputs = Object.keys(outputs).filter((key) => secretPaths((stackOutputs as Record<string, unknown>)[key], key).includes(key));
       return { resources, invokes, outputs, secretOutputs, errors: [] };
     },
   };
+}
+
+function stateOf(entry: { readonly id: string | null; readonly state: unknown } | undefined): Record<string, unknown> {
+  if (entry === undefined) return {};
+  // A component's entry holds the protobuf Struct its registerOutputs call sent.
+  const raw = entry.state as { toJavaScript?: () => unknown } | undefined;
+  const state = unwrapSecrets(typeof raw?.toJavaScript === "function" ? raw.toJavaScript() : raw) as Record<string, unknown>;
+  return entry.id === null || entry.id === "" ? state : { ...state, id: entry.id };
 }
 
 /** An error shaped like the engine's gRPC errors, whose `details` the SDK shows the user. */
