@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import YAML from "yaml";
+import type { RecordedResource as PackResource } from "../../policies/offline/evaluate";
 import type { ExistingCluster, ProgramRun, RecordedResource, Scenario, StackOutputs } from "./mocks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -101,6 +102,11 @@ export async function runPrograms(scenarios: readonly Scenario[]): Promise<Progr
   };
   await Promise.all(Array.from({ length: Math.min(availableParallelism(), scenarios.length) }, worker));
   return results;
+}
+
+/** A run's resources as the policy pack's offline runner takes them: the engine's view of each (its state). */
+export function packResources(programRun: ProgramRun): PackResource[] {
+  return programRun.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, parent: r.parent }));
 }
 
 /** The outputs of a run as a StackReference serves them to another stack. */
