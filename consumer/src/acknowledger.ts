@@ -8,12 +8,12 @@ import type { Metrics } from "./metrics";
 const BATCH_SIZE = 10;
 /** How long a lone acknowledgement waits for company before it is sent. */
 const FLUSH_DELAY_MS = 5;
-/** Attempts for one delete, first one included, before it is reported as not deleted. */
-const MAX_ATTEMPTS = 5;
 
 interface PendingDelete {
   readonly messageId: string;
   readonly receiptHandle: string;
+  /** When the message turns visible again (ms since epoch): retrying past that is pointless. */
+  readonly visibleAt: number;
   attempts: number;
 }
 
@@ -27,8 +27,9 @@ export interface AcknowledgerOptions {
 
 /**
  * Deletes successfully handled messages, coalesced into DeleteMessageBatch calls of up to 10.
- * Entries that fail for a transient reason are retried with backoff; entries that cannot be deleted
- * are logged and counted, never dropped silently (SQS will deliver those messages again).
+ * Entries that fail for a transient reason (network, throttling, an SQS-side fault) are retried with
+ * backoff for as long as the message stays invisible; entries that cannot be deleted are logged and
+ * counted, never dropped silently (SQS will deliver those messages again).
  */
 export class Acknowledger {
   private pending: PendingDelete[] = [];
@@ -39,8 +40,8 @@ export class Acknowledger {
 
   constructor(private readonly options: AcknowledgerOptions) {}
 
-  ack(messageId: string, receiptHandle: string): void {
-    this.pending.push({ messageId, receiptHandle, attempts: 0 });
+  ack(messageId: string, receiptHandle: string, visibleAt: number): void {
+    this.pending.push({ messageId, receiptHandle, visibleAt, attempts: 0 });
     if (this.pending.length >= BATCH_SIZE) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
@@ -96,10 +97,12 @@ export class Acknowledger {
   }
 
   private async retryOrReport(entries: PendingDelete[], code: string, message: string): Promise<void> {
-    const retry = entries.filter((e) => e.attempts < MAX_ATTEMPTS);
-    for (const entry of entries) if (entry.attempts >= MAX_ATTEMPTS) this.report(entry, code, message);
+    const delay = backoffDelayMs(Math.max(...entries.map((e) => e.attempts)), 100, 5_000);
+    const retryAt = Date.now() + delay;
+    const retry = entries.filter((e) => retryAt < e.visibleAt);
+    for (const entry of entries) if (retryAt >= entry.visibleAt) this.report(entry, code, `${message} (visibility timeout reached)`);
     if (retry.length === 0) return;
-    await sleep(backoffDelayMs(retry[0]!.attempts, 100, 5_000), this.abort.signal);
+    await sleep(delay, this.abort.signal);
     if (this.abort.signal.aborted) {
       for (const entry of retry) this.report(entry, code, `${message} (gave up at shutdown)`);
       return;

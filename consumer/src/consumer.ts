@@ -203,7 +203,7 @@ export class Consumer {
     if (entry.released) return;
     if (failure === undefined) {
       metrics.succeeded.inc();
-      this.acknowledger.ack(entry.messageId, entry.receiptHandle);
+      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
       return;
     }
     metrics.failed.inc({ reason: failure.reason });

@@ -15,6 +15,15 @@ export const AWS_ERROR_KINDS = {
 
 export type AwsErrorKind = keyof typeof AWS_ERROR_KINDS;
 
+/** Thrown when the SDK's credential chain fails; the chain's own error is the cause. */
+export class CredentialsUnavailableError extends Error {
+  readonly code = "CredentialsUnavailable";
+  constructor(cause: unknown) {
+    super(`could not obtain AWS credentials: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "CredentialsUnavailableError";
+  }
+}
+
 /** A failed AWS call, classified, with a hint that names what to check. */
 export interface ClassifiedError {
   readonly kind: AwsErrorKind;
@@ -53,10 +62,11 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE
 
 /** Classifies an error thrown by an AWS SDK call (or by the credential chain behind it). */
 export function classifyAwsError(error: unknown, context: HintContext): ClassifiedError {
-  const e = (error ?? {}) as ErrorLike;
+  const fromCredentialChain = error instanceof CredentialsUnavailableError;
+  const e = ((fromCredentialChain ? error.cause : error) ?? {}) as ErrorLike;
   const code = errorCode(e);
   const message = typeof e.message === "string" ? e.message : String(error);
-  const kind = kindOf(code, message, e.$metadata?.httpStatusCode);
+  const kind = fromCredentialChain ? "credentials" : kindOf(code, message, e.$metadata?.httpStatusCode);
   return { kind, code, message, hint: hintFor(kind, code, message, context) };
 }
 
@@ -102,6 +112,9 @@ function hintFor(kind: AwsErrorKind, code: string, message: string, ctx: HintCon
       }
       if (/Expired/i.test(code)) {
         return `Credentials expired and were not refreshed: check that the projected token ${ctx.tokenFile ?? "(none)"} is mounted and rotating and that STS is reachable.`;
+      }
+      if (NETWORK_CODES.has(code) || /socket hang up|ECONNREFUSED|ECONNRESET|getaddrinfo/i.test(message)) {
+        return `Could not reach STS to exchange the web identity token for credentials (${code}). Check egress to sts.${ctx.region}.amazonaws.com (AWS_STS_REGIONAL_ENDPOINTS=regional) or an STS VPC endpoint.`;
       }
       if (ctx.tokenFile === undefined && ctx.roleArn === undefined) {
         return "No AWS credentials found. On EKS annotate the service account with eks.amazonaws.com/role-arn (IRSA) and restart the pod; locally, configure a profile or set AWS_PROFILE.";

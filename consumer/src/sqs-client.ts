@@ -1,4 +1,6 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { CredentialsUnavailableError } from "./errors";
 import type { EnvLike, Settings } from "./settings";
 
 /**
@@ -8,6 +10,18 @@ import type { EnvLike, Settings } from "./settings";
 export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
   return new SQSClient({
     region: settings.region,
+    // The SDK's own default chain, unchanged (memoised, refreshed before expiry), with one addition:
+    // its failures are marked, so "STS unreachable" is not mistaken for "SQS unreachable".
+    credentialDefaultProvider: (init: Parameters<typeof defaultProvider>[0]) => {
+      const provider = defaultProvider(init);
+      return async (props?: Parameters<typeof provider>[0]) => {
+        try {
+          return await provider(props);
+        } catch (error) {
+          throw new CredentialsUnavailableError(error);
+        }
+      };
+    },
     // The SDK sends each request to the host in QueueUrl unless the client's `endpoint` is set in code;
     // an endpoint configured through the standard variables must win the same way, or a queue URL whose
     // host does not resolve (emulators, VPC endpoints with private DNS off) could never be reached.
