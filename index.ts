@@ -1,0 +1,97 @@
+/**
+ * sqs-eks-consumer: one `pulumi up` stands up an Amazon SQS consumer on EKS, authenticated with IAM Roles
+ * for Service Accounts. Read the stack's config, compose the components, export what an operator needs.
+ * Each concept lives in its own file under infra/; docs/DEPLOY.md walks through a deployment.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { queueVisibilityTimeoutSeconds } from "./consumer/src/settings";
+import { readBuildInfo } from "./infra/build-info";
+import { Cluster } from "./infra/cluster";
+import { readStackConfig } from "./infra/config";
+import { ConsumerIdentity } from "./infra/identity";
+import { ConsumerImage, imageTag } from "./infra/image";
+import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
+import { NAME_LIMITS, scopedName } from "./infra/names";
+import { ConsumerNamespace } from "./infra/namespace";
+import { ConsumerQueue } from "./infra/queue";
+import { ConsumerWorkload } from "./infra/workload";
+
+/** The service account the consumer runs as; the IAM role trusts exactly this name in this stack's namespace. */
+const SERVICE_ACCOUNT_NAME = "sqs-consumer";
+
+// 1. Configuration: validated in full before any resource exists.
+const config = readStackConfig();
+const { scope } = config;
+const buildInfo = readBuildInfo(__dirname);
+const tags = { Project: scope.project, Stack: scope.stack, ManagedBy: "pulumi" };
+const namespaceName = scopedName(scope, "", NAME_LIMITS.kubernetesNamespace);
+const labels = recommendedLabels(namespaceName, imageTag(buildInfo));
+const podSelector = selectorLabels(namespaceName);
+
+// 2. Components.
+const cluster = new Cluster("cluster", {
+  config: config.cluster,
+  scope,
+  region: config.region,
+  imagePlatform: config.imagePlatform,
+  tags,
+});
+
+const queue = new ConsumerQueue("queue", {
+  queueName: scopedName(scope, "queue", NAME_LIMITS.sqsQueue),
+  deadLetterQueueName: scopedName(scope, "dlq", NAME_LIMITS.sqsQueue),
+  visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(config.tunables),
+  messageRetentionSeconds: config.queue.messageRetentionSeconds,
+  deadLetterRetentionSeconds: config.queue.dlqMessageRetentionSeconds,
+  maxReceiveCount: config.queue.maxReceiveCount,
+  tags,
+});
+
+const consumerImage = new ConsumerImage("image", {
+  repositoryName: scopedName(scope, "consumer", NAME_LIMITS.ecrRepository),
+  repoRoot: __dirname,
+  platform: config.imagePlatform,
+  buildInfo,
+  tags,
+});
+
+const consumerNamespace = new ConsumerNamespace("namespace", { namespaceName, labels, provider: cluster.provider });
+
+const identity = new ConsumerIdentity("identity", {
+  roleName: scopedName(scope, "consumer", NAME_LIMITS.iamRole),
+  oidcProviderArn: cluster.oidcProviderArn,
+  oidcProviderUrl: cluster.oidcProviderUrl,
+  namespace: consumerNamespace.name,
+  serviceAccountName: SERVICE_ACCOUNT_NAME,
+  queueArn: queue.arn,
+  labels,
+  tags,
+  provider: cluster.provider,
+});
+
+new ConsumerWorkload("workload", {
+  namespace: consumerNamespace.name,
+  serviceAccountName: identity.serviceAccountName,
+  image: consumerImage.imageReference,
+  queueUrl: queue.url,
+  region: config.region,
+  tunables: config.tunables,
+  workload: config.workload,
+  labels,
+  selectorLabels: podSelector,
+  provider: cluster.provider,
+});
+
+// 3. Outputs. clusterName, kubeconfig, oidcProviderArn and oidcProviderUrl are also what stacks borrowing
+// this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
+export const clusterName = cluster.clusterName;
+export const kubeconfig = cluster.kubeconfig;
+export const oidcProviderArn = cluster.oidcProviderArn;
+export const oidcProviderUrl = cluster.oidcProviderUrl;
+export const queueUrl = queue.url;
+export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
+export const roleArn = identity.roleArn;
+export const namespace = consumerNamespace.name;
+export const image = consumerImage.imageReference;
+export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'`;
+export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;

@@ -1,0 +1,105 @@
+/**
+ * The IAM policy documents of this program, as typed pure functions of plain values: no Pulumi runtime,
+ * so tests evaluate them with a real IAM policy evaluator. Components serialise them with
+ * `pulumi.jsonStringify` once their inputs are known.
+ */
+import { SQS_ACTIONS_USED } from "../consumer/src/permissions";
+
+/** The audience the EKS pod identity webhook puts in projected service account tokens. */
+export const STS_AUDIENCE = "sts.amazonaws.com";
+
+export type ConditionBlock = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+
+export type Principal = "*" | { readonly Federated: string } | { readonly Service: string } | { readonly AWS: string };
+
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Principal?: Principal;
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: readonly PolicyStatement[];
+}
+
+/** Who may assume the consumer's role: one service account of one namespace, through one cluster's OIDC provider. */
+export interface WebIdentityTrust {
+  /** ARN of the cluster's IAM OIDC provider, arn:aws:iam::<account>:oidc-provider/<issuer>. */
+  readonly oidcProviderArn: string;
+  /** The cluster's OIDC issuer URL, with or without https:// (e.g. https://oidc.eks.<region>.amazonaws.com/id/<id>). */
+  readonly oidcIssuerUrl: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
+
+/** The issuer as IAM condition keys spell it: the URL without its scheme or a trailing slash. */
+export function issuerHostPath(oidcIssuerUrl: string): string {
+  return oidcIssuerUrl.replace(/^https:\/\//, "").replace(/\/+$/, "");
+}
+
+/** The `sub` claim of a Kubernetes service account token. */
+export function serviceAccountSubject(namespace: string, serviceAccount: string): string {
+  return `system:serviceaccount:${namespace}:${serviceAccount}`;
+}
+
+/**
+ * The role's trust policy: only `sts:AssumeRoleWithWebIdentity`, only from this cluster's OIDC provider, only
+ * for tokens whose subject is this service account and whose audience is STS (both StringEquals: no wildcards).
+ */
+export function webIdentityTrustPolicy(trust: WebIdentityTrust): PolicyDocument {
+  const issuer = issuerHostPath(trust.oidcIssuerUrl);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ConsumerServiceAccountOnly",
+        Effect: "Allow",
+        Principal: { Federated: trust.oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${issuer}:sub`]: serviceAccountSubject(trust.namespace, trust.serviceAccount),
+            [`${issuer}:aud`]: STS_AUDIENCE,
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** What the consumer may do: the SQS actions it calls (consumer/src/permissions.ts), on its own queue only. */
+export function queueConsumerPolicy(queueArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "ConsumeOwnQueue", Effect: "Allow", Action: [...SQS_ACTIONS_USED], Resource: queueArn }],
+  };
+}
+
+/** A queue policy that refuses every request not made over TLS, whoever makes it. */
+export function denyInsecureTransportPolicy(queueArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sqs:*",
+        Resource: queueArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}
+
+/** The trust policy of the managed nodes' instance role. */
+export function ec2AssumeRolePolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The stack's own namespace, enforcing the Pod Security Standard "restricted": the API server itself refuses
+ * a pod that could run as root, escalate privileges, keep capabilities or skip seccomp.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Labels } from "./labels";
+
+/** Enforce, audit and warn at the "restricted" level of the current Kubernetes release. */
+export const POD_SECURITY_LABELS: Labels = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/audit-version": "latest",
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/warn-version": "latest",
+};
+
+export interface ConsumerNamespaceArgs {
+  /** Namespace name (a DNS label, up to 63 characters), scoped by stack. */
+  readonly namespaceName: string;
+  /** Recommended labels of this stack's objects. */
+  readonly labels: Labels;
+  /** Kubernetes provider of the target cluster. */
+  readonly provider: k8s.Provider;
+}
+
+export class ConsumerNamespace extends pulumi.ComponentResource {
+  /** The namespace's name, known once it exists. */
+  readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: ConsumerNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sqs-eks-consumer:namespace:ConsumerNamespace", name, {}, opts);
+
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: args.namespaceName, labels: { ...args.labels, ...POD_SECURITY_LABELS } } },
+      { parent: this, provider: args.provider },
+    );
+
+    this.name = namespace.metadata.name;
+    this.registerOutputs({ name: this.name });
+  }
+}

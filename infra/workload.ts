@@ -1,0 +1,173 @@
+/**
+ * The consumer's workload: the queue URL in a Secret, the Deployment and its PodDisruptionBudget.
+ *
+ * The container's environment is rendered by the consumer's own settings schema (`renderTunablesEnv`), so
+ * the consumer reads back exactly what the stack configured. Pods meet the Pod Security Standard
+ * "restricted" (non-root 65532, no privilege escalation, no capabilities, RuntimeDefault seccomp) and run
+ * with a read-only root filesystem. Kubernetes waits `terminationGracePeriodSeconds(tunables)` after SIGTERM,
+ * longer than the consumer's shutdown budget, so it always exits on its own.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CONNECTION, renderTunablesEnv, terminationGracePeriodSeconds, type Tunables } from "../consumer/src/settings";
+import type { WorkloadConfig } from "./config";
+import type { Labels } from "./labels";
+
+/** Object names inside the stack's namespace (the namespace itself is scoped by stack). */
+export const WORKLOAD_NAMES = {
+  deployment: "sqs-consumer",
+  container: "consumer",
+  queueSecret: "sqs-consumer-queue",
+  podDisruptionBudget: "sqs-consumer",
+  healthPort: "health",
+} as const;
+
+/** The user and group of the distroless image's "nonroot" account. */
+export const CONSUMER_UID = 65532;
+
+/** Share of the container's memory limit given to Node's old-space heap; the rest covers buffers and code. */
+export const HEAP_SHARE_OF_MEMORY_LIMIT = 0.75;
+
+/** Node's --max-old-space-size (MiB) for a container memory limit (MiB). */
+export function nodeHeapMiB(memoryLimitMiB: number): number {
+  return Math.floor(memoryLimitMiB * HEAP_SHARE_OF_MEMORY_LIMIT);
+}
+
+export interface ConsumerEnvArgs {
+  readonly tunables: Tunables;
+  readonly region: string;
+  readonly memoryLimitMiB: number;
+}
+
+/**
+ * The container's environment: the tunables as the consumer's schema renders them, the region, the queue URL
+ * from the Secret, and a heap size that fits the container's memory limit.
+ */
+export function consumerEnv(args: ConsumerEnvArgs): k8s.types.input.core.v1.EnvVar[] {
+  return [
+    ...Object.entries(renderTunablesEnv(args.tunables)).map(([name, value]) => ({ name, value })),
+    { name: CONNECTION.region.env, value: args.region },
+    {
+      name: CONNECTION.queueUrl.env,
+      valueFrom: { secretKeyRef: { name: WORKLOAD_NAMES.queueSecret, key: CONNECTION.queueUrl.env } },
+    },
+    { name: "NODE_OPTIONS", value: `--max-old-space-size=${nodeHeapMiB(args.memoryLimitMiB)}` },
+  ];
+}
+
+export interface ConsumerWorkloadArgs {
+  /** Namespace to deploy into (restricted Pod Security Standard). */
+  readonly namespace: pulumi.Input<string>;
+  /** Service account the pods run as (annotated with the IRSA role). */
+  readonly serviceAccountName: pulumi.Input<string>;
+  /** The image by digest (<repository>@sha256:<digest>). */
+  readonly image: pulumi.Input<string>;
+  /** URL of the queue to consume; stored in a Secret. */
+  readonly queueUrl: pulumi.Input<string>;
+  /** AWS region, passed as AWS_REGION. */
+  readonly region: string;
+  /** The consumer's validated tunables. */
+  readonly tunables: Tunables;
+  /** Replicas and resources. */
+  readonly workload: WorkloadConfig;
+  /** Recommended labels of this stack's objects. */
+  readonly labels: Labels;
+  /** The subset of labels that selects this stack's pods. */
+  readonly selectorLabels: Labels;
+  /** Kubernetes provider of the target cluster. */
+  readonly provider: k8s.Provider;
+}
+
+export class ConsumerWorkload extends pulumi.ComponentResource {
+  readonly deploymentName: pulumi.Output<string>;
+
+  constructor(name: string, args: ConsumerWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sqs-eks-consumer:workload:ConsumerWorkload", name, {}, opts);
+    const childOpts = { parent: this, provider: args.provider };
+
+    const queueSecret = new k8s.core.v1.Secret(
+      `${name}-queue-url`,
+      {
+        metadata: { name: WORKLOAD_NAMES.queueSecret, namespace: args.namespace, labels: args.labels },
+        type: "Opaque",
+        stringData: { [CONNECTION.queueUrl.env]: pulumi.secret(args.queueUrl) },
+      },
+      childOpts,
+    );
+
+    const { tunables, workload } = args;
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: WORKLOAD_NAMES.deployment, namespace: args.namespace, labels: args.labels },
+        spec: {
+          replicas: workload.replicas,
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: args.selectorLabels },
+          // Start the new pod before stopping an old one: consumption never pauses during a rollout.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels: args.labels },
+            spec: {
+              serviceAccountName: args.serviceAccountName,
+              terminationGracePeriodSeconds: terminationGracePeriodSeconds(tunables),
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: CONSUMER_UID,
+                runAsGroup: CONSUMER_UID,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              containers: [
+                {
+                  name: WORKLOAD_NAMES.container,
+                  image: args.image,
+                  env: consumerEnv({ tunables, region: args.region, memoryLimitMiB: workload.memoryLimitMiB }),
+                  ports: [{ name: WORKLOAD_NAMES.healthPort, containerPort: tunables.healthPort, protocol: "TCP" }],
+                  livenessProbe: {
+                    httpGet: { path: "/livez", port: WORKLOAD_NAMES.healthPort },
+                    periodSeconds: 10,
+                    timeoutSeconds: 2,
+                    failureThreshold: 3,
+                  },
+                  readinessProbe: {
+                    httpGet: { path: "/readyz", port: WORKLOAD_NAMES.healthPort },
+                    periodSeconds: 5,
+                    timeoutSeconds: 2,
+                    failureThreshold: 3,
+                  },
+                  resources: {
+                    requests: { cpu: `${workload.cpuRequestMillicores}m`, memory: `${workload.memoryRequestMiB}Mi` },
+                    limits: { cpu: `${workload.cpuLimitMillicores}m`, memory: `${workload.memoryLimitMiB}Mi` },
+                  },
+                  securityContext: {
+                    runAsNonRoot: true,
+                    runAsUser: CONSUMER_UID,
+                    runAsGroup: CONSUMER_UID,
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                    seccompProfile: { type: "RuntimeDefault" },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+      { ...childOpts, dependsOn: [queueSecret] },
+    );
+
+    // Voluntary disruptions (node drains, upgrades) take at most one pod at a time.
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: { name: WORKLOAD_NAMES.podDisruptionBudget, namespace: args.namespace, labels: args.labels },
+        spec: { maxUnavailable: 1, selector: { matchLabels: args.selectorLabels } },
+      },
+      childOpts,
+    );
+
+    this.deploymentName = deployment.metadata.name;
+    this.registerOutputs({ deploymentName: this.deploymentName });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * `npm run policy`: the offline policy check, with no cloud credentials. For each stack, records the program
+ * under Pulumi mocks with the stack's committed config (Pulumi.<stack>.yaml), runs the policy pack on the
+ * recorded resources, and prints the violations the way `pulumi preview --policy-pack policies` does.
+ * Exits 1 when a mandatory policy is violated or a program run fails.
+ *
+ *   npm run policy                                  # every committed stack
+ *   npm run policy -- dev --policy-pack-config policies/policy-config.example.json
+ *
+ * The cluster a stack borrows (stack mode) or adopts (existing mode) is mocked: a default create-mode stack
+ * of this project, or a made-up EKS cluster. Only the stack's own resources are what the pack judges.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT } from "../infra/config";
+import { exitCodeOf, formatViolations, runPack, summarize } from "../policies/offline/run-pack";
+import type { ProgramRun } from "../test/helpers/mocks";
+import { REPO_ROOT, asOtherStack, packResources, runProgram, scenario, stackFileValues } from "../test/helpers/program";
+
+const MOCK_ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/0FF11NE0000000000000000000000000";
+
+/** The stacks with a committed Pulumi.<stack>.yaml. */
+async function committedStacks(): Promise<string[]> {
+  const files = await readdir(REPO_ROOT);
+  return files.flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []).sort();
+}
+
+/**
+ * Records the program for `stack` with its config `values` (`namespace:key` -> value, as in a stack file),
+ * with a mocked cluster to borrow or adopt when its mode needs one.
+ */
+export async function recordStack(stack: string, values: Readonly<Record<string, unknown>>): Promise<ProgramRun> {
+  const stackValues = values as Parameters<typeof scenario>[1];
+  const mode = values[`${PROJECT}:clusterMode`] ?? "create";
+  if (mode === "stack") {
+    const clusterStack = String(values[`${PROJECT}:clusterStack`]);
+    const shared = await runProgram(await scenario(clusterStack.split("/").at(-1) ?? "shared", {}));
+    return runProgram(await scenario(stack, stackValues, { otherStacks: { [clusterStack]: asOtherStack(shared) } }));
+  }
+  if (mode === "existing") {
+    const clusterName = String(values[`${PROJECT}:clusterName`]);
+    const existingClusters = {
+      [clusterName]: {
+        endpoint: "https://0FF11NE.gr7.us-west-2.eks.amazonaws.com",
+        certificateAuthorityData: "LS0tLS1CRUdJTi0tLS0t",
+        oidcIssuerUrl: `https://${MOCK_ISSUER}`,
+        oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${MOCK_ISSUER}`,
+      },
+    };
+    return runProgram(await scenario(stack, stackValues, { existingClusters }));
+  }
+  return runProgram(await scenario(stack, stackValues));
+}
+
+async function main(): Promise<number> {
+  const { values: options, positionals } = parseArgs({
+    options: { "policy-pack-config": { type: "string" } },
+    allowPositionals: true,
+  });
+  const configFile = options["policy-pack-config"];
+  const packConfig: unknown = configFile === undefined ? {} : JSON.parse(await readFile(path.resolve(configFile), "utf8"));
+  const stacks = positionals.length > 0 ? positionals : await committedStacks();
+
+  let exitCode = 0;
+  for (const stack of stacks) {
+    console.log(`Stack ${stack} (program recorded under mocks)`);
+    const run = await recordStack(stack, await stackFileValues(stack));
+    if (run.errors.length > 0) {
+      console.log(`  the program failed: ${run.errors.join("\n  ")}`);
+      exitCode = 1;
+      continue;
+    }
+    const result = await runPack(packResources(run), packConfig);
+    console.log(formatViolations(result));
+    console.log(summarize(result));
+    exitCode = Math.max(exitCode, exitCodeOf(result));
+  }
+  return exitCode;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,334 @@
+/**
+ * Pulumi mocks for running the real program without a cloud: every resource registration is recorded
+ * (type token, name, parent, inputs, and which inputs were Pulumi secrets), and resources and invokes answer
+ * with plausible outputs (ARNs, URLs, an OIDC issuer, an image digest...). Used by program-runner.mjs in a
+ * child process: Pulumi's runtime state is per process, so each program run gets a fresh one.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+
+export const ACCOUNT_ID = "123456789012";
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** One stack's program run, as the runner is asked for it. */
+export interface Scenario {
+  readonly project: string;
+  readonly stack: string;
+  /** The Pulumi organization the CLI reports ("organization" on self-managed backends). */
+  readonly organization: string;
+  /** The stack's config map, `namespace:key` -> string (objects and arrays as JSON), as the CLI passes it. */
+  readonly config: Readonly<Record<string, string>>;
+  /** How the program is loaded: tsx, or ts-node the way the Pulumi Node.js runtime loads TypeScript. */
+  readonly loader: "tsx" | "ts-node";
+  /** Outputs of other stacks by fully qualified name, served to StackReferences. */
+  readonly otherStacks?: Readonly<Record<string, StackOutputs>>;
+  /** EKS clusters that exist in the mocked account, by name, served to aws.eks.getCluster. */
+  readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
+}
+
+export interface StackOutputs {
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly secretOutputNames: readonly string[];
+}
+
+export interface ExistingCluster {
+  readonly endpoint: string;
+  readonly certificateAuthorityData: string;
+  readonly oidcIssuerUrl: string;
+  readonly oidcProviderArn: string;
+}
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  /** URN of the parent resource ("" for the root stack). */
+  readonly parent: string;
+  readonly custom: boolean;
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  /** Inputs with secrets unwrapped. */
+  readonly inputs: Record<string, unknown>;
+  /** Dotted paths of the inputs that were Pulumi secrets. */
+  readonly secretInputPaths: readonly string[];
+  /** What the engine would report after the operation: inputs plus the mocked outputs, and `id`. */
+  readonly state: Record<string, unknown>;
+}
+
+export interface RecordedInvoke {
+  readonly token: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** What a program run produced. */
+export interface ProgramRun {
+  readonly resources: readonly RecordedResource[];
+  readonly invokes: readonly RecordedInvoke[];
+  /** Stack outputs, secrets unwrapped. */
+  readonly outputs: Record<string, unknown>;
+  /** Names of the stack outputs that are secrets. */
+  readonly secretOutputs: readonly string[];
+  /** Errors the program raised (message text). */
+  readonly errors: readonly string[];
+  /** The TypeScript loaders present in the process that ran the program (set by the runner). */
+  readonly loaders?: { readonly tsNode: boolean; readonly tsx: boolean };
+}
+
+interface PendingRegistration {
+  urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string;
+  readonly custom: boolean;
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly raw: unknown;
+}
+
+/** A mocked resource monitor request: only the getters this recorder reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getObject(): { toJavaScript(): unknown } | undefined;
+}
+
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): unknown } | undefined;
+}
+
+/** A mocked read request (how a StackReference is registered). */
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProperties(): { toJavaScript(): unknown } | undefined;
+}
+
+interface RecordingMonitor {
+  readonly resources: ReadonlyMap<string, { readonly id: string | null; readonly state: unknown }>;
+  registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+  readResource(req: ReadRequest, callback: unknown): Promise<void>;
+  registerResourceOutputs(req: OutputsRequest, callback: unknown): void;
+}
+
+/** Installs the mocks for a scenario; call before the program registers anything. */
+export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
+  const region = scenario.config["aws:region"] ?? "us-west-2";
+  const registrations: PendingRegistration[] = [];
+  const invokes: RecordedInvoke[] = [];
+  let stackOutputs: unknown = {};
+
+  const mocks: pulumi.runtime.Mocks = {
+    newResource: (args) => {
+      const result = resourceOutputs(args.type, args.name, args.inputs as Record<string, unknown>, scenario, region);
+      return { id: result.id, state: { ...(args.inputs as Record<string, unknown>), ...result.state } };
+    },
+    call: (args) => {
+      invokes.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
+      return invokeResult(args.token, args.inputs as Record<string, unknown>, scenario, region);
+    },
+  };
+  void pulumi.runtime.setMocks(mocks, scenario.project, scenario.stack, false, scenario.organization);
+
+  // Wrap the mock monitor to see what the SDK sent: parents, and which inputs were marked secret.
+  const monitor = pulumi.runtime.getMonitor() as unknown as RecordingMonitor;
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const registration: PendingRegistration = {
+      urn: "",
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent(),
+      custom: req.getCustom(),
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
+      raw: req.getObject()?.toJavaScript() ?? {},
+    };
+    registrations.push(registration);
+    return registerResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
+      if (response !== undefined) registration.urn = response.getUrn();
+      (callback as (e: unknown, r: unknown) => void)(err, response);
+    });
+  };
+  const readResource = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) => {
+    const registration: PendingRegistration = {
+      urn: "",
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent(),
+      custom: true,
+      protect: false,
+      retainOnDelete: false,
+      raw: req.getProperties()?.toJavaScript() ?? {},
+    };
+    registrations.push(registration);
+    return readResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
+      if (response !== undefined) registration.urn = response.getUrn();
+      (callback as (e: unknown, r: unknown) => void)(err, response);
+    });
+  };
+  const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, callback) => {
+    if (req.getUrn().includes("::pulumi:pulumi:Stack::")) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
+    registerResourceOutputs(req, callback);
+  };
+
+  return {
+    collect: () => {
+      const resources = registrations.map((registration) => ({
+        type: registration.type,
+        name: registration.name,
+        urn: registration.urn,
+        parent: registration.parent,
+        custom: registration.custom,
+        protect: registration.protect,
+        retainOnDelete: registration.retainOnDelete,
+        inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
+        secretInputPaths: secretPaths(registration.raw, ""),
+        state: stateOf(monitor.resources.get(registration.urn)),
+      }));
+      const outputs = unwrapSecrets(stackOutputs) as Record<string, unknown>;
+      const secretOutputs = Object.keys(outputs).filter((key) => secretPaths((stackOutputs as Record<string, unknown>)[key], key).includes(key));
+      return { resources, invokes, outputs, secretOutputs, errors: [] };
+    },
+  };
+}
+
+function stateOf(entry: { readonly id: string | null; readonly state: unknown } | undefined): Record<string, unknown> {
+  if (entry === undefined) return {};
+  // A component's entry holds the protobuf Struct its registerOutputs call sent.
+  const raw = entry.state as { toJavaScript?: () => unknown } | undefined;
+  const state = unwrapSecrets(typeof raw?.toJavaScript === "function" ? raw.toJavaScript() : raw) as Record<string, unknown>;
+  return entry.id === null || entry.id === "" ? state : { ...state, id: entry.id };
+}
+
+/** An error shaped like the engine's gRPC errors, whose `details` the SDK shows the user. */
+function engineError(message: string): Error {
+  return Object.assign(new Error(message), { details: message });
+}
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+}
+
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  }
+  return value;
+}
+
+function secretPaths(value: unknown, path: string): string[] {
+  if (isSecretValue(value)) return [path];
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => secretPaths(inner, path === "" ? key : `${path}.${key}`));
+}
+
+function digestOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}
+
+function resourceOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  scenario: Scenario,
+  region: string,
+): { id: string | undefined; state: Record<string, unknown> } {
+  const physicalName = typeof inputs.name === "string" ? inputs.name : `${name}-physical`;
+  switch (type) {
+    case "aws:sqs/queue:Queue": {
+      const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`;
+      return { id: url, state: { url, arn: `arn:aws:sqs:${region}:${ACCOUNT_ID}:${physicalName}` } };
+    }
+    case "aws:iam/role:Role":
+      return { id: physicalName, state: { name: physicalName, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${physicalName}` } };
+    case "aws:ecr/repository:Repository":
+      return {
+        id: physicalName,
+        state: {
+          repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${physicalName}`,
+          registryId: ACCOUNT_ID,
+          arn: `arn:aws:ecr:${region}:${ACCOUNT_ID}:repository/${physicalName}`,
+        },
+      };
+    case "docker:index/image:Image": {
+      const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
+      return { id: `${name}-image`, state: { repoDigest: `${repository}@sha256:${digestOf(inputs.build)}` } };
+    }
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { id: `lt-${digestOf(physicalName).slice(0, 17)}`, state: { latestVersion: 1 } };
+    case "eks:index:Cluster": {
+      const issuer = `oidc.eks.${region}.amazonaws.com/id/${digestOf(physicalName).slice(0, 32).toUpperCase()}`;
+      const kubeconfig = { apiVersion: "v1", kind: "Config", clusters: [{ name: physicalName }] };
+      return {
+        id: undefined,
+        state: {
+          kubeconfig,
+          kubeconfigJson: JSON.stringify(kubeconfig),
+          oidcProviderArn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuer}`,
+          oidcProviderUrl: `https://${issuer}`,
+          oidcIssuer: issuer,
+        },
+      };
+    }
+    case "pulumi:pulumi:StackReference": {
+      const stackName = String(inputs.name);
+      const other = scenario.otherStacks?.[stackName];
+      if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
+      return { id: stackName, state: { name: stackName, outputs: other.outputs, secretOutputNames: other.secretOutputNames } };
+    }
+    default:
+      if (type.startsWith("kubernetes:")) {
+        const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+        const namespace = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
+        return { id: `${namespace}${typeof metadata.name === "string" ? metadata.name : name}`, state: {} };
+      }
+      return { id: `${name}-id`, state: {} };
+  }
+}
+
+function invokeResult(token: string, inputs: Record<string, unknown>, scenario: Scenario, region: string): Record<string, unknown> {
+  switch (token) {
+    case "aws:index/getPartition:getPartition":
+      return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+    case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+      return {
+        id: region,
+        userName: "AWS",
+        password: "mock-ecr-password",
+        authorizationToken: Buffer.from("AWS:mock-ecr-password").toString("base64"),
+        proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`,
+        expiresAt: "2030-01-01T00:00:00Z",
+        region,
+      };
+    case "aws:eks/getCluster:getCluster": {
+      const name = String(inputs.name);
+      const cluster = scenario.existingClusters?.[name];
+      if (cluster === undefined) throw engineError(`reading EKS Cluster (${name}): couldn't find resource`);
+      return {
+        id: name,
+        name,
+        arn: `arn:aws:eks:${region}:${ACCOUNT_ID}:cluster/${name}`,
+        endpoint: cluster.endpoint,
+        certificateAuthorities: [{ data: cluster.certificateAuthorityData }],
+        identities: [{ oidcs: [{ issuer: cluster.oidcIssuerUrl }] }],
+      };
+    }
+    case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {
+      const match = Object.values(scenario.existingClusters ?? {}).find((cluster) => cluster.oidcIssuerUrl === inputs.url);
+      if (match === undefined) throw engineError(`no IAM OIDC provider for ${String(inputs.url)}`);
+      return { id: match.oidcProviderArn, arn: match.oidcProviderArn, url: match.oidcIssuerUrl.replace(/^https:\/\//, "") };
+    }
+    default:
+      throw engineError(`unexpected invoke ${token}`);
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The whole program under Pulumi mocks, one child process per stack: every cluster mode, the dev stack as
+ * committed, two developer stacks borrowing one cluster side by side, and a bad configuration.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { queueVisibilityTimeoutSeconds, DEFAULT_TUNABLES } from "../consumer/src/settings";
+import { SHARED_CLUSTER_OUTPUTS } from "../infra/cluster";
+import { NAME_LIMITS } from "../infra/names";
+import type { ProgramRun, RecordedResource } from "./helpers/mocks";
+import {
+  ORGANIZATION,
+  REPO_ROOT,
+  asOtherStack,
+  assertSucceeded,
+  jsonInput,
+  named,
+  ofType,
+  oneOfType,
+  runPrograms,
+  scenario,
+  stackFileValues,
+} from "./helpers/program";
+
+const SHARED_STACK = `${ORGANIZATION}/sqs-eks-consumer/shared`;
+const ADMIN_ARN = "arn:aws:iam::123456789012:role/developers";
+const LONG_STACK = "bob-feature-branch-with-a-very-long-descriptive-name-for-the-retry-work";
+const EXISTING = {
+  "platform-prod": {
+    endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
+    certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
+    oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+  },
+};
+
+const CLUSTER_TYPES = [
+  "eks:index:Cluster",
+  "eks:index:ManagedNodeGroup",
+  "aws:ec2/launchTemplate:LaunchTemplate",
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+];
+
+let create: ProgramRun;
+let dev: ProgramRun;
+let existing: ProgramRun;
+let existingMissing: ProgramRun;
+let badConfig: ProgramRun;
+let alice: ProgramRun;
+let bob: ProgramRun;
+let missingShared: ProgramRun;
+
+before(async () => {
+  [create, dev, existing, existingMissing, badConfig] = (await runPrograms([
+    await scenario("shared", {
+      clusterAdminPrincipalArns: [ADMIN_ARN],
+      maxReceiveCount: 7,
+      consumer: { handlerTimeoutSeconds: 300 },
+    }),
+    await scenario("dev", await stackFileValues("dev")),
+    await scenario("platform", { clusterMode: "existing", clusterName: "platform-prod" }, { existingClusters: EXISTING }),
+    await scenario("platform", { clusterMode: "existing", clusterName: "nowhere" }, { existingClusters: EXISTING }),
+    await scenario("broken", {
+      clusterMode: "stack",
+      nodeInstanceType: "m7i.large",
+      replicas: "many",
+      consumer: { waitTimeSeconds: 30, shutdownBudgetSecond: 10 },
+    }),
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+  const otherStacks = { [SHARED_STACK]: asOtherStack(create) };
+  const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK };
+  [alice, bob, missingShared] = (await runPrograms([
+    await scenario("alice", borrow, { otherStacks }),
+    await scenario(LONG_STACK, borrow, { otherStacks }),
+    await scenario("carol", { clusterMode: "stack", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` }, { otherStacks }),
+  ])) as [ProgramRun, ProgramRun, ProgramRun];
+});
+
+/** Physical names this stack claims in AWS and in the cluster. */
+function physicalNames(run: ProgramRun): string[] {
+  const aws = run.resources.filter((r) => /^aws:(sqs\/queue|iam\/role|ecr\/repository|ec2\/launchTemplate):/.test(r.type));
+  const namespaces = ofType(run, "kubernetes:core/v1:Namespace");
+  return [
+    ...aws.map((r) => String(r.inputs.name)),
+    ...namespaces.map((r) => String((r.inputs.metadata as { name: string }).name)),
+  ];
+}
+
+function trustPolicyOf(run: ProgramRun): { Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[] } {
+  return jsonInput(named(run, "identity-role"), "assumeRolePolicy") as ReturnType<typeof trustPolicyOf>;
+}
+
+describe("create mode", () => {
+  it("creates an EKS cluster with an IAM OIDC provider, access entries for the admins, standard support only", () => {
+    assertSucceeded(create);
+    const cluster = oneOfType(create, "eks:index:Cluster");
+    assert.equal(cluster.inputs.name, "sqs-eks-consumer-shared");
+    assert.equal(cluster.inputs.createOidcProvider, true);
+    assert.equal(cluster.inputs.skipDefaultNodeGroup, true);
+    assert.equal(cluster.inputs.authenticationMode, "API");
+    assert.equal(cluster.inputs.version, "1.33");
+    assert.deepEqual(cluster.inputs.upgradePolicy, { supportType: "STANDARD" });
+    const entries = Object.values(cluster.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: object }>);
+    assert.deepEqual(entries, [
+      {
+        principalArn: ADMIN_ARN,
+        accessPolicies: {
+          admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } },
+        },
+      },
+    ]);
+  });
+
+  it("runs managed nodes that cannot hand their instance role to pods: IMDSv2 required, hop limit 1", () => {
+    const launchTemplate = oneOfType(create, "aws:ec2/launchTemplate:LaunchTemplate");
+    assert.deepEqual(launchTemplate.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+    const nodes = oneOfType(create, "eks:index:ManagedNodeGroup");
+    const template = nodes.inputs.launchTemplate as { id: string; version: string };
+    assert.match(template.id, /^lt-/);
+    assert.equal(template.version, "1");
+    assert.equal(nodes.inputs.amiType, "AL2023_x86_64_STANDARD");
+    assert.deepEqual(nodes.inputs.instanceTypes, ["t3.medium"]);
+    assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 1, desiredSize: 2, maxSize: 3 });
+    assert.equal(nodes.inputs.version, "1.33");
+  });
+
+  it("gives the nodes a role EC2 can assume, with the worker, CNI and ECR pull policies", () => {
+    const nodeRole = named(create, "cluster-node-role");
+    assert.deepEqual(jsonInput(nodeRole, "assumeRolePolicy"), {
+      Version: "2012-10-17",
+      Statement: [{ Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    });
+    const attached = ofType(create, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).sort();
+    assert.deepEqual(attached, [
+      "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+      "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+      "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    ]);
+  });
+
+  it("exports everything a borrowing stack reads; the kubeconfig as a secret", () => {
+    for (const output of Object.values(SHARED_CLUSTER_OUTPUTS)) assert.ok(output in create.outputs, `missing output ${output}`);
+    assert.ok(create.secretOutputs.includes("kubeconfig"));
+    assert.equal(create.outputs.clusterName, "sqs-eks-consumer-shared");
+    assert.match(String(create.outputs.oidcProviderArn), /^arn:aws:iam::123456789012:oidc-provider\/oidc\.eks\.us-west-2\.amazonaws\.com\/id\//);
+    assert.match(String(create.outputs.oidcProviderUrl), /^https:\/\/oidc\.eks\./);
+    const provider = oneOfType(create, "pulumi:providers:kubernetes");
+    assert.equal(provider.inputs.kubeconfig, create.outputs.kubeconfig);
+    assert.ok(provider.secretInputPaths.includes("kubeconfig"));
+  });
+
+  it("exports the queue, DLQ, role, namespace, image and two ready-to-run commands", () => {
+    const queueUrl = "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-shared-queue";
+    assert.equal(create.outputs.queueUrl, queueUrl);
+    assert.equal(create.outputs.deadLetterQueueUrl, "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-shared-dlq");
+    assert.equal(create.outputs.roleArn, "arn:aws:iam::123456789012:role/sqs-eks-consumer-shared-consumer");
+    assert.equal(create.outputs.namespace, "sqs-eks-consumer-shared");
+    assert.match(String(create.outputs.image), /^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/sqs-eks-consumer-shared-consumer@sha256:[0-9a-f]{64}$/);
+    assert.equal(
+      create.outputs.sendTestMessageCommand,
+      `aws sqs send-message --region us-west-2 --queue-url ${queueUrl} --message-body 'Hello world!'`,
+    );
+    const deployment = oneOfType(create, "kubernetes:apps/v1:Deployment");
+    const selector = (deployment.inputs.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const logs = /^kubectl logs -n sqs-eks-consumer-shared -l (\S+) -f$/.exec(String(create.outputs.tailLogsCommand));
+    assert.ok(logs, String(create.outputs.tailLogsCommand));
+    const selected = Object.fromEntries(logs[1]!.split(",").map((pair) => pair.split("=") as [string, string]));
+    assert.deepEqual(selected, selector, "the logs command selects exactly the Deployment's pods");
+  });
+
+  it("protects or retains nothing, in any mode, so `pulumi destroy` leaves nothing behind", () => {
+    for (const run of [create, dev, existing, alice, bob]) {
+      for (const resource of run.resources) {
+        assert.equal(resource.protect, false, `${resource.name} is protected`);
+        assert.equal(resource.retainOnDelete, false, `${resource.name} is retained on delete`);
+      }
+    }
+  });
+
+  it("places every resource in a component, named after it", () => {
+    for (const resource of create.resources) {
+      if (resource.type === "pulumi:pulumi:Stack") continue;
+      if (resource.type.startsWith("sqs-eks-consumer:")) {
+        assert.match(resource.parent, /::pulumi:pulumi:Stack::/, `${resource.name} should be a top-level component`);
+        continue;
+      }
+      const parentName = resource.parent.split("::").at(-1) ?? "";
+      assert.match(resource.parent, /[:$]sqs-eks-consumer:[a-z]+:[A-Za-z]+::[^:]+$/, `${resource.name} should be a component's child`);
+      assert.ok(resource.name.startsWith(`${parentName}-`), `${resource.name} should be named ${parentName}-<role>`);
+    }
+  });
+
+  it("keeps physical names within AWS limits", () => {
+    for (const queue of ofType(create, "aws:sqs/queue:Queue")) assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
+    for (const role of ofType(create, "aws:iam/role:Role")) assert.ok(String(role.inputs.name).length <= NAME_LIMITS.iamRole);
+  });
+});
+
+describe("queue", () => {
+  const queue = () => named(create, "queue-queue");
+  const dlq = () => named(create, "queue-dlq");
+
+  it("derives the visibility timeout from the consumer's handler timeout", () => {
+    assert.equal(queue().inputs.visibilityTimeoutSeconds, queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 300 }));
+    assert.equal(queue().inputs.visibilityTimeoutSeconds, 310);
+    assert.equal(named(dev, "queue-queue").inputs.visibilityTimeoutSeconds, queueVisibilityTimeoutSeconds(DEFAULT_TUNABLES));
+  });
+
+  it("encrypts both queues with SQS-managed keys and long-polls", () => {
+    for (const q of [queue(), dlq()]) {
+      assert.equal(q.inputs.sqsManagedSseEnabled, true);
+      assert.equal(q.inputs.kmsMasterKeyId, undefined);
+      assert.equal(q.inputs.receiveWaitTimeSeconds, 20);
+    }
+  });
+
+  it("redrives to the DLQ after maxReceiveCount receives, and only this queue may redrive into it", () => {
+    const dlqArn = "arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-dlq";
+    assert.deepEqual(jsonInput(queue(), "redrivePolicy"), { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 });
+    assert.deepEqual(jsonInput(oneOfType(create, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"), "redriveAllowPolicy"), {
+      redrivePermission: "byQueue",
+      sourceQueueArns: ["arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-queue"],
+    });
+  });
+
+  it("keeps dead-lettered messages at least as long as the queue keeps messages (14 days by default)", () => {
+    assert.equal(dlq().inputs.messageRetentionSeconds, 1_209_600);
+    assert.ok((dlq().inputs.messageRetentionSeconds as number) >= (queue().inputs.messageRetentionSeconds as number));
+  });
+
+  it("denies every non-TLS request to either queue", () => {
+    const policies = ofType(create, "aws:sqs/queuePolicy:QueuePolicy");
+    assert.equal(policies.length, 2);
+    const byUrl = new Map(policies.map((p) => [p.inputs.queueUrl, jsonInput(p, "policy")]));
+    for (const q of [queue(), dlq()]) {
+      const name = String(q.inputs.name);
+      assert.deepEqual(byUrl.get(`https://sqs.us-west-2.amazonaws.com/123456789012/${name}`), {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "sqs:*",
+            Resource: `arn:aws:sqs:us-west-2:123456789012:${name}`,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
+      });
+    }
+  });
+});
+
+describe("image", () => {
+  it("pushes to an ECR repository that scans on push, expires old images and is deleted with the stack", () => {
+    const repository = oneOfType(create, "aws:ecr/repository:Repository");
+    assert.equal(repository.inputs.name, "sqs-eks-consumer-shared-consumer");
+    assert.deepEqual(repository.inputs.imageScanningConfiguration, { scanOnPush: true });
+    assert.equal(repository.inputs.forceDelete, true);
+    const lifecycle = oneOfType(create, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+    assert.equal(lifecycle.inputs.repository, "sqs-eks-consumer-shared-consumer");
+    assert.deepEqual(jsonInput(lifecycle, "policy"), {
+      rules: [
+        {
+          rulePriority: 1,
+          description: "Keep the 10 newest images",
+          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 10 },
+          action: { type: "expire" },
+        },
+      ],
+    });
+  });
+
+  it("builds consumer/Dockerfile from the repository root for the configured platform, stamped with the commit", () => {
+    const image = oneOfType(create, "docker:index/image:Image");
+    const build = image.inputs.build as { context: string; dockerfile: string; platform: string; args: Record<string, string> };
+    assert.equal(path.resolve(REPO_ROOT, build.context), REPO_ROOT);
+    assert.equal(path.resolve(REPO_ROOT, build.dockerfile), path.join(REPO_ROOT, "consumer", "Dockerfile"));
+    assert.equal(build.platform, "linux/amd64");
+    assert.equal(image.inputs.buildOnPreview, false, "pulumi preview needs no Docker engine");
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    const commitTime = execFileSync("git", ["log", "-1", "--format=%cI"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    assert.deepEqual(build.args, { GIT_COMMIT: commit, BUILD_TIME: commitTime });
+    assert.equal(image.inputs.imageName, `123456789012.dkr.ecr.us-west-2.amazonaws.com/sqs-eks-consumer-shared-consumer:${commit.slice(0, 12)}`);
+  });
+
+  it("pushes with short-lived ECR credentials from aws.ecr.getAuthorizationToken, the password kept secret", () => {
+    const tokenCalls = create.invokes.filter((call) => call.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken");
+    assert.deepEqual(tokenCalls.map((call) => call.inputs.registryId), ["123456789012"]);
+    const image = oneOfType(create, "docker:index/image:Image");
+    assert.deepEqual(image.inputs.registry, {
+      server: "123456789012.dkr.ecr.us-west-2.amazonaws.com",
+      username: "AWS",
+      password: "mock-ecr-password",
+    });
+    assert.ok(image.secretInputPaths.includes("registry.password"));
+  });
+
+  it("deploys the pushed digest, never a tag", () => {
+    const deployment = oneOfType(create, "kubernetes:apps/v1:Deployment");
+    const container = (deployment.inputs.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!;
+    assert.equal(container.image, create.outputs.image);
+    assert.match(container.image, /@sha256:[0-9a-f]{64}$/);
+  });
+
+  it("builds for arm64 when the stack says so, on Graviton nodes with an arm64 AMI", async () => {
+    const [arm] = await runPrograms([await scenario("arm", { imagePlatform: "linux/arm64", nodeInstanceType: "t4g.medium" })]);
+    assertSucceeded(arm!);
+    assert.equal((oneOfType(arm!, "docker:index/image:Image").inputs.build as { platform: string }).platform, "linux/arm64");
+    assert.equal(oneOfType(arm!, "eks:index:ManagedNodeGroup").inputs.amiType, "AL2023_ARM_64_STANDARD");
+  });
+});
+
+describe("the dev stack (Pulumi.dev.yaml as committed)", () => {
+  it("deploys a one-node t3.small cluster and one consumer pod logging at debug", () => {
+    assertSucceeded(dev);
+    const nodes = oneOfType(dev, "eks:index:ManagedNodeGroup");
+    assert.deepEqual(nodes.inputs.instanceTypes, ["t3.small"]);
+    assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 1, desiredSize: 1, maxSize: 2 });
+    const spec = oneOfType(dev, "kubernetes:apps/v1:Deployment").inputs.spec as {
+      replicas: number;
+      template: { spec: { containers: { env: { name: string; value?: string }[] }[] } };
+    };
+    assert.equal(spec.replicas, 1);
+    assert.equal(spec.template.spec.containers[0]!.env.find((e) => e.name === "LOG_LEVEL")?.value, "debug");
+  });
+});
+
+describe("stack mode: two developer stacks borrowing one cluster", () => {
+  it("creates no cluster, only a StackReference to the shared stack", () => {
+    for (const run of [alice, bob]) {
+      assertSucceeded(run);
+      for (const type of CLUSTER_TYPES) assert.deepEqual(ofType(run, type), [], `${type} should not exist in stack mode`);
+      assert.equal(ofType(run, "aws:iam/role:Role").length, 1, "only the consumer's role");
+      assert.equal(oneOfType(run, "pulumi:pulumi:StackReference").inputs.name, SHARED_STACK);
+    }
+  });
+
+  it("deploys through the shared cluster's kubeconfig and trusts the shared cluster's OIDC provider", () => {
+    for (const run of [alice, bob]) {
+      const provider = oneOfType(run, "pulumi:providers:kubernetes");
+      assert.equal(provider.inputs.kubeconfig, create.outputs.kubeconfig);
+      assert.ok(provider.secretInputPaths.includes("kubeconfig"), "the borrowed kubeconfig stays a secret");
+      const statement = trustPolicyOf(run).Statement[0]!;
+      assert.equal(statement.Principal.Federated, create.outputs.oidcProviderArn);
+      const issuer = String(create.outputs.oidcProviderUrl).replace("https://", "");
+      assert.deepEqual(Object.keys(statement.Condition.StringEquals).sort(), [`${issuer}:aud`, `${issuer}:sub`]);
+      assert.equal(run.outputs.clusterName, create.outputs.clusterName);
+      assert.equal(run.outputs.kubeconfig, create.outputs.kubeconfig);
+      assert.ok(run.secretOutputs.includes("kubeconfig"));
+    }
+  });
+
+  it("gives each stack its own queue, role, repository and namespace, scoped by its stack name", () => {
+    const aliceNames = physicalNames(alice);
+    const bobNames = physicalNames(bob);
+    const sharedNames = physicalNames(create);
+    assert.equal(aliceNames.length, 5, aliceNames.join(", "));
+    assert.equal(bobNames.length, 5, bobNames.join(", "));
+    assert.deepEqual(aliceNames.filter((name) => bobNames.includes(name) || sharedNames.includes(name)), []);
+    assert.deepEqual(bobNames.filter((name) => sharedNames.includes(name)), []);
+    for (const name of aliceNames) assert.match(name, /^sqs-eks-consumer-alice(-|$)/);
+    for (const name of bobNames) assert.match(name, /^sqs-eks-consumer-bob-feature/);
+  });
+
+  it("keeps a long stack name's physical names within AWS and Kubernetes limits", () => {
+    for (const role of ofType(bob, "aws:iam/role:Role")) assert.ok(String(role.inputs.name).length <= NAME_LIMITS.iamRole);
+    for (const queue of ofType(bob, "aws:sqs/queue:Queue")) assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
+    const namespace = (oneOfType(bob, "kubernetes:core/v1:Namespace").inputs.metadata as { name: string }).name;
+    assert.ok(namespace.length <= NAME_LIMITS.kubernetesNamespace);
+    assert.match(namespace, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    const labels = (oneOfType(bob, "kubernetes:apps/v1:Deployment").inputs.metadata as { labels: Record<string, string> }).labels;
+    for (const value of Object.values(labels)) assert.ok(value.length <= 63, `label value ${value} is too long`);
+  });
+
+  it("fails clearly when the shared stack does not exist", () => {
+    assert.ok(missingShared.errors.some((e) => e.includes(`unknown stack "${ORGANIZATION}/sqs-eks-consumer/gone"`)), missingShared.errors.join("\n"));
+  });
+});
+
+describe("existing mode", () => {
+  it("adopts the cluster by name and finds its OIDC provider, creating no cluster", () => {
+    assertSucceeded(existing);
+    for (const type of CLUSTER_TYPES) assert.deepEqual(ofType(existing, type), []);
+    const calls = existing.invokes.map((call) => [call.token, call.inputs.name ?? call.inputs.url]);
+    assert.deepEqual(
+      calls.filter(([token]) => String(token).startsWith("aws:eks/") || String(token).startsWith("aws:iam/")),
+      [
+        ["aws:eks/getCluster:getCluster", "platform-prod"],
+        ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider", EXISTING["platform-prod"].oidcIssuerUrl],
+      ],
+    );
+    assert.equal(existing.outputs.clusterName, "platform-prod");
+    assert.equal(existing.outputs.oidcProviderArn, EXISTING["platform-prod"].oidcProviderArn);
+    assert.equal(trustPolicyOf(existing).Statement[0]!.Principal.Federated, EXISTING["platform-prod"].oidcProviderArn);
+  });
+
+  it("reaches the cluster with a kubeconfig that runs `aws eks get-token` (no static credentials)", () => {
+    const kubeconfig = JSON.parse(String(oneOfType(existing, "pulumi:providers:kubernetes").inputs.kubeconfig)) as {
+      clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
+      users: { user: { exec: { command: string; args: string[] } } }[];
+    };
+    assert.equal(kubeconfig.clusters[0]!.cluster.server, EXISTING["platform-prod"].endpoint);
+    assert.equal(kubeconfig.clusters[0]!.cluster["certificate-authority-data"], EXISTING["platform-prod"].certificateAuthorityData);
+    assert.equal(kubeconfig.users[0]!.user.exec.command, "aws");
+    assert.deepEqual(kubeconfig.users[0]!.user.exec.args, [
+      "eks", "get-token", "--cluster-name", "platform-prod", "--region", "us-west-2", "--output", "json",
+    ]);
+  });
+
+  it("fails clearly when the cluster does not exist", () => {
+    assert.ok(existingMissing.errors.some((e) => e.includes("reading EKS Cluster (nowhere): couldn't find resource")), existingMissing.errors.join("\n"));
+  });
+});
+
+describe("a bad configuration", () => {
+  it("fails before any resource is registered, naming every bad key", () => {
+    const resources: RecordedResource[] = badConfig.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    assert.deepEqual(resources, []);
+    assert.equal(badConfig.errors.length, 1, badConfig.errors.join("\n"));
+    const message = badConfig.errors[0]!;
+    for (const key of [
+      "sqs-eks-consumer:clusterStack: required",
+      "sqs-eks-consumer:nodeInstanceType: applies only when clusterMode is create",
+      "sqs-eks-consumer:replicas: must be a whole number",
+      "sqs-eks-consumer:consumer.waitTimeSeconds: must be between 0 and 20",
+      "sqs-eks-consumer:consumer.shutdownBudgetSecond: unknown setting",
+    ]) {
+      assert.ok(message.includes(key), `the error should say "${key}": ${message}`);
+    }
+  });
+});
