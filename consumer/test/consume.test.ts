@@ -79,6 +79,18 @@ describe("consuming", () => {
       const deletes = b.requests.filter((r) => r.operation === "DeleteMessageBatch").length;
       assert.ok(deletes <= Math.ceil(n / 10) * 1.5, `${deletes} DeleteMessageBatch calls for ${n} messages: not coalesced`);
       assert.deepEqual(await queueCounts(b.sqs, b.queue.queueUrl), { visible: 0, inFlight: 0 });
+
+      const metrics = await (await fetch(`http://127.0.0.1:${running.healthPort}/metrics`)).text();
+      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(metrics)?.[1]);
+      assert.equal(value("sqs_consumer_messages_received_total"), n);
+      assert.equal(value("sqs_consumer_messages_succeeded_total"), n);
+      assert.equal(value("sqs_consumer_messages_deleted_total"), n);
+      assert.equal(value("sqs_consumer_messages_in_flight"), 0);
+      assert.equal(value("sqs_consumer_handler_duration_seconds_count"), n);
+      assert.ok(value("sqs_consumer_receive_duration_seconds_count") >= n / 10);
+      assert.ok(value("sqs_consumer_empty_receives_total") >= 0);
+      assert.equal(value("sqs_consumer_ready"), 1);
+      assert.match(metrics, /^process_cpu_seconds_total /m);
     } finally {
       await running.stop();
     }

@@ -84,3 +84,44 @@ describe("partial DeleteMessageBatch failures", () => {
     }
   });
 });
+
+describe("IAM denials", () => {
+  test("AccessDenied on receive: not ready, a hint naming the action and the role, recovery when the policy is fixed", async () => {
+    let deny = true;
+    const bed = await startTestBed({
+      configure: (app) =>
+        app.addHook("preHandler", (request, reply, done) => {
+          if (deny && request.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage") {
+            // What SQS answers when the role's policy lacks sqs:ReceiveMessage (JSON protocol, query-compatible code).
+            void reply
+              .code(400)
+              .header("content-type", "application/x-amz-json-1.0")
+              .header("x-amzn-query-error", "AccessDenied;Sender")
+              .send(JSON.stringify({
+                __type: "com.amazon.coral.service#AccessDeniedException",
+                message: "User: arn:aws:sts::123456789012:assumed-role/sqs-eks-consumer-dev-consumer/botocore-session is not authorized to perform: sqs:receivemessage on resource: arn:aws:sqs:us-east-1:000000000000:q because no identity-based policy allows the sqs:receivemessage action",
+              }));
+            return;
+          }
+          done();
+        }),
+    });
+    const { running, logs } = await startTestConsumer(bed, { env: { AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/sqs-eks-consumer-dev-consumer" } });
+    try {
+      const warning = await logs.waitFor((l) => l.event === "aws-error", 5_000, "the denial");
+      assert.equal(warning.kind, "access-denied");
+      assert.match(String(warning.hint), /IAM denied sqs:receivemessage to arn:aws:sts::123456789012:assumed-role\/sqs-eks-consumer-dev-consumer\/botocore-session; role arn:aws:iam::123456789012:role\/sqs-eks-consumer-dev-consumer/);
+      const readyz = await fetch(`http://127.0.0.1:${running.healthPort}/readyz`);
+      assert.equal(readyz.status, 503);
+      assert.match(await readyz.text(), /access-denied/);
+
+      deny = false;
+      await eventually(async () => (await fetch(`http://127.0.0.1:${running.healthPort}/readyz`)).status === 200, 30_000, "ready once allowed");
+      await sendMessages(bed.sqs, bed.queue.queueUrl, ["allowed now"]);
+      await logs.waitFor((l) => l.body === "allowed now", 5_000, "the message");
+    } finally {
+      await running.stop();
+      await bed.close();
+    }
+  });
+});
