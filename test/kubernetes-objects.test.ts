@@ -12,6 +12,7 @@ import {
   validateTunables,
   type Tunables,
 } from "../consumer/src/settings";
+import { RESTRICTED_VOLUME_TYPES, SAFE_SYSCTLS as PSS_SAFE_SYSCTLS } from "../policies/rules/pod-security";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
 import { assertSucceeded, oneOfType, runProgram, scenario } from "./helpers/program";
 
@@ -96,19 +97,9 @@ interface PodTemplate {
   spec: PodSpec;
 }
 
-const SAFE_SYSCTLS = new Set([
-  "kernel.shm_rmid_forced",
-  "net.ipv4.ip_local_port_range",
-  "net.ipv4.ip_unprivileged_port_start",
-  "net.ipv4.tcp_syncookies",
-  "net.ipv4.ping_group_range",
-  "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.tcp_keepalive_time",
-  "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",
-  "net.ipv4.tcp_keepalive_probes",
-]);
-const ALLOWED_VOLUME_TYPES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
+// The Standard's lists of safe sysctls and allowed volume types, shared with the policy pack.
+const SAFE_SYSCTLS = new Set<string>(PSS_SAFE_SYSCTLS);
+const ALLOWED_VOLUME_TYPES = new Set<string>(RESTRICTED_VOLUME_TYPES);
 const ALLOWED_SELINUX_TYPES = new Set(["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
 
 /** The controls of the "restricted" Pod Security Standard (baseline included) that a pod template violates. */
