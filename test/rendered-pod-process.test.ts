@@ -45,8 +45,9 @@ void describe("the rendered dev pod, run as a plain process", () => {
     await expectConsumesWithWebIdentity(t, bed, run, consumer);
   });
 
-  void it("without the role annotation: reports missing credentials, stays up and not ready", async () => {
-    const { run, consumer } = await start(bed.withoutIrsa);
+  void it("without the role annotation: reports missing credentials, stays up and not ready", async (t) => {
+    const { run, consumer, note } = await start(bed.withoutIrsa);
+    t.diagnostic(note);
     await expectNotReadyWithoutCredentials(bed, run, consumer);
   });
 });
