@@ -17,7 +17,7 @@ const ISSUED_KEY_PREFIX = "ASIASTANDIN";
 const STAYS_UP_MS = 3_000;
 
 /** GETs a probe's path on its port, as the kubelet's HTTP probe does; status 0 when nothing answers. */
-export async function probe(target: ProbeTarget | undefined, what: string): Promise<number> {
+async function probe(target: ProbeTarget | undefined, what: string): Promise<number> {
   assert.ok(target !== undefined, `the Deployment has no ${what} probe`);
   try {
     const response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, { signal: AbortSignal.timeout(2_000) });
