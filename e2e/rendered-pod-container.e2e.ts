@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, afterEach, before, describe, it, type TestContext } from "node:test";
 import { buildImage, imageExists, runContainer, type BuiltImage, type RunningContainer } from "./container";
 import { readContainerFacts } from "./container-facts";
 import { expectConsumesWithWebIdentity, expectNotReadyWithoutCredentials } from "./consumer-checks";
@@ -41,8 +41,11 @@ void describe("the consumer image, run as the rendered dev Deployment", () => {
     ]);
   });
 
+  // A consumer a failed test left running would call STS and SQS during the next test.
+  afterEach(async () => {
+    for (const container of containers.splice(0)) await container.remove();
+  });
   after(async () => {
-    for (const container of containers) await container.remove();
     await bed?.close();
   });
 

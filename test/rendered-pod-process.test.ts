@@ -6,7 +6,7 @@
  * user, the read-only root filesystem, the capabilities and the cgroup limits.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { buildBundle, spawnConsumer } from "../consumer/test/helpers/consumer-process";
 import { expectConsumesWithWebIdentity, expectNotReadyWithoutCredentials } from "../e2e/consumer-checks";
 import { processConsumer, type LaunchedConsumer } from "../e2e/launched-consumer";
@@ -23,8 +23,11 @@ void describe("the rendered dev pod, run as a plain process", () => {
     bed = await startRenderedPodBed("dev");
   });
 
+  // A consumer a failed test left running would call STS and SQS during the next test.
+  afterEach(async () => {
+    for (const consumer of started.splice(0)) if (consumer.isRunning()) await consumer.stop(0);
+  });
   after(async () => {
-    for (const consumer of started) if (consumer.isRunning()) await consumer.stop(0);
     await bed?.close();
   });
 
