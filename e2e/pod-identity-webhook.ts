@@ -1,6 +1,6 @@
 // What the EKS pod identity webhook's mutating admission does to a pod, for IAM Roles for Service
 // Accounts. A port of the behaviour of github.com/aws/amazon-eks-pod-identity-webhook
-// (pkg/handler/handler.go and pkg/cache/cache.go at commit 3bf80a3, release v0.6.17 or later), web
+// (pkg/handler/handler.go and pkg/cache/cache.go at commit 3bf80a3, five commits after v0.6.17), web
 // identity mode only: EKS Pod Identity (the container-credentials mode) is configured by a file on
 // the control plane, not by service account annotations, and is not modelled. Pure: no I/O.
 import type { IContainer } from "kubernetes-models/v1/Container" with { "resolution-mode": "import" };
