@@ -154,9 +154,27 @@ export interface RunContainerOptions {
   readonly args?: readonly string[];
   /** `volumeMounts` with their volumes' host paths; default none. */
   readonly mounts?: readonly VolumeMount[];
+  /** `resources`: what the kubelet puts in the container's cgroup; default no limits. */
+  readonly resources?: CgroupResources;
   /** Pods here share the host's network: the emulators listen on loopback. */
   readonly network: "host";
 }
+
+/** A container's `resources`, in the units the kubelet converts them from. */
+export interface CgroupResources {
+  /** `limits.memory` in bytes: the memory limit, with no swap on top (Kubernetes nodes run without swap). */
+  readonly memoryLimitBytes?: number;
+  /** `limits.cpu` in millicores: a CFS quota per 100 ms period. */
+  readonly cpuLimitMillicores?: number;
+  /** `requests.cpu` in millicores: the CPU weight (cpu.shares). */
+  readonly cpuRequestMillicores?: number;
+}
+
+/** The kubelet's CFS period, and its conversions (pkg/kubelet/cm: MilliCPUToQuota, MilliCPUToShares). */
+const CFS_PERIOD_US = 100_000;
+const MIN_QUOTA_US = 1_000;
+const MIN_SHARES = 2;
+const MAX_SHARES = 262_144;
 
 export interface StopResult {
   /** The container's exit code (137 when it had to be killed). */
@@ -178,6 +196,8 @@ export interface RunningContainer {
    * `terminationGracePeriodSeconds`.
    */
   stop(timeoutSeconds: number): Promise<StopResult>;
+  /** Runs a command in the running container (`podman exec`, with the container's user and settings); returns its stdout. */
+  exec(command: readonly string[]): Promise<string>;
   /** Removes the container, killing it if it still runs. */
   remove(): Promise<void>;
 }
@@ -199,6 +219,9 @@ function optionProblems(options: RunContainerOptions): string[] {
   }
   for (const capability of options.capDrop ?? []) {
     if (!CAPABILITY.test(capability)) problems.push(`capDrop: '${capability}' is not a capability name like ALL or NET_RAW`);
+  }
+  for (const [field, value] of Object.entries(options.resources ?? {})) {
+    if (!Number.isInteger(value) || (value as number) <= 0) problems.push(`resources.${field}: ${value} is not a positive integer`);
   }
   (options.mounts ?? []).forEach((mount, index) => {
     for (const field of ["source", "target"] as const) {
@@ -222,6 +245,14 @@ function podmanRunArgs(options: RunContainerOptions): string[] {
   }
   for (const capability of options.capDrop ?? []) args.push(`--cap-drop=${capability}`);
   if (options.noNewPrivileges === true) args.push("--security-opt=no-new-privileges");
+  const { memoryLimitBytes, cpuLimitMillicores, cpuRequestMillicores } = options.resources ?? {};
+  if (memoryLimitBytes !== undefined) args.push(`--memory=${memoryLimitBytes}b`, `--memory-swap=${memoryLimitBytes}b`);
+  if (cpuLimitMillicores !== undefined) {
+    args.push(`--cpu-period=${CFS_PERIOD_US}`, `--cpu-quota=${Math.max(MIN_QUOTA_US, (cpuLimitMillicores * CFS_PERIOD_US) / 1000)}`);
+  }
+  if (cpuRequestMillicores !== undefined) {
+    args.push(`--cpu-shares=${Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((cpuRequestMillicores * 1024) / 1000)))}`);
+  }
   for (const mount of options.mounts ?? []) {
     args.push("--volume", `${mount.source}:${mount.target}:${mount.readOnly ? "ro" : "rw"}`);
   }
@@ -275,6 +306,9 @@ export async function runContainer(options: RunContainerOptions): Promise<Runnin
       await exited;
       const state = await runChecked("podman", ["inspect", "--format", "{{.State.ExitCode}}", options.name]);
       return { exitCode: Number(state.stdout.trim()), seconds };
+    },
+    async exec(command: readonly string[]): Promise<string> {
+      return (await runChecked("podman", ["exec", options.name, ...command])).stdout;
     },
     async remove(): Promise<void> {
       await runChecked("podman", ["rm", "--force", "--ignore", options.name]);

@@ -26,11 +26,11 @@ export interface ConsumerProcess {
 }
 
 /**
- * Starts `node <script>` (the bundle) or `node --import tsx <script>` (a .ts fixture) with exactly
- * `env` plus PATH: no credentials or AWS settings leak in from the machine running the tests.
+ * Starts `node <script> [args]` (the bundle) or `node --import tsx <script> [args]` (a .ts fixture) with
+ * exactly `env` plus PATH: no credentials or AWS settings leak in from the machine running the tests.
  */
-export function spawnConsumer(script: string, env: Record<string, string>): ConsumerProcess {
-  const args = script.endsWith(".ts") ? ["--import", "tsx", script] : [script];
+export function spawnConsumer(script: string, env: Record<string, string>, scriptArgs: readonly string[] = []): ConsumerProcess {
+  const args = [...(script.endsWith(".ts") ? ["--import", "tsx", script] : [script]), ...scriptArgs];
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "consumer-home-")), AWS_EC2_METADATA_DISABLED: "true", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,8 @@
 // Proves the e2e machinery without the consumer: an image built like consumer/Dockerfile from the two
 // stand-in base images runs under the restricted pod spec's settings (user 65532, read-only root
 // filesystem, no capabilities, no privilege escalation, default seccomp, a read-only mount), serves
-// HTTP on loopback and exits 0 on SIGTERM. Needs root and `bash e2e/base-images.sh` run first.
+// HTTP on loopback and exits 0 on SIGTERM. Needs root and `bash e2e/base-images.sh` run first
+// (`npm run e2e` runs both).
 import assert from "node:assert/strict";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -147,10 +148,11 @@ void describe("stand-in base images and container helpers", () => {
         user: { uid: -1, gid: 1.5 },
         capDrop: ["all"],
         mounts: [{ source: "relative", target: "/a:b", readOnly: true }],
+        resources: { memoryLimitBytes: -1, cpuLimitMillicores: 0.5 },
         network: "host",
       }),
       (error: Error) => {
-        const keys = ["name:", "env.NOT-A-NAME:", "user.uid:", "user.gid:", "capDrop:", "mounts[0].source:", "mounts[0].target:"];
+        const keys = ["name:", "env.NOT-A-NAME:", "user.uid:", "user.gid:", "capDrop:", "mounts[0].source:", "mounts[0].target:", "resources.memoryLimitBytes:", "resources.cpuLimitMillicores:"];
         for (const key of keys) {
           assert.ok(error.message.includes(key), `message names ${key}: ${error.message}`);
         }
