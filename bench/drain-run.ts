@@ -61,7 +61,7 @@ export interface DrainRun {
   readonly memoryLimit:
     | {
         readonly limitMiB: number;
-        readonly heapMiB: number;
+        readonly nodeOptions: string;
         readonly enforcedBy: string | undefined;
         readonly notEnforcedBecause: string | undefined;
         readonly cgroupPeakMiB: number | undefined;
@@ -133,7 +133,7 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
         startToFirstReceiveMs: firstReceiveAt - spawnedAt,
         memoryLimit: proc.memoryLimit && {
           limitMiB: proc.memoryLimit.limitMiB,
-          heapMiB: proc.memoryLimit.heapMiB,
+          nodeOptions: proc.memoryLimit.nodeOptions,
           enforcedBy: proc.memoryLimit.enforcedBy,
           notEnforcedBecause: proc.memoryLimit.notEnforcedBecause,
           cgroupPeakMiB: limitUsage?.peakMiB,

@@ -92,7 +92,7 @@ export async function runIdle(ctx: BenchContext, scenario: IdleScenario, repetit
     }
     return results;
   } finally {
-    await Promise.all(runs.map((run) => run.proc?.stop()));
+    await Promise.all(runs.flatMap((run) => (run.proc ? [run.proc.stop()] : [])));
     for (const run of runs) {
       ctx.emulator.forget(run.key);
       await deleteRunQueue(ctx.setup, run.queue);

@@ -1,19 +1,17 @@
-// A container-style memory limit for one contestant: Node's heap sized from the limit, as the
-// Deployment sizes it, and, where this machine lets us, a hard limit from a cgroup of our own.
+// A container-style memory limit for one contestant: Node's heap sized from the limit as the
+// Deployment sizes it (consumer/src/node-heap.ts), and, where this machine lets us, a hard limit from
+// a cgroup of our own.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-/** The Deployment gives Node's old space 75% of the container's memory limit (infra/workload.ts). */
-const HEAP_SHARE_OF_MEMORY_LIMIT = 0.75;
+import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/node-heap";
 
 export interface MemoryLimit {
   readonly limitMiB: number;
-  /** --max-old-space-size given to Node, as the Deployment's NODE_OPTIONS does. */
-  readonly heapMiB: number;
   /** What enforces the hard limit, e.g. "cgroup v1 memory.limit_in_bytes"; undefined when nothing does. */
   readonly enforcedBy: string | undefined;
   /** Why there is no hard limit, when there is none. */
   readonly notEnforcedBecause: string | undefined;
+  /** NODE_OPTIONS for the process, as the Deployment sets them for this limit. */
   readonly nodeOptions: string;
   /** The command that runs `command args` inside the limit (the same pid: the shell execs it). */
   wrap(command: string, args: readonly string[]): { command: string; args: string[] };
@@ -70,15 +68,13 @@ function readNumber(file: string, pattern?: RegExp): number {
 }
 
 export function createMemoryLimit(name: string, limitMiB: number): MemoryLimit {
-  const heapMiB = Math.floor(limitMiB * HEAP_SHARE_OF_MEMORY_LIMIT);
   const cgroup = createCgroup(name, limitMiB);
   const enforced = typeof cgroup === "object" ? cgroup : undefined;
   return {
     limitMiB,
-    heapMiB,
     enforcedBy: enforced ? (enforced.version === 1 ? "cgroup v1 memory.limit_in_bytes" : "cgroup v2 memory.max") : undefined,
     notEnforcedBecause: typeof cgroup === "string" ? cgroup : undefined,
-    nodeOptions: `--max-old-space-size=${heapMiB}`,
+    nodeOptions: nodeHeapOptions(nodeHeapForMemoryLimit(limitMiB)),
     wrap(command, args) {
       if (!enforced) return { command, args: [...args] };
       return { command: "/bin/sh", args: ["-c", 'echo $$ > "$0" && exec "$@"', join(enforced.dir, "cgroup.procs"), command, ...args] };

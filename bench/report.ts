@@ -88,7 +88,7 @@ export function renderReport(result: BenchResult): string {
   if (limited) {
     out.push(
       "",
-      `${limited.limitMiB} MiB runs: NODE_OPTIONS=--max-old-space-size=${limited.heapMiB}; hard limit: ${limited.enforcedBy ?? `none (${limited.notEnforcedBecause})`}` +
+      `${limited.limitMiB} MiB runs: NODE_OPTIONS="${limited.nodeOptions}"; hard limit: ${limited.enforcedBy ?? `none (${limited.notEnforcedBecause})`}` +
         (limited.cgroupPeakMiB === undefined ? "" : `; cgroup peak ${integer.format(limited.cgroupPeakMiB)} MiB, OOM kills ${limited.oomKills}`),
     );
   }
