@@ -84,12 +84,15 @@ export function renderReport(result: BenchResult): string {
       ),
     );
   }
-  const limited = result.runs.drains.find((r) => r.memoryLimit)?.memoryLimit;
+  const limitedRuns = result.runs.drains.flatMap((r) => (r.memoryLimit ? [r.memoryLimit] : []));
+  const limited = limitedRuns[0];
   if (limited) {
+    const peaks = limitedRuns.flatMap((l) => (l.cgroupPeakMiB === undefined ? [] : [l.cgroupPeakMiB]));
+    const oomKills = limitedRuns.reduce((sum, l) => sum + (l.oomKills ?? 0), 0);
     out.push(
       "",
       `${limited.limitMiB} MiB runs: NODE_OPTIONS="${limited.nodeOptions}"; hard limit: ${limited.enforcedBy ?? `none (${limited.notEnforcedBecause})`}` +
-        (limited.cgroupPeakMiB === undefined ? "" : `; cgroup peak ${integer.format(limited.cgroupPeakMiB)} MiB, OOM kills ${limited.oomKills}`),
+        (peaks.length === 0 ? "" : `; cgroup peak at most ${integer.format(Math.max(...peaks))} MiB over ${peaks.length} runs, OOM kills ${oomKills}`),
     );
   }
   const c = result.countingCheck;
