@@ -11,7 +11,16 @@ export interface Emulator {
   /** e.g. http://127.0.0.1:4566 */
   readonly endpoint: string;
   readonly port: number;
+  /** Messages in each queue by state, read in process (no SQS request, so no hook sees it). */
+  queueDepths(): Promise<Map<string, QueueDepth>>;
   stop(): Promise<void>;
+}
+
+/** Messages in one queue: visible, received and not yet visible again, and delayed. */
+export interface QueueDepth {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
 }
 
 /** One request the emulator served: the SQS operation and the access key that signed it. */
@@ -25,8 +34,10 @@ export interface EmulatorOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly region?: string;
-  /** Called for every request, before it is handled: lets tests see who called what. */
+  /** Called for every SQS request, before it is handled: lets tests see who called what. */
   readonly onRequest?: (request: EmulatorRequest) => void;
+  /** Called when the response to a request is sent, with the object `onRequest` was given (the benchmark times requests). */
+  readonly onResponse?: (request: EmulatorRequest) => void;
   /** Adds hooks to the emulator's HTTP server before it listens: lets tests inject faults. */
   readonly configure?: (app: EmulatorApp) => void;
 }
@@ -38,19 +49,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const fauxqs = await import("fauxqs");
   const app = fauxqs.buildApp({ logger: false, ...(options.region ? { defaultRegion: options.region } : {}) });
   options.configure?.(app);
-  const { onRequest } = options;
-  if (onRequest) {
+  const { onRequest, onResponse } = options;
+  if (onRequest || onResponse) {
+    const seen = new WeakMap<object, EmulatorRequest>();
     app.addHook("onRequest", (request, _reply, done) => {
-      const target = String(request.headers["x-amz-target"] ?? "");
-      const credential = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""));
-      onRequest({ operation: target.replace(/^AmazonSQS\./, ""), accessKeyId: credential?.[1] });
+      const target = request.headers["x-amz-target"];
+      if (typeof target === "string" && target.startsWith("AmazonSQS.")) {
+        const credential = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""));
+        const served: EmulatorRequest = { operation: target.slice("AmazonSQS.".length), accessKeyId: credential?.[1] };
+        seen.set(request, served);
+        onRequest?.(served);
+      }
       done();
     });
+    if (onResponse) {
+      app.addHook("onResponse", (request, _reply, done) => {
+        const served = seen.get(request);
+        if (served) onResponse(served);
+        done();
+      });
+    }
   }
   const host = options.host ?? "127.0.0.1";
   const address = await app.listen({ host, port: options.port ?? 0 });
   const port = Number(new URL(address).port);
-  return { endpoint: `http://${host}:${port}`, port, stop: () => app.close() };
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    async queueDepths() {
+      // fauxqs's own inspection route, injected: it never touches the network or the hooks' counts.
+      const response = await app.inject({ method: "GET", url: "/_fauxqs/queues" });
+      const queues = response.json<{ name: string; approximateMessageCount: number; approximateInflightCount: number; approximateDelayedCount: number }[]>();
+      return new Map(queues.map((q) => [q.name, { visible: q.approximateMessageCount, inFlight: q.approximateInflightCount, delayed: q.approximateDelayedCount }]));
+    },
+    stop: () => app.close(),
+  };
 }
 
 /** Credentials the emulator accepts; it never checks them. Only ever sent to an emulator on loopback. */

@@ -20,6 +20,11 @@ export interface StartOptions {
   readonly logger: Logger;
   /** Defaults to the log handler: one info line per message. */
   readonly handler?: MessageHandler;
+  /**
+   * The SQS client to use, e.g. `createSqsClient(settings, env)` with your own middleware (tracing,
+   * request counting). Defaults to that client without middleware. A client passed in is not destroyed on stop.
+   */
+  readonly sqs?: SQSClient;
 }
 
 /** A started consumer with its health server. */
@@ -30,9 +35,9 @@ export interface RunningConsumer {
 }
 
 /** Wires settings, SQS client, consumer, health server and start-up checks together, and starts them. */
-export async function startConsumer({ settings, env, logger, handler }: StartOptions): Promise<RunningConsumer> {
+export async function startConsumer({ settings, env, logger, handler, sqs: givenSqs }: StartOptions): Promise<RunningConsumer> {
   const metrics = new Metrics();
-  const sqs = createSqsClient(settings, env);
+  const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE };
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
   const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics);
@@ -46,7 +51,7 @@ export async function startConsumer({ settings, env, logger, handler }: StartOpt
     async stop() {
       await consumer.stop();
       await health.close();
-      sqs.destroy();
+      if (givenSqs === undefined) sqs.destroy();
     },
   };
 }

@@ -8,7 +8,14 @@ export class Capacity {
   private waiters: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly limit: number) {}
+  /**
+   * @param limit handler slots in all
+   * @param fillWaitMs how long a loop that finds only a few slots free waits for a full batch (see reserve)
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly fillWaitMs = 50,
+  ) {}
 
   /** Slots that are neither handling a message nor reserved by a pending receive. */
   get free(): number {
@@ -16,11 +23,18 @@ export class Capacity {
   }
 
   /**
-   * Waits until at least one slot is free, then reserves up to `max` of them.
-   * Returns 0 once closed (shutdown): the caller must not receive any more.
+   * Waits until at least one slot is free, then reserves up to `max` of them. When every slot is busy,
+   * handlers finish one at a time: rather than send a receive per freed slot, it waits up to
+   * `fillWaitMs` for `max` slots (or all of them, if fewer), so a saturated consumer still receives
+   * full batches. Returns 0 once closed (shutdown): the caller must not receive any more.
    */
   async reserve(max: number): Promise<number> {
-    while (!this.closed && this.free <= 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (!this.closed && this.free <= 0) await this.nextRelease();
+    const batch = Math.min(max, this.limit);
+    if (!this.closed && this.free < batch) {
+      const deadline = Date.now() + this.fillWaitMs;
+      while (!this.closed && this.free < batch && Date.now() < deadline) await this.nextRelease(deadline - Date.now());
+    }
     if (this.closed) return 0;
     const granted = Math.min(max, this.free);
     this.used += granted;
@@ -39,5 +53,16 @@ export class Capacity {
   close(): void {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  /** Resolves at the next release or close, or after `timeoutMs` if given. */
+  private nextRelease(timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }

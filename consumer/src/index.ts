@@ -4,3 +4,4 @@ export { Consumer, HandlerTimeoutError } from "./consumer";
 export { createLogHandler, type HandlerContext, type MessageHandler, type ReceivedMessage } from "./handler";
 export { createLogger } from "./logger";
 export * from "./settings";
+export { createSqsClient } from "./sqs-client";

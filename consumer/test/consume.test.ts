@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { ReceivedMessage } from "../src/handler";
 import { SQS_ACTIONS_USED } from "../src/permissions";
+import { createSqsClient } from "../src/sqs-client";
 import { eventually, peekMessages, queueCounts, sendMessages } from "./helpers/queue";
 import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";
 
@@ -164,5 +165,36 @@ describe("consuming", () => {
     } finally {
       await running.stop();
     }
+  });
+
+  test("a client passed in is the one used (its middleware sees every call) and is left open on stop", async () => {
+    const b = await bed();
+    const seen: string[] = [];
+    let destroyed = false;
+    const { running } = await startTestConsumer(b, {
+      sqs: (settings, env) => {
+        const client = createSqsClient(settings, env);
+        client.middlewareStack.add((next, context) => (args) => {
+          seen.push(context.commandName ?? "");
+          return next(args);
+        }, { step: "initialize", name: "recordCommands" });
+        const destroy = client.destroy.bind(client);
+        client.destroy = () => {
+          destroyed = true;
+          destroy();
+        };
+        return client;
+      },
+    });
+    try {
+      await sendMessages(b.sqs, b.queue.queueUrl, ["through my client"]);
+      await eventually(() => seen.includes("DeleteMessageBatchCommand"), 5_000, "the delete through the given client");
+      // The test's own client never receives: every ReceiveMessage the emulator served came through the given client.
+      const receives = () => [seen.filter((name) => name === "ReceiveMessageCommand").length, b.requests.filter((r) => r.operation === "ReceiveMessage").length];
+      await eventually(() => receives()[0] === receives()[1], 2_000, "the emulator's receive count to match the client's");
+    } finally {
+      await running.stop();
+    }
+    assert.equal(destroyed, false, "stop destroyed a client it did not create");
   });
 });

@@ -1,7 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { startConsumer, type RunningConsumer } from "../../src/app";
 import type { MessageHandler } from "../../src/handler";
-import { DEFAULT_TUNABLES, parseSettings } from "../../src/settings";
+import { DEFAULT_TUNABLES, parseSettings, type Settings } from "../../src/settings";
 import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator, type EmulatorApp, type EmulatorRequest, type QueuePair } from "../../local/emulator";
 import { LogCapture } from "./log-capture";
 
@@ -55,13 +55,19 @@ export async function startTestBed(
  */
 export async function startTestConsumer(
   bed: TestBed,
-  options: { env?: Record<string, string>; handler?: MessageHandler } = {},
+  options: { env?: Record<string, string>; handler?: MessageHandler; sqs?: (settings: Settings, env: Record<string, string>) => SQSClient } = {},
 ): Promise<{ running: RunningConsumer; logs: LogCapture }> {
   const env = { ...bed.env, ...options.env };
   for (const key of ["AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) process.env[key] = env[key];
   const parsed = parseSettings(env);
   if (!parsed.ok) throw new Error(`bad test settings: ${JSON.stringify(parsed.problems)}`);
   const logs = new LogCapture(parsed.value.logLevel);
-  const running = await startConsumer({ settings: parsed.value, env, logger: logs.logger, ...(options.handler ? { handler: options.handler } : {}) });
+  const running = await startConsumer({
+    settings: parsed.value,
+    env,
+    logger: logs.logger,
+    ...(options.handler ? { handler: options.handler } : {}),
+    ...(options.sqs ? { sqs: options.sqs(parsed.value, env) } : {}),
+  });
   return { running, logs };
 }

@@ -1,0 +1,37 @@
+// Every contestant runs as one esbuild bundle under plain `node`, as the shipped consumer does: no
+// TypeScript loader in any measured process, and the same module-loading cost model for all.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { build } from "esbuild";
+import type { Contestant } from "./lineup";
+
+const benchDir = __dirname;
+const repoDir = join(benchDir, "..");
+
+export type BundlePaths = { readonly [K in Contestant["bundle"]]: string };
+
+export async function buildBundles(outDir: string): Promise<BundlePaths> {
+  const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop"] as const;
+  await build({
+    entryPoints: entries.map((name) => join(benchDir, "contestants", `${name}.ts`)),
+    outdir: outDir,
+    bundle: true,
+    platform: "node",
+    target: "node24",
+    format: "cjs",
+    // The same options as consumer/build.mjs, so this consumer's code is compiled alike in both forms.
+    keepNames: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  // The shipped artefact, built by the consumer's own build script.
+  const consumerMain = join(outDir, "consumer-main.js");
+  execFileSync(process.execPath, [join(repoDir, "consumer", "build.mjs"), "--outfile", consumerMain], { stdio: "pipe" });
+  return {
+    "this-consumer": join(outDir, "this-consumer.js"),
+    "sqs-consumer-message": join(outDir, "sqs-consumer-message.js"),
+    "sqs-consumer-batch": join(outDir, "sqs-consumer-batch.js"),
+    "raw-loop": join(outDir, "raw-loop.js"),
+    "consumer-main": consumerMain,
+  };
+}

@@ -1,0 +1,62 @@
+// Runs `npm run bench -- --quick --json` for real and checks that the result is complete and
+// consistent. It asserts no timing: speed depends on the machine; completeness does not.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CONTESTANTS } from "./lineup";
+import type { BenchResult } from "./report";
+
+const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+test("the quick benchmark drains every queue completely and its counts add up", { timeout: 180_000 }, async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(__dirname, "run.ts"), "--quick", "--json"], {
+    cwd: join(__dirname, ".."),
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const result = JSON.parse(stdout) as BenchResult;
+  assert.equal(result.mode, "quick");
+  assert.ok(result.machine.cores > 0 && result.machine.cpuModel.length > 0);
+
+  // Every scenario, contestant and repetition ran exactly once.
+  const expected = result.plan.drains.flatMap((s) => s.contestants.flatMap((c) => Array.from({ length: result.plan.repetitions }, (_, i) => `${s.id}/${c}/${i + 1}`)));
+  assert.deepEqual(result.runs.drains.map((r) => `${r.scenario}/${r.contestant}/${r.repetition}`).sort(), expected.sort());
+
+  for (const run of result.runs.drains) {
+    const name = `${run.scenario}/${run.contestant}`;
+    const scenario = result.plan.drains.find((s) => s.id === run.scenario)!;
+    assert.equal(run.messages, scenario.messages, name);
+    assert.equal(run.messagesLeft, 0, `${name} left messages in the queue`);
+    assert.equal(run.deadLettered, 0, `${name} dead-lettered messages`);
+    assert.ok(Math.abs(run.requestsPerMessage * run.messages - total(run.requests)) < 1e-6, `${name}: requests per message`);
+    // At most 10 messages per receive and per delete call: fewer calls than that cannot have drained the queue.
+    assert.ok((run.requests.ReceiveMessage ?? 0) >= run.messages / 10, `${name}: too few receives`);
+    const deleted = run.contestant === "sqs-consumer" ? (run.requests.DeleteMessage ?? 0) : (run.requests.DeleteMessageBatch ?? 0) * 10;
+    assert.ok(deleted >= run.messages, `${name}: too few deletes (${JSON.stringify(run.requests)})`);
+    assert.ok(total(run.countsWhenQuiet.emulator) >= total(run.requests), `${name}: counts went down`);
+    assert.equal(run.countsWhenQuiet.client !== undefined, CONTESTANTS[run.contestant].reportsClientCounts, name);
+    for (const figure of [run.seconds, run.cpuMs, run.peakRssMiB, run.rssAtEndMiB, run.startToFirstReceiveMs]) assert.ok(Number.isFinite(figure) && figure >= 0, name);
+    assert.equal(run.rssAtSampleMiB !== undefined, scenario.rssSampleAfter !== undefined, name);
+    assert.equal(run.memoryLimit !== undefined, CONTESTANTS[run.contestant].memoryLimitMiB !== undefined, name);
+  }
+  // Where both count, the emulator and the client middleware saw the same requests.
+  assert.equal(result.countingCheck.compared, result.runs.drains.filter((r) => CONTESTANTS[r.contestant].reportsClientCounts).length);
+  assert.deepEqual(result.countingCheck.disagreements, []);
+
+  const idle = result.plan.idle!;
+  assert.equal(result.runs.idle.length, idle.contestants.length * result.plan.repetitions);
+  for (const run of result.runs.idle) {
+    assert.ok((run.windowRequests.ReceiveMessage ?? 0) >= run.receiveLoops, `${run.contestant} had no poll open in the window`);
+    assert.ok(Number.isFinite(run.requestsPerMinutePerLoop) && run.requestsPerMinutePerLoop > 0, run.contestant);
+  }
+
+  for (const byContestant of Object.values(result.summary.drains)) {
+    for (const figures of Object.values(byContestant)) {
+      for (const s of [figures.messagesPerSecond, figures.requestsPerMessage, figures.cpuMsPer1000Messages]) assert.ok(s.min <= s.median && s.median <= s.max);
+    }
+  }
+  // Every target was measured (whether it was met is the report's business, not the test's).
+  assert.equal(result.targets.length, 10);
+  assert.deepEqual(result.targets.filter((t) => t.met === undefined).map((t) => t.id), []);
+});

@@ -1,0 +1,106 @@
+// `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
+// emulator, in one run. Flags: --quick (small sizes, one repetition: CI), --json (one JSON document
+// on stdout; the tables go to stderr), --scenario A,B,C,D,M (a subset).
+import { mkdirSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { buildBundles } from "./bundles";
+import type { DrainRun } from "./drain-run";
+import { runDrain, type BenchContext } from "./drain-run";
+import { startEmulatorProcess } from "./emulator-control";
+import { runIdle, type IdleRun } from "./idle-run";
+import { CONTESTANTS } from "./lineup";
+import { describeMachine } from "./machine";
+import { procAvailable } from "./proc-stats";
+import { METHOD, renderReport, type BenchResult } from "./report";
+import { SCENARIO_IDS, benchPlan, type ScenarioId } from "./scenarios";
+import { checkCounting, summarizeDrains, summarizeIdle } from "./summary";
+import { checkTargets } from "./targets";
+
+const repoDir = join(__dirname, "..");
+
+function parseOptions(): { quick: boolean; json: boolean; scenarios: ScenarioId[] } {
+  const { values } = parseArgs({ options: { quick: { type: "boolean" }, json: { type: "boolean" }, scenario: { type: "string" } } });
+  const wanted = values.scenario === undefined ? [...SCENARIO_IDS] : values.scenario.split(",").map((s) => s.trim().toUpperCase());
+  const unknown = wanted.filter((s) => !(SCENARIO_IDS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}: choose from ${SCENARIO_IDS.join(", ")}`);
+  return { quick: values.quick ?? false, json: values.json ?? false, scenarios: wanted as ScenarioId[] };
+}
+
+/** The contestants' order moves by one each repetition, so no contestant always runs first or last. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (!procAvailable()) throw new Error("the benchmark reads CPU and memory from /proc: it needs Linux");
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+  const plan = benchPlan(options.quick, options.scenarios);
+  const startedAt = new Date();
+  const machine = describeMachine();
+
+  const workDir = join(repoDir, ".bench", `run-${startedAt.toISOString().replace(/[:.]/g, "-")}`);
+  const homeDir = join(workDir, "home");
+  mkdirSync(homeDir, { recursive: true });
+  progress(`bundling contestants into ${join(repoDir, ".bench", "build")}`);
+  const bundles = await buildBundles(join(repoDir, ".bench", "build"));
+  const emulator = await startEmulatorProcess();
+  const setup = new SQSClient({ endpoint: emulator.endpoint, region: "us-east-1", credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" } });
+  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir };
+
+  const drains: DrainRun[] = [];
+  let idle: IdleRun[] = [];
+  try {
+    for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
+      for (const scenario of plan.drains) {
+        for (const id of rotate(scenario.contestants, repetition - 1)) {
+          const run = await runDrain(ctx, scenario, CONTESTANTS[id], repetition);
+          drains.push(run);
+          progress(
+            `${scenario.id} r${repetition} ${CONTESTANTS[id].label}: ${Math.round(run.messagesPerSecond)} msg/s, ${run.requestsPerMessage.toFixed(3)} req/msg, ` +
+              `${Math.round(run.cpuMsPer1000Messages)} CPU ms/1k, peak RSS ${Math.round(run.peakRssMiB)} MiB, first receive after ${Math.round(run.startToFirstReceiveMs)} ms`,
+          );
+        }
+      }
+    }
+    if (plan.idle) {
+      progress(`C: ${plan.idle.contestants.length * plan.repetitions} idle contestants side by side for ${plan.idle.settleSeconds + plan.idle.windowSeconds} s`);
+      idle = await runIdle(ctx, plan.idle, plan.repetitions);
+    }
+  } finally {
+    setup.destroy();
+    await emulator.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  const summary = { drains: summarizeDrains(drains), idle: summarizeIdle(idle) };
+  const result: BenchResult = {
+    mode: plan.mode,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    machine,
+    loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+    plan,
+    method: METHOD,
+    runs: { drains, idle },
+    summary,
+    countingCheck: checkCounting(drains),
+    targets: checkTargets(summary.drains, summary.idle),
+  };
+  const text = renderReport(result);
+  if (options.json) {
+    process.stderr.write(`${text}\n`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${text}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+// What is measured, and at what size: the full run (the issue's sizes) and the quick run (CI).
+import type { Work } from "./contestants/common";
+import type { ContestantId } from "./lineup";
+
+export type DrainScenarioId = "A" | "B" | "D" | "M";
+export type ScenarioId = DrainScenarioId | "C";
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M"];
+
+/** Pre-load a queue, start a contestant, time it until the queue is empty. */
+export interface DrainScenario {
+  readonly id: DrainScenarioId;
+  readonly title: string;
+  /** The handler's work; undefined for the shipped bundle, whose default handler logs each message. */
+  readonly work: Work | undefined;
+  readonly messages: number;
+  readonly contestants: readonly ContestantId[];
+  /** Also sample the contestant's RSS once this many messages are gone (the leak check). */
+  readonly rssSampleAfter?: number;
+}
+
+/** Start contestants on empty queues and count their requests over a window. */
+export interface IdleScenario {
+  readonly id: "C";
+  readonly title: string;
+  readonly windowSeconds: number;
+  /** Time after a contestant's first request before its window opens, so start-up calls stay out. */
+  readonly settleSeconds: number;
+  readonly contestants: readonly ContestantId[];
+}
+
+export interface BenchPlan {
+  readonly mode: "full" | "quick";
+  readonly repetitions: number;
+  readonly drains: readonly DrainScenario[];
+  readonly idle: IdleScenario | undefined;
+}
+
+const COMPARED: readonly ContestantId[] = ["consumer", "sqs-consumer", "sqs-consumer-batch", "raw-loop"];
+
+export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO_IDS): BenchPlan {
+  const n = quick
+    ? { A: 1_000, B: 300, D: 1_000, M: 10_000, mSample: 1_000, idleSeconds: 5, settleSeconds: 2, repetitions: 1 }
+    : { A: 20_000, B: 5_000, D: 20_000, M: 200_000, mSample: 20_000, idleSeconds: 45, settleSeconds: 5, repetitions: 3 };
+  const drains: DrainScenario[] = [
+    { id: "A", title: "drain, no-op handler", work: "none", messages: n.A, contestants: [...COMPARED, "consumer-128mib"] },
+    { id: "B", title: "drain, handler awaits 50 ms per message", work: "sleep-50ms", messages: n.B, contestants: [...COMPARED, "consumer-128mib"] },
+    { id: "D", title: "drain, the shipped bundle with its default log handler, stdout to a file", work: undefined, messages: n.D, contestants: ["consumer-bundle"] },
+    {
+      id: "M", title: `memory over ${n.M.toLocaleString("en-US")} messages (shipped bundle, default handler)`, work: undefined,
+      messages: n.M, contestants: ["consumer-bundle"], rssSampleAfter: n.mSample,
+    },
+  ];
+  return {
+    mode: quick ? "quick" : "full",
+    repetitions: n.repetitions,
+    drains: drains.filter((d) => only.includes(d.id)),
+    idle: only.includes("C")
+      ? { id: "C", title: "idle queue: requests per minute per receive loop", windowSeconds: n.idleSeconds, settleSeconds: n.settleSeconds, contestants: COMPARED }
+      : undefined,
+  };
+}

@@ -1,0 +1,35 @@
+// The targets for this consumer, checked against the medians of the same run.
+import type { DrainSummary, IdleSummary } from "./summary";
+
+export interface TargetCheck {
+  readonly id: string;
+  readonly description: string;
+  readonly value: number;
+  readonly comparison: "<=" | ">=" | "<";
+  readonly limit: number;
+  /** undefined when the run did not measure what the target needs. */
+  readonly met: boolean | undefined;
+}
+
+function check(id: string, description: string, value: number, comparison: TargetCheck["comparison"], limit: number): TargetCheck {
+  const met = !Number.isFinite(value) ? undefined : comparison === "<=" ? value <= limit : comparison === ">=" ? value >= limit : value < limit;
+  return { id, description, value, comparison, limit, met };
+}
+
+export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetCheck[] {
+  const a = drains.A ?? {};
+  const b = drains.B ?? {};
+  const rate = (s: typeof a, id: keyof typeof a): number => s[id]?.messagesPerSecond.median ?? NaN;
+  return [
+    check("A-vs-raw-loop", "A: throughput / raw SDK loop's", rate(a, "consumer") / rate(a, "raw-loop"), ">=", 1.2),
+    check("A-vs-sqs-consumer", "A: throughput / sqs-consumer per message's", rate(a, "consumer") / rate(a, "sqs-consumer"), ">=", 3),
+    check("A-requests", "A: SQS requests per message", a.consumer?.requestsPerMessage.median ?? NaN, "<=", 0.21),
+    check("A-cpu", "A: CPU per message / raw SDK loop's", (a.consumer?.cpuMsPer1000Messages.median ?? NaN) / (a["raw-loop"]?.cpuMsPer1000Messages.median ?? NaN), "<=", 1.2),
+    check("B-vs-sqs-consumer", "B: throughput / sqs-consumer per message's", rate(b, "consumer") / rate(b, "sqs-consumer"), ">=", 8),
+    check("C-idle", "C: idle requests per minute per receive loop", idle.consumer?.requestsPerMinutePerLoop.median ?? NaN, "<=", 3.5),
+    check("A-128mib", "A: throughput at 128 MiB / unconstrained", rate(a, "consumer-128mib") / rate(a, "consumer"), ">=", 0.9),
+    check("B-128mib", "B: throughput at 128 MiB / unconstrained", rate(b, "consumer-128mib") / rate(b, "consumer"), ">=", 0.9),
+    check("M-no-leak", "M: RSS after all messages / RSS after the first tenth", drains.M?.["consumer-bundle"]?.rssEndOverSample?.median ?? NaN, "<=", 1.1),
+    check("D-start", "D: bundle start to first receive (ms)", drains.D?.["consumer-bundle"]?.startToFirstReceiveMs.median ?? NaN, "<", 150),
+  ];
+}
