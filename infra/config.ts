@@ -116,7 +116,7 @@ export const CONFIG_KEYS = {
   },
   memoryLimitMiB: {
     type: "integer", default: 256, min: 64, max: 262_144, unit: "MiB",
-    description: "Memory limit of each consumer pod (at least the request); Node's heap is sized to about 75% of it.",
+    description: "Memory limit of each consumer pod (at least the request); Node's heap is sized from it (old space 75%, semi-space 1/16).",
   },
   maxReceiveCount: {
     type: "integer", default: 5, min: 1, max: 1_000, unit: "receives",

@@ -2,13 +2,14 @@
  * The consumer's workload: the queue URL in a Secret, the Deployment and its PodDisruptionBudget.
  *
  * The container's environment is rendered by the consumer's own settings schema (`renderTunablesEnv`), so
- * the consumer reads back exactly what the stack configured. Pods meet the Pod Security Standard
+ * the consumer reads back exactly what the stack configured; Node's heap is sized from the memory limit. Pods meet the Pod Security Standard
  * "restricted" (non-root 65532, no privilege escalation, no capabilities, RuntimeDefault seccomp) and run
  * with a read-only root filesystem. Kubernetes waits `terminationGracePeriodSeconds(tunables)` after SIGTERM,
  * longer than the consumer's shutdown budget, so it always exits on its own.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/node-heap";
 import { CONNECTION, renderTunablesEnv, terminationGracePeriodSeconds, type Tunables } from "../consumer/src/settings";
 import type { WorkloadConfig } from "./config";
 import type { Labels } from "./labels";
@@ -24,14 +25,6 @@ export const WORKLOAD_NAMES = {
 
 /** The user and group of the distroless image's "nonroot" account. */
 export const CONSUMER_UID = 65532;
-
-/** Share of the container's memory limit given to Node's old-space heap; the rest covers buffers and code. */
-export const HEAP_SHARE_OF_MEMORY_LIMIT = 0.75;
-
-/** Node's --max-old-space-size (MiB) for a container memory limit (MiB). */
-export function nodeHeapMiB(memoryLimitMiB: number): number {
-  return Math.floor(memoryLimitMiB * HEAP_SHARE_OF_MEMORY_LIMIT);
-}
 
 export interface ConsumerEnvArgs {
   readonly tunables: Tunables;
@@ -51,7 +44,8 @@ export function consumerEnv(args: ConsumerEnvArgs): k8s.types.input.core.v1.EnvV
       name: CONNECTION.queueUrl.env,
       valueFrom: { secretKeyRef: { name: WORKLOAD_NAMES.queueSecret, key: CONNECTION.queueUrl.env } },
     },
-    { name: "NODE_OPTIONS", value: `--max-old-space-size=${nodeHeapMiB(args.memoryLimitMiB)}` },
+    // Old space and young generation both sized from the limit: see consumer/src/node-heap.ts for why both.
+    { name: "NODE_OPTIONS", value: nodeHeapOptions(nodeHeapForMemoryLimit(args.memoryLimitMiB)) },
   ];
 }
 

@@ -264,7 +264,7 @@ describe("the Deployment", () => {
       ...Object.entries(renderTunablesEnv(tunables)).map(([name, value]) => ({ name, value })),
       { name: "AWS_REGION", value: "us-west-2" },
       { name: "QUEUE_URL", valueFrom: { secretKeyRef: { name: "sqs-consumer-queue", key: "QUEUE_URL" } } },
-      { name: "NODE_OPTIONS", value: "--max-old-space-size=384" },
+      { name: "NODE_OPTIONS", value: "--max-old-space-size=384 --max-semi-space-size=32" },
     ];
     assert.deepEqual(container().env, expected);
   });
