@@ -17,7 +17,7 @@ export function retryDelaySeconds(receiveCount: number, baseSeconds: number, max
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, Math.max(0, ms));
     function done(): void {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);

@@ -19,6 +19,12 @@ const SHUTDOWN_RESERVE_MAX_MS = 2_000;
 const RELEASE_RESERVE_MS = 500;
 /** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
 const GHOST_POLL_MARGIN_MS = 250;
+/**
+ * How long receives open at shutdown may still answer before the consumer hangs up on them. SQS
+ * hides what it hands to a receive, so hanging up on one whose answer is on its way would hide its
+ * messages for a visibility timeout; a receive still open after this is waiting on an empty queue.
+ */
+const RECEIVE_SETTLE_MS = 1_000;
 
 export interface ConsumerOptions {
   readonly settings: Settings;
@@ -28,6 +34,13 @@ export interface ConsumerOptions {
   readonly metrics: Metrics;
   /** Role and token file, to make error hints specific. */
   readonly hints: HintContext;
+}
+
+/** A receive request in progress. */
+interface OpenPoll {
+  /** When it would end on its own (ms since epoch). */
+  readonly endsAt: number;
+  readonly controller: AbortController;
 }
 
 /** What the consumer holds for one message while its handler runs. */
@@ -49,10 +62,16 @@ export class Consumer {
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
   private readonly inFlight = new Set<InFlight>();
+  /** Aborted when shutdown begins: no receive starts after that. */
   private readonly receiving = new AbortController();
   private loops: Promise<void>[] = [];
-  /** When each receive now in progress would end on its own (ms since epoch). */
-  private readonly openPolls = new Set<{ readonly endsAt: number }>();
+  private readonly openPolls = new Set<OpenPoll>();
+  /** When the last receive hung up on at shutdown would have ended on its own (ms since epoch). */
+  private abandonedPollsEndAt = 0;
+  /** Messages receives brought back after shutdown began: never handled, given back to SQS. */
+  private readonly returned: HeldMessage[] = [];
+  /** Handlers running or finishing up (a failure's retry delay is set after the handler returns). */
+  private readonly handling = new Set<Promise<void>>();
   private idle: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -70,7 +89,7 @@ export class Consumer {
   }
 
   /**
-   * Graceful stop, idempotent: stop receiving at once (aborting long polls), let handlers finish
+   * Graceful stop, idempotent: start no more receives and abort the long polls, let handlers finish
    * within the shutdown budget, then delete what succeeded and make the rest visible again.
    */
   stop(): Promise<void> {
@@ -86,14 +105,12 @@ export class Consumer {
     const handlersDeadline = end - Math.min(SHUTDOWN_RESERVE_MAX_MS, budgetMs / 4);
     this.readiness.stopping();
     this.capacity.close();
-    // SQS keeps serving a long poll after its client hangs up: a message that turns visible before the
-    // poll's wait time ends is handed to the dead connection and hidden for a visibility timeout. So
-    // unfinished messages are released only once the aborted polls have run out (within the budget).
-    const abandonedPollsEndAt = Math.max(Date.now(), ...[...this.openPolls].map((poll) => poll.endsAt)) + GHOST_POLL_MARGIN_MS;
     this.receiving.abort();
     logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
-
+    const settled = setTimeout(() => this.abortPolls(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     await Promise.all(this.loops);
+    clearTimeout(settled);
+    const returning = this.releaseWhenSafe(this.returned, end);
     if (this.inFlight.size > 0) {
       const allDone = new AbortController();
       this.idle = () => allDone.abort();
@@ -106,12 +123,32 @@ export class Consumer {
       entry.released = true;
       entry.controller.abort(new Error("shutdown budget exhausted"));
     }
-    const release = async (): Promise<void> => {
-      await sleep(Math.min(abandonedPollsEndAt, end - RELEASE_RESERVE_MS) - Date.now());
-      await this.visibility.release(unfinished.map((message) => ({ message, delaySeconds: 0 })));
-    };
-    await Promise.all([this.acknowledger.drain(end), unfinished.length > 0 ? release() : undefined]);
-    logger.info({ event: "stopped", released: unfinished.length, tookMs: Date.now() - startedAt }, "stopped");
+    // Failed handlers set their retry delay after they return; wait for that too, within the budget.
+    const outOfTime = new AbortController();
+    const handlersSettled = Promise.race([Promise.allSettled(this.handling), sleep(end - Date.now(), outOfTime.signal)]);
+    await Promise.all([this.acknowledger.drain(end), returning, this.releaseWhenSafe(unfinished, end), handlersSettled]);
+    outOfTime.abort();
+    logger.info({ event: "stopped", released: unfinished.length, returned: this.returned.length, tookMs: Date.now() - startedAt }, "stopped");
+  }
+
+  /**
+   * Makes messages visible again at once, but not before the receives hung up on at shutdown have run
+   * out: SQS keeps serving a long poll after its client hangs up, and a message that turns visible
+   * before the poll's wait time ends is handed to the dead connection and hidden for a visibility
+   * timeout. Waits no later than just before the end of the budget.
+   */
+  private async releaseWhenSafe(messages: readonly HeldMessage[], end: number): Promise<void> {
+    if (messages.length === 0) return;
+    await sleep(Math.min(this.abandonedPollsEndAt + GHOST_POLL_MARGIN_MS, end - RELEASE_RESERVE_MS) - Date.now());
+    await this.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })));
+  }
+
+  /** Hangs up on the receives still open, noting when SQS would have ended them (see releaseWhenSafe). */
+  private abortPolls(): void {
+    for (const poll of this.openPolls) {
+      this.abandonedPollsEndAt = Math.max(this.abandonedPollsEndAt, poll.endsAt);
+      poll.controller.abort();
+    }
   }
 
   private async receiveLoop(): Promise<void> {
@@ -121,10 +158,14 @@ export class Consumer {
     while (!signal.aborted) {
       const slots = await this.capacity.reserve(settings.maxMessages);
       if (slots === 0) break;
+      if (signal.aborted) {
+        this.capacity.release(slots);
+        break;
+      }
       let messages: Message[];
       const started = performance.now();
       const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
-      const poll = { endsAt: Date.now() + wait * 1000 };
+      const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
       this.openPolls.add(poll);
       try {
         const result = await sqs.send(
@@ -138,7 +179,7 @@ export class Consumer {
             MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
             MessageAttributeNames: ["All"],
           }),
-          { abortSignal: signal },
+          { abortSignal: poll.controller.signal },
         );
         messages = result.Messages ?? [];
       } catch (error) {
@@ -176,16 +217,16 @@ export class Consumer {
       controller: new AbortController(),
       released: false,
     };
-    this.inFlight.add(entry);
-    this.options.metrics.inFlight.inc();
     if (this.receiving.signal.aborted) {
-      // Received as shutdown began: give it straight back rather than start work there is no time for.
-      entry.released = true;
-      this.finish(entry);
-      void this.visibility.release([{ message: entry, delaySeconds: 0 }]);
+      // Received as shutdown began: shutdown gives it back rather than start work there is no time for.
+      this.returned.push(entry);
+      this.capacity.release(1);
       return;
     }
-    void this.handle(entry);
+    this.inFlight.add(entry);
+    this.options.metrics.inFlight.inc();
+    const handling = this.handle(entry).finally(() => this.handling.delete(handling));
+    this.handling.add(handling);
   }
 
   private async handle(entry: InFlight): Promise<void> {

@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
-import { probe, spawnConsumer } from "./helpers/consumer-process";
+import { killConsumers, probe, spawnConsumer } from "./helpers/consumer-process";
 import type { LogLine } from "./helpers/log-capture";
-import { startTestBed, type TestBed } from "./helpers/test-bed";
+import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";
+import type { EmulatorApp } from "../local/emulator";
 
 const fixture = join(__dirname, "fixtures", "slow-consumer.ts");
 const bodies = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
@@ -13,7 +14,10 @@ const handledBodies = (lines: readonly LogLine[]) => lines.filter((l) => l.event
 describe("shutdown", () => {
   let bed: TestBed;
   beforeEach(async () => (bed = await startTestBed()));
-  afterEach(() => bed.close());
+  afterEach(async () => {
+    await killConsumers();
+    await bed.close();
+  });
 
   test("SIGTERM mid-load: in-flight messages finish and are deleted, exit 0 within the budget, nothing lost or duplicated", async () => {
     const n = 300;
@@ -77,5 +81,39 @@ describe("shutdown", () => {
     const duplicates = handledBodies(first.lines).length + handledBodies(second.lines).length - n;
     assert.ok(duplicates <= 20 + 10, `${duplicates} duplicates: more than were in flight or awaiting deletion at the kill`);
     assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 0, inFlight: 0 });
+  });
+});
+
+describe("shutdown, the consumer in process", () => {
+  test("a receive whose answer is on its way at shutdown: its messages are given back at once, not hidden for a visibility timeout", async () => {
+    // The emulator hands out the messages at once but holds the answer back: as over a slow network.
+    let holdReceives = false;
+    const bed = await startTestBed({
+      configure: (app: EmulatorApp) =>
+        app.addHook("onSend", (request, _reply, payload, done) => {
+          if (holdReceives && request.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage") setTimeout(() => done(null, payload), 500);
+          else done(null, payload);
+        }),
+    });
+    const handled: string[] = [];
+    const { running, logs } = await startTestConsumer(bed, {
+      env: { RECEIVE_LOOPS: "1", VISIBILITY_TIMEOUT_SECONDS: "600" },
+      handler: (m) => Promise.resolve(void handled.push(m.body)),
+    });
+    try {
+      await eventually(() => running.consumer.readiness.ready, 5_000, "the first receive");
+      holdReceives = true;
+      await sendMessages(bed.sqs, bed.queue.queueUrl, bodies(5));
+      const depth = async () => (await bed.emulator.queueDepths()).get(bed.queue.queueUrl.split("/").at(-1)!);
+      await eventually(async () => (await depth())?.inFlight === 5, 5_000, "the open long poll to take the messages");
+      await running.stop();
+      assert.deepEqual(handled, [], "no message is started once shutdown has begun");
+      assert.equal(logs.find((l) => l.event === "stopped")[0]?.returned, 5);
+      // Hung up on at once, the receive's messages would stay hidden for the 600 s visibility timeout.
+      assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 5, inFlight: 0 });
+    } finally {
+      await running.stop();
+      await bed.close();
+    }
   });
 });

@@ -6,6 +6,23 @@ import type { LogLine } from "./log-capture";
 
 const consumerDir = join(__dirname, "..", "..");
 
+/** Consumers started and not yet exited: a failed test must not leave one running (see killConsumers). */
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Kills every consumer a test started and left running (after a failed assertion); waits for them to exit. */
+export async function killConsumers(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      return exited;
+    }),
+  );
+}
+
 /** Builds the bundle the image ships (consumer/build.mjs) into a private directory; returns its path. */
 export function buildBundle(): string {
   const outfile = join(mkdtempSync(join(tmpdir(), "consumer-bundle-")), "main.js");
@@ -36,6 +53,7 @@ export function spawnConsumer(script: string, env: Record<string, string>, scrip
     stdio: ["ignore", "pipe", "pipe"],
     cwd: join(consumerDir, ".."),
   });
+  running.add(child);
   const lines: LogLine[] = [];
   const stray: string[] = [];
   const waiters: (() => void)[] = [];
@@ -57,6 +75,7 @@ export function spawnConsumer(script: string, env: Record<string, string>, scrip
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => stray.push(chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.on("exit", (code, signal) => {
+      running.delete(child);
       resolve({ code, signal, at: Date.now() });
       for (const wake of waiters.splice(0)) wake();
     }),
