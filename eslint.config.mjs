@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/*.mjs", ".bench/**", ".e2e/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/*.mjs", ".bench/**", ".drill/**", ".e2e/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
