@@ -66,7 +66,7 @@ function decisionLines(run: PhaseResult): string[] {
 /** The printed report: settings, machine and load, figures of each run, the chart, the decisions, the checks. */
 export function renderDrillReport(plan: DrillPlan, machine: Machine, loadAtEnd: readonly number[], runs: readonly PhaseResult[], checks: readonly Check[], svgPath: string): string {
   const lines: string[] = [];
-  lines.push(`Scaling drill (${plan.mode}): ${plan.messages.toLocaleString("en-US")} messages in one burst into an idle queue, ${plan.handlerMs} ms handler, then quiet`);
+  lines.push(`Scaling drill (${plan.mode}): ${plan.messages.toLocaleString("en-US")} messages in an idle queue at time 0, ${plan.handlerMs} ms handler, then quiet`);
   lines.push(`machine: ${machine.cores} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
   lines.push(`load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(" / ")}, at end ${loadAtEnd.join(" / ")}: the machine is shared; times are this machine's under this load`);
   lines.push(
@@ -80,14 +80,14 @@ export function renderDrillReport(plan: DrillPlan, machine: Machine, loadAtEnd: 
   lines.push("");
   for (const run of runs) {
     lines.push(
-      `${run.label}: drained in ${run.drainSeconds.toFixed(1)} s (burst sent in ${run.burstSendSeconds.toFixed(1)} s), peak ${run.peakReplicas} pods, ${run.pods.length} pods started, ` +
+      `${run.label}: drained in ${run.drainSeconds.toFixed(1)} s (burst loaded in ${run.loadSeconds.toFixed(1)} s before time 0), peak ${run.peakReplicas} pods, ${run.pods.length} pods started, ` +
         `${run.ledger.releasedAtShutdown} messages given back at shutdown, ${run.readFailures} failed queue readings`,
     );
   }
   const [autoscaled, fixed] = [runs.find((r) => r.kind === "autoscaled"), runs.find((r) => r.kind === "fixed")];
   if (autoscaled && fixed) lines.push(`time to drain: autoscaled ${autoscaled.drainSeconds.toFixed(1)} s vs ${fixed.label} ${fixed.drainSeconds.toFixed(1)} s (ratio ${(autoscaled.drainSeconds / fixed.drainSeconds).toFixed(2)})`);
   if (autoscaled) {
-    lines.push("", "autoscaled: replicas over time", textChart(autoscaled.samples), "", "scaling decisions (seconds after the burst began):", ...decisionLines(autoscaled));
+    lines.push("", "autoscaled: replicas over time", textChart(autoscaled.samples), "", "scaling decisions (seconds after time 0):", ...decisionLines(autoscaled));
   }
   lines.push("", `plot: ${svgPath}`, "", "checks:");
   for (const check of checks) lines.push(`  ${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
