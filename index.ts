@@ -4,7 +4,7 @@
  * Each concept lives in its own file under infra/; docs/DEPLOY.md walks through a deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { queueVisibilityTimeoutSeconds } from "./consumer/src/settings";
+import { queueVisibilityTimeoutSeconds } from "./consumer/src/contract";
 import { readBuildInfo } from "./infra/build-info";
 import { Cluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";

@@ -3,7 +3,7 @@
 // a cgroup of our own.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/node-heap";
+import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/contract";
 
 export interface MemoryLimit {
   readonly limitMiB: number;

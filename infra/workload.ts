@@ -9,8 +9,15 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/node-heap";
-import { CONNECTION, renderTunablesEnv, terminationGracePeriodSeconds, type Tunables } from "../consumer/src/settings";
+import {
+  CONNECTION,
+  PROBE_PATHS,
+  nodeHeapForMemoryLimit,
+  nodeHeapOptions,
+  renderTunablesEnv,
+  terminationGracePeriodSeconds,
+  type Tunables,
+} from "../consumer/src/contract";
 import type { WorkloadConfig } from "./config";
 import type { Labels } from "./labels";
 
@@ -118,13 +125,13 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
                   env: consumerEnv({ tunables, region: args.region, memoryLimitMiB: workload.memoryLimitMiB }),
                   ports: [{ name: WORKLOAD_NAMES.healthPort, containerPort: tunables.healthPort, protocol: "TCP" }],
                   livenessProbe: {
-                    httpGet: { path: "/livez", port: WORKLOAD_NAMES.healthPort },
+                    httpGet: { path: PROBE_PATHS.liveness, port: WORKLOAD_NAMES.healthPort },
                     periodSeconds: 10,
                     timeoutSeconds: 2,
                     failureThreshold: 3,
                   },
                   readinessProbe: {
-                    httpGet: { path: "/readyz", port: WORKLOAD_NAMES.healthPort },
+                    httpGet: { path: PROBE_PATHS.readiness, port: WORKLOAD_NAMES.healthPort },
                     periodSeconds: 5,
                     timeoutSeconds: 2,
                     failureThreshold: 3,

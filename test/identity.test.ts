@@ -5,7 +5,7 @@
 import type * as IamSimulate from "@cloud-copilot/iam-simulate";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { SQS_ACTIONS_USED } from "../consumer/src/permissions";
+import { SQS_ACTIONS_USED } from "../consumer/src/contract";
 import {
   STS_AUDIENCE,
   issuerHostPath,
