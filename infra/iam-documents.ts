@@ -71,7 +71,7 @@ export function webIdentityTrustPolicy(trust: WebIdentityTrust): PolicyDocument 
   };
 }
 
-/** What the consumer may do: the SQS actions it calls (consumer/src/permissions.ts), on its own queue only. */
+/** What the consumer may do: the SQS actions it calls (consumer/src/contract/permissions.ts), on its own queue only. */
 export function queueConsumerPolicy(queueArn: string): PolicyDocument {
   return {
     Version: "2012-10-17",

@@ -1,7 +1,8 @@
 /**
  * The consumer's workload: the queue URL in a Secret, the Deployment and its PodDisruptionBudget.
  *
- * The container's environment is rendered by the consumer's own settings schema (`renderTunablesEnv`), so
+ * The container's environment is rendered by the consumer's own settings schema (`renderTunablesEnv`, through
+ * consumer/src/contract), so
  * the consumer reads back exactly what the stack configured; Node's heap is sized from the memory limit. Pods meet the Pod Security Standard
  * "restricted" (non-root 65532, no privilege escalation, no capabilities, RuntimeDefault seccomp) and run
  * with a read-only root filesystem. Kubernetes waits `terminationGracePeriodSeconds(tunables)` after SIGTERM,
@@ -51,7 +52,7 @@ export function consumerEnv(args: ConsumerEnvArgs): k8s.types.input.core.v1.EnvV
       name: CONNECTION.queueUrl.env,
       valueFrom: { secretKeyRef: { name: WORKLOAD_NAMES.queueSecret, key: CONNECTION.queueUrl.env } },
     },
-    // Old space and young generation both sized from the limit: see consumer/src/node-heap.ts for why both.
+    // Old space and young generation both sized from the limit: see consumer/src/contract/node-heap.ts for why both.
     { name: "NODE_OPTIONS", value: nodeHeapOptions(nodeHeapForMemoryLimit(args.memoryLimitMiB)) },
   ];
 }
