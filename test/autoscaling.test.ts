@@ -13,8 +13,9 @@ import { parseStackConfig, type EnabledAutoscaling } from "../infra/config";
 import { STS_AUDIENCE, issuerHostPath, type PolicyDocument } from "../infra/iam-documents";
 import { KEDA_CHART, KEDA_OUTPUT, kedaOperatorTrustPolicy } from "../infra/keda";
 import { POD_SECURITY_LABELS } from "../infra/namespace";
+import { runPack } from "../policies/offline/run-pack";
 import { ACCOUNT_ID, type ProgramRun, type RecordedResource } from "./helpers/mocks";
-import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, oneOfType, runPrograms, scenario } from "./helpers/program";
+import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, oneOfType, packResources, runPrograms, scenario } from "./helpers/program";
 
 type Simulator = typeof IamSimulate;
 type Keda = typeof KedaModels;
@@ -270,5 +271,24 @@ describe("the builders (pure)", () => {
       spec: scaledObjectSpec({ deploymentName: "d", queueUrl: "https://sqs.us-west-2.amazonaws.com/1/q", region: "us-west-2", triggerAuthenticationName: "t", autoscaling: autoscaling() }) as never,
     }).validate();
     new keda.TriggerAuthentication({ metadata: { name: "t" }, spec: triggerAuthenticationSpec("arn:aws:iam::1:role/r") }).validate();
+  });
+});
+
+describe("the policy pack on the autoscaled stacks", () => {
+  it("finds no violation in the create stack or a borrower", async () => {
+    for (const run of [shared, alice]) assert.deepEqual((await runPack(packResources(run))).violations, []);
+  });
+
+  it("rejects the same stack with identityOwner: workload, an unbounded ScaledObject, or a scaler role that may receive", async () => {
+    const resources = packResources(shared).map((r) => {
+      if (r.type === TRIGGER_AUTHENTICATION) return { ...r, props: { ...r.props, spec: { podIdentity: { provider: "aws", identityOwner: "workload" } } } };
+      if (r.type === SCALED_OBJECT) return { ...r, props: { ...r.props, spec: { ...(r.props.spec as object), maxReplicaCount: undefined } } };
+      if (r.name === "autoscaling-scaler-access") {
+        return { ...r, props: { ...r.props, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: "*" }] }) } };
+      }
+      return r;
+    });
+    const violated = new Set((await runPack(resources)).violations.map((v) => v.policy));
+    for (const policy of ["trigger-authentication-keda-identity", "scaled-object-bounded-max", "scaler-role-reads-queue-attributes-only"]) assert.ok(violated.has(policy), policy);
   });
 });
