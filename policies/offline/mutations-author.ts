@@ -8,6 +8,7 @@ import {
   NoTarget,
   container,
   deadLetterQueue,
+  designatedPolicy,
   editDocument,
   editGrant,
   editTrust,
@@ -329,5 +330,218 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       return resources;
     },
   },
+  {
+    name: "workload-get-star",
+    expectedPolicy: "role-least-privilege",
+    description: "the workload's access allows sqs:Get*, which grants sqs:GetQueueUrl too",
+    apply: (resources) => {
+      editGrant(resources, (statement) => (statement["Action"] = ["sqs:ReceiveMessage", "sqs:Get*"]));
+      return resources;
+    },
+  },
+  {
+    name: "workload-purge-queue",
+    expectedPolicy: "role-least-privilege",
+    description: "the workload may purge its queue (a literal action outside the allow-list)",
+    apply: (resources) => {
+      editGrant(resources, (statement) => (statement["Action"] = [...listOf(statement["Action"]), "sqs:PurgeQueue"]));
+      return resources;
+    },
+  },
+  {
+    name: "workload-not-action",
+    expectedPolicy: "role-least-privilege",
+    description: "the workload's access allows NotAction iam:*",
+    apply: (resources) => {
+      editGrant(resources, (statement) => {
+        delete statement["Action"];
+        statement["NotAction"] = "iam:*";
+      });
+      return resources;
+    },
+  },
+  {
+    name: "workload-managed-policy-arns",
+    expectedPolicy: "role-least-privilege",
+    description: "ReadOnlyAccess is listed in the workload role's managedPolicyArns",
+    apply: (resources) => {
+      props(workloadRole(resources))["managedPolicyArns"] = ["arn:aws:iam::aws:policy/ReadOnlyAccess"];
+      return resources;
+    },
+  },
+  {
+    name: "workload-inline-policy",
+    expectedPolicy: "role-least-privilege",
+    description: "the workload role gains an inline policy allowing s3:GetObject on every bucket",
+    apply: (resources) => {
+      props(workloadRole(resources))["inlinePolicies"] = [
+        { name: "extra", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] }) },
+      ];
+      return resources;
+    },
+  },
+  {
+    name: "workload-attached-stack-policy",
+    expectedPolicy: "role-least-privilege",
+    description: "a Policy of the stack allowing sqs:SendMessage is attached to the workload role",
+    apply: (resources) => {
+      const role = workloadRole(resources);
+      const queueArn = String(props(sourceQueue(resources))["arn"]);
+      const policyArn = String(props(role)["arn"]).replace(/:role\/.*$/, ":policy/mutation-send");
+      const policy = extraResource(resources, AWS.policy, "mutation-send", {
+        arn: policyArn,
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn }] }),
+      });
+      const attachment = extraResource(resources, AWS.rolePolicyAttachment, "mutation-send", { role: props(role)["name"], policyArn });
+      return [...resources, policy, attachment];
+    },
+  },
+  {
+    name: "policy-on-foreign-role",
+    expectedPolicy: "role-least-privilege",
+    description: "a RolePolicy grants queue access to a role the stack does not define",
+    apply: (resources) => {
+      const queueArn = String(props(sourceQueue(resources))["arn"]);
+      return [
+        ...resources,
+        extraResource(resources, AWS.rolePolicy, "mutation-foreign", {
+          role: "someone-elses-role",
+          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: queueArn }] }),
+        }),
+      ];
+    },
+  },
+  {
+    name: "node-role-admin",
+    expectedPolicy: "role-least-privilege",
+    description: "AdministratorAccess is attached to the node role",
+    apply: (resources) => {
+      const node = find(resources, "node role", (r) => r.type === AWS.role && JSON.stringify(r.props["assumeRolePolicy"] ?? "").includes("ec2.amazonaws.com"));
+      return [
+        ...resources,
+        extraResource(resources, AWS.rolePolicyAttachment, "mutation-node-admin", { role: props(node)["name"], policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+      ];
+    },
+  },
+  {
+    name: "trust-not-principal",
+    expectedPolicy: "role-trust-pinned",
+    description: "the workload role's trust gains an Allow with NotPrincipal",
+    apply: (resources) => {
+      editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
+        document["Statement"] = [...listOf(document["Statement"]), { Effect: "Allow", NotPrincipal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sts:AssumeRole" }];
+      });
+      return resources;
+    },
+  },
+  {
+    name: "trust-pod-identity-any-cluster",
+    expectedPolicy: "role-trust-pinned",
+    description: "the workload role's trust gains EKS Pod Identity pinned to namespace and service account but not the cluster",
+    apply: (resources) => {
+      editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
+        document["Statement"] = [
+          ...listOf(document["Statement"]),
+          {
+            Effect: "Allow",
+            Principal: { Service: "pods.eks.amazonaws.com" },
+            Action: ["sts:AssumeRole", "sts:TagSession"],
+            Condition: { StringEquals: { "aws:RequestTag/kubernetes-namespace": "consumer", "aws:RequestTag/kubernetes-service-account": "consumer" } },
+          },
+        ];
+      });
+      return resources;
+    },
+  },
+  {
+    name: "queue-second-policy",
+    expectedPolicy: "queue-denies-insecure-transport",
+    description: "a second QueuePolicy on the queue replaces the TLS-only one",
+    apply: (resources) => {
+      const queue = sourceQueue(resources);
+      return [
+        ...resources,
+        extraResource(resources, AWS.queuePolicy, "mutation-second", {
+          queueUrl: props(queue)["url"],
+          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "sqs:DeleteQueue", Resource: props(queue)["arn"] }] }),
+        }),
+      ];
+    },
+  },
+  {
+    name: "queue-tls-deny-narrowed",
+    expectedPolicy: "queue-denies-insecure-transport",
+    description: "the TLS deny gains a second condition (aws:SourceIp), so it no longer applies to every request",
+    apply: (resources) => {
+      editDocument(designatedPolicy(resources, sourceQueue(resources)), "policy", (document) => {
+        const statement: Mutable | undefined = listOf(document["Statement"]).filter(isRecord).find((s) => s["Effect"] === "Deny");
+        if (statement === undefined) throw new NoTarget("no Deny statement in the queue policy");
+        statement["Condition"] = { ...(isRecord(statement["Condition"]) ? statement["Condition"] : {}), IpAddress: { "aws:SourceIp": "203.0.113.0/24" } };
+      });
+      return resources;
+    },
+  },
+  {
+    name: "queue-own-policy-allows",
+    expectedPolicy: "queue-policy-grants-nothing",
+    description: "the DLQ's own policy property lets another account send messages",
+    apply: (resources) => {
+      props(deadLetterQueue(resources))["policy"] = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sqs:SendMessage", Resource: "*" }],
+      });
+      return resources;
+    },
+  },
+  {
+    name: "static-keys-in-init-secret-ref",
+    expectedPolicy: "no-static-aws-credentials",
+    description: "an init container reads a secret key named aws_secret_access_key",
+    apply: (resources) => {
+      const spec = podSpec(resources);
+      const twin = structuredClone(container(resources).fields);
+      spec["initContainers"] = [
+        ...listOf(spec["initContainers"]),
+        { ...twin, name: "fetch", env: [{ name: "KEY", valueFrom: { secretKeyRef: { name: "keys", key: "aws_secret_access_key" } } }] },
+      ];
+      return resources;
+    },
+  },
+  {
+    name: "static-keys-in-configmap-binary",
+    expectedPolicy: "no-static-aws-credentials",
+    description: "a ConfigMap carries a credentials file in binaryData (base64)",
+    apply: (resources) => [
+      ...resources,
+      extraResource(resources, K8S.configMap, "mutation-aws-config", {
+        metadata: { name: "aws-config" },
+        binaryData: { credentials: Buffer.from(`[default]\naws_access_key_id = ${EXAMPLE_KEY_ID}\n`).toString("base64") },
+      }),
+    ],
+  },
+  {
+    name: "static-keys-in-annotation",
+    expectedPolicy: "no-static-aws-credentials",
+    description: "the Deployment's pod template carries an access key ID in an annotation",
+    apply: (resources) => {
+      const workload = find(resources, "Deployment", ofType(K8S.deployment));
+      const template = (props(workload)["spec"] as Mutable)["template"] as Mutable;
+      const metadata = (isRecord(template["metadata"]) ? template["metadata"] : {}) as Mutable;
+      template["metadata"] = { ...metadata, annotations: { "example.com/upstream": EXAMPLE_KEY_ID } };
+      return resources;
+    },
+  },
+  {
+    name: "legacy-api-privileged-pod",
+    expectedPolicy: "pod-security-restricted",
+    description: "a privileged DaemonSet declared through extensions/v1beta1",
+    apply: (resources) => {
+      const spec = structuredClone(podSpec(resources));
+      const containers = listOf(spec["containers"]).filter(isRecord) as Mutable[];
+      const first = containers[0];
+      if (first === undefined) throw new NoTarget("no container");
+      first["securityContext"] = { ...(isRecord(first["securityContext"]) ? first["securityContext"] : {}), privileged: true };
+      return [...resources, extraResource(resources, "kubernetes:extensions/v1beta1:DaemonSet", "mutation-agent", { spec: { template: { spec: { ...spec, containers } } } })];
+    },
+  },
 ];
-
