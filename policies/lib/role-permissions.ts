@@ -5,7 +5,7 @@
  * are ignored: the rule asks what the statement can grant at most. Deny statements only take
  * permissions away and are not needed.
  */
-import { SQS_ACTIONS_USED } from "../../consumer/src/permissions";
+import { SQS_ACTIONS_USED } from "../../consumer/src/contract";
 import { actionsGrantedBy, isAllowedAction } from "./action-catalog";
 import { hasWildcard, parsePolicyDocument, statementLabel } from "./iam-document";
 import type { Purpose } from "./role-trust";
@@ -14,7 +14,7 @@ import { designatesQueue, type StackResource } from "./stack";
 /** The actions KEDA's aws-sqs-queue scaler calls (kedacore/keda pkg/scalers/aws_sqs_queue_scaler.go). */
 export const SCALER_ACTIONS: readonly string[] = ["sqs:GetQueueAttributes"];
 
-/** The consumer's SQS actions, from the consumer's own list (consumer/src/permissions.ts). */
+/** The consumer's SQS actions, from the consumer's own list (consumer/src/contract). */
 export const CONSUMER_ACTIONS: readonly string[] = SQS_ACTIONS_USED;
 
 /**
