@@ -40,7 +40,7 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
   const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE };
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
-  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics);
+  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.invocations);
   const { queueUrl, region, ...tunables } = settings;
   logger.info({ event: "config", queueUrl, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl}`);
   consumer.start();
