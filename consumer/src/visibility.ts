@@ -153,7 +153,7 @@ export class Visibility {
     };
     const worker = async (): Promise<void> => {
       for (;;) {
-        if (purpose === "heartbeat" && this.stopped) return;
+        if ((purpose === "heartbeat" && this.stopped) || signal?.aborted) return;
         const batch = takeBatch();
         if (batch.length === 0) return;
         const sentAt = Date.now();
@@ -169,6 +169,12 @@ export class Visibility {
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_BATCHES, Math.ceil(changes.length / BATCH_SIZE)) }, worker));
+    if (signal?.aborted && next < changes.length) {
+      this.options.logger.warn(
+        { event: "visibility-failed", purpose, unsent: changes.length - next, error: "out of time" },
+        `${changes.length - next} visibility change(s) not sent: the time allowed ran out (${purpose})`,
+      );
+    }
     return accepted;
   }
 
