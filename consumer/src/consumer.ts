@@ -2,6 +2,7 @@ import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/cl
 import { Acknowledger } from "./acknowledger";
 import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
+import { checkMessage } from "./checksums";
 import { classifyAwsError, type HintContext } from "./errors";
 import type { MessageHandler, ReceivedMessage } from "./handler";
 import { Invocations } from "./invocations";
@@ -211,6 +212,13 @@ export class Consumer {
 
   private dispatch(raw: Message, receivedAt: number): void {
     const { settings } = this.options;
+    const corrupt = checkMessage(raw);
+    if (corrupt !== undefined) {
+      this.capacity.release(1);
+      this.options.metrics.checksumMismatches.inc({ part: corrupt });
+      this.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
+      return;
+    }
     const running = this.invocations.get(raw.MessageId ?? "");
     if (running !== undefined) {
       this.capacity.release(1);
@@ -258,12 +266,19 @@ export class Consumer {
       logger.info({ event: "duplicate-delivery", messageId }, "received again while being handled: the new receipt handle replaces the old one");
       return;
     }
+    this.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+  }
+
+  /**
+   * Leaves a message the consumer will not handle for redelivery, like a failure: visible again after
+   * the retry delay (or the visibility timeout), so its receives count toward the DLQ.
+   */
+  private giveBack(raw: Message, receivedAt: number, fields: Record<string, unknown>, why: string): void {
+    const { settings, logger } = this.options;
+    const messageId = raw.MessageId ?? "";
     const receiveCount = toReceivedMessage(raw).receiveCount;
     const delaySeconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
-    logger.warn(
-      { event: "duplicate-delivery", messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined },
-      "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again",
-    );
+    logger.warn({ ...fields, messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined }, why);
     if (delaySeconds === 0) return;
     const message = { messageId, receiptHandle: raw.ReceiptHandle ?? "", receivedAt, deadline: receivedAt, visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000 };
     void this.visibility.release([{ message, delaySeconds }]);
