@@ -8,10 +8,11 @@ import type { Contestant } from "./lineup";
 const benchDir = __dirname;
 const repoDir = join(benchDir, "..");
 
-export type BundlePaths = { readonly [K in Contestant["bundle"]]: string };
+/** Every bundle: the contestants', and scenario H's consumer that holds its messages. */
+export type BundlePaths = { readonly [K in Contestant["bundle"] | "heartbeat-holder"]: string };
 
 export async function buildBundles(outDir: string): Promise<BundlePaths> {
-  const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop"] as const;
+  const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop", "heartbeat-holder"] as const;
   await build({
     entryPoints: entries.map((name) => join(benchDir, "contestants", `${name}.ts`)),
     outdir: outDir,
@@ -32,6 +33,7 @@ export async function buildBundles(outDir: string): Promise<BundlePaths> {
     "sqs-consumer-message": join(outDir, "sqs-consumer-message.js"),
     "sqs-consumer-batch": join(outDir, "sqs-consumer-batch.js"),
     "raw-loop": join(outDir, "raw-loop.js"),
+    "heartbeat-holder": join(outDir, "heartbeat-holder.js"),
     "consumer-main": consumerMain,
   };
 }

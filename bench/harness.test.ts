@@ -51,6 +51,14 @@ test("the quick benchmark drains every queue completely and its counts add up", 
     assert.ok(Number.isFinite(run.requestsPerMinutePerLoop) && run.requestsPerMinutePerLoop > 0, run.contestant);
   }
 
+  // Scenario H held every message until handled, and the heartbeat reported its passes.
+  const heartbeat = result.runs.heartbeat!;
+  assert.equal(heartbeat.messages, result.plan.heartbeat!.messages);
+  assert.equal(heartbeat.handled, heartbeat.messages + heartbeat.redelivered, "every message handled (a lapsed one twice)");
+  assert.equal(heartbeat.messagesLeft + heartbeat.deadLettered, 0, "scenario H left messages behind");
+  assert.ok(heartbeat.passes > 0 && heartbeat.extensions >= heartbeat.messages, "the heartbeat extended every message at least once");
+  assert.ok(heartbeat.visibilityCalls >= heartbeat.extensions / 10, "fewer visibility calls than extensions / 10");
+
   for (const byContestant of Object.values(result.summary.drains)) {
     for (const figures of Object.values(byContestant)) {
       for (const s of [figures.messagesPerSecond, figures.requestsPerMessage, figures.cpuMsPer1000Messages]) assert.ok(s.min <= s.median && s.median <= s.max);

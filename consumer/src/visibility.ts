@@ -48,15 +48,17 @@ interface Change {
  * Everything that changes a held message's visibility: the heartbeat that keeps long-running
  * messages invisible, and early release (retry delays, unfinished messages at shutdown).
  *
- * The heartbeat runs one pass at a time: every sixth of the visibility timeout after the previous pass
- * ended, it extends every held message with half of its visibility timeout or less left, most urgent
- * first, in batches of 10 sent `PARALLEL_BATCHES` at a time. A message is settled once it is
+ * The heartbeat runs one pass at a time, a sixth of the visibility timeout apart (back to back when a
+ * pass takes longer): it extends every held message with half of its visibility timeout or less left
+ * (see extend), most urgent first, in batches of 10 sent `PARALLEL_BATCHES` at a time. A message is settled once it is
  * acknowledged or released (`settle`): no extension goes out for it after that, and its acknowledgement
  * or release waits for an extension already on its way, so a late extension can neither undo a retry
  * delay or a shutdown release nor fail on a message already deleted.
  */
 export class Visibility {
   private stopped = false;
+  /** How long the last pass took: the next one also takes messages that will be due before it can reach them. */
+  private lastPassMs = 0;
   private readonly wake = new AbortController();
   private readonly settled = new WeakSet<HeldMessage>();
   /** Extensions sent and not answered yet, by message. */
@@ -68,9 +70,13 @@ export class Visibility {
   startHeartbeat(held: () => Iterable<HeldMessage>): void {
     const periodMs = (this.options.visibilityTimeoutSeconds * 1000) / 6;
     void (async () => {
+      let started = Date.now();
       while (!this.stopped) {
-        await sleep(periodMs, this.wake.signal);
-        if (!this.stopped) await this.extend(held());
+        // Passes start a period apart, or back to back when one takes longer than that; never overlap.
+        await sleep(started + periodMs - Date.now(), this.wake.signal);
+        if (this.stopped) break;
+        started = Date.now();
+        await this.extend(held());
       }
     })();
   }
@@ -101,19 +107,28 @@ export class Visibility {
     this.options.metrics.released.inc(accepted.length);
   }
 
-  /** One heartbeat pass. */
+  /**
+   * One heartbeat pass: extends every message with half of its visibility timeout or less left, plus
+   * those that will be by the time a pass as long as the last one reaches them. A message not taken is
+   * then taken by the next pass at least half a timeout before it lapses, so nothing lapses while a
+   * pass takes less than half the visibility timeout.
+   */
   private async extend(held: Iterable<HeldMessage>): Promise<void> {
     const started = Date.now();
     const timeoutMs = this.options.visibilityTimeoutSeconds * 1000;
+    const horizonMs = timeoutMs / 2 + this.lastPassMs;
     const due: (Change & { visibleAt: number })[] = [];
     for (const message of held) {
-      if (this.settled.has(message) || message.visibleAt - started > timeoutMs / 2) continue;
+      if (this.settled.has(message) || message.visibleAt - started > horizonMs) continue;
       const wanted = Math.min(timeoutMs, message.deadline + DEADLINE_SLACK_MS - started);
       const cap = message.receivedAt + SQS_MAX_VISIBILITY_SECONDS * 1000 - started;
       const seconds = Math.floor(Math.min(wanted, cap) / 1000);
       if (seconds > 0) due.push({ message, seconds, visibleAt: message.visibleAt });
     }
-    if (due.length === 0) return;
+    if (due.length === 0) {
+      this.lastPassMs = 0;
+      return;
+    }
     due.sort((a, b) => a.visibleAt - b.visibleAt);
     let lapsed = 0;
     await this.change(due, "heartbeat", undefined, (change, sentAt, answeredAt) => {
@@ -122,6 +137,7 @@ export class Visibility {
       change.message.visibleAt = sentAt + change.seconds * 1000;
     });
     const tookMs = Date.now() - started;
+    this.lastPassMs = tookMs;
     this.options.metrics.heartbeatPassDuration.observe(tookMs / 1000);
     if (lapsed > 0) {
       this.options.metrics.visibilityLapses.inc(lapsed);
