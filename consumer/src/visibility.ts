@@ -57,8 +57,6 @@ interface Change {
  */
 export class Visibility {
   private stopped = false;
-  /** How long the last pass took: the next one also takes messages that will be due before it can reach them. */
-  private lastPassMs = 0;
   private readonly wake = new AbortController();
   private readonly settled = new WeakSet<HeldMessage>();
   /** Extensions sent and not answered yet, by message. */
@@ -108,27 +106,25 @@ export class Visibility {
   }
 
   /**
-   * One heartbeat pass: extends every message with half of its visibility timeout or less left, plus
-   * those that will be by the time a pass as long as the last one reaches them. A message not taken is
-   * then taken by the next pass at least half a timeout before it lapses, so nothing lapses while a
-   * pass takes less than half the visibility timeout.
+   * One heartbeat pass: extends every message with half of its visibility timeout or less left, most
+   * urgent first. A message that becomes due during a pass is among the most urgent of the next one,
+   * which starts at once if this one ran long: nothing lapses while two passes back to back take less
+   * than half the visibility timeout. When SQS (or the CPU) is slow, messages wait longer before
+   * their turn, each pass extends them further, and the rate of extensions falls to what can be sent:
+   * the work does not grow with the delay.
    */
   private async extend(held: Iterable<HeldMessage>): Promise<void> {
     const started = Date.now();
     const timeoutMs = this.options.visibilityTimeoutSeconds * 1000;
-    const horizonMs = timeoutMs / 2 + this.lastPassMs;
     const due: (Change & { visibleAt: number })[] = [];
     for (const message of held) {
-      if (this.settled.has(message) || message.visibleAt - started > horizonMs) continue;
+      if (this.settled.has(message) || message.visibleAt - started > timeoutMs / 2) continue;
       const wanted = Math.min(timeoutMs, message.deadline + DEADLINE_SLACK_MS - started);
       const cap = message.receivedAt + SQS_MAX_VISIBILITY_SECONDS * 1000 - started;
       const seconds = Math.floor(Math.min(wanted, cap) / 1000);
       if (seconds > 0) due.push({ message, seconds, visibleAt: message.visibleAt });
     }
-    if (due.length === 0) {
-      this.lastPassMs = 0;
-      return;
-    }
+    if (due.length === 0) return;
     due.sort((a, b) => a.visibleAt - b.visibleAt);
     let lapsed = 0;
     await this.change(due, "heartbeat", undefined, (change, sentAt, answeredAt) => {
@@ -137,7 +133,6 @@ export class Visibility {
       change.message.visibleAt = sentAt + change.seconds * 1000;
     });
     const tookMs = Date.now() - started;
-    this.lastPassMs = tookMs;
     this.options.metrics.heartbeatPassDuration.observe(tookMs / 1000);
     if (lapsed > 0) {
       this.options.metrics.visibilityLapses.inc(lapsed);
