@@ -127,7 +127,8 @@ export class Visibility {
     if (due.length === 0) return;
     due.sort((a, b) => a.visibleAt - b.visibleAt);
     let lapsed = 0;
-    await this.change(due, "heartbeat", undefined, (change, sentAt, answeredAt) => {
+    let calls = 0;
+    const extended = await this.change(due, "heartbeat", undefined, () => calls++, (change, sentAt, answeredAt) => {
       // Answered after the visibility ended: SQS may have handed the message to another receiver meanwhile.
       if (answeredAt > change.message.visibleAt) lapsed++;
       change.message.visibleAt = sentAt + change.seconds * 1000;
@@ -138,7 +139,8 @@ export class Visibility {
       this.options.metrics.visibilityLapses.inc(lapsed);
       this.options.logger.warn({ event: "visibility-lapsed", messages: lapsed, passMs: tookMs }, "visibility was extended only after it had ended: these messages may be delivered again while still being handled");
     }
-    this.options.logger.debug({ event: "heartbeat", messages: due.length, batches: Math.ceil(due.length / BATCH_SIZE), tookMs, lapsed }, "visibility heartbeat pass");
+    // due: taken at the start of the pass; messages: extended (those settled meanwhile were skipped); batches: calls sent.
+    this.options.logger.debug({ event: "heartbeat", due: due.length, messages: extended.length, batches: calls, tookMs, lapsed }, "visibility heartbeat pass");
   }
 
   /**
@@ -150,6 +152,7 @@ export class Visibility {
     changes: readonly Change[],
     purpose: "heartbeat" | "release",
     signal?: AbortSignal,
+    onSend?: () => void,
     onAccepted?: (change: Change, sentAt: number, answeredAt: number) => void,
   ): Promise<Change[]> {
     const accepted: Change[] = [];
@@ -168,6 +171,7 @@ export class Visibility {
         const batch = takeBatch();
         if (batch.length === 0) return;
         const sentAt = Date.now();
+        onSend?.();
         const call = this.send(batch, purpose, signal);
         if (purpose === "heartbeat") for (const { message } of batch) this.extending.set(message, call);
         const ok = await call;
