@@ -37,7 +37,7 @@ export function deadlineBoundChain(options: CredentialChainOptions = {}): (init:
       defaultProvider({
         ...init,
         clientConfig: {
-          ...init.clientConfig,
+          ...(init.clientConfig as object | undefined),
           ...(options.stsRegion ? { region: options.stsRegion } : {}),
           requestHandler: { requestTimeout: STS_ATTEMPT_TIMEOUT_MS, socketTimeout: STS_ATTEMPT_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS, throwOnRequestTimeout: true },
         },
