@@ -40,9 +40,10 @@ export class Acknowledger {
 
   constructor(private readonly options: AcknowledgerOptions) {}
 
-  ack(messageId: string, receiptHandle: string, visibleAt: number): void {
+  /** Queues a delete; `now` sends it (and whatever is pending) without waiting for company. */
+  ack(messageId: string, receiptHandle: string, visibleAt: number, now = false): void {
     this.pending.push({ messageId, receiptHandle, visibleAt, attempts: 0 });
-    if (this.pending.length >= BATCH_SIZE) this.flush();
+    if (now || this.pending.length >= BATCH_SIZE) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
 

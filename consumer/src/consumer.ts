@@ -3,6 +3,8 @@ import { Acknowledger } from "./acknowledger";
 import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
 import { classifyAwsError, type HintContext } from "./errors";
+import { isFifoQueueUrl, MessageGroups } from "./message-groups";
+import { ReceiveAttempts } from "./receive-attempts";
 import type { MessageHandler, ReceivedMessage } from "./handler";
 import type { Logger } from "./logger";
 import type { FailureReason, Metrics } from "./metrics";
@@ -43,9 +45,12 @@ interface OpenPoll {
   readonly controller: AbortController;
 }
 
-/** What the consumer holds for one message while its handler runs. */
+/** What the consumer holds for one message, from its receive until its handler settles. */
 interface InFlight extends HeldMessage {
   readonly message: ReceivedMessage;
+  readonly groupId: string | undefined;
+  /** Set when its handler starts; until then (waiting behind its FIFO group) the heartbeat keeps it invisible. */
+  deadline: number;
   readonly controller: AbortController;
   /** Set when shutdown gave the message back to SQS: its outcome no longer matters. */
   released: boolean;
@@ -61,7 +66,9 @@ export class Consumer {
   private readonly capacity: Capacity;
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
+  /** Held messages: running, or waiting behind their FIFO group's running message. */
   private readonly inFlight = new Set<InFlight>();
+  private readonly groups: MessageGroups<InFlight>;
   /** Aborted when shutdown begins: no receive starts after that. */
   private readonly receiving = new AbortController();
   private loops: Promise<void>[] = [];
@@ -81,6 +88,12 @@ export class Consumer {
     this.capacity = new Capacity(settings.handlerConcurrency);
     this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics });
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
+    this.groups = new MessageGroups(isFifoQueueUrl(settings.queueUrl));
+  }
+
+  /** True for a FIFO queue: messages of a group are handled one at a time, in order. */
+  get fifo(): boolean {
+    return this.groups.ordered;
   }
 
   start(): void {
@@ -106,6 +119,10 @@ export class Consumer {
     this.readiness.stopping();
     this.capacity.close();
     this.receiving.abort();
+    // Messages waiting behind a running one of their FIFO group are not started: given back, in order.
+    const waiting = this.groups.takeAllWaiting();
+    for (const entry of waiting) this.unhold(entry);
+    this.returned.push(...waiting);
     logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
     const settled = setTimeout(() => this.abortPolls(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     await Promise.all(this.loops);
@@ -155,6 +172,7 @@ export class Consumer {
     const { settings, sqs, metrics, hints } = this.options;
     const signal = this.receiving.signal;
     let failures = 0;
+    const attempts = new ReceiveAttempts(this.fifo);
     while (!signal.aborted) {
       const slots = await this.capacity.reserve(settings.maxMessages);
       if (slots === 0) break;
@@ -167,16 +185,18 @@ export class Consumer {
       const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
       const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
       this.openPolls.add(poll);
+      const attempt = attempts.begin(slots);
       try {
         const result = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: settings.queueUrl,
-            MaxNumberOfMessages: slots,
+            MaxNumberOfMessages: attempt.maxMessages,
+            ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
             // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
             // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
             WaitTimeSeconds: wait,
             VisibilityTimeout: settings.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber"],
             MessageAttributeNames: ["All"],
           }),
           { abortSignal: poll.controller.signal },
@@ -186,45 +206,62 @@ export class Consumer {
         this.openPolls.delete(poll);
         this.capacity.release(slots);
         if (signal.aborted) break;
-        this.readiness.failed(classifyAwsError(error, hints), "ReceiveMessage");
+        const classified = classifyAwsError(error, hints);
+        attempts.failed(classified.kind);
+        this.readiness.failed(classified, "ReceiveMessage");
         await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
         continue;
       }
       this.openPolls.delete(poll);
+      attempts.answered();
       failures = 0;
       metrics.receiveDuration.observe((performance.now() - started) / 1000);
       this.readiness.succeeded();
-      this.capacity.release(slots - messages.length);
       if (messages.length === 0) {
+        this.capacity.release(slots);
         metrics.emptyReceives.inc();
         continue;
       }
       metrics.received.inc(messages.length);
       const receivedAt = Date.now();
-      for (const message of messages) this.dispatch(message, receivedAt);
+      this.dispatch(messages.map((raw) => this.hold(raw, receivedAt)), slots);
     }
   }
 
-  private dispatch(raw: Message, receivedAt: number): void {
-    const { settings } = this.options;
-    const entry: InFlight = {
+  private hold(raw: Message, receivedAt: number): InFlight {
+    const message = toReceivedMessage(raw);
+    return {
       messageId: raw.MessageId ?? "",
       receiptHandle: raw.ReceiptHandle ?? "",
       receivedAt,
-      deadline: receivedAt + settings.handlerTimeoutSeconds * 1000,
-      visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000,
-      message: toReceivedMessage(raw),
+      deadline: Number.POSITIVE_INFINITY,
+      visibleAt: receivedAt + this.options.settings.visibilityTimeoutSeconds * 1000,
+      message,
+      groupId: message.groupId,
       controller: new AbortController(),
       released: false,
     };
+  }
+
+  /** Starts what may start of one receive's messages (one per FIFO group), holds the rest; returns unused slots. */
+  private dispatch(entries: InFlight[], slots: number): void {
     if (this.receiving.signal.aborted) {
-      // Received as shutdown began: shutdown gives it back rather than start work there is no time for.
-      this.returned.push(entry);
-      this.capacity.release(1);
+      // Received as shutdown began: shutdown gives them back rather than start work there is no time for.
+      this.returned.push(...entries);
+      this.capacity.release(slots);
       return;
     }
-    this.inFlight.add(entry);
-    this.options.metrics.inFlight.inc();
+    for (const entry of entries) {
+      this.inFlight.add(entry);
+      this.options.metrics.inFlight.inc();
+    }
+    const startNow = this.groups.admit(entries);
+    this.capacity.release(slots - startNow.length);
+    for (const entry of startNow) this.run(entry);
+  }
+
+  /** Runs a held message's handler in a slot already reserved for it. */
+  private run(entry: InFlight): void {
     const handling = this.handle(entry).finally(() => this.handling.delete(handling));
     this.handling.add(handling);
   }
@@ -232,6 +269,7 @@ export class Consumer {
   private async handle(entry: InFlight): Promise<void> {
     const { settings, handler, logger, metrics } = this.options;
     const started = performance.now();
+    entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
     const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
     let failure: { reason: FailureReason; error: unknown } | undefined;
     try {
@@ -242,13 +280,22 @@ export class Consumer {
       clearTimeout(timer);
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
-    this.finish(entry);
-    if (entry.released) return;
-    if (failure === undefined) {
-      metrics.succeeded.inc();
-      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
+    if (entry.released) {
+      this.finish(entry);
       return;
     }
+    if (failure === undefined) {
+      metrics.succeeded.inc();
+      const next = this.groups.next(entry);
+      // The last held message of a FIFO group is deleted at once: SQS keeps the group locked until it is.
+      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt, this.groups.ordered && next === undefined);
+      this.finish(entry, next);
+      return;
+    }
+    // Later messages of its FIFO group must not overtake it: they go back to SQS behind it.
+    const behind = this.groups.abandon(entry);
+    for (const waiting of behind) this.unhold(waiting);
+    this.finish(entry);
     metrics.failed.inc({ reason: failure.reason });
     const delaySeconds = retryDelaySeconds(entry.message.receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
     logger.warn(
@@ -262,14 +309,21 @@ export class Consumer {
       },
       failure.reason === "timeout" ? "handler timed out; the message will be delivered again" : "handler failed; the message will be delivered again",
     );
-    if (delaySeconds > 0) await this.visibility.release([{ message: entry, delaySeconds }]);
+    const releases = [...(delaySeconds > 0 ? [{ message: entry, delaySeconds }] : []), ...behind.map((message) => ({ message, delaySeconds: 0 }))];
+    if (releases.length > 0) await this.visibility.release(releases);
   }
 
-  private finish(entry: InFlight): void {
-    this.inFlight.delete(entry);
-    this.options.metrics.inFlight.dec();
-    this.capacity.release(1);
+  /** A handler settled: its slot goes to the next message of its FIFO group, if one waits, or back to the pool. */
+  private finish(entry: InFlight, next?: InFlight): void {
+    this.unhold(entry);
+    if (next === undefined) this.capacity.release(1);
+    else this.run(next);
     if (this.inFlight.size === 0) this.idle?.();
+  }
+
+  /** The consumer no longer holds the message (handled, or about to be given back). */
+  private unhold(entry: InFlight): void {
+    if (this.inFlight.delete(entry)) this.options.metrics.inFlight.dec();
   }
 }
 
@@ -307,6 +361,9 @@ function toReceivedMessage(raw: Message): ReceivedMessage {
     body: raw.Body ?? "",
     md5OfBody: raw.MD5OfBody ?? "",
     receiveCount: Number(attributes.ApproximateReceiveCount ?? "1"),
+    groupId: attributes.MessageGroupId,
+    deduplicationId: attributes.MessageDeduplicationId,
+    sequenceNumber: attributes.SequenceNumber,
     attributes,
     messageAttributes: raw.MessageAttributes ?? {},
   };
