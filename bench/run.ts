@@ -1,6 +1,6 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run. Flags: --quick (small sizes, one repetition: CI), --json (one JSON document
-// on stdout; the tables go to stderr), --scenario A,B,C,D,M (a subset).
+// on stdout; the tables go to stderr), --scenario A,B,C,D,M,F (a subset; F is the FIFO scenario).
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { runDrain, type BenchContext } from "./drain-run";
 import { startEmulatorProcess } from "./emulator-control";
 import { runIdle, type IdleRun } from "./idle-run";
 import { CONTESTANTS } from "./lineup";
+import { fifoPlan, renderFifo, runFifo, type FifoRun } from "./fifo/run";
 import { describeMachine } from "./machine";
 import { procAvailable } from "./proc-stats";
 import { METHOD, renderReport, type BenchResult } from "./report";
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
 
   const drains: DrainRun[] = [];
   let idle: IdleRun[] = [];
+  const fifo = options.scenarios.includes("F") ? fifoPlan(options.quick) : undefined;
+  let fifoRuns: FifoRun[] = [];
   try {
     for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
       for (const scenario of plan.drains) {
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
       progress(`C: ${plan.idle.contestants.length * plan.repetitions} idle contestants side by side for ${plan.idle.settleSeconds + plan.idle.windowSeconds} s`);
       idle = await runIdle(ctx, plan.idle, plan.repetitions);
     }
+    if (fifo) fifoRuns = await runFifo(fifo, { buildDir: join(repoDir, ".bench", "build"), homeDir }, progress);
   } finally {
     setup.destroy();
     await emulator.stop();
@@ -91,10 +95,10 @@ async function main(): Promise<void> {
     countingCheck: checkCounting(drains),
     targets: checkTargets(summary.drains, summary.idle),
   };
-  const text = renderReport(result);
+  const text = renderReport(result) + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
   if (options.json) {
     process.stderr.write(`${text}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}) }, null, 2)}\n`);
   } else {
     process.stdout.write(`${text}\n`);
   }

@@ -186,7 +186,7 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     let runningNow = 0;
     for (const line of events) {
       runningNow += line.event === "started" ? 1 : -1;
-      assert.ok(runningNow <= 1, `two messages of the group ran at once: ${events.map((l) => `${l.event} ${String(l.body)}`).join(", ")}`);
+      assert.ok(runningNow <= 1, `two messages of the group ran at once: ${events.map((l) => `${String(l.event)} ${String(l.body)}`).join(", ")}`);
     }
     const second = spawnConsumer(fixture, env);
     await eventually(() => handled(first.lines).length + handled(second.lines).length >= 10, 20_000, "the rest of the group");

@@ -56,6 +56,8 @@ export interface ServedReceive {
 }
 
 export interface FifoSqsOptions {
+  /** Called as each request arrives, before it is served (the benchmark times drains by it). */
+  readonly onRequest?: (request: ServedRequest) => void;
   /** Return true to serve the request but reset the connection instead of sending `output`. */
   readonly loseAnswer?: (request: ServedRequest, output: Readonly<Record<string, unknown>>) => boolean;
 }
@@ -116,7 +118,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   let endpoint = "";
 
   const queueOf = (input: Record<string, unknown>): Queue => {
-    const url = String(input.QueueUrl ?? "");
+    const url = text(input.QueueUrl) ?? "";
     const queue = queues.get(url.split("/").at(-1) ?? "");
     if (!queue) throw new SqsError("QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
     return queue;
@@ -142,10 +144,10 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   };
 
   const send = (queue: Queue, entry: Record<string, unknown>): Record<string, string> => {
-    const body = String(entry.MessageBody ?? "");
+    const body = text(entry.MessageBody) ?? "";
     if (body === "") throw new SqsError("MissingParameter", "The request must contain the parameter MessageBody.");
-    const groupId = entry.MessageGroupId === undefined ? undefined : String(entry.MessageGroupId);
-    let deduplicationId = entry.MessageDeduplicationId === undefined ? undefined : String(entry.MessageDeduplicationId);
+    const groupId = text(entry.MessageGroupId);
+    let deduplicationId = text(entry.MessageDeduplicationId);
     const md5 = createHash("md5").update(body).digest("hex");
     if (queue.fifo) {
       if (groupId === undefined) throw new SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.");
@@ -197,7 +199,12 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     else {
       // Groups in the order of their oldest message; each group's messages in order, as many as fit.
       const groups = new Map<string | undefined, StoredMessage[]>();
-      for (const message of queue.messages) if (!lockedGroups.has(message.groupId)) groups.set(message.groupId, [...(groups.get(message.groupId) ?? []), message]);
+      for (const message of queue.messages) {
+        if (lockedGroups.has(message.groupId)) continue;
+        const members = groups.get(message.groupId);
+        if (members) members.push(message);
+        else groups.set(message.groupId, [message]);
+      }
       for (const members of groups.values()) pick(members);
     }
     for (const message of taken) {
@@ -276,7 +283,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
 
   const operations: Record<string, (input: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>> = {
     CreateQueue: (input) => {
-      const name = String(input.QueueName ?? "");
+      const name = text(input.QueueName) ?? "";
       const attributes = { ...((input.Attributes as Record<string, string> | undefined) ?? {}) };
       const fifo = attributes.FifoQueue === "true";
       if (fifo !== name.endsWith(".fifo")) throw new SqsError("InvalidParameterValue", "A FIFO queue's name must end in .fifo, and only a FIFO queue's name may.");
@@ -287,7 +294,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       return { QueueUrl: url };
     },
     GetQueueUrl: (input) => {
-      const queue = queues.get(String(input.QueueName));
+      const queue = queues.get(text(input.QueueName) ?? "");
       if (!queue) throw new SqsError("QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
       return { QueueUrl: queue.url };
     },
@@ -345,6 +352,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       }
       const served: ServedRequest = { operation, input };
       requests.push(served);
+      options.onRequest?.(served);
       const run = operations[operation];
       Promise.resolve()
         .then(() => {
@@ -397,4 +405,9 @@ function answer(response: ServerResponse, status: number, body: Record<string, u
     ...(queryError ? { "x-amzn-query-error": queryError } : {}),
   });
   response.end(JSON.stringify(body));
+}
+
+/** A string (or number) field of a request, as text; anything else counts as absent. */
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 }
