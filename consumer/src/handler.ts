@@ -41,6 +41,8 @@ export function createLogHandler(bodyMaxChars: number): MessageHandler {
         ...(truncated ? { bodyTruncated: true, bodyLength: message.body.length } : {}),
         md5OfBody: message.md5OfBody,
         receiveCount: message.receiveCount,
+        ...(message.groupId === undefined ? {} : { groupId: message.groupId }),
+        ...(message.sequenceNumber === undefined ? {} : { sequenceNumber: message.sequenceNumber }),
       },
       "message received",
     );
