@@ -93,7 +93,11 @@ interface Queue {
   readonly arn: string;
   readonly fifo: boolean;
   readonly attributes: Record<string, string>;
-  readonly messages: StoredMessage[];
+  /** Every message by id, in the order sent (a Map keeps insertion order). */
+  readonly messages: Map<string, StoredMessage>;
+  readonly byHandle: Map<string, StoredMessage>;
+  /** FIFO queues: each group's messages in order; a group with none left is removed. */
+  readonly groups: Map<string | undefined, StoredMessage[]>;
   readonly dedup: Map<string, { messageId: string; sequenceNumber: string; at: number }>;
   readonly attempts: Map<string, { at: number; messages: StoredMessage[]; modifications: number[]; handles: string[] }>;
 }
@@ -125,14 +129,14 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   };
 
   const findByHandle = (queue: Queue, handle: unknown): StoredMessage => {
-    const message = queue.messages.find((m) => m.receiptHandle === handle);
+    const message = typeof handle === "string" ? queue.byHandle.get(handle) : undefined;
     if (!message) throw new SqsError("ReceiptHandleIsInvalid", `The receipt handle "${String(handle)}" is not valid.`);
     return message;
   };
 
   const deleteMessage = (queue: Queue, handle: unknown): void => {
     const message = findByHandle(queue, handle);
-    queue.messages.splice(queue.messages.indexOf(message), 1);
+    remove(queue, message);
     message.modifications++;
   };
 
@@ -174,15 +178,31 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       id: randomUUID(), body, md5, groupId, deduplicationId, sequenceNumber: String(sequence++), sentAt: Date.now(),
       receiveCount: 0, firstReceivedAt: undefined, visibleAt: 0, receiptHandle: undefined, modifications: 0,
     };
-    queue.messages.push(message);
+    insert(queue, message);
     return message;
+  };
+
+  const insert = (queue: Queue, message: StoredMessage): void => {
+    queue.messages.set(message.id, message);
+    if (!queue.fifo) return;
+    const members = queue.groups.get(message.groupId);
+    if (members) members.push(message);
+    else queue.groups.set(message.groupId, [message]);
+  };
+
+  const remove = (queue: Queue, message: StoredMessage): void => {
+    queue.messages.delete(message.id);
+    if (message.receiptHandle !== undefined) queue.byHandle.delete(message.receiptHandle);
+    const members = queue.groups.get(message.groupId);
+    if (!members) return;
+    members.splice(members.indexOf(message), 1);
+    if (members.length === 0) queue.groups.delete(message.groupId);
   };
 
   /** Takes what a receive may have now, by the FIFO rules (see the module comment); marks it in flight. */
   const take = (queue: Queue, max: number, visibilitySeconds: number): StoredMessage[] => {
     const now = Date.now();
     const redrive = queue.attributes.RedrivePolicy ? (JSON.parse(queue.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : undefined;
-    const lockedGroups = new Set(queue.fifo ? queue.messages.filter((m) => m.visibleAt > now && m.receiptHandle !== undefined).map((m) => m.groupId) : []);
     const taken: StoredMessage[] = [];
     const pick = (candidates: StoredMessage[]): void => {
       for (const message of candidates) {
@@ -195,31 +215,31 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
         taken.push(message);
       }
     };
-    if (!queue.fifo) pick([...queue.messages]);
+    if (!queue.fifo) pick([...queue.messages.values()]);
     else {
-      // Groups in the order of their oldest message; each group's messages in order, as many as fit.
-      const groups = new Map<string | undefined, StoredMessage[]>();
-      for (const message of queue.messages) {
-        if (lockedGroups.has(message.groupId)) continue;
-        const members = groups.get(message.groupId);
-        if (members) members.push(message);
-        else groups.set(message.groupId, [message]);
+      // Each unlocked group's messages in order, as many as fit, then the next group. A group is only
+      // ever handed out from its head, at most 10 at a time, so its in-flight messages are among its first 10.
+      for (const members of [...queue.groups.values()]) {
+        if (taken.length >= max) break;
+        if (members.slice(0, 10).some((m) => m.visibleAt > now && m.receiptHandle !== undefined)) continue;
+        pick(members.slice(0, 2 * max));
       }
-      for (const members of groups.values()) pick(members);
     }
     for (const message of taken) {
       message.receiveCount++;
       message.firstReceivedAt ??= now;
       message.visibleAt = now + visibilitySeconds * 1000;
+      if (message.receiptHandle !== undefined) queue.byHandle.delete(message.receiptHandle);
       message.receiptHandle = randomUUID();
+      queue.byHandle.set(message.receiptHandle, message);
     }
     return taken;
   };
 
   const moveToDeadLetterQueue = (queue: Queue, message: StoredMessage, dlqArn: string): void => {
-    queue.messages.splice(queue.messages.indexOf(message), 1);
+    remove(queue, message);
     const dlq = [...queues.values()].find((q) => q.arn === dlqArn);
-    if (dlq) dlq.messages.push({ ...message, visibleAt: 0, receiptHandle: undefined });
+    if (dlq) insert(dlq, { ...message, visibleAt: 0, receiptHandle: undefined });
   };
 
   const render = (message: StoredMessage, input: Record<string, unknown>, handle: string): Record<string, unknown> => {
@@ -290,7 +310,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       const existing = queues.get(name);
       if (existing) return { QueueUrl: existing.url };
       const url = `${endpoint}/${ACCOUNT}/${name}`;
-      queues.set(name, { name, url, arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`, fifo, attributes, messages: [], dedup: new Map(), attempts: new Map() });
+      queues.set(name, { name, url, arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`, fifo, attributes, messages: new Map(), byHandle: new Map(), groups: new Map(), dedup: new Map(), attempts: new Map() });
       return { QueueUrl: url };
     },
     GetQueueUrl: (input) => {
@@ -306,8 +326,8 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
         QueueArn: queue.arn,
         FifoQueue: String(queue.fifo),
         VisibilityTimeout: queue.attributes.VisibilityTimeout ?? "30",
-        ApproximateNumberOfMessages: String(queue.messages.filter((m) => m.visibleAt <= now).length),
-        ApproximateNumberOfMessagesNotVisible: String(queue.messages.filter((m) => m.visibleAt > now).length),
+        ApproximateNumberOfMessages: String([...queue.messages.values()].filter((m) => m.visibleAt <= now).length),
+        ApproximateNumberOfMessagesNotVisible: String([...queue.messages.values()].filter((m) => m.visibleAt > now).length),
       };
       if (!queue.fifo) delete all.FifoQueue;
       const names = (input.AttributeNames as string[] | undefined) ?? ["All"];
@@ -386,9 +406,14 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     requests,
     receives,
     depth(queueName) {
-      const queue = queues.get(queueName);
       const now = Date.now();
-      return { visible: queue?.messages.filter((m) => m.visibleAt <= now).length ?? 0, inFlight: queue?.messages.filter((m) => m.visibleAt > now).length ?? 0 };
+      let visible = 0;
+      let inFlight = 0;
+      for (const message of queues.get(queueName)?.messages.values() ?? []) {
+        if (message.visibleAt > now) inFlight++;
+        else visible++;
+      }
+      return { visible, inFlight };
     },
     async close() {
       for (const socket of sockets) socket.destroy();
