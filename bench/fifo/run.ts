@@ -110,8 +110,8 @@ async function runOne(id: FifoContestantId, plan: FifoPlan, ctx: RunContext): Pr
         await sleep(10);
       }
     })();
-    // 50 messages/s at worst, plus a minute.
-    const endedAt = await withTimeout(Promise.race([drained, exited]), 60_000 + messages * 20, `${id}: the FIFO queue to drain`);
+    // 10 messages/s at worst (a sequential loop on a loaded machine), plus a minute.
+    const endedAt = await withTimeout(Promise.race([drained, exited]), 60_000 + messages * 100, `${id}: the FIFO queue to drain`);
     const startedAt = ctx.firstReceive.get(queueName) ?? endedAt;
     const counts = await withTimeout(
       Promise.race([new Promise<FifoCounts>((resolve) => {

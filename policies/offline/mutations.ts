@@ -249,6 +249,15 @@ export const MUTATIONS: readonly Mutation[] = [
     },
   },
   {
+    name: "fifo-queue-standard-dlq",
+    expectedPolicy: "dlq-type-matches-source",
+    description: "the queue turns FIFO, its dead-letter queue stays standard",
+    apply: (resources) => {
+      props(sourceQueue(resources))["fifoQueue"] = true;
+      return resources;
+    },
+  },
+  {
     name: "queue-policy-missing",
     expectedPolicy: "queue-denies-insecure-transport",
     description: "the queue's TLS-only policy is gone",
