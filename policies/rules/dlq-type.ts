@@ -11,14 +11,14 @@ import { designatesQueue } from "./queues";
 
 /** A FIFO queue sets `fifoQueue`, and SQS requires its name to end in `.fifo`. */
 export function isFifoQueue(queue: Pick<StackResource, "props">): boolean {
-  const flag = queue.props["fifoQueue"];
+  const flag: unknown = queue.props["fifoQueue"];
   return flag === true || flag === "true" || (stringOf(queue.props["name"]) ?? "").endsWith(".fifo");
 }
 
 /** Each source queue with the queue its redrive policy names, from the queue's own `redrivePolicy` or a RedrivePolicy resource. */
 function redriveTargets(resources: readonly StackResource[]): { source: StackResource; target: StackResource }[] {
   const queues = ofType(resources, AWS.queue);
-  const documents: { source: StackResource; document: unknown }[] = queues.map((source) => ({ source, document: source.props["redrivePolicy"] }));
+  const documents: { source: StackResource; document: unknown }[] = queues.map((source) => ({ source, document: source.props["redrivePolicy"] as unknown }));
   for (const policy of ofType(resources, AWS.queueRedrivePolicy)) {
     const source = queues.find((q) => designatesQueue(q, policy.props["queueUrl"]));
     if (source !== undefined) documents.push({ source, document: policy.props["redrivePolicy"] });
