@@ -40,10 +40,9 @@ export class Acknowledger {
 
   constructor(private readonly options: AcknowledgerOptions) {}
 
-  /** Queues a delete; `now` sends it (and whatever is pending) without waiting for company. */
-  ack(messageId: string, receiptHandle: string, visibleAt: number, now = false): void {
+  ack(messageId: string, receiptHandle: string, visibleAt: number): void {
     this.pending.push({ messageId, receiptHandle, visibleAt, attempts: 0 });
-    if (now || this.pending.length >= BATCH_SIZE) this.flush();
+    if (this.pending.length >= BATCH_SIZE) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
 

@@ -286,10 +286,11 @@ export class Consumer {
     }
     if (failure === undefined) {
       metrics.succeeded.inc();
-      const next = this.groups.next(entry);
-      // The last held message of a FIFO group is deleted at once: SQS keeps the group locked until it is.
-      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt, this.groups.ordered && next === undefined);
-      this.finish(entry, next);
+      // A FIFO group stays locked in SQS until its last held message's delete lands; that delete still
+      // waits up to the acknowledger's 5 ms for company: sending it alone cost 50% more delete calls and
+      // was no faster when measured (docs/BENCHMARKS.md, "FIFO: when to send a group's last delete").
+      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
+      this.finish(entry, this.groups.next(entry));
       return;
     }
     // Later messages of its FIFO group must not overtake it: they go back to SQS behind it.
