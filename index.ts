@@ -15,7 +15,7 @@ import { ConsumerIdentity } from "./infra/identity";
 import { ConsumerImage, imageTag } from "./infra/image";
 import { KedaInstallation, kedaLocation } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
-import { NAME_LIMITS, scopedName } from "./infra/names";
+import { NAME_LIMITS, scopedName, sqsQueueName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
 import { ConsumerQueue } from "./infra/queue";
 import { ConsumerWorkload } from "./infra/workload";
@@ -41,13 +41,15 @@ const cluster = new Cluster("cluster", {
   tags,
 });
 
+const fifo = config.queue.type === "fifo";
 const queue = new ConsumerQueue("queue", {
-  queueName: scopedName(scope, "queue", NAME_LIMITS.sqsQueue),
-  deadLetterQueueName: scopedName(scope, "dlq", NAME_LIMITS.sqsQueue),
+  queueName: sqsQueueName(scope, "queue", fifo),
+  deadLetterQueueName: sqsQueueName(scope, "dlq", fifo),
   visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(config.tunables),
   messageRetentionSeconds: config.queue.messageRetentionSeconds,
   deadLetterRetentionSeconds: config.queue.dlqMessageRetentionSeconds,
   maxReceiveCount: config.queue.maxReceiveCount,
+  ...(fifo ? { fifo: { contentBasedDeduplication: config.queue.contentBasedDeduplication, highThroughput: config.queue.highThroughput } } : {}),
   tags,
 });
 
@@ -130,7 +132,9 @@ export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
-export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'`;
+// A FIFO queue needs a group, and a deduplication id unless it deduplicates by content.
+const fifoSendOptions = !fifo ? "" : ` --message-group-id g1${config.queue.contentBasedDeduplication ? "" : " --message-deduplication-id $(date +%s%N)"}`;
+export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'${fifoSendOptions}`;
 /** What stacks borrowing this cluster read to trust KEDA's operator (create mode only; infra/keda.ts KEDA_OUTPUT). */
 export const keda = kedaInstallation?.output;
 /** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */

@@ -1,7 +1,7 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
-// emulator, in one run, and this consumer's visibility heartbeat holding 10,000 messages (H). Flags:
-// --quick (small sizes, one repetition: CI), --json (one JSON document on stdout; the tables go to
-// stderr), --scenario A,B,C,D,M,H (a subset).
+// emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
+// order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
+// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,H,F (a subset).
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { startEmulatorProcess } from "./emulator-control";
 import { runIdle, type IdleRun } from "./idle-run";
 import { CONTESTANTS } from "./lineup";
 import { runHeartbeat, type HeartbeatRun } from "./heartbeat-run";
+import { fifoPlan, renderFifo, runFifo, type FifoRun } from "./fifo/run";
 import { describeMachine } from "./machine";
 import { procAvailable } from "./proc-stats";
 import { METHOD, renderReport, type BenchResult } from "./report";
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   const drains: DrainRun[] = [];
   let idle: IdleRun[] = [];
   let heartbeat: HeartbeatRun | undefined;
+  const fifo = options.scenarios.includes("F") ? fifoPlan(options.quick) : undefined;
+  let fifoRuns: FifoRun[] = [];
   try {
     for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
       for (const scenario of plan.drains) {
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
       heartbeat = await runHeartbeat(ctx, plan.heartbeat);
       progress(`H: ${heartbeat.passes} passes, largest ${heartbeat.largestPass.messages} messages in ${heartbeat.largestPass.ms} ms, ${heartbeat.lapses} lapses, ${heartbeat.redelivered} redelivered`);
     }
+    if (fifo) fifoRuns = await runFifo(fifo, { buildDir: join(repoDir, ".bench", "build"), homeDir }, progress);
   } finally {
     setup.destroy();
     await emulator.stop();
@@ -99,10 +103,10 @@ async function main(): Promise<void> {
     countingCheck: checkCounting(drains),
     targets: checkTargets(summary.drains, summary.idle),
   };
-  const text = renderReport(result);
+  const text = renderReport(result) + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
   if (options.json) {
     process.stderr.write(`${text}\n`);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}) }, null, 2)}\n`);
   } else {
     process.stdout.write(`${text}\n`);
   }

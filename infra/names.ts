@@ -27,6 +27,15 @@ export const NAME_LIMITS = {
 
 const HASH_LENGTH = 8;
 
+/** SQS requires a FIFO queue's name to end in `.fifo`; the suffix counts toward the 80 characters. */
+export const FIFO_QUEUE_SUFFIX = ".fifo";
+
+/** A queue's scoped name within SQS's 80 characters, `.fifo` included for a FIFO queue. */
+export function sqsQueueName(scope: NameScope, role: string, fifo: boolean): string {
+  if (!fifo) return scopedName(scope, role, NAME_LIMITS.sqsQueue);
+  return `${scopedName(scope, role, NAME_LIMITS.sqsQueue - FIFO_QUEUE_SUFFIX.length)}${FIFO_QUEUE_SUFFIX}`;
+}
+
 /**
  * `<project>-<stack>-<role>` within `maxLength` characters, using only lower-case letters, digits and
  * hyphens (the intersection of what IAM, SQS, ECR, EKS and Kubernetes namespaces accept).

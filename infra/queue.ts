@@ -1,7 +1,8 @@
 /**
  * The queue the consumer reads and its dead-letter queue: encrypted at rest with SQS-managed keys (so the
  * consumer needs no KMS permission), reachable over TLS only, long-polled, and with a redrive policy that
- * moves a message to the DLQ after `maxReceiveCount` failed receives.
+ * moves a message to the DLQ after `maxReceiveCount` failed receives. Both standard, or both FIFO: SQS
+ * requires a FIFO queue's dead-letter queue to be FIFO (SQS Developer Guide, "Using dead-letter queues").
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -23,8 +24,29 @@ export interface ConsumerQueueArgs {
   readonly deadLetterRetentionSeconds: number;
   /** Receives after which a message moves to the dead-letter queue. */
   readonly maxReceiveCount: number;
+  /** Makes both queues FIFO (their names must end in `.fifo`); undefined for standard queues. */
+  readonly fifo?: FifoQueueArgs;
   /** Tags for both queues. */
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** FIFO settings of the queue. */
+export interface FifoQueueArgs {
+  /** Deduplicate sends without MessageDeduplicationId by the SHA-256 of their body. */
+  readonly contentBasedDeduplication: boolean;
+  /** High-throughput mode: deduplication scope and throughput limit per message group. */
+  readonly highThroughput: boolean;
+}
+
+/** The FIFO attributes of the main queue (aws.sqs.Queue inputs); none for a standard queue. */
+export function fifoQueueAttributes(fifo: FifoQueueArgs | undefined): Pick<aws.sqs.QueueArgs, "fifoQueue" | "contentBasedDeduplication" | "deduplicationScope" | "fifoThroughputLimit"> {
+  if (fifo === undefined) return {};
+  return {
+    fifoQueue: true,
+    contentBasedDeduplication: fifo.contentBasedDeduplication,
+    deduplicationScope: fifo.highThroughput ? "messageGroup" : "queue",
+    fifoThroughputLimit: fifo.highThroughput ? "perMessageGroupId" : "perQueue",
+  };
 }
 
 export class ConsumerQueue extends pulumi.ComponentResource {
@@ -40,6 +62,7 @@ export class ConsumerQueue extends pulumi.ComponentResource {
       `${name}-dlq`,
       {
         name: args.deadLetterQueueName,
+        ...(args.fifo ? { fifoQueue: true } : {}),
         sqsManagedSseEnabled: true,
         messageRetentionSeconds: args.deadLetterRetentionSeconds,
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
@@ -52,6 +75,7 @@ export class ConsumerQueue extends pulumi.ComponentResource {
       `${name}-queue`,
       {
         name: args.queueName,
+        ...fifoQueueAttributes(args.fifo),
         sqsManagedSseEnabled: true,
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
         messageRetentionSeconds: args.messageRetentionSeconds,

@@ -17,6 +17,7 @@ import {
 } from "./rules/kubernetes";
 import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "./rules/nodes";
 import { containerReadOnlyRootFilesystem, podSecurityRestricted } from "./rules/pod-security";
+import { dlqTypeMatchesSource } from "./rules/dlq-type";
 import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queueEncrypted, queuePolicyGrantsNothing, queueRedrivePolicy } from "./rules/queues";
 
 export type PackPolicy = ResourceValidationPolicy | StackValidationPolicy;
@@ -43,6 +44,7 @@ export const POLICIES: readonly PackPolicy[] = [
   queueEncrypted,
   queueRedrivePolicy,
   dlqRetentionCoversSource,
+  dlqTypeMatchesSource,
   queueDeniesInsecureTransport,
   queuePolicyGrantsNothing,
   noStaticAwsCredentials,

@@ -94,6 +94,9 @@ describe("Pulumi.yaml", () => {
         case "integer":
           assert.ok(Number.isInteger(value), key);
           break;
+        case "boolean":
+          assert.equal(typeof value, "boolean", key);
+          break;
         case "array":
           assert.equal(items?.type, "string", key);
           assert.ok(Array.isArray(value) && value.every((item) => typeof item === "string"), key);

@@ -103,19 +103,25 @@ export interface QueuePair {
 /**
  * Creates a queue and its DLQ the way the Pulumi program does: visibility timeout derived from the
  * handler timeout, long polling at the consumer's wait time, redrive after `maxReceiveCount` receives.
+ * With `fifo`, both are FIFO queues (names end in `.fifo`, as SQS requires) with content-based
+ * deduplication, so a sender may leave out deduplication ids.
  */
 export async function createQueueWithDlq(
   sqs: SQSClient,
   name: string,
   tunables: Pick<Tunables, "handlerTimeoutSeconds" | "waitTimeSeconds">,
   maxReceiveCount: number,
+  fifo = false,
 ): Promise<QueuePair> {
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } }));
+  const suffix = fifo ? ".fifo" : "";
+  const type = fifo ? { FifoQueue: "true", ContentBasedDeduplication: "true" } : {};
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: { ...type, MessageRetentionPeriod: String(14 * 24 * 3600) } }));
   const dlqArn = await queueArn(sqs, dlq.QueueUrl!);
   const queue = await sqs.send(
     new CreateQueueCommand({
-      QueueName: name,
+      QueueName: `${name}${suffix}`,
       Attributes: {
+        ...type,
         VisibilityTimeout: String(queueVisibilityTimeoutSeconds(tunables)),
         ReceiveMessageWaitTimeSeconds: String(tunables.waitTimeSeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),

@@ -1,21 +1,39 @@
-// `npm run send -- 'Hello world!' [count]`: sends messages to the queue `npm start` created on the
-// embedded emulator (or to QUEUE_URL with the SDK's normal credentials when it is set).
+// `npm run send -- 'Hello world!' [count] [--group-id g1]`: sends messages to the queue `npm start`
+// created on the embedded emulator (or to QUEUE_URL with the SDK's normal credentials when it is set).
+// A FIFO queue (LOCAL_QUEUE_TYPE=fifo for the local one) needs --group-id; each message gets its own
+// deduplication id, so repeated bodies are all delivered. On a standard queue --group-id sets a
+// fair-queue group.
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
 import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { isFifoQueueUrl } from "../src/message-groups";
 import { emulatorClient } from "./emulator";
 
 async function main(): Promise<void> {
-  const body = process.argv[2] ?? "Hello world!";
-  const count = Number(process.argv[3] ?? 1);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`count must be a positive whole number, got ${process.argv[3]}`);
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { "group-id": { type: "string" } } });
+  const body = positionals[0] ?? "Hello world!";
+  const count = Number(positionals[1] ?? 1);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`count must be a positive whole number, got ${positionals[1]}`);
+  const groupId = values["group-id"];
   const region = process.env.AWS_REGION ?? "us-east-1";
   const endpoint = `http://127.0.0.1:${process.env.LOCAL_SQS_PORT ?? 4566}`;
   const sqs = process.env.QUEUE_URL ? new SQSClient({}) : emulatorClient(endpoint, region);
-  const queueUrl = process.env.QUEUE_URL ?? (await sqs.send(new GetQueueUrlCommand({ QueueName: "sqs-eks-consumer-local" }))).QueueUrl!;
+  const localName = `sqs-eks-consumer-local${process.env.LOCAL_QUEUE_TYPE === "fifo" ? ".fifo" : ""}`;
+  const queueUrl = process.env.QUEUE_URL ?? (await sqs.send(new GetQueueUrlCommand({ QueueName: localName }))).QueueUrl!;
+  const fifo = isFifoQueueUrl(queueUrl);
+  if (fifo && groupId === undefined) throw new Error(`${queueUrl} is a FIFO queue: give a message group with --group-id <id>`);
   for (let sent = 0; sent < count; sent += 10) {
     const n = Math.min(10, count - sent);
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: n }, (_, i) => ({ Id: String(i), MessageBody: body })) }));
+    const entries = Array.from({ length: n }, (_, i) => ({
+      Id: String(i),
+      MessageBody: body,
+      ...(groupId === undefined ? {} : { MessageGroupId: groupId }),
+      ...(fifo ? { MessageDeduplicationId: randomUUID() } : {}),
+    }));
+    const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    if (result.Failed?.length) throw new Error(`SQS rejected ${result.Failed.length} message(s): ${result.Failed.map((f) => `${f.Code}: ${f.Message}`).join("; ")}`);
   }
-  console.log(`sent ${count} message(s) to ${queueUrl}`);
+  console.log(`sent ${count} message(s) to ${queueUrl}${groupId === undefined ? "" : ` in group ${groupId}`}`);
   sqs.destroy();
 }
 

@@ -1,6 +1,6 @@
 // `npm start`: with QUEUE_URL set, consume that queue with the SDK's normal credentials. Without it,
 // start an embedded SQS emulator on loopback, create a queue and its DLQ from the same settings the
-// Pulumi program uses, print how to send to it, and consume it.
+// Pulumi program uses (FIFO ones with LOCAL_QUEUE_TYPE=fifo), print how to send to it, and consume it.
 import { runAsProcess } from "../src/app";
 import { createLogger } from "../src/logger";
 import { parseTunables } from "../src/settings";
@@ -19,6 +19,11 @@ async function main(): Promise<void> {
   const port = Number(process.env.LOCAL_SQS_PORT ?? DEFAULT_PORT);
   const maxReceiveCount = Number(process.env.LOCAL_MAX_RECEIVE_COUNT ?? 5);
   const region = process.env.AWS_REGION ?? "us-east-1";
+  const queueType = process.env.LOCAL_QUEUE_TYPE ?? "standard";
+  if (queueType !== "standard" && queueType !== "fifo") {
+    console.error(`LOCAL_QUEUE_TYPE must be standard or fifo, got "${queueType}"`);
+    process.exit(78);
+  }
   let emulator: Emulator;
   try {
     emulator = await startEmulator({ port, region });
@@ -28,7 +33,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const sqs = emulatorClient(emulator.endpoint, region);
-  const queue = await createQueueWithDlq(sqs, QUEUE_NAME, tunables.value, maxReceiveCount);
+  const queue = await createQueueWithDlq(sqs, QUEUE_NAME, tunables.value, maxReceiveCount, queueType === "fifo");
   sqs.destroy();
 
   // The consumer reaches the emulator the way any SDK user would: through the standard variables.
@@ -41,11 +46,13 @@ async function main(): Promise<void> {
   delete process.env.AWS_SESSION_TOKEN;
 
   await runAsProcess({ afterStop: () => emulator.stop() });
+  const fifo = queueType === "fifo";
   const send =
     `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} ` +
-    `aws --region ${region} --endpoint-url ${emulator.endpoint} sqs send-message --queue-url ${queue.queueUrl} --message-body 'Hello world!'`;
+    `aws --region ${region} --endpoint-url ${emulator.endpoint} sqs send-message --queue-url ${queue.queueUrl} --message-body 'Hello world!'` +
+    (fifo ? " --message-group-id g1" : "");
   createLogger(tunables.value.logLevel).info(
-    { event: "local-emulator", endpoint: emulator.endpoint, queueUrl: queue.queueUrl, dlqUrl: queue.dlqUrl, maxReceiveCount, send, sendWithNpm: "npm run send -- 'Hello world!'" },
+    { event: "local-emulator", endpoint: emulator.endpoint, queueUrl: queue.queueUrl, dlqUrl: queue.dlqUrl, maxReceiveCount, send, sendWithNpm: fifo ? "npm run send -- 'Hello world!' 5 --group-id g1" : "npm run send -- 'Hello world!'" },
     `embedded SQS emulator on ${emulator.endpoint}; send a message with: ${send}`,
   );
 }

@@ -6,6 +6,7 @@ import { classifyAwsError, type HintContext } from "./errors";
 import { createLogHandler, type MessageHandler } from "./handler";
 import { startHealthServer } from "./health-server";
 import { createLogger, logBanner, type Logger } from "./logger";
+import { isFifoQueueUrl } from "./message-groups";
 import { Metrics } from "./metrics";
 import { describeQueue } from "./queue-info";
 import { describeProblems, parseSettings, type EnvLike, type Settings } from "./settings";
@@ -43,7 +44,8 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
   const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.invocations);
   const { queueUrl, region, ...tunables } = settings;
-  logger.info({ event: "config", queueUrl, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl}`);
+  const queueType = consumer.fifo ? "fifo" : "standard";
+  logger.info({ event: "config", queueUrl, queueType, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl} (${queueType} queue)`);
   if (sqs.config.md5 !== false) {
     logger.warn({ event: "config" }, "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message");
   }
@@ -120,6 +122,9 @@ async function logStartupChecks(sqs: SQSClient, settings: Settings, env: EnvLike
   }
   try {
     const queue = await describeQueue(sqs, settings.queueUrl);
+    if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
+      logger.warn({ event: "queue-type", fifoQueue: queue.fifo }, "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix");
+    }
     if (queue.deadLetterTargetArn === undefined) {
       logger.warn({ event: "queue", ...queue }, "the queue has no redrive policy: a message that always fails is retried until it expires");
     } else {

@@ -4,6 +4,8 @@ import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
 import { checkMessage } from "./checksums";
 import { classifyAwsError, type HintContext } from "./errors";
+import { isFifoQueueUrl, MessageGroups } from "./message-groups";
+import { ReceiveAttempts } from "./receive-attempts";
 import type { MessageHandler, ReceivedMessage } from "./handler";
 import { Invocations } from "./invocations";
 import type { Logger } from "./logger";
@@ -45,9 +47,12 @@ interface OpenPoll {
   readonly controller: AbortController;
 }
 
-/** What the consumer holds for one message while its handler runs. */
+/** What the consumer holds for one message, from its receive until its handler settles. */
 interface InFlight extends HeldMessage {
   readonly message: ReceivedMessage;
+  readonly groupId: string | undefined;
+  /** Set when its handler starts; until then (waiting behind its FIFO group) the heartbeat keeps it invisible. */
+  deadline: number;
   readonly controller: AbortController;
   /** Set when shutdown gave the message back to SQS: its outcome no longer matters. */
   released: boolean;
@@ -65,7 +70,9 @@ export class Consumer {
   private readonly capacity: Capacity;
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
+  /** Held messages: running, or waiting behind their FIFO group's running message. */
   private readonly inFlight = new Set<InFlight>();
+  private readonly groups: MessageGroups<InFlight>;
   /** Aborted when shutdown begins: no receive starts after that. */
   private readonly receiving = new AbortController();
   private loops: Promise<void>[] = [];
@@ -86,6 +93,12 @@ export class Consumer {
     this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
     this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics });
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
+    this.groups = new MessageGroups(isFifoQueueUrl(settings.queueUrl));
+  }
+
+  /** True for a FIFO queue: messages of a group are handled one at a time, in order. */
+  get fifo(): boolean {
+    return this.groups.ordered;
   }
 
   start(): void {
@@ -111,6 +124,10 @@ export class Consumer {
     this.readiness.stopping();
     this.capacity.close();
     this.receiving.abort();
+    // Messages waiting behind a running one of their FIFO group are not started: given back, in order.
+    const waiting = this.groups.takeAllWaiting();
+    for (const entry of waiting) this.unhold(entry);
+    this.returned.push(...waiting);
     logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
     const settled = setTimeout(() => this.abortPolls(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     // A loop can be stuck where an abort does not reach (a credential fetch): wait for it no longer
@@ -164,6 +181,7 @@ export class Consumer {
     const { settings, sqs, metrics, hints } = this.options;
     const signal = this.receiving.signal;
     let failures = 0;
+    const attempts = new ReceiveAttempts(this.fifo);
     while (!signal.aborted) {
       const slots = await this.capacity.reserve(settings.maxMessages);
       if (slots === 0) break;
@@ -176,16 +194,18 @@ export class Consumer {
       const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
       const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
       this.openPolls.add(poll);
+      const attempt = attempts.begin(slots);
       try {
         const result = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: settings.queueUrl,
-            MaxNumberOfMessages: slots,
+            MaxNumberOfMessages: attempt.maxMessages,
+            ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
             // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
             // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
             WaitTimeSeconds: wait,
             VisibilityTimeout: settings.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber"],
             MessageAttributeNames: ["All"],
           }),
           { abortSignal: poll.controller.signal },
@@ -195,58 +215,100 @@ export class Consumer {
         this.openPolls.delete(poll);
         this.capacity.release(slots);
         if (signal.aborted) break;
-        this.readiness.failed(classifyAwsError(error, hints), "ReceiveMessage");
+        const classified = classifyAwsError(error, hints);
+        attempts.failed(classified.kind);
+        this.readiness.failed(classified, "ReceiveMessage");
         await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
         continue;
       }
       this.openPolls.delete(poll);
+      attempts.answered();
       failures = 0;
       metrics.receiveDuration.observe((performance.now() - started) / 1000);
       this.readiness.succeeded();
-      this.capacity.release(slots - messages.length);
       if (messages.length === 0) {
+        this.capacity.release(slots);
         metrics.emptyReceives.inc();
         continue;
       }
       metrics.received.inc(messages.length);
       const receivedAt = Date.now();
-      for (const message of messages) this.dispatch(message, receivedAt);
+      this.dispatch(messages, receivedAt, slots);
     }
   }
 
-  private dispatch(raw: Message, receivedAt: number): void {
-    const { settings } = this.options;
-    const corrupt = checkMessage(raw);
-    if (corrupt !== undefined) {
-      this.capacity.release(1);
-      this.options.metrics.checksumMismatches.inc({ part: corrupt });
-      this.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
-      return;
-    }
-    const running = this.invocations.get(raw.MessageId ?? "");
-    if (running !== undefined) {
-      this.capacity.release(1);
-      this.redelivered(running.abandoned, raw, receivedAt);
-      return;
-    }
-    const entry: InFlight = {
+  private hold(raw: Message, receivedAt: number): InFlight {
+    const message = toReceivedMessage(raw);
+    return {
       messageId: raw.MessageId ?? "",
       receiptHandle: raw.ReceiptHandle ?? "",
       receivedAt,
-      deadline: receivedAt + settings.handlerTimeoutSeconds * 1000,
-      visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000,
-      message: toReceivedMessage(raw),
+      deadline: Number.POSITIVE_INFINITY,
+      visibleAt: receivedAt + this.options.settings.visibilityTimeoutSeconds * 1000,
+      message,
+      groupId: message.groupId,
       controller: new AbortController(),
       released: false,
     };
+  }
+
+  /**
+   * Starts what may start of one receive's messages (one per FIFO group), holds the rest, and gives
+   * back the unused slots. A message that fails its checksum, or whose earlier invocation has not
+   * settled, is not handled; on a FIFO queue the rest of its group in this receive goes back behind
+   * it, so the group's order holds on redelivery.
+   */
+  private dispatch(raw: readonly Message[], receivedAt: number, slots: number): void {
+    const entries = raw.map((message) => this.hold(message, receivedAt));
     if (this.receiving.signal.aborted) {
-      // Received as shutdown began: shutdown gives it back rather than start work there is no time for.
-      this.returned.push(entry);
-      this.capacity.release(1);
+      // Received as shutdown began: shutdown gives them back rather than start work there is no time for.
+      this.returned.push(...entries);
+      this.capacity.release(slots);
       return;
     }
-    this.inFlight.add(entry);
-    this.options.metrics.inFlight.inc();
+    const accepted: InFlight[] = [];
+    const skippedGroups = new Set<string>();
+    const behind: InFlight[] = [];
+    raw.forEach((message, i) => {
+      const entry = entries[i] as InFlight;
+      if (entry.groupId !== undefined && skippedGroups.has(entry.groupId)) {
+        behind.push(entry);
+        return;
+      }
+      if (this.rejected(message, receivedAt)) {
+        if (this.fifo && entry.groupId !== undefined) skippedGroups.add(entry.groupId);
+        return;
+      }
+      accepted.push(entry);
+    });
+    if (behind.length > 0) void this.visibility.release(behind.map((message) => ({ message, delaySeconds: 0 })));
+    for (const entry of accepted) {
+      this.inFlight.add(entry);
+      this.options.metrics.inFlight.inc();
+    }
+    const startNow = this.groups.admit(accepted);
+    this.capacity.release(slots - startNow.length);
+    for (const entry of startNow) this.run(entry);
+  }
+
+  /** True when a received message must not be handled: a damaged checksum, or an invocation of it still running. */
+  private rejected(raw: Message, receivedAt: number): boolean {
+    const corrupt = checkMessage(raw);
+    if (corrupt !== undefined) {
+      this.options.metrics.checksumMismatches.inc({ part: corrupt });
+      this.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
+      return true;
+    }
+    const running = this.invocations.get(raw.MessageId ?? "");
+    if (running !== undefined) {
+      this.redelivered(running.abandoned, raw, receivedAt);
+      return true;
+    }
+    return false;
+  }
+
+  /** Runs a held message's handler in a slot already reserved for it. */
+  private run(entry: InFlight): void {
     const handling = this.handle(entry).finally(() => this.handling.delete(handling));
     this.handling.add(handling);
   }
@@ -291,6 +353,7 @@ export class Consumer {
   private async handle(entry: InFlight): Promise<void> {
     const { settings, handler, logger, metrics } = this.options;
     const started = performance.now();
+    entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
     const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
     let failure: { reason: FailureReason; error: unknown } | undefined;
     const { invocation, result } = this.invocations.start(entry.messageId, () => handler(entry.message, { signal: entry.controller.signal, logger }));
@@ -303,16 +366,27 @@ export class Consumer {
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
     if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
-    this.finish(entry);
-    if (entry.released) return;
+    if (entry.released) {
+      this.finish(entry);
+      return;
+    }
     if (failure === undefined) {
       metrics.succeeded.inc();
+      // A FIFO group stays locked in SQS until its last held message's delete lands; that delete still
+      // waits up to the acknowledger's 5 ms for company: sending it alone cost 50% more delete calls and
+      // was no faster when measured (docs/BENCHMARKS.md, "FIFO: when to send a group's last delete").
+      const next = this.groups.next(entry);
+      this.finish(entry, next);
       // An extension on its way would fail on a deleted message: delete after it.
       const extending = this.visibility.settle(entry);
       if (extending !== undefined) await extending;
       this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
       return;
     }
+    // Later messages of its FIFO group must not overtake it: they go back to SQS behind it.
+    const behind = this.groups.abandon(entry);
+    for (const waiting of behind) this.unhold(waiting);
+    this.finish(entry);
     metrics.failed.inc({ reason: failure.reason });
     const delaySeconds = retryDelaySeconds(entry.message.receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
     logger.warn(
@@ -326,14 +400,34 @@ export class Consumer {
       },
       failure.reason === "timeout" ? "handler timed out; the message will be delivered again" : "handler failed; the message will be delivered again",
     );
-    if (delaySeconds > 0) await this.visibility.release([{ message: entry, delaySeconds }]);
+    const releases = [...(delaySeconds > 0 ? [{ message: entry, delaySeconds }] : []), ...behind.map((message) => ({ message, delaySeconds: 0 }))];
+    if (releases.length > 0) await this.visibility.release(releases);
   }
 
-  /** The consumer is done waiting for the handler; its slot is given back when the handler settles (Invocations). */
-  private finish(entry: InFlight): void {
-    this.inFlight.delete(entry);
-    this.options.metrics.inFlight.dec();
+  /**
+   * The consumer is done waiting for a handler. Its slot is given back when the handler settles
+   * (Invocations), so the next message of its FIFO group, if one waits, takes a slot of its own like
+   * any other: the concurrency limit holds while a timed-out handler still runs.
+   */
+  private finish(entry: InFlight, next?: InFlight): void {
+    this.unhold(entry);
+    if (next !== undefined) void this.runWhenFree(next);
     if (this.inFlight.size === 0) this.idle?.();
+  }
+
+  /** Starts a FIFO group's next message once a slot is free; at shutdown it goes back to SQS instead. */
+  private async runWhenFree(next: InFlight): Promise<void> {
+    if ((await this.capacity.reserve(1)) === 1) {
+      this.run(next);
+      return;
+    }
+    this.unhold(next);
+    this.returned.push(next);
+  }
+
+  /** The consumer no longer holds the message (handled, or about to be given back). */
+  private unhold(entry: InFlight): void {
+    if (this.inFlight.delete(entry)) this.options.metrics.inFlight.dec();
   }
 }
 
@@ -371,6 +465,9 @@ function toReceivedMessage(raw: Message): ReceivedMessage {
     body: raw.Body ?? "",
     md5OfBody: raw.MD5OfBody ?? "",
     receiveCount: Number(attributes.ApproximateReceiveCount ?? "1"),
+    groupId: attributes.MessageGroupId,
+    deduplicationId: attributes.MessageDeduplicationId,
+    sequenceNumber: attributes.SequenceNumber,
     attributes,
     messageAttributes: raw.MessageAttributes ?? {},
   };

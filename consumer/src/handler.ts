@@ -8,6 +8,12 @@ export interface ReceivedMessage {
   readonly md5OfBody: string;
   /** How many times SQS has handed out this message, this time included. */
   readonly receiveCount: number;
+  /** FIFO queues: the message's group; standard queues: its fair-queue group, if the sender set one (never ordered). */
+  readonly groupId?: string | undefined;
+  /** FIFO queues: the id SQS deduplicated the send with (given, or the body's SHA-256 with content-based deduplication). */
+  readonly deduplicationId?: string | undefined;
+  /** FIFO queues: SQS's sequence number, increasing within a group (a string of up to 128 digits). */
+  readonly sequenceNumber?: string | undefined;
   readonly attributes: Readonly<Record<string, string>>;
   readonly messageAttributes: Readonly<Record<string, { readonly DataType?: string; readonly StringValue?: string }>>;
 }
@@ -39,6 +45,8 @@ export function createLogHandler(bodyMaxChars: number): MessageHandler {
         ...(body.truncated ? { bodyTruncated: true, bodyLength: body.codePoints } : {}),
         md5OfBody: message.md5OfBody,
         receiveCount: message.receiveCount,
+        ...(message.groupId === undefined ? {} : { groupId: message.groupId }),
+        ...(message.sequenceNumber === undefined ? {} : { sequenceNumber: message.sequenceNumber }),
       },
       "message received",
     );

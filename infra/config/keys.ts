@@ -36,6 +36,13 @@ interface IntegerKey {
   readonly mode?: ClusterMode;
 }
 
+interface BooleanKey {
+  readonly type: "boolean";
+  readonly default: boolean;
+  readonly description: string;
+  readonly mode?: ClusterMode;
+}
+
 interface StringArrayKey {
   readonly type: "array";
   readonly default: readonly string[];
@@ -43,7 +50,10 @@ interface StringArrayKey {
   readonly mode?: ClusterMode;
 }
 
-export type ConfigKeySpec = StringKey | IntegerKey | StringArrayKey;
+export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
+
+export const QUEUE_TYPES = ["standard", "fifo"] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
 
 /** Where the cluster comes from and, in create mode, its version and managed nodes (cluster.ts). */
 export const CLUSTER_KEYS = {
@@ -119,6 +129,18 @@ export const WORKLOAD_KEYS = {
 
 /** The queue and its dead-letter queue (queue.ts). */
 export const QUEUE_KEYS = {
+  queueType: {
+    type: "string", default: "standard",
+    description: "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
+  },
+  contentBasedDeduplication: {
+    type: "boolean", default: false,
+    description: "fifo only: SQS deduplicates a send without MessageDeduplicationId by the SHA-256 of its body.",
+  },
+  fifoHighThroughput: {
+    type: "boolean", default: true,
+    description: "fifo only (a standard queue ignores it): high-throughput mode (deduplication and throughput limit per message group: deduplicationScope messageGroup, fifoThroughputLimit perMessageGroupId).",
+  },
   maxReceiveCount: {
     type: "integer", default: 5, min: 1, max: 1_000, unit: "receives",
     description: "Receives after which SQS moves a message to the dead-letter queue.",
@@ -181,7 +203,7 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
 
 /** The typed value of a key: what its spec's default is. */
-type ValueOf<S extends ConfigKeySpec> = S["default"] extends number ? number : S["default"] extends string ? string : readonly string[];
+type ValueOf<S extends ConfigKeySpec> = S["default"] extends number ? number : S["default"] extends string ? string : S["default"] extends boolean ? boolean : readonly string[];
 
 /** Every declared key's value, parsed by its type, or its default when unset or unparsable. */
 export type KeyValues = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };

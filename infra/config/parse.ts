@@ -23,7 +23,7 @@ export interface ConfigInput {
 
 /** Parses each declared key by its type, falling back to the default when unset (or unparsable, with a problem). */
 export function readDeclaredKeys(raw: Readonly<Record<string, string>>, problems: SettingProblem[]): KeyValues {
-  const values: Record<string, string | number | readonly string[]> = {};
+  const values: Record<string, string | number | boolean | readonly string[]> = {};
   for (const key of CONFIG_KEY_NAMES) {
     const spec: ConfigKeySpec = CONFIG_KEYS[key];
     const given = raw[fullKey(key)];
@@ -42,10 +42,13 @@ export function readDeclaredKeys(raw: Readonly<Record<string, string>>, problems
   return values as KeyValues;
 }
 
-function parseValue(spec: ConfigKeySpec, text: string): string | number | readonly string[] | { problem: string } {
+function parseValue(spec: ConfigKeySpec, text: string): string | number | boolean | readonly string[] | { problem: string } {
   switch (spec.type) {
     case "string":
       return text;
+    case "boolean":
+      if (text === "true" || text === "false") return text === "true";
+      return { problem: `must be true or false, got "${text}"` };
     case "integer": {
       if (!/^-?\d+$/.test(text)) return { problem: `must be a whole number of ${spec.unit}, got "${text}"` };
       const n = Number(text);

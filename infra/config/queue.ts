@@ -1,18 +1,41 @@
-/** The queue concern (QUEUE_KEYS): redrive and retention of the queue and its dead-letter queue. */
+/**
+ * The queue concern (QUEUE_KEYS): type, deduplication and throughput mode, redrive and retention of the
+ * queue and its dead-letter queue.
+ *
+ * Combinations SQS rejects are rejected here, at preview: content-based deduplication on a standard
+ * queue, and a dead-letter retention shorter than the queue's. The FIFO-only attributes are only ever
+ * set on FIFO queues. High-throughput mode sets both of its attributes together, the only pairing SQS documents
+ * for it (SQS Developer Guide, "High throughput for FIFO queues"), so the pair can never be half set.
+ */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { fullKey } from "./keys";
-import type { ConfigInput } from "./parse";
+import { fullKey, QUEUE_TYPES, type QueueType } from "./keys";
+import { checkEnum, type ConfigInput } from "./parse";
 
 export interface QueueConfig {
+  /** standard, or fifo (queue and dead-letter queue both FIFO). */
+  readonly type: QueueType;
+  /** FIFO only: deduplicate sends without a deduplication id by their body's SHA-256. */
+  readonly contentBasedDeduplication: boolean;
+  /** FIFO only: deduplicationScope messageGroup and fifoThroughputLimit perMessageGroupId. */
+  readonly highThroughput: boolean;
   readonly maxReceiveCount: number;
   readonly messageRetentionSeconds: number;
   readonly dlqMessageRetentionSeconds: number;
 }
 
-/** The queue's settings; a dead-letter retention shorter than the queue's is a problem. */
+/** The queue's settings, with a problem for each combination SQS would reject. */
 export function readQueue(input: ConfigInput, problems: SettingProblem[]): QueueConfig {
-  const { maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds } = input.values;
-  const queue: QueueConfig = { maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds };
+  const { queueType, contentBasedDeduplication, fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds } = input.values;
+  const type = checkEnum("queueType", queueType, QUEUE_TYPES, problems) ?? "standard";
+  const queue: QueueConfig = { type, contentBasedDeduplication, highThroughput: fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds };
+  // The CLI merges Pulumi.yaml's defaults in, so only a value other than the default shows intent; a
+  // standard queue ignores fifoHighThroughput, whose default is on.
+  if (queueType === "standard" && contentBasedDeduplication) {
+    problems.push({
+      key: fullKey("contentBasedDeduplication"),
+      reason: `applies to FIFO queues only (SQS rejects ContentBasedDeduplication on a standard queue); set ${fullKey("queueType")} to fifo or leave it false`,
+    });
+  }
   // SQS keeps a dead-lettered message's original enqueue time, so a shorter DLQ retention loses messages early.
   if (queue.dlqMessageRetentionSeconds < queue.messageRetentionSeconds) {
     problems.push({

@@ -544,4 +544,13 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       return [...resources, extraResource(resources, "kubernetes:extensions/v1beta1:DaemonSet", "mutation-agent", { spec: { template: { spec: { ...spec, containers } } } })];
     },
   },
+  {
+    name: "fifo-queue-standard-dlq",
+    expectedPolicy: "dlq-type-matches-source",
+    description: "the queue turns FIFO, its dead-letter queue stays standard",
+    apply: (resources) => {
+      props(sourceQueue(resources))["fifoQueue"] = true;
+      return resources;
+    },
+  },
 ];

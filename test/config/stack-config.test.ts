@@ -16,7 +16,9 @@ describe("parseStackConfig", () => {
       adminPrincipalArns: [],
     });
     assert.equal(config.imagePlatform, "linux/amd64");
-    assert.deepEqual(config.queue, { maxReceiveCount: 5, messageRetentionSeconds: 345_600, dlqMessageRetentionSeconds: 1_209_600 });
+    assert.deepEqual(config.queue, {
+      type: "standard", contentBasedDeduplication: false, highThroughput: true, maxReceiveCount: 5, messageRetentionSeconds: 345_600, dlqMessageRetentionSeconds: 1_209_600,
+    });
     assert.deepEqual(config.workload, {
       replicas: 2,
       cpuRequestMillicores: 100,

@@ -54,7 +54,7 @@ export async function startTestBed(
  * The SDK reads endpoint and credentials from process.env, so they are set there.
  */
 export async function startTestConsumer(
-  bed: TestBed,
+  bed: Pick<TestBed, "env">,
   options: { env?: Record<string, string>; handler?: MessageHandler; sqs?: (settings: Settings, env: Record<string, string>) => SQSClient } = {},
 ): Promise<{ running: RunningConsumer; logs: LogCapture }> {
   const env = { ...bed.env, ...options.env };
