@@ -10,7 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkConfig } from "./config/network";
+import type { ClusterNetworkConfig, NetworkConfig } from "./config";
 
 /**
  * Zones where EKS refuses to place a cluster's subnets (UnsupportedAvailabilityZoneException), by zone ID
@@ -50,8 +50,8 @@ export function subnetCidrs(vpcCidr: string, zoneCount: number): { private: stri
 }
 
 export interface ClusterNetworkArgs {
-  /** Create a VPC, or use the given one (validated by infra/config/network.ts). */
-  readonly config: NetworkConfig;
+  /** Create a VPC or use the given one, and the endpoint's allow-list (validated by infra/config/network.ts). */
+  readonly config: ClusterNetworkConfig;
   /** Prefix of the `Name` tags, e.g. `sqs-eks-consumer-dev` (the AWS resources themselves are auto-named). */
   readonly namePrefix: string;
   /** Tags for every AWS resource created here. */
@@ -65,10 +65,14 @@ export class ClusterNetwork extends pulumi.ComponentResource {
   readonly privateSubnetIds: pulumi.Output<string[]>;
   /** Subnets for internet-facing load balancers (empty when given none). */
   readonly publicSubnetIds: pulumi.Output<string[]>;
+  /** CIDRs allowed to the cluster's public API endpoint; empty: the endpoint is private only. */
+  readonly endpointPublicAccessCidrs: readonly string[];
 
   constructor(name: string, args: ClusterNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:network:ClusterNetwork", name, {}, opts);
-    const found = args.config.mode === "create" ? this.create(name, args, args.config) : this.check(args.config);
+    const vpc = args.config.vpc;
+    const found = vpc.mode === "create" ? this.create(name, args, vpc) : this.check(vpc);
+    this.endpointPublicAccessCidrs = args.config.endpointPublicAccessCidrs;
     this.vpcId = found.vpcId;
     this.privateSubnetIds = found.privateSubnetIds;
     this.publicSubnetIds = found.publicSubnetIds;

@@ -4,7 +4,7 @@
  */
 import type { SettingProblem } from "../../consumer/src/contract";
 import { isInstanceType } from "./cluster";
-import { fullKey, type ImagePlatform } from "./keys";
+import type { ImagePlatform } from "./keys";
 import type { ConfigInput } from "./parse";
 import { instanceArchitecture, platformArchitecture } from "./platform";
 
@@ -25,7 +25,7 @@ function checkNodeArchitecture(input: ConfigInput, imagePlatform: ImagePlatform 
   if (clusterMode !== "create" || imagePlatform === undefined || !isInstanceType(nodeInstanceType)) return;
   if (instanceArchitecture(nodeInstanceType) === platformArchitecture(imagePlatform)) return;
   problems.push({
-    key: fullKey("nodeInstanceType"),
+    key: input.key("nodeInstanceType"),
     reason: `${nodeInstanceType} is ${instanceArchitecture(nodeInstanceType)} but imagePlatform is ${imagePlatform}; the pods could not start`,
   });
 }

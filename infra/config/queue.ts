@@ -1,6 +1,5 @@
 /** The queue concern (QUEUE_KEYS): redrive and retention of the queue and its dead-letter queue. */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { fullKey } from "./keys";
 import type { ConfigInput } from "./parse";
 
 export interface QueueConfig {
@@ -16,7 +15,7 @@ export function readQueue(input: ConfigInput, problems: SettingProblem[]): Queue
   // SQS keeps a dead-lettered message's original enqueue time, so a shorter DLQ retention loses messages early.
   if (queue.dlqMessageRetentionSeconds < queue.messageRetentionSeconds) {
     problems.push({
-      key: fullKey("dlqMessageRetentionSeconds"),
+      key: input.key("dlqMessageRetentionSeconds"),
       reason: `${queue.dlqMessageRetentionSeconds} is below messageRetentionSeconds (${queue.messageRetentionSeconds}); dead-lettered messages would expire early`,
     });
   }
