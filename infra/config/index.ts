@@ -8,7 +8,8 @@
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
  * - region.ts, platform.ts, cluster.ts, network.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform).
+ * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity).
  *
  * Adding a concern (network.ts is one):
  * 1. keys.ts: a `<CONCERN>_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
@@ -23,6 +24,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type Tunables } from "../../consumer/src/contract";
 import type { NameScope } from "../names";
+import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
 import { crossCheck } from "./cross-checks";
@@ -35,6 +37,7 @@ import { readRegion } from "./region";
 import { readWorkload, type WorkloadConfig } from "./workload";
 
 export {
+  AUTOSCALING_MODES,
   CLUSTER_MODES,
   CONFIG_KEYS,
   CONSUMER_KEY,
@@ -47,6 +50,7 @@ export {
   type ConfigKeySpec,
   type ImagePlatform,
 } from "./keys";
+export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
 export type { ClusterConfig, DeveloperStack, NodeCount } from "./cluster";
 export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
 export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
@@ -66,6 +70,7 @@ export interface StackConfig {
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
+  readonly autoscaling: AutoscalingConfig;
 }
 
 export type ConfigResult =
@@ -117,14 +122,15 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
-  crossCheck({ input, imagePlatform }, problems);
+  const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
+  crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
   problems.push(...unknownKeys(raw));
 
-  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined) {
+  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined || autoscaling === undefined) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, queue, workload, tunables },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, queue, workload, tunables, autoscaling },
   };
 }
