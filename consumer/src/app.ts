@@ -23,6 +23,7 @@ export interface StartOptions {
   /**
    * The SQS client to use, e.g. `createSqsClient(settings, env)` with your own middleware (tracing,
    * request counting). Defaults to that client without middleware. A client passed in is not destroyed on stop.
+   * Build it with `md5: false` (createSqsClient does): the consumer verifies each message's digests itself.
    */
   readonly sqs?: SQSClient;
 }
@@ -40,9 +41,16 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
   const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE };
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
-  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics);
+  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.invocations);
   const { queueUrl, region, ...tunables } = settings;
   logger.info({ event: "config", queueUrl, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl}`);
+  if (sqs.config.md5 !== false) {
+    logger.warn({ event: "config" }, "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message");
+  }
+  const podRegion = env.AWS_REGION?.trim();
+  if (podRegion && podRegion !== region) {
+    logger.info({ event: "region", queueRegion: region, awsRegion: podRegion }, `the queue is in ${region}, not AWS_REGION ${podRegion}: SQS requests are signed for ${region}, STS is asked in ${podRegion}`);
+  }
   consumer.start();
   void logStartupChecks(sqs, settings, env, hints, logger);
   return {
@@ -77,12 +85,20 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
   process.on("unhandledRejection", crash);
 
   const running = await startConsumer({ settings: parsed.value, env, logger, ...(options.handler ? { handler: options.handler } : {}) });
+  const budgetMs = parsed.value.shutdownBudgetSeconds * 1000;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     // npm forwards the terminal's Ctrl-C to its child, so one keypress can arrive twice: stop once.
     if (stopping) return;
     stopping = true;
     logger.info({ event: "signal", signal }, `${signal} received`);
+    // The hard end of the budget: the graceful stop plans to finish before it, but a call that hangs
+    // past its own deadline (or a handler that ignores its abort signal) must not keep the pod until
+    // Kubernetes kills it. What could be deleted or released by now has been.
+    setTimeout(() => {
+      logger.warn({ event: "shutdown-deadline", budgetSeconds: parsed.value.shutdownBudgetSeconds }, "shutdown budget exhausted with work still pending; exiting");
+      process.exit(0);
+    }, budgetMs);
     running
       .stop()
       .then(() => options.afterStop?.())
