@@ -17,6 +17,7 @@ import { KedaInstallation, kedaLocation } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
 import { NAME_LIMITS, scopedName, sqsQueueName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
+import { ClusterNetwork } from "./infra/network";
 import { ConsumerQueue } from "./infra/queue";
 import { ConsumerWorkload } from "./infra/workload";
 
@@ -32,9 +33,11 @@ const namespaceName = scopedName(scope, "", NAME_LIMITS.kubernetesNamespace);
 const labels = recommendedLabels(namespaceName, imageTag(buildInfo));
 const podSelector = selectorLabels(namespaceName);
 
-// 2. Components.
+// 2. Components. A created cluster gets a network of its own (or the one the stack names).
+const network = config.network && new ClusterNetwork("network", { config: config.network, namePrefix: scopedName(scope, "", NAME_LIMITS.eksCluster), tags });
 const cluster = new Cluster("cluster", {
   config: config.cluster,
+  network,
   scope,
   region: config.region,
   imagePlatform: config.imagePlatform,
@@ -61,7 +64,10 @@ const consumerImage = new ConsumerImage("image", {
   tags,
 });
 
-const consumerNamespace = new ConsumerNamespace("namespace", { namespaceName, labels, provider: cluster.provider });
+// A borrowing stack deploys into the namespace its platform stack made for it (it has no rights to make one).
+const consumerNamespace = cluster.borrowedNamespace
+  ? { name: cluster.borrowedNamespace }
+  : new ConsumerNamespace("namespace", { namespaceName, labels, provider: cluster.provider });
 
 const identity = new ConsumerIdentity("identity", {
   roleName: scopedName(scope, "consumer", NAME_LIMITS.iamRole),
@@ -121,12 +127,14 @@ const autoscaling = config.autoscaling.enabled
     })
   : undefined;
 
-// 3. Outputs. clusterName, kubeconfig, oidcProviderArn and oidcProviderUrl are also what stacks borrowing
-// this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
+// 3. Outputs. clusterName, kubeconfig, oidcProviderArn, oidcProviderUrl, nodeArchitectures and
+// developerNamespaces are also what stacks borrowing this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const oidcProviderArn = cluster.oidcProviderArn;
 export const oidcProviderUrl = cluster.oidcProviderUrl;
+export const nodeArchitectures = cluster.nodeArchitectures;
+export const developerNamespaces = cluster.developerNamespaces;
 export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;

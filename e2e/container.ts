@@ -3,10 +3,11 @@
 // Deployment into a container run field by field. Storage (vfs) and engine settings (runc, ulimits)
 // come from e2e/containers/*.conf; e2e/base-images.sh installs the tools and the base images.
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
+import { withoutDigests } from "../scripts/base-images";
 import { LineLog } from "./line-log";
 
 /** Points podman and buildah at this project's container storage and engine settings. */
@@ -89,7 +90,8 @@ export interface BuiltImage {
  * Builds an image with `buildah bud`. RUN steps use the host network (so `npm ci` reaches the
  * registry), base images must already be in storage (never pulled), and no intermediate layers are
  * kept: with vfs every layer is a full copy of the root filesystem, which made a cached rebuild
- * slower than building from scratch.
+ * slower than building from scratch. The Dockerfile is built as written except for its FROM digests,
+ * which are dropped: the stand-in base images carry the tags, not upstream's digests.
  */
 export async function buildImage(options: BuildImageOptions): Promise<BuiltImage> {
   const started = performance.now();
@@ -97,6 +99,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   const scratch = await mkdtemp(join(tmpdir(), "e2e-build-"));
   try {
     const idFile = join(scratch, "image-id");
+    const dockerfile = join(scratch, "Dockerfile");
+    await writeFile(dockerfile, withoutDigests(await readFile(options.dockerfile, "utf8")));
     const buildArgs = Object.entries(options.buildArgs ?? {}).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]);
     const result = await runChecked("buildah", [
       "bud",
@@ -104,7 +108,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       "--pull=never",
       "--layers=false",
       "--iidfile", idFile,
-      "--file", options.dockerfile,
+      "--file", dockerfile,
       "--tag", options.tag,
       ...buildArgs,
       options.context,

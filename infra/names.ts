@@ -22,6 +22,10 @@ export const NAME_LIMITS = {
   eksCluster: 100,
   eksNodeGroup: 63,
   launchTemplate: 128,
+  /** Name prefixes: the AWS provider appends a 26-character unique suffix (terraform-provider-aws `id.UniqueId`). */
+  iamRolePrefix: 38,
+  eksNodeGroupPrefix: 37,
+  launchTemplatePrefix: 102,
   kubernetesNamespace: 63,
 } as const;
 

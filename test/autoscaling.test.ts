@@ -37,7 +37,9 @@ let bob: ProgramRun;
 before(async () => {
   simulator = await import("@cloud-copilot/iam-simulate");
   keda = await import("@kubernetes-models/keda/keda.sh/v1alpha1");
-  [shared, off] = (await runPrograms([await scenario("shared", ON), await scenario("plain", {})])) as [ProgramRun, ProgramRun];
+  // The shared stack makes the borrowers' namespaces and their namespace-scoped access (docs/DEPLOY.md, "Access").
+  const developerStacks = ["alice=arn:aws:iam::123456789012:role/alice", "bob=arn:aws:iam::123456789012:role/bob"];
+  [shared, off] = (await runPrograms([await scenario("shared", { ...ON, developerStacks }), await scenario("plain", {})])) as [ProgramRun, ProgramRun];
   const borrow = { ...ON, clusterMode: "stack", clusterStack: SHARED_STACK };
   const otherStacks = { [SHARED_STACK]: asOtherStack(shared) };
   [alice, bob] = (await runPrograms([await scenario("alice", borrow, { otherStacks }), await scenario("bob", borrow, { otherStacks })])) as [ProgramRun, ProgramRun];

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { TUNABLES } from "../consumer/src/settings";
-import { CONFIG_KEYS, DEFAULT_REGION, PROJECT, StackConfigError, parseStackConfig, type ConfigKey, type ConfigKeySpec } from "../infra/config";
+import { CONFIG_KEYS, DEFAULT_REGION, PROJECT, StackConfigError, parseStackConfig } from "../infra/config";
 import { ORGANIZATION, REPO_ROOT, assertSucceeded, cliConfig, runProgram, scenario, stackFileValues } from "./helpers/program";
 
 let doc: string;
@@ -32,6 +32,75 @@ function table(header: string): string[][] {
 
 const code = (text: string) => `\`${text}\``;
 
+/** Placeholders the doc's commands carry, filled as a reader would. */
+const PLACEHOLDERS: [RegExp, string][] = [
+  [/"\$\(curl -s https:\/\/checkip\.amazonaws\.com\)\/32"/g, "203.0.113.7/32"],
+  [/<alice's address>/g, "198.51.100.9"],
+  [/<account>/g, "123456789012"],
+  [/<platform-admins>/g, "platform-admins"],
+  [/<alice>/g, "alice"],
+  [/<org>/g, ORGANIZATION],
+];
+
+/** The shell lines of the fenced block after `<!-- name -->`. */
+function commandBlock(name: string): string[] {
+  const block = new RegExp(`<!-- ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(doc);
+  assert.ok(block, `no <!-- ${name} --> command block`);
+  return block[1]!.split("\n").map((line) => line.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+}
+
+/** One shell word: quotes removed. */
+const unquote = (word: string) => word.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
+
+/**
+ * Applies the doc's dev-stack, shared-stack and per-developer commands, in that order, to simulated stack
+ * config files (`<project>:<key>` -> value, as Pulumi.<stack>.yaml holds them), the way the Pulumi CLI would: `stack
+ * init` picks up a committed stack file or copies another stack's config, `config set` (with `--path` for
+ * list items) and `config rm` change the selected stack. A `config rm` of an unset key, or a pulumi command
+ * this does not understand, fails the test: the doc must be followable literally.
+ */
+async function followDocCommands(): Promise<Map<string, Record<string, unknown>>> {
+  const stacks = new Map<string, Record<string, unknown>>();
+  let selected = "";
+  const key = (name: string) => (name.includes(":") ? name : `${PROJECT}:${name}`);
+  for (let line of ["dev-stack-commands", "shared-stack-commands", "per-developer-commands"].flatMap(commandBlock)) {
+    for (const [pattern, value] of PLACEHOLDERS) line = line.replace(pattern, value);
+    assert.doesNotMatch(line, /<[^>]+>/, `an unfilled placeholder in: ${line}`);
+    const words = (line.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map(unquote);
+    if (words[0] !== "pulumi") continue;
+    const [, command, sub, ...rest] = words;
+    if (command === "stack" && sub === "init") {
+      const [stack, copyFlag, from] = rest;
+      selected = stack!;
+      const values = copyFlag === "--copy-config-from" ? structuredClone(stacks.get(from!)!) : await stackFileValues(stack!);
+      stacks.set(selected, values);
+    } else if (command === "stack" && sub === "select") {
+      selected = rest[0]!;
+      assert.ok(stacks.has(selected), `pulumi stack select ${selected}: no such stack yet`);
+    } else if (command === "config" && sub === "set") {
+      const path = rest[0] === "--path";
+      const [name, value] = path ? rest.slice(1) : rest;
+      const item = path ? /^(\w+)\[(\d+)\]$/.exec(name!) : null;
+      const values = stacks.get(selected)!;
+      if (item) {
+        const list = (values[key(item[1]!)] ?? []) as string[];
+        assert.ok(Number(item[2]) <= list.length, `${line}: index past the end of ${item[1]}`);
+        list[Number(item[2])] = value!;
+        values[key(item[1]!)] = list;
+      } else {
+        values[key(name!)] = value!;
+      }
+    } else if (command === "config" && sub === "rm") {
+      const values = stacks.get(selected)!;
+      assert.ok(key(rest[0]!) in values, `${line}: ${rest[0]} is not set on ${selected}`);
+      delete values[key(rest[0]!)];
+    } else {
+      assert.ok(["config", "preview", "up", "destroy"].includes(command!) && sub === undefined, `a pulumi command this walk-through does not know: ${line}`);
+    }
+  }
+  return stacks;
+}
+
 describe("docs/DEPLOY.md", () => {
   it("documents every config key with its type and default", () => {
     const rows = new Map(table("Key | Type | Default").map(([key, type, value]) => [key, { type, value }]));
@@ -52,35 +121,19 @@ describe("docs/DEPLOY.md", () => {
     assert.deepEqual(rows, expected);
   });
 
-  it("gives per-developer commands that turn a copy of the dev config into a valid stack-mode config", async () => {
-    const block = /<!-- per-developer-commands -->\n```sh\n([\s\S]*?)```/.exec(doc);
-    assert.ok(block, "the per-developer command block is missing");
-    const values: Record<string, unknown> = { ...(await stackFileValues("dev")) };
-    const removed: string[] = [];
-    for (const line of block[1]!.split("\n")) {
-      const set = /^pulumi config set (\S+) (\S+)$/.exec(line);
-      const rm = /^pulumi config rm (\S+)$/.exec(line);
-      if (set) values[`${PROJECT}:${set[1]!}`] = set[2]!.replace("<org>", ORGANIZATION);
-      if (rm) {
-        delete values[`${PROJECT}:${rm[1]!}`];
-        removed.push(`${PROJECT}:${rm[1]!}`);
-      }
-    }
-    const raw = { project: PROJECT, stack: "alice", organization: ORGANIZATION };
-    const result = parseStackConfig({ ...raw, values: await cliConfig(values as Record<string, string>) });
-    assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
-    assert.deepEqual(result.value.cluster, { mode: "stack", clusterStack: `${ORGANIZATION}/${PROJECT}/dev` });
-
-    // The removed keys are the create-mode keys the copy brought along; without removing them the program
-    // refuses, naming only keys the doc removes.
-    for (const key of removed) {
-      const spec: ConfigKeySpec = CONFIG_KEYS[key.replace(`${PROJECT}:`, "") as ConfigKey];
-      assert.equal(spec.mode, "create", key);
-    }
-    const copied = { ...(await stackFileValues("dev")), [`${PROJECT}:clusterMode`]: "stack", [`${PROJECT}:clusterStack`]: `${ORGANIZATION}/${PROJECT}/dev` };
-    const stale = parseStackConfig({ ...raw, values: await cliConfig(copied) });
-    assert.ok(!stale.ok);
-    for (const problem of stale.problems) assert.ok(removed.includes(problem.key), `${problem.key}: ${problem.reason}`);
+  it("walks through the dev stack and a developer stack exactly as written: every config command applied in order yields valid configs", async () => {
+    const stacks = await followDocCommands();
+    const parse = async (stack: string) =>
+      parseStackConfig({ project: PROJECT, stack, organization: ORGANIZATION, values: await cliConfig(stacks.get(stack) as Parameters<typeof cliConfig>[0]) });
+    const dev = await parse("dev");
+    assert.ok(dev.ok, dev.ok ? "" : JSON.stringify(dev.problems));
+    assert.ok(dev.value.cluster.mode === "create");
+    assert.deepEqual(dev.value.cluster.adminPrincipalArns, ["arn:aws:iam::123456789012:role/platform-admins"]);
+    assert.deepEqual(dev.value.cluster.developerStacks, [{ stack: "alice", principalArn: "arn:aws:iam::123456789012:role/alice" }]);
+    assert.deepEqual(dev.value.network?.endpointPublicAccessCidrs, ["203.0.113.7/32", "198.51.100.9/32"]);
+    const alice = await parse("alice");
+    assert.ok(alice.ok, alice.ok ? "" : JSON.stringify(alice.problems));
+    assert.deepEqual(alice.value.cluster, { mode: "stack", clusterStack: `${ORGANIZATION}/${PROJECT}/dev` });
   });
 
   it("shows the error the program actually raises for a bad configuration", () => {

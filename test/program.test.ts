@@ -25,10 +25,13 @@ import {
 } from "./helpers/program";
 
 const SHARED_STACK = `${ORGANIZATION}/sqs-eks-consumer/shared`;
-const ADMIN_ARN = "arn:aws:iam::123456789012:role/developers";
+const ADMIN_ARN = "arn:aws:iam::123456789012:role/platform-admins";
+const ALICE_ARN = "arn:aws:iam::123456789012:role/alice";
+const BOB_ARN = "arn:aws:iam::123456789012:user/bob";
 const LONG_STACK = "bob-feature-branch-with-a-very-long-descriptive-name-for-the-retry-work";
 const EXISTING = {
   "platform-prod": {
+    nodeGroups: [{ name: "general", amiType: "AL2023_x86_64_STANDARD", instanceTypes: ["m7i.large"] }],
     endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
     certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
     oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
@@ -56,6 +59,8 @@ before(async () => {
   [create, dev, existing, existingMissing, badConfig] = (await runPrograms([
     await scenario("shared", {
       clusterAdminPrincipalArns: [ADMIN_ARN],
+      developerStacks: [`alice=${ALICE_ARN}`, `${LONG_STACK}=${BOB_ARN}`, `alice-2=${ALICE_ARN}`],
+      endpointPublicAccessCidrs: ["203.0.113.0/24"],
       maxReceiveCount: 7,
       consumer: { handlerTimeoutSeconds: 300 },
     }),
@@ -77,6 +82,11 @@ before(async () => {
     await scenario("carol", { clusterMode: "stack", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` }, { otherStacks }),
   ])) as [ProgramRun, ProgramRun, ProgramRun];
 });
+
+/** The namespace the shared stack made for the long-named developer stack. */
+function bobNamespace(): string {
+  return (create.outputs.developerNamespaces as Record<string, string>)[LONG_STACK]!;
+}
 
 /** Physical names this stack claims in AWS and in the cluster. */
 function physicalNames(run: ProgramRun): string[] {
@@ -100,14 +110,27 @@ describe("create mode", () => {
     assert.equal(cluster.inputs.createOidcProvider, true);
     assert.equal(cluster.inputs.skipDefaultNodeGroup, true);
     assert.equal(cluster.inputs.authenticationMode, "API");
-    assert.equal(cluster.inputs.version, "1.33");
+    assert.equal(cluster.inputs.version, undefined, "no pinned version: EKS's automatic upgrades are never undone");
     assert.deepEqual(cluster.inputs.upgradePolicy, { supportType: "STANDARD" });
-    const entries = Object.values(cluster.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: object }>);
+    const entries = Object.values(cluster.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: object }>).sort((x, y) =>
+      x.principalArn.localeCompare(y.principalArn),
+    );
+    const policy = (name: string) => `arn:aws:eks::aws:cluster-access-policy/${name}`;
     assert.deepEqual(entries, [
       {
-        principalArn: ADMIN_ARN,
+        principalArn: ALICE_ARN,
         accessPolicies: {
-          admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } },
+          edit: {
+            policyArn: policy("AmazonEKSEditPolicy"),
+            accessScope: { type: "namespace", namespaces: ["sqs-eks-consumer-alice", "sqs-eks-consumer-alice-2"] },
+          },
+        },
+      },
+      { principalArn: ADMIN_ARN, accessPolicies: { admin: { policyArn: policy("AmazonEKSClusterAdminPolicy"), accessScope: { type: "cluster" } } } },
+      {
+        principalArn: BOB_ARN,
+        accessPolicies: {
+          edit: { policyArn: policy("AmazonEKSEditPolicy"), accessScope: { type: "namespace", namespaces: [bobNamespace()] } },
         },
       },
     ]);
@@ -123,7 +146,7 @@ describe("create mode", () => {
     assert.equal(nodes.inputs.amiType, "AL2023_x86_64_STANDARD");
     assert.deepEqual(nodes.inputs.instanceTypes, ["t3.medium"]);
     assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 1, desiredSize: 2, maxSize: 3 });
-    assert.equal(nodes.inputs.version, "1.33");
+    assert.equal(nodes.inputs.version, undefined);
   });
 
   it("gives the nodes a role EC2 can assume, with the worker, CNI and ECR pull policies", () => {
@@ -194,7 +217,10 @@ describe("create mode", () => {
 
   it("keeps physical names within AWS limits", () => {
     for (const queue of ofType(create, "aws:sqs/queue:Queue")) assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
-    for (const role of ofType(create, "aws:iam/role:Role")) assert.ok(String(role.inputs.name).length <= NAME_LIMITS.iamRole);
+    for (const role of ofType(create, "aws:iam/role:Role")) {
+      const { name, namePrefix } = role.inputs as { name?: string; namePrefix?: string };
+      assert.ok(namePrefix === undefined ? name!.length <= NAME_LIMITS.iamRole : namePrefix.length <= NAME_LIMITS.iamRolePrefix);
+    }
   });
 });
 
@@ -357,8 +383,10 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
     const aliceNames = physicalNames(alice);
     const bobNames = physicalNames(bob);
     const sharedNames = physicalNames(create);
-    assert.equal(aliceNames.length, 5, aliceNames.join(", "));
-    assert.equal(bobNames.length, 5, bobNames.join(", "));
+    assert.equal(aliceNames.length, 4, aliceNames.join(", "));
+    assert.equal(bobNames.length, 4, bobNames.join(", "));
+    assert.equal(alice.outputs.namespace, "sqs-eks-consumer-alice", "alice deploys into the namespace the shared stack made");
+    assert.equal(bob.outputs.namespace, bobNamespace());
     assert.deepEqual(aliceNames.filter((name) => bobNames.includes(name) || sharedNames.includes(name)), []);
     assert.deepEqual(bobNames.filter((name) => sharedNames.includes(name)), []);
     for (const name of aliceNames) assert.match(name, /^sqs-eks-consumer-alice(-|$)/);
@@ -368,7 +396,7 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
   it("keeps a long stack name's physical names within AWS and Kubernetes limits", () => {
     for (const role of ofType(bob, "aws:iam/role:Role")) assert.ok(String(role.inputs.name).length <= NAME_LIMITS.iamRole);
     for (const queue of ofType(bob, "aws:sqs/queue:Queue")) assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
-    const namespace = (oneOfType(bob, "kubernetes:core/v1:Namespace").inputs.metadata as { name: string }).name;
+    const namespace = bobNamespace();
     assert.ok(namespace.length <= NAME_LIMITS.kubernetesNamespace);
     assert.match(namespace, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     const labels = (oneOfType(bob, "kubernetes:apps/v1:Deployment").inputs.metadata as { labels: Record<string, string> }).labels;
@@ -389,7 +417,9 @@ describe("existing mode", () => {
       calls.filter(([token]) => String(token).startsWith("aws:eks/") || String(token).startsWith("aws:iam/")),
       [
         ["aws:eks/getCluster:getCluster", "platform-prod"],
+        ["aws:eks/getNodeGroups:getNodeGroups", undefined],
         ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider", EXISTING["platform-prod"].oidcIssuerUrl],
+        ["aws:eks/getNodeGroup:getNodeGroup", undefined],
       ],
     );
     assert.equal(existing.outputs.clusterName, "platform-prod");

@@ -5,7 +5,7 @@
  * period) and the workload (its `replicas` is the count KEDA holds while the queue cannot be read).
  */
 import { terminationGracePeriodSeconds, type SettingProblem, type Tunables } from "../../consumer/src/contract";
-import { AUTOSCALING_KEYS, AUTOSCALING_MODES, fullKey } from "./keys";
+import { AUTOSCALING_KEYS, AUTOSCALING_MODES } from "./keys";
 import { checkEnum, type ConfigInput } from "./parse";
 import type { WorkloadConfig } from "./workload";
 
@@ -46,13 +46,13 @@ const TUNING_KEYS = ["minReplicas", "maxReplicas", "messagesPerPod", "activation
 /** The autoscaling settings, or undefined when any is bad (each bad key is a problem naming the fix). */
 export function readAutoscaling(input: ConfigInput, deps: AutoscalingDependencies, problems: SettingProblem[]): AutoscalingConfig | undefined {
   const before = problems.length;
-  const mode = checkEnum("autoscaling", input.values.autoscaling, AUTOSCALING_MODES, problems);
+  const mode = checkEnum(input, "autoscaling", input.values.autoscaling, AUTOSCALING_MODES, problems);
   if (mode === undefined) return undefined;
   if (mode === "off") {
     // A tuning key set while autoscaling is off would be silently ignored.
     for (const key of TUNING_KEYS) {
       if (input.values[key] !== AUTOSCALING_KEYS[key].default) {
-        problems.push({ key: fullKey(key), reason: "applies only when autoscaling is keda (this stack has it off); remove it or set autoscaling to keda" });
+        problems.push({ key: input.key(key), reason: "applies only when autoscaling is keda (this stack has it off); remove it or set autoscaling to keda" });
       }
     }
     return problems.length > before ? undefined : { enabled: false };
@@ -61,25 +61,25 @@ export function readAutoscaling(input: ConfigInput, deps: AutoscalingDependencie
   const { minReplicas, maxReplicas, activationMessages, pollingIntervalSeconds, cooldownPeriodSeconds } = input.values;
   const floor = Math.max(1, minReplicas);
   if (maxReplicas < floor) {
-    problems.push({ key: fullKey("maxReplicas"), reason: `${maxReplicas} is below minReplicas (${minReplicas})` });
+    problems.push({ key: input.key("maxReplicas"), reason: `${maxReplicas} is below minReplicas (${minReplicas})` });
   }
   const messagesPerPod = input.values.messagesPerPod === 0 ? deps.tunables?.handlerConcurrency : input.values.messagesPerPod;
   if (messagesPerPod !== undefined && activationMessages >= messagesPerPod * maxReplicas) {
     problems.push({
-      key: fullKey("activationMessages"),
+      key: input.key("activationMessages"),
       reason: `${activationMessages} is not below messagesPerPod x maxReplicas (${messagesPerPod} x ${maxReplicas}): the first pod would start only when every pod is already needed`,
     });
   }
   if (minReplicas === 0 && cooldownPeriodSeconds < pollingIntervalSeconds) {
     problems.push({
-      key: fullKey("cooldownPeriodSeconds"),
+      key: input.key("cooldownPeriodSeconds"),
       reason: `${cooldownPeriodSeconds} is below pollingIntervalSeconds (${pollingIntervalSeconds}): a single empty reading would scale the consumer to zero`,
     });
   }
   const fallbackReplicas = deps.workload.replicas;
   if (maxReplicas >= floor && (fallbackReplicas < floor || fallbackReplicas > maxReplicas)) {
     problems.push({
-      key: fullKey("replicas"),
+      key: input.key("replicas"),
       reason: `${fallbackReplicas} is outside minReplicas..maxReplicas (${floor}..${maxReplicas}); with autoscaling on, replicas is the count KEDA holds while the queue cannot be read`,
     });
   }

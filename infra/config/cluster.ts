@@ -1,9 +1,10 @@
 /**
  * The cluster concern (CLUSTER_KEYS): where the cluster comes from (create, stack, existing) and, in
- * create mode, its Kubernetes version and managed nodes. A key of another mode must keep its default.
+ * create mode, its Kubernetes version, managed nodes and who may use it. A key of another mode must keep
+ * its default.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { CLUSTER_MODES, CONFIG_KEYS, CONFIG_KEY_NAMES, PROJECT, fullKey, type ClusterMode, type ConfigKeySpec, type KeyValues } from "./keys";
+import { CLUSTER_MODES, CONFIG_KEYS, CONFIG_KEY_NAMES, type ClusterMode, type ConfigKeySpec } from "./keys";
 import { checkEnum, type ConfigInput, type RawStackConfig } from "./parse";
 
 /** The number of managed nodes of a created cluster. */
@@ -13,13 +14,23 @@ export interface NodeCount {
   readonly max: number;
 }
 
+/** A stack that may borrow the created cluster, and the IAM principal its developer deploys as. */
+export interface DeveloperStack {
+  /** The borrowing stack's name (its namespace is scoped by it, as every stack's is). */
+  readonly stack: string;
+  /** IAM role or user ARN; gets edit access to that stack's namespace only. */
+  readonly principalArn: string;
+}
+
 export type ClusterConfig =
   | {
       readonly mode: "create";
-      readonly kubernetesVersion: string;
+      /** Kubernetes minor version to pin, or undefined: EKS's default at creation, EKS's upgrades kept. */
+      readonly kubernetesVersion: string | undefined;
       readonly nodeInstanceType: string;
       readonly nodeCount: NodeCount;
       readonly adminPrincipalArns: readonly string[];
+      readonly developerStacks: readonly DeveloperStack[];
     }
   | { readonly mode: "stack"; readonly clusterStack: string }
   | { readonly mode: "existing"; readonly clusterName: string };
@@ -28,6 +39,7 @@ const KUBERNETES_VERSION_PATTERN = /^1\.\d{2}$/;
 const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const EKS_CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const STACK_PATH_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)$/;
+const STACK_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 /** Whether a string is shaped like an EC2 instance type (family.size, e.g. t3.medium). */
@@ -37,20 +49,21 @@ export function isInstanceType(text: string): boolean {
 
 /** The cluster's config, or undefined when any cluster key is bad (each bad key is a problem). */
 export function readCluster(input: ConfigInput, problems: SettingProblem[]): ClusterConfig | undefined {
-  const mode = checkEnum("clusterMode", input.values.clusterMode, CLUSTER_MODES, problems);
+  const mode = checkEnum(input, "clusterMode", input.values.clusterMode, CLUSTER_MODES, problems);
   if (mode === undefined) return undefined;
-  const cluster = checkCluster(mode, input.values, input.raw, problems);
-  checkModeSpecificKeys(mode, input.values, problems);
+  const cluster = checkCluster(mode, input, problems);
+  checkModeSpecificKeys(mode, input, problems);
   return cluster;
 }
 
-function checkCluster(mode: ClusterMode, values: KeyValues, raw: RawStackConfig, problems: SettingProblem[]): ClusterConfig | undefined {
+function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingProblem[]): ClusterConfig | undefined {
+  const { values, raw, key: fullKey } = input;
   const before = problems.length;
   switch (mode) {
     case "create": {
       const { kubernetesVersion, nodeInstanceType } = values;
-      if (!KUBERNETES_VERSION_PATTERN.test(kubernetesVersion)) {
-        problems.push({ key: fullKey("kubernetesVersion"), reason: `must look like 1.33, got "${kubernetesVersion}"` });
+      if (kubernetesVersion !== "" && !KUBERNETES_VERSION_PATTERN.test(kubernetesVersion)) {
+        problems.push({ key: fullKey("kubernetesVersion"), reason: `must look like 1.34 (or be empty), got "${kubernetesVersion}"` });
       }
       if (!isInstanceType(nodeInstanceType)) {
         problems.push({ key: fullKey("nodeInstanceType"), reason: `must be an EC2 instance type such as t3.medium, got "${nodeInstanceType}"` });
@@ -73,8 +86,9 @@ function checkCluster(mode: ClusterMode, values: KeyValues, raw: RawStackConfig,
           reason: `not IAM role or user ARNs: ${badArns.map((arn) => JSON.stringify(arn)).join(", ")}`,
         });
       }
+      const developerStacks = readDeveloperStacks(input, adminPrincipalArns, problems);
       if (problems.length > before) return undefined;
-      return { mode, kubernetesVersion, nodeInstanceType, nodeCount, adminPrincipalArns };
+      return { mode, kubernetesVersion: kubernetesVersion || undefined, nodeInstanceType, nodeCount, adminPrincipalArns, developerStacks };
     }
     case "stack": {
       const clusterStack = values.clusterStack;
@@ -97,14 +111,43 @@ function checkCluster(mode: ClusterMode, values: KeyValues, raw: RawStackConfig,
   }
 }
 
+/**
+ * `developerStacks`: `<stack>=<principal ARN>` entries. EKS allows one access entry per principal, so a
+ * principal may hold several stacks (one entry, scoped to all their namespaces) but cannot also be a cluster
+ * admin; a stack may appear once, and never this stack itself.
+ */
+function readDeveloperStacks(input: ConfigInput, adminPrincipalArns: readonly string[], problems: SettingProblem[]): DeveloperStack[] {
+  const key = input.key("developerStacks");
+  const entries: DeveloperStack[] = [];
+  const reasons: string[] = [];
+  for (const text of input.values.developerStacks) {
+    const match = /^([^=]+)=(.+)$/.exec(text.trim());
+    const stack = match?.[1]!.trim() ?? "";
+    const principalArn = match?.[2]!.trim() ?? "";
+    if (!match || !STACK_NAME_PATTERN.test(stack) || !IAM_PRINCIPAL_ARN_PATTERN.test(principalArn)) {
+      reasons.push(`${JSON.stringify(text)} is not <stack>=<IAM role or user ARN>`);
+    } else if (stack === input.raw.stack) {
+      reasons.push(`"${stack}" is this stack, which creates the cluster and needs no borrowing access`);
+    } else if (entries.some((entry) => entry.stack === stack)) {
+      reasons.push(`"${stack}" is listed twice`);
+    } else if (adminPrincipalArns.includes(principalArn)) {
+      reasons.push(`${principalArn} (for "${stack}") is in clusterAdminPrincipalArns; EKS gives a principal one access entry, and an admin needs no namespace access`);
+    } else {
+      entries.push({ stack, principalArn });
+    }
+  }
+  if (reasons.length > 0) problems.push({ key, reason: reasons.join("; ") });
+  return entries;
+}
+
 function checkClusterStack(clusterStack: string, raw: RawStackConfig): string | undefined {
   if (clusterStack === "") {
-    return `required when clusterMode is stack: the create-mode stack to borrow from, as <organization>/${PROJECT}/<stack>`;
+    return `required when clusterMode is stack: the create-mode stack to borrow from, as <organization>/${raw.project}/<stack>`;
   }
   const match = STACK_PATH_PATTERN.exec(clusterStack);
-  if (match === null) return `must be <organization>/${PROJECT}/<stack>, got "${clusterStack}"`;
+  if (match === null) return `must be <organization>/${raw.project}/<stack>, got "${clusterStack}"`;
   const [, organization, project, stack] = match;
-  if (project !== PROJECT) return `must name a stack of this project (${PROJECT}), got project "${project}"`;
+  if (project !== raw.project) return `must name a stack of this project (${raw.project}), got project "${project}"`;
   if (stack === raw.stack && (raw.organization === undefined || organization === raw.organization)) {
     return "names this very stack; a stack cannot borrow its own cluster";
   }
@@ -112,12 +155,12 @@ function checkClusterStack(clusterStack: string, raw: RawStackConfig): string | 
 }
 
 /** A key that belongs to another cluster mode must keep its default, so a stale setting never passes silently. */
-function checkModeSpecificKeys(mode: ClusterMode, values: KeyValues, problems: SettingProblem[]): void {
+function checkModeSpecificKeys(mode: ClusterMode, input: ConfigInput, problems: SettingProblem[]): void {
   for (const key of CONFIG_KEY_NAMES) {
     const spec: ConfigKeySpec = CONFIG_KEYS[key];
     if (spec.mode === undefined || spec.mode === mode) continue;
-    if (JSON.stringify(values[key]) !== JSON.stringify(spec.default)) {
-      problems.push({ key: fullKey(key), reason: `applies only when clusterMode is ${spec.mode} (this stack uses ${mode}); remove it` });
+    if (JSON.stringify(input.values[key]) !== JSON.stringify(spec.default)) {
+      problems.push({ key: input.key(key), reason: `applies only when clusterMode is ${spec.mode} (this stack uses ${mode}); remove it` });
     }
   }
 }

@@ -4,7 +4,7 @@
  * start-up, plus what running on Kubernetes adds.
  */
 import { validateTunables, type SettingProblem, type Tunables } from "../../consumer/src/contract";
-import { CONSUMER_KEY, fullKey } from "./keys";
+import { CONSUMER_KEY } from "./keys";
 import type { ConfigInput } from "./parse";
 
 /** Probes need a fixed port, and a non-root container without capabilities cannot bind below 1024. */
@@ -12,7 +12,7 @@ export const MIN_KUBERNETES_HEALTH_PORT = 1024;
 
 /** The consumer's tunables, or undefined when the block is not an object or any setting is bad (each a problem). */
 export function readConsumerBlock(input: ConfigInput, problems: SettingProblem[]): Tunables | undefined {
-  const key = fullKey(CONSUMER_KEY);
+  const key = input.key(CONSUMER_KEY);
   const text = input.raw.values[key];
   let block: unknown = {};
   if (text !== undefined && text.trim() !== "") {

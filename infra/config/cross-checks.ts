@@ -5,7 +5,7 @@
 import { settingsWarnings, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
 import type { AutoscalingConfig } from "./autoscaling";
 import { isInstanceType } from "./cluster";
-import { CONSUMER_KEY, fullKey, type ImagePlatform } from "./keys";
+import { CONSUMER_KEY, type ImagePlatform } from "./keys";
 import type { ConfigInput } from "./parse";
 import { instanceArchitecture, platformArchitecture } from "./platform";
 import type { QueueConfig } from "./queue";
@@ -53,7 +53,7 @@ function checkPodsFitNodes(input: ConfigInput, autoscaling: AutoscalingConfig | 
   const offered = nodeMaxCount * vcpus * 1000;
   if (requested <= offered) return;
   problems.push({
-    key: fullKey("maxReplicas"),
+    key: input.key("maxReplicas"),
     reason: `${autoscaling.maxReplicas} pods request ${requested}m CPU (cpuRequestMillicores ${workload.cpuRequestMillicores}), more than nodeMaxCount x ${nodeInstanceType} offers (${nodeMaxCount} x ${vcpus} vCPU = ${offered}m, before system pods); lower maxReplicas or raise nodeMaxCount`,
   });
 }
@@ -64,7 +64,7 @@ function checkNodeArchitecture(input: ConfigInput, imagePlatform: ImagePlatform 
   if (clusterMode !== "create" || imagePlatform === undefined || !isInstanceType(nodeInstanceType)) return;
   if (instanceArchitecture(nodeInstanceType) === platformArchitecture(imagePlatform)) return;
   problems.push({
-    key: fullKey("nodeInstanceType"),
+    key: input.key("nodeInstanceType"),
     reason: `${nodeInstanceType} is ${instanceArchitecture(nodeInstanceType)} but imagePlatform is ${imagePlatform}; the pods could not start`,
   });
 }
@@ -74,9 +74,9 @@ function checkNodeArchitecture(input: ConfigInput, imagePlatform: ImagePlatform 
  * timeout above the shutdown budget, and more in-flight bodies than the pod's heap holds. Warnings, not
  * problems: each is a trade-off a stack may choose knowingly (README, "Preview warnings").
  */
-export function crossCheckWarnings(tunables: Tunables, workload: WorkloadConfig, queue: QueueConfig): SettingWarning[] {
+export function crossCheckWarnings(input: ConfigInput, tunables: Tunables, workload: WorkloadConfig, queue: QueueConfig): SettingWarning[] {
   return settingsWarnings(
     { tunables, memoryLimitMiB: workload.memoryLimitMiB, maxReceiveCount: queue.maxReceiveCount },
-    (key) => (key === "memoryLimitMiB" ? fullKey(key) : `${fullKey(CONSUMER_KEY)}.${key}`),
+    (key) => (key === "memoryLimitMiB" ? input.key(key) : `${input.key(CONSUMER_KEY)}.${key}`),
   );
 }

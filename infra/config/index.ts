@@ -7,21 +7,21 @@
  * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
- * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
+ * - region.ts, platform.ts, cluster.ts, network.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
  *   bodies vs heap).
  *
- * Adding a concern (say `network`):
- * 1. keys.ts: a `NETWORK_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
- * 2. network.ts: `export interface NetworkConfig` and
- *    `export function readNetwork(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined`,
- *    which pushes a problem per bad key (key from `fullKey`, reason naming the value and the fix) and
- *    returns its typed slice (undefined only when the slice cannot be built).
+ * Adding a concern (network.ts is one):
+ * 1. keys.ts: a `<CONCERN>_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
+ * 2. <concern>.ts: its config type and
+ *    `export function read<Concern>(input: ConfigInput, problems: SettingProblem[]): <Concern>Config | undefined`,
+ *    which pushes a problem per bad key (key from `input.key`, in the running project's namespace; reason
+ *    naming the value and the fix) and returns its typed slice (undefined only when it cannot be built).
  * 3. Here: call it in `parseStackConfig`, add the slice to `StackConfig`, re-export its types.
  * 4. A check that reads another concern's slice goes in cross-checks.ts, not in either concern.
- * 5. test/config/network.test.ts, using test/config/helpers.ts.
+ * 5. test/config/<concern>.test.ts, using test/config/helpers.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
@@ -31,7 +31,8 @@ import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
 import { crossCheck, crossCheckWarnings } from "./cross-checks";
 import type { ImagePlatform } from "./keys";
-import { readDeclaredKeys, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
+import { readNetwork, type ClusterNetworkConfig } from "./network";
+import { configInput, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
 import { readImagePlatform } from "./platform";
 import { readQueue, type QueueConfig } from "./queue";
 import { readRegion } from "./region";
@@ -52,7 +53,8 @@ export {
   type ImagePlatform,
 } from "./keys";
 export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
-export type { ClusterConfig, NodeCount } from "./cluster";
+export type { ClusterConfig, DeveloperStack, NodeCount } from "./cluster";
+export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
 export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
 export type { RawStackConfig } from "./parse";
 export { instanceArchitecture, platformArchitecture } from "./platform";
@@ -64,6 +66,8 @@ export interface StackConfig {
   readonly scope: NameScope;
   readonly region: string;
   readonly cluster: ClusterConfig;
+  /** The created cluster's network; undefined unless clusterMode is create. */
+  readonly network: ClusterNetworkConfig | undefined;
   readonly imagePlatform: ImagePlatform;
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
@@ -113,24 +117,25 @@ function currentOrganization(): string | undefined {
 /** Validates a raw configuration; every problem is reported, not just the first. */
 export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const problems: SettingProblem[] = [];
-  const input: ConfigInput = { values: readDeclaredKeys(raw.values, problems), raw };
+  const input: ConfigInput = configInput(raw, problems);
 
   const region = readRegion(input, problems);
   const imagePlatform = readImagePlatform(input, problems);
   const cluster = readCluster(input, problems);
+  const network = readNetwork(input, problems);
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
   crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
-  problems.push(...unknownKeys(raw.values));
+  problems.push(...unknownKeys(raw));
 
   if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined || autoscaling === undefined) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables, autoscaling },
-    warnings: crossCheckWarnings(tunables, workload, queue),
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, queue, workload, tunables, autoscaling },
+    warnings: crossCheckWarnings(input, tunables, workload, queue),
   };
 }

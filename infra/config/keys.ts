@@ -1,8 +1,13 @@
 /**
- * The table of project config keys (`sqs-eks-consumer:<key>`), grouped by concern: the one source that
+ * The table of project config keys (`<project>:<key>`, the project named in Pulumi.yaml), grouped by concern: the one source that
  * Pulumi.yaml is tested against (same keys, types, defaults and descriptions; test/pulumi-yaml.test.ts).
  * The defaults apply in the program too, so it behaves the same whether or not the Pulumi CLI merged
  * Pulumi.yaml's defaults in. `CONFIG_KEYS` lists the groups in Pulumi.yaml's order.
+ */
+/**
+ * The project name this repository ships with. The program reads its keys under the running project's
+ * name (`pulumi.getProject()`), so renaming the project in Pulumi.yaml keeps every key working; keys
+ * left under this name after a rename are rejected (parse.ts `unknownKeys`).
  */
 export const PROJECT = "sqs-eks-consumer";
 
@@ -70,8 +75,8 @@ export const CLUSTER_KEYS = {
     description: "existing mode: name of the EKS cluster to adopt; it must already have an IAM OIDC provider.",
   },
   kubernetesVersion: {
-    type: "string", default: "1.33", mode: "create",
-    description: "create mode: Kubernetes version of the new cluster (standard support only).",
+    type: "string", default: "", mode: "create",
+    description: "create mode: Kubernetes minor version (e.g. 1.34) of the control plane and nodes; empty: EKS's default at creation, then EKS's own upgrades are kept. Raise one minor at a time (docs/DEPLOY.md).",
   },
   nodeInstanceType: {
     type: "string", default: "t3.medium", mode: "create",
@@ -91,7 +96,43 @@ export const CLUSTER_KEYS = {
   },
   clusterAdminPrincipalArns: {
     type: "array", default: [], mode: "create",
-    description: "create mode: IAM role or user ARNs granted cluster-admin access, e.g. the developers whose stacks borrow this cluster.",
+    description: "create mode: IAM role or user ARNs granted cluster admin (the platform's administrators); not the identity that creates the cluster, which EKS makes admin itself.",
+  },
+  developerStacks: {
+    type: "array", default: [], mode: "create",
+    description: "create mode: stacks that may borrow this cluster, as <stack>=<IAM role or user ARN>; each gets its namespace, created here, and edit access to that namespace only.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+/** The created cluster's network and API endpoint access (network.ts). */
+export const NETWORK_KEYS = {
+  vpcId: {
+    type: "string", default: "", mode: "create",
+    description: "create mode: an existing VPC to use (with privateSubnetIds); empty: create one.",
+  },
+  privateSubnetIds: {
+    type: "array", default: [], mode: "create",
+    description: "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
+  },
+  publicSubnetIds: {
+    type: "array", default: [], mode: "create",
+    description: "create mode, with vpcId: subnets for internet-facing load balancers (optional).",
+  },
+  vpcCidr: {
+    type: "string", default: "10.0.0.0/16", mode: "create",
+    description: "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20.",
+  },
+  availabilityZoneCount: {
+    type: "integer", default: 2, min: 2, max: 6, unit: "zones", mode: "create",
+    description: "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
+  },
+  natGateways: {
+    type: "string", default: "perZone", mode: "create",
+    description: "create mode, without vpcId: perZone (a NAT gateway per zone: egress survives a zone failure) or single (one, cheaper).",
+  },
+  endpointPublicAccessCidrs: {
+    type: "array", default: [], mode: "create",
+    description: "create mode: CIDRs that may reach the cluster's public API endpoint (where pulumi and kubectl run); empty: no public endpoint, private access only.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
@@ -193,6 +234,7 @@ export const AUTOSCALING_KEYS = {
 /** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
 export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
+  ...NETWORK_KEYS,
   ...PLATFORM_KEYS,
   ...WORKLOAD_KEYS,
   ...QUEUE_KEYS,
@@ -208,7 +250,7 @@ type ValueOf<S extends ConfigKeySpec> = S["default"] extends number ? number : S
 /** Every declared key's value, parsed by its type, or its default when unset or unparsable. */
 export type KeyValues = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };
 
-/** The full config key, as `pulumi config set` spells it. */
-export function fullKey(key: string): string {
-  return `${PROJECT}:${key}`;
+/** The full config key in a project's namespace, as `pulumi config set <key>` stores it: `<project>:<key>`. */
+export function fullKey(project: string, key: string): string {
+  return `${project}:${key}`;
 }

@@ -19,21 +19,29 @@ export interface RawStackConfig {
 export interface ConfigInput {
   readonly values: KeyValues;
   readonly raw: RawStackConfig;
+  /** A key's full name in this project's namespace (`<project>:<key>`), for problems and raw look-ups. */
+  readonly key: (key: string) => string;
+}
+
+/** The input every concern reads: the declared keys parsed under the running project's namespace. */
+export function configInput(raw: RawStackConfig, problems: SettingProblem[]): ConfigInput {
+  const key = (name: string) => fullKey(raw.project, name);
+  return { values: readDeclaredKeys(raw.values, key, problems), raw, key };
 }
 
 /** Parses each declared key by its type, falling back to the default when unset (or unparsable, with a problem). */
-export function readDeclaredKeys(raw: Readonly<Record<string, string>>, problems: SettingProblem[]): KeyValues {
+function readDeclaredKeys(raw: Readonly<Record<string, string>>, fullName: (key: string) => string, problems: SettingProblem[]): KeyValues {
   const values: Record<string, string | number | boolean | readonly string[]> = {};
   for (const key of CONFIG_KEY_NAMES) {
     const spec: ConfigKeySpec = CONFIG_KEYS[key];
-    const given = raw[fullKey(key)];
+    const given = raw[fullName(key)];
     if (given === undefined || given.trim() === "") {
       values[key] = spec.default;
       continue;
     }
     const parsed = parseValue(spec, given.trim());
     if (typeof parsed === "object" && "problem" in parsed) {
-      problems.push({ key: fullKey(key), reason: parsed.problem });
+      problems.push({ key: fullName(key), reason: parsed.problem });
       values[key] = spec.default;
     } else {
       values[key] = parsed;
@@ -72,20 +80,35 @@ function parseValue(spec: ConfigKeySpec, text: string): string | number | boolea
 
 /** The value if it is one of `allowed`; otherwise records a problem naming the choices and returns undefined. */
 export function checkEnum<T extends string>(
+  input: ConfigInput,
   key: ConfigKey,
   value: string,
   allowed: readonly T[],
   problems: SettingProblem[],
 ): T | undefined {
   const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined) problems.push({ key: fullKey(key), reason: `must be one of ${allowed.join(", ")}, got "${value}"` });
+  if (match === undefined) problems.push({ key: input.key(key), reason: `must be one of ${allowed.join(", ")}, got "${value}"` });
   return match;
 }
 
-/** Keys in the project's namespace that neither CONFIG_KEYS nor the consumer block declare (typos, removed keys). */
-export function unknownKeys(values: Readonly<Record<string, string>>): SettingProblem[] {
-  const known = new Set<string>([...CONFIG_KEY_NAMES, CONSUMER_KEY].map(fullKey));
-  return Object.keys(values)
-    .filter((key) => key.startsWith(`${PROJECT}:`) && !known.has(key))
-    .map((key) => ({ key, reason: `unknown config key; known: ${[...CONFIG_KEY_NAMES, CONSUMER_KEY].join(", ")}` }));
+/**
+ * Keys the program would not read in the namespaces it owns: the running project's (typos, removed keys)
+ * and, after the project was renamed, the one this repository ships with (PROJECT), whose keys a copied
+ * stack file or an old `pulumi config set` left behind. Either would otherwise be ignored in silence, and
+ * an ignored `clusterMode: stack` means a new cluster.
+ */
+export function unknownKeys(raw: RawStackConfig): SettingProblem[] {
+  const names = [...CONFIG_KEY_NAMES, CONSUMER_KEY];
+  const known = new Set<string>(names.map((name) => fullKey(raw.project, name)));
+  const problems: SettingProblem[] = [];
+  for (const key of Object.keys(raw.values)) {
+    const [namespace, name = ""] = key.split(/:(.*)/s);
+    if (namespace === raw.project && !known.has(key)) {
+      problems.push({ key, reason: `unknown config key; known: ${names.join(", ")}` });
+    } else if (namespace === PROJECT && raw.project !== PROJECT) {
+      const hint = names.includes(name) ? `; set it as ${fullKey(raw.project, name)}` : "";
+      problems.push({ key, reason: `this project is named ${raw.project} (Pulumi.yaml), so keys under ${PROJECT}: are not read${hint}` });
+    }
+  }
+  return problems;
 }

@@ -5,7 +5,7 @@ import { checkEnum, type ConfigInput } from "./parse";
 
 /** `imagePlatform`, or undefined (with a problem) when it is not one of IMAGE_PLATFORMS. */
 export function readImagePlatform(input: ConfigInput, problems: SettingProblem[]): ImagePlatform | undefined {
-  return checkEnum("imagePlatform", input.values.imagePlatform, IMAGE_PLATFORMS, problems);
+  return checkEnum(input, "imagePlatform", input.values.imagePlatform, IMAGE_PLATFORMS, problems);
 }
 
 /** The CPU architecture of an EC2 instance type: Graviton families carry a "g" after the generation (t4g, m7gd, c7gn). */

@@ -8,7 +8,7 @@
  * for it (SQS Developer Guide, "High throughput for FIFO queues"), so the pair can never be half set.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { fullKey, QUEUE_TYPES, type QueueType } from "./keys";
+import { QUEUE_TYPES, type QueueType } from "./keys";
 import { checkEnum, type ConfigInput } from "./parse";
 
 export interface QueueConfig {
@@ -26,20 +26,20 @@ export interface QueueConfig {
 /** The queue's settings, with a problem for each combination SQS would reject. */
 export function readQueue(input: ConfigInput, problems: SettingProblem[]): QueueConfig {
   const { queueType, contentBasedDeduplication, fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds } = input.values;
-  const type = checkEnum("queueType", queueType, QUEUE_TYPES, problems) ?? "standard";
+  const type = checkEnum(input, "queueType", queueType, QUEUE_TYPES, problems) ?? "standard";
   const queue: QueueConfig = { type, contentBasedDeduplication, highThroughput: fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds };
   // The CLI merges Pulumi.yaml's defaults in, so only a value other than the default shows intent; a
   // standard queue ignores fifoHighThroughput, whose default is on.
   if (queueType === "standard" && contentBasedDeduplication) {
     problems.push({
-      key: fullKey("contentBasedDeduplication"),
-      reason: `applies to FIFO queues only (SQS rejects ContentBasedDeduplication on a standard queue); set ${fullKey("queueType")} to fifo or leave it false`,
+      key: input.key("contentBasedDeduplication"),
+      reason: `applies to FIFO queues only (SQS rejects ContentBasedDeduplication on a standard queue); set ${input.key("queueType")} to fifo or leave it false`,
     });
   }
   // SQS keeps a dead-lettered message's original enqueue time, so a shorter DLQ retention loses messages early.
   if (queue.dlqMessageRetentionSeconds < queue.messageRetentionSeconds) {
     problems.push({
-      key: fullKey("dlqMessageRetentionSeconds"),
+      key: input.key("dlqMessageRetentionSeconds"),
       reason: `${queue.dlqMessageRetentionSeconds} is below messageRetentionSeconds (${queue.messageRetentionSeconds}); dead-lettered messages would expire early`,
     });
   }

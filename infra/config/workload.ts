@@ -1,6 +1,5 @@
 /** The workload concern (WORKLOAD_KEYS): how many consumer pods, and each pod's CPU and memory. */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { fullKey } from "./keys";
 import type { ConfigInput } from "./parse";
 
 export interface WorkloadConfig {
@@ -17,13 +16,13 @@ export function readWorkload(input: ConfigInput, problems: SettingProblem[]): Wo
   const workload: WorkloadConfig = { replicas, cpuRequestMillicores, cpuLimitMillicores, memoryRequestMiB, memoryLimitMiB };
   if (workload.cpuLimitMillicores < workload.cpuRequestMillicores) {
     problems.push({
-      key: fullKey("cpuLimitMillicores"),
+      key: input.key("cpuLimitMillicores"),
       reason: `${workload.cpuLimitMillicores} is below cpuRequestMillicores (${workload.cpuRequestMillicores})`,
     });
   }
   if (workload.memoryLimitMiB < workload.memoryRequestMiB) {
     problems.push({
-      key: fullKey("memoryLimitMiB"),
+      key: input.key("memoryLimitMiB"),
       reason: `${workload.memoryLimitMiB} is below memoryRequestMiB (${workload.memoryRequestMiB})`,
     });
   }

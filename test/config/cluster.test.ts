@@ -60,6 +60,6 @@ describe("parseStackConfig: the cluster", () => {
       /t3\.medium is amd64 but imagePlatform is linux\/arm64/,
     );
     assert.match(problems({ [k("imagePlatform")]: "windows/amd64" }).get(k("imagePlatform"))!, /one of linux\/amd64, linux\/arm64/);
-    assert.match(problems({ [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!, /must look like 1\.33/);
+    assert.match(problems({ [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!, /must look like 1\.34/);
   });
 });

@@ -10,10 +10,11 @@ describe("parseStackConfig", () => {
     assert.equal(config.region, DEFAULT_REGION);
     assert.deepEqual(config.cluster, {
       mode: "create",
-      kubernetesVersion: CONFIG_KEYS.kubernetesVersion.default,
+      kubernetesVersion: undefined,
       nodeInstanceType: CONFIG_KEYS.nodeInstanceType.default,
       nodeCount: { min: 1, desired: 2, max: 3 },
       adminPrincipalArns: [],
+      developerStacks: [],
     });
     assert.equal(config.imagePlatform, "linux/amd64");
     assert.deepEqual(config.queue, {

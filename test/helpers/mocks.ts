@@ -22,9 +22,26 @@ export interface Scenario {
   readonly loader: "tsx" | "ts-node";
   /** Outputs of other stacks by fully qualified name, served to StackReferences. */
   readonly otherStacks?: Readonly<Record<string, StackOutputs>>;
-  /** EKS clusters that exist in the mocked account, by name, served to aws.eks.getCluster. */
+  /** EKS clusters that exist in the mocked account, by name, served to aws.eks.getCluster(s) and getNodeGroup(s). */
   readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
+  /** The ARN aws.getCallerIdentity answers (default: an assumed-role session of role `deployer`). */
+  readonly callerArn?: string;
+  /** Subnets that exist in the mocked account, by ID, served to aws.ec2.getSubnet. */
+  readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
 }
+
+export interface ExistingSubnet {
+  readonly vpcId: string;
+  readonly availabilityZone: string;
+  readonly availabilityZoneId: string;
+  readonly mapPublicIpOnLaunch: boolean;
+}
+
+/** The mocked region's Availability Zones usable by EKS, as aws.getAvailabilityZones answers after its filters. */
+export const MOCK_ZONES = ["a", "b", "c"] as const;
+
+/** The default caller: a session of this role, whose issuer (the role ARN) EKS names in access entries. */
+export const DEPLOYER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/deployer`;
 
 export interface StackOutputs {
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -32,6 +49,8 @@ export interface StackOutputs {
 }
 
 export interface ExistingCluster {
+  /** Managed node groups, served to aws.eks.getNodeGroups / getNodeGroup (default: none). */
+  readonly nodeGroups?: readonly { readonly name: string; readonly amiType: string; readonly instanceTypes: readonly string[] }[];
   readonly endpoint: string;
   readonly certificateAuthorityData: string;
   readonly oidcIssuerUrl: string;
@@ -329,6 +348,36 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
       const match = Object.values(scenario.existingClusters ?? {}).find((cluster) => cluster.oidcIssuerUrl === inputs.url);
       if (match === undefined) throw engineError(`no IAM OIDC provider for ${String(inputs.url)}`);
       return { id: match.oidcProviderArn, arn: match.oidcProviderArn, url: match.oidcIssuerUrl.replace(/^https:\/\//, "") };
+    }
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return { id: region, names: MOCK_ZONES.map((zone) => `${region}${zone}`), zoneIds: MOCK_ZONES.map((_, i) => `usw2-az${i + 1}`) };
+    case "aws:eks/getClusters:getClusters":
+      return { id: region, names: Object.keys(scenario.existingClusters ?? {}) };
+    case "aws:index/getCallerIdentity:getCallerIdentity": {
+      const arn = scenario.callerArn ?? `arn:aws:sts::${ACCOUNT_ID}:assumed-role/deployer/session`;
+      return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn, userId: "AROAEXAMPLE:session" };
+    }
+    case "aws:iam/getSessionContext:getSessionContext": {
+      const arn = String(inputs.arn);
+      const role = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+      return role
+        ? { id: arn, arn, issuerArn: `arn:aws:iam::${role[1]}:role/${role[2]}`, issuerName: role[2], sessionName: role[3] }
+        : { id: arn, arn, issuerArn: arn, issuerName: "", sessionName: "" };
+    }
+    case "aws:ec2/getSubnet:getSubnet": {
+      const id = String(inputs.id);
+      const subnet = scenario.subnets?.[id];
+      if (subnet === undefined) throw engineError(`no matching EC2 Subnet found (${id})`);
+      return { ...subnet, id, arn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:subnet/${id}` };
+    }
+    case "aws:eks/getNodeGroups:getNodeGroups": {
+      const cluster = scenario.existingClusters?.[String(inputs.clusterName)];
+      return { id: String(inputs.clusterName), clusterName: inputs.clusterName, names: (cluster?.nodeGroups ?? []).map((group) => group.name) };
+    }
+    case "aws:eks/getNodeGroup:getNodeGroup": {
+      const group = scenario.existingClusters?.[String(inputs.clusterName)]?.nodeGroups?.find((candidate) => candidate.name === inputs.nodeGroupName);
+      if (group === undefined) throw engineError(`reading EKS Node Group (${String(inputs.nodeGroupName)}): couldn't find resource`);
+      return { id: group.name, clusterName: inputs.clusterName, nodeGroupName: group.name, amiType: group.amiType, instanceTypes: group.instanceTypes };
     }
     default:
       throw engineError(`unexpected invoke ${token}`);

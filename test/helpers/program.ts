@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import YAML from "yaml";
 import type { RecordedResource as PackResource } from "../../policies/offline/evaluate";
-import type { ExistingCluster, ProgramRun, RecordedResource, Scenario, StackOutputs } from "./mocks";
+import type { ExistingCluster, ExistingSubnet, ProgramRun, RecordedResource, Scenario, StackOutputs } from "./mocks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "sqs-eks-consumer";
@@ -22,21 +22,24 @@ const run = promisify(execFile);
 
 type ConfigValue = string | number | boolean | readonly unknown[] | Readonly<Record<string, unknown>>;
 
-/** Pulumi.yaml's project config merged with a stack's values, as the CLI hands it to the program. */
-export async function cliConfig(stackValues: Readonly<Record<string, ConfigValue>>): Promise<Record<string, string>> {
-  const project = YAML.parse(await readFile(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+/**
+ * Pulumi.yaml's project config merged with a stack's values, as the CLI hands it to the program: keys without
+ * a namespace belong to the project (`project`, by default the name this repository ships with).
+ */
+export async function cliConfig(stackValues: Readonly<Record<string, ConfigValue>>, project = PROJECT): Promise<Record<string, string>> {
+  const projectFile = YAML.parse(await readFile(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
     config: Record<string, ConfigValue | { default?: ConfigValue; value?: ConfigValue }>;
   };
   const merged: Record<string, string> = {};
-  for (const [key, declaration] of Object.entries(project.config)) {
-    const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
+  for (const [key, declaration] of Object.entries(projectFile.config)) {
+    const fullKey = key.includes(":") ? key : `${project}:${key}`;
     const value =
       typeof declaration === "object" && declaration !== null && !Array.isArray(declaration)
         ? ((declaration as { default?: ConfigValue; value?: ConfigValue }).default ?? (declaration as { value?: ConfigValue }).value)
         : declaration;
     if (value !== undefined) merged[fullKey] = asConfigString(value);
   }
-  for (const [key, value] of Object.entries(stackValues)) merged[key.includes(":") ? key : `${PROJECT}:${key}`] = asConfigString(value);
+  for (const [key, value] of Object.entries(stackValues)) merged[key.includes(":") ? key : `${project}:${key}`] = asConfigString(value);
   return merged;
 }
 
@@ -52,8 +55,12 @@ function asConfigString(value: ConfigValue): string {
 
 export interface ScenarioOptions {
   readonly loader?: Scenario["loader"];
+  /** The project's name as Pulumi.yaml would give it (default PROJECT); namespace-less keys go under it. */
+  readonly project?: string;
   readonly otherStacks?: Readonly<Record<string, StackOutputs>>;
   readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
+  readonly callerArn?: string;
+  readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
 }
 
 export async function scenario(
@@ -61,14 +68,17 @@ export async function scenario(
   stackValues: Readonly<Record<string, ConfigValue>>,
   options: ScenarioOptions = {},
 ): Promise<Scenario> {
+  const project = options.project ?? PROJECT;
   return {
-    project: PROJECT,
+    project,
     stack,
     organization: ORGANIZATION,
-    config: await cliConfig(stackValues),
+    config: await cliConfig(stackValues, project),
     loader: options.loader ?? "tsx",
     ...(options.otherStacks === undefined ? {} : { otherStacks: options.otherStacks }),
     ...(options.existingClusters === undefined ? {} : { existingClusters: options.existingClusters }),
+    ...(options.callerArn === undefined ? {} : { callerArn: options.callerArn }),
+    ...(options.subnets === undefined ? {} : { subnets: options.subnets }),
   };
 }
 

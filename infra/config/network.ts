@@ -1,0 +1,105 @@
+/**
+ * The network concern (NETWORK_KEYS), create mode only: the VPC the cluster lives in (created, or given by
+ * `vpcId` and subnet IDs) and who may reach its API endpoint. The safe choice is the default: a VPC of our
+ * own with private nodes and a NAT gateway per zone, and no public endpoint unless CIDRs are listed.
+ */
+import type { SettingProblem } from "../../consumer/src/contract";
+import { NETWORK_KEYS } from "./keys";
+import { checkEnum, type ConfigInput } from "./parse";
+
+export const NAT_GATEWAY_MODES = ["perZone", "single"] as const;
+export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
+
+export type NetworkConfig =
+  | {
+      readonly mode: "create";
+      /** IPv4 CIDR of the VPC, /16 to /20. */
+      readonly cidr: string;
+      /** Availability Zones, each with a private and a public subnet. */
+      readonly zoneCount: number;
+      readonly natGateways: NatGatewayMode;
+    }
+  | {
+      readonly mode: "given";
+      readonly vpcId: string;
+      /** The nodes' subnets. */
+      readonly privateSubnetIds: readonly string[];
+      /** Subnets for internet-facing load balancers; may be empty. */
+      readonly publicSubnetIds: readonly string[];
+    };
+
+/** The created cluster's network and API endpoint access. */
+export interface ClusterNetworkConfig {
+  readonly vpc: NetworkConfig;
+  /** CIDRs allowed to the public API endpoint; empty: the endpoint is private only. */
+  readonly endpointPublicAccessCidrs: readonly string[];
+}
+
+const VPC_ID_PATTERN = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID_PATTERN = /^subnet-[0-9a-f]{8,17}$/;
+const MIN_VPC_PREFIX = 16;
+const MAX_VPC_PREFIX = 20;
+
+/** The parts of an IPv4 CIDR, or undefined when the text is not one with the address aligned to its prefix. */
+export function parseCidr(text: string): { address: number; prefix: number } | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((octet) => octet > 255) || prefix > 32) return undefined;
+  const address = octets.reduce((value, octet) => value * 256 + octet, 0);
+  if (address % 2 ** (32 - prefix) !== 0) return undefined;
+  return { address, prefix };
+}
+
+/** The network, or undefined outside create mode (the keys are then rejected by the cluster concern). */
+export function readNetwork(input: ConfigInput, problems: SettingProblem[]): ClusterNetworkConfig | undefined {
+  if (input.values.clusterMode !== "create") return undefined;
+  const vpc = input.values.vpcId === "" ? readCreatedVpc(input, problems) : readGivenVpc(input, problems);
+  const endpointPublicAccessCidrs = input.values.endpointPublicAccessCidrs;
+  const badCidrs = endpointPublicAccessCidrs.filter((cidr) => parseCidr(cidr) === undefined);
+  if (badCidrs.length > 0) {
+    problems.push({
+      key: input.key("endpointPublicAccessCidrs"),
+      reason: `not IPv4 CIDRs with the address aligned to the prefix (e.g. 203.0.113.7/32): ${badCidrs.map((cidr) => JSON.stringify(cidr)).join(", ")}`,
+    });
+  }
+  return vpc === undefined ? undefined : { vpc, endpointPublicAccessCidrs };
+}
+
+function readCreatedVpc(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined {
+  const before = problems.length;
+  for (const key of ["privateSubnetIds", "publicSubnetIds"] as const) {
+    if (input.values[key].length > 0) problems.push({ key: input.key(key), reason: "applies only with vpcId (this stack creates its VPC); remove it or set vpcId" });
+  }
+  const cidr = input.values.vpcCidr;
+  const parsed = parseCidr(cidr);
+  if (parsed === undefined || parsed.prefix < MIN_VPC_PREFIX || parsed.prefix > MAX_VPC_PREFIX) {
+    problems.push({ key: input.key("vpcCidr"), reason: `must be an IPv4 CIDR from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} (e.g. 10.0.0.0/16), got "${cidr}"` });
+  }
+  const natGateways = checkEnum(input, "natGateways", input.values.natGateways, NAT_GATEWAY_MODES, problems);
+  if (problems.length > before || natGateways === undefined) return undefined;
+  return { mode: "create", cidr, zoneCount: input.values.availabilityZoneCount, natGateways };
+}
+
+function readGivenVpc(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined {
+  const before = problems.length;
+  const { vpcId, privateSubnetIds, publicSubnetIds } = input.values;
+  if (!VPC_ID_PATTERN.test(vpcId)) problems.push({ key: input.key("vpcId"), reason: `must be a VPC ID such as vpc-0123456789abcdef0, got "${vpcId}"` });
+  if (privateSubnetIds.length < 2) {
+    problems.push({ key: input.key("privateSubnetIds"), reason: "with vpcId, list the nodes' private subnets, at least two, in different Availability Zones" });
+  }
+  for (const key of ["privateSubnetIds", "publicSubnetIds"] as const) {
+    const bad = input.values[key].filter((id) => !SUBNET_ID_PATTERN.test(id));
+    if (bad.length > 0) problems.push({ key: input.key(key), reason: `not subnet IDs: ${bad.map((id) => JSON.stringify(id)).join(", ")}` });
+  }
+  const shared = privateSubnetIds.filter((id) => publicSubnetIds.includes(id));
+  if (shared.length > 0) problems.push({ key: input.key("publicSubnetIds"), reason: `also listed as private: ${shared.join(", ")}` });
+  for (const key of ["vpcCidr", "availabilityZoneCount", "natGateways"] as const) {
+    if (JSON.stringify(input.values[key]) !== JSON.stringify(NETWORK_KEYS[key].default)) {
+      problems.push({ key: input.key(key), reason: "applies only when the stack creates its VPC (no vpcId); remove it" });
+    }
+  }
+  if (problems.length > before) return undefined;
+  return { mode: "given", vpcId, privateSubnetIds, publicSubnetIds };
+}
