@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { context as otelContext, type Context } from "@opentelemetry/api";
 import { Acknowledger } from "./acknowledger";
 import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
@@ -8,6 +9,7 @@ import type { Logger } from "./logger";
 import type { FailureReason, Metrics } from "./metrics";
 import { Readiness } from "./readiness";
 import type { Settings } from "./settings";
+import { ConsumerTracing } from "./tracing";
 import { Visibility, type HeldMessage } from "./visibility";
 
 /** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
@@ -47,6 +49,8 @@ interface OpenPoll {
 interface InFlight extends HeldMessage {
   readonly message: ReceivedMessage;
   readonly controller: AbortController;
+  /** The trace context of the receive that brought it: its process span's parent. */
+  readonly receiveContext: Context;
   /** Set when shutdown gave the message back to SQS: its outcome no longer matters. */
   released: boolean;
 }
@@ -61,6 +65,7 @@ export class Consumer {
   private readonly capacity: Capacity;
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
+  private readonly tracing: ConsumerTracing;
   private readonly inFlight = new Set<InFlight>();
   /** Aborted when shutdown begins: no receive starts after that. */
   private readonly receiving = new AbortController();
@@ -78,8 +83,9 @@ export class Consumer {
   constructor(private readonly options: ConsumerOptions) {
     const { settings, sqs, logger, metrics, hints } = options;
     this.readiness = new Readiness(logger, metrics);
+    this.tracing = new ConsumerTracing(settings.queueUrl);
     this.capacity = new Capacity(settings.handlerConcurrency);
-    this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics });
+    this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics, tracing: this.tracing });
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
   }
 
@@ -167,6 +173,7 @@ export class Consumer {
       const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
       const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
       this.openPolls.add(poll);
+      const span = this.tracing.startReceive(slots);
       try {
         const result = await sqs.send(
           new ReceiveMessageCommand({
@@ -176,7 +183,8 @@ export class Consumer {
             // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
             WaitTimeSeconds: wait,
             VisibilityTimeout: settings.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+            // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "AWSTraceHeader"],
             MessageAttributeNames: ["All"],
           }),
           { abortSignal: poll.controller.signal },
@@ -185,12 +193,18 @@ export class Consumer {
       } catch (error) {
         this.openPolls.delete(poll);
         this.capacity.release(slots);
-        if (signal.aborted) break;
-        this.readiness.failed(classifyAwsError(error, hints), "ReceiveMessage");
+        if (signal.aborted) {
+          this.tracing.receiveFailed(span, { kind: "shutdown", error });
+          break;
+        }
+        const classified = classifyAwsError(error, hints);
+        this.tracing.receiveFailed(span, { kind: classified.kind, error });
+        this.readiness.failed(classified, "ReceiveMessage");
         await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
         continue;
       }
       this.openPolls.delete(poll);
+      const receiveContext = this.tracing.receiveSucceeded(span, messages.length);
       failures = 0;
       metrics.receiveDuration.observe((performance.now() - started) / 1000);
       this.readiness.succeeded();
@@ -201,11 +215,11 @@ export class Consumer {
       }
       metrics.received.inc(messages.length);
       const receivedAt = Date.now();
-      for (const message of messages) this.dispatch(message, receivedAt);
+      for (const message of messages) this.dispatch(message, receivedAt, receiveContext);
     }
   }
 
-  private dispatch(raw: Message, receivedAt: number): void {
+  private dispatch(raw: Message, receivedAt: number, receiveContext: Context): void {
     const { settings } = this.options;
     const entry: InFlight = {
       messageId: raw.MessageId ?? "",
@@ -215,6 +229,7 @@ export class Consumer {
       visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000,
       message: toReceivedMessage(raw),
       controller: new AbortController(),
+      receiveContext,
       released: false,
     };
     if (this.receiving.signal.aborted) {
@@ -234,19 +249,22 @@ export class Consumer {
     const started = performance.now();
     const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
     let failure: { reason: FailureReason; error: unknown } | undefined;
+    const traceContext = this.tracing.startProcess(entry.message, entry.receiveContext);
     try {
-      await raceAbort(handler(entry.message, { signal: entry.controller.signal, logger }), entry.controller.signal);
+      const running = otelContext.with(traceContext, () => handler(entry.message, { signal: entry.controller.signal, logger, traceContext }));
+      await raceAbort(running, entry.controller.signal);
     } catch (error) {
       failure = { reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error", error };
     } finally {
       clearTimeout(timer);
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
+    this.tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
     this.finish(entry);
     if (entry.released) return;
     if (failure === undefined) {
       metrics.succeeded.inc();
-      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
+      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt, this.tracing.processSpanContext(traceContext));
       return;
     }
     metrics.failed.inc({ reason: failure.reason });
