@@ -51,7 +51,8 @@ export async function startOtlpReceiver(): Promise<{
       if (contentType.startsWith("application/json")) {
         const request = JSON.parse(body.toString("utf8")) as ExportRequest;
         for (const rs of request.resourceSpans ?? []) {
-          const serviceName = String(rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue ?? "");
+          const name = rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue;
+          const serviceName = typeof name === "string" ? name : "";
           for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spans.push({ ...span, scope: ss.scope?.name ?? "", serviceName });
         }
       }
