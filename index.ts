@@ -1,10 +1,12 @@
 /**
  * sqs-eks-consumer: one `pulumi up` stands up an Amazon SQS consumer on EKS, authenticated with IAM Roles
  * for Service Accounts. Read the stack's config, compose the components, export what an operator needs.
- * Each concept lives in its own file under infra/; docs/DEPLOY.md walks through a deployment.
+ * Each concept lives in its own file under infra/ (the stack config in infra/config/, one module per concern);
+ * the consumer is known only through its contract, consumer/src/contract. docs/DEPLOY.md walks through a
+ * deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { queueVisibilityTimeoutSeconds } from "./consumer/src/settings";
+import { queueVisibilityTimeoutSeconds } from "./consumer/src/contract";
 import { readBuildInfo } from "./infra/build-info";
 import { Cluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";

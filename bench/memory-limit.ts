@@ -1,9 +1,9 @@
 // A container-style memory limit for one contestant: Node's heap sized from the limit as the
-// Deployment sizes it (consumer/src/node-heap.ts), and, where this machine lets us, a hard limit from
+// Deployment sizes it (consumer/src/contract/node-heap.ts), and, where this machine lets us, a hard limit from
 // a cgroup of our own.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/node-heap";
+import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/contract";
 
 export interface MemoryLimit {
   readonly limitMiB: number;

@@ -1,5 +1,5 @@
 /**
- * The Kubernetes cluster the consumer runs on, in one of three modes (infra/config.ts validates which):
+ * The Kubernetes cluster the consumer runs on, in one of three modes (infra/config/cluster.ts validates which):
  * - create:   a new EKS cluster with an IAM OIDC provider and a managed node group whose nodes do not hand
  *             their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot reach IMDS);
  * - stack:    borrow the cluster of a create-mode stack of this project through a StackReference;
@@ -39,7 +39,7 @@ const NODE_MANAGED_POLICIES = {
 const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 export interface ClusterArgs {
-  /** Which cluster, validated by infra/config.ts. */
+  /** Which cluster, validated by infra/config/cluster.ts. */
   readonly config: ClusterConfig;
   /** Project and stack, for physical names. */
   readonly scope: NameScope;

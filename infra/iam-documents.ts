@@ -3,7 +3,7 @@
  * so tests evaluate them with a real IAM policy evaluator. Components serialise them with
  * `pulumi.jsonStringify` once their inputs are known.
  */
-import { SQS_ACTIONS_USED } from "../consumer/src/permissions";
+import { SQS_ACTIONS_USED } from "../consumer/src/contract";
 
 /** The audience the EKS pod identity webhook puts in projected service account tokens. */
 export const STS_AUDIENCE = "sts.amazonaws.com";
@@ -71,7 +71,7 @@ export function webIdentityTrustPolicy(trust: WebIdentityTrust): PolicyDocument 
   };
 }
 
-/** What the consumer may do: the SQS actions it calls (consumer/src/permissions.ts), on its own queue only. */
+/** What the consumer may do: the SQS actions it calls (consumer/src/contract/permissions.ts), on its own queue only. */
 export function queueConsumerPolicy(queueArn: string): PolicyDocument {
   return {
     Version: "2012-10-17",

@@ -1,7 +1,8 @@
 /**
  * The consumer's workload: the queue URL in a Secret, the Deployment and its PodDisruptionBudget.
  *
- * The container's environment is rendered by the consumer's own settings schema (`renderTunablesEnv`), so
+ * The container's environment is rendered by the consumer's own settings schema (`renderTunablesEnv`, through
+ * consumer/src/contract), so
  * the consumer reads back exactly what the stack configured; Node's heap is sized from the memory limit. Pods meet the Pod Security Standard
  * "restricted" (non-root 65532, no privilege escalation, no capabilities, RuntimeDefault seccomp) and run
  * with a read-only root filesystem. Kubernetes waits `terminationGracePeriodSeconds(tunables)` after SIGTERM,
@@ -9,8 +10,15 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../consumer/src/node-heap";
-import { CONNECTION, renderTunablesEnv, terminationGracePeriodSeconds, type Tunables } from "../consumer/src/settings";
+import {
+  CONNECTION,
+  PROBE_PATHS,
+  nodeHeapForMemoryLimit,
+  nodeHeapOptions,
+  renderTunablesEnv,
+  terminationGracePeriodSeconds,
+  type Tunables,
+} from "../consumer/src/contract";
 import type { WorkloadConfig } from "./config";
 import type { Labels } from "./labels";
 
@@ -44,7 +52,7 @@ export function consumerEnv(args: ConsumerEnvArgs): k8s.types.input.core.v1.EnvV
       name: CONNECTION.queueUrl.env,
       valueFrom: { secretKeyRef: { name: WORKLOAD_NAMES.queueSecret, key: CONNECTION.queueUrl.env } },
     },
-    // Old space and young generation both sized from the limit: see consumer/src/node-heap.ts for why both.
+    // Old space and young generation both sized from the limit: see consumer/src/contract/node-heap.ts for why both.
     { name: "NODE_OPTIONS", value: nodeHeapOptions(nodeHeapForMemoryLimit(args.memoryLimitMiB)) },
   ];
 }
@@ -118,13 +126,13 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
                   env: consumerEnv({ tunables, region: args.region, memoryLimitMiB: workload.memoryLimitMiB }),
                   ports: [{ name: WORKLOAD_NAMES.healthPort, containerPort: tunables.healthPort, protocol: "TCP" }],
                   livenessProbe: {
-                    httpGet: { path: "/livez", port: WORKLOAD_NAMES.healthPort },
+                    httpGet: { path: PROBE_PATHS.liveness, port: WORKLOAD_NAMES.healthPort },
                     periodSeconds: 10,
                     timeoutSeconds: 2,
                     failureThreshold: 3,
                   },
                   readinessProbe: {
-                    httpGet: { path: "/readyz", port: WORKLOAD_NAMES.healthPort },
+                    httpGet: { path: PROBE_PATHS.readiness, port: WORKLOAD_NAMES.healthPort },
                     periodSeconds: 5,
                     timeoutSeconds: 2,
                     failureThreshold: 3,

@@ -5,7 +5,7 @@
 import type * as IamSimulate from "@cloud-copilot/iam-simulate";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { SQS_ACTIONS_USED } from "../consumer/src/permissions";
+import { SQS_ACTIONS_USED } from "../consumer/src/contract";
 import {
   STS_AUDIENCE,
   issuerHostPath,
@@ -170,7 +170,7 @@ describe("the trust policy", () => {
 });
 
 describe("the access policy", () => {
-  it("grants exactly the SQS actions the consumer calls (consumer/src/permissions.ts), on its own queue only", () => {
+  it("grants exactly the SQS actions the consumer calls (consumer/src/contract/permissions.ts), on its own queue only", () => {
     assert.deepEqual(access, queueConsumerPolicy(queueArn));
     assert.deepEqual(access.Statement[0]?.Action, [...SQS_ACTIONS_USED]);
   });

@@ -57,7 +57,7 @@ describe("Pulumi.yaml", () => {
     assert.deepEqual(project.runtime, { name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
   });
 
-  it("declares exactly infra/config.ts's keys, with the same types, defaults and descriptions", async () => {
+  it("declares exactly infra/config/keys.ts's keys, with the same types, defaults and descriptions", async () => {
     const config = (await projectFile()).config as Record<string, unknown>;
     const declared = Object.fromEntries(Object.entries(config).filter(([key]) => !key.includes(":")));
     const expected = Object.fromEntries(

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PROBE_PATHS } from "./contract/probes";
 import type { Metrics } from "./metrics";
 import type { Readiness } from "./readiness";
 
@@ -18,12 +19,12 @@ export async function startHealthServer(port: number, readiness: Readiness, metr
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
-    } else if (path === "/livez") {
+    } else if (path === PROBE_PATHS.liveness) {
       response.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    } else if (path === "/readyz") {
+    } else if (path === PROBE_PATHS.readiness) {
       const ready = readiness.ready;
       response.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : `not ready: ${readiness.reason}\n`);
-    } else if (path === "/metrics") {
+    } else if (path === PROBE_PATHS.metrics) {
       metrics.registry.metrics().then(
         (text) => response.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
         (error: unknown) => response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(error)}\n`),

@@ -2,7 +2,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { ReceivedMessage } from "../src/handler";
-import { SQS_ACTIONS_USED } from "../src/permissions";
+import { SQS_ACTIONS_USED } from "../src/contract/permissions";
 import { createSqsClient } from "../src/sqs-client";
 import { eventually, peekMessages, queueCounts, sendMessages } from "./helpers/queue";
 import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";

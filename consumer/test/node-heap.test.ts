@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../src/node-heap";
+import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../src/contract/node-heap";
 
 test("heap settings scale with the memory limit: old space 75%, semi-space 1/16 between 1 and 64 MiB", () => {
   assert.deepEqual(nodeHeapForMemoryLimit(128), { maxOldSpaceMiB: 96, maxSemiSpaceMiB: 8 });

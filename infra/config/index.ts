@@ -1,0 +1,125 @@
+/**
+ * The stack's configuration: every key read once, validated once, and turned into one typed object.
+ * `readStackConfig` fails with one `StackConfigError` naming every bad key and why, before any resource
+ * is registered.
+ *
+ * Layout, one concern per module:
+ * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
+ *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
+ * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
+ * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform).
+ *
+ * Adding a concern (say `network`):
+ * 1. keys.ts: a `NETWORK_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
+ * 2. network.ts: `export interface NetworkConfig` and
+ *    `export function readNetwork(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined`,
+ *    which pushes a problem per bad key (key from `fullKey`, reason naming the value and the fix) and
+ *    returns its typed slice (undefined only when the slice cannot be built).
+ * 3. Here: call it in `parseStackConfig`, add the slice to `StackConfig`, re-export its types.
+ * 4. A check that reads another concern's slice goes in cross-checks.ts, not in either concern.
+ * 5. test/config/network.test.ts, using test/config/helpers.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describeProblems, type SettingProblem, type Tunables } from "../../consumer/src/contract";
+import type { NameScope } from "../names";
+import { readCluster, type ClusterConfig } from "./cluster";
+import { readConsumerBlock } from "./consumer-block";
+import { crossCheck } from "./cross-checks";
+import type { ImagePlatform } from "./keys";
+import { readDeclaredKeys, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
+import { readImagePlatform } from "./platform";
+import { readQueue, type QueueConfig } from "./queue";
+import { readRegion } from "./region";
+import { readWorkload, type WorkloadConfig } from "./workload";
+
+export {
+  CLUSTER_MODES,
+  CONFIG_KEYS,
+  CONSUMER_KEY,
+  DEFAULT_REGION,
+  IMAGE_PLATFORMS,
+  PROJECT,
+  fullKey,
+  type ClusterMode,
+  type ConfigKey,
+  type ConfigKeySpec,
+  type ImagePlatform,
+} from "./keys";
+export type { ClusterConfig, NodeCount } from "./cluster";
+export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
+export type { RawStackConfig } from "./parse";
+export { instanceArchitecture, platformArchitecture } from "./platform";
+export type { QueueConfig } from "./queue";
+export type { WorkloadConfig } from "./workload";
+
+/** Everything the program needs, validated. */
+export interface StackConfig {
+  readonly scope: NameScope;
+  readonly region: string;
+  readonly cluster: ClusterConfig;
+  readonly imagePlatform: ImagePlatform;
+  readonly queue: QueueConfig;
+  readonly workload: WorkloadConfig;
+  readonly tunables: Tunables;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly value: StackConfig }
+  | { readonly ok: false; readonly problems: readonly SettingProblem[] };
+
+/** The error a bad configuration raises; a RunError, so Pulumi prints the message without a stack trace. */
+export class StackConfigError extends pulumi.RunError {
+  readonly code = "SQS_EKS_CONSUMER_INVALID_CONFIG";
+  readonly problems: readonly SettingProblem[];
+
+  constructor(problems: readonly SettingProblem[]) {
+    super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}): ${describeProblems(problems)}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads the running stack's configuration; throws `StackConfigError` naming every problem. */
+export function readStackConfig(): StackConfig {
+  const organization = currentOrganization();
+  const result = parseStackConfig({
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    ...(organization === undefined ? {} : { organization }),
+    values: pulumi.runtime.allConfig(),
+  });
+  if (!result.ok) throw new StackConfigError(result.problems);
+  return result.value;
+}
+
+/** The Pulumi organization, when the engine reports one (older CLIs do not). */
+function currentOrganization(): string | undefined {
+  try {
+    return pulumi.getOrganization() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Validates a raw configuration; every problem is reported, not just the first. */
+export function parseStackConfig(raw: RawStackConfig): ConfigResult {
+  const problems: SettingProblem[] = [];
+  const input: ConfigInput = { values: readDeclaredKeys(raw.values, problems), raw };
+
+  const region = readRegion(input, problems);
+  const imagePlatform = readImagePlatform(input, problems);
+  const cluster = readCluster(input, problems);
+  const queue = readQueue(input, problems);
+  const workload = readWorkload(input, problems);
+  const tunables = readConsumerBlock(input, problems);
+  crossCheck({ input, imagePlatform }, problems);
+  problems.push(...unknownKeys(raw.values));
+
+  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined) {
+    return { ok: false, problems };
+  }
+  return {
+    ok: true,
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The table of project config keys (`sqs-eks-consumer:<key>`), grouped by concern: the one source that
+ * Pulumi.yaml is tested against (same keys, types, defaults and descriptions; test/pulumi-yaml.test.ts).
+ * The defaults apply in the program too, so it behaves the same whether or not the Pulumi CLI merged
+ * Pulumi.yaml's defaults in. `CONFIG_KEYS` lists the groups in Pulumi.yaml's order.
+ */
+export const PROJECT = "sqs-eks-consumer";
+
+export const CLUSTER_MODES = ["create", "stack", "existing"] as const;
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
+
+export const IMAGE_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+export type ImagePlatform = (typeof IMAGE_PLATFORMS)[number];
+
+/** The region a stack deploys to unless it sets `aws:region` (Pulumi.yaml carries the same value). */
+export const DEFAULT_REGION = "us-west-2";
+
+/** The stack config key of the consumer's tunables block (an object, so Pulumi.yaml cannot declare it). */
+export const CONSUMER_KEY = "consumer";
+
+interface StringKey {
+  readonly type: "string";
+  readonly default: string;
+  readonly description: string;
+  /** The cluster mode this key belongs to; in other modes it must keep its default. */
+  readonly mode?: ClusterMode;
+}
+
+interface IntegerKey {
+  readonly type: "integer";
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly unit: string;
+  readonly description: string;
+  readonly mode?: ClusterMode;
+}
+
+interface StringArrayKey {
+  readonly type: "array";
+  readonly default: readonly string[];
+  readonly description: string;
+  readonly mode?: ClusterMode;
+}
+
+export type ConfigKeySpec = StringKey | IntegerKey | StringArrayKey;
+
+/** Where the cluster comes from and, in create mode, its version and managed nodes (cluster.ts). */
+export const CLUSTER_KEYS = {
+  clusterMode: {
+    type: "string", default: "create",
+    description: "Where the cluster comes from: create (a new EKS cluster), stack (borrow the cluster of a create-mode stack of this project), existing (adopt an EKS cluster by name).",
+  },
+  clusterStack: {
+    type: "string", default: "", mode: "stack",
+    description: "stack mode: the create-mode stack whose cluster to borrow, as <organization>/sqs-eks-consumer/<stack>.",
+  },
+  clusterName: {
+    type: "string", default: "", mode: "existing",
+    description: "existing mode: name of the EKS cluster to adopt; it must already have an IAM OIDC provider.",
+  },
+  kubernetesVersion: {
+    type: "string", default: "1.33", mode: "create",
+    description: "create mode: Kubernetes version of the new cluster (standard support only).",
+  },
+  nodeInstanceType: {
+    type: "string", default: "t3.medium", mode: "create",
+    description: "create mode: EC2 instance type of the managed nodes; its architecture must match imagePlatform.",
+  },
+  nodeMinCount: {
+    type: "integer", default: 1, min: 0, max: 100, unit: "nodes", mode: "create",
+    description: "create mode: fewest managed nodes.",
+  },
+  nodeDesiredCount: {
+    type: "integer", default: 2, min: 0, max: 100, unit: "nodes", mode: "create",
+    description: "create mode: managed nodes to start with (between nodeMinCount and nodeMaxCount).",
+  },
+  nodeMaxCount: {
+    type: "integer", default: 3, min: 1, max: 100, unit: "nodes", mode: "create",
+    description: "create mode: most managed nodes.",
+  },
+  clusterAdminPrincipalArns: {
+    type: "array", default: [], mode: "create",
+    description: "create mode: IAM role or user ARNs granted cluster-admin access, e.g. the developers whose stacks borrow this cluster.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+/** The consumer image's platform (platform.ts). */
+export const PLATFORM_KEYS = {
+  imagePlatform: {
+    type: "string", default: "linux/amd64",
+    description: "Platform the consumer image is built for (linux/amd64 or linux/arm64); must match the nodes' architecture.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+/** The consumer pods' count and resources (workload.ts). */
+export const WORKLOAD_KEYS = {
+  replicas: {
+    type: "integer", default: 2, min: 1, max: 100, unit: "pods",
+    description: "Consumer pods.",
+  },
+  cpuRequestMillicores: {
+    type: "integer", default: 100, min: 10, max: 64_000, unit: "millicores",
+    description: "CPU request of each consumer pod.",
+  },
+  cpuLimitMillicores: {
+    type: "integer", default: 500, min: 10, max: 64_000, unit: "millicores",
+    description: "CPU limit of each consumer pod (at least the request).",
+  },
+  memoryRequestMiB: {
+    type: "integer", default: 128, min: 32, max: 262_144, unit: "MiB",
+    description: "Memory request of each consumer pod.",
+  },
+  memoryLimitMiB: {
+    type: "integer", default: 256, min: 64, max: 262_144, unit: "MiB",
+    description: "Memory limit of each consumer pod (at least the request); Node's heap is sized from it (old space 75%, semi-space 1/16).",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+/** The queue and its dead-letter queue (queue.ts). */
+export const QUEUE_KEYS = {
+  maxReceiveCount: {
+    type: "integer", default: 5, min: 1, max: 1_000, unit: "receives",
+    description: "Receives after which SQS moves a message to the dead-letter queue.",
+  },
+  messageRetentionSeconds: {
+    type: "integer", default: 345_600, min: 60, max: 1_209_600, unit: "s",
+    description: "How long the queue keeps a message (default 4 days).",
+  },
+  dlqMessageRetentionSeconds: {
+    type: "integer", default: 1_209_600, min: 60, max: 1_209_600, unit: "s",
+    description: "How long the dead-letter queue keeps a message (default 14 days); at least messageRetentionSeconds.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+/** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
+export const CONFIG_KEYS = {
+  ...CLUSTER_KEYS,
+  ...PLATFORM_KEYS,
+  ...WORKLOAD_KEYS,
+  ...QUEUE_KEYS,
+} as const satisfies Record<string, ConfigKeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+/** The typed value of a key: what its spec's default is. */
+type ValueOf<S extends ConfigKeySpec> = S["default"] extends number ? number : S["default"] extends string ? string : readonly string[];
+
+/** Every declared key's value, parsed by its type, or its default when unset or unparsable. */
+export type KeyValues = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };
+
+/** The full config key, as `pulumi config set` spells it. */
+export function fullKey(key: string): string {
+  return `${PROJECT}:${key}`;
+}
