@@ -6,7 +6,8 @@
  * deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { queueVisibilityTimeoutSeconds } from "./consumer/src/contract";
+import { queueVisibilityTimeoutSeconds, renderTracingEnv } from "./consumer/src/contract";
+import { ConsumerAlarms, oldestMessageAgeThresholdSeconds } from "./infra/alarms";
 import { readBuildInfo } from "./infra/build-info";
 import { Cluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
@@ -15,8 +16,9 @@ import { ConsumerImage, imageTag } from "./infra/image";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
 import { NAME_LIMITS, scopedName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
+import { ConsumerMonitoring } from "./infra/prometheus";
 import { ConsumerQueue } from "./infra/queue";
-import { ConsumerWorkload } from "./infra/workload";
+import { ConsumerWorkload, WORKLOAD_NAMES } from "./infra/workload";
 
 /** The service account the consumer runs as; the IAM role trusts exactly this name in this stack's namespace. */
 const SERVICE_ACCOUNT_NAME = "sqs-consumer";
@@ -39,9 +41,11 @@ const cluster = new Cluster("cluster", {
   tags,
 });
 
+const queueName = scopedName(scope, "queue", NAME_LIMITS.sqsQueue);
+const deadLetterQueueName = scopedName(scope, "dlq", NAME_LIMITS.sqsQueue);
 const queue = new ConsumerQueue("queue", {
-  queueName: scopedName(scope, "queue", NAME_LIMITS.sqsQueue),
-  deadLetterQueueName: scopedName(scope, "dlq", NAME_LIMITS.sqsQueue),
+  queueName,
+  deadLetterQueueName,
   visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(config.tunables),
   messageRetentionSeconds: config.queue.messageRetentionSeconds,
   deadLetterRetentionSeconds: config.queue.dlqMessageRetentionSeconds,
@@ -82,7 +86,33 @@ new ConsumerWorkload("workload", {
   labels,
   selectorLabels: podSelector,
   provider: cluster.provider,
+  ...(config.telemetry.otlpEndpoint !== undefined
+    ? { featureEnv: renderTracingEnv(config.telemetry.otlpEndpoint, config.telemetry.otlpProtocol, namespaceName) }
+    : {}),
 });
+
+const alarms = new ConsumerAlarms("alarms", {
+  namePrefix: scopedName(scope, "", NAME_LIMITS.sqsQueue),
+  queueName,
+  deadLetterQueueName,
+  queueArn: queue.arn,
+  region: config.region,
+  oldestMessageAgeSeconds: config.alarms.messageAgeSeconds ?? oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount),
+  emails: config.alarms.emails,
+  tags,
+});
+
+if (config.telemetry.prometheusOperator) {
+  new ConsumerMonitoring("monitoring", {
+    namespace: consumerNamespace.name,
+    labels,
+    selectorLabels: podSelector,
+    portName: WORKLOAD_NAMES.healthPort,
+    port: config.tunables.healthPort,
+    tunables: config.tunables,
+    provider: cluster.provider,
+  });
+}
 
 // 3. Outputs. clusterName, kubeconfig, oidcProviderArn and oidcProviderUrl are also what stacks borrowing
 // this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
@@ -93,6 +123,7 @@ export const oidcProviderUrl = cluster.oidcProviderUrl;
 export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
+export const alarmTopicArn = alarms.topicArn;
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'`;

@@ -76,3 +76,12 @@ function isHttpUrl(value: string): boolean {
     return false;
   }
 }
+
+/**
+ * The environment that turns tracing on, as a Deployment sets it: OTLP/HTTP to `endpoint` (a
+ * collector's base URL; `/v1/traces` is appended by the consumer, as the specification says) with
+ * `protocol`, spans named for `serviceName`. `parseTracingConfig` reads it back to the same values.
+ */
+export function renderTracingEnv(endpoint: string, protocol: OtlpProtocol, serviceName: string): Record<string, string> {
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: serviceName };
+}

@@ -7,7 +7,8 @@
  * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
- * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
+ * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts, alarms.ts, telemetry.ts:
+ *   one concern each.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform).
  *
  * Adding a concern (say `network`):
@@ -32,6 +33,8 @@ import { readImagePlatform } from "./platform";
 import { readQueue, type QueueConfig } from "./queue";
 import { readRegion } from "./region";
 import { readWorkload, type WorkloadConfig } from "./workload";
+import { readAlarms, type AlarmsConfig } from "./alarms";
+import { readTelemetry, type TelemetryConfig } from "./telemetry";
 
 export {
   CLUSTER_MODES,
@@ -52,6 +55,8 @@ export type { RawStackConfig } from "./parse";
 export { instanceArchitecture, platformArchitecture } from "./platform";
 export type { QueueConfig } from "./queue";
 export type { WorkloadConfig } from "./workload";
+export type { AlarmsConfig } from "./alarms";
+export type { TelemetryConfig } from "./telemetry";
 
 /** Everything the program needs, validated. */
 export interface StackConfig {
@@ -62,6 +67,8 @@ export interface StackConfig {
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
+  readonly alarms: AlarmsConfig;
+  readonly telemetry: TelemetryConfig;
 }
 
 export type ConfigResult =
@@ -112,6 +119,8 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
+  const alarms = readAlarms(input, problems);
+  const telemetry = readTelemetry(input, problems);
   crossCheck({ input, imagePlatform }, problems);
   problems.push(...unknownKeys(raw.values));
 
@@ -120,6 +129,6 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables, alarms, telemetry },
   };
 }
