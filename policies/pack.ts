@@ -6,6 +6,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { dlqAlarmed } from "./rules/alarms";
 import { irsaTrustPinned, workloadRoleLeastPrivilege } from "./rules/iam";
 import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
 import {
@@ -43,6 +44,7 @@ export const POLICIES: readonly PackPolicy[] = [
   queueRedrivePolicy,
   dlqRetentionCoversSource,
   queueDeniesInsecureTransport,
+  dlqAlarmed,
   noStaticAwsCredentials,
   namespaceEnforcesRestricted,
   podSecurityRestricted,

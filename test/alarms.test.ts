@@ -19,7 +19,7 @@ let plain: ProgramRun;
 let full: ProgramRun;
 
 before(async () => {
-  [plain, full] = await runPrograms([
+  [plain, full] = (await runPrograms([
     await scenario("alarms", {}),
     await scenario("observed", {
       alarmEmails: EMAILS,
@@ -29,7 +29,7 @@ before(async () => {
       prometheusOperator: "true",
       consumer: { handlerTimeoutSeconds: 120 },
     }),
-  ]);
+  ])) as [ProgramRun, ProgramRun];
   assertSucceeded(plain);
   assertSucceeded(full);
 });
@@ -103,7 +103,7 @@ describe("the consumer at its most replicas (input-driven, for autoscaling)", ()
       {
         newResource: (args) => {
           recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-          return { id: `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:x:us-west-2:${ACCOUNT_ID}:${args.name}` } };
+          return { id: `${args.name}-id`, state: { ...(args.inputs as Record<string, unknown>), arn: `arn:aws:x:us-west-2:${ACCOUNT_ID}:${args.name}` } };
         },
         call: () => ({}),
       },
