@@ -4,6 +4,7 @@
  * should catch it. Targets are found by type and shape, never by name, so the same mutations run on a
  * synthetic set and on the resources recorded from the real program.
  */
+import { METRIC_ALARM } from "../rules/alarms";
 import { isWorkloadRole } from "../rules/iam";
 import { designatesQueue } from "../rules/queues";
 import { containersOf, podSpecOf } from "../lib/pod-spec";
@@ -256,6 +257,12 @@ export const MUTATIONS: readonly Mutation[] = [
       const queue = sourceQueue(resources);
       return remove(resources, "queue policy of the queue", (r) => r.type === AWS.queuePolicy && designatesQueue(queue, r.props["queueUrl"]));
     },
+  },
+  {
+    name: "dlq-alarm-missing",
+    expectedPolicy: "dlq-alarmed",
+    description: "the alarm on the dead-letter queue is gone",
+    apply: (resources) => remove(resources, "CloudWatch alarm on the DLQ", (r) => r.type === METRIC_ALARM && r.props["metricName"] === "ApproximateNumberOfMessagesVisible"),
   },
   {
     name: "container-runs-as-root",

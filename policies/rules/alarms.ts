@@ -21,8 +21,8 @@ function watchesDlq(alarm: StackResource, dlqName: string): boolean {
 /** The DLQ names the stack's redrive policies (inline or as RedrivePolicy resources) point at, with who set each. */
 function deadLetterTargets(resources: readonly StackResource[]): { dlqName: string; urn: string; source: string }[] {
   const documents = [
-    ...ofType(resources, AWS.queue).map((q) => ({ document: q.props["redrivePolicy"], urn: q.urn, source: q.name })),
-    ...ofType(resources, AWS.queueRedrivePolicy).map((r) => ({ document: r.props["redrivePolicy"], urn: r.urn, source: r.name })),
+    ...ofType(resources, AWS.queue).map((q) => ({ document: q.props["redrivePolicy"] as unknown, urn: q.urn, source: q.name })),
+    ...ofType(resources, AWS.queueRedrivePolicy).map((r) => ({ document: r.props["redrivePolicy"] as unknown, urn: r.urn, source: r.name })),
   ];
   return documents.flatMap(({ document, urn, source }) => {
     if (document === undefined || document === "") return [];
