@@ -9,10 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { queueVisibilityTimeoutSeconds, renderTracingEnv } from "./consumer/src/contract";
 import { ConsumerAlarms, oldestMessageAgeThresholdSeconds } from "./infra/alarms";
 import { readBuildInfo } from "./infra/build-info";
+import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { Cluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
 import { ConsumerIdentity } from "./infra/identity";
 import { ConsumerImage, imageTag } from "./infra/image";
+import { KedaInstallation, kedaLocation } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
 import { NAME_LIMITS, scopedName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
@@ -75,7 +77,7 @@ const identity = new ConsumerIdentity("identity", {
   provider: cluster.provider,
 });
 
-new ConsumerWorkload("workload", {
+const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
   serviceAccountName: identity.serviceAccountName,
   image: consumerImage.imageReference,
@@ -83,6 +85,7 @@ new ConsumerWorkload("workload", {
   region: config.region,
   tunables: config.tunables,
   workload: config.workload,
+  autoscaled: config.autoscaling.enabled,
   labels,
   selectorLabels: podSelector,
   provider: cluster.provider,
@@ -90,6 +93,38 @@ new ConsumerWorkload("workload", {
     ? { featureEnv: renderTracingEnv(config.telemetry.otlpEndpoint, config.telemetry.otlpProtocol, namespaceName) }
     : {}),
 });
+
+// KEDA is a cluster's: the stack that creates the cluster installs it for every stack that borrows it.
+const kedaInstallation =
+  config.cluster.mode === "create"
+    ? new KedaInstallation("keda", {
+        operatorRoleName: scopedName(scope, "keda-operator", NAME_LIMITS.iamRole),
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        labels,
+        tags,
+        provider: cluster.provider,
+      })
+    : undefined;
+
+const autoscaling = config.autoscaling.enabled
+  ? new ConsumerAutoscaling("autoscaling", {
+      autoscaling: config.autoscaling,
+      scalerRoleName: scopedName(scope, "scaler", NAME_LIMITS.iamRole),
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcProviderUrl: cluster.oidcProviderUrl,
+      keda: kedaLocation("keda", config.cluster, kedaInstallation),
+      namespace: consumerNamespace.name,
+      deploymentName: workload.deploymentName,
+      queueArn: queue.arn,
+      queueUrl: queue.url,
+      region: config.region,
+      labels,
+      tags,
+      provider: cluster.provider,
+      kedaReady: kedaInstallation ? [kedaInstallation.chart] : [],
+    })
+  : undefined;
 
 const alarms = new ConsumerAlarms("alarms", {
   namePrefix: scopedName(scope, "", NAME_LIMITS.sqsQueue),
@@ -99,6 +134,16 @@ const alarms = new ConsumerAlarms("alarms", {
   region: config.region,
   oldestMessageAgeSeconds: config.alarms.messageAgeSeconds ?? oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount),
   emails: config.alarms.emails,
+  ...(config.autoscaling.enabled
+    ? {
+        replicaCeiling: {
+          clusterName: cluster.clusterName,
+          namespace: consumerNamespace.name,
+          maxReplicas: config.autoscaling.maxReplicas,
+          sustainedMinutes: config.alarms.maxReplicasMinutes,
+        },
+      }
+    : {}),
   tags,
 });
 
@@ -127,4 +172,8 @@ export const alarmTopicArn = alarms.topicArn;
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'`;
+/** What stacks borrowing this cluster read to trust KEDA's operator (create mode only; infra/keda.ts KEDA_OUTPUT). */
+export const keda = kedaInstallation?.output;
+/** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */
+export const scalerRoleArn = autoscaling?.scalerRoleArn;
 export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;

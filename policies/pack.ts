@@ -7,6 +7,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dlqAlarmed } from "./rules/alarms";
+import { scaledObjectBoundedMax, scalerRoleReadsQueueAttributesOnly, triggerAuthenticationKedaIdentity } from "./rules/autoscaling";
 import { irsaTrustPinned, workloadRoleLeastPrivilege } from "./rules/iam";
 import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
 import {
@@ -57,4 +58,7 @@ export const POLICIES: readonly PackPolicy[] = [
   containerResourcesSet,
   pdbForReplicatedDeployments,
   ecrLifecyclePolicy,
+  scaledObjectBoundedMax,
+  triggerAuthenticationKedaIdentity,
+  scalerRoleReadsQueueAttributesOnly,
 ];

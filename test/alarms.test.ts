@@ -17,9 +17,10 @@ const EMAILS = ["oncall@example.com", "team@example.com"];
 
 let plain: ProgramRun;
 let full: ProgramRun;
+let scaled: ProgramRun;
 
 before(async () => {
-  [plain, full] = (await runPrograms([
+  [plain, full, scaled] = (await runPrograms([
     await scenario("alarms", {}),
     await scenario("observed", {
       alarmEmails: EMAILS,
@@ -29,9 +30,11 @@ before(async () => {
       prometheusOperator: "true",
       consumer: { handlerTimeoutSeconds: 120 },
     }),
-  ])) as [ProgramRun, ProgramRun];
+    await scenario("scaled", { autoscaling: "keda", maxReplicas: 6, alarmMaxReplicasMinutes: 20 }),
+  ])) as [ProgramRun, ProgramRun, ProgramRun];
   assertSucceeded(plain);
   assertSucceeded(full);
+  assertSucceeded(scaled);
 });
 
 const alarm = (run: ProgramRun, role: string): RecordedResource => named(run, `alarms-${role}`);
@@ -96,7 +99,15 @@ describe("CloudWatch alarms", () => {
   });
 });
 
-describe("the consumer at its most replicas (input-driven, for autoscaling)", () => {
+describe("the consumer at its most replicas (with autoscaling)", () => {
+  it("the program adds the alarm only when the stack autoscales, at its maxReplicas and minutes", () => {
+    assert.ok(!ofType(plain, "aws:cloudwatch/metricAlarm:MetricAlarm").some((a) => a.name === "alarms-max-replicas"));
+    const ceiling = alarm(scaled, "max-replicas").inputs;
+    assert.equal(ceiling.threshold, 6);
+    assert.equal(ceiling.evaluationPeriods, 20);
+    assert.deepEqual(Object.keys(ceiling.dimensions as object).sort(), ["ClusterName", "Namespace"]);
+  });
+
   it("a Container Insights alarm on the namespace's running pods, sustained for the given minutes", async () => {
     const recorded: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
     await pulumi.runtime.setMocks(

@@ -9,7 +9,8 @@
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
  * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts, alarms.ts, telemetry.ts:
  *   one concern each.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform).
+ * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity).
  *
  * Adding a concern (say `network`):
  * 1. keys.ts: a `NETWORK_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
@@ -24,6 +25,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type Tunables } from "../../consumer/src/contract";
 import type { NameScope } from "../names";
+import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
 import { crossCheck } from "./cross-checks";
@@ -37,6 +39,7 @@ import { readAlarms, type AlarmsConfig } from "./alarms";
 import { readTelemetry, type TelemetryConfig } from "./telemetry";
 
 export {
+  AUTOSCALING_MODES,
   CLUSTER_MODES,
   CONFIG_KEYS,
   CONSUMER_KEY,
@@ -49,6 +52,7 @@ export {
   type ConfigKeySpec,
   type ImagePlatform,
 } from "./keys";
+export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
 export type { ClusterConfig, NodeCount } from "./cluster";
 export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
 export type { RawStackConfig } from "./parse";
@@ -67,6 +71,7 @@ export interface StackConfig {
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
+  readonly autoscaling: AutoscalingConfig;
   readonly alarms: AlarmsConfig;
   readonly telemetry: TelemetryConfig;
 }
@@ -121,14 +126,15 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const tunables = readConsumerBlock(input, problems);
   const alarms = readAlarms(input, problems);
   const telemetry = readTelemetry(input, problems);
-  crossCheck({ input, imagePlatform }, problems);
+  const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
+  crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
   problems.push(...unknownKeys(raw.values));
 
-  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined) {
+  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined || autoscaling === undefined) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables, alarms, telemetry },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables, autoscaling, alarms, telemetry },
   };
 }
