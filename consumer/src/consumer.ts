@@ -3,8 +3,10 @@ import { context as otelContext, type Context } from "@opentelemetry/api";
 import { Acknowledger } from "./acknowledger";
 import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
+import { checkMessage } from "./checksums";
 import { classifyAwsError, type HintContext } from "./errors";
 import type { MessageHandler, ReceivedMessage } from "./handler";
+import { Invocations } from "./invocations";
 import type { Logger } from "./logger";
 import type { FailureReason, Metrics } from "./metrics";
 import { Readiness } from "./readiness";
@@ -62,6 +64,8 @@ interface InFlight extends HeldMessage {
  */
 export class Consumer {
   readonly readiness: Readiness;
+  /** Handler invocations that have not settled; also the liveness verdict (see Invocations). */
+  readonly invocations: Invocations;
   private readonly capacity: Capacity;
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
@@ -85,6 +89,7 @@ export class Consumer {
     this.readiness = new Readiness(logger, metrics);
     this.tracing = new ConsumerTracing(settings.queueUrl);
     this.capacity = new Capacity(settings.handlerConcurrency);
+    this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
     this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics, tracing: this.tracing });
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
   }
@@ -146,7 +151,7 @@ export class Consumer {
   private async releaseWhenSafe(messages: readonly HeldMessage[], end: number): Promise<void> {
     if (messages.length === 0) return;
     await sleep(Math.min(this.abandonedPollsEndAt + GHOST_POLL_MARGIN_MS, end - RELEASE_RESERVE_MS) - Date.now());
-    await this.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })));
+    await this.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(Math.max(end - Date.now(), 0)));
   }
 
   /** Hangs up on the receives still open, noting when SQS would have ended them (see releaseWhenSafe). */
@@ -221,6 +226,19 @@ export class Consumer {
 
   private dispatch(raw: Message, receivedAt: number, receiveContext: Context): void {
     const { settings } = this.options;
+    const corrupt = checkMessage(raw);
+    if (corrupt !== undefined) {
+      this.capacity.release(1);
+      this.options.metrics.checksumMismatches.inc({ part: corrupt });
+      this.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
+      return;
+    }
+    const running = this.invocations.get(raw.MessageId ?? "");
+    if (running !== undefined) {
+      this.capacity.release(1);
+      this.redelivered(running.abandoned, raw, receivedAt);
+      return;
+    }
     const entry: InFlight = {
       messageId: raw.MessageId ?? "",
       receiptHandle: raw.ReceiptHandle ?? "",
@@ -244,15 +262,54 @@ export class Consumer {
     this.handling.add(handling);
   }
 
+  /**
+   * A message received again while an invocation for it has not settled (SQS delivers at least once,
+   * and a timed-out message comes back after its retry delay) is never handled twice at once. If its
+   * handler is still within its limit, the new receipt handle replaces the old one, so the heartbeat
+   * and the delete act on the latest delivery. If its handler was abandoned, the message goes back
+   * after the retry delay, counting toward the DLQ like any failure.
+   */
+  private redelivered(abandoned: boolean, raw: Message, receivedAt: number): void {
+    const { settings, logger, metrics } = this.options;
+    const messageId = raw.MessageId ?? "";
+    metrics.duplicateDeliveries.inc({ state: abandoned ? "abandoned" : "running" });
+    const held = [...this.inFlight].find((entry) => entry.messageId === messageId);
+    if (!abandoned && held !== undefined) {
+      held.receiptHandle = raw.ReceiptHandle ?? held.receiptHandle;
+      held.receivedAt = receivedAt;
+      held.visibleAt = receivedAt + settings.visibilityTimeoutSeconds * 1000;
+      logger.info({ event: "duplicate-delivery", messageId }, "received again while being handled: the new receipt handle replaces the old one");
+      return;
+    }
+    this.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+  }
+
+  /**
+   * Leaves a message the consumer will not handle for redelivery, like a failure: visible again after
+   * the retry delay (or the visibility timeout), so its receives count toward the DLQ.
+   */
+  private giveBack(raw: Message, receivedAt: number, fields: Record<string, unknown>, why: string): void {
+    const { settings, logger } = this.options;
+    const messageId = raw.MessageId ?? "";
+    const receiveCount = toReceivedMessage(raw).receiveCount;
+    const delaySeconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
+    logger.warn({ ...fields, messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined }, why);
+    if (delaySeconds === 0) return;
+    const message = { messageId, receiptHandle: raw.ReceiptHandle ?? "", receivedAt, deadline: receivedAt, visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000 };
+    void this.visibility.release([{ message, delaySeconds }]);
+  }
+
   private async handle(entry: InFlight): Promise<void> {
     const { settings, handler, logger, metrics } = this.options;
     const started = performance.now();
     const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
     let failure: { reason: FailureReason; error: unknown } | undefined;
     const traceContext = this.tracing.startProcess(entry.message, entry.receiveContext);
+    const { invocation, result } = this.invocations.start(entry.messageId, () =>
+      otelContext.with(traceContext, () => handler(entry.message, { signal: entry.controller.signal, logger, traceContext })),
+    );
     try {
-      const running = otelContext.with(traceContext, () => handler(entry.message, { signal: entry.controller.signal, logger, traceContext }));
-      await raceAbort(running, entry.controller.signal);
+      await raceAbort(result, entry.controller.signal);
     } catch (error) {
       failure = { reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error", error };
     } finally {
@@ -260,10 +317,14 @@ export class Consumer {
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
     this.tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
+    if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
     this.finish(entry);
     if (entry.released) return;
     if (failure === undefined) {
       metrics.succeeded.inc();
+      // An extension on its way would fail on a deleted message: delete after it.
+      const extending = this.visibility.settle(entry);
+      if (extending !== undefined) await extending;
       this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt, this.tracing.processSpanContext(traceContext));
       return;
     }
@@ -283,10 +344,10 @@ export class Consumer {
     if (delaySeconds > 0) await this.visibility.release([{ message: entry, delaySeconds }]);
   }
 
+  /** The consumer is done waiting for the handler; its slot is given back when the handler settles (Invocations). */
   private finish(entry: InFlight): void {
     this.inFlight.delete(entry);
     this.options.metrics.inFlight.dec();
-    this.capacity.release(1);
     if (this.inFlight.size === 0) this.idle?.();
   }
 }
