@@ -48,6 +48,10 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
   if (sqs.config.md5 !== false) {
     logger.warn({ event: "config" }, "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message");
   }
+  const podRegion = env.AWS_REGION?.trim();
+  if (podRegion && podRegion !== region) {
+    logger.info({ event: "region", queueRegion: region, awsRegion: podRegion }, `the queue is in ${region}, not AWS_REGION ${podRegion}: SQS requests are signed for ${region}, STS is asked in ${podRegion}`);
+  }
   consumer.start();
   void logStartupChecks(sqs, settings, env, hints, logger);
   return {
@@ -87,12 +91,20 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
   // Loaded only when tracing is on: off, the SDK and its exporters are never evaluated.
   const tracing = tracingConfig.value && (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
   const running = await startConsumer({ settings: parsed.value, env, logger, ...(options.handler ? { handler: options.handler } : {}) });
+  const budgetMs = parsed.value.shutdownBudgetSeconds * 1000;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     // npm forwards the terminal's Ctrl-C to its child, so one keypress can arrive twice: stop once.
     if (stopping) return;
     stopping = true;
     logger.info({ event: "signal", signal }, `${signal} received`);
+    // The hard end of the budget: the graceful stop plans to finish before it, but a call that hangs
+    // past its own deadline (or a handler that ignores its abort signal) must not keep the pod until
+    // Kubernetes kills it. What could be deleted or released by now has been.
+    setTimeout(() => {
+      logger.warn({ event: "shutdown-deadline", budgetSeconds: parsed.value.shutdownBudgetSeconds }, "shutdown budget exhausted with work still pending; exiting");
+      process.exit(0);
+    }, budgetMs);
     running
       .stop()
       .then(() => options.afterStop?.())

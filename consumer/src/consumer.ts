@@ -86,7 +86,7 @@ export class Consumer {
 
   constructor(private readonly options: ConsumerOptions) {
     const { settings, sqs, logger, metrics, hints } = options;
-    this.readiness = new Readiness(logger, metrics);
+    this.readiness = new Readiness(logger, metrics, () => this.openPolls);
     this.tracing = new ConsumerTracing(settings.queueUrl);
     this.capacity = new Capacity(settings.handlerConcurrency);
     this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
@@ -119,7 +119,11 @@ export class Consumer {
     this.receiving.abort();
     logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
     const settled = setTimeout(() => this.abortPolls(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
-    await Promise.all(this.loops);
+    // A loop can be stuck where an abort does not reach (a credential fetch): wait for it no longer
+    // than the handlers may run; whatever it brings later is given back like any late receive.
+    const loopsDone = new AbortController();
+    await Promise.race([Promise.all(this.loops), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
+    loopsDone.abort();
     clearTimeout(settled);
     const returning = this.releaseWhenSafe(this.returned, end);
     if (this.inFlight.size > 0) {

@@ -1,3 +1,5 @@
+import { CREDENTIALS_DEADLINE_MS, RECEIVE_MARGIN_MS, STALLED_CODE } from "./deadlines";
+
 /**
  * Every way talking to AWS can fail, as a small set of kinds. Each kind is a metrics label
  * (`sqs_consumer_errors_total{kind}`), a log field, and a hint an operator can act on. The README's
@@ -6,9 +8,10 @@
 export const AWS_ERROR_KINDS = {
   "access-denied": "IAM denied the call: the role in use lacks the action on this queue, or its trust policy rejects this pod.",
   "queue-missing": "The queue does not exist in this region and account (or was deleted).",
-  "credentials": "No valid credentials: none found, the web identity token was rejected, or they expired and could not be refreshed.",
+  "credentials": "No valid credentials: none found, the web identity token was rejected, a credential source did not answer in time, or AWS rejected them before their stated expiry (clock skew, revoked session; they are refreshed at each retry).",
+  "kms": "The queue's KMS key refused: its key policy does not allow this role, or the key is disabled, missing, pending deletion or throttled.",
   "throttling": "AWS asked us to slow down.",
-  "network": "The endpoint could not be reached or the connection broke.",
+  "network": "The endpoint could not be reached, the connection broke, or it accepted the request and did not answer before the call's deadline.",
   "server": "AWS answered with an internal error.",
   "unknown": "Anything else; the message says what.",
 } as const;
@@ -50,15 +53,38 @@ interface ErrorLike {
   $metadata?: { httpStatusCode?: number };
 }
 
-const CREDENTIAL_CODES = new Set([
-  "CredentialsProviderError", "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-  "UnrecognizedClientException", "InvalidIdentityToken", "InvalidIdentityTokenException",
-  "IDPCommunicationError", "IDPRejectedClaim", "SignatureDoesNotMatch", "InvalidSignatureException",
-  "MissingAuthenticationToken", "IncompleteSignature",
+/**
+ * Error codes with which AWS rejects the credentials that signed a request although the SDK holds them
+ * as valid: expired early (clock skew), revoked (IAM "revoke active sessions"), or unknown to the
+ * service. The SQS client refreshes credentials when it sees one (credential-chain.ts).
+ */
+export const REJECTED_CREDENTIAL_CODES: ReadonlySet<string> = new Set([
+  "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "RequestExpired",
 ]);
+/** Code of CredentialsDeadlineError: a credential source accepted the connection and did not answer in time. */
+export const CREDENTIALS_STALLED_CODE = "CredentialsStalled";
+/** Signature problems: a skewed clock or a request signed for another region than the endpoint's. */
+const SIGNATURE_CODES = new Set(["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature", "RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture"]);
+const CREDENTIAL_CODES = new Set([
+  "CredentialsProviderError", ...REJECTED_CREDENTIAL_CODES, "InvalidIdentityToken", "InvalidIdentityTokenException",
+  "IDPCommunicationError", "IDPRejectedClaim", "MissingAuthenticationToken", ...SIGNATURE_CODES,
+]);
+/**
+ * SQS's KMS errors (SQS API reference, "Common errors" of ReceiveMessage/SendMessage), by the modelled
+ * name and by the query-compatible code the SDK reports in `Code`, mapped to what is wrong.
+ */
+const KMS_CODES: Readonly<Record<string, "denied" | "disabled" | "missing" | "state" | "usage" | "opt-in" | "throttled">> = {
+  KmsAccessDenied: "denied", "KMS.AccessDeniedException": "denied",
+  KmsDisabled: "disabled", "KMS.DisabledException": "disabled",
+  KmsNotFound: "missing", "KMS.NotFoundException": "missing",
+  KmsInvalidState: "state", "KMS.InvalidStateException": "state",
+  KmsInvalidKeyUsage: "usage", "KMS.InvalidKeyUsageException": "usage",
+  KmsOptInRequired: "opt-in", "KMS.OptInRequired": "opt-in",
+  KmsThrottled: "throttled", "KMS.ThrottlingException": "throttled",
+};
 const QUEUE_MISSING_CODES = new Set(["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"]);
-const THROTTLING_CODES = new Set(["ThrottlingException", "Throttling", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "OverLimit", "KmsThrottled"]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError", "RequestTimeout", "RequestTimeoutException", "ERR_SOCKET_CONNECTION_TIMEOUT"]);
+const THROTTLING_CODES = new Set(["ThrottlingException", "Throttling", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "OverLimit"]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError", "RequestTimeout", "RequestTimeoutException", "ERR_SOCKET_CONNECTION_TIMEOUT", STALLED_CODE]);
 
 /** Classifies an error thrown by an AWS SDK call (or by the credential chain behind it). */
 export function classifyAwsError(error: unknown, context: HintContext): ClassifiedError {
@@ -84,6 +110,7 @@ function kindOf(code: string, message: string, status: number | undefined): AwsE
     // STS answers AccessDenied when the role's trust policy does not accept this token.
     return /AssumeRoleWithWebIdentity/i.test(message) ? "credentials" : "access-denied";
   }
+  if (code in KMS_CODES) return "kms";
   if (CREDENTIAL_CODES.has(code) || /could not load credentials/i.test(message)) return "credentials";
   if (QUEUE_MISSING_CODES.has(code)) return "queue-missing";
   if (THROTTLING_CODES.has(code) || status === 429) return "throttling";
@@ -104,6 +131,15 @@ function hintFor(kind: AwsErrorKind, code: string, message: string, ctx: HintCon
     case "queue-missing":
       return `Queue ${ctx.queueUrl} does not exist in ${ctx.region} for this account. Check QUEUE_URL and AWS_REGION, and that the stack that owns the queue is up.`;
     case "credentials":
+      if (code === CREDENTIALS_STALLED_CODE) {
+        return `The credential source accepted the connection but did not answer within ${CREDENTIALS_DEADLINE_MS / 1000} s (${ctx.tokenFile ? `STS, for the web identity token in ${ctx.tokenFile}` : "STS, the container credentials endpoint or the instance metadata service"}); retrying with backoff. Check egress to STS (AWS_ENDPOINT_URL_STS or sts.<region>.amazonaws.com, an STS VPC endpoint), proxies and NetworkPolicies.`;
+      }
+      if (REJECTED_CREDENTIAL_CODES.has(code)) {
+        return `AWS rejected the credentials this request was signed with (${code}) before their stated expiry. Usual causes: the node's clock is skewed (check NTP/chrony on the node), or the role's sessions were revoked in IAM (\`Revoke active sessions\`). The consumer asks the credential chain for new credentials at each retry and recovers as soon as STS issues a new key; if it persists, check that the projected token ${ctx.tokenFile ?? "(none)"} is mounted and rotating and that STS is reachable.${code === "RequestExpired" ? ` Also check that requests are signed for the queue's region (${ctx.region}).` : ""}`;
+      }
+      if (SIGNATURE_CODES.has(code)) {
+        return `AWS rejected the request's signature (${code}): check the node's clock (NTP/chrony; SigV4 allows 5 minutes of skew) and that requests are signed for the queue's region (${ctx.region}, from QUEUE_URL); a proxy that rewrites requests also breaks signatures.`;
+      }
       if (/AssumeRoleWithWebIdentity/i.test(message)) {
         return `STS refused to let this pod assume ${role}: the role's trust policy must name this cluster's OIDC provider, :sub system:serviceaccount:<namespace>:<serviceaccount> and :aud sts.amazonaws.com.`;
       }
@@ -120,13 +156,38 @@ function hintFor(kind: AwsErrorKind, code: string, message: string, ctx: HintCon
         return "No AWS credentials found. On EKS annotate the service account with eks.amazonaws.com/role-arn (IRSA) and restart the pod; locally, configure a profile or set AWS_PROFILE.";
       }
       return `Could not obtain credentials for ${role} from ${ctx.tokenFile ?? "the default provider chain"}: check the token file and that STS is reachable.`;
+    case "kms":
+      return kmsHint(KMS_CODES[code] ?? "denied", code, role);
     case "throttling":
       return "AWS is throttling requests; backing off. Fewer receive loops or replicas lower the request rate.";
     case "network":
+      if (code === STALLED_CODE) {
+        return `SQS in ${ctx.region} accepted the request but did not answer before the call's deadline (the long-poll wait plus ${RECEIVE_MARGIN_MS / 1000} s); retrying with backoff. Check proxies, NetworkPolicies, NAT and VPC endpoints between the pod and SQS.`;
+      }
       return `Cannot reach SQS in ${ctx.region} (${code}). Check the endpoint, DNS and egress (NetworkPolicy, security groups, VPC endpoints).`;
     case "server":
       return "SQS returned a server error; retrying with backoff.";
     case "unknown":
       return "Unexpected error from AWS; retrying with backoff.";
+  }
+}
+
+function kmsHint(problem: (typeof KMS_CODES)[string], code: string, role: string): string {
+  const policy = `the key policy of the queue's KMS key must allow kms:Decrypt to role ${role} (or delegate to IAM, and the role's policy must allow it)`;
+  switch (problem) {
+    case "denied":
+      return `KMS denied the queue's key to this role (${code}): ${policy}. Senders need kms:GenerateDataKey too.`;
+    case "disabled":
+      return `The queue's KMS key is disabled (${code}): enable it, or point the queue's KmsMasterKeyId at an enabled key; ${policy}.`;
+    case "missing":
+      return `The queue's KMS key does not exist (${code}): it was deleted or KmsMasterKeyId names a wrong key or alias; point the queue at an existing key; ${policy}.`;
+    case "state":
+      return `The queue's KMS key is not usable in its current state (${code}), e.g. pending deletion or pending import: cancel the deletion or finish the import; ${policy}.`;
+    case "usage":
+      return `The queue's KMS key cannot encrypt and decrypt (${code}): SQS needs a symmetric encryption key; ${policy}.`;
+    case "opt-in":
+      return `KMS requires a subscription for this account (${code}); ${policy}.`;
+    case "throttled":
+      return `KMS throttled the data key requests for the queue's key (${code}); backing off. Raise the queue's KmsDataKeyReusePeriodSeconds (fewer KMS calls) or the account's KMS request quota; ${policy}.`;
   }
 }

@@ -1,3 +1,4 @@
+import { RECEIVE_MARGIN_MS } from "./deadlines";
 import type { ClassifiedError } from "./errors";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
@@ -5,9 +6,18 @@ import type { Metrics } from "./metrics";
 /** How often a failure that goes on is logged again, so a long outage is visible but not a flood. */
 const REPEAT_LOG_MS = 60_000;
 
+/** A receive in progress, as readiness sees it. */
+export interface OpenReceive {
+  /** When its long poll would end on its own (ms since epoch). */
+  readonly endsAt: number;
+}
+
 /**
- * Readiness is "receiving successfully": not ready while starting, while AWS calls fail, and once
- * shutdown begins. Also turns a stream of identical failures into one warning, a reminder a minute,
+ * Readiness is "receiving successfully": not ready while starting, while AWS calls fail, once
+ * shutdown begins, and while a receive is overdue (open longer than its wait time plus
+ * RECEIVE_MARGIN_MS): a loop stuck in a call that never answers must not look healthy, even before the
+ * call's own deadline turns it into an error. Loops waiting for free handler slots are not receiving
+ * and do not count. Also turns a stream of identical failures into one warning, a reminder a minute,
  * and one "recovered" line.
  */
 export class Readiness {
@@ -20,16 +30,31 @@ export class Readiness {
   constructor(
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly openReceives: () => Iterable<OpenReceive> = () => [],
   ) {}
 
   get ready(): boolean {
-    return this.state === "ready";
+    const ready = this.state === "ready" && this.overdueMs() === 0;
+    if (this.state === "ready") this.metrics.ready.set(ready ? 1 : 0);
+    return ready;
   }
 
   /** Why the consumer is not ready, for /readyz. */
   get reason(): string {
     if (this.state === "failing" && this.failure) return `${this.failure.kind}: ${this.failure.hint}`;
+    const overdue = this.overdueMs();
+    if (this.state === "ready" && overdue > 0) {
+      return `network: a ReceiveMessage is ${Math.round(overdue / 1000)} s past its wait time and has not answered; the connection to SQS may be stalled`;
+    }
     return this.state;
+  }
+
+  /** How long the most overdue open receive is past its wait time, if more than the margin; else 0. */
+  private overdueMs(): number {
+    const now = Date.now();
+    let worst = 0;
+    for (const receive of this.openReceives()) worst = Math.max(worst, now - receive.endsAt);
+    return worst > RECEIVE_MARGIN_MS ? worst : 0;
   }
 
   succeeded(): void {

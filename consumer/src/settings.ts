@@ -117,7 +117,7 @@ export const CONNECTION = {
   },
   region: {
     env: "AWS_REGION",
-    description: "AWS region; taken from QUEUE_URL when it names one (sqs.<region>.amazonaws.com).",
+    description: "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); required only when QUEUE_URL names none.",
   },
 } as const;
 
@@ -160,7 +160,8 @@ export function parseSettings(env: EnvLike): ParseResult<Settings> {
   if (!tunables.ok) problems.push(...tunables.problems);
 
   if (!tunables.ok || problems.length > 0 || queueUrl === undefined) return { ok: false, problems };
-  return { ok: true, value: { ...tunables.value, queueUrl, region: (region ?? target?.region)! } };
+  // The queue's own region wins: a pod may read a queue in another region than its cluster's.
+  return { ok: true, value: { ...tunables.value, queueUrl, region: (target?.region ?? region)! } };
 }
 
 /** Parses only the tunables from an environment (unset means default), named by variable. */
@@ -250,9 +251,6 @@ function checkQueueUrl(queueUrl: string): QueueTarget {
 
 function checkRegion(region: string | undefined, target: QueueTarget | undefined): string | undefined {
   if (region !== undefined && !REGION_PATTERN.test(region)) return `"${region}" is not an AWS region name (e.g. eu-west-1)`;
-  if (region !== undefined && target?.region !== undefined && region !== target.region) {
-    return `is ${region} but QUEUE_URL is in ${target.region}; requests would be signed for the wrong region`;
-  }
   if (region === undefined && target !== undefined && target.problem === undefined && target.region === undefined) {
     return "required: QUEUE_URL does not name a region";
   }

@@ -54,12 +54,12 @@ test("every problem is reported at once, named by variable, in schema order", ()
   assert.match(result.problems[5]!.reason, /one of fatal, error, warn, info, debug, trace, silent/);
 });
 
-test("queue URL shape and region agreement are checked", () => {
+test("queue URL shape and region are checked; a queue in another region than AWS_REGION is signed for its own region", () => {
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ QUEUE_URL: "not a url" }, "QUEUE_URL", /is not a URL/],
     [{ QUEUE_URL: "ftp://sqs.eu-west-1.amazonaws.com/1/q" }, "QUEUE_URL", /http\(s\)/],
     [{ QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/q" }, "QUEUE_URL", /\/<account-id>\/<queue-name>/],
-    [{ QUEUE_URL, AWS_REGION: "us-east-1" }, "AWS_REGION", /QUEUE_URL is in eu-west-1/],
+    [{ QUEUE_URL, AWS_REGION: "us-east" }, "AWS_REGION", /not an AWS region name/],
     [{ QUEUE_URL: "http://127.0.0.1:4566/000000000000/q" }, "AWS_REGION", /required/],
   ];
   for (const [env, key, reason] of cases) {
@@ -71,6 +71,10 @@ test("queue URL shape and region agreement are checked", () => {
   const local = parseSettings({ QUEUE_URL: "http://127.0.0.1:4566/000000000000/q", AWS_REGION: "us-east-1" });
   assert.ok(local.ok);
   assert.equal(local.value.region, "us-east-1");
+  // The EKS webhook sets AWS_REGION to the cluster's region; a queue in another region is signed for its own.
+  const crossRegion = parseSettings({ QUEUE_URL, AWS_REGION: "us-east-1" });
+  assert.ok(crossRegion.ok, JSON.stringify(crossRegion));
+  assert.equal(crossRegion.value.region, "eu-west-1");
 });
 
 test("retry bounds are checked against each other", () => {

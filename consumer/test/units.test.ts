@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { backoffDelayMs, retryDelaySeconds } from "../src/backoff";
 import { Capacity } from "../src/capacity";
 import { summarizeCredentials } from "../src/credentials";
+import { CredentialsDeadlineError } from "../src/credential-chain";
+import { RequestStalledError } from "../src/deadlines";
 import { AWS_ERROR_KINDS, CredentialsUnavailableError, classifyAwsError } from "../src/errors";
 
 const context = { queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders", region: "eu-west-1", roleArn: "arn:aws:iam::123456789012:role/consumer", tokenFile: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token" };
@@ -18,7 +20,7 @@ describe("error classification and hints", () => {
   test("each failure maps to its kind", () => {
     const cases: [unknown, string, RegExp][] = [
       [awsError("QueueDoesNotExist", "The specified queue does not exist."), "queue-missing", /orders does not exist in eu-west-1/],
-      [awsError("ExpiredToken", "The security token included in the request is expired"), "credentials", /expired/],
+      [awsError("ExpiredToken", "The security token included in the request is expired"), "credentials", /clock is skewed.*revoked/],
       [awsError("ThrottlingException", "Rate exceeded"), "throttling", /throttling/],
       [Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" }), "network", /Cannot reach SQS in eu-west-1/],
       [awsError("InternalError", "We encountered an internal error", 500), "server", /server error/],
@@ -33,6 +35,51 @@ describe("error classification and hints", () => {
       assert.match(c.hint, hint);
       assert.ok(c.kind in AWS_ERROR_KINDS);
     }
+  });
+
+  test("credentials AWS rejects before their stated expiry: kind credentials, a hint naming clock skew and revoked sessions", () => {
+    for (const code of ["ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "RequestExpired"]) {
+      const c = classifyAwsError(awsError(code, "The security token included in the request is invalid", 403), context);
+      assert.equal(c.kind, "credentials", code);
+      assert.match(c.hint, /before their stated expiry.*clock is skewed.*sessions were revoked.*new credentials at each retry/, code);
+    }
+    assert.match(classifyAwsError(awsError("RequestExpired", "Request has expired."), context).hint, /signed for the queue's region \(eu-west-1\)/);
+  });
+
+  test("signature errors: a hint about the clock and the region", () => {
+    for (const code of ["SignatureDoesNotMatch", "InvalidSignatureException", "RequestTimeTooSkewed"]) {
+      const c = classifyAwsError(awsError(code, "The request signature we calculated does not match the signature you provided.", 403), context);
+      assert.equal(c.kind, "credentials", code);
+      assert.match(c.hint, /clock.*signed for the queue's region \(eu-west-1/, code);
+    }
+  });
+
+  test("KMS errors, by modelled name and by query-compatible code: kind kms, a hint naming the key policy and the role", () => {
+    const cases: [string, RegExp][] = [
+      ["KmsAccessDenied", /KMS denied/], ["KMS.AccessDeniedException", /KMS denied/],
+      ["KmsDisabled", /is disabled/], ["KMS.DisabledException", /is disabled/],
+      ["KmsNotFound", /does not exist/], ["KMS.NotFoundException", /does not exist/],
+      ["KmsInvalidState", /pending deletion/], ["KMS.InvalidStateException", /pending deletion/],
+      ["KmsThrottled", /KmsDataKeyReusePeriodSeconds/], ["KMS.ThrottlingException", /KmsDataKeyReusePeriodSeconds/],
+      ["KmsInvalidKeyUsage", /symmetric/], ["KmsOptInRequired", /subscription/],
+    ];
+    for (const [code, specific] of cases) {
+      const c = classifyAwsError(awsError(code, "KMS said no", 400), context);
+      assert.equal(c.kind, "kms", code);
+      assert.match(c.hint, specific, code);
+      assert.match(c.hint, /key policy of the queue's KMS key must allow kms:Decrypt to role arn:aws:iam::123456789012:role\/consumer/, code);
+    }
+  });
+
+  test("a stalled SQS call and a stalled credential source: network and credentials, with hints saying they did not answer", () => {
+    const stalled = classifyAwsError(new RequestStalledError(Object.assign(new Error("a request has exceeded the configured 7000 ms requestTimeout."), { name: "TimeoutError" })), context);
+    assert.equal(stalled.kind, "network");
+    assert.equal(stalled.code, "RequestStalled");
+    assert.match(stalled.hint, /accepted the request but did not answer before the call's deadline/);
+    const credentials = classifyAwsError(new CredentialsUnavailableError(new CredentialsDeadlineError(10_000)), context);
+    assert.equal(credentials.kind, "credentials");
+    assert.equal(credentials.code, "CredentialsStalled");
+    assert.match(credentials.hint, /did not answer within 10 s \(STS, for the web identity token in \/var\/run/);
   });
 
   test("without any IRSA variables, missing credentials point at the service account annotation", () => {

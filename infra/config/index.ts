@@ -10,7 +10,9 @@
  * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts, alarms.ts, telemetry.ts:
  *   one concern each.
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity).
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
+ *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
+ *   bodies vs heap).
  *
  * Adding a concern (say `network`):
  * 1. keys.ts: a `NETWORK_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
@@ -23,12 +25,12 @@
  * 5. test/config/network.test.ts, using test/config/helpers.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { describeProblems, type SettingProblem, type Tunables } from "../../consumer/src/contract";
+import { describeProblems, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
 import type { NameScope } from "../names";
 import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
-import { crossCheck } from "./cross-checks";
+import { crossCheck, crossCheckWarnings } from "./cross-checks";
 import type { ImagePlatform } from "./keys";
 import { readDeclaredKeys, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
 import { readImagePlatform } from "./platform";
@@ -77,7 +79,8 @@ export interface StackConfig {
 }
 
 export type ConfigResult =
-  | { readonly ok: true; readonly value: StackConfig }
+  /** `warnings`: valid settings that hurt in production; `readStackConfig` prints them at preview. */
+  | { readonly ok: true; readonly value: StackConfig; readonly warnings: readonly SettingWarning[] }
   | { readonly ok: false; readonly problems: readonly SettingProblem[] };
 
 /** The error a bad configuration raises; a RunError, so Pulumi prints the message without a stack trace. */
@@ -91,7 +94,7 @@ export class StackConfigError extends pulumi.RunError {
   }
 }
 
-/** Reads the running stack's configuration; throws `StackConfigError` naming every problem. */
+/** Reads the running stack's configuration; throws `StackConfigError` naming every problem, and prints each warning (pulumi.log.warn, shown by `pulumi preview`). */
 export function readStackConfig(): StackConfig {
   const organization = currentOrganization();
   const result = parseStackConfig({
@@ -101,6 +104,7 @@ export function readStackConfig(): StackConfig {
     values: pulumi.runtime.allConfig(),
   });
   if (!result.ok) throw new StackConfigError(result.problems);
+  for (const warning of result.warnings) void pulumi.log.warn(`${warning.key}: ${warning.message}`);
   return result.value;
 }
 
@@ -136,5 +140,6 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   return {
     ok: true,
     value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables, autoscaling, alarms, telemetry },
+    warnings: crossCheckWarnings(tunables, workload, queue),
   };
 }

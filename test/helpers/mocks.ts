@@ -70,6 +70,8 @@ export interface ProgramRun {
   readonly secretOutputs: readonly string[];
   /** Errors the program raised (message text). */
   readonly errors: readonly string[];
+  /** Warnings the program logged (pulumi.log.warn), as `pulumi preview` would show them; set by the runner. */
+  readonly warnings?: readonly string[];
   /** The TypeScript loaders present in the process that ran the program (set by the runner). */
   readonly loaders?: { readonly tsNode: boolean; readonly tsx: boolean };
 }

@@ -32,6 +32,15 @@ process.env.PULUMI_NODEJS_TYPESCRIPT = scenario.loader === "ts-node" ? "true" : 
 process.chdir(repoRoot);
 
 const errors = [];
+// Without an engine (under mocks) pulumi.log.warn writes to console.warn with this prefix: what `pulumi preview` shows.
+const warnings = [];
+const RUNTIME_WARNING = "warning: [runtime] ";
+const consoleWarn = console.warn;
+console.warn = (...args) => {
+  const text = args.map(String).join(" ");
+  if (text.startsWith(RUNTIME_WARNING)) warnings.push(text.slice(RUNTIME_WARNING.length));
+  else consoleWarn(...args);
+};
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 let recorder;
 
@@ -67,5 +76,5 @@ const loaders = {
   tsNode: loaded.some((file) => file.includes(`${path.sep}ts-node@`) || file.includes(`${path.sep}ts-node${path.sep}`)),
   tsx: process.execArgv.join(" ").includes("tsx") || (process.env.NODE_OPTIONS ?? "").includes("tsx"),
 };
-writeFileSync(resultFile, JSON.stringify({ ...result, loaders, errors: [...new Set(errors)] }));
+writeFileSync(resultFile, JSON.stringify({ ...result, loaders, errors: [...new Set(errors)], warnings }));
 process.exit(0);

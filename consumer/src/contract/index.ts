@@ -13,6 +13,7 @@
  * - The health port's default and the probe paths (probes.ts), shared with the health server.
  * - The OTEL_* environment that turns tracing on (tracing-config.ts), and the names of the Prometheus
  *   metrics alert rules read (metric-names.ts, checked against the real registry by a test).
+ * - Settings that are valid but hurt in production, as warnings for `pulumi preview` (settings-warnings.ts).
  *
  * A consumer change the infrastructure must follow shows up here; anything else in `consumer/` can change
  * without touching `infra/`.
@@ -42,6 +43,7 @@ export { SQS_ACTIONS_USED, type SqsActionUsed } from "./permissions";
 export { PROBE_PATHS, type ProbePath } from "./probes";
 export { OTLP_PROTOCOLS, renderTracingEnv, type OtlpProtocol } from "../tracing-config";
 export { METRIC_NAMES } from "./metric-names";
+export { SQS_MAX_BODY_MIB, settingsWarnings, type DeploymentSettings, type SettingWarning } from "./settings-warnings";
 
 /** The port the health server listens on unless a stack sets `consumer.healthPort` (HEALTH_PORT). */
 export const DEFAULT_HEALTH_PORT: number = DEFAULT_TUNABLES.healthPort;

@@ -22,12 +22,15 @@ export interface StsStandInOptions {
  * A small STS on loopback answering AssumeRoleWithWebIdentity (the AWS query protocol, XML), the way
  * IRSA's web identity provider calls it, reached through AWS_ENDPOINT_URL_STS. It rejects any other
  * role (AccessDenied, as STS does when a trust policy does not match) and any token but the file's
- * (InvalidIdentityToken). While `available` is false it drops connections, like an unreachable STS.
+ * (InvalidIdentityToken). While `available` is false it drops connections, like an unreachable STS;
+ * while `stalled` is true it accepts requests and never answers.
  */
 export class StsStandIn {
   readonly issued: Issued[] = [];
   readonly rejected: string[] = [];
   available = true;
+  /** While true it reads each request and never answers it (a stalled STS or proxy). */
+  stalled = false;
   private server: Server | undefined;
   port = 0;
 
@@ -42,6 +45,7 @@ export class StsStandIn {
       let body = "";
       request.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
       request.on("end", () => {
+        if (this.stalled) return;
         if (!this.available) {
           request.socket.destroy();
           return;

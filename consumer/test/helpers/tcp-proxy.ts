@@ -3,12 +3,15 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 /**
  * A TCP proxy on loopback in front of the emulator, so a test can cut the network (every open
  * connection dies and new ones are refused) and restore it on the same port, with the emulator's
- * queues untouched.
+ * queues untouched; or stall it (connections stay open, bytes are swallowed both ways, nothing is
+ * answered) and let it flow again.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** While true, bytes in either direction are dropped: every request in flight or sent now goes unanswered. */
+  stalled = false;
 
   constructor(private readonly targetPort: number) {}
 
@@ -24,7 +27,12 @@ export class TcpProxy {
         s.on("close", () => this.sockets.delete(s));
         s.on("error", () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.on("data", (chunk) => {
+        if (!this.stalled) upstream.write(chunk);
+      });
+      upstream.on("data", (chunk) => {
+        if (!this.stalled) client.write(chunk);
+      });
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());
     });
