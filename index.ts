@@ -6,7 +6,8 @@
  * deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { queueVisibilityTimeoutSeconds } from "./consumer/src/contract";
+import { queueVisibilityTimeoutSeconds, renderTracingEnv } from "./consumer/src/contract";
+import { ConsumerAlarms, oldestMessageAgeThresholdSeconds } from "./infra/alarms";
 import { readBuildInfo } from "./infra/build-info";
 import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { Cluster } from "./infra/cluster";
@@ -18,8 +19,9 @@ import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels
 import { NAME_LIMITS, scopedName, sqsQueueName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
 import { ClusterNetwork } from "./infra/network";
+import { ConsumerMonitoring } from "./infra/prometheus";
 import { ConsumerQueue } from "./infra/queue";
-import { ConsumerWorkload } from "./infra/workload";
+import { ConsumerWorkload, WORKLOAD_NAMES } from "./infra/workload";
 
 /** The service account the consumer runs as; the IAM role trusts exactly this name in this stack's namespace. */
 const SERVICE_ACCOUNT_NAME = "sqs-consumer";
@@ -45,9 +47,11 @@ const cluster = new Cluster("cluster", {
 });
 
 const fifo = config.queue.type === "fifo";
+const queueName = sqsQueueName(scope, "queue", fifo);
+const deadLetterQueueName = sqsQueueName(scope, "dlq", fifo);
 const queue = new ConsumerQueue("queue", {
-  queueName: sqsQueueName(scope, "queue", fifo),
-  deadLetterQueueName: sqsQueueName(scope, "dlq", fifo),
+  queueName,
+  deadLetterQueueName,
   visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(config.tunables),
   messageRetentionSeconds: config.queue.messageRetentionSeconds,
   deadLetterRetentionSeconds: config.queue.dlqMessageRetentionSeconds,
@@ -93,6 +97,9 @@ const workload = new ConsumerWorkload("workload", {
   labels,
   selectorLabels: podSelector,
   provider: cluster.provider,
+  ...(config.telemetry.otlpEndpoint !== undefined
+    ? { featureEnv: renderTracingEnv(config.telemetry.otlpEndpoint, config.telemetry.otlpProtocol, namespaceName) }
+    : {}),
 });
 
 // KEDA is a cluster's: the stack that creates the cluster installs it for every stack that borrows it.
@@ -127,6 +134,39 @@ const autoscaling = config.autoscaling.enabled
     })
   : undefined;
 
+const alarms = new ConsumerAlarms("alarms", {
+  namePrefix: scopedName(scope, "", NAME_LIMITS.sqsQueue),
+  queueName,
+  deadLetterQueueName,
+  queueArn: queue.arn,
+  region: config.region,
+  oldestMessageAgeSeconds: config.alarms.messageAgeSeconds ?? oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount),
+  emails: config.alarms.emails,
+  ...(config.autoscaling.enabled
+    ? {
+        replicaCeiling: {
+          clusterName: cluster.clusterName,
+          namespace: consumerNamespace.name,
+          maxReplicas: config.autoscaling.maxReplicas,
+          sustainedMinutes: config.alarms.maxReplicasMinutes,
+        },
+      }
+    : {}),
+  tags,
+});
+
+if (config.telemetry.prometheusOperator) {
+  new ConsumerMonitoring("monitoring", {
+    namespace: consumerNamespace.name,
+    labels,
+    selectorLabels: podSelector,
+    portName: WORKLOAD_NAMES.healthPort,
+    port: config.tunables.healthPort,
+    tunables: config.tunables,
+    provider: cluster.provider,
+  });
+}
+
 // 3. Outputs. clusterName, kubeconfig, oidcProviderArn, oidcProviderUrl, nodeArchitectures and
 // developerNamespaces are also what stacks borrowing this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
 export const clusterName = cluster.clusterName;
@@ -138,6 +178,7 @@ export const developerNamespaces = cluster.developerNamespaces;
 export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
+export const alarmTopicArn = alarms.topicArn;
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 // A FIFO queue needs a group, and a deduplication id unless it deduplicates by content.

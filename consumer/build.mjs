@@ -35,6 +35,10 @@ await build({
   platform: "node",
   target: "node24",
   format: "cjs",
+  // Prefer the packages' ES module builds: esbuild can drop what the consumer never imports from them
+  // (OpenTelemetry's semantic conventions and metrics code, most of the AWS SDK's unused paths),
+  // which CommonJS builds do not allow.
+  mainFields: ["module", "main"],
   keepNames: true,
   legalComments: "none",
   logLevel: "warning",

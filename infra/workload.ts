@@ -38,6 +38,8 @@ export interface ConsumerEnvArgs {
   readonly tunables: Tunables;
   readonly region: string;
   readonly memoryLimitMiB: number;
+  /** Extra variables that turn features on, e.g. tracing's OTEL_* (consumer/src/contract `renderTracingEnv`). */
+  readonly featureEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -54,6 +56,7 @@ export function consumerEnv(args: ConsumerEnvArgs): k8s.types.input.core.v1.EnvV
     },
     // Old space and young generation both sized from the limit: see consumer/src/contract/node-heap.ts for why both.
     { name: "NODE_OPTIONS", value: nodeHeapOptions(nodeHeapForMemoryLimit(args.memoryLimitMiB)) },
+    ...Object.entries(args.featureEnv ?? {}).map(([name, value]) => ({ name, value })),
   ];
 }
 
@@ -80,6 +83,8 @@ export interface ConsumerWorkloadArgs {
   readonly selectorLabels: Labels;
   /** Kubernetes provider of the target cluster. */
   readonly provider: k8s.Provider;
+  /** Extra container variables that turn consumer features on (tracing's OTEL_*); none by default. */
+  readonly featureEnv?: Readonly<Record<string, string>>;
 }
 
 export class ConsumerWorkload extends pulumi.ComponentResource {
@@ -126,7 +131,7 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
                 {
                   name: WORKLOAD_NAMES.container,
                   image: args.image,
-                  env: consumerEnv({ tunables, region: args.region, memoryLimitMiB: workload.memoryLimitMiB }),
+                  env: consumerEnv({ tunables, region: args.region, memoryLimitMiB: workload.memoryLimitMiB, ...(args.featureEnv ? { featureEnv: args.featureEnv } : {}) }),
                   ports: [{ name: WORKLOAD_NAMES.healthPort, containerPort: tunables.healthPort, protocol: "TCP" }],
                   livenessProbe: {
                     httpGet: { path: PROBE_PATHS.liveness, port: WORKLOAD_NAMES.healthPort },

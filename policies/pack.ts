@@ -6,6 +6,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { dlqAlarmed } from "./rules/alarms";
 import { scaledObjectBoundedMax, scalerRoleReadsQueueAttributesOnly, triggerAuthenticationKedaIdentity } from "./rules/autoscaling";
 import { roleLeastPrivilege, roleTrustPinned } from "./rules/iam";
 import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
@@ -46,6 +47,7 @@ export const POLICIES: readonly PackPolicy[] = [
   dlqRetentionCoversSource,
   dlqTypeMatchesSource,
   queueDeniesInsecureTransport,
+  dlqAlarmed,
   queuePolicyGrantsNothing,
   noStaticAwsCredentials,
   namespaceEnforcesRestricted,

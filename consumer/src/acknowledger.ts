@@ -1,8 +1,10 @@
 import { DeleteMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SpanContext } from "@opentelemetry/api";
 import { backoffDelayMs, sleep } from "./backoff";
 import { classifyAwsError, type HintContext } from "./errors";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
+import type { ConsumerTracing } from "./tracing";
 
 /** SQS takes at most 10 entries per batch call. */
 const BATCH_SIZE = 10;
@@ -14,6 +16,8 @@ interface PendingDelete {
   readonly receiptHandle: string;
   /** When the message turns visible again (ms since epoch): retrying past that is pointless. */
   readonly visibleAt: number;
+  /** The message's process span, for the settle span's link. */
+  readonly processSpan: SpanContext | undefined;
   attempts: number;
 }
 
@@ -23,6 +27,7 @@ export interface AcknowledgerOptions {
   readonly hints: HintContext;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly tracing: ConsumerTracing;
 }
 
 /**
@@ -40,8 +45,8 @@ export class Acknowledger {
 
   constructor(private readonly options: AcknowledgerOptions) {}
 
-  ack(messageId: string, receiptHandle: string, visibleAt: number): void {
-    this.pending.push({ messageId, receiptHandle, visibleAt, attempts: 0 });
+  ack(messageId: string, receiptHandle: string, visibleAt: number, processSpan?: SpanContext): void {
+    this.pending.push({ messageId, receiptHandle, visibleAt, processSpan, attempts: 0 });
     if (this.pending.length >= BATCH_SIZE) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
   }
@@ -69,17 +74,20 @@ export class Acknowledger {
   }
 
   private async send(batch: PendingDelete[]): Promise<void> {
-    const { sqs, queueUrl, metrics } = this.options;
+    const { sqs, queueUrl, metrics, tracing } = this.options;
     for (const entry of batch) entry.attempts++;
     let failed: BatchResultErrorEntry[];
+    const span = tracing.startSettle(batch.length, batch.map((e) => e.processSpan));
     try {
       const result = await sqs.send(
         new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receiptHandle })) }),
       );
       failed = result.Failed ?? [];
+      tracing.settleDone(span, failed.length);
       metrics.deleted.inc(batch.length - failed.length);
     } catch (error) {
       const classified = classifyAwsError(error, this.options.hints);
+      tracing.settleFailed(span, { kind: classified.kind, error });
       metrics.recordError(classified.kind, "DeleteMessageBatch");
       await this.retryOrReport(batch, classified.code, classified.message);
       return;

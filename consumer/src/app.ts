@@ -11,6 +11,7 @@ import { Metrics } from "./metrics";
 import { describeQueue } from "./queue-info";
 import { describeProblems, parseSettings, type EnvLike, type Settings } from "./settings";
 import { createSqsClient } from "./sqs-client";
+import { parseTracingConfig } from "./tracing-config";
 
 /** sysexits.h EX_CONFIG: the configuration is wrong, restarting will not help. */
 export const EXIT_INVALID_CONFIG = 78;
@@ -73,10 +74,13 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
 export async function runAsProcess(options: { handler?: MessageHandler; env?: EnvLike; afterStop?: () => Promise<void> } = {}): Promise<void> {
   const env = options.env ?? process.env;
   const parsed = parseSettings(env);
+  const tracingConfig = parseTracingConfig(env);
   const logger = createLogger(parsed.ok ? parsed.value.logLevel : "info");
-  logBanner(logger, buildInfo());
-  if (!parsed.ok) {
-    logger.fatal({ event: "invalid-config", problems: parsed.problems }, `invalid configuration: ${describeProblems(parsed.problems)}`);
+  const info = buildInfo();
+  logBanner(logger, info);
+  if (!parsed.ok || !tracingConfig.ok) {
+    const problems = [...(parsed.ok ? [] : parsed.problems), ...(tracingConfig.ok ? [] : tracingConfig.problems)];
+    logger.fatal({ event: "invalid-config", problems }, `invalid configuration: ${describeProblems(problems)}`);
     process.exit(EXIT_INVALID_CONFIG);
   }
   const crash = (error: unknown): never => {
@@ -86,6 +90,8 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
 
+  // Loaded only when tracing is on: off, the SDK and its exporters are never evaluated.
+  const tracing = tracingConfig.value && (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
   const running = await startConsumer({ settings: parsed.value, env, logger, ...(options.handler ? { handler: options.handler } : {}) });
   const budgetMs = parsed.value.shutdownBudgetSeconds * 1000;
   let stopping = false;
@@ -104,6 +110,7 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
     running
       .stop()
       .then(() => options.afterStop?.())
+      .then(() => tracing?.shutdown())
       .then(() => process.exit(0), crash);
   };
   process.on("SIGTERM", onSignal);

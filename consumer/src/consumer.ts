@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { context as otelContext, type Context } from "@opentelemetry/api";
 import { Acknowledger } from "./acknowledger";
 import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
@@ -12,6 +13,7 @@ import type { Logger } from "./logger";
 import type { FailureReason, Metrics } from "./metrics";
 import { Readiness } from "./readiness";
 import type { Settings } from "./settings";
+import { ConsumerTracing } from "./tracing";
 import { Visibility, type HeldMessage } from "./visibility";
 
 /** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
@@ -54,6 +56,8 @@ interface InFlight extends HeldMessage {
   /** Set when its handler starts; until then (waiting behind its FIFO group) the heartbeat keeps it invisible. */
   deadline: number;
   readonly controller: AbortController;
+  /** The receive span's context: the process span is its child. */
+  readonly receiveContext: Context;
   /** Set when shutdown gave the message back to SQS: its outcome no longer matters. */
   released: boolean;
 }
@@ -70,6 +74,7 @@ export class Consumer {
   private readonly capacity: Capacity;
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
+  private readonly tracing: ConsumerTracing;
   /** Held messages: running, or waiting behind their FIFO group's running message. */
   private readonly inFlight = new Set<InFlight>();
   private readonly groups: MessageGroups<InFlight>;
@@ -91,7 +96,8 @@ export class Consumer {
     this.readiness = new Readiness(logger, metrics, () => this.openPolls);
     this.capacity = new Capacity(settings.handlerConcurrency);
     this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
-    this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics });
+    this.tracing = new ConsumerTracing(settings.queueUrl);
+    this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics, tracing: this.tracing });
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
     this.groups = new MessageGroups(isFifoQueueUrl(settings.queueUrl));
   }
@@ -195,6 +201,7 @@ export class Consumer {
       const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
       this.openPolls.add(poll);
       const attempt = attempts.begin(slots);
+      const span = this.tracing.startReceive(slots);
       try {
         const result = await sqs.send(
           new ReceiveMessageCommand({
@@ -205,7 +212,8 @@ export class Consumer {
             // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
             WaitTimeSeconds: wait,
             VisibilityTimeout: settings.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber"],
+            // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber", "AWSTraceHeader"],
             MessageAttributeNames: ["All"],
           }),
           { abortSignal: poll.controller.signal },
@@ -214,15 +222,20 @@ export class Consumer {
       } catch (error) {
         this.openPolls.delete(poll);
         this.capacity.release(slots);
-        if (signal.aborted) break;
+        if (signal.aborted) {
+          this.tracing.receiveFailed(span, { kind: "shutdown", error });
+          break;
+        }
         const classified = classifyAwsError(error, hints);
         attempts.failed(classified.kind);
+        this.tracing.receiveFailed(span, { kind: classified.kind, error });
         this.readiness.failed(classified, "ReceiveMessage");
         await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
         continue;
       }
       this.openPolls.delete(poll);
       attempts.answered();
+      const receiveContext = this.tracing.receiveSucceeded(span, messages.length);
       failures = 0;
       metrics.receiveDuration.observe((performance.now() - started) / 1000);
       this.readiness.succeeded();
@@ -233,11 +246,11 @@ export class Consumer {
       }
       metrics.received.inc(messages.length);
       const receivedAt = Date.now();
-      this.dispatch(messages, receivedAt, slots);
+      this.dispatch(messages, receivedAt, receiveContext, slots);
     }
   }
 
-  private hold(raw: Message, receivedAt: number): InFlight {
+  private hold(raw: Message, receivedAt: number, receiveContext: Context): InFlight {
     const message = toReceivedMessage(raw);
     return {
       messageId: raw.MessageId ?? "",
@@ -248,6 +261,7 @@ export class Consumer {
       message,
       groupId: message.groupId,
       controller: new AbortController(),
+      receiveContext,
       released: false,
     };
   }
@@ -258,8 +272,8 @@ export class Consumer {
    * settled, is not handled; on a FIFO queue the rest of its group in this receive goes back behind
    * it, so the group's order holds on redelivery.
    */
-  private dispatch(raw: readonly Message[], receivedAt: number, slots: number): void {
-    const entries = raw.map((message) => this.hold(message, receivedAt));
+  private dispatch(raw: readonly Message[], receivedAt: number, receiveContext: Context, slots: number): void {
+    const entries = raw.map((message) => this.hold(message, receivedAt, receiveContext));
     if (this.receiving.signal.aborted) {
       // Received as shutdown began: shutdown gives them back rather than start work there is no time for.
       this.returned.push(...entries);
@@ -356,7 +370,10 @@ export class Consumer {
     entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
     const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
     let failure: { reason: FailureReason; error: unknown } | undefined;
-    const { invocation, result } = this.invocations.start(entry.messageId, () => handler(entry.message, { signal: entry.controller.signal, logger }));
+    const traceContext = this.tracing.startProcess(entry.message, entry.receiveContext);
+    const { invocation, result } = this.invocations.start(entry.messageId, () =>
+      otelContext.with(traceContext, () => handler(entry.message, { signal: entry.controller.signal, logger, traceContext })),
+    );
     try {
       await raceAbort(result, entry.controller.signal);
     } catch (error) {
@@ -365,6 +382,7 @@ export class Consumer {
       clearTimeout(timer);
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
+    this.tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
     if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
     if (entry.released) {
       this.finish(entry);
@@ -380,7 +398,7 @@ export class Consumer {
       // An extension on its way would fail on a deleted message: delete after it.
       const extending = this.visibility.settle(entry);
       if (extending !== undefined) await extending;
-      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
+      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt, this.tracing.processSpanContext(traceContext));
       return;
     }
     // Later messages of its FIFO group must not overtake it: they go back to SQS behind it.

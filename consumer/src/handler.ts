@@ -1,3 +1,4 @@
+import type { Context } from "@opentelemetry/api";
 import type { Logger } from "./logger";
 import { truncateCodePoints } from "./text";
 
@@ -22,6 +23,13 @@ export interface HandlerContext {
   /** Aborted when the handler timeout passes or shutdown runs out of budget: stop work and return. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /**
+   * The OpenTelemetry context of this message's `process` span: start child spans under it with
+   * `tracer.startSpan(name, options, traceContext)`. It is also the active context while the handler
+   * runs when a context manager is registered (tracing on through `OTEL_*` registers one). Without an
+   * SDK its spans are no-ops.
+   */
+  readonly traceContext: Context;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
 import { createLogHandler } from "../src/handler";
 import { createLogger } from "../src/logger";
 import type { ReceivedMessage } from "../src/handler";
@@ -23,7 +24,7 @@ async function logLines(body: string, maxChars: number): Promise<string[]> {
   let written = "";
   const logger = createLogger("info", { write: (text: string) => void (written += text) });
   const message: ReceivedMessage = { messageId: "m-1", body, md5OfBody: "", receiveCount: 1, attributes: {}, messageAttributes: {} };
-  await createLogHandler(maxChars)(message, { logger, signal: new AbortController().signal });
+  await createLogHandler(maxChars)(message, { logger, signal: new AbortController().signal, traceContext: ROOT_CONTEXT });
   return written.split("\n").filter((line) => line !== "");
 }
 

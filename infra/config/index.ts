@@ -7,7 +7,8 @@
  * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
- * - region.ts, platform.ts, cluster.ts, network.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
+ * - region.ts, platform.ts, cluster.ts, network.ts, queue.ts, workload.ts, consumer-block.ts, alarms.ts,
+ *   telemetry.ts: one concern each.
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
@@ -37,6 +38,8 @@ import { readImagePlatform } from "./platform";
 import { readQueue, type QueueConfig } from "./queue";
 import { readRegion } from "./region";
 import { readWorkload, type WorkloadConfig } from "./workload";
+import { readAlarms, type AlarmsConfig } from "./alarms";
+import { readTelemetry, type TelemetryConfig } from "./telemetry";
 
 export {
   AUTOSCALING_MODES,
@@ -60,6 +63,8 @@ export type { RawStackConfig } from "./parse";
 export { instanceArchitecture, platformArchitecture } from "./platform";
 export type { QueueConfig } from "./queue";
 export type { WorkloadConfig } from "./workload";
+export type { AlarmsConfig } from "./alarms";
+export type { TelemetryConfig } from "./telemetry";
 
 /** Everything the program needs, validated. */
 export interface StackConfig {
@@ -73,6 +78,8 @@ export interface StackConfig {
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
   readonly autoscaling: AutoscalingConfig;
+  readonly alarms: AlarmsConfig;
+  readonly telemetry: TelemetryConfig;
 }
 
 export type ConfigResult =
@@ -126,6 +133,8 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
+  const alarms = readAlarms(input, problems);
+  const telemetry = readTelemetry(input, problems);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
   crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
   problems.push(...unknownKeys(raw));
@@ -135,7 +144,7 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, queue, workload, tunables, autoscaling },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, queue, workload, tunables, autoscaling, alarms, telemetry },
     warnings: crossCheckWarnings(input, tunables, workload, queue),
   };
 }

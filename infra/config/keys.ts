@@ -231,6 +231,38 @@ export const AUTOSCALING_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
+/** CloudWatch alarms and where they go (alarms.ts). */
+export const ALARM_KEYS = {
+  alarmEmails: {
+    type: "array", default: [],
+    description: "Email addresses subscribed to the stack's alarm topic (each must confirm the subscription AWS mails them).",
+  },
+  alarmMessageAgeSeconds: {
+    type: "integer", default: 0, min: 0, max: 1_209_600, unit: "s",
+    description: "Alarm when the queue's oldest message is older than this; 0 derives it from the handler timeout and maxReceiveCount.",
+  },
+  alarmMaxReplicasMinutes: {
+    type: "integer", default: 15, min: 1, max: 1_440, unit: "minutes",
+    description: "With autoscaling: alarm when the consumer has run at its most replicas for this long.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+/** Traces and Prometheus Operator objects (telemetry.ts). */
+export const TELEMETRY_KEYS = {
+  otlpEndpoint: {
+    type: "string", default: "",
+    description: "OTLP/HTTP collector base URL the consumer exports traces to (e.g. http://otel-collector.observability:4318); empty: no tracing.",
+  },
+  otlpProtocol: {
+    type: "string", default: "http/protobuf",
+    description: "OTLP encoding: http/protobuf or http/json.",
+  },
+  prometheusOperator: {
+    type: "string", default: "false",
+    description: "true when the cluster runs the Prometheus Operator: adds a metrics Service, a ServiceMonitor and a PrometheusRule.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
 /** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
 export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
@@ -239,6 +271,8 @@ export const CONFIG_KEYS = {
   ...WORKLOAD_KEYS,
   ...QUEUE_KEYS,
   ...AUTOSCALING_KEYS,
+  ...ALARM_KEYS,
+  ...TELEMETRY_KEYS,
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

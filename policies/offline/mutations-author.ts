@@ -1,4 +1,5 @@
 /** The pack author's mutations (see mutations.ts); each names the rule that must catch it. */
+import { METRIC_ALARM } from "../rules/alarms";
 import { AWS, EKS, K8S } from "../lib/types";
 import { designatesQueue } from "../lib/stack";
 import { isRecord, listOf, stringOf, stringsOf } from "../lib/values";
@@ -138,6 +139,12 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       props(deadLetterQueue(resources))["messageRetentionSeconds"] = 60;
       return resources;
     },
+  },
+  {
+    name: "dlq-alarm-missing",
+    expectedPolicy: "dlq-alarmed",
+    description: "the alarm on the dead-letter queue is gone",
+    apply: (resources) => remove(resources, "CloudWatch alarm on the DLQ", (r) => r.type === METRIC_ALARM && r.props["metricName"] === "ApproximateNumberOfMessagesVisible"),
   },
   {
     name: "queue-policy-missing",

@@ -270,6 +270,12 @@ function resourceOutputs(
       const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`;
       return { id: url, state: { url, arn: `arn:aws:sqs:${region}:${ACCOUNT_ID}:${physicalName}` } };
     }
+    case "aws:kms/key:Key":
+      return { id: `key-${digestOf(name).slice(0, 12)}`, state: { arn: `arn:aws:kms:${region}:${ACCOUNT_ID}:key/${digestOf(name).slice(0, 32)}` } };
+    case "aws:sns/topic:Topic":
+      return { id: `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}`, state: { arn: `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}` } };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { id: physicalName, state: { name: physicalName, arn: `arn:aws:cloudwatch:${region}:${ACCOUNT_ID}:alarm:${physicalName}` } };
     case "aws:iam/role:Role":
       return { id: physicalName, state: { name: physicalName, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${physicalName}` } };
     case "aws:ecr/repository:Repository":

@@ -11,6 +11,8 @@
  * - Node's heap sizing for a container memory limit (node-heap.ts).
  * - The SQS actions the consumer calls, which the IAM policy grants (permissions.ts).
  * - The health port's default and the probe paths (probes.ts), shared with the health server.
+ * - The OTEL_* environment that turns tracing on (tracing-config.ts), and the names of the Prometheus
+ *   metrics alert rules read (metric-names.ts, checked against the real registry by a test).
  * - Settings that are valid but hurt in production, as warnings for `pulumi preview` (settings-warnings.ts).
  *
  * A consumer change the infrastructure must follow shows up here; anything else in `consumer/` can change
@@ -39,6 +41,8 @@ export {
 export { HEAP_SHARE_OF_MEMORY_LIMIT, nodeHeapForMemoryLimit, nodeHeapOptions, type NodeHeap } from "./node-heap";
 export { SQS_ACTIONS_USED, type SqsActionUsed } from "./permissions";
 export { PROBE_PATHS, type ProbePath } from "./probes";
+export { OTLP_PROTOCOLS, renderTracingEnv, type OtlpProtocol } from "../tracing-config";
+export { METRIC_NAMES } from "./metric-names";
 export { SQS_MAX_BODY_MIB, settingsWarnings, type DeploymentSettings, type SettingWarning } from "./settings-warnings";
 
 /** The port the health server listens on unless a stack sets `consumer.healthPort` (HEALTH_PORT). */

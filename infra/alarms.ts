@@ -1,0 +1,200 @@
+/**
+ * What pages someone: CloudWatch alarms on the queue and its dead-letter queue, published to an SNS topic
+ * encrypted with a customer-managed KMS key (CloudWatch cannot publish to a topic encrypted with the
+ * AWS-managed `aws/sns` key, whose policy it cannot be granted), with optional email subscriptions.
+ * Sources: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html,
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services,
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SQS_MAX_VISIBILITY_SECONDS, queueVisibilityTimeoutSeconds, type Tunables } from "../consumer/src/contract";
+import type { PolicyDocument } from "./iam-documents";
+
+/** Time a backlog may take to drain before old messages are news (s). */
+const BACKLOG_ALLOWANCE_SECONDS = 300;
+/** The longest SQS keeps a message (14 days): an age threshold above it could never fire. */
+const SQS_MAX_RETENTION_SECONDS = 1_209_600;
+
+/**
+ * The oldest-message age (s) above which messages are waiting on the consumer rather than being retried:
+ * a message that keeps failing is delivered up to `maxReceiveCount` times, each time hidden for the queue's
+ * visibility timeout (handler timeout plus margin) or the retry delay (at most `retryMaxSeconds`), so it
+ * may legitimately age that long before it reaches the DLQ; five more minutes allow for a backlog.
+ */
+export function oldestMessageAgeThresholdSeconds(tunables: Pick<Tunables, "handlerTimeoutSeconds" | "retryMaxSeconds">, maxReceiveCount: number): number {
+  const perDelivery = Math.min(Math.max(queueVisibilityTimeoutSeconds(tunables), tunables.retryMaxSeconds), SQS_MAX_VISIBILITY_SECONDS);
+  return Math.min(maxReceiveCount * perDelivery + BACKLOG_ALLOWANCE_SECONDS, SQS_MAX_RETENTION_SECONDS);
+}
+
+/** With autoscaling: where the consumer's replica count is read and what its ceiling is. */
+export interface ReplicaCeiling {
+  /** The EKS cluster's name (the Container Insights `ClusterName` dimension). */
+  readonly clusterName: pulumi.Input<string>;
+  /** The consumer's namespace (the `Namespace` dimension); the namespace runs only the consumer. */
+  readonly namespace: pulumi.Input<string>;
+  /** The autoscaler's most replicas. */
+  readonly maxReplicas: number;
+  /** Minutes at the ceiling before the alarm fires. */
+  readonly sustainedMinutes: number;
+}
+
+export interface ConsumerAlarmsArgs {
+  /** Prefix of the alarms' and the topic's physical names (the stack's scoped name). */
+  readonly namePrefix: string;
+  /** The consumer's queue name (the `QueueName` dimension). */
+  readonly queueName: pulumi.Input<string>;
+  /** The dead-letter queue's name. */
+  readonly deadLetterQueueName: pulumi.Input<string>;
+  /** The queue's ARN: its account owns the key and the topic. */
+  readonly queueArn: pulumi.Input<string>;
+  /** Region of the queue and the alarms. */
+  readonly region: string;
+  /** Oldest-message age that raises the alarm (s), e.g. from `oldestMessageAgeThresholdSeconds`. */
+  readonly oldestMessageAgeSeconds: number;
+  /** Email addresses subscribed to the topic (each confirms by mail). */
+  readonly emails: readonly string[];
+  /** Present when the consumer autoscales: alarm when it sits at its ceiling (Container Insights metric). */
+  readonly replicaCeiling?: ReplicaCeiling;
+  readonly tags: Record<string, string>;
+}
+
+/** The alarms of one stack; `alarmNames` lists what was created, `topicArn` where they publish. */
+export class ConsumerAlarms extends pulumi.ComponentResource {
+  readonly topicArn: pulumi.Output<string>;
+  readonly alarmNames: pulumi.Output<string>[];
+
+  constructor(name: string, args: ConsumerAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sqs-eks-consumer:alarms:ConsumerAlarms", name, {}, opts);
+    const owner = pulumi.output(args.queueArn).apply((arn) => ({ partition: arn.split(":")[1] ?? "aws", account: arn.split(":")[4] ?? "" }));
+
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: `Encrypts the ${args.namePrefix} alarm topic`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 7,
+        policy: pulumi.jsonStringify(owner.apply(({ partition, account }) => alarmTopicKeyPolicy(partition, account))),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const topic = new aws.sns.Topic(`${name}-topic`, { name: `${args.namePrefix}-alarms`, kmsMasterKeyId: key.arn, tags: args.tags }, { parent: this });
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      {
+        arn: topic.arn,
+        policy: pulumi.jsonStringify(pulumi.all([topic.arn, owner]).apply(([topicArn, { partition, account }]) => alarmTopicPolicy(topicArn, partition, account, args.region))),
+      },
+      { parent: this },
+    );
+    args.emails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this }));
+
+    const actions = { alarmActions: [topic.arn], okActions: [topic.arn] };
+    const sqsAlarm = (role: string, description: string, alarm: Partial<aws.cloudwatch.MetricAlarmArgs>): aws.cloudwatch.MetricAlarm =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${role}`,
+        {
+          name: `${args.namePrefix}-${role}`,
+          alarmDescription: description,
+          namespace: "AWS/SQS",
+          statistic: "Maximum",
+          period: 60,
+          evaluationPeriods: 1,
+          treatMissingData: "notBreaching",
+          ...actions,
+          tags: args.tags,
+          ...alarm,
+        },
+        { parent: this },
+      );
+    const alarms = [
+      sqsAlarm("dlq-messages", "Messages reached the dead-letter queue: they failed every delivery. Fix the cause, then `npm run redrive`.", {
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: args.deadLetterQueueName },
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+      }),
+      sqsAlarm("oldest-message-age", `The queue's oldest message has waited over ${args.oldestMessageAgeSeconds} s: the consumer is down, stuck or too slow.`, {
+        metricName: "ApproximateAgeOfOldestMessage",
+        dimensions: { QueueName: args.queueName },
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: args.oldestMessageAgeSeconds,
+      }),
+    ];
+    if (args.replicaCeiling !== undefined) {
+      const ceiling = args.replicaCeiling;
+      alarms.push(
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-max-replicas`,
+          {
+            name: `${args.namePrefix}-max-replicas`,
+            alarmDescription: `The consumer has run at its most replicas (${ceiling.maxReplicas}) for ${ceiling.sustainedMinutes} minutes: it cannot scale further, so a backlog will grow.`,
+            // Container Insights: running pods per namespace. Source: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html
+            namespace: "ContainerInsights",
+            metricName: "namespace_number_of_running_pods",
+            dimensions: { ClusterName: ceiling.clusterName, Namespace: ceiling.namespace },
+            statistic: "Minimum",
+            period: 60,
+            evaluationPeriods: ceiling.sustainedMinutes,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: ceiling.maxReplicas,
+            treatMissingData: "notBreaching",
+            ...actions,
+            tags: args.tags,
+          },
+          { parent: this },
+        ),
+      );
+    }
+    this.topicArn = topic.arn;
+    this.alarmNames = alarms.map((a) => a.name);
+    this.registerOutputs({ topicArn: this.topicArn, alarmNames: this.alarmNames });
+  }
+}
+
+/** The key's policy: the account administers it; CloudWatch of this account may use it to publish. */
+export function alarmTopicKeyPolicy(partition: string, account: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "CloudWatchPublishes",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": account } },
+      },
+    ],
+  };
+}
+
+/** The topic's policy: only this account's CloudWatch alarms in this region may publish; everything else needs TLS. */
+export function alarmTopicPolicy(topicArn: string, partition: string, account: string, region: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "CloudWatchAlarmsPublish",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: {
+          ArnLike: { "aws:SourceArn": `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+          StringEquals: { "aws:SourceAccount": account },
+        },
+      },
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sns:*",
+        Resource: topicArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}

@@ -1,0 +1,33 @@
+/** The telemetry concern (TELEMETRY_KEYS): where traces go, and whether the cluster runs the Prometheus Operator. */
+import { OTLP_PROTOCOLS, type OtlpProtocol, type SettingProblem } from "../../consumer/src/contract";
+import type { ConfigInput } from "./parse";
+
+export interface TelemetryConfig {
+  /** OTLP/HTTP collector base URL; undefined: the consumer exports no traces. */
+  readonly otlpEndpoint: string | undefined;
+  readonly otlpProtocol: OtlpProtocol;
+  /** Create a metrics Service, a ServiceMonitor and a PrometheusRule (the CRDs must exist). */
+  readonly prometheusOperator: boolean;
+}
+
+/** The telemetry settings; a non-HTTP endpoint, an unknown protocol or a flag that is not true/false is a problem. */
+export function readTelemetry(input: ConfigInput, problems: SettingProblem[]): TelemetryConfig {
+  const { otlpEndpoint, otlpProtocol, prometheusOperator } = input.values;
+  if (otlpEndpoint !== "" && !isHttpUrl(otlpEndpoint)) problems.push({ key: input.key("otlpEndpoint"), reason: `${otlpEndpoint} is not an http:// or https:// URL` });
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol)) problems.push({ key: input.key("otlpProtocol"), reason: `${otlpProtocol} is not one of ${OTLP_PROTOCOLS.join(", ")}` });
+  if (prometheusOperator !== "true" && prometheusOperator !== "false") problems.push({ key: input.key("prometheusOperator"), reason: `must be true or false, got "${prometheusOperator}"` });
+  return {
+    otlpEndpoint: otlpEndpoint === "" ? undefined : otlpEndpoint,
+    otlpProtocol: (OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol) ? (otlpProtocol as OtlpProtocol) : "http/protobuf",
+    prometheusOperator: prometheusOperator === "true",
+  };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
