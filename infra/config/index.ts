@@ -7,7 +7,7 @@
  * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
- * - region.ts, platform.ts, cluster.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
+ * - region.ts, platform.ts, cluster.ts, identity.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform).
  *
  * Adding a concern (say `network`):
@@ -26,6 +26,7 @@ import type { NameScope } from "../names";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
 import { crossCheck } from "./cross-checks";
+import { readIdentity, type IdentityConfig } from "./identity";
 import type { ImagePlatform } from "./keys";
 import { readDeclaredKeys, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
 import { readImagePlatform } from "./platform";
@@ -38,15 +39,18 @@ export {
   CONFIG_KEYS,
   CONSUMER_KEY,
   DEFAULT_REGION,
+  IDENTITY_MODES,
   IMAGE_PLATFORMS,
   PROJECT,
   fullKey,
   type ClusterMode,
   type ConfigKey,
   type ConfigKeySpec,
+  type IdentityMode,
   type ImagePlatform,
 } from "./keys";
 export type { ClusterConfig, NodeCount } from "./cluster";
+export type { IdentityConfig } from "./identity";
 export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
 export type { RawStackConfig } from "./parse";
 export { instanceArchitecture, platformArchitecture } from "./platform";
@@ -59,6 +63,7 @@ export interface StackConfig {
   readonly region: string;
   readonly cluster: ClusterConfig;
   readonly imagePlatform: ImagePlatform;
+  readonly identity: IdentityConfig;
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
@@ -109,17 +114,18 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const region = readRegion(input, problems);
   const imagePlatform = readImagePlatform(input, problems);
   const cluster = readCluster(input, problems);
+  const identity = readIdentity(input, problems);
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
   crossCheck({ input, imagePlatform }, problems);
   problems.push(...unknownKeys(raw.values));
 
-  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined) {
+  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || identity === undefined || tunables === undefined) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, queue, workload, tunables },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, identity, queue, workload, tunables },
   };
 }

@@ -54,6 +54,7 @@ export interface ScenarioOptions {
   readonly loader?: Scenario["loader"];
   readonly otherStacks?: Readonly<Record<string, StackOutputs>>;
   readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
+  readonly clusterAddons?: Scenario["clusterAddons"];
 }
 
 export async function scenario(
@@ -69,6 +70,7 @@ export async function scenario(
     loader: options.loader ?? "tsx",
     ...(options.otherStacks === undefined ? {} : { otherStacks: options.otherStacks }),
     ...(options.existingClusters === undefined ? {} : { existingClusters: options.existingClusters }),
+    ...(options.clusterAddons === undefined ? {} : { clusterAddons: options.clusterAddons }),
   };
 }
 
