@@ -114,8 +114,8 @@ export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
 export const identityMode = identity.mode;
-/** The eks-pod-identity-agent add-on's version, in pod-identity mode (installed here, or found on the cluster). */
-export const podIdentityAgent = podIdentityAgentVersion;
+/** The eks-pod-identity-agent add-on's version in pod-identity mode (installed here, or found on the cluster); "" in irsa mode. */
+export const podIdentityAgent = podIdentityAgentVersion ?? "";
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'`;

@@ -6,12 +6,14 @@
  *   no annotation, and no dependency on the OIDC provider.
  * Both grant the same least-privilege access (iam-documents.ts queueConsumerPolicy). No static credentials.
  *
- * Switching modes keeps the consumer consuming (docs/DEPLOY.md, "Switching identity modes"): each mode's
- * role has its own logical and physical name, so `pulumi up` creates the new mode's role (and association)
- * first, updates the service account only after them (dependsOn), rolls the pods (the pod template carries
- * the mode, IDENTITY_MODE_ANNOTATION), and deletes the old mode's role last, after the rollout, as Pulumi
- * deletes what a program no longer declares at the end of an update. The service account is one resource
- * in both modes: only its annotations change, so it is never deleted.
+ * Switching modes (docs/DEPLOY.md, "Switching a stack between modes"): each mode's role has its own logical
+ * and physical name, so `pulumi up` creates the new mode's role (and association) first, updates the service
+ * account only after them (dependsOn), rolls the pods (the pod template carries the mode,
+ * IDENTITY_MODE_ANNOTATION), and deletes the old mode's role last, after the rollout, as Pulumi deletes what
+ * a program no longer declares at the end of an update. The service account is one resource in both modes:
+ * only its annotations change, so it is never deleted. That makes irsa -> pod-identity one uninterrupted
+ * update; the way back takes three steps, because EKS's webhook gives an association precedence over the
+ * annotation (the association must be gone before the pods roll).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

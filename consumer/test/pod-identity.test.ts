@@ -105,7 +105,9 @@ describe("EKS Pod Identity: credentials from the container endpoint, through the
     assert.ok(agent.rejected.some((r) => r.startsWith("ResourceNotFoundException")));
   });
 
-  test("during a switch of modes (IRSA annotation and association both applied), web identity wins and the agent is never asked", async () => {
+  // EKS's webhook injects only the container variables when a service account has an association
+  // (docs/DEPLOY.md, "Switching a stack between modes"); a pod given both sets some other way gets IRSA.
+  test("with both the IRSA and the container variables, web identity wins and the agent is never asked", async () => {
     const irsaToken = join(mkdtempSync(join(tmpdir(), "irsa-")), "token");
     writeFileSync(irsaToken, "irsa-token");
     const sts = new StsStandIn({ roleArn: ROLE_ARN, tokenFile: irsaToken, lifetimeSeconds: 3600 });
