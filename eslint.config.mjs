@@ -91,7 +91,7 @@ const THE_PROGRAM = [
 const boundaries = (forbid) => ({ "local/import-boundaries": ["error", { forbid }] });
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/*.mjs", ".bench/**", ".e2e/**"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/*.mjs", ".bench/**", ".drill/**", ".e2e/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

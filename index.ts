@@ -8,10 +8,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { queueVisibilityTimeoutSeconds } from "./consumer/src/contract";
 import { readBuildInfo } from "./infra/build-info";
+import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { Cluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
 import { ConsumerIdentity } from "./infra/identity";
 import { ConsumerImage, imageTag } from "./infra/image";
+import { KedaInstallation, kedaLocation } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
 import { NAME_LIMITS, scopedName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
@@ -39,7 +41,8 @@ const cluster = new Cluster("cluster", {
   region: config.region,
   imagePlatform: config.imagePlatform,
   tags,
-  requireOidcProvider: config.identity.mode === "irsa",
+  // KEDA's operator assumes the scaler role by web identity (infra/keda.ts) whatever the consumer's mode.
+  requireOidcProvider: config.identity.mode === "irsa" || config.autoscaling.enabled,
 });
 
 const queue = new ConsumerQueue("queue", {
@@ -90,7 +93,7 @@ const identity = new ConsumerIdentity("identity", {
   provider: cluster.provider,
 });
 
-new ConsumerWorkload("workload", {
+const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
   serviceAccountName: identity.serviceAccountName,
   podAnnotations: identity.podAnnotations,
@@ -99,10 +102,43 @@ new ConsumerWorkload("workload", {
   region: config.region,
   tunables: config.tunables,
   workload: config.workload,
+  autoscaled: config.autoscaling.enabled,
   labels,
   selectorLabels: podSelector,
   provider: cluster.provider,
 });
+
+// KEDA is a cluster's: the stack that creates the cluster installs it for every stack that borrows it.
+const kedaInstallation =
+  config.cluster.mode === "create"
+    ? new KedaInstallation("keda", {
+        operatorRoleName: scopedName(scope, "keda-operator", NAME_LIMITS.iamRole),
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcProviderUrl: cluster.oidcProviderUrl,
+        labels,
+        tags,
+        provider: cluster.provider,
+      })
+    : undefined;
+
+const autoscaling = config.autoscaling.enabled
+  ? new ConsumerAutoscaling("autoscaling", {
+      autoscaling: config.autoscaling,
+      scalerRoleName: scopedName(scope, "scaler", NAME_LIMITS.iamRole),
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcProviderUrl: cluster.oidcProviderUrl,
+      keda: kedaLocation("keda", config.cluster, kedaInstallation),
+      namespace: consumerNamespace.name,
+      deploymentName: workload.deploymentName,
+      queueArn: queue.arn,
+      queueUrl: queue.url,
+      region: config.region,
+      labels,
+      tags,
+      provider: cluster.provider,
+      kedaReady: kedaInstallation ? [kedaInstallation.chart] : [],
+    })
+  : undefined;
 
 // 3. Outputs. clusterName, kubeconfig, oidcProviderArn and oidcProviderUrl are also what stacks borrowing
 // this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
@@ -119,4 +155,8 @@ export const podIdentityAgent = podIdentityAgentVersion ?? "";
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'`;
+/** What stacks borrowing this cluster read to trust KEDA's operator (create mode only; infra/keda.ts KEDA_OUTPUT). */
+export const keda = kedaInstallation?.output;
+/** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */
+export const scalerRoleArn = autoscaling?.scalerRoleArn;
 export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;

@@ -10,19 +10,23 @@ const repoDir = join(benchDir, "..");
 
 export type BundlePaths = { readonly [K in Contestant["bundle"]]: string };
 
+/** The esbuild options of consumer/build.mjs, so code bundled here is compiled as the shipped consumer is. */
+export const CONSUMER_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: "node",
+  target: "node24",
+  format: "cjs",
+  keepNames: true,
+  legalComments: "none",
+  logLevel: "warning",
+} as const;
+
 export async function buildBundles(outDir: string): Promise<BundlePaths> {
   const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop"] as const;
   await build({
     entryPoints: entries.map((name) => join(benchDir, "contestants", `${name}.ts`)),
     outdir: outDir,
-    bundle: true,
-    platform: "node",
-    target: "node24",
-    format: "cjs",
-    // The same options as consumer/build.mjs, so this consumer's code is compiled alike in both forms.
-    keepNames: true,
-    legalComments: "none",
-    logLevel: "warning",
+    ...CONSUMER_BUNDLE_OPTIONS,
   });
   // The shipped artefact, built by the consumer's own build script.
   const consumerMain = join(outDir, "consumer-main.js");

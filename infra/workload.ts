@@ -74,6 +74,8 @@ export interface ConsumerWorkloadArgs {
   readonly tunables: Tunables;
   /** Replicas and resources. */
   readonly workload: WorkloadConfig;
+  /** True when KEDA's HPA owns the replica count (infra/autoscaling.ts): the Deployment then sets none. */
+  readonly autoscaled: boolean;
   /** Recommended labels of this stack's objects. */
   readonly labels: Labels;
   /** The subset of labels that selects this stack's pods. */
@@ -105,7 +107,8 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
       {
         metadata: { name: WORKLOAD_NAMES.deployment, namespace: args.namespace, labels: args.labels },
         spec: {
-          replicas: workload.replicas,
+          // With server-side apply, a replica count here would be reapplied over the HPA's on every update.
+          ...(args.autoscaled ? {} : { replicas: workload.replicas }),
           revisionHistoryLimit: 5,
           selector: { matchLabels: args.selectorLabels },
           // Start the new pod before stopping an old one: consumption never pauses during a rollout.

@@ -6,6 +6,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { scaledObjectBoundedMax, scalerRoleReadsQueueAttributesOnly, triggerAuthenticationKedaIdentity } from "./rules/autoscaling";
 import { irsaTrustPinned, workloadRoleLeastPrivilege } from "./rules/iam";
 import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
 import {
@@ -55,4 +56,7 @@ export const POLICIES: readonly PackPolicy[] = [
   containerResourcesSet,
   pdbForReplicatedDeployments,
   ecrLifecyclePolicy,
+  scaledObjectBoundedMax,
+  triggerAuthenticationKedaIdentity,
+  scalerRoleReadsQueueAttributesOnly,
 ];

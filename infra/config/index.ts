@@ -8,7 +8,8 @@
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
  * - region.ts, platform.ts, cluster.ts, identity.ts, queue.ts, workload.ts, consumer-block.ts: one concern each.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform).
+ * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity).
  *
  * Adding a concern (say `network`):
  * 1. keys.ts: a `NETWORK_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
@@ -23,6 +24,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type Tunables } from "../../consumer/src/contract";
 import type { NameScope } from "../names";
+import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
 import { crossCheck } from "./cross-checks";
@@ -35,6 +37,7 @@ import { readRegion } from "./region";
 import { readWorkload, type WorkloadConfig } from "./workload";
 
 export {
+  AUTOSCALING_MODES,
   CLUSTER_MODES,
   CONFIG_KEYS,
   CONSUMER_KEY,
@@ -49,6 +52,7 @@ export {
   type IdentityMode,
   type ImagePlatform,
 } from "./keys";
+export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
 export type { ClusterConfig, NodeCount } from "./cluster";
 export type { IdentityConfig } from "./identity";
 export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
@@ -67,6 +71,7 @@ export interface StackConfig {
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
+  readonly autoscaling: AutoscalingConfig;
 }
 
 export type ConfigResult =
@@ -118,14 +123,15 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
-  crossCheck({ input, imagePlatform }, problems);
+  const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
+  crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
   problems.push(...unknownKeys(raw.values));
 
-  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || identity === undefined || tunables === undefined) {
+  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || identity === undefined || tunables === undefined || autoscaling === undefined) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, identity, queue, workload, tunables },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, imagePlatform, identity, queue, workload, tunables, autoscaling },
   };
 }

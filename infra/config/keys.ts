@@ -145,6 +145,41 @@ export const QUEUE_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
+export const AUTOSCALING_MODES = ["off", "keda"] as const;
+export type AutoscalingMode = (typeof AUTOSCALING_MODES)[number];
+
+/** Autoscaling on queue depth with KEDA (autoscaling.ts); docs/AUTOSCALING.md explains each choice. */
+export const AUTOSCALING_KEYS = {
+  autoscaling: {
+    type: "string", default: "off",
+    description: "off (the Deployment runs `replicas` pods) or keda (KEDA scales it on queue depth between minReplicas and maxReplicas; `replicas` is then the count held while the queue cannot be read).",
+  },
+  minReplicas: {
+    type: "integer", default: 0, min: 0, max: 100, unit: "pods",
+    description: "autoscaling: fewest consumer pods; 0 scales to zero when the queue is quiet.",
+  },
+  maxReplicas: {
+    type: "integer", default: 10, min: 1, max: 100, unit: "pods",
+    description: "autoscaling: most consumer pods.",
+  },
+  messagesPerPod: {
+    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages",
+    description: "autoscaling: target messages (visible + in flight) per pod, KEDA's queueLength; 0 means consumer.handlerConcurrency.",
+  },
+  activationMessages: {
+    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages",
+    description: "autoscaling: the first pod starts once the queue holds more than this many messages.",
+  },
+  pollingIntervalSeconds: {
+    type: "integer", default: 15, min: 1, max: 3_600, unit: "s",
+    description: "autoscaling: how often KEDA reads the queue's depth.",
+  },
+  cooldownPeriodSeconds: {
+    type: "integer", default: 300, min: 0, max: 86_400, unit: "s",
+    description: "autoscaling: with minReplicas 0, how long the queue stays empty before the last pod goes.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
 /** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
 export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
@@ -152,6 +187,7 @@ export const CONFIG_KEYS = {
   ...IDENTITY_KEYS,
   ...WORKLOAD_KEYS,
   ...QUEUE_KEYS,
+  ...AUTOSCALING_KEYS,
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

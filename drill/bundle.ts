@@ -1,0 +1,15 @@
+import { join } from "node:path";
+import { build } from "esbuild";
+import { CONSUMER_BUNDLE_OPTIONS } from "../bench/bundles";
+
+/** Bundles drill/pod.ts into one file run by plain `node`, compiled as consumer/build.mjs compiles the consumer. */
+export async function buildPodBundle(outDir: string): Promise<string> {
+  const outfile = join(outDir, "drill-pod.js");
+  await build({
+    entryPoints: [join(__dirname, "pod.ts")],
+    outfile,
+    ...CONSUMER_BUNDLE_OPTIONS,
+    define: { __BUILD_INFO__: JSON.stringify({ name: "sqs-eks-consumer-drill-pod", version: "drill", commit: "drill", buildTime: new Date().toISOString() }) },
+  });
+  return outfile;
+}
