@@ -33,19 +33,22 @@ let pod: ProgramRun;
 let adopted: ProgramRun;
 let adoptedWithoutAgent: ProgramRun;
 let irsaOnAdopted: ProgramRun;
+let autoscaledOnAdopted: ProgramRun;
 let borrowed: ProgramRun;
 let borrowedWithoutAgent: ProgramRun;
 
 before(async () => {
   simulator = await import("@cloud-copilot/iam-simulate");
   const adopt = { clusterMode: "existing", clusterName: "platform-prod" };
-  [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted] = (await runPrograms([
+  const agentOnPlatform = { clusterAddons: { "platform-prod": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } };
+  [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted, autoscaledOnAdopted] = (await runPrograms([
     await scenario("shared", {}),
     await scenario("shared", POD_IDENTITY),
-    await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC, clusterAddons: { "platform-prod": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } }),
+    await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC }),
     await scenario("platform", adopt, { existingClusters: WITHOUT_OIDC }),
-  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+    await scenario("platform", { ...adopt, ...POD_IDENTITY, autoscaling: "keda" }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
   const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK, ...POD_IDENTITY };
   const otherStacks = { [SHARED_STACK]: asOtherStack(pod) };
   [borrowed, borrowedWithoutAgent] = (await runPrograms([
@@ -98,7 +101,10 @@ describe("pod-identity mode, create cluster", () => {
   it("does not depend on the OIDC provider: no OIDC principal, no input from the cluster's OIDC outputs", () => {
     const trust = jsonInput(named(pod, "identity-pod-identity-role"), "assumeRolePolicy") as PolicyDocument;
     assert.doesNotMatch(JSON.stringify(trust), /oidc/i);
-    for (const resource of [...ofType(pod, "aws:iam/role:Role"), associationOf(pod), serviceAccountOf(pod)]) {
+    // The consumer's identity only: KEDA's operator role (create mode) trusts the OIDC provider in both modes.
+    const identityResources = pod.resources.filter((resource) => resource.name.startsWith("identity-"));
+    assert.ok(identityResources.length >= 4);
+    for (const resource of identityResources) {
       assert.doesNotMatch(JSON.stringify(resource.inputs), /oidc-provider|oidc\.eks/, resource.name);
     }
     assert.equal(ofType(pod, "aws:iam/role:Role").filter((role) => role.name.startsWith("identity-")).length, 1, "only the pod-identity role");
@@ -191,6 +197,10 @@ describe("pod-identity mode on clusters this stack does not create", () => {
 
   it("IRSA on the same cluster still fails, naming the missing OIDC provider", () => {
     assert.match(irsaOnAdopted.errors.join("\n"), /no IAM OIDC provider/);
+  });
+
+  it("with autoscaling, still requires the OIDC provider: KEDA's operator assumes the scaler role by web identity", () => {
+    assert.match(autoscaledOnAdopted.errors.join("\n"), /no IAM OIDC provider/);
   });
 
   it("fails the preview when the adopted cluster has no agent add-on, naming the cluster and the fix", () => {
