@@ -10,8 +10,9 @@ import { before, describe, it } from "node:test";
 import { POD_IDENTITY_SERVICE, queueConsumerPolicy, type PolicyDocument } from "../infra/iam-documents";
 import { IDENTITY_MODE_ANNOTATION, ROLE_ARN_ANNOTATION } from "../infra/identity";
 import { POD_IDENTITY_AGENT_ADDON } from "../infra/pod-identity-agent";
+import { formatViolations, runPack } from "../policies/offline/run-pack";
 import { ACCOUNT_ID, type ExistingCluster, type ProgramRun, type RecordedResource } from "./helpers/mocks";
-import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, oneOfType, runPrograms, scenario } from "./helpers/program";
+import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, oneOfType, packResources, runPrograms, scenario } from "./helpers/program";
 
 type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
@@ -115,6 +116,15 @@ describe("pod-identity mode, create cluster", () => {
     const irsaAccess = jsonInput(named(irsa, "identity-queue-access"), "policy");
     assert.deepEqual(podAccess, irsaAccess);
     assert.deepEqual(podAccess, queueConsumerPolicy(`arn:aws:sqs:us-west-2:${ACCOUNT_ID}:sqs-eks-consumer-shared-queue`));
+  });
+});
+
+describe("the policy pack on pod-identity stacks", () => {
+  it("finds no violation in a created, an adopted and a borrowing pod-identity stack", async () => {
+    for (const run of [pod, adopted, borrowed]) {
+      const result = await runPack(packResources(run));
+      assert.deepEqual(result.violations, [], formatViolations(result));
+    }
   });
 });
 
