@@ -8,7 +8,8 @@ import type { Contestant } from "./lineup";
 const benchDir = __dirname;
 const repoDir = join(benchDir, "..");
 
-export type BundlePaths = { readonly [K in Contestant["bundle"]]: string };
+/** Every bundle: the contestants', and scenario H's consumer that holds its messages. */
+export type BundlePaths = { readonly [K in Contestant["bundle"] | "heartbeat-holder"]: string };
 
 /** The esbuild options of consumer/build.mjs, so code bundled here is compiled as the shipped consumer is. */
 export const CONSUMER_BUNDLE_OPTIONS = {
@@ -22,7 +23,7 @@ export const CONSUMER_BUNDLE_OPTIONS = {
 } as const;
 
 export async function buildBundles(outDir: string): Promise<BundlePaths> {
-  const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop"] as const;
+  const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop", "heartbeat-holder"] as const;
   await build({
     entryPoints: entries.map((name) => join(benchDir, "contestants", `${name}.ts`)),
     outdir: outDir,
@@ -36,6 +37,7 @@ export async function buildBundles(outDir: string): Promise<BundlePaths> {
     "sqs-consumer-message": join(outDir, "sqs-consumer-message.js"),
     "sqs-consumer-batch": join(outDir, "sqs-consumer-batch.js"),
     "raw-loop": join(outDir, "raw-loop.js"),
+    "heartbeat-holder": join(outDir, "heartbeat-holder.js"),
     "consumer-main": consumerMain,
   };
 }

@@ -17,6 +17,8 @@ export interface EmulatorControl {
   watch(key: string, queueName: string, marks: readonly number[]): Watch;
   requests(key: string): Promise<readonly ServedRequest[]>;
   forget(key: string): void;
+  /** Adds `ms` to every request signed with `key` whose operation starts with `operationPrefix` (forget ends it). */
+  delay(key: string, operationPrefix: string, ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,9 @@ export async function startEmulatorProcess(): Promise<EmulatorControl> {
       firstReceives.delete(key);
       marks.delete(key);
       command({ type: "forget", key });
+    },
+    delay(key, operationPrefix, ms) {
+      command({ type: "delay", key, operationPrefix, ms });
     },
     async stop() {
       if (child.exitCode !== null) return;

@@ -19,6 +19,8 @@ interface Watched {
 }
 
 const watched = new Map<string, Watched>();
+/** Added latency by access key: requests whose operation starts with `operationPrefix` wait `ms`. */
+const delays = new Map<string, { readonly operationPrefix: string; readonly ms: number }>();
 const open = new WeakMap<EmulatorRequest, { watch: Watched; served: ServedRequest }>();
 
 function send(event: EmulatorEvent): void {
@@ -27,6 +29,15 @@ function send(event: EmulatorEvent): void {
 
 async function main(): Promise<void> {
   const emulator = await startEmulator({
+    configure(app) {
+      app.addHook("preHandler", async (request) => {
+        if (delays.size === 0) return;
+        const key = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""))?.[1];
+        const delay = key === undefined ? undefined : delays.get(key);
+        const operation = String(request.headers["x-amz-target"] ?? "").slice("AmazonSQS.".length);
+        if (delay && operation.startsWith(delay.operationPrefix)) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+      });
+    },
     onRequest(request) {
       const watch = request.accessKeyId === undefined ? undefined : watched.get(request.accessKeyId);
       if (!watch) return;
@@ -83,6 +94,11 @@ async function main(): Promise<void> {
         break;
       case "forget":
         watched.delete(command.key);
+        delays.delete(command.key);
+        break;
+      case "delay":
+        if (command.ms > 0) delays.set(command.key, { operationPrefix: command.operationPrefix, ms: command.ms });
+        else delays.delete(command.key);
         break;
     }
   });

@@ -16,7 +16,9 @@ export type EmulatorCommand =
   /** Send back everything recorded for `key`. */
   | { readonly type: "requests"; readonly id: number; readonly key: string }
   /** Stop watching `key` and drop its records. */
-  | { readonly type: "forget"; readonly key: string };
+  | { readonly type: "forget"; readonly key: string }
+  /** Hold every request signed with `key` whose operation starts with `operationPrefix` for `ms` before serving it (0 ends it). */
+  | { readonly type: "delay"; readonly key: string; readonly operationPrefix: string; readonly ms: number };
 
 /** Emulator process to orchestrator. */
 export type EmulatorEvent =

@@ -1,5 +1,6 @@
 // The run's result as one JSON document, and as the tables a person reads.
 import type { DrainRun } from "./drain-run";
+import type { HeartbeatRun } from "./heartbeat-run";
 import type { IdleRun } from "./idle-run";
 import { CONTESTANTS, type ContestantId } from "./lineup";
 import type { Machine } from "./machine";
@@ -17,7 +18,7 @@ export interface BenchResult {
   readonly plan: BenchPlan;
   /** How each figure is measured, in words, so the JSON stands on its own. */
   readonly method: Readonly<Record<string, string>>;
-  readonly runs: { readonly drains: readonly DrainRun[]; readonly idle: readonly IdleRun[] };
+  readonly runs: { readonly drains: readonly DrainRun[]; readonly idle: readonly IdleRun[]; readonly heartbeat: HeartbeatRun | undefined };
   readonly summary: { readonly drains: DrainSummary; readonly idle: IdleSummary };
   readonly countingCheck: CountingCheck;
   readonly targets: readonly TargetCheck[];
@@ -31,6 +32,8 @@ export const METHOD: Readonly<Record<string, string>> = {
   memory: "peak RSS is /proc/<pid>/status VmHWM (start-up included); the leak check compares VmRSS after the first tenth of the messages with VmRSS after all",
   start: "from just before spawn to the first ReceiveMessage reaching the emulator",
   idle: "requests per minute per receive loop over the window, each request weighted by the share of its duration inside the window",
+  heartbeat:
+    "this consumer (a bundle) with HANDLER_CONCURRENCY = messages and a handler that holds each message; the emulator delays every ChangeMessageVisibility call; pass times and lapses are the consumer's own debug lines (event heartbeat), redeliveries are handled messages with a receive count above 1",
 };
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
@@ -81,6 +84,21 @@ export function renderReport(result: BenchResult): string {
       table(
         ["contestant", "receive loops", "requests/minute/loop"],
         plan.idle.contestants.map((id) => [CONTESTANTS[id].label, String(CONTESTANTS[id].receiveLoops), show(result.summary.idle[id]?.requestsPerMinutePerLoop, twoDecimals)]),
+      ),
+    );
+  }
+  const h = result.runs.heartbeat;
+  if (plan.heartbeat && h) {
+    out.push(
+      "",
+      `Scenario H: ${plan.heartbeat.title}; visibility timeout ${h.visibilityTimeoutSeconds} s, each message held ${h.holdSeconds} s (one run)`,
+      table(
+        ["passes", "extensions", "largest pass", "pass ms (passes >= 10%)", "slowest pass ms", "lapses", "redelivered", "visibility failures", "handled", "left + DLQ"],
+        [[
+          String(h.passes), integer.format(h.extensions), `${integer.format(h.largestPass.messages)} msgs in ${integer.format(h.largestPass.ms)} ms`,
+          show(h.largePassMs, integer), integer.format(h.slowestPassMs), String(h.lapses), String(h.redelivered), String(h.visibilityFailures),
+          integer.format(h.handled), String(h.messagesLeft + h.deadLettered),
+        ]],
       ),
     );
   }

@@ -1,6 +1,7 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
-// emulator, in one run. Flags: --quick (small sizes, one repetition: CI), --json (one JSON document
-// on stdout; the tables go to stderr), --scenario A,B,C,D,M (a subset).
+// emulator, in one run, and this consumer's visibility heartbeat holding 10,000 messages (H). Flags:
+// --quick (small sizes, one repetition: CI), --json (one JSON document on stdout; the tables go to
+// stderr), --scenario A,B,C,D,M,H (a subset).
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { runDrain, type BenchContext } from "./drain-run";
 import { startEmulatorProcess } from "./emulator-control";
 import { runIdle, type IdleRun } from "./idle-run";
 import { CONTESTANTS } from "./lineup";
+import { runHeartbeat, type HeartbeatRun } from "./heartbeat-run";
 import { describeMachine } from "./machine";
 import { procAvailable } from "./proc-stats";
 import { METHOD, renderReport, type BenchResult } from "./report";
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
 
   const drains: DrainRun[] = [];
   let idle: IdleRun[] = [];
+  let heartbeat: HeartbeatRun | undefined;
   try {
     for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
       for (const scenario of plan.drains) {
@@ -71,6 +74,11 @@ async function main(): Promise<void> {
       progress(`C: ${plan.idle.contestants.length * plan.repetitions} idle contestants side by side for ${plan.idle.settleSeconds + plan.idle.windowSeconds} s`);
       idle = await runIdle(ctx, plan.idle, plan.repetitions);
     }
+    if (plan.heartbeat) {
+      progress(`H: ${plan.heartbeat.messages} messages held ${plan.heartbeat.holdSeconds} s, visibility ${plan.heartbeat.visibilityTimeoutSeconds} s, +${plan.heartbeat.visibilityLatencyMs} ms per visibility call`);
+      heartbeat = await runHeartbeat(ctx, plan.heartbeat);
+      progress(`H: ${heartbeat.passes} passes, largest ${heartbeat.largestPass.messages} messages in ${heartbeat.largestPass.ms} ms, ${heartbeat.lapses} lapses, ${heartbeat.redelivered} redelivered`);
+    }
   } finally {
     setup.destroy();
     await emulator.stop();
@@ -86,7 +94,7 @@ async function main(): Promise<void> {
     loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     plan,
     method: METHOD,
-    runs: { drains, idle },
+    runs: { drains, idle, heartbeat },
     summary,
     countingCheck: checkCounting(drains),
     targets: checkTargets(summary.drains, summary.idle),

@@ -1,10 +1,11 @@
 // What is measured, and at what size: the full run (the sizes) and the quick run (CI).
+import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import type { Work } from "./contestants/common";
 import type { ContestantId } from "./lineup";
 
 export type DrainScenarioId = "A" | "B" | "D" | "M";
-export type ScenarioId = DrainScenarioId | "C";
-export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M"];
+export type ScenarioId = DrainScenarioId | "C" | "H";
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "H"];
 
 /** Pre-load a queue, start a contestant, time it until the queue is empty. */
 export interface DrainScenario {
@@ -28,19 +29,36 @@ export interface IdleScenario {
   readonly contestants: readonly ContestantId[];
 }
 
+/**
+ * Hold many messages at once while every visibility call is slowed down: the heartbeat must keep
+ * every one of them invisible. Run once (not repeated): its figures are counts and pass times.
+ */
+export interface HeartbeatScenario {
+  readonly id: "H";
+  readonly title: string;
+  /** Messages pre-loaded, all held at once (HANDLER_CONCURRENCY is set to this). */
+  readonly messages: number;
+  /** How long the handler holds each message. */
+  readonly holdSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  /** Added by the emulator to every ChangeMessageVisibility(Batch) call. */
+  readonly visibilityLatencyMs: number;
+}
+
 export interface BenchPlan {
   readonly mode: "full" | "quick";
   readonly repetitions: number;
   readonly drains: readonly DrainScenario[];
   readonly idle: IdleScenario | undefined;
+  readonly heartbeat: HeartbeatScenario | undefined;
 }
 
 const COMPARED: readonly ContestantId[] = ["consumer", "sqs-consumer", "sqs-consumer-batch", "raw-loop"];
 
 export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO_IDS): BenchPlan {
   const n = quick
-    ? { A: 1_000, B: 300, D: 1_000, M: 10_000, mSample: 1_000, idleSeconds: 5, settleSeconds: 2, repetitions: 1 }
-    : { A: 20_000, B: 5_000, D: 20_000, M: 200_000, mSample: 20_000, idleSeconds: 45, settleSeconds: 5, repetitions: 3 };
+    ? { A: 1_000, B: 300, D: 1_000, M: 10_000, mSample: 1_000, idleSeconds: 5, settleSeconds: 2, repetitions: 1, holdSeconds: 35 }
+    : { A: 20_000, B: 5_000, D: 20_000, M: 200_000, mSample: 20_000, idleSeconds: 45, settleSeconds: 5, repetitions: 3, holdSeconds: 75 };
   const drains: DrainScenario[] = [
     { id: "A", title: "drain, no-op handler", work: "none", messages: n.A, contestants: [...COMPARED, "consumer-128mib"] },
     { id: "B", title: "drain, handler awaits 50 ms per message", work: "sleep-50ms", messages: n.B, contestants: [...COMPARED, "consumer-128mib"] },
@@ -56,6 +74,14 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
     drains: drains.filter((d) => only.includes(d.id)),
     idle: only.includes("C")
       ? { id: "C", title: "idle queue: requests per minute per receive loop", windowSeconds: n.idleSeconds, settleSeconds: n.settleSeconds, contestants: COMPARED }
+      : undefined,
+    // The default visibility timeout (30 s): each message is extended at least once (quick: held 35 s)
+    // or twice (full: 75 s).
+    heartbeat: only.includes("H")
+      ? {
+          id: "H", title: "heartbeat: 10,000 messages held at once, 30 ms added to every visibility call",
+          messages: 10_000, holdSeconds: n.holdSeconds, visibilityTimeoutSeconds: DEFAULT_TUNABLES.visibilityTimeoutSeconds, visibilityLatencyMs: 30,
+        }
       : undefined,
   };
 }

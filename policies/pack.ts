@@ -7,7 +7,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scaledObjectBoundedMax, scalerRoleReadsQueueAttributesOnly, triggerAuthenticationKedaIdentity } from "./rules/autoscaling";
-import { irsaTrustPinned, workloadRoleLeastPrivilege } from "./rules/iam";
+import { roleLeastPrivilege, roleTrustPinned } from "./rules/iam";
 import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
 import {
   containerResourcesSet,
@@ -17,7 +17,7 @@ import {
 } from "./rules/kubernetes";
 import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "./rules/nodes";
 import { containerReadOnlyRootFilesystem, podSecurityRestricted } from "./rules/pod-security";
-import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queueEncrypted, queueRedrivePolicy } from "./rules/queues";
+import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queueEncrypted, queuePolicyGrantsNothing, queueRedrivePolicy } from "./rules/queues";
 
 export type PackPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -27,7 +27,7 @@ export const PACK_NAME = "sqs-eks-consumer";
 export const PACK_ENFORCEMENT_LEVEL = "mandatory";
 
 export const PACK_DESCRIPTION =
-  "Security and reliability invariants of sqs-eks-consumer: IRSA trust, least privilege, encrypted queues with dead-letter queues, restricted pods, pinned images, IMDSv2-only nodes.";
+  "Security and reliability invariants of sqs-eks-consumer, judged by effect: pinned role trust, least privilege per role purpose, encrypted TLS-only queues with dead-letter queues, no static credentials, restricted pods, pinned images, IMDSv2-only nodes.";
 
 /** The version the Pulumi CLI reports for the pack: policies/package.json's, as `PolicyPack` reads it. */
 export function packVersion(): string {
@@ -38,12 +38,13 @@ export function packVersion(): string {
 }
 
 export const POLICIES: readonly PackPolicy[] = [
-  irsaTrustPinned,
-  workloadRoleLeastPrivilege,
+  roleTrustPinned,
+  roleLeastPrivilege,
   queueEncrypted,
   queueRedrivePolicy,
   dlqRetentionCoversSource,
   queueDeniesInsecureTransport,
+  queuePolicyGrantsNothing,
   noStaticAwsCredentials,
   namespaceEnforcesRestricted,
   podSecurityRestricted,

@@ -95,7 +95,7 @@ describe("the policy pack on the program's resources", () => {
         assumeRolePolicy: String(props.assumeRolePolicy).replace(/system:serviceaccount:[^"]+/, "system:serviceaccount:*"),
       })),
     );
-    assert.deepEqual(await violatedPolicies(resources), ["irsa-trust-pinned"]);
+    assert.deepEqual(await violatedPolicies(resources), ["role-trust-pinned"]);
   });
 });
 

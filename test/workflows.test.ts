@@ -54,38 +54,60 @@ describe("workflows", () => {
     assert.ok(findings.some((f) => f.includes('input "no-such-input" is not defined')), findings.join("\n"));
   });
 
-  describe("preview.yml", () => {
-    interface Step {
-      uses?: string;
-      run?: string;
-      with?: Record<string, unknown>;
-      env?: Record<string, unknown>;
-    }
-    interface Job {
-      needs?: string;
-      if?: string;
-      permissions?: Record<string, string>;
-      steps: Step[];
-    }
-    const workflow = parse(readFileSync(join(WORKFLOWS, "preview.yml"), "utf8")) as {
-      on: Record<string, unknown>;
-      permissions: Record<string, string>;
-      jobs: Record<string, Job>;
-    };
-    const job = (name: string): Job => {
-      const found = workflow.jobs[name];
-      assert.ok(found, `job ${name}`);
-      return found;
-    };
-    const step = (j: Job, uses: string): Step => {
-      const found = j.steps.find((s) => s.uses?.startsWith(`${uses}@`));
-      assert.ok(found, uses);
-      return found;
-    };
+  interface Step {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, unknown>;
+  }
+  interface Job {
+    needs?: string;
+    if?: string;
+    environment?: string;
+    permissions?: Record<string, string>;
+    steps: Step[];
+  }
+  interface Workflow {
+    on: Record<string, unknown>;
+    permissions: Record<string, string>;
+    jobs: Record<string, Job>;
+  }
+  const load = (file: string): { workflow: Workflow; text: string } => {
+    const text = readFileSync(join(WORKFLOWS, file), "utf8");
+    return { workflow: parse(text) as Workflow, text };
+  };
+  const jobOf = (workflow: Workflow, name: string): Job => {
+    const found = workflow.jobs[name];
+    assert.ok(found, `job ${name}`);
+    return found;
+  };
+  const step = (j: Job, uses: string): Step => {
+    const found = j.steps.find((s) => s.uses?.startsWith(`${uses}@`));
+    assert.ok(found, uses);
+    return found;
+  };
 
-    it("runs on pull requests with read-only default permissions", () => {
+  it("pin every action by commit SHA, with the release in a comment, and grant no permission by default", () => {
+    for (const file of workflowFiles().map((f) => f.split("/").at(-1) ?? f)) {
+      const { workflow, text } = load(file);
+      assert.deepEqual(workflow.permissions, {}, file);
+      for (const job of Object.values(workflow.jobs)) {
+        assert.ok(job.permissions !== undefined, `${file}: every job declares its permissions`);
+        for (const { uses } of job.steps.filter((s) => s.uses !== undefined)) {
+          assert.match(uses ?? "", /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${file}: ${uses} is not pinned by commit`);
+          assert.match(text, new RegExp(`${(uses ?? "").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+`), `${file}: ${uses} names no release`);
+        }
+      }
+    }
+  });
+
+  describe("preview.yml", () => {
+    const { workflow } = load("preview.yml");
+    const job = (name: string) => jobOf(workflow, name);
+
+    it("runs on pull requests; the checks job only reads the repository", () => {
       assert.ok("pull_request" in workflow.on);
-      assert.deepEqual(workflow.permissions, { contents: "read" });
+      assert.deepEqual(job("checks").permissions, { contents: "read" });
     });
 
     it("installs Node 24 and runs npm ci, lint, tests and the offline policy check", () => {
@@ -98,23 +120,41 @@ describe("workflows", () => {
       );
     });
 
-    it("previews with AWS credentials from GitHub OIDC, the policy pack, and a PR comment", () => {
+    it("previews with the preview role from GitHub OIDC, the policy pack and a PR comment, and no Pulumi token or passphrase", () => {
       const preview = job("preview");
       assert.equal(preview.needs, "checks");
-      assert.equal(preview.permissions?.["id-token"], "write");
-      assert.equal(preview.permissions?.["pull-requests"], "write");
+      assert.deepEqual(preview.permissions, { contents: "read", "id-token": "write", "pull-requests": "write" });
       const aws = step(preview, "aws-actions/configure-aws-credentials").with ?? {};
-      assert.equal(aws["role-to-assume"], "${{ secrets.AWS_ROLE_ARN }}");
-      assert.deepEqual(
-        Object.keys(aws).filter((k) => k.startsWith("aws-access-key") || k.startsWith("aws-secret")),
-        [],
-      );
+      assert.equal(aws["role-to-assume"], "${{ secrets.AWS_PREVIEW_ROLE_ARN }}");
+      assert.deepEqual(Object.keys(aws).filter((k) => k.startsWith("aws-access-key") || k.startsWith("aws-secret")), []);
       const pulumi = step(preview, "pulumi/actions").with ?? {};
       assert.equal(pulumi["command"], "preview");
       assert.equal(pulumi["policyPacks"], "policies");
       assert.equal(pulumi["comment-on-pr"], true);
+      const text = JSON.stringify(preview);
+      assert.ok(!text.includes("PULUMI_ACCESS_TOKEN") && !text.includes("PULUMI_CONFIG_PASSPHRASE"), text);
       const order = preview.steps.map((s) => s.uses?.split("@")[0] ?? s.run);
       assert.ok(order.indexOf("aws-actions/configure-aws-credentials") < order.indexOf("pulumi/actions"));
+    });
+  });
+
+  describe("deploy.yml", () => {
+    const { workflow } = load("deploy.yml");
+
+    it("runs pulumi up with the policy pack on merges to main, in the protected environment, with the deploy role", () => {
+      assert.deepEqual(workflow.on, { push: { branches: ["main"] } });
+      const deploy = jobOf(workflow, "deploy");
+      assert.equal(deploy.needs, "checks");
+      assert.equal(deploy.environment, "production");
+      assert.deepEqual(deploy.permissions, { contents: "read", "id-token": "write" });
+      assert.equal(step(deploy, "aws-actions/configure-aws-credentials").with?.["role-to-assume"], "${{ secrets.AWS_DEPLOY_ROLE_ARN }}");
+      const pulumi = step(deploy, "pulumi/actions").with ?? {};
+      assert.equal(pulumi["command"], "up");
+      assert.equal(pulumi["policyPacks"], "policies");
+      assert.deepEqual(
+        jobOf(workflow, "checks").steps.filter((s) => s.run !== undefined).map((s) => s.run),
+        ["npm ci", "npm run lint", "npm test", "npm run policy"],
+      );
     });
   });
 });

@@ -23,6 +23,7 @@ export interface StartOptions {
   /**
    * The SQS client to use, e.g. `createSqsClient(settings, env)` with your own middleware (tracing,
    * request counting). Defaults to that client without middleware. A client passed in is not destroyed on stop.
+   * Build it with `md5: false` (createSqsClient does): the consumer verifies each message's digests itself.
    */
   readonly sqs?: SQSClient;
 }
@@ -40,9 +41,12 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
   const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE, containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI };
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
-  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics);
+  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.invocations);
   const { queueUrl, region, ...tunables } = settings;
   logger.info({ event: "config", queueUrl, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl}`);
+  if (sqs.config.md5 !== false) {
+    logger.warn({ event: "config" }, "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message");
+  }
   consumer.start();
   void logStartupChecks(sqs, settings, env, hints, logger);
   return {

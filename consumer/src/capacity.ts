@@ -1,7 +1,9 @@
 /**
  * Handler slots shared by every receive loop. A loop reserves slots before it asks SQS for messages,
  * so the consumer never holds more messages than it can handle at once: messages waiting in memory
- * would only burn their visibility timeout.
+ * would only burn their visibility timeout. A slot is taken from the receive until the handler's
+ * promise settles, past its timeout if it ignores its abort signal (see Invocations): the limit counts
+ * every handler invocation still running.
  */
 export class Capacity {
   private used = 0;

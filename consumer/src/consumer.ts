@@ -2,8 +2,10 @@ import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/cl
 import { Acknowledger } from "./acknowledger";
 import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
 import { Capacity } from "./capacity";
+import { checkMessage } from "./checksums";
 import { classifyAwsError, type HintContext } from "./errors";
 import type { MessageHandler, ReceivedMessage } from "./handler";
+import { Invocations } from "./invocations";
 import type { Logger } from "./logger";
 import type { FailureReason, Metrics } from "./metrics";
 import { Readiness } from "./readiness";
@@ -58,6 +60,8 @@ interface InFlight extends HeldMessage {
  */
 export class Consumer {
   readonly readiness: Readiness;
+  /** Handler invocations that have not settled; also the liveness verdict (see Invocations). */
+  readonly invocations: Invocations;
   private readonly capacity: Capacity;
   private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
@@ -79,6 +83,7 @@ export class Consumer {
     const { settings, sqs, logger, metrics, hints } = options;
     this.readiness = new Readiness(logger, metrics);
     this.capacity = new Capacity(settings.handlerConcurrency);
+    this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
     this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics });
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
   }
@@ -140,7 +145,7 @@ export class Consumer {
   private async releaseWhenSafe(messages: readonly HeldMessage[], end: number): Promise<void> {
     if (messages.length === 0) return;
     await sleep(Math.min(this.abandonedPollsEndAt + GHOST_POLL_MARGIN_MS, end - RELEASE_RESERVE_MS) - Date.now());
-    await this.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })));
+    await this.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(Math.max(end - Date.now(), 0)));
   }
 
   /** Hangs up on the receives still open, noting when SQS would have ended them (see releaseWhenSafe). */
@@ -207,6 +212,19 @@ export class Consumer {
 
   private dispatch(raw: Message, receivedAt: number): void {
     const { settings } = this.options;
+    const corrupt = checkMessage(raw);
+    if (corrupt !== undefined) {
+      this.capacity.release(1);
+      this.options.metrics.checksumMismatches.inc({ part: corrupt });
+      this.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
+      return;
+    }
+    const running = this.invocations.get(raw.MessageId ?? "");
+    if (running !== undefined) {
+      this.capacity.release(1);
+      this.redelivered(running.abandoned, raw, receivedAt);
+      return;
+    }
     const entry: InFlight = {
       messageId: raw.MessageId ?? "",
       receiptHandle: raw.ReceiptHandle ?? "",
@@ -229,23 +247,65 @@ export class Consumer {
     this.handling.add(handling);
   }
 
+  /**
+   * A message received again while an invocation for it has not settled (SQS delivers at least once,
+   * and a timed-out message comes back after its retry delay) is never handled twice at once. If its
+   * handler is still within its limit, the new receipt handle replaces the old one, so the heartbeat
+   * and the delete act on the latest delivery. If its handler was abandoned, the message goes back
+   * after the retry delay, counting toward the DLQ like any failure.
+   */
+  private redelivered(abandoned: boolean, raw: Message, receivedAt: number): void {
+    const { settings, logger, metrics } = this.options;
+    const messageId = raw.MessageId ?? "";
+    metrics.duplicateDeliveries.inc({ state: abandoned ? "abandoned" : "running" });
+    const held = [...this.inFlight].find((entry) => entry.messageId === messageId);
+    if (!abandoned && held !== undefined) {
+      held.receiptHandle = raw.ReceiptHandle ?? held.receiptHandle;
+      held.receivedAt = receivedAt;
+      held.visibleAt = receivedAt + settings.visibilityTimeoutSeconds * 1000;
+      logger.info({ event: "duplicate-delivery", messageId }, "received again while being handled: the new receipt handle replaces the old one");
+      return;
+    }
+    this.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+  }
+
+  /**
+   * Leaves a message the consumer will not handle for redelivery, like a failure: visible again after
+   * the retry delay (or the visibility timeout), so its receives count toward the DLQ.
+   */
+  private giveBack(raw: Message, receivedAt: number, fields: Record<string, unknown>, why: string): void {
+    const { settings, logger } = this.options;
+    const messageId = raw.MessageId ?? "";
+    const receiveCount = toReceivedMessage(raw).receiveCount;
+    const delaySeconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
+    logger.warn({ ...fields, messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined }, why);
+    if (delaySeconds === 0) return;
+    const message = { messageId, receiptHandle: raw.ReceiptHandle ?? "", receivedAt, deadline: receivedAt, visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000 };
+    void this.visibility.release([{ message, delaySeconds }]);
+  }
+
   private async handle(entry: InFlight): Promise<void> {
     const { settings, handler, logger, metrics } = this.options;
     const started = performance.now();
     const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
     let failure: { reason: FailureReason; error: unknown } | undefined;
+    const { invocation, result } = this.invocations.start(entry.messageId, () => handler(entry.message, { signal: entry.controller.signal, logger }));
     try {
-      await raceAbort(handler(entry.message, { signal: entry.controller.signal, logger }), entry.controller.signal);
+      await raceAbort(result, entry.controller.signal);
     } catch (error) {
       failure = { reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error", error };
     } finally {
       clearTimeout(timer);
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
+    if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
     this.finish(entry);
     if (entry.released) return;
     if (failure === undefined) {
       metrics.succeeded.inc();
+      // An extension on its way would fail on a deleted message: delete after it.
+      const extending = this.visibility.settle(entry);
+      if (extending !== undefined) await extending;
       this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt);
       return;
     }
@@ -265,10 +325,10 @@ export class Consumer {
     if (delaySeconds > 0) await this.visibility.release([{ message: entry, delaySeconds }]);
   }
 
+  /** The consumer is done waiting for the handler; its slot is given back when the handler settles (Invocations). */
   private finish(entry: InFlight): void {
     this.inFlight.delete(entry);
     this.options.metrics.inFlight.dec();
-    this.capacity.release(1);
     if (this.inFlight.size === 0) this.idle?.();
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "./logger";
+import { truncateCodePoints } from "./text";
 
 /** A received message, as the handler sees it: no receipt handle, which belongs to the consumer. */
 export interface ReceivedMessage {
@@ -23,16 +24,19 @@ export interface HandlerContext {
  */
 export type MessageHandler = (message: ReceivedMessage, context: HandlerContext) => Promise<void>;
 
-/** The default handler, the original demo's behaviour: one info line per message. */
+/**
+ * The default handler, the original demo's behaviour: one info line per message, its body cut after
+ * `bodyMaxChars` Unicode code points (`bodyLength`, also in code points, says how long it was).
+ */
 export function createLogHandler(bodyMaxChars: number): MessageHandler {
   return (message, { logger }) => {
-    const truncated = message.body.length > bodyMaxChars;
+    const body = truncateCodePoints(message.body, bodyMaxChars);
     logger.info(
       {
         event: "message",
         messageId: message.messageId,
-        body: truncated ? message.body.slice(0, bodyMaxChars) : message.body,
-        ...(truncated ? { bodyTruncated: true, bodyLength: message.body.length } : {}),
+        body: body.text,
+        ...(body.truncated ? { bodyTruncated: true, bodyLength: body.codePoints } : {}),
         md5OfBody: message.md5OfBody,
         receiveCount: message.receiveCount,
       },

@@ -4,8 +4,15 @@ import { PROBE_PATHS } from "./contract/probes";
 import type { Metrics } from "./metrics";
 import type { Readiness } from "./readiness";
 
+/** What /livez reports: false once restarting the process is the only way to recover. */
+export interface Liveness {
+  readonly live: boolean;
+  readonly reason: string;
+}
+
 /**
- * /livez: the process and its event loop answer (a stuck loop fails the probe by not answering).
+ * /livez: 200 while the process and its event loop answer (a stuck loop fails the probe by not
+ * answering) and the liveness check passes; 503 with the reason when it does not (see Invocations).
  * /readyz: 200 while receiving successfully, 503 with the reason otherwise.
  * /metrics: Prometheus text format.
  */
@@ -14,13 +21,14 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(port: number, readiness: Readiness, metrics: Metrics): Promise<HealthServer> {
+export async function startHealthServer(port: number, readiness: Readiness, metrics: Metrics, liveness: Liveness): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
     } else if (path === PROBE_PATHS.liveness) {
-      response.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      const live = liveness.live;
+      response.writeHead(live ? 200 : 503, { "content-type": "text/plain" }).end(live ? "ok\n" : `not live: ${liveness.reason}\n`);
     } else if (path === PROBE_PATHS.readiness) {
       const ready = readiness.ready;
       response.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : `not ready: ${readiness.reason}\n`);

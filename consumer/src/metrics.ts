@@ -36,6 +36,24 @@ export class Metrics {
     name: "sqs_consumer_errors_total", help: "Failed AWS calls, by kind and operation.", labelNames: ["kind", "operation"] as const, registers: [this.registry],
   });
   readonly ready = new Gauge({ name: "sqs_consumer_ready", help: "1 while the consumer is receiving successfully.", registers: [this.registry] });
+  readonly handlersAbandoned = new Gauge({
+    name: "sqs_consumer_handlers_abandoned", help: "Handlers past their timeout that ignored the abort signal and have not settled; each holds a slot.", registers: [this.registry],
+  });
+  readonly duplicateDeliveries = new Counter({
+    name: "sqs_consumer_duplicate_deliveries_total", help: "Messages received again while an invocation for them had not settled: not handled a second time.",
+    labelNames: ["state"] as const, registers: [this.registry],
+  });
+  readonly checksumMismatches = new Counter({
+    name: "sqs_consumer_checksum_mismatches_total", help: "Received messages whose body or attributes did not match their MD5: not handled, left for redelivery.",
+    labelNames: ["part"] as const, registers: [this.registry],
+  });
+  readonly heartbeatPassDuration = new Histogram({
+    name: "sqs_consumer_heartbeat_pass_seconds", help: "Duration of one visibility heartbeat pass that extended at least one message.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
+  });
+  readonly visibilityLapses = new Counter({
+    name: "sqs_consumer_visibility_lapses_total", help: "Extensions answered only after the message's visibility had ended (it may be delivered again).", registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

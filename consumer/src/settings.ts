@@ -98,8 +98,8 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     description: "Least severe level written to stdout.",
   },
   logBodyMaxChars: {
-    kind: "int", env: "LOG_BODY_MAX_CHARS", default: 256, min: 0, max: 1_048_576, unit: "chars",
-    description: "Message bodies are logged up to this many characters, then truncated.",
+    kind: "int", env: "LOG_BODY_MAX_CHARS", default: 256, min: 0, max: 1_048_576, unit: "code points",
+    description: "Message bodies are logged up to this many Unicode code points (an emoji is one), then truncated.",
   },
   healthPort: {
     kind: "int", env: "HEALTH_PORT", default: 8080, min: 0, max: 65_535, unit: "port",

@@ -26,6 +26,9 @@ export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
     // an endpoint configured through the standard variables must win the same way, or a queue URL whose
     // host does not resolve (emulators, VPC endpoints with private DNS off) could never be reached.
     ...(hasConfiguredEndpoint(env) ? { useQueueUrlAsEndpoint: false } : {}),
+    // The SDK checks MD5OfBody for a whole ReceiveMessage and fails all of it for one bad message; the
+    // consumer checks each message itself, body and attributes (checksums.ts), and sets the bad ones aside.
+    md5: false,
     requestHandler: {
       // A long poll legitimately takes WaitTimeSeconds; anything much longer is a dead connection.
       requestTimeout: (settings.waitTimeSeconds + 10) * 1000,

@@ -131,7 +131,8 @@ describe("consuming", () => {
     let calls = 0;
     const { running, logs } = await startTestConsumer(b, {
       env: { HANDLER_TIMEOUT_SECONDS: "1", RETRY_BASE_SECONDS: "1" },
-      handler: () => (++calls === 1 ? new Promise<void>(() => undefined) : Promise.resolve()),
+      // The first run ignores its abort signal; the message is handled again once that run has settled.
+      handler: () => (++calls === 1 ? new Promise<void>((resolve) => setTimeout(resolve, 1_500)) : Promise.resolve()),
     });
     try {
       const started = Date.now();

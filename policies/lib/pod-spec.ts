@@ -2,22 +2,31 @@
  * Where a Kubernetes object keeps its pod spec, and the containers in it, with the field paths the
  * messages quote.
  */
-import { K8S, kindOf } from "./types";
+import { kindOf } from "./types";
 import { isRecord, listOf, pathOf, recordOf, stringOf, type Props } from "./values";
 
-/** The path from the object to its pod template's `spec`, per pod-bearing type. */
+/**
+ * The path from the object to its pod template's `spec`, per pod-bearing kind. Kinds are matched in
+ * every API group and version the provider has (`apps/v1beta1:Deployment`, `extensions/v1beta1`,
+ * `batch/v1beta1:CronJob`, ...): an older version is no way around the rules.
+ */
 const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
-  [K8S.pod]: ["spec"],
-  [K8S.deployment]: ["spec", "template", "spec"],
-  [K8S.statefulSet]: ["spec", "template", "spec"],
-  [K8S.daemonSet]: ["spec", "template", "spec"],
-  [K8S.replicaSet]: ["spec", "template", "spec"],
-  [K8S.replicationController]: ["spec", "template", "spec"],
-  [K8S.job]: ["spec", "template", "spec"],
-  [K8S.cronJob]: ["spec", "jobTemplate", "spec", "template", "spec"],
+  Pod: ["spec"],
+  PodTemplate: ["template", "spec"],
+  Deployment: ["spec", "template", "spec"],
+  StatefulSet: ["spec", "template", "spec"],
+  DaemonSet: ["spec", "template", "spec"],
+  ReplicaSet: ["spec", "template", "spec"],
+  ReplicationController: ["spec", "template", "spec"],
+  Job: ["spec", "template", "spec"],
+  CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
 };
 
-export const POD_BEARING_TYPES: readonly string[] = Object.keys(POD_SPEC_PATHS);
+/** The pod-spec path of a Kubernetes type token (`kubernetes:<group>/<version>:<Kind>`), any version. */
+function podSpecPath(type: string): readonly string[] | undefined {
+  const match = /^kubernetes:[^:]+:([A-Za-z]+)$/.exec(type);
+  return match?.[1] === undefined ? undefined : POD_SPEC_PATHS[match[1]];
+}
 
 export interface PodSpec {
   /** e.g. `Deployment "consumer"`: how messages name the object. */
@@ -38,7 +47,7 @@ export interface Container {
 }
 
 export function podSpecOf(type: string, name: string, props: Props): PodSpec | undefined {
-  const keys = POD_SPEC_PATHS[type];
+  const keys = podSpecPath(type);
   if (keys === undefined) return undefined;
   const templateKeys = keys.slice(0, -1);
   const metadata = templateKeys.length === 0 ? props["metadata"] : pathOf(props, ...templateKeys, "metadata");

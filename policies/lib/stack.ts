@@ -23,3 +23,11 @@ export function refersTo(resource: Pick<StackResource, "props">, ref: unknown): 
 export function childrenOf(component: StackResource, resources: readonly StackResource[]): StackResource[] {
   return resources.filter((r) => r.parent?.urn === component.urn);
 }
+
+/** Whether `ref` (an ARN or URL) names `queue`. Besides ids, accept an ARN or URL ending in the queue's name. */
+export function designatesQueue(queue: Pick<StackResource, "props">, ref: unknown): boolean {
+  if (refersTo(queue, ref)) return true;
+  const name = stringOf(queue.props["name"]);
+  if (typeof ref !== "string" || name === undefined || name === "") return false;
+  return (ref.startsWith("arn:") && ref.endsWith(`:${name}`)) || (ref.startsWith("https://") && ref.endsWith(`/${name}`));
+}

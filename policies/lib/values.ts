@@ -62,3 +62,13 @@ export function pathOf(value: unknown, ...keys: readonly string[]): unknown {
   }
   return current;
 }
+
+/**
+ * A plain copy of a value read from the engine's property proxy. Reading every nested value through the
+ * proxy throws the SDK's UnknownValueError when any part is unknown at preview, so a rule learns that
+ * before it draws conclusions from a partial document.
+ */
+export function materialize(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  return (JSON.parse(JSON.stringify({ value })) as { value?: unknown }).value;
+}

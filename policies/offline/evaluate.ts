@@ -9,6 +9,7 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import type { PackPolicy } from "../pack";
+import { isUnknownValueError, unknownCheckingProxy } from "../lib/undecided";
 
 /**
  * A resource as a `pulumi.runtime.setMocks` recorder sees it: the type token, the logical name, the
@@ -24,10 +25,23 @@ export interface RecordedResource {
   readonly parent?: string;
 }
 
-/** One reported violation; `urn` is absent when a stack policy blames the stack as a whole. */
+/**
+ * One reported violation; `urn` is absent when a stack policy blames the stack as a whole. `undecided`
+ * marks the engine's advisory "can't run policy during preview" diagnostic: the rule read a value that
+ * is unknown until the resources exist.
+ */
 export interface Finding {
   readonly message: string;
   readonly urn?: string;
+  readonly undecided?: true;
+}
+
+/**
+ * A resource's props as the engine hands them to policies: wrapped so that reading an unknown value
+ * (the SDK's sentinel strings, which tests put where preview would have unknowns) throws.
+ */
+function engineProps(props: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return unknownCheckingProxy({ ...props });
 }
 
 class NotApplicable extends Error {}
@@ -53,7 +67,7 @@ function typeCheckers(type: string, props: Record<string, unknown>) {
 function toPolicyResources(resources: readonly RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const converted = resources.map((r) => {
-    const props = { ...r.props };
+    const props = engineProps(r.props);
     const { isType, asType } = typeCheckers(r.type, props);
     const resource: PolicyResource = {
       type: r.type,
@@ -91,15 +105,25 @@ export async function evaluatePolicy(
       throw new NotApplicable(reason);
     },
   };
+  // As in the engine (@pulumi/policy server.js), an unknown value read by a rule ends that call of the
+  // rule with an advisory diagnostic; violations it reported before stay.
+  const run = async (call: () => Promise<void> | void, urn?: string): Promise<void> => {
+    try {
+      await call();
+    } catch (error) {
+      if (!isUnknownValueError(error)) throw error;
+      findings.push({ message: error.message, undecided: true, ...(urn === undefined ? {} : { urn }) });
+    }
+  };
   try {
     if ("validateStack" in policy) {
       const args: StackValidationArgs = { ...common, resources: toPolicyResources(resources) };
-      await policy.validateStack(args, (message, urn) => findings.push(urn === undefined ? { message } : { message, urn }));
+      await run(() => policy.validateStack(args, (message, urn) => findings.push(urn === undefined ? { message } : { message, urn })));
       return findings;
     }
     const validations = policy.validateResource === undefined ? [] : [policy.validateResource].flat();
     for (const r of resources) {
-      const props = { ...r.props };
+      const props = engineProps(r.props);
       const args: ResourceValidationArgs = {
         ...common,
         ...typeCheckers(r.type, props),
@@ -111,7 +135,7 @@ export async function evaluatePolicy(
       };
       for (const validate of validations) {
         // As in the engine, a resource violation always blames the resource being validated.
-        await validate(args, (message) => findings.push({ message, urn: r.urn }));
+        await run(() => validate(args, (message) => findings.push({ message, urn: r.urn })), r.urn);
       }
     }
   } catch (error) {

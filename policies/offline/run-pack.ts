@@ -77,11 +77,14 @@ export async function runPack(
       violations.push({
         policy: policy.name,
         description: policy.description,
-        enforcement,
+        enforcement: finding.undecided === true ? "advisory" : enforcement,
         urn: blamed?.urn ?? stack.urn,
         type: blamed?.type ?? "pulumi:pulumi:Stack",
         name: blamed?.name ?? stack.name,
-        message: finding.message,
+        message:
+          finding.undecided === true
+            ? `can't run policy '${policy.name}' from policy pack '${PACK_NAME}@v${packVersion()}' during preview: ${finding.message}`
+            : finding.message,
       });
     }
   }

@@ -1,7 +1,7 @@
 /** Autoscaling with KEDA: bounded ScaledObjects, KEDA's own identity for triggers, read-only scaler roles. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { oidcTrusts, parsePolicyDocument, hasWildcard } from "../lib/iam-document";
+import { hasWildcard, parsePolicyDocument, type Statement } from "../lib/iam-document";
 import { ofType, refersTo, type StackResource } from "../lib/stack";
 import { AWS } from "../lib/types";
 import { integerOf, listOf, pathOf, recordOf, stringOf, stringsOf } from "../lib/values";
@@ -73,6 +73,18 @@ function scalerRoles(resources: readonly StackResource[], operatorSubject: strin
       Object.entries(recordOf(statement.condition["StringEquals"])).some(([key, value]) => key.toLowerCase() === `${issuer}:sub`.toLowerCase() && listOf(value).includes(operatorSubject)),
     );
   });
+}
+
+/** The Allow statements of a trust policy that federate an EKS OIDC provider, with the provider's issuer. */
+function oidcTrusts(statements: readonly Statement[]): { statement: Statement; issuer: string }[] {
+  return statements.flatMap((statement) =>
+    statement.effect !== "Allow"
+      ? []
+      : statement.principals.flatMap((p) => {
+          const issuer = p.kind === "Federated" ? /:oidc-provider\/(.+)$/.exec(p.value)?.[1] : undefined;
+          return issuer === undefined ? [] : [{ statement, issuer }];
+        }),
+  );
 }
 
 /** What is wrong with one permissions document of a scaler role. */

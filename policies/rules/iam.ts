@@ -1,189 +1,182 @@
-/** IAM: IRSA trust policies and the permissions of workload roles. */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+/**
+ * IAM, judged by what documents allow: who may assume each role (role-trust-pinned), and what every
+ * policy reaching a role allows against the allow-list of the role's purpose (role-least-privilege).
+ * The purpose comes from the trust policy (lib/role-trust.ts); the grants from every resource of the
+ * stack that attaches a policy to the role (lib/role-grants.ts).
+ */
+import type { StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { hasWildcard, oidcTrusts, parsePolicyDocument, type OidcTrust } from "../lib/iam-document";
+import { parsePolicyDocument } from "../lib/iam-document";
+import { awsManagedPolicyName, grantsOf, roleReferences, ATTACHING_TYPES } from "../lib/role-grants";
+import { CLUSTER_MANAGED_POLICIES, DEFAULT_NODE_MANAGED_POLICIES, judgeDocument } from "../lib/role-permissions";
+import {
+  analyzeTrust,
+  DEFAULT_AUDIENCE,
+  DEFAULT_SCALER_SERVICE_ACCOUNTS,
+  roleArnOf,
+  type Purpose,
+  type TrustAnalysis,
+  type TrustSettings,
+} from "../lib/role-trust";
 import { ofType, refersTo, type StackResource } from "../lib/stack";
-import { AWS } from "../lib/types";
-import { listOf, recordOf, stringOf, stringsOf, type Props } from "../lib/values";
+import { AWS, kindOf } from "../lib/types";
+import { Decisions } from "../lib/undecided";
+import { materialize } from "../lib/values";
 
-export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
+export { DEFAULT_AUDIENCE };
 
-/** `system:serviceaccount:<namespace>:<name>`, both DNS labels/subdomains, no patterns. */
-const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
-const SUBJECT_PLACEHOLDER = "system:serviceaccount:<namespace>:<serviceaccount>";
-
-/** A condition block's value for `key`; IAM compares condition keys case-insensitively. */
-function conditionValues(block: unknown, key: string): unknown[] {
-  const wanted = key.toLowerCase();
-  for (const [k, v] of Object.entries(recordOf(block))) {
-    if (k.toLowerCase() === wanted) return [...listOf(v)];
-  }
-  return [];
-}
-
-function trustProblems(trust: OidcTrust, audience: string): string[] {
-  const { statement, issuer } = trust;
-  const problems: string[] = [];
-  const otherActions = statement.actions.filter((a) => a.toLowerCase() !== "sts:assumerolewithwebidentity");
-  if (statement.hasNotAction || otherActions.length > 0 || statement.actions.length === 0) {
-    const shown = statement.hasNotAction ? "NotAction" : otherActions.map((a) => `"${a}"`).join(", ") || "no Action";
-    problems.push(`it allows ${shown}; allow only "sts:AssumeRoleWithWebIdentity"`);
-  }
-
-  const subKey = `${issuer}:sub`;
-  const subjects = conditionValues(statement.condition["StringEquals"], subKey);
-  if (subjects.length === 0) {
-    problems.push(
-      conditionValues(statement.condition["StringLike"], subKey).length > 0
-        ? `"${subKey}" is matched with StringLike, which accepts patterns; pin it with StringEquals to "${SUBJECT_PLACEHOLDER}"`
-        : `"${subKey}" is not pinned; add Condition StringEquals "${subKey}": "${SUBJECT_PLACEHOLDER}"`,
-    );
-  } else if (subjects.length > 1) {
-    problems.push(`"${subKey}" lists ${subjects.length} subjects; pin exactly one service account`);
-  } else {
-    const subject = String(subjects[0]);
-    if (hasWildcard(subject) || !SERVICE_ACCOUNT_SUBJECT.test(subject)) {
-      problems.push(`"${subKey}" is "${subject}", not one exact service account; use "${SUBJECT_PLACEHOLDER}" without wildcards`);
-    }
-  }
-
-  const audKey = `${issuer}:aud`;
-  const audiences = conditionValues(statement.condition["StringEquals"], audKey);
-  if (audiences.length === 0) {
-    problems.push(`"${audKey}" is not pinned; add Condition StringEquals "${audKey}": "${audience}"`);
-  } else if (audiences.length !== 1 || audiences[0] !== audience) {
-    const shown = audiences.map((a) => `"${String(a)}"`).join(", ");
-    problems.push(`"${audKey}" is ${shown}; it must be "${audience}" alone`);
-  }
-  return problems;
-}
-
-export const irsaTrustPinned: ResourceValidationPolicy = {
-  name: "irsa-trust-pinned",
-  description:
-    "A role that trusts an OIDC provider pins `:sub` to one exact service account and `:aud` to sts.amazonaws.com with StringEquals.",
-  enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      audience: {
-        type: "string",
-        minLength: 1,
-        default: DEFAULT_AUDIENCE,
-        description: "The audience the projected service account token must carry (`:aud`).",
-      },
+const TRUST_CONFIG = {
+  properties: {
+    audience: {
+      type: "string",
+      minLength: 1,
+      default: DEFAULT_AUDIENCE,
+      description: "The audience the projected service account token must carry (`:aud`).",
+    },
+    scalerServiceAccounts: {
+      type: "array",
+      items: { type: "string", pattern: "^[a-z0-9][-a-z0-9]*:[a-z0-9][-.a-z0-9]*$" },
+      default: DEFAULT_SCALER_SERVICE_ACCOUNTS,
+      description: "`<namespace>:<serviceaccount>` of the autoscaler's operator; roles only they assume get the scaler's allow-list.",
     },
   },
-  validateResource: (args, reportViolation) => {
-    if (args.type !== AWS.role) return;
-    const { audience } = configWithDefaults(args, { audience: DEFAULT_AUDIENCE });
-    const document = parsePolicyDocument(args.props["assumeRolePolicy"]);
-    if (!document.ok) {
-      reportViolation(`Role "${args.name}": assumeRolePolicy ${document.reason}, so its trust cannot be checked; pass the trust policy as a JSON document.`);
-      return;
+} as const;
+
+type Analyses = Map<string, TrustAnalysis>;
+
+/**
+ * The trust analysis of every role whose trust policy is known, keyed by URN. Roles trusted through
+ * another role (an AWS principal) get that role's purpose, so roles are analysed twice: first without
+ * lookups, then with the first pass's purposes.
+ */
+function analyzeRoles(roles: readonly StackResource[], settings: TrustSettings, decisions: Decisions): Analyses {
+  const first = new Map<string, Purpose | undefined>();
+  const analyses: Analyses = new Map();
+  for (const pass of [1, 2]) {
+    const lookup = (arn: string): Purpose | undefined => {
+      const role = roles.find((r) => roleArnOf(r.props) === arn);
+      const purpose = role === undefined ? undefined : first.get(role.urn);
+      return purpose === "consumer" || purpose === "scaler" ? purpose : undefined;
+    };
+    for (const role of roles) {
+      const subject = `Role "${role.name}" .assumeRolePolicy`;
+      const run = () => {
+        const document = parsePolicyDocument(role.props["assumeRolePolicy"]);
+        if (!document.ok) return;
+        const analysis = analyzeTrust(document.value, settings, pass === 1 ? () => "consumer" : lookup);
+        if (pass === 1) first.set(role.urn, analysis.purpose);
+        else analyses.set(role.urn, analysis);
+      };
+      if (pass === 1) new Decisions().decide(subject, run);
+      else decisions.decide(subject, run);
     }
-    for (const trust of oidcTrusts(document.value)) {
-      for (const problem of trustProblems(trust, audience)) {
-        reportViolation(`Role "${args.name}" trusts OIDC provider ${trust.issuer}: ${problem}.`);
-      }
+  }
+  return analyses;
+}
+
+function trustSettings(args: { getConfig<C extends object>(): C }): TrustSettings {
+  return configWithDefaults(args, { audience: DEFAULT_AUDIENCE, scalerServiceAccounts: DEFAULT_SCALER_SERVICE_ACCOUNTS });
+}
+
+export const roleTrustPinned: StackValidationPolicy = {
+  name: "role-trust-pinned",
+  description:
+    "Every Allow statement of every role's trust policy is a recognised, pinned route: IRSA (one service account, sts.amazonaws.com), EKS Pod Identity (namespace, service account and cluster pinned), a workload role of this stack, EC2 for nodes, EKS for the cluster.",
+  enforcementLevel: "mandatory",
+  configSchema: TRUST_CONFIG,
+  validateStack: (args, reportViolation) => {
+    const decisions = new Decisions();
+    const roles = ofType(args.resources, AWS.role);
+    for (const role of roles) {
+      decisions.decide(`Role "${role.name}" .assumeRolePolicy`, () => {
+        const document = parsePolicyDocument(role.props["assumeRolePolicy"]);
+        if (!document.ok) {
+          reportViolation(`Role "${role.name}": assumeRolePolicy ${document.reason}, so who may assume it cannot be checked; pass the trust policy as a JSON document.`, role.urn);
+        }
+      });
     }
+    for (const [urn, analysis] of analyzeRoles(roles, trustSettings(args), decisions)) {
+      const role = roles.find((r) => r.urn === urn);
+      for (const problem of analysis.problems) reportViolation(`Role "${role?.name ?? urn}": ${problem}.`, urn);
+    }
+    decisions.settle();
   },
 };
 
-/** Whether a role is a workload role: one that pods assume through an OIDC provider (IRSA). */
-export function isWorkloadRole(props: Props): boolean {
-  const document = parsePolicyDocument(props["assumeRolePolicy"]);
-  return document.ok && oidcTrusts(document.value).length > 0;
-}
-
-/** A permissions document reaching a workload role, or an attached ARN the stack does not define. */
-type Grant =
-  | { readonly kind: "document"; readonly label: string; readonly urn: string; readonly document: unknown }
-  | { readonly kind: "foreign"; readonly policyArn: string; readonly urn: string };
-
-/**
- * Every grant reaching `role`, separate resources first. Stack outputs also echo those grants in the
- * role's own `inlinePolicies` and `managedPolicyArns`, so the caller drops repeated documents and ARNs.
- */
-function grantsOf(role: StackResource, resources: readonly StackResource[]): Grant[] {
-  const grants: Grant[] = [];
-  for (const rolePolicy of ofType(resources, AWS.rolePolicy)) {
-    if (refersTo(role, rolePolicy.props["role"])) {
-      grants.push({ kind: "document", label: `role policy "${rolePolicy.name}"`, urn: rolePolicy.urn, document: rolePolicy.props["policy"] });
-    }
-  }
-  const attached: { policyArn: unknown; urn: string }[] = [];
-  for (const attachment of ofType(resources, AWS.rolePolicyAttachment)) {
-    if (refersTo(role, attachment.props["role"])) attached.push({ policyArn: attachment.props["policyArn"], urn: attachment.urn });
-  }
-  for (const attachment of ofType(resources, AWS.policyAttachment)) {
-    if (listOf(attachment.props["roles"]).some((ref) => refersTo(role, ref))) {
-      attached.push({ policyArn: attachment.props["policyArn"], urn: attachment.urn });
-    }
-  }
-  listOf(role.props["inlinePolicies"]).forEach((inline, index) => {
-    const fields = recordOf(inline);
-    // The provider reports a role without inline policies as one empty entry.
-    if (fields["policy"] === undefined || fields["policy"] === "") return;
-    const name = stringOf(fields["name"]) ?? `#${index}`;
-    grants.push({ kind: "document", label: `inline policy "${name}"`, urn: role.urn, document: fields["policy"] });
+/** Problems with the grants reaching one role of a known purpose. */
+async function roleProblems(role: StackResource, purpose: Purpose, resources: readonly StackResource[], nodePolicies: readonly string[], decisions: Decisions): Promise<{ message: string; urn: string }[]> {
+  const problems: { message: string; urn: string }[] = [];
+  const queues = ofType(resources, AWS.queue);
+  const named = new Set<string>();
+  let grants: ReturnType<typeof grantsOf> = [];
+  decisions.decide(`Role "${role.name}" grants`, () => {
+    grants = grantsOf(role, resources);
   });
-  for (const policyArn of stringsOf(role.props["managedPolicyArns"])) attached.push({ policyArn, urn: role.urn });
-  for (const { policyArn, urn } of attached) {
-    const policy = ofType(resources, AWS.policy).find((p) => refersTo(p, policyArn));
-    if (policy === undefined) grants.push({ kind: "foreign", policyArn: String(policyArn), urn });
-    else grants.push({ kind: "document", label: `policy "${policy.name}"`, urn: policy.urn, document: policy.props["policy"] });
+  const managedAllowed = purpose === "node" ? nodePolicies : purpose === "cluster" ? CLUSTER_MANAGED_POLICIES : [];
+  for (const grant of grants) {
+    if (grant.kind === "foreign") {
+      const managed = awsManagedPolicyName(grant.policyArn);
+      if (managed !== undefined && managedAllowed.includes(managed)) continue;
+      const why =
+        managed === undefined
+          ? "which this stack does not define, so what it allows cannot be checked"
+          : `an AWS managed policy, which a ${purpose} role may not carry (allowed: ${managedAllowed.join(", ") || "none"})`;
+      problems.push({ message: `${kindOf(AWS.role)} "${role.name}" (${purpose}) has policy ${grant.policyArn} attached, ${why}.`, urn: grant.urn });
+      continue;
+    }
+    let document: unknown;
+    decisions.decide(`Role "${role.name}" ${grant.label}`, () => {
+      document = materialize(grant.read());
+    });
+    if (document === undefined) continue;
+    const verdict = await judgeDocument(document, purpose, queues);
+    verdict.queues.forEach((q) => named.add(q));
+    for (const problem of verdict.problems) problems.push({ message: `Role "${role.name}" (${purpose}): ${grant.label} ${problem}.`, urn: grant.urn });
   }
-  return grants;
-}
-
-/** A grant's identity for de-duplication: the attached ARN, or the document's content. */
-function grantKey(grant: Grant): string {
-  if (grant.kind === "foreign") return `arn:${grant.policyArn}`;
-  const parsed = parsePolicyDocument(grant.document);
-  return parsed.ok ? `document:${JSON.stringify(parsed.value)}` : `unparsed:${grant.urn}:${grant.label}`;
-}
-
-function documentProblems(document: unknown): string[] {
-  const parsed = parsePolicyDocument(document);
-  if (!parsed.ok) return [`${parsed.reason}, so it cannot be checked; pass the policy as a JSON document`];
-  const problems: string[] = [];
-  for (const statement of parsed.value) {
-    if (statement.effect !== "Allow") continue;
-    if (statement.hasNotAction) problems.push(`allows NotAction, which grants every action not listed; list the allowed actions instead`);
-    for (const action of statement.actions.filter(hasWildcard)) {
-      problems.push(`allows wildcard action "${action}"; list the exact actions the workload calls`);
-    }
-    if (statement.hasNotResource) problems.push(`allows NotResource, which grants every resource not listed; name the resources instead`);
-    for (const resource of statement.resources.filter(hasWildcard)) {
-      problems.push(`allows wildcard resource "${resource}"; name the exact ARN of each queue (or other resource) it uses`);
-    }
+  if (purpose === "scaler" && named.size > 1) {
+    problems.push({ message: `Role "${role.name}" (scaler) may read ${named.size} queues; a scaler role watches exactly one queue.`, urn: role.urn });
   }
   return problems;
 }
 
-export const workloadRoleLeastPrivilege: StackValidationPolicy = {
-  name: "workload-role-least-privilege",
+export const roleLeastPrivilege: StackValidationPolicy = {
+  name: "role-least-privilege",
   description:
-    "Policies reaching a workload (IRSA) role grant no wildcard actions such as `*` or `sqs:*` and no wildcard or account-wide resources.",
+    "Every policy reaching a role (inline, RolePolicy, attached Policy, AWS managed ARN) allows only its purpose's actions: the consumer's SQS actions or the scaler's sqs:GetQueueAttributes on queues of this stack, the listed AWS managed policies for node and cluster roles; no policy attaches to a role outside the stack.",
   enforcementLevel: "mandatory",
-  validateStack: (args, reportViolation) => {
-    for (const role of ofType(args.resources, AWS.role).filter((r) => isWorkloadRole(r.props))) {
-      const seen = new Set<string>();
-      for (const grant of grantsOf(role, args.resources)) {
-        const key = grantKey(grant);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        if (grant.kind === "foreign") {
-          reportViolation(
-            `Workload role "${role.name}" has policy ${grant.policyArn} attached, which this stack does not define, so its permissions cannot be checked; attach only policies this stack defines, scoped to the workload's own resources.`,
-            grant.urn,
-          );
-          continue;
-        }
-        for (const problem of documentProblems(grant.document)) {
-          reportViolation(`Workload role "${role.name}": ${grant.label} ${problem}.`, grant.urn);
-        }
-      }
+  configSchema: {
+    properties: {
+      ...TRUST_CONFIG.properties,
+      nodeManagedPolicies: {
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        default: DEFAULT_NODE_MANAGED_POLICIES,
+        description: "Names of the AWS managed policies a node role may carry.",
+      },
+    },
+  },
+  validateStack: async (args, reportViolation) => {
+    const decisions = new Decisions();
+    const { nodeManagedPolicies } = configWithDefaults(args, { nodeManagedPolicies: DEFAULT_NODE_MANAGED_POLICIES });
+    const roles = ofType(args.resources, AWS.role);
+    const analyses = analyzeRoles(roles, trustSettings(args), decisions);
+    for (const role of roles) {
+      const purpose = analyses.get(role.urn)?.purpose;
+      if (purpose === undefined) continue; // role-trust-pinned reports roles it cannot classify
+      for (const { message, urn } of await roleProblems(role, purpose, args.resources, nodeManagedPolicies, decisions)) reportViolation(message, urn);
     }
+    for (const resource of args.resources.filter((r) => ATTACHING_TYPES.includes(r.type))) {
+      decisions.decide(`${kindOf(resource.type)} "${resource.name}" role`, () => {
+        const refs = roleReferences(resource);
+        const outside = refs.filter((ref) => !roles.some((role) => refersTo(role, ref)));
+        if (outside.length > 0) {
+          reportViolation(
+            `${kindOf(resource.type)} "${resource.name}" attaches a policy to role ${outside.map(String).join(", ")}, which this stack does not define, so that role's purpose and trust cannot be checked; attach policies only to roles of this stack.`,
+            resource.urn,
+          );
+        }
+      });
+    }
+    decisions.settle();
   },
 };

@@ -1,62 +1,34 @@
-/** Kubernetes objects: no static AWS credentials, restricted namespaces, resources and disruption budgets. */
+/** Kubernetes objects (and every resource, for credentials): no static AWS credentials, restricted namespaces, resources and disruption budgets. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
+import { scanForCredentials } from "../lib/credential-scan";
 import { containerLabel, containersOf, podSpecOf } from "../lib/pod-spec";
+import { Decisions } from "../lib/undecided";
 import { ofType, type StackResource } from "../lib/stack";
 import { K8S, kindOf } from "../lib/types";
+
+const AWS_ACCESS_KEY = "aws:iam/accessKey:AccessKey";
 import { integerOf, isRecord, listOf, pathOf, recordOf, stringOf, stringsOf, type Props } from "../lib/values";
 
-const CREDENTIAL_NAME = /^aws_(access_key_id|secret_access_key|session_token)$/i;
-/** Access key IDs: a four-letter prefix for the key kind, then 16 upper-case letters or digits. */
-const ACCESS_KEY_ID = /(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/;
-const CREDENTIALS_FILE = /aws_secret_access_key\s*=/i;
-const USE_IRSA = "let the pod get short-lived credentials from its IRSA service account";
-
-/** What makes a named value a static credential, or undefined. Values are never echoed. */
-function credentialFinding(name: string, value: unknown): string | undefined {
-  if (CREDENTIAL_NAME.test(name)) return "is a static AWS credential";
-  if (typeof value !== "string") return undefined;
-  if (ACCESS_KEY_ID.test(value)) return "holds what looks like an AWS access key ID";
-  if (CREDENTIALS_FILE.test(value)) return "holds an AWS credentials file";
-  return undefined;
-}
-
-function decodeBase64(value: unknown): unknown {
-  return typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : value;
-}
+const USE_WORKLOAD_IDENTITY = "let the workload get short-lived credentials from its IRSA or Pod Identity role";
 
 export const noStaticAwsCredentials: ResourceValidationPolicy = {
   name: "no-static-aws-credentials",
   description:
-    "No Kubernetes object carries static AWS credentials: no AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN env or data, nothing that looks like an access key.",
+    "No resource carries static AWS credentials anywhere in its properties (env, envFrom, Secret/ConfigMap data, annotations, command lines, Helm values, base64 or JSON inside strings), and the stack creates no IAM access keys.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const label = `${kindOf(args.type)} "${args.name}"`;
-    if (args.type === K8S.secret || args.type === K8S.configMap) {
-      const sources: [string, Props, (v: unknown) => unknown][] = [
-        ["data", recordOf(args.props["data"]), args.type === K8S.secret ? decodeBase64 : (v) => v],
-        ["stringData", recordOf(args.props["stringData"]), (v) => v],
-      ];
-      for (const [field, entries, decode] of sources) {
-        for (const [key, value] of Object.entries(entries)) {
-          const finding = credentialFinding(key, decode(value));
-          if (finding !== undefined) reportViolation(`${label}: ${field} key "${key}" ${finding}; delete it and ${USE_IRSA}.`);
-        }
-      }
+    if (args.type === AWS_ACCESS_KEY) {
+      reportViolation(`${label} creates a long-lived IAM access key; delete it and ${USE_WORKLOAD_IDENTITY}.`);
       return;
     }
-    const pod = podSpecOf(args.type, args.name, args.props);
-    if (pod === undefined) return;
-    for (const container of containersOf(pod)) {
-      listOf(container.fields["env"]).forEach((raw, index) => {
-        const env = recordOf(raw);
-        const name = stringOf(env["name"]) ?? "";
-        const finding = credentialFinding(name, env["value"]);
-        if (finding !== undefined) {
-          reportViolation(`${containerLabel(pod, container)}: env "${name}" (${container.path}.env[${index}]) ${finding}; remove it and ${USE_IRSA}.`);
-        }
-      });
+    const decisions = new Decisions();
+    const findings = scanForCredentials(args.props, (path) => decisions.note(label, `.${path} is unknown`));
+    for (const { path, finding } of findings) {
+      reportViolation(`${label}: ${path === "" ? "a property" : path} ${finding}; remove it and ${USE_WORKLOAD_IDENTITY}.`);
     }
+    decisions.settle();
   },
 };
 

@@ -1,10 +1,11 @@
 /** SQS: encryption at rest, TLS-only access, and dead-letter queues that keep what they receive. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { parsePolicyDocument } from "../lib/iam-document";
-import { ofType, refersTo, type StackResource } from "../lib/stack";
+import { conditionKeys, conditionValues, parsePolicyDocument, statementLabel, wildcardMatches, type Statement } from "../lib/iam-document";
+import { designatesQueue, ofType, type StackResource } from "../lib/stack";
+import { Decisions } from "../lib/undecided";
 import { AWS } from "../lib/types";
-import { integerOf, isRecord, listOf, parseJsonObject, recordOf, stringOf, stringsOf } from "../lib/values";
+import { integerOf, materialize, parseJsonObject, stringOf } from "../lib/values";
 
 /** SQS's retention when `messageRetentionSeconds` is not set: 4 days. */
 export const DEFAULT_RETENTION_SECONDS = 345_600;
@@ -39,13 +40,6 @@ export const queueEncrypted: ResourceValidationPolicy = {
   },
 };
 
-/** Whether `ref` (an ARN or URL) names `queue`. Besides ids, accept an ARN or URL ending in the queue's name. */
-export function designatesQueue(queue: Pick<StackResource, "props">, ref: unknown): boolean {
-  if (refersTo(queue, ref)) return true;
-  const name = stringOf(queue.props["name"]);
-  if (typeof ref !== "string" || name === undefined || name === "") return false;
-  return (ref.startsWith("arn:") && ref.endsWith(`:${name}`)) || (ref.startsWith("https://") && ref.endsWith(`/${name}`));
-}
 
 /** A source queue's redrive policy, from the queue's `redrivePolicy` or a separate RedrivePolicy resource. */
 interface Redrive {
@@ -157,38 +151,95 @@ export const dlqRetentionCoversSource: StackValidationPolicy = {
   },
 };
 
-function isFalse(value: unknown): boolean {
-  return value === false || value === "false";
+/** Every resource-based policy set on `queue`: its own `policy` and each QueuePolicy naming it. */
+function queuePoliciesOf(queue: StackResource, resources: readonly StackResource[]): { label: string; urn: string; document: unknown }[] {
+  const found: { label: string; urn: string; document: unknown }[] = [];
+  const own: unknown = queue.props["policy"];
+  if (own !== undefined && own !== "") found.push({ label: `Queue "${queue.name}" .policy`, urn: queue.urn, document: own });
+  for (const policy of ofType(resources, AWS.queuePolicy)) {
+    if (designatesQueue(queue, policy.props["queueUrl"])) found.push({ label: `QueuePolicy "${policy.name}"`, urn: policy.urn, document: policy.props["policy"] });
+  }
+  return found;
 }
 
-/** Whether a queue policy statement denies every SQS action to everyone over plain HTTP. */
-function deniesInsecureTransport(document: unknown): boolean {
-  const parsed = parsePolicyDocument(document);
-  if (!parsed.ok) return false;
-  return parsed.value.some((statement) => {
-    if (statement.effect !== "Deny") return false;
-    const principal = statement.principal;
-    const everyone = principal === "*" || (isRecord(principal) && stringsOf(principal["AWS"]).includes("*"));
-    const allActions = statement.actions.some((a) => a === "*" || a.toLowerCase() === "sqs:*");
-    const bool = recordOf(statement.condition["Bool"]);
-    const secureTransport = Object.entries(bool).find(([key]) => key.toLowerCase() === "aws:securetransport")?.[1];
-    return everyone && allActions && listOf(secureTransport).some(isFalse);
-  });
+const SECURE_TRANSPORT = "aws:securetransport";
+
+/**
+ * Whether a statement denies every SQS action on `queueArn` to everyone whenever the request is not
+ * TLS, with nothing that narrows it: no NotPrincipal/NotAction/NotResource, Principal `*`, Action `*`
+ * or `sqs:*`, a Resource covering the queue, and a condition on aws:SecureTransport alone.
+ */
+function isCompleteTlsDeny(statement: Statement, queueArn: string): boolean {
+  if (statement.effect !== "Deny" || statement.hasNotPrincipal || statement.hasNotAction || statement.hasNotResource) return false;
+  if (!statement.principals.some((p) => p.kind === "*")) return false;
+  // A pattern that matches the text "sqs:*" and ends in a wildcard matches every SQS action.
+  if (!statement.actions.some((a) => wildcardMatches(a, "sqs:*", true) && a.endsWith("*"))) return false;
+  if (!statement.resources.some((r) => wildcardMatches(r, queueArn, false))) return false;
+  const keys = conditionKeys(statement.condition);
+  if (keys.length !== 1 || keys[0]?.key !== SECURE_TRANSPORT) return false;
+  const operator = keys[0].operator;
+  if (operator !== "Bool" && operator !== "BoolIfExists") return false;
+  return conditionValues(statement.condition, operator, SECURE_TRANSPORT).every((v) => v === "false") && conditionValues(statement.condition, operator, SECURE_TRANSPORT).length > 0;
 }
 
 export const queueDeniesInsecureTransport: StackValidationPolicy = {
   name: "queue-denies-insecure-transport",
-  description: "Every queue has a queue policy that denies all SQS actions over plain HTTP (aws:SecureTransport false).",
+  description:
+    "Every queue has exactly one resource policy (SQS keeps one per queue), and it denies every SQS action to every principal over plain HTTP, on the queue's ARN, with no other condition.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const policies = ofType(args.resources, AWS.queuePolicy);
+    const decisions = new Decisions();
     for (const queue of ofType(args.resources, AWS.queue)) {
-      const own = policies.filter((p) => designatesQueue(queue, p.props["queueUrl"]));
-      if (own.some((p) => deniesInsecureTransport(p.props["policy"]))) continue;
-      reportViolation(
-        `Queue "${queue.name}" has no queue policy that denies requests over plain HTTP; attach a QueuePolicy with a statement {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.`,
-        queue.urn,
-      );
+      decisions.decide(`Queue "${queue.name}" policy`, () => {
+        const policies = queuePoliciesOf(queue, args.resources);
+        if (policies.length > 1) {
+          reportViolation(
+            `Queue "${queue.name}" has ${policies.length} resource policies (${policies.map((p) => p.label).join(", ")}); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
+            queue.urn,
+          );
+          return;
+        }
+        const queueArn = stringOf(queue.props["arn"]) ?? "";
+        const [policy] = policies;
+        const parsed = policy === undefined ? undefined : parsePolicyDocument(materialize(policy.document));
+        if (parsed?.ok === true && parsed.value.some((s) => isCompleteTlsDeny(s, queueArn))) return;
+        const found = policy === undefined ? "has no queue policy" : `has a policy (${policy.label}) without a statement`;
+        reportViolation(
+          `Queue "${queue.name}" ${found} that denies every request over plain HTTP; use one statement {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": <queue ARN>, "Condition": {"Bool": {"aws:SecureTransport": "false"}}} and no other condition in it.`,
+          policy?.urn ?? queue.urn,
+        );
+      });
     }
+    decisions.settle();
+  },
+};
+
+export const queuePolicyGrantsNothing: StackValidationPolicy = {
+  name: "queue-policy-grants-nothing",
+  description:
+    "No queue policy allows anything: access to queues is granted only through role policies, which role-least-privilege judges against each role's purpose.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const decisions = new Decisions();
+    for (const queue of ofType(args.resources, AWS.queue)) {
+      decisions.decide(`Queue "${queue.name}" policy`, () => {
+        for (const policy of queuePoliciesOf(queue, args.resources)) {
+          const parsed = parsePolicyDocument(materialize(policy.document));
+          if (!parsed.ok) {
+            reportViolation(`${policy.label} ${parsed.reason}, so what it allows cannot be checked; pass the policy as a JSON document.`, policy.urn);
+            continue;
+          }
+          for (const statement of parsed.value.filter((s) => s.effect !== "Deny")) {
+            const who = statement.hasNotPrincipal ? "every principal but those listed (NotPrincipal)" : statement.principals.map((p) => (p.kind === "*" ? "everyone (*)" : p.value)).join(", ") || "no principal";
+            const what = statement.hasNotAction ? "every action but those listed (NotAction)" : statement.actions.join(", ") || "no action";
+            reportViolation(
+              `${policy.label} on queue "${queue.name}": ${statementLabel(statement)} allows ${who} to use ${what}; a queue policy here only denies, grant access through a role policy instead (role-least-privilege checks it).`,
+              policy.urn,
+            );
+          }
+        }
+      });
+    }
+    decisions.settle();
   },
 };

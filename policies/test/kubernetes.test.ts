@@ -16,16 +16,14 @@ const EXAMPLE_KEY_ID = ["AKIA", "IOSFODNN7EXAMPLE"].join("");
 const P = "spec.template.spec";
 const C = `${P}.containers[0]`;
 const CONTAINER = `Deployment "consumer" container "consumer"`;
-const IRSA = "let the pod get short-lived credentials from its IRSA service account";
+const FIX = "let the workload get short-lived credentials from its IRSA or Pod Identity role";
 
 describe("no-static-aws-credentials", () => {
-  it("passes the program's Secret and Deployment (queue URL and region only)", async () => {
-    const { secret, deployment } = goodResources();
-    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, secret), []);
-    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, deployment), []);
+  it("passes the program's Secret and Deployment (queue URL and region only), and every good resource", async () => {
+    for (const good of goodStack()) assert.deepEqual(await resourceViolations(noStaticAwsCredentials, good), [], good.name);
   });
 
-  it("rejects credential env vars, by value or from a secret, and values that look like access keys", async () => {
+  it("rejects credential env vars, by value or from a secret, and values that look like access keys, once per entry", async () => {
     const deployment = edit(goodResources().deployment, {
       [`${P}.containers.0.env`]: [
         { name: "AWS_ACCESS_KEY_ID", value: EXAMPLE_KEY_ID },
@@ -35,29 +33,58 @@ describe("no-static-aws-credentials", () => {
       ],
     });
     assert.deepEqual(await resourceViolations(noStaticAwsCredentials, deployment), [
-      `${CONTAINER}: env "AWS_ACCESS_KEY_ID" (${C}.env[0]) is a static AWS credential; remove it and ${IRSA}.`,
-      `${CONTAINER}: env "aws_secret_access_key" (${C}.env[1]) is a static AWS credential; remove it and ${IRSA}.`,
-      `${CONTAINER}: env "UPSTREAM_TOKEN" (${C}.env[2]) holds what looks like an AWS access key ID; remove it and ${IRSA}.`,
+      `Deployment "consumer": ${C}.env[0] is named "AWS_ACCESS_KEY_ID", a static AWS credential; remove it and ${FIX}.`,
+      `Deployment "consumer": ${C}.env[1] is named "aws_secret_access_key", a static AWS credential; remove it and ${FIX}.`,
+      `Deployment "consumer": ${C}.env[2].value holds what looks like an AWS access key ID; remove it and ${FIX}.`,
     ]);
   });
 
-  it("rejects credentials in Secret data (base64) and stringData, and in ConfigMaps, without echoing them", async () => {
+  it("finds credentials wherever they hide: init and ephemeral containers, secretKeyRef keys, args, annotations, CronJob templates, JSON and base64 inside strings", async () => {
+    const cronJob = resource("kubernetes:batch/v1beta1:CronJob", "nightly", {
+      metadata: { annotations: { "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ env: { AWS_SESSION_TOKEN: "t" } }) } },
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: {
+                initContainers: [{ name: "fetch", env: [{ name: "KEY", valueFrom: { secretKeyRef: { name: "keys", key: "aws-secret-access-key" } } }] }],
+                containers: [{ name: "run", args: ["sync", "--aws-secret-access-key", "abc"] }],
+                ephemeralContainers: [{ name: "debug", command: ["sh", "-c", `export AWS_ACCESS_KEY_ID=${EXAMPLE_KEY_ID}`] }],
+              },
+            },
+          },
+        },
+      },
+    });
+    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, cronJob), [
+      `CronJob "nightly": metadata.annotations.kubectl.kubernetes.io/last-applied-configuration holds an AWS credential assignment (a credentials file, env file or flag); remove it and ${FIX}.`,
+      `CronJob "nightly": spec.jobTemplate.spec.template.spec.initContainers[0].env[0].valueFrom.secretKeyRef is named "aws-secret-access-key", a static AWS credential; remove it and ${FIX}.`,
+      `CronJob "nightly": spec.jobTemplate.spec.template.spec.containers[0].args[1] holds an AWS credential assignment (a credentials file, env file or flag); remove it and ${FIX}.`,
+      `CronJob "nightly": spec.jobTemplate.spec.template.spec.ephemeralContainers[0].command[2] holds what looks like an AWS access key ID; remove it and ${FIX}.`,
+    ]);
+  });
+
+  it("rejects credentials in Secret data (base64), stringData, ConfigMap binaryData, Helm values and IAM access keys, without echoing them", async () => {
     const secret = edit(goodResources().secret, {
       data: { credentials: Buffer.from(`[default]\naws_access_key_id = x\naws_secret_access_key = y\n`).toString("base64") },
       "stringData.AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-      "stringData.AWS_SESSION_TOKEN": "token",
     });
     const found = await resourceViolations(noStaticAwsCredentials, secret);
     assert.deepEqual(found, [
-      `Secret "consumer-queue": data key "credentials" holds an AWS credentials file; delete it and ${IRSA}.`,
-      `Secret "consumer-queue": stringData key "AWS_SECRET_ACCESS_KEY" is a static AWS credential; delete it and ${IRSA}.`,
-      `Secret "consumer-queue": stringData key "AWS_SESSION_TOKEN" is a static AWS credential; delete it and ${IRSA}.`,
-    ]);
-    const configMap = resource(K8S.configMap, "settings", { data: { upstream: EXAMPLE_KEY_ID } });
-    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, configMap), [
-      `ConfigMap "settings": data key "upstream" holds what looks like an AWS access key ID; delete it and ${IRSA}.`,
+      `Secret "consumer-queue": stringData.AWS_SECRET_ACCESS_KEY is a static AWS credential; remove it and ${FIX}.`,
+      `Secret "consumer-queue": data.credentials (base64) holds an AWS credential assignment (a credentials file, env file or flag); remove it and ${FIX}.`,
     ]);
     assert.ok(!found.join(" ").includes("EXAMPLEKEY"));
+    const configMap = resource(K8S.configMap, "settings", { binaryData: { upstream: Buffer.from(`id=${EXAMPLE_KEY_ID}`).toString("base64") } });
+    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, configMap), [
+      `ConfigMap "settings": binaryData.upstream (base64) holds what looks like an AWS access key ID; remove it and ${FIX}.`,
+    ]);
+    const chart = resource("kubernetes:helm.sh/v3:Release", "keda", { values: { aws: { secretAccessKey: "x" } } });
+    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, chart), [
+      `Release "keda": values.aws.secretAccessKey is a static AWS credential; remove it and ${FIX}.`,
+    ]);
+    const accessKey = resource("aws:iam/accessKey:AccessKey", "ci", { user: "ci" });
+    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, accessKey), [`AccessKey "ci" creates a long-lived IAM access key; delete it and ${FIX}.`]);
   });
 });
 

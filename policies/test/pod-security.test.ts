@@ -154,6 +154,21 @@ describe("pod-security-restricted", () => {
     const job = resource(K8S.job, "migrate", { spec: { template: { spec: podSpec } } });
     assert.deepEqual(await resourceViolations(podSecurityRestricted, job), []);
   });
+
+  it("checks pod templates of every API version and of PodTemplate objects", async () => {
+    const podSpec = (deploymentProps()["spec"] as { template: { spec: Record<string, unknown> } }).template.spec;
+    const privileged = { ...podSpec, hostPID: true };
+    const old = resource("kubernetes:apps/v1beta1:Deployment", "legacy", { spec: { template: { spec: privileged } } });
+    assert.deepEqual(await resourceViolations(podSecurityRestricted, old), [
+      `Deployment "legacy": spec.template.spec.hostPID is true; remove it, pods may not share the host's namespaces.`,
+    ]);
+    const extensions = resource("kubernetes:extensions/v1beta1:DaemonSet", "agent", { spec: { template: { spec: privileged } } });
+    assert.equal((await resourceViolations(podSecurityRestricted, extensions)).length, 1);
+    const template = resource("kubernetes:core/v1:PodTemplate", "spare", { template: { spec: privileged } });
+    assert.deepEqual(await resourceViolations(podSecurityRestricted, template), [
+      `PodTemplate "spare": template.spec.hostPID is true; remove it, pods may not share the host's namespaces.`,
+    ]);
+  });
 });
 
 describe("container-read-only-root-filesystem", () => {

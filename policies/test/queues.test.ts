@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AWS } from "../lib/types";
-import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queueEncrypted, queueRedrivePolicy } from "../rules/queues";
+import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queuePolicyGrantsNothing, queueEncrypted, queueRedrivePolicy } from "../rules/queues";
 import { edit, resourceViolations, stackViolations, withJson } from "./harness";
-import { goodResources, goodStack, queueArn, queueUrl, resource, tlsOnlyQueuePolicy } from "./fixtures/good-stack";
+import { ACCOUNT, goodResources, goodStack, queueArn, queueUrl, resource, roleArn, tlsOnlyQueuePolicy } from "./fixtures/good-stack";
 
 describe("queue-encrypted", () => {
   it("passes SQS-managed and KMS encryption", async () => {
@@ -109,7 +109,10 @@ describe("dlq-retention-covers-source", () => {
 });
 
 describe("queue-denies-insecure-transport", () => {
-  it("passes queues whose policy denies aws:SecureTransport false", async () => {
+  const message = (name: string, found = "has no queue policy") =>
+    `Queue "${name}" ${found} that denies every request over plain HTTP; use one statement {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": <queue ARN>, "Condition": {"Bool": {"aws:SecureTransport": "false"}}} and no other condition in it.`;
+
+  it("passes queues whose one policy denies aws:SecureTransport false", async () => {
     assert.deepEqual(await stackViolations(queueDeniesInsecureTransport, goodStack()), []);
   });
 
@@ -120,24 +123,73 @@ describe("queue-denies-insecure-transport", () => {
       Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: queueArn("consumer-dev") }],
     });
     const { dlqPolicy: _dropped, ...withoutDlqPolicy } = { ...good, queuePolicy: allowOnly };
-    const message = (name: string) =>
-      `Queue "${name}" has no queue policy that denies requests over plain HTTP; attach a QueuePolicy with a statement {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}.`;
     assert.deepEqual(await stackViolations(queueDeniesInsecureTransport, Object.values(withoutDlqPolicy)), [
       { message: message("consumer-dlq"), urn: good.dlq.urn },
-      { message: message("consumer-queue"), urn: good.queue.urn },
+      { message: message("consumer-queue", `has a policy (QueuePolicy "consumer-queue-tls") without a statement`), urn: good.queuePolicy.urn },
     ]);
   });
 
-  it("requires the deny to cover every principal and every SQS action", async () => {
+  it("rejects a deny narrowed by action, principal, resource, an extra condition or NotPrincipal", async () => {
+    const narrowings: ((statement: Record<string, unknown>) => void)[] = [
+      (s) => (s["Action"] = "sqs:SendMessage"),
+      (s) => (s["Principal"] = { AWS: `arn:aws:iam::${ACCOUNT}:root` }),
+      (s) => (s["Resource"] = queueArn("another-queue")),
+      (s) => (s["Condition"] = { Bool: { "aws:SecureTransport": "false" }, IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }),
+      (s) => {
+        delete s["Principal"];
+        s["NotPrincipal"] = { AWS: `arn:aws:iam::${ACCOUNT}:root` };
+      },
+      (s) => (s["Condition"] = { Bool: { "aws:SecureTransport": "true" } }),
+    ];
+    for (const narrow of narrowings) {
+      const good = goodResources();
+      const document = tlsOnlyQueuePolicy("consumer-dev");
+      narrow((document["Statement"] as Record<string, unknown>[])[0] ?? {});
+      const queuePolicy = withJson(good.queuePolicy, "policy", document);
+      const findings = await stackViolations(queueDeniesInsecureTransport, Object.values({ ...good, queuePolicy }));
+      assert.deepEqual(findings.map((f) => f.urn), [good.queuePolicy.urn], JSON.stringify(document));
+    }
+  });
+
+  it("accepts Action * and Resource * in the deny", async () => {
     const good = goodResources();
-    const narrow = tlsOnlyQueuePolicy("consumer-dev");
-    const statement = (narrow["Statement"] as Record<string, unknown>[])[0] ?? {};
-    statement["Action"] = "sqs:SendMessage";
-    const queuePolicy = withJson(good.queuePolicy, "policy", narrow);
-    const findings = await stackViolations(queueDeniesInsecureTransport, Object.values({ ...good, queuePolicy }));
-    assert.deepEqual(
-      findings.map((f) => f.urn),
-      [good.queue.urn],
-    );
+    const document = tlsOnlyQueuePolicy("consumer-dev");
+    Object.assign((document["Statement"] as Record<string, unknown>[])[0] ?? {}, { Action: "*", Resource: "*", Principal: { AWS: "*" } });
+    assert.deepEqual(await stackViolations(queueDeniesInsecureTransport, Object.values({ ...good, queuePolicy: withJson(good.queuePolicy, "policy", document) })), []);
+  });
+
+  it("rejects several policies on one queue (SQS keeps only the last), from QueuePolicy resources or Queue.policy", async () => {
+    const good = goodResources();
+    const second = resource(AWS.queuePolicy, "consumer-queue-extra", { queueUrl: queueUrl("consumer-dev"), policy: good.queuePolicy.props["policy"] });
+    const queue = edit(good.dlq, { policy: good.dlqPolicy.props["policy"] });
+    const findings = await stackViolations(queueDeniesInsecureTransport, [...Object.values({ ...good, dlq: queue }), second]);
+    assert.deepEqual(findings.map((f) => f.message), [
+      `Queue "consumer-dlq" has 2 resource policies (Queue "consumer-dlq" .policy, QueuePolicy "consumer-dlq-tls"); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
+      `Queue "consumer-queue" has 2 resource policies (QueuePolicy "consumer-queue-tls", QueuePolicy "consumer-queue-extra"); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
+    ]);
+  });
+});
+
+describe("queue-policy-grants-nothing", () => {
+  it("passes deny-only queue policies", async () => {
+    assert.deepEqual(await stackViolations(queuePolicyGrantsNothing, goodStack()), []);
+  });
+
+  it("rejects an Allow beside the TLS deny (issue 13's second example), in a QueuePolicy or Queue.policy", async () => {
+    const good = goodResources();
+    const document = tlsOnlyQueuePolicy("consumer-dev");
+    document["Statement"] = [...(document["Statement"] as unknown[]), { Effect: "Allow", Principal: "*", Action: "sqs:*" }];
+    const queuePolicy = withJson(good.queuePolicy, "policy", document);
+    const dlq = withJson(good.dlq, "policy", { Version: "2012-10-17", Statement: [{ Effect: "Allow", NotPrincipal: { AWS: roleArn("x") }, NotAction: "sqs:DeleteQueue", Resource: "*" }] });
+    assert.deepEqual(await stackViolations(queuePolicyGrantsNothing, Object.values({ ...good, queuePolicy, dlq })), [
+      {
+        message: `Queue "consumer-dlq" .policy on queue "consumer-dlq": statement 1 allows every principal but those listed (NotPrincipal) to use every action but those listed (NotAction); a queue policy here only denies, grant access through a role policy instead (role-least-privilege checks it).`,
+        urn: dlq.urn,
+      },
+      {
+        message: `QueuePolicy "consumer-queue-tls" on queue "consumer-queue": statement 2 allows everyone (*) to use sqs:*; a queue policy here only denies, grant access through a role policy instead (role-least-privilege checks it).`,
+        urn: queuePolicy.urn,
+      },
+    ]);
   });
 });
