@@ -1,6 +1,6 @@
 /**
  * sqs-eks-consumer: one `pulumi up` stands up an Amazon SQS consumer on EKS, authenticated with IAM Roles
- * for Service Accounts. Read the stack's config, compose the components, export what an operator needs.
+ * for Service Accounts or, per stack, EKS Pod Identity. Read the stack's config, compose the components, export what an operator needs.
  * Each concept lives in its own file under infra/ (the stack config in infra/config/, one module per concern);
  * the consumer is known only through its contract, consumer/src/contract. docs/DEPLOY.md walks through a
  * deployment.
@@ -20,6 +20,8 @@ import { NAME_LIMITS, scopedName, sqsQueueName } from "./infra/names";
 import { ConsumerNamespace } from "./infra/namespace";
 import { ClusterNetwork } from "./infra/network";
 import { ConsumerMonitoring } from "./infra/prometheus";
+import { eksClusterArn } from "./infra/pod-identity";
+import { PodIdentityAgent, requirePodIdentityAgent } from "./infra/pod-identity-agent";
 import { ConsumerQueue } from "./infra/queue";
 import { ConsumerWorkload, WORKLOAD_NAMES } from "./infra/workload";
 
@@ -44,6 +46,8 @@ const cluster = new Cluster("cluster", {
   region: config.region,
   imagePlatform: config.imagePlatform,
   tags,
+  // KEDA's operator assumes the scaler role by web identity (infra/keda.ts) whatever the consumer's mode.
+  requireOidcProvider: config.identity.mode === "irsa" || config.autoscaling.enabled,
 });
 
 const fifo = config.queue.type === "fifo";
@@ -73,10 +77,26 @@ const consumerNamespace = cluster.borrowedNamespace
   ? { name: cluster.borrowedNamespace }
   : new ConsumerNamespace("namespace", { namespaceName, labels, provider: cluster.provider });
 
+// Pod Identity needs the agent on the nodes: installed with a cluster this stack creates (after its nodes),
+// required of a borrowed or adopted one.
+const podIdentityAgentVersion =
+  config.identity.mode !== "pod-identity"
+    ? undefined
+    : config.cluster.mode === "create"
+      ? new PodIdentityAgent("pod-identity-agent", { clusterName: cluster.clusterName, tags, after: [cluster] }).version
+      : requirePodIdentityAgent(cluster.clusterName, {});
+
 const identity = new ConsumerIdentity("identity", {
-  roleName: scopedName(scope, "consumer", NAME_LIMITS.iamRole),
-  oidcProviderArn: cluster.oidcProviderArn,
-  oidcProviderUrl: cluster.oidcProviderUrl,
+  roleName: scopedName(scope, config.identity.mode === "irsa" ? "consumer" : "consumer-pod-identity", NAME_LIMITS.iamRole),
+  trust:
+    podIdentityAgentVersion === undefined
+      ? { mode: "irsa", oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl }
+      : {
+          mode: "pod-identity",
+          clusterName: cluster.clusterName,
+          clusterArn: eksClusterArn(cluster.clusterName, config.region, {}),
+          agentVersion: podIdentityAgentVersion,
+        },
   namespace: consumerNamespace.name,
   serviceAccountName: SERVICE_ACCOUNT_NAME,
   queueArn: queue.arn,
@@ -88,6 +108,7 @@ const identity = new ConsumerIdentity("identity", {
 const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
   serviceAccountName: identity.serviceAccountName,
+  podAnnotations: identity.podAnnotations,
   image: consumerImage.imageReference,
   queueUrl: queue.url,
   region: config.region,
@@ -179,6 +200,9 @@ export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
 export const alarmTopicArn = alarms.topicArn;
+export const identityMode = identity.mode;
+/** The eks-pod-identity-agent add-on's version in pod-identity mode (installed here, or found on the cluster); "" in irsa mode. */
+export const podIdentityAgent = podIdentityAgentVersion ?? "";
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 // A FIFO queue needs a group, and a deduplication id unless it deduplicates by content.

@@ -63,6 +63,11 @@ export interface ClusterArgs {
   readonly imagePlatform: ImagePlatform;
   /** Tags for every AWS resource created here. */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * Whether an adopted cluster must have an IAM OIDC provider (IRSA needs one; EKS Pod Identity does not).
+   * When false and the cluster has none, oidcProviderArn is "". Default true.
+   */
+  readonly requireOidcProvider?: boolean;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -91,7 +96,7 @@ export class Cluster extends pulumi.ComponentResource {
         ? this.create(name, args, args.config)
         : args.config.mode === "stack"
           ? this.borrow(name, args.config.clusterStack, args.scope)
-          : this.adopt(args.config.clusterName, args.region);
+          : this.adopt(args.config.clusterName, args.region, args.requireOidcProvider ?? true);
 
     this.clusterName = found.clusterName;
     this.kubeconfig = pulumi.secret(found.kubeconfig);
@@ -271,7 +276,7 @@ export class Cluster extends pulumi.ComponentResource {
     };
   }
 
-  private adopt(clusterName: string, region: string): FoundCluster {
+  private adopt(clusterName: string, region: string, requireOidcProvider: boolean): FoundCluster {
     const cluster = aws.eks.getClusterOutput({ name: clusterName }, { parent: this });
     const oidcProviderUrl = cluster.identities.apply((identities) => {
       const issuer = identities[0]?.oidcs[0]?.issuer;
@@ -280,7 +285,9 @@ export class Cluster extends pulumi.ComponentResource {
       }
       return issuer;
     });
-    const provider = aws.iam.getOpenIdConnectProviderOutput({ url: oidcProviderUrl }, { parent: this });
+    const oidcProviderArn = requireOidcProvider
+      ? aws.iam.getOpenIdConnectProviderOutput({ url: oidcProviderUrl }, { parent: this }).arn
+      : pulumi.output("");
     return {
       clusterName: cluster.name,
       kubeconfig: eksKubeconfig({
@@ -289,7 +296,7 @@ export class Cluster extends pulumi.ComponentResource {
         certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
         region,
       }),
-      oidcProviderArn: provider.arn,
+      oidcProviderArn,
       oidcProviderUrl,
       nodeArchitectures: pulumi.output([]),
       checkedArchitectures: managedNodeArchitectures(cluster.name, { parent: this }),

@@ -71,6 +71,54 @@ export function webIdentityTrustPolicy(trust: WebIdentityTrust): PolicyDocument 
   };
 }
 
+/** The service principal EKS Pod Identity assumes roles as (EKS user guide, "pod-id-role"). */
+export const POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com";
+
+/**
+ * The session tags EKS Pod Identity sets when it assumes a role for a pod (EKS user guide, "pod-id-abac"),
+ * which a trust policy can match as `aws:RequestTag/<tag>`.
+ */
+export const POD_IDENTITY_SESSION_TAGS = {
+  clusterArn: "eks-cluster-arn",
+  namespace: "kubernetes-namespace",
+  serviceAccount: "kubernetes-service-account",
+} as const;
+
+/** Who may assume the consumer's role through EKS Pod Identity: one service account of one namespace on one cluster. */
+export interface PodIdentityTrust {
+  /** ARN of the EKS cluster, arn:aws:eks:<region>:<account>:cluster/<name>. */
+  readonly clusterArn: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
+
+/**
+ * The role's trust policy for EKS Pod Identity: only `pods.eks.amazonaws.com`, only `sts:AssumeRole` and
+ * `sts:TagSession` (it tags every session), and only when the session tags name this cluster, namespace and
+ * service account (StringEquals). Without the conditions any association in the account could use the role
+ * (EKS user guide, "pod-id-role" and "pod-id-abac").
+ */
+export function podIdentityTrustPolicy(trust: PodIdentityTrust): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ConsumerServiceAccountOnly",
+        Effect: "Allow",
+        Principal: { Service: POD_IDENTITY_SERVICE },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: {
+            [`aws:RequestTag/${POD_IDENTITY_SESSION_TAGS.clusterArn}`]: trust.clusterArn,
+            [`aws:RequestTag/${POD_IDENTITY_SESSION_TAGS.namespace}`]: trust.namespace,
+            [`aws:RequestTag/${POD_IDENTITY_SESSION_TAGS.serviceAccount}`]: trust.serviceAccount,
+          },
+        },
+      },
+    ],
+  };
+}
+
 /** What the consumer may do: the SQS actions it calls (consumer/src/contract/permissions.ts), on its own queue only. */
 export function queueConsumerPolicy(queueArn: string): PolicyDocument {
   return {

@@ -1,68 +1,55 @@
 /**
- * IAM Roles for Service Accounts: the role only the consumer's service account can assume (through this
- * cluster's OIDC provider), its least-privilege access to the queue, and the service account annotated
- * with the role, from which the EKS pod identity webhook injects AWS_ROLE_ARN and a projected token.
- * No static credentials anywhere.
+ * The consumer's identity: the one service account its pods run as, and the IAM role it gets credentials
+ * for, in the stack's identity mode (infra/config/identity.ts):
+ * - irsa (infra/irsa.ts): the role trusts the cluster's OIDC provider; the service account is annotated.
+ * - pod-identity (infra/pod-identity.ts): the role trusts pods.eks.amazonaws.com; an association binds it;
+ *   no annotation, and no dependency on the OIDC provider.
+ * Both grant the same least-privilege access (iam-documents.ts queueConsumerPolicy). No static credentials.
+ *
+ * Switching modes (docs/DEPLOY.md, "Switching a stack between modes"): each mode's role has its own logical
+ * and physical name, so `pulumi up` creates the new mode's role (and association) first, updates the service
+ * account only after them (dependsOn), rolls the pods (the pod template carries the mode,
+ * IDENTITY_MODE_ANNOTATION), and deletes the old mode's role last, after the rollout, as Pulumi deletes what
+ * a program no longer declares at the end of an update. The service account is one resource in both modes:
+ * only its annotations change, so it is never deleted. That makes irsa -> pod-identity one uninterrupted
+ * update; the way back takes three steps, because EKS's webhook gives an association precedence over the
+ * annotation (the association must be gone before the pods roll).
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { queueConsumerPolicy, webIdentityTrustPolicy } from "./iam-documents";
+import type { IdentityMode } from "./config";
+import type { ModeArgs } from "./identity-mode";
+import { irsaCredentials, type IrsaTrust } from "./irsa";
 import type { Labels } from "./labels";
+import { podIdentityCredentials, type PodIdentityTrust } from "./pod-identity";
 
-/** The annotation the EKS pod identity webhook reads. */
-export const ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
+export { ROLE_ARN_ANNOTATION } from "./irsa";
 
-export interface ConsumerIdentityArgs {
-  /** Physical name of the IAM role (up to 64 characters), scoped by stack. */
-  readonly roleName: string;
-  /** ARN of the cluster's IAM OIDC provider. */
-  readonly oidcProviderArn: pulumi.Input<string>;
-  /** The cluster's OIDC issuer URL. */
-  readonly oidcProviderUrl: pulumi.Input<string>;
-  /** Namespace of the service account. */
-  readonly namespace: pulumi.Input<string>;
-  /** Name of the service account the consumer pods run as. */
-  readonly serviceAccountName: string;
-  /** ARN of the queue the role may consume. */
-  readonly queueArn: pulumi.Input<string>;
+/** Pod template annotation naming the identity mode: a change of mode changes the template, so pods roll. */
+export const IDENTITY_MODE_ANNOTATION = "sqs-eks-consumer/identity";
+
+export interface ConsumerIdentityArgs extends ModeArgs {
+  /** The identity mode and what it trusts: the cluster's OIDC provider (irsa) or the cluster itself (pod-identity). */
+  readonly trust: IrsaTrust | PodIdentityTrust;
   /** Recommended labels of this stack's objects. */
   readonly labels: Labels;
-  /** Tags for the role. */
-  readonly tags: Readonly<Record<string, string>>;
   /** Kubernetes provider of the target cluster. */
   readonly provider: k8s.Provider;
 }
 
 export class ConsumerIdentity extends pulumi.ComponentResource {
+  readonly mode: IdentityMode;
   readonly roleArn: pulumi.Output<string>;
-  /** The service account's name, known once it exists with its annotation. */
+  /** The service account's name, known once it exists with this mode's annotations. */
   readonly serviceAccountName: pulumi.Output<string>;
+  /** Annotations for the consumer's pod template (IDENTITY_MODE_ANNOTATION). */
+  readonly podAnnotations: Readonly<Record<string, string>>;
 
   constructor(name: string, args: ConsumerIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:identity:ConsumerIdentity", name, {}, opts);
 
-    const trust = pulumi
-      .all([args.oidcProviderArn, args.oidcProviderUrl, args.namespace])
-      .apply(([oidcProviderArn, oidcIssuerUrl, namespace]) =>
-        webIdentityTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace, serviceAccount: args.serviceAccountName }),
-      );
-    const role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        name: args.roleName,
-        description: "Assumed by the sqs-eks-consumer service account only (IRSA); consumes one queue.",
-        assumeRolePolicy: pulumi.jsonStringify(trust),
-        tags: args.tags,
-      },
-      { parent: this, deleteBeforeReplace: true },
-    );
-
-    const queueAccess = new aws.iam.RolePolicy(
-      `${name}-queue-access`,
-      { role: role.name, name: "consume-queue", policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(queueConsumerPolicy)) },
-      { parent: this },
-    );
+    const credentials =
+      args.trust.mode === "irsa" ? irsaCredentials(this, name, args, args.trust) : podIdentityCredentials(this, name, args, args.trust);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-service-account`,
@@ -71,15 +58,18 @@ export class ConsumerIdentity extends pulumi.ComponentResource {
           name: args.serviceAccountName,
           namespace: args.namespace,
           labels: args.labels,
-          annotations: { [ROLE_ARN_ANNOTATION]: role.arn },
+          annotations: credentials.serviceAccountAnnotations,
         },
       },
-      // Created after the access policy, so pods that use it never start without permissions.
-      { parent: this, provider: args.provider, dependsOn: [queueAccess] },
+      // Changed only once this mode's role can be used (its policy, and the association in pod-identity
+      // mode), so pods that start with it never start without permissions.
+      { parent: this, provider: args.provider, dependsOn: [...credentials.ready] },
     );
 
-    this.roleArn = role.arn;
+    this.mode = args.trust.mode;
+    this.roleArn = credentials.roleArn;
     this.serviceAccountName = serviceAccount.metadata.name;
+    this.podAnnotations = { [IDENTITY_MODE_ANNOTATION]: this.mode };
     this.registerOutputs({ roleArn: this.roleArn, serviceAccountName: this.serviceAccountName });
   }
 }

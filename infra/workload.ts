@@ -63,8 +63,10 @@ export function consumerEnv(args: ConsumerEnvArgs): k8s.types.input.core.v1.EnvV
 export interface ConsumerWorkloadArgs {
   /** Namespace to deploy into (restricted Pod Security Standard). */
   readonly namespace: pulumi.Input<string>;
-  /** Service account the pods run as (annotated with the IRSA role). */
+  /** Service account the pods run as (infra/identity.ts: IRSA's annotation, or a Pod Identity association). */
   readonly serviceAccountName: pulumi.Input<string>;
+  /** Annotations of the pod template (the identity mode, so a change of mode rolls the pods); default none. */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
   /** The image by digest (<repository>@sha256:<digest>). */
   readonly image: pulumi.Input<string>;
   /** URL of the queue to consume; stored in a Secret. */
@@ -117,7 +119,7 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
           // Start the new pod before stopping an old one: consumption never pauses during a rollout.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: args.labels },
+            metadata: { labels: args.labels, ...(args.podAnnotations === undefined ? {} : { annotations: args.podAnnotations }) },
             spec: {
               serviceAccountName: args.serviceAccountName,
               terminationGracePeriodSeconds: terminationGracePeriodSeconds(tunables),

@@ -41,7 +41,7 @@ export interface RunningConsumer {
 export async function startConsumer({ settings, env, logger, handler, sqs: givenSqs }: StartOptions): Promise<RunningConsumer> {
   const metrics = new Metrics();
   const sqs = givenSqs ?? createSqsClient(settings, env);
-  const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE };
+  const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE, containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI };
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
   const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.invocations);
   const { queueUrl, region, ...tunables } = settings;

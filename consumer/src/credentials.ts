@@ -23,11 +23,31 @@ const SOURCE_NAMES: Readonly<Record<string, string>> = {
   CREDENTIALS_SSO_LEGACY: "legacy SSO",
 };
 
-/** What may be logged about credentials: where they came from and when they expire, never the keys. */
+/**
+ * The addresses of the EKS Pod Identity Agent (EKS user guide, "pod-id-how-it-works"): credentials from a
+ * container endpoint on one of them come from a Pod Identity association.
+ */
+const POD_IDENTITY_AGENT_HOSTS = new Set(["169.254.170.23", "[fd00:ec2::23]"]);
+
+/** Whether a container credentials URL points at the EKS Pod Identity Agent. */
+export function isPodIdentityAgent(fullUri: string | undefined): boolean {
+  if (fullUri === undefined || fullUri === "") return false;
+  try {
+    return POD_IDENTITY_AGENT_HOSTS.has(new URL(fullUri).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What may be logged about credentials: where they came from (the role and token file of IRSA; the
+ * endpoint and token file of a container endpoint, never the token) and when they expire, never the keys.
+ */
 export interface CredentialSummary {
   readonly source: string;
   readonly roleArn?: string;
   readonly tokenFile?: string;
+  readonly endpoint?: string;
   readonly expiresAt?: string;
 }
 
@@ -41,10 +61,14 @@ export function summarizeCredentials(credentials: ResolvedCredentials, env: EnvL
   const tags = Object.keys(credentials.$source ?? {});
   const names = tags.map((tag) => SOURCE_NAMES[tag]).filter((name): name is string => name !== undefined);
   const webIdentity = tags.includes("CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN");
+  const container = tags.includes("CREDENTIALS_HTTP");
+  const endpoint = container ? env.AWS_CONTAINER_CREDENTIALS_FULL_URI : undefined;
+  const tokenFile = webIdentity ? env.AWS_WEB_IDENTITY_TOKEN_FILE : container ? env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE : undefined;
   return {
-    source: names[0] ?? "default provider chain",
+    source: container && isPodIdentityAgent(endpoint) ? "container credentials endpoint (EKS Pod Identity association)" : (names[0] ?? "default provider chain"),
     ...(webIdentity && env.AWS_ROLE_ARN ? { roleArn: env.AWS_ROLE_ARN } : {}),
-    ...(webIdentity && env.AWS_WEB_IDENTITY_TOKEN_FILE ? { tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+    ...(endpoint ? { endpoint } : {}),
     ...(credentials.expiration ? { expiresAt: credentials.expiration.toISOString() } : {}),
   };
 }

@@ -42,6 +42,8 @@ export interface HintContext {
   readonly region: string;
   readonly roleArn?: string | undefined;
   readonly tokenFile?: string | undefined;
+  /** AWS_CONTAINER_CREDENTIALS_FULL_URI: the container credentials endpoint (the EKS Pod Identity Agent), when set. */
+  readonly containerEndpoint?: string | undefined;
 }
 
 interface ErrorLike {
@@ -140,6 +142,7 @@ function hintFor(kind: AwsErrorKind, code: string, message: string, ctx: HintCon
       if (SIGNATURE_CODES.has(code)) {
         return `AWS rejected the request's signature (${code}): check the node's clock (NTP/chrony; SigV4 allows 5 minutes of skew) and that requests are signed for the queue's region (${ctx.region}, from QUEUE_URL); a proxy that rewrites requests also breaks signatures.`;
       }
+      if (ctx.containerEndpoint !== undefined && ctx.roleArn === undefined) return containerEndpointHint(code, message, ctx.containerEndpoint);
       if (/AssumeRoleWithWebIdentity/i.test(message)) {
         return `STS refused to let this pod assume ${role}: the role's trust policy must name this cluster's OIDC provider, :sub system:serviceaccount:<namespace>:<serviceaccount> and :aud sts.amazonaws.com.`;
       }
@@ -153,7 +156,7 @@ function hintFor(kind: AwsErrorKind, code: string, message: string, ctx: HintCon
         return `Could not reach STS to exchange the web identity token for credentials (${code}). Check egress to sts.${ctx.region}.amazonaws.com (AWS_STS_REGIONAL_ENDPOINTS=regional) or an STS VPC endpoint.`;
       }
       if (ctx.tokenFile === undefined && ctx.roleArn === undefined) {
-        return "No AWS credentials found. On EKS annotate the service account with eks.amazonaws.com/role-arn (IRSA) and restart the pod; locally, configure a profile or set AWS_PROFILE.";
+        return "No AWS credentials found. On EKS annotate the service account with eks.amazonaws.com/role-arn (IRSA), or create an EKS Pod Identity association for it (identity pod-identity), and restart the pod; locally, configure a profile or set AWS_PROFILE.";
       }
       return `Could not obtain credentials for ${role} from ${ctx.tokenFile ?? "the default provider chain"}: check the token file and that STS is reachable.`;
     case "kms":
@@ -190,4 +193,23 @@ function kmsHint(problem: (typeof KMS_CODES)[string], code: string, role: string
     case "throttled":
       return `KMS throttled the data key requests for the queue's key (${code}); backing off. Raise the queue's KmsDataKeyReusePeriodSeconds (fewer KMS calls) or the account's KMS request quota; ${policy}.`;
   }
+}
+
+/**
+ * Hints for the container credentials endpoint: under EKS Pod Identity, the agent on the node at
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI. An agent's 4xx reaches us as "Server responded with status: 4xx" only
+ * from the container provider itself; through the default chain it becomes "Could not load credentials from
+ * any providers" like an agent that does not answer, so that case names both causes.
+ */
+function containerEndpointHint(code: string, message: string, endpoint: string): string {
+  const status = /status:\s*(\d{3})/.exec(message)?.[1];
+  const association = "a Pod Identity association must exist for this pod's namespace and service account (aws eks list-pod-identity-associations) with a role that trusts pods.eks.amazonaws.com for this cluster, namespace and service account, and the projected token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must be mounted; an association created or changed after the pod started applies only to pods started after it (restart the pods)";
+  const agent = "the eks-pod-identity-agent add-on must run on this node (kubectl get daemonset -n kube-system eks-pod-identity-agent), nothing may block the pod from 169.254.170.23 (NetworkPolicies, host firewall), and the node's role needs eks-auth:AssumeRoleForPodIdentity (AmazonEKSWorkerNodePolicy)";
+  if (status !== undefined && status.startsWith("4")) {
+    return `The EKS Pod Identity Agent at ${endpoint} refused to issue credentials (HTTP ${status}, ${code}): ${association}.`;
+  }
+  if (NETWORK_CODES.has(code) || /ECONNREFUSED|ECONNRESET|socket hang up|timed? ?out|stall/i.test(`${code} ${message}`)) {
+    return `The EKS Pod Identity Agent at ${endpoint} did not answer (${code}): ${agent}.`;
+  }
+  return `Could not get credentials from the EKS Pod Identity Agent at ${endpoint} (${code}: ${message}). Either the agent is not answering: ${agent}; or it refused this pod: ${association}.`;
 }

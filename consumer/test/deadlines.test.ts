@@ -199,7 +199,11 @@ describe("deadlines: shutdown has a hard end", () => {
     const exit = await terminate(consumer);
     assert.equal(exit.code, 0);
     assert.ok(exit.tookMs <= 3_000 + SLACK_MS, `exit took ${exit.tookMs} ms, budget 3000`);
-    assert.ok(consumer.lines.some((l) => l.event === "shutdown-deadline"), "the hard deadline was not logged");
+    // Either the release gives up at the end of the budget (its own deadline) or the hard end stops the process: both are logged.
+    assert.ok(
+      consumer.lines.some((l) => l.event === "shutdown-deadline" || (l.event === "visibility-failed" && l.purpose === "release")),
+      "neither the release's deadline nor the hard end was logged",
+    );
   });
 });
 

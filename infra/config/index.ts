@@ -7,8 +7,8 @@
  * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
  *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
- * - region.ts, platform.ts, cluster.ts, network.ts, queue.ts, workload.ts, consumer-block.ts, alarms.ts,
- *   telemetry.ts: one concern each.
+ * - region.ts, platform.ts, cluster.ts, network.ts, identity.ts, queue.ts, workload.ts, consumer-block.ts,
+ *   alarms.ts, telemetry.ts: one concern each.
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
@@ -31,6 +31,7 @@ import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
 import { crossCheck, crossCheckWarnings } from "./cross-checks";
+import { readIdentity, type IdentityConfig } from "./identity";
 import type { ImagePlatform } from "./keys";
 import { readNetwork, type ClusterNetworkConfig } from "./network";
 import { configInput, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
@@ -47,17 +48,20 @@ export {
   CONFIG_KEYS,
   CONSUMER_KEY,
   DEFAULT_REGION,
+  IDENTITY_MODES,
   IMAGE_PLATFORMS,
   PROJECT,
   fullKey,
   type ClusterMode,
   type ConfigKey,
   type ConfigKeySpec,
+  type IdentityMode,
   type ImagePlatform,
 } from "./keys";
 export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
 export type { ClusterConfig, DeveloperStack, NodeCount } from "./cluster";
 export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
+export type { IdentityConfig } from "./identity";
 export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
 export type { RawStackConfig } from "./parse";
 export { instanceArchitecture, platformArchitecture } from "./platform";
@@ -74,6 +78,7 @@ export interface StackConfig {
   /** The created cluster's network; undefined unless clusterMode is create. */
   readonly network: ClusterNetworkConfig | undefined;
   readonly imagePlatform: ImagePlatform;
+  readonly identity: IdentityConfig;
   readonly queue: QueueConfig;
   readonly workload: WorkloadConfig;
   readonly tunables: Tunables;
@@ -130,6 +135,7 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const imagePlatform = readImagePlatform(input, problems);
   const cluster = readCluster(input, problems);
   const network = readNetwork(input, problems);
+  const identity = readIdentity(input, problems);
   const queue = readQueue(input, problems);
   const workload = readWorkload(input, problems);
   const tunables = readConsumerBlock(input, problems);
@@ -139,12 +145,12 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
   problems.push(...unknownKeys(raw));
 
-  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || tunables === undefined || autoscaling === undefined) {
+  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || identity === undefined || tunables === undefined || autoscaling === undefined) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, queue, workload, tunables, autoscaling, alarms, telemetry },
+    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, identity, queue, workload, tunables, autoscaling, alarms, telemetry },
     warnings: crossCheckWarnings(input, tunables, workload, queue),
   };
 }

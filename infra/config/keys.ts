@@ -14,6 +14,10 @@ export const PROJECT = "sqs-eks-consumer";
 export const CLUSTER_MODES = ["create", "stack", "existing"] as const;
 export type ClusterMode = (typeof CLUSTER_MODES)[number];
 
+/** How the consumer's pods get AWS credentials (identity.ts; infra/identity.ts and infra/pod-identity.ts). */
+export const IDENTITY_MODES = ["irsa", "pod-identity"] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+
 export const IMAGE_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
 export type ImagePlatform = (typeof IMAGE_PLATFORMS)[number];
 
@@ -144,6 +148,14 @@ export const PLATFORM_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
+/** How the consumer's pods authenticate to AWS (identity.ts). */
+export const IDENTITY_KEYS = {
+  identity: {
+    type: "string", default: "irsa",
+    description: "How the consumer's pods get AWS credentials: irsa (IAM Roles for Service Accounts, through the cluster's OIDC provider) or pod-identity (EKS Pod Identity: an association and the eks-pod-identity-agent add-on). Switching is safe while the consumer runs; see docs/DEPLOY.md.",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
 /** The consumer pods' count and resources (workload.ts). */
 export const WORKLOAD_KEYS = {
   replicas: {
@@ -268,6 +280,7 @@ export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
   ...NETWORK_KEYS,
   ...PLATFORM_KEYS,
+  ...IDENTITY_KEYS,
   ...WORKLOAD_KEYS,
   ...QUEUE_KEYS,
   ...AUTOSCALING_KEYS,

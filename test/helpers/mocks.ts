@@ -28,6 +28,8 @@ export interface Scenario {
   readonly callerArn?: string;
   /** Subnets that exist in the mocked account, by ID, served to aws.ec2.getSubnet. */
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
+  /** EKS add-ons installed on clusters this run does not create: cluster name -> add-on name -> version (aws.eks.getAddon). */
+  readonly clusterAddons?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export interface ExistingSubnet {
@@ -54,7 +56,8 @@ export interface ExistingCluster {
   readonly endpoint: string;
   readonly certificateAuthorityData: string;
   readonly oidcIssuerUrl: string;
-  readonly oidcProviderArn: string;
+  /** The IAM OIDC provider registered for the issuer; absent when none is (IRSA impossible, Pod Identity fine). */
+  readonly oidcProviderArn?: string;
 }
 
 export interface RecordedResource {
@@ -70,6 +73,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
   readonly secretInputPaths: readonly string[];
+  /** URNs of the resources this one depends on: its dependsOn and the resources its inputs came from. */
+  readonly dependencies: readonly string[];
   /** What the engine would report after the operation: inputs plus the mocked outputs, and `id`. */
   readonly state: Record<string, unknown>;
 }
@@ -104,6 +109,7 @@ interface PendingRegistration {
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly raw: unknown;
+  readonly dependencies: readonly string[];
 }
 
 /** A mocked resource monitor request: only the getters this recorder reads. */
@@ -115,6 +121,8 @@ interface RegisterRequest {
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
   getObject(): { toJavaScript(): unknown } | undefined;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
 }
 
 interface OutputsRequest {
@@ -169,6 +177,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
       raw: req.getObject()?.toJavaScript() ?? {},
+      dependencies: dependenciesOf(req),
     };
     registrations.push(registration);
     return registerResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
@@ -187,6 +196,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       protect: false,
       retainOnDelete: false,
       raw: req.getProperties()?.toJavaScript() ?? {},
+      dependencies: [],
     };
     registrations.push(registration);
     return readResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
@@ -212,6 +222,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         retainOnDelete: registration.retainOnDelete,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
+        dependencies: registration.dependencies,
         state: stateOf(monitor.resources.get(registration.urn)),
       }));
       const outputs = unwrapSecrets(stackOutputs) as Record<string, unknown>;
@@ -219,6 +230,15 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       return { resources, invokes, outputs, secretOutputs, errors: [] };
     },
   };
+}
+
+/** Every URN the request names as a dependency, explicit (dependsOn) or through an input. */
+function dependenciesOf(req: RegisterRequest): string[] {
+  const urns = new Set(req.getDependenciesList());
+  req.getPropertydependenciesMap().forEach((value) => {
+    for (const urn of value.getUrnsList()) urns.add(urn);
+  });
+  return [...urns];
 }
 
 function stateOf(entry: { readonly id: string | null; readonly state: unknown } | undefined): Record<string, unknown> {
@@ -307,6 +327,12 @@ function resourceOutputs(
         },
       };
     }
+    case "aws:eks/addon:Addon":
+      return { id: `${String(inputs.clusterName)}:${String(inputs.addonName)}`, state: { addonVersion: "v1.3.8-eksbuild.2", arn: `arn:aws:eks:${region}:${ACCOUNT_ID}:addon/${String(inputs.clusterName)}/${String(inputs.addonName)}/mock` } };
+    case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
+      const id = `a-${digestOf(inputs).slice(0, 17)}`;
+      return { id, state: { associationId: id, associationArn: `arn:aws:eks:${region}:${ACCOUNT_ID}:podidentityassociation/${String(inputs.clusterName)}/${id}` } };
+    }
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
       const other = scenario.otherStacks?.[stackName];
@@ -350,9 +376,16 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
         identities: [{ oidcs: [{ issuer: cluster.oidcIssuerUrl }] }],
       };
     }
+    case "aws:eks/getAddon:getAddon": {
+      const clusterName = String(inputs.clusterName);
+      const addonName = String(inputs.addonName);
+      const version = scenario.clusterAddons?.[clusterName]?.[addonName];
+      if (version === undefined) throw engineError(`reading EKS Add-On (${clusterName}:${addonName}): couldn't find resource`);
+      return { id: `${clusterName}:${addonName}`, clusterName, addonName, addonVersion: version };
+    }
     case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {
       const match = Object.values(scenario.existingClusters ?? {}).find((cluster) => cluster.oidcIssuerUrl === inputs.url);
-      if (match === undefined) throw engineError(`no IAM OIDC provider for ${String(inputs.url)}`);
+      if (match?.oidcProviderArn === undefined) throw engineError(`no IAM OIDC provider for ${String(inputs.url)}`);
       return { id: match.oidcProviderArn, arn: match.oidcProviderArn, url: match.oidcIssuerUrl.replace(/^https:\/\//, "") };
     }
     case "aws:index/getAvailabilityZones:getAvailabilityZones":

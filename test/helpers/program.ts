@@ -61,6 +61,7 @@ export interface ScenarioOptions {
   readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
   readonly callerArn?: string;
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
+  readonly clusterAddons?: Scenario["clusterAddons"];
 }
 
 export async function scenario(
@@ -79,6 +80,7 @@ export async function scenario(
     ...(options.existingClusters === undefined ? {} : { existingClusters: options.existingClusters }),
     ...(options.callerArn === undefined ? {} : { callerArn: options.callerArn }),
     ...(options.subnets === undefined ? {} : { subnets: options.subnets }),
+    ...(options.clusterAddons === undefined ? {} : { clusterAddons: options.clusterAddons }),
   };
 }
 

@@ -1,0 +1,70 @@
+/**
+ * The EKS Pod Identity Agent: the DaemonSet (host network, 169.254.170.23 and [fd00:ec2::23], ports 80 and
+ * 2703) that exchanges a pod's projected token for its association's credentials through
+ * `eks-auth:AssumeRoleForPodIdentity`, which the nodes' role gets from AmazonEKSWorkerNodePolicy
+ * (EKS user guide, "pod-id-agent-setup", "pod-id-how-it-works").
+ * - A cluster this stack creates gets it as the `eks-pod-identity-agent` add-on (PodIdentityAgent).
+ * - A borrowed or adopted cluster must already run it: `requirePodIdentityAgent` looks the add-on up and
+ *   fails the preview, naming the cluster and the fix, when it is missing.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The add-on's name in the EKS add-on catalogue. */
+export const POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent";
+
+export interface PodIdentityAgentArgs {
+  /** Name of the EKS cluster to install the agent on. */
+  readonly clusterName: pulumi.Input<string>;
+  /** Tags for the add-on. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** What must exist first: the cluster and its nodes (EKS reports a DaemonSet add-on active only once it runs on nodes). */
+  readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * The agent as an EKS add-on, at the default version for the cluster's Kubernetes version, installed
+ * after `args.after`.
+ */
+export class PodIdentityAgent extends pulumi.ComponentResource {
+  /** The installed add-on version (e.g. v1.3.8-eksbuild.2). */
+  readonly version: pulumi.Output<string>;
+  /** The add-on resource, for `dependsOn`. */
+  readonly addon: aws.eks.Addon;
+
+  constructor(name: string, args: PodIdentityAgentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sqs-eks-consumer:pod-identity-agent:PodIdentityAgent", name, {}, opts);
+    this.addon = new aws.eks.Addon(
+      `${name}-addon`,
+      {
+        clusterName: args.clusterName,
+        addonName: POD_IDENTITY_AGENT_ADDON,
+        // A cluster created by this stack has no self-managed agent to preserve.
+        resolveConflictsOnCreate: "OVERWRITE",
+        tags: args.tags,
+      },
+      { parent: this, dependsOn: [...args.after] },
+    );
+    this.version = this.addon.addonVersion;
+    this.registerOutputs({ version: this.version });
+  }
+}
+
+/**
+ * The version of the `eks-pod-identity-agent` add-on on a cluster this stack does not create; fails with
+ * a RunError naming the cluster and the fix when the add-on is not installed. A self-managed agent (the
+ * upstream Helm chart) is not seen by this lookup: such clusters should install the add-on instead.
+ */
+export function requirePodIdentityAgent(clusterName: pulumi.Input<string>, opts: pulumi.InvokeOptions): pulumi.Output<string> {
+  return pulumi.output(clusterName).apply(async (name) => {
+    try {
+      const addon = await aws.eks.getAddon({ clusterName: name, addonName: POD_IDENTITY_AGENT_ADDON }, opts);
+      return addon.addonVersion;
+    } catch (error) {
+      throw new pulumi.RunError(
+        `identity is pod-identity, but EKS cluster ${name} has no ${POD_IDENTITY_AGENT_ADDON} add-on (${error instanceof Error ? error.message : String(error)}). ` +
+          `Install it (aws eks create-addon --cluster-name ${name} --addon-name ${POD_IDENTITY_AGENT_ADDON}; a stack that creates the cluster does this when its own identity is pod-identity), or set identity to irsa.`,
+      );
+    }
+  });
+}
