@@ -6,6 +6,7 @@
  */
 import { AWS } from "../lib/types";
 import { isRecord, listOf } from "../lib/values";
+import { REDTEAM_MUTATIONS } from "./mutations-redteam";
 import { editDocument, editGrant, find, sourceQueue, designatedPolicy, workloadRole, type Mutable, type Mutation } from "./mutation-kit";
 
 /** Appends `statement` to a policy document property of `resource`. */
@@ -49,4 +50,5 @@ export const EXTERNAL_MUTATIONS: readonly Mutation[] = [
       return resources;
     },
   },
+  ...REDTEAM_MUTATIONS,
 ];

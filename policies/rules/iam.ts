@@ -18,10 +18,10 @@ import {
   type TrustAnalysis,
   type TrustSettings,
 } from "../lib/role-trust";
-import { ofType, refersTo, type StackResource } from "../lib/stack";
+import { designatesQueue, ofType, refersTo, type StackResource } from "../lib/stack";
 import { AWS, kindOf } from "../lib/types";
 import { Decisions } from "../lib/undecided";
-import { materialize } from "../lib/values";
+import { materialize, parseJsonObject } from "../lib/values";
 
 export { DEFAULT_AUDIENCE };
 
@@ -133,8 +133,19 @@ async function roleProblems(role: StackResource, purpose: Purpose, resources: re
     verdict.queues.forEach((q) => named.add(q));
     for (const problem of verdict.problems) problems.push({ message: `Role "${role.name}" (${purpose}): ${grant.label} ${problem}.`, urn: grant.urn });
   }
-  if (purpose === "scaler" && named.size > 1) {
-    problems.push({ message: `Role "${role.name}" (scaler) may read ${named.size} queues; a scaler role watches exactly one queue.`, urn: role.urn });
+  if ((purpose === "consumer" || purpose === "scaler") && named.size > 1) {
+    const [verb, duty] = purpose === "scaler" ? ["read", "watches"] : ["act on", "serves"];
+    problems.push({ message: `Role "${role.name}" (${purpose}) may ${verb} ${named.size} queues; a ${purpose} role ${duty} exactly one queue.`, urn: role.urn });
+  }
+  // A scaler only reads attributes, harmless on any queue; a consumer on a DLQ could drain the evidence.
+  for (const urn of purpose === "consumer" ? named : []) {
+    const deadLetterOf = queues.find((q) => isDeadLetterTarget(q, queues.find((d) => d.urn === urn)));
+    if (deadLetterOf === undefined) continue;
+    const name = queues.find((q) => q.urn === urn)?.name ?? urn;
+    problems.push({
+      message: `Role "${role.name}" (${purpose}) may act on "${name}", the dead-letter queue of "${deadLetterOf.name}"; workloads serve the source queue, and moving dead letters back is an operator's redrive.`,
+      urn: role.urn,
+    });
   }
   return problems;
 }
@@ -180,3 +191,10 @@ export const roleLeastPrivilege: StackValidationPolicy = {
     decisions.settle();
   },
 };
+
+/** Whether `source`'s redrive policy sends its dead letters to `candidate`. */
+function isDeadLetterTarget(source: StackResource, candidate: StackResource | undefined): boolean {
+  if (candidate === undefined || source.urn === candidate.urn) return false;
+  const redrive = parseJsonObject(source.props["redrivePolicy"]);
+  return redrive.ok && designatesQueue(candidate, redrive.value["deadLetterTargetArn"]);
+}

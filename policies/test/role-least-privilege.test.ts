@@ -36,6 +36,20 @@ describe("role-least-privilege: the consumer's allow-list", () => {
     assert.ok(findings.every((f) => f.urn === urnOf(AWS.rolePolicy, "consumer-access")));
   });
 
+  it("serves one queue, never the dead-letter queue: a grant naming the DLQ too is reported twice", async () => {
+    const findings = await withAccessPolicy(statementWith({ Action: "sqs:ReceiveMessage", Resource: [queueArn("consumer-dev"), queueArn("consumer-dev-dlq")] }));
+    assert.deepEqual(
+      findings.map((f) => [f.message, f.urn]),
+      [
+        [`Role "consumer-role" (consumer) may act on 2 queues; a consumer role serves exactly one queue.`, urnOf(AWS.role, "consumer-role")],
+        [
+          `Role "consumer-role" (consumer) may act on "consumer-dlq", the dead-letter queue of "consumer-queue"; workloads serve the source queue, and moving dead letters back is an operator's redrive.`,
+          urnOf(AWS.role, "consumer-role"),
+        ],
+      ],
+    );
+  });
+
   it("accepts a pattern that grants only allowed actions", async () => {
     assert.deepEqual(await withAccessPolicy(statementWith({ Action: ["sqs:ReceiveMess*", "SQS:deletemessage"], Resource: queueArn("consumer-dev") })), []);
   });
