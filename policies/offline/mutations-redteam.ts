@@ -4,6 +4,7 @@
  * variants do, to find the places a value can hide. Every one must be caught by the rule it names.
  */
 import { AWS, K8S } from "../lib/types";
+import { KEDA } from "../rules/autoscaling";
 import { isRecord, listOf } from "../lib/values";
 import {
   container,
@@ -15,6 +16,7 @@ import {
   editTrust,
   extraResource,
   find,
+  NoTarget,
   podSpec,
   props,
   sourceQueue,
@@ -69,6 +71,37 @@ function podBearing(resources: Resources) {
 
 function accountOf(resources: Resources): string {
   return /:(\d{12}):/.exec(sourceQueueArn(resources))?.[1] ?? "123456789012";
+}
+
+/** The OIDC provider ARN and issuer of the workload role's web-identity trust. */
+function oidcOf(resources: Resources): { providerArn: string; issuer: string } {
+  let found: { providerArn: string; issuer: string } | undefined;
+  editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
+    for (const statement of listOf(document["Statement"]).filter(isRecord)) {
+      const principal = statement["Principal"];
+      const federated = isRecord(principal) ? listOf(principal["Federated"]).map(String) : [];
+      const providerArn = federated.find((arn) => arn.includes(":oidc-provider/"));
+      if (providerArn !== undefined) found = { providerArn, issuer: providerArn.split(":oidc-provider/")[1] ?? "" };
+    }
+  });
+  if (found === undefined) throw new NoTarget("no OIDC provider in the workload role's trust");
+  return found;
+}
+
+function namespaceOf(resources: Resources): unknown {
+  return (podBearing(resources).props["metadata"] as Mutable | undefined)?.["namespace"];
+}
+
+function addScaledObject(spec: Mutable): (resources: Resources) => Resources {
+  return (resources) => {
+    resources.push(
+      extraResource(resources, KEDA.scaledObject, "consumer-scaler", {
+        metadata: { name: "consumer", namespace: namespaceOf(resources) },
+        spec: { scaleTargetRef: { name: "consumer" }, minReplicaCount: 0, triggers: [{ type: "aws-sqs-queue", metadata: { queueURL: props(sourceQueue(resources))["url"], queueLength: "100" } }], ...spec },
+      }),
+    );
+    return resources;
+  };
 }
 
 export const REDTEAM_MUTATIONS: readonly Mutation[] = [
@@ -527,6 +560,79 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       const { fields, securityContext } = container(resources);
       const repository = String(fields["image"]).split("@")[0];
       spec["initContainers"] = [{ name: "setup", image: `${repository}:latest`, securityContext }];
+      return resources;
+    },
+  },
+  // Autoscaling: KEDA objects and the scaler's role.
+  {
+    name: "rt-scaled-object-unbounded",
+    expectedPolicy: "scaled-object-bounded-max",
+    description: "a ScaledObject without maxReplicaCount (KEDA then allows 100 pods)",
+    apply: addScaledObject({}),
+  },
+  {
+    name: "rt-scaled-object-max-over-ceiling",
+    expectedPolicy: "scaled-object-bounded-max",
+    description: "a ScaledObject asking for up to 1,000 pods",
+    apply: addScaledObject({ maxReplicaCount: 1000 }),
+  },
+  {
+    name: "rt-trigger-auth-workload-owner-capitalised",
+    expectedPolicy: "trigger-authentication-keda-identity",
+    description: "a TriggerAuthentication with podIdentity.identityOwner \"Workload\" (other case): KEDA would act as the consumer's role",
+    apply: (resources) => {
+      resources.push(
+        extraResource(resources, KEDA.triggerAuthentication, "consumer-trigger-auth", {
+          metadata: { name: "consumer", namespace: namespaceOf(resources) },
+          spec: { podIdentity: { provider: "aws", identityOwner: "Workload" } },
+        }),
+      );
+      return resources;
+    },
+  },
+  {
+    name: "rt-trigger-auth-names-consumer-role",
+    expectedPolicy: "scaler-role-reads-queue-attributes-only",
+    description: "a TriggerAuthentication's roleArn names the consumer's role, so KEDA's operator would hold receive and delete rights",
+    apply: (resources) => {
+      resources.push(
+        extraResource(resources, KEDA.triggerAuthentication, "consumer-trigger-auth", {
+          metadata: { name: "consumer", namespace: namespaceOf(resources) },
+          spec: { podIdentity: { provider: "aws", roleArn: props(workloadRole(resources))["arn"] } },
+        }),
+      );
+      return resources;
+    },
+  },
+  {
+    name: "rt-scaler-role-receives",
+    expectedPolicy: "scaler-role-reads-queue-attributes-only",
+    description: "a role trusted by keda:keda-operator is granted sqs:ReceiveMessage beside sqs:GetQueueAttributes",
+    apply: (resources) => {
+      const { providerArn, issuer } = oidcOf(resources);
+      const arn = `arn:aws:iam::${accountOf(resources)}:role/consumer-scaler`;
+      resources.push(
+        extraResource(resources, AWS.role, "consumer-scaler-role", {
+          name: "consumer-scaler",
+          id: "consumer-scaler",
+          arn,
+          assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Federated: providerArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: { StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:keda:keda-operator", [`${issuer}:aud`]: "sts.amazonaws.com" } },
+              },
+            ],
+          }),
+        }),
+        extraResource(resources, AWS.rolePolicy, "consumer-scaler-access", {
+          role: "consumer-scaler",
+          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: sourceQueueArn(resources) }] }),
+        }),
+      );
       return resources;
     },
   },
