@@ -14,10 +14,10 @@ import { decodeToken, trustPolicyRejections } from "./service-account-token";
 /** The prefix of every access key the STS stand-in issues. */
 const ISSUED_KEY_PREFIX = "ASIASTANDIN";
 /** How long the negative case watches the consumer stay up without credentials. */
-const STAYS_UP_MS = 3_000;
+export const STAYS_UP_MS = 3_000;
 
 /** GETs a probe's path on its port, as the kubelet's HTTP probe does; status 0 when nothing answers. */
-async function probe(target: ProbeTarget | undefined, what: string): Promise<number> {
+export async function probe(target: ProbeTarget | undefined, what: string): Promise<number> {
   assert.ok(target !== undefined, `the Deployment has no ${what} probe`);
   try {
     const response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, { signal: AbortSignal.timeout(2_000) });

@@ -46,7 +46,7 @@ export interface RenderedPodBed {
 }
 
 /** Lifetime of the stand-in's credentials: long enough that no refresh happens during a run. */
-const CREDENTIAL_LIFETIME_SECONDS = 3600;
+export const CREDENTIAL_LIFETIME_SECONDS = 3600;
 
 export async function startRenderedPodBed(stack: string): Promise<RenderedPodBed> {
   const workload = await renderStack(stack);
@@ -116,7 +116,7 @@ export async function startRenderedPodBed(stack: string): Promise<RenderedPodBed
 }
 
 /** The emulator's stand-in for the rendered queue: same names and attributes, redrive to the stand-in DLQ. */
-async function createRenderedQueue(sqs: SQSClient, queue: RenderedQueue): Promise<{ queueUrl: string; dlqUrl: string }> {
+export async function createRenderedQueue(sqs: SQSClient, queue: RenderedQueue): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlq = await sqs.send(
     new CreateQueueCommand({
       QueueName: queue.deadLetterQueue.name,
@@ -139,7 +139,7 @@ async function createRenderedQueue(sqs: SQSClient, queue: RenderedQueue): Promis
 }
 
 /** The Secrets with every value equal to `from` replaced by `to`. */
-function replaceSecretValue(secrets: readonly ISecret[], from: string, to: string): ISecret[] {
+export function replaceSecretValue(secrets: readonly ISecret[], from: string, to: string): ISecret[] {
   return secrets.map((secret) => ({
     ...secret,
     stringData: Object.fromEntries(Object.entries(secret.stringData ?? {}).map(([key, value]) => [key, value === from ? to : value])),
@@ -156,7 +156,7 @@ function withoutRoleAnnotation(serviceAccount: RenderedWorkload["serviceAccount"
  * by that user (group left as is), mode 0600. The directory stays readable by everyone, so that the
  * container's user can reach the file.
  */
-async function writeProjectedToken(dir: string, path: string, token: string, ownerUid: number | undefined): Promise<string> {
+export async function writeProjectedToken(dir: string, path: string, token: string, ownerUid: number | undefined): Promise<string> {
   await chmod(dir, 0o755);
   const file = join(dir, path);
   await writeFile(file, token, { mode: 0o600 });

@@ -7,7 +7,7 @@ import type { ISecret } from "kubernetes-models/v1/Secret" with { "resolution-mo
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount" with { "resolution-mode": "import" };
 import type { PolicyDocument } from "../infra/iam-documents";
 import type { ProgramRun, RecordedResource } from "../test/helpers/mocks";
-import { runProgram, scenario, stackFileValues } from "../test/helpers/program";
+import { runProgram, scenario, stackFileValues, type ConfigValue } from "../test/helpers/program";
 import { ANNOTATIONS, type AdmittedPod } from "./pod-identity-webhook";
 
 /** A rendered queue's attributes that change how SQS behaves for a consumer. */
@@ -33,13 +33,25 @@ export interface RenderedWorkload {
   readonly queue: RenderedQueue;
   /** The cluster's OIDC issuer URL (the stack output), which signs the pods' service account tokens. */
   readonly oidcIssuerUrl: string;
-  /** The trust policy of the role the ServiceAccount's annotation names. */
+  /** The trust policy of the role the ServiceAccount's annotation (IRSA) or its Pod Identity association names. */
   readonly trustPolicy: PolicyDocument;
+  /** The stack's EKS Pod Identity association (identity: pod-identity), if it renders one. */
+  readonly podIdentityAssociation?: RenderedAssociation;
 }
 
-/** Runs the program for a committed stack (Pulumi.<stack>.yaml) under mocks and reads the workload. */
-export async function renderStack(stack: string): Promise<RenderedWorkload> {
-  const values = await stackFileValues(stack);
+/** An EKS Pod Identity association: which service account gets which role. */
+export interface RenderedAssociation {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly roleArn: string;
+}
+
+/**
+ * Runs the program for a committed stack (Pulumi.<stack>.yaml) under mocks and reads the workload.
+ * `overrides` replace stack file values by key (e.g. `sqs-eks-consumer:identity`).
+ */
+export async function renderStack(stack: string, overrides: Readonly<Record<string, ConfigValue>> = {}): Promise<RenderedWorkload> {
+  const values = { ...(await stackFileValues(stack)), ...overrides };
   const run = await runProgram(await scenario(stack, values));
   if (run.errors.length > 0) throw new Error(`the program failed for stack ${stack}:\n  ${run.errors.join("\n  ")}`);
   const region = values["aws:region"];
@@ -48,9 +60,16 @@ export async function renderStack(stack: string): Promise<RenderedWorkload> {
   const serviceAccount = oneObject<IServiceAccount>(run, "kubernetes:core/v1:ServiceAccount");
   const deployment = oneObject<IDeployment>(run, "kubernetes:apps/v1:Deployment");
   const secrets = ofType(run, "kubernetes:core/v1:Secret").map((resource) => resource.inputs as unknown as ISecret);
-  const roleArn = serviceAccount.metadata?.annotations?.[ANNOTATIONS.roleArn];
+  const associations = ofType(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((resource) => ({
+    namespace: String(resource.inputs.namespace),
+    serviceAccount: String(resource.inputs.serviceAccount),
+    roleArn: String(resource.inputs.roleArn),
+  }));
+  if (associations.length > 1) throw new Error(`expected at most one Pod Identity association, the program rendered ${associations.length}`);
+  const podIdentityAssociation = associations[0];
+  const roleArn = serviceAccount.metadata?.annotations?.[ANNOTATIONS.roleArn] ?? podIdentityAssociation?.roleArn;
   const role = ofType(run, "aws:iam/role:Role").find((resource) => resource.state.arn === roleArn);
-  if (role === undefined) throw new Error(`no rendered IAM role has the ServiceAccount's ARN ${roleArn ?? "(no annotation)"}`);
+  if (role === undefined) throw new Error(`no rendered IAM role has the ServiceAccount's (or its association's) ARN ${roleArn ?? "(neither names one)"}`);
   const oidcIssuerUrl = run.outputs.oidcProviderUrl;
   if (typeof oidcIssuerUrl !== "string") throw new Error("the stack exports no oidcProviderUrl");
 
@@ -63,6 +82,7 @@ export async function renderStack(stack: string): Promise<RenderedWorkload> {
     queue: queueNamedBy(run, secrets),
     oidcIssuerUrl,
     trustPolicy: JSON.parse(String(role.inputs.assumeRolePolicy)) as PolicyDocument,
+    ...(podIdentityAssociation === undefined ? {} : { podIdentityAssociation }),
   };
 }
 

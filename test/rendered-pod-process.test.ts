@@ -7,11 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { buildBundle, spawnConsumer } from "../consumer/test/helpers/consumer-process";
+import { buildBundle } from "../consumer/test/helpers/consumer-process";
 import { expectConsumesWithWebIdentity, expectNotReadyWithoutCredentials } from "../e2e/consumer-checks";
-import { processConsumer, type LaunchedConsumer } from "../e2e/launched-consumer";
+import type { LaunchedConsumer } from "../e2e/launched-consumer";
 import { toProcessLaunch } from "../e2e/pod-launch";
-import { onFreeHealthPort, startRenderedPodBed, type PodRun, type RenderedPodBed } from "../e2e/rendered-pod-bed";
+import { startPodProcess, type StartedPodProcess } from "../e2e/pod-process";
+import { startRenderedPodBed, type PodRun, type RenderedPodBed } from "../e2e/rendered-pod-bed";
 
 void describe("the rendered dev pod, run as a plain process", () => {
   let bundle: string;
@@ -31,12 +32,10 @@ void describe("the rendered dev pod, run as a plain process", () => {
     await bed?.close();
   });
 
-  async function start(podRun: PodRun): Promise<{ run: PodRun; consumer: LaunchedConsumer; note: string }> {
-    const run = await onFreeHealthPort(podRun);
-    const launch = toProcessLaunch(run.launch, run.host);
-    const consumer = processConsumer(spawnConsumer(bundle, { ...launch.env }, launch.args));
-    started.push(consumer);
-    return { run, consumer, note: run.note };
+  async function start(podRun: PodRun): Promise<StartedPodProcess> {
+    const process = await startPodProcess(bundle, podRun);
+    started.push(process.consumer);
+    return process;
   }
 
   void it("with the webhook's IRSA environment: consumes 'Hello world!' with web identity credentials, probes answer, exits 0 within the grace period", async (t) => {

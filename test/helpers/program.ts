@@ -20,7 +20,7 @@ export const ORGANIZATION = "organization";
 const RUNNER = path.join(__dirname, "program-runner.mjs");
 const run = promisify(execFile);
 
-type ConfigValue = string | number | boolean | readonly unknown[] | Readonly<Record<string, unknown>>;
+export type ConfigValue = string | number | boolean | readonly unknown[] | Readonly<Record<string, unknown>>;
 
 /**
  * Pulumi.yaml's project config merged with a stack's values, as the CLI hands it to the program: keys without
