@@ -20,7 +20,7 @@ export const POD_IDENTITY_TOKEN_VOLUME = {
   mountPath: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount",
   path: "eks-pod-identity-token",
   audience: "pods.eks.amazonaws.com",
-  /** The webhook's default token lifetime (24 h), the same as in web identity mode. */
+  /** The lifetime used here (24 h, as for the web identity token); the upstream handler tests do not pin it. */
   expirationSeconds: 86_400,
 } as const;
 
