@@ -68,7 +68,8 @@ export function parseTracingConfig(env: EnvLike): ParseResult<TracingConfig | un
   return { ok: true, value: { protocol: protocol as OtlpProtocol, endpoint, timeoutMs, serviceName: env.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME } };
 }
 
-function isHttpUrl(value: string): boolean {
+/** True for an absolute http:// or https:// URL: what an OTLP/HTTP exporter can send to. */
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === "http:" || url.protocol === "https:";

@@ -1,5 +1,5 @@
 /** The telemetry concern (TELEMETRY_KEYS): where traces go, and whether the cluster runs the Prometheus Operator. */
-import { OTLP_PROTOCOLS, type OtlpProtocol, type SettingProblem } from "../../consumer/src/contract";
+import { isHttpUrl, OTLP_PROTOCOLS, type OtlpProtocol, type SettingProblem } from "../../consumer/src/contract";
 import type { ConfigInput } from "./parse";
 
 export interface TelemetryConfig {
@@ -21,13 +21,4 @@ export function readTelemetry(input: ConfigInput, problems: SettingProblem[]): T
     otlpProtocol: (OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol) ? (otlpProtocol as OtlpProtocol) : "http/protobuf",
     prometheusOperator: prometheusOperator === "true",
   };
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

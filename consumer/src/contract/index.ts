@@ -41,7 +41,7 @@ export {
 export { HEAP_SHARE_OF_MEMORY_LIMIT, nodeHeapForMemoryLimit, nodeHeapOptions, type NodeHeap } from "./node-heap";
 export { SQS_ACTIONS_USED, type SqsActionUsed } from "./permissions";
 export { PROBE_PATHS, type ProbePath } from "./probes";
-export { OTLP_PROTOCOLS, renderTracingEnv, type OtlpProtocol } from "../tracing-config";
+export { isHttpUrl, OTLP_PROTOCOLS, renderTracingEnv, type OtlpProtocol } from "../tracing-config";
 export { METRIC_NAMES } from "./metric-names";
 export { SQS_MAX_BODY_MIB, settingsWarnings, type DeploymentSettings, type SettingWarning } from "./settings-warnings";
 
