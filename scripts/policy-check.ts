@@ -35,7 +35,9 @@ export async function recordStack(stack: string, values: Readonly<Record<string,
   const mode = values[`${PROJECT}:clusterMode`] ?? "create";
   if (mode === "stack") {
     const clusterStack = String(values[`${PROJECT}:clusterStack`]);
-    const shared = await runProgram(await scenario(clusterStack.split("/").at(-1) ?? "shared", {}));
+    // The mocked platform stack lists this stack as a developer stack, as its admins would, so it makes its namespace.
+    const developer = `${stack}=arn:aws:iam::123456789012:role/${stack}`;
+    const shared = await runProgram(await scenario(clusterStack.split("/").at(-1) ?? "shared", { developerStacks: [developer] }));
     return runProgram(await scenario(stack, stackValues, { otherStacks: { [clusterStack]: asOtherStack(shared) } }));
   }
   if (mode === "existing") {

@@ -17,6 +17,8 @@ import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, 
 type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
 const POD_IDENTITY = { identity: "pod-identity" };
+/** The platform stack lists alice, so the shared cluster makes her namespace and access entry. */
+const ALICE = "alice=arn:aws:iam::123456789012:role/alice";
 const SHARED_STACK = `${ORGANIZATION}/sqs-eks-consumer/shared`;
 const AGENT_VERSION = "v1.3.8-eksbuild.2";
 /** An adopted cluster with no IAM OIDC provider: IRSA cannot use it, Pod Identity can. */
@@ -43,8 +45,8 @@ before(async () => {
   const adopt = { clusterMode: "existing", clusterName: "platform-prod" };
   const agentOnPlatform = { clusterAddons: { "platform-prod": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } };
   [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted, autoscaledOnAdopted] = (await runPrograms([
-    await scenario("shared", {}),
-    await scenario("shared", POD_IDENTITY),
+    await scenario("shared", { developerStacks: [ALICE] }),
+    await scenario("shared", { ...POD_IDENTITY, developerStacks: [ALICE] }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC }),
     await scenario("platform", adopt, { existingClusters: WITHOUT_OIDC }),

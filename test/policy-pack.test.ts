@@ -23,7 +23,8 @@ let borrower: ProgramRun;
 
 before(async () => {
   [create, dev, existing] = (await runPrograms([
-    await scenario("shared", {}),
+    // The platform stack lists the developer stacks that borrow its cluster (each gets its namespace there).
+    await scenario("shared", { developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"] }),
     await scenario("dev", await stackFileValues("dev")),
     await scenario("platform", { clusterMode: "existing", clusterName: "platform-prod" }, {
       existingClusters: {
