@@ -25,10 +25,17 @@ import type { Socket } from "node:net";
  * - Standard queues are served too, without any group locking: on a standard queue MessageGroupId
  *   means fair queues, not order ("Using the message group ID").
  *
- * Not modelled: message attributes (not stored or returned), DelaySeconds, throttling, the
- * high-throughput partitions, permissions. Every request is recorded, and `loseAnswer` lets a test
- * drop the answer to a request after the stand-in has served it (the connection is reset instead),
- * the way a network fault loses a receive that SQS already handed out.
+ * - Throttling, when a test asks for it (`throttle`): the request is answered with FIFO's
+ *   `ThrottlingException` ("Troubleshoot FIFO throttling issues") without being served, and a throttled
+ *   ReceiveMessage voids its ReceiveRequestAttemptId: a later receive with that id is answered
+ *   `InvalidParameterValue` ("The receiveRequestAttemptId is not valid anymore since the receive call is
+ *   not retryable"), as AWS support described SQS's behaviour in awslabs/amazon-sqs-java-messaging-lib#213.
+ *
+ * Not modelled: message attributes (not stored or returned), DelaySeconds, the high-throughput
+ * partitions, permissions. Every request is recorded; `loseAnswer` lets a test drop the answer to a
+ * request after the stand-in has served it (the connection is reset instead), the way a network fault
+ * loses a receive that SQS already handed out; `alterAnswer` lets a test damage an answer on its way
+ * (a message whose body no longer matches its MD5, as a faulty proxy would deliver it).
  */
 export interface FifoSqs {
   /** e.g. http://127.0.0.1:40123: set as AWS_ENDPOINT_URL_SQS or a client's `endpoint`. */
@@ -37,6 +44,8 @@ export interface FifoSqs {
   readonly requests: readonly ServedRequest[];
   /** Receive answers, in the order they were served (retries served from an attempt id included). */
   readonly receives: readonly ServedReceive[];
+  /** Requests answered ThrottlingException, and receives refused for reusing a throttled attempt id, in order. */
+  readonly refusals: readonly { readonly operation: string; readonly code: "ThrottlingException" | "InvalidParameterValue"; readonly attemptId: string | undefined }[];
   /** Messages in a queue by state. */
   depth(queueName: string): { visible: number; inFlight: number };
   close(): Promise<void>;
@@ -60,6 +69,10 @@ export interface FifoSqsOptions {
   readonly onRequest?: (request: ServedRequest) => void;
   /** Return true to serve the request but reset the connection instead of sending `output`. */
   readonly loseAnswer?: (request: ServedRequest, output: Readonly<Record<string, unknown>>) => boolean;
+  /** Called with a served request's output before it is sent: a test may change it (damage a message). */
+  readonly alterAnswer?: (request: ServedRequest, output: Record<string, unknown>) => void;
+  /** Return true to answer the request ThrottlingException without serving it. */
+  readonly throttle?: (request: ServedRequest) => boolean;
 }
 
 const ACCOUNT = "000000000000";
@@ -117,6 +130,9 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   const queues = new Map<string, Queue>();
   const requests: ServedRequest[] = [];
   const receives: ServedReceive[] = [];
+  const refusals: { operation: string; code: "ThrottlingException" | "InvalidParameterValue"; attemptId: string | undefined }[] = [];
+  /** Attempt ids of throttled receives: SQS does not honour them again. */
+  const voidAttemptIds = new Set<string>();
   const sockets = new Set<Socket>();
   let sequence = 10_000_000_000_000_000n;
   let endpoint = "";
@@ -263,6 +279,13 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     const visibilitySeconds = Number(input.VisibilityTimeout ?? queue.attributes.VisibilityTimeout ?? 30);
     const waitMs = Number(input.WaitTimeSeconds ?? queue.attributes.ReceiveMessageWaitTimeSeconds ?? 0) * 1000;
     const attemptId = queue.fifo && typeof input.ReceiveRequestAttemptId === "string" ? input.ReceiveRequestAttemptId : undefined;
+    if (attemptId !== undefined && voidAttemptIds.has(attemptId)) {
+      refusals.push({ operation: "ReceiveMessage", code: "InvalidParameterValue", attemptId });
+      throw new SqsError(
+        "InvalidParameterValue",
+        `Value ${attemptId} for parameter ReceiveRequestAttemptId is invalid. Reason: The receiveRequestAttemptId is not valid anymore since the receive call is not retryable.`,
+      );
+    }
     if (attemptId !== undefined) {
       const earlier = queue.attempts.get(attemptId);
       if (earlier && Date.now() - earlier.at < DEDUP_WINDOW_MS && earlier.messages.every((m, i) => m.modifications === earlier.modifications[i])) {
@@ -374,6 +397,13 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       requests.push(served);
       options.onRequest?.(served);
       const run = operations[operation];
+      if (options.throttle?.(served)) {
+        const attemptId = typeof input.ReceiveRequestAttemptId === "string" ? input.ReceiveRequestAttemptId : undefined;
+        if (operation === "ReceiveMessage" && attemptId !== undefined) voidAttemptIds.add(attemptId);
+        refusals.push({ operation, code: "ThrottlingException", attemptId });
+        answer(response, 400, { __type: "com.amazonaws.sqs#ThrottlingException", message: "Rate exceeded" }, "ThrottlingException;Sender");
+        return;
+      }
       Promise.resolve()
         .then(() => {
           if (!run) throw new SqsError("UnsupportedOperation", `The stand-in does not implement ${operation}.`, "AWS.SimpleQueueService.UnsupportedOperation");
@@ -381,6 +411,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
         })
         .then(
           (output) => {
+            options.alterAnswer?.(served, output);
             if (options.loseAnswer?.(served, output)) request.socket.destroy();
             else answer(response, 200, output);
           },
@@ -405,6 +436,7 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     endpoint,
     requests,
     receives,
+    refusals,
     depth(queueName) {
       const now = Date.now();
       let visible = 0;

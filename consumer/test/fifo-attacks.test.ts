@@ -1,0 +1,447 @@
+/**
+ * Attacks on the FIFO guarantees of the README ("FIFO queues") and issue 10, with inputs of the same
+ * kind as the issue's examples but different: failures at either end of a receive, in two groups at
+ * once, a timeout instead of a throw, a damaged message mid-group, a group spread over receives, tight
+ * concurrency, MAX_MESSAGES=1, shutdown with several groups waiting, fair queues that fail, a poison
+ * message mid-group, a lost receive answer followed by throttling, odd group ids, and a head that
+ * outlives the visibility timeout. All against the FIFO stand-in (helpers/fifo-sqs.ts).
+ */
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import type { ReceivedMessage } from "../src/handler";
+import { Capacity } from "../src/capacity";
+import { startFifoTestBed, type FifoTestBed } from "./helpers/fifo-test-bed";
+import { eventually } from "./helpers/queue";
+import { startTestConsumer } from "./helpers/test-bed";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+/** Fast retries and short polls, so failures come back within a second or two. */
+const FAST = { RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "1", WAIT_TIME_SECONDS: "1" };
+
+/** What the handler saw: starts and ends per message, and the most handlers running at once, per group and overall. */
+class Journal {
+  readonly started: string[] = [];
+  readonly succeeded: string[] = [];
+  readonly received: ReceivedMessage[] = [];
+  /** Every start and end, in order, with its group. */
+  readonly events: { kind: "start" | "end"; body: string; group: string }[] = [];
+  private readonly runningByGroup = new Map<string, number>();
+  private running = 0;
+  peakPerGroup = 0;
+  peakOverall = 0;
+
+  async run(message: ReceivedMessage, work: () => Promise<void>): Promise<void> {
+    const group = message.groupId ?? "";
+    const inGroup = (this.runningByGroup.get(group) ?? 0) + 1;
+    this.runningByGroup.set(group, inGroup);
+    this.peakPerGroup = Math.max(this.peakPerGroup, inGroup);
+    this.peakOverall = Math.max(this.peakOverall, ++this.running);
+    this.started.push(message.body);
+    this.received.push(message);
+    this.events.push({ kind: "start", body: message.body, group });
+    try {
+      await work();
+      this.succeeded.push(message.body);
+    } finally {
+      this.events.push({ kind: "end", body: message.body, group });
+      this.runningByGroup.set(group, this.runningByGroup.get(group)! - 1);
+      this.running--;
+    }
+  }
+
+  of(list: readonly string[], prefix: string): string[] {
+    return list.filter((body) => body.startsWith(prefix));
+  }
+}
+
+/** Bodies in the DLQ (a FIFO DLQ hands out up to 10 of a group per receive; the bed's groups are small). */
+async function deadLettered(b: FifoTestBed): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { Messages = [] } = await b.sqs.send(new ReceiveMessageCommand({ QueueUrl: b.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+    bodies.push(...Messages.map((m) => m.Body!));
+    if (Messages.length === 0) break;
+  }
+  return bodies.sort();
+}
+
+describe("handler slots under FIFO's extra reservations (capacity.ts)", () => {
+  test("[finding] reserve never answers 0 slots unless closed, even when another reservation takes the slot it waited for", async () => {
+    const capacity = new Capacity(2);
+    await capacity.reserve(2);
+    const loop = capacity.reserve(10);
+    capacity.release(1);
+    await sleep(5);
+    // A FIFO group's next message (runWhenFree) takes the freed slot during the loop's wait for a full batch.
+    assert.equal(await capacity.reserve(1), 1);
+    setTimeout(() => capacity.release(2), 200);
+    assert.ok((await loop) > 0, "a receive loop got 0 slots while the consumer runs, which it takes for shutdown and exits");
+  });
+
+  test("[finding] a waiting reservation gets freed slots before the releaser can take them back", async () => {
+    const capacity = new Capacity(2);
+    await capacity.reserve(2); // a receive loop's long poll holds every slot
+    let next = 0;
+    void capacity.reserve(1).then((n) => (next = n)); // a FIFO group's next message waits for one
+    for (let poll = 0; poll < 5 && next === 0; poll++) {
+      // The poll comes back empty (the group is locked by that very message): the loop gives its
+      // slots back and, in the same turn, asks for them again, as receiveLoop does.
+      capacity.release(2);
+      const again = await capacity.reserve(10);
+      await sleep(10);
+      if (next === 0) continue;
+      capacity.release(again);
+    }
+    assert.equal(next, 1, "the waiting reservation (a FIFO group's next message) starved behind the receive loop");
+  });
+});
+
+describe("FIFO attacks (against the FIFO stand-in)", () => {
+  const beds: FifoTestBed[] = [];
+  const bed = async (options?: Parameters<typeof startFifoTestBed>[0]) => {
+    const b = await startFifoTestBed(options);
+    beds.push(b);
+    return b;
+  };
+  after(() => Promise.all(beds.map((b) => b.close())));
+
+  test("the LAST message of a receive fails once: it alone is retried, after the rest, in order", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    let failures = 0;
+    const { running } = await startTestConsumer(b, {
+      env: FAST,
+      handler: (m) => journal.run(m, async () => {
+        await sleep(10);
+        if (m.body === "g-m5" && failures++ === 0) throw new Error("the last one fails once");
+      }),
+    });
+    try {
+      await b.send("g", range("g-m", 5));
+      await eventually(() => journal.succeeded.length === 5, 15_000, "5 successes");
+      assert.deepEqual(journal.succeeded, range("g-m", 5));
+      assert.deepEqual(journal.started, [...range("g-m", 5), "g-m5"]);
+      assert.equal(journal.peakPerGroup, 1);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("the FIRST message of a receive fails once: nothing behind it runs until it succeeds", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    let failures = 0;
+    const { running } = await startTestConsumer(b, {
+      env: FAST,
+      handler: (m) => journal.run(m, async () => {
+        await sleep(10);
+        if (m.body === "g-m1" && failures++ === 0) throw new Error("the first one fails once");
+      }),
+    });
+    try {
+      await b.send("g", range("g-m", 5));
+      await eventually(() => journal.succeeded.length === 5, 15_000, "5 successes");
+      assert.deepEqual(journal.succeeded, range("g-m", 5));
+      assert.deepEqual(journal.started, ["g-m1", ...range("g-m", 5)]);
+      assert.ok(journal.received.find((m) => m.body === "g-m5")!.receiveCount >= 2, "g-m5 was given back behind g-m1 and received again");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("two groups fail at once, mid-group: each is redelivered in its own order, neither holds up the other's later messages", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const failOnce = new Set(["a-m2", "b-m3"]);
+    const { running } = await startTestConsumer(b, {
+      env: FAST,
+      handler: (m) => journal.run(m, async () => {
+        await sleep(30);
+        if (failOnce.delete(m.body)) throw new Error(`${m.body} fails once`);
+      }),
+    });
+    try {
+      await b.send("a", range("a-m", 6));
+      await b.send("b", range("b-m", 6));
+      await b.send("c", range("c-m", 6));
+      await eventually(() => journal.succeeded.length === 18, 20_000, "18 successes");
+      for (const g of ["a", "b", "c"]) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 6), `order of ${g}`);
+      assert.deepEqual(journal.of(journal.started, "a-"), ["a-m1", "a-m2", ...range("a-m", 6).slice(1)]);
+      assert.deepEqual(journal.of(journal.started, "b-"), ["b-m1", "b-m2", "b-m3", ...range("b-m", 6).slice(2)]);
+      assert.equal(journal.peakPerGroup, 1);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("a handler TIMEOUT mid-group (it ignores its signal): nothing of its group overtakes it, and it never runs twice at once", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    let slowRuns = 0;
+    const { running, logs } = await startTestConsumer(b, {
+      env: { ...FAST, HANDLER_TIMEOUT_SECONDS: "1" },
+      handler: (m) => journal.run(m, async () => {
+        // Its first run ignores the abort signal and outlives the 1 s limit by far.
+        if (m.body === "g-m2" && slowRuns++ === 0) await sleep(2_500);
+      }),
+    });
+    try {
+      await b.send("g", range("g-m", 5));
+      await logs.waitFor((l) => l.event === "handler-failed" && l.reason === "timeout", 10_000, "the timeout");
+      await eventually(() => journal.started.length === 6 && journal.succeeded.length === 6, 20_000, "6 runs ended");
+      assert.deepEqual(journal.started, ["g-m1", "g-m2", "g-m2", "g-m3", "g-m4", "g-m5"]);
+      assert.equal(journal.peakPerGroup, 1, `two runs of the group overlapped: ${JSON.stringify(journal.events)}`);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("a message whose body was damaged on the way, mid-group: not handled, and nothing behind it overtakes it", async () => {
+    let damaged = false;
+    const b = await bed({
+      alterAnswer: (request, output) => {
+        const messages = output.Messages as { Body: string; MD5OfBody: string }[] | undefined;
+        const m3 = messages?.find((m) => m.Body === "g-m3");
+        if (damaged || request.operation !== "ReceiveMessage" || m3 === undefined) return;
+        damaged = true;
+        m3.MD5OfBody = createHash("md5").update("something else").digest("hex");
+      },
+    });
+    const journal = new Journal();
+    const { running, logs } = await startTestConsumer(b, { env: FAST, handler: (m) => journal.run(m, () => sleep(20)) });
+    try {
+      await b.send("g", range("g-m", 6));
+      await eventually(() => journal.succeeded.length === 6, 20_000, "6 successes");
+      assert.ok(damaged, "the stand-in damaged g-m3");
+      assert.equal(logs.find((l) => l.event === "checksum-mismatch").length, 1);
+      assert.deepEqual(journal.started, range("g-m", 6), "g-m3 ran only once it came back intact, and nothing overtook it");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("a group of 25 spread over three receives of 10: in order, and no receive of it while earlier ones are held", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const { running } = await startTestConsumer(b, { env: { WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(5)) });
+    try {
+      await b.send("g", range("g-m", 25));
+      await eventually(() => journal.succeeded.length === 25, 20_000, "25 successes");
+      assert.deepEqual(journal.succeeded, range("g-m", 25));
+      const carrying = b.stand.receives.filter((r) => r.messageIds.length > 0);
+      assert.ok(carrying.length >= 3, `${carrying.length} receives carried the group`);
+      assert.equal(journal.received.filter((m) => m.receiveCount > 1).length, 0, "no message of the group was received twice");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("HANDLER_CONCURRENCY=1 with 20 groups: one handler at a time in all, order per group, each message once", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const groups = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    for (const g of groups) await b.send(g, range(`${g}-m`, 5));
+    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(2)) });
+    try {
+      await eventually(() => journal.succeeded.length === 100, 60_000, "100 successes");
+      for (const g of groups) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 5), `order of ${g}`);
+      assert.equal(journal.started.length, 100);
+      assert.equal(journal.peakOverall, 1, "HANDLER_CONCURRENCY=1 is a hard limit");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("[finding] HANDLER_CONCURRENCY=2 with whole groups waiting in memory: never more than 2 handlers, order per group", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const groups = Array.from({ length: 8 }, (_, i) => `w${i}`);
+    for (const g of groups) await b.send(g, range(`${g}-m`, 10));
+    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "3", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(Math.random() * 5)) });
+    try {
+      await eventually(() => journal.succeeded.length === 80, 30_000, "80 successes");
+      for (const g of groups) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 10), `order of ${g}`);
+      assert.ok(journal.peakOverall <= 2, `${journal.peakOverall} handlers ran at once; HANDLER_CONCURRENCY=2 is a hard limit`);
+      assert.equal(journal.peakPerGroup, 1);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("[finding] RECEIVE_LOOPS=1, HANDLER_CONCURRENCY=2: after a group whose messages waited in memory, the consumer still receives", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(20)) });
+    try {
+      await b.send("a", range("a-m", 10));
+      await eventually(() => journal.succeeded.length === 10, 15_000, "group a");
+      await b.send("b", range("b-m", 3));
+      const receivesBefore = b.stand.receives.length;
+      await eventually(() => journal.succeeded.length === 13, 10_000, "group b, sent later");
+      assert.ok(b.stand.receives.length > receivesBefore);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("MAX_MESSAGES=1: one message per receive, order per group, groups still in parallel", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const groups = ["p", "q", "r", "s"];
+    for (const g of groups) await b.send(g, range(`${g}-m`, 6));
+    const { running } = await startTestConsumer(b, { env: { MAX_MESSAGES: "1", RECEIVE_LOOPS: "4", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(100)) });
+    try {
+      await eventually(() => journal.succeeded.length === 24, 30_000, "24 successes");
+      for (const g of groups) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 6), `order of ${g}`);
+      assert.ok(b.stand.receives.every((r) => r.messageIds.length <= 1), "a receive asked for more than MAX_MESSAGES");
+      assert.ok(journal.peakOverall >= 2, `groups should run in parallel; at most ${journal.peakOverall} did`);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("stop with 5 groups holding waiting messages: each group continues in the next consumer where it stopped, each message once", async () => {
+    const b = await bed();
+    const groups = ["s1", "s2", "s3", "s4", "s5"];
+    for (const g of groups) await b.send(g, range(`${g}-m`, 8));
+    const first = new Journal();
+    const env = { WAIT_TIME_SECONDS: "1", SHUTDOWN_BUDGET_SECONDS: "5" };
+    const one = await startTestConsumer(b, { env, handler: (m) => first.run(m, () => sleep(300)) });
+    await eventually(() => first.succeeded.length >= 5, 15_000, "5 successes");
+    await one.running.stop();
+    const second = new Journal();
+    const two = await startTestConsumer(b, { env, handler: (m) => second.run(m, () => sleep(10)) });
+    try {
+      await eventually(() => first.succeeded.length + second.succeeded.length >= 40, 30_000, "40 successes in all");
+      for (const g of groups) {
+        assert.deepEqual([...first.of(first.succeeded, `${g}-`), ...second.of(second.succeeded, `${g}-`)], range(`${g}-m`, 8), `order of ${g} across the two consumers`);
+      }
+      assert.equal(first.started.length + second.started.length, 40, "a message was handled twice");
+    } finally {
+      await two.running.stop();
+    }
+  });
+
+  test("a standard queue (fair queues): a failure in a group holds nothing back, and the group runs in parallel", async () => {
+    const b = await bed({ fifo: false });
+    const journal = new Journal();
+    let failures = 0;
+    const { running } = await startTestConsumer(b, {
+      env: FAST,
+      handler: (m) => journal.run(m, async () => {
+        await sleep(100);
+        if (m.body === "t-m2" && failures++ === 0) throw new Error("fails once");
+      }),
+    });
+    try {
+      await b.send("t", range("t-m", 10));
+      await eventually(() => journal.succeeded.length === 10, 15_000, "10 successes");
+      assert.notEqual(journal.succeeded.at(-1), "t-m10", "t-m2's retry should come after the others, which did not wait for it");
+      assert.equal(journal.succeeded.at(-1), "t-m2");
+      assert.ok(journal.peakPerGroup >= 3, `fair-queue group ran at most ${journal.peakPerGroup} at once`);
+      assert.equal(journal.received.filter((m) => m.body !== "t-m2" && m.receiveCount > 1).length, 0, "no other message of the group was given back");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("odd group ids (128 characters, __proto__, constructor, case, punctuation, non-ASCII): each its own group, in order", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    const groups = ["x".repeat(128), "__proto__", "constructor", "Case", "case", "a/b:c#d", "grüppe"];
+    for (const g of groups) await b.send(g, range(`${g}|m`, 5));
+    const { running } = await startTestConsumer(b, { env: { WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(50)) });
+    try {
+      await eventually(() => journal.succeeded.length === 35, 20_000, "35 successes");
+      for (const g of groups) {
+        assert.deepEqual(journal.succeeded.filter((body) => body.startsWith(`${g}|`)), range(`${g}|m`, 5), `order of ${g}`);
+        assert.equal(journal.received.find((m) => m.body === `${g}|m1`)!.groupId, g);
+      }
+      assert.equal(journal.peakPerGroup, 1);
+      assert.ok(journal.peakOverall >= 3, `groups should run in parallel; at most ${journal.peakOverall} did`);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("a head that outlives the visibility timeout: the messages waiting behind it stay invisible (received once each)", async () => {
+    const b = await bed({ visibilityTimeoutSeconds: 5 });
+    const journal = new Journal();
+    const { running } = await startTestConsumer(b, {
+      env: { WAIT_TIME_SECONDS: "1", VISIBILITY_TIMEOUT_SECONDS: "5", HANDLER_TIMEOUT_SECONDS: "30" },
+      handler: (m) => journal.run(m, () => sleep(m.body === "g-m1" ? 8_000 : 10)),
+    });
+    try {
+      await b.send("g", range("g-m", 5));
+      await eventually(() => journal.succeeded.length === 5, 30_000, "5 successes");
+      assert.deepEqual(journal.succeeded, range("g-m", 5));
+      assert.deepEqual(journal.received.map((m) => m.receiveCount), [1, 1, 1, 1, 1], "a waiting message lapsed and was received again");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("[finding] a poison message mid-group goes to the DLQ ALONE: the messages received behind it are handled, in order", async () => {
+    // README: "A message that keeps failing blocks its group until the DLQ takes it after maxReceiveCount receives."
+    const b = await bed({ maxReceiveCount: 3 });
+    const journal = new Journal();
+    const { running } = await startTestConsumer(b, {
+      env: FAST,
+      handler: (m) => journal.run(m, async () => {
+        await sleep(10);
+        if (m.body === "g-m2") throw new Error("poison");
+      }),
+    });
+    try {
+      await b.send("g", range("g-m", 5));
+      await eventually(() => journal.succeeded.length === 4 || b.stand.depth(b.queueName).visible + b.stand.depth(b.queueName).inFlight === 0, 30_000, "the group drained");
+      await sleep(500);
+      const dlq = await deadLettered(b);
+      assert.deepEqual(
+        { handled: journal.succeeded, deadLettered: dlq },
+        { handled: ["g-m1", "g-m3", "g-m4", "g-m5"], deadLettered: ["g-m2"] },
+        "messages that never failed were dead-lettered with the poison one: each failure's redelivery counted a receive for them too",
+      );
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("[finding] a lost receive answer, then throttling: no receive reuses an attempt id SQS has voided, and the group is handled", async () => {
+    let lostAttemptId: string | undefined;
+    let throttled = false;
+    const b = await bed({
+      visibilityTimeoutSeconds: 5,
+      loseAnswer: (request, output) => {
+        if (lostAttemptId !== undefined || request.operation !== "ReceiveMessage" || output.Messages === undefined) return false;
+        lostAttemptId = String(request.input.ReceiveRequestAttemptId);
+        return true;
+      },
+      // The next receive that carries the lost answer's attempt id is throttled.
+      throttle: (request) => {
+        if (throttled || request.operation !== "ReceiveMessage" || lostAttemptId === undefined || request.input.ReceiveRequestAttemptId !== lostAttemptId) return false;
+        throttled = true;
+        return true;
+      },
+    });
+    await b.send("g1", range("g1-m", 5));
+    const journal = new Journal();
+    const { running, logs } = await startTestConsumer(b, { env: { VISIBILITY_TIMEOUT_SECONDS: "5", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => Promise.resolve()) });
+    try {
+      await eventually(() => journal.succeeded.length === 5, 20_000, "5 successes (after the 5 s visibility timeout at worst)");
+      assert.deepEqual(journal.succeeded, range("g1-m", 5));
+      assert.equal(b.stand.refusals.filter((r) => r.code === "ThrottlingException").length, 1, "the stand-in throttled the retry");
+      assert.deepEqual(
+        b.stand.refusals.filter((r) => r.code === "InvalidParameterValue"),
+        [],
+        "a receive reused the attempt id of a throttled receive, which SQS rejects (README: 'After throttling the consumer draws a new id, as SQS requires')",
+      );
+      assert.deepEqual(logs.find((l) => l.event === "aws-error" && l.kind === "unknown").map((l) => l.error), [], "an error of unknown kind was logged");
+    } finally {
+      await running.stop();
+    }
+  });
+});
