@@ -99,7 +99,7 @@ describe("the policy pack and DLQs of the wrong type (queueType: fifo under mock
     assert.ok((await violationsWith({ fifoQueue: undefined, name: "plain-dlq" })).includes("dlq-type-matches-source"));
   });
 
-  it("[finding] catches a DLQ that says fifoQueue: false but keeps a .fifo name (SQS creates no such queue; it is not a FIFO DLQ)", async () => {
+  it("catches a DLQ that says fifoQueue: false but keeps a .fifo name (SQS creates no such queue; it is not a FIFO DLQ)", async () => {
     const found = await violationsWith({ fifoQueue: false });
     assert.ok(found.length > 0, "the pack accepted a DLQ with fifoQueue false and a .fifo name");
   });

@@ -5,7 +5,7 @@
 // fair-queue group.
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueUrlCommand, QueueDoesNotExist, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { isFifoQueueUrl } from "../src/message-groups";
 import { emulatorClient } from "./emulator";
 
@@ -18,8 +18,10 @@ async function main(): Promise<void> {
   const region = process.env.AWS_REGION ?? "us-east-1";
   const endpoint = `http://127.0.0.1:${process.env.LOCAL_SQS_PORT ?? 4566}`;
   const sqs = process.env.QUEUE_URL ? new SQSClient({}) : emulatorClient(endpoint, region);
-  const localName = `sqs-eks-consumer-local${process.env.LOCAL_QUEUE_TYPE === "fifo" ? ".fifo" : ""}`;
-  const queueUrl = process.env.QUEUE_URL ?? (await sqs.send(new GetQueueUrlCommand({ QueueName: localName }))).QueueUrl!;
+  const queueType = process.env.LOCAL_QUEUE_TYPE ?? "standard";
+  if (queueType !== "standard" && queueType !== "fifo") throw new Error(`LOCAL_QUEUE_TYPE must be standard or fifo, got "${queueType}"`);
+  const localName = `sqs-eks-consumer-local${queueType === "fifo" ? ".fifo" : ""}`;
+  const queueUrl = process.env.QUEUE_URL || (await localQueueUrl(sqs, localName, endpoint));
   const fifo = isFifoQueueUrl(queueUrl);
   if (fifo && groupId === undefined) throw new Error(`${queueUrl} is a FIFO queue: give a message group with --group-id <id>`);
   for (let sent = 0; sent < count; sent += 10) {
@@ -35,6 +37,22 @@ async function main(): Promise<void> {
   }
   console.log(`sent ${count} message(s) to ${queueUrl}${groupId === undefined ? "" : ` in group ${groupId}`}`);
   sqs.destroy();
+}
+
+/** The local queue's URL; when it does not exist, says which queue was looked for where, and how `npm start` makes it. */
+async function localQueueUrl(sqs: SQSClient, name: string, endpoint: string): Promise<string> {
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  } catch (error) {
+    // fauxqs answers with the Query protocol's code, SQS with the JSON one.
+    const code = (error as { name?: string }).name;
+    if (!(error instanceof QueueDoesNotExist) && code !== "AWS.SimpleQueueService.NonExistentQueue") throw error;
+    const other = name.endsWith(".fifo") ? "standard (no LOCAL_QUEUE_TYPE)" : "fifo (LOCAL_QUEUE_TYPE=fifo)";
+    throw new Error(
+      `no queue ${name} on the emulator at ${endpoint}: run npm run send with the same LOCAL_QUEUE_TYPE and LOCAL_SQS_PORT as npm start (is its queue ${other}?), or set QUEUE_URL`,
+      { cause: error },
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -271,6 +271,19 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     }
   });
 
+  test("[finding] HANDLER_CONCURRENCY=10 with the default 2 loops of 10: 3 groups of 30 drain completely", async () => {
+    const b = await bed();
+    const journal = new Journal();
+    for (const g of ["d0", "d1", "d2"]) await b.send(g, range(`${g}-m`, 30));
+    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "10", WAIT_TIME_SECONDS: "2" }, handler: (m) => journal.run(m, () => sleep(5)) });
+    try {
+      await eventually(() => journal.succeeded.length === 90, 20_000, "90 successes");
+      for (const g of ["d0", "d1", "d2"]) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 30), `order of ${g}`);
+    } finally {
+      await running.stop();
+    }
+  });
+
   test("[finding] RECEIVE_LOOPS=1, HANDLER_CONCURRENCY=2: after a group whose messages waited in memory, the consumer still receives", async () => {
     const b = await bed();
     const journal = new Journal();

@@ -8,10 +8,16 @@ import { designatesQueue, ofType, type StackResource } from "../lib/stack";
 import { AWS } from "../lib/types";
 import { parseJsonObject, stringOf } from "../lib/values";
 
-/** A FIFO queue sets `fifoQueue`, and SQS requires its name to end in `.fifo`. */
+/**
+ * A FIFO queue sets `fifoQueue`, and SQS requires its name to end in `.fifo`. The flag decides when it is
+ * set either way (a `.fifo` name with `fifoQueue: false` is no FIFO queue: SQS creates none); the name
+ * only when the flag is absent.
+ */
 export function isFifoQueue(queue: Pick<StackResource, "props">): boolean {
   const flag: unknown = queue.props["fifoQueue"];
-  return flag === true || flag === "true" || (stringOf(queue.props["name"]) ?? "").endsWith(".fifo");
+  if (flag === true || flag === "true") return true;
+  if (flag === false || flag === "false") return false;
+  return (stringOf(queue.props["name"]) ?? "").endsWith(".fifo");
 }
 
 /** Each source queue with the queue its redrive policy names, from the queue's own `redrivePolicy` or a RedrivePolicy resource. */
