@@ -1,4 +1,5 @@
 // The issue's targets for this consumer, checked against the medians of the same run.
+import type { FifoRun } from "./fifo/run";
 import type { DrainSummary, IdleSummary } from "./summary";
 
 export interface TargetCheck {
@@ -39,5 +40,19 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
     // Not targets of speed: they show that the "on" figures are of a consumer that exported, and that the sampler is honoured.
     check("T-on-exported", "T: spans exported by the tracing-on run (fewest of its repetitions)", t["consumer-traced"]?.spansExported?.min ?? NaN, ">=", 1),
     check("T-sampled-off-exported", "T: spans exported with OTEL_TRACES_SAMPLER=always_off (most of its repetitions)", t["consumer-sampled-off"]?.spansExported?.max ?? NaN, "<=", 0),
+  ];
+}
+
+/**
+ * Issue 10's targets for scenario F: this consumer keeps every group's order and drains at least 5x
+ * as fast as the sequential loop that keeps order the simple way. Undefined (n/a) when a contestant
+ * did not run.
+ */
+export function checkFifoTargets(runs: readonly FifoRun[]): TargetCheck[] {
+  const consumer = runs.find((r) => r.contestant === "consumer");
+  const sequential = runs.find((r) => r.contestant === "sequential");
+  return [
+    check("F-vs-sequential", "F: throughput / sequential order-keeping loop's", (consumer?.messagesPerSecond ?? NaN) / (sequential?.messagesPerSecond ?? NaN), ">=", 5),
+    check("F-order", "F: this consumer's order violations", consumer?.violations ?? NaN, "<=", 0),
   ];
 }
