@@ -20,7 +20,9 @@ function check(id: string, description: string, value: number, comparison: Targe
 export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetCheck[] {
   const a = drains.A ?? {};
   const b = drains.B ?? {};
+  const t = drains.T ?? {};
   const rate = (s: typeof a, id: keyof typeof a): number => s[id]?.messagesPerSecond.median ?? NaN;
+  const cpu = (s: typeof a, id: keyof typeof a): number => s[id]?.cpuMsPer1000Messages.median ?? NaN;
   return [
     check("A-vs-raw-loop", "A: throughput / raw SDK loop's", rate(a, "consumer") / rate(a, "raw-loop"), ">=", 1.2),
     check("A-vs-sqs-consumer", "A: throughput / sqs-consumer per message's", rate(a, "consumer") / rate(a, "sqs-consumer"), ">=", 3),
@@ -32,6 +34,12 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
     check("B-128mib", "B: throughput at 128 MiB / unconstrained", rate(b, "consumer-128mib") / rate(b, "consumer"), ">=", 0.9),
     check("M-no-leak", "M: RSS after all messages / RSS after the first tenth", drains.M?.["consumer-bundle"]?.rssEndOverSample?.median ?? NaN, "<=", 1.1),
     check("D-start", "D: bundle start to first receive (ms)", drains.D?.["consumer-bundle"]?.startToFirstReceiveMs.median ?? NaN, "<", 150),
+    // "Off, it costs nothing measurable": off against the same code with tracing compiled out.
+    check("T-off-rate", "T: throughput, tracing off / compiled out", rate(t, "consumer-tracing-off") / rate(t, "consumer-untraced"), ">=", 0.97),
+    check("T-off-cpu", "T: CPU per message, tracing off / compiled out", cpu(t, "consumer-tracing-off") / cpu(t, "consumer-untraced"), "<=", 1.03),
+    // Not targets of speed: they show that the "on" figures are of a consumer that exported, and that the sampler is honoured.
+    check("T-on-exported", "T: spans exported by the tracing-on run (fewest of its repetitions)", t["consumer-traced"]?.spansExported?.min ?? NaN, ">=", 1),
+    check("T-sampled-off-exported", "T: spans exported with OTEL_TRACES_SAMPLER=always_off (most of its repetitions)", t["consumer-sampled-off"]?.spansExported?.max ?? NaN, "<=", 0),
   ];
 }
 
