@@ -10,11 +10,6 @@ import type { Settings } from "./settings";
 import type { ConsumerTracing } from "./tracing";
 import type { HeldMessage, Visibility } from "./visibility";
 
-/** Time kept at the very end of the shutdown budget for the release call itself. */
-const RELEASE_RESERVE_MS = 500;
-/** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
-const GHOST_POLL_MARGIN_MS = 250;
-
 /** Why a handler did not succeed, and what it threw (or the abort reason). */
 export interface HandlerFailure {
   readonly reason: FailureReason;
@@ -30,6 +25,11 @@ export interface SettlementOptions {
   readonly tracing: ConsumerTracing;
   readonly visibility: Visibility;
 }
+
+/** Time kept at the very end of the shutdown budget for the release call itself. */
+const RELEASE_RESERVE_MS = 500;
+/** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
+const GHOST_POLL_MARGIN_MS = 250;
 
 /**
  * How each in-flight message leaves the consumer: deleted once handled (DeleteMessageBatch through the
