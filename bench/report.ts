@@ -117,10 +117,13 @@ export function renderReport(result: BenchResult): string {
   out.push(`request counting: emulator and client middleware agreed on ${c.agreed} of ${c.compared} runs`);
   if (result.targets.length > 0) {
     out.push("", `Targets (this consumer, default settings, medians of this run)${result.mode === "quick" ? "; quick mode: sizes too small to judge them" : ""}`);
-    for (const t of result.targets) {
-      const mark = t.met === undefined ? "n/a " : t.met ? "met " : "MISS";
-      out.push(`  ${mark} ${t.description}: ${Number.isFinite(t.value) ? twoDecimals.format(t.value) : "not measured"} (target ${t.comparison} ${t.limit})`);
-    }
+    for (const t of result.targets) out.push(renderTargetLine(t));
   }
   return out.join("\n");
+}
+
+/** One target as a report line: `met `, `MISS` or `n/a ` (not measured), the value and the limit. */
+export function renderTargetLine(t: TargetCheck): string {
+  const mark = t.met === undefined ? "n/a " : t.met ? "met " : "MISS";
+  return `  ${mark} ${t.description}: ${Number.isFinite(t.value) ? twoDecimals.format(t.value) : "not measured"} (target ${t.comparison} ${t.limit})`;
 }

@@ -1,4 +1,5 @@
 // The issue's targets for this consumer, checked against the medians of the same run.
+import type { FifoRun } from "./fifo/run";
 import type { DrainSummary, IdleSummary } from "./summary";
 
 export interface TargetCheck {
@@ -31,5 +32,19 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
     check("B-128mib", "B: throughput at 128 MiB / unconstrained", rate(b, "consumer-128mib") / rate(b, "consumer"), ">=", 0.9),
     check("M-no-leak", "M: RSS after all messages / RSS after the first tenth", drains.M?.["consumer-bundle"]?.rssEndOverSample?.median ?? NaN, "<=", 1.1),
     check("D-start", "D: bundle start to first receive (ms)", drains.D?.["consumer-bundle"]?.startToFirstReceiveMs.median ?? NaN, "<", 150),
+  ];
+}
+
+/**
+ * Issue 10's targets for scenario F: this consumer keeps every group's order and drains at least 5x
+ * as fast as the sequential loop that keeps order the simple way. Undefined (n/a) when a contestant
+ * did not run.
+ */
+export function checkFifoTargets(runs: readonly FifoRun[]): TargetCheck[] {
+  const consumer = runs.find((r) => r.contestant === "consumer");
+  const sequential = runs.find((r) => r.contestant === "sequential");
+  return [
+    check("F-vs-sequential", "F: throughput / sequential order-keeping loop's", (consumer?.messagesPerSecond ?? NaN) / (sequential?.messagesPerSecond ?? NaN), ">=", 5),
+    check("F-order", "F: this consumer's order violations", consumer?.violations ?? NaN, "<=", 0),
   ];
 }
