@@ -90,7 +90,7 @@ export const IRSA: IdentityMode = {
     return { standIn: sts, endpoint: sts.endpoint, extraEnv: { AWS_ENDPOINT_URL_STS: sts.endpoint }, substitute: (launch) => launch };
   },
   expectCredentialsLine(line, launch) {
-    assert.equal(line.source, "web identity token (IRSA)", "the consumer did not use the web identity token");
+    assert.equal(line.source, "web identity token (IRSA)", `the consumer did not use the web identity token: ${said(line)}`);
     assert.equal(line.roleArn, launch.env.AWS_ROLE_ARN);
   },
   expectPresentedToken(workload, token) {
@@ -141,7 +141,7 @@ export const POD_IDENTITY: IdentityMode = {
     };
   },
   expectCredentialsLine(line) {
-    assert.match(String(line.source), /^container credentials endpoint/, "the consumer did not use the container credentials endpoint");
+    assert.match(String(line.source), /^container credentials endpoint/, `the consumer did not use the container credentials endpoint: ${said(line)}`);
   },
   // EKS Auth (AssumeRoleForPodIdentity) finds the association by the token's namespace and service
   // account, for the pods.eks.amazonaws.com audience. The role's trust and session-tag conditions are
@@ -159,6 +159,11 @@ export const IDENTITY_MODES: readonly IdentityMode[] = [IRSA, POD_IDENTITY];
 /** The variables the other modes' grants add: none may be set in this mode. */
 export function otherModesEnv(mode: IdentityMode): string[] {
   return IDENTITY_MODES.filter((other) => other !== mode).flatMap((other) => other.grantedEnv);
+}
+
+/** A credentials log line's source, or its error and hint when the consumer has none yet. */
+function said(line: LogLine): string {
+  return JSON.stringify(line.source === undefined ? { error: line.error, hint: line.hint } : { source: line.source });
 }
 
 function withoutRoleAnnotation(serviceAccount: RenderedWorkload["serviceAccount"]): RenderedWorkload["serviceAccount"] {
