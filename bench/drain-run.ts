@@ -8,6 +8,7 @@ import type { BundlePaths } from "./bundles";
 import { epochMs } from "./clock";
 import type { EmulatorControl } from "./emulator-control";
 import type { Contestant, ContestantId } from "./lineup";
+import type { OtlpSink } from "./otlp-sink";
 import { cpuMs, rssMiB } from "./proc-stats";
 import type { ServedRequest } from "./protocol";
 import { createRunQueue, deleteRunQueue, messagesHeld, preload } from "./queues";
@@ -21,6 +22,12 @@ const QUIET_MS = 300;
 const FIRST_RECEIVE_TIMEOUT_MS = 20_000;
 /** A drain slower than 50 messages/s (plus a minute) is treated as stuck. */
 const drainTimeoutMs = (messages: number): number => 60_000 + messages * 20;
+/**
+ * How long a traced run's spans may take to reach the receiver after the drain: the batch span
+ * processor's default schedule delay (OTEL_BSP_SCHEDULE_DELAY, 5 s) plus 2 s for the export itself.
+ * Source: opentelemetry-specification `specification/configuration/sdk-environment-variables.md`.
+ */
+const SPAN_EXPORT_WAIT_MS = 7_000;
 
 /** What the orchestrator provides to every run. */
 export interface BenchContext {
@@ -30,6 +37,8 @@ export interface BenchContext {
   readonly bundles: BundlePaths;
   readonly workDir: string;
   readonly homeDir: string;
+  /** The OTLP/HTTP receiver traced contestants export to (scenario T). */
+  readonly otlp: OtlpSink;
 }
 
 export interface DrainRun {
@@ -68,6 +77,12 @@ export interface DrainRun {
         readonly oomKills: number | undefined;
       }
     | undefined;
+  /**
+   * Traced contestants: spans the receiver counted, against the spans the consumer ended (one per
+   * message, one per completed ReceiveMessage, one per completed DeleteMessageBatch, by the emulator's
+   * count). Fewer exported than ended means the batch span processor dropped some (its queue was full).
+   */
+  readonly spans: { readonly exported: number; readonly ended: number; readonly exportRequests: number; readonly unreadable: number } | undefined;
 }
 
 let runs = 0;
@@ -91,6 +106,7 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
     const spawnedAt = epochMs();
     const proc = spawnContestant(contestant, {
       bundles: ctx.bundles, endpoint: ctx.emulator.endpoint, homeDir: ctx.homeDir, queueUrl: queue.queueUrl, accessKeyId: key, work: scenario.work, logFile,
+      otlpEndpoint: `${ctx.otlp.endpoint}/${key}`,
     });
     try {
       const during = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => withTimeout(Promise.race([promise, proc.failed]), ms, `${contestant.label}: ${what}`);
@@ -109,6 +125,7 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
       const served = await ctx.emulator.requests(key);
       const client = contestant.reportsClientCounts ? await proc.report() : undefined;
       const limitUsage = proc.memoryLimit?.usage();
+      const spans = contestant.tracing ? await awaitSpans(ctx.otlp, key, n, served) : undefined;
       const requests = countByOperation(served.filter((r) => r.start <= drainedAt));
       const total = Object.values(requests).reduce((a, b) => a + b, 0);
       const seconds = (drainedAt - firstReceiveAt) / 1000;
@@ -139,6 +156,7 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
           cgroupPeakMiB: limitUsage?.peakMiB,
           oomKills: limitUsage?.oomKills,
         },
+        spans,
       };
     } finally {
       await proc.stop();
@@ -148,4 +166,16 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
     rmSync(logFile, { force: true });
     await deleteRunQueue(ctx.setup, queue);
   }
+}
+
+/**
+ * Waits until the receiver has every span the run ended, or SPAN_EXPORT_WAIT_MS (a sampled-off run
+ * exports nothing, so it always waits the whole time: what arrives meanwhile is counted).
+ */
+async function awaitSpans(otlp: OtlpSink, key: string, messages: number, served: readonly ServedRequest[]): Promise<NonNullable<DrainRun["spans"]>> {
+  const ended = messages + served.filter((r) => r.end !== undefined && (r.operation === "ReceiveMessage" || r.operation === "DeleteMessageBatch")).length;
+  const until = Date.now() + SPAN_EXPORT_WAIT_MS;
+  while (otlp.counts(key).spans < ended && Date.now() < until) await sleep(100);
+  const counts = otlp.counts(key);
+  return { exported: counts.spans, ended, exportRequests: counts.requests, unreadable: counts.unreadable };
 }

@@ -1,14 +1,27 @@
 // The contestants: who runs, from which bundle, how many receive loops each has, and how it is started.
 import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 
-export type ContestantId = "consumer" | "consumer-128mib" | "sqs-consumer" | "sqs-consumer-batch" | "raw-loop" | "consumer-bundle";
+export type ContestantId =
+  | "consumer"
+  | "consumer-128mib"
+  | "sqs-consumer"
+  | "sqs-consumer-batch"
+  | "raw-loop"
+  | "consumer-bundle"
+  | "consumer-untraced"
+  | "consumer-tracing-off"
+  | "consumer-traced"
+  | "consumer-sampled-off";
 
 export interface Contestant {
   readonly id: ContestantId;
   /** What the report calls it. */
   readonly label: string;
-  /** The bundle it runs: a bench/contestants/*.ts entry, or the consumer's own bundle (consumer/build.mjs). */
-  readonly bundle: "this-consumer" | "sqs-consumer-message" | "sqs-consumer-batch" | "raw-loop" | "consumer-main";
+  /**
+   * The bundle it runs: a bench/contestants/*.ts entry, the consumer's own bundle (consumer/build.mjs),
+   * or this-consumer-process.ts with tracing compiled out (bench/bundles.ts).
+   */
+  readonly bundle: "this-consumer" | "this-consumer-process" | "this-consumer-process-untraced" | "sqs-consumer-message" | "sqs-consumer-batch" | "raw-loop" | "consumer-main";
   readonly receiveLoops: number;
   /** A container-style memory limit (MiB), as the Deployment would run it. */
   readonly memoryLimitMiB?: number;
@@ -16,6 +29,11 @@ export interface Contestant {
   readonly reportsClientCounts: boolean;
   /** The shipped bundle logs a line per message: to a file, as a container runtime would keep it. */
   readonly stdout: "discard" | "file";
+  /**
+   * Tracing turned on through the OTEL_* variables a Deployment sets, exporting to the orchestrator's
+   * OTLP receiver: every span sampled ("export"), or the SDK running with `OTEL_TRACES_SAMPLER=always_off`.
+   */
+  readonly tracing?: "export" | "sampled-off";
 }
 
 /** The memory limit the issue asks for: 128 MiB, heap sized from it. */
@@ -45,5 +63,22 @@ export const CONTESTANTS: { readonly [K in ContestantId]: Contestant } = {
   "consumer-bundle": {
     id: "consumer-bundle", label: "this consumer, bundle, log to file", bundle: "consumer-main",
     receiveLoops: DEFAULT_TUNABLES.receiveLoops, reportsClientCounts: false, stdout: "file",
+  },
+  // Scenario T: the consumer as its process runs it (runAsProcess), so OTEL_* turn tracing on as in a pod.
+  "consumer-untraced": {
+    id: "consumer-untraced", label: "tracing compiled out", bundle: "this-consumer-process-untraced",
+    receiveLoops: DEFAULT_TUNABLES.receiveLoops, reportsClientCounts: false, stdout: "discard",
+  },
+  "consumer-tracing-off": {
+    id: "consumer-tracing-off", label: "tracing off (no OTEL_*)", bundle: "this-consumer-process",
+    receiveLoops: DEFAULT_TUNABLES.receiveLoops, reportsClientCounts: false, stdout: "discard",
+  },
+  "consumer-traced": {
+    id: "consumer-traced", label: "tracing on", bundle: "this-consumer-process",
+    receiveLoops: DEFAULT_TUNABLES.receiveLoops, reportsClientCounts: false, stdout: "discard", tracing: "export",
+  },
+  "consumer-sampled-off": {
+    id: "consumer-sampled-off", label: "tracing on, sampler always_off", bundle: "this-consumer-process",
+    receiveLoops: DEFAULT_TUNABLES.receiveLoops, reportsClientCounts: false, stdout: "discard", tracing: "sampled-off",
   },
 };

@@ -6,7 +6,7 @@ import { CONTESTANTS, type ContestantId } from "./lineup";
 import type { Machine } from "./machine";
 import type { BenchPlan } from "./scenarios";
 import type { Spread } from "./stats";
-import type { CountingCheck, DrainSummary, IdleSummary } from "./summary";
+import type { CountingCheck, DrainFigures, DrainSummary, IdleSummary } from "./summary";
 import type { TargetCheck } from "./targets";
 
 export interface BenchResult {
@@ -32,6 +32,8 @@ export const METHOD: Readonly<Record<string, string>> = {
   memory: "peak RSS is /proc/<pid>/status VmHWM (start-up included); the leak check compares VmRSS after the first tenth of the messages with VmRSS after all",
   start: "from just before spawn to the first ReceiveMessage reaching the emulator",
   idle: "requests per minute per receive loop over the window, each request weighted by the share of its duration inside the window",
+  tracing:
+    "scenario T: this consumer started as its process starts it (runAsProcess) with default settings and a no-op handler, as a bundle; tracing on = the OTEL_* variables the stack renders (OTLP/HTTP protobuf) pointing at a receiver in the orchestrator that counts the spans of each run; sampled off = the same plus OTEL_TRACES_SAMPLER=always_off; compiled out = the same sources bundled with consumer/src/tracing.ts and tracing-sdk.ts replaced by no-op modules and consumer/src's @opentelemetry/api imports by a context.with that calls through (no @opentelemetry code in that bundle, checked at build)",
   heartbeat:
     "this consumer (a bundle) with HANDLER_CONCURRENCY = messages and a handler that holds each message; the emulator delays every ChangeMessageVisibility call; pass times and lapses are the consumer's own debug lines (event heartbeat), redeliveries are handled messages with a receive count above 1",
 };
@@ -50,6 +52,21 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** Scenario T's ratios of medians: what tracing costs off (against compiled out), on and sampled off (against off). */
+function tracingRatios(figures: Partial<Record<ContestantId, DrainFigures>>): string[] {
+  const ratio = (of: ContestantId, to: ContestantId): string => {
+    const rate = (figures[of]?.messagesPerSecond.median ?? NaN) / (figures[to]?.messagesPerSecond.median ?? NaN);
+    const cpu = (figures[of]?.cpuMsPer1000Messages.median ?? NaN) / (figures[to]?.cpuMsPer1000Messages.median ?? NaN);
+    const fmt = (x: number): string => (Number.isFinite(x) ? twoDecimals.format(x) : "-");
+    return `throughput ${fmt(rate)}, CPU per message ${fmt(cpu)}`;
+  };
+  return [
+    `  off / compiled out:  ${ratio("consumer-tracing-off", "consumer-untraced")}`,
+    `  on / off:            ${ratio("consumer-traced", "consumer-tracing-off")}`,
+    `  sampled off / off:   ${ratio("consumer-sampled-off", "consumer-tracing-off")}`,
+  ];
 }
 
 export function renderReport(result: BenchResult): string {
@@ -72,11 +89,14 @@ export function renderReport(result: BenchResult): string {
         show(f?.peakRssMiB, integer),
         show(f?.startToFirstReceiveMs, integer),
         ...(scenario.rssSampleAfter === undefined ? [] : [show(f?.rssEndOverSample, twoDecimals)]),
+        ...(scenario.id === "T" ? [f?.spansExported ? `${show(f.spansExported, integer)} / ${show(f.spansEnded, integer)}` : "-"] : []),
       ];
     });
     const header = ["contestant", "messages/s", "requests/message", "CPU ms/1,000 msgs", "peak RSS MiB", "start to 1st receive ms"];
     if (scenario.rssSampleAfter !== undefined) header.push(`RSS end / after ${integer.format(scenario.rssSampleAfter)}`);
+    if (scenario.id === "T") header.push("spans exported / ended");
     out.push(table(header, rows));
+    if (scenario.id === "T") out.push(...tracingRatios(figures));
   }
   if (plan.idle) {
     out.push("", `Scenario C: ${plan.idle.title}, ${plan.idle.windowSeconds} s window`);
@@ -117,10 +137,13 @@ export function renderReport(result: BenchResult): string {
   out.push(`request counting: emulator and client middleware agreed on ${c.agreed} of ${c.compared} runs`);
   if (result.targets.length > 0) {
     out.push("", `Targets (this consumer, default settings, medians of this run)${result.mode === "quick" ? "; quick mode: sizes too small to judge them" : ""}`);
-    for (const t of result.targets) {
-      const mark = t.met === undefined ? "n/a " : t.met ? "met " : "MISS";
-      out.push(`  ${mark} ${t.description}: ${Number.isFinite(t.value) ? twoDecimals.format(t.value) : "not measured"} (target ${t.comparison} ${t.limit})`);
-    }
+    for (const t of result.targets) out.push(renderTargetLine(t));
   }
   return out.join("\n");
+}
+
+/** One target as a report line: `met `, `MISS` or `n/a ` (not measured), the value and the limit. */
+export function renderTargetLine(t: TargetCheck): string {
+  const mark = t.met === undefined ? "n/a " : t.met ? "met " : "MISS";
+  return `  ${mark} ${t.description}: ${Number.isFinite(t.value) ? twoDecimals.format(t.value) : "not measured"} (target ${t.comparison} ${t.limit})`;
 }

@@ -1,7 +1,7 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
 // order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
-// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,H,F (a subset).
+// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,T,H,F (a subset).
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { CONTESTANTS } from "./lineup";
 import { runHeartbeat, type HeartbeatRun } from "./heartbeat-run";
 import { fifoPlan, renderFifo, runFifo, type FifoRun } from "./fifo/run";
 import { describeMachine } from "./machine";
+import { startOtlpSink } from "./otlp-sink";
 import { procAvailable } from "./proc-stats";
 import { METHOD, renderReport, type BenchResult } from "./report";
 import { SCENARIO_IDS, benchPlan, type ScenarioId } from "./scenarios";
@@ -52,8 +53,9 @@ async function main(): Promise<void> {
   progress(`bundling contestants into ${join(repoDir, ".bench", "build")}`);
   const bundles = await buildBundles(join(repoDir, ".bench", "build"));
   const emulator = await startEmulatorProcess();
+  const otlp = await startOtlpSink();
   const setup = new SQSClient({ endpoint: emulator.endpoint, region: "us-east-1", credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" } });
-  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir };
+  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir, otlp };
 
   const drains: DrainRun[] = [];
   let idle: IdleRun[] = [];
@@ -68,7 +70,8 @@ async function main(): Promise<void> {
           drains.push(run);
           progress(
             `${scenario.id} r${repetition} ${CONTESTANTS[id].label}: ${Math.round(run.messagesPerSecond)} msg/s, ${run.requestsPerMessage.toFixed(3)} req/msg, ` +
-              `${Math.round(run.cpuMsPer1000Messages)} CPU ms/1k, peak RSS ${Math.round(run.peakRssMiB)} MiB, first receive after ${Math.round(run.startToFirstReceiveMs)} ms`,
+              `${Math.round(run.cpuMsPer1000Messages)} CPU ms/1k, peak RSS ${Math.round(run.peakRssMiB)} MiB, first receive after ${Math.round(run.startToFirstReceiveMs)} ms` +
+              (run.spans ? `, spans exported ${run.spans.exported} of ${run.spans.ended} ended (${run.spans.exportRequests} OTLP requests)` : ""),
           );
         }
       }
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     if (fifo) fifoRuns = await runFifo(fifo, { buildDir: join(repoDir, ".bench", "build"), homeDir }, progress);
   } finally {
     setup.destroy();
+    await otlp.close();
     await emulator.stop();
     rmSync(workDir, { recursive: true, force: true });
   }

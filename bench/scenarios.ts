@@ -3,10 +3,10 @@ import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import type { Work } from "./contestants/common";
 import type { ContestantId } from "./lineup";
 
-export type DrainScenarioId = "A" | "B" | "D" | "M";
+export type DrainScenarioId = "A" | "B" | "D" | "M" | "T";
 /** F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the heartbeat. */
 export type ScenarioId = DrainScenarioId | "C" | "H" | "F";
-export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "H", "F"];
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "T", "H", "F"];
 
 /** Pre-load a queue, start a contestant, time it until the queue is empty. */
 export interface DrainScenario {
@@ -55,11 +55,13 @@ export interface BenchPlan {
 }
 
 const COMPARED: readonly ContestantId[] = ["consumer", "sqs-consumer", "sqs-consumer-batch", "raw-loop"];
+/** Scenario T: this consumer as its process runs it, tracing compiled out, off (no OTEL_*), on, and on but sampled off. */
+export const TRACING_LINEUP: readonly ContestantId[] = ["consumer-untraced", "consumer-tracing-off", "consumer-traced", "consumer-sampled-off"];
 
 export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO_IDS): BenchPlan {
   const n = quick
-    ? { A: 1_000, B: 300, D: 1_000, M: 10_000, mSample: 1_000, idleSeconds: 5, settleSeconds: 2, repetitions: 1, holdSeconds: 35 }
-    : { A: 20_000, B: 5_000, D: 20_000, M: 200_000, mSample: 20_000, idleSeconds: 45, settleSeconds: 5, repetitions: 3, holdSeconds: 75 };
+    ? { A: 1_000, B: 300, D: 1_000, T: 1_000, M: 10_000, mSample: 1_000, idleSeconds: 5, settleSeconds: 2, repetitions: 1, holdSeconds: 35 }
+    : { A: 20_000, B: 5_000, D: 20_000, T: 20_000, M: 200_000, mSample: 20_000, idleSeconds: 45, settleSeconds: 5, repetitions: 3, holdSeconds: 75 };
   const drains: DrainScenario[] = [
     { id: "A", title: "drain, no-op handler", work: "none", messages: n.A, contestants: [...COMPARED, "consumer-128mib"] },
     { id: "B", title: "drain, handler awaits 50 ms per message", work: "sleep-50ms", messages: n.B, contestants: [...COMPARED, "consumer-128mib"] },
@@ -68,6 +70,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
       id: "M", title: `memory over ${n.M.toLocaleString("en-US")} messages (shipped bundle, default handler)`, work: undefined,
       messages: n.M, contestants: ["consumer-bundle"], rssSampleAfter: n.mSample,
     },
+    { id: "T", title: "drain, no-op handler, this consumer (runAsProcess) with tracing compiled out, off, on, on but sampled off", work: "none", messages: n.T, contestants: TRACING_LINEUP },
   ];
   return {
     mode: quick ? "quick" : "full",

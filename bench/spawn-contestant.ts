@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import type { BundlePaths } from "./bundles";
 import type { Work } from "./contestants/common";
+import { DEFAULT_SERVICE_NAME, renderTracingEnv } from "../consumer/src/tracing-config";
 import type { Contestant } from "./lineup";
 import { createMemoryLimit, type MemoryLimit } from "./memory-limit";
 import type { ContestantReport, ReportRequest } from "./protocol";
@@ -19,6 +20,8 @@ export interface SpawnOptions {
   readonly work: Work | undefined;
   /** Where the bundle's log lines go, for contestants that log to a file. */
   readonly logFile?: string;
+  /** The OTLP/HTTP base URL traced contestants export to (`/v1/traces` is appended by the consumer). */
+  readonly otlpEndpoint?: string;
 }
 
 /** A running contestant process. */
@@ -36,9 +39,12 @@ export interface ContestantProcess {
 /**
  * Starts a contestant with exactly the environment it needs: the queue, the emulator's endpoint through
  * the SDK's standard variable, a per-run access key, and this consumer's default settings (HEALTH_PORT=0
- * only so that runs side by side do not collide on a port).
+ * only so that runs side by side do not collide on a port). Traced contestants also get the OTEL_*
+ * variables the stack renders (`renderTracingEnv`: OTLP/HTTP protobuf, the stack's default), and
+ * `OTEL_TRACES_SAMPLER=always_off` for the sampled-off one; every other OTEL_* setting is the SDK's default.
  */
 export function spawnContestant(contestant: Contestant, options: SpawnOptions): ContestantProcess {
+  if (contestant.tracing && !options.otlpEndpoint) throw new Error(`${contestant.label} needs an OTLP endpoint to export to`);
   const memoryLimit = contestant.memoryLimitMiB ? createMemoryLimit(`bench-${options.accessKeyId}`, contestant.memoryLimitMiB) : undefined;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
@@ -52,6 +58,8 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     HEALTH_PORT: "0",
     ...(options.work ? { BENCH_WORK: options.work } : {}),
     ...(memoryLimit ? { NODE_OPTIONS: memoryLimit.nodeOptions } : {}),
+    ...(contestant.tracing && options.otlpEndpoint ? renderTracingEnv(options.otlpEndpoint, "http/protobuf", DEFAULT_SERVICE_NAME) : {}),
+    ...(contestant.tracing === "sampled-off" ? { OTEL_TRACES_SAMPLER: "always_off" } : {}),
   };
   const stdout = contestant.stdout === "file" && options.logFile ? openSync(options.logFile, "w") : "ignore";
   const { command, args } = memoryLimit ? memoryLimit.wrap(process.execPath, [options.bundles[contestant.bundle]]) : { command: process.execPath, args: [options.bundles[contestant.bundle]] };

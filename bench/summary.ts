@@ -13,6 +13,9 @@ export interface DrainFigures {
   readonly startToFirstReceiveMs: Spread;
   /** RSS at the end over RSS at the sample point (runs with a sample point only). */
   readonly rssEndOverSample: Spread | undefined;
+  /** Spans the OTLP receiver counted, and spans the consumer ended (traced contestants only). */
+  readonly spansExported: Spread | undefined;
+  readonly spansEnded: Spread | undefined;
 }
 
 export interface IdleFigures {
@@ -42,6 +45,7 @@ export function summarizeDrains(runs: readonly DrainRun[]): DrainSummary {
     const byContestant: Partial<Record<ContestantId, DrainFigures>> = {};
     for (const [contestant, group] of groupBy(ofScenario, (r) => r.contestant)) {
       const sampled = group.filter((r) => r.rssAtSampleMiB !== undefined);
+      const traced = group.flatMap((r) => (r.spans ? [r.spans] : []));
       byContestant[contestant] = {
         messagesPerSecond: spread(group.map((r) => r.messagesPerSecond)),
         requestsPerMessage: spread(group.map((r) => r.requestsPerMessage)),
@@ -49,6 +53,8 @@ export function summarizeDrains(runs: readonly DrainRun[]): DrainSummary {
         peakRssMiB: spread(group.map((r) => r.peakRssMiB)),
         startToFirstReceiveMs: spread(group.map((r) => r.startToFirstReceiveMs)),
         rssEndOverSample: sampled.length > 0 ? spread(sampled.map((r) => r.rssAtEndMiB / r.rssAtSampleMiB!)) : undefined,
+        spansExported: traced.length > 0 ? spread(traced.map((s) => s.exported)) : undefined,
+        spansEnded: traced.length > 0 ? spread(traced.map((s) => s.ended)) : undefined,
       };
     }
     summary[scenario] = byContestant;

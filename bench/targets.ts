@@ -1,4 +1,5 @@
 // The issue's targets for this consumer, checked against the medians of the same run.
+import type { FifoRun } from "./fifo/run";
 import type { DrainSummary, IdleSummary } from "./summary";
 
 export interface TargetCheck {
@@ -19,7 +20,9 @@ function check(id: string, description: string, value: number, comparison: Targe
 export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetCheck[] {
   const a = drains.A ?? {};
   const b = drains.B ?? {};
+  const t = drains.T ?? {};
   const rate = (s: typeof a, id: keyof typeof a): number => s[id]?.messagesPerSecond.median ?? NaN;
+  const cpu = (s: typeof a, id: keyof typeof a): number => s[id]?.cpuMsPer1000Messages.median ?? NaN;
   return [
     check("A-vs-raw-loop", "A: throughput / raw SDK loop's", rate(a, "consumer") / rate(a, "raw-loop"), ">=", 1.2),
     check("A-vs-sqs-consumer", "A: throughput / sqs-consumer per message's", rate(a, "consumer") / rate(a, "sqs-consumer"), ">=", 3),
@@ -31,5 +34,25 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
     check("B-128mib", "B: throughput at 128 MiB / unconstrained", rate(b, "consumer-128mib") / rate(b, "consumer"), ">=", 0.9),
     check("M-no-leak", "M: RSS after all messages / RSS after the first tenth", drains.M?.["consumer-bundle"]?.rssEndOverSample?.median ?? NaN, "<=", 1.1),
     check("D-start", "D: bundle start to first receive (ms)", drains.D?.["consumer-bundle"]?.startToFirstReceiveMs.median ?? NaN, "<", 150),
+    // "Off, it costs nothing measurable": off against the same code with tracing compiled out.
+    check("T-off-rate", "T: throughput, tracing off / compiled out", rate(t, "consumer-tracing-off") / rate(t, "consumer-untraced"), ">=", 0.97),
+    check("T-off-cpu", "T: CPU per message, tracing off / compiled out", cpu(t, "consumer-tracing-off") / cpu(t, "consumer-untraced"), "<=", 1.03),
+    // Not targets of speed: they show that the "on" figures are of a consumer that exported, and that the sampler is honoured.
+    check("T-on-exported", "T: spans exported by the tracing-on run (fewest of its repetitions)", t["consumer-traced"]?.spansExported?.min ?? NaN, ">=", 1),
+    check("T-sampled-off-exported", "T: spans exported with OTEL_TRACES_SAMPLER=always_off (most of its repetitions)", t["consumer-sampled-off"]?.spansExported?.max ?? NaN, "<=", 0),
+  ];
+}
+
+/**
+ * Issue 10's targets for scenario F: this consumer keeps every group's order and drains at least 5x
+ * as fast as the sequential loop that keeps order the simple way. Undefined (n/a) when a contestant
+ * did not run.
+ */
+export function checkFifoTargets(runs: readonly FifoRun[]): TargetCheck[] {
+  const consumer = runs.find((r) => r.contestant === "consumer");
+  const sequential = runs.find((r) => r.contestant === "sequential");
+  return [
+    check("F-vs-sequential", "F: throughput / sequential order-keeping loop's", (consumer?.messagesPerSecond ?? NaN) / (sequential?.messagesPerSecond ?? NaN), ">=", 5),
+    check("F-order", "F: this consumer's order violations", consumer?.violations ?? NaN, "<=", 0),
   ];
 }
