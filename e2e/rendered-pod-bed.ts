@@ -1,8 +1,9 @@
-// Everything around the rendered pod that a cluster and AWS would provide, on loopback: the SQS
-// emulator holding a queue and dead-letter queue with the rendered attributes, the EKS webhook's
-// changes to the pod, the token file the kubelet would project, and an STS stand-in that admits only
-// the rendered role and that file's token. Shared by the container run (`npm run e2e`) and the plain
-// process run (`npm test`), so both start the same launch.
+// Everything around the rendered pod that a cluster and AWS would provide, on loopback, for either
+// identity mode (e2e/identity-modes.ts): the SQS emulator holding a queue and dead-letter queue with
+// the rendered attributes, admission's changes to the pod for its identity, the token file the kubelet
+// would project, and the mode's credential stand-in (STS, or the EKS Pod Identity Agent) that admits
+// only that file's token. Shared by the container run (`npm run e2e`) and the plain process run
+// (`npm test`), so both start the same launch.
 import { chmod, chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,9 +12,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@
 import type { ISecret } from "kubernetes-models/v1/Secret" with { "resolution-mode": "import" };
 import { emulatorClient, startEmulator, type Emulator, type EmulatorRequest } from "../consumer/local/emulator";
 import { TUNABLES } from "../consumer/src/settings";
-import { StsStandIn } from "../consumer/test/helpers/sts-stand-in";
 import { WORKLOAD_NAMES } from "../infra/workload";
-import { ANNOTATIONS, applyPodIdentityWebhook, eksWebhookConfig } from "./pod-identity-webhook";
+import type { CredentialStandIn, IdentityMode } from "./identity-modes";
 import { movePort, podLaunch, type HostSide, type PodLaunch } from "./pod-launch";
 import { renderStack, podOf, type RenderedQueue, type RenderedWorkload } from "./rendered-workload";
 import { encodeToken, podTokenClaims, type TokenClaims } from "./service-account-token";
@@ -25,6 +25,7 @@ export interface PodRun {
 }
 
 export interface RenderedPodBed {
+  readonly mode: IdentityMode;
   readonly workload: RenderedWorkload;
   readonly emulator: Emulator;
   /** A client of the emulator in the stack's region, for the test's own sends and checks. */
@@ -34,22 +35,29 @@ export interface RenderedPodBed {
   readonly dlqUrl: string;
   /** Every request the emulator served, with the access key that signed it. */
   readonly requests: readonly EmulatorRequest[];
-  readonly sts: StsStandIn;
+  /** The mode's credential stand-in, and where it listens. */
+  readonly issuer: CredentialStandIn;
+  readonly issuerEndpoint: string;
   /** The projected token on this machine, and its claims. */
   readonly tokenFile: string;
   readonly claims: TokenClaims;
-  /** The consumer container as the EKS webhook leaves it (IRSA). */
-  readonly irsa: PodRun;
-  /** The same container had the ServiceAccount no role annotation: the webhook leaves it alone. */
-  readonly withoutIrsa: PodRun;
+  /** The consumer container as admission leaves it with the mode's grant, pointed at the stand-in. */
+  readonly granted: PodRun;
+  /** The same container without the grant (no role annotation, no association): admission leaves it alone. */
+  readonly withoutGrant: PodRun;
   close(): Promise<void>;
 }
 
 /** Lifetime of the stand-in's credentials: long enough that no refresh happens during a run. */
 export const CREDENTIAL_LIFETIME_SECONDS = 3600;
 
-export async function startRenderedPodBed(stack: string): Promise<RenderedPodBed> {
-  const workload = await renderStack(stack);
+/**
+ * Starts the bed for a committed stack (Pulumi.<stack>.yaml) rendered in `mode`. Throws when the
+ * program renders no grant for the Deployment's service account, when admission does not yield one
+ * projected token of the mode's audience, or when a value the run substitutes is not EKS's.
+ */
+export async function startRenderedPodBed(stack: string, mode: IdentityMode): Promise<RenderedPodBed> {
+  const workload = await renderStack(stack, mode.config);
   const requests: EmulatorRequest[] = [];
   const emulator = await startEmulator({ region: workload.region, onRequest: (request) => requests.push(request) });
   const cleanups: (() => Promise<void>)[] = [() => emulator.stop()];
@@ -64,14 +72,15 @@ export async function startRenderedPodBed(stack: string): Promise<RenderedPodBed
     const secrets = replaceSecretValue(workload.secrets, workload.queue.url, queueUrl);
 
     const pod = podOf(workload);
-    const config = eksWebhookConfig(workload.region);
-    const launchAs = (serviceAccount: typeof workload.serviceAccount): PodLaunch =>
-      podLaunch({ namespace: pod.namespace, template: applyPodIdentityWebhook(pod, serviceAccount, config) }, WORKLOAD_NAMES.container, secrets);
-    const irsaLaunch = launchAs(workload.serviceAccount);
-    const withoutIrsaLaunch = launchAs(withoutRoleAnnotation(workload.serviceAccount));
+    const launchWith = (granted: boolean): PodLaunch =>
+      podLaunch({ namespace: pod.namespace, template: mode.admit(workload, granted) }, WORKLOAD_NAMES.container, secrets);
+    const grantedLaunch = launchWith(true);
+    const withoutLaunch = launchWith(false);
 
-    const [projected, ...others] = irsaLaunch.projectedTokens;
-    if (projected === undefined || others.length > 0) throw new Error(`expected the webhook's one projected token, found ${irsaLaunch.projectedTokens.length}`);
+    const [projected, ...others] = grantedLaunch.projectedTokens;
+    if (projected?.audience !== mode.audience || others.length > 0) {
+      throw new Error(`expected one projected token for ${mode.audience}, found ${JSON.stringify(grantedLaunch.projectedTokens)}`);
+    }
     const claims = podTokenClaims({
       issuer: workload.oidcIssuerUrl,
       namespace: pod.namespace,
@@ -79,34 +88,34 @@ export async function startRenderedPodBed(stack: string): Promise<RenderedPodBed
       audience: projected.audience,
       expirationSeconds: projected.expirationSeconds,
     });
-    const tokenDir = await mkdtemp(join(tmpdir(), "e2e-projected-token-"));
+    const tokenDir = await mkdtemp(join(tmpdir(), `e2e-${mode.name}-token-`));
     cleanups.push(() => rm(tokenDir, { recursive: true, force: true }));
-    const tokenFile = await writeProjectedToken(tokenDir, projected.path, encodeToken(claims), irsaLaunch.user?.uid);
+    const tokenFile = await writeProjectedToken(tokenDir, projected.path, encodeToken(claims), grantedLaunch.user?.uid);
 
-    const roleArn = workload.serviceAccount.metadata?.annotations?.[ANNOTATIONS.roleArn] ?? "";
-    const sts = new StsStandIn({ roleArn, tokenFile, lifetimeSeconds: CREDENTIAL_LIFETIME_SECONDS });
-    await sts.start();
-    cleanups.push(() => sts.stop());
+    const issuer = await mode.startIssuer(workload, tokenFile, CREDENTIAL_LIFETIME_SECONDS);
+    cleanups.push(() => issuer.standIn.stop());
 
     const extraEnv = {
       AWS_ENDPOINT_URL_SQS: emulator.endpoint,
-      AWS_ENDPOINT_URL_STS: sts.endpoint,
+      ...issuer.extraEnv,
       // Stands in for the node's instance metadata limits (IMDSv2, hop limit 1), which keep pods from
       // the node's role: the SDK's chain must not find credentials there, nor wait for them.
       AWS_EC2_METADATA_DISABLED: "true",
     };
     return {
+      mode,
       workload,
       emulator,
       sqs,
       queueUrl,
       dlqUrl,
       requests,
-      sts,
+      issuer: issuer.standIn,
+      issuerEndpoint: issuer.endpoint,
       tokenFile,
       claims,
-      irsa: { launch: irsaLaunch, host: { volumeHostPaths: { [projected.volume]: tokenDir }, extraEnv } },
-      withoutIrsa: { launch: withoutIrsaLaunch, host: { volumeHostPaths: {}, extraEnv } },
+      granted: { launch: issuer.substitute(grantedLaunch), host: { volumeHostPaths: { [projected.volume]: tokenDir }, extraEnv } },
+      withoutGrant: { launch: withoutLaunch, host: { volumeHostPaths: {}, extraEnv } },
       close,
     };
   } catch (error) {
@@ -144,11 +153,6 @@ export function replaceSecretValue(secrets: readonly ISecret[], from: string, to
     ...secret,
     stringData: Object.fromEntries(Object.entries(secret.stringData ?? {}).map(([key, value]) => [key, value === from ? to : value])),
   }));
-}
-
-function withoutRoleAnnotation(serviceAccount: RenderedWorkload["serviceAccount"]): RenderedWorkload["serviceAccount"] {
-  const { [ANNOTATIONS.roleArn]: _removed, ...annotations } = serviceAccount.metadata?.annotations ?? {};
-  return { ...serviceAccount, metadata: { ...serviceAccount.metadata, annotations } };
 }
 
 /**

@@ -1,30 +1,24 @@
-import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { context as otelContext, type Context } from "@opentelemetry/api";
-import { Acknowledger } from "./acknowledger";
-import { backoffDelayMs, retryDelaySeconds, sleep } from "./backoff";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { sleep } from "./backoff";
 import { Capacity } from "./capacity";
-import { checkMessage } from "./checksums";
-import { classifyAwsError, type HintContext } from "./errors";
-import { isFifoQueueUrl, MessageGroups } from "./message-groups";
-import { ReceiveAttempts } from "./receive-attempts";
-import type { MessageHandler, ReceivedMessage } from "./handler";
+import { Dispatcher } from "./dispatch";
+import type { HintContext } from "./errors";
+import type { MessageHandler } from "./handler";
+import { InFlightMessages, type InFlight } from "./in-flight";
 import { Invocations } from "./invocations";
 import type { Logger } from "./logger";
-import type { FailureReason, Metrics } from "./metrics";
+import { isFifoQueueUrl, MessageGroups } from "./message-groups";
+import type { Metrics } from "./metrics";
+import { Processor } from "./processing";
 import { Readiness } from "./readiness";
+import { ReceiveLoops } from "./receive-loop";
 import type { Settings } from "./settings";
+import { Settlement } from "./settlement";
 import { ConsumerTracing } from "./tracing";
-import { Visibility, type HeldMessage } from "./visibility";
+import { Visibility } from "./visibility";
 
-/** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
-const RECEIVE_BACKOFF_BASE_MS = 200;
-const RECEIVE_BACKOFF_CAP_MS = 20_000;
 /** Part of the shutdown budget kept for deleting what succeeded and releasing what did not. */
 const SHUTDOWN_RESERVE_MAX_MS = 2_000;
-/** Time kept at the very end of the budget for the release call itself. */
-const RELEASE_RESERVE_MS = 500;
-/** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
-const GHOST_POLL_MARGIN_MS = 250;
 /**
  * How long receives open at shutdown may still answer before the consumer hangs up on them. SQS
  * hides what it hands to a receive, so hanging up on one whose answer is on its way would hide its
@@ -42,64 +36,53 @@ export interface ConsumerOptions {
   readonly hints: HintContext;
 }
 
-/** A receive request in progress. */
-interface OpenPoll {
-  /** When it would end on its own (ms since epoch). */
-  readonly endsAt: number;
-  readonly controller: AbortController;
-}
-
-/** What the consumer holds for one message, from its receive until its handler settles. */
-interface InFlight extends HeldMessage {
-  readonly message: ReceivedMessage;
-  readonly groupId: string | undefined;
-  /** Set when its handler starts; until then (waiting behind its FIFO group) the heartbeat keeps it invisible. */
-  deadline: number;
-  readonly controller: AbortController;
-  /** The receive span's context: the process span is its child. */
-  readonly receiveContext: Context;
-  /** Set when shutdown gave the message back to SQS: its outcome no longer matters. */
-  released: boolean;
-}
-
 /**
  * The consumer: receive loops that long-poll SQS for as many messages as there are free handler
- * slots, a handler run per message with a hard timeout, batched deletes of successes, delayed
- * redelivery of failures, a visibility heartbeat for long handlers, and a graceful stop.
+ * slots (receive-loop.ts), dispatch of each receive's messages (dispatch.ts), a handler run per
+ * message with a hard timeout (processing.ts), batched deletes of successes and delayed redelivery of
+ * failures (settlement.ts), a visibility heartbeat for long handlers (visibility.ts), and a graceful stop.
  */
 export class Consumer {
   readonly readiness: Readiness;
   /** Handler invocations that have not settled; also the liveness verdict (see Invocations). */
   readonly invocations: Invocations;
   private readonly capacity: Capacity;
-  private readonly acknowledger: Acknowledger;
   private readonly visibility: Visibility;
-  private readonly tracing: ConsumerTracing;
   /** Held messages: running, or waiting behind their FIFO group's running message. */
-  private readonly inFlight = new Set<InFlight>();
+  private readonly inFlight: InFlightMessages;
   private readonly groups: MessageGroups<InFlight>;
+  private readonly settlement: Settlement;
+  private readonly processor: Processor;
+  private readonly receiveLoops: ReceiveLoops;
   /** Aborted when shutdown begins: no receive starts after that. */
   private readonly receiving = new AbortController();
-  private loops: Promise<void>[] = [];
-  private readonly openPolls = new Set<OpenPoll>();
-  /** When the last receive hung up on at shutdown would have ended on its own (ms since epoch). */
-  private abandonedPollsEndAt = 0;
-  /** Messages receives brought back after shutdown began: never handled, given back to SQS. */
-  private readonly returned: HeldMessage[] = [];
-  /** Handlers running or finishing up (a failure's retry delay is set after the handler returns). */
-  private readonly handling = new Set<Promise<void>>();
-  private idle: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: ConsumerOptions) {
-    const { settings, sqs, logger, metrics, hints } = options;
-    this.readiness = new Readiness(logger, metrics, () => this.openPolls);
+    const { settings, sqs, handler, logger, metrics, hints } = options;
+    this.readiness = new Readiness(logger, metrics, () => this.receiveLoops.open);
     this.capacity = new Capacity(settings.handlerConcurrency);
     this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
-    this.tracing = new ConsumerTracing(settings.queueUrl);
-    this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics, tracing: this.tracing });
+    const tracing = new ConsumerTracing(settings.queueUrl);
     this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
+    this.inFlight = new InFlightMessages(metrics);
     this.groups = new MessageGroups(isFifoQueueUrl(settings.queueUrl));
+    this.settlement = new Settlement({ settings, sqs, hints, logger, metrics, tracing, visibility: this.visibility });
+    const shared = { settings, logger, metrics, capacity: this.capacity, invocations: this.invocations, inFlight: this.inFlight, groups: this.groups, settlement: this.settlement };
+    this.processor = new Processor({ ...shared, handler, tracing });
+    const dispatcher = new Dispatcher({ ...shared, processor: this.processor, receiving: this.receiving.signal });
+    this.receiveLoops = new ReceiveLoops({
+      settings,
+      sqs,
+      metrics,
+      hints,
+      capacity: this.capacity,
+      readiness: this.readiness,
+      tracing,
+      fifo: this.fifo,
+      receiving: this.receiving.signal,
+      onReceived: (messages, receivedAt, receiveContext, slots) => dispatcher.dispatch(messages, receivedAt, receiveContext, slots),
+    });
   }
 
   /** True for a FIFO queue: messages of a group are handled one at a time, in order. */
@@ -107,14 +90,16 @@ export class Consumer {
     return this.groups.ordered;
   }
 
+  /** Starts the visibility heartbeat over the held messages, then the receive loops. */
   start(): void {
     this.visibility.startHeartbeat(() => this.inFlight);
-    for (let i = 0; i < this.options.settings.receiveLoops; i++) this.loops.push(this.receiveLoop());
+    this.receiveLoops.start();
   }
 
   /**
    * Graceful stop, idempotent: start no more receives and abort the long polls, let handlers finish
-   * within the shutdown budget, then delete what succeeded and make the rest visible again.
+   * within the shutdown budget (SHUTDOWN_BUDGET_SECONDS), then delete what succeeded and make the rest
+   * visible again. Never rejects.
    */
   stop(): Promise<void> {
     this.stopped ??= this.shutdown();
@@ -132,20 +117,20 @@ export class Consumer {
     this.receiving.abort();
     // Messages waiting behind a running one of their FIFO group are not started: given back, in order.
     const waiting = this.groups.takeAllWaiting();
-    for (const entry of waiting) this.unhold(entry);
-    this.returned.push(...waiting);
+    for (const entry of waiting) this.inFlight.unhold(entry);
+    this.settlement.returnAtShutdown(waiting);
     logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
-    const settled = setTimeout(() => this.abortPolls(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
+    const settled = setTimeout(() => this.receiveLoops.hangUp(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     // A loop can be stuck where an abort does not reach (a credential fetch): wait for it no longer
     // than the handlers may run; whatever it brings later is given back like any late receive.
     const loopsDone = new AbortController();
-    await Promise.race([Promise.all(this.loops), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
+    await Promise.race([this.receiveLoops.ended(), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
     loopsDone.abort();
     clearTimeout(settled);
-    const returning = this.releaseWhenSafe(this.returned, end);
+    const returning = this.settlement.releaseReturned(this.receiveLoops.abandonedPollsEndAt, end);
     if (this.inFlight.size > 0) {
       const allDone = new AbortController();
-      this.idle = () => allDone.abort();
+      this.processor.whenIdle(() => allDone.abort());
       await sleep(handlersDeadline - Date.now(), allDone.signal);
     }
     this.visibility.stopHeartbeat();
@@ -157,336 +142,9 @@ export class Consumer {
     }
     // Failed handlers set their retry delay after they return; wait for that too, within the budget.
     const outOfTime = new AbortController();
-    const handlersSettled = Promise.race([Promise.allSettled(this.handling), sleep(end - Date.now(), outOfTime.signal)]);
-    await Promise.all([this.acknowledger.drain(end), returning, this.releaseWhenSafe(unfinished, end), handlersSettled]);
+    const handlersSettled = Promise.race([this.processor.allSettled(), sleep(end - Date.now(), outOfTime.signal)]);
+    await Promise.all([this.settlement.drainDeletes(end), returning, this.settlement.releaseWhenSafe(unfinished, this.receiveLoops.abandonedPollsEndAt, end), handlersSettled]);
     outOfTime.abort();
-    logger.info({ event: "stopped", released: unfinished.length, returned: this.returned.length, tookMs: Date.now() - startedAt }, "stopped");
+    logger.info({ event: "stopped", released: unfinished.length, returned: this.settlement.returnedCount, tookMs: Date.now() - startedAt }, "stopped");
   }
-
-  /**
-   * Makes messages visible again at once, but not before the receives hung up on at shutdown have run
-   * out: SQS keeps serving a long poll after its client hangs up, and a message that turns visible
-   * before the poll's wait time ends is handed to the dead connection and hidden for a visibility
-   * timeout. Waits no later than just before the end of the budget.
-   */
-  private async releaseWhenSafe(messages: readonly HeldMessage[], end: number): Promise<void> {
-    if (messages.length === 0) return;
-    await sleep(Math.min(this.abandonedPollsEndAt + GHOST_POLL_MARGIN_MS, end - RELEASE_RESERVE_MS) - Date.now());
-    await this.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(Math.max(end - Date.now(), 0)));
-  }
-
-  /** Hangs up on the receives still open, noting when SQS would have ended them (see releaseWhenSafe). */
-  private abortPolls(): void {
-    for (const poll of this.openPolls) {
-      this.abandonedPollsEndAt = Math.max(this.abandonedPollsEndAt, poll.endsAt);
-      poll.controller.abort();
-    }
-  }
-
-  private async receiveLoop(): Promise<void> {
-    const { settings, sqs, metrics, hints } = this.options;
-    const signal = this.receiving.signal;
-    let failures = 0;
-    const attempts = new ReceiveAttempts(this.fifo);
-    while (!signal.aborted) {
-      const slots = await this.capacity.reserve(settings.maxMessages);
-      if (slots === 0) break;
-      if (signal.aborted) {
-        this.capacity.release(slots);
-        break;
-      }
-      let messages: Message[];
-      const started = performance.now();
-      const wait = this.readiness.ready ? settings.waitTimeSeconds : 0;
-      const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
-      this.openPolls.add(poll);
-      const attempt = attempts.begin(slots);
-      const span = this.tracing.startReceive(slots);
-      try {
-        const result = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: settings.queueUrl,
-            MaxNumberOfMessages: attempt.maxMessages,
-            ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
-            // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
-            // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
-            WaitTimeSeconds: wait,
-            VisibilityTimeout: settings.visibilityTimeoutSeconds,
-            // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber", "AWSTraceHeader"],
-            MessageAttributeNames: ["All"],
-          }),
-          { abortSignal: poll.controller.signal },
-        );
-        messages = result.Messages ?? [];
-      } catch (error) {
-        this.openPolls.delete(poll);
-        this.capacity.release(slots);
-        if (signal.aborted) {
-          this.tracing.receiveFailed(span, { kind: "shutdown", error });
-          break;
-        }
-        const classified = classifyAwsError(error, hints);
-        attempts.failed(classified.kind);
-        this.tracing.receiveFailed(span, { kind: classified.kind, error });
-        this.readiness.failed(classified, "ReceiveMessage");
-        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
-        continue;
-      }
-      this.openPolls.delete(poll);
-      attempts.answered();
-      const receiveContext = this.tracing.receiveSucceeded(span, messages.length);
-      failures = 0;
-      metrics.receiveDuration.observe((performance.now() - started) / 1000);
-      this.readiness.succeeded();
-      if (messages.length === 0) {
-        this.capacity.release(slots);
-        metrics.emptyReceives.inc();
-        continue;
-      }
-      metrics.received.inc(messages.length);
-      const receivedAt = Date.now();
-      this.dispatch(messages, receivedAt, receiveContext, slots);
-    }
-  }
-
-  private hold(raw: Message, receivedAt: number, receiveContext: Context): InFlight {
-    const message = toReceivedMessage(raw);
-    return {
-      messageId: raw.MessageId ?? "",
-      receiptHandle: raw.ReceiptHandle ?? "",
-      receivedAt,
-      deadline: Number.POSITIVE_INFINITY,
-      visibleAt: receivedAt + this.options.settings.visibilityTimeoutSeconds * 1000,
-      message,
-      groupId: message.groupId,
-      controller: new AbortController(),
-      receiveContext,
-      released: false,
-    };
-  }
-
-  /**
-   * Starts what may start of one receive's messages (one per FIFO group), holds the rest, and gives
-   * back the unused slots. A message that fails its checksum, or whose earlier invocation has not
-   * settled, is not handled; on a FIFO queue the rest of its group in this receive goes back behind
-   * it, so the group's order holds on redelivery.
-   */
-  private dispatch(raw: readonly Message[], receivedAt: number, receiveContext: Context, slots: number): void {
-    const entries = raw.map((message) => this.hold(message, receivedAt, receiveContext));
-    if (this.receiving.signal.aborted) {
-      // Received as shutdown began: shutdown gives them back rather than start work there is no time for.
-      this.returned.push(...entries);
-      this.capacity.release(slots);
-      return;
-    }
-    const accepted: InFlight[] = [];
-    const skippedGroups = new Set<string>();
-    const behind: InFlight[] = [];
-    raw.forEach((message, i) => {
-      const entry = entries[i] as InFlight;
-      if (entry.groupId !== undefined && skippedGroups.has(entry.groupId)) {
-        behind.push(entry);
-        return;
-      }
-      if (this.rejected(message, receivedAt)) {
-        if (this.fifo && entry.groupId !== undefined) skippedGroups.add(entry.groupId);
-        return;
-      }
-      accepted.push(entry);
-    });
-    if (behind.length > 0) void this.visibility.release(behind.map((message) => ({ message, delaySeconds: 0 })));
-    for (const entry of accepted) {
-      this.inFlight.add(entry);
-      this.options.metrics.inFlight.inc();
-    }
-    const startNow = this.groups.admit(accepted);
-    this.capacity.release(slots - startNow.length);
-    for (const entry of startNow) this.run(entry);
-  }
-
-  /** True when a received message must not be handled: a damaged checksum, or an invocation of it still running. */
-  private rejected(raw: Message, receivedAt: number): boolean {
-    const corrupt = checkMessage(raw);
-    if (corrupt !== undefined) {
-      this.options.metrics.checksumMismatches.inc({ part: corrupt });
-      this.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
-      return true;
-    }
-    const running = this.invocations.get(raw.MessageId ?? "");
-    if (running !== undefined) {
-      this.redelivered(running.abandoned, raw, receivedAt);
-      return true;
-    }
-    return false;
-  }
-
-  /** Runs a held message's handler in a slot already reserved for it. */
-  private run(entry: InFlight): void {
-    const handling = this.handle(entry).finally(() => this.handling.delete(handling));
-    this.handling.add(handling);
-  }
-
-  /**
-   * A message received again while an invocation for it has not settled (SQS delivers at least once,
-   * and a timed-out message comes back after its retry delay) is never handled twice at once. If its
-   * handler is still within its limit, the new receipt handle replaces the old one, so the heartbeat
-   * and the delete act on the latest delivery. If its handler was abandoned, the message goes back
-   * after the retry delay, counting toward the DLQ like any failure.
-   */
-  private redelivered(abandoned: boolean, raw: Message, receivedAt: number): void {
-    const { settings, logger, metrics } = this.options;
-    const messageId = raw.MessageId ?? "";
-    metrics.duplicateDeliveries.inc({ state: abandoned ? "abandoned" : "running" });
-    const held = [...this.inFlight].find((entry) => entry.messageId === messageId);
-    if (!abandoned && held !== undefined) {
-      held.receiptHandle = raw.ReceiptHandle ?? held.receiptHandle;
-      held.receivedAt = receivedAt;
-      held.visibleAt = receivedAt + settings.visibilityTimeoutSeconds * 1000;
-      logger.info({ event: "duplicate-delivery", messageId }, "received again while being handled: the new receipt handle replaces the old one");
-      return;
-    }
-    this.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
-  }
-
-  /**
-   * Leaves a message the consumer will not handle for redelivery, like a failure: visible again after
-   * the retry delay (or the visibility timeout), so its receives count toward the DLQ.
-   */
-  private giveBack(raw: Message, receivedAt: number, fields: Record<string, unknown>, why: string): void {
-    const { settings, logger } = this.options;
-    const messageId = raw.MessageId ?? "";
-    const receiveCount = toReceivedMessage(raw).receiveCount;
-    const delaySeconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
-    logger.warn({ ...fields, messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined }, why);
-    if (delaySeconds === 0) return;
-    const message = { messageId, receiptHandle: raw.ReceiptHandle ?? "", receivedAt, deadline: receivedAt, visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000 };
-    void this.visibility.release([{ message, delaySeconds }]);
-  }
-
-  private async handle(entry: InFlight): Promise<void> {
-    const { settings, handler, logger, metrics } = this.options;
-    const started = performance.now();
-    entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
-    const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
-    let failure: { reason: FailureReason; error: unknown } | undefined;
-    const traceContext = this.tracing.startProcess(entry.message, entry.receiveContext);
-    const { invocation, result } = this.invocations.start(entry.messageId, () =>
-      otelContext.with(traceContext, () => handler(entry.message, { signal: entry.controller.signal, logger, traceContext })),
-    );
-    try {
-      await raceAbort(result, entry.controller.signal);
-    } catch (error) {
-      failure = { reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error", error };
-    } finally {
-      clearTimeout(timer);
-    }
-    metrics.handlerDuration.observe((performance.now() - started) / 1000);
-    this.tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
-    if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
-    if (entry.released) {
-      this.finish(entry);
-      return;
-    }
-    if (failure === undefined) {
-      metrics.succeeded.inc();
-      // A FIFO group stays locked in SQS until its last held message's delete lands; that delete still
-      // waits up to the acknowledger's 5 ms for company: sending it alone cost 50% more delete calls and
-      // was no faster when measured (docs/BENCHMARKS.md, "FIFO: when to send a group's last delete").
-      const next = this.groups.next(entry);
-      this.finish(entry, next);
-      // An extension on its way would fail on a deleted message: delete after it.
-      const extending = this.visibility.settle(entry);
-      if (extending !== undefined) await extending;
-      this.acknowledger.ack(entry.messageId, entry.receiptHandle, entry.visibleAt, this.tracing.processSpanContext(traceContext));
-      return;
-    }
-    // Later messages of its FIFO group must not overtake it: they go back to SQS behind it.
-    const behind = this.groups.abandon(entry);
-    for (const waiting of behind) this.unhold(waiting);
-    this.finish(entry);
-    metrics.failed.inc({ reason: failure.reason });
-    const delaySeconds = retryDelaySeconds(entry.message.receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
-    logger.warn(
-      {
-        event: "handler-failed",
-        messageId: entry.messageId,
-        receiveCount: entry.message.receiveCount,
-        reason: failure.reason,
-        err: failure.error,
-        retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined,
-      },
-      failure.reason === "timeout" ? "handler timed out; the message will be delivered again" : "handler failed; the message will be delivered again",
-    );
-    const releases = [...(delaySeconds > 0 ? [{ message: entry, delaySeconds }] : []), ...behind.map((message) => ({ message, delaySeconds: 0 }))];
-    if (releases.length > 0) await this.visibility.release(releases);
-  }
-
-  /**
-   * The consumer is done waiting for a handler. Its slot is given back when the handler settles
-   * (Invocations), so the next message of its FIFO group, if one waits, takes a slot of its own like
-   * any other: the concurrency limit holds while a timed-out handler still runs.
-   */
-  private finish(entry: InFlight, next?: InFlight): void {
-    this.unhold(entry);
-    if (next !== undefined) void this.runWhenFree(next);
-    if (this.inFlight.size === 0) this.idle?.();
-  }
-
-  /** Starts a FIFO group's next message once a slot is free; at shutdown it goes back to SQS instead. */
-  private async runWhenFree(next: InFlight): Promise<void> {
-    if ((await this.capacity.reserve(1)) === 1) {
-      this.run(next);
-      return;
-    }
-    this.unhold(next);
-    this.returned.push(next);
-  }
-
-  /** The consumer no longer holds the message (handled, or about to be given back). */
-  private unhold(entry: InFlight): void {
-    if (this.inFlight.delete(entry)) this.options.metrics.inFlight.dec();
-  }
-}
-
-/** Thrown into a handler's race when its hard limit passes. */
-export class HandlerTimeoutError extends Error {
-  readonly code = "E_HANDLER_TIMEOUT";
-  constructor(seconds: number) {
-    super(`handler did not finish within ${seconds} s`);
-    this.name = "HandlerTimeoutError";
-  }
-}
-
-/** Settles with the promise, or rejects with the signal's reason when it aborts first. */
-function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error }));
-      },
-    );
-  });
-}
-
-function toReceivedMessage(raw: Message): ReceivedMessage {
-  const attributes = (raw.Attributes ?? {}) as Record<string, string>;
-  return {
-    messageId: raw.MessageId ?? "",
-    body: raw.Body ?? "",
-    md5OfBody: raw.MD5OfBody ?? "",
-    receiveCount: Number(attributes.ApproximateReceiveCount ?? "1"),
-    groupId: attributes.MessageGroupId,
-    deduplicationId: attributes.MessageDeduplicationId,
-    sequenceNumber: attributes.SequenceNumber,
-    attributes,
-    messageAttributes: raw.MessageAttributes ?? {},
-  };
 }

@@ -1,0 +1,152 @@
+import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Context } from "@opentelemetry/api";
+import { backoffDelayMs, sleep } from "./backoff";
+import type { Capacity } from "./capacity";
+import { classifyAwsError, type HintContext } from "./errors";
+import type { Metrics } from "./metrics";
+import type { OpenReceive, Readiness } from "./readiness";
+import { ReceiveAttempts } from "./receive-attempts";
+import type { Settings } from "./settings";
+import type { ConsumerTracing } from "./tracing";
+
+/** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
+const RECEIVE_BACKOFF_BASE_MS = 200;
+const RECEIVE_BACKOFF_CAP_MS = 20_000;
+
+/** A receive request in progress; its controller hangs up on it. */
+interface OpenPoll extends OpenReceive {
+  readonly controller: AbortController;
+}
+
+/**
+ * What one receive brought: its messages in SQS's order, when they arrived (ms since epoch), the
+ * receive span's context, and the handler slots reserved for them (at least as many as messages).
+ */
+export type OnReceived = (messages: readonly Message[], receivedAt: number, receiveContext: Context, slots: number) => void;
+
+export interface ReceiveLoopsOptions {
+  readonly settings: Settings;
+  readonly sqs: SQSClient;
+  readonly metrics: Metrics;
+  readonly hints: HintContext;
+  readonly capacity: Capacity;
+  readonly readiness: Readiness;
+  readonly tracing: ConsumerTracing;
+  /** True for a FIFO queue: receives carry a ReceiveRequestAttemptId (see ReceiveAttempts). */
+  readonly fifo: boolean;
+  /** Aborted when shutdown begins: no receive starts after that, and backoff sleeps end. */
+  readonly receiving: AbortSignal;
+  readonly onReceived: OnReceived;
+}
+
+/**
+ * The receive loops (RECEIVE_LOOPS of them, default 2): each reserves free handler slots, then asks
+ * SQS for that many messages (at most MAX_MESSAGES) with a long poll of WAIT_TIME_SECONDS (SQS
+ * Developer Guide, "Amazon SQS short and long polling"), and hands what came to `onReceived`. A failed
+ * receive marks the consumer not ready and is retried after a backoff; the loops end when `receiving`
+ * aborts or no slot will come any more (shutdown).
+ */
+export class ReceiveLoops {
+  private loops: Promise<void>[] = [];
+  private readonly openPolls = new Set<OpenPoll>();
+  private abandonedPollsEnd = 0;
+
+  constructor(private readonly options: ReceiveLoopsOptions) {}
+
+  /** The receives in progress, for readiness (a receive open past its wait time is overdue). */
+  get open(): Iterable<OpenReceive> {
+    return this.openPolls;
+  }
+
+  /**
+   * When the last receive hung up on (`hangUp`) would have ended on its own (ms since epoch); 0 when
+   * none was. SQS may still hand messages to such a receive until then.
+   */
+  get abandonedPollsEndAt(): number {
+    return this.abandonedPollsEnd;
+  }
+
+  /** Starts the loops. */
+  start(): void {
+    for (let i = 0; i < this.options.settings.receiveLoops; i++) this.loops.push(this.receiveLoop());
+  }
+
+  /** Settles when every loop has ended (after `receiving` aborted). Never rejects. */
+  ended(): Promise<unknown> {
+    return Promise.all(this.loops);
+  }
+
+  /** Hangs up on the receives still open, noting when SQS would have ended them (see abandonedPollsEndAt). */
+  hangUp(): void {
+    for (const poll of this.openPolls) {
+      this.abandonedPollsEnd = Math.max(this.abandonedPollsEnd, poll.endsAt);
+      poll.controller.abort();
+    }
+  }
+
+  private async receiveLoop(): Promise<void> {
+    const { settings, sqs, metrics, hints, capacity, readiness, tracing, fifo, receiving: signal, onReceived } = this.options;
+    let failures = 0;
+    const attempts = new ReceiveAttempts(fifo);
+    while (!signal.aborted) {
+      const slots = await capacity.reserve(settings.maxMessages);
+      if (slots === 0) break;
+      if (signal.aborted) {
+        capacity.release(slots);
+        break;
+      }
+      let messages: Message[];
+      const started = performance.now();
+      const wait = readiness.ready ? settings.waitTimeSeconds : 0;
+      const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
+      this.openPolls.add(poll);
+      const attempt = attempts.begin(slots);
+      const span = tracing.startReceive(slots);
+      try {
+        const result = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: settings.queueUrl,
+            MaxNumberOfMessages: attempt.maxMessages,
+            ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
+            // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
+            // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
+            WaitTimeSeconds: wait,
+            VisibilityTimeout: settings.visibilityTimeoutSeconds,
+            // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber", "AWSTraceHeader"],
+            MessageAttributeNames: ["All"],
+          }),
+          { abortSignal: poll.controller.signal },
+        );
+        messages = result.Messages ?? [];
+      } catch (error) {
+        this.openPolls.delete(poll);
+        capacity.release(slots);
+        if (signal.aborted) {
+          tracing.receiveFailed(span, { kind: "shutdown", error });
+          break;
+        }
+        const classified = classifyAwsError(error, hints);
+        attempts.failed(classified.kind);
+        tracing.receiveFailed(span, { kind: classified.kind, error });
+        readiness.failed(classified, "ReceiveMessage");
+        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
+        continue;
+      }
+      this.openPolls.delete(poll);
+      attempts.answered();
+      const receiveContext = tracing.receiveSucceeded(span, messages.length);
+      failures = 0;
+      metrics.receiveDuration.observe((performance.now() - started) / 1000);
+      readiness.succeeded();
+      if (messages.length === 0) {
+        capacity.release(slots);
+        metrics.emptyReceives.inc();
+        continue;
+      }
+      metrics.received.inc(messages.length);
+      const receivedAt = Date.now();
+      onReceived(messages, receivedAt, receiveContext, slots);
+    }
+  }
+}
