@@ -43,7 +43,7 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
   const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE, containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI };
   const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
-  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.invocations);
+  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.liveness);
   const { queueUrl, region, ...tunables } = settings;
   const queueType = consumer.fifo ? "fifo" : "standard";
   logger.info({ event: "config", queueUrl, queueType, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl} (${queueType} queue)`);

@@ -4,6 +4,7 @@ import { Capacity } from "./capacity";
 import { Dispatcher } from "./dispatch";
 import type { HintContext } from "./errors";
 import type { MessageHandler } from "./handler";
+import type { Liveness } from "./health-server";
 import { InFlightMessages, type InFlight } from "./in-flight";
 import { Invocations } from "./invocations";
 import type { Logger } from "./logger";
@@ -44,8 +45,14 @@ export interface ConsumerOptions {
  */
 export class Consumer {
   readonly readiness: Readiness;
-  /** Handler invocations that have not settled; also the liveness verdict (see Invocations). */
+  /** Handler invocations that have not settled (see Invocations). */
   readonly invocations: Invocations;
+  /**
+   * What /livez reports, read at each probe: not live once abandoned handlers hold more than half of
+   * the slots (see Invocations) or a receive loop ended while the consumer runs (see ReceiveLoops);
+   * only a restart recovers from either.
+   */
+  readonly liveness: Liveness;
   private readonly capacity: Capacity;
   private readonly visibility: Visibility;
   /** Held messages: running, or waiting behind their FIFO group's running message. */
@@ -76,6 +83,7 @@ export class Consumer {
       sqs,
       metrics,
       hints,
+      logger,
       capacity: this.capacity,
       readiness: this.readiness,
       tracing,
@@ -83,6 +91,15 @@ export class Consumer {
       receiving: this.receiving.signal,
       onReceived: (messages, receivedAt, receiveContext, slots) => dispatcher.dispatch(messages, receivedAt, receiveContext, slots),
     });
+    const parts = [this.invocations, this.receiveLoops];
+    this.liveness = {
+      get live() {
+        return parts.every((part) => part.live);
+      },
+      get reason() {
+        return parts.filter((part) => !part.live).map((part) => part.reason).join("; ");
+      },
+    };
   }
 
   /** True for a FIFO queue: messages of a group are handled one at a time, in order. */

@@ -1,4 +1,5 @@
 import { CREDENTIALS_DEADLINE_MS, RECEIVE_MARGIN_MS, STALLED_CODE } from "./deadlines";
+import { RECEIVE_THROTTLED_CODE } from "./receive-throttling";
 
 /**
  * Every way talking to AWS can fail, as a small set of kinds. Each kind is a metrics label
@@ -85,7 +86,7 @@ const KMS_CODES: Readonly<Record<string, "denied" | "disabled" | "missing" | "st
   KmsThrottled: "throttled", "KMS.ThrottlingException": "throttled",
 };
 const QUEUE_MISSING_CODES = new Set(["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"]);
-const THROTTLING_CODES = new Set(["ThrottlingException", "Throttling", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "OverLimit"]);
+const THROTTLING_CODES = new Set(["ThrottlingException", "Throttling", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "OverLimit", RECEIVE_THROTTLED_CODE]);
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError", "RequestTimeout", "RequestTimeoutException", "ERR_SOCKET_CONNECTION_TIMEOUT", STALLED_CODE]);
 
 /** Classifies an error thrown by an AWS SDK call (or by the credential chain behind it). */

@@ -105,9 +105,12 @@ export class Processor {
     if (inFlight.size === 0) this.idle?.();
   }
 
-  /** Starts a FIFO group's next message once a slot is free; at shutdown it goes back to SQS instead. */
+  /**
+   * Starts a FIFO group's next message once a slot is free, ahead of the receive loops (a receive can
+   * bring nothing for the group this message locks); at shutdown it goes back to SQS instead.
+   */
   private async runWhenFree(next: InFlight): Promise<void> {
-    if ((await this.options.capacity.reserve(1)) === 1) {
+    if ((await this.options.capacity.reserve(1, "held")) === 1) {
       this.run(next);
       return;
     }

@@ -14,14 +14,15 @@ export interface OpenReceive {
 
 /**
  * Readiness is "receiving successfully": not ready while starting, while AWS calls fail, once
- * shutdown begins, and while a receive is overdue (open longer than its wait time plus
+ * shutdown begins, for good once a receive loop has ended before shutdown (`broken`), and while a receive is overdue (open longer than its wait time plus
  * RECEIVE_MARGIN_MS): a loop stuck in a call that never answers must not look healthy, even before the
  * call's own deadline turns it into an error. Loops waiting for free handler slots are not receiving
  * and do not count. Also turns a stream of identical failures into one warning, a reminder a minute,
  * and one "recovered" line.
  */
 export class Readiness {
-  private state: "starting" | "ready" | "failing" | "stopping" = "starting";
+  private state: "starting" | "ready" | "failing" | "stopping" | "broken" = "starting";
+  private brokenReason = "";
   private failure: ClassifiedError | undefined;
   private failingSince = 0;
   private lastLoggedAt = 0;
@@ -42,6 +43,7 @@ export class Readiness {
   /** Why the consumer is not ready, for /readyz. */
   get reason(): string {
     if (this.state === "failing" && this.failure) return `${this.failure.kind}: ${this.failure.hint}`;
+    if (this.state === "broken") return this.brokenReason;
     const overdue = this.overdueMs();
     if (this.state === "ready" && overdue > 0) {
       return `network: a ReceiveMessage is ${Math.round(overdue / 1000)} s past its wait time and has not answered; the connection to SQS may be stalled`;
@@ -58,7 +60,7 @@ export class Readiness {
   }
 
   succeeded(): void {
-    if (this.state === "ready" || this.state === "stopping") return;
+    if (this.state === "ready" || this.state === "stopping" || this.state === "broken") return;
     if (this.state === "failing") {
       this.logger.info({ event: "recovered", afterMs: Date.now() - this.failingSince, kind: this.failure?.kind }, "SQS calls succeed again");
     }
@@ -69,7 +71,7 @@ export class Readiness {
 
   failed(error: ClassifiedError, operation: string): void {
     this.metrics.recordError(error.kind, operation);
-    if (this.state === "stopping") return;
+    if (this.state === "stopping" || this.state === "broken") return;
     const now = Date.now();
     const changed = this.state !== "failing" || this.failure?.kind !== error.kind || this.failure.code !== error.code;
     if (this.state !== "failing") this.failingSince = now;
@@ -86,6 +88,14 @@ export class Readiness {
     } else {
       this.suppressed++;
     }
+  }
+
+  /** Not ready for good: the consumer no longer receives (a receive loop ended), whatever calls succeed. */
+  broken(reason: string): void {
+    if (this.state === "stopping") return;
+    this.state = "broken";
+    this.brokenReason = reason;
+    this.metrics.ready.set(0);
   }
 
   stopping(): void {

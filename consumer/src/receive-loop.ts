@@ -3,6 +3,7 @@ import type { Context } from "@opentelemetry/api";
 import { backoffDelayMs, sleep } from "./backoff";
 import type { Capacity } from "./capacity";
 import { classifyAwsError, type HintContext } from "./errors";
+import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import type { OpenReceive, Readiness } from "./readiness";
 import { ReceiveAttempts } from "./receive-attempts";
@@ -29,6 +30,7 @@ export interface ReceiveLoopsOptions {
   readonly sqs: SQSClient;
   readonly metrics: Metrics;
   readonly hints: HintContext;
+  readonly logger: Logger;
   readonly capacity: Capacity;
   readonly readiness: Readiness;
   readonly tracing: ConsumerTracing;
@@ -43,13 +45,15 @@ export interface ReceiveLoopsOptions {
  * The receive loops (RECEIVE_LOOPS of them, default 2): each reserves free handler slots, then asks
  * SQS for that many messages (at most MAX_MESSAGES) with a long poll of WAIT_TIME_SECONDS (SQS
  * Developer Guide, "Amazon SQS short and long polling"), and hands what came to `onReceived`. A failed
- * receive marks the consumer not ready and is retried after a backoff; the loops end when `receiving`
- * aborts or no slot will come any more (shutdown).
+ * receive marks the consumer not ready and is retried after a backoff; the loops end only when
+ * `receiving` aborts (shutdown). A loop that ends any other way (a fault) is logged, `live` turns false
+ * and readiness fails: a consumer that no longer receives must not look healthy.
  */
 export class ReceiveLoops {
   private loops: Promise<void>[] = [];
   private readonly openPolls = new Set<OpenPoll>();
   private abandonedPollsEnd = 0;
+  private endedEarly: string | undefined;
 
   constructor(private readonly options: ReceiveLoopsOptions) {}
 
@@ -66,9 +70,19 @@ export class ReceiveLoops {
     return this.abandonedPollsEnd;
   }
 
+  /** False once a loop ended while the consumer runs: only a restart brings it back. */
+  get live(): boolean {
+    return this.endedEarly === undefined;
+  }
+
+  /** Why the consumer is not live, for /livez. */
+  get reason(): string {
+    return `a receive loop ended while the consumer runs: ${this.endedEarly ?? "(none did)"}`;
+  }
+
   /** Starts the loops. */
   start(): void {
-    for (let i = 0; i < this.options.settings.receiveLoops; i++) this.loops.push(this.receiveLoop());
+    for (let i = 0; i < this.options.settings.receiveLoops; i++) this.loops.push(this.supervised());
   }
 
   /** Settles when every loop has ended (after `receiving` aborted). Never rejects. */
@@ -84,13 +98,32 @@ export class ReceiveLoops {
     }
   }
 
+  /** One loop; ending before shutdown (a throw or a return) is recorded, never silent. Never rejects. */
+  private async supervised(): Promise<void> {
+    let fault: unknown;
+    try {
+      await this.receiveLoop();
+    } catch (error) {
+      fault = error;
+    }
+    if (this.options.receiving.aborted && fault === undefined) return;
+    const message = fault instanceof Error ? fault.message : fault === undefined ? "it returned" : `it threw ${JSON.stringify(fault)}`;
+    this.endedEarly ??= message;
+    this.options.readiness.broken(this.reason);
+    this.options.logger.error({ event: "receive-loop-ended", err: fault, error: message }, "a receive loop ended while the consumer runs; it no longer receives: /livez and /readyz fail");
+  }
+
   private async receiveLoop(): Promise<void> {
     const { settings, sqs, metrics, hints, capacity, readiness, tracing, fifo, receiving: signal, onReceived } = this.options;
     let failures = 0;
     const attempts = new ReceiveAttempts(fifo);
     while (!signal.aborted) {
       const slots = await capacity.reserve(settings.maxMessages);
-      if (slots === 0) break;
+      if (slots === 0) {
+        // Capacity answers 0 only once closed, which shutdown does together with aborting `receiving`.
+        if (!capacity.closed) throw new Error("Capacity answered 0 slots while open");
+        break;
+      }
       if (signal.aborted) {
         capacity.release(slots);
         break;

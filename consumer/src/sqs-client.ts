@@ -1,12 +1,14 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { deadlineBoundChain, refreshRejectedCredentials } from "./credential-chain";
 import { CONNECT_TIMEOUT_MS, sqsAttemptTimeoutMs, stallsAreNotRetried } from "./deadlines";
+import { throttledReceivesAreNotRetried } from "./receive-throttling";
 import type { EnvLike, Settings } from "./settings";
 
 /**
  * The SQS client: the SDK's defaults (credential chain, retries, configured endpoints from
- * AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL), with deadlines on every call (see deadlines.ts) and
- * credentials refreshed when AWS rejects them early. Requests are signed for `settings.region`, the
+ * AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL), with deadlines on every call (see deadlines.ts),
+ * credentials refreshed when AWS rejects them early, and throttled FIFO receives left to the receive
+ * loop to retry with a new attempt id (receive-throttling.ts). Requests are signed for `settings.region`, the
  * queue's region; STS is asked in the pod's own AWS_REGION.
  */
 export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
@@ -35,6 +37,8 @@ export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
     },
   });
   client.middlewareStack.use(stallsAreNotRetried);
+  // A FIFO receive's attempt id is void once throttled: the receive loop retries with a new one.
+  client.middlewareStack.use(throttledReceivesAreNotRetried);
   client.middlewareStack.use(refreshRejectedCredentials(() => client.config.credentials));
   return client;
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Capacity } from "../src/capacity";
+import fc from "fast-check";
+import { Capacity, type Reserver } from "../src/capacity";
 
 /** Whether the promise has settled after pending I/O and timers of 0 ms have run. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -46,4 +47,130 @@ test("a batch never exceeds the limit, and closing wakes waiting loops with noth
   small.close();
   assert.equal(await waiting, 0);
   assert.equal(await small.reserve(10), 0);
+});
+
+test("a held FIFO message's reservation goes ahead of receive loops that waited longer", async () => {
+  const capacity = new Capacity(2, 60_000);
+  await capacity.reserve(2);
+  const order: string[] = [];
+  const loop = capacity.reserve(2).then((n) => order.push(`loop:${n}`));
+  const held = capacity.reserve(1, "held").then((n) => order.push(`held:${n}`));
+  capacity.release(1);
+  await held;
+  capacity.release(1);
+  capacity.release(1);
+  await loop;
+  assert.deepEqual(order, ["held:1", "loop:2"]);
+});
+
+test("a slot freed in the same turn as a held message reserves goes to it, not to a waiting receive loop", async () => {
+  const capacity = new Capacity(1, 0);
+  await capacity.reserve(1);
+  let loop = 0;
+  void capacity.reserve(10).then((n) => (loop = n));
+  // As processing.ts does: the head's handler settles (its slot comes back), then its group's next message reserves.
+  capacity.release(1);
+  const held = capacity.reserve(1, "held");
+  assert.equal(await held, 1);
+  assert.equal(loop, 0, "the receive loop took the slot the group's next message needed");
+  capacity.release(1);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(loop, 1);
+});
+
+test("slots are counted, not conjured: releasing more than is taken throws; a reservation asks for at least 1", async () => {
+  const capacity = new Capacity(2);
+  await capacity.reserve(1);
+  assert.throws(() => capacity.release(2), /given back twice/);
+  assert.throws(() => void capacity.reserve(0), /at least 1/);
+});
+
+/** One step of a random schedule against Capacity. */
+type Step =
+  | { readonly kind: "reserve"; readonly max: number; readonly reserver: Reserver }
+  | { readonly kind: "release"; readonly pick: number; readonly all: boolean }
+  | { readonly kind: "turn" }
+  | { readonly kind: "sleep" };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant("reserve" as const), max: fc.integer({ min: 1, max: 12 }), reserver: fc.constantFrom<Reserver>("receive", "held") }),
+  fc.record({ kind: fc.constant("release" as const), pick: fc.nat(), all: fc.boolean() }),
+  fc.record({ kind: fc.constant("turn" as const) }),
+  fc.record({ kind: fc.constant("sleep" as const) }),
+);
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const FILL_WAIT_MS = 2;
+const sleepPastFill = () => new Promise<void>((resolve) => setTimeout(resolve, FILL_WAIT_MS + 1));
+
+test("property: random interleavings of reserve, release and waiting never lose a slot, never starve a waiter, never answer 0 before close", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 12 }), fc.array(step, { maxLength: 40 }), fc.boolean(), async (limit, steps, closeAtEnd) => {
+      const capacity = new Capacity(limit, FILL_WAIT_MS);
+      /** Slots each granted reservation still holds. */
+      const holdings: number[] = [];
+      const pending = new Set<number>();
+      const grantedOrder: { readonly id: number; readonly reserver: Reserver }[] = [];
+      let zeroBeforeClose = false;
+      let nextId = 0;
+      const taken = () => holdings.reduce((sum, n) => sum + n, 0);
+      const check = (where: string) => {
+        assert.equal(capacity.free, limit - taken(), `${where}: Capacity's free slots disagree with what was granted and not released`);
+        assert.ok(capacity.free >= 0 && capacity.free <= limit, `${where}: free ${capacity.free} outside 0..${limit}`);
+        assert.equal(capacity.waiting, pending.size, `${where}: waiting reservations`);
+        assert.equal(zeroBeforeClose, false, `${where}: a reservation was answered 0 while Capacity was open`);
+      };
+      const reserve = (max: number, reserver: Reserver) => {
+        const id = nextId++;
+        pending.add(id);
+        void capacity.reserve(max, reserver).then((granted) => {
+          pending.delete(id);
+          if (granted === 0) {
+            if (!capacity.closed) zeroBeforeClose = true;
+            return;
+          }
+          assert.ok(granted >= 1 && granted <= max, `granted ${granted} of ${max}`);
+          holdings.push(granted);
+          grantedOrder.push({ id, reserver });
+        });
+      };
+      const releaseSome = (pick: number, all: boolean) => {
+        const held = holdings.flatMap((n, i) => (n > 0 ? [i] : []));
+        if (held.length === 0) return;
+        const i = held[pick % held.length] as number;
+        const count = all ? (holdings[i] as number) : 1;
+        holdings[i] = (holdings[i] as number) - count;
+        capacity.release(count);
+      };
+      for (const s of steps) {
+        if (s.kind === "reserve") reserve(s.max, s.reserver);
+        else if (s.kind === "release") releaseSome(s.pick, s.all);
+        else if (s.kind === "turn") await nextTurn();
+        else await sleepPastFill();
+        // Grants land in microtasks: settle them before comparing counts.
+        await Promise.resolve();
+        await Promise.resolve();
+        check(`after ${s.kind}`);
+      }
+      if (closeAtEnd) {
+        capacity.close();
+        await nextTurn();
+        assert.equal(pending.size, 0, "close left a reservation waiting");
+        assert.equal(await capacity.reserve(3), 0);
+        return;
+      }
+      // No starvation: as long as every holder eventually gives its slots back, every waiter gets some.
+      for (let round = 0; pending.size > 0 && round < 100; round++) {
+        for (let i = 0; i < holdings.length; i++) releaseSome(i, true);
+        await sleepPastFill();
+        check(`drain round ${round}`);
+      }
+      assert.equal(pending.size, 0, `${pending.size} reservation(s) starved with every slot given back`);
+      for (const reserver of ["receive", "held"] as const) {
+        const ids = grantedOrder.filter((g) => g.reserver === reserver).map((g) => g.id);
+        assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${reserver} reservations were not served in arrival order`);
+      }
+    }),
+    { numRuns: 150 },
+  );
 });

@@ -69,23 +69,23 @@ async function deadLettered(b: FifoTestBed): Promise<string[]> {
 }
 
 describe("handler slots under FIFO's extra reservations (capacity.ts)", () => {
-  test("[finding] reserve never answers 0 slots unless closed, even when another reservation takes the slot it waited for", async () => {
+  test("reserve never answers 0 slots unless closed, even when another reservation takes the slot it waited for", async () => {
     const capacity = new Capacity(2);
     await capacity.reserve(2);
     const loop = capacity.reserve(10);
     capacity.release(1);
     await sleep(5);
     // A FIFO group's next message (runWhenFree) takes the freed slot during the loop's wait for a full batch.
-    assert.equal(await capacity.reserve(1), 1);
+    assert.equal(await capacity.reserve(1, "held"), 1);
     setTimeout(() => capacity.release(2), 200);
     assert.ok((await loop) > 0, "a receive loop got 0 slots while the consumer runs, which it takes for shutdown and exits");
   });
 
-  test("[finding] a waiting reservation gets freed slots before the releaser can take them back", async () => {
+  test("a waiting reservation gets freed slots before the releaser can take them back", async () => {
     const capacity = new Capacity(2);
     await capacity.reserve(2); // a receive loop's long poll holds every slot
     let next = 0;
-    void capacity.reserve(1).then((n) => (next = n)); // a FIFO group's next message waits for one
+    void capacity.reserve(1, "held").then((n) => (next = n)); // a FIFO group's next message waits for one
     for (let poll = 0; poll < 5 && next === 0; poll++) {
       // The poll comes back empty (the group is locked by that very message): the loop gives its
       // slots back and, in the same turn, asks for them again, as receiveLoop does.
@@ -255,7 +255,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     }
   });
 
-  test("[finding] HANDLER_CONCURRENCY=2 with whole groups waiting in memory: never more than 2 handlers, order per group", async () => {
+  test("HANDLER_CONCURRENCY=2 with whole groups waiting in memory: never more than 2 handlers, order per group", async () => {
     const b = await bed();
     const journal = new Journal();
     const groups = Array.from({ length: 8 }, (_, i) => `w${i}`);
@@ -271,7 +271,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     }
   });
 
-  test("[finding] HANDLER_CONCURRENCY=10 with the default 2 loops of 10: 3 groups of 30 drain completely", async () => {
+  test("HANDLER_CONCURRENCY=10 with the default 2 loops of 10: 3 groups of 30 drain completely", async () => {
     const b = await bed();
     const journal = new Journal();
     for (const g of ["d0", "d1", "d2"]) await b.send(g, range(`${g}-m`, 30));
@@ -284,7 +284,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     }
   });
 
-  test("[finding] RECEIVE_LOOPS=1, HANDLER_CONCURRENCY=2: after a group whose messages waited in memory, the consumer still receives", async () => {
+  test("RECEIVE_LOOPS=1, HANDLER_CONCURRENCY=2: after a group whose messages waited in memory, the consumer still receives", async () => {
     const b = await bed();
     const journal = new Journal();
     const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(20)) });
@@ -423,7 +423,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     }
   });
 
-  test("[finding] a lost receive answer, then throttling: no receive reuses an attempt id SQS has voided, and the group is handled", async () => {
+  test("a lost receive answer, then throttling: no receive reuses an attempt id SQS has voided, and the group is handled", async () => {
     let lostAttemptId: string | undefined;
     let throttled = false;
     const b = await bed({
