@@ -5,6 +5,7 @@
  * - Process and wiring: main.ts (the image's entrypoint), app.ts (`startConsumer`, `runAsProcess`, exit
  *   codes, start-up checks with queue-info.ts), settings.ts (the schema), build-info.ts, logger.ts, text.ts.
  * - AWS access: sqs-client.ts, credential-chain.ts, credentials.ts, deadlines.ts (every call's deadline),
+ *   receive-throttling.ts (a throttled FIFO receive is not retried with its voided attempt id),
  *   errors.ts (error kinds and hints), backoff.ts (backoff, retry delays).
  * - The consumer, consumer.ts (composition, graceful stop), in the order a message meets it:
  *   receive-loop.ts (long polls) -> dispatch.ts (checksums.ts; duplicate deliveries; FIFO order with

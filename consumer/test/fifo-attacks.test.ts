@@ -397,8 +397,9 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     }
   });
 
-  test("[finding] a poison message mid-group goes to the DLQ ALONE: the messages received behind it are handled, in order", async () => {
-    // README: "A message that keeps failing blocks its group until the DLQ takes it after maxReceiveCount receives."
+  // README, "FIFO queues": SQS counts every receive toward maxReceiveCount, and a FIFO receive hands out
+  // the failing message together with the group-mates right behind it, so those reach the count with it.
+  test("a poison message mid-group takes the group-mates received with it to the DLQ, unhandled; the message before it is handled", async () => {
     const b = await bed({ maxReceiveCount: 3 });
     const journal = new Journal();
     const { running } = await startTestConsumer(b, {
@@ -410,14 +411,32 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     });
     try {
       await b.send("g", range("g-m", 5));
-      await eventually(() => journal.succeeded.length === 4 || b.stand.depth(b.queueName).visible + b.stand.depth(b.queueName).inFlight === 0, 30_000, "the group drained");
-      await sleep(500);
-      const dlq = await deadLettered(b);
+      await eventually(() => b.stand.depth(b.queueName).visible + b.stand.depth(b.queueName).inFlight === 0, 30_000, "the group left the queue");
       assert.deepEqual(
-        { handled: journal.succeeded, deadLettered: dlq },
-        { handled: ["g-m1", "g-m3", "g-m4", "g-m5"], deadLettered: ["g-m2"] },
-        "messages that never failed were dead-lettered with the poison one: each failure's redelivery counted a receive for them too",
+        { handled: journal.succeeded, deadLettered: await deadLettered(b) },
+        { handled: ["g-m1"], deadLettered: ["g-m2", "g-m3", "g-m4", "g-m5"] },
       );
+      assert.deepEqual(journal.of(journal.started, "g-m").filter((body) => body !== "g-m1" && body !== "g-m2"), [], "a message behind the failing one was handled out of order");
+      assert.equal(journal.started.filter((body) => body === "g-m2").length, 3, "the poison message was not handled maxReceiveCount times");
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("MAX_MESSAGES=1 (the README's remedy): a poison message mid-group goes to the DLQ alone; the rest of its group is handled, in order", async () => {
+    const b = await bed({ maxReceiveCount: 3 });
+    const journal = new Journal();
+    const { running } = await startTestConsumer(b, {
+      env: { ...FAST, MAX_MESSAGES: "1" },
+      handler: (m) => journal.run(m, async () => {
+        await sleep(10);
+        if (m.body === "g-m2") throw new Error("poison");
+      }),
+    });
+    try {
+      await b.send("g", range("g-m", 5));
+      await eventually(() => journal.succeeded.length === 4, 30_000, "the four good messages");
+      assert.deepEqual({ handled: journal.succeeded, deadLettered: await deadLettered(b) }, { handled: ["g-m1", "g-m3", "g-m4", "g-m5"], deadLettered: ["g-m2"] });
     } finally {
       await running.stop();
     }
