@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ReceiveMessageCommand, DeleteMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import { Capacity } from "../src/capacity";
 import { Metrics } from "../src/metrics";
-import { Readiness } from "../src/readiness";
+import { Readiness, type OpenReceive } from "../src/readiness";
 import { ReceiveLoops } from "../src/receive-loop";
 import { ReceiveThrottledError, throttledReceivesAreNotRetried } from "../src/receive-throttling";
 import { classifyAwsError } from "../src/errors";
@@ -24,11 +24,11 @@ test("a receive loop that ends before shutdown is logged, and /livez and /readyz
   const logs = new LogCapture();
   const metrics = new Metrics();
   const receiving = new AbortController();
-  let loops: ReceiveLoops | undefined;
-  const readiness = new Readiness(logs.logger, metrics, () => loops?.open ?? []);
+  // Read only once the loops run, as the consumer wires it.
+  const readiness = new Readiness(logs.logger, metrics, (): Iterable<OpenReceive> => loops.open);
   const message: Message = { MessageId: "m1", ReceiptHandle: "r1", Body: "b" };
   const sqs = { send: () => Promise.resolve({ Messages: [message] }) } as unknown as SQSClient;
-  loops = new ReceiveLoops({
+  const loops: ReceiveLoops = new ReceiveLoops({
     settings,
     sqs,
     metrics,
