@@ -78,23 +78,24 @@ export class Dispatcher {
    */
   private verdict(raw: Message, receivedAt: number, accepted: readonly InFlight[]): "new" | "held" | "refused" {
     const { metrics, invocations, inFlight, settlement } = this.options;
+    const messageId = raw.MessageId ?? "";
+    const running = invocations.get(messageId);
+    const held = accepted.find((entry) => entry.messageId === messageId) ?? inFlight.find(messageId);
+    // The copy held passed its checksum: a damaged second delivery only brings a newer receipt handle.
+    if (held !== undefined && !running?.abandoned) {
+      this.redelivered(held, running === undefined ? "waiting" : "running", raw, receivedAt);
+      return "held";
+    }
     const corrupt = checkMessage(raw);
     if (corrupt !== undefined) {
       metrics.checksumMismatches.inc({ part: corrupt });
       settlement.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
       return "refused";
     }
-    const messageId = raw.MessageId ?? "";
-    const running = invocations.get(messageId);
-    const held = accepted.find((entry) => entry.messageId === messageId) ?? inFlight.find(messageId);
-    if (running !== undefined && (running.abandoned || held === undefined)) {
-      metrics.duplicateDeliveries.inc({ state: running.abandoned ? "abandoned" : "running" });
-      settlement.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
-      return "refused";
-    }
-    if (held === undefined) return "new";
-    this.redelivered(held, running === undefined ? "waiting" : "running", raw, receivedAt);
-    return "held";
+    if (running === undefined) return "new";
+    metrics.duplicateDeliveries.inc({ state: running.abandoned ? "abandoned" : "running" });
+    settlement.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+    return "refused";
   }
 
   /**
