@@ -20,6 +20,7 @@ import type { EnabledAutoscaling } from "./config";
 import type { PolicyDocument } from "./iam-documents";
 import { kedaOperatorTrustPolicy, type KedaLocation } from "./keda";
 import type { Labels } from "./labels";
+import { trustedRole } from "./trusted-role";
 
 /** The only action KEDA's aws-sqs-queue scaler calls. */
 export const SCALER_ACTIONS = ["sqs:GetQueueAttributes"] as const;
@@ -137,15 +138,10 @@ export class ConsumerAutoscaling extends pulumi.ComponentResource {
     const trust = pulumi
       .all([args.oidcProviderArn, args.oidcProviderUrl, args.keda])
       .apply(([oidcProviderArn, oidcIssuerUrl, keda]) => kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }));
-    const role = new aws.iam.Role(
+    const role = trustedRole(
       `${name}-scaler-role`,
-      {
-        name: args.scalerRoleName,
-        description: "Assumed by KEDA's operator only (web identity); reads one queue's attributes to scale the consumer.",
-        assumeRolePolicy: pulumi.jsonStringify(trust),
-        tags: args.tags,
-      },
-      { parent: this, deleteBeforeReplace: true },
+      { roleName: args.scalerRoleName, description: "Assumed by KEDA's operator only (web identity); reads one queue's attributes to scale the consumer.", trust, tags: args.tags },
+      this,
     );
     const access = new aws.iam.RolePolicy(
       `${name}-scaler-access`,

@@ -26,7 +26,7 @@ export interface PolicyDocument {
   readonly Statement: readonly PolicyStatement[];
 }
 
-/** Who may assume the consumer's role: one service account of one namespace, through one cluster's OIDC provider. */
+/** Who may assume a role by web identity: one service account of one namespace, through one cluster's OIDC provider. */
 export interface WebIdentityTrust {
   /** ARN of the cluster's IAM OIDC provider, arn:aws:iam::<account>:oidc-provider/<issuer>. */
   readonly oidcProviderArn: string;
@@ -47,16 +47,17 @@ export function serviceAccountSubject(namespace: string, serviceAccount: string)
 }
 
 /**
- * The role's trust policy: only `sts:AssumeRoleWithWebIdentity`, only from this cluster's OIDC provider, only
+ * An IRSA trust policy: only `sts:AssumeRoleWithWebIdentity`, only from this cluster's OIDC provider, only
  * for tokens whose subject is this service account and whose audience is STS (both StringEquals: no wildcards).
+ * `sid` names the one statement; the default is the consumer role's (KEDA's roles pass their own: keda.ts).
  */
-export function webIdentityTrustPolicy(trust: WebIdentityTrust): PolicyDocument {
+export function webIdentityTrustPolicy(trust: WebIdentityTrust, sid = "ConsumerServiceAccountOnly"): PolicyDocument {
   const issuer = issuerHostPath(trust.oidcIssuerUrl);
   return {
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "ConsumerServiceAccountOnly",
+        Sid: sid,
         Effect: "Allow",
         Principal: { Federated: trust.oidcProviderArn },
         Action: "sts:AssumeRoleWithWebIdentity",

@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { queueConsumerPolicy, webIdentityTrustPolicy } from "./iam-documents";
 import type { ModeCredentials, ModeArgs } from "./identity-mode";
+import { trustedRole } from "./trusted-role";
 
 /** The annotation the EKS pod identity webhook reads. */
 export const ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
@@ -31,15 +32,10 @@ export function irsaCredentials(parent: pulumi.Resource, name: string, args: Mod
     .apply(([oidcProviderArn, oidcIssuerUrl, namespace]) =>
       webIdentityTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace, serviceAccount: args.serviceAccountName }),
     );
-  const role = new aws.iam.Role(
+  const role = trustedRole(
     `${name}-role`,
-    {
-      name: args.roleName,
-      description: "Assumed by the sqs-eks-consumer service account only (IRSA); consumes one queue.",
-      assumeRolePolicy: pulumi.jsonStringify(document),
-      tags: args.tags,
-    },
-    { parent, deleteBeforeReplace: true },
+    { roleName: args.roleName, description: "Assumed by the sqs-eks-consumer service account only (IRSA); consumes one queue.", trust: document, tags: args.tags },
+    parent,
   );
   const queueAccess = new aws.iam.RolePolicy(
     `${name}-queue-access`,

@@ -13,13 +13,13 @@
  * `roleArn` is assumed by web identity with the operator's AWS_WEB_IDENTITY_TOKEN_FILE, which the EKS pod
  * identity webhook mounts only for a service account annotated with a role).
  */
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { issuerHostPath, serviceAccountSubject, STS_AUDIENCE, type PolicyDocument } from "./iam-documents";
+import { STS_AUDIENCE, webIdentityTrustPolicy, type PolicyDocument, type WebIdentityTrust } from "./iam-documents";
 import type { ClusterConfig } from "./config";
 import type { Labels } from "./labels";
 import { POD_SECURITY_LABELS } from "./namespace";
+import { trustedRole } from "./trusted-role";
 
 /** The chart this program installs: kedacore/charts, pinned. */
 export const KEDA_CHART = {
@@ -48,38 +48,19 @@ export interface KedaOutput extends KedaLocation {
 }
 
 /** Who may assume a role through web identity: KEDA's operator, on one cluster. */
-export interface KedaOperatorTrust {
-  /** ARN of the cluster's IAM OIDC provider. */
-  readonly oidcProviderArn: string;
-  /** The cluster's OIDC issuer URL, with or without https://. */
-  readonly oidcIssuerUrl: string;
+export interface KedaOperatorTrust extends Pick<WebIdentityTrust, "oidcProviderArn" | "oidcIssuerUrl"> {
+  /** Where KEDA's operator runs: its namespace and service account are the token's subject. */
   readonly keda: KedaLocation;
 }
 
 /**
- * Trust policy for KEDA's operator (its own role, and every stack's scaler role): only
- * `sts:AssumeRoleWithWebIdentity` from this cluster's OIDC provider, for a token whose subject is exactly
- * `system:serviceaccount:<keda namespace>:<operator service account>` and whose audience is STS.
+ * Trust policy for KEDA's operator (its own role, and every stack's scaler role): the IRSA trust of
+ * `webIdentityTrustPolicy` for the operator's service account, `system:serviceaccount:<keda namespace>:<operator
+ * service account>`, on this cluster's OIDC provider.
  */
 export function kedaOperatorTrustPolicy(trust: KedaOperatorTrust): PolicyDocument {
-  const issuer = issuerHostPath(trust.oidcIssuerUrl);
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "KedaOperatorOnly",
-        Effect: "Allow",
-        Principal: { Federated: trust.oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${issuer}:sub`]: serviceAccountSubject(trust.keda.namespace, trust.keda.operatorServiceAccount),
-            [`${issuer}:aud`]: STS_AUDIENCE,
-          },
-        },
-      },
-    ],
-  };
+  const { oidcProviderArn, oidcIssuerUrl, keda } = trust;
+  return webIdentityTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace: keda.namespace, serviceAccount: keda.operatorServiceAccount }, "KedaOperatorOnly");
 }
 
 /**
@@ -130,15 +111,10 @@ export class KedaInstallation extends pulumi.ComponentResource {
     const trust = pulumi
       .all([args.oidcProviderArn, args.oidcProviderUrl])
       .apply(([oidcProviderArn, oidcIssuerUrl]) => kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }));
-    const operatorRole = new aws.iam.Role(
+    const operatorRole = trustedRole(
       `${name}-operator-role`,
-      {
-        name: args.operatorRoleName,
-        description: "KEDA's operator (IRSA). Grants nothing: it only lets the operator assume each stack's scaler role by web identity.",
-        assumeRolePolicy: pulumi.jsonStringify(trust),
-        tags: args.tags,
-      },
-      { parent: this, deleteBeforeReplace: true },
+      { roleName: args.operatorRoleName, description: "KEDA's operator (IRSA). Grants nothing: it only lets the operator assume each stack's scaler role by web identity.", trust, tags: args.tags },
+      this,
     );
 
     this.chart = new k8s.helm.v4.Chart(

@@ -11,6 +11,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { podIdentityTrustPolicy, queueConsumerPolicy } from "./iam-documents";
 import type { ModeArgs, ModeCredentials } from "./identity-mode";
+import { trustedRole } from "./trusted-role";
 
 /** What Pod Identity needs beyond every mode's arguments: the cluster, and its agent. */
 export interface PodIdentityTrust {
@@ -35,15 +36,10 @@ export function podIdentityCredentials(parent: pulumi.Resource, name: string, ar
   const document = pulumi
     .all([trust.clusterArn, args.namespace])
     .apply(([clusterArn, namespace]) => podIdentityTrustPolicy({ clusterArn, namespace, serviceAccount: args.serviceAccountName }));
-  const role = new aws.iam.Role(
+  const role = trustedRole(
     `${name}-pod-identity-role`,
-    {
-      name: args.roleName,
-      description: "Assumed through EKS Pod Identity for the sqs-eks-consumer service account only; consumes one queue.",
-      assumeRolePolicy: pulumi.jsonStringify(document),
-      tags: args.tags,
-    },
-    { parent, deleteBeforeReplace: true },
+    { roleName: args.roleName, description: "Assumed through EKS Pod Identity for the sqs-eks-consumer service account only; consumes one queue.", trust: document, tags: args.tags },
+    parent,
   );
   const queueAccess = new aws.iam.RolePolicy(
     `${name}-pod-identity-queue-access`,

@@ -26,7 +26,7 @@ export class Metrics {
   readonly released = new Counter({
     name: "sqs_consumer_messages_released_total", help: "Messages made visible again early: failed with a retry delay, or unfinished at shutdown.", registers: [this.registry],
   });
-  readonly inFlight = new Gauge({ name: "sqs_consumer_messages_in_flight", help: "Messages being handled now.", registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: "sqs_consumer_messages_in_flight", help: "Messages this consumer holds (received, invisible to others, not yet settled): those being handled and, on a FIFO queue, those waiting behind an earlier message of their group.", registers: [this.registry] });
   readonly emptyReceives = new Counter({ name: "sqs_consumer_empty_receives_total", help: "ReceiveMessage calls that returned no message.", registers: [this.registry] });
   readonly receiveDuration = new Histogram({
     name: "sqs_consumer_receive_duration_seconds", help: "ReceiveMessage latency, long-poll wait included.",

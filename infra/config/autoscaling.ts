@@ -5,7 +5,7 @@
  * period) and the workload (its `replicas` is the count KEDA holds while the queue cannot be read).
  */
 import { terminationGracePeriodSeconds, type SettingProblem, type Tunables } from "../../consumer/src/contract";
-import { AUTOSCALING_KEYS, AUTOSCALING_MODES } from "./keys";
+import { AUTOSCALING_MODES } from "./keys";
 import { checkEnum, type ConfigInput } from "./parse";
 import type { WorkloadConfig } from "./workload";
 
@@ -41,22 +41,13 @@ export interface AutoscalingDependencies {
   readonly workload: WorkloadConfig;
 }
 
-const TUNING_KEYS = ["minReplicas", "maxReplicas", "messagesPerPod", "activationMessages", "pollingIntervalSeconds", "cooldownPeriodSeconds"] as const;
-
 /** The autoscaling settings, or undefined when any is bad (each bad key is a problem naming the fix). */
 export function readAutoscaling(input: ConfigInput, deps: AutoscalingDependencies, problems: SettingProblem[]): AutoscalingConfig | undefined {
   const before = problems.length;
   const mode = checkEnum(input, "autoscaling", input.values.autoscaling, AUTOSCALING_MODES, problems);
   if (mode === undefined) return undefined;
-  if (mode === "off") {
-    // A tuning key set while autoscaling is off would be silently ignored.
-    for (const key of TUNING_KEYS) {
-      if (input.values[key] !== AUTOSCALING_KEYS[key].default) {
-        problems.push({ key: input.key(key), reason: "applies only when autoscaling is keda (this stack has it off); remove it or set autoscaling to keda" });
-      }
-    }
-    return problems.length > before ? undefined : { enabled: false };
-  }
+  // A tuning key set while autoscaling is off is rejected with the other keys that would do nothing (applies-when.ts).
+  if (mode === "off") return { enabled: false };
 
   const { minReplicas, maxReplicas, activationMessages, pollingIntervalSeconds, cooldownPeriodSeconds } = input.values;
   const floor = Math.max(1, minReplicas);

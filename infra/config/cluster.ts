@@ -1,10 +1,10 @@
 /**
  * The cluster concern (CLUSTER_KEYS): where the cluster comes from (create, stack, existing) and, in
  * create mode, its Kubernetes version, managed nodes and who may use it. A key of another mode must keep
- * its default.
+ * its default (applies-when.ts).
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { CLUSTER_MODES, CONFIG_KEYS, CONFIG_KEY_NAMES, type ClusterMode, type ConfigKeySpec } from "./keys";
+import { CLUSTER_MODES, type ClusterMode } from "./keys";
 import { checkEnum, type ConfigInput, type RawStackConfig } from "./parse";
 
 /** The number of managed nodes of a created cluster. */
@@ -51,9 +51,7 @@ export function isInstanceType(text: string): boolean {
 export function readCluster(input: ConfigInput, problems: SettingProblem[]): ClusterConfig | undefined {
   const mode = checkEnum(input, "clusterMode", input.values.clusterMode, CLUSTER_MODES, problems);
   if (mode === undefined) return undefined;
-  const cluster = checkCluster(mode, input, problems);
-  checkModeSpecificKeys(mode, input, problems);
-  return cluster;
+  return checkCluster(mode, input, problems);
 }
 
 function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingProblem[]): ClusterConfig | undefined {
@@ -152,15 +150,4 @@ function checkClusterStack(clusterStack: string, raw: RawStackConfig): string | 
     return "names this very stack; a stack cannot borrow its own cluster";
   }
   return undefined;
-}
-
-/** A key that belongs to another cluster mode must keep its default, so a stale setting never passes silently. */
-function checkModeSpecificKeys(mode: ClusterMode, input: ConfigInput, problems: SettingProblem[]): void {
-  for (const key of CONFIG_KEY_NAMES) {
-    const spec: ConfigKeySpec = CONFIG_KEYS[key];
-    if (spec.mode === undefined || spec.mode === mode) continue;
-    if (JSON.stringify(input.values[key]) !== JSON.stringify(spec.default)) {
-      problems.push({ key: input.key(key), reason: `applies only when clusterMode is ${spec.mode} (this stack uses ${mode}); remove it` });
-    }
-  }
 }

@@ -10,6 +10,8 @@
  * - region.ts, platform.ts, cluster.ts, network.ts, identity.ts, queue.ts, workload.ts, consumer-block.ts,
  *   alarms.ts, telemetry.ts: one concern each.
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
+ * - applies-when.ts: keys set where they have no effect (another cluster mode, autoscaling off, a standard
+ *   queue, no otlpEndpoint, with or without vpcId), from each key's `mode` and `appliesWhen` in keys.ts.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
  *   bodies vs heap).
@@ -27,6 +29,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
 import type { NameScope } from "../names";
+import { checkKeysApply } from "./applies-when";
 import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, type ClusterConfig } from "./cluster";
 import { readConsumerBlock } from "./consumer-block";
@@ -143,6 +146,7 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const telemetry = readTelemetry(input, problems);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
   crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
+  checkKeysApply(input, problems);
   problems.push(...unknownKeys(raw));
 
   if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || identity === undefined || tunables === undefined || autoscaling === undefined) {

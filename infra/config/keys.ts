@@ -21,48 +21,67 @@ export type IdentityMode = (typeof IDENTITY_MODES)[number];
 export const IMAGE_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
 export type ImagePlatform = (typeof IMAGE_PLATFORMS)[number];
 
+export const QUEUE_TYPES = ["standard", "fifo"] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
+export const AUTOSCALING_MODES = ["off", "keda"] as const;
+export type AutoscalingMode = (typeof AUTOSCALING_MODES)[number];
+
 /** The region a stack deploys to unless it sets `aws:region` (Pulumi.yaml carries the same value). */
 export const DEFAULT_REGION = "us-west-2";
 
 /** The stack config key of the consumer's tunables block (an object, so Pulumi.yaml cannot declare it). */
 export const CONSUMER_KEY = "consumer";
 
-interface StringKey {
-  readonly type: "string";
-  readonly default: string;
+/**
+ * A condition, on one other key, for a key to have any effect: that key's value is `is`, or it is set
+ * (non-empty) or left empty (`set`). Where the condition fails, the key must keep its default
+ * (applies-when.ts), so a setting that would do nothing is never accepted in silence.
+ */
+export type AppliesWhen =
+  | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
+  | { readonly key: "queueType"; readonly is: QueueType }
+  | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
+
+/** What every key spec carries besides its type: the conditions under which it has an effect. */
+interface Scoped {
   readonly description: string;
   /** The cluster mode this key belongs to; in other modes it must keep its default. */
   readonly mode?: ClusterMode;
+  /** The other key's setting this key needs (checked after `mode`); elsewhere it must keep its default. */
+  readonly appliesWhen?: AppliesWhen;
 }
 
-interface IntegerKey {
+interface StringKey extends Scoped {
+  readonly type: "string";
+  readonly default: string;
+}
+
+interface IntegerKey extends Scoped {
   readonly type: "integer";
   readonly default: number;
   readonly min: number;
   readonly max: number;
   readonly unit: string;
-  readonly description: string;
-  readonly mode?: ClusterMode;
 }
 
-interface BooleanKey {
+interface BooleanKey extends Scoped {
   readonly type: "boolean";
   readonly default: boolean;
-  readonly description: string;
-  readonly mode?: ClusterMode;
 }
 
-interface StringArrayKey {
+interface StringArrayKey extends Scoped {
   readonly type: "array";
   readonly default: readonly string[];
-  readonly description: string;
-  readonly mode?: ClusterMode;
 }
 
-export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
+const WITH_VPC_ID = { key: "vpcId", set: true } as const satisfies AppliesWhen;
+const WITHOUT_VPC_ID = { key: "vpcId", set: false } as const satisfies AppliesWhen;
+const FIFO_ONLY = { key: "queueType", is: "fifo" } as const satisfies AppliesWhen;
+const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesWhen;
+const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
 
-export const QUEUE_TYPES = ["standard", "fifo"] as const;
-export type QueueType = (typeof QUEUE_TYPES)[number];
+export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
 
 /** Where the cluster comes from and, in create mode, its version and managed nodes (cluster.ts). */
 export const CLUSTER_KEYS = {
@@ -115,23 +134,23 @@ export const NETWORK_KEYS = {
     description: "create mode: an existing VPC to use (with privateSubnetIds); empty: create one.",
   },
   privateSubnetIds: {
-    type: "array", default: [], mode: "create",
+    type: "array", default: [], mode: "create", appliesWhen: WITH_VPC_ID,
     description: "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
   },
   publicSubnetIds: {
-    type: "array", default: [], mode: "create",
+    type: "array", default: [], mode: "create", appliesWhen: WITH_VPC_ID,
     description: "create mode, with vpcId: subnets for internet-facing load balancers (optional).",
   },
   vpcCidr: {
-    type: "string", default: "10.0.0.0/16", mode: "create",
+    type: "string", default: "10.0.0.0/16", mode: "create", appliesWhen: WITHOUT_VPC_ID,
     description: "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20.",
   },
   availabilityZoneCount: {
-    type: "integer", default: 2, min: 2, max: 6, unit: "zones", mode: "create",
+    type: "integer", default: 2, min: 2, max: 6, unit: "zones", mode: "create", appliesWhen: WITHOUT_VPC_ID,
     description: "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
   },
   natGateways: {
-    type: "string", default: "perZone", mode: "create",
+    type: "string", default: "perZone", mode: "create", appliesWhen: WITHOUT_VPC_ID,
     description: "create mode, without vpcId: perZone (a NAT gateway per zone: egress survives a zone failure) or single (one, cheaper).",
   },
   endpointPublicAccessCidrs: {
@@ -187,12 +206,12 @@ export const QUEUE_KEYS = {
     description: "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
   },
   contentBasedDeduplication: {
-    type: "boolean", default: false,
+    type: "boolean", default: false, appliesWhen: FIFO_ONLY,
     description: "fifo only: SQS deduplicates a send without MessageDeduplicationId by the SHA-256 of its body.",
   },
   fifoHighThroughput: {
-    type: "boolean", default: true,
-    description: "fifo only (a standard queue ignores it): high-throughput mode (deduplication and throughput limit per message group: deduplicationScope messageGroup, fifoThroughputLimit perMessageGroupId).",
+    type: "boolean", default: true, appliesWhen: FIFO_ONLY,
+    description: "fifo only: high-throughput mode (deduplication and throughput limit per message group: deduplicationScope messageGroup, fifoThroughputLimit perMessageGroupId).",
   },
   maxReceiveCount: {
     type: "integer", default: 5, min: 1, max: 1_000, unit: "receives",
@@ -208,9 +227,6 @@ export const QUEUE_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
-export const AUTOSCALING_MODES = ["off", "keda"] as const;
-export type AutoscalingMode = (typeof AUTOSCALING_MODES)[number];
-
 /** Autoscaling on queue depth with KEDA (autoscaling.ts); docs/AUTOSCALING.md explains each choice. */
 export const AUTOSCALING_KEYS = {
   autoscaling: {
@@ -218,27 +234,27 @@ export const AUTOSCALING_KEYS = {
     description: "off (the Deployment runs `replicas` pods) or keda (KEDA scales it on queue depth between minReplicas and maxReplicas; `replicas` is then the count held while the queue cannot be read).",
   },
   minReplicas: {
-    type: "integer", default: 0, min: 0, max: 100, unit: "pods",
+    type: "integer", default: 0, min: 0, max: 100, unit: "pods", appliesWhen: KEDA_ONLY,
     description: "autoscaling: fewest consumer pods; 0 scales to zero when the queue is quiet.",
   },
   maxReplicas: {
-    type: "integer", default: 10, min: 1, max: 100, unit: "pods",
+    type: "integer", default: 10, min: 1, max: 100, unit: "pods", appliesWhen: KEDA_ONLY,
     description: "autoscaling: most consumer pods.",
   },
   messagesPerPod: {
-    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages",
+    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages", appliesWhen: KEDA_ONLY,
     description: "autoscaling: target messages (visible + in flight) per pod, KEDA's queueLength; 0 means consumer.handlerConcurrency.",
   },
   activationMessages: {
-    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages",
+    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages", appliesWhen: KEDA_ONLY,
     description: "autoscaling: the first pod starts once the queue holds more than this many messages.",
   },
   pollingIntervalSeconds: {
-    type: "integer", default: 15, min: 1, max: 3_600, unit: "s",
+    type: "integer", default: 15, min: 1, max: 3_600, unit: "s", appliesWhen: KEDA_ONLY,
     description: "autoscaling: how often KEDA reads the queue's depth.",
   },
   cooldownPeriodSeconds: {
-    type: "integer", default: 300, min: 0, max: 86_400, unit: "s",
+    type: "integer", default: 300, min: 0, max: 86_400, unit: "s", appliesWhen: KEDA_ONLY,
     description: "autoscaling: with minReplicas 0, how long the queue stays empty before the last pod goes.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
@@ -254,8 +270,8 @@ export const ALARM_KEYS = {
     description: "Alarm when the queue's oldest message is older than this; 0 derives it from the handler timeout and maxReceiveCount.",
   },
   alarmMaxReplicasMinutes: {
-    type: "integer", default: 15, min: 1, max: 1_440, unit: "minutes",
-    description: "With autoscaling: alarm when the consumer has run at its most replicas for this long.",
+    type: "integer", default: 15, min: 1, max: 1_440, unit: "minutes", appliesWhen: KEDA_ONLY,
+    description: "autoscaling: alarm when the consumer has run at its most replicas for this long.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
@@ -266,11 +282,11 @@ export const TELEMETRY_KEYS = {
     description: "OTLP/HTTP collector base URL the consumer exports traces to (e.g. http://otel-collector.observability:4318); empty: no tracing.",
   },
   otlpProtocol: {
-    type: "string", default: "http/protobuf",
-    description: "OTLP encoding: http/protobuf or http/json.",
+    type: "string", default: "http/protobuf", appliesWhen: WITH_OTLP_ENDPOINT,
+    description: "with otlpEndpoint: OTLP encoding, http/protobuf or http/json.",
   },
   prometheusOperator: {
-    type: "string", default: "false",
+    type: "boolean", default: false,
     description: "true when the cluster runs the Prometheus Operator: adds a metrics Service, a ServiceMonitor and a PrometheusRule.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;

@@ -4,7 +4,6 @@
  * own with private nodes and a NAT gateway per zone, and no public endpoint unless CIDRs are listed.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { NETWORK_KEYS } from "./keys";
 import { checkEnum, type ConfigInput } from "./parse";
 
 export const NAT_GATEWAY_MODES = ["perZone", "single"] as const;
@@ -52,7 +51,7 @@ export function parseCidr(text: string): { address: number; prefix: number } | u
   return { address, prefix };
 }
 
-/** The network, or undefined outside create mode (the keys are then rejected by the cluster concern). */
+/** The network, or undefined outside create mode (its keys are then rejected with the other keys of another mode: applies-when.ts). */
 export function readNetwork(input: ConfigInput, problems: SettingProblem[]): ClusterNetworkConfig | undefined {
   if (input.values.clusterMode !== "create") return undefined;
   const vpc = input.values.vpcId === "" ? readCreatedVpc(input, problems) : readGivenVpc(input, problems);
@@ -69,9 +68,6 @@ export function readNetwork(input: ConfigInput, problems: SettingProblem[]): Clu
 
 function readCreatedVpc(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined {
   const before = problems.length;
-  for (const key of ["privateSubnetIds", "publicSubnetIds"] as const) {
-    if (input.values[key].length > 0) problems.push({ key: input.key(key), reason: "applies only with vpcId (this stack creates its VPC); remove it or set vpcId" });
-  }
   const cidr = input.values.vpcCidr;
   const parsed = parseCidr(cidr);
   if (parsed === undefined || parsed.prefix < MIN_VPC_PREFIX || parsed.prefix > MAX_VPC_PREFIX) {
@@ -95,11 +91,6 @@ function readGivenVpc(input: ConfigInput, problems: SettingProblem[]): NetworkCo
   }
   const shared = privateSubnetIds.filter((id) => publicSubnetIds.includes(id));
   if (shared.length > 0) problems.push({ key: input.key("publicSubnetIds"), reason: `also listed as private: ${shared.join(", ")}` });
-  for (const key of ["vpcCidr", "availabilityZoneCount", "natGateways"] as const) {
-    if (JSON.stringify(input.values[key]) !== JSON.stringify(NETWORK_KEYS[key].default)) {
-      problems.push({ key: input.key(key), reason: "applies only when the stack creates its VPC (no vpcId); remove it" });
-    }
-  }
   if (problems.length > before) return undefined;
   return { mode: "given", vpcId, privateSubnetIds, publicSubnetIds };
 }

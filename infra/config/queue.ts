@@ -2,9 +2,9 @@
  * The queue concern (QUEUE_KEYS): type, deduplication and throughput mode, redrive and retention of the
  * queue and its dead-letter queue.
  *
- * Combinations SQS rejects are rejected here, at preview: content-based deduplication on a standard
- * queue, and a dead-letter retention shorter than the queue's. The FIFO-only attributes are only ever
- * set on FIFO queues. High-throughput mode sets both of its attributes together, the only pairing SQS documents
+ * A dead-letter retention shorter than the queue's is rejected here, at preview; the FIFO-only keys set on a
+ * standard queue (SQS rejects ContentBasedDeduplication there) are rejected with every other key that would
+ * do nothing (applies-when.ts). The FIFO-only attributes are only ever set on FIFO queues. High-throughput mode sets both of its attributes together, the only pairing SQS documents
  * for it (SQS Developer Guide, "High throughput for FIFO queues"), so the pair can never be half set.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
@@ -28,14 +28,6 @@ export function readQueue(input: ConfigInput, problems: SettingProblem[]): Queue
   const { queueType, contentBasedDeduplication, fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds } = input.values;
   const type = checkEnum(input, "queueType", queueType, QUEUE_TYPES, problems) ?? "standard";
   const queue: QueueConfig = { type, contentBasedDeduplication, highThroughput: fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds };
-  // The CLI merges Pulumi.yaml's defaults in, so only a value other than the default shows intent; a
-  // standard queue ignores fifoHighThroughput, whose default is on.
-  if (queueType === "standard" && contentBasedDeduplication) {
-    problems.push({
-      key: input.key("contentBasedDeduplication"),
-      reason: `applies to FIFO queues only (SQS rejects ContentBasedDeduplication on a standard queue); set ${input.key("queueType")} to fifo or leave it false`,
-    });
-  }
   // SQS keeps a dead-lettered message's original enqueue time, so a shorter DLQ retention loses messages early.
   if (queue.dlqMessageRetentionSeconds < queue.messageRetentionSeconds) {
     problems.push({

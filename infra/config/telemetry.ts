@@ -10,15 +10,14 @@ export interface TelemetryConfig {
   readonly prometheusOperator: boolean;
 }
 
-/** The telemetry settings; a non-HTTP endpoint, an unknown protocol or a flag that is not true/false is a problem. */
+/** The telemetry settings; a non-HTTP endpoint or an unknown protocol is a problem (a prometheusOperator that is not true/false already is one: parse.ts). */
 export function readTelemetry(input: ConfigInput, problems: SettingProblem[]): TelemetryConfig {
   const { otlpEndpoint, otlpProtocol, prometheusOperator } = input.values;
   if (otlpEndpoint !== "" && !isHttpUrl(otlpEndpoint)) problems.push({ key: input.key("otlpEndpoint"), reason: `${otlpEndpoint} is not an http:// or https:// URL` });
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol)) problems.push({ key: input.key("otlpProtocol"), reason: `${otlpProtocol} is not one of ${OTLP_PROTOCOLS.join(", ")}` });
-  if (prometheusOperator !== "true" && prometheusOperator !== "false") problems.push({ key: input.key("prometheusOperator"), reason: `must be true or false, got "${prometheusOperator}"` });
   return {
     otlpEndpoint: otlpEndpoint === "" ? undefined : otlpEndpoint,
     otlpProtocol: (OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol) ? (otlpProtocol as OtlpProtocol) : "http/protobuf",
-    prometheusOperator: prometheusOperator === "true",
+    prometheusOperator,
   };
 }

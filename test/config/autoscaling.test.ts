@@ -37,7 +37,7 @@ describe("autoscaling config", () => {
 
   it("rejects tuning keys while autoscaling is off, each by name", () => {
     const found = problems({ [k("maxReplicas")]: "20", [k("pollingIntervalSeconds")]: "5" });
-    const reason = "applies only when autoscaling is keda (this stack has it off); remove it or set autoscaling to keda";
+    const reason = "applies only when autoscaling is keda (this stack's autoscaling is off); remove it";
     assert.equal(found.get(k("maxReplicas")), reason);
     assert.equal(found.get(k("pollingIntervalSeconds")), reason);
   });

@@ -40,7 +40,7 @@ describe("parseStackConfig: the cluster", () => {
       [k("clusterName")]: "platform-prod",
     });
     assert.deepEqual([...stackMode.keys()].sort(), [k("clusterName"), k("nodeInstanceType"), k("nodeMaxCount")].sort());
-    assert.match(stackMode.get(k("nodeInstanceType"))!, /applies only when clusterMode is create \(this stack uses stack\)/);
+    assert.match(stackMode.get(k("nodeInstanceType"))!, /applies only when clusterMode is create \(this stack's clusterMode is stack\)/);
     assert.match(stackMode.get(k("clusterName"))!, /applies only when clusterMode is existing/);
     const createMode = problems({ [k("clusterStack")]: "acme/sqs-eks-consumer/shared" });
     assert.match(createMode.get(k("clusterStack"))!, /applies only when clusterMode is stack/);

@@ -40,7 +40,7 @@ describe("parseStackConfig: the network", () => {
     });
     assert.match(created.get(k("vpcCidr"))!, /IPv4 CIDR from \/16 to \/20/);
     assert.match(created.get(k("natGateways"))!, /must be one of perZone, single/);
-    assert.match(created.get(k("privateSubnetIds"))!, /applies only with vpcId/);
+    assert.match(created.get(k("privateSubnetIds"))!, /applies only when vpcId is set \(this stack's vpcId is empty\)/);
     assert.match(created.get(k("endpointPublicAccessCidrs"))!, /"0\.0\.0\.0\/33", "my laptop"/);
     const given = problems({
       [k("vpcId")]: "default",
@@ -49,7 +49,7 @@ describe("parseStackConfig: the network", () => {
     });
     assert.match(given.get(k("vpcId"))!, /must be a VPC ID/);
     assert.match(given.get(k("privateSubnetIds"))!, /at least two/);
-    assert.match(given.get(k("natGateways"))!, /applies only when the stack creates its VPC/);
+    assert.match(given.get(k("natGateways"))!, /applies only when vpcId is empty \(this stack's vpcId is default\)/);
   });
 
   it("belongs to create mode: a borrowing stack that sets it is told to remove it", () => {

@@ -23,11 +23,12 @@ describe("queue type", () => {
     assert.match(found.get(k("queueType"))!, /must be one of standard, fifo, got "fofo"/);
     assert.match(found.get(k("fifoHighThroughput"))!, /must be true or false, got "yes"/);
     const standard = problems({ [k("contentBasedDeduplication")]: "true" });
-    assert.match(standard.get(k("contentBasedDeduplication"))!, /FIFO queues only/);
+    assert.equal(standard.get(k("contentBasedDeduplication")), "applies only when queueType is fifo (this stack's queueType is standard); remove it");
   });
 
-  it("a standard queue ignores fifoHighThroughput (its default is on, and the CLI merges defaults in)", () => {
-    assert.equal(valid({ [k("fifoHighThroughput")]: "false" }).queue.type, "standard");
+  it("rejects fifoHighThroughput turned off on a standard queue, where it would do nothing; its default passes (the CLI merges defaults in)", () => {
+    assert.equal(problems({ [k("fifoHighThroughput")]: "false" }).get(k("fifoHighThroughput")), "applies only when queueType is fifo (this stack's queueType is standard); remove it");
+    assert.equal(valid({ [k("fifoHighThroughput")]: "true" }).queue.type, "standard");
   });
 });
 
