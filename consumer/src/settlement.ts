@@ -131,9 +131,9 @@ export class Settlement {
    * Shutdown: makes visible again what was set aside (`returnAtShutdown`), and what is set aside later
    * until `receivesEnded` settles (no receive can bring anything more) or the budget's last
    * RELEASE_RESERVE_MS begins, whichever comes first; then waits for those releases (see
-   * releaseWhenSafe). `abandonedPollsEndAt` is read for each release, in ms since epoch, as is `end`,
-   * the end of the shutdown budget. What a receive brings after that is not released: its messages
-   * stay hidden for their visibility timeout (`returns` does not count them as made visible).
+   * releaseWhenSafe). `abandonedPollsEndAt()` is asked at each release and `end` is the end of the
+   * shutdown budget, both in ms since epoch. What a receive brings after that is not released: its
+   * messages stay hidden for their visibility timeout (`returns` does not count them as made visible).
    */
   async releaseReturned(receivesEnded: Promise<unknown>, abandonedPollsEndAt: () => number, end: number): Promise<void> {
     const releases: Promise<void>[] = [];
