@@ -60,7 +60,7 @@ describe("receive attempts: an SDK retry is a new long poll", () => {
     let loops: ReceiveLoops;
     const readiness = new Readiness(logs.logger, metrics, () => loops.open);
     loops = new ReceiveLoops({
-      settings, sqs, metrics, capacity, readiness, receiving: receiving.signal,
+      settings, sqs, metrics, logger: logs.logger, capacity, readiness, receiving: receiving.signal,
       hints: { queueUrl: settings.queueUrl, region: settings.region, roleArn: undefined, tokenFile: undefined, containerEndpoint: undefined },
       tracing: new ConsumerTracing(settings.queueUrl),
       fifo: false,
