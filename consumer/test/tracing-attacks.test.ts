@@ -22,8 +22,8 @@ const SPAN = "00f067aa0ba902b7";
 const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
 
-const stringAttribute = (value: string): ReceivedMessage["messageAttributes"] => ({ traceparent: { DataType: "String", StringValue: value } });
-const carrier = (awsTraceHeader: string | undefined, traceparent: string | undefined) => ({
+const stringAttribute = (value: string): { traceparent: { DataType: string; StringValue: string } } => ({ traceparent: { DataType: "String", StringValue: value } });
+const carrier = (awsTraceHeader: string | undefined, traceparent: string | undefined): Pick<ReceivedMessage, "attributes" | "messageAttributes"> => ({
   attributes: awsTraceHeader === undefined ? {} : { AWSTraceHeader: awsTraceHeader },
   messageAttributes: traceparent === undefined ? {} : stringAttribute(traceparent),
 });
@@ -187,7 +187,7 @@ describe("a collector that is down, hangs, or refuses", () => {
       delete process.env.OTEL_BSP_SCHEDULE_DELAY;
       const handled = new Set<string>();
       const { running } = await startTestConsumer(bed, { handler: (m) => Promise.resolve(void handled.add(m.body)) });
-      let shutdownMs = Number.NaN;
+      let shutdownMs: number;
       try {
         for (let i = 0; i < 20; i++) await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: `m${i}` }));
         await eventually(() => handled.size === 20, 20_000, "20 messages handled while exports fail");
