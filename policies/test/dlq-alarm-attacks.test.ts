@@ -14,7 +14,7 @@ import { dlqAlarmed } from "../rules/alarms";
 import { edit, stackViolations } from "./harness";
 import { goodResources, queueArn, queueUrl, resource } from "./fixtures/good-stack";
 
-async function blamed(change: Record<string, unknown>): Promise<string[]> {
+async function blamed(change: Record<string, unknown>): Promise<(string | undefined)[]> {
   const good = goodResources();
   return (await stackViolations(dlqAlarmed, Object.values({ ...good, dlqAlarm: edit(good.dlqAlarm, change) }))).map((f) => f.urn);
 }
