@@ -9,6 +9,8 @@ import type { ReceivedMessage } from "../src/handler";
 import { parseTracingConfig } from "../src/tracing-config";
 import { startTracingSdk } from "../src/tracing-sdk";
 import { creationContexts } from "../src/tracing";
+import { join } from "node:path";
+import { spawnConsumer } from "./helpers/consumer-process";
 import { startFaultyOtlpReceiver, type CollectorFault } from "./helpers/faulty-otlp-receiver";
 import { LogCapture } from "./helpers/log-capture";
 import { attribute, startOtlpReceiver } from "./helpers/otlp-receiver";
@@ -221,6 +223,13 @@ describe("OTEL_* values an operator got wrong", () => {
     });
   }
 
+  // The specification appends the signal path to the base URL's path; a query must not swallow it.
+  test("[finding] a base endpoint with a query: /v1/traces goes into the path, or the value is refused", () => {
+    const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318?tenant=a" });
+    if (!result.ok) return assert.deepEqual(result.problems.map((p) => p.key), ["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    assert.equal(new URL(result.value!.endpoint).pathname, "/v1/traces", result.value!.endpoint);
+  });
+
   test("endpoints that are not OTLP/HTTP URLs are refused, each named", () => {
     for (const bad of ["grpc://collector:4317", "collector:4318", "//collector:4318", "http//collector", "unix:///run/otel.sock", " "]) {
       const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad });
@@ -265,4 +274,35 @@ describe("OTEL_* values an operator got wrong", () => {
       }
     });
   }
+});
+
+describe("npm start with tracing on and a collector that never answers", () => {
+  test("SIGTERM: exit 0 within the shutdown budget, not the 60 s export timeout", async () => {
+    const collector = await startFaultyOtlpReceiver({ hang: true });
+    const bed = await startTestBed();
+    // What `npm start` runs (package.json "start"), against the bed's queue.
+    const consumer = spawnConsumer(join(__dirname, "..", "local", "start.ts"), {
+      ...bed.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+      OTEL_EXPORTER_OTLP_TIMEOUT: "60000",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      SHUTDOWN_BUDGET_SECONDS: "2",
+    });
+    try {
+      await consumer.waitFor((l) => l.event === "tracing", 20_000, "the tracing line");
+      await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: "traced into the void" }));
+      await consumer.waitFor((l) => l.event === "message", 15_000, "the message handled");
+      await eventually(() => collector.requests() > 0, 10_000, "an export hanging");
+      const signalled = Date.now();
+      consumer.child.kill("SIGTERM");
+      const exited = await consumer.exited;
+      assert.equal(exited.code, 0);
+      // Budget 2 s; the slack is for a loaded machine. Without a deadline the export would hold the process for 60 s.
+      assert.ok(exited.at - signalled < 12_000, `exited ${exited.at - signalled} ms after SIGTERM`);
+    } finally {
+      consumer.child.kill("SIGKILL");
+      await bed.close();
+      await collector.close();
+    }
+  });
 });
