@@ -19,13 +19,16 @@ export const HANDLER_TIMEOUT_SHARE = 0.8;
 export function consumerAlertRules(selector: string, tunables: Pick<Tunables, "handlerTimeoutSeconds" | "waitTimeSeconds">): { name: string; rules: Record<string, unknown>[] }[] {
   const m = METRIC_NAMES;
   const nearTimeout = tunables.handlerTimeoutSeconds * HANDLER_TIMEOUT_SHARE;
+  // A handler cut off by a pod's shutdown budget (reason "shutdown") is released, not judged: counting
+  // it would page on every rollout that stops long handlers.
+  const handlerFailures = `${selector},reason!="shutdown"`;
   return [
     {
       name: "sqs-eks-consumer",
       rules: [
         {
           alert: "SqsConsumerFailureRatioHigh",
-          expr: `sum(rate(${m.failed}{${selector}}[10m])) / clamp_min(sum(rate(${m.failed}{${selector}}[10m])) + sum(rate(${m.succeeded}{${selector}}[10m])), 1e-9) > ${FAILURE_RATIO_THRESHOLD}`,
+          expr: `sum(rate(${m.failed}{${handlerFailures}}[10m])) / clamp_min(sum(rate(${m.failed}{${handlerFailures}}[10m])) + sum(rate(${m.succeeded}{${selector}}[10m])), 1e-9) > ${FAILURE_RATIO_THRESHOLD}`,
           for: "10m",
           labels: { severity: "warning" },
           annotations: {

@@ -58,6 +58,9 @@ describe("Prometheus Operator objects", () => {
     const rules = groups.flatMap((g) => g.rules);
     assert.deepEqual(rules.map((r) => r.alert), ["SqsConsumerFailureRatioHigh", "SqsConsumerNoSuccessfulReceive", "SqsConsumerHandlerNearTimeout"]);
     assert.match(rules[2]!.expr, /> 80$/, "80% of the 100 s handler timeout");
+    const failedSelectors = [...rules[0]!.expr.matchAll(/sqs_consumer_messages_failed_total\{([^}]*)\}/g)].map((x) => x[1]);
+    assert.equal(failedSelectors.length, 2);
+    for (const sel of failedSelectors) assert.match(sel!, /reason!="shutdown"/, "shutdown cut-offs are not handler failures");
     for (const rule of rules) assert.match(rule.expr, /namespace="sqs-eks-consumer-operator"/);
   });
 

@@ -127,7 +127,8 @@ export class Consumer {
     await Promise.race([this.receiveLoops.ended(), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
     loopsDone.abort();
     clearTimeout(settled);
-    const returning = this.settlement.releaseReturned(this.receiveLoops.abandonedPollsEndAt, end);
+    // Given back: what was set aside so far, and whatever a receive still open brings later.
+    const returning = this.settlement.releaseReturned(this.receiveLoops.ended(), () => this.receiveLoops.abandonedPollsEndAt, end);
     if (this.inFlight.size > 0) {
       const allDone = new AbortController();
       this.processor.whenIdle(() => allDone.abort());
@@ -143,8 +144,21 @@ export class Consumer {
     // Failed handlers set their retry delay after they return; wait for that too, within the budget.
     const outOfTime = new AbortController();
     const handlersSettled = Promise.race([this.processor.allSettled(), sleep(end - Date.now(), outOfTime.signal)]);
-    await Promise.all([this.settlement.drainDeletes(end), returning, this.settlement.releaseWhenSafe(unfinished, this.receiveLoops.abandonedPollsEndAt, end), handlersSettled]);
+    const [, , released] = await Promise.all([this.settlement.drainDeletes(end), returning, this.settlement.releaseWhenSafe(unfinished, this.receiveLoops.abandonedPollsEndAt, end), handlersSettled]);
     outOfTime.abort();
-    logger.info({ event: "stopped", released: unfinished.length, returned: this.settlement.returnedCount, tookMs: Date.now() - startedAt }, "stopped");
+    const returns = this.settlement.returns;
+    logger.info(
+      {
+        event: "stopped",
+        released,
+        returned: returns.madeVisible,
+        // Given back but not made visible (a release failed or came too late): hidden until their visibility timeout ends.
+        stillHidden: unfinished.length - released + returns.setAside - returns.madeVisible,
+        // A receive still open may yet be handed messages that nobody gives back.
+        receivesOpen: [...this.receiveLoops.open].length,
+        tookMs: Date.now() - startedAt,
+      },
+      "stopped",
+    );
   }
 }

@@ -40,11 +40,6 @@ export function sqsAttemptTimeoutMs(waitTimeSeconds: number): number {
   return waitTimeSeconds * 1000 + RECEIVE_MARGIN_MS;
 }
 
-/** How long a ReceiveMessage with this wait may stay open before the consumer counts it as stalled. */
-export function receiveOverdueAfterMs(waitTimeSeconds: number): number {
-  return sqsAttemptTimeoutMs(waitTimeSeconds);
-}
-
 /** Code of the error an SQS call fails with when a peer accepted the request and never answered in time. */
 export const STALLED_CODE = "RequestStalled";
 

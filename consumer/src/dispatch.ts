@@ -34,10 +34,11 @@ export class Dispatcher {
 
   /**
    * Starts what may start of one receive's messages (one per FIFO group), holds the rest, and gives
-   * back the unused slots of the `slots` the receive reserved. A message that fails its checksum, or
-   * whose earlier invocation has not settled, is not handled; on a FIFO queue the rest of its group in
-   * this receive goes back behind it, so the group's order holds on redelivery. `receivedAt` is in ms
-   * since epoch; `receiveContext` is the receive span's context.
+   * back the unused slots of the `slots` the receive reserved. A message the consumer already holds
+   * keeps its place and takes the new receipt handle. A message that fails its checksum, or whose
+   * earlier invocation has not settled though it is no longer held, is not handled; on a FIFO queue the
+   * rest of its group in this receive goes back behind it, so the group's order holds on redelivery.
+   * `receivedAt` is in ms since epoch; `receiveContext` is the receive span's context.
    */
   dispatch(raw: readonly Message[], receivedAt: number, receiveContext: Context, slots: number): void {
     const { settings, capacity, inFlight, groups, settlement, processor, receiving } = this.options;
@@ -57,11 +58,9 @@ export class Dispatcher {
         behind.push(entry);
         return;
       }
-      if (this.rejected(message, receivedAt)) {
-        if (groups.ordered && entry.groupId !== undefined) skippedGroups.add(entry.groupId);
-        return;
-      }
-      accepted.push(entry);
+      const verdict = this.verdict(message, receivedAt, accepted);
+      if (verdict === "refused" && groups.ordered && entry.groupId !== undefined) skippedGroups.add(entry.groupId);
+      if (verdict === "new") accepted.push(entry);
     });
     if (behind.length > 0) void settlement.releaseNow(behind);
     for (const entry of accepted) inFlight.hold(entry);
@@ -70,42 +69,49 @@ export class Dispatcher {
     for (const entry of startNow) processor.run(entry);
   }
 
-  /** True when a received message must not be handled: a damaged checksum, or an invocation of it still running. */
-  private rejected(raw: Message, receivedAt: number): boolean {
-    const { metrics, invocations, settlement } = this.options;
+  /**
+   * What becomes of a received message: `new`, to be held and handled; `held`, a second delivery of a
+   * message the consumer already holds (running, waiting behind its FIFO group, or earlier in this same
+   * receive; see redelivered); `refused`, not handled here and given back: a damaged checksum, or an
+   * earlier invocation that has not settled though the consumer no longer holds the message (abandoned,
+   * or timed out a moment ago). `accepted` are this receive's messages accepted so far.
+   */
+  private verdict(raw: Message, receivedAt: number, accepted: readonly InFlight[]): "new" | "held" | "refused" {
+    const { metrics, invocations, inFlight, settlement } = this.options;
+    const messageId = raw.MessageId ?? "";
+    const running = invocations.get(messageId);
+    const held = accepted.find((entry) => entry.messageId === messageId) ?? inFlight.find(messageId);
+    // The copy held passed its checksum: a damaged second delivery only brings a newer receipt handle.
+    if (held !== undefined && !running?.abandoned) {
+      this.redelivered(held, running === undefined ? "waiting" : "running", raw, receivedAt);
+      return "held";
+    }
     const corrupt = checkMessage(raw);
     if (corrupt !== undefined) {
       metrics.checksumMismatches.inc({ part: corrupt });
       settlement.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
-      return true;
+      return "refused";
     }
-    const running = invocations.get(raw.MessageId ?? "");
-    if (running !== undefined) {
-      this.redelivered(running.abandoned, raw, receivedAt);
-      return true;
-    }
-    return false;
+    if (running === undefined) return "new";
+    metrics.duplicateDeliveries.inc({ state: running.abandoned ? "abandoned" : "running" });
+    settlement.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+    return "refused";
   }
 
   /**
-   * A message received again while an invocation for it has not settled (SQS delivers at least once,
-   * and a timed-out message comes back after its retry delay) is never handled twice at once. If its
-   * handler is still within its limit, the new receipt handle replaces the old one, so the heartbeat
-   * and the delete act on the latest delivery. If its handler was abandoned, the message goes back
-   * after the retry delay, counting toward the DLQ like any failure.
+   * A message received again while the consumer holds it (SQS delivers at least once; a message whose
+   * visibility lapsed comes back, on a FIFO queue with the rest of its group) is never held, nor
+   * handled, twice. The new receipt handle replaces the old one, so the heartbeat, the delete and a
+   * release act on the latest delivery: SQS only honours the most recent receipt handle reliably (SQS
+   * Developer Guide, "Amazon SQS visibility timeout" and the ReceiptHandle of ReceiveMessage). `state`
+   * says whether its handler was running or had not started.
    */
-  private redelivered(abandoned: boolean, raw: Message, receivedAt: number): void {
-    const { settings, logger, metrics, inFlight, settlement } = this.options;
-    const messageId = raw.MessageId ?? "";
-    metrics.duplicateDeliveries.inc({ state: abandoned ? "abandoned" : "running" });
-    const held = inFlight.find(messageId);
-    if (!abandoned && held !== undefined) {
-      held.receiptHandle = raw.ReceiptHandle ?? held.receiptHandle;
-      held.receivedAt = receivedAt;
-      held.visibleAt = receivedAt + settings.visibilityTimeoutSeconds * 1000;
-      logger.info({ event: "duplicate-delivery", messageId }, "received again while being handled: the new receipt handle replaces the old one");
-      return;
-    }
-    settlement.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+  private redelivered(held: InFlight, state: "running" | "waiting", raw: Message, receivedAt: number): void {
+    const { settings, logger, metrics } = this.options;
+    metrics.duplicateDeliveries.inc({ state });
+    held.receiptHandle = raw.ReceiptHandle ?? held.receiptHandle;
+    held.receivedAt = receivedAt;
+    held.visibleAt = receivedAt + settings.visibilityTimeoutSeconds * 1000;
+    logger.info({ event: "duplicate-delivery", messageId: held.messageId, state }, "received again while held: the new receipt handle replaces the old one");
   }
 }

@@ -26,6 +26,8 @@ export interface InFlight extends HeldMessage {
  */
 export class InFlightMessages implements Iterable<InFlight> {
   private readonly held = new Set<InFlight>();
+  /** The same entries by message id: dispatch holds at most one entry per message. */
+  private readonly byId = new Map<string, InFlight>();
 
   constructor(private readonly metrics: Metrics) {}
 
@@ -39,17 +41,20 @@ export class InFlightMessages implements Iterable<InFlight> {
 
   hold(entry: InFlight): void {
     this.held.add(entry);
+    this.byId.set(entry.messageId, entry);
     this.metrics.inFlight.inc();
   }
 
   /** The consumer no longer holds the message (handled, or about to be given back). */
   unhold(entry: InFlight): void {
-    if (this.held.delete(entry)) this.metrics.inFlight.dec();
+    if (!this.held.delete(entry)) return;
+    if (this.byId.get(entry.messageId) === entry) this.byId.delete(entry.messageId);
+    this.metrics.inFlight.dec();
   }
 
   /** The held entry of a message, by its id (a second delivery has the same id, another receipt handle). */
   find(messageId: string): InFlight | undefined {
-    return [...this.held].find((entry) => entry.messageId === messageId);
+    return this.byId.get(messageId);
   }
 }
 

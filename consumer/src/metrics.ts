@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { AwsErrorKind } from "./errors";
 
-/** Outcome of one message's handler, as a label. */
+/**
+ * Why a handler did not succeed, as the `reason` label of sqs_consumer_messages_failed_total: it threw
+ * or rejected (`error`), passed HANDLER_TIMEOUT_SECONDS (`timeout`), or was still running when the
+ * shutdown budget ran out and its message was given back (`shutdown`).
+ */
 export type FailureReason = "error" | "timeout" | "shutdown";
 
 /**

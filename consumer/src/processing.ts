@@ -73,6 +73,9 @@ export class Processor {
     tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
     if (entry.controller.signal.aborted) void invocations.giveUp(invocation);
     if (entry.released) {
+      // Shutdown's budget ran out and the message was given back with the others: counted as a failure
+      // (reason "shutdown"), not retried after a delay.
+      if (failure !== undefined) metrics.failed.inc({ reason: failure.reason });
       this.finish(entry);
       return;
     }

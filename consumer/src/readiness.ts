@@ -8,7 +8,10 @@ const REPEAT_LOG_MS = 60_000;
 
 /** A receive in progress, as readiness sees it. */
 export interface OpenReceive {
-  /** When its long poll would end on its own (ms since epoch). */
+  /**
+   * When its long poll would end on its own (ms since epoch): reckoned from its latest HTTP attempt, as
+   * each SDK retry is a new poll of the full wait time; from the call's start until the first attempt.
+   */
   readonly endsAt: number;
 }
 

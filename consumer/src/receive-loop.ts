@@ -1,4 +1,5 @@
-import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, type Message, type ReceiveMessageCommandInput, type ReceiveMessageCommandOutput, type SQSClient } from "@aws-sdk/client-sqs";
+import type { AbsoluteLocation, DeserializeHandlerOptions, DeserializeMiddleware } from "@smithy/types";
 import type { Context } from "@opentelemetry/api";
 import { backoffDelayMs, sleep } from "./backoff";
 import type { Capacity } from "./capacity";
@@ -15,8 +16,30 @@ const RECEIVE_BACKOFF_CAP_MS = 20_000;
 
 /** A receive request in progress; its controller hangs up on it. */
 interface OpenPoll extends OpenReceive {
+  /** Re-stamped as each HTTP attempt goes out (see attemptStamp). */
+  endsAt: number;
   readonly controller: AbortController;
 }
+
+/**
+ * Stamps each HTTP attempt of a receive as it goes out: the SDK retries a failed attempt (a 5xx, a
+ * reset connection) with a new request, which is a new long poll of the full wait time on SQS's side,
+ * starting after the failed one and the retry backoff. Credentials are resolved and the request signed
+ * before this step, so the stamp is when the attempt leaves. Sources: the SDK's middleware stack runs
+ * its steps initialize, serialize, build, finalizeRequest, deserialize in that order, and its retry
+ * middleware sits at finalizeRequest (priority high, `retryMiddlewareOptions` in @smithy/core's retry
+ * submodule), so the deserialize step runs once per attempt, next to the HTTP handler; the SQS
+ * Developer Guide, "Amazon SQS short and long polling".
+ */
+function attemptStamp(poll: OpenPoll, waitSeconds: number): DeserializeMiddleware<ReceiveMessageCommandInput, ReceiveMessageCommandOutput> {
+  return (next) => (args) => {
+    poll.endsAt = Date.now() + waitSeconds * 1000;
+    return next(args);
+  };
+}
+
+/** Innermost in the deserialize step: after the retry, signing and deserializer middleware are entered. */
+const ATTEMPT_STAMP: DeserializeHandlerOptions & AbsoluteLocation = { step: "deserialize", priority: "low", name: "receiveAttemptStamp" };
 
 /**
  * What one receive brought: its messages in SQS's order, when they arrived (ms since epoch), the
@@ -98,13 +121,14 @@ export class ReceiveLoops {
       let messages: Message[];
       const started = performance.now();
       const wait = readiness.ready ? settings.waitTimeSeconds : 0;
+      // Until its first attempt goes out the call is reckoned from now, so a credential fetch that
+      // hangs counts toward the overdue check too.
       const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
       this.openPolls.add(poll);
       const attempt = attempts.begin(slots);
       const span = tracing.startReceive(slots);
       try {
-        const result = await sqs.send(
-          new ReceiveMessageCommand({
+        const command = new ReceiveMessageCommand({
             QueueUrl: settings.queueUrl,
             MaxNumberOfMessages: attempt.maxMessages,
             ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
@@ -115,9 +139,9 @@ export class ReceiveLoops {
             // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
             MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber", "AWSTraceHeader"],
             MessageAttributeNames: ["All"],
-          }),
-          { abortSignal: poll.controller.signal },
-        );
+          });
+        command.middlewareStack.add(attemptStamp(poll, wait), ATTEMPT_STAMP);
+        const result = await sqs.send(command, { abortSignal: poll.controller.signal });
         messages = result.Messages ?? [];
       } catch (error) {
         this.openPolls.delete(poll);

@@ -42,17 +42,24 @@ const GHOST_POLL_MARGIN_MS = 250;
  */
 export class Settlement {
   private readonly acknowledger: Acknowledger;
-  /** Messages receives brought back after shutdown began: never handled, given back to SQS. */
+  /**
+   * Messages set aside at shutdown, never handled: what receives brought after shutdown began, and
+   * FIFO messages that waited behind their group's running one.
+   */
   private readonly returned: HeldMessage[] = [];
+  /** How many of `returned` SQS made visible again. */
+  private returnedVisible = 0;
+  /** While shutdown gives messages back (`releaseReturned`): sends a release for those set aside since. */
+  private releaseLate: (() => void) | undefined;
 
   constructor(private readonly options: SettlementOptions) {
     const { sqs, settings, hints, logger, metrics, tracing } = options;
     this.acknowledger = new Acknowledger({ sqs, queueUrl: settings.queueUrl, hints, logger, metrics, tracing });
   }
 
-  /** How many messages were set aside for `releaseReturned` so far. */
-  get returnedCount(): number {
-    return this.returned.length;
+  /** Shutdown's account of the messages set aside: how many, and how many of them SQS made visible again. */
+  get returns(): { readonly setAside: number; readonly madeVisible: number } {
+    return { setAside: this.returned.length, madeVisible: this.returnedVisible };
   }
 
   /**
@@ -107,21 +114,43 @@ export class Settlement {
   }
 
   /** Makes messages that were never started visible again at once (VisibilityTimeout 0). */
-  releaseNow(messages: readonly HeldMessage[]): Promise<void> {
+  releaseNow(messages: readonly HeldMessage[]): Promise<number> {
     return this.options.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })));
   }
 
-  /** Sets messages aside that shutdown gives back (`releaseReturned`) instead of handling them. */
+  /**
+   * Sets messages aside that shutdown gives back instead of handling them. Once `releaseReturned` has
+   * begun, they are released right away (when safe, see releaseWhenSafe).
+   */
   returnAtShutdown(messages: readonly HeldMessage[]): void {
     this.returned.push(...messages);
+    this.releaseLate?.();
   }
 
   /**
-   * Shutdown: releases the messages set aside (see releaseWhenSafe). The list is read when the wait
-   * ends, so messages set aside meanwhile go too; when none was set aside at the call it returns at once.
+   * Shutdown: makes visible again what was set aside (`returnAtShutdown`), and what is set aside later
+   * until `receivesEnded` settles (no receive can bring anything more) or the budget's last
+   * RELEASE_RESERVE_MS begins, whichever comes first; then waits for those releases (see
+   * releaseWhenSafe). `abandonedPollsEndAt()` is asked at each release and `end` is the end of the
+   * shutdown budget, both in ms since epoch. What a receive brings after that is not released: its
+   * messages stay hidden for their visibility timeout (`returns` does not count them as made visible).
    */
-  releaseReturned(abandonedPollsEndAt: number, end: number): Promise<void> {
-    return this.releaseWhenSafe(this.returned, abandonedPollsEndAt, end);
+  async releaseReturned(receivesEnded: Promise<unknown>, abandonedPollsEndAt: () => number, end: number): Promise<void> {
+    const releases: Promise<void>[] = [];
+    let taken = 0;
+    const releaseNew = (): void => {
+      const batch = this.returned.slice(taken);
+      taken = this.returned.length;
+      if (batch.length === 0) return;
+      releases.push(this.releaseWhenSafe(batch, abandonedPollsEndAt(), end).then((visible) => void (this.returnedVisible += visible)));
+    };
+    this.releaseLate = releaseNew;
+    releaseNew();
+    const lastCall = new AbortController();
+    await Promise.race([receivesEnded, sleep(end - RELEASE_RESERVE_MS - Date.now(), lastCall.signal)]);
+    lastCall.abort();
+    this.releaseLate = undefined;
+    await Promise.all(releases);
   }
 
   /**
@@ -129,12 +158,13 @@ export class Settlement {
    * out (`abandonedPollsEndAt`, ms since epoch): SQS keeps serving a long poll after its client hangs
    * up, and a message that turns visible before the poll's wait time ends is handed to the dead
    * connection and hidden for a visibility timeout. Waits no later than just before `end` (ms since
-   * epoch, the end of the shutdown budget), which also ends the calls still open.
+   * epoch, the end of the shutdown budget), which also ends the calls still open. Returns how many
+   * SQS made visible.
    */
-  async releaseWhenSafe(messages: readonly HeldMessage[], abandonedPollsEndAt: number, end: number): Promise<void> {
-    if (messages.length === 0) return;
+  async releaseWhenSafe(messages: readonly HeldMessage[], abandonedPollsEndAt: number, end: number): Promise<number> {
+    if (messages.length === 0) return 0;
     await sleep(Math.min(abandonedPollsEndAt + GHOST_POLL_MARGIN_MS, end - RELEASE_RESERVE_MS) - Date.now());
-    await this.options.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(Math.max(end - Date.now(), 0)));
+    return this.options.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(Math.max(end - Date.now(), 0)));
   }
 
   /** Shutdown: sends the deletes still pending and waits for them, retries included, until `end` (ms since epoch). */

@@ -97,12 +97,14 @@ export class Visibility {
   /**
    * Makes each message visible again after the given delay (0 = at once), in parallel batches, after
    * any extension of them still on its way. `signal` ends the calls still open (shutdown's budget).
+   * Returns how many SQS accepted (failures are logged). Never rejects.
    */
-  async release(entries: readonly { message: HeldMessage; delaySeconds: number }[], signal?: AbortSignal): Promise<void> {
+  async release(entries: readonly { message: HeldMessage; delaySeconds: number }[], signal?: AbortSignal): Promise<number> {
     const pending = entries.map(({ message }) => this.settle(message)).filter((p) => p !== undefined);
     if (pending.length > 0) await Promise.all(pending);
     const accepted = await this.change(entries.map(({ message, delaySeconds }) => ({ message, seconds: delaySeconds })), "release", signal);
     this.options.metrics.released.inc(accepted.length);
+    return accepted.length;
   }
 
   /**
