@@ -216,7 +216,7 @@ describe("a collector that is down, hangs, or refuses", () => {
  */
 describe("OTEL_* values an operator got wrong", () => {
   for (const key of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"]) {
-    test(`[finding] an empty ${key} is read as unset, not refused`, () => {
+    test(`an empty ${key} is read as unset, not refused`, () => {
       const result = parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", [key]: "" });
       assert.ok(result.ok, `refused: ${JSON.stringify(!result.ok && result.problems)}`);
       assert.equal(result.value?.endpoint, "http://localhost:4318/v1/traces");
@@ -224,7 +224,7 @@ describe("OTEL_* values an operator got wrong", () => {
   }
 
   // The specification appends the signal path to the base URL's path; a query must not swallow it.
-  test("[finding] a base endpoint with a query: /v1/traces goes into the path, or the value is refused", () => {
+  test("a base endpoint with a query: /v1/traces goes into the path, or the value is refused", () => {
     const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318?tenant=a" });
     if (!result.ok) return assert.deepEqual(result.problems.map((p) => p.key), ["OTEL_EXPORTER_OTLP_ENDPOINT"]);
     assert.equal(new URL(result.value!.endpoint).pathname, "/v1/traces", result.value!.endpoint);
