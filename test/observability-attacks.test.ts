@@ -40,7 +40,7 @@ describe("otlpEndpoint per stack", () => {
     ["a fragment", "http://otel:4318#x"],
     ["credentials", "https://user:secret@otel.example.com"],
   ]) {
-    it(`[finding] an endpoint with ${what} is refused at preview`, () => {
+    it(`an endpoint with ${what} is refused at preview`, () => {
       assert.ok(problems({ "sqs-eks-consumer:otlpEndpoint": bad! }).has(k("otlpEndpoint")), bad);
     });
   }
@@ -60,13 +60,13 @@ describe("the oldest-message alarm can fire at the extremes of the allowed setti
     assert.equal(oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 1, retryMaxSeconds: 0 }, 1, 60), 1, "retention 60 s: at least 1 s");
   });
 
-  it("[finding] the derived threshold stays below the queue's own retention (default 4 days), not only below 14 days", () => {
+  it("the derived threshold stays below the queue's own retention (default 4 days), not only below 14 days", () => {
     const config = valid({ "sqs-eks-consumer:maxReceiveCount": "1000", "sqs-eks-consumer:consumer": JSON.stringify({ handlerTimeoutSeconds: 3_600 }) });
     const threshold = oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount, config.queue.messageRetentionSeconds);
     assert.ok(threshold < config.queue.messageRetentionSeconds, `threshold ${threshold} s, retention ${config.queue.messageRetentionSeconds} s`);
   });
 
-  it("[finding] an alarmMessageAgeSeconds at or above messageRetentionSeconds is refused, naming it", () => {
+  it("an alarmMessageAgeSeconds at or above messageRetentionSeconds is refused, naming it", () => {
     const found = problems({ "sqs-eks-consumer:alarmMessageAgeSeconds": "345600" });
     assert.match(found.get(k("alarmMessageAgeSeconds")) ?? "", /messageRetentionSeconds/);
     assert.ok(valid({ "sqs-eks-consumer:alarmMessageAgeSeconds": "345599" }));
@@ -105,7 +105,7 @@ describe("npm run redrive usage", () => {
     ["a fractional --rate", ["--dlq", "q", "--rate", "2.5"]],
     ["--rate above 500", ["--dlq", "q", "--rate", "501"]],
     ["an unknown option", ["--dlq", "q", "--rate-limit", "5"]],
-    ["[finding] a --to that is an SNS topic ARN", ["--dlq", "q", "--to", "arn:aws:sns:us-east-1:123456789012:orders"]],
+    ["a --to that is an SNS topic ARN", ["--dlq", "q", "--to", "arn:aws:sns:us-east-1:123456789012:orders"]],
   ] as const) {
     it(`${what}: exit 64 before any call`, async () => {
       const run = await redrive([...args]);

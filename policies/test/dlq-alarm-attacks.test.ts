@@ -20,11 +20,11 @@ async function blamed(change: Record<string, unknown>): Promise<(string | undefi
 }
 
 describe("dlq-alarmed against alarms that cannot do their job", () => {
-  it("[finding] an extra dimension: no SQS data point has it, so the alarm never fires", async () => {
+  it("an extra dimension: no SQS data point has it, so the alarm never fires", async () => {
     assert.deepEqual(await blamed({ dimensions: { QueueName: "consumer-dev-dlq", Region: "eu-west-1" } }), [goodResources().queue.urn]);
   });
 
-  it("[finding] a unit SQS does not publish the metric in (Seconds): no data, never fires", async () => {
+  it("a unit SQS does not publish the metric in (Seconds): no data, never fires", async () => {
     assert.deepEqual(await blamed({ unit: "Seconds" }), [goodResources().queue.urn]);
   });
 
@@ -32,7 +32,7 @@ describe("dlq-alarmed against alarms that cannot do their job", () => {
     assert.deepEqual(await blamed({ unit: "Count" }), []);
   });
 
-  it("[finding] a negative threshold is always breached: the alarm sits in ALARM and never reports a new message", async () => {
+  it("a negative threshold is always breached: the alarm sits in ALARM and never reports a new message", async () => {
     assert.deepEqual(await blamed({ threshold: -1 }), [goodResources().queue.urn]);
     assert.deepEqual(await blamed({ comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 0 }), [goodResources().queue.urn]);
   });

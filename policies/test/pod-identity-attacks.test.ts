@@ -149,7 +149,7 @@ describe("role-trust-pinned against Pod Identity trust variants", () => {
    * allow sts:AssumeRole and sts:TagSession" (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html).
    * Without it the association exists, and every credential request of the pod fails.
    */
-  it("[finding] sts:AssumeRole without sts:TagSession is reported: EKS's tagged request would be refused", async () => {
+  it("sts:AssumeRole without sts:TagSession is reported: EKS's tagged request would be refused", async () => {
     const trust = doc(statement({ Action: "sts:AssumeRole" }));
     assert.equal(await verdict(trust, { action: "sts:TagSession" }), "ImplicitlyDenied", "the tagged half of the request");
     const messages = await packMessages(trust);
