@@ -161,7 +161,7 @@ const alarms = new ConsumerAlarms("alarms", {
   deadLetterQueueName,
   queueArn: queue.arn,
   region: config.region,
-  oldestMessageAgeSeconds: config.alarms.messageAgeSeconds ?? oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount),
+  oldestMessageAgeSeconds: config.alarms.messageAgeSeconds ?? oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount, config.queue.messageRetentionSeconds),
   emails: config.alarms.emails,
   ...(config.autoscaling.enabled
     ? {

@@ -13,18 +13,25 @@ import type { PolicyDocument } from "./iam-documents";
 
 /** Time a backlog may take to drain before old messages are news (s). */
 const BACKLOG_ALLOWANCE_SECONDS = 300;
-/** The longest SQS keeps a message (14 days): an age threshold above it could never fire. */
-const SQS_MAX_RETENTION_SECONDS = 1_209_600;
+/** One alarm period (s): the threshold stays this far below the queue's retention, where the metric can still reach it. */
+const RETENTION_HEADROOM_SECONDS = 60;
 
 /**
  * The oldest-message age (s) above which messages are waiting on the consumer rather than being retried:
  * a message that keeps failing is delivered up to `maxReceiveCount` times, each time hidden for the queue's
  * visibility timeout (handler timeout plus margin) or the retry delay (at most `retryMaxSeconds`), so it
  * may legitimately age that long before it reaches the DLQ; five more minutes allow for a backlog.
+ * Capped a minute below `messageRetentionSeconds` (the queue's, 60 to 1,209,600 s): SQS deletes a message
+ * that old, so ApproximateAgeOfOldestMessage never exceeds it and a higher threshold could never fire;
+ * at the cap the alarm says messages are about to be lost. At least 1 s.
  */
-export function oldestMessageAgeThresholdSeconds(tunables: Pick<Tunables, "handlerTimeoutSeconds" | "retryMaxSeconds">, maxReceiveCount: number): number {
+export function oldestMessageAgeThresholdSeconds(
+  tunables: Pick<Tunables, "handlerTimeoutSeconds" | "retryMaxSeconds">,
+  maxReceiveCount: number,
+  messageRetentionSeconds: number,
+): number {
   const perDelivery = Math.min(Math.max(queueVisibilityTimeoutSeconds(tunables), tunables.retryMaxSeconds), SQS_MAX_VISIBILITY_SECONDS);
-  return Math.min(maxReceiveCount * perDelivery + BACKLOG_ALLOWANCE_SECONDS, SQS_MAX_RETENTION_SECONDS);
+  return Math.max(1, Math.min(maxReceiveCount * perDelivery + BACKLOG_ALLOWANCE_SECONDS, messageRetentionSeconds - RETENTION_HEADROOM_SECONDS));
 }
 
 /** With autoscaling: where the consumer's replica count is read and what its ceiling is. */

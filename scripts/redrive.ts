@@ -8,6 +8,8 @@ import { parseArgs } from "node:util";
 import { MOVE_RATE_MAX, MOVE_RATE_MIN, redrive } from "./redrive/move-task";
 
 const USAGE = `usage: npm run redrive -- --dlq <queue url or arn> [--rate <${MOVE_RATE_MIN}-${MOVE_RATE_MAX} messages/s>] [--to <destination queue arn>] [--poll-seconds <s>]`;
+/** A move task's destination: an SQS queue ARN (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html). */
+const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$/;
 /** sysexits.h EX_USAGE. */
 const EXIT_USAGE = 64;
 
@@ -25,7 +27,7 @@ async function main(): Promise<number> {
   if (rate !== undefined && (!Number.isInteger(rate) || rate < MOVE_RATE_MIN || rate > MOVE_RATE_MAX)) problems.push(`--rate ${values.rate}: a whole number from ${MOVE_RATE_MIN} to ${MOVE_RATE_MAX}`);
   const pollSeconds = Number(values["poll-seconds"] ?? "5");
   if (!(pollSeconds > 0 && pollSeconds <= 60)) problems.push(`--poll-seconds ${values["poll-seconds"]}: a number of seconds above 0, at most 60`);
-  if (values.to !== undefined && !values.to.startsWith("arn:")) problems.push(`--to ${values.to}: a queue ARN (arn:aws:sqs:<region>:<account>:<name>)`);
+  if (values.to !== undefined && !SQS_QUEUE_ARN.test(values.to)) problems.push(`--to ${values.to}: a queue ARN (arn:aws:sqs:<region>:<account>:<name>)`);
   if (problems.length > 0) {
     console.error(`${problems.join("; ")}\n${USAGE}`);
     return EXIT_USAGE;

@@ -55,7 +55,7 @@ describe("CloudWatch alarms", () => {
   });
 
   it("oldest message: the threshold derives from the handler timeout and maxReceiveCount, unless the stack sets it", () => {
-    const derived = oldestMessageAgeThresholdSeconds(DEFAULT_TUNABLES, 5);
+    const derived = oldestMessageAgeThresholdSeconds(DEFAULT_TUNABLES, 5, 345_600);
     // Defaults: visibility 70 s (60 s handler + 10 s margin), retry delay at most 60 s: 5 x 70 + 300.
     assert.equal(derived, 650);
     const age = alarm(plain, "oldest-message-age").inputs;
@@ -63,7 +63,7 @@ describe("CloudWatch alarms", () => {
     assert.deepEqual(age.dimensions, { QueueName: named(plain, "queue-queue").inputs.name });
     assert.equal(age.threshold, derived);
     assert.equal(alarm(full, "oldest-message-age").inputs.threshold, 900);
-    assert.equal(oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 43_000, retryMaxSeconds: 60 }, 1_000), 1_209_600, "never above SQS's retention");
+    assert.equal(oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 43_000, retryMaxSeconds: 60 }, 1_000, 1_209_600), 1_209_540, "a minute below the queue's retention, where it can still fire");
   });
 
   it("the topic is encrypted with a key CloudWatch may use, and only this account's alarms may publish", () => {

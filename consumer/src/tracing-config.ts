@@ -28,11 +28,15 @@ export interface TracingConfig {
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, unless
  * `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`; off, the result is `undefined`.
  * Endpoint rules follow the specification: the generic endpoint gets `/v1/traces` appended, the
- * traces endpoint is used as is. Errors name every bad variable (the consumer exits 78).
+ * traces endpoint is used as is. An empty variable counts as unset, as the specification says.
+ * Errors name every bad variable (the consumer exits 78).
  * Source: opentelemetry-specification `specification/protocol/exporter.md`,
  * `specification/configuration/sdk-environment-variables.md`.
  */
-export function parseTracingConfig(env: EnvLike): ParseResult<TracingConfig | undefined> {
+export function parseTracingConfig(raw: EnvLike): ParseResult<TracingConfig | undefined> {
+  // "The SDK MUST interpret an empty value of an environment variable the same way as when the
+  // variable is unset" (sdk-environment-variables.md, "Parsing empty value"); manifests often render "".
+  const env: EnvLike = Object.fromEntries(Object.entries(raw).filter(([key, value]) => !key.startsWith("OTEL_") || value !== ""));
   const problems: SettingProblem[] = [];
   const exporters = (env.OTEL_TRACES_EXPORTER ?? "").split(",").map((e) => e.trim()).filter(Boolean);
   const unsupported = exporters.filter((e) => e !== "otlp" && e !== "none");
@@ -50,7 +54,7 @@ export function parseTracingConfig(env: EnvLike): ParseResult<TracingConfig | un
     endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   } else if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
     endpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    endpoint = `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`;
+    endpoint = withTracesPath(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   }
   if (endpointKey !== undefined && !isHttpUrl(env[endpointKey] ?? "")) problems.push({ key: endpointKey, reason: `${env[endpointKey]} is not an http:// or https:// URL` });
 
@@ -66,6 +70,17 @@ export function parseTracingConfig(env: EnvLike): ParseResult<TracingConfig | un
   const wanted = exporters.includes("otlp") || endpointKey !== undefined;
   if (disabled || !wanted) return { ok: true, value: undefined };
   return { ok: true, value: { protocol: protocol as OtlpProtocol, endpoint, timeoutMs, serviceName: env.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME } };
+}
+
+/** The base endpoint with `/v1/traces` appended to its path (a query or fragment stays where it is). */
+function withTracesPath(base: string): string {
+  try {
+    const url = new URL(base);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/traces`;
+    return url.toString();
+  } catch {
+    return base;
+  }
 }
 
 /** True for an absolute http:// or https:// URL: what an OTLP/HTTP exporter can send to. */

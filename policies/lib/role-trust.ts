@@ -8,7 +8,7 @@
  * - web identity (IRSA): `Federated: arn:aws:iam::<account>:oidc-provider/<issuer>`,
  *   `sts:AssumeRoleWithWebIdentity`, `<issuer>:sub` and `<issuer>:aud` pinned with StringEquals
  *   (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html);
- * - EKS Pod Identity: `Service: pods.eks.amazonaws.com`, `sts:AssumeRole` (+ `sts:TagSession`), with
+ * - EKS Pod Identity: `Service: pods.eks.amazonaws.com`, `sts:AssumeRole` and `sts:TagSession` (both), with
  *   `aws:RequestTag/kubernetes-namespace`, `aws:RequestTag/kubernetes-service-account` and
  *   `aws:RequestTag/eks-cluster-arn` pinned with StringEquals
  *   (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html);
@@ -105,8 +105,12 @@ function webIdentity(statement: Statement, issuer: string, settings: TrustSettin
 
 function podIdentity(statement: Statement): { problems: string[]; serviceAccount?: string } {
   const problems = actionProblems(statement, ROUTE_ACTIONS["pod-identity"], POD_IDENTITY_SERVICE);
-  if (!statement.hasNotAction && !statement.actions.some((a) => a.toLowerCase() === "sts:assumerole")) {
-    problems.push(`${statementLabel(statement)} does not allow sts:AssumeRole, which EKS Pod Identity calls`);
+  // EKS Pod Identity assumes the role with session tags, so STS checks sts:TagSession too: both are needed
+  // (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html).
+  for (const needed of ROUTE_ACTIONS["pod-identity"]) {
+    if (!statement.hasNotAction && !statement.actions.some((a) => a.toLowerCase() === needed.toLowerCase())) {
+      problems.push(`${statementLabel(statement)} does not allow ${needed}, which EKS Pod Identity calls (it tags the session)`);
+    }
   }
   const namespace = pinProblems(statement, "aws:RequestTag/kubernetes-namespace", "<namespace>", (v) => DNS_NAME.test(v));
   const account = pinProblems(statement, "aws:RequestTag/kubernetes-service-account", "<serviceaccount>", (v) => DNS_NAME.test(v));

@@ -7,14 +7,23 @@ import { listOf, parseJsonObject, recordOf, stringOf } from "../lib/values";
 /** The CloudWatch alarm resource type of the AWS provider. */
 export const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
-/** Whether `alarm` fires as soon as `dlqName` holds a visible message, and notifies someone. */
+/**
+ * Whether `alarm` fires as soon as `dlqName` holds a visible message, and notifies someone. CloudWatch
+ * matches the exact set of dimensions and, if the alarm names one, the unit: SQS publishes the metric with
+ * only `QueueName`, in `Count`, so an extra dimension or another unit means no data and no alarm. The
+ * threshold must also hold while the DLQ is empty, or the alarm stays in ALARM and never reports a new message.
+ * Source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+ */
 function watchesDlq(alarm: StackResource, dlqName: string): boolean {
   const p = alarm.props;
   if (stringOf(p["namespace"]) !== "AWS/SQS" || stringOf(p["metricName"]) !== "ApproximateNumberOfMessagesVisible") return false;
-  if (stringOf(recordOf(p["dimensions"])["QueueName"]) !== dlqName) return false;
+  const dimensions = recordOf(p["dimensions"]);
+  if (Object.keys(dimensions).length !== 1 || stringOf(dimensions["QueueName"]) !== dlqName) return false;
+  const unit = stringOf(p["unit"]);
+  if (unit !== undefined && unit !== "Count") return false;
   const threshold = typeof p["threshold"] === "number" ? p["threshold"] : Number.NaN;
   const operator = stringOf(p["comparisonOperator"]);
-  const firesOnOne = (operator === "GreaterThanThreshold" && threshold < 1) || (operator === "GreaterThanOrEqualToThreshold" && threshold <= 1);
+  const firesOnOne = (operator === "GreaterThanThreshold" && threshold >= 0 && threshold < 1) || (operator === "GreaterThanOrEqualToThreshold" && threshold > 0 && threshold <= 1);
   return firesOnOne && listOf(p["alarmActions"]).length > 0 && p["actionsEnabled"] !== false;
 }
 
@@ -36,7 +45,7 @@ function deadLetterTargets(resources: readonly StackResource[]): { dlqName: stri
 
 export const dlqAlarmed: StackValidationPolicy = {
   name: "dlq-alarmed",
-  description: "Every queue with a redrive policy has a CloudWatch alarm, with an action, on its dead-letter queue's visible messages (> 0).",
+  description: "Every queue with a redrive policy has a CloudWatch alarm, with an action, on its dead-letter queue's visible messages (> 0, dimension QueueName only, unit Count or none).",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const alarms = ofType(args.resources, METRIC_ALARM);
