@@ -116,7 +116,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
     const alarms = [
-      sqsAlarm("dlq-messages", "Messages reached the dead-letter queue: they failed every delivery. Fix the cause, then `npm run redrive`.", {
+      sqsAlarm("dlq-messages", "Messages reached the dead-letter queue: they were received maxReceiveCount times without being deleted (on a FIFO queue, group-mates of a failing message come along unhandled). Fix the cause, then `npm run redrive`.", {
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: args.deadLetterQueueName },
         comparisonOperator: "GreaterThanThreshold",
