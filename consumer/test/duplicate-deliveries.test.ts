@@ -1,21 +1,15 @@
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ReceiveMessageCommandOutput } from "@aws-sdk/client-sqs";
 import { createSqsClient } from "../src/sqs-client";
-import { startFifoTestBed, type FifoTestBed } from "./helpers/fifo-test-bed";
+import { fifoBeds } from "./helpers/fifo-test-bed";
 import { eventually } from "./helpers/queue";
 import { startTestConsumer } from "./helpers/test-bed";
 
 const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
 describe("a message delivered again while the consumer holds it (against the FIFO stand-in)", () => {
-  const beds: FifoTestBed[] = [];
-  const bed = async (options?: Parameters<typeof startFifoTestBed>[0]) => {
-    const b = await startFifoTestBed(options);
-    beds.push(b);
-    return b;
-  };
-  after(() => Promise.all(beds.map((b) => b.close())));
+  const bed = fifoBeds();
 
   test("FIFO: messages waiting behind their group's head are not handled twice, and the newest receipt handle deletes them", async () => {
     const b = await bed();

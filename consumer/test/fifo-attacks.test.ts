@@ -6,13 +6,13 @@
  * message mid-group, a lost receive answer followed by throttling, odd group ids, and a head that
  * outlives the visibility timeout. All against the FIFO stand-in (helpers/fifo-sqs.ts).
  */
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import type { ReceivedMessage } from "../src/handler";
 import { Capacity } from "../src/capacity";
-import { startFifoTestBed, type FifoTestBed } from "./helpers/fifo-test-bed";
+import { fifoBeds, type FifoTestBed } from "./helpers/fifo-test-bed";
+import { HandlerJournal } from "./helpers/handler-journal";
 import { eventually } from "./helpers/queue";
 import { startTestConsumer } from "./helpers/test-bed";
 
@@ -20,42 +20,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 /** Fast retries and short polls, so failures come back within a second or two. */
 const FAST = { RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "1", WAIT_TIME_SECONDS: "1" };
-
-/** What the handler saw: starts and ends per message, and the most handlers running at once, per group and overall. */
-class Journal {
-  readonly started: string[] = [];
-  readonly succeeded: string[] = [];
-  readonly received: ReceivedMessage[] = [];
-  /** Every start and end, in order, with its group. */
-  readonly events: { kind: "start" | "end"; body: string; group: string }[] = [];
-  private readonly runningByGroup = new Map<string, number>();
-  private running = 0;
-  peakPerGroup = 0;
-  peakOverall = 0;
-
-  async run(message: ReceivedMessage, work: () => Promise<void>): Promise<void> {
-    const group = message.groupId ?? "";
-    const inGroup = (this.runningByGroup.get(group) ?? 0) + 1;
-    this.runningByGroup.set(group, inGroup);
-    this.peakPerGroup = Math.max(this.peakPerGroup, inGroup);
-    this.peakOverall = Math.max(this.peakOverall, ++this.running);
-    this.started.push(message.body);
-    this.received.push(message);
-    this.events.push({ kind: "start", body: message.body, group });
-    try {
-      await work();
-      this.succeeded.push(message.body);
-    } finally {
-      this.events.push({ kind: "end", body: message.body, group });
-      this.runningByGroup.set(group, this.runningByGroup.get(group)! - 1);
-      this.running--;
-    }
-  }
-
-  of(list: readonly string[], prefix: string): string[] {
-    return list.filter((body) => body.startsWith(prefix));
-  }
-}
 
 /** Bodies in the DLQ (a FIFO DLQ hands out up to 10 of a group per receive; the bed's groups are small). */
 async function deadLettered(b: FifoTestBed): Promise<string[]> {
@@ -100,17 +64,11 @@ describe("handler slots under FIFO's extra reservations (capacity.ts)", () => {
 });
 
 describe("FIFO attacks (against the FIFO stand-in)", () => {
-  const beds: FifoTestBed[] = [];
-  const bed = async (options?: Parameters<typeof startFifoTestBed>[0]) => {
-    const b = await startFifoTestBed(options);
-    beds.push(b);
-    return b;
-  };
-  after(() => Promise.all(beds.map((b) => b.close())));
+  const bed = fifoBeds();
 
   test("the LAST message of a receive fails once: it alone is retried, after the rest, in order", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     let failures = 0;
     const { running } = await startTestConsumer(b, {
       env: FAST,
@@ -132,7 +90,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("the FIRST message of a receive fails once: nothing behind it runs until it succeeds", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     let failures = 0;
     const { running } = await startTestConsumer(b, {
       env: FAST,
@@ -154,7 +112,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("two groups fail at once, mid-group: each is redelivered in its own order, neither holds up the other's later messages", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const failOnce = new Set(["a-m2", "b-m3"]);
     const { running } = await startTestConsumer(b, {
       env: FAST,
@@ -179,7 +137,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("a handler TIMEOUT mid-group (it ignores its signal): nothing of its group overtakes it, and it never runs twice at once", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     let slowRuns = 0;
     const { running, logs } = await startTestConsumer(b, {
       env: { ...FAST, HANDLER_TIMEOUT_SECONDS: "1" },
@@ -210,7 +168,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
         m3.MD5OfBody = createHash("md5").update("something else").digest("hex");
       },
     });
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running, logs } = await startTestConsumer(b, { env: FAST, handler: (m) => journal.run(m, () => sleep(20)) });
     try {
       await b.send("g", range("g-m", 6));
@@ -225,7 +183,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("a group of 25 spread over three receives of 10: in order, and no receive of it while earlier ones are held", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, { env: { WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(5)) });
     try {
       await b.send("g", range("g-m", 25));
@@ -241,7 +199,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("HANDLER_CONCURRENCY=1 with 20 groups: one handler at a time in all, order per group, each message once", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const groups = Array.from({ length: 20 }, (_, i) => `k${i}`);
     for (const g of groups) await b.send(g, range(`${g}-m`, 5));
     const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(2)) });
@@ -257,7 +215,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("HANDLER_CONCURRENCY=2 with whole groups waiting in memory: never more than 2 handlers, order per group", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const groups = Array.from({ length: 8 }, (_, i) => `w${i}`);
     for (const g of groups) await b.send(g, range(`${g}-m`, 10));
     const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "3", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(Math.random() * 5)) });
@@ -273,7 +231,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("HANDLER_CONCURRENCY=10 with the default 2 loops of 10: 3 groups of 30 drain completely", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     for (const g of ["d0", "d1", "d2"]) await b.send(g, range(`${g}-m`, 30));
     const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "10", WAIT_TIME_SECONDS: "2" }, handler: (m) => journal.run(m, () => sleep(5)) });
     try {
@@ -286,7 +244,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("RECEIVE_LOOPS=1, HANDLER_CONCURRENCY=2: after a group whose messages waited in memory, the consumer still receives", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(20)) });
     try {
       await b.send("a", range("a-m", 10));
@@ -302,7 +260,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("MAX_MESSAGES=1: one message per receive, order per group, groups still in parallel", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const groups = ["p", "q", "r", "s"];
     for (const g of groups) await b.send(g, range(`${g}-m`, 6));
     const { running } = await startTestConsumer(b, { env: { MAX_MESSAGES: "1", RECEIVE_LOOPS: "4", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(100)) });
@@ -320,12 +278,12 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const b = await bed();
     const groups = ["s1", "s2", "s3", "s4", "s5"];
     for (const g of groups) await b.send(g, range(`${g}-m`, 8));
-    const first = new Journal();
+    const first = new HandlerJournal();
     const env = { WAIT_TIME_SECONDS: "1", SHUTDOWN_BUDGET_SECONDS: "5" };
     const one = await startTestConsumer(b, { env, handler: (m) => first.run(m, () => sleep(300)) });
     await eventually(() => first.succeeded.length >= 5, 15_000, "5 successes");
     await one.running.stop();
-    const second = new Journal();
+    const second = new HandlerJournal();
     const two = await startTestConsumer(b, { env, handler: (m) => second.run(m, () => sleep(10)) });
     try {
       await eventually(() => first.succeeded.length + second.succeeded.length >= 40, 30_000, "40 successes in all");
@@ -340,7 +298,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("a standard queue (fair queues): a failure in a group holds nothing back, and the group runs in parallel", async () => {
     const b = await bed({ fifo: false });
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     let failures = 0;
     const { running } = await startTestConsumer(b, {
       env: FAST,
@@ -363,7 +321,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("odd group ids (128 characters, __proto__, constructor, case, punctuation, non-ASCII): each its own group, in order", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const groups = ["x".repeat(128), "__proto__", "constructor", "Case", "case", "a/b:c#d", "grüppe"];
     for (const g of groups) await b.send(g, range(`${g}|m`, 5));
     const { running } = await startTestConsumer(b, { env: { WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(50)) });
@@ -382,7 +340,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("a head that outlives the visibility timeout: the messages waiting behind it stay invisible (received once each)", async () => {
     const b = await bed({ visibilityTimeoutSeconds: 5 });
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, {
       env: { WAIT_TIME_SECONDS: "1", VISIBILITY_TIMEOUT_SECONDS: "5", HANDLER_TIMEOUT_SECONDS: "30" },
       handler: (m) => journal.run(m, () => sleep(m.body === "g-m1" ? 8_000 : 10)),
@@ -401,7 +359,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
   // the failing message together with the group-mates right behind it, so those reach the count with it.
   test("a poison message mid-group takes the group-mates received with it to the DLQ, unhandled; the message before it is handled", async () => {
     const b = await bed({ maxReceiveCount: 3 });
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, {
       env: FAST,
       handler: (m) => journal.run(m, async () => {
@@ -425,7 +383,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
 
   test("MAX_MESSAGES=1 (the README's remedy): a poison message mid-group goes to the DLQ alone; the rest of its group is handled, in order", async () => {
     const b = await bed({ maxReceiveCount: 3 });
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, {
       env: { ...FAST, MAX_MESSAGES: "1" },
       handler: (m) => journal.run(m, async () => {
@@ -460,7 +418,7 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
       },
     });
     await b.send("g1", range("g1-m", 5));
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running, logs } = await startTestConsumer(b, { env: { VISIBILITY_TIMEOUT_SECONDS: "5", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => Promise.resolve()) });
     try {
       await eventually(() => journal.succeeded.length === 5, 20_000, "5 successes (after the 5 s visibility timeout at worst)");

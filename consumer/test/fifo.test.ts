@@ -1,9 +1,9 @@
-import { after, afterEach, describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { ReceivedMessage } from "../src/handler";
 import { killConsumers, spawnConsumer } from "./helpers/consumer-process";
-import { startFifoTestBed, type FifoTestBed } from "./helpers/fifo-test-bed";
+import { fifoBeds } from "./helpers/fifo-test-bed";
+import { HandlerJournal } from "./helpers/handler-journal";
 import type { LogLine } from "./helpers/log-capture";
 import { eventually } from "./helpers/queue";
 import { startTestConsumer } from "./helpers/test-bed";
@@ -12,51 +12,13 @@ const fixture = join(__dirname, "fixtures", "fifo-consumer.ts");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
-/** Records what a handler saw: starts, successes, and the most messages of one group running at once. */
-class Journal {
-  readonly started: string[] = [];
-  readonly succeeded: string[] = [];
-  readonly received: ReceivedMessage[] = [];
-  private readonly runningByGroup = new Map<string, number>();
-  private running = 0;
-  peakPerGroup = 0;
-  peakOverall = 0;
-
-  async run(message: ReceivedMessage, work: () => Promise<void>): Promise<void> {
-    const group = message.groupId ?? "";
-    const inGroup = (this.runningByGroup.get(group) ?? 0) + 1;
-    this.runningByGroup.set(group, inGroup);
-    this.peakPerGroup = Math.max(this.peakPerGroup, inGroup);
-    this.peakOverall = Math.max(this.peakOverall, ++this.running);
-    this.started.push(message.body);
-    this.received.push(message);
-    try {
-      await work();
-      this.succeeded.push(message.body);
-    } finally {
-      this.runningByGroup.set(group, this.runningByGroup.get(group)! - 1);
-      this.running--;
-    }
-  }
-
-  successesOf(group: string): string[] {
-    return this.succeeded.filter((body) => body.startsWith(`${group}-`));
-  }
-}
-
 describe("FIFO queues (against the FIFO stand-in)", () => {
-  const beds: FifoTestBed[] = [];
-  const bed = async (options?: Parameters<typeof startFifoTestBed>[0]) => {
-    const b = await startFifoTestBed(options);
-    beds.push(b);
-    return b;
-  };
+  const bed = fifoBeds();
   afterEach(() => killConsumers());
-  after(() => Promise.all(beds.map((b) => b.close())));
 
   test("the issue's case: m1 slow, m2 fails once; the group succeeds in order m1..m5, one at a time", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     let m2Failures = 0;
     const { running, logs } = await startTestConsumer(b, {
       env: { RETRY_BASE_SECONDS: "1", WAIT_TIME_SECONDS: "1" },
@@ -86,7 +48,7 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
 
   test("100 groups x 50 messages with random handler delays: order per group, groups in parallel, each once", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const groups = Array.from({ length: 100 }, (_, i) => `g${i}`);
     for (const group of groups) await b.send(group, range(`${group}-m`, 50));
     const { running } = await startTestConsumer(b, {
@@ -106,7 +68,7 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
 
   test("a failure mid-group: the messages behind it wait, are given back, and the group is redelivered in order", async () => {
     const b = await bed();
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     let failuresLeft = 2;
     const { running } = await startTestConsumer(b, {
       env: { RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "1", WAIT_TIME_SECONDS: "1" },
@@ -142,7 +104,7 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
       },
     });
     await b.send("g1", range("g1-m", 5));
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, { env: { VISIBILITY_TIMEOUT_SECONDS: "30" }, handler: (m) => journal.run(m, () => Promise.resolve()) });
     try {
       // Without the attempt id the group stays locked for the 30 s visibility timeout.
@@ -160,7 +122,7 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
 
   test("on a standard queue MessageGroupId (fair queues) serializes nothing", async () => {
     const b = await bed({ fifo: false });
-    const journal = new Journal();
+    const journal = new HandlerJournal();
     const { running, logs } = await startTestConsumer(b, { handler: (m) => journal.run(m, async () => void (await sleep(200))) });
     try {
       await b.send("tenant-1", range("tenant-1-m", 20));

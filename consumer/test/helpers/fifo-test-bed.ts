@@ -1,3 +1,4 @@
+import { after } from "node:test";
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { EMULATOR_CREDENTIALS } from "../../local/emulator";
 import { startFifoSqs, type FifoSqs, type FifoSqsOptions } from "./fifo-sqs";
@@ -64,5 +65,19 @@ export async function startFifoTestBed(options: FifoSqsOptions & { fifo?: boolea
       sqs.destroy();
       await stand.close();
     },
+  };
+}
+
+/**
+ * For a `describe` block: a function that starts a FIFO test bed (options as `startFifoTestBed`'s) and
+ * closes every bed it started once the block's tests are done.
+ */
+export function fifoBeds(): (options?: Parameters<typeof startFifoTestBed>[0]) => Promise<FifoTestBed> {
+  const beds: FifoTestBed[] = [];
+  after(() => Promise.all(beds.map((b) => b.close())));
+  return async (options) => {
+    const b = await startFifoTestBed(options);
+    beds.push(b);
+    return b;
   };
 }
