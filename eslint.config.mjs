@@ -12,7 +12,10 @@ const ROOT = import.meta.dirname;
  */
 function importedPath(filename, source) {
   if (!source.startsWith(".")) return undefined;
-  const resolved = path.relative(ROOT, path.resolve(path.dirname(filename), source)).split(path.sep).join("/");
+  const resolved = path
+    .relative(ROOT, path.resolve(path.dirname(filename), source))
+    .split(path.sep)
+    .join("/");
   return resolved.replace(/\.[cm]?[jt]s$/, "").replace(/\/index$/, "");
 }
 
@@ -71,7 +74,11 @@ const importBoundaries = {
       ImportExpression: (node) => check(node.source, node.source.type === "Literal" ? node.source.value : undefined),
       TSExternalModuleReference: (node) => check(node.expression, node.expression.value),
       CallExpression: (node) => {
-        if (node.callee.type === "Identifier" && node.callee.name === "require" && node.arguments[0]?.type === "Literal") {
+        if (
+          node.callee.type === "Identifier" &&
+          node.callee.name === "require" &&
+          node.arguments[0]?.type === "Literal"
+        ) {
           check(node.arguments[0], node.arguments[0].value);
         }
       },
@@ -82,7 +89,8 @@ const importBoundaries = {
 const CONSUMER_BUT_CONTRACT = {
   path: "consumer",
   except: ["consumer/src/contract"],
-  message: "outside consumer/, import only consumer/src/contract (its index), the consumer's contract with the infrastructure",
+  message:
+    "outside consumer/, import only consumer/src/contract (its index), the consumer's contract with the infrastructure",
 };
 const THE_PROGRAM = [
   { path: "index", message: "the Pulumi program (index.ts) is an entry point, not a library" },
@@ -103,7 +111,11 @@ export default tseslint.config(
       // node:test's test/describe/it return promises the runner itself awaits.
       "@typescript-eslint/no-floating-promises": [
         "error",
-        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "it", "describe", "suite"] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["test", "it", "describe", "suite"] },
+          ],
+        },
       ],
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/await-thenable": "error",

@@ -38,7 +38,13 @@ const labels = recommendedLabels(namespaceName, imageTag(buildInfo));
 const podSelector = selectorLabels(namespaceName);
 
 // 2. Components. A created cluster gets a network of its own (or the one the stack names).
-const network = config.network && new ClusterNetwork("network", { config: config.network, namePrefix: scopedName(scope, "", NAME_LIMITS.eksCluster), tags });
+const network =
+  config.network &&
+  new ClusterNetwork("network", {
+    config: config.network,
+    namePrefix: scopedName(scope, "", NAME_LIMITS.eksCluster),
+    tags,
+  });
 const cluster = new Cluster("cluster", {
   config: config.cluster,
   network,
@@ -60,7 +66,14 @@ const queue = new ConsumerQueue("queue", {
   messageRetentionSeconds: config.queue.messageRetentionSeconds,
   deadLetterRetentionSeconds: config.queue.dlqMessageRetentionSeconds,
   maxReceiveCount: config.queue.maxReceiveCount,
-  ...(fifo ? { fifo: { contentBasedDeduplication: config.queue.contentBasedDeduplication, highThroughput: config.queue.highThroughput } } : {}),
+  ...(fifo
+    ? {
+        fifo: {
+          contentBasedDeduplication: config.queue.contentBasedDeduplication,
+          highThroughput: config.queue.highThroughput,
+        },
+      }
+    : {}),
   tags,
 });
 
@@ -87,7 +100,11 @@ const podIdentityAgentVersion =
       : requirePodIdentityAgent(cluster.clusterName, {});
 
 const identity = new ConsumerIdentity("identity", {
-  roleName: scopedName(scope, config.identity.mode === "irsa" ? "consumer" : "consumer-pod-identity", NAME_LIMITS.iamRole),
+  roleName: scopedName(
+    scope,
+    config.identity.mode === "irsa" ? "consumer" : "consumer-pod-identity",
+    NAME_LIMITS.iamRole,
+  ),
   trust:
     podIdentityAgentVersion === undefined
       ? { mode: "irsa", oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl }
@@ -161,7 +178,13 @@ const alarms = new ConsumerAlarms("alarms", {
   deadLetterQueueName,
   queueArn: queue.arn,
   region: config.region,
-  oldestMessageAgeSeconds: config.alarms.messageAgeSeconds ?? oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount, config.queue.messageRetentionSeconds),
+  oldestMessageAgeSeconds:
+    config.alarms.messageAgeSeconds ??
+    oldestMessageAgeThresholdSeconds(
+      config.tunables,
+      config.queue.maxReceiveCount,
+      config.queue.messageRetentionSeconds,
+    ),
   emails: config.alarms.emails,
   ...(config.autoscaling.enabled
     ? {
@@ -206,7 +229,9 @@ export const podIdentityAgent = podIdentityAgentVersion ?? "";
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 // A FIFO queue needs a group, and a deduplication id unless it deduplicates by content.
-const fifoSendOptions = !fifo ? "" : ` --message-group-id g1${config.queue.contentBasedDeduplication ? "" : " --message-deduplication-id $(date +%s%N)"}`;
+const fifoSendOptions = !fifo
+  ? ""
+  : ` --message-group-id g1${config.queue.contentBasedDeduplication ? "" : " --message-deduplication-id $(date +%s%N)"}`;
 export const sendTestMessageCommand = pulumi.interpolate`aws sqs send-message --region ${config.region} --queue-url ${queue.url} --message-body 'Hello world!'${fifoSendOptions}`;
 /** What stacks borrowing this cluster read to trust KEDA's operator (create mode only; infra/keda.ts KEDA_OUTPUT). */
 export const keda = kedaInstallation?.output;

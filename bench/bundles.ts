@@ -68,7 +68,9 @@ function compileTracingOut(replaced: Set<string>): Plugin {
 async function buildProcessContestant(outDir: string, withoutTracing: boolean): Promise<string> {
   const name = withoutTracing ? "this-consumer-process-untraced" : "this-consumer-process";
   const replaced = new Set<string>();
-  const { version } = JSON.parse(readFileSync(join(repoDir, "consumer", "package.json"), "utf8")) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(repoDir, "consumer", "package.json"), "utf8")) as {
+    version: string;
+  };
   const result = await build({
     entryPoints: [{ in: join(benchDir, "contestants", "this-consumer-process.ts"), out: name }],
     outdir: outDir,
@@ -76,13 +78,19 @@ async function buildProcessContestant(outDir: string, withoutTracing: boolean): 
     plugins: withoutTracing ? [compileTracingOut(replaced)] : [],
     ...CONSUMER_BUNDLE_OPTIONS,
     mainFields: ["module", "main"],
-    define: { __BUILD_INFO__: JSON.stringify({ name: "sqs-eks-consumer", version, commit: "bench", buildTime: "bench" }) },
+    define: {
+      __BUILD_INFO__: JSON.stringify({ name: "sqs-eks-consumer", version, commit: "bench", buildTime: "bench" }),
+    },
   });
   if (withoutTracing) {
     const otel = (path: string): boolean => path.includes("@opentelemetry/");
-    const missing = Object.keys(COMPILED_OUT_MODULES).map((m) => relative(repoDir, m)).filter((m) => !replaced.has(m));
+    const missing = Object.keys(COMPILED_OUT_MODULES)
+      .map((m) => relative(repoDir, m))
+      .filter((m) => !replaced.has(m));
     const inputs = Object.entries(result.metafile.inputs);
-    const consumerImports = inputs.filter(([file, info]) => file.startsWith("consumer/src/") && info.imports.some((i) => otel(i.path))).map(([file]) => file);
+    const consumerImports = inputs
+      .filter(([file, info]) => file.startsWith("consumer/src/") && info.imports.some((i) => otel(i.path)))
+      .map(([file]) => file);
     const packages = inputs.map(([file]) => file).filter((file) => otel(file) && !file.includes("@opentelemetry/api/"));
     if (missing.length > 0 || consumerImports.length > 0 || packages.length > 0) {
       throw new Error(
@@ -95,7 +103,13 @@ async function buildProcessContestant(outDir: string, withoutTracing: boolean): 
 }
 
 export async function buildBundles(outDir: string): Promise<BundlePaths> {
-  const entries = ["this-consumer", "sqs-consumer-message", "sqs-consumer-batch", "raw-loop", "heartbeat-holder"] as const;
+  const entries = [
+    "this-consumer",
+    "sqs-consumer-message",
+    "sqs-consumer-batch",
+    "raw-loop",
+    "heartbeat-holder",
+  ] as const;
   await build({
     entryPoints: entries.map((name) => join(benchDir, "contestants", `${name}.ts`)),
     outdir: outDir,
@@ -103,7 +117,9 @@ export async function buildBundles(outDir: string): Promise<BundlePaths> {
   });
   // The shipped artefact, built by the consumer's own build script.
   const consumerMain = join(outDir, "consumer-main.js");
-  execFileSync(process.execPath, [join(repoDir, "consumer", "build.mjs"), "--outfile", consumerMain], { stdio: "pipe" });
+  execFileSync(process.execPath, [join(repoDir, "consumer", "build.mjs"), "--outfile", consumerMain], {
+    stdio: "pipe",
+  });
   return {
     "this-consumer": join(outDir, "this-consumer.js"),
     "this-consumer-process": await buildProcessContestant(outDir, false),

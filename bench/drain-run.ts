@@ -82,7 +82,14 @@ export interface DrainRun {
    * message, one per completed ReceiveMessage, one per completed DeleteMessageBatch, by the emulator's
    * count). Fewer exported than ended means the batch span processor dropped some (its queue was full).
    */
-  readonly spans: { readonly exported: number; readonly ended: number; readonly exportRequests: number; readonly unreadable: number } | undefined;
+  readonly spans:
+    | {
+        readonly exported: number;
+        readonly ended: number;
+        readonly exportRequests: number;
+        readonly unreadable: number;
+      }
+    | undefined;
 }
 
 let runs = 0;
@@ -93,7 +100,12 @@ export function countByOperation(requests: readonly ServedRequest[]): RequestCou
   return counts;
 }
 
-export async function runDrain(ctx: BenchContext, scenario: DrainScenario, contestant: Contestant, repetition: number): Promise<DrainRun> {
+export async function runDrain(
+  ctx: BenchContext,
+  scenario: DrainScenario,
+  contestant: Contestant,
+  repetition: number,
+): Promise<DrainRun> {
   const key = `${scenario.id}-${contestant.id}-r${repetition}-${++runs}`;
   const queueName = `bench-${key}`;
   const n = scenario.messages;
@@ -105,11 +117,18 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
     const watch = ctx.emulator.watch(key, queueName, sampleMark === undefined ? [0] : [sampleMark, 0]);
     const spawnedAt = epochMs();
     const proc = spawnContestant(contestant, {
-      bundles: ctx.bundles, endpoint: ctx.emulator.endpoint, homeDir: ctx.homeDir, queueUrl: queue.queueUrl, accessKeyId: key, work: scenario.work, logFile,
+      bundles: ctx.bundles,
+      endpoint: ctx.emulator.endpoint,
+      homeDir: ctx.homeDir,
+      queueUrl: queue.queueUrl,
+      accessKeyId: key,
+      work: scenario.work,
+      logFile,
       otlpEndpoint: `${ctx.otlp.endpoint}/${key}`,
     });
     try {
-      const during = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => withTimeout(Promise.race([promise, proc.failed]), ms, `${contestant.label}: ${what}`);
+      const during = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+        withTimeout(Promise.race([promise, proc.failed]), ms, `${contestant.label}: ${what}`);
       const firstReceiveAt = await during(watch.firstReceive, FIRST_RECEIVE_TIMEOUT_MS, "its first receive");
       const cpuAtFirstReceive = cpuMs(proc.pid);
       let rssAtSampleMiB: number | undefined;
@@ -172,8 +191,17 @@ export async function runDrain(ctx: BenchContext, scenario: DrainScenario, conte
  * Waits until the receiver has every span the run ended, or SPAN_EXPORT_WAIT_MS (a sampled-off run
  * exports nothing, so it always waits the whole time: what arrives meanwhile is counted).
  */
-async function awaitSpans(otlp: OtlpSink, key: string, messages: number, served: readonly ServedRequest[]): Promise<NonNullable<DrainRun["spans"]>> {
-  const ended = messages + served.filter((r) => r.end !== undefined && (r.operation === "ReceiveMessage" || r.operation === "DeleteMessageBatch")).length;
+async function awaitSpans(
+  otlp: OtlpSink,
+  key: string,
+  messages: number,
+  served: readonly ServedRequest[],
+): Promise<NonNullable<DrainRun["spans"]>> {
+  const ended =
+    messages +
+    served.filter(
+      (r) => r.end !== undefined && (r.operation === "ReceiveMessage" || r.operation === "DeleteMessageBatch"),
+    ).length;
   const until = Date.now() + SPAN_EXPORT_WAIT_MS;
   while (otlp.counts(key).spans < ended && Date.now() < until) await sleep(100);
   const counts = otlp.counts(key);

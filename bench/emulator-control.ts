@@ -44,7 +44,9 @@ export async function startEmulatorProcess(): Promise<EmulatorControl> {
   const answers = new Map<number, Deferred<readonly ServedRequest[]>>();
   let nextId = 1;
   const ready = deferred<string>();
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`the emulator process exited (code ${code})`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`the emulator process exited (code ${code})`))),
+  );
   exited.catch(() => undefined);
 
   child.on("message", (event: EmulatorEvent) => {

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
         const key = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""))?.[1];
         const delay = key === undefined ? undefined : delays.get(key);
         const operation = String(request.headers["x-amz-target"] ?? "").slice("AmazonSQS.".length);
-        if (delay && operation.startsWith(delay.operationPrefix)) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+        if (delay && operation.startsWith(delay.operationPrefix))
+          await new Promise((resolve) => setTimeout(resolve, delay.ms));
       });
     },
     onRequest(request) {

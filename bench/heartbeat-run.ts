@@ -96,10 +96,18 @@ export async function runHeartbeat(ctx: BenchContext, scenario: HeartbeatScenari
         visibilityFailures++;
       }
     });
-    const exited = new Promise<never>((_, reject) => child.once("exit", (code, signal) => reject(new Error(`the heartbeat consumer exited (code ${code}, signal ${signal}); stderr:\n${stderr}`))));
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code, signal) =>
+        reject(new Error(`the heartbeat consumer exited (code ${code}, signal ${signal}); stderr:\n${stderr}`)),
+      ),
+    );
     exited.catch(() => undefined);
     try {
-      await withTimeout(Promise.race([watch.reached(0), exited]), (scenario.holdSeconds + 120) * 1000, "scenario H's queue to drain");
+      await withTimeout(
+        Promise.race([watch.reached(0), exited]),
+        (scenario.holdSeconds + 120) * 1000,
+        "scenario H's queue to drain",
+      );
       // The last log lines may still be in the pipe.
       await sleep(300);
       const served = await ctx.emulator.requests(key);
@@ -124,7 +132,9 @@ export async function runHeartbeat(ctx: BenchContext, scenario: HeartbeatScenari
         deadLettered: await messagesHeld(ctx.setup, queue.dlqUrl),
       };
     } finally {
-      const gone = new Promise<void>((resolve) => (child.exitCode === null && child.signalCode === null ? child.once("exit", () => resolve()) : resolve()));
+      const gone = new Promise<void>((resolve) =>
+        child.exitCode === null && child.signalCode === null ? child.once("exit", () => resolve()) : resolve(),
+      );
       child.kill("SIGKILL");
       await gone;
       ctx.emulator.forget(key);

@@ -33,7 +33,12 @@ export interface IdleRun {
  * therefore counts by the share of its duration that lies inside the window; one still open at the
  * end counts as lasting at least the long-poll wait, which is how long an idle ReceiveMessage lasts.
  */
-export function idleRequestRate(requests: readonly ServedRequest[], from: number, to: number, receiveLoops: number): number {
+export function idleRequestRate(
+  requests: readonly ServedRequest[],
+  from: number,
+  to: number,
+  receiveLoops: number,
+): number {
   let weight = 0;
   for (const r of requests) {
     const minimum = r.operation === "ReceiveMessage" && r.end === undefined ? WAIT_TIME_SECONDS * 1000 : 0;
@@ -50,7 +55,13 @@ export function idleRequestRate(requests: readonly ServedRequest[], from: number
 }
 
 export async function runIdle(ctx: BenchContext, scenario: IdleScenario, repetitions: number): Promise<IdleRun[]> {
-  const runs: { contestant: ContestantId; repetition: number; key: string; queue: QueuePair; proc?: ContestantProcess }[] = [];
+  const runs: {
+    contestant: ContestantId;
+    repetition: number;
+    key: string;
+    queue: QueuePair;
+    proc?: ContestantProcess;
+  }[] = [];
   try {
     for (let repetition = 1; repetition <= repetitions; repetition++) {
       for (const contestant of scenario.contestants) {
@@ -61,9 +72,18 @@ export async function runIdle(ctx: BenchContext, scenario: IdleScenario, repetit
     const windows = runs.map((run) => {
       const watch = ctx.emulator.watch(run.key, `bench-${run.key}`, []);
       run.proc = spawnContestant(CONTESTANTS[run.contestant], {
-        bundles: ctx.bundles, endpoint: ctx.emulator.endpoint, homeDir: ctx.homeDir, queueUrl: run.queue.queueUrl, accessKeyId: run.key, work: "none",
+        bundles: ctx.bundles,
+        endpoint: ctx.emulator.endpoint,
+        homeDir: ctx.homeDir,
+        queueUrl: run.queue.queueUrl,
+        accessKeyId: run.key,
+        work: "none",
       });
-      return withTimeout(Promise.race([watch.firstReceive, run.proc.failed]), FIRST_RECEIVE_TIMEOUT_MS, `${run.key}'s first receive`).then((first) => {
+      return withTimeout(
+        Promise.race([watch.firstReceive, run.proc.failed]),
+        FIRST_RECEIVE_TIMEOUT_MS,
+        `${run.key}'s first receive`,
+      ).then((first) => {
         const from = first + scenario.settleSeconds * 1000;
         return { from, to: from + scenario.windowSeconds * 1000 };
       });
@@ -71,7 +91,10 @@ export async function runIdle(ctx: BenchContext, scenario: IdleScenario, repetit
     const resolved = await Promise.all(windows);
     const lastEnd = Math.max(...resolved.map((w) => w.to));
     await withTimeout(
-      Promise.race([new Promise((resolve) => setTimeout(resolve, lastEnd - Date.now() + 50)), ...runs.map((r) => r.proc!.failed)]),
+      Promise.race([
+        new Promise((resolve) => setTimeout(resolve, lastEnd - Date.now() + 50)),
+        ...runs.map((r) => r.proc!.failed),
+      ]),
       lastEnd - Date.now() + 10_000,
       "the idle window",
     );

@@ -38,7 +38,12 @@ test("spread: median of odd and even counts, with min and max; non-finite values
 
 test("counting check: runs agree only when every operation's count matches", () => {
   const run = (emulator: Record<string, number>, client: Record<string, number> | undefined) =>
-    ({ scenario: "A", contestant: "raw-loop", repetition: 1, countsWhenQuiet: { emulator, client } }) as unknown as DrainRun;
+    ({
+      scenario: "A",
+      contestant: "raw-loop",
+      repetition: 1,
+      countsWhenQuiet: { emulator, client },
+    }) as unknown as DrainRun;
   const check = checkCounting([
     run({ ReceiveMessage: 3, DeleteMessageBatch: 2 }, { ReceiveMessage: 3, DeleteMessageBatch: 2 }),
     run({ ReceiveMessage: 3 }, { ReceiveMessage: 3, DeleteMessageBatch: 1 }),

@@ -39,7 +39,8 @@ function createCgroup(name: string, limitMiB: number): Cgroup | string {
   const v2 = /^0::(.*)$/m.exec(membership);
   let cgroup: Cgroup;
   if (v1) cgroup = { dir: join("/sys/fs/cgroup/memory", v1[2]!, name), version: 1 };
-  else if (v2 && existsSync("/sys/fs/cgroup/cgroup.controllers")) cgroup = { dir: join("/sys/fs/cgroup", v2[1]!, name), version: 2 };
+  else if (v2 && existsSync("/sys/fs/cgroup/cgroup.controllers"))
+    cgroup = { dir: join("/sys/fs/cgroup", v2[1]!, name), version: 2 };
   else return "no cgroup memory controller found in /proc/self/cgroup";
   try {
     mkdirSync(cgroup.dir);
@@ -50,7 +51,8 @@ function createCgroup(name: string, limitMiB: number): Cgroup | string {
     if (cgroup.version === 1) {
       writeFileSync(join(cgroup.dir, "memory.limit_in_bytes"), bytes);
       // Where swap accounting exists, forbid swapping past the limit too, as a container runtime does.
-      if (existsSync(join(cgroup.dir, "memory.memsw.limit_in_bytes"))) writeFileSync(join(cgroup.dir, "memory.memsw.limit_in_bytes"), bytes);
+      if (existsSync(join(cgroup.dir, "memory.memsw.limit_in_bytes")))
+        writeFileSync(join(cgroup.dir, "memory.memsw.limit_in_bytes"), bytes);
     } else {
       writeFileSync(join(cgroup.dir, "memory.max"), bytes);
       if (existsSync(join(cgroup.dir, "memory.swap.max"))) writeFileSync(join(cgroup.dir, "memory.swap.max"), "0");
@@ -72,12 +74,19 @@ export function createMemoryLimit(name: string, limitMiB: number): MemoryLimit {
   const enforced = typeof cgroup === "object" ? cgroup : undefined;
   return {
     limitMiB,
-    enforcedBy: enforced ? (enforced.version === 1 ? "cgroup v1 memory.limit_in_bytes" : "cgroup v2 memory.max") : undefined,
+    enforcedBy: enforced
+      ? enforced.version === 1
+        ? "cgroup v1 memory.limit_in_bytes"
+        : "cgroup v2 memory.max"
+      : undefined,
     notEnforcedBecause: typeof cgroup === "string" ? cgroup : undefined,
     nodeOptions: nodeHeapOptions(nodeHeapForMemoryLimit(limitMiB)),
     wrap(command, args) {
       if (!enforced) return { command, args: [...args] };
-      return { command: "/bin/sh", args: ["-c", 'echo $$ > "$0" && exec "$@"', join(enforced.dir, "cgroup.procs"), command, ...args] };
+      return {
+        command: "/bin/sh",
+        args: ["-c", 'echo $$ > "$0" && exec "$@"', join(enforced.dir, "cgroup.procs"), command, ...args],
+      };
     },
     usage() {
       if (!enforced) return undefined;

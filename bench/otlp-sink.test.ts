@@ -16,11 +16,16 @@ for (const protocol of ["http/protobuf", "http/json"] as const) {
         const config = { url: `${sink.endpoint}/${key}/v1/traces`, timeoutMillis: 5_000 };
         return protocol === "http/json" ? new OtlpJsonExporter(config) : new OtlpProtobufExporter(config);
       };
-      for (const [key, count] of [["run-a", 1_100], ["run-b", 3]] as const) {
+      for (const [key, count] of [
+        ["run-a", 1_100],
+        ["run-b", 3],
+      ] as const) {
         // Two scopes and more spans than one export batch (512), so every level of the message repeats.
         const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter(key))] });
         for (let i = 0; i < count; i++) {
-          const span = provider.getTracer(i % 2 === 0 ? "scope-one" : "scope-two").startSpan(`span ${i}`, { attributes: { i, name: "x".repeat(i % 50) } });
+          const span = provider
+            .getTracer(i % 2 === 0 ? "scope-one" : "scope-two")
+            .startSpan(`span ${i}`, { attributes: { i, name: "x".repeat(i % 50) } });
           span.addEvent("event", { i });
           span.end();
         }
@@ -42,10 +47,14 @@ test("the sink refuses a body that is not OTLP, and counts no spans for it", asy
   const sink = await startOtlpSink();
   try {
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      const req = request(`${sink.endpoint}/bad/v1/traces`, { method: "POST", headers: { "content-type": "application/x-protobuf" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode);
-      });
+      const req = request(
+        `${sink.endpoint}/bad/v1/traces`,
+        { method: "POST", headers: { "content-type": "application/x-protobuf" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
       req.on("error", reject);
       // Field 1, wire type 2, length 100: runs past the end of a 3-byte body.
       req.end(Buffer.from([0x0a, 0x64, 0x00]));

@@ -54,7 +54,8 @@ function lengthDelimited(message: Buffer, field: number): Buffer[] {
     else if (wireType === 5) at += 4;
     else if (wireType === 2) {
       const [length, afterLength] = varint(message, at);
-      if (afterLength + length > message.length) throw new Error(`field ${Math.floor(tag / 8)} runs past the end of its message`);
+      if (afterLength + length > message.length)
+        throw new Error(`field ${Math.floor(tag / 8)} runs past the end of its message`);
       if (Math.floor(tag / 8) === field) found.push(message.subarray(afterLength, afterLength + length));
       at = afterLength + length;
     } else throw new Error(`unsupported wire type ${wireType}`);
@@ -111,7 +112,9 @@ export async function startOtlpSink(): Promise<OtlpSink> {
         return;
       }
       // An empty ExportTraceServiceResponse: every span accepted.
-      res.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" }).end(json ? "{}" : "");
+      res
+        .writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" })
+        .end(json ? "{}" : "");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

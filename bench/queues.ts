@@ -1,5 +1,10 @@
 // Queues for the runs, made and filled by the orchestrator's own client (its requests are never counted).
-import { DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { createQueueWithDlq, type QueuePair } from "../consumer/local/emulator";
 import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 
@@ -15,7 +20,13 @@ export function createRunQueue(sqs: SQSClient, name: string): Promise<QueuePair>
 
 /** A ~200-byte JSON body, like a small event. */
 export function messageBody(index: number): string {
-  return JSON.stringify({ type: "order.created", index, customer: `c-${index % 997}`, items: [{ sku: "sku-123", quantity: 1 + (index % 5) }], note: "x".repeat(96) });
+  return JSON.stringify({
+    type: "order.created",
+    index,
+    customer: `c-${index % 997}`,
+    items: [{ sku: "sku-123", quantity: 1 + (index % 5) }],
+    note: "x".repeat(96),
+  });
 }
 
 export async function preload(sqs: SQSClient, queueUrl: string, count: number): Promise<void> {
@@ -24,8 +35,13 @@ export async function preload(sqs: SQSClient, queueUrl: string, count: number): 
     while (next < count) {
       const first = next;
       next = Math.min(count, next + 10);
-      const entries = Array.from({ length: next - first }, (_, i) => ({ Id: String(i), MessageBody: messageBody(first + i) }));
-      const { Failed: failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      const entries = Array.from({ length: next - first }, (_, i) => ({
+        Id: String(i),
+        MessageBody: messageBody(first + i),
+      }));
+      const { Failed: failed = [] } = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+      );
       if (failed.length > 0) throw new Error(`pre-loading failed: ${JSON.stringify(failed)}`);
     }
   };
@@ -37,10 +53,18 @@ export async function messagesHeld(sqs: SQSClient, queueUrl: string): Promise<nu
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
     }),
   );
-  return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
+  return (
+    Number(a.ApproximateNumberOfMessages) +
+    Number(a.ApproximateNumberOfMessagesNotVisible) +
+    Number(a.ApproximateNumberOfMessagesDelayed)
+  );
 }
 
 export async function deleteRunQueue(sqs: SQSClient, queue: QueuePair): Promise<void> {

@@ -18,18 +18,26 @@ export interface BenchResult {
   readonly plan: BenchPlan;
   /** How each figure is measured, in words, so the JSON stands on its own. */
   readonly method: Readonly<Record<string, string>>;
-  readonly runs: { readonly drains: readonly DrainRun[]; readonly idle: readonly IdleRun[]; readonly heartbeat: HeartbeatRun | undefined };
+  readonly runs: {
+    readonly drains: readonly DrainRun[];
+    readonly idle: readonly IdleRun[];
+    readonly heartbeat: HeartbeatRun | undefined;
+  };
   readonly summary: { readonly drains: DrainSummary; readonly idle: IdleSummary };
   readonly countingCheck: CountingCheck;
   readonly targets: readonly TargetCheck[];
 }
 
 export const METHOD: Readonly<Record<string, string>> = {
-  processes: "fauxqs in its own process on 127.0.0.1; each contestant its own process (an esbuild bundle run by plain node); the orchestrator only waits",
-  throughput: "messages / time from the run's first ReceiveMessage reaching the emulator to the response to the delete that emptied the queue",
-  requests: "counted at the emulator (fauxqs onRequest hook) by the access key each run signs with, up to the drain; library contestants also count with an SDK middleware, compared after a quiet moment",
+  processes:
+    "fauxqs in its own process on 127.0.0.1; each contestant its own process (an esbuild bundle run by plain node); the orchestrator only waits",
+  throughput:
+    "messages / time from the run's first ReceiveMessage reaching the emulator to the response to the delete that emptied the queue",
+  requests:
+    "counted at the emulator (fauxqs onRequest hook) by the access key each run signs with, up to the drain; library contestants also count with an SDK middleware, compared after a quiet moment",
   cpu: "user + system time of the contestant process from /proc/<pid>/stat (10 ms ticks), between its first receive and the drain; the emulator's CPU is not included",
-  memory: "peak RSS is /proc/<pid>/status VmHWM (start-up included); the leak check compares VmRSS after the first tenth of the messages with VmRSS after all",
+  memory:
+    "peak RSS is /proc/<pid>/status VmHWM (start-up included); the leak check compares VmRSS after the first tenth of the messages with VmRSS after all",
   start: "from just before spawn to the first ReceiveMessage reaching the emulator",
   idle: "requests per minute per receive loop over the window, each request weighted by the share of its duration inside the window",
   tracing:
@@ -50,7 +58,8 @@ function show(s: Spread | undefined, format: Intl.NumberFormat): string {
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -89,11 +98,21 @@ export function renderReport(result: BenchResult): string {
         show(f?.peakRssMiB, integer),
         show(f?.startToFirstReceiveMs, integer),
         ...(scenario.rssSampleAfter === undefined ? [] : [show(f?.rssEndOverSample, twoDecimals)]),
-        ...(scenario.id === "T" ? [f?.spansExported ? `${show(f.spansExported, integer)} / ${show(f.spansEnded, integer)}` : "-"] : []),
+        ...(scenario.id === "T"
+          ? [f?.spansExported ? `${show(f.spansExported, integer)} / ${show(f.spansEnded, integer)}` : "-"]
+          : []),
       ];
     });
-    const header = ["contestant", "messages/s", "requests/message", "CPU ms/1,000 msgs", "peak RSS MiB", "start to 1st receive ms"];
-    if (scenario.rssSampleAfter !== undefined) header.push(`RSS end / after ${integer.format(scenario.rssSampleAfter)}`);
+    const header = [
+      "contestant",
+      "messages/s",
+      "requests/message",
+      "CPU ms/1,000 msgs",
+      "peak RSS MiB",
+      "start to 1st receive ms",
+    ];
+    if (scenario.rssSampleAfter !== undefined)
+      header.push(`RSS end / after ${integer.format(scenario.rssSampleAfter)}`);
     if (scenario.id === "T") header.push("spans exported / ended");
     out.push(table(header, rows));
     if (scenario.id === "T") out.push(...tracingRatios(figures));
@@ -103,7 +122,11 @@ export function renderReport(result: BenchResult): string {
     out.push(
       table(
         ["contestant", "receive loops", "requests/minute/loop"],
-        plan.idle.contestants.map((id) => [CONTESTANTS[id].label, String(CONTESTANTS[id].receiveLoops), show(result.summary.idle[id]?.requestsPerMinutePerLoop, twoDecimals)]),
+        plan.idle.contestants.map((id) => [
+          CONTESTANTS[id].label,
+          String(CONTESTANTS[id].receiveLoops),
+          show(result.summary.idle[id]?.requestsPerMinutePerLoop, twoDecimals),
+        ]),
       ),
     );
   }
@@ -113,12 +136,32 @@ export function renderReport(result: BenchResult): string {
       "",
       `Scenario H: ${plan.heartbeat.title}; visibility timeout ${h.visibilityTimeoutSeconds} s, each message held ${h.holdSeconds} s (one run)`,
       table(
-        ["passes", "extensions", "largest pass", "pass ms (passes >= 10%)", "slowest pass ms", "lapses", "redelivered", "visibility failures", "handled", "left + DLQ"],
-        [[
-          String(h.passes), integer.format(h.extensions), `${integer.format(h.largestPass.messages)} msgs in ${integer.format(h.largestPass.ms)} ms`,
-          show(h.largePassMs, integer), integer.format(h.slowestPassMs), String(h.lapses), String(h.redelivered), String(h.visibilityFailures),
-          integer.format(h.handled), String(h.messagesLeft + h.deadLettered),
-        ]],
+        [
+          "passes",
+          "extensions",
+          "largest pass",
+          "pass ms (passes >= 10%)",
+          "slowest pass ms",
+          "lapses",
+          "redelivered",
+          "visibility failures",
+          "handled",
+          "left + DLQ",
+        ],
+        [
+          [
+            String(h.passes),
+            integer.format(h.extensions),
+            `${integer.format(h.largestPass.messages)} msgs in ${integer.format(h.largestPass.ms)} ms`,
+            show(h.largePassMs, integer),
+            integer.format(h.slowestPassMs),
+            String(h.lapses),
+            String(h.redelivered),
+            String(h.visibilityFailures),
+            integer.format(h.handled),
+            String(h.messagesLeft + h.deadLettered),
+          ],
+        ],
       ),
     );
   }
@@ -130,13 +173,18 @@ export function renderReport(result: BenchResult): string {
     out.push(
       "",
       `${limited.limitMiB} MiB runs: NODE_OPTIONS="${limited.nodeOptions}"; hard limit: ${limited.enforcedBy ?? `none (${limited.notEnforcedBecause})`}` +
-        (peaks.length === 0 ? "" : `; cgroup peak at most ${integer.format(Math.max(...peaks))} MiB over ${peaks.length} runs, OOM kills ${oomKills}`),
+        (peaks.length === 0
+          ? ""
+          : `; cgroup peak at most ${integer.format(Math.max(...peaks))} MiB over ${peaks.length} runs, OOM kills ${oomKills}`),
     );
   }
   const c = result.countingCheck;
   out.push(`request counting: emulator and client middleware agreed on ${c.agreed} of ${c.compared} runs`);
   if (result.targets.length > 0) {
-    out.push("", `Targets (this consumer, default settings, medians of this run)${result.mode === "quick" ? "; quick mode: sizes too small to judge them" : ""}`);
+    out.push(
+      "",
+      `Targets (this consumer, default settings, medians of this run)${result.mode === "quick" ? "; quick mode: sizes too small to judge them" : ""}`,
+    );
     for (const t of result.targets) out.push(renderTargetLine(t));
   }
   return out.join("\n");

@@ -26,10 +26,14 @@ import { checkTargets } from "./targets";
 const repoDir = join(__dirname, "..");
 
 function parseOptions(): { quick: boolean; json: boolean; scenarios: ScenarioId[] } {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, json: { type: "boolean" }, scenario: { type: "string" } } });
-  const wanted = values.scenario === undefined ? [...SCENARIO_IDS] : values.scenario.split(",").map((s) => s.trim().toUpperCase());
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean" }, json: { type: "boolean" }, scenario: { type: "string" } },
+  });
+  const wanted =
+    values.scenario === undefined ? [...SCENARIO_IDS] : values.scenario.split(",").map((s) => s.trim().toUpperCase());
   const unknown = wanted.filter((s) => !(SCENARIO_IDS as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}: choose from ${SCENARIO_IDS.join(", ")}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario(s) ${unknown.join(", ")}: choose from ${SCENARIO_IDS.join(", ")}`);
   return { quick: values.quick ?? false, json: values.json ?? false, scenarios: wanted as ScenarioId[] };
 }
 
@@ -54,7 +58,11 @@ async function main(): Promise<void> {
   const bundles = await buildBundles(join(repoDir, ".bench", "build"));
   const emulator = await startEmulatorProcess();
   const otlp = await startOtlpSink();
-  const setup = new SQSClient({ endpoint: emulator.endpoint, region: "us-east-1", credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" } });
+  const setup = new SQSClient({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" },
+  });
   const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir, otlp };
 
   const drains: DrainRun[] = [];
@@ -71,19 +79,27 @@ async function main(): Promise<void> {
           progress(
             `${scenario.id} r${repetition} ${CONTESTANTS[id].label}: ${Math.round(run.messagesPerSecond)} msg/s, ${run.requestsPerMessage.toFixed(3)} req/msg, ` +
               `${Math.round(run.cpuMsPer1000Messages)} CPU ms/1k, peak RSS ${Math.round(run.peakRssMiB)} MiB, first receive after ${Math.round(run.startToFirstReceiveMs)} ms` +
-              (run.spans ? `, spans exported ${run.spans.exported} of ${run.spans.ended} ended (${run.spans.exportRequests} OTLP requests)` : ""),
+              (run.spans
+                ? `, spans exported ${run.spans.exported} of ${run.spans.ended} ended (${run.spans.exportRequests} OTLP requests)`
+                : ""),
           );
         }
       }
     }
     if (plan.idle) {
-      progress(`C: ${plan.idle.contestants.length * plan.repetitions} idle contestants side by side for ${plan.idle.settleSeconds + plan.idle.windowSeconds} s`);
+      progress(
+        `C: ${plan.idle.contestants.length * plan.repetitions} idle contestants side by side for ${plan.idle.settleSeconds + plan.idle.windowSeconds} s`,
+      );
       idle = await runIdle(ctx, plan.idle, plan.repetitions);
     }
     if (plan.heartbeat) {
-      progress(`H: ${plan.heartbeat.messages} messages held ${plan.heartbeat.holdSeconds} s, visibility ${plan.heartbeat.visibilityTimeoutSeconds} s, +${plan.heartbeat.visibilityLatencyMs} ms per visibility call`);
+      progress(
+        `H: ${plan.heartbeat.messages} messages held ${plan.heartbeat.holdSeconds} s, visibility ${plan.heartbeat.visibilityTimeoutSeconds} s, +${plan.heartbeat.visibilityLatencyMs} ms per visibility call`,
+      );
       heartbeat = await runHeartbeat(ctx, plan.heartbeat);
-      progress(`H: ${heartbeat.passes} passes, largest ${heartbeat.largestPass.messages} messages in ${heartbeat.largestPass.ms} ms, ${heartbeat.lapses} lapses, ${heartbeat.redelivered} redelivered`);
+      progress(
+        `H: ${heartbeat.passes} passes, largest ${heartbeat.largestPass.messages} messages in ${heartbeat.largestPass.ms} ms, ${heartbeat.lapses} lapses, ${heartbeat.redelivered} redelivered`,
+      );
     }
     if (fifo) fifoRuns = await runFifo(fifo, { buildDir: join(repoDir, ".bench", "build"), homeDir }, progress);
   } finally {
@@ -110,7 +126,9 @@ async function main(): Promise<void> {
   const text = renderReport(result) + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
   if (options.json) {
     process.stderr.write(`${text}\n`);
-    process.stdout.write(`${JSON.stringify({ ...result, ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}) }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`${text}\n`);
   }

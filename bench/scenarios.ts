@@ -56,35 +56,101 @@ export interface BenchPlan {
 
 const COMPARED: readonly ContestantId[] = ["consumer", "sqs-consumer", "sqs-consumer-batch", "raw-loop"];
 /** Scenario T: this consumer as its process runs it, tracing compiled out, off (no OTEL_*), on, and on but sampled off. */
-export const TRACING_LINEUP: readonly ContestantId[] = ["consumer-untraced", "consumer-tracing-off", "consumer-traced", "consumer-sampled-off"];
+export const TRACING_LINEUP: readonly ContestantId[] = [
+  "consumer-untraced",
+  "consumer-tracing-off",
+  "consumer-traced",
+  "consumer-sampled-off",
+];
 
 export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO_IDS): BenchPlan {
   const n = quick
-    ? { A: 1_000, B: 300, D: 1_000, T: 1_000, M: 10_000, mSample: 1_000, idleSeconds: 5, settleSeconds: 2, repetitions: 1, holdSeconds: 35 }
-    : { A: 20_000, B: 5_000, D: 20_000, T: 20_000, M: 200_000, mSample: 20_000, idleSeconds: 45, settleSeconds: 5, repetitions: 3, holdSeconds: 75 };
+    ? {
+        A: 1_000,
+        B: 300,
+        D: 1_000,
+        T: 1_000,
+        M: 10_000,
+        mSample: 1_000,
+        idleSeconds: 5,
+        settleSeconds: 2,
+        repetitions: 1,
+        holdSeconds: 35,
+      }
+    : {
+        A: 20_000,
+        B: 5_000,
+        D: 20_000,
+        T: 20_000,
+        M: 200_000,
+        mSample: 20_000,
+        idleSeconds: 45,
+        settleSeconds: 5,
+        repetitions: 3,
+        holdSeconds: 75,
+      };
   const drains: DrainScenario[] = [
-    { id: "A", title: "drain, no-op handler", work: "none", messages: n.A, contestants: [...COMPARED, "consumer-128mib"] },
-    { id: "B", title: "drain, handler awaits 50 ms per message", work: "sleep-50ms", messages: n.B, contestants: [...COMPARED, "consumer-128mib"] },
-    { id: "D", title: "drain, the shipped bundle with its default log handler, stdout to a file", work: undefined, messages: n.D, contestants: ["consumer-bundle"] },
     {
-      id: "M", title: `memory over ${n.M.toLocaleString("en-US")} messages (shipped bundle, default handler)`, work: undefined,
-      messages: n.M, contestants: ["consumer-bundle"], rssSampleAfter: n.mSample,
+      id: "A",
+      title: "drain, no-op handler",
+      work: "none",
+      messages: n.A,
+      contestants: [...COMPARED, "consumer-128mib"],
     },
-    { id: "T", title: "drain, no-op handler, this consumer (runAsProcess) with tracing compiled out, off, on, on but sampled off", work: "none", messages: n.T, contestants: TRACING_LINEUP },
+    {
+      id: "B",
+      title: "drain, handler awaits 50 ms per message",
+      work: "sleep-50ms",
+      messages: n.B,
+      contestants: [...COMPARED, "consumer-128mib"],
+    },
+    {
+      id: "D",
+      title: "drain, the shipped bundle with its default log handler, stdout to a file",
+      work: undefined,
+      messages: n.D,
+      contestants: ["consumer-bundle"],
+    },
+    {
+      id: "M",
+      title: `memory over ${n.M.toLocaleString("en-US")} messages (shipped bundle, default handler)`,
+      work: undefined,
+      messages: n.M,
+      contestants: ["consumer-bundle"],
+      rssSampleAfter: n.mSample,
+    },
+    {
+      id: "T",
+      title:
+        "drain, no-op handler, this consumer (runAsProcess) with tracing compiled out, off, on, on but sampled off",
+      work: "none",
+      messages: n.T,
+      contestants: TRACING_LINEUP,
+    },
   ];
   return {
     mode: quick ? "quick" : "full",
     repetitions: n.repetitions,
     drains: drains.filter((d) => only.includes(d.id)),
     idle: only.includes("C")
-      ? { id: "C", title: "idle queue: requests per minute per receive loop", windowSeconds: n.idleSeconds, settleSeconds: n.settleSeconds, contestants: COMPARED }
+      ? {
+          id: "C",
+          title: "idle queue: requests per minute per receive loop",
+          windowSeconds: n.idleSeconds,
+          settleSeconds: n.settleSeconds,
+          contestants: COMPARED,
+        }
       : undefined,
     // The default visibility timeout (30 s): each message is extended at least once (quick: held 35 s)
     // or twice (full: 75 s).
     heartbeat: only.includes("H")
       ? {
-          id: "H", title: "heartbeat: 10,000 messages held at once, 30 ms added to every visibility call",
-          messages: 10_000, holdSeconds: n.holdSeconds, visibilityTimeoutSeconds: DEFAULT_TUNABLES.visibilityTimeoutSeconds, visibilityLatencyMs: 30,
+          id: "H",
+          title: "heartbeat: 10,000 messages held at once, 30 ms added to every visibility call",
+          messages: 10_000,
+          holdSeconds: n.holdSeconds,
+          visibilityTimeoutSeconds: DEFAULT_TUNABLES.visibilityTimeoutSeconds,
+          visibilityLatencyMs: 30,
         }
       : undefined,
   };

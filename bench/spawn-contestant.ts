@@ -44,8 +44,11 @@ export interface ContestantProcess {
  * `OTEL_TRACES_SAMPLER=always_off` for the sampled-off one; every other OTEL_* setting is the SDK's default.
  */
 export function spawnContestant(contestant: Contestant, options: SpawnOptions): ContestantProcess {
-  if (contestant.tracing && !options.otlpEndpoint) throw new Error(`${contestant.label} needs an OTLP endpoint to export to`);
-  const memoryLimit = contestant.memoryLimitMiB ? createMemoryLimit(`bench-${options.accessKeyId}`, contestant.memoryLimitMiB) : undefined;
+  if (contestant.tracing && !options.otlpEndpoint)
+    throw new Error(`${contestant.label} needs an OTLP endpoint to export to`);
+  const memoryLimit = contestant.memoryLimitMiB
+    ? createMemoryLimit(`bench-${options.accessKeyId}`, contestant.memoryLimitMiB)
+    : undefined;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: options.homeDir,
@@ -58,12 +61,19 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     HEALTH_PORT: "0",
     ...(options.work ? { BENCH_WORK: options.work } : {}),
     ...(memoryLimit ? { NODE_OPTIONS: memoryLimit.nodeOptions } : {}),
-    ...(contestant.tracing && options.otlpEndpoint ? renderTracingEnv(options.otlpEndpoint, "http/protobuf", DEFAULT_SERVICE_NAME) : {}),
+    ...(contestant.tracing && options.otlpEndpoint
+      ? renderTracingEnv(options.otlpEndpoint, "http/protobuf", DEFAULT_SERVICE_NAME)
+      : {}),
     ...(contestant.tracing === "sampled-off" ? { OTEL_TRACES_SAMPLER: "always_off" } : {}),
   };
   const stdout = contestant.stdout === "file" && options.logFile ? openSync(options.logFile, "w") : "ignore";
-  const { command, args } = memoryLimit ? memoryLimit.wrap(process.execPath, [options.bundles[contestant.bundle]]) : { command: process.execPath, args: [options.bundles[contestant.bundle]] };
-  const child = spawn(command, args, { env, stdio: ["ignore", stdout, "pipe", ...(contestant.reportsClientCounts ? ["ipc" as const] : [])] });
+  const { command, args } = memoryLimit
+    ? memoryLimit.wrap(process.execPath, [options.bundles[contestant.bundle]])
+    : { command: process.execPath, args: [options.bundles[contestant.bundle]] };
+  const child = spawn(command, args, {
+    env,
+    stdio: ["ignore", stdout, "pipe", ...(contestant.reportsClientCounts ? ["ipc" as const] : [])],
+  });
   if (typeof stdout === "number") closeSync(stdout);
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
@@ -72,7 +82,11 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
   const failed = exited.then((): Promise<never> =>
     stopping
       ? new Promise<never>(() => undefined)
-      : Promise.reject(new Error(`${contestant.label} exited (code ${child.exitCode}, signal ${child.signalCode}) before the run ended; stderr:\n${stderr}`)),
+      : Promise.reject(
+          new Error(
+            `${contestant.label} exited (code ${child.exitCode}, signal ${child.signalCode}) before the run ended; stderr:\n${stderr}`,
+          ),
+        ),
   );
   failed.catch(() => undefined);
   return {
@@ -80,7 +94,9 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     memoryLimit,
     failed,
     async report() {
-      const answer = new Promise<RequestCounts>((resolve) => child.once("message", (message: ContestantReport) => resolve(message.requests)));
+      const answer = new Promise<RequestCounts>((resolve) =>
+        child.once("message", (message: ContestantReport) => resolve(message.requests)),
+      );
       child.send({ type: "report" } satisfies ReportRequest);
       return withTimeout(Promise.race([answer, failed]), 5_000, `${contestant.label}'s request counts`);
     },

@@ -30,7 +30,11 @@ export type IdleSummary = Partial<Record<ContestantId, IdleFigures>>;
 export interface CountingCheck {
   readonly compared: number;
   readonly agreed: number;
-  readonly disagreements: readonly { readonly run: string; readonly emulator: Record<string, number>; readonly client: Record<string, number> }[];
+  readonly disagreements: readonly {
+    readonly run: string;
+    readonly emulator: Record<string, number>;
+    readonly client: Record<string, number>;
+  }[];
 }
 
 function groupBy<T, K extends string>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
@@ -52,7 +56,8 @@ export function summarizeDrains(runs: readonly DrainRun[]): DrainSummary {
         cpuMsPer1000Messages: spread(group.map((r) => r.cpuMsPer1000Messages)),
         peakRssMiB: spread(group.map((r) => r.peakRssMiB)),
         startToFirstReceiveMs: spread(group.map((r) => r.startToFirstReceiveMs)),
-        rssEndOverSample: sampled.length > 0 ? spread(sampled.map((r) => r.rssAtEndMiB / r.rssAtSampleMiB!)) : undefined,
+        rssEndOverSample:
+          sampled.length > 0 ? spread(sampled.map((r) => r.rssAtEndMiB / r.rssAtSampleMiB!)) : undefined,
         spansExported: traced.length > 0 ? spread(traced.map((s) => s.exported)) : undefined,
         spansEnded: traced.length > 0 ? spread(traced.map((s) => s.ended)) : undefined,
       };
@@ -65,7 +70,10 @@ export function summarizeDrains(runs: readonly DrainRun[]): DrainSummary {
 export function summarizeIdle(runs: readonly IdleRun[]): IdleSummary {
   const summary: IdleSummary = {};
   for (const [contestant, group] of groupBy(runs, (r) => r.contestant)) {
-    summary[contestant] = { receiveLoops: group[0]!.receiveLoops, requestsPerMinutePerLoop: spread(group.map((r) => r.requestsPerMinutePerLoop)) };
+    summary[contestant] = {
+      receiveLoops: group[0]!.receiveLoops,
+      requestsPerMinutePerLoop: spread(group.map((r) => r.requestsPerMinutePerLoop)),
+    };
   }
   return summary;
 }
@@ -76,6 +84,10 @@ export function checkCounting(runs: readonly DrainRun[]): CountingCheck {
     [...new Set([...Object.keys(a), ...Object.keys(b)])].every((op) => (a[op] ?? 0) === (b[op] ?? 0));
   const disagreements = compared
     .filter((r) => !same(r.countsWhenQuiet.emulator, r.countsWhenQuiet.client!))
-    .map((r) => ({ run: `${r.scenario}/${r.contestant}/r${r.repetition}`, emulator: r.countsWhenQuiet.emulator, client: r.countsWhenQuiet.client! }));
+    .map((r) => ({
+      run: `${r.scenario}/${r.contestant}/r${r.repetition}`,
+      emulator: r.countsWhenQuiet.emulator,
+      client: r.countsWhenQuiet.client!,
+    }));
   return { compared: compared.length, agreed: compared.length - disagreements.length, disagreements };
 }

@@ -61,7 +61,9 @@ function githubTrust(account: string, subject: string, sid: string): PolicyDocum
         Effect: "Allow",
         Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/${GITHUB_OIDC_HOST}` },
         Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: { StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: subject } },
+        Condition: {
+          StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: subject },
+        },
       },
     ],
   };
@@ -92,7 +94,11 @@ function state(settings: CiSettings) {
 export function previewRole(settings: CiSettings): CiRole {
   const s = state(settings);
   const stack = settings.previewStack;
-  const readable = [s.meta, s.checkpoint(stack), ...(settings.clusterStack === undefined ? [] : [s.checkpoint(settings.clusterStack)])];
+  const readable = [
+    s.meta,
+    s.checkpoint(stack),
+    ...(settings.clusterStack === undefined ? [] : [s.checkpoint(settings.clusterStack)]),
+  ];
   const statements: PolicyStatement[] = [
     { Sid: "CallerIdentity", Effect: "Allow", Action: "sts:GetCallerIdentity", Resource: "*" },
     { Sid: "ReadOwnState", Effect: "Allow", Action: "s3:GetObject", Resource: readable },
@@ -105,9 +111,24 @@ export function previewRole(settings: CiSettings): CiRole {
     },
     { Sid: "OwnLockOnly", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: s.locks(stack) },
     { Sid: "OwnSecretsOnly", Effect: "Allow", Action: "kms:Decrypt", Resource: keyOf(settings, stack) },
-    { Sid: "ClusterLookup", Effect: "Allow", Action: "eks:DescribeCluster", Resource: `arn:aws:eks:${settings.region}:${settings.account}:cluster/${settings.project}-*` },
-    { Sid: "OidcProviderLookup", Effect: "Allow", Action: ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviders"], Resource: "*" },
-    { Sid: "NetworkLookup", Effect: "Allow", Action: ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones"], Resource: "*" },
+    {
+      Sid: "ClusterLookup",
+      Effect: "Allow",
+      Action: "eks:DescribeCluster",
+      Resource: `arn:aws:eks:${settings.region}:${settings.account}:cluster/${settings.project}-*`,
+    },
+    {
+      Sid: "OidcProviderLookup",
+      Effect: "Allow",
+      Action: ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviders"],
+      Resource: "*",
+    },
+    {
+      Sid: "NetworkLookup",
+      Effect: "Allow",
+      Action: ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones"],
+      Resource: "*",
+    },
     { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
   ];
   return {
@@ -125,23 +146,72 @@ export function deployRole(settings: CiSettings): CiRole {
   const s = state(settings);
   const stack = settings.deployStack;
   const prefix = `${settings.project}-`;
-  const arn = (service: string, resource: string, region = settings.region) => `arn:aws:${service}:${region}:${settings.account}:${resource}`;
+  const arn = (service: string, resource: string, region = settings.region) =>
+    `arn:aws:${service}:${region}:${settings.account}:${resource}`;
   const statements: PolicyStatement[] = [
     { Sid: "CallerIdentity", Effect: "Allow", Action: "sts:GetCallerIdentity", Resource: "*" },
-    { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: [s.meta, s.checkpoint(stack), ...(settings.clusterStack === undefined ? [] : [s.checkpoint(settings.clusterStack)])] },
-    { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: s.bucket, Condition: { StringLike: { "s3:prefix": [`${s.stackPrefix}*`, `${s.lockPrefix(stack)}*`, ".pulumi/meta.yaml"] } } },
+    {
+      Sid: "ReadState",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: [
+        s.meta,
+        s.checkpoint(stack),
+        ...(settings.clusterStack === undefined ? [] : [s.checkpoint(settings.clusterStack)]),
+      ],
+    },
+    {
+      Sid: "ListState",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: s.bucket,
+      Condition: { StringLike: { "s3:prefix": [`${s.stackPrefix}*`, `${s.lockPrefix(stack)}*`, ".pulumi/meta.yaml"] } },
+    },
     {
       Sid: "WriteOwnState",
       Effect: "Allow",
       Action: ["s3:PutObject", "s3:DeleteObject"],
       Resource: [s.checkpoint(stack), s.locks(stack), s.history(stack), s.backups(stack)],
     },
-    { Sid: "OwnSecrets", Effect: "Allow", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: keyOf(settings, stack) },
-    { Sid: "Queues", Effect: "Allow", Action: ["sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags"], Resource: arn("sqs", `${prefix}*`) },
+    {
+      Sid: "OwnSecrets",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: keyOf(settings, stack),
+    },
+    {
+      Sid: "Queues",
+      Effect: "Allow",
+      Action: [
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:SetQueueAttributes",
+        "sqs:TagQueue",
+        "sqs:UntagQueue",
+        "sqs:ListQueueTags",
+      ],
+      Resource: arn("sqs", `${prefix}*`),
+    },
     {
       Sid: "Roles",
       Effect: "Allow",
-      Action: ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListInstanceProfilesForRole"],
+      Action: [
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:GetRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:PutRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:ListInstanceProfilesForRole",
+      ],
       Resource: `arn:aws:iam::${settings.account}:role/${prefix}*`,
     },
     {
@@ -151,14 +221,89 @@ export function deployRole(settings: CiSettings): CiRole {
       Resource: `arn:aws:iam::${settings.account}:role/${prefix}*`,
       Condition: { StringEquals: { "iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"] } },
     },
-    { Sid: "Cluster", Effect: "Allow", Action: ["eks:CreateCluster", "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion", "eks:TagResource", "eks:CreateNodegroup", "eks:DeleteNodegroup", "eks:DescribeNodegroup", "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion", "eks:CreateAccessEntry", "eks:DeleteAccessEntry", "eks:DescribeAccessEntry", "eks:AssociateAccessPolicy", "eks:DisassociateAccessPolicy"], Resource: [arn("eks", `cluster/${prefix}*`), arn("eks", `nodegroup/${prefix}*/*/*`), arn("eks", `access-entry/${prefix}*/*/*`)] },
-    { Sid: "OidcProvider", Effect: "Allow", Action: ["iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviders", "iam:TagOpenIDConnectProvider"], Resource: "*" },
-    { Sid: "Registry", Effect: "Allow", Action: ["ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:PutImageScanningConfiguration", "ecr:TagResource", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchCheckLayerAvailability"], Resource: arn("ecr", `repository/${prefix}*`) },
+    {
+      Sid: "Cluster",
+      Effect: "Allow",
+      Action: [
+        "eks:CreateCluster",
+        "eks:DeleteCluster",
+        "eks:DescribeCluster",
+        "eks:UpdateClusterConfig",
+        "eks:UpdateClusterVersion",
+        "eks:TagResource",
+        "eks:CreateNodegroup",
+        "eks:DeleteNodegroup",
+        "eks:DescribeNodegroup",
+        "eks:UpdateNodegroupConfig",
+        "eks:UpdateNodegroupVersion",
+        "eks:CreateAccessEntry",
+        "eks:DeleteAccessEntry",
+        "eks:DescribeAccessEntry",
+        "eks:AssociateAccessPolicy",
+        "eks:DisassociateAccessPolicy",
+      ],
+      Resource: [
+        arn("eks", `cluster/${prefix}*`),
+        arn("eks", `nodegroup/${prefix}*/*/*`),
+        arn("eks", `access-entry/${prefix}*/*/*`),
+      ],
+    },
+    {
+      Sid: "OidcProvider",
+      Effect: "Allow",
+      Action: [
+        "iam:CreateOpenIDConnectProvider",
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:GetOpenIDConnectProvider",
+        "iam:ListOpenIDConnectProviders",
+        "iam:TagOpenIDConnectProvider",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "Registry",
+      Effect: "Allow",
+      Action: [
+        "ecr:CreateRepository",
+        "ecr:DeleteRepository",
+        "ecr:DescribeRepositories",
+        "ecr:PutLifecyclePolicy",
+        "ecr:GetLifecyclePolicy",
+        "ecr:PutImageScanningConfiguration",
+        "ecr:TagResource",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+        "ecr:BatchCheckLayerAvailability",
+      ],
+      Resource: arn("ecr", `repository/${prefix}*`),
+    },
     { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    { Sid: "Network", Effect: "Allow", Action: ["ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeAvailabilityZones", "ec2:DescribeSecurityGroups", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate", "ec2:CreateTags"], Resource: "*" },
+    {
+      Sid: "Network",
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeLaunchTemplates",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:CreateLaunchTemplate",
+        "ec2:CreateLaunchTemplateVersion",
+        "ec2:DeleteLaunchTemplate",
+        "ec2:CreateTags",
+      ],
+      Resource: "*",
+    },
   ];
   return {
-    trust: githubTrust(settings.account, `repo:${settings.repository}:environment:${settings.deployEnvironment}`, "ProtectedEnvironmentOnly"),
+    trust: githubTrust(
+      settings.account,
+      `repo:${settings.repository}:environment:${settings.deployEnvironment}`,
+      "ProtectedEnvironmentOnly",
+    ),
     permissions: { Version: "2012-10-17", Statement: statements },
   };
 }
@@ -166,7 +311,9 @@ export function deployRole(settings: CiSettings): CiRole {
 if (require.main === module) {
   const [repository, account, region, stateBucket, project, stack, key] = process.argv.slice(2);
   if ([repository, account, region, stateBucket, project, stack, key].some((v) => v === undefined || v === "")) {
-    console.error("usage: node --import tsx ci/roles.ts <owner/repo> <account> <region> <state bucket> <project> <stack> <kms key ARN>");
+    console.error(
+      "usage: node --import tsx ci/roles.ts <owner/repo> <account> <region> <state bucket> <project> <stack> <kms key ARN>",
+    );
     process.exitCode = 64;
   } else {
     const settings: CiSettings = {

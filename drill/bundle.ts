@@ -9,7 +9,14 @@ export async function buildPodBundle(outDir: string): Promise<string> {
     entryPoints: [join(__dirname, "pod.ts")],
     outfile,
     ...CONSUMER_BUNDLE_OPTIONS,
-    define: { __BUILD_INFO__: JSON.stringify({ name: "sqs-eks-consumer-drill-pod", version: "drill", commit: "drill", buildTime: new Date().toISOString() }) },
+    define: {
+      __BUILD_INFO__: JSON.stringify({
+        name: "sqs-eks-consumer-drill-pod",
+        version: "drill",
+        commit: "drill",
+        buildTime: new Date().toISOString(),
+      }),
+    },
   });
   return outfile;
 }

@@ -45,7 +45,12 @@ function escape(text: string): string {
  * The autoscaled run's replicas (step line, left axis) and queue depth (right axis), with the fixed
  * deployment's queue depth dashed for comparison.
  */
-export function svgPlot(title: string, autoscaled: readonly Sample[], fixed: readonly Sample[], fixedLabel: string): string {
+export function svgPlot(
+  title: string,
+  autoscaled: readonly Sample[],
+  fixed: readonly Sample[],
+  fixedLabel: string,
+): string {
   const end = Math.max(autoscaled.at(-1)?.t ?? 1, fixed.at(-1)?.t ?? 1);
   const maxPods = Math.max(1, ...autoscaled.map((s) => s.replicas + s.terminating));
   const maxDepth = Math.max(1, ...autoscaled.map((s) => s.depth), ...fixed.map((s) => s.depth));
@@ -53,11 +58,19 @@ export function svgPlot(title: string, autoscaled: readonly Sample[], fixed: rea
   const yPods = (n: number): number => H - PAD.bottom - (n / maxPods) * (H - PAD.top - PAD.bottom);
   const yDepth = (d: number): number => H - PAD.bottom - (d / maxDepth) * (H - PAD.top - PAD.bottom);
   const step = (samples: readonly Sample[], value: (s: Sample) => number): string =>
-    samples.map((s, i) => (i === 0 ? `M${x(s.t).toFixed(1)},${value(s).toFixed(1)}` : `H${x(s.t).toFixed(1)} V${value(s).toFixed(1)}`)).join(" ");
-  const line = (samples: readonly Sample[]): string => samples.map((s, i) => `${i === 0 ? "M" : "L"}${x(s.t).toFixed(1)},${yDepth(s.depth).toFixed(1)}`).join(" ");
+    samples
+      .map((s, i) =>
+        i === 0 ? `M${x(s.t).toFixed(1)},${value(s).toFixed(1)}` : `H${x(s.t).toFixed(1)} V${value(s).toFixed(1)}`,
+      )
+      .join(" ");
+  const line = (samples: readonly Sample[]): string =>
+    samples.map((s, i) => `${i === 0 ? "M" : "L"}${x(s.t).toFixed(1)},${yDepth(s.depth).toFixed(1)}`).join(" ");
   const ticks = (count: number, max: number, place: (v: number) => number, anchorX: number, anchor: string): string =>
     Array.from({ length: count + 1 }, (_, i) => Math.round((max * i) / count))
-      .map((v) => `<text x="${anchorX}" y="${(place(v) + 4).toFixed(1)}" text-anchor="${anchor}">${v.toLocaleString("en-US")}</text>`)
+      .map(
+        (v) =>
+          `<text x="${anchorX}" y="${(place(v) + 4).toFixed(1)}" text-anchor="${anchor}">${v.toLocaleString("en-US")}</text>`,
+      )
       .join("");
   const timeTicks = Array.from({ length: 6 }, (_, i) => Math.round((end * i) / 5))
     .map((t) => `<text x="${x(t).toFixed(1)}" y="${H - PAD.bottom + 18}" text-anchor="middle">${t} s</text>`)

@@ -4,7 +4,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { epochMs } from "../bench/clock";
-import { hpaDecide, isActive, kedaDecide, queueMetric, type QueueAttributes, type Recommendation, type ScaleEvent } from "./hpa";
+import {
+  hpaDecide,
+  isActive,
+  kedaDecide,
+  queueMetric,
+  type QueueAttributes,
+  type Recommendation,
+  type ScaleEvent,
+} from "./hpa";
 import type { DrillPlan } from "./plan";
 import type { PodSet } from "./pods";
 
@@ -25,11 +33,19 @@ export async function readQueueAttributes(sqs: SQSClient, queueUrl: string): Pro
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
     }),
     { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) },
   );
-  return { visible: Number(a.ApproximateNumberOfMessages), notVisible: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
+  return {
+    visible: Number(a.ApproximateNumberOfMessages),
+    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed),
+  };
 }
 
 /** KEDA and the HPA for one ScaledObject, scaling `pods`. */
@@ -52,7 +68,10 @@ export class ScalingController {
   ) {}
 
   start(): void {
-    this.loops = [this.every(this.plan.pollingIntervalSeconds, () => this.kedaTick()), this.every(this.plan.hpaSyncSeconds, () => Promise.resolve(this.hpaTick()))];
+    this.loops = [
+      this.every(this.plan.pollingIntervalSeconds, () => this.kedaTick()),
+      this.every(this.plan.hpaSyncSeconds, () => Promise.resolve(this.hpaTick())),
+    ];
   }
 
   async stop(): Promise<void> {
@@ -90,7 +109,12 @@ export class ScalingController {
     const active = isActive(metric, this.plan.trigger);
     if (active) this.lastActiveAt = now;
     const action = kedaDecide({
-      now, currentReplicas: this.pods.replicas, active, lastActiveAt: this.lastActiveAt, minReplicaCount: this.plan.minReplicas, cooldownPeriodSeconds: this.plan.cooldownPeriodSeconds,
+      now,
+      currentReplicas: this.pods.replicas,
+      active,
+      lastActiveAt: this.lastActiveAt,
+      minReplicaCount: this.plan.minReplicas,
+      cooldownPeriodSeconds: this.plan.cooldownPeriodSeconds,
     });
     if (action.kind !== "none") this.apply("keda", action.replicas, metric);
   }

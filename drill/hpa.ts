@@ -28,8 +28,15 @@ export interface SqsTrigger {
 }
 
 /** The metric the scaler reports: visible messages, plus in-flight and delayed ones when asked. */
-export function queueMetric(attributes: QueueAttributes, trigger: Pick<SqsTrigger, "scaleOnInFlight" | "scaleOnDelayed">): number {
-  return attributes.visible + (trigger.scaleOnInFlight ? attributes.notVisible : 0) + (trigger.scaleOnDelayed ? attributes.delayed : 0);
+export function queueMetric(
+  attributes: QueueAttributes,
+  trigger: Pick<SqsTrigger, "scaleOnInFlight" | "scaleOnDelayed">,
+): number {
+  return (
+    attributes.visible +
+    (trigger.scaleOnInFlight ? attributes.notVisible : 0) +
+    (trigger.scaleOnDelayed ? attributes.delayed : 0)
+  );
 }
 
 /** KEDA's activation: the trigger is active when the metric exceeds `activationQueueLength`. */
@@ -45,7 +52,12 @@ export const HPA_TOLERANCE = 0.1;
  * ratio of the current average to the target is within the tolerance, when the count stays.
  * With no replicas running the HPA does not act (KEDA owns 0 -> 1), so the count stays 0.
  */
-export function hpaRecommendation(currentReplicas: number, metricTotal: number, targetPerReplica: number, tolerance = HPA_TOLERANCE): number {
+export function hpaRecommendation(
+  currentReplicas: number,
+  metricTotal: number,
+  targetPerReplica: number,
+  tolerance = HPA_TOLERANCE,
+): number {
   if (currentReplicas === 0) return 0;
   const usageRatio = metricTotal / (targetPerReplica * currentReplicas);
   if (Math.abs(1 - usageRatio) <= tolerance) return currentReplicas;
@@ -81,7 +93,11 @@ export const DEFAULT_BEHAVIOR: HpaBehavior = {
       { type: "Percent", value: 100, periodSeconds: 15 },
     ],
   },
-  scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] },
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: "Max",
+    policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+  },
 };
 
 /** A past recommendation, kept for the stabilization windows (ms on the caller's clock). */
@@ -101,12 +117,18 @@ export interface ScaleEvent {
  * highest within the down window, so one low reading never removes pods a recent high one asked for.
  * `history` includes the current recommendation.
  */
-export function stabilize(currentReplicas: number, history: readonly Recommendation[], now: number, behavior: HpaBehavior): number {
+export function stabilize(
+  currentReplicas: number,
+  history: readonly Recommendation[],
+  now: number,
+  behavior: HpaBehavior,
+): number {
   let upFloor = Number.POSITIVE_INFINITY;
   let downCeiling = Number.NEGATIVE_INFINITY;
   for (const r of history) {
     if (r.at > now - behavior.scaleUp.stabilizationWindowSeconds * 1000) upFloor = Math.min(upFloor, r.replicas);
-    if (r.at > now - behavior.scaleDown.stabilizationWindowSeconds * 1000) downCeiling = Math.max(downCeiling, r.replicas);
+    if (r.at > now - behavior.scaleDown.stabilizationWindowSeconds * 1000)
+      downCeiling = Math.max(downCeiling, r.replicas);
   }
   const latest = history.at(-1)?.replicas ?? currentReplicas;
   // An empty window (0 s) holds only the latest recommendation.
@@ -119,11 +141,18 @@ export function stabilize(currentReplicas: number, history: readonly Recommendat
 }
 
 function changedWithin(events: readonly ScaleEvent[], now: number, periodSeconds: number, sign: 1 | -1): number {
-  return events.filter((e) => e.at > now - periodSeconds * 1000 && Math.sign(e.change) === sign).reduce((sum, e) => sum + Math.abs(e.change), 0);
+  return events
+    .filter((e) => e.at > now - periodSeconds * 1000 && Math.sign(e.change) === sign)
+    .reduce((sum, e) => sum + Math.abs(e.change), 0);
 }
 
 /** The most replicas the scale-up policies allow now, given the additions in each policy's period. */
-export function scaleUpLimit(currentReplicas: number, events: readonly ScaleEvent[], now: number, rules: ScalingRules): number {
+export function scaleUpLimit(
+  currentReplicas: number,
+  events: readonly ScaleEvent[],
+  now: number,
+  rules: ScalingRules,
+): number {
   if (rules.selectPolicy === "Disabled") return currentReplicas;
   const limits = rules.policies.map((policy) => {
     const periodStart = currentReplicas - changedWithin(events, now, policy.periodSeconds, 1);
@@ -134,7 +163,12 @@ export function scaleUpLimit(currentReplicas: number, events: readonly ScaleEven
 }
 
 /** The fewest replicas the scale-down policies allow now, given the removals in each policy's period. */
-export function scaleDownLimit(currentReplicas: number, events: readonly ScaleEvent[], now: number, rules: ScalingRules): number {
+export function scaleDownLimit(
+  currentReplicas: number,
+  events: readonly ScaleEvent[],
+  now: number,
+  rules: ScalingRules,
+): number {
   if (rules.selectPolicy === "Disabled") return currentReplicas;
   const limits = rules.policies.map((policy) => {
     const periodStart = currentReplicas + changedWithin(events, now, policy.periodSeconds, -1);
@@ -169,17 +203,30 @@ export interface HpaDecision {
 /** One HPA sync: recommendation, stabilization, rate limits, then the min/max bounds. */
 export function hpaDecide(input: HpaInput): HpaDecision {
   const { now, currentReplicas, behavior } = input;
-  const recommendation = Math.max(input.minReplicas, Math.min(input.maxReplicas, hpaRecommendation(currentReplicas, input.metricTotal, input.targetPerReplica)));
+  const recommendation = Math.max(
+    input.minReplicas,
+    Math.min(input.maxReplicas, hpaRecommendation(currentReplicas, input.metricTotal, input.targetPerReplica)),
+  );
   if (currentReplicas === 0) return { recommendation, desiredReplicas: 0 };
-  const stabilized = stabilize(currentReplicas, [...input.history, { at: now, replicas: recommendation }], now, behavior);
+  const stabilized = stabilize(
+    currentReplicas,
+    [...input.history, { at: now, replicas: recommendation }],
+    now,
+    behavior,
+  );
   let desired = stabilized;
-  if (desired > currentReplicas) desired = Math.min(desired, scaleUpLimit(currentReplicas, input.events, now, behavior.scaleUp));
-  if (desired < currentReplicas) desired = Math.max(desired, scaleDownLimit(currentReplicas, input.events, now, behavior.scaleDown));
+  if (desired > currentReplicas)
+    desired = Math.min(desired, scaleUpLimit(currentReplicas, input.events, now, behavior.scaleUp));
+  if (desired < currentReplicas)
+    desired = Math.max(desired, scaleDownLimit(currentReplicas, input.events, now, behavior.scaleDown));
   return { recommendation, desiredReplicas: Math.max(input.minReplicas, Math.min(input.maxReplicas, desired)) };
 }
 
 /** What KEDA's scale loop decides about the 0 <-> 1 edge (the HPA never goes below 1). */
-export type KedaAction = { readonly kind: "none" } | { readonly kind: "activate"; readonly replicas: number } | { readonly kind: "deactivate"; readonly replicas: number };
+export type KedaAction =
+  | { readonly kind: "none" }
+  | { readonly kind: "activate"; readonly replicas: number }
+  | { readonly kind: "deactivate"; readonly replicas: number };
 
 export interface KedaInput {
   readonly now: number;
@@ -197,7 +244,8 @@ export interface KedaInput {
  * active. Everything between is the HPA's.
  */
 export function kedaDecide(input: KedaInput): KedaAction {
-  if (input.active && input.currentReplicas === 0) return { kind: "activate", replicas: Math.max(1, input.minReplicaCount) };
+  if (input.active && input.currentReplicas === 0)
+    return { kind: "activate", replicas: Math.max(1, input.minReplicaCount) };
   if (!input.active && input.minReplicaCount === 0 && input.currentReplicas > 0) {
     const since = input.lastActiveAt ?? Number.NEGATIVE_INFINITY;
     if (input.now - since >= input.cooldownPeriodSeconds * 1000) return { kind: "deactivate", replicas: 0 };

@@ -66,10 +66,25 @@ function podEnv(ctx: DrillContext, plan: DrillPlan, queueUrl: string): Record<st
 }
 
 /** Runs the scenario once and accounts for every message. */
-export async function runPhase(ctx: DrillContext, plan: DrillPlan, kind: PhaseResult["kind"], progress: (line: string) => void): Promise<PhaseResult> {
-  const label = kind === "autoscaled" ? `autoscaled ${plan.minReplicas}..${plan.maxReplicas}` : `fixed ${plan.fixedReplicas} replicas`;
+export async function runPhase(
+  ctx: DrillContext,
+  plan: DrillPlan,
+  kind: PhaseResult["kind"],
+  progress: (line: string) => void,
+): Promise<PhaseResult> {
+  const label =
+    kind === "autoscaled"
+      ? `autoscaled ${plan.minReplicas}..${plan.maxReplicas}`
+      : `fixed ${plan.fixedReplicas} replicas`;
   const queue = await createRunQueue(ctx.setup, `drill-${kind}-${Date.now()}`);
-  const pods = new PodSet({ bundle: ctx.bundle, logDir: ctx.logDir, env: podEnv(ctx, plan, queue.queueUrl), gracePeriodMs: plan.gracePeriodSeconds * 1000, random: ctx.random, prefix: kind });
+  const pods = new PodSet({
+    bundle: ctx.bundle,
+    logDir: ctx.logDir,
+    env: podEnv(ctx, plan, queue.queueUrl),
+    gracePeriodMs: plan.gracePeriodSeconds * 1000,
+    random: ctx.random,
+    prefix: kind,
+  });
   const controller = kind === "autoscaled" ? new ScalingController(ctx.setup, queue.queueUrl, plan, pods) : undefined;
   const samples: Sample[] = [];
   let burstAt = 0;
@@ -83,7 +98,8 @@ export async function runPhase(ctx: DrillContext, plan: DrillPlan, kind: PhaseRe
         const a = await readQueueAttributes(ctx.setup, queue.queueUrl);
         const at = epochMs();
         const depth = a.visible + a.notVisible + a.delayed;
-        if (burstAt > 0) samples.push({ t: (at - burstAt) / 1000, replicas: pods.replicas, terminating: pods.terminating, depth });
+        if (burstAt > 0)
+          samples.push({ t: (at - burstAt) / 1000, replicas: pods.replicas, terminating: pods.terminating, depth });
         if (burstSent && depth === 0) drainedAt ??= at;
       } catch {
         readFailures++;
@@ -96,7 +112,13 @@ export async function runPhase(ctx: DrillContext, plan: DrillPlan, kind: PhaseRe
     await withTimeout(
       (async () => {
         while (!done() && !crashed()) await sleep(100);
-        if (crashed()) throw new Error(`${label}: a pod exited without being told to:\n${pods.unexpectedExits().map((p) => `${p.name} code ${p.exitCode}: ${p.stderrTail}`).join("\n")}`);
+        if (crashed())
+          throw new Error(
+            `${label}: a pod exited without being told to:\n${pods
+              .unexpectedExits()
+              .map((p) => `${p.name} code ${p.exitCode}: ${p.stderrTail}`)
+              .join("\n")}`,
+          );
       })(),
       ms,
       `${label}: ${what}`,
@@ -116,11 +138,20 @@ export async function runPhase(ctx: DrillContext, plan: DrillPlan, kind: PhaseRe
     if (controller) controller.start();
     else pods.scaleTo(plan.fixedReplicas);
     await until(() => drainedAt !== undefined, drainTimeoutMs(plan.messages), "the queue to drain");
-    progress(`${label}: drained after ${((drainedAt! - burstAt) / 1000).toFixed(1)} s with ${pods.replicas} pods; now quiet`);
+    progress(
+      `${label}: drained after ${((drainedAt! - burstAt) / 1000).toFixed(1)} s with ${pods.replicas} pods; now quiet`,
+    );
     let backToMinSeconds: number | undefined;
     if (controller) {
-      const limitMs = (plan.cooldownPeriodSeconds + plan.behavior.scaleDown.stabilizationWindowSeconds + plan.gracePeriodSeconds) * 1000 + 60_000;
-      await until(() => pods.replicas === plan.minReplicas && pods.terminating === 0, limitMs, `scale back to ${plan.minReplicas} pods`);
+      const limitMs =
+        (plan.cooldownPeriodSeconds + plan.behavior.scaleDown.stabilizationWindowSeconds + plan.gracePeriodSeconds) *
+          1000 +
+        60_000;
+      await until(
+        () => pods.replicas === plan.minReplicas && pods.terminating === 0,
+        limitMs,
+        `scale back to ${plan.minReplicas} pods`,
+      );
       backToMinSeconds = (epochMs() - drainedAt!) / 1000;
       await controller.stop();
     } else {

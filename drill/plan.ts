@@ -37,8 +37,15 @@ export function drillPlan(quick: boolean): DrillPlan {
   // 300 s) so the run ends in minutes. The quick run compresses everything.
   const hpaSyncSeconds = quick ? 2 : 15;
   const behavior: HpaBehavior = {
-    scaleUp: { ...DEFAULT_BEHAVIOR.scaleUp, policies: DEFAULT_BEHAVIOR.scaleUp.policies.map((p) => ({ ...p, periodSeconds: hpaSyncSeconds })) },
-    scaleDown: { stabilizationWindowSeconds, selectPolicy: "Max", policies: [{ type: "Percent", value: 100, periodSeconds: hpaSyncSeconds }] },
+    scaleUp: {
+      ...DEFAULT_BEHAVIOR.scaleUp,
+      policies: DEFAULT_BEHAVIOR.scaleUp.policies.map((p) => ({ ...p, periodSeconds: hpaSyncSeconds })),
+    },
+    scaleDown: {
+      stabilizationWindowSeconds,
+      selectPolicy: "Max",
+      policies: [{ type: "Percent", value: 100, periodSeconds: hpaSyncSeconds }],
+    },
   };
   return {
     mode: quick ? "quick" : "full",
@@ -51,7 +58,10 @@ export function drillPlan(quick: boolean): DrillPlan {
     cooldownPeriodSeconds: stabilizationWindowSeconds,
     hpaSyncSeconds,
     behavior,
-    podSettings: { SHUTDOWN_BUDGET_SECONDS: String(shutdownBudgetSeconds), ...(quick ? { WAIT_TIME_SECONDS: "5" } : {}) },
+    podSettings: {
+      SHUTDOWN_BUDGET_SECONDS: String(shutdownBudgetSeconds),
+      ...(quick ? { WAIT_TIME_SECONDS: "5" } : {}),
+    },
     shutdownBudgetSeconds,
     gracePeriodSeconds: terminationGracePeriodSeconds({ shutdownBudgetSeconds }),
     fixedReplicas: 2,

@@ -6,7 +6,9 @@ import { createLogHandler, DEFAULT_TUNABLES, runAsProcess } from "../consumer/sr
 
 const handlerMs = Number(process.env.DRILL_HANDLER_MS);
 if (!Number.isInteger(handlerMs) || handlerMs < 0) {
-  console.error(`DRILL_HANDLER_MS must be a whole number of milliseconds, got ${JSON.stringify(process.env.DRILL_HANDLER_MS)}`);
+  console.error(
+    `DRILL_HANDLER_MS must be a whole number of milliseconds, got ${JSON.stringify(process.env.DRILL_HANDLER_MS)}`,
+  );
   process.exit(78);
 }
 const log = createLogHandler(DEFAULT_TUNABLES.logBodyMaxChars);

@@ -83,12 +83,25 @@ export class PodSet {
     const name = `${this.options.prefix}-${++this.counter}`;
     const logFile = join(this.options.logDir, `${name}.log`);
     const stdout = openSync(logFile, "w");
-    const child = spawn(process.execPath, [this.options.bundle], { env: { ...this.options.env }, stdio: ["ignore", stdout, "pipe"] });
+    const child = spawn(process.execPath, [this.options.bundle], {
+      env: { ...this.options.env },
+      stdio: ["ignore", stdout, "pipe"],
+    });
     closeSync(stdout);
     const record: PodRecord = {
-      name, logFile, startedAt: epochMs(), sigtermAt: undefined, exitedAt: undefined, exitCode: undefined, exitSignal: undefined, killed: false, stderrTail: "",
+      name,
+      logFile,
+      startedAt: epochMs(),
+      sigtermAt: undefined,
+      exitedAt: undefined,
+      exitCode: undefined,
+      exitSignal: undefined,
+      killed: false,
+      stderrTail: "",
     };
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (record.stderrTail = (record.stderrTail + chunk).slice(-2_000)));
+    child
+      .stderr!.setEncoding("utf8")
+      .on("data", (chunk: string) => (record.stderrTail = (record.stderrTail + chunk).slice(-2_000)));
     const exited = new Promise<void>((resolve) =>
       child.once("exit", (code, signal) => {
         record.exitedAt = epochMs();

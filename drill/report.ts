@@ -25,17 +25,27 @@ export function drillChecks(plan: DrillPlan, runs: readonly PhaseResult[]): Chec
       passed: ledger.duplicates.length === 0,
       detail:
         `${ledger.duplicates.length} duplicates, ${ledger.redeliveredAfterKill.length} redelivered after a SIGKILL, ${ledger.handled} handlings of ${plan.messages} messages` +
-        (ledger.duplicates.length > 0 ? `; e.g. index ${ledger.duplicates[0]!.index}: ${JSON.stringify(ledger.duplicates[0]!.handlings)}` : ""),
+        (ledger.duplicates.length > 0
+          ? `; e.g. index ${ledger.duplicates[0]!.index}: ${JSON.stringify(ledger.duplicates[0]!.handlings)}`
+          : ""),
     });
     const terminated = run.pods.filter((p) => p.sigtermAt !== undefined);
-    const late = terminated.filter((p) => p.killed || p.exitCode !== 0 || p.exitedAt === undefined || p.exitedAt - p.sigtermAt! > plan.shutdownBudgetSeconds * 1000);
+    const late = terminated.filter(
+      (p) =>
+        p.killed ||
+        p.exitCode !== 0 ||
+        p.exitedAt === undefined ||
+        p.exitedAt - p.sigtermAt! > plan.shutdownBudgetSeconds * 1000,
+    );
     const slowest = Math.max(0, ...terminated.map((p) => (p.exitedAt ?? Number.NaN) - p.sigtermAt!));
     checks.push({
       name: `${run.label}: every SIGTERM'd pod exits 0 within its ${plan.shutdownBudgetSeconds} s budget`,
       passed: terminated.length > 0 && late.length === 0,
       detail:
         `${terminated.length} terminated, slowest exit ${(slowest / 1000).toFixed(2)} s after SIGTERM` +
-        (late.length > 0 ? `; failed: ${late.map((p) => `${p.name} (code ${p.exitCode}, signal ${p.exitSignal}, killed ${p.killed})`).join(", ")}` : ""),
+        (late.length > 0
+          ? `; failed: ${late.map((p) => `${p.name} (code ${p.exitCode}, signal ${p.exitSignal}, killed ${p.killed})`).join(", ")}`
+          : ""),
     });
     checks.push({
       name: `${run.label}: no pod exited unasked`,
@@ -60,15 +70,31 @@ export function drillChecks(plan: DrillPlan, runs: readonly PhaseResult[]): Chec
 }
 
 function decisionLines(run: PhaseResult): string[] {
-  return run.decisions.map((d) => `  ${((d.at - run.burstAt) / 1000).toFixed(1).padStart(6)} s  ${d.by.padEnd(4)} ${d.from} -> ${d.to}   (metric ${d.metric.toLocaleString("en-US")})`);
+  return run.decisions.map(
+    (d) =>
+      `  ${((d.at - run.burstAt) / 1000).toFixed(1).padStart(6)} s  ${d.by.padEnd(4)} ${d.from} -> ${d.to}   (metric ${d.metric.toLocaleString("en-US")})`,
+  );
 }
 
 /** The printed report: settings, machine and load, figures of each run, the chart, the decisions, the checks. */
-export function renderDrillReport(plan: DrillPlan, machine: Machine, loadAtEnd: readonly number[], runs: readonly PhaseResult[], checks: readonly Check[], svgPath: string): string {
+export function renderDrillReport(
+  plan: DrillPlan,
+  machine: Machine,
+  loadAtEnd: readonly number[],
+  runs: readonly PhaseResult[],
+  checks: readonly Check[],
+  svgPath: string,
+): string {
   const lines: string[] = [];
-  lines.push(`Scaling drill (${plan.mode}): ${plan.messages.toLocaleString("en-US")} messages in an idle queue at time 0, ${plan.handlerMs} ms handler, then quiet`);
-  lines.push(`machine: ${machine.cores} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
-  lines.push(`load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(" / ")}, at end ${loadAtEnd.join(" / ")}: the machine is shared; times are this machine's under this load`);
+  lines.push(
+    `Scaling drill (${plan.mode}): ${plan.messages.toLocaleString("en-US")} messages in an idle queue at time 0, ${plan.handlerMs} ms handler, then quiet`,
+  );
+  lines.push(
+    `machine: ${machine.cores} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+  );
+  lines.push(
+    `load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(" / ")}, at end ${loadAtEnd.join(" / ")}: the machine is shared; times are this machine's under this load`,
+  );
   lines.push(
     `ScaledObject: minReplicaCount ${plan.minReplicas}, maxReplicaCount ${plan.maxReplicas}, queueLength (messagesPerPod) ${plan.trigger.queueLength}, ` +
       `activationQueueLength ${plan.trigger.activationQueueLength}, scaleOnInFlight ${plan.trigger.scaleOnInFlight}, pollingInterval ${plan.pollingIntervalSeconds} s, cooldownPeriod ${plan.cooldownPeriodSeconds} s`,
@@ -85,13 +111,26 @@ export function renderDrillReport(plan: DrillPlan, machine: Machine, loadAtEnd: 
     );
   }
   const [autoscaled, fixed] = [runs.find((r) => r.kind === "autoscaled"), runs.find((r) => r.kind === "fixed")];
-  if (autoscaled && fixed) lines.push(`time to drain: autoscaled ${autoscaled.drainSeconds.toFixed(1)} s vs ${fixed.label} ${fixed.drainSeconds.toFixed(1)} s (ratio ${(autoscaled.drainSeconds / fixed.drainSeconds).toFixed(2)})`);
+  if (autoscaled && fixed)
+    lines.push(
+      `time to drain: autoscaled ${autoscaled.drainSeconds.toFixed(1)} s vs ${fixed.label} ${fixed.drainSeconds.toFixed(1)} s (ratio ${(autoscaled.drainSeconds / fixed.drainSeconds).toFixed(2)})`,
+    );
   if (autoscaled) {
-    lines.push("", "autoscaled: replicas over time", textChart(autoscaled.samples), "", "scaling decisions (seconds after time 0):", ...decisionLines(autoscaled));
+    lines.push(
+      "",
+      "autoscaled: replicas over time",
+      textChart(autoscaled.samples),
+      "",
+      "scaling decisions (seconds after time 0):",
+      ...decisionLines(autoscaled),
+    );
   }
   lines.push("", `plot: ${svgPath}`, "", "checks:");
   for (const check of checks) lines.push(`  ${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
   const failed = checks.filter((c) => !c.passed).length;
-  lines.push("", failed === 0 ? `drill passed (${checks.length} checks)` : `drill FAILED: ${failed} of ${checks.length} checks`);
+  lines.push(
+    "",
+    failed === 0 ? `drill passed (${checks.length} checks)` : `drill FAILED: ${failed} of ${checks.length} checks`,
+  );
   return lines.join("\n");
 }

@@ -21,7 +21,9 @@ import { drillChecks, renderDrillReport } from "./report";
 const repoDir = join(__dirname, "..");
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: "boolean" }, seed: { type: "string" }, svg: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean" }, seed: { type: "string" }, svg: { type: "string" } },
+  });
   const plan = drillPlan(values.quick ?? false);
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
@@ -37,7 +39,11 @@ async function main(): Promise<void> {
   progress(`drill (${plan.mode}), seed ${seed}: bundling the pod`);
   const bundle = await buildPodBundle(join(repoDir, ".drill", "build"));
   const emulator = await startEmulatorProcess();
-  const setup = new SQSClient({ endpoint: emulator.endpoint, region: "us-east-1", credentials: { accessKeyId: "drill-setup", secretAccessKey: "drill-placeholder" } });
+  const setup = new SQSClient({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "drill-setup", secretAccessKey: "drill-placeholder" },
+  });
   const ctx = { emulator, setup, bundle, logDir, homeDir, random: seededRandom(seed) };
   const runs: PhaseResult[] = [];
   try {
@@ -50,9 +56,26 @@ async function main(): Promise<void> {
 
   const [autoscaled, fixed] = runs as [PhaseResult, PhaseResult];
   mkdirSync(dirname(svgPath), { recursive: true });
-  writeFileSync(svgPath, svgPlot(`Scaling drill (${plan.mode}): ${plan.messages.toLocaleString("en-US")} messages, ${plan.handlerMs} ms handler`, autoscaled.samples, fixed.samples, fixed.label));
+  writeFileSync(
+    svgPath,
+    svgPlot(
+      `Scaling drill (${plan.mode}): ${plan.messages.toLocaleString("en-US")} messages, ${plan.handlerMs} ms handler`,
+      autoscaled.samples,
+      fixed.samples,
+      fixed.label,
+    ),
+  );
   const checks = drillChecks(plan, runs);
-  process.stdout.write(`${renderDrillReport(plan, machine, loadavg().map((l) => Math.round(l * 100) / 100), runs, checks, svgPath)}\nseed ${seed}\n`);
+  process.stdout.write(
+    `${renderDrillReport(
+      plan,
+      machine,
+      loadavg().map((l) => Math.round(l * 100) / 100),
+      runs,
+      checks,
+      svgPath,
+    )}\nseed ${seed}\n`,
+  );
   if (checks.some((c) => !c.passed)) {
     progress(`pod logs kept in ${logDir}`);
     process.exitCode = 1;

@@ -20,7 +20,9 @@ export const STAYS_UP_MS = 3_000;
 export async function probe(target: ProbeTarget | undefined, what: string): Promise<number> {
   assert.ok(target !== undefined, `the Deployment has no ${what} probe`);
   try {
-    const response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`http://127.0.0.1:${target.port}${target.path}`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     await response.arrayBuffer();
     return response.status;
   } catch {
@@ -36,33 +38,57 @@ export async function probe(target: ProbeTarget | undefined, what: string): Prom
  * neither a key nor the token is logged; SIGTERM ends it with exit 0 within the pod's
  * terminationGracePeriodSeconds, after a `stopped` line.
  */
-export async function expectConsumesWithIdentity(t: TestContext, bed: RenderedPodBed, run: PodRun, consumer: LaunchedConsumer): Promise<void> {
+export async function expectConsumesWithIdentity(
+  t: TestContext,
+  bed: RenderedPodBed,
+  run: PodRun,
+  consumer: LaunchedConsumer,
+): Promise<void> {
   const { launch } = run;
   const { mode, issuer } = bed;
-  for (const name of mode.grantedEnv) assert.ok(launch.env[name] !== undefined, `${name} is not set with ${mode.grant}`);
-  for (const name of otherModesEnv(mode)) assert.equal(launch.env[name], undefined, `${name} is set in ${mode.name} mode`);
+  for (const name of mode.grantedEnv)
+    assert.ok(launch.env[name] !== undefined, `${name} is not set with ${mode.grant}`);
+  for (const name of otherModesEnv(mode))
+    assert.equal(launch.env[name], undefined, `${name} is set in ${mode.name} mode`);
   const credentials = await consumer.waitForLog((line) => line.event === "credentials", 20_000, "the credentials line");
   mode.expectCredentialsLine(credentials, launch);
   await eventually(async () => (await probe(launch.readiness, "readiness")) === 200, 15_000, "/readyz to answer 200");
   assert.equal(await probe(launch.liveness, "liveness"), 200);
 
   const [messageId] = await sendMessages(bed.sqs, bed.queueUrl, ["Hello world!"]);
-  const handled = await consumer.waitForLog((line) => line.event === "message" && line.messageId === messageId, 15_000, "the 'Hello world!' log line");
+  const handled = await consumer.waitForLog(
+    (line) => line.event === "message" && line.messageId === messageId,
+    15_000,
+    "the 'Hello world!' log line",
+  );
   assert.equal(handled.body, "Hello world!");
-  await eventually(async () => {
-    const counts = await queueCounts(bed.sqs, bed.queueUrl);
-    return counts.visible === 0 && counts.inFlight === 0;
-  }, 10_000, "the message to be deleted");
+  await eventually(
+    async () => {
+      const counts = await queueCounts(bed.sqs, bed.queueUrl);
+      return counts.visible === 0 && counts.inFlight === 0;
+    },
+    10_000,
+    "the message to be deleted",
+  );
 
   assert.deepEqual(issuer.rejected, [], "the credential stand-in rejected a call");
   assert.ok(issuer.issued.length >= 1, "the credential stand-in issued no credentials");
   const token = readFileSync(bed.tokenFile, "utf8").trim();
-  for (const issue of issuer.issued) assert.equal(issue.token, token, "the consumer presented something other than the projected token");
+  for (const issue of issuer.issued)
+    assert.equal(issue.token, token, "the consumer presented something other than the projected token");
   mode.expectPresentedToken(bed.workload, token);
-  const consumerKeys = new Set(bed.requests.map((request) => request.accessKeyId).filter((key) => key !== EMULATOR_CREDENTIALS.accessKeyId));
+  const consumerKeys = new Set(
+    bed.requests.map((request) => request.accessKeyId).filter((key) => key !== EMULATOR_CREDENTIALS.accessKeyId),
+  );
   assert.ok(consumerKeys.size > 0, "the consumer sent nothing to SQS");
-  for (const key of consumerKeys) assert.ok(key?.startsWith(mode.issuedKeyPrefix), `an SQS request was signed with ${key}, not with issued credentials`);
-  const deletes = bed.requests.filter((request) => request.operation.startsWith("DeleteMessage") && request.accessKeyId?.startsWith(mode.issuedKeyPrefix));
+  for (const key of consumerKeys)
+    assert.ok(
+      key?.startsWith(mode.issuedKeyPrefix),
+      `an SQS request was signed with ${key}, not with issued credentials`,
+    );
+  const deletes = bed.requests.filter(
+    (request) => request.operation.startsWith("DeleteMessage") && request.accessKeyId?.startsWith(mode.issuedKeyPrefix),
+  );
   assert.ok(deletes.length > 0, `no delete signed with the credentials ${mode.grant} gave`);
   const logText = JSON.stringify(consumer.logs());
   assert.ok(!logText.includes(mode.issuedKeyPrefix), "an access key id was logged");
@@ -73,7 +99,10 @@ export async function expectConsumesWithIdentity(t: TestContext, bed: RenderedPo
   t.diagnostic(`${consumer.kind}: SIGTERM to exit ${stopped.seconds.toFixed(2)} s (grace ${grace} s)`);
   assert.equal(stopped.exitCode, 0, `the ${consumer.kind} exited ${stopped.exitCode} after SIGTERM`);
   assert.ok(stopped.seconds < grace, `stopped after ${stopped.seconds} s, not within the ${grace} s grace period`);
-  assert.ok(consumer.logs().some((line) => line.event === "stopped"), "no 'stopped' line before exit");
+  assert.ok(
+    consumer.logs().some((line) => line.event === "stopped"),
+    "no 'stopped' line before exit",
+  );
 }
 
 /**
@@ -81,7 +110,11 @@ export async function expectConsumesWithIdentity(t: TestContext, bed: RenderedPo
  * missing grant, /readyz 503 while /livez stays 200, both still so a few seconds later with the consumer
  * still running (the kubelet would not restart it), the stand-in never called; exit 0 on SIGTERM.
  */
-export async function expectNotReadyWithoutIdentity(bed: RenderedPodBed, run: PodRun, consumer: LaunchedConsumer): Promise<void> {
+export async function expectNotReadyWithoutIdentity(
+  bed: RenderedPodBed,
+  run: PodRun,
+  consumer: LaunchedConsumer,
+): Promise<void> {
   const { launch } = run;
   const { mode, issuer } = bed;
   const callsBefore = issuer.issued.length + issuer.rejected.length;
@@ -95,7 +128,11 @@ export async function expectNotReadyWithoutIdentity(bed: RenderedPodBed, run: Po
   assert.ok(consumer.isRunning(), `the ${consumer.kind} exited without credentials`);
   assert.equal(await probe(launch.readiness, "readiness"), 503);
   assert.equal(await probe(launch.liveness, "liveness"), 200);
-  assert.equal(issuer.issued.length + issuer.rejected.length, callsBefore, `the consumer called the credential stand-in without ${mode.grant}`);
+  assert.equal(
+    issuer.issued.length + issuer.rejected.length,
+    callsBefore,
+    `the consumer called the credential stand-in without ${mode.grant}`,
+  );
 
   const stopped = await consumer.stop(launch.terminationGracePeriodSeconds);
   assert.equal(stopped.exitCode, 0);

@@ -17,7 +17,12 @@ export interface ContainerFacts {
   /** For each directory, "ok" or the error code of writing a file there. */
   readonly writable: Readonly<Record<string, string>>;
   /** The token file's owner, group and permission bits (octal), or the error code of reading it. */
-  readonly token: { readonly uid: number; readonly gid: number; readonly mode: string; readonly readable: string } | null;
+  readonly token: {
+    readonly uid: number;
+    readonly gid: number;
+    readonly mode: string;
+    readonly readable: string;
+  } | null;
 }
 
 const SCRIPT = `
@@ -46,6 +51,11 @@ console.log(JSON.stringify({
 `;
 
 /** Reads the facts of a running container whose image has Node at `node`. `tokenFile` "" skips the token. */
-export async function readContainerFacts(container: RunningContainer, node: string, tokenFile: string, dirs: readonly string[]): Promise<ContainerFacts> {
+export async function readContainerFacts(
+  container: RunningContainer,
+  node: string,
+  tokenFile: string,
+  dirs: readonly string[],
+): Promise<ContainerFacts> {
   return JSON.parse(await container.exec([node, "-e", SCRIPT, tokenFile, ...dirs])) as ContainerFacts;
 }

@@ -152,7 +152,17 @@ void describe("stand-in base images and container helpers", () => {
         network: "host",
       }),
       (error: Error) => {
-        const keys = ["name:", "env.NOT-A-NAME:", "user.uid:", "user.gid:", "capDrop:", "mounts[0].source:", "mounts[0].target:", "resources.memoryLimitBytes:", "resources.cpuLimitMillicores:"];
+        const keys = [
+          "name:",
+          "env.NOT-A-NAME:",
+          "user.uid:",
+          "user.gid:",
+          "capDrop:",
+          "mounts[0].source:",
+          "mounts[0].target:",
+          "resources.memoryLimitBytes:",
+          "resources.cpuLimitMillicores:",
+        ];
         for (const key of keys) {
           assert.ok(error.message.includes(key), `message names ${key}: ${error.message}`);
         }

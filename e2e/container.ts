@@ -101,15 +101,22 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
     const idFile = join(scratch, "image-id");
     const dockerfile = join(scratch, "Dockerfile");
     await writeFile(dockerfile, withoutDigests(await readFile(options.dockerfile, "utf8")));
-    const buildArgs = Object.entries(options.buildArgs ?? {}).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]);
+    const buildArgs = Object.entries(options.buildArgs ?? {}).flatMap(([name, value]) => [
+      "--build-arg",
+      `${name}=${value}`,
+    ]);
     const result = await runChecked("buildah", [
       "bud",
-      "--network", "host",
+      "--network",
+      "host",
       "--pull=never",
       "--layers=false",
-      "--iidfile", idFile,
-      "--file", dockerfile,
-      "--tag", options.tag,
+      "--iidfile",
+      idFile,
+      "--file",
+      dockerfile,
+      "--tag",
+      options.tag,
       ...buildArgs,
       options.context,
     ]);
@@ -222,10 +229,12 @@ function optionProblems(options: RunContainerOptions): string[] {
     }
   }
   for (const capability of options.capDrop ?? []) {
-    if (!CAPABILITY.test(capability)) problems.push(`capDrop: '${capability}' is not a capability name like ALL or NET_RAW`);
+    if (!CAPABILITY.test(capability))
+      problems.push(`capDrop: '${capability}' is not a capability name like ALL or NET_RAW`);
   }
   for (const [field, value] of Object.entries(options.resources ?? {})) {
-    if (!Number.isInteger(value) || (value as number) <= 0) problems.push(`resources.${field}: ${value} is not a positive integer`);
+    if (!Number.isInteger(value) || (value as number) <= 0)
+      problems.push(`resources.${field}: ${value} is not a positive integer`);
   }
   (options.mounts ?? []).forEach((mount, index) => {
     for (const field of ["source", "target"] as const) {
@@ -252,10 +261,15 @@ function podmanRunArgs(options: RunContainerOptions): string[] {
   const { memoryLimitBytes, cpuLimitMillicores, cpuRequestMillicores } = options.resources ?? {};
   if (memoryLimitBytes !== undefined) args.push(`--memory=${memoryLimitBytes}b`, `--memory-swap=${memoryLimitBytes}b`);
   if (cpuLimitMillicores !== undefined) {
-    args.push(`--cpu-period=${CFS_PERIOD_US}`, `--cpu-quota=${Math.max(MIN_QUOTA_US, (cpuLimitMillicores * CFS_PERIOD_US) / 1000)}`);
+    args.push(
+      `--cpu-period=${CFS_PERIOD_US}`,
+      `--cpu-quota=${Math.max(MIN_QUOTA_US, (cpuLimitMillicores * CFS_PERIOD_US) / 1000)}`,
+    );
   }
   if (cpuRequestMillicores !== undefined) {
-    args.push(`--cpu-shares=${Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((cpuRequestMillicores * 1024) / 1000)))}`);
+    args.push(
+      `--cpu-shares=${Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((cpuRequestMillicores * 1024) / 1000)))}`,
+    );
   }
   for (const mount of options.mounts ?? []) {
     args.push("--volume", `${mount.source}:${mount.target}:${mount.readOnly ? "ro" : "rw"}`);

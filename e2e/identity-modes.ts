@@ -9,7 +9,12 @@ import type { IPodTemplateSpec } from "kubernetes-models/v1/PodTemplateSpec" wit
 import type { LogLine } from "../consumer/test/helpers/log-capture";
 import { PodIdentityAgentStandIn } from "../consumer/test/helpers/pod-identity-agent-stand-in";
 import { StsStandIn } from "../consumer/test/helpers/sts-stand-in";
-import { POD_IDENTITY_AGENT_URI, POD_IDENTITY_ENV, POD_IDENTITY_TOKEN_VOLUME, applyPodIdentityAssociation } from "./pod-identity-association";
+import {
+  POD_IDENTITY_AGENT_URI,
+  POD_IDENTITY_ENV,
+  POD_IDENTITY_TOKEN_VOLUME,
+  applyPodIdentityAssociation,
+} from "./pod-identity-association";
 import { ANNOTATIONS, TOKEN_VOLUME, applyPodIdentityWebhook, eksWebhookConfig } from "./pod-identity-webhook";
 import type { PodLaunch } from "./pod-launch";
 import { podOf, type RenderedWorkload } from "./rendered-workload";
@@ -87,14 +92,27 @@ export const IRSA: IdentityMode = {
     const roleArn = workload.serviceAccount.metadata?.annotations?.[ANNOTATIONS.roleArn] ?? "";
     const sts = new StsStandIn({ roleArn, tokenFile, lifetimeSeconds });
     await sts.start();
-    return { standIn: sts, endpoint: sts.endpoint, extraEnv: { AWS_ENDPOINT_URL_STS: sts.endpoint }, substitute: (launch) => launch };
+    return {
+      standIn: sts,
+      endpoint: sts.endpoint,
+      extraEnv: { AWS_ENDPOINT_URL_STS: sts.endpoint },
+      substitute: (launch) => launch,
+    };
   },
   expectCredentialsLine(line, launch) {
-    assert.equal(line.source, "web identity token (IRSA)", `the consumer did not use the web identity token: ${said(line)}`);
+    assert.equal(
+      line.source,
+      "web identity token (IRSA)",
+      `the consumer did not use the web identity token: ${said(line)}`,
+    );
     assert.equal(line.roleArn, launch.env.AWS_ROLE_ARN);
   },
   expectPresentedToken(workload, token) {
-    assert.deepEqual(trustPolicyRejections(workload.trustPolicy, decodeToken(token)), [], "the rendered role's trust policy rejects the pod's token");
+    assert.deepEqual(
+      trustPolicyRejections(workload.trustPolicy, decodeToken(token)),
+      [],
+      "the rendered role's trust policy rejects the pod's token",
+    );
   },
 };
 
@@ -134,14 +152,20 @@ export const POD_IDENTITY: IdentityMode = {
       extraEnv: {},
       substitute(launch) {
         if (launch.env.AWS_CONTAINER_CREDENTIALS_FULL_URI !== POD_IDENTITY_AGENT_URI) {
-          throw new Error(`the admitted pod points at ${launch.env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? "no agent"}, not ${POD_IDENTITY_AGENT_URI}`);
+          throw new Error(
+            `the admitted pod points at ${launch.env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? "no agent"}, not ${POD_IDENTITY_AGENT_URI}`,
+          );
         }
         return { ...launch, env: { ...launch.env, AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.fullUri } };
       },
     };
   },
   expectCredentialsLine(line) {
-    assert.match(String(line.source), /^container credentials endpoint/, `the consumer did not use the container credentials endpoint: ${said(line)}`);
+    assert.match(
+      String(line.source),
+      /^container credentials endpoint/,
+      `the consumer did not use the container credentials endpoint: ${said(line)}`,
+    );
   },
   // EKS Auth (AssumeRoleForPodIdentity) finds the association by the token's namespace and service
   // account, for the pods.eks.amazonaws.com audience. The role's trust and session-tag conditions are
@@ -149,8 +173,16 @@ export const POD_IDENTITY: IdentityMode = {
   expectPresentedToken(workload, token) {
     const claims = decodeToken(token);
     const association = workload.podIdentityAssociation;
-    assert.deepEqual(claims.aud, [POD_IDENTITY_TOKEN_VOLUME.audience], "the presented token is not for EKS Pod Identity");
-    assert.equal(claims.sub, `system:serviceaccount:${association?.namespace}:${association?.serviceAccount}`, "the presented token is not the associated service account's");
+    assert.deepEqual(
+      claims.aud,
+      [POD_IDENTITY_TOKEN_VOLUME.audience],
+      "the presented token is not for EKS Pod Identity",
+    );
+    assert.equal(
+      claims.sub,
+      `system:serviceaccount:${association?.namespace}:${association?.serviceAccount}`,
+      "the presented token is not the associated service account's",
+    );
   },
 };
 

@@ -37,10 +37,14 @@ export function containerConsumer(container: RunningContainer): LaunchedConsumer
     kind: "container",
     logs: () => container.stdout.lines.map(parsed).filter((line): line is LogLine => line !== undefined),
     async waitForLog(match, timeoutMs, what) {
-      const line = await container.stdout.waitFor((text) => {
-        const candidate = parsed(text);
-        return candidate !== undefined && match(candidate);
-      }, timeoutMs, what);
+      const line = await container.stdout.waitFor(
+        (text) => {
+          const candidate = parsed(text);
+          return candidate !== undefined && match(candidate);
+        },
+        timeoutMs,
+        what,
+      );
       return parsed(line)!;
     },
     isRunning: () => running,

@@ -47,7 +47,10 @@ export function applyPodIdentityAssociation(pod: AdmittedPod, associated: boolea
   for (const container of [...(spec.initContainers ?? []), ...spec.containers]) addToContainer(container);
   if (!(spec.volumes ?? []).some((volume) => volume.name === POD_IDENTITY_TOKEN_VOLUME.name)) {
     const { name, path, audience, expirationSeconds } = POD_IDENTITY_TOKEN_VOLUME;
-    spec.volumes = [...(spec.volumes ?? []), { name, projected: { sources: [{ serviceAccountToken: { audience, expirationSeconds, path } }] } }];
+    spec.volumes = [
+      ...(spec.volumes ?? []),
+      { name, projected: { sources: [{ serviceAccountToken: { audience, expirationSeconds, path } }] } },
+    ];
   }
   return template;
 }

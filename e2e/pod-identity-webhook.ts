@@ -72,13 +72,20 @@ interface PatchSettings {
  * container not listed in `skip-containers`, init containers included, gets the variables it does not
  * already set and a read-only mount of the token volume, and the pod gets that volume first in its list.
  */
-export function applyPodIdentityWebhook(pod: AdmittedPod, serviceAccount: IServiceAccount, config: WebhookConfig): IPodTemplateSpec {
+export function applyPodIdentityWebhook(
+  pod: AdmittedPod,
+  serviceAccount: IServiceAccount,
+  config: WebhookConfig,
+): IPodTemplateSpec {
   const template = structuredClone(pod.template);
   const spec = template.spec;
   if (spec === undefined) throw new Error("the pod template has no spec");
   const wanted = `${pod.namespace}/${spec.serviceAccountName ?? "default"}`;
   const given = `${serviceAccount.metadata?.namespace ?? "default"}/${serviceAccount.metadata?.name ?? ""}`;
-  if (wanted !== given) throw new Error(`the pod runs as service account ${wanted}, but ${given} was given: the webhook would read ${wanted}`);
+  if (wanted !== given)
+    throw new Error(
+      `the pod runs as service account ${wanted}, but ${given} was given: the webhook would read ${wanted}`,
+    );
   const os = spec.nodeSelector?.["kubernetes.io/os"] ?? spec.nodeSelector?.["beta.kubernetes.io/os"];
   if (os === "windows") throw new Error("pods for Windows nodes (a C:\\ token path) are not modelled");
 
@@ -94,14 +101,19 @@ export function applyPodIdentityWebhook(pod: AdmittedPod, serviceAccount: IServi
   return template;
 }
 
-function patchSettings(template: IPodTemplateSpec, serviceAccount: IServiceAccount, config: WebhookConfig): PatchSettings | undefined {
+function patchSettings(
+  template: IPodTemplateSpec,
+  serviceAccount: IServiceAccount,
+  config: WebhookConfig,
+): PatchSettings | undefined {
   const accountAnnotations = serviceAccount.metadata?.annotations ?? {};
   const podAnnotations = template.metadata?.annotations ?? {};
   const roleArn = accountAnnotations[ANNOTATIONS.roleArn] ?? "";
   if (roleArn === "") return undefined;
   // An unparsable value is ignored (the webhook logs it and keeps the default); a pod's token
   // expiration overrides its service account's, and anything under the minimum is raised to it.
-  const accountExpiration = tokenExpiration(accountAnnotations[ANNOTATIONS.tokenExpiration]) ?? config.tokenExpirationSeconds;
+  const accountExpiration =
+    tokenExpiration(accountAnnotations[ANNOTATIONS.tokenExpiration]) ?? config.tokenExpirationSeconds;
   const skip = podAnnotations[ANNOTATIONS.skipContainers];
   return {
     roleArn,
@@ -154,7 +166,10 @@ function addToContainer(container: IContainer, settings: PatchSettings, config: 
   }
   container.env = env;
   if (!(container.volumeMounts ?? []).some((mount) => mount.name === TOKEN_VOLUME.name)) {
-    container.volumeMounts = [...(container.volumeMounts ?? []), { name: TOKEN_VOLUME.name, readOnly: true, mountPath: TOKEN_VOLUME.mountPath }];
+    container.volumeMounts = [
+      ...(container.volumeMounts ?? []),
+      { name: TOKEN_VOLUME.name, readOnly: true, mountPath: TOKEN_VOLUME.mountPath },
+    ];
   }
 }
 
@@ -163,7 +178,13 @@ function tokenVolume(settings: PatchSettings): IVolume {
     name: TOKEN_VOLUME.name,
     projected: {
       sources: [
-        { serviceAccountToken: { audience: settings.audience, expirationSeconds: settings.tokenExpirationSeconds, path: TOKEN_VOLUME.path } },
+        {
+          serviceAccountToken: {
+            audience: settings.audience,
+            expirationSeconds: settings.tokenExpirationSeconds,
+            path: TOKEN_VOLUME.path,
+          },
+        },
       ],
     },
   };

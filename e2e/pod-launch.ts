@@ -68,17 +68,61 @@ export interface PodLaunch {
   readonly terminationGracePeriodSeconds: number;
 }
 
-const POD_FIELDS_MAPPED = new Set(["containers", "securityContext", "serviceAccountName", "terminationGracePeriodSeconds", "volumes"]);
-const POD_FIELDS_IGNORED = new Set(["affinity", "nodeSelector", "tolerations", "topologySpreadConstraints", "priorityClassName", "schedulerName", "restartPolicy", "dnsPolicy"]);
-const CONTAINER_FIELDS_MAPPED = new Set(["name", "image", "env", "args", "ports", "livenessProbe", "readinessProbe", "resources", "securityContext", "volumeMounts"]);
+const POD_FIELDS_MAPPED = new Set([
+  "containers",
+  "securityContext",
+  "serviceAccountName",
+  "terminationGracePeriodSeconds",
+  "volumes",
+]);
+const POD_FIELDS_IGNORED = new Set([
+  "affinity",
+  "nodeSelector",
+  "tolerations",
+  "topologySpreadConstraints",
+  "priorityClassName",
+  "schedulerName",
+  "restartPolicy",
+  "dnsPolicy",
+]);
+const CONTAINER_FIELDS_MAPPED = new Set([
+  "name",
+  "image",
+  "env",
+  "args",
+  "ports",
+  "livenessProbe",
+  "readinessProbe",
+  "resources",
+  "securityContext",
+  "volumeMounts",
+]);
 const CONTAINER_FIELDS_IGNORED = new Set(["imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"]);
 const POD_SECURITY_FIELDS = new Set(["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"]);
-const CONTAINER_SECURITY_FIELDS = new Set([...POD_SECURITY_FIELDS, "readOnlyRootFilesystem", "allowPrivilegeEscalation", "capabilities", "privileged"]);
-const PROBE_FIELDS_IGNORED = new Set(["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold", "terminationGracePeriodSeconds"]);
+const CONTAINER_SECURITY_FIELDS = new Set([
+  ...POD_SECURITY_FIELDS,
+  "readOnlyRootFilesystem",
+  "allowPrivilegeEscalation",
+  "capabilities",
+  "privileged",
+]);
+const PROBE_FIELDS_IGNORED = new Set([
+  "initialDelaySeconds",
+  "periodSeconds",
+  "timeoutSeconds",
+  "successThreshold",
+  "failureThreshold",
+  "terminationGracePeriodSeconds",
+]);
 const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
 
 /** Fields of `object` outside `mapped` and `ignored`, as "<where>.<field>: not modelled". */
-function unmodelled(where: string, object: object | undefined, mapped: ReadonlySet<string>, ignored: ReadonlySet<string> = new Set()): string[] {
+function unmodelled(
+  where: string,
+  object: object | undefined,
+  mapped: ReadonlySet<string>,
+  ignored: ReadonlySet<string> = new Set(),
+): string[] {
   return Object.keys(object ?? {})
     .filter((field) => !mapped.has(field) && !ignored.has(field))
     .map((field) => `${where}.${field}: not modelled`);
@@ -93,7 +137,9 @@ export function podLaunch(pod: AdmittedPod, containerName: string, secrets: read
   if (spec === undefined) throw new Error("the pod template has no spec");
   const container = spec.containers.find((candidate) => candidate.name === containerName);
   if (container === undefined) {
-    throw new Error(`no container '${containerName}' in the pod (it has ${spec.containers.map((c) => `'${c.name}'`).join(", ")})`);
+    throw new Error(
+      `no container '${containerName}' in the pod (it has ${spec.containers.map((c) => `'${c.name}'`).join(", ")})`,
+    );
   }
   const at = `containers[${containerName}]`;
   const problems = [
@@ -113,7 +159,11 @@ export function podLaunch(pod: AdmittedPod, containerName: string, secrets: read
   const security = record(securitySettings(spec.securityContext, container, at));
   const volumes = record(mountedVolumes(spec.volumes ?? [], container, at));
   const resources = record(cgroupResources(container, at));
-  const ports = Object.fromEntries((container.ports ?? []).filter((port) => port.name !== undefined).map((port) => [port.name as string, port.containerPort]));
+  const ports = Object.fromEntries(
+    (container.ports ?? [])
+      .filter((port) => port.name !== undefined)
+      .map((port) => [port.name as string, port.containerPort]),
+  );
   const liveness = record(probeTarget(container.livenessProbe, ports, `${at}.livenessProbe`));
   const readiness = record(probeTarget(container.readinessProbe, ports, `${at}.readinessProbe`));
 
@@ -141,7 +191,11 @@ interface Checked<T> {
  * The container's environment as the kubelet gives it: literal values, and `secretKeyRef`s read from
  * the Secret's `data` (base64) or `stringData` (which the API server merges over `data`).
  */
-export function resolveEnv(container: IContainer, secrets: readonly ISecret[], namespace: string): Checked<Record<string, string>> {
+export function resolveEnv(
+  container: IContainer,
+  secrets: readonly ISecret[],
+  namespace: string,
+): Checked<Record<string, string>> {
   const env: Record<string, string> = {};
   const problems: string[] = [];
   for (const variable of container.env ?? []) {
@@ -158,13 +212,21 @@ export function resolveEnv(container: IContainer, secrets: readonly ISecret[], n
       problems.push(`${at}: valueFrom.${Object.keys(source).join("/")} is not modelled (only secretKeyRef)`);
       continue;
     }
-    const secret = secrets.find((candidate) => candidate.metadata?.name === reference.name && (candidate.metadata?.namespace ?? namespace) === namespace);
+    const secret = secrets.find(
+      (candidate) =>
+        candidate.metadata?.name === reference.name && (candidate.metadata?.namespace ?? namespace) === namespace,
+    );
     const fromStringData = secret?.stringData?.[reference.key];
     const fromData = secret?.data?.[reference.key];
-    const value = fromStringData ?? (fromData === undefined ? undefined : Buffer.from(fromData, "base64").toString("utf8"));
+    const value =
+      fromStringData ?? (fromData === undefined ? undefined : Buffer.from(fromData, "base64").toString("utf8"));
     if (value !== undefined) env[variable.name] = value;
     else if (reference.optional !== true) {
-      problems.push(secret === undefined ? `${at}: no Secret ${namespace}/${reference.name}` : `${at}: Secret ${namespace}/${reference.name} has no key ${reference.key}`);
+      problems.push(
+        secret === undefined
+          ? `${at}: no Secret ${namespace}/${reference.name}`
+          : `${at}: Secret ${namespace}/${reference.name} has no key ${reference.key}`,
+      );
     }
   }
   return { value: env, problems };
@@ -172,7 +234,11 @@ export function resolveEnv(container: IContainer, secrets: readonly ISecret[], n
 
 type SecuritySettings = Pick<PodLaunch, "user" | "readOnlyRootFs" | "capDrop" | "noNewPrivileges">;
 
-function securitySettings(pod: IPodSecurityContext | undefined, container: IContainer, at: string): Checked<SecuritySettings> {
+function securitySettings(
+  pod: IPodSecurityContext | undefined,
+  container: IContainer,
+  at: string,
+): Checked<SecuritySettings> {
   const own = container.securityContext ?? {};
   const problems = [
     ...unmodelled("spec.securityContext", pod, POD_SECURITY_FIELDS),
@@ -180,17 +246,20 @@ function securitySettings(pod: IPodSecurityContext | undefined, container: ICont
   ];
   const uid = own.runAsUser ?? pod?.runAsUser;
   const gid = own.runAsGroup ?? pod?.runAsGroup;
-  if ((uid === undefined) !== (gid === undefined)) problems.push(`${at}: runAsUser without runAsGroup (or the reverse) is not modelled`);
+  if ((uid === undefined) !== (gid === undefined))
+    problems.push(`${at}: runAsUser without runAsGroup (or the reverse) is not modelled`);
   if ((own.runAsNonRoot ?? pod?.runAsNonRoot) === true) {
     if (uid === 0) problems.push(`${at}: runAsNonRoot with runAsUser 0: the kubelet would refuse to start it`);
-    if (uid === undefined) problems.push(`${at}: runAsNonRoot without runAsUser (a check of the image's USER) is not modelled`);
+    if (uid === undefined)
+      problems.push(`${at}: runAsNonRoot without runAsUser (a check of the image's USER) is not modelled`);
   }
   if (own.privileged === true) problems.push(`${at}.securityContext.privileged: not modelled`);
   if ((own.capabilities?.add ?? []).length > 0) problems.push(`${at}.securityContext.capabilities.add: not modelled`);
   // podman applies its default seccomp profile unless told otherwise; Kubernetes applies none
   // (Unconfined) unless asked for RuntimeDefault, so only RuntimeDefault means the same in both.
   const seccomp = own.seccompProfile?.type ?? pod?.seccompProfile?.type;
-  if (seccomp !== "RuntimeDefault") problems.push(`${at}: seccompProfile ${seccomp ?? "unset (Unconfined)"} is not modelled, only RuntimeDefault`);
+  if (seccomp !== "RuntimeDefault")
+    problems.push(`${at}: seccompProfile ${seccomp ?? "unset (Unconfined)"} is not modelled, only RuntimeDefault`);
   return {
     value: {
       ...(uid === undefined || gid === undefined ? {} : { user: { uid, gid } }),
@@ -202,7 +271,11 @@ function securitySettings(pod: IPodSecurityContext | undefined, container: ICont
   };
 }
 
-function mountedVolumes(volumes: readonly IVolume[], container: IContainer, at: string): Checked<Pick<PodLaunch, "mounts" | "projectedTokens">> {
+function mountedVolumes(
+  volumes: readonly IVolume[],
+  container: IContainer,
+  at: string,
+): Checked<Pick<PodLaunch, "mounts" | "projectedTokens">> {
   const problems: string[] = [];
   const mounts: LaunchMount[] = [];
   const projectedTokens: ProjectedToken[] = [];
@@ -216,7 +289,11 @@ function mountedVolumes(volumes: readonly IVolume[], container: IContainer, at: 
     }
     const sources = volume.projected?.sources ?? [];
     const tokens = sources.map((source) => source.serviceAccountToken);
-    if (Object.keys(volume).some((field) => field !== "name" && field !== "projected") || sources.length === 0 || tokens.some((token) => token === undefined)) {
+    if (
+      Object.keys(volume).some((field) => field !== "name" && field !== "projected") ||
+      sources.length === 0 ||
+      tokens.some((token) => token === undefined)
+    ) {
       problems.push(`volumes[${volume.name}]: only projected service account tokens are modelled`);
       continue;
     }
@@ -242,7 +319,11 @@ function cgroupResources(container: IContainer, at: string): Checked<LaunchResou
     // A memory request only guides scheduling (and eviction); nothing in the cgroup reflects it.
     ...unmodelled(`${at}.resources.requests`, resources.requests, new Set(["cpu"]), new Set(["memory"])),
   ];
-  const read = (field: string, quantity: string | number | undefined, parse: (q: string | number) => number): number | undefined => {
+  const read = (
+    field: string,
+    quantity: string | number | undefined,
+    parse: (q: string | number) => number,
+  ): number | undefined => {
     if (quantity === undefined) return undefined;
     try {
       return parse(quantity);
@@ -264,15 +345,25 @@ function cgroupResources(container: IContainer, at: string): Checked<LaunchResou
   };
 }
 
-function probeTarget(probe: IProbe | undefined, ports: Readonly<Record<string, number>>, at: string): Checked<ProbeTarget | undefined> {
+function probeTarget(
+  probe: IProbe | undefined,
+  ports: Readonly<Record<string, number>>,
+  at: string,
+): Checked<ProbeTarget | undefined> {
   if (probe === undefined) return { value: undefined, problems: [] };
   const problems = unmodelled(at, probe, new Set(["httpGet"]), PROBE_FIELDS_IGNORED);
   const get = probe.httpGet;
-  if (get === undefined) return { value: undefined, problems: [...problems, `${at}: only httpGet probes are modelled`] };
+  if (get === undefined)
+    return { value: undefined, problems: [...problems, `${at}: only httpGet probes are modelled`] };
   problems.push(...unmodelled(`${at}.httpGet`, get, new Set(["path", "port", "scheme"])));
-  if (get.scheme !== undefined && get.scheme !== "HTTP") problems.push(`${at}.httpGet.scheme: ${get.scheme} is not modelled`);
+  if (get.scheme !== undefined && get.scheme !== "HTTP")
+    problems.push(`${at}.httpGet.scheme: ${get.scheme} is not modelled`);
   const port = typeof get.port === "number" ? get.port : /^\d+$/.test(get.port) ? Number(get.port) : ports[get.port];
-  if (port === undefined) return { value: undefined, problems: [...problems, `${at}.httpGet.port: the container has no port named '${get.port}'`] };
+  if (port === undefined)
+    return {
+      value: undefined,
+      problems: [...problems, `${at}.httpGet.port: the container has no port named '${get.port}'`],
+    };
   return { value: { path: get.path ?? "/", port }, problems };
 }
 
@@ -285,9 +376,12 @@ export function movePort(launch: PodLaunch, portName: string, envName: string, p
   const from = launch.ports[portName];
   if (from === undefined) throw new Error(`the container has no port named '${portName}'`);
   if (launch.env[envName] !== String(from)) {
-    throw new Error(`port '${portName}' is ${from} but ${envName} is ${launch.env[envName] ?? "unset"}: the probes would miss the server`);
+    throw new Error(
+      `port '${portName}' is ${from} but ${envName} is ${launch.env[envName] ?? "unset"}: the probes would miss the server`,
+    );
   }
-  const follow = (target: ProbeTarget | undefined): ProbeTarget | undefined => (target?.port === from ? { ...target, port } : target);
+  const follow = (target: ProbeTarget | undefined): ProbeTarget | undefined =>
+    target?.port === from ? { ...target, port } : target;
   const liveness = follow(launch.liveness);
   const readiness = follow(launch.readiness);
   const { liveness: _liveness, readiness: _readiness, ...rest } = launch;
@@ -316,12 +410,18 @@ function withExtraEnv(launch: PodLaunch, host: HostSide): Record<string, string>
 
 function hostPathOf(launch: PodLaunch, host: HostSide, mount: LaunchMount): string {
   const path = host.volumeHostPaths[mount.volume];
-  if (path === undefined) throw new Error(`no host directory for volume '${mount.volume}' (mounted at ${mount.mountPath} in ${launch.container})`);
+  if (path === undefined)
+    throw new Error(
+      `no host directory for volume '${mount.volume}' (mounted at ${mount.mountPath} in ${launch.container})`,
+    );
   return path;
 }
 
 /** The podman run of a launch: the container's own settings, one for one, on the host network. */
-export function toContainerRun(launch: PodLaunch, host: HostSide & { readonly image: string; readonly name: string }): RunContainerOptions {
+export function toContainerRun(
+  launch: PodLaunch,
+  host: HostSide & { readonly image: string; readonly name: string },
+): RunContainerOptions {
   return {
     image: host.image,
     name: host.name,
@@ -331,7 +431,11 @@ export function toContainerRun(launch: PodLaunch, host: HostSide & { readonly im
     capDrop: launch.capDrop,
     noNewPrivileges: launch.noNewPrivileges,
     args: launch.args,
-    mounts: launch.mounts.map((mount) => ({ source: hostPathOf(launch, host, mount), target: mount.mountPath, readOnly: mount.readOnly })),
+    mounts: launch.mounts.map((mount) => ({
+      source: hostPathOf(launch, host, mount),
+      target: mount.mountPath,
+      readOnly: mount.readOnly,
+    })),
     resources: launch.resources,
     network: "host",
   };
@@ -349,7 +453,10 @@ export interface ProcessLaunch {
  * to the volumes' host directories, since a process has no mount namespace to put them in place.
  */
 export function toProcessLaunch(launch: PodLaunch, host: HostSide): ProcessLaunch {
-  const rewrites = launch.mounts.map((mount) => ({ from: mount.mountPath.replace(/\/+$/, ""), to: hostPathOf(launch, host, mount) }));
+  const rewrites = launch.mounts.map((mount) => ({
+    from: mount.mountPath.replace(/\/+$/, ""),
+    to: hostPathOf(launch, host, mount),
+  }));
   const rewrite = (value: string): string => {
     const match = rewrites.find(({ from }) => value === from || value.startsWith(`${from}/`));
     return match === undefined ? value : match.to + value.slice(match.from.length);

@@ -73,13 +73,19 @@ export async function startRenderedPodBed(stack: string, mode: IdentityMode): Pr
 
     const pod = podOf(workload);
     const launchWith = (granted: boolean): PodLaunch =>
-      podLaunch({ namespace: pod.namespace, template: mode.admit(workload, granted) }, WORKLOAD_NAMES.container, secrets);
+      podLaunch(
+        { namespace: pod.namespace, template: mode.admit(workload, granted) },
+        WORKLOAD_NAMES.container,
+        secrets,
+      );
     const grantedLaunch = launchWith(true);
     const withoutLaunch = launchWith(false);
 
     const [projected, ...others] = grantedLaunch.projectedTokens;
     if (projected?.audience !== mode.audience || others.length > 0) {
-      throw new Error(`expected one projected token for ${mode.audience}, found ${JSON.stringify(grantedLaunch.projectedTokens)}`);
+      throw new Error(
+        `expected one projected token for ${mode.audience}, found ${JSON.stringify(grantedLaunch.projectedTokens)}`,
+      );
     }
     const claims = podTokenClaims({
       issuer: workload.oidcIssuerUrl,
@@ -114,7 +120,10 @@ export async function startRenderedPodBed(stack: string, mode: IdentityMode): Pr
       issuerEndpoint: issuer.endpoint,
       tokenFile,
       claims,
-      granted: { launch: issuer.substitute(grantedLaunch), host: { volumeHostPaths: { [projected.volume]: tokenDir }, extraEnv } },
+      granted: {
+        launch: issuer.substitute(grantedLaunch),
+        host: { volumeHostPaths: { [projected.volume]: tokenDir }, extraEnv },
+      },
       withoutGrant: { launch: withoutLaunch, host: { volumeHostPaths: {}, extraEnv } },
       close,
     };
@@ -125,14 +134,19 @@ export async function startRenderedPodBed(stack: string, mode: IdentityMode): Pr
 }
 
 /** The emulator's stand-in for the rendered queue: same names and attributes, redrive to the stand-in DLQ. */
-export async function createRenderedQueue(sqs: SQSClient, queue: RenderedQueue): Promise<{ queueUrl: string; dlqUrl: string }> {
+export async function createRenderedQueue(
+  sqs: SQSClient,
+  queue: RenderedQueue,
+): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlq = await sqs.send(
     new CreateQueueCommand({
       QueueName: queue.deadLetterQueue.name,
       Attributes: { MessageRetentionPeriod: String(queue.deadLetterQueue.messageRetentionSeconds) },
     }),
   );
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
   const created = await sqs.send(
     new CreateQueueCommand({
       QueueName: queue.name,
@@ -140,7 +154,10 @@ export async function createRenderedQueue(sqs: SQSClient, queue: RenderedQueue):
         VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
         ReceiveMessageWaitTimeSeconds: String(queue.receiveWaitTimeSeconds),
         MessageRetentionPeriod: String(queue.messageRetentionSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: queue.maxReceiveCount }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: Attributes?.QueueArn,
+          maxReceiveCount: queue.maxReceiveCount,
+        }),
       },
     }),
   );
@@ -151,7 +168,9 @@ export async function createRenderedQueue(sqs: SQSClient, queue: RenderedQueue):
 export function replaceSecretValue(secrets: readonly ISecret[], from: string, to: string): ISecret[] {
   return secrets.map((secret) => ({
     ...secret,
-    stringData: Object.fromEntries(Object.entries(secret.stringData ?? {}).map(([key, value]) => [key, value === from ? to : value])),
+    stringData: Object.fromEntries(
+      Object.entries(secret.stringData ?? {}).map(([key, value]) => [key, value === from ? to : value]),
+    ),
   }));
 }
 
@@ -160,7 +179,12 @@ export function replaceSecretValue(secrets: readonly ISecret[], from: string, to
  * by that user (group left as is), mode 0600. The directory stays readable by everyone, so that the
  * container's user can reach the file.
  */
-export async function writeProjectedToken(dir: string, path: string, token: string, ownerUid: number | undefined): Promise<string> {
+export async function writeProjectedToken(
+  dir: string,
+  path: string,
+  token: string,
+  ownerUid: number | undefined,
+): Promise<string> {
   await chmod(dir, 0o755);
   const file = join(dir, path);
   await writeFile(file, token, { mode: 0o600 });

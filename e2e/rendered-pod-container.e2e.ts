@@ -9,7 +9,14 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { after, afterEach, before, describe, it, type TestContext } from "node:test";
-import { buildImage, imageExists, runContainer, type BuiltImage, type RunContainerOptions, type RunningContainer } from "./container";
+import {
+  buildImage,
+  imageExists,
+  runContainer,
+  type BuiltImage,
+  type RunContainerOptions,
+  type RunningContainer,
+} from "./container";
 import { readContainerFacts } from "./container-facts";
 import { expectConsumesWithIdentity, expectNotReadyWithoutIdentity } from "./consumer-checks";
 import { IDENTITY_MODES } from "./identity-modes";
@@ -59,22 +66,44 @@ function consumerImage(): Promise<BuiltImage> {
  */
 async function expectRestricted(container: RunningContainer, launch: PodLaunch, tokenFile: string): Promise<void> {
   const mountDir = dirname(tokenFile);
-  const facts = await readContainerFacts(container, IMAGE_NODE, tokenFile, ["/", "/app", "/tmp", "/home/nonroot", mountDir]);
+  const facts = await readContainerFacts(container, IMAGE_NODE, tokenFile, [
+    "/",
+    "/app",
+    "/tmp",
+    "/home/nonroot",
+    mountDir,
+  ]);
   const { uid, gid } = launch.user!;
   assert.equal(facts.status.Uid, `${uid}\t${uid}\t${uid}\t${uid}`);
   assert.equal(facts.status.Gid, `${gid}\t${gid}\t${gid}\t${gid}`);
   assert.deepEqual(launch.capDrop, ["ALL"]);
-  for (const set of ["CapEff", "CapPrm", "CapBnd"] as const) assert.equal(facts.status[set], "0000000000000000", `${set} is not empty`);
+  for (const set of ["CapEff", "CapPrm", "CapBnd"] as const)
+    assert.equal(facts.status[set], "0000000000000000", `${set} is not empty`);
   assert.equal(facts.status.NoNewPrivs, "1");
   assert.equal(facts.status.Seccomp, "2", "seccomp filter mode: the runtime's default profile");
-  assert.deepEqual(facts.writable, { "/": "EROFS", "/app": "EROFS", "/tmp": "EROFS", "/home/nonroot": "EROFS", [mountDir]: "EROFS" });
-  assert.deepEqual(facts.token, { uid, gid: 0, mode: "600", readable: "ok" }, "the token is not mounted as the kubelet projects it");
+  assert.deepEqual(facts.writable, {
+    "/": "EROFS",
+    "/app": "EROFS",
+    "/tmp": "EROFS",
+    "/home/nonroot": "EROFS",
+    [mountDir]: "EROFS",
+  });
+  assert.deepEqual(
+    facts.token,
+    { uid, gid: 0, mode: "600", readable: "ok" },
+    "the token is not mounted as the kubelet projects it",
+  );
   assert.equal(facts.memoryLimitBytes, launch.resources.memoryLimitBytes);
   assert.equal(facts.cpuPeriodUs, KUBELET_CFS_PERIOD_US);
   assert.equal(facts.cpuQuotaUs, (launch.resources.cpuLimitMillicores! * KUBELET_CFS_PERIOD_US) / 1000);
   const shares = Math.floor((launch.resources.cpuRequestMillicores! * 1024) / 1000);
   if (facts.cpuShares !== null) assert.equal(facts.cpuShares, shares);
-  else assert.equal(facts.cpuWeight, 1 + Math.floor(((shares - 2) * 9999) / 262_142), "cgroup v2 weight from the CPU request");
+  else
+    assert.equal(
+      facts.cpuWeight,
+      1 + Math.floor(((shares - 2) * 9999) / 262_142),
+      "cgroup v2 weight from the CPU request",
+    );
 }
 
 void describe("the consumer image, run as the rendered dev Deployment", () => {
@@ -110,14 +139,20 @@ void describe("the consumer image, run as the rendered dev Deployment", () => {
       }
 
       void it(`with ${mode.grant}'s environment and token: runs restricted, consumes 'Hello world!' with the issued credentials, exits 0 within the grace period`, async (t) => {
-        t.diagnostic(`image ${image.tag} built from consumer/Dockerfile in ${image.seconds.toFixed(1)} s (once for both modes)`);
-        t.diagnostic(`credentials: ${bed.issuerEndpoint}; queue: the emulator's ${bed.queueUrl} in place of the rendered ${bed.workload.queue.url}`);
+        t.diagnostic(
+          `image ${image.tag} built from consumer/Dockerfile in ${image.seconds.toFixed(1)} s (once for both modes)`,
+        );
+        t.diagnostic(
+          `credentials: ${bed.issuerEndpoint}; queue: the emulator's ${bed.queueUrl} in place of the rendered ${bed.workload.queue.url}`,
+        );
         const { run, options, container, consumer } = await start(t, bed.granted, `e2e-consumer-${mode.name}`);
         // The container sees admission's path, backed by a real read-only mount: no rewrite as for a process.
         const tokenFile = mode.tokenPathInPod;
         assert.equal(run.launch.env[mode.tokenFileEnv], tokenFile);
         assert.equal(options.env?.[mode.tokenFileEnv], tokenFile);
-        assert.deepEqual(options.mounts, [{ source: dirname(bed.tokenFile), target: dirname(mode.tokenPathInPod), readOnly: true }]);
+        assert.deepEqual(options.mounts, [
+          { source: dirname(bed.tokenFile), target: dirname(mode.tokenPathInPod), readOnly: true },
+        ]);
 
         await expectRestricted(container, run.launch, tokenFile);
         await expectConsumesWithIdentity(t, bed, run, consumer);

@@ -50,7 +50,10 @@ export interface RenderedAssociation {
  * Runs the program for a committed stack (Pulumi.<stack>.yaml) under mocks and reads the workload.
  * `overrides` replace stack file values by key (e.g. `sqs-eks-consumer:identity`).
  */
-export async function renderStack(stack: string, overrides: Readonly<Record<string, ConfigValue>> = {}): Promise<RenderedWorkload> {
+export async function renderStack(
+  stack: string,
+  overrides: Readonly<Record<string, ConfigValue>> = {},
+): Promise<RenderedWorkload> {
   const values = { ...(await stackFileValues(stack)), ...overrides };
   const run = await runProgram(await scenario(stack, values));
   if (run.errors.length > 0) throw new Error(`the program failed for stack ${stack}:\n  ${run.errors.join("\n  ")}`);
@@ -65,11 +68,15 @@ export async function renderStack(stack: string, overrides: Readonly<Record<stri
     serviceAccount: String(resource.inputs.serviceAccount),
     roleArn: String(resource.inputs.roleArn),
   }));
-  if (associations.length > 1) throw new Error(`expected at most one Pod Identity association, the program rendered ${associations.length}`);
+  if (associations.length > 1)
+    throw new Error(`expected at most one Pod Identity association, the program rendered ${associations.length}`);
   const podIdentityAssociation = associations[0];
   const roleArn = serviceAccount.metadata?.annotations?.[ANNOTATIONS.roleArn] ?? podIdentityAssociation?.roleArn;
   const role = ofType(run, "aws:iam/role:Role").find((resource) => resource.state.arn === roleArn);
-  if (role === undefined) throw new Error(`no rendered IAM role has the ServiceAccount's (or its association's) ARN ${roleArn ?? "(neither names one)"}`);
+  if (role === undefined)
+    throw new Error(
+      `no rendered IAM role has the ServiceAccount's (or its association's) ARN ${roleArn ?? "(neither names one)"}`,
+    );
   const oidcIssuerUrl = run.outputs.oidcProviderUrl;
   if (typeof oidcIssuerUrl !== "string") throw new Error("the stack exports no oidcProviderUrl");
 
@@ -89,7 +96,8 @@ export async function renderStack(stack: string, overrides: Readonly<Record<stri
 /** The Deployment's pod as admission sees it: in the Deployment's namespace. */
 export function podOf(workload: RenderedWorkload): AdmittedPod {
   const { metadata, spec } = workload.deployment;
-  if (metadata?.namespace === undefined || spec === undefined) throw new Error("the Deployment has no namespace or no spec");
+  if (metadata?.namespace === undefined || spec === undefined)
+    throw new Error("the Deployment has no namespace or no spec");
   return { namespace: metadata.namespace, template: spec.template };
 }
 
@@ -108,9 +116,13 @@ function queueNamedBy(run: ProgramRun, secrets: readonly ISecret[]): RenderedQue
   const values = new Set(secrets.flatMap((secret) => Object.values(secret.stringData ?? {})));
   const queue = queues.find((candidate) => values.has(String(candidate.state.url)));
   if (queue === undefined) throw new Error("no Secret holds the URL of a rendered queue");
-  const redrive = JSON.parse(String(queue.inputs.redrivePolicy)) as { deadLetterTargetArn: string; maxReceiveCount: number };
+  const redrive = JSON.parse(String(queue.inputs.redrivePolicy)) as {
+    deadLetterTargetArn: string;
+    maxReceiveCount: number;
+  };
   const dlq = queues.find((candidate) => candidate.state.arn === redrive.deadLetterTargetArn);
-  if (dlq === undefined) throw new Error(`the queue's dead-letter target ${redrive.deadLetterTargetArn} was not rendered`);
+  if (dlq === undefined)
+    throw new Error(`the queue's dead-letter target ${redrive.deadLetterTargetArn} was not rendered`);
   return {
     name: String(queue.inputs.name),
     url: String(queue.state.url),
@@ -118,6 +130,9 @@ function queueNamedBy(run: ProgramRun, secrets: readonly ISecret[]): RenderedQue
     receiveWaitTimeSeconds: Number(queue.inputs.receiveWaitTimeSeconds),
     messageRetentionSeconds: Number(queue.inputs.messageRetentionSeconds),
     maxReceiveCount: redrive.maxReceiveCount,
-    deadLetterQueue: { name: String(dlq.inputs.name), messageRetentionSeconds: Number(dlq.inputs.messageRetentionSeconds) },
+    deadLetterQueue: {
+      name: String(dlq.inputs.name),
+      messageRetentionSeconds: Number(dlq.inputs.messageRetentionSeconds),
+    },
   };
 }

@@ -35,7 +35,8 @@ export function podTokenClaims(options: {
   };
 }
 
-const base64url = (value: object | string): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const base64url = (value: object | string): string =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 /** header.payload.signature, with a signature that says it is not one. */
 export function encodeToken(claims: TokenClaims): string {
@@ -75,7 +76,8 @@ export function trustPolicyRejections(policy: PolicyDocument, claims: TokenClaim
         }
         const actual = claim === "sub" ? [claims.sub] : claims.aud;
         const allowed = typeof expected === "string" ? [expected] : expected;
-        if (!actual.some((value) => allowed.includes(value))) reasons.push(`${key} is ${actual.join(",")}, the policy wants ${allowed.join(",")}`);
+        if (!actual.some((value) => allowed.includes(value)))
+          reasons.push(`${key} is ${actual.join(",")}, the policy wants ${allowed.join(",")}`);
       }
     }
     if (reasons.length === 0) return [];

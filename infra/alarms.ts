@@ -30,8 +30,17 @@ export function oldestMessageAgeThresholdSeconds(
   maxReceiveCount: number,
   messageRetentionSeconds: number,
 ): number {
-  const perDelivery = Math.min(Math.max(queueVisibilityTimeoutSeconds(tunables), tunables.retryMaxSeconds), SQS_MAX_VISIBILITY_SECONDS);
-  return Math.max(1, Math.min(maxReceiveCount * perDelivery + BACKLOG_ALLOWANCE_SECONDS, messageRetentionSeconds - RETENTION_HEADROOM_SECONDS));
+  const perDelivery = Math.min(
+    Math.max(queueVisibilityTimeoutSeconds(tunables), tunables.retryMaxSeconds),
+    SQS_MAX_VISIBILITY_SECONDS,
+  );
+  return Math.max(
+    1,
+    Math.min(
+      maxReceiveCount * perDelivery + BACKLOG_ALLOWANCE_SECONDS,
+      messageRetentionSeconds - RETENTION_HEADROOM_SECONDS,
+    ),
+  );
 }
 
 /** With autoscaling: where the consumer's replica count is read and what its ceiling is. */
@@ -73,7 +82,9 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsumerAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:alarms:ConsumerAlarms", name, {}, opts);
-    const owner = pulumi.output(args.queueArn).apply((arn) => ({ partition: arn.split(":")[1] ?? "aws", account: arn.split(":")[4] ?? "" }));
+    const owner = pulumi
+      .output(args.queueArn)
+      .apply((arn) => ({ partition: arn.split(":")[1] ?? "aws", account: arn.split(":")[4] ?? "" }));
 
     const key = new aws.kms.Key(
       `${name}-key`,
@@ -86,19 +97,38 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const topic = new aws.sns.Topic(`${name}-topic`, { name: `${args.namePrefix}-alarms`, kmsMasterKeyId: key.arn, tags: args.tags }, { parent: this });
+    const topic = new aws.sns.Topic(
+      `${name}-topic`,
+      { name: `${args.namePrefix}-alarms`, kmsMasterKeyId: key.arn, tags: args.tags },
+      { parent: this },
+    );
     new aws.sns.TopicPolicy(
       `${name}-topic-policy`,
       {
         arn: topic.arn,
-        policy: pulumi.jsonStringify(pulumi.all([topic.arn, owner]).apply(([topicArn, { partition, account }]) => alarmTopicPolicy(topicArn, partition, account, args.region))),
+        policy: pulumi.jsonStringify(
+          pulumi
+            .all([topic.arn, owner])
+            .apply(([topicArn, { partition, account }]) => alarmTopicPolicy(topicArn, partition, account, args.region)),
+        ),
       },
       { parent: this },
     );
-    args.emails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this }));
+    args.emails.forEach(
+      (email, i) =>
+        new aws.sns.TopicSubscription(
+          `${name}-email-${i}`,
+          { topic: topic.arn, protocol: "email", endpoint: email },
+          { parent: this },
+        ),
+    );
 
     const actions = { alarmActions: [topic.arn], okActions: [topic.arn] };
-    const sqsAlarm = (role: string, description: string, alarm: Partial<aws.cloudwatch.MetricAlarmArgs>): aws.cloudwatch.MetricAlarm =>
+    const sqsAlarm = (
+      role: string,
+      description: string,
+      alarm: Partial<aws.cloudwatch.MetricAlarmArgs>,
+    ): aws.cloudwatch.MetricAlarm =>
       new aws.cloudwatch.MetricAlarm(
         `${name}-${role}`,
         {
@@ -116,18 +146,26 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
     const alarms = [
-      sqsAlarm("dlq-messages", "Messages reached the dead-letter queue: they were received maxReceiveCount times without being deleted (on a FIFO queue, group-mates of a failing message come along unhandled). Fix the cause, then `npm run redrive`.", {
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: args.deadLetterQueueName },
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-      }),
-      sqsAlarm("oldest-message-age", `The queue's oldest message has waited over ${args.oldestMessageAgeSeconds} s: the consumer is down, stuck or too slow.`, {
-        metricName: "ApproximateAgeOfOldestMessage",
-        dimensions: { QueueName: args.queueName },
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: args.oldestMessageAgeSeconds,
-      }),
+      sqsAlarm(
+        "dlq-messages",
+        "Messages reached the dead-letter queue: they were received maxReceiveCount times without being deleted (on a FIFO queue, group-mates of a failing message come along unhandled). Fix the cause, then `npm run redrive`.",
+        {
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: args.deadLetterQueueName },
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+        },
+      ),
+      sqsAlarm(
+        "oldest-message-age",
+        `The queue's oldest message has waited over ${args.oldestMessageAgeSeconds} s: the consumer is down, stuck or too slow.`,
+        {
+          metricName: "ApproximateAgeOfOldestMessage",
+          dimensions: { QueueName: args.queueName },
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: args.oldestMessageAgeSeconds,
+        },
+      ),
     ];
     if (args.replicaCeiling !== undefined) {
       const ceiling = args.replicaCeiling;
@@ -165,7 +203,13 @@ export function alarmTopicKeyPolicy(partition: string, account: string): PolicyD
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
       {
         Sid: "CloudWatchPublishes",
         Effect: "Allow",

@@ -137,15 +137,27 @@ export class ConsumerAutoscaling extends pulumi.ComponentResource {
 
     const trust = pulumi
       .all([args.oidcProviderArn, args.oidcProviderUrl, args.keda])
-      .apply(([oidcProviderArn, oidcIssuerUrl, keda]) => kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }));
+      .apply(([oidcProviderArn, oidcIssuerUrl, keda]) =>
+        kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }),
+      );
     const role = trustedRole(
       `${name}-scaler-role`,
-      { roleName: args.scalerRoleName, description: "Assumed by KEDA's operator only (web identity); reads one queue's attributes to scale the consumer.", trust, tags: args.tags },
+      {
+        roleName: args.scalerRoleName,
+        description:
+          "Assumed by KEDA's operator only (web identity); reads one queue's attributes to scale the consumer.",
+        trust,
+        tags: args.tags,
+      },
       this,
     );
     const access = new aws.iam.RolePolicy(
       `${name}-scaler-access`,
-      { role: role.name, name: "read-queue-depth", policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(scalerAccessPolicy)) },
+      {
+        role: role.name,
+        name: "read-queue-depth",
+        policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(scalerAccessPolicy)),
+      },
       { parent: this },
     );
 
@@ -170,7 +182,13 @@ export class ConsumerAutoscaling extends pulumi.ComponentResource {
         spec: pulumi
           .all([args.deploymentName, args.queueUrl, triggerAuthentication.metadata.name])
           .apply(([deploymentName, queueUrl, triggerAuthenticationName]) =>
-            scaledObjectSpec({ deploymentName, queueUrl, region: args.region, triggerAuthenticationName, autoscaling: args.autoscaling }),
+            scaledObjectSpec({
+              deploymentName,
+              queueUrl,
+              region: args.region,
+              triggerAuthenticationName,
+              autoscaling: args.autoscaling,
+            }),
           ),
       },
       k8sOpts,

@@ -23,7 +23,11 @@ export interface AccessEntry {
   readonly principalArn: string;
   readonly accessPolicies: Record<
     string,
-    { readonly policyArn: string; readonly accessScope: { readonly type: "cluster" } | { readonly type: "namespace"; readonly namespaces: string[] } }
+    {
+      readonly policyArn: string;
+      readonly accessScope:
+        { readonly type: "cluster" } | { readonly type: "namespace"; readonly namespaces: string[] };
+    }
   >;
 }
 
@@ -48,11 +52,14 @@ export function accessEntries(
   }
   // EKS allows one access entry per principal: a developer with several stacks gets one, scoped to each namespace.
   const byPrincipal = new Map<string, string[]>();
-  for (const { stack, principalArn } of developerStacks) byPrincipal.set(principalArn, [...(byPrincipal.get(principalArn) ?? []), namespaceOf(stack)]);
+  for (const { stack, principalArn } of developerStacks)
+    byPrincipal.set(principalArn, [...(byPrincipal.get(principalArn) ?? []), namespaceOf(stack)]);
   for (const [principalArn, namespaces] of byPrincipal) {
     entries[`developer-${shortHash(principalArn)}`] = {
       principalArn,
-      accessPolicies: { edit: { policyArn: policyArn(NAMESPACE_EDIT_POLICY), accessScope: { type: "namespace", namespaces } } },
+      accessPolicies: {
+        edit: { policyArn: policyArn(NAMESPACE_EDIT_POLICY), accessScope: { type: "namespace", namespaces } },
+      },
     };
   }
   return entries;

@@ -107,14 +107,22 @@ export class Cluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       {
-        kubeconfig: requireImageArchitecture(this.kubeconfig, found.checkedArchitectures, args.imagePlatform, found.architectureSource),
+        kubeconfig: requireImageArchitecture(
+          this.kubeconfig,
+          found.checkedArchitectures,
+          args.imagePlatform,
+          found.architectureSource,
+        ),
         enableServerSideApply: true,
         // An ephemeral stack can outlive the cluster it borrowed; let `pulumi destroy` still clean its state.
         deleteUnreachable: true,
       },
       { parent: this, dependsOn: found.ready },
     );
-    this.developerNamespaces = args.config.mode === "create" ? this.developerNamespacesFor(name, args.scope, args.config) : pulumi.output<Record<string, string>>({});
+    this.developerNamespaces =
+      args.config.mode === "create"
+        ? this.developerNamespacesFor(name, args.scope, args.config)
+        : pulumi.output<Record<string, string>>({});
 
     this.registerOutputs({
       clusterName: this.clusterName,
@@ -175,7 +183,9 @@ export class Cluster extends pulumi.ComponentResource {
         accessEntries: partition.apply((partitionName) =>
           checkedAccessEntries(
             clusterName,
-            accessEntries(partitionName, config.adminPrincipalArns, config.developerStacks, (stack) => developerNamespace(args.scope, stack)),
+            accessEntries(partitionName, config.adminPrincipalArns, config.developerStacks, (stack) =>
+              developerNamespace(args.scope, stack),
+            ),
             { parent: this },
           ),
         ),
@@ -214,7 +224,11 @@ export class Cluster extends pulumi.ComponentResource {
         amiType: architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
         instanceTypes: [config.nodeInstanceType],
         capacityType: "ON_DEMAND",
-        scalingConfig: { minSize: config.nodeCount.min, desiredSize: config.nodeCount.desired, maxSize: config.nodeCount.max },
+        scalingConfig: {
+          minSize: config.nodeCount.min,
+          desiredSize: config.nodeCount.desired,
+          maxSize: config.nodeCount.max,
+        },
         launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
         tags: args.tags,
       },
@@ -239,11 +253,20 @@ export class Cluster extends pulumi.ComponentResource {
    * One namespace per developer stack, made here because borrowers have no cluster-scoped rights, and
    * labelled for the `restricted` Pod Security Standard, which a namespace editor cannot change.
    */
-  private developerNamespacesFor(name: string, scope: NameScope, config: Extract<ClusterConfig, { mode: "create" }>): pulumi.Output<Record<string, string>> {
+  private developerNamespacesFor(
+    name: string,
+    scope: NameScope,
+    config: Extract<ClusterConfig, { mode: "create" }>,
+  ): pulumi.Output<Record<string, string>> {
     const made = config.developerStacks.map(({ stack }) => {
       const namespace = new k8s.core.v1.Namespace(
         `${name}-developer-${stack}`,
-        { metadata: { name: developerNamespace(scope, stack), labels: { "app.kubernetes.io/managed-by": "pulumi", ...POD_SECURITY_LABELS } } },
+        {
+          metadata: {
+            name: developerNamespace(scope, stack),
+            labels: { "app.kubernetes.io/managed-by": "pulumi", ...POD_SECURITY_LABELS },
+          },
+        },
         { parent: this, provider: this.provider },
       );
       return namespace.metadata.name.apply((namespaceName) => [stack, namespaceName] as const);
@@ -254,22 +277,26 @@ export class Cluster extends pulumi.ComponentResource {
   private borrow(name: string, clusterStack: string, scope: NameScope): FoundCluster {
     const shared = new pulumi.StackReference(`${name}-shared`, { name: clusterStack }, { parent: this });
     const read = (output: string) => shared.requireOutput(output).apply((value) => String(value));
-    const borrowedNamespace = shared.getOutput(SHARED_CLUSTER_OUTPUTS.developerNamespaces).apply((namespaces: unknown) => {
-      const namespace = (namespaces as Record<string, string> | undefined)?.[scope.stack];
-      if (namespace === undefined) {
-        throw new pulumi.RunError(
-          `${clusterStack} made no namespace for this stack: its admins add "${scope.stack}=<your IAM role or user ARN>" to its developerStacks and run pulumi up there`,
-        );
-      }
-      return namespace;
-    });
+    const borrowedNamespace = shared
+      .getOutput(SHARED_CLUSTER_OUTPUTS.developerNamespaces)
+      .apply((namespaces: unknown) => {
+        const namespace = (namespaces as Record<string, string> | undefined)?.[scope.stack];
+        if (namespace === undefined) {
+          throw new pulumi.RunError(
+            `${clusterStack} made no namespace for this stack: its admins add "${scope.stack}=<your IAM role or user ARN>" to its developerStacks and run pulumi up there`,
+          );
+        }
+        return namespace;
+      });
     return {
       clusterName: read(SHARED_CLUSTER_OUTPUTS.clusterName),
       kubeconfig: read(SHARED_CLUSTER_OUTPUTS.kubeconfig),
       oidcProviderArn: read(SHARED_CLUSTER_OUTPUTS.oidcProviderArn),
       oidcProviderUrl: read(SHARED_CLUSTER_OUTPUTS.oidcProviderUrl),
       nodeArchitectures: pulumi.output([]),
-      checkedArchitectures: shared.getOutput(SHARED_CLUSTER_OUTPUTS.nodeArchitectures).apply((value: unknown) => value as string[] | undefined),
+      checkedArchitectures: shared
+        .getOutput(SHARED_CLUSTER_OUTPUTS.nodeArchitectures)
+        .apply((value: unknown) => value as string[] | undefined),
       architectureSource: `the nodeArchitectures output of ${clusterStack}`,
       borrowedNamespace,
       ready: [],

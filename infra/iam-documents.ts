@@ -149,6 +149,8 @@ export function denyInsecureTransportPolicy(queueArn: string): PolicyDocument {
 export function ec2AssumeRolePolicy(): PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [{ Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    Statement: [
+      { Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ],
   };
 }

@@ -49,7 +49,9 @@ export class ConsumerIdentity extends pulumi.ComponentResource {
     super("sqs-eks-consumer:identity:ConsumerIdentity", name, {}, opts);
 
     const credentials =
-      args.trust.mode === "irsa" ? irsaCredentials(this, name, args, args.trust) : podIdentityCredentials(this, name, args, args.trust);
+      args.trust.mode === "irsa"
+        ? irsaCredentials(this, name, args, args.trust)
+        : podIdentityCredentials(this, name, args, args.trust);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-service-account`,

@@ -18,7 +18,11 @@ export interface LifecyclePolicyDocument {
   readonly rules: readonly {
     readonly rulePriority: number;
     readonly description: string;
-    readonly selection: { readonly tagStatus: "any" | "tagged" | "untagged"; readonly countType: "imageCountMoreThan"; readonly countNumber: number };
+    readonly selection: {
+      readonly tagStatus: "any" | "tagged" | "untagged";
+      readonly countType: "imageCountMoreThan";
+      readonly countNumber: number;
+    };
     readonly action: { readonly type: "expire" };
   }[];
 }

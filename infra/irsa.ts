@@ -26,7 +26,12 @@ export interface IrsaTrust {
  * Registers the IRSA role (`${name}-role`, physical name `args.roleName`) and its access policy
  * (`${name}-queue-access`) under `parent`; returns the role and the annotation the service account carries.
  */
-export function irsaCredentials(parent: pulumi.Resource, name: string, args: ModeArgs, trust: IrsaTrust): ModeCredentials {
+export function irsaCredentials(
+  parent: pulumi.Resource,
+  name: string,
+  args: ModeArgs,
+  trust: IrsaTrust,
+): ModeCredentials {
   const document = pulumi
     .all([trust.oidcProviderArn, trust.oidcProviderUrl, args.namespace])
     .apply(([oidcProviderArn, oidcIssuerUrl, namespace]) =>
@@ -34,12 +39,21 @@ export function irsaCredentials(parent: pulumi.Resource, name: string, args: Mod
     );
   const role = trustedRole(
     `${name}-role`,
-    { roleName: args.roleName, description: "Assumed by the sqs-eks-consumer service account only (IRSA); consumes one queue.", trust: document, tags: args.tags },
+    {
+      roleName: args.roleName,
+      description: "Assumed by the sqs-eks-consumer service account only (IRSA); consumes one queue.",
+      trust: document,
+      tags: args.tags,
+    },
     parent,
   );
   const queueAccess = new aws.iam.RolePolicy(
     `${name}-queue-access`,
-    { role: role.name, name: "consume-queue", policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(queueConsumerPolicy)) },
+    {
+      role: role.name,
+      name: "consume-queue",
+      policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(queueConsumerPolicy)),
+    },
     { parent },
   );
   return { roleArn: role.arn, serviceAccountAnnotations: { [ROLE_ARN_ANNOTATION]: role.arn }, ready: [queueAccess] };

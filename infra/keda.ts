@@ -60,7 +60,10 @@ export interface KedaOperatorTrust extends Pick<WebIdentityTrust, "oidcProviderA
  */
 export function kedaOperatorTrustPolicy(trust: KedaOperatorTrust): PolicyDocument {
   const { oidcProviderArn, oidcIssuerUrl, keda } = trust;
-  return webIdentityTrustPolicy({ oidcProviderArn, oidcIssuerUrl, namespace: keda.namespace, serviceAccount: keda.operatorServiceAccount }, "KedaOperatorOnly");
+  return webIdentityTrustPolicy(
+    { oidcProviderArn, oidcIssuerUrl, namespace: keda.namespace, serviceAccount: keda.operatorServiceAccount },
+    "KedaOperatorOnly",
+  );
 }
 
 /**
@@ -72,7 +75,9 @@ export function kedaOperatorTrustPolicy(trust: KedaOperatorTrust): PolicyDocumen
 export function kedaChartValues(operatorRoleArn: string): Record<string, unknown> {
   return {
     crds: { install: true },
-    podIdentity: { aws: { irsa: { enabled: true, roleArn: operatorRoleArn, audience: STS_AUDIENCE, stsRegionalEndpoints: "true" } } },
+    podIdentity: {
+      aws: { irsa: { enabled: true, roleArn: operatorRoleArn, audience: STS_AUDIENCE, stsRegionalEndpoints: "true" } },
+    },
   };
 }
 
@@ -113,7 +118,13 @@ export class KedaInstallation extends pulumi.ComponentResource {
       .apply(([oidcProviderArn, oidcIssuerUrl]) => kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }));
     const operatorRole = trustedRole(
       `${name}-operator-role`,
-      { roleName: args.operatorRoleName, description: "KEDA's operator (IRSA). Grants nothing: it only lets the operator assume each stack's scaler role by web identity.", trust, tags: args.tags },
+      {
+        roleName: args.operatorRoleName,
+        description:
+          "KEDA's operator (IRSA). Grants nothing: it only lets the operator assume each stack's scaler role by web identity.",
+        trust,
+        tags: args.tags,
+      },
       this,
     );
 
@@ -139,13 +150,19 @@ export class KedaInstallation extends pulumi.ComponentResource {
  * `KEDA_OUTPUT` (stack; the reference fails at preview when that stack exports none, i.e. predates
  * KEDA), or the chart's defaults a platform team installed (existing; docs/AUTOSCALING.md).
  */
-export function kedaLocation(name: string, cluster: ClusterConfig, installed: KedaInstallation | undefined): pulumi.Output<KedaLocation> {
+export function kedaLocation(
+  name: string,
+  cluster: ClusterConfig,
+  installed: KedaInstallation | undefined,
+): pulumi.Output<KedaLocation> {
   switch (cluster.mode) {
     case "create":
       if (installed === undefined) throw new Error("create mode installs KEDA: pass the installation");
       return pulumi.output(installed.output);
     case "stack":
-      return new pulumi.StackReference(`${name}-cluster-stack`, { name: cluster.clusterStack }).requireOutput(KEDA_OUTPUT) as pulumi.Output<KedaLocation>;
+      return new pulumi.StackReference(`${name}-cluster-stack`, { name: cluster.clusterStack }).requireOutput(
+        KEDA_OUTPUT,
+      ) as pulumi.Output<KedaLocation>;
     case "existing":
       return pulumi.output(DEFAULT_KEDA_LOCATION);
   }

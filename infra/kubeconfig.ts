@@ -21,7 +21,9 @@ export function eksKubeconfig(cluster: EksEndpoint): pulumi.Output<string> {
   return pulumi.jsonStringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthorityData } }],
+    clusters: [
+      { name, cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthorityData } },
+    ],
     contexts: [{ name, context: { cluster: name, user: name } }],
     "current-context": name,
     users: [
@@ -31,7 +33,16 @@ export function eksKubeconfig(cluster: EksEndpoint): pulumi.Output<string> {
           exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
             command: "aws",
-            args: ["eks", "get-token", "--cluster-name", cluster.clusterName, "--region", cluster.region, "--output", "json"],
+            args: [
+              "eks",
+              "get-token",
+              "--cluster-name",
+              cluster.clusterName,
+              "--region",
+              cluster.region,
+              "--output",
+              "json",
+            ],
             interactiveMode: "Never",
           },
         },

@@ -76,11 +76,23 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     this.vpcId = found.vpcId;
     this.privateSubnetIds = found.privateSubnetIds;
     this.publicSubnetIds = found.publicSubnetIds;
-    this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      privateSubnetIds: this.privateSubnetIds,
+      publicSubnetIds: this.publicSubnetIds,
+    });
   }
 
-  private create(name: string, args: ClusterNetworkArgs, config: Extract<NetworkConfig, { mode: "create" }>): FoundNetwork {
-    const tagged = (suffix: string, extra: Record<string, string> = {}) => ({ ...args.tags, ...extra, Name: `${args.namePrefix}-${suffix}` });
+  private create(
+    name: string,
+    args: ClusterNetworkArgs,
+    config: Extract<NetworkConfig, { mode: "create" }>,
+  ): FoundNetwork {
+    const tagged = (suffix: string, extra: Record<string, string> = {}) => ({
+      ...args.tags,
+      ...extra,
+      Name: `${args.namePrefix}-${suffix}`,
+    });
     const zones = aws.getAvailabilityZonesOutput(
       {
         state: "available",
@@ -107,7 +119,11 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       { cidrBlock: config.cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: tagged("vpc") },
       { parent: this },
     );
-    const internetGateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagged("igw") }, { parent: this });
+    const internetGateway = new aws.ec2.InternetGateway(
+      `${name}-igw`,
+      { vpcId: vpc.id, tags: tagged("igw") },
+      { parent: this },
+    );
     const publicRoutes = new aws.ec2.RouteTable(
       `${name}-public`,
       { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }], tags: tagged("public") },
@@ -129,16 +145,29 @@ export class ClusterNetwork extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, { parent: this });
+      new aws.ec2.RouteTableAssociation(
+        `${name}-public-${i}`,
+        { subnetId: subnet.id, routeTableId: publicRoutes.id },
+        { parent: this },
+      );
       return subnet;
     });
 
     const natCount = config.natGateways === "perZone" ? config.zoneCount : 1;
     const natGateways = zoneIndexes.slice(0, natCount).map((i) => {
-      const address = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: tagged(`nat-${i}`) }, { parent: this });
+      const address = new aws.ec2.Eip(
+        `${name}-nat-${i}`,
+        { domain: "vpc", tags: tagged(`nat-${i}`) },
+        { parent: this },
+      );
       return new aws.ec2.NatGateway(
         `${name}-nat-${i}`,
-        { allocationId: address.id, subnetId: publicSubnets[i]!.id, connectivityType: "public", tags: tagged(`nat-${i}`) },
+        {
+          allocationId: address.id,
+          subnetId: publicSubnets[i]!.id,
+          connectivityType: "public",
+          tags: tagged(`nat-${i}`),
+        },
         { parent: this, dependsOn: [internetGateway] },
       );
     });
@@ -162,7 +191,11 @@ export class ClusterNetwork extends pulumi.ComponentResource {
         { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tagged(`private-${i}`) },
         { parent: this },
       );
-      new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, { parent: this });
+      new aws.ec2.RouteTableAssociation(
+        `${name}-private-${i}`,
+        { subnetId: subnet.id, routeTableId: routes.id },
+        { parent: this },
+      );
       return subnet;
     });
 
@@ -179,14 +212,17 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     const privateSubnetIds = pulumi.all(lookups).apply((subnets) => {
       const problems: string[] = [];
       for (const subnet of subnets) {
-        if (subnet.vpcId !== config.vpcId) problems.push(`${subnet.id} is in ${subnet.vpcId}, not in vpcId ${config.vpcId}`);
-        if (subnet.mapPublicIpOnLaunch) problems.push(`${subnet.id} gives instances public IPs (MapPublicIpOnLaunch); nodes must be private`);
+        if (subnet.vpcId !== config.vpcId)
+          problems.push(`${subnet.id} is in ${subnet.vpcId}, not in vpcId ${config.vpcId}`);
+        if (subnet.mapPublicIpOnLaunch)
+          problems.push(`${subnet.id} gives instances public IPs (MapPublicIpOnLaunch); nodes must be private`);
         if ((EKS_UNSUPPORTED_ZONE_IDS as readonly string[]).includes(subnet.availabilityZoneId)) {
           problems.push(`${subnet.id} is in ${subnet.availabilityZoneId}, where EKS cannot place a cluster`);
         }
       }
       const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
-      if (zones.size < 2) problems.push(`the private subnets span ${zones.size} Availability Zone(s); EKS needs at least two`);
+      if (zones.size < 2)
+        problems.push(`the private subnets span ${zones.size} Availability Zone(s); EKS needs at least two`);
       if (problems.length > 0) throw new pulumi.RunError(`privateSubnetIds: ${problems.join("; ")}`);
       return subnets.map((subnet) => subnet.id);
     });

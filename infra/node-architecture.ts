@@ -19,12 +19,17 @@ export function amiTypeArchitecture(amiType: string, instanceTypes: readonly str
 }
 
 /** The architectures of an existing cluster's managed node groups (empty when it has none). */
-export function managedNodeArchitectures(clusterName: pulumi.Input<string>, opts: pulumi.InvokeOptions): pulumi.Output<Architecture[]> {
+export function managedNodeArchitectures(
+  clusterName: pulumi.Input<string>,
+  opts: pulumi.InvokeOptions,
+): pulumi.Output<Architecture[]> {
   const groups = aws.eks.getNodeGroupsOutput({ clusterName }, opts);
   return groups.names.apply((names) =>
     pulumi
       .all([...names].sort().map((nodeGroupName) => aws.eks.getNodeGroupOutput({ clusterName, nodeGroupName }, opts)))
-      .apply((found) => [...new Set(found.map((group) => amiTypeArchitecture(group.amiType, group.instanceTypes)))].sort()),
+      .apply((found) =>
+        [...new Set(found.map((group) => amiTypeArchitecture(group.amiType, group.instanceTypes)))].sort(),
+      ),
   );
 }
 
@@ -42,9 +47,13 @@ export function requireImageArchitecture(
   const wanted = platformArchitecture(imagePlatform);
   return pulumi.all([value, architectures]).apply(([passed, found]) => {
     if (found === undefined || found.length === 0) {
-      void pulumi.log.warn(`cannot tell the nodes' CPU architecture from ${source}; make sure they run ${wanted}, the imagePlatform ${imagePlatform}`);
+      void pulumi.log.warn(
+        `cannot tell the nodes' CPU architecture from ${source}; make sure they run ${wanted}, the imagePlatform ${imagePlatform}`,
+      );
     } else if (!found.includes(wanted)) {
-      throw new pulumi.RunError(`imagePlatform is ${imagePlatform}, but the nodes (${source}) run ${found.join(", ")}; the pods would fail with "exec format error"`);
+      throw new pulumi.RunError(
+        `imagePlatform is ${imagePlatform}, but the nodes (${source}) run ${found.join(", ")}; the pods would fail with "exec format error"`,
+      );
     }
     return passed;
   });

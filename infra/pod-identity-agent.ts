@@ -55,7 +55,10 @@ export class PodIdentityAgent extends pulumi.ComponentResource {
  * a RunError naming the cluster and the fix when the add-on is not installed. A self-managed agent (the
  * upstream Helm chart) is not seen by this lookup: such clusters should install the add-on instead.
  */
-export function requirePodIdentityAgent(clusterName: pulumi.Input<string>, opts: pulumi.InvokeOptions): pulumi.Output<string> {
+export function requirePodIdentityAgent(
+  clusterName: pulumi.Input<string>,
+  opts: pulumi.InvokeOptions,
+): pulumi.Output<string> {
   return pulumi.output(clusterName).apply(async (name) => {
     try {
       const addon = await aws.eks.getAddon({ clusterName: name, addonName: POD_IDENTITY_AGENT_ADDON }, opts);

@@ -32,18 +32,35 @@ export interface PodIdentityTrust {
  * policy and the association (`${name}-pod-identity-association`, created after the policy so the first
  * credentials the agent hands out already work) under `parent`.
  */
-export function podIdentityCredentials(parent: pulumi.Resource, name: string, args: ModeArgs, trust: PodIdentityTrust): ModeCredentials {
+export function podIdentityCredentials(
+  parent: pulumi.Resource,
+  name: string,
+  args: ModeArgs,
+  trust: PodIdentityTrust,
+): ModeCredentials {
   const document = pulumi
     .all([trust.clusterArn, args.namespace])
-    .apply(([clusterArn, namespace]) => podIdentityTrustPolicy({ clusterArn, namespace, serviceAccount: args.serviceAccountName }));
+    .apply(([clusterArn, namespace]) =>
+      podIdentityTrustPolicy({ clusterArn, namespace, serviceAccount: args.serviceAccountName }),
+    );
   const role = trustedRole(
     `${name}-pod-identity-role`,
-    { roleName: args.roleName, description: "Assumed through EKS Pod Identity for the sqs-eks-consumer service account only; consumes one queue.", trust: document, tags: args.tags },
+    {
+      roleName: args.roleName,
+      description:
+        "Assumed through EKS Pod Identity for the sqs-eks-consumer service account only; consumes one queue.",
+      trust: document,
+      tags: args.tags,
+    },
     parent,
   );
   const queueAccess = new aws.iam.RolePolicy(
     `${name}-pod-identity-queue-access`,
-    { role: role.name, name: "consume-queue", policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(queueConsumerPolicy)) },
+    {
+      role: role.name,
+      name: "consume-queue",
+      policy: pulumi.jsonStringify(pulumi.output(args.queueArn).apply(queueConsumerPolicy)),
+    },
     { parent },
   );
   const association = new aws.eks.PodIdentityAssociation(
@@ -67,7 +84,11 @@ export function podIdentityCredentials(parent: pulumi.Resource, name: string, ar
  * (arn:<partition>:eks:<region>:<account>:cluster/<name>): what Pod Identity sets as the
  * `eks-cluster-arn` session tag. Pod Identity requires the role in the cluster's account.
  */
-export function eksClusterArn(clusterName: pulumi.Input<string>, region: string, opts: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+export function eksClusterArn(
+  clusterName: pulumi.Input<string>,
+  region: string,
+  opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<string> {
   const partition = aws.getPartitionOutput({}, opts).partition;
   const account = aws.getCallerIdentityOutput({}, opts).accountId;
   return pulumi.interpolate`arn:${partition}:eks:${region}:${account}:cluster/${clusterName}`;

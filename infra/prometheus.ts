@@ -16,7 +16,10 @@ export const FAILURE_RATIO_THRESHOLD = 0.05;
 export const HANDLER_TIMEOUT_SHARE = 0.8;
 
 /** The consumer's alert rules, as a PrometheusRule's `spec.groups`, for pods matched by `selector` (PromQL label matchers). */
-export function consumerAlertRules(selector: string, tunables: Pick<Tunables, "handlerTimeoutSeconds" | "waitTimeSeconds">): { name: string; rules: Record<string, unknown>[] }[] {
+export function consumerAlertRules(
+  selector: string,
+  tunables: Pick<Tunables, "handlerTimeoutSeconds" | "waitTimeSeconds">,
+): { name: string; rules: Record<string, unknown>[] }[] {
   const m = METRIC_NAMES;
   const nearTimeout = tunables.handlerTimeoutSeconds * HANDLER_TIMEOUT_SHARE;
   // A handler cut off by a pod's shutdown budget (reason "shutdown") is released, not judged: counting
@@ -33,7 +36,8 @@ export function consumerAlertRules(selector: string, tunables: Pick<Tunables, "h
           labels: { severity: "warning" },
           annotations: {
             summary: `More than ${FAILURE_RATIO_THRESHOLD * 100}% of messages fail their handler`,
-            description: "Failed messages are retried and then dead-lettered; the logs' handler-failed lines name the reason.",
+            description:
+              "Failed messages are retried and then dead-lettered; the logs' handler-failed lines name the reason.",
           },
         },
         {
@@ -54,7 +58,8 @@ export function consumerAlertRules(selector: string, tunables: Pick<Tunables, "h
           labels: { severity: "warning" },
           annotations: {
             summary: `Handler p99 is above ${nearTimeout} s, ${HANDLER_TIMEOUT_SHARE * 100}% of the ${tunables.handlerTimeoutSeconds} s timeout`,
-            description: "Handlers that pass HANDLER_TIMEOUT_SECONDS fail and are retried: speed them up or raise the timeout.",
+            description:
+              "Handlers that pass HANDLER_TIMEOUT_SECONDS fail and are retried: speed them up or raise the timeout.",
           },
         },
       ],
@@ -88,7 +93,10 @@ export class ConsumerMonitoring extends pulumi.ComponentResource {
       `${name}-service`,
       {
         metadata: { ...metadata, name: "sqs-consumer-metrics" },
-        spec: { selector: args.selectorLabels, ports: [{ name: args.portName, port: args.port, targetPort: args.portName, protocol: "TCP" }] },
+        spec: {
+          selector: args.selectorLabels,
+          ports: [{ name: args.portName, port: args.port, targetPort: args.portName, protocol: "TCP" }],
+        },
       },
       childOpts,
     );
@@ -112,7 +120,11 @@ export class ConsumerMonitoring extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { ...metadata, name: "sqs-consumer" },
-        spec: { groups: pulumi.output(args.namespace).apply((namespace) => consumerAlertRules(`namespace="${namespace}"`, args.tunables)) },
+        spec: {
+          groups: pulumi
+            .output(args.namespace)
+            .apply((namespace) => consumerAlertRules(`namespace="${namespace}"`, args.tunables)),
+        },
       },
       childOpts,
     );

@@ -39,7 +39,9 @@ export interface FifoQueueArgs {
 }
 
 /** The FIFO attributes of the main queue (aws.sqs.Queue inputs); none for a standard queue. */
-export function fifoQueueAttributes(fifo: FifoQueueArgs | undefined): Pick<aws.sqs.QueueArgs, "fifoQueue" | "contentBasedDeduplication" | "deduplicationScope" | "fifoThroughputLimit"> {
+export function fifoQueueAttributes(
+  fifo: FifoQueueArgs | undefined,
+): Pick<aws.sqs.QueueArgs, "fifoQueue" | "contentBasedDeduplication" | "deduplicationScope" | "fifoThroughputLimit"> {
   if (fifo === undefined) return {};
   return {
     fifoQueue: true,
@@ -80,7 +82,10 @@ export class ConsumerQueue extends pulumi.ComponentResource {
         visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
         messageRetentionSeconds: args.messageRetentionSeconds,
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
-        redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetterQueue.arn, maxReceiveCount: args.maxReceiveCount }),
+        redrivePolicy: pulumi.jsonStringify({
+          deadLetterTargetArn: deadLetterQueue.arn,
+          maxReceiveCount: args.maxReceiveCount,
+        }),
         tags: args.tags,
       },
       { parent: this, deleteBeforeReplace: true },

@@ -24,7 +24,12 @@ export interface TrustedRoleArgs {
 export function trustedRole(name: string, args: TrustedRoleArgs, parent: pulumi.Resource): aws.iam.Role {
   return new aws.iam.Role(
     name,
-    { name: args.roleName, description: args.description, assumeRolePolicy: pulumi.jsonStringify(args.trust), tags: args.tags },
+    {
+      name: args.roleName,
+      description: args.description,
+      assumeRolePolicy: pulumi.jsonStringify(args.trust),
+      tags: args.tags,
+    },
     { parent, deleteBeforeReplace: true },
   );
 }

@@ -119,7 +119,10 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
           // Start the new pod before stopping an old one: consumption never pauses during a rollout.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: args.labels, ...(args.podAnnotations === undefined ? {} : { annotations: args.podAnnotations }) },
+            metadata: {
+              labels: args.labels,
+              ...(args.podAnnotations === undefined ? {} : { annotations: args.podAnnotations }),
+            },
             spec: {
               serviceAccountName: args.serviceAccountName,
               terminationGracePeriodSeconds: terminationGracePeriodSeconds(tunables),
@@ -133,7 +136,12 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
                 {
                   name: WORKLOAD_NAMES.container,
                   image: args.image,
-                  env: consumerEnv({ tunables, region: args.region, memoryLimitMiB: workload.memoryLimitMiB, ...(args.featureEnv ? { featureEnv: args.featureEnv } : {}) }),
+                  env: consumerEnv({
+                    tunables,
+                    region: args.region,
+                    memoryLimitMiB: workload.memoryLimitMiB,
+                    ...(args.featureEnv ? { featureEnv: args.featureEnv } : {}),
+                  }),
                   ports: [{ name: WORKLOAD_NAMES.healthPort, containerPort: tunables.healthPort, protocol: "TCP" }],
                   livenessProbe: {
                     httpGet: { path: PROBE_PATHS.liveness, port: WORKLOAD_NAMES.healthPort },

@@ -7,7 +7,11 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dlqAlarmed } from "./rules/alarms";
-import { scaledObjectBoundedMax, scalerRoleReadsQueueAttributesOnly, triggerAuthenticationKedaIdentity } from "./rules/autoscaling";
+import {
+  scaledObjectBoundedMax,
+  scalerRoleReadsQueueAttributesOnly,
+  triggerAuthenticationKedaIdentity,
+} from "./rules/autoscaling";
 import { roleLeastPrivilege, roleTrustPinned } from "./rules/iam";
 import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest } from "./rules/images";
 import {
@@ -19,7 +23,13 @@ import {
 import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "./rules/nodes";
 import { containerReadOnlyRootFilesystem, podSecurityRestricted } from "./rules/pod-security";
 import { dlqTypeMatchesSource } from "./rules/dlq-type";
-import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queueEncrypted, queuePolicyGrantsNothing, queueRedrivePolicy } from "./rules/queues";
+import {
+  dlqRetentionCoversSource,
+  queueDeniesInsecureTransport,
+  queueEncrypted,
+  queuePolicyGrantsNothing,
+  queueRedrivePolicy,
+} from "./rules/queues";
 
 export type PackPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -34,7 +44,8 @@ export const PACK_DESCRIPTION =
 /** The version the Pulumi CLI reports for the pack: policies/package.json's, as `PolicyPack` reads it. */
 export function packVersion(): string {
   const manifest: unknown = JSON.parse(readFileSync(join(__dirname, "package.json"), "utf8"));
-  const version = typeof manifest === "object" && manifest !== null ? (manifest as { version?: unknown }).version : undefined;
+  const version =
+    typeof manifest === "object" && manifest !== null ? (manifest as { version?: unknown }).version : undefined;
   if (typeof version !== "string" || version === "") throw new Error("policies/package.json has no version");
   return version;
 }

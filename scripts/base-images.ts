@@ -35,7 +35,13 @@ export function unpinned(dockerfile: string): string[] {
 export function withoutDigests(dockerfile: string): string {
   return dockerfile
     .split("\n")
-    .map((text) => text.replace(FROM, (_all, head: string, reference: string, _digest: string | undefined, tail: string | undefined) => `${head}${reference}${tail ?? ""}`))
+    .map((text) =>
+      text.replace(
+        FROM,
+        (_all, head: string, reference: string, _digest: string | undefined, tail: string | undefined) =>
+          `${head}${reference}${tail ?? ""}`,
+      ),
+    )
     .join("\n");
 }
 
@@ -52,24 +58,31 @@ export interface Repin {
  * @returns the new Dockerfile text and what changed (empty when every pin is current).
  * @throws when `resolve` answers something that is not a sha256 digest.
  */
-export async function repin(dockerfile: string, resolve: (reference: string) => Promise<string>): Promise<{ text: string; changes: Repin[] }> {
+export async function repin(
+  dockerfile: string,
+  resolve: (reference: string) => Promise<string>,
+): Promise<{ text: string; changes: Repin[] }> {
   const current = new Map<string, string>();
   for (const { reference } of baseImages(dockerfile)) {
     if (current.has(reference)) continue;
     const digest = (await resolve(reference)).trim();
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`${reference} resolved to '${digest}', not a sha256 digest`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new Error(`${reference} resolved to '${digest}', not a sha256 digest`);
     current.set(reference, digest);
   }
   const changes: Repin[] = [];
   const text = dockerfile
     .split("\n")
     .map((line) =>
-      line.replace(FROM, (all, head: string, reference: string, digest: string | undefined, tail: string | undefined) => {
-        const to = current.get(reference);
-        if (to === undefined) return all;
-        if (to !== digest) changes.push({ reference, from: digest, to });
-        return `${head}${reference}@${to}${tail ?? ""}`;
-      }),
+      line.replace(
+        FROM,
+        (all, head: string, reference: string, digest: string | undefined, tail: string | undefined) => {
+          const to = current.get(reference);
+          if (to === undefined) return all;
+          if (to !== digest) changes.push({ reference, from: digest, to });
+          return `${head}${reference}@${to}${tail ?? ""}`;
+        },
+      ),
     )
     .join("\n");
   return { text, changes };

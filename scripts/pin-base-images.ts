@@ -13,10 +13,18 @@ const LOOKUP_TIMEOUT_MS = 60_000;
 
 function run(command: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { encoding: "buffer", timeout: LOOKUP_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(" ")}: ${stderr.toString().trim() || error.message}`, { cause: error }));
-      else resolve(stdout);
-    });
+    execFile(
+      command,
+      args,
+      { encoding: "buffer", timeout: LOOKUP_TIMEOUT_MS, maxBuffer: 8 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(`${command} ${args.join(" ")}: ${stderr.toString().trim() || error.message}`, { cause: error }),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -24,9 +32,16 @@ function run(command: string, args: string[]): Promise<Buffer> {
 const RESOLVERS: Record<string, (reference: string) => Promise<string>> = {
   crane: async (reference) => (await run("crane", ["digest", reference])).toString(),
   // A manifest's digest is the sha256 of its exact bytes, which --raw returns unparsed.
-  skopeo: async (reference) => `sha256:${createHash("sha256").update(await run("skopeo", ["inspect", "--raw", `docker://${reference}`])).digest("hex")}`,
+  skopeo: async (reference) =>
+    `sha256:${createHash("sha256")
+      .update(await run("skopeo", ["inspect", "--raw", `docker://${reference}`]))
+      .digest("hex")}`,
   docker: async (reference) => {
-    const manifest = JSON.parse((await run("docker", ["buildx", "imagetools", "inspect", reference, "--format", "{{json .Manifest}}"])).toString()) as { digest?: string };
+    const manifest = JSON.parse(
+      (
+        await run("docker", ["buildx", "imagetools", "inspect", reference, "--format", "{{json .Manifest}}"])
+      ).toString(),
+    ) as { digest?: string };
     return manifest.digest ?? "";
   },
 };
@@ -49,11 +64,14 @@ async function main(): Promise<void> {
   const [name, resolve] = await availableResolver();
   const { text, changes } = await repin(readFileSync(DOCKERFILE, "utf8"), resolve);
   for (const change of changes) console.log(`${change.reference}: ${change.from ?? "(unpinned)"} -> ${change.to}`);
-  if (changes.length === 0) console.log(`every base image in consumer/Dockerfile is pinned to what its tag names now (looked up with ${name})`);
+  if (changes.length === 0)
+    console.log(`every base image in consumer/Dockerfile is pinned to what its tag names now (looked up with ${name})`);
   else if (check) process.exitCode = 1;
   else {
     writeFileSync(DOCKERFILE, text);
-    console.log(`consumer/Dockerfile re-pinned (looked up with ${name}); update the provenance comment above the FROM lines`);
+    console.log(
+      `consumer/Dockerfile re-pinned (looked up with ${name}); update the provenance comment above the FROM lines`,
+    );
   }
 }
 

@@ -37,7 +37,9 @@ export async function recordStack(stack: string, values: Readonly<Record<string,
     const clusterStack = String(values[`${PROJECT}:clusterStack`]);
     // The mocked platform stack lists this stack as a developer stack, as its admins would, so it makes its namespace.
     const developer = `${stack}=arn:aws:iam::123456789012:role/${stack}`;
-    const shared = await runProgram(await scenario(clusterStack.split("/").at(-1) ?? "shared", { developerStacks: [developer] }));
+    const shared = await runProgram(
+      await scenario(clusterStack.split("/").at(-1) ?? "shared", { developerStacks: [developer] }),
+    );
     return runProgram(await scenario(stack, stackValues, { otherStacks: { [clusterStack]: asOtherStack(shared) } }));
   }
   if (mode === "existing") {
@@ -61,7 +63,8 @@ async function main(): Promise<number> {
     allowPositionals: true,
   });
   const configFile = options["policy-pack-config"];
-  const packConfig: unknown = configFile === undefined ? {} : JSON.parse(await readFile(path.resolve(configFile), "utf8"));
+  const packConfig: unknown =
+    configFile === undefined ? {} : JSON.parse(await readFile(path.resolve(configFile), "utf8"));
   const stacks = positionals.length > 0 ? positionals : await committedStacks();
 
   let exitCode = 0;

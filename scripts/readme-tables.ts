@@ -23,7 +23,11 @@ export function settingsTable(): string {
 }
 
 export function errorKindsTable(): string {
-  return ["| Kind | Meaning |", "|---|---|", ...Object.entries(AWS_ERROR_KINDS).map(([kind, meaning]) => `| \`${kind}\` | ${meaning} |`)].join("\n");
+  return [
+    "| Kind | Meaning |",
+    "|---|---|",
+    ...Object.entries(AWS_ERROR_KINDS).map(([kind, meaning]) => `| \`${kind}\` | ${meaning} |`),
+  ].join("\n");
 }
 
 const TABLES: Record<string, () => string> = { settings: settingsTable, "error-kinds": errorKindsTable };

@@ -16,7 +16,14 @@ const EXIT_USAGE = 64;
 async function main(): Promise<number> {
   let values: { dlq?: string; rate?: string; to?: string; "poll-seconds"?: string };
   try {
-    ({ values } = parseArgs({ options: { dlq: { type: "string" }, rate: { type: "string" }, to: { type: "string" }, "poll-seconds": { type: "string" } } }));
+    ({ values } = parseArgs({
+      options: {
+        dlq: { type: "string" },
+        rate: { type: "string" },
+        to: { type: "string" },
+        "poll-seconds": { type: "string" },
+      },
+    }));
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return EXIT_USAGE;
@@ -24,10 +31,13 @@ async function main(): Promise<number> {
   const problems: string[] = [];
   if (!values.dlq) problems.push("--dlq is required");
   const rate = values.rate === undefined ? undefined : Number(values.rate);
-  if (rate !== undefined && (!Number.isInteger(rate) || rate < MOVE_RATE_MIN || rate > MOVE_RATE_MAX)) problems.push(`--rate ${values.rate}: a whole number from ${MOVE_RATE_MIN} to ${MOVE_RATE_MAX}`);
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < MOVE_RATE_MIN || rate > MOVE_RATE_MAX))
+    problems.push(`--rate ${values.rate}: a whole number from ${MOVE_RATE_MIN} to ${MOVE_RATE_MAX}`);
   const pollSeconds = Number(values["poll-seconds"] ?? "5");
-  if (!(pollSeconds > 0 && pollSeconds <= 60)) problems.push(`--poll-seconds ${values["poll-seconds"]}: a number of seconds above 0, at most 60`);
-  if (values.to !== undefined && !SQS_QUEUE_ARN.test(values.to)) problems.push(`--to ${values.to}: a queue ARN (arn:aws:sqs:<region>:<account>:<name>)`);
+  if (!(pollSeconds > 0 && pollSeconds <= 60))
+    problems.push(`--poll-seconds ${values["poll-seconds"]}: a number of seconds above 0, at most 60`);
+  if (values.to !== undefined && !SQS_QUEUE_ARN.test(values.to))
+    problems.push(`--to ${values.to}: a queue ARN (arn:aws:sqs:<region>:<account>:<name>)`);
   if (problems.length > 0) {
     console.error(`${problems.join("; ")}\n${USAGE}`);
     return EXIT_USAGE;
@@ -35,8 +45,13 @@ async function main(): Promise<number> {
 
   // As in consumer/src/sqs-client.ts: an endpoint set through the standard variables must win over the
   // host in a queue URL, or a queue behind an emulator or a private VPC endpoint could not be reached.
-  const configuredEndpoint = process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== "true" && Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
-  const sqs = new SQSClient({ requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000 }, ...(configuredEndpoint ? { useQueueUrlAsEndpoint: false } : {}) });
+  const configuredEndpoint =
+    process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() !== "true" &&
+    Boolean(process.env.AWS_ENDPOINT_URL_SQS || process.env.AWS_ENDPOINT_URL);
+  const sqs = new SQSClient({
+    requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000 },
+    ...(configuredEndpoint ? { useQueueUrlAsEndpoint: false } : {}),
+  });
   const stop = new AbortController();
   process.once("SIGINT", () => {
     console.error("cancelling the move task (messages already moved stay moved)...");
@@ -45,8 +60,16 @@ async function main(): Promise<number> {
   try {
     const outcome = await redrive(
       sqs,
-      { dlq: values.dlq!, ...(values.to ? { destinationArn: values.to } : {}), ...(rate !== undefined ? { rate } : {}), pollMs: pollSeconds * 1000 },
-      (e) => console.log(`${e.Status}: moved ${e.ApproximateNumberOfMessagesMoved ?? 0} of ${e.ApproximateNumberOfMessagesToMove ?? "?"}${e.FailureReason ? ` (${e.FailureReason})` : ""}`),
+      {
+        dlq: values.dlq!,
+        ...(values.to ? { destinationArn: values.to } : {}),
+        ...(rate !== undefined ? { rate } : {}),
+        pollMs: pollSeconds * 1000,
+      },
+      (e) =>
+        console.log(
+          `${e.Status}: moved ${e.ApproximateNumberOfMessagesMoved ?? 0} of ${e.ApproximateNumberOfMessagesToMove ?? "?"}${e.FailureReason ? ` (${e.FailureReason})` : ""}`,
+        ),
       stop.signal,
     );
     console.log(JSON.stringify({ event: "redrive", ...outcome }));

@@ -24,20 +24,38 @@ interface Panel {
   gridPos: { x: number; y: number; w: number; h: number };
   datasource: { type: string };
   fieldConfig: { defaults: { unit: string } };
-  targets: { refId: string; expr?: string; legendFormat?: string; metricName?: string; dimensions?: Record<string, string>; label?: string }[];
+  targets: {
+    refId: string;
+    expr?: string;
+    legendFormat?: string;
+    metricName?: string;
+    dimensions?: Record<string, string>;
+    label?: string;
+  }[];
 }
 type Series = { name: string; points: (number | undefined)[] };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function run(): Promise<{ scrapes: Scrape[]; queue: { t: number; visible: number; inFlight: number; dlq: number }[] }> {
+async function run(): Promise<{
+  scrapes: Scrape[];
+  queue: { t: number; visible: number; inFlight: number; dlq: number }[];
+}> {
   const emulator = await startEmulator();
   const sqs = emulatorClient(emulator.endpoint);
   const pair = await createQueueWithDlq(sqs, "orders", { ...DEFAULT_TUNABLES, handlerTimeoutSeconds: 2 }, 2);
   const env = {
-    QUEUE_URL: pair.queueUrl, AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_SQS: emulator.endpoint,
-    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-    HEALTH_PORT: "0", HANDLER_TIMEOUT_SECONDS: "2", HANDLER_CONCURRENCY: "40", RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "2", LOG_LEVEL: "silent",
+    QUEUE_URL: pair.queueUrl,
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_SQS: emulator.endpoint,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    HEALTH_PORT: "0",
+    HANDLER_TIMEOUT_SECONDS: "2",
+    HANDLER_CONCURRENCY: "40",
+    RETRY_BASE_SECONDS: "1",
+    RETRY_MAX_SECONDS: "2",
+    LOG_LEVEL: "silent",
   };
   Object.assign(process.env, env);
   const parsed = parseSettings(env);
@@ -58,13 +76,25 @@ async function run(): Promise<{ scrapes: Scrape[]; queue: { t: number; visible: 
     const due = Math.round(LOAD(t));
     for (let i = 0; i < due; i += 10) {
       const size = Math.min(10, due - i);
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: pair.queueUrl, Entries: Array.from({ length: size }, (_, j) => ({ Id: String(j), MessageBody: `order ${sent + j}` })) }));
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: pair.queueUrl,
+          Entries: Array.from({ length: size }, (_, j) => ({ Id: String(j), MessageBody: `order ${sent + j}` })),
+        }),
+      );
       sent += size;
     }
     const text = await (await fetch(`http://127.0.0.1:${running.healthPort}/metrics`)).text();
     scrapes.push({ t: (Date.now() - started) / 1000, samples: parseExposition(text) });
     const [main, dlq] = await Promise.all(
-      [pair.queueUrl, pair.dlqUrl].map((url) => sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }))),
+      [pair.queueUrl, pair.dlqUrl].map((url) =>
+        sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+          }),
+        ),
+      ),
     );
     queue.push({
       t: (Date.now() - started) / 1000,
@@ -84,7 +114,14 @@ async function run(): Promise<{ scrapes: Scrape[]; queue: { t: number; visible: 
 function panelSeries(panel: Panel, data: Awaited<ReturnType<typeof run>>): Series[] {
   if (panel.datasource.type === "cloudwatch") {
     return panel.targets.flatMap((t) => {
-      const column = t.metricName === "ApproximateNumberOfMessagesVisible" ? (t.dimensions?.QueueName === "$dlq" ? "dlq" : "visible") : t.metricName === "ApproximateNumberOfMessagesNotVisible" ? "inFlight" : undefined;
+      const column =
+        t.metricName === "ApproximateNumberOfMessagesVisible"
+          ? t.dimensions?.QueueName === "$dlq"
+            ? "dlq"
+            : "visible"
+          : t.metricName === "ApproximateNumberOfMessagesNotVisible"
+            ? "inFlight"
+            : undefined;
       return column === undefined ? [] : [{ name: t.label ?? t.refId, points: data.queue.map((q) => q[column]) }];
     });
   }
@@ -93,7 +130,10 @@ function panelSeries(panel: Panel, data: Awaited<ReturnType<typeof run>>): Serie
     const node = parse(target.expr!);
     data.scrapes.forEach((_, at) => {
       for (const item of evaluate(node, data.scrapes, at, RATE_WINDOW_SECONDS)) {
-        const name = (target.legendFormat ?? target.refId).replace(/\{\{(\w+)\}\}/g, (_m, label: string) => item.labels[label] ?? "");
+        const name = (target.legendFormat ?? target.refId).replace(
+          /\{\{(\w+)\}\}/g,
+          (_m, label: string) => item.labels[label] ?? "",
+        );
         const points = series.get(name) ?? new Array<number | undefined>(data.scrapes.length).fill(undefined);
         points[at] = Number.isFinite(item.value) ? item.value : undefined;
         series.set(name, points);
@@ -120,10 +160,15 @@ function drawPanel(panel: Panel, series: Series[], seconds: number[], top: numbe
   const w = panel.gridPos.w * CELL - 8;
   const h = panel.gridPos.h * ROW - 8;
   const plot = { x: x + 56, y: y + 30, w: w - 70, h: h - 62 };
-  const out = [`<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="3" fill="#181b1f" stroke="#2c3235"/>`, `<text x="${x + 10}" y="${y + 19}" class="title">${escape(panel.title)}</text>`];
+  const out = [
+    `<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="3" fill="#181b1f" stroke="#2c3235"/>`,
+    `<text x="${x + 10}" y="${y + 19}" class="title">${escape(panel.title)}</text>`,
+  ];
   const values = series.flatMap((s) => s.points.filter((v): v is number => v !== undefined));
   if (values.length === 0) {
-    out.push(`<text x="${x + w / 2}" y="${y + h / 2}" text-anchor="middle" class="muted">No data in a local run: CloudWatch only</text>`);
+    out.push(
+      `<text x="${x + w / 2}" y="${y + h / 2}" text-anchor="middle" class="muted">No data in a local run: CloudWatch only</text>`,
+    );
     return out.join("\n");
   }
   const max = Math.max(...values) * 1.1 || 1;
@@ -131,28 +176,47 @@ function drawPanel(panel: Panel, series: Series[], seconds: number[], top: numbe
   const tMax = seconds.at(-1) ?? 1;
   for (let i = 0; i <= 4; i++) {
     const gy = plot.y + plot.h - (plot.h * i) / 4;
-    out.push(`<line x1="${plot.x}" y1="${gy}" x2="${plot.x + plot.w}" y2="${gy}" class="grid"/>`, `<text x="${plot.x - 6}" y="${gy + 4}" text-anchor="end" class="axis">${format((max * i) / 4, unit)}</text>`);
+    out.push(
+      `<line x1="${plot.x}" y1="${gy}" x2="${plot.x + plot.w}" y2="${gy}" class="grid"/>`,
+      `<text x="${plot.x - 6}" y="${gy + 4}" text-anchor="end" class="axis">${format((max * i) / 4, unit)}</text>`,
+    );
   }
-  for (let s = 0; s <= tMax; s += 10) out.push(`<text x="${plot.x + (plot.w * s) / tMax}" y="${plot.y + plot.h + 14}" text-anchor="middle" class="axis">${s}s</text>`);
+  for (let s = 0; s <= tMax; s += 10)
+    out.push(
+      `<text x="${plot.x + (plot.w * s) / tMax}" y="${plot.y + plot.h + 14}" text-anchor="middle" class="axis">${s}s</text>`,
+    );
   series.forEach((s, i) => {
     const path = s.points
-      .map((v, at) => (v === undefined ? undefined : `${(plot.x + (plot.w * seconds[at]!) / tMax).toFixed(1)},${(plot.y + plot.h - (plot.h * v) / max).toFixed(1)}`))
-      .reduce<string[]>((segments, point) => {
-        if (point === undefined) segments.push("");
-        else segments[segments.length - 1] += `${segments.at(-1) ? " " : ""}${point}`;
-        return segments;
-      }, [""])
+      .map((v, at) =>
+        v === undefined
+          ? undefined
+          : `${(plot.x + (plot.w * seconds[at]!) / tMax).toFixed(1)},${(plot.y + plot.h - (plot.h * v) / max).toFixed(1)}`,
+      )
+      .reduce<string[]>(
+        (segments, point) => {
+          if (point === undefined) segments.push("");
+          else segments[segments.length - 1] += `${segments.at(-1) ? " " : ""}${point}`;
+          return segments;
+        },
+        [""],
+      )
       .filter(Boolean);
-    for (const segment of path) out.push(`<polyline points="${segment}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`);
+    for (const segment of path)
+      out.push(`<polyline points="${segment}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`);
     const lx = plot.x + i * Math.min(140, plot.w / Math.max(series.length, 1));
-    out.push(`<rect x="${lx}" y="${y + h - 16}" width="10" height="3" fill="${COLORS[i % COLORS.length]}"/>`, `<text x="${lx + 14}" y="${y + h - 11}" class="legend">${escape(s.name)}</text>`);
+    out.push(
+      `<rect x="${lx}" y="${y + h - 16}" width="10" height="3" fill="${COLORS[i % COLORS.length]}"/>`,
+      `<text x="${lx + 14}" y="${y + h - 11}" class="legend">${escape(s.name)}</text>`,
+    );
   });
   return out.join("\n");
 }
 
 async function main(): Promise<void> {
   const repo = join(__dirname, "..");
-  const dashboard = JSON.parse((await import("node:fs")).readFileSync(join(repo, "dashboards", "sqs-eks-consumer.json"), "utf8")) as { title: string; panels: Panel[] };
+  const dashboard = JSON.parse(
+    (await import("node:fs")).readFileSync(join(repo, "dashboards", "sqs-eks-consumer.json"), "utf8"),
+  ) as { title: string; panels: Panel[] };
   const data = await run();
   const seconds = data.scrapes.map((s) => s.t);
   const top = 64;
@@ -163,7 +227,14 @@ async function main(): Promise<void> {
     `<rect width="100%" height="100%" fill="#111217"/>`,
     `<text x="12" y="24" class="head">${escape(dashboard.title)}: dashboards/sqs-eks-consumer.json, drawn from a ${RUN_SECONDS} s local run</text>`,
     `<text x="12" y="44" class="note">scripts/render-dashboard.ts: Prometheus panels evaluate the dashboard's own queries over /metrics scraped every second ($__rate_interval = ${RATE_WINDOW_SECONDS} s); queue panels show the emulator's GetQueueAttributes (CloudWatch in a real deployment). Not a Grafana screenshot.</text>`,
-    ...dashboard.panels.map((p) => drawPanel(p, panelSeries(p, data), p.datasource.type === "cloudwatch" ? data.queue.map((q) => q.t) : seconds, top)),
+    ...dashboard.panels.map((p) =>
+      drawPanel(
+        p,
+        panelSeries(p, data),
+        p.datasource.type === "cloudwatch" ? data.queue.map((q) => q.t) : seconds,
+        top,
+      ),
+    ),
     `</svg>`,
   ].join("\n");
   writeFileSync(join(repo, "docs", "dashboard.svg"), `${svg}\n`);

@@ -28,6 +28,8 @@ if (!(running >= required)) {
   } else {
     advice = `run it through npm (npm start, npm test, npm run <script>), which puts node_modules/.bin/node (${wanted}@${optional[wanted]}) first on PATH`;
   }
-  process.stderr.write(`sqs-eks-consumer needs Node.js ${required} or newer, but this is ${process.version} (${process.execPath}); ${advice}.\n`);
+  process.stderr.write(
+    `sqs-eks-consumer needs Node.js ${required} or newer, but this is ${process.version} (${process.execPath}); ${advice}.\n`,
+  );
   process.exit(1);
 }

@@ -63,7 +63,11 @@ describe("CloudWatch alarms", () => {
     assert.deepEqual(age.dimensions, { QueueName: named(plain, "queue-queue").inputs.name });
     assert.equal(age.threshold, derived);
     assert.equal(alarm(full, "oldest-message-age").inputs.threshold, 900);
-    assert.equal(oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 43_000, retryMaxSeconds: 60 }, 1_000, 1_209_600), 1_209_540, "a minute below the queue's retention, where it can still fire");
+    assert.equal(
+      oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 43_000, retryMaxSeconds: 60 }, 1_000, 1_209_600),
+      1_209_540,
+      "a minute below the queue's retention, where it can still fire",
+    );
   });
 
   it("the topic is encrypted with a key CloudWatch may use, and only this account's alarms may publish", () => {
@@ -83,17 +87,30 @@ describe("CloudWatch alarms", () => {
       ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:us-west-2:${ACCOUNT_ID}:alarm:*` },
       StringEquals: { "aws:SourceAccount": ACCOUNT_ID },
     });
-    assert.ok(topicPolicy.Statement.some((s) => s.Effect === "Deny" && JSON.stringify(s.Condition).includes("aws:SecureTransport")));
+    assert.ok(
+      topicPolicy.Statement.some(
+        (s) => s.Effect === "Deny" && JSON.stringify(s.Condition).includes("aws:SecureTransport"),
+      ),
+    );
   });
 
   it("email subscriptions only when the stack lists addresses", () => {
     assert.deepEqual(ofType(plain, "aws:sns/topicSubscription:TopicSubscription"), []);
-    const subscriptions = ofType(full, "aws:sns/topicSubscription:TopicSubscription").map((s) => [s.inputs.protocol, s.inputs.endpoint]);
-    assert.deepEqual(subscriptions, EMAILS.map((e) => ["email", e]));
+    const subscriptions = ofType(full, "aws:sns/topicSubscription:TopicSubscription").map((s) => [
+      s.inputs.protocol,
+      s.inputs.endpoint,
+    ]);
+    assert.deepEqual(
+      subscriptions,
+      EMAILS.map((e) => ["email", e]),
+    );
   });
 
   it("two stacks' alarms and topics have different names", () => {
-    const names = (run: ProgramRun) => [...ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm"), ...ofType(run, "aws:sns/topic:Topic")].map((r) => String(r.inputs.name));
+    const names = (run: ProgramRun) =>
+      [...ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm"), ...ofType(run, "aws:sns/topic:Topic")].map((r) =>
+        String(r.inputs.name),
+      );
     const shared = names(plain).filter((n) => names(full).includes(n));
     assert.deepEqual(shared, []);
   });
@@ -114,7 +131,13 @@ describe("the consumer at its most replicas (with autoscaling)", () => {
       {
         newResource: (args) => {
           recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-          return { id: `${args.name}-id`, state: { ...(args.inputs as Record<string, unknown>), arn: `arn:aws:x:us-west-2:${ACCOUNT_ID}:${args.name}` } };
+          return {
+            id: `${args.name}-id`,
+            state: {
+              ...(args.inputs as Record<string, unknown>),
+              arn: `arn:aws:x:us-west-2:${ACCOUNT_ID}:${args.name}`,
+            },
+          };
         },
         call: () => ({}),
       },
@@ -133,7 +156,9 @@ describe("the consumer at its most replicas (with autoscaling)", () => {
       replicaCeiling: { clusterName: "shared", namespace: "orders", maxReplicas: 12, sustainedMinutes: 20 },
       tags: {},
     });
-    await new Promise<void>((resolve) => pulumi.all([component.topicArn, ...component.alarmNames]).apply(() => resolve()));
+    await new Promise<void>((resolve) =>
+      pulumi.all([component.topicArn, ...component.alarmNames]).apply(() => resolve()),
+    );
     const ceiling = recorded.find((r) => r.name === "alarms-max-replicas")?.inputs;
     assert.ok(ceiling, "the alarm exists");
     assert.equal(ceiling.namespace, "ContainerInsights");
@@ -148,8 +173,15 @@ describe("the consumer at its most replicas (with autoscaling)", () => {
 
 describe("the OTLP endpoint per stack", () => {
   const env = (run: ProgramRun): Record<string, string> => {
-    const deployment = ofType(run, "kubernetes:apps/v1:Deployment")[0]!.inputs as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
-    return Object.fromEntries(deployment.spec.template.spec.containers[0]!.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    const deployment = ofType(run, "kubernetes:apps/v1:Deployment")[0]!.inputs as {
+      spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+    };
+    return Object.fromEntries(
+      deployment.spec.template.spec.containers[0]!.env.filter((e) => e.value !== undefined).map((e) => [
+        e.name,
+        e.value!,
+      ]),
+    );
   };
 
   it("renders OTEL_* into the Deployment, which the consumer reads back as the stack's endpoint and protocol", () => {
@@ -163,7 +195,10 @@ describe("the OTLP endpoint per stack", () => {
 
   it("no endpoint, no OTEL_* variables: tracing stays off", () => {
     const rendered = env(plain);
-    assert.deepEqual(Object.keys(rendered).filter((k) => k.startsWith("OTEL_")), []);
+    assert.deepEqual(
+      Object.keys(rendered).filter((k) => k.startsWith("OTEL_")),
+      [],
+    );
     assert.deepEqual(parseTracingConfig(rendered), { ok: true, value: undefined });
   });
 });
@@ -183,9 +218,19 @@ describe("stack config of the alarms and telemetry concerns", () => {
     });
     assert.equal(result.ok, false);
     const keys = !result.ok ? result.problems.map((p) => p.key) : [];
-    for (const key of ["alarmMaxReplicasMinutes", "alarmEmails", "otlpEndpoint", "otlpProtocol", "prometheusOperator"]) {
+    for (const key of [
+      "alarmMaxReplicasMinutes",
+      "alarmEmails",
+      "otlpEndpoint",
+      "otlpProtocol",
+      "prometheusOperator",
+    ]) {
       assert.ok(keys.includes(`sqs-eks-consumer:${key}`), `${key} in ${keys.join(", ")}`);
     }
-    assert.equal(keys.filter((k) => k === "sqs-eks-consumer:alarmEmails").length, 2, "a malformed address and a duplicate");
+    assert.equal(
+      keys.filter((k) => k === "sqs-eks-consumer:alarmEmails").length,
+      2,
+      "a malformed address and a duplicate",
+    );
   });
 });

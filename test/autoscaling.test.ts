@@ -8,14 +8,31 @@ import type * as IamSimulate from "@cloud-copilot/iam-simulate";
 import type * as KedaModels from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { AUTOSCALING_NAMES, SCALER_ACTIONS, scaledObjectSpec, scalerAccessPolicy, triggerAuthenticationSpec } from "../infra/autoscaling";
+import {
+  AUTOSCALING_NAMES,
+  SCALER_ACTIONS,
+  scaledObjectSpec,
+  scalerAccessPolicy,
+  triggerAuthenticationSpec,
+} from "../infra/autoscaling";
 import { parseStackConfig, type EnabledAutoscaling } from "../infra/config";
 import { STS_AUDIENCE, issuerHostPath, type PolicyDocument } from "../infra/iam-documents";
 import { KEDA_CHART, KEDA_OUTPUT, kedaOperatorTrustPolicy } from "../infra/keda";
 import { POD_SECURITY_LABELS } from "../infra/namespace";
 import { runPack } from "../policies/offline/run-pack";
 import { ACCOUNT_ID, type ProgramRun, type RecordedResource } from "./helpers/mocks";
-import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, oneOfType, packResources, runPrograms, scenario } from "./helpers/program";
+import {
+  ORGANIZATION,
+  asOtherStack,
+  assertSucceeded,
+  jsonInput,
+  named,
+  ofType,
+  oneOfType,
+  packResources,
+  runPrograms,
+  scenario,
+} from "./helpers/program";
 
 type Simulator = typeof IamSimulate;
 type Keda = typeof KedaModels;
@@ -24,8 +41,22 @@ const SHARED_STACK = `${ORGANIZATION}/sqs-eks-consumer/shared`;
 const SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject";
 const TRIGGER_AUTHENTICATION = "kubernetes:keda.sh/v1alpha1:TriggerAuthentication";
 const CHART = "kubernetes:helm.sh/v4:Chart";
-const ON = { autoscaling: "keda", minReplicas: 0, maxReplicas: 12, activationMessages: 5, pollingIntervalSeconds: 10, cooldownPeriodSeconds: 120 };
-const TRIGGER_METADATA_KEYS = ["queueURL", "awsRegion", "queueLength", "activationQueueLength", "scaleOnInFlight", "scaleOnDelayed"];
+const ON = {
+  autoscaling: "keda",
+  minReplicas: 0,
+  maxReplicas: 12,
+  activationMessages: 5,
+  pollingIntervalSeconds: 10,
+  cooldownPeriodSeconds: 120,
+};
+const TRIGGER_METADATA_KEYS = [
+  "queueURL",
+  "awsRegion",
+  "queueLength",
+  "activationQueueLength",
+  "scaleOnInFlight",
+  "scaleOnDelayed",
+];
 
 let simulator: Simulator;
 let keda: Keda;
@@ -39,10 +70,16 @@ before(async () => {
   keda = await import("@kubernetes-models/keda/keda.sh/v1alpha1");
   // The shared stack makes the borrowers' namespaces and their namespace-scoped access (docs/DEPLOY.md, "Access").
   const developerStacks = ["alice=arn:aws:iam::123456789012:role/alice", "bob=arn:aws:iam::123456789012:role/bob"];
-  [shared, off] = (await runPrograms([await scenario("shared", { ...ON, developerStacks }), await scenario("plain", {})])) as [ProgramRun, ProgramRun];
+  [shared, off] = (await runPrograms([
+    await scenario("shared", { ...ON, developerStacks }),
+    await scenario("plain", {}),
+  ])) as [ProgramRun, ProgramRun];
   const borrow = { ...ON, clusterMode: "stack", clusterStack: SHARED_STACK };
   const otherStacks = { [SHARED_STACK]: asOtherStack(shared) };
-  [alice, bob] = (await runPrograms([await scenario("alice", borrow, { otherStacks }), await scenario("bob", borrow, { otherStacks })])) as [ProgramRun, ProgramRun];
+  [alice, bob] = (await runPrograms([
+    await scenario("alice", borrow, { otherStacks }),
+    await scenario("bob", borrow, { otherStacks }),
+  ])) as [ProgramRun, ProgramRun];
   for (const run of [shared, off, alice, bob]) assertSucceeded(run);
 });
 
@@ -55,7 +92,12 @@ function metadataOf(resource: RecordedResource): { name: string; namespace: stri
 }
 
 function trigger(run: ProgramRun): { metadata: Record<string, string>; authenticationRef: { name: string } } {
-  return (spec(oneOfType(run, SCALED_OBJECT)).triggers as { metadata: Record<string, string>; authenticationRef: { name: string } }[])[0]!;
+  return (
+    spec(oneOfType(run, SCALED_OBJECT)).triggers as {
+      metadata: Record<string, string>;
+      authenticationRef: { name: string };
+    }[]
+  )[0]!;
 }
 
 describe("the KEDA objects, validated against KEDA's CRD schemas", () => {
@@ -70,9 +112,14 @@ describe("the KEDA objects, validated against KEDA's CRD schemas", () => {
 
   it("the validator bites: a count given as a string, or an unknown podIdentity provider, is rejected", () => {
     const good = spec(oneOfType(shared, SCALED_OBJECT));
-    assert.throws(() => new keda.ScaledObject({ metadata: { name: "x" }, spec: { ...good, maxReplicaCount: "12" } as never }).validate());
     assert.throws(() =>
-      new keda.TriggerAuthentication({ metadata: { name: "x" }, spec: { podIdentity: { provider: "aws-eks-magic" } } }).validate(),
+      new keda.ScaledObject({ metadata: { name: "x" }, spec: { ...good, maxReplicaCount: "12" } as never }).validate(),
+    );
+    assert.throws(() =>
+      new keda.TriggerAuthentication({
+        metadata: { name: "x" },
+        spec: { podIdentity: { provider: "aws-eks-magic" } },
+      }).validate(),
     );
   });
 
@@ -89,11 +136,20 @@ describe("the KEDA objects, validated against KEDA's CRD schemas", () => {
   it("the ScaledObject scales the consumer Deployment with the stack's bounds, timings, fallback and a scale-down window longer than the grace period", () => {
     const s = spec(oneOfType(shared, SCALED_OBJECT));
     const deployment = oneOfType(shared, "kubernetes:apps/v1:Deployment");
-    assert.deepEqual(s.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: metadataOf(deployment).name });
+    assert.deepEqual(s.scaleTargetRef, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: metadataOf(deployment).name,
+    });
     assert.deepEqual([s.minReplicaCount, s.maxReplicaCount, s.pollingInterval, s.cooldownPeriod], [0, 12, 10, 120]);
     assert.deepEqual(s.fallback, { failureThreshold: 3, replicas: 2 });
-    const grace = ((deployment.inputs.spec as { template: { spec: { terminationGracePeriodSeconds: number } } }).template.spec.terminationGracePeriodSeconds);
-    const window = (s.advanced as { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } } }).horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds;
+    const grace = (deployment.inputs.spec as { template: { spec: { terminationGracePeriodSeconds: number } } }).template
+      .spec.terminationGracePeriodSeconds;
+    const window = (
+      s.advanced as {
+        horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: number } } };
+      }
+    ).horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds;
     assert.ok(window > grace, `window ${window} s vs grace ${grace} s`);
     assert.equal((s.triggers as { useCachedMetrics: boolean }[])[0]!.useCachedMetrics, true);
   });
@@ -110,7 +166,10 @@ describe("the KEDA objects, validated against KEDA's CRD schemas", () => {
 describe("the Deployment and its disruption budget with autoscaling", () => {
   it("leaves replicas to the HPA when autoscaling is on, and keeps them when it is off", () => {
     for (const run of [shared, alice, bob]) {
-      assert.equal((oneOfType(run, "kubernetes:apps/v1:Deployment").inputs.spec as Record<string, unknown>).replicas, undefined);
+      assert.equal(
+        (oneOfType(run, "kubernetes:apps/v1:Deployment").inputs.spec as Record<string, unknown>).replicas,
+        undefined,
+      );
     }
     assert.equal((oneOfType(off, "kubernetes:apps/v1:Deployment").inputs.spec as Record<string, unknown>).replicas, 2);
     assert.deepEqual(ofType(off, SCALED_OBJECT), []);
@@ -135,7 +194,11 @@ describe("KEDA, installed once per cluster", () => {
     const namespace = ofType(shared, "kubernetes:core/v1:Namespace").find((n) => metadataOf(n).name === "keda")!;
     const labels = (namespace.inputs.metadata as { labels: Record<string, string> }).labels;
     for (const [key, value] of Object.entries(POD_SECURITY_LABELS)) assert.equal(labels[key], value, key);
-    assert.deepEqual(shared.outputs[KEDA_OUTPUT], { namespace: "keda", operatorServiceAccount: "keda-operator", chartVersion: KEDA_CHART.version });
+    assert.deepEqual(shared.outputs[KEDA_OUTPUT], {
+      namespace: "keda",
+      operatorServiceAccount: "keda-operator",
+      chartVersion: KEDA_CHART.version,
+    });
   });
 
   it("under mocks the chart is one resource: its rendered objects (operator, RBAC, CRDs) are not visible here", () => {
@@ -144,16 +207,34 @@ describe("KEDA, installed once per cluster", () => {
 
   it("the operator's own role grants nothing and is trusted by keda:keda-operator only", () => {
     const role = named(shared, "keda-operator-role");
-    assert.deepEqual(ofType(shared, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.inputs.name), []);
-    assert.deepEqual(ofType(shared, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((p) => p.inputs.role === role.inputs.name), []);
+    assert.deepEqual(
+      ofType(shared, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.inputs.name),
+      [],
+    );
+    assert.deepEqual(
+      ofType(shared, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
+        (p) => p.inputs.role === role.inputs.name,
+      ),
+      [],
+    );
     const trust = jsonInput(role, "assumeRolePolicy");
-    assert.deepEqual(trust, kedaOperatorTrustPolicy({ oidcProviderArn: String(shared.outputs.oidcProviderArn), oidcIssuerUrl: String(shared.outputs.oidcProviderUrl), keda: { namespace: "keda", operatorServiceAccount: "keda-operator" } }));
+    assert.deepEqual(
+      trust,
+      kedaOperatorTrustPolicy({
+        oidcProviderArn: String(shared.outputs.oidcProviderArn),
+        oidcIssuerUrl: String(shared.outputs.oidcProviderUrl),
+        keda: { namespace: "keda", operatorServiceAccount: "keda-operator" },
+      }),
+    );
   });
 
   it("borrowing stacks and the plain create stack's peers install nothing cluster-wide", () => {
     for (const run of [alice, bob]) {
       assert.deepEqual(ofType(run, CHART), []);
-      assert.equal(ofType(run, "kubernetes:core/v1:Namespace").some((n) => metadataOf(n).name === "keda"), false);
+      assert.equal(
+        ofType(run, "kubernetes:core/v1:Namespace").some((n) => metadataOf(n).name === "keda"),
+        false,
+      );
     }
   });
 
@@ -194,7 +275,12 @@ type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
 /** AssumeRoleWithWebIdentity against the scaler role's trust (EKS issuers' keys need the unvalidated path; see identity.test.ts). */
 /** `aud` null: a token without an audience. */
-function assume(j: Judged, sub: string, aud: string | null = STS_AUDIENCE, principal = j.oidcProviderArn): EvaluationResult {
+function assume(
+  j: Judged,
+  sub: string,
+  aud: string | null = STS_AUDIENCE,
+  principal = j.oidcProviderArn,
+): EvaluationResult {
   const contextVariables: Record<string, string> = {};
   contextVariables[`${j.issuer}:sub`] = sub;
   if (aud !== null) contextVariables[`${j.issuer}:aud`] = aud;
@@ -204,7 +290,12 @@ function assume(j: Judged, sub: string, aud: string | null = STS_AUDIENCE, princ
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       resourcePolicy: { __validated: true, policyDocument: j.trust, metadata: { name: "trust-policy" }, errors: [] },
-      request: { principal, action: "sts:AssumeRoleWithWebIdentity", resource: { resource: j.roleArn, accountId: ACCOUNT_ID }, contextVariables },
+      request: {
+        principal,
+        action: "sts:AssumeRoleWithWebIdentity",
+        resource: { resource: j.roleArn, accountId: ACCOUNT_ID },
+        contextVariables,
+      },
     },
     {},
   );
@@ -235,13 +326,29 @@ describe("the scaler role, judged by a real IAM evaluator", () => {
       const j = judged(run);
       const namespace = String(run.outputs.namespace);
       assert.equal(assume(j, "system:serviceaccount:keda:keda-operator"), "Allowed");
-      assert.equal(assume(j, `system:serviceaccount:${namespace}:sqs-consumer`), "ImplicitlyDenied", "the consumer's service account");
+      assert.equal(
+        assume(j, `system:serviceaccount:${namespace}:sqs-consumer`),
+        "ImplicitlyDenied",
+        "the consumer's service account",
+      );
       assert.equal(assume(j, "system:serviceaccount:other:keda-operator"), "ImplicitlyDenied", "another namespace");
-      assert.equal(assume(j, "system:serviceaccount:keda:keda-metrics-apiserver"), "ImplicitlyDenied", "another KEDA service account");
-      assert.equal(assume(j, "system:serviceaccount:keda:keda-operator", "https://kubernetes.default.svc"), "ImplicitlyDenied", "another audience");
+      assert.equal(
+        assume(j, "system:serviceaccount:keda:keda-metrics-apiserver"),
+        "ImplicitlyDenied",
+        "another KEDA service account",
+      );
+      assert.equal(
+        assume(j, "system:serviceaccount:keda:keda-operator", "https://kubernetes.default.svc"),
+        "ImplicitlyDenied",
+        "another audience",
+      );
       assert.equal(assume(j, "system:serviceaccount:keda:keda-operator", null), "ImplicitlyDenied", "no audience");
       const otherCluster = `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/0THERC1USTER0000000000000000000`;
-      assert.equal(assume(j, "system:serviceaccount:keda:keda-operator", STS_AUDIENCE, otherCluster), "ImplicitlyDenied", "another cluster");
+      assert.equal(
+        assume(j, "system:serviceaccount:keda:keda-operator", STS_AUDIENCE, otherCluster),
+        "ImplicitlyDenied",
+        "another cluster",
+      );
     }
   });
 
@@ -249,7 +356,14 @@ describe("the scaler role, judged by a real IAM evaluator", () => {
     const j = judged(shared);
     assert.deepEqual(j.access, scalerAccessPolicy(j.queueArn));
     assert.equal(await call(j, "sqs:GetQueueAttributes", j.queueArn), "Allowed");
-    for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "sqs:PurgeQueue", "sqs:SetQueueAttributes", "sqs:ChangeMessageVisibility"]) {
+    for (const action of [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:SendMessage",
+      "sqs:PurgeQueue",
+      "sqs:SetQueueAttributes",
+      "sqs:ChangeMessageVisibility",
+    ]) {
       assert.equal(await call(j, action, j.queueArn), "ImplicitlyDenied", action);
     }
     const dlq = `arn:aws:sqs:us-west-2:${ACCOUNT_ID}:${String(named(shared, "queue-dlq").inputs.name)}`;
@@ -262,7 +376,11 @@ describe("the scaler role, judged by a real IAM evaluator", () => {
 
 describe("the builders (pure)", () => {
   const autoscaling = (): EnabledAutoscaling => {
-    const parsed = parseStackConfig({ project: "sqs-eks-consumer", stack: "dev", values: { "sqs-eks-consumer:autoscaling": "keda" } });
+    const parsed = parseStackConfig({
+      project: "sqs-eks-consumer",
+      stack: "dev",
+      values: { "sqs-eks-consumer:autoscaling": "keda" },
+    });
     assert.ok(parsed.ok && parsed.value.autoscaling.enabled);
     return parsed.value.autoscaling;
   };
@@ -270,9 +388,18 @@ describe("the builders (pure)", () => {
   it("build objects KEDA's schemas accept for the default settings", () => {
     new keda.ScaledObject({
       metadata: { name: AUTOSCALING_NAMES.scaledObject },
-      spec: scaledObjectSpec({ deploymentName: "d", queueUrl: "https://sqs.us-west-2.amazonaws.com/1/q", region: "us-west-2", triggerAuthenticationName: "t", autoscaling: autoscaling() }) as never,
+      spec: scaledObjectSpec({
+        deploymentName: "d",
+        queueUrl: "https://sqs.us-west-2.amazonaws.com/1/q",
+        region: "us-west-2",
+        triggerAuthenticationName: "t",
+        autoscaling: autoscaling(),
+      }) as never,
     }).validate();
-    new keda.TriggerAuthentication({ metadata: { name: "t" }, spec: triggerAuthenticationSpec("arn:aws:iam::1:role/r") }).validate();
+    new keda.TriggerAuthentication({
+      metadata: { name: "t" },
+      spec: triggerAuthenticationSpec("arn:aws:iam::1:role/r"),
+    }).validate();
   });
 });
 
@@ -283,14 +410,30 @@ describe("the policy pack on the autoscaled stacks", () => {
 
   it("rejects the same stack with identityOwner: workload, an unbounded ScaledObject, or a scaler role that may receive", async () => {
     const resources = packResources(shared).map((r) => {
-      if (r.type === TRIGGER_AUTHENTICATION) return { ...r, props: { ...r.props, spec: { podIdentity: { provider: "aws", identityOwner: "workload" } } } };
-      if (r.type === SCALED_OBJECT) return { ...r, props: { ...r.props, spec: { ...(r.props.spec as object), maxReplicaCount: undefined } } };
+      if (r.type === TRIGGER_AUTHENTICATION)
+        return { ...r, props: { ...r.props, spec: { podIdentity: { provider: "aws", identityOwner: "workload" } } } };
+      if (r.type === SCALED_OBJECT)
+        return { ...r, props: { ...r.props, spec: { ...(r.props.spec as object), maxReplicaCount: undefined } } };
       if (r.name === "autoscaling-scaler-access") {
-        return { ...r, props: { ...r.props, policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: "*" }] }) } };
+        return {
+          ...r,
+          props: {
+            ...r.props,
+            policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [{ Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: "*" }],
+            }),
+          },
+        };
       }
       return r;
     });
     const violated = new Set((await runPack(resources)).violations.map((v) => v.policy));
-    for (const policy of ["trigger-authentication-keda-identity", "scaled-object-bounded-max", "scaler-role-reads-queue-attributes-only"]) assert.ok(violated.has(policy), policy);
+    for (const policy of [
+      "trigger-authentication-keda-identity",
+      "scaled-object-bounded-max",
+      "scaler-role-reads-queue-attributes-only",
+    ])
+      assert.ok(violated.has(policy), policy);
   });
 });

@@ -31,13 +31,20 @@ describe("consumer/Dockerfile's base images", () => {
       baseImages(dockerfile).map((image) => image.reference),
       ["docker.io/library/node:24-bookworm-slim", "gcr.io/distroless/nodejs24-debian12:nonroot"],
     );
-    for (const image of baseImages(dockerfile)) assert.match(image.digest ?? "", /^sha256:[0-9a-f]{64}$/, image.reference);
+    for (const image of baseImages(dockerfile))
+      assert.match(image.digest ?? "", /^sha256:[0-9a-f]{64}$/, image.reference);
   });
 
   it("name exactly the stand-ins the offline container run builds, once the digests are dropped", () => {
     const standIn = withoutDigests(dockerfile);
-    assert.deepEqual(baseImages(standIn).map((image) => [image.reference, image.digest]), standInTags().map((tag) => [tag, undefined]));
-    const changed = dockerfile.split("\n").map((line, i) => [line, standIn.split("\n")[i]] as const).filter(([a, b]) => a !== b);
+    assert.deepEqual(
+      baseImages(standIn).map((image) => [image.reference, image.digest]),
+      standInTags().map((tag) => [tag, undefined]),
+    );
+    const changed = dockerfile
+      .split("\n")
+      .map((line, i) => [line, standIn.split("\n")[i]] as const)
+      .filter(([a, b]) => a !== b);
     assert.equal(changed.length, 2, "only the two FROM lines differ");
     assert.match(standIn, /^FROM docker\.io\/library\/node:24-bookworm-slim AS bundle$/m);
   });
@@ -81,10 +88,16 @@ describe("scripts/base-images.ts", () => {
       `from gcr.io/distroless/nodejs24-debian12:nonroot@${D1}`,
       `FROM docker.io/library/node:24-bookworm-slim@${D2} AS again`,
     ]);
-    assert.deepEqual((await repin(text, (reference) => Promise.resolve(reference.includes("distroless") ? D1 : D2))).changes, []);
+    assert.deepEqual(
+      (await repin(text, (reference) => Promise.resolve(reference.includes("distroless") ? D1 : D2))).changes,
+      [],
+    );
   });
 
   it("refuses an answer that is not a sha256 digest", async () => {
-    await assert.rejects(repin(sample, () => Promise.resolve("latest")), /docker\.io\/library\/node:24-bookworm-slim resolved to 'latest', not a sha256 digest/);
+    await assert.rejects(
+      repin(sample, () => Promise.resolve("latest")),
+      /docker\.io\/library\/node:24-bookworm-slim resolved to 'latest', not a sha256 digest/,
+    );
   });
 });

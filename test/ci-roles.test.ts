@@ -44,11 +44,24 @@ before(async () => {
  */
 const DEFAULT_KEY_POLICY = {
   Version: "2012-10-17",
-  Statement: [{ Sid: "EnableIamPolicies", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }],
+  Statement: [
+    {
+      Sid: "EnableIamPolicies",
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+  ],
 };
 
 /** What `permissions` lets the role's session do with `action` on `resource`. */
-async function can(permissions: PolicyDocument, action: string, resource: string, context: Record<string, string> = {}): Promise<EvaluationResult> {
+async function can(
+  permissions: PolicyDocument,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+): Promise<EvaluationResult> {
   const response = await simulator.runSimulation(
     {
       identityPolicies: [{ name: "permissions", policy: permissions }],
@@ -119,7 +132,10 @@ describe("the preview role", () => {
     assert.equal(assume(trust, "repo:example/sqs-eks-consumer:ref:refs/heads/main"), "ImplicitlyDenied");
     assert.equal(assume(trust, "repo:example/sqs-eks-consumer:environment:production"), "ImplicitlyDenied");
     assert.equal(assume(trust, "repo:attacker/sqs-eks-consumer:pull_request"), "ImplicitlyDenied");
-    assert.equal(assume(trust, "repo:example/sqs-eks-consumer:pull_request", "https://github.com/example"), "ImplicitlyDenied");
+    assert.equal(
+      assume(trust, "repo:example/sqs-eks-consumer:pull_request", "https://github.com/example"),
+      "ImplicitlyDenied",
+    );
   });
 
   it("cannot receive from a queue, read an object, get a parameter, or decrypt other stacks' secrets", async () => {
@@ -133,13 +149,25 @@ describe("the preview role", () => {
       ["kms:Decrypt", PROD_KEY],
       ["ecr:BatchGetImage", `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/sqs-eks-consumer-prod`],
     ];
-    for (const [action, resource] of denied) assert.equal(await can(permissions, action, resource), "ImplicitlyDenied", `${action} ${resource}`);
+    for (const [action, resource] of denied)
+      assert.equal(await can(permissions, action, resource), "ImplicitlyDenied", `${action} ${resource}`);
   });
 
   it("writes no state but its own stack's lock", async () => {
-    assert.equal(await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/locks/sqs-eks-consumer/dev/0b1c.json`), "Allowed");
-    assert.equal(await can(permissions, "s3:DeleteObject", `${BUCKET}/.pulumi/locks/sqs-eks-consumer/dev/0b1c.json`), "Allowed");
-    for (const object of ["stacks/sqs-eks-consumer/dev.json", "history/sqs-eks-consumer/dev/x.json", "locks/sqs-eks-consumer/prod/0b1c.json", "meta.yaml"]) {
+    assert.equal(
+      await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/locks/sqs-eks-consumer/dev/0b1c.json`),
+      "Allowed",
+    );
+    assert.equal(
+      await can(permissions, "s3:DeleteObject", `${BUCKET}/.pulumi/locks/sqs-eks-consumer/dev/0b1c.json`),
+      "Allowed",
+    );
+    for (const object of [
+      "stacks/sqs-eks-consumer/dev.json",
+      "history/sqs-eks-consumer/dev/x.json",
+      "locks/sqs-eks-consumer/prod/0b1c.json",
+      "meta.yaml",
+    ]) {
       assert.equal(await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/${object}`), "ImplicitlyDenied", object);
     }
   });
@@ -155,8 +183,12 @@ describe("the preview role", () => {
       ["ec2:DescribeSubnets", "*"],
       ["ecr:GetAuthorizationToken", "*"],
     ];
-    for (const [action, resource] of allowed) assert.equal(await can(permissions, action, resource), "Allowed", `${action} ${resource}`);
-    assert.equal(await can(permissions, "s3:ListBucket", BUCKET, { "s3:prefix": ".pulumi/stacks/sqs-eks-consumer/" }), "Allowed");
+    for (const [action, resource] of allowed)
+      assert.equal(await can(permissions, action, resource), "Allowed", `${action} ${resource}`);
+    assert.equal(
+      await can(permissions, "s3:ListBucket", BUCKET, { "s3:prefix": ".pulumi/stacks/sqs-eks-consumer/" }),
+      "Allowed",
+    );
     assert.equal(await can(permissions, "s3:ListBucket", BUCKET, { "s3:prefix": "customers/" }), "ImplicitlyDenied");
   });
 });
@@ -173,13 +205,33 @@ describe("the deploy role", () => {
   });
 
   it("manages its own stack's state and key, not the preview stack's, and reads no queue messages", async () => {
-    assert.equal(await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/stacks/sqs-eks-consumer/prod.json`), "Allowed");
+    assert.equal(
+      await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/stacks/sqs-eks-consumer/prod.json`),
+      "Allowed",
+    );
     assert.equal(await can(permissions, "kms:Encrypt", PROD_KEY), "Allowed");
-    assert.equal(await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/stacks/sqs-eks-consumer/dev.json`), "ImplicitlyDenied");
+    assert.equal(
+      await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/stacks/sqs-eks-consumer/dev.json`),
+      "ImplicitlyDenied",
+    );
     assert.equal(await can(permissions, "kms:Decrypt", DEV_KEY), "ImplicitlyDenied");
-    assert.equal(await can(permissions, "sqs:ReceiveMessage", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-prod`), "ImplicitlyDenied");
-    assert.equal(await can(permissions, "sqs:CreateQueue", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-prod`), "Allowed");
-    assert.equal(await can(permissions, "sqs:DeleteQueue", `arn:aws:sqs:eu-west-1:${ACCOUNT}:someone-elses`), "ImplicitlyDenied");
-    assert.equal(await can(permissions, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-node`, { "iam:PassedToService": "lambda.amazonaws.com" }), "ImplicitlyDenied");
+    assert.equal(
+      await can(permissions, "sqs:ReceiveMessage", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-prod`),
+      "ImplicitlyDenied",
+    );
+    assert.equal(
+      await can(permissions, "sqs:CreateQueue", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-prod`),
+      "Allowed",
+    );
+    assert.equal(
+      await can(permissions, "sqs:DeleteQueue", `arn:aws:sqs:eu-west-1:${ACCOUNT}:someone-elses`),
+      "ImplicitlyDenied",
+    );
+    assert.equal(
+      await can(permissions, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-node`, {
+        "iam:PassedToService": "lambda.amazonaws.com",
+      }),
+      "ImplicitlyDenied",
+    );
   });
 });

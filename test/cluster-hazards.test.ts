@@ -9,17 +9,38 @@ import { DEPLOYER_ROLE_ARN, type ProgramRun } from "./helpers/mocks";
 import { ORGANIZATION, assertSucceeded, named, ofType, oneOfType, runPrograms, scenario } from "./helpers/program";
 
 const SUBNETS = {
-  "subnet-0aaaaaaaaaaaaaaaa": { vpcId: "vpc-0123456789abcdef0", availabilityZone: "us-west-2a", availabilityZoneId: "usw2-az1", mapPublicIpOnLaunch: false },
-  "subnet-0bbbbbbbbbbbbbbbb": { vpcId: "vpc-0123456789abcdef0", availabilityZone: "us-west-2b", availabilityZoneId: "usw2-az2", mapPublicIpOnLaunch: false },
-  "subnet-0cccccccccccccccc": { vpcId: "vpc-0123456789abcdef0", availabilityZone: "us-west-2a", availabilityZoneId: "usw2-az1", mapPublicIpOnLaunch: true },
-  "subnet-0dddddddddddddddd": { vpcId: "vpc-0fedcba9876543210", availabilityZone: "us-west-2a", availabilityZoneId: "usw2-az1", mapPublicIpOnLaunch: false },
+  "subnet-0aaaaaaaaaaaaaaaa": {
+    vpcId: "vpc-0123456789abcdef0",
+    availabilityZone: "us-west-2a",
+    availabilityZoneId: "usw2-az1",
+    mapPublicIpOnLaunch: false,
+  },
+  "subnet-0bbbbbbbbbbbbbbbb": {
+    vpcId: "vpc-0123456789abcdef0",
+    availabilityZone: "us-west-2b",
+    availabilityZoneId: "usw2-az2",
+    mapPublicIpOnLaunch: false,
+  },
+  "subnet-0cccccccccccccccc": {
+    vpcId: "vpc-0123456789abcdef0",
+    availabilityZone: "us-west-2a",
+    availabilityZoneId: "usw2-az1",
+    mapPublicIpOnLaunch: true,
+  },
+  "subnet-0dddddddddddddddd": {
+    vpcId: "vpc-0fedcba9876543210",
+    availabilityZone: "us-west-2a",
+    availabilityZoneId: "usw2-az1",
+    mapPublicIpOnLaunch: false,
+  },
 };
 const CLUSTER = (nodeGroups: { name: string; amiType: string; instanceTypes: string[] }[]) => ({
   nodeGroups,
   endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
   certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
   oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
-  oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+  oidcProviderArn:
+    "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
 });
 const ARM_PLATFORM = `${ORGANIZATION}/sqs-eks-consumer/arm-platform`;
 const ARM_OUTPUTS = {
@@ -46,24 +67,74 @@ let unlisted: ProgramRun;
 let renamed: ProgramRun;
 
 before(async () => {
-  const given = { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"] };
-  [defaults, cheap, byo, byoBad, creator, creatorLater, armExisting, armBorrowed, unlisted, renamed] = await runPrograms([
-    await scenario("net", {}),
-    await scenario("cheap", { natGateways: "single", availabilityZoneCount: 3, endpointPublicAccessCidrs: ["203.0.113.7/32"] }),
-    await scenario("byo", given, { subnets: SUBNETS }),
-    await scenario("byo-bad", { ...given, privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"] }, { subnets: SUBNETS }),
-    await scenario("creator", { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] }),
-    await scenario("later", { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] }, { existingClusters: { "sqs-eks-consumer-later": CLUSTER([]) } }),
-    await scenario("arm", { clusterMode: "existing", clusterName: "graviton" }, {
-      existingClusters: { graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]) },
-    }),
-    await scenario("erin", { clusterMode: "stack", clusterStack: ARM_PLATFORM }, { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } }),
-    await scenario("frank", { clusterMode: "stack", clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" }, { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } }),
-    await scenario("orders", { clusterMode: "existing", clusterName: "graviton", imagePlatform: "linux/arm64" }, {
-      project: "orders-consumer",
-      existingClusters: { graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]) },
-    }),
-  ]) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+  const given = {
+    vpcId: "vpc-0123456789abcdef0",
+    privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+  };
+  [defaults, cheap, byo, byoBad, creator, creatorLater, armExisting, armBorrowed, unlisted, renamed] =
+    (await runPrograms([
+      await scenario("net", {}),
+      await scenario("cheap", {
+        natGateways: "single",
+        availabilityZoneCount: 3,
+        endpointPublicAccessCidrs: ["203.0.113.7/32"],
+      }),
+      await scenario("byo", given, { subnets: SUBNETS }),
+      await scenario(
+        "byo-bad",
+        {
+          ...given,
+          privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"],
+        },
+        { subnets: SUBNETS },
+      ),
+      await scenario("creator", { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] }),
+      await scenario(
+        "later",
+        { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] },
+        { existingClusters: { "sqs-eks-consumer-later": CLUSTER([]) } },
+      ),
+      await scenario(
+        "arm",
+        { clusterMode: "existing", clusterName: "graviton" },
+        {
+          existingClusters: {
+            graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
+          },
+        },
+      ),
+      await scenario(
+        "erin",
+        { clusterMode: "stack", clusterStack: ARM_PLATFORM },
+        { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } },
+      ),
+      await scenario(
+        "frank",
+        { clusterMode: "stack", clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
+        { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } },
+      ),
+      await scenario(
+        "orders",
+        { clusterMode: "existing", clusterName: "graviton", imagePlatform: "linux/arm64" },
+        {
+          project: "orders-consumer",
+          existingClusters: {
+            graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
+          },
+        },
+      ),
+    ])) as [
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+      ProgramRun,
+    ];
 });
 
 const cidrs = (run: ProgramRun, role: "private" | "public") =>
@@ -73,16 +144,27 @@ describe("the network of a created cluster", () => {
   it("is a VPC of its own: private node subnets routed through a NAT gateway per zone, public subnets for load balancers", () => {
     assertSucceeded(defaults);
     const vpc = oneOfType(defaults, "aws:ec2/vpc:Vpc");
-    assert.deepEqual([vpc.inputs.cidrBlock, vpc.inputs.enableDnsHostnames, vpc.inputs.enableDnsSupport], ["10.0.0.0/16", true, true]);
+    assert.deepEqual(
+      [vpc.inputs.cidrBlock, vpc.inputs.enableDnsHostnames, vpc.inputs.enableDnsSupport],
+      ["10.0.0.0/16", true, true],
+    );
     const privateSubnets = cidrs(defaults, "private");
     const publicSubnets = cidrs(defaults, "public");
-    assert.deepEqual(privateSubnets.map((s) => [s.inputs.cidrBlock, s.inputs.availabilityZone, s.inputs.mapPublicIpOnLaunch]), [
-      ["10.0.0.0/19", "us-west-2a", false],
-      ["10.0.32.0/19", "us-west-2b", false],
-    ]);
-    assert.deepEqual(publicSubnets.map((s) => s.inputs.cidrBlock), ["10.0.224.0/22", "10.0.228.0/22"]);
-    for (const s of privateSubnets) assert.equal((s.inputs.tags as Record<string, string>)["kubernetes.io/role/internal-elb"], "1");
-    for (const s of publicSubnets) assert.equal((s.inputs.tags as Record<string, string>)["kubernetes.io/role/elb"], "1");
+    assert.deepEqual(
+      privateSubnets.map((s) => [s.inputs.cidrBlock, s.inputs.availabilityZone, s.inputs.mapPublicIpOnLaunch]),
+      [
+        ["10.0.0.0/19", "us-west-2a", false],
+        ["10.0.32.0/19", "us-west-2b", false],
+      ],
+    );
+    assert.deepEqual(
+      publicSubnets.map((s) => s.inputs.cidrBlock),
+      ["10.0.224.0/22", "10.0.228.0/22"],
+    );
+    for (const s of privateSubnets)
+      assert.equal((s.inputs.tags as Record<string, string>)["kubernetes.io/role/internal-elb"], "1");
+    for (const s of publicSubnets)
+      assert.equal((s.inputs.tags as Record<string, string>)["kubernetes.io/role/elb"], "1");
     assert.equal(ofType(defaults, "aws:ec2/natGateway:NatGateway").length, 2);
     const zones = defaults.invokes.find((call) => call.token === "aws:index/getAvailabilityZones:getAvailabilityZones");
     assert.deepEqual(zones?.inputs.excludeZoneIds, ["use1-az3", "usw1-az2", "cac1-az3", "cnn1-az4"]);
@@ -92,21 +174,39 @@ describe("the network of a created cluster", () => {
     const cluster = oneOfType(defaults, "eks:index:Cluster");
     const vpcId = oneOfType(defaults, "aws:ec2/vpc:Vpc").state.id;
     assert.equal(cluster.inputs.vpcId, vpcId);
-    assert.deepEqual(cluster.inputs.privateSubnetIds, cidrs(defaults, "private").map((s) => s.state.id));
-    assert.deepEqual(cluster.inputs.publicSubnetIds, cidrs(defaults, "public").map((s) => s.state.id));
-    assert.deepEqual([cluster.inputs.endpointPrivateAccess, cluster.inputs.endpointPublicAccess, cluster.inputs.publicAccessCidrs], [true, false, undefined]);
-    assert.deepEqual(oneOfType(defaults, "eks:index:ManagedNodeGroup").inputs.subnetIds, cidrs(defaults, "private").map((s) => s.state.id));
+    assert.deepEqual(
+      cluster.inputs.privateSubnetIds,
+      cidrs(defaults, "private").map((s) => s.state.id),
+    );
+    assert.deepEqual(
+      cluster.inputs.publicSubnetIds,
+      cidrs(defaults, "public").map((s) => s.state.id),
+    );
+    assert.deepEqual(
+      [cluster.inputs.endpointPrivateAccess, cluster.inputs.endpointPublicAccess, cluster.inputs.publicAccessCidrs],
+      [true, false, undefined],
+    );
+    assert.deepEqual(
+      oneOfType(defaults, "eks:index:ManagedNodeGroup").inputs.subnetIds,
+      cidrs(defaults, "private").map((s) => s.state.id),
+    );
 
     assertSucceeded(cheap);
     const open = oneOfType(cheap, "eks:index:Cluster");
-    assert.deepEqual([open.inputs.endpointPrivateAccess, open.inputs.endpointPublicAccess, open.inputs.publicAccessCidrs], [true, true, ["203.0.113.7/32"]]);
+    assert.deepEqual(
+      [open.inputs.endpointPrivateAccess, open.inputs.endpointPublicAccess, open.inputs.publicAccessCidrs],
+      [true, true, ["203.0.113.7/32"]],
+    );
   });
 
   it("with natGateways single, sends every zone through one NAT gateway", () => {
     const nat = oneOfType(cheap, "aws:ec2/natGateway:NatGateway");
-    const routes = ofType(cheap, "aws:ec2/routeTable:RouteTable").filter((table) => table.name.startsWith("network-private-"));
+    const routes = ofType(cheap, "aws:ec2/routeTable:RouteTable").filter((table) =>
+      table.name.startsWith("network-private-"),
+    );
     assert.equal(routes.length, 3);
-    for (const table of routes) assert.deepEqual(table.inputs.routes, [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.state.id }]);
+    for (const table of routes)
+      assert.deepEqual(table.inputs.routes, [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.state.id }]);
   });
 
   it("uses a given VPC as it is, after checking its subnets, and creates no network", () => {
@@ -138,7 +238,9 @@ describe("names that would force a delete-before-replace", () => {
 describe("access to a created cluster", () => {
   it("refuses an admin principal equal to the identity creating the cluster, while the cluster does not exist", () => {
     assert.ok(
-      creator.errors.some((e) => e.includes(`${DEPLOYER_ROLE_ARN} is the identity creating the cluster, which EKS already makes cluster admin`)),
+      creator.errors.some((e) =>
+        e.includes(`${DEPLOYER_ROLE_ARN} is the identity creating the cluster, which EKS already makes cluster admin`),
+      ),
       creator.errors.join("\n"),
     );
     assertSucceeded(creatorLater);
@@ -146,7 +248,11 @@ describe("access to a created cluster", () => {
 
   it("refuses a borrowing stack the platform stack made no namespace for, naming the fix", () => {
     assert.ok(
-      unlisted.errors.some((e) => e.includes(`${ARM_PLATFORM} made no namespace for this stack: its admins add "frank=<your IAM role or user ARN>" to its developerStacks`)),
+      unlisted.errors.some((e) =>
+        e.includes(
+          `${ARM_PLATFORM} made no namespace for this stack: its admins add "frank=<your IAM role or user ARN>" to its developerStacks`,
+        ),
+      ),
       unlisted.errors.join("\n"),
     );
   });
@@ -155,14 +261,22 @@ describe("access to a created cluster", () => {
 describe("imagePlatform against the nodes, in every mode", () => {
   it("existing mode: looks the managed node groups up and refuses an amd64 image on arm64 nodes", () => {
     assert.ok(
-      armExisting.errors.some((e) => e.includes('imagePlatform is linux/amd64, but the nodes (the managed node groups of graviton) run arm64; the pods would fail with "exec format error"')),
+      armExisting.errors.some((e) =>
+        e.includes(
+          'imagePlatform is linux/amd64, but the nodes (the managed node groups of graviton) run arm64; the pods would fail with "exec format error"',
+        ),
+      ),
       armExisting.errors.join("\n"),
     );
   });
 
   it("stack mode: reads the platform stack's nodeArchitectures and refuses a mismatch", () => {
     assert.ok(
-      armBorrowed.errors.some((e) => e.includes(`imagePlatform is linux/amd64, but the nodes (the nodeArchitectures output of ${ARM_PLATFORM}) run arm64`)),
+      armBorrowed.errors.some((e) =>
+        e.includes(
+          `imagePlatform is linux/amd64, but the nodes (the nodeArchitectures output of ${ARM_PLATFORM}) run arm64`,
+        ),
+      ),
       armBorrowed.errors.join("\n"),
     );
   });

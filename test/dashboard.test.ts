@@ -28,7 +28,11 @@ const targets = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p
 /** Every series name the consumer's /metrics serves, read from its real registry (histograms as _bucket/_sum/_count). */
 async function exportedSeries(): Promise<Set<string>> {
   const metrics = await new Metrics().registry.getMetricsAsJSON();
-  return new Set(metrics.flatMap((m) => (String(m.type) === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name])));
+  return new Set(
+    metrics.flatMap((m) =>
+      String(m.type) === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+    ),
+  );
 }
 
 /** SQS metrics CloudWatch publishes for every queue. Source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html */
@@ -49,19 +53,35 @@ describe("the Grafana dashboard (dashboards/sqs-eks-consumer.json)", () => {
     const exported = await exportedSeries();
     const prometheus = targets.filter((t) => t.datasource.type === "prometheus");
     assert.ok(prometheus.length >= 10);
-    const unknown = prometheus.flatMap((t) => metricNames(t.expr ?? "").filter((name) => !exported.has(name)).map((name) => `${t.panel}/${t.refId}: ${name}`));
+    const unknown = prometheus.flatMap((t) =>
+      metricNames(t.expr ?? "")
+        .filter((name) => !exported.has(name))
+        .map((name) => `${t.panel}/${t.refId}: ${name}`),
+    );
     assert.deepEqual(unknown, []);
   });
 
   it("uses every consumer metric except the process defaults (a new metric gets a panel)", async () => {
-    const queried = new Set(targets.flatMap((t) => (t.expr ? metricNames(t.expr) : [])).map((n) => n.replace(/_bucket$/, "")));
-    const own = (await new Metrics().registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith("sqs_consumer_"));
-    assert.deepEqual(own.filter((n) => !queried.has(n)), []);
+    const queried = new Set(
+      targets.flatMap((t) => (t.expr ? metricNames(t.expr) : [])).map((n) => n.replace(/_bucket$/, "")),
+    );
+    const own = (await new Metrics().registry.getMetricsAsJSON())
+      .map((m) => m.name)
+      .filter((n) => n.startsWith("sqs_consumer_"));
+    assert.deepEqual(
+      own.filter((n) => !queried.has(n)),
+      [],
+    );
   });
 
   it("the name check can fail: a misspelt metric is caught, and a query outside the parsed subset is an error", async () => {
     const exported = await exportedSeries();
-    assert.deepEqual(metricNames('sum(rate(sqs_consumer_messages_recieved_total{namespace="$namespace"}[5m]))').filter((n) => !exported.has(n)), ["sqs_consumer_messages_recieved_total"]);
+    assert.deepEqual(
+      metricNames('sum(rate(sqs_consumer_messages_recieved_total{namespace="$namespace"}[5m]))').filter(
+        (n) => !exported.has(n),
+      ),
+      ["sqs_consumer_messages_recieved_total"],
+    );
     assert.throws(() => parse("sum(rate(a[5m])) / sum(rate(b[5m]))"), /unsupported PromQL/);
   });
 
@@ -74,12 +94,21 @@ describe("the Grafana dashboard (dashboards/sqs-eks-consumer.json)", () => {
       assert.match(t.dimensions?.QueueName ?? "", /^\$(queue|dlq)$/);
     }
     const variables = dashboard.templating.list.map((v) => v.name);
-    for (const name of ["prometheus", "cloudwatch", "namespace", "region", "queue", "dlq"]) assert.ok(variables.includes(name), name);
+    for (const name of ["prometheus", "cloudwatch", "namespace", "region", "queue", "dlq"])
+      assert.ok(variables.includes(name), name);
   });
 
   it("has the panels an on-call engineer asks for", () => {
     const titles = dashboard.panels.map((p) => p.title);
-    for (const wanted of ["Throughput", "Failures by reason", "In flight", "Handler duration", "Receive latency", "Queue depth (CloudWatch)", "Age of oldest message (CloudWatch)"]) {
+    for (const wanted of [
+      "Throughput",
+      "Failures by reason",
+      "In flight",
+      "Handler duration",
+      "Receive latency",
+      "Queue depth (CloudWatch)",
+      "Age of oldest message (CloudWatch)",
+    ]) {
       assert.ok(titles.includes(wanted), wanted);
     }
     const failures = dashboard.panels.find((p) => p.title === "Failures by reason")!;

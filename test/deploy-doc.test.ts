@@ -9,7 +9,15 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { TUNABLES } from "../consumer/src/settings";
 import { CONFIG_KEYS, DEFAULT_REGION, PROJECT, StackConfigError, parseStackConfig } from "../infra/config";
-import { ORGANIZATION, REPO_ROOT, assertSucceeded, cliConfig, runProgram, scenario, stackFileValues } from "./helpers/program";
+import {
+  ORGANIZATION,
+  REPO_ROOT,
+  assertSucceeded,
+  cliConfig,
+  runProgram,
+  scenario,
+  stackFileValues,
+} from "./helpers/program";
 
 let doc: string;
 
@@ -25,7 +33,12 @@ function table(header: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith("|")) break;
-    rows.push(line.slice(1, -1).split(" | ").map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(" | ")
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -46,7 +59,10 @@ const PLACEHOLDERS: [RegExp, string][] = [
 function commandBlock(name: string): string[] {
   const block = new RegExp(`<!-- ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(doc);
   assert.ok(block, `no <!-- ${name} --> command block`);
-  return block[1]!.split("\n").map((line) => line.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+  return block[1]!
+    .split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter(Boolean);
 }
 
 /** One shell word: quotes removed. */
@@ -72,7 +88,8 @@ async function followDocCommands(): Promise<Map<string, Record<string, unknown>>
     if (command === "stack" && sub === "init") {
       const [stack, copyFlag, from] = rest;
       selected = stack!;
-      const values = copyFlag === "--copy-config-from" ? structuredClone(stacks.get(from!)!) : await stackFileValues(stack!);
+      const values =
+        copyFlag === "--copy-config-from" ? structuredClone(stacks.get(from!)!) : await stackFileValues(stack!);
       stacks.set(selected, values);
     } else if (command === "stack" && sub === "select") {
       selected = rest[0]!;
@@ -95,7 +112,10 @@ async function followDocCommands(): Promise<Map<string, Record<string, unknown>>
       assert.ok(key(rest[0]!) in values, `${line}: ${rest[0]} is not set on ${selected}`);
       delete values[key(rest[0]!)];
     } else {
-      assert.ok(["config", "preview", "up", "destroy"].includes(command!) && sub === undefined, `a pulumi command this walk-through does not know: ${line}`);
+      assert.ok(
+        ["config", "preview", "up", "destroy"].includes(command!) && sub === undefined,
+        `a pulumi command this walk-through does not know: ${line}`,
+      );
     }
   }
   return stacks;
@@ -117,19 +137,30 @@ describe("docs/DEPLOY.md", () => {
 
   it("documents every consumer tunable with its environment variable and default", () => {
     const rows = table("Key | Env var | Default").map(([key, env, value]) => [key, env, value]);
-    const expected = Object.entries(TUNABLES).map(([key, spec]) => [code(key), code(spec.env), code(String(spec.default))]);
+    const expected = Object.entries(TUNABLES).map(([key, spec]) => [
+      code(key),
+      code(spec.env),
+      code(String(spec.default)),
+    ]);
     assert.deepEqual(rows, expected);
   });
 
   it("walks through the dev stack and a developer stack exactly as written: every config command applied in order yields valid configs", async () => {
     const stacks = await followDocCommands();
     const parse = async (stack: string) =>
-      parseStackConfig({ project: PROJECT, stack, organization: ORGANIZATION, values: await cliConfig(stacks.get(stack) as Parameters<typeof cliConfig>[0]) });
+      parseStackConfig({
+        project: PROJECT,
+        stack,
+        organization: ORGANIZATION,
+        values: await cliConfig(stacks.get(stack) as Parameters<typeof cliConfig>[0]),
+      });
     const dev = await parse("dev");
     assert.ok(dev.ok, dev.ok ? "" : JSON.stringify(dev.problems));
     assert.ok(dev.value.cluster.mode === "create");
     assert.deepEqual(dev.value.cluster.adminPrincipalArns, ["arn:aws:iam::123456789012:role/platform-admins"]);
-    assert.deepEqual(dev.value.cluster.developerStacks, [{ stack: "alice", principalArn: "arn:aws:iam::123456789012:role/alice" }]);
+    assert.deepEqual(dev.value.cluster.developerStacks, [
+      { stack: "alice", principalArn: "arn:aws:iam::123456789012:role/alice" },
+    ]);
     assert.deepEqual(dev.value.network?.endpointPublicAccessCidrs, ["203.0.113.7/32", "198.51.100.9/32"]);
     const alice = await parse("alice");
     assert.ok(alice.ok, alice.ok ? "" : JSON.stringify(alice.problems));
@@ -153,6 +184,7 @@ describe("docs/DEPLOY.md", () => {
     const listed = table("Output | What it is").map(([name]) => name!.replace(/`/g, ""));
     assert.deepEqual(listed.sort(), Object.keys(run.outputs).sort());
     const mentioned = [...doc.matchAll(/pulumi stack output (\w+)/g)].map((m) => m[1]!);
-    for (const name of mentioned) assert.ok(name in run.outputs, `the doc uses "pulumi stack output ${name}", which does not exist`);
+    for (const name of mentioned)
+      assert.ok(name in run.outputs, `the doc uses "pulumi stack output ${name}", which does not exist`);
   });
 });

@@ -19,7 +19,12 @@ describe("FIFO queue names near SQS's 80-character limit", () => {
   it("every stack name from 1 to 120 characters, of any characters, gives valid, distinct .fifo names", () => {
     const seen = new Map<string, string>();
     for (let length = 1; length <= 120; length++) {
-      for (const stack of ["a".repeat(length), `Dev.${"x".repeat(length)}`, `${"é".repeat(length)}`, `${"b-".repeat(length)}`.slice(0, length)]) {
+      for (const stack of [
+        "a".repeat(length),
+        `Dev.${"x".repeat(length)}`,
+        `${"é".repeat(length)}`,
+        `${"b-".repeat(length)}`.slice(0, length),
+      ]) {
         for (const project of ["sqs-eks-consumer", "p"]) {
           const names = ["queue", "dlq"].map((role) => sqsQueueName({ project, stack }, role, true));
           for (const name of names) {
@@ -46,7 +51,11 @@ describe("FIFO queue names near SQS's 80-character limit", () => {
     assert.equal(fifo, `${standard}${FIFO_QUEUE_SUFFIX}`, "exactly 80 with .fifo: no shortening needed");
     const longer = { ...scope, stack: `${scope.stack}y` };
     assert.equal(sqsQueueName(longer, "queue", true).length <= 80, true);
-    assert.notEqual(sqsQueueName(longer, "queue", true), `${sqsQueueName(longer, "queue", false)}${FIFO_QUEUE_SUFFIX}`, "76 + 5 > 80: shortened with a hash");
+    assert.notEqual(
+      sqsQueueName(longer, "queue", true),
+      `${sqsQueueName(longer, "queue", false)}${FIFO_QUEUE_SUFFIX}`,
+      "76 + 5 > 80: shortened with a hash",
+    );
   });
 });
 
@@ -55,24 +64,43 @@ describe("FIFO settings: every combination is either rejected at preview or one 
     for (const contentBasedDeduplication of ["true", "false"]) {
       for (const fifoHighThroughput of ["true", "false"]) {
         it(`queueType ${queueType}, contentBasedDeduplication ${contentBasedDeduplication}, fifoHighThroughput ${fifoHighThroughput}`, () => {
-          const result = parse({ [k("queueType")]: queueType, [k("contentBasedDeduplication")]: contentBasedDeduplication, [k("fifoHighThroughput")]: fifoHighThroughput });
+          const result = parse({
+            [k("queueType")]: queueType,
+            [k("contentBasedDeduplication")]: contentBasedDeduplication,
+            [k("fifoHighThroughput")]: fifoHighThroughput,
+          });
           // On a standard queue a FIFO-only key set away from its default does nothing, so preview
           // names it (infra/config/applies-when.ts): content-based deduplication on, high throughput off.
-          const expected = queueType === "standard" ? [...(contentBasedDeduplication === "true" ? [k("contentBasedDeduplication")] : []), ...(fifoHighThroughput === "false" ? [k("fifoHighThroughput")] : [])] : [];
+          const expected =
+            queueType === "standard"
+              ? [
+                  ...(contentBasedDeduplication === "true" ? [k("contentBasedDeduplication")] : []),
+                  ...(fifoHighThroughput === "false" ? [k("fifoHighThroughput")] : []),
+                ]
+              : [];
           if (!result.ok) {
-            assert.deepEqual(result.problems.map((p) => p.key).sort(), expected.sort(), JSON.stringify(result.problems));
+            assert.deepEqual(
+              result.problems.map((p) => p.key).sort(),
+              expected.sort(),
+              JSON.stringify(result.problems),
+            );
             return;
           }
           assert.deepEqual(expected, [], "accepted a FIFO-only key set on a standard queue");
           const queue = result.value.queue;
-          const attributes = fifoQueueAttributes(queue.type === "fifo" ? { contentBasedDeduplication: queue.contentBasedDeduplication, highThroughput: queue.highThroughput } : undefined);
+          const attributes = fifoQueueAttributes(
+            queue.type === "fifo"
+              ? { contentBasedDeduplication: queue.contentBasedDeduplication, highThroughput: queue.highThroughput }
+              : undefined,
+          );
           if (queue.type === "standard") {
             // SQS rejects FifoQueue, ContentBasedDeduplication, DeduplicationScope and FifoThroughputLimit on a standard queue.
             assert.deepEqual(attributes, {});
             return;
           }
           // CreateQueue: FifoThroughputLimit perMessageGroupId is allowed only with DeduplicationScope messageGroup.
-          if (attributes.fifoThroughputLimit === "perMessageGroupId") assert.equal(attributes.deduplicationScope, "messageGroup");
+          if (attributes.fifoThroughputLimit === "perMessageGroupId")
+            assert.equal(attributes.deduplicationScope, "messageGroup");
           assert.equal(attributes.fifoQueue, true);
           assert.equal(attributes.contentBasedDeduplication, contentBasedDeduplication === "true");
         });
@@ -89,7 +117,9 @@ describe("the policy pack and DLQs of the wrong type (queueType: fifo under mock
   });
 
   const violationsWith = async (dlqProps: Record<string, unknown>) => {
-    const resources = packResources(fifo).map((r) => (r.name === "queue-dlq" ? { ...r, props: { ...r.props, ...dlqProps } } : r));
+    const resources = packResources(fifo).map((r) =>
+      r.name === "queue-dlq" ? { ...r, props: { ...r.props, ...dlqProps } } : r,
+    );
     return (await runPack(resources)).violations.map((v) => v.policy);
   };
 

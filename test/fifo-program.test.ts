@@ -34,7 +34,10 @@ describe("queueType: fifo", () => {
     assert.equal(queue.inputs.deduplicationScope, "messageGroup");
     assert.equal(queue.inputs.fifoThroughputLimit, "perMessageGroupId");
     assert.equal(queue.inputs.contentBasedDeduplication, false);
-    assert.match(String(fifo.outputs.sendTestMessageCommand), /--message-group-id g1 --message-deduplication-id \$\(date \+%s%N\)$/);
+    assert.match(
+      String(fifo.outputs.sendTestMessageCommand),
+      /--message-group-id g1 --message-deduplication-id \$\(date \+%s%N\)$/,
+    );
   });
 
   it("takes content-based deduplication and per-queue throughput when configured", () => {
@@ -49,7 +52,9 @@ describe("queueType: fifo", () => {
 
   it("passes the policy pack, whose DLQ rule would catch a standard DLQ", async () => {
     for (const run of [fifo, contentDedup]) assert.deepEqual((await runPack(packResources(run))).violations, []);
-    const standardDlq = packResources(fifo).map((r) => (r.name === "queue-dlq" ? { ...r, props: { ...r.props, fifoQueue: false, name: "plain-dlq" } } : r));
+    const standardDlq = packResources(fifo).map((r) =>
+      r.name === "queue-dlq" ? { ...r, props: { ...r.props, fifoQueue: false, name: "plain-dlq" } } : r,
+    );
     const found = (await runPack(standardDlq)).violations.map((v) => v.policy);
     assert.ok(found.includes("dlq-type-matches-source"), JSON.stringify(found));
   });

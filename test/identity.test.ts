@@ -154,7 +154,10 @@ describe("the trust policy", () => {
   });
 
   it("allows no other way in than AssumeRoleWithWebIdentity", () => {
-    assert.equal(assume({ action: "sts:AssumeRole", principal: `arn:aws:iam::${ACCOUNT_ID}:role/anyone` }), "ImplicitlyDenied");
+    assert.equal(
+      assume({ action: "sts:AssumeRole", principal: `arn:aws:iam::${ACCOUNT_ID}:role/anyone` }),
+      "ImplicitlyDenied",
+    );
     assert.equal(assume({ action: "sts:TagSession" }), "ImplicitlyDenied");
   });
 
@@ -164,7 +167,10 @@ describe("the trust policy", () => {
     assert.equal(statement?.Action, "sts:AssumeRoleWithWebIdentity");
     assert.deepEqual(statement?.Principal, { Federated: oidcProviderArn });
     assert.deepEqual(statement?.Condition, {
-      StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${issuer}:aud`]: "sts.amazonaws.com" },
+      StringEquals: {
+        [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+        [`${issuer}:aud`]: "sts.amazonaws.com",
+      },
     });
   });
 });
@@ -176,13 +182,25 @@ describe("the access policy", () => {
   });
 
   it("lets the role receive, delete, change visibility and read attributes on its queue", async () => {
-    for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]) {
+    for (const action of [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+    ]) {
       assert.equal(await sqs(action, queueArn), "Allowed", action);
     }
   });
 
   it("refuses everything else on its queue: sending, purging, deleting, reconfiguring", async () => {
-    for (const action of ["sqs:SendMessage", "sqs:PurgeQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:AddPermission", "sqs:TagQueue"]) {
+    for (const action of [
+      "sqs:SendMessage",
+      "sqs:PurgeQueue",
+      "sqs:DeleteQueue",
+      "sqs:SetQueueAttributes",
+      "sqs:AddPermission",
+      "sqs:TagQueue",
+    ]) {
       assert.equal(await sqs(action, queueArn), "ImplicitlyDenied", action);
     }
   });

@@ -48,7 +48,10 @@ describe("import boundaries (eslint.config.mjs)", () => {
   });
 
   it("the policy pack imports neither the consumer (beyond its contract) nor the program", async () => {
-    await assertForbidden("policies/rules/iam.ts", `import { SQS_ACTIONS_USED } from "../../consumer/src/contract/permissions";`);
+    await assertForbidden(
+      "policies/rules/iam.ts",
+      `import { SQS_ACTIONS_USED } from "../../consumer/src/contract/permissions";`,
+    );
     await assertForbidden("policies/rules/iam.ts", `import { CONFIG_KEYS } from "../../infra/config";`);
     await assertForbidden("policies/index.ts", `import "../index";`);
     await assertForbidden("policies/test/fixtures/good-stack.ts", `const program = await import("../../../index");`);
@@ -58,7 +61,10 @@ describe("import boundaries (eslint.config.mjs)", () => {
 
   it("the consumer imports neither infra/ nor the program", async () => {
     await assertForbidden("consumer/src/app.ts", `import { PROJECT } from "../../infra/config";`);
-    await assertForbidden("consumer/src/contract/index.ts", `export { WORKLOAD_NAMES } from "../../../infra/workload";`);
+    await assertForbidden(
+      "consumer/src/contract/index.ts",
+      `export { WORKLOAD_NAMES } from "../../../infra/workload";`,
+    );
     await assertForbidden("consumer/test/consume.test.ts", `import "../../index";`);
     await assertAllowed("consumer/src/app.ts", `import { parseSettings } from "./settings";`);
     await assertAllowed("consumer/src/index.ts", `export { startConsumer } from "./consumer";`);

@@ -16,7 +16,13 @@ import { RESTRICTED_VOLUME_TYPES, SAFE_SYSCTLS as PSS_SAFE_SYSCTLS } from "../po
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
 import { assertSucceeded, oneOfType, runProgram, scenario } from "./helpers/program";
 
-const CONSUMER_BLOCK = { handlerTimeoutSeconds: 120, shutdownBudgetSeconds: 45, logLevel: "warn", healthPort: 9090, receiveLoops: 3 };
+const CONSUMER_BLOCK = {
+  handlerTimeoutSeconds: 120,
+  shutdownBudgetSeconds: 45,
+  logLevel: "warn",
+  healthPort: 9090,
+  receiveLoops: 3,
+};
 const STACK_VALUES = {
   replicas: 3,
   cpuRequestMillicores: 250,
@@ -113,14 +119,28 @@ function restrictedViolations(template: PodTemplate): string[] {
     if (!ok) violations.push(control);
   };
   // Baseline.
-  check("HostProcess", pod.windowsOptions?.hostProcess !== true && contexts.every((c) => c.windowsOptions?.hostProcess !== true));
+  check(
+    "HostProcess",
+    pod.windowsOptions?.hostProcess !== true && contexts.every((c) => c.windowsOptions?.hostProcess !== true),
+  );
   check("Host Namespaces", spec.hostNetwork !== true && spec.hostPID !== true && spec.hostIPC !== true);
-  check("Privileged Containers", contexts.every((c) => c.privileged !== true));
-  check("HostPath Volumes", (spec.volumes ?? []).every((v) => !("hostPath" in v)));
-  check("Host Ports", containers.every((c) => (c.ports ?? []).every((p) => p.hostPort === undefined || p.hostPort === 0)));
+  check(
+    "Privileged Containers",
+    contexts.every((c) => c.privileged !== true),
+  );
+  check(
+    "HostPath Volumes",
+    (spec.volumes ?? []).every((v) => !("hostPath" in v)),
+  );
+  check(
+    "Host Ports",
+    containers.every((c) => (c.ports ?? []).every((p) => p.hostPort === undefined || p.hostPort === 0)),
+  );
   check(
     "AppArmor",
-    [pod, ...contexts].every((c) => c.appArmorProfile?.type === undefined || ["RuntimeDefault", "Localhost"].includes(c.appArmorProfile.type)) &&
+    [pod, ...contexts].every(
+      (c) => c.appArmorProfile?.type === undefined || ["RuntimeDefault", "Localhost"].includes(c.appArmorProfile.type),
+    ) &&
       Object.entries(template.metadata?.annotations ?? {})
         .filter(([key]) => key.startsWith("container.apparmor.security.beta.kubernetes.io/"))
         .every(([, value]) => value === "runtime/default" || value.startsWith("localhost/")),
@@ -128,17 +148,37 @@ function restrictedViolations(template: PodTemplate): string[] {
   check(
     "SELinux",
     [pod, ...contexts].every(
-      (c) => ALLOWED_SELINUX_TYPES.has(c.seLinuxOptions?.type ?? "") && c.seLinuxOptions?.user === undefined && c.seLinuxOptions?.role === undefined,
+      (c) =>
+        ALLOWED_SELINUX_TYPES.has(c.seLinuxOptions?.type ?? "") &&
+        c.seLinuxOptions?.user === undefined &&
+        c.seLinuxOptions?.role === undefined,
     ),
   );
-  check("/proc Mount Type", contexts.every((c) => c.procMount === undefined || c.procMount === "Default"));
-  check("Sysctls", (pod.sysctls ?? []).every((s) => SAFE_SYSCTLS.has(s.name)));
+  check(
+    "/proc Mount Type",
+    contexts.every((c) => c.procMount === undefined || c.procMount === "Default"),
+  );
+  check(
+    "Sysctls",
+    (pod.sysctls ?? []).every((s) => SAFE_SYSCTLS.has(s.name)),
+  );
   // Restricted.
-  check("Volume Types", (spec.volumes ?? []).every((v) => Object.keys(v).filter((key) => key !== "name").every((key) => ALLOWED_VOLUME_TYPES.has(key))));
-  check("Privilege Escalation", contexts.every((c) => c.allowPrivilegeEscalation === false));
+  check(
+    "Volume Types",
+    (spec.volumes ?? []).every((v) =>
+      Object.keys(v)
+        .filter((key) => key !== "name")
+        .every((key) => ALLOWED_VOLUME_TYPES.has(key)),
+    ),
+  );
+  check(
+    "Privilege Escalation",
+    contexts.every((c) => c.allowPrivilegeEscalation === false),
+  );
   check(
     "Running as Non-root",
-    contexts.every((c) => c.runAsNonRoot !== false) && (pod.runAsNonRoot === true || contexts.every((c) => c.runAsNonRoot === true)),
+    contexts.every((c) => c.runAsNonRoot !== false) &&
+      (pod.runAsNonRoot === true || contexts.every((c) => c.runAsNonRoot === true)),
   );
   check("Running as Non-root user", pod.runAsUser !== 0 && contexts.every((c) => c.runAsUser !== 0));
   const seccompOk = (type: string | undefined) => type === "RuntimeDefault" || type === "Localhost";
@@ -149,14 +189,20 @@ function restrictedViolations(template: PodTemplate): string[] {
   );
   check(
     "Capabilities",
-    contexts.every((c) => (c.capabilities?.drop ?? []).includes("ALL") && (c.capabilities?.add ?? []).every((cap) => cap === "NET_BIND_SERVICE")),
+    contexts.every(
+      (c) =>
+        (c.capabilities?.drop ?? []).includes("ALL") &&
+        (c.capabilities?.add ?? []).every((cap) => cap === "NET_BIND_SERVICE"),
+    ),
   );
   return violations;
 }
 
 /** This stack's Kubernetes objects: not the cluster-wide KEDA installation a create-mode stack adds (test/autoscaling.test.ts). */
 function kubernetesResources(): RecordedResource[] {
-  const keda = new Set(run.resources.filter((r) => r.type === "sqs-eks-consumer:keda:KedaInstallation").map((r) => r.urn));
+  const keda = new Set(
+    run.resources.filter((r) => r.type === "sqs-eks-consumer:keda:KedaInstallation").map((r) => r.urn),
+  );
   return run.resources.filter((r) => r.type.startsWith("kubernetes:") && !keda.has(r.parent));
 }
 
@@ -180,7 +226,9 @@ describe("Kubernetes objects", () => {
   });
 
   it("the schema validation can fail: a Deployment with a port name as containerPort is rejected", () => {
-    const deployment = structuredClone(oneOfType(run, "kubernetes:apps/v1:Deployment").inputs) as { spec: { template: PodTemplate } };
+    const deployment = structuredClone(oneOfType(run, "kubernetes:apps/v1:Deployment").inputs) as {
+      spec: { template: PodTemplate };
+    };
     (deployment.spec.template.spec.containers[0]!.ports![0] as { containerPort: unknown }).containerPort = "health";
     const Model = models["kubernetes:apps/v1:Deployment"]!;
     assert.throws(() => new Model(deployment).validate(), /containerPort must be integer/);
@@ -222,7 +270,11 @@ describe("the pod template meets the restricted Pod Security Standard", () => {
       metadata: { annotations: { "container.apparmor.security.beta.kubernetes.io/c": "unconfined" } },
       spec: {
         hostNetwork: true,
-        securityContext: { runAsUser: 0, seccompProfile: { type: "Unconfined" }, sysctls: [{ name: "kernel.msgmax", value: "1" }] },
+        securityContext: {
+          runAsUser: 0,
+          seccompProfile: { type: "Unconfined" },
+          sysctls: [{ name: "kernel.msgmax", value: "1" }],
+        },
         volumes: [{ name: "host", hostPath: { path: "/" } }],
         containers: [
           {
@@ -276,7 +328,9 @@ describe("the Deployment", () => {
   it("passes an env the consumer parses back into the configured settings", () => {
     const secret = oneOfType(run, "kubernetes:core/v1:Secret");
     const queueUrl = (secret.inputs.stringData as Record<string, string>).QUEUE_URL!;
-    const env = Object.fromEntries(container().env!.map((e) => [e.name, e.value ?? (e.name === "QUEUE_URL" ? queueUrl : undefined)]));
+    const env = Object.fromEntries(
+      container().env!.map((e) => [e.name, e.value ?? (e.name === "QUEUE_URL" ? queueUrl : undefined)]),
+    );
     const parsed = parseSettings(env);
     assert.ok(parsed.ok, parsed.ok ? "" : JSON.stringify(parsed.problems));
     assert.deepEqual(parsed.value, { ...tunables, queueUrl, region: "us-west-2" });
@@ -285,7 +339,9 @@ describe("the Deployment", () => {
   it("keeps the queue URL in a Secret whose value is a Pulumi secret", () => {
     const secret = oneOfType(run, "kubernetes:core/v1:Secret");
     assert.equal((secret.inputs.metadata as { name: string }).name, "sqs-consumer-queue");
-    assert.deepEqual(secret.inputs.stringData, { QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-k8s-queue" });
+    assert.deepEqual(secret.inputs.stringData, {
+      QUEUE_URL: "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-k8s-queue",
+    });
     assert.ok(
       secret.secretInputPaths.some((p) => p === "stringData" || p === "stringData.QUEUE_URL"),
       `secret paths: ${secret.secretInputPaths.join(", ")}`,
@@ -300,7 +356,10 @@ describe("the Deployment", () => {
   });
 
   it("requests and limits resources as configured", () => {
-    assert.deepEqual(container().resources, { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1000m", memory: "512Mi" } });
+    assert.deepEqual(container().resources, {
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "1000m", memory: "512Mi" },
+    });
     assert.equal((oneOfType(run, "kubernetes:apps/v1:Deployment").inputs.spec as { replicas: number }).replicas, 3);
   });
 
@@ -311,7 +370,11 @@ describe("the Deployment", () => {
 
   it("runs as the service account annotated with the IRSA role", () => {
     const serviceAccount = oneOfType(run, "kubernetes:core/v1:ServiceAccount");
-    const metadata = serviceAccount.inputs.metadata as { name: string; namespace: string; annotations: Record<string, string> };
+    const metadata = serviceAccount.inputs.metadata as {
+      name: string;
+      namespace: string;
+      annotations: Record<string, string>;
+    };
     assert.equal(podTemplate().spec.serviceAccountName, metadata.name);
     assert.equal(metadata.namespace, "sqs-eks-consumer-k8s");
     assert.equal(metadata.annotations["eks.amazonaws.com/role-arn"], run.outputs.roleArn);
@@ -328,7 +391,10 @@ describe("the Deployment", () => {
       "app.kubernetes.io/name": "sqs-eks-consumer",
       "app.kubernetes.io/instance": "sqs-eks-consumer-k8s",
     });
-    const pdb = oneOfType(run, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec as { maxUnavailable: number; selector: object };
+    const pdb = oneOfType(run, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec as {
+      maxUnavailable: number;
+      selector: object;
+    };
     assert.deepEqual(pdb, { maxUnavailable: 1, selector: spec.selector });
     for (const resource of kubernetesResources()) {
       const metadataLabels = (resource.inputs.metadata as { labels: Record<string, string> }).labels;

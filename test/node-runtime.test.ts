@@ -67,7 +67,10 @@ describe("the pinned Node", () => {
     const running = Object.entries(manifest.scripts).filter(([, command]) => /(^|&& )node /.test(command));
     assert.ok(running.length >= 6, "the scripts that run Node");
     for (const [name, command] of running) {
-      for (const invocation of command.split("&&").map((part) => part.trim()).filter((part) => part.startsWith("node "))) {
+      for (const invocation of command
+        .split("&&")
+        .map((part) => part.trim())
+        .filter((part) => part.startsWith("node "))) {
         assert.ok(
           invocation.startsWith(`node --import ./${CHECK} `) || invocation === `node ${CHECK}`,
           `script ${name}: ${invocation}`,
@@ -99,7 +102,12 @@ describe("scripts/require-node.mjs", () => {
     assert.equal(result.status, 1);
     assert.equal(result.stdout, "");
     assert.equal(lines.length, 1, result.stderr);
-    assert.ok(lines[0]!.startsWith(`sqs-eks-consumer needs Node.js 999 or newer, but this is ${process.version} (${process.execPath}); `), lines[0]);
+    assert.ok(
+      lines[0]!.startsWith(
+        `sqs-eks-consumer needs Node.js 999 or newer, but this is ${process.version} (${process.execPath}); `,
+      ),
+      lines[0],
+    );
     return lines[0]!;
   }
 
@@ -112,16 +120,27 @@ describe("scripts/require-node.mjs", () => {
 
   it("names the platforms npm supplies when this machine is not one of them", () => {
     const line = runCheck({ "node-aix-ppc64": "999.0.0", "node-sunos-x64": "999.0.0", leftpad: "1.0.0" });
-    assert.match(line, new RegExp(`only on aix-ppc64, sunos-x64, not on ${here}: install Node 999 yourself \\(\`nvm install\` reads \\.nvmrc\\), then run npm ci again\\.$`));
+    assert.match(
+      line,
+      new RegExp(
+        `only on aix-ppc64, sunos-x64, not on ${here}: install Node 999 yourself \\(\`nvm install\` reads \\.nvmrc\\), then run npm ci again\\.$`,
+      ),
+    );
   });
 
   it("says that the optional dependency did not install when it is missing", () => {
     const line = runCheck({ [`node-${here}`]: "999.1.2" });
-    assert.match(line, new RegExp(`npm ci did not install node-${here}@999\\.1\\.2 .*--omit=optional.*run npm ci again`));
+    assert.match(
+      line,
+      new RegExp(`npm ci did not install node-${here}@999\\.1\\.2 .*--omit=optional.*run npm ci again`),
+    );
   });
 
   it("says to go through npm when the pinned Node is installed but another one runs", () => {
     const line = runCheck({ [`node-${here}`]: "999.1.2" }, [`node-${here}`]);
-    assert.match(line, new RegExp(`run it through npm .*node_modules/\\.bin/node \\(node-${here}@999\\.1\\.2\\) first on PATH\\.$`));
+    assert.match(
+      line,
+      new RegExp(`run it through npm .*node_modules/\\.bin/node \\(node-${here}@999\\.1\\.2\\) first on PATH\\.$`),
+    );
   });
 });

@@ -20,7 +20,9 @@ describe("otlpEndpoint per stack", () => {
       ["https://otel.example.com/tenant-a/", "https://otel.example.com/tenant-a/v1/traces"],
     ]) {
       const config = valid({ "sqs-eks-consumer:otlpEndpoint": endpoint! });
-      const parsed = parseTracingConfig(renderTracingEnv(config.telemetry.otlpEndpoint!, config.telemetry.otlpProtocol, "dev"));
+      const parsed = parseTracingConfig(
+        renderTracingEnv(config.telemetry.otlpEndpoint!, config.telemetry.otlpProtocol, "dev"),
+      );
       assert.ok(parsed.ok && parsed.value, endpoint);
       assert.equal(parsed.value.endpoint, traces, endpoint);
     }
@@ -46,7 +48,11 @@ describe("otlpEndpoint per stack", () => {
   }
 
   it("otlpProtocol without otlpEndpoint, or an unknown protocol, is named", () => {
-    assert.ok(problems({ "sqs-eks-consumer:otlpEndpoint": "http://otel:4318", "sqs-eks-consumer:otlpProtocol": "grpc" }).has(k("otlpProtocol")));
+    assert.ok(
+      problems({ "sqs-eks-consumer:otlpEndpoint": "http://otel:4318", "sqs-eks-consumer:otlpProtocol": "grpc" }).has(
+        k("otlpProtocol"),
+      ),
+    );
     const alone = parse({ "sqs-eks-consumer:otlpProtocol": "http/json" });
     const named = alone.ok ? alone.warnings.map((w) => w.key) : alone.problems.map((p) => p.key);
     assert.ok(named.includes(k("otlpProtocol")), JSON.stringify(alone));
@@ -57,27 +63,48 @@ describe("the oldest-message alarm can fire at the extremes of the allowed setti
   // ApproximateAgeOfOldestMessage cannot exceed the queue's retention: SQS deletes a message that old
   // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
   it("the derived threshold at the smallest settings is a sane number of seconds", () => {
-    assert.equal(oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 1, retryMaxSeconds: 0 }, 1, 60), 1, "retention 60 s: at least 1 s");
+    assert.equal(
+      oldestMessageAgeThresholdSeconds({ handlerTimeoutSeconds: 1, retryMaxSeconds: 0 }, 1, 60),
+      1,
+      "retention 60 s: at least 1 s",
+    );
   });
 
   it("the derived threshold stays below the queue's own retention (default 4 days), not only below 14 days", () => {
-    const config = valid({ "sqs-eks-consumer:maxReceiveCount": "1000", "sqs-eks-consumer:consumer": JSON.stringify({ handlerTimeoutSeconds: 3_600 }) });
-    const threshold = oldestMessageAgeThresholdSeconds(config.tunables, config.queue.maxReceiveCount, config.queue.messageRetentionSeconds);
-    assert.ok(threshold < config.queue.messageRetentionSeconds, `threshold ${threshold} s, retention ${config.queue.messageRetentionSeconds} s`);
+    const config = valid({
+      "sqs-eks-consumer:maxReceiveCount": "1000",
+      "sqs-eks-consumer:consumer": JSON.stringify({ handlerTimeoutSeconds: 3_600 }),
+    });
+    const threshold = oldestMessageAgeThresholdSeconds(
+      config.tunables,
+      config.queue.maxReceiveCount,
+      config.queue.messageRetentionSeconds,
+    );
+    assert.ok(
+      threshold < config.queue.messageRetentionSeconds,
+      `threshold ${threshold} s, retention ${config.queue.messageRetentionSeconds} s`,
+    );
   });
 
   it("an alarmMessageAgeSeconds at or above messageRetentionSeconds is refused, naming it", () => {
     const found = problems({ "sqs-eks-consumer:alarmMessageAgeSeconds": "345600" });
     assert.match(found.get(k("alarmMessageAgeSeconds")) ?? "", /messageRetentionSeconds/);
     assert.ok(valid({ "sqs-eks-consumer:alarmMessageAgeSeconds": "345599" }));
-    assert.ok(valid({ "sqs-eks-consumer:alarmMessageAgeSeconds": "400000", "sqs-eks-consumer:messageRetentionSeconds": "1209600" }));
+    assert.ok(
+      valid({
+        "sqs-eks-consumer:alarmMessageAgeSeconds": "400000",
+        "sqs-eks-consumer:messageRetentionSeconds": "1209600",
+      }),
+    );
   });
 });
 
 describe("alarm subscriptions", () => {
   it("malformed addresses are named, each of them", () => {
     const bad = ["oncall", "oncall@", "@example.com", "on call@example.com", "oncall@example", "a@b@example.com", ""];
-    const reason = problems({ "sqs-eks-consumer:alarmEmails": JSON.stringify(["ok@example.com", ...bad]) }).get(k("alarmEmails")) ?? "";
+    const reason =
+      problems({ "sqs-eks-consumer:alarmEmails": JSON.stringify(["ok@example.com", ...bad]) }).get(k("alarmEmails")) ??
+      "";
     for (const address of bad) assert.ok(reason.includes(JSON.stringify(address)), `${address} in ${reason}`);
   });
 
@@ -90,7 +117,14 @@ const redriveScript = join(__dirname, "..", "scripts", "redrive.ts");
 
 function redrive(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", redriveScript, ...args], {
-    env: { PATH: process.env.PATH ?? "", AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x", AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:1", AWS_MAX_ATTEMPTS: "1" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "x",
+      AWS_SECRET_ACCESS_KEY: "x",
+      AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:1",
+      AWS_MAX_ATTEMPTS: "1",
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

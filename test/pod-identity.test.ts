@@ -12,7 +12,18 @@ import { IDENTITY_MODE_ANNOTATION, ROLE_ARN_ANNOTATION } from "../infra/identity
 import { POD_IDENTITY_AGENT_ADDON } from "../infra/pod-identity-agent";
 import { formatViolations, runPack } from "../policies/offline/run-pack";
 import { ACCOUNT_ID, type ExistingCluster, type ProgramRun, type RecordedResource } from "./helpers/mocks";
-import { ORGANIZATION, asOtherStack, assertSucceeded, jsonInput, named, ofType, oneOfType, packResources, runPrograms, scenario } from "./helpers/program";
+import {
+  ORGANIZATION,
+  asOtherStack,
+  assertSucceeded,
+  jsonInput,
+  named,
+  ofType,
+  oneOfType,
+  packResources,
+  runPrograms,
+  scenario,
+} from "./helpers/program";
 
 type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
@@ -50,12 +61,19 @@ before(async () => {
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC }),
     await scenario("platform", adopt, { existingClusters: WITHOUT_OIDC }),
-    await scenario("platform", { ...adopt, ...POD_IDENTITY, autoscaling: "keda" }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
+    await scenario(
+      "platform",
+      { ...adopt, ...POD_IDENTITY, autoscaling: "keda" },
+      { existingClusters: WITHOUT_OIDC, ...agentOnPlatform },
+    ),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
   const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK, ...POD_IDENTITY };
   const otherStacks = { [SHARED_STACK]: asOtherStack(pod) };
   [borrowed, borrowedWithoutAgent] = (await runPrograms([
-    await scenario("alice", borrow, { otherStacks, clusterAddons: { "sqs-eks-consumer-shared": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } }),
+    await scenario("alice", borrow, {
+      otherStacks,
+      clusterAddons: { "sqs-eks-consumer-shared": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } },
+    }),
     await scenario("alice", borrow, { otherStacks }),
   ])) as [ProgramRun, ProgramRun];
 });
@@ -63,9 +81,14 @@ before(async () => {
 const serviceAccountOf = (run: ProgramRun): RecordedResource => oneOfType(run, "kubernetes:core/v1:ServiceAccount");
 const metadataOf = (resource: RecordedResource) =>
   resource.inputs.metadata as { name: string; namespace: string; annotations?: Record<string, string> };
-const associationOf = (run: ProgramRun): RecordedResource => oneOfType(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+const associationOf = (run: ProgramRun): RecordedResource =>
+  oneOfType(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
 const podTemplateAnnotations = (run: ProgramRun): Record<string, string> | undefined =>
-  (oneOfType(run, "kubernetes:apps/v1:Deployment").inputs.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations;
+  (
+    oneOfType(run, "kubernetes:apps/v1:Deployment").inputs.spec as {
+      template: { metadata: { annotations?: Record<string, string> } };
+    }
+  ).template.metadata.annotations;
 const clusterArnOf = (clusterName: string) => `arn:aws:eks:us-west-2:${ACCOUNT_ID}:cluster/${clusterName}`;
 
 describe("pod-identity mode, create cluster", () => {
@@ -76,7 +99,10 @@ describe("pod-identity mode, create cluster", () => {
     assert.equal(addon.inputs.addonName, POD_IDENTITY_AGENT_ADDON);
     assert.equal(addon.inputs.clusterName, "sqs-eks-consumer-shared");
     const nodes = named(pod, "cluster-nodes");
-    assert.ok(addon.dependencies.includes(nodes.urn), `the add-on should wait for the nodes: ${addon.dependencies.join(", ")}`);
+    assert.ok(
+      addon.dependencies.includes(nodes.urn),
+      `the add-on should wait for the nodes: ${addon.dependencies.join(", ")}`,
+    );
     assert.equal(pod.outputs.podIdentityAgent, AGENT_VERSION);
     assert.equal(pod.outputs.identityMode, "pod-identity");
   });
@@ -87,10 +113,23 @@ describe("pod-identity mode, create cluster", () => {
     const role = named(pod, "identity-pod-identity-role");
     assert.deepEqual(
       { ...association.inputs, tags: undefined },
-      { clusterName: "sqs-eks-consumer-shared", namespace: sa.namespace, serviceAccount: sa.name, roleArn: role.state.arn, disableSessionTags: false, tags: undefined },
+      {
+        clusterName: "sqs-eks-consumer-shared",
+        namespace: sa.namespace,
+        serviceAccount: sa.name,
+        roleArn: role.state.arn,
+        disableSessionTags: false,
+        tags: undefined,
+      },
     );
-    assert.ok(association.dependencies.includes(oneOfType(pod, "aws:eks/addon:Addon").urn), "association waits for the agent");
-    assert.ok(association.dependencies.includes(named(pod, "identity-pod-identity-queue-access").urn), "association waits for the access policy");
+    assert.ok(
+      association.dependencies.includes(oneOfType(pod, "aws:eks/addon:Addon").urn),
+      "association waits for the agent",
+    );
+    assert.ok(
+      association.dependencies.includes(named(pod, "identity-pod-identity-queue-access").urn),
+      "association waits for the access policy",
+    );
     assert.equal(pod.outputs.roleArn, role.state.arn);
     assert.equal(role.inputs.name, "sqs-eks-consumer-shared-consumer-pod-identity");
   });
@@ -110,14 +149,21 @@ describe("pod-identity mode, create cluster", () => {
     for (const resource of identityResources) {
       assert.doesNotMatch(JSON.stringify(resource.inputs), /oidc-provider|oidc\.eks/, resource.name);
     }
-    assert.equal(ofType(pod, "aws:iam/role:Role").filter((role) => role.name.startsWith("identity-")).length, 1, "only the pod-identity role");
+    assert.equal(
+      ofType(pod, "aws:iam/role:Role").filter((role) => role.name.startsWith("identity-")).length,
+      1,
+      "only the pod-identity role",
+    );
   });
 
   it("grants the same least-privilege access policy as IRSA", () => {
     const podAccess = jsonInput(named(pod, "identity-pod-identity-queue-access"), "policy");
     const irsaAccess = jsonInput(named(irsa, "identity-queue-access"), "policy");
     assert.deepEqual(podAccess, irsaAccess);
-    assert.deepEqual(podAccess, queueConsumerPolicy(`arn:aws:sqs:us-west-2:${ACCOUNT_ID}:sqs-eks-consumer-shared-queue`));
+    assert.deepEqual(
+      podAccess,
+      queueConsumerPolicy(`arn:aws:sqs:us-west-2:${ACCOUNT_ID}:sqs-eks-consumer-shared-queue`),
+    );
   });
 });
 
@@ -145,7 +191,9 @@ describe("the pod-identity trust policy, evaluated", () => {
   });
 
   /** What EKS Pod Identity sends: its service principal, with the pod's session tags as request tags. */
-  async function assume(overrides: { principal?: string; action?: string; tags?: Record<string, string | undefined> } = {}): Promise<EvaluationResult> {
+  async function assume(
+    overrides: { principal?: string; action?: string; tags?: Record<string, string | undefined> } = {},
+  ): Promise<EvaluationResult> {
     const tags: Record<string, string | undefined> = {
       "eks-cluster-arn": clusterArn,
       "kubernetes-namespace": namespace,
@@ -153,7 +201,8 @@ describe("the pod-identity trust policy, evaluated", () => {
       ...overrides.tags,
     };
     const contextVariables: Record<string, string> = {};
-    for (const [tag, value] of Object.entries(tags)) if (value !== undefined) contextVariables[`aws:RequestTag/${tag}`] = value;
+    for (const [tag, value] of Object.entries(tags))
+      if (value !== undefined) contextVariables[`aws:RequestTag/${tag}`] = value;
     const response = await simulator.runSimulation(
       {
         identityPolicies: [],
@@ -186,7 +235,10 @@ describe("the pod-identity trust policy, evaluated", () => {
 
   it("refuses a session without the tags (an association with session tags disabled)", async () => {
     assert.equal(await assume({ tags: { "eks-cluster-arn": undefined } }), "ImplicitlyDenied");
-    assert.equal(await assume({ tags: { "kubernetes-namespace": undefined, "kubernetes-service-account": undefined } }), "ImplicitlyDenied");
+    assert.equal(
+      await assume({ tags: { "kubernetes-namespace": undefined, "kubernetes-service-account": undefined } }),
+      "ImplicitlyDenied",
+    );
   });
 
   it("refuses other principals and web identity", async () => {
@@ -200,10 +252,17 @@ describe("pod-identity mode on clusters this stack does not create", () => {
   it("adopts a cluster without an IAM OIDC provider and never looks one up", () => {
     assertSucceeded(adopted);
     assert.equal(adopted.invokes.filter((invoke) => invoke.token.includes("getOpenIdConnectProvider")).length, 0);
-    assert.equal(ofType(adopted, "aws:eks/addon:Addon").length, 0, "an adopted cluster's add-ons are not ours to install");
+    assert.equal(
+      ofType(adopted, "aws:eks/addon:Addon").length,
+      0,
+      "an adopted cluster's add-ons are not ours to install",
+    );
     assert.equal(adopted.outputs.podIdentityAgent, AGENT_VERSION);
     const trust = jsonInput(named(adopted, "identity-pod-identity-role"), "assumeRolePolicy") as PolicyDocument;
-    assert.equal(trust.Statement[0]?.Condition?.StringEquals?.["aws:RequestTag/eks-cluster-arn"], clusterArnOf("platform-prod"));
+    assert.equal(
+      trust.Statement[0]?.Condition?.StringEquals?.["aws:RequestTag/eks-cluster-arn"],
+      clusterArnOf("platform-prod"),
+    );
     assert.equal(associationOf(adopted).inputs.clusterName, "platform-prod");
   });
 
@@ -219,7 +278,10 @@ describe("pod-identity mode on clusters this stack does not create", () => {
     const message = adoptedWithoutAgent.errors.join("\n");
     assert.match(message, /EKS cluster platform-prod has no eks-pod-identity-agent add-on/);
     assert.match(message, /aws eks create-addon --cluster-name platform-prod --addon-name eks-pod-identity-agent/);
-    assert.equal(ofType(adoptedWithoutAgent, "aws:eks/podIdentityAssociation:PodIdentityAssociation").every((a) => a.urn === ""), true);
+    assert.equal(
+      ofType(adoptedWithoutAgent, "aws:eks/podIdentityAssociation:PodIdentityAssociation").every((a) => a.urn === ""),
+      true,
+    );
   });
 
   it("borrows a shared cluster that runs the agent", () => {
@@ -230,7 +292,10 @@ describe("pod-identity mode on clusters this stack does not create", () => {
   });
 
   it("fails the preview when the shared cluster has no agent", () => {
-    assert.match(borrowedWithoutAgent.errors.join("\n"), /EKS cluster sqs-eks-consumer-shared has no eks-pod-identity-agent add-on/);
+    assert.match(
+      borrowedWithoutAgent.errors.join("\n"),
+      /EKS cluster sqs-eks-consumer-shared has no eks-pod-identity-agent add-on/,
+    );
   });
 });
 
@@ -270,7 +335,10 @@ describe("switching a stack between irsa and pod-identity", () => {
     const sa = serviceAccountOf(pod);
     assert.ok(sa.dependencies.includes(associationOf(pod).urn));
     const deployment = oneOfType(pod, "kubernetes:apps/v1:Deployment");
-    assert.ok(deployment.dependencies.includes(sa.urn), "the Deployment takes the service account's name from the updated object");
+    assert.ok(
+      deployment.dependencies.includes(sa.urn),
+      "the Deployment takes the service account's name from the updated object",
+    );
   });
 
   it("pod-identity -> irsa: the annotation returns only after the IRSA role's policy exists; the association goes last", () => {

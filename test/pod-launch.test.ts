@@ -17,7 +17,10 @@ const SECRET: ISecret = {
   kind: "Secret",
   metadata: { name: "queue", namespace: "apps" },
   stringData: { QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders" },
-  data: { QUEUE_URL: Buffer.from("overridden by stringData").toString("base64"), EXTRA: Buffer.from("from data").toString("base64") },
+  data: {
+    QUEUE_URL: Buffer.from("overridden by stringData").toString("base64"),
+    EXTRA: Buffer.from("from data").toString("base64"),
+  },
 };
 
 /** A container and pod shaped like the ones infra/workload.ts renders. */
@@ -54,7 +57,12 @@ function restrictedPod(container: IContainer = restrictedContainer(), spec: Part
       spec: {
         serviceAccountName: "sqs-consumer",
         terminationGracePeriodSeconds: 35,
-        securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 65532,
+          runAsGroup: 65532,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
         containers: [container],
         ...spec,
       },
@@ -63,7 +71,11 @@ function restrictedPod(container: IContainer = restrictedContainer(), spec: Part
 }
 
 function withIrsa(pod: AdmittedPod): AdmittedPod {
-  const account = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "sqs-consumer", namespace: "apps", annotations: { [ANNOTATIONS.roleArn]: ROLE_ARN } } } as const;
+  const account = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: "sqs-consumer", namespace: "apps", annotations: { [ANNOTATIONS.roleArn]: ROLE_ARN } },
+  } as const;
   return { namespace: pod.namespace, template: applyPodIdentityWebhook(pod, account, eksWebhookConfig("eu-west-1")) };
 }
 
@@ -88,7 +100,9 @@ void describe("pod launch", () => {
       capDrop: ["ALL"],
       noNewPrivileges: true,
       mounts: [{ volume: "aws-iam-token", mountPath: TOKEN_DIR, readOnly: true }],
-      projectedTokens: [{ volume: "aws-iam-token", path: "token", audience: "sts.amazonaws.com", expirationSeconds: 86_400 }],
+      projectedTokens: [
+        { volume: "aws-iam-token", path: "token", audience: "sts.amazonaws.com", expirationSeconds: 86_400 },
+      ],
       resources: { memoryLimitBytes: 256 * 2 ** 20, cpuLimitMillicores: 500, cpuRequestMillicores: 100 },
       ports: { health: 8080 },
       liveness: { path: "/livez", port: 8080 },
@@ -103,7 +117,9 @@ void describe("pod launch", () => {
       resources: { limits: { cpu: "1" } },
       securityContext: { runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
     });
-    const launch = podLaunch(restrictedPod(container, { terminationGracePeriodSeconds: undefined }), "consumer", [SECRET]);
+    const launch = podLaunch(restrictedPod(container, { terminationGracePeriodSeconds: undefined }), "consumer", [
+      SECRET,
+    ]);
     assert.deepEqual(launch.user, { uid: 1000, gid: 1000 });
     assert.equal(launch.readOnlyRootFs, false);
     assert.deepEqual(launch.capDrop, []);
@@ -123,7 +139,13 @@ void describe("pod launch", () => {
       livenessProbe: { tcpSocket: { port: 8080 } },
       readinessProbe: { httpGet: { path: "/readyz", port: "metrics", scheme: "HTTPS" } },
       resources: { limits: { "nvidia.com/gpu": "1", memory: "lots" } },
-      securityContext: { runAsUser: 0, runAsNonRoot: true, privileged: true, capabilities: { add: ["NET_ADMIN"] }, procMount: "Unmasked" },
+      securityContext: {
+        runAsUser: 0,
+        runAsNonRoot: true,
+        privileged: true,
+        capabilities: { add: ["NET_ADMIN"] },
+        procMount: "Unmasked",
+      },
       volumeMounts: [
         { name: "scratch", mountPath: "/scratch", subPath: "a" },
         { name: "missing", mountPath: "/missing" },
@@ -171,13 +193,20 @@ void describe("pod launch", () => {
   void it("refuses runAsNonRoot without a user it can check, and seccomp left unset", () => {
     const container = restrictedContainer({ securityContext: { runAsNonRoot: true } });
     const pod = restrictedPod(container, { securityContext: {} });
-    assert.throws(() => podLaunch(pod, "consumer", [SECRET]), /runAsNonRoot without runAsUser.*\n.*seccompProfile unset \(Unconfined\)/s);
-    assert.throws(() => podLaunch(restrictedPod(), "sidecar", [SECRET]), /no container 'sidecar' in the pod \(it has 'consumer'\)/);
+    assert.throws(
+      () => podLaunch(pod, "consumer", [SECRET]),
+      /runAsNonRoot without runAsUser.*\n.*seccompProfile unset \(Unconfined\)/s,
+    );
+    assert.throws(
+      () => podLaunch(restrictedPod(), "sidecar", [SECRET]),
+      /no container 'sidecar' in the pod \(it has 'consumer'\)/,
+    );
   });
 });
 
 void describe("environment resolution", () => {
-  const resolve = (env: IContainer["env"], secrets: readonly ISecret[] = [SECRET]) => resolveEnv({ name: "c", env }, secrets, "apps");
+  const resolve = (env: IContainer["env"], secrets: readonly ISecret[] = [SECRET]) =>
+    resolveEnv({ name: "c", env }, secrets, "apps");
 
   void it("reads literal values and secretKeyRefs from stringData over data; a later duplicate wins", () => {
     const { value, problems } = resolve([
@@ -189,7 +218,12 @@ void describe("environment resolution", () => {
       { name: "OPTIONAL", valueFrom: { secretKeyRef: { name: "queue", key: "NOPE", optional: true } } },
     ]);
     assert.deepEqual(problems, []);
-    assert.deepEqual(value, { A: "2", EMPTY: "", URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders", FROM_DATA: "from data" });
+    assert.deepEqual(value, {
+      A: "2",
+      EMPTY: "",
+      URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
+      FROM_DATA: "from data",
+    });
   });
 
   void it("names a missing Secret, a missing key, a Secret of another namespace, and sources it does not model", () => {
@@ -228,14 +262,26 @@ void describe("moving the health port", () => {
 
   void it("refuses when the variable and the port disagree, or the port is unknown", () => {
     const disagreeing = { ...launch, env: { ...launch.env, HEALTH_PORT: "9090" } };
-    assert.throws(() => movePort(disagreeing, "health", "HEALTH_PORT", 18080), /port 'health' is 8080 but HEALTH_PORT is 9090/);
+    assert.throws(
+      () => movePort(disagreeing, "health", "HEALTH_PORT", 18080),
+      /port 'health' is 8080 but HEALTH_PORT is 9090/,
+    );
     assert.throws(() => movePort(launch, "metrics", "HEALTH_PORT", 18080), /no port named 'metrics'/);
   });
 });
 
 void describe("rendering a launch", () => {
-  const launch = podLaunch(withIrsa(restrictedPod(restrictedContainer({ args: [`--token=${TOKEN_DIR}/token`, `${TOKEN_DIR}-not-the-mount`] }))), "consumer", [SECRET]);
-  const host = { volumeHostPaths: { "aws-iam-token": "/tmp/projected" }, extraEnv: { AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:4566" } };
+  const launch = podLaunch(
+    withIrsa(
+      restrictedPod(restrictedContainer({ args: [`--token=${TOKEN_DIR}/token`, `${TOKEN_DIR}-not-the-mount`] })),
+    ),
+    "consumer",
+    [SECRET],
+  );
+  const host = {
+    volumeHostPaths: { "aws-iam-token": "/tmp/projected" },
+    extraEnv: { AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:4566" },
+  };
 
   void it("as podman options, field for field, on the host network", () => {
     assert.deepEqual(toContainerRun(launch, { ...host, image: "localhost/consumer:e2e", name: "e2e-consumer" }), {
@@ -258,23 +304,46 @@ void describe("rendering a launch", () => {
     assert.equal(process.env.AWS_WEB_IDENTITY_TOKEN_FILE, "/tmp/projected/token");
     assert.equal(process.env.AWS_ENDPOINT_URL_SQS, "http://127.0.0.1:4566");
     assert.equal(process.env.QUEUE_URL, launch.env.QUEUE_URL);
-    assert.deepEqual(process.args, [`--token=${TOKEN_DIR}/token`, `${TOKEN_DIR}-not-the-mount`], "only whole values are paths; neither argument is one");
+    assert.deepEqual(
+      process.args,
+      [`--token=${TOKEN_DIR}/token`, `${TOKEN_DIR}-not-the-mount`],
+      "only whole values are paths; neither argument is one",
+    );
     assert.deepEqual(toProcessLaunch({ ...launch, args: [`${TOKEN_DIR}/token`] }, host).args, ["/tmp/projected/token"]);
   });
 
   void it("refuses extra variables that would override the pod's, and a mounted volume without a host directory", () => {
-    assert.throws(() => toProcessLaunch(launch, { ...host, extraEnv: { AWS_REGION: "us-east-1", QUEUE_URL: "x" } }), /override the pod spec's own: AWS_REGION, QUEUE_URL/);
-    assert.throws(() => toContainerRun(launch, { ...host, volumeHostPaths: {}, image: "i", name: "n" }), /no host directory for volume 'aws-iam-token'/);
+    assert.throws(
+      () => toProcessLaunch(launch, { ...host, extraEnv: { AWS_REGION: "us-east-1", QUEUE_URL: "x" } }),
+      /override the pod spec's own: AWS_REGION, QUEUE_URL/,
+    );
+    assert.throws(
+      () => toContainerRun(launch, { ...host, volumeHostPaths: {}, image: "i", name: "n" }),
+      /no host directory for volume 'aws-iam-token'/,
+    );
   });
 });
 
 void describe("Kubernetes quantities", () => {
   void it("reads CPU in millicores and memory in bytes, rounding up", () => {
-    assert.deepEqual(["500m", "1", "0.1", 0.5, "1.5", "2e3", "100u"].map(cpuMillicores), [500, 1000, 100, 500, 1500, 2_000_000, 1]);
-    assert.deepEqual(["256Mi", "1Gi", "128M", "1k", "1.5Ki", "100m", 1024, ".5Ki"].map(memoryBytes), [268_435_456, 2 ** 30, 128e6, 1000, 1536, 1, 1024, 512]);
+    assert.deepEqual(
+      ["500m", "1", "0.1", 0.5, "1.5", "2e3", "100u"].map(cpuMillicores),
+      [500, 1000, 100, 500, 1500, 2_000_000, 1],
+    );
+    assert.deepEqual(["256Mi", "1Gi", "128M", "1k", "1.5Ki", "100m", 1024, ".5Ki"].map(memoryBytes), [
+      268_435_456,
+      2 ** 30,
+      128e6,
+      1000,
+      1536,
+      1,
+      1024,
+      512,
+    ]);
   });
 
   void it("rejects what is not a quantity", () => {
-    for (const bad of ["lots", "1KB", "1 Mi", "", "Mi"]) assert.throws(() => memoryBytes(bad), /is not a Kubernetes quantity/, bad);
+    for (const bad of ["lots", "1KB", "1 Mi", "", "Mi"])
+      assert.throws(() => memoryBytes(bad), /is not a Kubernetes quantity/, bad);
   });
 });

@@ -12,7 +12,16 @@ import type { RecordedResource as PackResource } from "../policies/offline/evalu
 import { formatViolations, runPack } from "../policies/offline/run-pack";
 import { recordStack } from "../scripts/policy-check";
 import type { ProgramRun } from "./helpers/mocks";
-import { ORGANIZATION, REPO_ROOT, asOtherStack, assertSucceeded, packResources, runPrograms, scenario, stackFileValues } from "./helpers/program";
+import {
+  ORGANIZATION,
+  REPO_ROOT,
+  asOtherStack,
+  assertSucceeded,
+  packResources,
+  runPrograms,
+  scenario,
+  stackFileValues,
+} from "./helpers/program";
 
 const SHARED_STACK = `${ORGANIZATION}/sqs-eks-consumer/shared`;
 
@@ -26,19 +35,28 @@ before(async () => {
     // The platform stack lists the developer stacks that borrow its cluster (each gets its namespace there).
     await scenario("shared", { developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"] }),
     await scenario("dev", await stackFileValues("dev")),
-    await scenario("platform", { clusterMode: "existing", clusterName: "platform-prod" }, {
-      existingClusters: {
-        "platform-prod": {
-          endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
-          certificateAuthorityData: "LS0tLS1CRUdJTi0tLS0t",
-          oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
-          oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+    await scenario(
+      "platform",
+      { clusterMode: "existing", clusterName: "platform-prod" },
+      {
+        existingClusters: {
+          "platform-prod": {
+            endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
+            certificateAuthorityData: "LS0tLS1CRUdJTi0tLS0t",
+            oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+            oidcProviderArn:
+              "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+          },
         },
       },
-    }),
+    ),
   ])) as [ProgramRun, ProgramRun, ProgramRun];
   [borrower] = (await runPrograms([
-    await scenario("alice", { clusterMode: "stack", clusterStack: SHARED_STACK }, { otherStacks: { [SHARED_STACK]: asOtherStack(create) } }),
+    await scenario(
+      "alice",
+      { clusterMode: "stack", clusterStack: SHARED_STACK },
+      { otherStacks: { [SHARED_STACK]: asOtherStack(create) } },
+    ),
   ])) as [ProgramRun];
   for (const run of [create, dev, existing, borrower]) assertSucceeded(run);
 });
@@ -49,7 +67,8 @@ function mutated(run: ProgramRun, mutate: (resource: PackResource) => PackResour
 }
 
 function withProps(name: string, change: (props: Record<string, unknown>) => Record<string, unknown>) {
-  return (resource: PackResource): PackResource => (resource.name === name ? { ...resource, props: change({ ...resource.props }) } : resource);
+  return (resource: PackResource): PackResource =>
+    resource.name === name ? { ...resource, props: change({ ...resource.props }) } : resource;
 }
 
 async function violatedPolicies(resources: readonly PackResource[]): Promise<string[]> {
@@ -67,13 +86,19 @@ describe("the policy pack on the program's resources", () => {
   it("sees a node launch template whose hop limit lets pods reach IMDS", async () => {
     const resources = mutated(
       create,
-      withProps("cluster-node-metadata", (props) => ({ ...props, metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } })),
+      withProps("cluster-node-metadata", (props) => ({
+        ...props,
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
+      })),
     );
     assert.deepEqual(await violatedPolicies(resources), ["launch-template-imdsv2"]);
   });
 
   it("sees a dead-letter queue that would drop messages before the source queue does", async () => {
-    const resources = mutated(create, withProps("queue-dlq", (props) => ({ ...props, messageRetentionSeconds: 86_400 })));
+    const resources = mutated(
+      create,
+      withProps("queue-dlq", (props) => ({ ...props, messageRetentionSeconds: 86_400 })),
+    );
     assert.deepEqual(await violatedPolicies(resources), ["dlq-retention-covers-source"]);
   });
 
@@ -93,7 +118,10 @@ describe("the policy pack on the program's resources", () => {
       borrower,
       withProps("identity-role", (props) => ({
         ...props,
-        assumeRolePolicy: String(props.assumeRolePolicy).replace(/system:serviceaccount:[^"]+/, "system:serviceaccount:*"),
+        assumeRolePolicy: String(props.assumeRolePolicy).replace(
+          /system:serviceaccount:[^"]+/,
+          "system:serviceaccount:*",
+        ),
       })),
     );
     assert.deepEqual(await violatedPolicies(resources), ["role-trust-pinned"]);
@@ -104,7 +132,9 @@ describe("npm run policy (scripts/policy-check.ts)", () => {
   const policyCheck = async (...args: string[]): Promise<{ code: number; stdout: string }> => {
     const script = path.join(REPO_ROOT, "scripts", "policy-check.ts");
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script, ...args], { cwd: REPO_ROOT });
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", script, ...args], {
+        cwd: REPO_ROOT,
+      });
       return { code: 0, stdout };
     } catch (err) {
       const failed = err as { code: number; stdout: string };
@@ -127,8 +157,14 @@ describe("npm run policy (scripts/policy-check.ts)", () => {
   });
 
   it("records stacks that borrow or adopt a cluster against a mocked one", async () => {
-    const borrowing = await recordStack("bob", { [`sqs-eks-consumer:clusterMode`]: "stack", [`sqs-eks-consumer:clusterStack`]: SHARED_STACK });
-    const adopting = await recordStack("platform", { [`sqs-eks-consumer:clusterMode`]: "existing", [`sqs-eks-consumer:clusterName`]: "prod" });
+    const borrowing = await recordStack("bob", {
+      [`sqs-eks-consumer:clusterMode`]: "stack",
+      [`sqs-eks-consumer:clusterStack`]: SHARED_STACK,
+    });
+    const adopting = await recordStack("platform", {
+      [`sqs-eks-consumer:clusterMode`]: "existing",
+      [`sqs-eks-consumer:clusterName`]: "prod",
+    });
     for (const run of [borrowing, adopting]) {
       assertSucceeded(run);
       assert.deepEqual((await runPack(packResources(run))).violations, []);

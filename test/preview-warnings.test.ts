@@ -14,16 +14,32 @@ const settingWarnings = (run: ProgramRun) => (run.warnings ?? []).filter((w) => 
 describe("preview warnings", () => {
   it("a handler timeout above the shutdown budget and bodies that outgrow the heap are shown with their numbers; fitting settings show none", async () => {
     const [risky, fitting] = await runPrograms([
-      await scenario("risky", { consumer: { handlerTimeoutSeconds: 300, shutdownBudgetSeconds: 30, handlerConcurrency: 500 }, memoryLimitMiB: 512, memoryRequestMiB: 256 }),
-      await scenario("fitting", { consumer: { handlerTimeoutSeconds: 20, shutdownBudgetSeconds: 25, handlerConcurrency: 100 }, memoryLimitMiB: 256 }),
+      await scenario("risky", {
+        consumer: { handlerTimeoutSeconds: 300, shutdownBudgetSeconds: 30, handlerConcurrency: 500 },
+        memoryLimitMiB: 512,
+        memoryRequestMiB: 256,
+      }),
+      await scenario("fitting", {
+        consumer: { handlerTimeoutSeconds: 20, shutdownBudgetSeconds: 25, handlerConcurrency: 100 },
+        memoryLimitMiB: 256,
+      }),
     ]);
     assertSucceeded(risky!);
     assertSucceeded(fitting!);
     const warnings = settingWarnings(risky!);
     assert.equal(warnings.length, 2, JSON.stringify(risky!.warnings));
-    assert.match(warnings[0]!, /^sqs-eks-consumer:consumer\.handlerTimeoutSeconds: 300 s is above sqs-eks-consumer:consumer\.shutdownBudgetSeconds \(30 s\)/);
-    assert.match(warnings[1]!, /^sqs-eks-consumer:consumer\.handlerConcurrency: 500 messages .* up to 500 MiB, more than Node's old space of 384 MiB/);
-    assert.ok(risky!.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"), "a warning must not stop the deployment");
+    assert.match(
+      warnings[0]!,
+      /^sqs-eks-consumer:consumer\.handlerTimeoutSeconds: 300 s is above sqs-eks-consumer:consumer\.shutdownBudgetSeconds \(30 s\)/,
+    );
+    assert.match(
+      warnings[1]!,
+      /^sqs-eks-consumer:consumer\.handlerConcurrency: 500 messages .* up to 500 MiB, more than Node's old space of 384 MiB/,
+    );
+    assert.ok(
+      risky!.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"),
+      "a warning must not stop the deployment",
+    );
     assert.deepEqual(settingWarnings(fitting!), []);
   });
 });

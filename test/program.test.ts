@@ -35,7 +35,8 @@ const EXISTING = {
     endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
     certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
     oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
-    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
+    oidcProviderArn:
+      "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
   },
 };
 
@@ -65,7 +66,11 @@ before(async () => {
       consumer: { handlerTimeoutSeconds: 300 },
     }),
     await scenario("dev", await stackFileValues("dev")),
-    await scenario("platform", { clusterMode: "existing", clusterName: "platform-prod" }, { existingClusters: EXISTING }),
+    await scenario(
+      "platform",
+      { clusterMode: "existing", clusterName: "platform-prod" },
+      { existingClusters: EXISTING },
+    ),
     await scenario("platform", { clusterMode: "existing", clusterName: "nowhere" }, { existingClusters: EXISTING }),
     await scenario("broken", {
       clusterMode: "stack",
@@ -79,7 +84,11 @@ before(async () => {
   [alice, bob, missingShared] = (await runPrograms([
     await scenario("alice", borrow, { otherStacks }),
     await scenario(LONG_STACK, borrow, { otherStacks }),
-    await scenario("carol", { clusterMode: "stack", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` }, { otherStacks }),
+    await scenario(
+      "carol",
+      { clusterMode: "stack", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
+      { otherStacks },
+    ),
   ])) as [ProgramRun, ProgramRun, ProgramRun];
 });
 
@@ -90,7 +99,9 @@ function bobNamespace(): string {
 
 /** Physical names this stack claims in AWS and in the cluster. */
 function physicalNames(run: ProgramRun): string[] {
-  const aws = run.resources.filter((r) => /^aws:(sqs\/queue|iam\/role|ecr\/repository|ec2\/launchTemplate):/.test(r.type));
+  const aws = run.resources.filter((r) =>
+    /^aws:(sqs\/queue|iam\/role|ecr\/repository|ec2\/launchTemplate):/.test(r.type),
+  );
   const namespaces = ofType(run, "kubernetes:core/v1:Namespace");
   return [
     ...aws.map((r) => String(r.inputs.name)),
@@ -98,7 +109,9 @@ function physicalNames(run: ProgramRun): string[] {
   ];
 }
 
-function trustPolicyOf(run: ProgramRun): { Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[] } {
+function trustPolicyOf(run: ProgramRun): {
+  Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[];
+} {
   return jsonInput(named(run, "identity-role"), "assumeRolePolicy") as ReturnType<typeof trustPolicyOf>;
 }
 
@@ -112,9 +125,9 @@ describe("create mode", () => {
     assert.equal(cluster.inputs.authenticationMode, "API");
     assert.equal(cluster.inputs.version, undefined, "no pinned version: EKS's automatic upgrades are never undone");
     assert.deepEqual(cluster.inputs.upgradePolicy, { supportType: "STANDARD" });
-    const entries = Object.values(cluster.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: object }>).sort((x, y) =>
-      x.principalArn.localeCompare(y.principalArn),
-    );
+    const entries = Object.values(
+      cluster.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: object }>,
+    ).sort((x, y) => x.principalArn.localeCompare(y.principalArn));
     const policy = (name: string) => `arn:aws:eks::aws:cluster-access-policy/${name}`;
     assert.deepEqual(entries, [
       {
@@ -126,11 +139,19 @@ describe("create mode", () => {
           },
         },
       },
-      { principalArn: ADMIN_ARN, accessPolicies: { admin: { policyArn: policy("AmazonEKSClusterAdminPolicy"), accessScope: { type: "cluster" } } } },
+      {
+        principalArn: ADMIN_ARN,
+        accessPolicies: {
+          admin: { policyArn: policy("AmazonEKSClusterAdminPolicy"), accessScope: { type: "cluster" } },
+        },
+      },
       {
         principalArn: BOB_ARN,
         accessPolicies: {
-          edit: { policyArn: policy("AmazonEKSEditPolicy"), accessScope: { type: "namespace", namespaces: [bobNamespace()] } },
+          edit: {
+            policyArn: policy("AmazonEKSEditPolicy"),
+            accessScope: { type: "namespace", namespaces: [bobNamespace()] },
+          },
         },
       },
     ]);
@@ -138,7 +159,11 @@ describe("create mode", () => {
 
   it("runs managed nodes that cannot hand their instance role to pods: IMDSv2 required, hop limit 1", () => {
     const launchTemplate = oneOfType(create, "aws:ec2/launchTemplate:LaunchTemplate");
-    assert.deepEqual(launchTemplate.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+    assert.deepEqual(launchTemplate.inputs.metadataOptions, {
+      httpEndpoint: "enabled",
+      httpTokens: "required",
+      httpPutResponseHopLimit: 1,
+    });
     const nodes = oneOfType(create, "eks:index:ManagedNodeGroup");
     const template = nodes.inputs.launchTemplate as { id: string; version: string };
     assert.match(template.id, /^lt-/);
@@ -153,9 +178,13 @@ describe("create mode", () => {
     const nodeRole = named(create, "cluster-node-role");
     assert.deepEqual(jsonInput(nodeRole, "assumeRolePolicy"), {
       Version: "2012-10-17",
-      Statement: [{ Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      Statement: [
+        { Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+      ],
     });
-    const attached = ofType(create, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn).sort();
+    const attached = ofType(create, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+      .map((r) => r.inputs.policyArn)
+      .sort();
     assert.deepEqual(attached, [
       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -164,10 +193,14 @@ describe("create mode", () => {
   });
 
   it("exports everything a borrowing stack reads; the kubeconfig as a secret", () => {
-    for (const output of Object.values(SHARED_CLUSTER_OUTPUTS)) assert.ok(output in create.outputs, `missing output ${output}`);
+    for (const output of Object.values(SHARED_CLUSTER_OUTPUTS))
+      assert.ok(output in create.outputs, `missing output ${output}`);
     assert.ok(create.secretOutputs.includes("kubeconfig"));
     assert.equal(create.outputs.clusterName, "sqs-eks-consumer-shared");
-    assert.match(String(create.outputs.oidcProviderArn), /^arn:aws:iam::123456789012:oidc-provider\/oidc\.eks\.us-west-2\.amazonaws\.com\/id\//);
+    assert.match(
+      String(create.outputs.oidcProviderArn),
+      /^arn:aws:iam::123456789012:oidc-provider\/oidc\.eks\.us-west-2\.amazonaws\.com\/id\//,
+    );
     assert.match(String(create.outputs.oidcProviderUrl), /^https:\/\/oidc\.eks\./);
     const provider = oneOfType(create, "pulumi:providers:kubernetes");
     assert.equal(provider.inputs.kubeconfig, create.outputs.kubeconfig);
@@ -177,16 +210,23 @@ describe("create mode", () => {
   it("exports the queue, DLQ, role, namespace, image and two ready-to-run commands", () => {
     const queueUrl = "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-shared-queue";
     assert.equal(create.outputs.queueUrl, queueUrl);
-    assert.equal(create.outputs.deadLetterQueueUrl, "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-shared-dlq");
+    assert.equal(
+      create.outputs.deadLetterQueueUrl,
+      "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-shared-dlq",
+    );
     assert.equal(create.outputs.roleArn, "arn:aws:iam::123456789012:role/sqs-eks-consumer-shared-consumer");
     assert.equal(create.outputs.namespace, "sqs-eks-consumer-shared");
-    assert.match(String(create.outputs.image), /^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/sqs-eks-consumer-shared-consumer@sha256:[0-9a-f]{64}$/);
+    assert.match(
+      String(create.outputs.image),
+      /^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/sqs-eks-consumer-shared-consumer@sha256:[0-9a-f]{64}$/,
+    );
     assert.equal(
       create.outputs.sendTestMessageCommand,
       `aws sqs send-message --region us-west-2 --queue-url ${queueUrl} --message-body 'Hello world!'`,
     );
     const deployment = oneOfType(create, "kubernetes:apps/v1:Deployment");
-    const selector = (deployment.inputs.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const selector = (deployment.inputs.spec as { selector: { matchLabels: Record<string, string> } }).selector
+      .matchLabels;
     const logs = /^kubectl logs -n sqs-eks-consumer-shared -l (\S+) -f$/.exec(String(create.outputs.tailLogsCommand));
     assert.ok(logs, String(create.outputs.tailLogsCommand));
     const selected = Object.fromEntries(logs[1]!.split(",").map((pair) => pair.split("=") as [string, string]));
@@ -210,16 +250,23 @@ describe("create mode", () => {
         continue;
       }
       const parentName = resource.parent.split("::").at(-1) ?? "";
-      assert.match(resource.parent, /[:$]sqs-eks-consumer:[a-z]+:[A-Za-z]+::[^:]+$/, `${resource.name} should be a component's child`);
+      assert.match(
+        resource.parent,
+        /[:$]sqs-eks-consumer:[a-z]+:[A-Za-z]+::[^:]+$/,
+        `${resource.name} should be a component's child`,
+      );
       assert.ok(resource.name.startsWith(`${parentName}-`), `${resource.name} should be named ${parentName}-<role>`);
     }
   });
 
   it("keeps physical names within AWS limits", () => {
-    for (const queue of ofType(create, "aws:sqs/queue:Queue")) assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
+    for (const queue of ofType(create, "aws:sqs/queue:Queue"))
+      assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
     for (const role of ofType(create, "aws:iam/role:Role")) {
       const { name, namePrefix } = role.inputs as { name?: string; namePrefix?: string };
-      assert.ok(namePrefix === undefined ? name!.length <= NAME_LIMITS.iamRole : namePrefix.length <= NAME_LIMITS.iamRolePrefix);
+      assert.ok(
+        namePrefix === undefined ? name!.length <= NAME_LIMITS.iamRole : namePrefix.length <= NAME_LIMITS.iamRolePrefix,
+      );
     }
   });
 });
@@ -229,9 +276,15 @@ describe("queue", () => {
   const dlq = () => named(create, "queue-dlq");
 
   it("derives the visibility timeout from the consumer's handler timeout", () => {
-    assert.equal(queue().inputs.visibilityTimeoutSeconds, queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 300 }));
+    assert.equal(
+      queue().inputs.visibilityTimeoutSeconds,
+      queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 300 }),
+    );
     assert.equal(queue().inputs.visibilityTimeoutSeconds, 310);
-    assert.equal(named(dev, "queue-queue").inputs.visibilityTimeoutSeconds, queueVisibilityTimeoutSeconds(DEFAULT_TUNABLES));
+    assert.equal(
+      named(dev, "queue-queue").inputs.visibilityTimeoutSeconds,
+      queueVisibilityTimeoutSeconds(DEFAULT_TUNABLES),
+    );
   });
 
   it("encrypts both queues with SQS-managed keys and long-polls", () => {
@@ -245,10 +298,13 @@ describe("queue", () => {
   it("redrives to the DLQ after maxReceiveCount receives, and only this queue may redrive into it", () => {
     const dlqArn = "arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-dlq";
     assert.deepEqual(jsonInput(queue(), "redrivePolicy"), { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 });
-    assert.deepEqual(jsonInput(oneOfType(create, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"), "redriveAllowPolicy"), {
-      redrivePermission: "byQueue",
-      sourceQueueArns: ["arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-queue"],
-    });
+    assert.deepEqual(
+      jsonInput(oneOfType(create, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"), "redriveAllowPolicy"),
+      {
+        redrivePermission: "byQueue",
+        sourceQueueArns: ["arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-queue"],
+      },
+    );
   });
 
   it("keeps dead-lettered messages at least as long as the queue keeps messages (14 days by default)", () => {
@@ -301,7 +357,12 @@ describe("image", () => {
 
   it("builds consumer/Dockerfile from the repository root for the configured platform, stamped with the commit", () => {
     const image = oneOfType(create, "docker:index/image:Image");
-    const build = image.inputs.build as { context: string; dockerfile: string; platform: string; args: Record<string, string> };
+    const build = image.inputs.build as {
+      context: string;
+      dockerfile: string;
+      platform: string;
+      args: Record<string, string>;
+    };
     assert.equal(path.resolve(REPO_ROOT, build.context), REPO_ROOT);
     assert.equal(path.resolve(REPO_ROOT, build.dockerfile), path.join(REPO_ROOT, "consumer", "Dockerfile"));
     assert.equal(build.platform, "linux/amd64");
@@ -309,12 +370,20 @@ describe("image", () => {
     const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
     const commitTime = execFileSync("git", ["log", "-1", "--format=%cI"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
     assert.deepEqual(build.args, { GIT_COMMIT: commit, BUILD_TIME: commitTime });
-    assert.equal(image.inputs.imageName, `123456789012.dkr.ecr.us-west-2.amazonaws.com/sqs-eks-consumer-shared-consumer:${commit.slice(0, 12)}`);
+    assert.equal(
+      image.inputs.imageName,
+      `123456789012.dkr.ecr.us-west-2.amazonaws.com/sqs-eks-consumer-shared-consumer:${commit.slice(0, 12)}`,
+    );
   });
 
   it("pushes with short-lived ECR credentials from aws.ecr.getAuthorizationToken, the password kept secret", () => {
-    const tokenCalls = create.invokes.filter((call) => call.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken");
-    assert.deepEqual(tokenCalls.map((call) => call.inputs.registryId), ["123456789012"]);
+    const tokenCalls = create.invokes.filter(
+      (call) => call.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken",
+    );
+    assert.deepEqual(
+      tokenCalls.map((call) => call.inputs.registryId),
+      ["123456789012"],
+    );
     const image = oneOfType(create, "docker:index/image:Image");
     assert.deepEqual(image.inputs.registry, {
       server: "123456789012.dkr.ecr.us-west-2.amazonaws.com",
@@ -326,15 +395,21 @@ describe("image", () => {
 
   it("deploys the pushed digest, never a tag", () => {
     const deployment = oneOfType(create, "kubernetes:apps/v1:Deployment");
-    const container = (deployment.inputs.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!;
+    const container = (deployment.inputs.spec as { template: { spec: { containers: { image: string }[] } } }).template
+      .spec.containers[0]!;
     assert.equal(container.image, create.outputs.image);
     assert.match(container.image, /@sha256:[0-9a-f]{64}$/);
   });
 
   it("builds for arm64 when the stack says so, on Graviton nodes with an arm64 AMI", async () => {
-    const [arm] = await runPrograms([await scenario("arm", { imagePlatform: "linux/arm64", nodeInstanceType: "t4g.medium" })]);
+    const [arm] = await runPrograms([
+      await scenario("arm", { imagePlatform: "linux/arm64", nodeInstanceType: "t4g.medium" }),
+    ]);
     assertSucceeded(arm!);
-    assert.equal((oneOfType(arm!, "docker:index/image:Image").inputs.build as { platform: string }).platform, "linux/arm64");
+    assert.equal(
+      (oneOfType(arm!, "docker:index/image:Image").inputs.build as { platform: string }).platform,
+      "linux/arm64",
+    );
     assert.equal(oneOfType(arm!, "eks:index:ManagedNodeGroup").inputs.amiType, "AL2023_ARM_64_STANDARD");
   });
 });
@@ -358,7 +433,8 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
   it("creates no cluster, only a StackReference to the shared stack", () => {
     for (const run of [alice, bob]) {
       assertSucceeded(run);
-      for (const type of CLUSTER_TYPES) assert.deepEqual(ofType(run, type), [], `${type} should not exist in stack mode`);
+      for (const type of CLUSTER_TYPES)
+        assert.deepEqual(ofType(run, type), [], `${type} should not exist in stack mode`);
       assert.equal(ofType(run, "aws:iam/role:Role").length, 1, "only the consumer's role");
       assert.equal(oneOfType(run, "pulumi:pulumi:StackReference").inputs.name, SHARED_STACK);
     }
@@ -385,26 +461,43 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
     const sharedNames = physicalNames(create);
     assert.equal(aliceNames.length, 4, aliceNames.join(", "));
     assert.equal(bobNames.length, 4, bobNames.join(", "));
-    assert.equal(alice.outputs.namespace, "sqs-eks-consumer-alice", "alice deploys into the namespace the shared stack made");
+    assert.equal(
+      alice.outputs.namespace,
+      "sqs-eks-consumer-alice",
+      "alice deploys into the namespace the shared stack made",
+    );
     assert.equal(bob.outputs.namespace, bobNamespace());
-    assert.deepEqual(aliceNames.filter((name) => bobNames.includes(name) || sharedNames.includes(name)), []);
-    assert.deepEqual(bobNames.filter((name) => sharedNames.includes(name)), []);
+    assert.deepEqual(
+      aliceNames.filter((name) => bobNames.includes(name) || sharedNames.includes(name)),
+      [],
+    );
+    assert.deepEqual(
+      bobNames.filter((name) => sharedNames.includes(name)),
+      [],
+    );
     for (const name of aliceNames) assert.match(name, /^sqs-eks-consumer-alice(-|$)/);
     for (const name of bobNames) assert.match(name, /^sqs-eks-consumer-bob-feature/);
   });
 
   it("keeps a long stack name's physical names within AWS and Kubernetes limits", () => {
-    for (const role of ofType(bob, "aws:iam/role:Role")) assert.ok(String(role.inputs.name).length <= NAME_LIMITS.iamRole);
-    for (const queue of ofType(bob, "aws:sqs/queue:Queue")) assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
+    for (const role of ofType(bob, "aws:iam/role:Role"))
+      assert.ok(String(role.inputs.name).length <= NAME_LIMITS.iamRole);
+    for (const queue of ofType(bob, "aws:sqs/queue:Queue"))
+      assert.ok(String(queue.inputs.name).length <= NAME_LIMITS.sqsQueue);
     const namespace = bobNamespace();
     assert.ok(namespace.length <= NAME_LIMITS.kubernetesNamespace);
     assert.match(namespace, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-    const labels = (oneOfType(bob, "kubernetes:apps/v1:Deployment").inputs.metadata as { labels: Record<string, string> }).labels;
+    const labels = (
+      oneOfType(bob, "kubernetes:apps/v1:Deployment").inputs.metadata as { labels: Record<string, string> }
+    ).labels;
     for (const value of Object.values(labels)) assert.ok(value.length <= 63, `label value ${value} is too long`);
   });
 
   it("fails clearly when the shared stack does not exist", () => {
-    assert.ok(missingShared.errors.some((e) => e.includes(`unknown stack "${ORGANIZATION}/sqs-eks-consumer/gone"`)), missingShared.errors.join("\n"));
+    assert.ok(
+      missingShared.errors.some((e) => e.includes(`unknown stack "${ORGANIZATION}/sqs-eks-consumer/gone"`)),
+      missingShared.errors.join("\n"),
+    );
   });
 });
 
@@ -433,15 +526,28 @@ describe("existing mode", () => {
       users: { user: { exec: { command: string; args: string[] } } }[];
     };
     assert.equal(kubeconfig.clusters[0]!.cluster.server, EXISTING["platform-prod"].endpoint);
-    assert.equal(kubeconfig.clusters[0]!.cluster["certificate-authority-data"], EXISTING["platform-prod"].certificateAuthorityData);
+    assert.equal(
+      kubeconfig.clusters[0]!.cluster["certificate-authority-data"],
+      EXISTING["platform-prod"].certificateAuthorityData,
+    );
     assert.equal(kubeconfig.users[0]!.user.exec.command, "aws");
     assert.deepEqual(kubeconfig.users[0]!.user.exec.args, [
-      "eks", "get-token", "--cluster-name", "platform-prod", "--region", "us-west-2", "--output", "json",
+      "eks",
+      "get-token",
+      "--cluster-name",
+      "platform-prod",
+      "--region",
+      "us-west-2",
+      "--output",
+      "json",
     ]);
   });
 
   it("fails clearly when the cluster does not exist", () => {
-    assert.ok(existingMissing.errors.some((e) => e.includes("reading EKS Cluster (nowhere): couldn't find resource")), existingMissing.errors.join("\n"));
+    assert.ok(
+      existingMissing.errors.some((e) => e.includes("reading EKS Cluster (nowhere): couldn't find resource")),
+      existingMissing.errors.join("\n"),
+    );
   });
 });
 

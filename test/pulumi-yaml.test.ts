@@ -48,7 +48,10 @@ describe("Pulumi.yaml", () => {
       t.skip("../shared/schemas is not present on this machine; the vendored copy is used alone");
       return;
     }
-    assert.deepEqual(JSON.parse(await readFile(VENDORED_SCHEMA, "utf8")), JSON.parse(await readFile(SHARED_SCHEMA, "utf8")));
+    assert.deepEqual(
+      JSON.parse(await readFile(VENDORED_SCHEMA, "utf8")),
+      JSON.parse(await readFile(SHARED_SCHEMA, "utf8")),
+    );
   });
 
   it("names the project and a TypeScript Node.js runtime", async () => {
@@ -110,12 +113,20 @@ describe("Pulumi.yaml", () => {
 
 describe("Pulumi.dev.yaml", () => {
   it("is a valid stack config once the CLI merges the project defaults", async () => {
-    const result = parseStackConfig({ project: PROJECT, stack: "dev", values: await cliConfig(await stackFileValues("dev")) });
+    const result = parseStackConfig({
+      project: PROJECT,
+      stack: "dev",
+      values: await cliConfig(await stackFileValues("dev")),
+    });
     assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
   });
 
   it("is a cheap stack: its own small cluster with one node and one pod", async () => {
-    const result = parseStackConfig({ project: PROJECT, stack: "dev", values: await cliConfig(await stackFileValues("dev")) });
+    const result = parseStackConfig({
+      project: PROJECT,
+      stack: "dev",
+      values: await cliConfig(await stackFileValues("dev")),
+    });
     assert.ok(result.ok);
     const { cluster, workload } = result.value;
     assert.ok(cluster.mode === "create");

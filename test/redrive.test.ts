@@ -3,7 +3,14 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator, type QueuePair } from "../consumer/local/emulator";
+import {
+  EMULATOR_CREDENTIALS,
+  createQueueWithDlq,
+  emulatorClient,
+  startEmulator,
+  type Emulator,
+  type QueuePair,
+} from "../consumer/local/emulator";
 import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import { queueCounts } from "../consumer/test/helpers/queue";
 import { startMoveTaskStandIn } from "./helpers/move-task-stand-in";
@@ -17,7 +24,11 @@ interface Run {
 }
 
 /** Runs `npm run redrive`'s script with `args`, reaching SQS at `endpoint`; `onLine` sees each stdout line. */
-function redrive(args: string[], endpoint: string, onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function redrive(
+  args: string[],
+  endpoint: string,
+  onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -40,7 +51,15 @@ function redrive(args: string[], endpoint: string, onLine?: (line: string, child
 
 async function fill(sqs: SQSClient, queueUrl: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 10) {
-    await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Array.from({ length: Math.min(10, count - i) }, (_, j) => ({ Id: String(j), MessageBody: `failed ${i + j}` })) }));
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Array.from({ length: Math.min(10, count - i) }, (_, j) => ({
+          Id: String(j),
+          MessageBody: `failed ${i + j}`,
+        })),
+      }),
+    );
   }
 }
 
@@ -49,7 +68,8 @@ describe("npm run redrive (StartMessageMoveTask, against a stand-in in front of 
   let sqs: SQSClient;
   let standIn: Awaited<ReturnType<typeof startMoveTaskStandIn>>;
   let queues = 0;
-  const pair = (): Promise<QueuePair> => createQueueWithDlq(sqs, `redrive-${process.pid}-${++queues}`, DEFAULT_TUNABLES, 3);
+  const pair = (): Promise<QueuePair> =>
+    createQueueWithDlq(sqs, `redrive-${process.pid}-${++queues}`, DEFAULT_TUNABLES, 3);
 
   before(async () => {
     emulator = await startEmulator();
@@ -70,7 +90,10 @@ describe("npm run redrive (StartMessageMoveTask, against a stand-in in front of 
     const lines = run.stdout.trim().split("\n");
     assert.match(lines[0]!, /^RUNNING: moved \d+ of 25$/);
     const outcome = JSON.parse(lines.at(-1)!) as { status: string; moved: number; toMove: number };
-    assert.deepEqual({ status: outcome.status, moved: outcome.moved, toMove: outcome.toMove }, { status: "COMPLETED", moved: 25, toMove: 25 });
+    assert.deepEqual(
+      { status: outcome.status, moved: outcome.moved, toMove: outcome.toMove },
+      { status: "COMPLETED", moved: 25, toMove: 25 },
+    );
     assert.deepEqual(await queueCounts(sqs, dlqUrl), { visible: 0, inFlight: 0 });
     assert.deepEqual(await queueCounts(sqs, queueUrl), { visible: 25, inFlight: 0 });
     const task = standIn.tasks.at(-1)!;
@@ -82,12 +105,16 @@ describe("npm run redrive (StartMessageMoveTask, against a stand-in in front of 
     const { queueUrl, dlqUrl } = await pair();
     await fill(sqs, dlqUrl, 30);
     let interrupted = false;
-    const run = await redrive(["--dlq", dlqUrl, "--rate", "2", "--poll-seconds", "0.3"], standIn.endpoint, (line, child) => {
-      if (!interrupted && line.startsWith("RUNNING")) {
-        interrupted = true;
-        child.kill("SIGINT");
-      }
-    });
+    const run = await redrive(
+      ["--dlq", dlqUrl, "--rate", "2", "--poll-seconds", "0.3"],
+      standIn.endpoint,
+      (line, child) => {
+        if (!interrupted && line.startsWith("RUNNING")) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      },
+    );
     assert.equal(run.code, 1);
     assert.match(run.stderr, /cancelling the move task/);
     const outcome = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { status: string; moved: number };
@@ -111,7 +138,8 @@ describe("npm run redrive (StartMessageMoveTask, against a stand-in in front of 
   it("bad usage exits 64 naming every problem, before any call", async () => {
     const run = await redrive(["--rate", "0", "--to", "orders", "--poll-seconds=-1"], "http://127.0.0.1:1");
     assert.equal(run.code, 64);
-    for (const part of ["--dlq is required", "--rate 0", "--to orders", "--poll-seconds -1"]) assert.ok(run.stderr.includes(part), `${part} in ${run.stderr}`);
+    for (const part of ["--dlq is required", "--rate 0", "--to orders", "--poll-seconds -1"])
+      assert.ok(run.stderr.includes(part), `${part} in ${run.stderr}`);
   });
 
   it("a queue that is no queue's DLQ: SQS's refusal is reported, exit 1", async () => {

@@ -48,7 +48,9 @@ for (const mode of IDENTITY_MODES) {
     void it(`with ${mode.grant}: consumes 'Hello world!' with the issued credentials, probes answer, exits 0 within the grace period`, async (t) => {
       const { run, consumer, note } = await start(bed.granted);
       t.diagnostic(note);
-      t.diagnostic(`credentials: ${bed.issuerEndpoint}; queue: the emulator's ${bed.queueUrl} in place of the rendered ${bed.workload.queue.url}`);
+      t.diagnostic(
+        `credentials: ${bed.issuerEndpoint}; queue: the emulator's ${bed.queueUrl} in place of the rendered ${bed.workload.queue.url}`,
+      );
       // A process has no mount namespace: the token path points at the file on this machine instead.
       assert.equal(run.launch.env[mode.tokenFileEnv], mode.tokenPathInPod);
       assert.equal(toProcessLaunch(run.launch, run.host).env[mode.tokenFileEnv], bed.tokenFile);

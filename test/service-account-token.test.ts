@@ -9,10 +9,23 @@ import { decodeToken, encodeToken, podTokenClaims, trustPolicyRejections } from 
 
 const ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/ABC123";
 const PROVIDER = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC123";
-const POLICY = webIdentityTrustPolicy({ oidcProviderArn: PROVIDER, oidcIssuerUrl: ISSUER, namespace: "apps", serviceAccount: "sqs-consumer" });
+const POLICY = webIdentityTrustPolicy({
+  oidcProviderArn: PROVIDER,
+  oidcIssuerUrl: ISSUER,
+  namespace: "apps",
+  serviceAccount: "sqs-consumer",
+});
 
 function claims(overrides: Partial<Parameters<typeof podTokenClaims>[0]> = {}) {
-  return podTokenClaims({ issuer: ISSUER, namespace: "apps", serviceAccount: "sqs-consumer", audience: "sts.amazonaws.com", expirationSeconds: 86_400, now: 1_700_000_000_000, ...overrides });
+  return podTokenClaims({
+    issuer: ISSUER,
+    namespace: "apps",
+    serviceAccount: "sqs-consumer",
+    audience: "sts.amazonaws.com",
+    expirationSeconds: 86_400,
+    now: 1_700_000_000_000,
+    ...overrides,
+  });
 }
 
 void describe("the projected service account token stand-in", () => {
@@ -36,19 +49,42 @@ void describe("the trust policy check", () => {
   });
 
   void it("rejects another service account, namespace, audience or cluster, naming the mismatch", () => {
-    assert.match(trustPolicyRejections(POLICY, claims({ serviceAccount: "default" })).join(), /:sub is system:serviceaccount:apps:default, the policy wants system:serviceaccount:apps:sqs-consumer/);
-    assert.match(trustPolicyRejections(POLICY, claims({ namespace: "other" })).join(), /:sub is system:serviceaccount:other:sqs-consumer/);
-    assert.match(trustPolicyRejections(POLICY, claims({ audience: "kubernetes.default.svc" })).join(), /:aud is kubernetes.default.svc, the policy wants sts.amazonaws.com/);
-    const otherCluster = trustPolicyRejections(POLICY, claims({ issuer: "https://oidc.eks.us-west-2.amazonaws.com/id/OTHER" })).join();
+    assert.match(
+      trustPolicyRejections(POLICY, claims({ serviceAccount: "default" })).join(),
+      /:sub is system:serviceaccount:apps:default, the policy wants system:serviceaccount:apps:sqs-consumer/,
+    );
+    assert.match(
+      trustPolicyRejections(POLICY, claims({ namespace: "other" })).join(),
+      /:sub is system:serviceaccount:other:sqs-consumer/,
+    );
+    assert.match(
+      trustPolicyRejections(POLICY, claims({ audience: "kubernetes.default.svc" })).join(),
+      /:aud is kubernetes.default.svc, the policy wants sts.amazonaws.com/,
+    );
+    const otherCluster = trustPolicyRejections(
+      POLICY,
+      claims({ issuer: "https://oidc.eks.us-west-2.amazonaws.com/id/OTHER" }),
+    ).join();
     assert.match(otherCluster, /is not the OIDC provider of oidc.eks.us-west-2.amazonaws.com\/id\/OTHER/);
-    assert.match(otherCluster, /condition StringEquals oidc.eks.us-west-2.amazonaws.com\/id\/ABC123:sub is not modelled/, "keys of another issuer are not silently skipped");
+    assert.match(
+      otherCluster,
+      /condition StringEquals oidc.eks.us-west-2.amazonaws.com\/id\/ABC123:sub is not modelled/,
+      "keys of another issuer are not silently skipped",
+    );
   });
 
   void it("reports conditions it does not evaluate instead of passing them, and a policy with nothing to allow", () => {
     const statement = POLICY.Statement[0]!;
     const wildcard: PolicyDocument = {
       ...POLICY,
-      Statement: [{ ...statement, Condition: { StringLike: { "oidc.eks.us-west-2.amazonaws.com/id/ABC123:sub": "system:serviceaccount:apps:*" } } }],
+      Statement: [
+        {
+          ...statement,
+          Condition: {
+            StringLike: { "oidc.eks.us-west-2.amazonaws.com/id/ABC123:sub": "system:serviceaccount:apps:*" },
+          },
+        },
+      ],
     };
     assert.match(trustPolicyRejections(wildcard, claims()).join(), /condition StringLike .*:sub is not modelled/);
     const denyOnly: PolicyDocument = { ...POLICY, Statement: [{ ...statement, Effect: "Deny" }] };

@@ -49,9 +49,18 @@ describe("workflows", () => {
       "          no-such-input: true",
     ].join("\n");
     const findings = await lint(broken, "broken.yml");
-    assert.ok(findings.some((f) => f.includes('job "build" needs job "missing" which does not exist')), findings.join("\n"));
-    assert.ok(findings.some((f) => f.includes("potentially untrusted")), findings.join("\n"));
-    assert.ok(findings.some((f) => f.includes('input "no-such-input" is not defined')), findings.join("\n"));
+    assert.ok(
+      findings.some((f) => f.includes('job "build" needs job "missing" which does not exist')),
+      findings.join("\n"),
+    );
+    assert.ok(
+      findings.some((f) => f.includes("potentially untrusted")),
+      findings.join("\n"),
+    );
+    assert.ok(
+      findings.some((f) => f.includes('input "no-such-input" is not defined')),
+      findings.join("\n"),
+    );
   });
 
   interface Step {
@@ -95,7 +104,11 @@ describe("workflows", () => {
         assert.ok(job.permissions !== undefined, `${file}: every job declares its permissions`);
         for (const { uses } of job.steps.filter((s) => s.uses !== undefined)) {
           assert.match(uses ?? "", /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${file}: ${uses} is not pinned by commit`);
-          assert.match(text, new RegExp(`${(uses ?? "").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+`), `${file}: ${uses} names no release`);
+          assert.match(
+            text,
+            new RegExp(`${(uses ?? "").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} # v\\d+\\.\\d+\\.\\d+`),
+            `${file}: ${uses} names no release`,
+          );
         }
       }
     }
@@ -126,7 +139,10 @@ describe("workflows", () => {
       assert.deepEqual(preview.permissions, { contents: "read", "id-token": "write", "pull-requests": "write" });
       const aws = step(preview, "aws-actions/configure-aws-credentials").with ?? {};
       assert.equal(aws["role-to-assume"], "${{ secrets.AWS_PREVIEW_ROLE_ARN }}");
-      assert.deepEqual(Object.keys(aws).filter((k) => k.startsWith("aws-access-key") || k.startsWith("aws-secret")), []);
+      assert.deepEqual(
+        Object.keys(aws).filter((k) => k.startsWith("aws-access-key") || k.startsWith("aws-secret")),
+        [],
+      );
       const pulumi = step(preview, "pulumi/actions").with ?? {};
       assert.equal(pulumi["command"], "preview");
       assert.equal(pulumi["policyPacks"], "policies");
@@ -147,12 +163,17 @@ describe("workflows", () => {
       assert.equal(deploy.needs, "checks");
       assert.equal(deploy.environment, "production");
       assert.deepEqual(deploy.permissions, { contents: "read", "id-token": "write" });
-      assert.equal(step(deploy, "aws-actions/configure-aws-credentials").with?.["role-to-assume"], "${{ secrets.AWS_DEPLOY_ROLE_ARN }}");
+      assert.equal(
+        step(deploy, "aws-actions/configure-aws-credentials").with?.["role-to-assume"],
+        "${{ secrets.AWS_DEPLOY_ROLE_ARN }}",
+      );
       const pulumi = step(deploy, "pulumi/actions").with ?? {};
       assert.equal(pulumi["command"], "up");
       assert.equal(pulumi["policyPacks"], "policies");
       assert.deepEqual(
-        jobOf(workflow, "checks").steps.filter((s) => s.run !== undefined).map((s) => s.run),
+        jobOf(workflow, "checks")
+          .steps.filter((s) => s.run !== undefined)
+          .map((s) => s.run),
         ["npm ci", "npm run lint", "npm test", "npm run policy"],
       );
     });

@@ -25,7 +25,9 @@ export interface ContestantEnv {
 export function readContestantEnv(env: NodeJS.ProcessEnv = process.env): ContestantEnv {
   const { QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: endpoint, AWS_REGION: region, BENCH_WORK: work } = env;
   if (!queueUrl || !endpoint || !region || (work !== "none" && work !== "sleep-50ms")) {
-    throw new Error(`contestant needs QUEUE_URL, AWS_ENDPOINT_URL_SQS, AWS_REGION and BENCH_WORK (none | sleep-50ms); got ${JSON.stringify({ queueUrl, endpoint, region, work })}`);
+    throw new Error(
+      `contestant needs QUEUE_URL, AWS_ENDPOINT_URL_SQS, AWS_REGION and BENCH_WORK (none | sleep-50ms); got ${JSON.stringify({ queueUrl, endpoint, region, work })}`,
+    );
   }
   return { queueUrl, endpoint, region, work };
 }

@@ -2,12 +2,21 @@
 // BENCH_HOLD_SECONDS, so the visibility heartbeat must keep them all invisible meanwhile. Its log goes
 // to stdout at the level LOG_LEVEL sets (debug: one line per heartbeat pass), read by the orchestrator.
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, createSqsClient, describeProblems, parseSettings, startConsumer } from "../../consumer/src/index";
+import {
+  createLogger,
+  createSqsClient,
+  describeProblems,
+  parseSettings,
+  startConsumer,
+} from "../../consumer/src/index";
 import { exitOnError } from "./common";
 
 async function main(): Promise<void> {
   const holdMs = Number(process.env.BENCH_HOLD_SECONDS) * 1000;
-  if (!(holdMs > 0)) throw new Error(`BENCH_HOLD_SECONDS must be a positive number of seconds, got ${JSON.stringify(process.env.BENCH_HOLD_SECONDS)}`);
+  if (!(holdMs > 0))
+    throw new Error(
+      `BENCH_HOLD_SECONDS must be a positive number of seconds, got ${JSON.stringify(process.env.BENCH_HOLD_SECONDS)}`,
+    );
   const parsed = parseSettings(process.env);
   if (!parsed.ok) throw new Error(`invalid settings: ${describeProblems(parsed.problems)}`);
   const settings = parsed.value;

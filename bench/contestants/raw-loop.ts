@@ -1,7 +1,16 @@
 // Contestant: the hand-written SDK loop, the CPU floor: one ReceiveMessage of 10, the batch's
 // messages handled concurrently, one DeleteMessageBatch, and again; one request at a time.
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { MAX_MESSAGES, VISIBILITY_TIMEOUT_SECONDS, WAIT_TIME_SECONDS, answerReports, doWork, exitOnError, plainClient, readContestantEnv } from "./common";
+import {
+  MAX_MESSAGES,
+  VISIBILITY_TIMEOUT_SECONDS,
+  WAIT_TIME_SECONDS,
+  answerReports,
+  doWork,
+  exitOnError,
+  plainClient,
+  readContestantEnv,
+} from "./common";
 
 async function main(): Promise<void> {
   const env = readContestantEnv();
@@ -9,14 +18,23 @@ async function main(): Promise<void> {
   answerReports(counts);
   for (;;) {
     const { Messages: messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: env.queueUrl, MaxNumberOfMessages: MAX_MESSAGES, WaitTimeSeconds: WAIT_TIME_SECONDS, VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS }),
+      new ReceiveMessageCommand({
+        QueueUrl: env.queueUrl,
+        MaxNumberOfMessages: MAX_MESSAGES,
+        WaitTimeSeconds: WAIT_TIME_SECONDS,
+        VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
+      }),
     );
     if (messages.length === 0) continue;
     await Promise.all(messages.map(() => doWork(env.work)));
     const { Failed: failed = [] } = await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: env.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: env.queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
     );
-    if (failed.length > 0) throw new Error(`DeleteMessageBatch failed for ${failed.length} entries: ${JSON.stringify(failed)}`);
+    if (failed.length > 0)
+      throw new Error(`DeleteMessageBatch failed for ${failed.length} entries: ${JSON.stringify(failed)}`);
   }
 }
 

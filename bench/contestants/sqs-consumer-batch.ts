@@ -1,7 +1,15 @@
 // Contestant: sqs-consumer with handleMessageBatch: the batch's messages handled concurrently, then
 // one DeleteMessageBatch for the batch.
 import { Consumer } from "sqs-consumer";
-import { MAX_MESSAGES, VISIBILITY_TIMEOUT_SECONDS, WAIT_TIME_SECONDS, answerReports, doWork, plainClient, readContestantEnv } from "./common";
+import {
+  MAX_MESSAGES,
+  VISIBILITY_TIMEOUT_SECONDS,
+  WAIT_TIME_SECONDS,
+  answerReports,
+  doWork,
+  plainClient,
+  readContestantEnv,
+} from "./common";
 
 const env = readContestantEnv();
 const { sqs, counts } = plainClient(env);

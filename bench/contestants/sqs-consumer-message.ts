@@ -1,6 +1,14 @@
 // Contestant: sqs-consumer (the most used Node.js library) with a per-message handler, 10 per receive.
 import { Consumer } from "sqs-consumer";
-import { MAX_MESSAGES, VISIBILITY_TIMEOUT_SECONDS, WAIT_TIME_SECONDS, answerReports, doWork, plainClient, readContestantEnv } from "./common";
+import {
+  MAX_MESSAGES,
+  VISIBILITY_TIMEOUT_SECONDS,
+  WAIT_TIME_SECONDS,
+  answerReports,
+  doWork,
+  plainClient,
+  readContestantEnv,
+} from "./common";
 
 const env = readContestantEnv();
 const { sqs, counts } = plainClient(env);

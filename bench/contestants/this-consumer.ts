@@ -1,6 +1,12 @@
 // Contestant: this project's consumer, its real code with default settings, started as a library
 // with the scenario's handler and the shared counting middleware on its own SQS client.
-import { createLogger, createSqsClient, describeProblems, parseSettings, startConsumer } from "../../consumer/src/index";
+import {
+  createLogger,
+  createSqsClient,
+  describeProblems,
+  parseSettings,
+  startConsumer,
+} from "../../consumer/src/index";
 import { countRequests } from "../request-counter";
 import { answerReports, doWork, exitOnError, readContestantEnv } from "./common";
 
@@ -11,7 +17,13 @@ async function main(): Promise<void> {
   const settings = parsed.value;
   const sqs = createSqsClient(settings, process.env);
   answerReports(countRequests(sqs));
-  await startConsumer({ settings, env: process.env, logger: createLogger(settings.logLevel), sqs, handler: () => doWork(work).then(() => undefined) });
+  await startConsumer({
+    settings,
+    env: process.env,
+    logger: createLogger(settings.logLevel),
+    sqs,
+    handler: () => doWork(work).then(() => undefined),
+  });
 }
 
 main().catch(exitOnError);

@@ -8,8 +8,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { Consumer } from "sqs-consumer";
-import { createLogger, createSqsClient, describeProblems, parseSettings, startConsumer } from "../../consumer/src/index";
-import { MAX_MESSAGES, VISIBILITY_TIMEOUT_SECONDS, WAIT_TIME_SECONDS, exitOnError, plainClient, readContestantEnv } from "../contestants/common";
+import {
+  createLogger,
+  createSqsClient,
+  describeProblems,
+  parseSettings,
+  startConsumer,
+} from "../../consumer/src/index";
+import {
+  MAX_MESSAGES,
+  VISIBILITY_TIMEOUT_SECONDS,
+  WAIT_TIME_SECONDS,
+  exitOnError,
+  plainClient,
+  readContestantEnv,
+} from "../contestants/common";
 
 /** The scenario's handler: 10 ms of waiting per message, like an I/O call. */
 const WORK_MS = 10;
@@ -51,11 +64,21 @@ async function sequentialLoop(): Promise<void> {
   const { sqs } = plainClient(env);
   for (;;) {
     const { Messages: messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: env.queueUrl, MaxNumberOfMessages: MAX_MESSAGES, WaitTimeSeconds: WAIT_TIME_SECONDS, VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS }),
+      new ReceiveMessageCommand({
+        QueueUrl: env.queueUrl,
+        MaxNumberOfMessages: MAX_MESSAGES,
+        WaitTimeSeconds: WAIT_TIME_SECONDS,
+        VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
+      }),
     );
     if (messages.length === 0) continue;
     for (const message of messages) await handle(message.Body ?? "");
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: env.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: env.queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
   }
 }
 
@@ -63,7 +86,11 @@ function sqsConsumer(): void {
   const env = readContestantEnv({ ...process.env, BENCH_WORK: "none" });
   const { sqs } = plainClient(env);
   const consumer = Consumer.create({
-    queueUrl: env.queueUrl, sqs, batchSize: MAX_MESSAGES, waitTimeSeconds: WAIT_TIME_SECONDS, visibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
+    queueUrl: env.queueUrl,
+    sqs,
+    batchSize: MAX_MESSAGES,
+    waitTimeSeconds: WAIT_TIME_SECONDS,
+    visibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
     handleMessage: async (message) => {
       await handle(message.Body ?? "");
       return message;
@@ -77,7 +104,13 @@ async function thisConsumer(): Promise<void> {
   const parsed = parseSettings(process.env);
   if (!parsed.ok) throw new Error(`invalid settings: ${describeProblems(parsed.problems)}`);
   const settings = parsed.value;
-  await startConsumer({ settings, env: process.env, logger: createLogger(settings.logLevel), sqs: createSqsClient(settings, process.env), handler: (message) => handle(message.body) });
+  await startConsumer({
+    settings,
+    env: process.env,
+    logger: createLogger(settings.logLevel),
+    sqs: createSqsClient(settings, process.env),
+    handler: (message) => handle(message.body),
+  });
 }
 
 const mode = process.env.BENCH_FIFO_CONTESTANT;

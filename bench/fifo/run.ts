@@ -28,7 +28,9 @@ export interface FifoPlan {
 }
 
 export function fifoPlan(quick: boolean): FifoPlan {
-  return quick ? { mode: "quick", groups: 10, messagesPerGroup: 50 } : { mode: "full", groups: 50, messagesPerGroup: 200 };
+  return quick
+    ? { mode: "quick", groups: 10, messagesPerGroup: 50 }
+    : { mode: "full", groups: 50, messagesPerGroup: 200 };
 }
 
 export interface FifoRun {
@@ -42,11 +44,22 @@ export interface FifoRun {
 }
 
 /** Runs every contestant once, one after another, each on a fresh queue of the stand-in. */
-export async function runFifo(plan: FifoPlan, dirs: { buildDir: string; homeDir: string }, progress: (line: string) => void): Promise<FifoRun[]> {
+export async function runFifo(
+  plan: FifoPlan,
+  dirs: { buildDir: string; homeDir: string },
+  progress: (line: string) => void,
+): Promise<FifoRun[]> {
   const bundle = join(dirs.buildDir, "fifo-contestant.js");
   await build({
-    entryPoints: [join(__dirname, "contestant.ts")], outfile: bundle, bundle: true, platform: "node", target: "node24", format: "cjs",
-    keepNames: true, legalComments: "none", logLevel: "warning",
+    entryPoints: [join(__dirname, "contestant.ts")],
+    outfile: bundle,
+    bundle: true,
+    platform: "node",
+    target: "node24",
+    format: "cjs",
+    keepNames: true,
+    legalComments: "none",
+    logLevel: "warning",
   });
   const firstReceive = new Map<string, number>();
   const stand = await startFifoSqs({
@@ -55,13 +68,26 @@ export async function runFifo(plan: FifoPlan, dirs: { buildDir: string; homeDir:
       if (request.operation === "ReceiveMessage" && !firstReceive.has(queue)) firstReceive.set(queue, epochMs());
     },
   });
-  const setup = new SQSClient({ endpoint: stand.endpoint, region: "us-east-1", credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" } });
+  const setup = new SQSClient({
+    endpoint: stand.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" },
+  });
   const runs: FifoRun[] = [];
   try {
     for (const contestant of FIFO_CONTESTANTS) {
-      const run = await runOne(contestant.id, plan, { bundle, homeDir: dirs.homeDir, endpoint: stand.endpoint, setup, stand, firstReceive });
+      const run = await runOne(contestant.id, plan, {
+        bundle,
+        homeDir: dirs.homeDir,
+        endpoint: stand.endpoint,
+        setup,
+        stand,
+        firstReceive,
+      });
       runs.push(run);
-      progress(`F ${contestant.label}: ${Math.round(run.messagesPerSecond)} msg/s, ${run.violations} order violations, ${run.handled} handler runs for ${run.messages} messages`);
+      progress(
+        `F ${contestant.label}: ${Math.round(run.messagesPerSecond)} msg/s, ${run.violations} order violations, ${run.handled} handler runs for ${run.messages} messages`,
+      );
     }
   } finally {
     setup.destroy();
@@ -83,27 +109,47 @@ let runs = 0;
 
 async function runOne(id: FifoContestantId, plan: FifoPlan, ctx: RunContext): Promise<FifoRun> {
   const queueName = `bench-fifo-${id}-${++runs}.fifo`;
-  const { QueueUrl: queueUrl } = await ctx.setup.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { FifoQueue: "true", VisibilityTimeout: "30" } }));
+  const { QueueUrl: queueUrl } = await ctx.setup.send(
+    new CreateQueueCommand({ QueueName: queueName, Attributes: { FifoQueue: "true", VisibilityTimeout: "30" } }),
+  );
   // Groups interleaved, as producers of many groups would send them.
   const bodies: { group: string; body: string }[] = [];
-  for (let i = 0; i < plan.messagesPerGroup; i++) for (let g = 0; g < plan.groups; g++) bodies.push({ group: `g${g}`, body: `g${g}:${i}` });
+  for (let i = 0; i < plan.messagesPerGroup; i++)
+    for (let g = 0; g < plan.groups; g++) bodies.push({ group: `g${g}`, body: `g${g}:${i}` });
   for (let i = 0; i < bodies.length; i += 10) {
     await ctx.setup.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b.body, MessageGroupId: b.group, MessageDeduplicationId: b.body })) }),
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: bodies.slice(i, i + 10).map((b, j) => ({
+          Id: String(j),
+          MessageBody: b.body,
+          MessageGroupId: b.group,
+          MessageDeduplicationId: b.body,
+        })),
+      }),
     );
   }
   const messages = bodies.length;
   const child = spawn(process.execPath, [ctx.bundle], {
     env: {
-      PATH: process.env.PATH ?? "", HOME: ctx.homeDir, AWS_EC2_METADATA_DISABLED: "true", AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: `bench-${id}`, AWS_SECRET_ACCESS_KEY: "bench-placeholder", AWS_ENDPOINT_URL_SQS: ctx.endpoint,
-      QUEUE_URL: queueUrl!, HEALTH_PORT: "0", BENCH_FIFO_CONTESTANT: id,
+      PATH: process.env.PATH ?? "",
+      HOME: ctx.homeDir,
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: `bench-${id}`,
+      AWS_SECRET_ACCESS_KEY: "bench-placeholder",
+      AWS_ENDPOINT_URL_SQS: ctx.endpoint,
+      QUEUE_URL: queueUrl!,
+      HEALTH_PORT: "0",
+      BENCH_FIFO_CONTESTANT: id,
     },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`${id} exited (${code}) during the FIFO run:\n${stderr}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`${id} exited (${code}) during the FIFO run:\n${stderr}`))),
+  );
   exited.catch(() => undefined);
   try {
     const drained = (async () => {
@@ -114,18 +160,32 @@ async function runOne(id: FifoContestantId, plan: FifoPlan, ctx: RunContext): Pr
       }
     })();
     // 10 messages/s at worst (a sequential loop on a loaded machine), plus a minute.
-    const endedAt = await withTimeout(Promise.race([drained, exited]), 60_000 + messages * 100, `${id}: the FIFO queue to drain`);
+    const endedAt = await withTimeout(
+      Promise.race([drained, exited]),
+      60_000 + messages * 100,
+      `${id}: the FIFO queue to drain`,
+    );
     const startedAt = ctx.firstReceive.get(queueName) ?? endedAt;
     const counts = await withTimeout(
-      Promise.race([new Promise<FifoCounts>((resolve) => {
-        child.once("message", (message: FifoCounts) => resolve(message));
-        child.send({ type: "report" });
-      }), exited]),
+      Promise.race([
+        new Promise<FifoCounts>((resolve) => {
+          child.once("message", (message: FifoCounts) => resolve(message));
+          child.send({ type: "report" });
+        }),
+        exited,
+      ]),
       5_000,
       `${id}'s counts`,
     );
     const seconds = (endedAt - startedAt) / 1000;
-    return { contestant: id, messages, seconds, messagesPerSecond: messages / seconds, handled: counts.handled, violations: counts.violations };
+    return {
+      contestant: id,
+      messages,
+      seconds,
+      messagesPerSecond: messages / seconds,
+      handled: counts.handled,
+      violations: counts.violations,
+    };
   } finally {
     child.removeAllListeners("exit");
     child.kill("SIGKILL");

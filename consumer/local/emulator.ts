@@ -79,8 +79,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     async queueDepths() {
       // fauxqs's own inspection route, injected: it never touches the network or the hooks' counts.
       const response = await app.inject({ method: "GET", url: "/_fauxqs/queues" });
-      const queues = response.json<{ name: string; approximateMessageCount: number; approximateInflightCount: number; approximateDelayedCount: number }[]>();
-      return new Map(queues.map((q) => [q.name, { visible: q.approximateMessageCount, inFlight: q.approximateInflightCount, delayed: q.approximateDelayedCount }]));
+      const queues = response.json<
+        {
+          name: string;
+          approximateMessageCount: number;
+          approximateInflightCount: number;
+          approximateDelayedCount: number;
+        }[]
+      >();
+      return new Map(
+        queues.map((q) => [
+          q.name,
+          {
+            visible: q.approximateMessageCount,
+            inFlight: q.approximateInflightCount,
+            delayed: q.approximateDelayedCount,
+          },
+        ]),
+      );
     },
     stop: () => app.close(),
   };
@@ -115,7 +131,12 @@ export async function createQueueWithDlq(
 ): Promise<QueuePair> {
   const suffix = fifo ? ".fifo" : "";
   const type = fifo ? { FifoQueue: "true", ContentBasedDeduplication: "true" } : {};
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: { ...type, MessageRetentionPeriod: String(14 * 24 * 3600) } }));
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-dlq${suffix}`,
+      Attributes: { ...type, MessageRetentionPeriod: String(14 * 24 * 3600) },
+    }),
+  );
   const dlqArn = await queueArn(sqs, dlq.QueueUrl!);
   const queue = await sqs.send(
     new CreateQueueCommand({
@@ -132,6 +153,8 @@ export async function createQueueWithDlq(
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  );
   return Attributes!.QueueArn!;
 }

@@ -13,17 +13,20 @@ async function main(): Promise<void> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { "group-id": { type: "string" } } });
   const body = positionals[0] ?? "Hello world!";
   const count = Number(positionals[1] ?? 1);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`count must be a positive whole number, got ${positionals[1]}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`count must be a positive whole number, got ${positionals[1]}`);
   const groupId = values["group-id"];
   const region = process.env.AWS_REGION ?? "us-east-1";
   const endpoint = `http://127.0.0.1:${process.env.LOCAL_SQS_PORT ?? 4566}`;
   const sqs = process.env.QUEUE_URL ? new SQSClient({}) : emulatorClient(endpoint, region);
   const queueType = process.env.LOCAL_QUEUE_TYPE ?? "standard";
-  if (queueType !== "standard" && queueType !== "fifo") throw new Error(`LOCAL_QUEUE_TYPE must be standard or fifo, got "${queueType}"`);
+  if (queueType !== "standard" && queueType !== "fifo")
+    throw new Error(`LOCAL_QUEUE_TYPE must be standard or fifo, got "${queueType}"`);
   const localName = `sqs-eks-consumer-local${queueType === "fifo" ? ".fifo" : ""}`;
   const queueUrl = process.env.QUEUE_URL || (await localQueueUrl(sqs, localName, endpoint));
   const fifo = isFifoQueueUrl(queueUrl);
-  if (fifo && groupId === undefined) throw new Error(`${queueUrl} is a FIFO queue: give a message group with --group-id <id>`);
+  if (fifo && groupId === undefined)
+    throw new Error(`${queueUrl} is a FIFO queue: give a message group with --group-id <id>`);
   for (let sent = 0; sent < count; sent += 10) {
     const n = Math.min(10, count - sent);
     const entries = Array.from({ length: n }, (_, i) => ({
@@ -33,7 +36,10 @@ async function main(): Promise<void> {
       ...(fifo ? { MessageDeduplicationId: randomUUID() } : {}),
     }));
     const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-    if (result.Failed?.length) throw new Error(`SQS rejected ${result.Failed.length} message(s): ${result.Failed.map((f) => `${f.Code}: ${f.Message}`).join("; ")}`);
+    if (result.Failed?.length)
+      throw new Error(
+        `SQS rejected ${result.Failed.length} message(s): ${result.Failed.map((f) => `${f.Code}: ${f.Message}`).join("; ")}`,
+      );
   }
   console.log(`sent ${count} message(s) to ${queueUrl}${groupId === undefined ? "" : ` in group ${groupId}`}`);
   sqs.destroy();

@@ -48,13 +48,26 @@ async function main(): Promise<void> {
   await runAsProcess({ afterStop: () => emulator.stop() });
   const fifo = queueType === "fifo";
   // The send command must find the same queue on the same port: it reads the same variables.
-  const sendEnv = [...(fifo ? ["LOCAL_QUEUE_TYPE=fifo"] : []), ...(port === DEFAULT_PORT ? [] : [`LOCAL_SQS_PORT=${port}`])].map((v) => `${v} `).join("");
+  const sendEnv = [
+    ...(fifo ? ["LOCAL_QUEUE_TYPE=fifo"] : []),
+    ...(port === DEFAULT_PORT ? [] : [`LOCAL_SQS_PORT=${port}`]),
+  ]
+    .map((v) => `${v} `)
+    .join("");
   const send =
     `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} ` +
     `aws --region ${region} --endpoint-url ${emulator.endpoint} sqs send-message --queue-url ${queue.queueUrl} --message-body 'Hello world!'` +
     (fifo ? " --message-group-id g1" : "");
   createLogger(tunables.value.logLevel).info(
-    { event: "local-emulator", endpoint: emulator.endpoint, queueUrl: queue.queueUrl, dlqUrl: queue.dlqUrl, maxReceiveCount, send, sendWithNpm: `${sendEnv}npm run send -- 'Hello world!'${fifo ? " 5 --group-id g1" : ""}` },
+    {
+      event: "local-emulator",
+      endpoint: emulator.endpoint,
+      queueUrl: queue.queueUrl,
+      dlqUrl: queue.dlqUrl,
+      maxReceiveCount,
+      send,
+      sendWithNpm: `${sendEnv}npm run send -- 'Hello world!'${fifo ? " 5 --group-id g1" : ""}`,
+    },
     `embedded SQS emulator on ${emulator.endpoint}; send a message with: ${send}`,
   );
 }

@@ -77,10 +77,16 @@ export class Acknowledger {
     const { sqs, queueUrl, metrics, tracing } = this.options;
     for (const entry of batch) entry.attempts++;
     let failed: BatchResultErrorEntry[];
-    const span = tracing.startSettle(batch.length, batch.map((e) => e.processSpan));
+    const span = tracing.startSettle(
+      batch.length,
+      batch.map((e) => e.processSpan),
+    );
     try {
       const result = await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receiptHandle })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receiptHandle })),
+        }),
       );
       failed = result.Failed ?? [];
       tracing.settleDone(span, failed.length);
@@ -101,14 +107,16 @@ export class Acknowledger {
       if (failure.SenderFault) this.report(entry, failure.Code ?? "SenderFault", failure.Message ?? "");
       else retryable.push(entry);
     });
-    if (retryable.length > 0) await this.retryOrReport(retryable, "BatchEntryFailed", "SQS failed some entries of a DeleteMessageBatch");
+    if (retryable.length > 0)
+      await this.retryOrReport(retryable, "BatchEntryFailed", "SQS failed some entries of a DeleteMessageBatch");
   }
 
   private async retryOrReport(entries: PendingDelete[], code: string, message: string): Promise<void> {
     const delay = backoffDelayMs(Math.max(...entries.map((e) => e.attempts)), 100, 5_000);
     const retryAt = Date.now() + delay;
     const retry = entries.filter((e) => retryAt < e.visibleAt);
-    for (const entry of entries) if (retryAt >= entry.visibleAt) this.report(entry, code, `${message} (visibility timeout reached)`);
+    for (const entry of entries)
+      if (retryAt >= entry.visibleAt) this.report(entry, code, `${message} (visibility timeout reached)`);
     if (retry.length === 0) return;
     await sleep(delay, this.abort.signal);
     if (this.abort.signal.aborted) {

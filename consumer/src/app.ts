@@ -38,21 +38,49 @@ export interface RunningConsumer {
 }
 
 /** Wires settings, SQS client, consumer, health server and start-up checks together, and starts them. */
-export async function startConsumer({ settings, env, logger, handler, sqs: givenSqs }: StartOptions): Promise<RunningConsumer> {
+export async function startConsumer({
+  settings,
+  env,
+  logger,
+  handler,
+  sqs: givenSqs,
+}: StartOptions): Promise<RunningConsumer> {
   const metrics = new Metrics();
   const sqs = givenSqs ?? createSqsClient(settings, env);
-  const hints: HintContext = { queueUrl: settings.queueUrl, region: settings.region, roleArn: env.AWS_ROLE_ARN, tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE, containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI };
-  const consumer = new Consumer({ settings, sqs, handler: handler ?? createLogHandler(settings.logBodyMaxChars), logger, metrics, hints });
+  const hints: HintContext = {
+    queueUrl: settings.queueUrl,
+    region: settings.region,
+    roleArn: env.AWS_ROLE_ARN,
+    tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
+    containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+  };
+  const consumer = new Consumer({
+    settings,
+    sqs,
+    handler: handler ?? createLogHandler(settings.logBodyMaxChars),
+    logger,
+    metrics,
+    hints,
+  });
   const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.liveness);
   const { queueUrl, region, ...tunables } = settings;
   const queueType = consumer.fifo ? "fifo" : "standard";
-  logger.info({ event: "config", queueUrl, queueType, region, ...tunables, healthPort: health.port }, `consuming ${queueUrl} (${queueType} queue)`);
+  logger.info(
+    { event: "config", queueUrl, queueType, region, ...tunables, healthPort: health.port },
+    `consuming ${queueUrl} (${queueType} queue)`,
+  );
   if (sqs.config.md5 !== false) {
-    logger.warn({ event: "config" }, "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message");
+    logger.warn(
+      { event: "config" },
+      "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message",
+    );
   }
   const podRegion = env.AWS_REGION?.trim();
   if (podRegion && podRegion !== region) {
-    logger.info({ event: "region", queueRegion: region, awsRegion: podRegion }, `the queue is in ${region}, not AWS_REGION ${podRegion}: SQS requests are signed for ${region}, STS is asked in ${podRegion}`);
+    logger.info(
+      { event: "region", queueRegion: region, awsRegion: podRegion },
+      `the queue is in ${region}, not AWS_REGION ${podRegion}: SQS requests are signed for ${region}, STS is asked in ${podRegion}`,
+    );
   }
   consumer.start();
   void logStartupChecks(sqs, settings, env, hints, logger);
@@ -71,7 +99,9 @@ export async function startConsumer({ settings, env, logger, handler, sqs: given
  * Runs the consumer as the process: banner, settings (exit 78 naming every bad variable), signals
  * (SIGTERM/SIGINT stop gracefully, then exit 0), and exit 1 for anything unexpected.
  */
-export async function runAsProcess(options: { handler?: MessageHandler; env?: EnvLike; afterStop?: () => Promise<void> } = {}): Promise<void> {
+export async function runAsProcess(
+  options: { handler?: MessageHandler; env?: EnvLike; afterStop?: () => Promise<void> } = {},
+): Promise<void> {
   const env = options.env ?? process.env;
   const parsed = parseSettings(env);
   const tracingConfig = parseTracingConfig(env);
@@ -91,8 +121,15 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
   process.on("unhandledRejection", crash);
 
   // Loaded only when tracing is on: off, the SDK and its exporters are never evaluated.
-  const tracing = tracingConfig.value && (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
-  const running = await startConsumer({ settings: parsed.value, env, logger, ...(options.handler ? { handler: options.handler } : {}) });
+  const tracing =
+    tracingConfig.value &&
+    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
+  const running = await startConsumer({
+    settings: parsed.value,
+    env,
+    logger,
+    ...(options.handler ? { handler: options.handler } : {}),
+  });
   const budgetMs = parsed.value.shutdownBudgetSeconds * 1000;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -104,7 +141,10 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
     // past its own deadline (or a handler that ignores its abort signal) must not keep the pod until
     // Kubernetes kills it. What could be deleted or released by now has been.
     setTimeout(() => {
-      logger.warn({ event: "shutdown-deadline", budgetSeconds: parsed.value.shutdownBudgetSeconds }, "shutdown budget exhausted with work still pending; exiting");
+      logger.warn(
+        { event: "shutdown-deadline", budgetSeconds: parsed.value.shutdownBudgetSeconds },
+        "shutdown budget exhausted with work still pending; exiting",
+      );
       process.exit(0);
     }, budgetMs);
     running
@@ -118,27 +158,60 @@ export async function runAsProcess(options: { handler?: MessageHandler; env?: En
 }
 
 /** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */
-async function logStartupChecks(sqs: SQSClient, settings: Settings, env: EnvLike, hints: HintContext, logger: Logger): Promise<void> {
+async function logStartupChecks(
+  sqs: SQSClient,
+  settings: Settings,
+  env: EnvLike,
+  hints: HintContext,
+  logger: Logger,
+): Promise<void> {
   try {
     const credentials = await sqs.config.credentials();
     logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
   } catch (error) {
     const classified = classifyAwsError(error, hints);
-    logger.warn({ event: "credentials", kind: classified.kind, code: classified.code, error: classified.message, hint: classified.hint }, "no credentials yet");
+    logger.warn(
+      {
+        event: "credentials",
+        kind: classified.kind,
+        code: classified.code,
+        error: classified.message,
+        hint: classified.hint,
+      },
+      "no credentials yet",
+    );
     return;
   }
   try {
     const queue = await describeQueue(sqs, settings.queueUrl);
     if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
-      logger.warn({ event: "queue-type", fifoQueue: queue.fifo }, "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix");
+      logger.warn(
+        { event: "queue-type", fifoQueue: queue.fifo },
+        "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix",
+      );
     }
     if (queue.deadLetterTargetArn === undefined) {
-      logger.warn({ event: "queue", ...queue }, "the queue has no redrive policy: a message that always fails is retried until it expires");
+      logger.warn(
+        { event: "queue", ...queue },
+        "the queue has no redrive policy: a message that always fails is retried until it expires",
+      );
     } else {
-      logger.info({ event: "queue", ...queue }, `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`);
+      logger.info(
+        { event: "queue", ...queue },
+        `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`,
+      );
     }
   } catch (error) {
     const classified = classifyAwsError(error, hints);
-    logger.warn({ event: "queue", kind: classified.kind, code: classified.code, error: classified.message, hint: classified.hint }, "could not read the queue's attributes");
+    logger.warn(
+      {
+        event: "queue",
+        kind: classified.kind,
+        code: classified.code,
+        error: classified.message,
+        hint: classified.hint,
+      },
+      "could not read the queue's attributes",
+    );
   }
 }

@@ -72,10 +72,18 @@ export class Capacity {
    * goes ahead of every receive loop.
    */
   reserve(max: number, reserver: Reserver = "receive"): Promise<number> {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`reserve needs a whole number of slots, at least 1; got ${max}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`reserve needs a whole number of slots, at least 1; got ${max}`);
     if (this.closedFlag) return Promise.resolve(0);
     return new Promise<number>((resolve) => {
-      const waiter: Waiter = { reserver, max, batch: Math.min(max, this.limit), filled: false, fillTimer: undefined, resolve };
+      const waiter: Waiter = {
+        reserver,
+        max,
+        batch: Math.min(max, this.limit),
+        filled: false,
+        fillTimer: undefined,
+        resolve,
+      };
       const firstReceive = this.waiters.findIndex((w) => w.reserver === "receive");
       if (reserver === "held" && firstReceive !== -1) this.waiters.splice(firstReceive, 0, waiter);
       else this.waiters.push(waiter);
@@ -86,7 +94,8 @@ export class Capacity {
   /** Returns slots: unused reservations, or finished messages. Waiting reservations get them first. */
   release(count: number): void {
     if (count <= 0) return;
-    if (count > this.used) throw new RangeError(`released ${count} slot(s) with only ${this.used} taken: a slot was given back twice`);
+    if (count > this.used)
+      throw new RangeError(`released ${count} slot(s) with only ${this.used} taken: a slot was given back twice`);
     this.used -= count;
     this.grant(false);
   }

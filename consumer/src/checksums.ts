@@ -46,10 +46,15 @@ export function md5OfMessageAttributes(attributes: Readonly<Record<string, Messa
  * by a proxy on the way): its content cannot be trusted, so it must not be handled.
  */
 export function checkMessage(message: Message): ChecksumPart | undefined {
-  if (message.MD5OfBody === undefined || md5OfBody(message.Body ?? "") !== message.MD5OfBody.toLowerCase()) return "body";
+  if (message.MD5OfBody === undefined || md5OfBody(message.Body ?? "") !== message.MD5OfBody.toLowerCase())
+    return "body";
   const attributes = message.MessageAttributes ?? {};
   const hasAttributes = Object.keys(attributes).length > 0;
   if (!hasAttributes && message.MD5OfMessageAttributes === undefined) return undefined;
-  if (message.MD5OfMessageAttributes === undefined || md5OfMessageAttributes(attributes) !== message.MD5OfMessageAttributes.toLowerCase()) return "attributes";
+  if (
+    message.MD5OfMessageAttributes === undefined ||
+    md5OfMessageAttributes(attributes) !== message.MD5OfMessageAttributes.toLowerCase()
+  )
+    return "attributes";
   return undefined;
 }

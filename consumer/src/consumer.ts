@@ -71,11 +71,27 @@ export class Consumer {
     this.capacity = new Capacity(settings.handlerConcurrency);
     this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
     const tracing = new ConsumerTracing(settings.queueUrl);
-    this.visibility = new Visibility({ sqs, queueUrl: settings.queueUrl, visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds, hints, logger, metrics });
+    this.visibility = new Visibility({
+      sqs,
+      queueUrl: settings.queueUrl,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      hints,
+      logger,
+      metrics,
+    });
     this.inFlight = new InFlightMessages(metrics);
     this.groups = new MessageGroups(isFifoQueueUrl(settings.queueUrl));
     this.settlement = new Settlement({ settings, sqs, hints, logger, metrics, tracing, visibility: this.visibility });
-    const shared = { settings, logger, metrics, capacity: this.capacity, invocations: this.invocations, inFlight: this.inFlight, groups: this.groups, settlement: this.settlement };
+    const shared = {
+      settings,
+      logger,
+      metrics,
+      capacity: this.capacity,
+      invocations: this.invocations,
+      inFlight: this.inFlight,
+      groups: this.groups,
+      settlement: this.settlement,
+    };
     this.processor = new Processor({ ...shared, handler, tracing });
     const dispatcher = new Dispatcher({ ...shared, processor: this.processor, receiving: this.receiving.signal });
     this.receiveLoops = new ReceiveLoops({
@@ -89,7 +105,8 @@ export class Consumer {
       tracing,
       fifo: this.fifo,
       receiving: this.receiving.signal,
-      onReceived: (messages, receivedAt, receiveContext, slots) => dispatcher.dispatch(messages, receivedAt, receiveContext, slots),
+      onReceived: (messages, receivedAt, receiveContext, slots) =>
+        dispatcher.dispatch(messages, receivedAt, receiveContext, slots),
     });
     const parts = [this.invocations, this.receiveLoops];
     this.liveness = {
@@ -97,7 +114,10 @@ export class Consumer {
         return parts.every((part) => part.live);
       },
       get reason() {
-        return parts.filter((part) => !part.live).map((part) => part.reason).join("; ");
+        return parts
+          .filter((part) => !part.live)
+          .map((part) => part.reason)
+          .join("; ");
       },
     };
   }
@@ -136,7 +156,10 @@ export class Consumer {
     const waiting = this.groups.takeAllWaiting();
     for (const entry of waiting) this.inFlight.unhold(entry);
     this.settlement.returnAtShutdown(waiting);
-    logger.info({ event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds }, "stopping: no more receives");
+    logger.info(
+      { event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds },
+      "stopping: no more receives",
+    );
     const settled = setTimeout(() => this.receiveLoops.hangUp(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     // A loop can be stuck where an abort does not reach (a credential fetch): wait for it no longer
     // than the handlers may run; whatever it brings later is given back like any late receive.
@@ -145,7 +168,11 @@ export class Consumer {
     loopsDone.abort();
     clearTimeout(settled);
     // Given back: what was set aside so far, and whatever a receive still open brings later.
-    const returning = this.settlement.releaseReturned(this.receiveLoops.ended(), () => this.receiveLoops.abandonedPollsEndAt, end);
+    const returning = this.settlement.releaseReturned(
+      this.receiveLoops.ended(),
+      () => this.receiveLoops.abandonedPollsEndAt,
+      end,
+    );
     if (this.inFlight.size > 0) {
       const allDone = new AbortController();
       this.processor.whenIdle(() => allDone.abort());
@@ -161,7 +188,12 @@ export class Consumer {
     // Failed handlers set their retry delay after they return; wait for that too, within the budget.
     const outOfTime = new AbortController();
     const handlersSettled = Promise.race([this.processor.allSettled(), sleep(end - Date.now(), outOfTime.signal)]);
-    const [, , released] = await Promise.all([this.settlement.drainDeletes(end), returning, this.settlement.releaseWhenSafe(unfinished, this.receiveLoops.abandonedPollsEndAt, end), handlersSettled]);
+    const [, , released] = await Promise.all([
+      this.settlement.drainDeletes(end),
+      returning,
+      this.settlement.releaseWhenSafe(unfinished, this.receiveLoops.abandonedPollsEndAt, end),
+      handlersSettled,
+    ]);
     outOfTime.abort();
     const returns = this.settlement.returns;
     logger.info(

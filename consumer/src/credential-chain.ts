@@ -30,7 +30,9 @@ export interface CredentialChainOptions {
  * Returns a `credentialDefaultProvider` for an SDK client. The provider honours `{ forceRefresh: true }`
  * (see `refreshRejectedCredentials`).
  */
-export function deadlineBoundChain(options: CredentialChainOptions = {}): (init: ChainInit) => (props?: ChainProps) => Promise<AwsCredentialIdentity> {
+export function deadlineBoundChain(
+  options: CredentialChainOptions = {},
+): (init: ChainInit) => (props?: ChainProps) => Promise<AwsCredentialIdentity> {
   const deadlineMs = options.deadlineMs ?? CREDENTIALS_DEADLINE_MS;
   return (init) => {
     const create = () =>
@@ -39,7 +41,12 @@ export function deadlineBoundChain(options: CredentialChainOptions = {}): (init:
         clientConfig: {
           ...(init.clientConfig as object | undefined),
           ...(options.stsRegion ? { region: options.stsRegion } : {}),
-          requestHandler: { requestTimeout: STS_ATTEMPT_TIMEOUT_MS, socketTimeout: STS_ATTEMPT_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS, throwOnRequestTimeout: true },
+          requestHandler: {
+            requestTimeout: STS_ATTEMPT_TIMEOUT_MS,
+            socketTimeout: STS_ATTEMPT_TIMEOUT_MS,
+            connectionTimeout: CONNECT_TIMEOUT_MS,
+            throwOnRequestTimeout: true,
+          },
         },
       });
     let chain = create();
@@ -75,7 +82,8 @@ export class CredentialsDeadlineError extends Error {
 function rejectionCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const e = error as { Code?: unknown; code?: unknown; name?: unknown };
-  for (const candidate of [e.Code, e.code, e.name]) if (typeof candidate === "string" && REJECTED_CREDENTIAL_CODES.has(candidate)) return candidate;
+  for (const candidate of [e.Code, e.code, e.name])
+    if (typeof candidate === "string" && REJECTED_CREDENTIAL_CODES.has(candidate)) return candidate;
   return undefined;
 }
 
@@ -86,7 +94,9 @@ function rejectionCode(error: unknown): string | undefined {
  * is signed with the new key as soon as STS issues one. A failed refresh is not reported here: the
  * next call's own credential fetch reports it.
  */
-export function refreshRejectedCredentials(credentials: () => ((props?: { forceRefresh?: boolean }) => Promise<unknown>) | undefined): Pluggable<ServiceInputTypes, ServiceOutputTypes> {
+export function refreshRejectedCredentials(
+  credentials: () => ((props?: { forceRefresh?: boolean }) => Promise<unknown>) | undefined,
+): Pluggable<ServiceInputTypes, ServiceOutputTypes> {
   const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
     try {
       return await next(args);

@@ -63,9 +63,16 @@ export function summarizeCredentials(credentials: ResolvedCredentials, env: EnvL
   const webIdentity = tags.includes("CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN");
   const container = tags.includes("CREDENTIALS_HTTP");
   const endpoint = container ? env.AWS_CONTAINER_CREDENTIALS_FULL_URI : undefined;
-  const tokenFile = webIdentity ? env.AWS_WEB_IDENTITY_TOKEN_FILE : container ? env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE : undefined;
+  const tokenFile = webIdentity
+    ? env.AWS_WEB_IDENTITY_TOKEN_FILE
+    : container
+      ? env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+      : undefined;
   return {
-    source: container && isPodIdentityAgent(endpoint) ? "container credentials endpoint (EKS Pod Identity association)" : (names[0] ?? "default provider chain"),
+    source:
+      container && isPodIdentityAgent(endpoint)
+        ? "container credentials endpoint (EKS Pod Identity association)"
+        : (names[0] ?? "default provider chain"),
     ...(webIdentity && env.AWS_ROLE_ARN ? { roleArn: env.AWS_ROLE_ARN } : {}),
     ...(tokenFile ? { tokenFile } : {}),
     ...(endpoint ? { endpoint } : {}),

@@ -72,7 +72,12 @@ const stallsEndTheCall: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutp
   }
 };
 
-const STALLS_END_THE_CALL: RelativeMiddlewareOptions = { name: "stallsEndTheCall", relation: "after", toMiddleware: "retryMiddleware", override: true };
+const STALLS_END_THE_CALL: RelativeMiddlewareOptions = {
+  name: "stallsEndTheCall",
+  relation: "after",
+  toMiddleware: "retryMiddleware",
+  override: true,
+};
 
 /**
  * A client plugin: sits inside the SDK's retry loop and turns a request timeout into

@@ -42,7 +42,9 @@ export class Dispatcher {
    */
   dispatch(raw: readonly Message[], receivedAt: number, receiveContext: Context, slots: number): void {
     const { settings, capacity, inFlight, groups, settlement, processor, receiving } = this.options;
-    const entries = raw.map((message) => inFlightEntry(message, receivedAt, receiveContext, settings.visibilityTimeoutSeconds));
+    const entries = raw.map((message) =>
+      inFlightEntry(message, receivedAt, receiveContext, settings.visibilityTimeoutSeconds),
+    );
     if (receiving.aborted) {
       // Received as shutdown began: shutdown gives them back rather than start work there is no time for.
       settlement.returnAtShutdown(entries);
@@ -89,12 +91,22 @@ export class Dispatcher {
     const corrupt = checkMessage(raw);
     if (corrupt !== undefined) {
       metrics.checksumMismatches.inc({ part: corrupt });
-      settlement.giveBack(raw, receivedAt, { event: "checksum-mismatch", part: corrupt }, `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`);
+      settlement.giveBack(
+        raw,
+        receivedAt,
+        { event: "checksum-mismatch", part: corrupt },
+        `the message's ${corrupt} does not match its MD5: not handled; it will be delivered again (then moved to the DLQ)`,
+      );
       return "refused";
     }
     if (running === undefined) return "new";
     metrics.duplicateDeliveries.inc({ state: running.abandoned ? "abandoned" : "running" });
-    settlement.giveBack(raw, receivedAt, { event: "duplicate-delivery" }, "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again");
+    settlement.giveBack(
+      raw,
+      receivedAt,
+      { event: "duplicate-delivery" },
+      "received again while its abandoned handler still runs: not handled a second time here; it will be delivered again",
+    );
     return "refused";
   }
 
@@ -112,6 +124,9 @@ export class Dispatcher {
     held.receiptHandle = raw.ReceiptHandle ?? held.receiptHandle;
     held.receivedAt = receivedAt;
     held.visibleAt = receivedAt + settings.visibilityTimeoutSeconds * 1000;
-    logger.info({ event: "duplicate-delivery", messageId: held.messageId, state }, "received again while held: the new receipt handle replaces the old one");
+    logger.info(
+      { event: "duplicate-delivery", messageId: held.messageId, state },
+      "received again while held: the new receipt handle replaces the old one",
+    );
   }
 }

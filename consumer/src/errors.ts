@@ -7,14 +7,17 @@ import { RECEIVE_THROTTLED_CODE } from "./receive-throttling";
  * troubleshooting table is tested against this registry.
  */
 export const AWS_ERROR_KINDS = {
-  "access-denied": "IAM denied the call: the role in use lacks the action on this queue, or its trust policy rejects this pod.",
+  "access-denied":
+    "IAM denied the call: the role in use lacks the action on this queue, or its trust policy rejects this pod.",
   "queue-missing": "The queue does not exist in this region and account (or was deleted).",
-  "credentials": "No valid credentials: none found, the web identity token was rejected, a credential source did not answer in time, or AWS rejected them before their stated expiry (clock skew, revoked session; they are refreshed at each retry).",
-  "kms": "The queue's KMS key refused: its key policy does not allow this role, or the key is disabled, missing, pending deletion or throttled.",
-  "throttling": "AWS asked us to slow down.",
-  "network": "The endpoint could not be reached, the connection broke, or it accepted the request and did not answer before the call's deadline.",
-  "server": "AWS answered with an internal error.",
-  "unknown": "Anything else; the message says what.",
+  credentials:
+    "No valid credentials: none found, the web identity token was rejected, a credential source did not answer in time, or AWS rejected them before their stated expiry (clock skew, revoked session; they are refreshed at each retry).",
+  kms: "The queue's KMS key refused: its key policy does not allow this role, or the key is disabled, missing, pending deletion or throttled.",
+  throttling: "AWS asked us to slow down.",
+  network:
+    "The endpoint could not be reached, the connection broke, or it accepted the request and did not answer before the call's deadline.",
+  server: "AWS answered with an internal error.",
+  unknown: "Anything else; the message says what.",
 } as const;
 
 export type AwsErrorKind = keyof typeof AWS_ERROR_KINDS;
@@ -62,32 +65,84 @@ interface ErrorLike {
  * service. The SQS client refreshes credentials when it sees one (credential-chain.ts).
  */
 export const REJECTED_CREDENTIAL_CODES: ReadonlySet<string> = new Set([
-  "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "RequestExpired",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "RequestExpired",
 ]);
 /** Code of CredentialsDeadlineError: a credential source accepted the connection and did not answer in time. */
 export const CREDENTIALS_STALLED_CODE = "CredentialsStalled";
 /** Signature problems: a skewed clock or a request signed for another region than the endpoint's. */
-const SIGNATURE_CODES = new Set(["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature", "RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture"]);
+const SIGNATURE_CODES = new Set([
+  "SignatureDoesNotMatch",
+  "InvalidSignatureException",
+  "IncompleteSignature",
+  "RequestExpired",
+  "RequestTimeTooSkewed",
+  "RequestInTheFuture",
+]);
 const CREDENTIAL_CODES = new Set([
-  "CredentialsProviderError", ...REJECTED_CREDENTIAL_CODES, "InvalidIdentityToken", "InvalidIdentityTokenException",
-  "IDPCommunicationError", "IDPRejectedClaim", "MissingAuthenticationToken", ...SIGNATURE_CODES,
+  "CredentialsProviderError",
+  ...REJECTED_CREDENTIAL_CODES,
+  "InvalidIdentityToken",
+  "InvalidIdentityTokenException",
+  "IDPCommunicationError",
+  "IDPRejectedClaim",
+  "MissingAuthenticationToken",
+  ...SIGNATURE_CODES,
 ]);
 /**
  * SQS's KMS errors (SQS API reference, "Common errors" of ReceiveMessage/SendMessage), by the modelled
  * name and by the query-compatible code the SDK reports in `Code`, mapped to what is wrong.
  */
-const KMS_CODES: Readonly<Record<string, "denied" | "disabled" | "missing" | "state" | "usage" | "opt-in" | "throttled">> = {
-  KmsAccessDenied: "denied", "KMS.AccessDeniedException": "denied",
-  KmsDisabled: "disabled", "KMS.DisabledException": "disabled",
-  KmsNotFound: "missing", "KMS.NotFoundException": "missing",
-  KmsInvalidState: "state", "KMS.InvalidStateException": "state",
-  KmsInvalidKeyUsage: "usage", "KMS.InvalidKeyUsageException": "usage",
-  KmsOptInRequired: "opt-in", "KMS.OptInRequired": "opt-in",
-  KmsThrottled: "throttled", "KMS.ThrottlingException": "throttled",
+const KMS_CODES: Readonly<
+  Record<string, "denied" | "disabled" | "missing" | "state" | "usage" | "opt-in" | "throttled">
+> = {
+  KmsAccessDenied: "denied",
+  "KMS.AccessDeniedException": "denied",
+  KmsDisabled: "disabled",
+  "KMS.DisabledException": "disabled",
+  KmsNotFound: "missing",
+  "KMS.NotFoundException": "missing",
+  KmsInvalidState: "state",
+  "KMS.InvalidStateException": "state",
+  KmsInvalidKeyUsage: "usage",
+  "KMS.InvalidKeyUsageException": "usage",
+  KmsOptInRequired: "opt-in",
+  "KMS.OptInRequired": "opt-in",
+  KmsThrottled: "throttled",
+  "KMS.ThrottlingException": "throttled",
 };
-const QUEUE_MISSING_CODES = new Set(["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NonExistentQueue"]);
-const THROTTLING_CODES = new Set(["ThrottlingException", "Throttling", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException", "OverLimit", RECEIVE_THROTTLED_CODE]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError", "RequestTimeout", "RequestTimeoutException", "ERR_SOCKET_CONNECTION_TIMEOUT", STALLED_CODE]);
+const QUEUE_MISSING_CODES = new Set([
+  "AWS.SimpleQueueService.NonExistentQueue",
+  "QueueDoesNotExist",
+  "NonExistentQueue",
+]);
+const THROTTLING_CODES = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "OverLimit",
+  RECEIVE_THROTTLED_CODE,
+]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "TimeoutError",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  STALLED_CODE,
+]);
 
 /** Classifies an error thrown by an AWS SDK call (or by the credential chain behind it). */
 export function classifyAwsError(error: unknown, context: HintContext): ClassifiedError {
@@ -143,7 +198,8 @@ function hintFor(kind: AwsErrorKind, code: string, message: string, ctx: HintCon
       if (SIGNATURE_CODES.has(code)) {
         return `AWS rejected the request's signature (${code}): check the node's clock (NTP/chrony; SigV4 allows 5 minutes of skew) and that requests are signed for the queue's region (${ctx.region}, from QUEUE_URL); a proxy that rewrites requests also breaks signatures.`;
       }
-      if (ctx.containerEndpoint !== undefined && ctx.roleArn === undefined) return containerEndpointHint(code, message, ctx.containerEndpoint);
+      if (ctx.containerEndpoint !== undefined && ctx.roleArn === undefined)
+        return containerEndpointHint(code, message, ctx.containerEndpoint);
       if (/AssumeRoleWithWebIdentity/i.test(message)) {
         return `STS refused to let this pod assume ${role}: the role's trust policy must name this cluster's OIDC provider, :sub system:serviceaccount:<namespace>:<serviceaccount> and :aud sts.amazonaws.com.`;
       }
@@ -204,12 +260,17 @@ function kmsHint(problem: (typeof KMS_CODES)[string], code: string, role: string
  */
 function containerEndpointHint(code: string, message: string, endpoint: string): string {
   const status = /status:\s*(\d{3})/.exec(message)?.[1];
-  const association = "a Pod Identity association must exist for this pod's namespace and service account (aws eks list-pod-identity-associations) with a role that trusts pods.eks.amazonaws.com for this cluster, namespace and service account, and the projected token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must be mounted; an association created or changed after the pod started applies only to pods started after it (restart the pods)";
-  const agent = "the eks-pod-identity-agent add-on must run on this node (kubectl get daemonset -n kube-system eks-pod-identity-agent), nothing may block the pod from 169.254.170.23 (NetworkPolicies, host firewall), and the node's role needs eks-auth:AssumeRoleForPodIdentity (AmazonEKSWorkerNodePolicy)";
+  const association =
+    "a Pod Identity association must exist for this pod's namespace and service account (aws eks list-pod-identity-associations) with a role that trusts pods.eks.amazonaws.com for this cluster, namespace and service account, and the projected token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE must be mounted; an association created or changed after the pod started applies only to pods started after it (restart the pods)";
+  const agent =
+    "the eks-pod-identity-agent add-on must run on this node (kubectl get daemonset -n kube-system eks-pod-identity-agent), nothing may block the pod from 169.254.170.23 (NetworkPolicies, host firewall), and the node's role needs eks-auth:AssumeRoleForPodIdentity (AmazonEKSWorkerNodePolicy)";
   if (status !== undefined && status.startsWith("4")) {
     return `The EKS Pod Identity Agent at ${endpoint} refused to issue credentials (HTTP ${status}, ${code}): ${association}.`;
   }
-  if (NETWORK_CODES.has(code) || /ECONNREFUSED|ECONNRESET|socket hang up|timed? ?out|stall/i.test(`${code} ${message}`)) {
+  if (
+    NETWORK_CODES.has(code) ||
+    /ECONNREFUSED|ECONNRESET|socket hang up|timed? ?out|stall/i.test(`${code} ${message}`)
+  ) {
     return `The EKS Pod Identity Agent at ${endpoint} did not answer (${code}): ${agent}.`;
   }
   return `Could not get credentials from the EKS Pod Identity Agent at ${endpoint} (${code}: ${message}). Either the agent is not answering: ${agent}; or it refused this pod: ${association}.`;

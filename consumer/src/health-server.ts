@@ -21,21 +21,31 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(port: number, readiness: Readiness, metrics: Metrics, liveness: Liveness): Promise<HealthServer> {
+export async function startHealthServer(
+  port: number,
+  readiness: Readiness,
+  metrics: Metrics,
+  liveness: Liveness,
+): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD" }).end();
     } else if (path === PROBE_PATHS.liveness) {
       const live = liveness.live;
-      response.writeHead(live ? 200 : 503, { "content-type": "text/plain" }).end(live ? "ok\n" : `not live: ${liveness.reason}\n`);
+      response
+        .writeHead(live ? 200 : 503, { "content-type": "text/plain" })
+        .end(live ? "ok\n" : `not live: ${liveness.reason}\n`);
     } else if (path === PROBE_PATHS.readiness) {
       const ready = readiness.ready;
-      response.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : `not ready: ${readiness.reason}\n`);
+      response
+        .writeHead(ready ? 200 : 503, { "content-type": "text/plain" })
+        .end(ready ? "ready\n" : `not ready: ${readiness.reason}\n`);
     } else if (path === PROBE_PATHS.metrics) {
       metrics.registry.metrics().then(
         (text) => response.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-        (error: unknown) => response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(error)}\n`),
+        (error: unknown) =>
+          response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${String(error)}\n`),
       );
     } else {
       response.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
@@ -49,9 +59,10 @@ export async function startHealthServer(port: number, readiness: Readiness, metr
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

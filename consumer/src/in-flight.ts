@@ -63,7 +63,12 @@ export class InFlightMessages implements Iterable<InFlight> {
  * turns visible again `visibilityTimeoutSeconds` after it unless the heartbeat extends it. Its handler
  * deadline is open (infinite) until the handler starts.
  */
-export function inFlightEntry(raw: Message, receivedAt: number, receiveContext: Context, visibilityTimeoutSeconds: number): InFlight {
+export function inFlightEntry(
+  raw: Message,
+  receivedAt: number,
+  receiveContext: Context,
+  visibilityTimeoutSeconds: number,
+): InFlight {
   const message = toReceivedMessage(raw);
   return {
     messageId: raw.MessageId ?? "",

@@ -89,7 +89,12 @@ export class Invocations {
     this.abandonedCount++;
     this.metrics.handlersAbandoned.set(this.abandonedCount);
     this.logger.warn(
-      { event: "handler-abandoned", messageId: invocation.messageId, abandoned: this.abandonedCount, limit: this.abandonedLimit },
+      {
+        event: "handler-abandoned",
+        messageId: invocation.messageId,
+        abandoned: this.abandonedCount,
+        limit: this.abandonedLimit,
+      },
       "the handler ignored its abort signal: its slot stays taken until it settles, and its message is not handled again here meanwhile",
     );
   }
@@ -101,6 +106,13 @@ export class Invocations {
     if (!invocation.abandoned) return;
     this.abandonedCount--;
     this.metrics.handlersAbandoned.set(this.abandonedCount);
-    this.logger.info({ event: "abandoned-handler-settled", messageId: invocation.messageId, afterMs: Date.now() - invocation.startedAt }, "an abandoned handler settled: its slot is free again");
+    this.logger.info(
+      {
+        event: "abandoned-handler-settled",
+        messageId: invocation.messageId,
+        afterMs: Date.now() - invocation.startedAt,
+      },
+      "an abandoned handler settled: its slot is free again",
+    );
   }
 }

@@ -8,7 +8,10 @@ export type { Logger } from "pino";
  * One JSON object per line on stdout. Levels are written as names, times as ISO strings; receipt
  * handles and credentials are redacted wherever they would appear, as a second line of defence.
  */
-export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true })): Logger {
+export function createLogger(
+  level: LogLevel,
+  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true }),
+): Logger {
   return pino(
     {
       level,
@@ -16,7 +19,16 @@ export function createLogger(level: LogLevel, destination: pino.DestinationStrea
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ["receiptHandle", "*.receiptHandle", "ReceiptHandle", "*.ReceiptHandle", "*.secretAccessKey", "*.sessionToken", "*.SecretAccessKey", "*.SessionToken"],
+        paths: [
+          "receiptHandle",
+          "*.receiptHandle",
+          "ReceiptHandle",
+          "*.ReceiptHandle",
+          "*.secretAccessKey",
+          "*.sessionToken",
+          "*.SecretAccessKey",
+          "*.SessionToken",
+        ],
         censor: "[redacted]",
       },
     },

@@ -14,49 +14,97 @@ export type FailureReason = "error" | "timeout" | "shutdown";
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly received = new Counter({ name: "sqs_consumer_messages_received_total", help: "Messages received from SQS.", registers: [this.registry] });
-  readonly succeeded = new Counter({ name: "sqs_consumer_messages_succeeded_total", help: "Messages whose handler succeeded.", registers: [this.registry] });
-  readonly failed = new Counter({
-    name: "sqs_consumer_messages_failed_total", help: "Messages whose handler failed, by reason.", labelNames: ["reason"] as const, registers: [this.registry],
+  readonly received = new Counter({
+    name: "sqs_consumer_messages_received_total",
+    help: "Messages received from SQS.",
+    registers: [this.registry],
   });
-  readonly deleted = new Counter({ name: "sqs_consumer_messages_deleted_total", help: "Messages deleted from the queue after success.", registers: [this.registry] });
+  readonly succeeded = new Counter({
+    name: "sqs_consumer_messages_succeeded_total",
+    help: "Messages whose handler succeeded.",
+    registers: [this.registry],
+  });
+  readonly failed = new Counter({
+    name: "sqs_consumer_messages_failed_total",
+    help: "Messages whose handler failed, by reason.",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly deleted = new Counter({
+    name: "sqs_consumer_messages_deleted_total",
+    help: "Messages deleted from the queue after success.",
+    registers: [this.registry],
+  });
   readonly deleteFailures = new Counter({
-    name: "sqs_consumer_delete_failures_total", help: "Successful messages that could not be deleted (they will be delivered again).", registers: [this.registry],
+    name: "sqs_consumer_delete_failures_total",
+    help: "Successful messages that could not be deleted (they will be delivered again).",
+    registers: [this.registry],
   });
   readonly released = new Counter({
-    name: "sqs_consumer_messages_released_total", help: "Messages made visible again early: failed with a retry delay, or unfinished at shutdown.", registers: [this.registry],
+    name: "sqs_consumer_messages_released_total",
+    help: "Messages made visible again early: failed with a retry delay, or unfinished at shutdown.",
+    registers: [this.registry],
   });
-  readonly inFlight = new Gauge({ name: "sqs_consumer_messages_in_flight", help: "Messages this consumer holds (received, invisible to others, not yet settled): those being handled and, on a FIFO queue, those waiting behind an earlier message of their group.", registers: [this.registry] });
-  readonly emptyReceives = new Counter({ name: "sqs_consumer_empty_receives_total", help: "ReceiveMessage calls that returned no message.", registers: [this.registry] });
+  readonly inFlight = new Gauge({
+    name: "sqs_consumer_messages_in_flight",
+    help: "Messages this consumer holds (received, invisible to others, not yet settled): those being handled and, on a FIFO queue, those waiting behind an earlier message of their group.",
+    registers: [this.registry],
+  });
+  readonly emptyReceives = new Counter({
+    name: "sqs_consumer_empty_receives_total",
+    help: "ReceiveMessage calls that returned no message.",
+    registers: [this.registry],
+  });
   readonly receiveDuration = new Histogram({
-    name: "sqs_consumer_receive_duration_seconds", help: "ReceiveMessage latency, long-poll wait included.",
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20], registers: [this.registry],
+    name: "sqs_consumer_receive_duration_seconds",
+    help: "ReceiveMessage latency, long-poll wait included.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+    registers: [this.registry],
   });
   readonly handlerDuration = new Histogram({
-    name: "sqs_consumer_handler_duration_seconds", help: "Handler duration per message.",
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry],
+    name: "sqs_consumer_handler_duration_seconds",
+    help: "Handler duration per message.",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
   });
   readonly errors = new Counter({
-    name: "sqs_consumer_errors_total", help: "Failed AWS calls, by kind and operation.", labelNames: ["kind", "operation"] as const, registers: [this.registry],
+    name: "sqs_consumer_errors_total",
+    help: "Failed AWS calls, by kind and operation.",
+    labelNames: ["kind", "operation"] as const,
+    registers: [this.registry],
   });
-  readonly ready = new Gauge({ name: "sqs_consumer_ready", help: "1 while the consumer is receiving successfully.", registers: [this.registry] });
+  readonly ready = new Gauge({
+    name: "sqs_consumer_ready",
+    help: "1 while the consumer is receiving successfully.",
+    registers: [this.registry],
+  });
   readonly handlersAbandoned = new Gauge({
-    name: "sqs_consumer_handlers_abandoned", help: "Handlers past their timeout that ignored the abort signal and have not settled; each holds a slot.", registers: [this.registry],
+    name: "sqs_consumer_handlers_abandoned",
+    help: "Handlers past their timeout that ignored the abort signal and have not settled; each holds a slot.",
+    registers: [this.registry],
   });
   readonly duplicateDeliveries = new Counter({
-    name: "sqs_consumer_duplicate_deliveries_total", help: "Messages received again while an invocation for them had not settled: not handled a second time.",
-    labelNames: ["state"] as const, registers: [this.registry],
+    name: "sqs_consumer_duplicate_deliveries_total",
+    help: "Messages received again while an invocation for them had not settled: not handled a second time.",
+    labelNames: ["state"] as const,
+    registers: [this.registry],
   });
   readonly checksumMismatches = new Counter({
-    name: "sqs_consumer_checksum_mismatches_total", help: "Received messages whose body or attributes did not match their MD5: not handled, left for redelivery.",
-    labelNames: ["part"] as const, registers: [this.registry],
+    name: "sqs_consumer_checksum_mismatches_total",
+    help: "Received messages whose body or attributes did not match their MD5: not handled, left for redelivery.",
+    labelNames: ["part"] as const,
+    registers: [this.registry],
   });
   readonly heartbeatPassDuration = new Histogram({
-    name: "sqs_consumer_heartbeat_pass_seconds", help: "Duration of one visibility heartbeat pass that extended at least one message.",
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
+    name: "sqs_consumer_heartbeat_pass_seconds",
+    help: "Duration of one visibility heartbeat pass that extended at least one message.",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
   });
   readonly visibilityLapses = new Counter({
-    name: "sqs_consumer_visibility_lapses_total", help: "Extensions answered only after the message's visibility had ended (it may be delivered again).", registers: [this.registry],
+    name: "sqs_consumer_visibility_lapses_total",
+    help: "Extensions answered only after the message's visibility had ended (it may be delivered again).",
+    registers: [this.registry],
   });
 
   constructor() {

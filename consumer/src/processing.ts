@@ -56,16 +56,24 @@ export class Processor {
     const { settings, handler, logger, metrics, tracing, invocations, groups, inFlight, settlement } = this.options;
     const started = performance.now();
     entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
-    const timer = setTimeout(() => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)), settings.handlerTimeoutSeconds * 1000);
+    const timer = setTimeout(
+      () => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)),
+      settings.handlerTimeoutSeconds * 1000,
+    );
     let failure: HandlerFailure | undefined;
     const traceContext = tracing.startProcess(entry.message, entry.receiveContext);
     const { invocation, result } = invocations.start(entry.messageId, () =>
-      otelContext.with(traceContext, () => handler(entry.message, { signal: entry.controller.signal, logger, traceContext })),
+      otelContext.with(traceContext, () =>
+        handler(entry.message, { signal: entry.controller.signal, logger, traceContext }),
+      ),
     );
     try {
       await raceAbort(result, entry.controller.signal);
     } catch (error) {
-      failure = { reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error", error };
+      failure = {
+        reason: error instanceof HandlerTimeoutError ? "timeout" : entry.released ? "shutdown" : "error",
+        error,
+      };
     } finally {
       clearTimeout(timer);
     }

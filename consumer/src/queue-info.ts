@@ -12,9 +12,14 @@ export interface QueueInfo {
 
 export async function describeQueue(sqs: SQSClient, queueUrl: string): Promise<QueueInfo> {
   const { Attributes: a = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout", "RedrivePolicy", "FifoQueue"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["QueueArn", "VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
+    }),
   );
-  const redrive = a.RedrivePolicy ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
+  const redrive = a.RedrivePolicy
+    ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string })
+    : undefined;
   return {
     ...(a.QueueArn ? { arn: a.QueueArn } : {}),
     ...(a.VisibilityTimeout ? { visibilityTimeoutSeconds: Number(a.VisibilityTimeout) } : {}),

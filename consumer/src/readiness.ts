@@ -65,7 +65,10 @@ export class Readiness {
   succeeded(): void {
     if (this.state === "ready" || this.state === "stopping" || this.state === "broken") return;
     if (this.state === "failing") {
-      this.logger.info({ event: "recovered", afterMs: Date.now() - this.failingSince, kind: this.failure?.kind }, "SQS calls succeed again");
+      this.logger.info(
+        { event: "recovered", afterMs: Date.now() - this.failingSince, kind: this.failure?.kind },
+        "SQS calls succeed again",
+      );
     }
     this.state = "ready";
     this.failure = undefined;
@@ -83,7 +86,15 @@ export class Readiness {
     this.metrics.ready.set(0);
     if (changed || now - this.lastLoggedAt >= REPEAT_LOG_MS) {
       this.logger.warn(
-        { event: "aws-error", operation, kind: error.kind, code: error.code, error: error.message, hint: error.hint, ...(this.suppressed > 0 ? { repeated: this.suppressed } : {}) },
+        {
+          event: "aws-error",
+          operation,
+          kind: error.kind,
+          code: error.code,
+          error: error.message,
+          hint: error.hint,
+          ...(this.suppressed > 0 ? { repeated: this.suppressed } : {}),
+        },
         `${operation} failed: ${error.kind}`,
       );
       this.lastLoggedAt = now;

@@ -1,4 +1,10 @@
-import { ReceiveMessageCommand, type Message, type ReceiveMessageCommandInput, type ReceiveMessageCommandOutput, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ReceiveMessageCommand,
+  type Message,
+  type ReceiveMessageCommandInput,
+  type ReceiveMessageCommandOutput,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { AbsoluteLocation, DeserializeHandlerOptions, DeserializeMiddleware } from "@smithy/types";
 import type { Context } from "@opentelemetry/api";
 import { backoffDelayMs, sleep } from "./backoff";
@@ -32,7 +38,10 @@ interface OpenPoll extends OpenReceive {
  * submodule), so the deserialize step runs once per attempt, next to the HTTP handler; the SQS
  * Developer Guide, "Amazon SQS short and long polling".
  */
-function attemptStamp(poll: OpenPoll, waitSeconds: number): DeserializeMiddleware<ReceiveMessageCommandInput, ReceiveMessageCommandOutput> {
+function attemptStamp(
+  poll: OpenPoll,
+  waitSeconds: number,
+): DeserializeMiddleware<ReceiveMessageCommandInput, ReceiveMessageCommandOutput> {
   return (next) => (args) => {
     poll.endsAt = Date.now() + waitSeconds * 1000;
     return next(args);
@@ -40,13 +49,22 @@ function attemptStamp(poll: OpenPoll, waitSeconds: number): DeserializeMiddlewar
 }
 
 /** Innermost in the deserialize step: after the retry, signing and deserializer middleware are entered. */
-const ATTEMPT_STAMP: DeserializeHandlerOptions & AbsoluteLocation = { step: "deserialize", priority: "low", name: "receiveAttemptStamp" };
+const ATTEMPT_STAMP: DeserializeHandlerOptions & AbsoluteLocation = {
+  step: "deserialize",
+  priority: "low",
+  name: "receiveAttemptStamp",
+};
 
 /**
  * What one receive brought: its messages in SQS's order, when they arrived (ms since epoch), the
  * receive span's context, and the handler slots reserved for them (at least as many as messages).
  */
-export type OnReceived = (messages: readonly Message[], receivedAt: number, receiveContext: Context, slots: number) => void;
+export type OnReceived = (
+  messages: readonly Message[],
+  receivedAt: number,
+  receiveContext: Context,
+  slots: number,
+) => void;
 
 export interface ReceiveLoopsOptions {
   readonly settings: Settings;
@@ -130,14 +148,33 @@ export class ReceiveLoops {
       fault = error;
     }
     if (this.options.receiving.aborted && fault === undefined) return;
-    const message = fault instanceof Error ? fault.message : fault === undefined ? "it returned" : `it threw ${JSON.stringify(fault)}`;
+    const message =
+      fault instanceof Error
+        ? fault.message
+        : fault === undefined
+          ? "it returned"
+          : `it threw ${JSON.stringify(fault)}`;
     this.endedEarly ??= message;
     this.options.readiness.broken(this.reason);
-    this.options.logger.error({ event: "receive-loop-ended", err: fault, error: message }, "a receive loop ended while the consumer runs; it no longer receives: /livez and /readyz fail");
+    this.options.logger.error(
+      { event: "receive-loop-ended", err: fault, error: message },
+      "a receive loop ended while the consumer runs; it no longer receives: /livez and /readyz fail",
+    );
   }
 
   private async receiveLoop(): Promise<void> {
-    const { settings, sqs, metrics, hints, capacity, readiness, tracing, fifo, receiving: signal, onReceived } = this.options;
+    const {
+      settings,
+      sqs,
+      metrics,
+      hints,
+      capacity,
+      readiness,
+      tracing,
+      fifo,
+      receiving: signal,
+      onReceived,
+    } = this.options;
     let failures = 0;
     const attempts = new ReceiveAttempts(fifo);
     while (!signal.aborted) {
@@ -162,17 +199,24 @@ export class ReceiveLoops {
       const span = tracing.startReceive(slots);
       try {
         const command = new ReceiveMessageCommand({
-            QueueUrl: settings.queueUrl,
-            MaxNumberOfMessages: attempt.maxMessages,
-            ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
-            // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
-            // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
-            WaitTimeSeconds: wait,
-            VisibilityTimeout: settings.visibilityTimeoutSeconds,
-            // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId", "MessageDeduplicationId", "SequenceNumber", "AWSTraceHeader"],
-            MessageAttributeNames: ["All"],
-          });
+          QueueUrl: settings.queueUrl,
+          MaxNumberOfMessages: attempt.maxMessages,
+          ...(attempt.id === undefined ? {} : { ReceiveRequestAttemptId: attempt.id }),
+          // Until a receive has succeeded (start-up, or after failures) poll without waiting, so
+          // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
+          WaitTimeSeconds: wait,
+          VisibilityTimeout: settings.visibilityTimeoutSeconds,
+          // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
+          MessageSystemAttributeNames: [
+            "ApproximateReceiveCount",
+            "SentTimestamp",
+            "MessageGroupId",
+            "MessageDeduplicationId",
+            "SequenceNumber",
+            "AWSTraceHeader",
+          ],
+          MessageAttributeNames: ["All"],
+        });
         command.middlewareStack.add(attemptStamp(poll, wait), ATTEMPT_STAMP);
         const result = await sqs.send(command, { abortSignal: poll.controller.signal });
         messages = result.Messages ?? [];

@@ -10,9 +10,20 @@ export const RECEIVE_THROTTLED_CODE = "ReceiveThrottled";
  * `$retryable.throttling` trait, checked in 3.x dist-es).
  */
 const SDK_THROTTLING_NAMES: ReadonlySet<string> = new Set([
-  "BandwidthLimitExceeded", "EC2ThrottledException", "LimitExceededException", "PriorRequestNotComplete",
-  "ProvisionedThroughputExceededException", "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
-  "SlowDown", "ThrottledException", "Throttling", "ThrottlingException", "TooManyRequestsException", "TransactionInProgressException",
+  "BandwidthLimitExceeded",
+  "EC2ThrottledException",
+  "LimitExceededException",
+  "PriorRequestNotComplete",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "SlowDown",
+  "ThrottledException",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequestsException",
+  "TransactionInProgressException",
 ]);
 
 interface ThrottlingLike {
@@ -26,7 +37,11 @@ interface ThrottlingLike {
 function isSdkThrottling(error: unknown): error is ThrottlingLike {
   if (typeof error !== "object" || error === null) return false;
   const e = error as ThrottlingLike;
-  return e.$metadata?.httpStatusCode === 429 || (typeof e.name === "string" && SDK_THROTTLING_NAMES.has(e.name)) || e.$retryable?.throttling === true;
+  return (
+    e.$metadata?.httpStatusCode === 429 ||
+    (typeof e.name === "string" && SDK_THROTTLING_NAMES.has(e.name)) ||
+    e.$retryable?.throttling === true
+  );
 }
 
 /**
@@ -41,21 +56,25 @@ export class ReceiveThrottledError extends Error {
   readonly throttling: unknown;
   constructor(throttling: ThrottlingLike) {
     const name = typeof throttling.name === "string" ? throttling.name : "throttling";
-    super(`${name}: ${typeof throttling.message === "string" ? throttling.message : "throttled"} (a throttled receive's attempt id is void: not retried with it)`);
+    super(
+      `${name}: ${typeof throttling.message === "string" ? throttling.message : "throttled"} (a throttled receive's attempt id is void: not retried with it)`,
+    );
     this.name = RECEIVE_THROTTLED_CODE;
     this.throttling = throttling;
   }
 }
 
-const throttledReceivesEndTheCall: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
-  try {
-    return await next(args);
-  } catch (error) {
-    const attemptId = (args.input as { ReceiveRequestAttemptId?: unknown }).ReceiveRequestAttemptId;
-    if (context.commandName === "ReceiveMessageCommand" && attemptId !== undefined && isSdkThrottling(error)) throw new ReceiveThrottledError(error);
-    throw error;
-  }
-};
+const throttledReceivesEndTheCall: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+  (next, context) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      const attemptId = (args.input as { ReceiveRequestAttemptId?: unknown }).ReceiveRequestAttemptId;
+      if (context.commandName === "ReceiveMessageCommand" && attemptId !== undefined && isSdkThrottling(error))
+        throw new ReceiveThrottledError(error);
+      throw error;
+    }
+  };
 
 const THROTTLED_RECEIVES_END_THE_CALL: RelativeMiddlewareOptions = {
   name: "throttledReceivesEndTheCall",

@@ -58,51 +58,110 @@ export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 /** The schema: type, default, limits and a one-line description of every tunable. */
 export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
   waitTimeSeconds: {
-    kind: "int", env: "WAIT_TIME_SECONDS", default: 20, min: 0, max: 20, unit: "s",
+    kind: "int",
+    env: "WAIT_TIME_SECONDS",
+    default: 20,
+    min: 0,
+    max: 20,
+    unit: "s",
     description: "Long-poll wait per ReceiveMessage; 20 keeps an idle loop near 3 requests a minute.",
   },
   maxMessages: {
-    kind: "int", env: "MAX_MESSAGES", default: 10, min: 1, max: 10, unit: "messages",
+    kind: "int",
+    env: "MAX_MESSAGES",
+    default: 10,
+    min: 1,
+    max: 10,
+    unit: "messages",
     description: "Most messages asked for in one ReceiveMessage (never more than free handler slots).",
   },
   receiveLoops: {
-    kind: "int", env: "RECEIVE_LOOPS", default: 2, min: 1, max: 64, unit: "loops",
+    kind: "int",
+    env: "RECEIVE_LOOPS",
+    default: 2,
+    min: 1,
+    max: 64,
+    unit: "loops",
     description: "Concurrent long-poll receive loops; more loops overlap round trips under load.",
   },
   handlerConcurrency: {
-    kind: "int", env: "HANDLER_CONCURRENCY", default: 100, min: 1, max: 10_000, unit: "messages",
+    kind: "int",
+    env: "HANDLER_CONCURRENCY",
+    default: 100,
+    min: 1,
+    max: 10_000,
+    unit: "messages",
     description: "Most messages handled at once; receiving pauses while every slot is busy.",
   },
   handlerTimeoutSeconds: {
-    kind: "int", env: "HANDLER_TIMEOUT_SECONDS", default: 60, min: 1, max: 43_000, unit: "s",
+    kind: "int",
+    env: "HANDLER_TIMEOUT_SECONDS",
+    default: 60,
+    min: 1,
+    max: 43_000,
+    unit: "s",
     description: "Hard limit for one message's handler; a handler that runs longer counts as failed.",
   },
   visibilityTimeoutSeconds: {
-    kind: "int", env: "VISIBILITY_TIMEOUT_SECONDS", default: 30, min: 5, max: SQS_MAX_VISIBILITY_SECONDS, unit: "s",
+    kind: "int",
+    env: "VISIBILITY_TIMEOUT_SECONDS",
+    default: 30,
+    min: 5,
+    max: SQS_MAX_VISIBILITY_SECONDS,
+    unit: "s",
     description: "Visibility asked for on receive; a heartbeat extends it while a handler still runs.",
   },
   retryBaseSeconds: {
-    kind: "int", env: "RETRY_BASE_SECONDS", default: 1, min: 0, max: SQS_MAX_VISIBILITY_SECONDS, unit: "s",
+    kind: "int",
+    env: "RETRY_BASE_SECONDS",
+    default: 1,
+    min: 0,
+    max: SQS_MAX_VISIBILITY_SECONDS,
+    unit: "s",
     description: "A failed message reappears after base x 2^(receives-1) seconds; 0 waits out the visibility timeout.",
   },
   retryMaxSeconds: {
-    kind: "int", env: "RETRY_MAX_SECONDS", default: 60, min: 0, max: SQS_MAX_VISIBILITY_SECONDS, unit: "s",
+    kind: "int",
+    env: "RETRY_MAX_SECONDS",
+    default: 60,
+    min: 0,
+    max: SQS_MAX_VISIBILITY_SECONDS,
+    unit: "s",
     description: "Upper bound of that retry delay.",
   },
   shutdownBudgetSeconds: {
-    kind: "int", env: "SHUTDOWN_BUDGET_SECONDS", default: 25, min: 1, max: 3_600, unit: "s",
-    description: "Time after SIGTERM to finish in-flight messages and release the rest; above WAIT_TIME_SECONDS so releases outlive abandoned polls.",
+    kind: "int",
+    env: "SHUTDOWN_BUDGET_SECONDS",
+    default: 25,
+    min: 1,
+    max: 3_600,
+    unit: "s",
+    description:
+      "Time after SIGTERM to finish in-flight messages and release the rest; above WAIT_TIME_SECONDS so releases outlive abandoned polls.",
   },
   logLevel: {
-    kind: "enum", env: "LOG_LEVEL", default: "info", values: LOG_LEVELS,
+    kind: "enum",
+    env: "LOG_LEVEL",
+    default: "info",
+    values: LOG_LEVELS,
     description: "Least severe level written to stdout.",
   },
   logBodyMaxChars: {
-    kind: "int", env: "LOG_BODY_MAX_CHARS", default: 256, min: 0, max: 1_048_576, unit: "code points",
+    kind: "int",
+    env: "LOG_BODY_MAX_CHARS",
+    default: 256,
+    min: 0,
+    max: 1_048_576,
+    unit: "code points",
     description: "Message bodies are logged up to this many Unicode code points (an emoji is one), then truncated.",
   },
   healthPort: {
-    kind: "int", env: "HEALTH_PORT", default: 8080, min: 0, max: 65_535, unit: "port",
+    kind: "int",
+    env: "HEALTH_PORT",
+    default: 8080,
+    min: 0,
+    max: 65_535,
+    unit: "port",
     description: "Port of /livez, /readyz and /metrics; 0 picks a free port (logged at start-up).",
   },
 };
@@ -117,7 +176,8 @@ export const CONNECTION = {
   },
   region: {
     env: "AWS_REGION",
-    description: "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); required only when QUEUE_URL names none.",
+    description:
+      "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); required only when QUEUE_URL names none.",
   },
 } as const;
 
@@ -132,8 +192,7 @@ export interface SettingProblem {
 }
 
 export type ParseResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly problems: readonly SettingProblem[] };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly SettingProblem[] };
 
 /** Formats problems as one message naming every bad key, in schema order. */
 export function describeProblems(problems: readonly SettingProblem[]): string {
@@ -151,7 +210,8 @@ export function parseSettings(env: EnvLike): ParseResult<Settings> {
   const queueUrl = nonEmpty(env[CONNECTION.queueUrl.env]);
   const region = nonEmpty(env[CONNECTION.region.env]);
   const target = queueUrl === undefined ? undefined : checkQueueUrl(queueUrl);
-  if (queueUrl === undefined) problems.push({ key: CONNECTION.queueUrl.env, reason: "required: the URL of the queue to consume" });
+  if (queueUrl === undefined)
+    problems.push({ key: CONNECTION.queueUrl.env, reason: "required: the URL of the queue to consume" });
   if (target?.problem !== undefined) problems.push({ key: CONNECTION.queueUrl.env, reason: target.problem });
   const regionProblem = checkRegion(region, target);
   if (regionProblem !== undefined) problems.push({ key: CONNECTION.region.env, reason: regionProblem });
@@ -240,7 +300,8 @@ function checkQueueUrl(queueUrl: string): QueueTarget {
   } catch {
     return { problem: `"${queueUrl}" is not a URL` };
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return { problem: `must be an http(s) URL, got ${url.protocol}` };
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return { problem: `must be an http(s) URL, got ${url.protocol}` };
   const segments = url.pathname.split("/").filter(Boolean);
   if (segments.length !== 2) return { problem: `path must be /<account-id>/<queue-name>, got "${url.pathname}"` };
   const host = url.hostname.split(".");
@@ -250,7 +311,8 @@ function checkQueueUrl(queueUrl: string): QueueTarget {
 }
 
 function checkRegion(region: string | undefined, target: QueueTarget | undefined): string | undefined {
-  if (region !== undefined && !REGION_PATTERN.test(region)) return `"${region}" is not an AWS region name (e.g. eu-west-1)`;
+  if (region !== undefined && !REGION_PATTERN.test(region))
+    return `"${region}" is not an AWS region name (e.g. eu-west-1)`;
   if (region === undefined && target !== undefined && target.problem === undefined && target.region === undefined) {
     return "required: QUEUE_URL does not name a region";
   }
@@ -299,5 +361,7 @@ function checkInt(spec: IntSpec, given: unknown, source: "env" | "config"): { va
 function checkEnum(spec: EnumSpec<LogLevel>, given: unknown): { value: LogLevel } | string {
   const text = typeof given === "string" ? given.trim().toLowerCase() : undefined;
   const match = spec.values.find((v) => v === text);
-  return match === undefined ? `must be one of ${spec.values.join(", ")}, got ${JSON.stringify(given)}` : { value: match };
+  return match === undefined
+    ? `must be one of ${spec.values.join(", ")}, got ${JSON.stringify(given)}`
+    : { value: match };
 }

@@ -81,7 +81,11 @@ export class Settlement {
   async failed(entry: InFlight, failure: HandlerFailure, behind: readonly InFlight[]): Promise<void> {
     const { settings, logger, metrics, visibility } = this.options;
     metrics.failed.inc({ reason: failure.reason });
-    const delaySeconds = retryDelaySeconds(entry.message.receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
+    const delaySeconds = retryDelaySeconds(
+      entry.message.receiveCount,
+      settings.retryBaseSeconds,
+      settings.retryMaxSeconds,
+    );
     logger.warn(
       {
         event: "handler-failed",
@@ -91,9 +95,14 @@ export class Settlement {
         err: failure.error,
         retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined,
       },
-      failure.reason === "timeout" ? "handler timed out; the message will be delivered again" : "handler failed; the message will be delivered again",
+      failure.reason === "timeout"
+        ? "handler timed out; the message will be delivered again"
+        : "handler failed; the message will be delivered again",
     );
-    const releases = [...(delaySeconds > 0 ? [{ message: entry, delaySeconds }] : []), ...behind.map((message) => ({ message, delaySeconds: 0 }))];
+    const releases = [
+      ...(delaySeconds > 0 ? [{ message: entry, delaySeconds }] : []),
+      ...behind.map((message) => ({ message, delaySeconds: 0 })),
+    ];
     if (releases.length > 0) await visibility.release(releases);
   }
 
@@ -107,9 +116,18 @@ export class Settlement {
     const messageId = raw.MessageId ?? "";
     const receiveCount = toReceivedMessage(raw).receiveCount;
     const delaySeconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
-    logger.warn({ ...fields, messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined }, why);
+    logger.warn(
+      { ...fields, messageId, receiveCount, retryInSeconds: delaySeconds > 0 ? delaySeconds : undefined },
+      why,
+    );
     if (delaySeconds === 0) return;
-    const message = { messageId, receiptHandle: raw.ReceiptHandle ?? "", receivedAt, deadline: receivedAt, visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000 };
+    const message = {
+      messageId,
+      receiptHandle: raw.ReceiptHandle ?? "",
+      receivedAt,
+      deadline: receivedAt,
+      visibleAt: receivedAt + settings.visibilityTimeoutSeconds * 1000,
+    };
     void visibility.release([{ message, delaySeconds }]);
   }
 
@@ -135,14 +153,22 @@ export class Settlement {
    * shutdown budget, both in ms since epoch. What a receive brings after that is not released: its
    * messages stay hidden for their visibility timeout (`returns` does not count them as made visible).
    */
-  async releaseReturned(receivesEnded: Promise<unknown>, abandonedPollsEndAt: () => number, end: number): Promise<void> {
+  async releaseReturned(
+    receivesEnded: Promise<unknown>,
+    abandonedPollsEndAt: () => number,
+    end: number,
+  ): Promise<void> {
     const releases: Promise<void>[] = [];
     let taken = 0;
     const releaseNew = (): void => {
       const batch = this.returned.slice(taken);
       taken = this.returned.length;
       if (batch.length === 0) return;
-      releases.push(this.releaseWhenSafe(batch, abandonedPollsEndAt(), end).then((visible) => void (this.returnedVisible += visible)));
+      releases.push(
+        this.releaseWhenSafe(batch, abandonedPollsEndAt(), end).then(
+          (visible) => void (this.returnedVisible += visible),
+        ),
+      );
     };
     this.releaseLate = releaseNew;
     releaseNew();
@@ -164,7 +190,10 @@ export class Settlement {
   async releaseWhenSafe(messages: readonly HeldMessage[], abandonedPollsEndAt: number, end: number): Promise<number> {
     if (messages.length === 0) return 0;
     await sleep(Math.min(abandonedPollsEndAt + GHOST_POLL_MARGIN_MS, end - RELEASE_RESERVE_MS) - Date.now());
-    return this.options.visibility.release(messages.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(Math.max(end - Date.now(), 0)));
+    return this.options.visibility.release(
+      messages.map((message) => ({ message, delaySeconds: 0 })),
+      AbortSignal.timeout(Math.max(end - Date.now(), 0)),
+    );
   }
 
   /** Shutdown: sends the deletes still pending and waits for them, retries included, until `end` (ms since epoch). */

@@ -36,16 +36,30 @@ export interface TracingConfig {
 export function parseTracingConfig(raw: EnvLike): ParseResult<TracingConfig | undefined> {
   // "The SDK MUST interpret an empty value of an environment variable the same way as when the
   // variable is unset" (sdk-environment-variables.md, "Parsing empty value"); manifests often render "".
-  const env: EnvLike = Object.fromEntries(Object.entries(raw).filter(([key, value]) => !key.startsWith("OTEL_") || value !== ""));
+  const env: EnvLike = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => !key.startsWith("OTEL_") || value !== ""),
+  );
   const problems: SettingProblem[] = [];
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
   const unsupported = exporters.filter((e) => e !== "otlp" && e !== "none");
-  if (unsupported.length > 0) problems.push({ key: "OTEL_TRACES_EXPORTER", reason: `${unsupported.join(", ")} is not supported: use otlp (OTLP over HTTP) or none` });
-  if (exporters.includes("none") && exporters.length > 1) problems.push({ key: "OTEL_TRACES_EXPORTER", reason: "none cannot be combined with another exporter" });
+  if (unsupported.length > 0)
+    problems.push({
+      key: "OTEL_TRACES_EXPORTER",
+      reason: `${unsupported.join(", ")} is not supported: use otlp (OTLP over HTTP) or none`,
+    });
+  if (exporters.includes("none") && exporters.length > 1)
+    problems.push({ key: "OTEL_TRACES_EXPORTER", reason: "none cannot be combined with another exporter" });
 
-  const protocolKey = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL" : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  const protocolKey =
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined
+      ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+      : "OTEL_EXPORTER_OTLP_PROTOCOL";
   const protocol = env[protocolKey] ?? "http/protobuf";
-  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) problems.push({ key: protocolKey, reason: `${protocol} is not supported: use ${OTLP_PROTOCOLS.join(" or ")}` });
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol))
+    problems.push({ key: protocolKey, reason: `${protocol} is not supported: use ${OTLP_PROTOCOLS.join(" or ")}` });
 
   let endpoint = DEFAULT_TRACES_ENDPOINT;
   let endpointKey: string | undefined;
@@ -56,20 +70,35 @@ export function parseTracingConfig(raw: EnvLike): ParseResult<TracingConfig | un
     endpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
     endpoint = withTracesPath(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   }
-  if (endpointKey !== undefined && !isHttpUrl(env[endpointKey] ?? "")) problems.push({ key: endpointKey, reason: `${env[endpointKey]} is not an http:// or https:// URL` });
+  if (endpointKey !== undefined && !isHttpUrl(env[endpointKey] ?? ""))
+    problems.push({ key: endpointKey, reason: `${env[endpointKey]} is not an http:// or https:// URL` });
 
-  const timeoutKey = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT !== undefined ? "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT" : "OTEL_EXPORTER_OTLP_TIMEOUT";
+  const timeoutKey =
+    env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT !== undefined
+      ? "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
+      : "OTEL_EXPORTER_OTLP_TIMEOUT";
   const rawTimeout = env[timeoutKey];
   const timeoutMs = rawTimeout === undefined ? DEFAULT_EXPORT_TIMEOUT_MS : Number(rawTimeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_EXPORT_TIMEOUT_MS) {
-    problems.push({ key: timeoutKey, reason: `${rawTimeout} is not a whole number of milliseconds from 1 to ${MAX_EXPORT_TIMEOUT_MS}` });
+    problems.push({
+      key: timeoutKey,
+      reason: `${rawTimeout} is not a whole number of milliseconds from 1 to ${MAX_EXPORT_TIMEOUT_MS}`,
+    });
   }
 
   if (problems.length > 0) return { ok: false, problems };
   const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true" || exporters.includes("none");
   const wanted = exporters.includes("otlp") || endpointKey !== undefined;
   if (disabled || !wanted) return { ok: true, value: undefined };
-  return { ok: true, value: { protocol: protocol as OtlpProtocol, endpoint, timeoutMs, serviceName: env.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME } };
+  return {
+    ok: true,
+    value: {
+      protocol: protocol as OtlpProtocol,
+      endpoint,
+      timeoutMs,
+      serviceName: env.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME,
+    },
+  };
 }
 
 /** The base endpoint with `/v1/traces` appended to its path (a query or fragment stays where it is). */
@@ -98,6 +127,14 @@ export function isHttpUrl(value: string): boolean {
  * collector's base URL; `/v1/traces` is appended by the consumer, as the specification says) with
  * `protocol`, spans named for `serviceName`. `parseTracingConfig` reads it back to the same values.
  */
-export function renderTracingEnv(endpoint: string, protocol: OtlpProtocol, serviceName: string): Record<string, string> {
-  return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: serviceName };
+export function renderTracingEnv(
+  endpoint: string,
+  protocol: OtlpProtocol,
+  serviceName: string,
+): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    OTEL_SERVICE_NAME: serviceName,
+  };
 }

@@ -39,20 +39,40 @@ export function startTracingSdk(config: TracingConfig, version: string, logger: 
     DiagLogLevel.WARN,
   );
   const exporterConfig = { url: config.endpoint, timeoutMillis: config.timeoutMs };
-  const exporter = config.protocol === "http/json" ? new OtlpJsonExporter(exporterConfig) : new OtlpProtobufExporter(exporterConfig);
-  const resource = resourceFromAttributes({ "service.name": config.serviceName, "service.version": version }).merge(detectResources({ detectors: [envDetector] }));
+  const exporter =
+    config.protocol === "http/json" ? new OtlpJsonExporter(exporterConfig) : new OtlpProtobufExporter(exporterConfig);
+  const resource = resourceFromAttributes({ "service.name": config.serviceName, "service.version": version }).merge(
+    detectResources({ detectors: [envDetector] }),
+  );
   const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
   trace.setGlobalTracerProvider(provider);
-  logger.info({ event: "tracing", endpoint: config.endpoint, protocol: config.protocol, serviceName: config.serviceName }, `exporting traces to ${config.endpoint}`);
+  logger.info(
+    { event: "tracing", endpoint: config.endpoint, protocol: config.protocol, serviceName: config.serviceName },
+    `exporting traces to ${config.endpoint}`,
+  );
   return {
     async shutdown() {
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), FLUSH_DEADLINE_MS)));
-      const outcome = await Promise.race([provider.shutdown().then(() => "flushed" as const, (error: unknown) => error), deadline]);
+      const deadline = new Promise<"timeout">(
+        (resolve) => (timer = setTimeout(() => resolve("timeout"), FLUSH_DEADLINE_MS)),
+      );
+      const outcome = await Promise.race([
+        provider.shutdown().then(
+          () => "flushed" as const,
+          (error: unknown) => error,
+        ),
+        deadline,
+      ]);
       clearTimeout(timer);
-      if (outcome === "timeout") logger.warn({ event: "otel", deadlineMs: FLUSH_DEADLINE_MS }, "the trace collector did not take the last spans in time");
+      if (outcome === "timeout")
+        logger.warn(
+          { event: "otel", deadlineMs: FLUSH_DEADLINE_MS },
+          "the trace collector did not take the last spans in time",
+        );
       else if (outcome !== "flushed") logger.warn({ event: "otel", err: outcome }, "could not export the last spans");
       trace.disable();
       context.disable();

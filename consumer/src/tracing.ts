@@ -53,8 +53,10 @@ export function creationContexts(message: Pick<ReceivedMessage, "attributes" | "
     if (found.some((f) => f.traceId === spanContext.traceId && f.spanId === spanContext.spanId)) return;
     found.push(spanContext);
   };
-  if (message.messageAttributes.traceparent !== undefined) add(w3c.extract(ROOT_CONTEXT, message.messageAttributes, messageAttributeGetter));
-  if (message.attributes.AWSTraceHeader !== undefined) add(xray.extract(ROOT_CONTEXT, message.attributes, systemAttributeGetter));
+  if (message.messageAttributes.traceparent !== undefined)
+    add(w3c.extract(ROOT_CONTEXT, message.messageAttributes, messageAttributeGetter));
+  if (message.attributes.AWSTraceHeader !== undefined)
+    add(xray.extract(ROOT_CONTEXT, message.attributes, systemAttributeGetter));
   return found;
 }
 
@@ -98,7 +100,15 @@ export class ConsumerTracing {
   startReceive(maxMessages: number): Span {
     return this.tracer.startSpan(
       `receive ${this.queueName}`,
-      { kind: SpanKind.CLIENT, attributes: { ...this.common, "messaging.operation.name": "receive", "messaging.operation.type": "receive", "messaging.batch.message_count": maxMessages } },
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          ...this.common,
+          "messaging.operation.name": "receive",
+          "messaging.operation.type": "receive",
+          "messaging.batch.message_count": maxMessages,
+        },
+      },
       ROOT_CONTEXT,
     );
   }
@@ -165,7 +175,12 @@ export class ConsumerTracing {
       `settle ${this.queueName}`,
       {
         kind: SpanKind.CLIENT,
-        attributes: { ...this.common, "messaging.operation.name": "settle", "messaging.operation.type": "settle", "messaging.batch.message_count": count },
+        attributes: {
+          ...this.common,
+          "messaging.operation.name": "settle",
+          "messaging.operation.type": "settle",
+          "messaging.batch.message_count": count,
+        },
         ...(links.length > 0 ? { links } : {}),
       },
       ROOT_CONTEXT,

@@ -99,10 +99,17 @@ export class Visibility {
    * any extension of them still on its way. `signal` ends the calls still open (shutdown's budget).
    * Returns how many SQS accepted (failures are logged). Never rejects.
    */
-  async release(entries: readonly { message: HeldMessage; delaySeconds: number }[], signal?: AbortSignal): Promise<number> {
+  async release(
+    entries: readonly { message: HeldMessage; delaySeconds: number }[],
+    signal?: AbortSignal,
+  ): Promise<number> {
     const pending = entries.map(({ message }) => this.settle(message)).filter((p) => p !== undefined);
     if (pending.length > 0) await Promise.all(pending);
-    const accepted = await this.change(entries.map(({ message, delaySeconds }) => ({ message, seconds: delaySeconds })), "release", signal);
+    const accepted = await this.change(
+      entries.map(({ message, delaySeconds }) => ({ message, seconds: delaySeconds })),
+      "release",
+      signal,
+    );
     this.options.metrics.released.inc(accepted.length);
     return accepted.length;
   }
@@ -130,19 +137,31 @@ export class Visibility {
     due.sort((a, b) => a.visibleAt - b.visibleAt);
     let lapsed = 0;
     let calls = 0;
-    const extended = await this.change(due, "heartbeat", undefined, () => calls++, (change, sentAt, answeredAt) => {
-      // Answered after the visibility ended: SQS may have handed the message to another receiver meanwhile.
-      if (answeredAt > change.message.visibleAt) lapsed++;
-      change.message.visibleAt = sentAt + change.seconds * 1000;
-    });
+    const extended = await this.change(
+      due,
+      "heartbeat",
+      undefined,
+      () => calls++,
+      (change, sentAt, answeredAt) => {
+        // Answered after the visibility ended: SQS may have handed the message to another receiver meanwhile.
+        if (answeredAt > change.message.visibleAt) lapsed++;
+        change.message.visibleAt = sentAt + change.seconds * 1000;
+      },
+    );
     const tookMs = Date.now() - started;
     this.options.metrics.heartbeatPassDuration.observe(tookMs / 1000);
     if (lapsed > 0) {
       this.options.metrics.visibilityLapses.inc(lapsed);
-      this.options.logger.warn({ event: "visibility-lapsed", messages: lapsed, passMs: tookMs }, "visibility was extended only after it had ended: these messages may be delivered again while still being handled");
+      this.options.logger.warn(
+        { event: "visibility-lapsed", messages: lapsed, passMs: tookMs },
+        "visibility was extended only after it had ended: these messages may be delivered again while still being handled",
+      );
     }
     // due: taken at the start of the pass; messages: extended (those settled meanwhile were skipped); batches: calls sent.
-    this.options.logger.debug({ event: "heartbeat", due: due.length, messages: extended.length, batches: calls, tookMs, lapsed }, "visibility heartbeat pass");
+    this.options.logger.debug(
+      { event: "heartbeat", due: due.length, messages: extended.length, batches: calls, tookMs, lapsed },
+      "visibility heartbeat pass",
+    );
   }
 
   /**
@@ -178,14 +197,17 @@ export class Visibility {
         if (purpose === "heartbeat") for (const { message } of batch) this.extending.set(message, call);
         const ok = await call;
         const answeredAt = Date.now();
-        for (const change of batch) if (this.extending.get(change.message) === call) this.extending.delete(change.message);
+        for (const change of batch)
+          if (this.extending.get(change.message) === call) this.extending.delete(change.message);
         for (const change of ok) {
           onAccepted?.(change, sentAt, answeredAt);
           accepted.push(change);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_BATCHES, Math.ceil(changes.length / BATCH_SIZE)) }, worker));
+    await Promise.all(
+      Array.from({ length: Math.min(PARALLEL_BATCHES, Math.ceil(changes.length / BATCH_SIZE)) }, worker),
+    );
     if (signal?.aborted && next < changes.length) {
       this.options.logger.warn(
         { event: "visibility-failed", purpose, unsent: changes.length - next, error: "out of time" },
@@ -201,7 +223,11 @@ export class Visibility {
       const result = await this.options.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.options.queueUrl,
-          Entries: batch.map(({ message, seconds }, i) => ({ Id: String(i), ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds })),
+          Entries: batch.map(({ message, seconds }, i) => ({
+            Id: String(i),
+            ReceiptHandle: message.receiptHandle,
+            VisibilityTimeout: seconds,
+          })),
         }),
         signal ? { abortSignal: signal } : {},
       );
@@ -209,7 +235,13 @@ export class Visibility {
       for (const failure of result.Failed ?? []) {
         const entry = batch[Number(failure.Id)];
         this.options.logger.warn(
-          { event: "visibility-failed", purpose, messageId: entry?.message.messageId, code: failure.Code, error: failure.Message },
+          {
+            event: "visibility-failed",
+            purpose,
+            messageId: entry?.message.messageId,
+            code: failure.Code,
+            error: failure.Message,
+          },
           `could not change a message's visibility (${purpose})`,
         );
       }
@@ -218,7 +250,15 @@ export class Visibility {
       const classified = classifyAwsError(error, this.options.hints);
       this.options.metrics.recordError(classified.kind, "ChangeMessageVisibilityBatch");
       this.options.logger.warn(
-        { event: "visibility-failed", purpose, messages: batch.map((e) => e.message.messageId), kind: classified.kind, code: classified.code, error: classified.message, hint: classified.hint },
+        {
+          event: "visibility-failed",
+          purpose,
+          messages: batch.map((e) => e.message.messageId),
+          kind: classified.kind,
+          code: classified.code,
+          error: classified.message,
+          hint: classified.hint,
+        },
         `could not change visibility of ${batch.length} message(s) (${purpose})`,
       );
       return [];

@@ -22,9 +22,18 @@ describe("the bundle the image ships", () => {
       const banner = consumer.lines[0]!;
       assert.equal(banner.event, "start");
       assert.equal(banner.name, "sqs-eks-consumer");
-      assert.equal(banner.version, (JSON.parse(readFileSync(join(consumerDir, "package.json"), "utf8")) as { version: string }).version);
-      assert.equal(banner.commit, execFileSync("git", ["rev-parse", "HEAD"], { cwd: consumerDir, encoding: "utf8" }).trim());
-      assert.ok(!Number.isNaN(Date.parse(String(banner.buildTime))), `buildTime ${String(banner.buildTime)} is not a timestamp`);
+      assert.equal(
+        banner.version,
+        (JSON.parse(readFileSync(join(consumerDir, "package.json"), "utf8")) as { version: string }).version,
+      );
+      assert.equal(
+        banner.commit,
+        execFileSync("git", ["rev-parse", "HEAD"], { cwd: consumerDir, encoding: "utf8" }).trim(),
+      );
+      assert.ok(
+        !Number.isNaN(Date.parse(String(banner.buildTime))),
+        `buildTime ${String(banner.buildTime)} is not a timestamp`,
+      );
       assert.equal(banner.node, process.version);
       assert.equal(banner.platform, process.platform);
       assert.equal(banner.arch, process.arch);
@@ -32,7 +41,11 @@ describe("the bundle the image ships", () => {
       await sendMessages(bed.sqs, bed.queue.queueUrl, ["Hello world!"]);
       const line = await consumer.waitFor((l) => l.event === "message", 5_000, "the message line");
       assert.equal(line.body, "Hello world!");
-      await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 3_000, "the delete");
+      await eventually(
+        async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+        3_000,
+        "the delete",
+      );
       assert.deepEqual(consumer.stray, [], "everything on stdout is JSON and nothing goes to stderr");
     } finally {
       consumer.child.kill("SIGTERM");
@@ -59,7 +72,13 @@ describe("the bundle the image ships", () => {
       (fatal.problems as { key: string }[]).map((p) => p.key),
       ["QUEUE_URL", "WAIT_TIME_SECONDS", "HANDLER_CONCURRENCY", "LOG_LEVEL", "HEALTH_PORT"],
     );
-    for (const fragment of ['QUEUE_URL: "sqs/orders" is not a URL', "WAIT_TIME_SECONDS: must be between 0 and 20 s, got 30", 'HANDLER_CONCURRENCY: must be a whole number of messages, got "lots"', "LOG_LEVEL: must be one of", "HEALTH_PORT: must be between 0 and 65535 port, got 70000"]) {
+    for (const fragment of [
+      'QUEUE_URL: "sqs/orders" is not a URL',
+      "WAIT_TIME_SECONDS: must be between 0 and 20 s, got 30",
+      'HANDLER_CONCURRENCY: must be a whole number of messages, got "lots"',
+      "LOG_LEVEL: must be one of",
+      "HEALTH_PORT: must be between 0 and 65535 port, got 70000",
+    ]) {
       assert.ok(String(fatal.msg).includes(fragment), `"${fragment}" missing from: ${String(fatal.msg)}`);
     }
     assert.equal(consumer.lines.length, 2);
@@ -71,13 +90,21 @@ describe("the bundle the image ships", () => {
     assert.match(build, /join\(here, "dist\/main\.js"\)/, "build.mjs no longer writes dist/main.js");
     const stages = dockerfile.split(/^FROM /m).slice(1);
     const runtime = stages.at(-1)!;
-    assert.match(runtime, /^gcr\.io\/distroless\/nodejs24-debian12:nonroot/, "the runtime stage must be distroless Node 24");
+    assert.match(
+      runtime,
+      /^gcr\.io\/distroless\/nodejs24-debian12:nonroot/,
+      "the runtime stage must be distroless Node 24",
+    );
     const copy = /^COPY --from=bundle \/src\/consumer\/dist\/main\.js (\S+)$/m.exec(runtime);
     assert.ok(copy, "the runtime stage must copy the bundle from the build stage");
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(runtime);
     assert.ok(entrypoint, "exec-form ENTRYPOINT, so Node is PID 1 and gets SIGTERM");
     assert.deepEqual(JSON.parse(entrypoint[1]!), ["/nodejs/bin/node", copy[1]]);
     assert.match(runtime, /^USER 65532:65532$/m);
-    assert.match(stages[0]!, /^RUN .*node consumer\/build\.mjs$/m, "the build stage must build with consumer/build.mjs");
+    assert.match(
+      stages[0]!,
+      /^RUN .*node consumer\/build\.mjs$/m,
+      "the build stage must build with consumer/build.mjs",
+    );
   });
 });

@@ -93,7 +93,11 @@ type Step =
   | { readonly kind: "sleep" };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant("reserve" as const), max: fc.integer({ min: 1, max: 12 }), reserver: fc.constantFrom<Reserver>("receive", "held") }),
+  fc.record({
+    kind: fc.constant("reserve" as const),
+    max: fc.integer({ min: 1, max: 12 }),
+    reserver: fc.constantFrom<Reserver>("receive", "held"),
+  }),
   fc.record({ kind: fc.constant("release" as const), pick: fc.nat(), all: fc.boolean() }),
   fc.record({ kind: fc.constant("turn" as const) }),
   fc.record({ kind: fc.constant("sleep" as const) }),
@@ -105,72 +109,88 @@ const sleepPastFill = () => new Promise<void>((resolve) => setTimeout(resolve, F
 
 test("property: random interleavings of reserve, release and waiting never lose a slot, never starve a waiter, never answer 0 before close", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 1, max: 12 }), fc.array(step, { maxLength: 40 }), fc.boolean(), async (limit, steps, closeAtEnd) => {
-      const capacity = new Capacity(limit, FILL_WAIT_MS);
-      /** Slots each granted reservation still holds. */
-      const holdings: number[] = [];
-      const pending = new Set<number>();
-      const grantedOrder: { readonly id: number; readonly reserver: Reserver }[] = [];
-      let zeroBeforeClose = false;
-      let nextId = 0;
-      const taken = () => holdings.reduce((sum, n) => sum + n, 0);
-      const check = (where: string) => {
-        assert.equal(capacity.free, limit - taken(), `${where}: Capacity's free slots disagree with what was granted and not released`);
-        assert.ok(capacity.free >= 0 && capacity.free <= limit, `${where}: free ${capacity.free} outside 0..${limit}`);
-        assert.equal(capacity.waiting, pending.size, `${where}: waiting reservations`);
-        assert.equal(zeroBeforeClose, false, `${where}: a reservation was answered 0 while Capacity was open`);
-      };
-      const reserve = (max: number, reserver: Reserver) => {
-        const id = nextId++;
-        pending.add(id);
-        void capacity.reserve(max, reserver).then((granted) => {
-          pending.delete(id);
-          if (granted === 0) {
-            if (!capacity.closed) zeroBeforeClose = true;
-            return;
-          }
-          assert.ok(granted >= 1 && granted <= max, `granted ${granted} of ${max}`);
-          holdings.push(granted);
-          grantedOrder.push({ id, reserver });
-        });
-      };
-      const releaseSome = (pick: number, all: boolean) => {
-        const held = holdings.flatMap((n, i) => (n > 0 ? [i] : []));
-        if (held.length === 0) return;
-        const i = held[pick % held.length] as number;
-        const count = all ? (holdings[i] as number) : 1;
-        holdings[i] = (holdings[i] as number) - count;
-        capacity.release(count);
-      };
-      for (const s of steps) {
-        if (s.kind === "reserve") reserve(s.max, s.reserver);
-        else if (s.kind === "release") releaseSome(s.pick, s.all);
-        else if (s.kind === "turn") await nextTurn();
-        else await sleepPastFill();
-        // Grants land in microtasks: settle them before comparing counts.
-        await Promise.resolve();
-        await Promise.resolve();
-        check(`after ${s.kind}`);
-      }
-      if (closeAtEnd) {
-        capacity.close();
-        await nextTurn();
-        assert.equal(pending.size, 0, "close left a reservation waiting");
-        assert.equal(await capacity.reserve(3), 0);
-        return;
-      }
-      // No starvation: as long as every holder eventually gives its slots back, every waiter gets some.
-      for (let round = 0; pending.size > 0 && round < 100; round++) {
-        for (let i = 0; i < holdings.length; i++) releaseSome(i, true);
-        await sleepPastFill();
-        check(`drain round ${round}`);
-      }
-      assert.equal(pending.size, 0, `${pending.size} reservation(s) starved with every slot given back`);
-      for (const reserver of ["receive", "held"] as const) {
-        const ids = grantedOrder.filter((g) => g.reserver === reserver).map((g) => g.id);
-        assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${reserver} reservations were not served in arrival order`);
-      }
-    }),
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 12 }),
+      fc.array(step, { maxLength: 40 }),
+      fc.boolean(),
+      async (limit, steps, closeAtEnd) => {
+        const capacity = new Capacity(limit, FILL_WAIT_MS);
+        /** Slots each granted reservation still holds. */
+        const holdings: number[] = [];
+        const pending = new Set<number>();
+        const grantedOrder: { readonly id: number; readonly reserver: Reserver }[] = [];
+        let zeroBeforeClose = false;
+        let nextId = 0;
+        const taken = () => holdings.reduce((sum, n) => sum + n, 0);
+        const check = (where: string) => {
+          assert.equal(
+            capacity.free,
+            limit - taken(),
+            `${where}: Capacity's free slots disagree with what was granted and not released`,
+          );
+          assert.ok(
+            capacity.free >= 0 && capacity.free <= limit,
+            `${where}: free ${capacity.free} outside 0..${limit}`,
+          );
+          assert.equal(capacity.waiting, pending.size, `${where}: waiting reservations`);
+          assert.equal(zeroBeforeClose, false, `${where}: a reservation was answered 0 while Capacity was open`);
+        };
+        const reserve = (max: number, reserver: Reserver) => {
+          const id = nextId++;
+          pending.add(id);
+          void capacity.reserve(max, reserver).then((granted) => {
+            pending.delete(id);
+            if (granted === 0) {
+              if (!capacity.closed) zeroBeforeClose = true;
+              return;
+            }
+            assert.ok(granted >= 1 && granted <= max, `granted ${granted} of ${max}`);
+            holdings.push(granted);
+            grantedOrder.push({ id, reserver });
+          });
+        };
+        const releaseSome = (pick: number, all: boolean) => {
+          const held = holdings.flatMap((n, i) => (n > 0 ? [i] : []));
+          if (held.length === 0) return;
+          const i = held[pick % held.length] as number;
+          const count = all ? (holdings[i] as number) : 1;
+          holdings[i] = (holdings[i] as number) - count;
+          capacity.release(count);
+        };
+        for (const s of steps) {
+          if (s.kind === "reserve") reserve(s.max, s.reserver);
+          else if (s.kind === "release") releaseSome(s.pick, s.all);
+          else if (s.kind === "turn") await nextTurn();
+          else await sleepPastFill();
+          // Grants land in microtasks: settle them before comparing counts.
+          await Promise.resolve();
+          await Promise.resolve();
+          check(`after ${s.kind}`);
+        }
+        if (closeAtEnd) {
+          capacity.close();
+          await nextTurn();
+          assert.equal(pending.size, 0, "close left a reservation waiting");
+          assert.equal(await capacity.reserve(3), 0);
+          return;
+        }
+        // No starvation: as long as every holder eventually gives its slots back, every waiter gets some.
+        for (let round = 0; pending.size > 0 && round < 100; round++) {
+          for (let i = 0; i < holdings.length; i++) releaseSome(i, true);
+          await sleepPastFill();
+          check(`drain round ${round}`);
+        }
+        assert.equal(pending.size, 0, `${pending.size} reservation(s) starved with every slot given back`);
+        for (const reserver of ["receive", "held"] as const) {
+          const ids = grantedOrder.filter((g) => g.reserver === reserver).map((g) => g.id);
+          assert.deepEqual(
+            ids,
+            [...ids].sort((a, b) => a - b),
+            `${reserver} reservations were not served in arrival order`,
+          );
+        }
+      },
+    ),
     { numRuns: 150 },
   );
 });

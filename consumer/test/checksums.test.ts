@@ -3,7 +3,12 @@
 // redelivery (so it reaches the DLQ), while the rest of the batch is handled.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type MessageAttributeValue } from "@aws-sdk/client-sqs";
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type MessageAttributeValue,
+} from "@aws-sdk/client-sqs";
 import type { EmulatorApp } from "../local/emulator";
 import { checkMessage, md5OfBody, md5OfMessageAttributes } from "../src/checksums";
 import { probe } from "./helpers/consumer-process";
@@ -16,7 +21,7 @@ const ATTRIBUTES: Record<string, MessageAttributeValue> = {
   price: { DataType: "Number.float", StringValue: "4563442423554324324264524243.32543234" },
   thumbnail: { DataType: "Binary.gif", BinaryValue: Uint8Array.of(0x47, 0x49, 0x46, 0x38, 0x00, 0xff) },
   raw: { DataType: "Binary", BinaryValue: new TextEncoder().encode("Hello binary world!") },
-  kind: { DataType: "String.json", StringValue: "{\"a\":1}" },
+  kind: { DataType: "String.json", StringValue: '{"a":1}' },
 };
 
 describe("message digests", () => {
@@ -29,23 +34,53 @@ describe("message digests", () => {
       }),
       "d53f3b558fe951154770f25cb63dbba9",
     );
-    assert.equal(md5OfMessageAttributes({ test_attribute_name: { DataType: "Binary", BinaryValue: new TextEncoder().encode("test_attribute_value") } }), "23f6bd27ea87aab7dfeadcc9aebee495");
+    assert.equal(
+      md5OfMessageAttributes({
+        test_attribute_name: { DataType: "Binary", BinaryValue: new TextEncoder().encode("test_attribute_value") },
+      }),
+      "23f6bd27ea87aab7dfeadcc9aebee495",
+    );
     // A String and a Number (wcharczuk/sqslite, internal/sqslite/md5_test.go).
     assert.equal(
-      md5OfMessageAttributes({ ordinal: { DataType: "Number", StringValue: "1" }, category: { DataType: "String", StringValue: "test" } }),
+      md5OfMessageAttributes({
+        ordinal: { DataType: "Number", StringValue: "1" },
+        category: { DataType: "String", StringValue: "test" },
+      }),
       "d21ae90c49061e927f57df5f5d72be1f",
     );
     // A custom Number type and a Binary (npm aws-md5-of-message-attributes, README).
-    assert.equal(md5OfMessageAttributes({ customNumberTypeAttrib: { DataType: "Number.float", StringValue: "4563442423554324324264524243.32543234" } }), "9fe1b90bbd9965bdf77bac517c7d2495");
-    assert.equal(md5OfMessageAttributes({ binaryAttribute: { DataType: "Binary", BinaryValue: new TextEncoder().encode("Hello binary world!") } }), "31a92b15d92f8db860eda32aceb656c3");
+    assert.equal(
+      md5OfMessageAttributes({
+        customNumberTypeAttrib: { DataType: "Number.float", StringValue: "4563442423554324324264524243.32543234" },
+      }),
+      "9fe1b90bbd9965bdf77bac517c7d2495",
+    );
+    assert.equal(
+      md5OfMessageAttributes({
+        binaryAttribute: { DataType: "Binary", BinaryValue: new TextEncoder().encode("Hello binary world!") },
+      }),
+      "31a92b15d92f8db860eda32aceb656c3",
+    );
   });
 
   test("digests of real messages from the emulator through the SDK: String, Number, Binary and custom types", async () => {
     const bed = await startTestBed();
     try {
-      const sent = await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: "héllo 株式会社", MessageAttributes: ATTRIBUTES }));
-      assert.equal(md5OfMessageAttributes(ATTRIBUTES), sent.MD5OfMessageAttributes, "our digest of what was sent = the emulator's");
-      const { Messages = [] } = await bed.sqs.send(new ReceiveMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 1 }));
+      const sent = await bed.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: bed.queue.queueUrl,
+          MessageBody: "héllo 株式会社",
+          MessageAttributes: ATTRIBUTES,
+        }),
+      );
+      assert.equal(
+        md5OfMessageAttributes(ATTRIBUTES),
+        sent.MD5OfMessageAttributes,
+        "our digest of what was sent = the emulator's",
+      );
+      const { Messages = [] } = await bed.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageAttributeNames: ["All"], WaitTimeSeconds: 1 }),
+      );
       const [message] = Messages;
       assert.ok(message);
       assert.equal(md5OfBody(message.Body!), message.MD5OfBody);
@@ -53,9 +88,18 @@ describe("message digests", () => {
       assert.equal(checkMessage(message), undefined);
       assert.equal(checkMessage({ ...message, Body: "hello" }), "body");
       assert.equal(checkMessage({ ...message, MD5OfBody: "0".repeat(32) }), "body");
-      assert.equal(checkMessage({ ...message, MessageAttributes: { ...message.MessageAttributes, attempt: { DataType: "Number", StringValue: "4" } } }), "attributes");
+      assert.equal(
+        checkMessage({
+          ...message,
+          MessageAttributes: { ...message.MessageAttributes, attempt: { DataType: "Number", StringValue: "4" } },
+        }),
+        "attributes",
+      );
       assert.equal(checkMessage({ ...message, MD5OfMessageAttributes: undefined }), "attributes");
-      assert.equal(checkMessage({ ...message, MessageAttributes: undefined, MD5OfMessageAttributes: undefined }), undefined);
+      assert.equal(
+        checkMessage({ ...message, MessageAttributes: undefined, MD5OfMessageAttributes: undefined }),
+        undefined,
+      );
     } finally {
       await bed.close();
     }
@@ -77,7 +121,12 @@ function damage(corruption: Corruption) {
     app.addHook("onSend", (request, _reply, payload, done) => {
       const fromQueue = (request.body as { QueueUrl?: string } | undefined)?.QueueUrl ?? "";
       // The DLQ is read by the test's own client, undamaged.
-      if (request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" || fromQueue.endsWith("-dlq") || typeof payload !== "string") return done(null, payload);
+      if (
+        request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" ||
+        fromQueue.endsWith("-dlq") ||
+        typeof payload !== "string"
+      )
+        return done(null, payload);
       const answer = JSON.parse(payload) as { Messages?: WireMessage[] };
       for (const message of answer.Messages ?? []) {
         if (message.Body !== "bad") continue;
@@ -113,7 +162,10 @@ describe("one damaged message never blocks the batch", () => {
       try {
         const bodies = ["good-1", "good-2", "bad", "good-3", "good-4"];
         const sent = await bed.sqs.send(
-          new SendMessageBatchCommand({ QueueUrl: bed.queue.queueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body, MessageAttributes: ATTRIBUTES })) }),
+          new SendMessageBatchCommand({
+            QueueUrl: bed.queue.queueUrl,
+            Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body, MessageAttributes: ATTRIBUTES })),
+          }),
         );
         const badId = sent.Successful!.find((s) => s.Id === "2")!.MessageId!;
         await eventually(() => handled.length >= 4, 10_000, "the good messages to be handled");
@@ -122,11 +174,27 @@ describe("one damaged message never blocks the batch", () => {
         assert.equal(warning.level, "warn");
         assert.equal(warning.messageId, badId);
         assert.equal(warning.part, part);
-        await eventually(async () => (await peekMessages(bed.sqs, bed.queue.dlqUrl)).some((m) => m.messageId === badId), 20_000, "the bad message in the DLQ");
-        await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "the good messages deleted");
-        assert.deepEqual(handled.sort(), ["good-1", "good-2", "good-3", "good-4"], "each good message once, the bad one never");
+        await eventually(
+          async () => (await peekMessages(bed.sqs, bed.queue.dlqUrl)).some((m) => m.messageId === badId),
+          20_000,
+          "the bad message in the DLQ",
+        );
+        await eventually(
+          async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+          5_000,
+          "the good messages deleted",
+        );
+        assert.deepEqual(
+          handled.sort(),
+          ["good-1", "good-2", "good-3", "good-4"],
+          "each good message once, the bad one never",
+        );
         const metrics = (await probe(running.healthPort, "/metrics")).body;
-        assert.match(metrics, new RegExp(`^sqs_consumer_checksum_mismatches_total\\{part="${part}"\\} [2-9]`, "m"), "each damaged receive is counted");
+        assert.match(
+          metrics,
+          new RegExp(`^sqs_consumer_checksum_mismatches_total\\{part="${part}"\\} [2-9]`, "m"),
+          "each damaged receive is counted",
+        );
       } finally {
         await running.stop();
       }

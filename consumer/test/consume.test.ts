@@ -17,8 +17,16 @@ describe("consuming", () => {
   after(async () => {
     await Promise.all(beds.map((b) => b.close()));
     // Every request the consumer made is one the IAM policy allows (Batch calls use the single-message action).
-    const used = new Set(beds.flatMap((b) => b.requests.map((r) => r.operation)).filter((op) => !["CreateQueue", "SendMessageBatch", "SendMessage", "GetQueueUrl"].includes(op)));
-    for (const op of used) assert.ok((SQS_ACTIONS_USED as readonly string[]).includes(`sqs:${op.replace(/Batch$/, "")}`), `consumer called ${op}, not in SQS_ACTIONS_USED`);
+    const used = new Set(
+      beds
+        .flatMap((b) => b.requests.map((r) => r.operation))
+        .filter((op) => !["CreateQueue", "SendMessageBatch", "SendMessage", "GetQueueUrl"].includes(op)),
+    );
+    for (const op of used)
+      assert.ok(
+        (SQS_ACTIONS_USED as readonly string[]).includes(`sqs:${op.replace(/Batch$/, "")}`),
+        `consumer called ${op}, not in SQS_ACTIONS_USED`,
+      );
   });
 
   test("hello world: one log line with the contract's fields, then the message is deleted", async () => {
@@ -72,17 +80,28 @@ describe("consuming", () => {
       },
     });
     try {
-      await sendMessages(b.sqs, b.queue.queueUrl, Array.from({ length: n }, (_, i) => `message ${i}`));
+      await sendMessages(
+        b.sqs,
+        b.queue.queueUrl,
+        Array.from({ length: n }, (_, i) => `message ${i}`),
+      );
       await eventually(() => seen.size === n, 20_000, `${n} messages`);
       await eventually(async () => (await queueCounts(b.sqs, b.queue.queueUrl)).inFlight === 0, 5_000, "all deletes");
-      assert.deepEqual([...seen.values()].filter((count) => count !== 1), []);
+      assert.deepEqual(
+        [...seen.values()].filter((count) => count !== 1),
+        [],
+      );
       assert.ok(peak <= 25, `peak in flight ${peak} exceeds the concurrency of 25`);
       const deletes = b.requests.filter((r) => r.operation === "DeleteMessageBatch").length;
-      assert.ok(deletes <= Math.ceil(n / 10) * 1.5, `${deletes} DeleteMessageBatch calls for ${n} messages: not coalesced`);
+      assert.ok(
+        deletes <= Math.ceil(n / 10) * 1.5,
+        `${deletes} DeleteMessageBatch calls for ${n} messages: not coalesced`,
+      );
       assert.deepEqual(await queueCounts(b.sqs, b.queue.queueUrl), { visible: 0, inFlight: 0 });
 
       const metrics = await (await fetch(`http://127.0.0.1:${running.healthPort}/metrics`)).text();
-      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(metrics)?.[1]);
+      const value = (series: string) =>
+        Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(metrics)?.[1]);
       assert.equal(value("sqs_consumer_messages_received_total"), n);
       assert.equal(value("sqs_consumer_messages_succeeded_total"), n);
       assert.equal(value("sqs_consumer_messages_deleted_total"), n);
@@ -112,10 +131,20 @@ describe("consuming", () => {
     });
     try {
       await sendMessages(b.sqs, b.queue.queueUrl, ["poison"]);
-      await eventually(async () => (await peekMessages(b.sqs, b.queue.dlqUrl)).length === 1, 15_000, "the message in the DLQ");
-      assert.deepEqual(attempts.map((a) => a.receiveCount), [1, 2, 3]);
+      await eventually(
+        async () => (await peekMessages(b.sqs, b.queue.dlqUrl)).length === 1,
+        15_000,
+        "the message in the DLQ",
+      );
+      assert.deepEqual(
+        attempts.map((a) => a.receiveCount),
+        [1, 2, 3],
+      );
       const gaps = [attempts[1]!.at - attempts[0]!.at, attempts[2]!.at - attempts[1]!.at];
-      assert.ok(gaps[0]! >= 900 && gaps[1]! >= 1_900, `retry delays should be about 1 s then 2 s, were ${gaps.join(", ")} ms`);
+      assert.ok(
+        gaps[0]! >= 900 && gaps[1]! >= 1_900,
+        `retry delays should be about 1 s then 2 s, were ${gaps.join(", ")} ms`,
+      );
       const failures = logs.find((l) => l.event === "handler-failed");
       assert.equal(failures.length, 3);
       assert.equal(failures[0]!.reason, "error");
@@ -160,9 +189,16 @@ describe("consuming", () => {
     try {
       await sendMessages(b.sqs, b.queue.queueUrl, ["slow"]);
       await eventually(() => calls === 1, 3_000, "the first delivery");
-      await eventually(async () => (await queueCounts(b.sqs, b.queue.queueUrl)).inFlight === 0, 20_000, "the message to be deleted");
+      await eventually(
+        async () => (await queueCounts(b.sqs, b.queue.queueUrl)).inFlight === 0,
+        20_000,
+        "the message to be deleted",
+      );
       assert.equal(calls, 1, "the message was delivered again while its handler ran");
-      assert.ok(b.requests.filter((r) => r.operation === "ChangeMessageVisibilityBatch").length >= 2, "no heartbeat was sent");
+      assert.ok(
+        b.requests.filter((r) => r.operation === "ChangeMessageVisibilityBatch").length >= 2,
+        "no heartbeat was sent",
+      );
     } finally {
       await running.stop();
     }
@@ -175,10 +211,13 @@ describe("consuming", () => {
     const { running } = await startTestConsumer(b, {
       sqs: (settings, env) => {
         const client = createSqsClient(settings, env);
-        client.middlewareStack.add((next, context) => (args) => {
-          seen.push(context.commandName ?? "");
-          return next(args);
-        }, { step: "initialize", name: "recordCommands" });
+        client.middlewareStack.add(
+          (next, context) => (args) => {
+            seen.push(context.commandName ?? "");
+            return next(args);
+          },
+          { step: "initialize", name: "recordCommands" },
+        );
         const destroy = client.destroy.bind(client);
         client.destroy = () => {
           destroyed = true;
@@ -191,8 +230,15 @@ describe("consuming", () => {
       await sendMessages(b.sqs, b.queue.queueUrl, ["through my client"]);
       await eventually(() => seen.includes("DeleteMessageBatchCommand"), 5_000, "the delete through the given client");
       // The test's own client never receives: every ReceiveMessage the emulator served came through the given client.
-      const receives = () => [seen.filter((name) => name === "ReceiveMessageCommand").length, b.requests.filter((r) => r.operation === "ReceiveMessage").length];
-      await eventually(() => receives()[0] === receives()[1], 2_000, "the emulator's receive count to match the client's");
+      const receives = () => [
+        seen.filter((name) => name === "ReceiveMessageCommand").length,
+        b.requests.filter((r) => r.operation === "ReceiveMessage").length,
+      ];
+      await eventually(
+        () => receives()[0] === receives()[1],
+        2_000,
+        "the emulator's receive count to match the client's",
+      );
     } finally {
       await running.stop();
     }

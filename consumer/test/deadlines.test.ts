@@ -102,7 +102,11 @@ describe("deadlines: a credential source that accepts and never answers", () => 
       const port = await consumer.healthPort();
       await eventually(async () => (await probe(port, "/readyz")).status === 200, 15_000, "ready");
       sts.stalled = true;
-      const warning = await consumer.waitFor((l) => l.event === "aws-error" && l.code === "CredentialsStalled", 40_000, "the stalled refresh");
+      const warning = await consumer.waitFor(
+        (l) => l.event === "aws-error" && l.code === "CredentialsStalled",
+        40_000,
+        "the stalled refresh",
+      );
       assert.equal(warning.kind, "credentials");
       assert.equal((await probe(port, "/readyz")).status, 503);
       sts.stalled = false;
@@ -131,13 +135,19 @@ describe("deadlines: SQS accepts a request and never answers", () => {
 
   for (const loops of ["1", "2"]) {
     test(`ReceiveMessage stalls (RECEIVE_LOOPS=${loops}, WAIT_TIME_SECONDS=2): not ready, a network error naming the stall, and receiving again once SQS answers`, async () => {
-      const { running, logs } = await startTestConsumer(bed, { env: { AWS_ENDPOINT_URL_SQS: proxy.endpoint, RECEIVE_LOOPS: loops, WAIT_TIME_SECONDS: "2" } });
+      const { running, logs } = await startTestConsumer(bed, {
+        env: { AWS_ENDPOINT_URL_SQS: proxy.endpoint, RECEIVE_LOOPS: loops, WAIT_TIME_SECONDS: "2" },
+      });
       const readyz = async () => (await fetch(`http://127.0.0.1:${running.healthPort}/readyz`)).status;
       try {
         await eventually(async () => (await readyz()) === 200, 10_000, "ready");
         await sendMessages(bed.sqs, bed.queue.queueUrl, ["before"]);
         await logs.waitFor((l) => l.body === "before", 10_000, "the first message");
-        await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 10_000, "its delete");
+        await eventually(
+          async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+          10_000,
+          "its delete",
+        );
 
         proxy.stalled = true;
         await eventually(async () => (await readyz()) === 503, 20_000, "not ready while receives stall");
@@ -170,12 +180,19 @@ describe("deadlines: SQS accepts a request and never answers", () => {
       await sendMessages(bed.sqs, bed.queue.queueUrl, ["one"]);
       await eventually(() => handled.length === 1, 10_000, "the message");
       await eventually(
-        async () => /sqs_consumer_errors_total\{kind="network",operation="DeleteMessageBatch"\} [1-9]/.test(await (await fetch(`http://127.0.0.1:${running.healthPort}/metrics`)).text()),
+        async () =>
+          /sqs_consumer_errors_total\{kind="network",operation="DeleteMessageBatch"\} [1-9]/.test(
+            await (await fetch(`http://127.0.0.1:${running.healthPort}/metrics`)).text(),
+          ),
         20_000,
         "the stalled delete to fail",
       );
       stallDeletes = false;
-      await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 20_000, "the delete");
+      await eventually(
+        async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+        20_000,
+        "the delete",
+      );
       assert.deepEqual(handled, ["one"]);
     } finally {
       await running.stop();
@@ -193,15 +210,26 @@ describe("deadlines: shutdown has a hard end", () => {
   test("ChangeMessageVisibilityBatch stalls while unfinished messages are released: exit 0 within the budget", async () => {
     bed = await startTestBed({ configure: stallOperation("ChangeMessageVisibilityBatch", () => true) });
     await sendMessages(bed.sqs, bed.queue.queueUrl, ["a", "b"]);
-    const consumer = spawnConsumer(fixture, { ...bed.env, HANDLER_DELAY_MS: "60000", SHUTDOWN_BUDGET_SECONDS: "3", WAIT_TIME_SECONDS: "1" });
+    const consumer = spawnConsumer(fixture, {
+      ...bed.env,
+      HANDLER_DELAY_MS: "60000",
+      SHUTDOWN_BUDGET_SECONDS: "3",
+      WAIT_TIME_SECONDS: "1",
+    });
     const port = await consumer.healthPort();
-    await eventually(async () => /^sqs_consumer_messages_in_flight 2$/m.test((await probe(port, "/metrics")).body), 10_000, "2 handlers running");
+    await eventually(
+      async () => /^sqs_consumer_messages_in_flight 2$/m.test((await probe(port, "/metrics")).body),
+      10_000,
+      "2 handlers running",
+    );
     const exit = await terminate(consumer);
     assert.equal(exit.code, 0);
     assert.ok(exit.tookMs <= 3_000 + SLACK_MS, `exit took ${exit.tookMs} ms, budget 3000`);
     // Either the release gives up at the end of the budget (its own deadline) or the hard end stops the process: both are logged.
     assert.ok(
-      consumer.lines.some((l) => l.event === "shutdown-deadline" || (l.event === "visibility-failed" && l.purpose === "release")),
+      consumer.lines.some(
+        (l) => l.event === "shutdown-deadline" || (l.event === "visibility-failed" && l.purpose === "release"),
+      ),
       "neither the release's deadline nor the hard end was logged",
     );
   });

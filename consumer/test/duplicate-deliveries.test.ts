@@ -26,22 +26,41 @@ describe("a message delivered again while the consumer holds it (against the FIF
       },
       sqs: (settings, env) => {
         const client = createSqsClient(settings, env);
-        client.middlewareStack.add((next, context) => (args) => {
-          if (changesFail && context.commandName === "ChangeMessageVisibilityBatchCommand") return Promise.reject(new Error("the heartbeat cannot reach SQS"));
-          return next(args);
-        }, { step: "initialize", name: "heartbeatOutage" });
+        client.middlewareStack.add(
+          (next, context) => (args) => {
+            if (changesFail && context.commandName === "ChangeMessageVisibilityBatchCommand")
+              return Promise.reject(new Error("the heartbeat cannot reach SQS"));
+            return next(args);
+          },
+          { step: "initialize", name: "heartbeatOutage" },
+        );
         return client;
       },
     });
     try {
       await b.send("g1", range("g1-m", 3));
-      await eventually(() => b.stand.receives.filter((r) => r.messageIds.length === 3).length >= 2, 15_000, "the group to be delivered again");
-      await eventually(() => logs.find((l) => l.event === "duplicate-delivery").length >= 1, 5_000, "the second delivery to be dispatched");
+      await eventually(
+        () => b.stand.receives.filter((r) => r.messageIds.length === 3).length >= 2,
+        15_000,
+        "the group to be delivered again",
+      );
+      await eventually(
+        () => logs.find((l) => l.event === "duplicate-delivery").length >= 1,
+        5_000,
+        "the second delivery to be dispatched",
+      );
       changesFail = false;
       openGate();
-      await eventually(() => b.stand.depth(b.queueName).inFlight === 0 && b.stand.depth(b.queueName).visible === 0, 10_000, "every message deleted");
+      await eventually(
+        () => b.stand.depth(b.queueName).inFlight === 0 && b.stand.depth(b.queueName).visible === 0,
+        10_000,
+        "every message deleted",
+      );
       assert.deepEqual(started, range("g1-m", 3), "each message handled once, in order");
-      assert.deepEqual(logs.find((l) => l.event === "duplicate-delivery").map((l) => l.state), ["running", "waiting", "waiting"]);
+      assert.deepEqual(
+        logs.find((l) => l.event === "duplicate-delivery").map((l) => l.state),
+        ["running", "waiting", "waiting"],
+      );
       assert.equal(logs.find((l) => l.event === "delete-failed").length, 0, "a delete used a stale receipt handle");
     } finally {
       await running.stop();
@@ -57,21 +76,28 @@ describe("a message delivered again while the consumer holds it (against the FIF
       handler: (m) => Promise.resolve(void started.push(m.body)),
       sqs: (settings, env) => {
         const client = createSqsClient(settings, env);
-        client.middlewareStack.add((next, context) => async (args) => {
-          const result = await next(args);
-          const output = result.output as ReceiveMessageCommandOutput;
-          if (context.commandName === "ReceiveMessageCommand" && !doubled && output.Messages?.length) {
-            doubled = true;
-            output.Messages = [...output.Messages, { ...output.Messages[0]! }];
-          }
-          return result;
-        }, { step: "initialize", name: "doubleDelivery" });
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const result = await next(args);
+            const output = result.output as ReceiveMessageCommandOutput;
+            if (context.commandName === "ReceiveMessageCommand" && !doubled && output.Messages?.length) {
+              doubled = true;
+              output.Messages = [...output.Messages, { ...output.Messages[0]! }];
+            }
+            return result;
+          },
+          { step: "initialize", name: "doubleDelivery" },
+        );
         return client;
       },
     });
     try {
       await b.send("any", ["once"]);
-      await eventually(() => b.stand.depth(b.queueName).inFlight === 0 && b.stand.depth(b.queueName).visible === 0 && doubled, 10_000, "the message deleted");
+      await eventually(
+        () => b.stand.depth(b.queueName).inFlight === 0 && b.stand.depth(b.queueName).visible === 0 && doubled,
+        10_000,
+        "the message deleted",
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(started, ["once"]);
     } finally {

@@ -15,7 +15,12 @@ function failReceives(type: string, queryCode: string) {
         .code(400)
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amzn-query-error", `${queryCode};Sender`)
-        .send(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message: "The request was rejected because of the KMS key state" }));
+        .send(
+          JSON.stringify({
+            __type: `com.amazonaws.sqs#${type}`,
+            message: "The request was rejected because of the KMS key state",
+          }),
+        );
     });
   };
 }
@@ -33,7 +38,10 @@ describe("error kinds through the real SDK", () => {
         const warning = await logs.waitFor((l) => l.event === "aws-error", 10_000, "the KMS error");
         assert.equal(warning.kind, "kms");
         assert.match(String(warning.hint), specific);
-        assert.match(String(warning.hint), /key policy of the queue's KMS key must allow kms:Decrypt to role arn:aws:iam::123456789012:role\/sqs-eks-consumer-dev-consumer/);
+        assert.match(
+          String(warning.hint),
+          /key policy of the queue's KMS key must allow kms:Decrypt to role arn:aws:iam::123456789012:role\/sqs-eks-consumer-dev-consumer/,
+        );
         const readyz = await fetch(`http://127.0.0.1:${running.healthPort}/readyz`);
         assert.equal(readyz.status, 503);
         assert.match(await readyz.text(), /^not ready: kms: /);

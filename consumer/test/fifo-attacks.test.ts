@@ -25,7 +25,14 @@ const FAST = { RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "1", WAIT_TIME_SECOND
 async function deadLettered(b: FifoTestBed): Promise<string[]> {
   const bodies: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const { Messages = [] } = await b.sqs.send(new ReceiveMessageCommand({ QueueUrl: b.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+    const { Messages = [] } = await b.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: b.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 300,
+      }),
+    );
     bodies.push(...Messages.map((m) => m.Body!));
     if (Messages.length === 0) break;
   }
@@ -42,7 +49,10 @@ describe("handler slots under FIFO's extra reservations (capacity.ts)", () => {
     // A FIFO group's next message (runWhenFree) takes the freed slot during the loop's wait for a full batch.
     assert.equal(await capacity.reserve(1, "held"), 1);
     setTimeout(() => capacity.release(2), 200);
-    assert.ok((await loop) > 0, "a receive loop got 0 slots while the consumer runs, which it takes for shutdown and exits");
+    assert.ok(
+      (await loop) > 0,
+      "a receive loop got 0 slots while the consumer runs, which it takes for shutdown and exits",
+    );
   });
 
   test("a waiting reservation gets freed slots before the releaser can take them back", async () => {
@@ -72,10 +82,11 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     let failures = 0;
     const { running } = await startTestConsumer(b, {
       env: FAST,
-      handler: (m) => journal.run(m, async () => {
-        await sleep(10);
-        if (m.body === "g-m5" && failures++ === 0) throw new Error("the last one fails once");
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          await sleep(10);
+          if (m.body === "g-m5" && failures++ === 0) throw new Error("the last one fails once");
+        }),
     });
     try {
       await b.send("g", range("g-m", 5));
@@ -94,17 +105,21 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     let failures = 0;
     const { running } = await startTestConsumer(b, {
       env: FAST,
-      handler: (m) => journal.run(m, async () => {
-        await sleep(10);
-        if (m.body === "g-m1" && failures++ === 0) throw new Error("the first one fails once");
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          await sleep(10);
+          if (m.body === "g-m1" && failures++ === 0) throw new Error("the first one fails once");
+        }),
     });
     try {
       await b.send("g", range("g-m", 5));
       await eventually(() => journal.succeeded.length === 5, 15_000, "5 successes");
       assert.deepEqual(journal.succeeded, range("g-m", 5));
       assert.deepEqual(journal.started, ["g-m1", ...range("g-m", 5)]);
-      assert.ok(journal.received.find((m) => m.body === "g-m5")!.receiveCount >= 2, "g-m5 was given back behind g-m1 and received again");
+      assert.ok(
+        journal.received.find((m) => m.body === "g-m5")!.receiveCount >= 2,
+        "g-m5 was given back behind g-m1 and received again",
+      );
     } finally {
       await running.stop();
     }
@@ -116,17 +131,19 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const failOnce = new Set(["a-m2", "b-m3"]);
     const { running } = await startTestConsumer(b, {
       env: FAST,
-      handler: (m) => journal.run(m, async () => {
-        await sleep(30);
-        if (failOnce.delete(m.body)) throw new Error(`${m.body} fails once`);
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          await sleep(30);
+          if (failOnce.delete(m.body)) throw new Error(`${m.body} fails once`);
+        }),
     });
     try {
       await b.send("a", range("a-m", 6));
       await b.send("b", range("b-m", 6));
       await b.send("c", range("c-m", 6));
       await eventually(() => journal.succeeded.length === 18, 20_000, "18 successes");
-      for (const g of ["a", "b", "c"]) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 6), `order of ${g}`);
+      for (const g of ["a", "b", "c"])
+        assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 6), `order of ${g}`);
       assert.deepEqual(journal.of(journal.started, "a-"), ["a-m1", "a-m2", ...range("a-m", 6).slice(1)]);
       assert.deepEqual(journal.of(journal.started, "b-"), ["b-m1", "b-m2", "b-m3", ...range("b-m", 6).slice(2)]);
       assert.equal(journal.peakPerGroup, 1);
@@ -141,10 +158,11 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     let slowRuns = 0;
     const { running, logs } = await startTestConsumer(b, {
       env: { ...FAST, HANDLER_TIMEOUT_SECONDS: "1" },
-      handler: (m) => journal.run(m, async () => {
-        // Its first run ignores the abort signal and outlives the 1 s limit by far.
-        if (m.body === "g-m2" && slowRuns++ === 0) await sleep(2_500);
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          // Its first run ignores the abort signal and outlives the 1 s limit by far.
+          if (m.body === "g-m2" && slowRuns++ === 0) await sleep(2_500);
+        }),
     });
     try {
       await b.send("g", range("g-m", 5));
@@ -169,13 +187,20 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
       },
     });
     const journal = new HandlerJournal();
-    const { running, logs } = await startTestConsumer(b, { env: FAST, handler: (m) => journal.run(m, () => sleep(20)) });
+    const { running, logs } = await startTestConsumer(b, {
+      env: FAST,
+      handler: (m) => journal.run(m, () => sleep(20)),
+    });
     try {
       await b.send("g", range("g-m", 6));
       await eventually(() => journal.succeeded.length === 6, 20_000, "6 successes");
       assert.ok(damaged, "the stand-in damaged g-m3");
       assert.equal(logs.find((l) => l.event === "checksum-mismatch").length, 1);
-      assert.deepEqual(journal.started, range("g-m", 6), "g-m3 ran only once it came back intact, and nothing overtook it");
+      assert.deepEqual(
+        journal.started,
+        range("g-m", 6),
+        "g-m3 ran only once it came back intact, and nothing overtook it",
+      );
     } finally {
       await running.stop();
     }
@@ -184,14 +209,21 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
   test("a group of 25 spread over three receives of 10: in order, and no receive of it while earlier ones are held", async () => {
     const b = await bed();
     const journal = new HandlerJournal();
-    const { running } = await startTestConsumer(b, { env: { WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(5)) });
+    const { running } = await startTestConsumer(b, {
+      env: { WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => sleep(5)),
+    });
     try {
       await b.send("g", range("g-m", 25));
       await eventually(() => journal.succeeded.length === 25, 20_000, "25 successes");
       assert.deepEqual(journal.succeeded, range("g-m", 25));
       const carrying = b.stand.receives.filter((r) => r.messageIds.length > 0);
       assert.ok(carrying.length >= 3, `${carrying.length} receives carried the group`);
-      assert.equal(journal.received.filter((m) => m.receiveCount > 1).length, 0, "no message of the group was received twice");
+      assert.equal(
+        journal.received.filter((m) => m.receiveCount > 1).length,
+        0,
+        "no message of the group was received twice",
+      );
     } finally {
       await running.stop();
     }
@@ -202,10 +234,14 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const journal = new HandlerJournal();
     const groups = Array.from({ length: 20 }, (_, i) => `k${i}`);
     for (const g of groups) await b.send(g, range(`${g}-m`, 5));
-    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(2)) });
+    const { running } = await startTestConsumer(b, {
+      env: { HANDLER_CONCURRENCY: "1", WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => sleep(2)),
+    });
     try {
       await eventually(() => journal.succeeded.length === 100, 60_000, "100 successes");
-      for (const g of groups) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 5), `order of ${g}`);
+      for (const g of groups)
+        assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 5), `order of ${g}`);
       assert.equal(journal.started.length, 100);
       assert.equal(journal.peakOverall, 1, "HANDLER_CONCURRENCY=1 is a hard limit");
     } finally {
@@ -218,11 +254,18 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const journal = new HandlerJournal();
     const groups = Array.from({ length: 8 }, (_, i) => `w${i}`);
     for (const g of groups) await b.send(g, range(`${g}-m`, 10));
-    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "3", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(Math.random() * 5)) });
+    const { running } = await startTestConsumer(b, {
+      env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "3", WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => sleep(Math.random() * 5)),
+    });
     try {
       await eventually(() => journal.succeeded.length === 80, 30_000, "80 successes");
-      for (const g of groups) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 10), `order of ${g}`);
-      assert.ok(journal.peakOverall <= 2, `${journal.peakOverall} handlers ran at once; HANDLER_CONCURRENCY=2 is a hard limit`);
+      for (const g of groups)
+        assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 10), `order of ${g}`);
+      assert.ok(
+        journal.peakOverall <= 2,
+        `${journal.peakOverall} handlers ran at once; HANDLER_CONCURRENCY=2 is a hard limit`,
+      );
       assert.equal(journal.peakPerGroup, 1);
     } finally {
       await running.stop();
@@ -233,10 +276,14 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const b = await bed();
     const journal = new HandlerJournal();
     for (const g of ["d0", "d1", "d2"]) await b.send(g, range(`${g}-m`, 30));
-    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "10", WAIT_TIME_SECONDS: "2" }, handler: (m) => journal.run(m, () => sleep(5)) });
+    const { running } = await startTestConsumer(b, {
+      env: { HANDLER_CONCURRENCY: "10", WAIT_TIME_SECONDS: "2" },
+      handler: (m) => journal.run(m, () => sleep(5)),
+    });
     try {
       await eventually(() => journal.succeeded.length === 90, 20_000, "90 successes");
-      for (const g of ["d0", "d1", "d2"]) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 30), `order of ${g}`);
+      for (const g of ["d0", "d1", "d2"])
+        assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 30), `order of ${g}`);
     } finally {
       await running.stop();
     }
@@ -245,7 +292,10 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
   test("RECEIVE_LOOPS=1, HANDLER_CONCURRENCY=2: after a group whose messages waited in memory, the consumer still receives", async () => {
     const b = await bed();
     const journal = new HandlerJournal();
-    const { running } = await startTestConsumer(b, { env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "1", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(20)) });
+    const { running } = await startTestConsumer(b, {
+      env: { HANDLER_CONCURRENCY: "2", RECEIVE_LOOPS: "1", WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => sleep(20)),
+    });
     try {
       await b.send("a", range("a-m", 10));
       await eventually(() => journal.succeeded.length === 10, 15_000, "group a");
@@ -263,11 +313,18 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const journal = new HandlerJournal();
     const groups = ["p", "q", "r", "s"];
     for (const g of groups) await b.send(g, range(`${g}-m`, 6));
-    const { running } = await startTestConsumer(b, { env: { MAX_MESSAGES: "1", RECEIVE_LOOPS: "4", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(100)) });
+    const { running } = await startTestConsumer(b, {
+      env: { MAX_MESSAGES: "1", RECEIVE_LOOPS: "4", WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => sleep(100)),
+    });
     try {
       await eventually(() => journal.succeeded.length === 24, 30_000, "24 successes");
-      for (const g of groups) assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 6), `order of ${g}`);
-      assert.ok(b.stand.receives.every((r) => r.messageIds.length <= 1), "a receive asked for more than MAX_MESSAGES");
+      for (const g of groups)
+        assert.deepEqual(journal.of(journal.succeeded, `${g}-`), range(`${g}-m`, 6), `order of ${g}`);
+      assert.ok(
+        b.stand.receives.every((r) => r.messageIds.length <= 1),
+        "a receive asked for more than MAX_MESSAGES",
+      );
       assert.ok(journal.peakOverall >= 2, `groups should run in parallel; at most ${journal.peakOverall} did`);
     } finally {
       await running.stop();
@@ -288,7 +345,11 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     try {
       await eventually(() => first.succeeded.length + second.succeeded.length >= 40, 30_000, "40 successes in all");
       for (const g of groups) {
-        assert.deepEqual([...first.of(first.succeeded, `${g}-`), ...second.of(second.succeeded, `${g}-`)], range(`${g}-m`, 8), `order of ${g} across the two consumers`);
+        assert.deepEqual(
+          [...first.of(first.succeeded, `${g}-`), ...second.of(second.succeeded, `${g}-`)],
+          range(`${g}-m`, 8),
+          `order of ${g} across the two consumers`,
+        );
       }
       assert.equal(first.started.length + second.started.length, 40, "a message was handled twice");
     } finally {
@@ -302,18 +363,27 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     let failures = 0;
     const { running } = await startTestConsumer(b, {
       env: FAST,
-      handler: (m) => journal.run(m, async () => {
-        await sleep(100);
-        if (m.body === "t-m2" && failures++ === 0) throw new Error("fails once");
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          await sleep(100);
+          if (m.body === "t-m2" && failures++ === 0) throw new Error("fails once");
+        }),
     });
     try {
       await b.send("t", range("t-m", 10));
       await eventually(() => journal.succeeded.length === 10, 15_000, "10 successes");
-      assert.notEqual(journal.succeeded.at(-1), "t-m10", "t-m2's retry should come after the others, which did not wait for it");
+      assert.notEqual(
+        journal.succeeded.at(-1),
+        "t-m10",
+        "t-m2's retry should come after the others, which did not wait for it",
+      );
       assert.equal(journal.succeeded.at(-1), "t-m2");
       assert.ok(journal.peakPerGroup >= 3, `fair-queue group ran at most ${journal.peakPerGroup} at once`);
-      assert.equal(journal.received.filter((m) => m.body !== "t-m2" && m.receiveCount > 1).length, 0, "no other message of the group was given back");
+      assert.equal(
+        journal.received.filter((m) => m.body !== "t-m2" && m.receiveCount > 1).length,
+        0,
+        "no other message of the group was given back",
+      );
     } finally {
       await running.stop();
     }
@@ -324,11 +394,18 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const journal = new HandlerJournal();
     const groups = ["x".repeat(128), "__proto__", "constructor", "Case", "case", "a/b:c#d", "grüppe"];
     for (const g of groups) await b.send(g, range(`${g}|m`, 5));
-    const { running } = await startTestConsumer(b, { env: { WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => sleep(50)) });
+    const { running } = await startTestConsumer(b, {
+      env: { WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => sleep(50)),
+    });
     try {
       await eventually(() => journal.succeeded.length === 35, 20_000, "35 successes");
       for (const g of groups) {
-        assert.deepEqual(journal.succeeded.filter((body) => body.startsWith(`${g}|`)), range(`${g}|m`, 5), `order of ${g}`);
+        assert.deepEqual(
+          journal.succeeded.filter((body) => body.startsWith(`${g}|`)),
+          range(`${g}|m`, 5),
+          `order of ${g}`,
+        );
         assert.equal(journal.received.find((m) => m.body === `${g}|m1`)!.groupId, g);
       }
       assert.equal(journal.peakPerGroup, 1);
@@ -349,7 +426,11 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
       await b.send("g", range("g-m", 5));
       await eventually(() => journal.succeeded.length === 5, 30_000, "5 successes");
       assert.deepEqual(journal.succeeded, range("g-m", 5));
-      assert.deepEqual(journal.received.map((m) => m.receiveCount), [1, 1, 1, 1, 1], "a waiting message lapsed and was received again");
+      assert.deepEqual(
+        journal.received.map((m) => m.receiveCount),
+        [1, 1, 1, 1, 1],
+        "a waiting message lapsed and was received again",
+      );
     } finally {
       await running.stop();
     }
@@ -362,20 +443,33 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, {
       env: FAST,
-      handler: (m) => journal.run(m, async () => {
-        await sleep(10);
-        if (m.body === "g-m2") throw new Error("poison");
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          await sleep(10);
+          if (m.body === "g-m2") throw new Error("poison");
+        }),
     });
     try {
       await b.send("g", range("g-m", 5));
-      await eventually(() => b.stand.depth(b.queueName).visible + b.stand.depth(b.queueName).inFlight === 0, 30_000, "the group left the queue");
+      await eventually(
+        () => b.stand.depth(b.queueName).visible + b.stand.depth(b.queueName).inFlight === 0,
+        30_000,
+        "the group left the queue",
+      );
       assert.deepEqual(
         { handled: journal.succeeded, deadLettered: await deadLettered(b) },
         { handled: ["g-m1"], deadLettered: ["g-m2", "g-m3", "g-m4", "g-m5"] },
       );
-      assert.deepEqual(journal.of(journal.started, "g-m").filter((body) => body !== "g-m1" && body !== "g-m2"), [], "a message behind the failing one was handled out of order");
-      assert.equal(journal.started.filter((body) => body === "g-m2").length, 3, "the poison message was not handled maxReceiveCount times");
+      assert.deepEqual(
+        journal.of(journal.started, "g-m").filter((body) => body !== "g-m1" && body !== "g-m2"),
+        [],
+        "a message behind the failing one was handled out of order",
+      );
+      assert.equal(
+        journal.started.filter((body) => body === "g-m2").length,
+        3,
+        "the poison message was not handled maxReceiveCount times",
+      );
     } finally {
       await running.stop();
     }
@@ -386,15 +480,19 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, {
       env: { ...FAST, MAX_MESSAGES: "1" },
-      handler: (m) => journal.run(m, async () => {
-        await sleep(10);
-        if (m.body === "g-m2") throw new Error("poison");
-      }),
+      handler: (m) =>
+        journal.run(m, async () => {
+          await sleep(10);
+          if (m.body === "g-m2") throw new Error("poison");
+        }),
     });
     try {
       await b.send("g", range("g-m", 5));
       await eventually(() => journal.succeeded.length === 4, 30_000, "the four good messages");
-      assert.deepEqual({ handled: journal.succeeded, deadLettered: await deadLettered(b) }, { handled: ["g-m1", "g-m3", "g-m4", "g-m5"], deadLettered: ["g-m2"] });
+      assert.deepEqual(
+        { handled: journal.succeeded, deadLettered: await deadLettered(b) },
+        { handled: ["g-m1", "g-m3", "g-m4", "g-m5"], deadLettered: ["g-m2"] },
+      );
     } finally {
       await running.stop();
     }
@@ -406,30 +504,52 @@ describe("FIFO attacks (against the FIFO stand-in)", () => {
     const b = await bed({
       visibilityTimeoutSeconds: 5,
       loseAnswer: (request, output) => {
-        if (lostAttemptId !== undefined || request.operation !== "ReceiveMessage" || output.Messages === undefined) return false;
+        if (lostAttemptId !== undefined || request.operation !== "ReceiveMessage" || output.Messages === undefined)
+          return false;
         lostAttemptId = String(request.input.ReceiveRequestAttemptId);
         return true;
       },
       // The next receive that carries the lost answer's attempt id is throttled.
       throttle: (request) => {
-        if (throttled || request.operation !== "ReceiveMessage" || lostAttemptId === undefined || request.input.ReceiveRequestAttemptId !== lostAttemptId) return false;
+        if (
+          throttled ||
+          request.operation !== "ReceiveMessage" ||
+          lostAttemptId === undefined ||
+          request.input.ReceiveRequestAttemptId !== lostAttemptId
+        )
+          return false;
         throttled = true;
         return true;
       },
     });
     await b.send("g1", range("g1-m", 5));
     const journal = new HandlerJournal();
-    const { running, logs } = await startTestConsumer(b, { env: { VISIBILITY_TIMEOUT_SECONDS: "5", WAIT_TIME_SECONDS: "1" }, handler: (m) => journal.run(m, () => Promise.resolve()) });
+    const { running, logs } = await startTestConsumer(b, {
+      env: { VISIBILITY_TIMEOUT_SECONDS: "5", WAIT_TIME_SECONDS: "1" },
+      handler: (m) => journal.run(m, () => Promise.resolve()),
+    });
     try {
-      await eventually(() => journal.succeeded.length === 5, 20_000, "5 successes (after the 5 s visibility timeout at worst)");
+      await eventually(
+        () => journal.succeeded.length === 5,
+        20_000,
+        "5 successes (after the 5 s visibility timeout at worst)",
+      );
       assert.deepEqual(journal.succeeded, range("g1-m", 5));
-      assert.equal(b.stand.refusals.filter((r) => r.code === "ThrottlingException").length, 1, "the stand-in throttled the retry");
+      assert.equal(
+        b.stand.refusals.filter((r) => r.code === "ThrottlingException").length,
+        1,
+        "the stand-in throttled the retry",
+      );
       assert.deepEqual(
         b.stand.refusals.filter((r) => r.code === "InvalidParameterValue"),
         [],
         "a receive reused the attempt id of a throttled receive, which SQS rejects (README: 'After throttling the consumer draws a new id, as SQS requires')",
       );
-      assert.deepEqual(logs.find((l) => l.event === "aws-error" && l.kind === "unknown").map((l) => l.error), [], "an error of unknown kind was logged");
+      assert.deepEqual(
+        logs.find((l) => l.event === "aws-error" && l.kind === "unknown").map((l) => l.error),
+        [],
+        "an error of unknown kind was logged",
+      );
     } finally {
       await running.stop();
     }

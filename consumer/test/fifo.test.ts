@@ -38,9 +38,16 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
       assert.equal(first.groupId, "g1");
       assert.equal(first.deduplicationId, "g1-m1");
       assert.match(first.sequenceNumber ?? "", /^\d+$/);
-      assert.ok(BigInt(journal.received[1]!.sequenceNumber!) > BigInt(first.sequenceNumber!), "sequence numbers increase within the group");
+      assert.ok(
+        BigInt(journal.received[1]!.sequenceNumber!) > BigInt(first.sequenceNumber!),
+        "sequence numbers increase within the group",
+      );
       assert.equal(logs.find((l) => l.event === "config")[0]?.queueType, "fifo");
-      await eventually(() => b.stand.depth(b.queueName).inFlight === 0 && b.stand.depth(b.queueName).visible === 0, 5_000, "all deletes");
+      await eventually(
+        () => b.stand.depth(b.queueName).inFlight === 0 && b.stand.depth(b.queueName).visible === 0,
+        5_000,
+        "all deletes",
+      );
     } finally {
       await running.stop();
     }
@@ -57,10 +64,14 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     });
     try {
       await eventually(() => journal.succeeded.length >= 5_000, 120_000, "5000 successes");
-      for (const group of groups) assert.deepEqual(journal.successesOf(group), range(`${group}-m`, 50), `order of ${group}`);
+      for (const group of groups)
+        assert.deepEqual(journal.successesOf(group), range(`${group}-m`, 50), `order of ${group}`);
       assert.equal(journal.started.length, 5_000, "a message was handled twice");
       assert.equal(journal.peakPerGroup, 1, "two messages of one group ran at once");
-      assert.ok(journal.peakOverall >= 10, `groups should run in parallel; at most ${journal.peakOverall} handlers ran at once`);
+      assert.ok(
+        journal.peakOverall >= 10,
+        `groups should run in parallel; at most ${journal.peakOverall} handlers ran at once`,
+      );
     } finally {
       await running.stop();
     }
@@ -84,7 +95,10 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
       await eventually(() => journal.succeeded.length === 20, 20_000, "20 successes");
       assert.deepEqual(journal.successesOf("a"), range("a-m", 10));
       assert.deepEqual(journal.successesOf("b"), range("b-m", 10), "the other group is not held up");
-      assert.deepEqual(journal.started.filter((body) => body.startsWith("a-")), ["a-m1", "a-m2", "a-m3", "a-m4", "a-m4", "a-m4", ...range("a-m", 10).slice(4)]);
+      assert.deepEqual(
+        journal.started.filter((body) => body.startsWith("a-")),
+        ["a-m1", "a-m2", "a-m3", "a-m4", "a-m4", "a-m4", ...range("a-m", 10).slice(4)],
+      );
       assert.equal(journal.peakPerGroup, 1);
       const redelivered = journal.received.find((m) => m.body === "a-m5")!;
       assert.ok(redelivered.receiveCount >= 2, "a-m5 was given back and received again");
@@ -98,14 +112,18 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     const b = await bed({
       visibilityTimeoutSeconds: 30,
       loseAnswer: (request, output) => {
-        if (lostAttemptId !== undefined || request.operation !== "ReceiveMessage" || output.Messages === undefined) return false;
+        if (lostAttemptId !== undefined || request.operation !== "ReceiveMessage" || output.Messages === undefined)
+          return false;
         lostAttemptId = String(request.input.ReceiveRequestAttemptId);
         return true;
       },
     });
     await b.send("g1", range("g1-m", 5));
     const journal = new HandlerJournal();
-    const { running } = await startTestConsumer(b, { env: { VISIBILITY_TIMEOUT_SECONDS: "30" }, handler: (m) => journal.run(m, () => Promise.resolve()) });
+    const { running } = await startTestConsumer(b, {
+      env: { VISIBILITY_TIMEOUT_SECONDS: "30" },
+      handler: (m) => journal.run(m, () => Promise.resolve()),
+    });
     try {
       // Without the attempt id the group stays locked for the 30 s visibility timeout.
       await eventually(() => journal.succeeded.length === 5, 10_000, "5 successes well before the visibility timeout");
@@ -123,12 +141,17 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
   test("on a standard queue MessageGroupId (fair queues) serializes nothing", async () => {
     const b = await bed({ fifo: false });
     const journal = new HandlerJournal();
-    const { running, logs } = await startTestConsumer(b, { handler: (m) => journal.run(m, async () => void (await sleep(200))) });
+    const { running, logs } = await startTestConsumer(b, {
+      handler: (m) => journal.run(m, async () => void (await sleep(200))),
+    });
     try {
       await b.send("tenant-1", range("tenant-1-m", 20));
       await eventually(() => journal.succeeded.length === 20, 10_000, "20 successes");
       assert.equal(journal.received[0]!.groupId, "tenant-1");
-      assert.ok(journal.peakPerGroup >= 5, `messages of one fair-queue group should run in parallel; at most ${journal.peakPerGroup} did`);
+      assert.ok(
+        journal.peakPerGroup >= 5,
+        `messages of one fair-queue group should run in parallel; at most ${journal.peakPerGroup} did`,
+      );
       assert.equal(logs.find((l) => l.event === "config")[0]?.queueType, "standard");
     } finally {
       await running.stop();
@@ -139,7 +162,8 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     const b = await bed();
     await b.send("g", range("g-m", 10));
     const env = { ...b.env, HANDLER_DELAY_MS: "300", SHUTDOWN_BUDGET_SECONDS: "5", WAIT_TIME_SECONDS: "1" };
-    const handled = (lines: readonly LogLine[]) => lines.filter((l) => l.event === "handled").map((l) => String(l.body));
+    const handled = (lines: readonly LogLine[]) =>
+      lines.filter((l) => l.event === "handled").map((l) => String(l.body));
     const first = spawnConsumer(fixture, env);
     await eventually(() => handled(first.lines).length >= 2, 15_000, "2 handled messages");
     first.child.kill("SIGTERM");
@@ -148,10 +172,17 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     let runningNow = 0;
     for (const line of events) {
       runningNow += line.event === "started" ? 1 : -1;
-      assert.ok(runningNow <= 1, `two messages of the group ran at once: ${events.map((l) => `${String(l.event)} ${String(l.body)}`).join(", ")}`);
+      assert.ok(
+        runningNow <= 1,
+        `two messages of the group ran at once: ${events.map((l) => `${String(l.event)} ${String(l.body)}`).join(", ")}`,
+      );
     }
     const second = spawnConsumer(fixture, env);
-    await eventually(() => handled(first.lines).length + handled(second.lines).length >= 10, 20_000, "the rest of the group");
+    await eventually(
+      () => handled(first.lines).length + handled(second.lines).length >= 10,
+      20_000,
+      "the rest of the group",
+    );
     await eventually(() => b.stand.depth(b.queueName).inFlight === 0, 5_000, "the last deletes");
     second.child.kill("SIGTERM");
     assert.equal((await second.exited).code, 0);

@@ -44,16 +44,35 @@ describe("the handler timeout is a hard limit", () => {
     let stuck = true;
     const waiting: (() => void)[] = [];
     const { running, logs } = await startTestConsumer(bed, {
-      env: { HANDLER_CONCURRENCY: "1", HANDLER_TIMEOUT_SECONDS: "1", RETRY_BASE_SECONDS: "1", RECEIVE_LOOPS: "2", WAIT_TIME_SECONDS: "1" },
+      env: {
+        HANDLER_CONCURRENCY: "1",
+        HANDLER_TIMEOUT_SECONDS: "1",
+        RETRY_BASE_SECONDS: "1",
+        RECEIVE_LOOPS: "2",
+        WAIT_TIME_SECONDS: "1",
+      },
       // Ignores its abort signal: it settles only when the test lets it.
-      handler: (message) => counter.track(message.messageId, () => (stuck ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve()).then(() => void counter.handled.add(message.body))),
+      handler: (message) =>
+        counter.track(message.messageId, () =>
+          (stuck ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve()).then(
+            () => void counter.handled.add(message.body),
+          ),
+        ),
     });
     try {
-      await sendMessages(bed.sqs, bed.queue.queueUrl, Array.from({ length: 10 }, (_, i) => `m${i}`));
+      await sendMessages(
+        bed.sqs,
+        bed.queue.queueUrl,
+        Array.from({ length: 10 }, (_, i) => `m${i}`),
+      );
       await eventually(() => counter.calls >= 1, 5_000, "the first invocation");
       // Past several timeouts and retry delays: before the fix, a new invocation started every second.
       await sleep(5_000);
-      assert.equal(counter.maxRunning, 1, `${counter.maxRunning} handler invocations ran at once with HANDLER_CONCURRENCY=1`);
+      assert.equal(
+        counter.maxRunning,
+        1,
+        `${counter.maxRunning} handler invocations ran at once with HANDLER_CONCURRENCY=1`,
+      );
       assert.equal(counter.calls, 1);
       await logs.waitFor((l) => l.event === "handler-abandoned", 1_000, "the abandoned handler");
       const livez = await probe(running.healthPort, "/livez");
@@ -63,10 +82,18 @@ describe("the handler timeout is a hard limit", () => {
 
       stuck = false;
       for (const resolve of waiting.splice(0)) resolve();
-      await eventually(async () => (await probe(running.healthPort, "/livez")).status === 200, 5_000, "/livez to recover");
+      await eventually(
+        async () => (await probe(running.healthPort, "/livez")).status === 200,
+        5_000,
+        "/livez to recover",
+      );
       await logs.waitFor((l) => l.event === "abandoned-handler-settled", 1_000);
       await eventually(() => counter.handled.size === 10, 20_000, "every message handled once the slot is free");
-      await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 10_000, "the deletes");
+      await eventually(
+        async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+        10_000,
+        "the deletes",
+      );
       assert.equal(counter.maxRunning, 1);
     } finally {
       for (const resolve of waiting.splice(0)) resolve();
@@ -81,18 +108,39 @@ describe("the handler timeout is a hard limit", () => {
     const { running, logs } = await startTestConsumer(bed, {
       env: { HANDLER_CONCURRENCY: "5", HANDLER_TIMEOUT_SECONDS: "1", RETRY_BASE_SECONDS: "1", WAIT_TIME_SECONDS: "1" },
       // The first invocation ignores its signal and settles after 4 s; the message is back after 1 s.
-      handler: (message) => counter.track(message.messageId, () => (counter.calls === 1 ? sleep(4_000).then(() => undefined) : Promise.resolve())),
+      handler: (message) =>
+        counter.track(message.messageId, () =>
+          counter.calls === 1 ? sleep(4_000).then(() => undefined) : Promise.resolve(),
+        ),
     });
     try {
       await sendMessages(bed.sqs, bed.queue.queueUrl, ["slow"]);
       await eventually(() => counter.calls >= 1, 5_000, "the first invocation");
       await sleep(2_000);
-      assert.equal((await probe(running.healthPort, "/livez")).status, 200, "one abandoned handler of 5 slots is within the limit");
-      await eventually(async () => counter.calls >= 2 && (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0 && counter.running === 0, 20_000, "the message handled again");
+      assert.equal(
+        (await probe(running.healthPort, "/livez")).status,
+        200,
+        "one abandoned handler of 5 slots is within the limit",
+      );
+      await eventually(
+        async () =>
+          counter.calls >= 2 &&
+          (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0 &&
+          counter.running === 0,
+        20_000,
+        "the message handled again",
+      );
       assert.equal(counter.maxSameMessage, 1, "the same message was handled twice at once");
-      const duplicate = await logs.waitFor((l) => l.event === "duplicate-delivery", 1_000, "the redelivery while the first run went on");
+      const duplicate = await logs.waitFor(
+        (l) => l.event === "duplicate-delivery",
+        1_000,
+        "the redelivery while the first run went on",
+      );
       assert.equal(duplicate.receiveCount, 2);
-      assert.match((await probe(running.healthPort, "/metrics")).body, /^sqs_consumer_duplicate_deliveries_total\{state="abandoned"\} [1-9]/m);
+      assert.match(
+        (await probe(running.healthPort, "/metrics")).body,
+        /^sqs_consumer_duplicate_deliveries_total\{state="abandoned"\} [1-9]/m,
+      );
     } finally {
       await running.stop();
     }

@@ -26,7 +26,11 @@ test("FIFO: the in-flight gauge counts a group's waiting messages, and its help 
   try {
     await bed.send("g1", ["g1-m1", "g1-m2", "g1-m3"]);
     const metrics = async () => (await fetch(`http://127.0.0.1:${consumer.healthPort}/metrics`)).text();
-    await eventually(async () => /^sqs_consumer_messages_in_flight 3$/m.test(await metrics()), 10_000, "3 messages held");
+    await eventually(
+      async () => /^sqs_consumer_messages_in_flight 3$/m.test(await metrics()),
+      10_000,
+      "3 messages held",
+    );
     assert.equal(running, 1, "one handler runs; the group's other two wait behind it");
     const help = /^# HELP sqs_consumer_messages_in_flight (.*)$/m.exec(await metrics())?.[1] ?? "";
     assert.match(help, /FIFO/);

@@ -63,16 +63,34 @@ describe("IRSA: credentials from a projected web identity token", () => {
       await sendMessages(bed.sqs, bed.queue.queueUrl, [`irsa ${i}`]);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    await eventually(() => sent.every((body) => consumer!.lines.some((l) => l.body === body)), 10_000, "every message handled");
-    await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "every delete");
+    await eventually(
+      () => sent.every((body) => consumer!.lines.some((l) => l.body === body)),
+      10_000,
+      "every message handled",
+    );
+    await eventually(
+      async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+      5_000,
+      "every delete",
+    );
 
     assert.deepEqual(sts.rejected, []);
     assert.ok(sts.issued.length >= 3, `only ${sts.issued.length} credential sets issued: no refresh happened`);
-    assert.deepEqual([...new Set(sts.issued.map((i) => i.token))], ["token-1", "token-2"], "the rotated token file was not re-read");
-    const keys = bed.requests.map((r) => r.accessKeyId).filter((k): k is string => k?.startsWith("ASIASTANDIN") ?? false);
+    assert.deepEqual(
+      [...new Set(sts.issued.map((i) => i.token))],
+      ["token-1", "token-2"],
+      "the rotated token file was not re-read",
+    );
+    const keys = bed.requests
+      .map((r) => r.accessKeyId)
+      .filter((k): k is string => k?.startsWith("ASIASTANDIN") ?? false);
     const order = keys.map((k) => Number(k.slice("ASIASTANDIN".length)));
     assert.ok(new Set(order).size >= 3, `SQS saw ${new Set(order).size} keys; expected one per refresh`);
-    assert.deepEqual(order, [...order].sort((a, b) => a - b), "a request was signed with an older key after a newer one was in use");
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      "a request was signed with an older key after a newer one was in use",
+    );
     assert.equal((await probe(await consumer.healthPort(), "/readyz")).status, 200);
   });
 

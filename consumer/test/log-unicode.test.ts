@@ -23,8 +23,19 @@ const sqsBody = fc.array(sqsCodePoint, { maxLength: 64 }).map((points) => String
 async function logLines(body: string, maxChars: number): Promise<string[]> {
   let written = "";
   const logger = createLogger("info", { write: (text: string) => void (written += text) });
-  const message: ReceivedMessage = { messageId: "m-1", body, md5OfBody: "", receiveCount: 1, attributes: {}, messageAttributes: {} };
-  await createLogHandler(maxChars)(message, { logger, signal: new AbortController().signal, traceContext: ROOT_CONTEXT });
+  const message: ReceivedMessage = {
+    messageId: "m-1",
+    body,
+    md5OfBody: "",
+    receiveCount: 1,
+    attributes: {},
+    messageAttributes: {},
+  };
+  await createLogHandler(maxChars)(message, {
+    logger,
+    signal: new AbortController().signal,
+    traceContext: ROOT_CONTEXT,
+  });
   return written.split("\n").filter((line) => line !== "");
 }
 

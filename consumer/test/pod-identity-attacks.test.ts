@@ -35,12 +35,22 @@ describe("EKS Pod Identity: an agent or token in trouble", () => {
 
   function env(fullUri: string, overrides: Record<string, string> = {}): Record<string, string> {
     const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...rest } = bed.env;
-    return { ...rest, AWS_CONTAINER_CREDENTIALS_FULL_URI: fullUri, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile, SHUTDOWN_BUDGET_SECONDS: "5", ...overrides };
+    return {
+      ...rest,
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: fullUri,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+      SHUTDOWN_BUDGET_SECONDS: "5",
+      ...overrides,
+    };
   }
 
   async function notReadyWithCredentialsError(): Promise<Record<string, unknown>> {
     const port = await consumer!.healthPort();
-    const warning = await consumer!.waitFor((l) => l.event === "aws-error" || (l.event === "credentials" && l.level === "warn"), 60_000, "a credentials error");
+    const warning = await consumer!.waitFor(
+      (l) => l.event === "aws-error" || (l.event === "credentials" && l.level === "warn"),
+      60_000,
+      "a credentials error",
+    );
     assert.equal((await probe(port, "/readyz")).status, 503);
     assert.equal(consumer!.child.exitCode, null, "the consumer exited");
     return warning;
@@ -66,7 +76,12 @@ describe("EKS Pod Identity: an agent or token in trouble", () => {
     const server: Server = createServer((_req, res) => res.end("{}"));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      consumer = spawnConsumer(bundle, env(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/credentials`, { AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: join(tmpdir(), "no-such-dir", "token") }));
+      consumer = spawnConsumer(
+        bundle,
+        env(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/credentials`, {
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: join(tmpdir(), "no-such-dir", "token"),
+        }),
+      );
       const warning = await notReadyWithCredentialsError();
       assert.match(JSON.stringify(warning), /token|ENOENT|no-such-dir/i);
     } finally {
@@ -79,10 +94,15 @@ describe("EKS Pod Identity: an agent or token in trouble", () => {
     ["JSON without keys", '{"Code":"Success"}'],
   ] as const) {
     test(`an agent that answers 200 with ${what}: not ready, still up`, async () => {
-      const server: Server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
+      const server: Server = createServer((_req, res) =>
+        res.writeHead(200, { "content-type": "application/json" }).end(body),
+      );
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       try {
-        consumer = spawnConsumer(bundle, env(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/credentials`));
+        consumer = spawnConsumer(
+          bundle,
+          env(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/credentials`),
+        );
         await notReadyWithCredentialsError();
       } finally {
         server.close();

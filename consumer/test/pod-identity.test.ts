@@ -56,7 +56,10 @@ describe("EKS Pod Identity: credentials from the container endpoint, through the
     assert.equal(credentials.endpoint, agent.fullUri);
     assert.equal(credentials.tokenFile, tokenFile);
     const logged = JSON.stringify(consumer.lines);
-    assert.ok(!logged.includes("pod-token-1") && !logged.includes("ASIAPODID"), "a token or an access key id was logged");
+    assert.ok(
+      !logged.includes("pod-token-1") && !logged.includes("ASIAPODID"),
+      "a token or an access key id was logged",
+    );
 
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -65,12 +68,24 @@ describe("EKS Pod Identity: credentials from the container endpoint, through the
       await sendMessages(bed.sqs, bed.queue.queueUrl, [`pod identity ${i}`]);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    await eventually(() => sent.every((body) => consumer!.lines.some((l) => l.body === body)), 10_000, "every message handled");
-    await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "every delete");
+    await eventually(
+      () => sent.every((body) => consumer!.lines.some((l) => l.body === body)),
+      10_000,
+      "every message handled",
+    );
+    await eventually(
+      async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+      5_000,
+      "every delete",
+    );
 
     assert.deepEqual(agent.rejected, []);
     assert.ok(agent.issued.length >= 3, `only ${agent.issued.length} credential sets issued: no refresh happened`);
-    assert.deepEqual([...new Set(agent.issued.map((i) => i.token))], ["pod-token-1", "pod-token-2"], "the rotated token file was not re-read");
+    assert.deepEqual(
+      [...new Set(agent.issued.map((i) => i.token))],
+      ["pod-token-1", "pod-token-2"],
+      "the rotated token file was not re-read",
+    );
     const keys = bed.requests.map((r) => r.accessKeyId).filter((k): k is string => k?.startsWith("ASIAPODID") ?? false);
     assert.ok(new Set(keys).size >= 3, `SQS saw ${new Set(keys).size} keys; expected one per refresh`);
     assert.equal((await probe(await consumer.healthPort(), "/readyz")).status, 200);
@@ -88,7 +103,11 @@ describe("EKS Pod Identity: credentials from the container endpoint, through the
     assert.equal(consumer.child.exitCode, null, "the consumer exited while the agent was down");
 
     agent.available = true;
-    await eventually(async () => (await probe(port, "/readyz")).status === 200, 45_000, "ready after the agent returns");
+    await eventually(
+      async () => (await probe(port, "/readyz")).status === 200,
+      45_000,
+      "ready after the agent returns",
+    );
     await sendMessages(bed.sqs, bed.queue.queueUrl, ["after the agent"]);
     await consumer.waitFor((l) => l.body === "after the agent", 10_000, "the message");
   });
@@ -100,7 +119,10 @@ describe("EKS Pod Identity: credentials from the container endpoint, through the
     assert.equal(warning.kind, "credentials");
     // Through the default chain the agent's 400 arrives as "Could not load credentials from any providers",
     // so the hint names both causes; it must name the association.
-    assert.match(String(warning.hint), /Pod Identity association must exist for this pod's namespace and service account/);
+    assert.match(
+      String(warning.hint),
+      /Pod Identity association must exist for this pod's namespace and service account/,
+    );
     assert.equal((await probe(await consumer.healthPort(), "/readyz")).status, 503);
     assert.ok(agent.rejected.some((r) => r.startsWith("ResourceNotFoundException")));
   });
@@ -115,14 +137,22 @@ describe("EKS Pod Identity: credentials from the container endpoint, through the
     try {
       consumer = spawnConsumer(
         bundle,
-        podIdentityEnv({ AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: irsaToken, AWS_ENDPOINT_URL_STS: sts.endpoint }),
+        podIdentityEnv({
+          AWS_ROLE_ARN: ROLE_ARN,
+          AWS_WEB_IDENTITY_TOKEN_FILE: irsaToken,
+          AWS_ENDPOINT_URL_STS: sts.endpoint,
+        }),
       );
       const credentials = await consumer.waitFor((l) => l.event === "credentials", 10_000, "the credentials line");
       assert.equal(credentials.source, "web identity token (IRSA)");
       await sendMessages(bed.sqs, bed.queue.queueUrl, ["mid-switch"]);
       await consumer.waitFor((l) => l.body === "mid-switch", 10_000, "the message");
       assert.ok(sts.issued.length >= 1);
-      assert.equal(agent.issued.length + agent.rejected.length, 0, "the agent was asked although web identity was configured");
+      assert.equal(
+        agent.issued.length + agent.rejected.length,
+        0,
+        "the agent was asked although web identity was configured",
+      );
     } finally {
       consumer?.child.kill("SIGTERM");
       await consumer?.exited;

@@ -30,7 +30,11 @@ async function receiveStandIn(): Promise<{ server: Server; endpoint: string; arr
         response.writeHead(status, { "content-type": "application/x-amz-json-1.0" }).end(JSON.stringify(body));
       };
       if (n === 1) reply(200, {});
-      else if (n === 2) setTimeout(() => reply(500, { __type: "com.amazonaws.sqs#InternalError", message: "try again" }), SLOW_FAILURE_MS);
+      else if (n === 2)
+        setTimeout(
+          () => reply(500, { __type: "com.amazonaws.sqs#InternalError", message: "try again" }),
+          SLOW_FAILURE_MS,
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
@@ -45,8 +49,17 @@ describe("receive attempts: an SDK retry is a new long poll", () => {
     const stand = await receiveStandIn();
     closers.push(() => stand.server.close());
     closers.push(() => stand.server.closeAllConnections());
-    const env = { QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/attempts", AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_SQS: stand.endpoint, AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "y", RECEIVE_LOOPS: "1", WAIT_TIME_SECONDS: String(WAIT_SECONDS) };
-    for (const key of ["AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) process.env[key] = env[key];
+    const env = {
+      QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/attempts",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_SQS: stand.endpoint,
+      AWS_ACCESS_KEY_ID: "x",
+      AWS_SECRET_ACCESS_KEY: "y",
+      RECEIVE_LOOPS: "1",
+      WAIT_TIME_SECONDS: String(WAIT_SECONDS),
+    };
+    for (const key of ["AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const)
+      process.env[key] = env[key];
     const parsed = parseSettings(env);
     assert.ok(parsed.ok);
     const settings = parsed.value;
@@ -60,8 +73,20 @@ describe("receive attempts: an SDK retry is a new long poll", () => {
     let loops: ReceiveLoops;
     const readiness = new Readiness(logs.logger, metrics, () => loops.open);
     loops = new ReceiveLoops({
-      settings, sqs, metrics, logger: logs.logger, capacity, readiness, receiving: receiving.signal,
-      hints: { queueUrl: settings.queueUrl, region: settings.region, roleArn: undefined, tokenFile: undefined, containerEndpoint: undefined },
+      settings,
+      sqs,
+      metrics,
+      logger: logs.logger,
+      capacity,
+      readiness,
+      receiving: receiving.signal,
+      hints: {
+        queueUrl: settings.queueUrl,
+        region: settings.region,
+        roleArn: undefined,
+        tokenFile: undefined,
+        containerEndpoint: undefined,
+      },
       tracing: new ConsumerTracing(settings.queueUrl),
       fifo: false,
       onReceived: () => assert.fail("the stand-in sends no message"),
@@ -74,10 +99,16 @@ describe("receive attempts: an SDK retry is a new long poll", () => {
       const slack = 250;
       const [open] = [...loops.open];
       assert.ok(open !== undefined, "the retried receive is open");
-      assert.ok(open.endsAt >= retryArrivedAt + WAIT_SECONDS * 1000 - slack, `the open receive ends ${retryArrivedAt + WAIT_SECONDS * 1000 - open.endsAt} ms before its retried long poll does`);
+      assert.ok(
+        open.endsAt >= retryArrivedAt + WAIT_SECONDS * 1000 - slack,
+        `the open receive ends ${retryArrivedAt + WAIT_SECONDS * 1000 - open.endsAt} ms before its retried long poll does`,
+      );
       assert.equal(readiness.ready, true, readiness.reason);
       loops.hangUp();
-      assert.ok(loops.abandonedPollsEndAt >= retryArrivedAt + WAIT_SECONDS * 1000 - slack, "a release after the hang-up could reach SQS while the retried poll still runs");
+      assert.ok(
+        loops.abandonedPollsEndAt >= retryArrivedAt + WAIT_SECONDS * 1000 - slack,
+        "a release after the hang-up could reach SQS while the retried poll still runs",
+      );
     } finally {
       receiving.abort();
       loops.hangUp();

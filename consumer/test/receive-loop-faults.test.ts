@@ -65,9 +65,24 @@ test("a receive loop that ends at shutdown is no fault", async () => {
   const metrics = new Metrics();
   const receiving = new AbortController();
   const capacity = new Capacity(2);
-  const sqs = { send: (_c: unknown, o: { abortSignal: AbortSignal }) => new Promise((_r, reject) => o.abortSignal.addEventListener("abort", () => reject(new Error("aborted")))) } as unknown as SQSClient;
+  const sqs = {
+    send: (_c: unknown, o: { abortSignal: AbortSignal }) =>
+      new Promise((_r, reject) => o.abortSignal.addEventListener("abort", () => reject(new Error("aborted")))),
+  } as unknown as SQSClient;
   const readiness = new Readiness(logs.logger, metrics);
-  const loops = new ReceiveLoops({ settings: parsed.value, sqs, metrics, hints: { queueUrl: QUEUE_URL, region: "eu-west-1" }, logger: logs.logger, capacity, readiness, tracing: new ConsumerTracing(QUEUE_URL), fifo: false, receiving: receiving.signal, onReceived: () => undefined });
+  const loops = new ReceiveLoops({
+    settings: parsed.value,
+    sqs,
+    metrics,
+    hints: { queueUrl: QUEUE_URL, region: "eu-west-1" },
+    logger: logs.logger,
+    capacity,
+    readiness,
+    tracing: new ConsumerTracing(QUEUE_URL),
+    fifo: false,
+    receiving: receiving.signal,
+    onReceived: () => undefined,
+  });
   loops.start();
   await new Promise((resolve) => setTimeout(resolve, 50));
   readiness.stopping();
@@ -76,11 +91,17 @@ test("a receive loop that ends at shutdown is no fault", async () => {
   loops.hangUp();
   await loops.ended();
   assert.equal(loops.live, true);
-  assert.deepEqual(logs.find((l) => l.event === "receive-loop-ended"), []);
+  assert.deepEqual(
+    logs.find((l) => l.event === "receive-loop-ended"),
+    [],
+  );
 });
 
 /** An SQS client whose every HTTP attempt is answered by `answer`; counts the attempts. */
-function stubbedClient(answer: () => { status: number; body: unknown; headers?: Record<string, string> }): { client: SQSClient; attempts: () => number } {
+function stubbedClient(answer: () => { status: number; body: unknown; headers?: Record<string, string> }): {
+  client: SQSClient;
+  attempts: () => number;
+} {
   let attempts = 0;
   const client = new SQSClient({
     region: "eu-west-1",
@@ -106,21 +127,30 @@ function stubbedClient(answer: () => { status: number; body: unknown; headers?: 
   return { client, attempts: () => attempts };
 }
 
-const throttled = () => ({ status: 400, body: { __type: "com.amazonaws.sqs#ThrottlingException", message: "Rate exceeded" }, headers: { "x-amzn-query-error": "ThrottlingException;Sender" } });
+const throttled = () => ({
+  status: 400,
+  body: { __type: "com.amazonaws.sqs#ThrottlingException", message: "Rate exceeded" },
+  headers: { "x-amzn-query-error": "ThrottlingException;Sender" },
+});
 
 test("a throttled receive with an attempt id is not retried by the SDK, and is still classified as throttling", async () => {
   const { client, attempts } = stubbedClient(throttled);
-  const error = await client.send(new ReceiveMessageCommand({ QueueUrl: `${QUEUE_URL}.fifo`, ReceiveRequestAttemptId: "a1" })).then(
-    () => assert.fail("the receive succeeded"),
-    (e: unknown) => e,
-  );
+  const error = await client
+    .send(new ReceiveMessageCommand({ QueueUrl: `${QUEUE_URL}.fifo`, ReceiveRequestAttemptId: "a1" }))
+    .then(
+      () => assert.fail("the receive succeeded"),
+      (e: unknown) => e,
+    );
   assert.equal(attempts(), 1, "the SDK retried a throttled receive with its voided attempt id");
   assert.ok(error instanceof ReceiveThrottledError);
   assert.equal(classifyAwsError(error, { queueUrl: QUEUE_URL, region: "eu-west-1" }).kind, "throttling");
 });
 
 test("throttling of other calls, and of receives without an attempt id, keeps the SDK's retries", async () => {
-  for (const command of [new ReceiveMessageCommand({ QueueUrl: QUEUE_URL }), new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: "r" })]) {
+  for (const command of [
+    new ReceiveMessageCommand({ QueueUrl: QUEUE_URL }),
+    new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: "r" }),
+  ]) {
     const { client, attempts } = stubbedClient(throttled);
     await assert.rejects(client.send(command as never), (e: Error) => e.name === "ThrottlingException");
     assert.equal(attempts(), 3, `${command.constructor.name}: not retried`);

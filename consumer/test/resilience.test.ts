@@ -25,10 +25,18 @@ describe("resilience", () => {
       await consumer.waitFor((l) => l.body === "before", 5_000, "the first message");
 
       await proxy.stop();
-      await eventually(async () => (await probe(port, "/readyz")).status === 503, 30_000, "not ready while SQS is down");
+      await eventually(
+        async () => (await probe(port, "/readyz")).status === 503,
+        30_000,
+        "not ready while SQS is down",
+      );
       const readyz = await probe(port, "/readyz");
       assert.match(readyz.body, /network/);
-      assert.equal((await probe(port, "/livez")).status, 200, "liveness must not fail for an outage: restarting would not help");
+      assert.equal(
+        (await probe(port, "/livez")).status,
+        200,
+        "liveness must not fail for an outage: restarting would not help",
+      );
       const warning = await consumer.waitFor((l) => l.event === "aws-error", 1_000, "the outage warning");
       assert.equal(warning.kind, "network");
       assert.match(String(warning.hint), /Cannot reach SQS/);
@@ -41,7 +49,11 @@ describe("resilience", () => {
       await consumer.waitFor((l) => l.event === "recovered", 1_000, "the recovery line");
       await consumer.waitFor((l) => l.body === "during", 30_000, "the message sent during the outage");
       // The delete of "before" failed while SQS was away and is retried until it succeeds.
-      await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 10_000, "both deletes");
+      await eventually(
+        async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+        10_000,
+        "both deletes",
+      );
       assert.equal(consumer.lines.filter((l) => l.event === "message").length, 2, "a message was handled twice");
       const metrics = (await probe(port, "/metrics")).body;
       assert.match(metrics, /sqs_consumer_errors_total\{kind="network",operation="ReceiveMessage"\} [1-9]/);

@@ -12,14 +12,24 @@ const fitting: DeploymentSettings = {
 describe("settings that hurt in production", () => {
   test("none for a handler timeout within the budget and bodies that fit the heap", () => {
     assert.deepEqual(settingsWarnings(fitting, keyOf), []);
-    assert.deepEqual(settingsWarnings({ ...fitting, tunables: { ...fitting.tunables, handlerTimeoutSeconds: 25 } }, keyOf), [], "equal to the budget is fine");
+    assert.deepEqual(
+      settingsWarnings({ ...fitting, tunables: { ...fitting.tunables, handlerTimeoutSeconds: 25 } }, keyOf),
+      [],
+      "equal to the budget is fine",
+    );
   });
 
   test("a handler timeout above the shutdown budget: aborts at every rollout, each a receive toward the DLQ, with the numbers", () => {
-    const warnings = settingsWarnings({ ...fitting, tunables: { ...fitting.tunables, handlerTimeoutSeconds: 60 } }, keyOf);
+    const warnings = settingsWarnings(
+      { ...fitting, tunables: { ...fitting.tunables, handlerTimeoutSeconds: 60 } },
+      keyOf,
+    );
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]!.key, "consumer.handlerTimeoutSeconds");
-    assert.match(warnings[0]!.message, /^60 s is above consumer\.shutdownBudgetSeconds \(25 s\): every rollout, scale-in or node drain aborts handlers still running after 25 s/);
+    assert.match(
+      warnings[0]!.message,
+      /^60 s is above consumer\.shutdownBudgetSeconds \(25 s\): every rollout, scale-in or node drain aborts handlers still running after 25 s/,
+    );
     assert.match(warnings[0]!.message, /counts a receive toward the DLQ \(maxReceiveCount 5\)/);
   });
 
@@ -28,15 +38,39 @@ describe("settings that hurt in production", () => {
     const warnings = settingsWarnings({ ...fitting, memoryLimitMiB: 128 }, keyOf);
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]!.key, "consumer.handlerConcurrency");
-    assert.match(warnings[0]!.message, /^100 messages in flight with bodies of up to 1 MiB hold up to 100 MiB, more than Node's old space of 96 MiB \(75% of consumer\.memoryLimitMiB 128 MiB\)/);
+    assert.match(
+      warnings[0]!.message,
+      /^100 messages in flight with bodies of up to 1 MiB hold up to 100 MiB, more than Node's old space of 96 MiB \(75% of consumer\.memoryLimitMiB 128 MiB\)/,
+    );
     assert.match(warnings[0]!.message, /concurrency to at most 96, or raise the memory limit to at least 134 MiB/);
-    assert.deepEqual(settingsWarnings({ ...fitting, memoryLimitMiB: 134 }, keyOf), [], "the memory limit the warning suggests is enough");
-    assert.deepEqual(settingsWarnings({ ...fitting, memoryLimitMiB: 128, tunables: { ...fitting.tunables, handlerConcurrency: 96 } }, keyOf), [], "so is the concurrency it suggests");
+    assert.deepEqual(
+      settingsWarnings({ ...fitting, memoryLimitMiB: 134 }, keyOf),
+      [],
+      "the memory limit the warning suggests is enough",
+    );
+    assert.deepEqual(
+      settingsWarnings(
+        { ...fitting, memoryLimitMiB: 128, tunables: { ...fitting.tunables, handlerConcurrency: 96 } },
+        keyOf,
+      ),
+      [],
+      "so is the concurrency it suggests",
+    );
   });
 
   test("both at once, in a stable order", () => {
-    const warnings = settingsWarnings({ tunables: { handlerTimeoutSeconds: 900, shutdownBudgetSeconds: 30, handlerConcurrency: 10_000 }, memoryLimitMiB: 1024, maxReceiveCount: 3 }, keyOf);
-    assert.deepEqual(warnings.map((w) => w.key), ["consumer.handlerTimeoutSeconds", "consumer.handlerConcurrency"]);
+    const warnings = settingsWarnings(
+      {
+        tunables: { handlerTimeoutSeconds: 900, shutdownBudgetSeconds: 30, handlerConcurrency: 10_000 },
+        memoryLimitMiB: 1024,
+        maxReceiveCount: 3,
+      },
+      keyOf,
+    );
+    assert.deepEqual(
+      warnings.map((w) => w.key),
+      ["consumer.handlerTimeoutSeconds", "consumer.handlerConcurrency"],
+    );
     assert.match(warnings[1]!.message, /hold up to 10000 MiB, more than Node's old space of 768 MiB/);
   });
 });

@@ -1,8 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  DEFAULT_TUNABLES, TUNABLES, TUNABLE_KEYS, parseSettings, queueVisibilityTimeoutSeconds,
-  renderSettingsEnv, renderTunablesEnv, validateTunables, type Settings,
+  DEFAULT_TUNABLES,
+  TUNABLES,
+  TUNABLE_KEYS,
+  parseSettings,
+  queueVisibilityTimeoutSeconds,
+  renderSettingsEnv,
+  renderTunablesEnv,
+  validateTunables,
+  type Settings,
 } from "../src/settings";
 
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders";
@@ -24,7 +31,8 @@ test("render then parse is the identity, for defaults and for every limit", () =
         variants.push({ ...t, queueUrl: QUEUE_URL, region: "eu-west-1" });
       }
     } else {
-      for (const v of spec.values) variants.push({ ...DEFAULT_TUNABLES, [key]: v, queueUrl: QUEUE_URL, region: "eu-west-1" });
+      for (const v of spec.values)
+        variants.push({ ...DEFAULT_TUNABLES, [key]: v, queueUrl: QUEUE_URL, region: "eu-west-1" });
     }
   }
   for (const settings of variants) {
@@ -65,7 +73,10 @@ test("queue URL shape and region are checked; a queue in another region than AWS
   for (const [env, key, reason] of cases) {
     const result = parseSettings(env);
     assert.ok(!result.ok, JSON.stringify(env));
-    assert.deepEqual(result.problems.map((p) => p.key), [key]);
+    assert.deepEqual(
+      result.problems.map((p) => p.key),
+      [key],
+    );
     assert.match(result.problems[0]!.reason, reason);
   }
   const local = parseSettings({ QUEUE_URL: "http://127.0.0.1:4566/000000000000/q", AWS_REGION: "us-east-1" });
@@ -92,9 +103,10 @@ test("validateTunables names config keys, rejects unknown keys and accepts numbe
 
   const bad = validateTunables({ handlerTimeoutSeconds: 1.5, waitTimeSecs: 10, logLevel: 3 }, "consumer.");
   assert.ok(!bad.ok);
-  assert.deepEqual(bad.problems.map((p) => p.key), [
-    "consumer.handlerTimeoutSeconds", "consumer.logLevel", "consumer.waitTimeSecs",
-  ]);
+  assert.deepEqual(
+    bad.problems.map((p) => p.key),
+    ["consumer.handlerTimeoutSeconds", "consumer.logLevel", "consumer.waitTimeSecs"],
+  );
   assert.match(bad.problems[2]!.reason, /unknown setting/);
 });
 

@@ -49,20 +49,29 @@ describe("shutdown: what the stopped line and the metrics say is what happened",
         const client = createSqsClient(settings, env);
         const inner = client.config.requestHandler as RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
         client.config.requestHandler = Object.assign(Object.create(inner) as typeof inner, {
-          handle: (request: HttpRequest, options?: HttpHandlerOptions) => inner.handle(request, { ...options, abortSignal: undefined }),
+          handle: (request: HttpRequest, options?: HttpHandlerOptions) =>
+            inner.handle(request, { ...options, abortSignal: undefined }),
         });
         return client;
       },
     });
     try {
-      await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 5 && answer !== undefined, 5_000, "the open receive to take the messages");
+      await eventually(
+        async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 5 && answer !== undefined,
+        5_000,
+        "the open receive to take the messages",
+      );
       const stopping = running.consumer.stop();
       // The release step begins at 8 s (the budget less its 2 s reserve); the answer comes after it.
       await sleep(8_500);
       answer!();
       await stopping;
       assert.deepEqual(handled, []);
-      assert.equal(logs.find((l) => l.event === "stopped")[0]?.returned, 5, "the stopped line counts the messages given back");
+      assert.equal(
+        logs.find((l) => l.event === "stopped")[0]?.returned,
+        5,
+        "the stopped line counts the messages given back",
+      );
       // Left as they were, they would stay hidden for the 600 s visibility timeout.
       assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 5, inFlight: 0 });
     } finally {
@@ -86,8 +95,13 @@ describe("shutdown: what the stopped line and the metrics say is what happened",
       await eventually(() => started.length === 3, 5_000, "3 handlers running");
       await running.consumer.stop();
       const metrics = (await probe(running.healthPort, "/metrics")).body;
-      const counters = metrics.split("\n").filter((line) => /^sqs_consumer_messages_(failed|released)_total/.test(line));
-      assert.deepEqual(counters, ['sqs_consumer_messages_failed_total{reason="shutdown"} 3', "sqs_consumer_messages_released_total 3"]);
+      const counters = metrics
+        .split("\n")
+        .filter((line) => /^sqs_consumer_messages_(failed|released)_total/.test(line));
+      assert.deepEqual(counters, [
+        'sqs_consumer_messages_failed_total{reason="shutdown"} 3',
+        "sqs_consumer_messages_released_total 3",
+      ]);
       assert.equal(logs.find((l) => l.event === "stopped")[0]?.released, 3);
       assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 3, inFlight: 0 });
     } finally {

@@ -9,7 +9,8 @@ import type { EmulatorApp } from "../local/emulator";
 
 const fixture = join(__dirname, "fixtures", "slow-consumer.ts");
 const bodies = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
-const handledBodies = (lines: readonly LogLine[]) => lines.filter((l) => l.event === "handled").map((l) => String(l.body));
+const handledBodies = (lines: readonly LogLine[]) =>
+  lines.filter((l) => l.event === "handled").map((l) => String(l.body));
 
 describe("shutdown", () => {
   let bed: TestBed;
@@ -36,8 +37,16 @@ describe("shutdown", () => {
 
     const second = spawnConsumer(fixture, env);
     const expected = n - handledBodies(first.lines).length;
-    await eventually(() => handledBodies(second.lines).length >= expected, 20_000, `the remaining ${expected} messages`);
-    await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "the last deletes");
+    await eventually(
+      () => handledBodies(second.lines).length >= expected,
+      20_000,
+      `the remaining ${expected} messages`,
+    );
+    await eventually(
+      async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+      5_000,
+      "the last deletes",
+    );
     second.child.kill("SIGTERM");
     assert.equal((await second.exited).code, 0);
 
@@ -50,9 +59,19 @@ describe("shutdown", () => {
   test("handlers that outlast the budget are abandoned: their messages are visible again at once and the process exits 0 in time", async () => {
     await sendMessages(bed.sqs, bed.queue.queueUrl, bodies(5));
     // A 1 s long poll: its abandoned poll runs out within the 3 s budget, so the release is not lost to it.
-    const consumer = spawnConsumer(fixture, { ...bed.env, HANDLER_DELAY_MS: "60000", SHUTDOWN_BUDGET_SECONDS: "3", VISIBILITY_TIMEOUT_SECONDS: "600", WAIT_TIME_SECONDS: "1" });
+    const consumer = spawnConsumer(fixture, {
+      ...bed.env,
+      HANDLER_DELAY_MS: "60000",
+      SHUTDOWN_BUDGET_SECONDS: "3",
+      VISIBILITY_TIMEOUT_SECONDS: "600",
+      WAIT_TIME_SECONDS: "1",
+    });
     const port = await consumer.healthPort();
-    await eventually(async () => /^sqs_consumer_messages_in_flight 5$/m.test((await probe(port, "/metrics")).body), 10_000, "5 handlers running");
+    await eventually(
+      async () => /^sqs_consumer_messages_in_flight 5$/m.test((await probe(port, "/metrics")).body),
+      10_000,
+      "5 handlers running",
+    );
     const signalledAt = Date.now();
     consumer.child.kill("SIGTERM");
     const exit = await consumer.exited;
@@ -75,11 +94,18 @@ describe("shutdown", () => {
     const all = () => new Set([...handledBodies(first.lines), ...handledBodies(second.lines)]);
     // Messages the killed process held come back after their 5 s visibility timeout.
     await eventually(() => all().size === n, 30_000, `all ${n} messages handled`);
-    await eventually(async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0, 5_000, "the last deletes");
+    await eventually(
+      async () => (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0,
+      5_000,
+      "the last deletes",
+    );
     second.child.kill("SIGTERM");
     assert.equal((await second.exited).code, 0);
     const duplicates = handledBodies(first.lines).length + handledBodies(second.lines).length - n;
-    assert.ok(duplicates <= 20 + 10, `${duplicates} duplicates: more than were in flight or awaiting deletion at the kill`);
+    assert.ok(
+      duplicates <= 20 + 10,
+      `${duplicates} duplicates: more than were in flight or awaiting deletion at the kill`,
+    );
     assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 0, inFlight: 0 });
   });
 });
@@ -91,7 +117,8 @@ describe("shutdown, the consumer in process", () => {
     const bed = await startTestBed({
       configure: (app: EmulatorApp) =>
         app.addHook("onSend", (request, _reply, payload, done) => {
-          if (holdReceives && request.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage") setTimeout(() => done(null, payload), 500);
+          if (holdReceives && request.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage")
+            setTimeout(() => done(null, payload), 500);
           else done(null, payload);
         }),
     });

@@ -24,8 +24,13 @@ const SPAN = "00f067aa0ba902b7";
 const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
 
-const stringAttribute = (value: string): { traceparent: { DataType: string; StringValue: string } } => ({ traceparent: { DataType: "String", StringValue: value } });
-const carrier = (awsTraceHeader: string | undefined, traceparent: string | undefined): Pick<ReceivedMessage, "attributes" | "messageAttributes"> => ({
+const stringAttribute = (value: string): { traceparent: { DataType: string; StringValue: string } } => ({
+  traceparent: { DataType: "String", StringValue: value },
+});
+const carrier = (
+  awsTraceHeader: string | undefined,
+  traceparent: string | undefined,
+): Pick<ReceivedMessage, "attributes" | "messageAttributes"> => ({
   attributes: awsTraceHeader === undefined ? {} : { AWSTraceHeader: awsTraceHeader },
   messageAttributes: traceparent === undefined ? {} : stringAttribute(traceparent),
 });
@@ -69,11 +74,15 @@ describe("malformed producer headers give no link and never an error", () => {
 
   test("a bad header beside a good one: the good one is still linked", () => {
     assert.deepEqual(ids(creationContexts(carrier("garbage", `00-${TRACE}-${SPAN}-01`))), [`${TRACE}/${SPAN}`]);
-    assert.deepEqual(ids(creationContexts(carrier(GOOD_XRAY, "garbage"))), ["5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8"]);
+    assert.deepEqual(ids(creationContexts(carrier(GOOD_XRAY, "garbage"))), [
+      "5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8",
+    ]);
   });
 
   test("a valid X-Ray header with a 64 KiB tail of other fields: linked, no throw", () => {
-    assert.deepEqual(ids(creationContexts(carrier(`${GOOD_XRAY};${"Self=x;".repeat(10_000)}`, undefined))), ["5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8"]);
+    assert.deepEqual(ids(creationContexts(carrier(`${GOOD_XRAY};${"Self=x;".repeat(10_000)}`, undefined))), [
+      "5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8",
+    ]);
   });
 
   test("both headers naming the same producer span: one link", () => {
@@ -82,14 +91,36 @@ describe("malformed producer headers give no link and never an error", () => {
   });
 
   test("a traceparent sent as a Binary attribute (no StringValue) is ignored", () => {
-    assert.deepEqual(creationContexts({ attributes: {}, messageAttributes: { traceparent: { DataType: "Binary", BinaryValue: Buffer.from(`00-${TRACE}-${SPAN}-01`) } } as ReceivedMessage["messageAttributes"] }), []);
+    assert.deepEqual(
+      creationContexts({
+        attributes: {},
+        messageAttributes: {
+          traceparent: { DataType: "Binary", BinaryValue: Buffer.from(`00-${TRACE}-${SPAN}-01`) },
+        } as ReceivedMessage["messageAttributes"],
+      }),
+      [],
+    );
   });
 
   test("any string in either header: no throw, at most two links, every link a valid span context", () => {
     const header = fc.oneof(
       fc.string({ maxLength: 300 }),
-      fc.tuple(fc.stringMatching(/^[0-9a-fA-F]{0,3}$/), fc.stringMatching(/^[0-9a-f]{30,34}$/), fc.stringMatching(/^[0-9a-f]{14,18}$/), fc.stringMatching(/^[0-9a-f]{0,3}$/)).map((parts) => parts.join("-")),
-      fc.tuple(fc.stringMatching(/^[0-9a-f]{6,9}$/), fc.stringMatching(/^[0-9a-f]{22,25}$/), fc.stringMatching(/^[0-9a-f]{14,17}$/), fc.constantFrom("0", "1", "?", "")).map(([a, b, c, s]) => `Root=1-${a}-${b};Parent=${c};Sampled=${s}`),
+      fc
+        .tuple(
+          fc.stringMatching(/^[0-9a-fA-F]{0,3}$/),
+          fc.stringMatching(/^[0-9a-f]{30,34}$/),
+          fc.stringMatching(/^[0-9a-f]{14,18}$/),
+          fc.stringMatching(/^[0-9a-f]{0,3}$/),
+        )
+        .map((parts) => parts.join("-")),
+      fc
+        .tuple(
+          fc.stringMatching(/^[0-9a-f]{6,9}$/),
+          fc.stringMatching(/^[0-9a-f]{22,25}$/),
+          fc.stringMatching(/^[0-9a-f]{14,17}$/),
+          fc.constantFrom("0", "1", "?", ""),
+        )
+        .map(([a, b, c, s]) => `Root=1-${a}-${b};Parent=${c};Sampled=${s}`),
     );
     fc.assert(
       fc.property(fc.option(header, { nil: undefined }), fc.option(header, { nil: undefined }), (xray, traceparent) => {
@@ -105,7 +136,8 @@ describe("malformed producer headers give no link and never an error", () => {
 /** Plays SQS's part for AWSTraceHeader (fauxqs drops it): a message whose body names a BAD_XRAY case gets that header when the receive asks. */
 function withBadAwsTraceHeaders(app: EmulatorApp): void {
   app.addHook("onSend", (request, _reply, payload, done) => {
-    if (request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" || typeof payload !== "string") return done(null, payload);
+    if (request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" || typeof payload !== "string")
+      return done(null, payload);
     const response = JSON.parse(payload) as { Messages?: { Body?: string; Attributes?: Record<string, string> }[] };
     for (const m of response.Messages ?? []) {
       const value = BAD_XRAY[m.Body?.replace(/^xray: /, "") ?? ""];
@@ -120,21 +152,51 @@ describe("messages with malformed headers are consumed and traced without links"
     const receiver = await startOtlpReceiver();
     const bed = await startTestBed({ configure: withBadAwsTraceHeaders });
     const logs = new LogCapture();
-    const sdk = startTracingSdk({ protocol: "http/json", endpoint: `${receiver.endpoint}/v1/traces`, timeoutMs: 5_000, serviceName: "attacks" }, "0.0.0", logs.logger);
+    const sdk = startTracingSdk(
+      { protocol: "http/json", endpoint: `${receiver.endpoint}/v1/traces`, timeoutMs: 5_000, serviceName: "attacks" },
+      "0.0.0",
+      logs.logger,
+    );
     const handled = new Set<string>();
-    const { running } = await startTestConsumer(bed, { handler: (m) => Promise.resolve(void handled.add(m.messageId)) });
+    const { running } = await startTestConsumer(bed, {
+      handler: (m) => Promise.resolve(void handled.add(m.messageId)),
+    });
     const sent: string[] = [];
     try {
       for (const [name, value] of Object.entries(BAD_TRACEPARENTS)) {
         // SQS refuses an empty String attribute and one past 256 KiB of message; the rest go through as producers would send them.
         if (value === "") continue;
-        sent.push((await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: `traceparent: ${name}`, MessageAttributes: stringAttribute(value) }))).MessageId!);
+        sent.push(
+          (
+            await bed.sqs.send(
+              new SendMessageCommand({
+                QueueUrl: bed.queue.queueUrl,
+                MessageBody: `traceparent: ${name}`,
+                MessageAttributes: stringAttribute(value),
+              }),
+            )
+          ).MessageId!,
+        );
       }
       for (const name of Object.keys(BAD_XRAY)) {
-        sent.push((await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: `xray: ${name}`, MessageAttributes: stringAttribute(`ff-${TRACE}-${SPAN}-01`) }))).MessageId!);
+        sent.push(
+          (
+            await bed.sqs.send(
+              new SendMessageCommand({
+                QueueUrl: bed.queue.queueUrl,
+                MessageBody: `xray: ${name}`,
+                MessageAttributes: stringAttribute(`ff-${TRACE}-${SPAN}-01`),
+              }),
+            )
+          ).MessageId!,
+        );
       }
       await eventually(() => sent.every((id) => handled.has(id)), 20_000, "every message handled");
-      await eventually(() => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0, 10_000, "a delete");
+      await eventually(
+        () => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0,
+        10_000,
+        "a delete",
+      );
     } finally {
       await running.stop();
       await sdk.shutdown();
@@ -158,7 +220,10 @@ describe("messages with malformed headers are consumed and traced without links"
  */
 describe("a collector that is down, hangs, or refuses", () => {
   const cases: [string, () => Promise<{ endpoint: string; requests: () => number; close(): Promise<void> }>][] = [
-    ...(["500", "429", "503"] as const).map((status): [string, () => ReturnType<typeof startFaultyOtlpReceiver>] => [`answers ${status}`, () => startFaultyOtlpReceiver({ status: Number(status) } as CollectorFault)]),
+    ...(["500", "429", "503"] as const).map((status): [string, () => ReturnType<typeof startFaultyOtlpReceiver>] => [
+      `answers ${status}`,
+      () => startFaultyOtlpReceiver({ status: Number(status) } as CollectorFault),
+    ]),
     ["never answers", () => startFaultyOtlpReceiver({ hang: true })],
     [
       "accepts TCP and never speaks HTTP",
@@ -185,16 +250,30 @@ describe("a collector that is down, hangs, or refuses", () => {
       const bed = await startTestBed();
       const logs = new LogCapture();
       process.env.OTEL_BSP_SCHEDULE_DELAY = "50";
-      const sdk = startTracingSdk({ protocol: "http/protobuf", endpoint: `${collector.endpoint}/v1/traces`, timeoutMs: 60_000, serviceName: "attacks" }, "0.0.0", logs.logger);
+      const sdk = startTracingSdk(
+        {
+          protocol: "http/protobuf",
+          endpoint: `${collector.endpoint}/v1/traces`,
+          timeoutMs: 60_000,
+          serviceName: "attacks",
+        },
+        "0.0.0",
+        logs.logger,
+      );
       delete process.env.OTEL_BSP_SCHEDULE_DELAY;
       const handled = new Set<string>();
       const { running } = await startTestConsumer(bed, { handler: (m) => Promise.resolve(void handled.add(m.body)) });
       let shutdownMs: number;
       try {
-        for (let i = 0; i < 20; i++) await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: `m${i}` }));
+        for (let i = 0; i < 20; i++)
+          await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: `m${i}` }));
         await eventually(() => handled.size === 20, 20_000, "20 messages handled while exports fail");
         await eventually(() => collector.requests() > 0, 10_000, "an export tried");
-        await eventually(() => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0, 10_000, "a delete");
+        await eventually(
+          () => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0,
+          10_000,
+          "a delete",
+        );
       } finally {
         await running.stop();
         const started = Date.now();
@@ -215,7 +294,14 @@ describe("a collector that is down, hangs, or refuses", () => {
  * "Parsing empty value"). Kubernetes manifests and Helm values often render a variable as empty.
  */
 describe("OTEL_* values an operator got wrong", () => {
-  for (const key of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"]) {
+  for (const key of [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+  ]) {
     test(`an empty ${key} is read as unset, not refused`, () => {
       const result = parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", [key]: "" });
       assert.ok(result.ok, `refused: ${JSON.stringify(!result.ok && result.problems)}`);
@@ -226,12 +312,23 @@ describe("OTEL_* values an operator got wrong", () => {
   // The specification appends the signal path to the base URL's path; a query must not swallow it.
   test("a base endpoint with a query: /v1/traces goes into the path, or the value is refused", () => {
     const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318?tenant=a" });
-    if (!result.ok) return assert.deepEqual(result.problems.map((p) => p.key), ["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    if (!result.ok)
+      return assert.deepEqual(
+        result.problems.map((p) => p.key),
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+      );
     assert.equal(new URL(result.value!.endpoint).pathname, "/v1/traces", result.value!.endpoint);
   });
 
   test("endpoints that are not OTLP/HTTP URLs are refused, each named", () => {
-    for (const bad of ["grpc://collector:4317", "collector:4318", "//collector:4318", "http//collector", "unix:///run/otel.sock", " "]) {
+    for (const bad of [
+      "grpc://collector:4317",
+      "collector:4318",
+      "//collector:4318",
+      "http//collector",
+      "unix:///run/otel.sock",
+      " ",
+    ]) {
       const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad });
       assert.equal(result.ok, false, bad);
       assert.deepEqual(!result.ok && result.problems.map((p) => p.key), ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], bad);
@@ -239,8 +336,18 @@ describe("OTEL_* values an operator got wrong", () => {
   });
 
   test("timeouts at and past the limits", () => {
-    for (const bad of ["0", "-1", "60001", "1.5", "1e3x", "Infinity"]) assert.equal(parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TIMEOUT: bad }).ok, false, bad);
-    for (const good of ["1", "60000"]) assert.equal(parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TIMEOUT: good }).ok, true, good);
+    for (const bad of ["0", "-1", "60001", "1.5", "1e3x", "Infinity"])
+      assert.equal(
+        parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TIMEOUT: bad }).ok,
+        false,
+        bad,
+      );
+    for (const good of ["1", "60000"])
+      assert.equal(
+        parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TIMEOUT: good }).ok,
+        true,
+        good,
+      );
   });
 
   test("unknown exporters are refused, in any case or list", () => {
@@ -261,7 +368,11 @@ describe("OTEL_* values an operator got wrong", () => {
       process.env.OTEL_TRACES_SAMPLER = sampler;
       if (arg !== undefined) process.env.OTEL_TRACES_SAMPLER_ARG = arg;
       const logs = new LogCapture();
-      const sdk = startTracingSdk({ protocol: "http/json", endpoint: "http://127.0.0.1:9/v1/traces", timeoutMs: 100, serviceName: "attacks" }, "0.0.0", logs.logger);
+      const sdk = startTracingSdk(
+        { protocol: "http/json", endpoint: "http://127.0.0.1:9/v1/traces", timeoutMs: 100, serviceName: "attacks" },
+        "0.0.0",
+        logs.logger,
+      );
       delete process.env.OTEL_TRACES_SAMPLER;
       delete process.env.OTEL_TRACES_SAMPLER_ARG;
       try {

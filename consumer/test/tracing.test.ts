@@ -22,14 +22,25 @@ describe("tracing settings (OTEL_* variables)", () => {
   test("off unless an OTLP exporter or endpoint is asked for", () => {
     assert.deepEqual(parseTracingConfig({}), { ok: true, value: undefined });
     assert.deepEqual(parseTracingConfig({ OTEL_SERVICE_NAME: "orders" }), { ok: true, value: undefined });
-    assert.deepEqual(parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }), { ok: true, value: undefined });
-    assert.deepEqual(parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_TRACES_EXPORTER: "none" }), { ok: true, value: undefined });
+    assert.deepEqual(
+      parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }),
+      { ok: true, value: undefined },
+    );
+    assert.deepEqual(
+      parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_TRACES_EXPORTER: "none" }),
+      { ok: true, value: undefined },
+    );
   });
 
   test("on: the specification's endpoint rules, protocol and timeout", () => {
     assert.deepEqual(parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }), {
       ok: true,
-      value: { protocol: "http/protobuf", endpoint: "http://collector:4318/v1/traces", timeoutMs: 10_000, serviceName: "sqs-eks-consumer" },
+      value: {
+        protocol: "http/protobuf",
+        endpoint: "http://collector:4318/v1/traces",
+        timeoutMs: 10_000,
+        serviceName: "sqs-eks-consumer",
+      },
     });
     assert.deepEqual(
       parseTracingConfig({
@@ -40,7 +51,15 @@ describe("tracing settings (OTEL_* variables)", () => {
         OTEL_EXPORTER_OTLP_TIMEOUT: "2500",
         OTEL_SERVICE_NAME: "orders",
       }),
-      { ok: true, value: { protocol: "http/json", endpoint: "https://xray.eu-west-1.amazonaws.com/v1/traces", timeoutMs: 2_500, serviceName: "orders" } },
+      {
+        ok: true,
+        value: {
+          protocol: "http/json",
+          endpoint: "https://xray.eu-west-1.amazonaws.com/v1/traces",
+          timeoutMs: 2_500,
+          serviceName: "orders",
+        },
+      },
     );
     const defaults = parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp" });
     assert.equal(defaults.ok && defaults.value?.endpoint, "http://localhost:4318/v1/traces");
@@ -54,26 +73,47 @@ describe("tracing settings (OTEL_* variables)", () => {
       OTEL_EXPORTER_OTLP_TIMEOUT: "soon",
     });
     assert.equal(result.ok, false);
-    assert.deepEqual(
-      !result.ok && result.problems.map((p) => p.key),
-      ["OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TIMEOUT"],
-    );
+    assert.deepEqual(!result.ok && result.problems.map((p) => p.key), [
+      "OTEL_TRACES_EXPORTER",
+      "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ]);
   });
 });
 
 describe("producer contexts a message carries", () => {
-  const message = (attributes: Record<string, string>, messageAttributes: ReceivedMessage["messageAttributes"]) => ({ attributes, messageAttributes });
+  const message = (attributes: Record<string, string>, messageAttributes: ReceivedMessage["messageAttributes"]) => ({
+    attributes,
+    messageAttributes,
+  });
 
   test("W3C traceparent message attribute, X-Ray AWSTraceHeader system attribute, both", () => {
-    const traceparent = { traceparent: { DataType: "String", StringValue: `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01` } };
-    assert.deepEqual(creationContexts(message({}, traceparent)).map((c) => [c.traceId, c.spanId]), [[PRODUCER_TRACE, PRODUCER_SPAN]]);
-    assert.deepEqual(creationContexts(message({ AWSTraceHeader: XRAY_HEADER }, {})).map((c) => [c.traceId, c.spanId]), [["5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"]]);
+    const traceparent = {
+      traceparent: { DataType: "String", StringValue: `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01` },
+    };
+    assert.deepEqual(
+      creationContexts(message({}, traceparent)).map((c) => [c.traceId, c.spanId]),
+      [[PRODUCER_TRACE, PRODUCER_SPAN]],
+    );
+    assert.deepEqual(
+      creationContexts(message({ AWSTraceHeader: XRAY_HEADER }, {})).map((c) => [c.traceId, c.spanId]),
+      [["5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"]],
+    );
     assert.equal(creationContexts(message({ AWSTraceHeader: XRAY_HEADER }, traceparent)).length, 2);
   });
 
   test("malformed or absent headers give no link and no error", () => {
     assert.deepEqual(creationContexts(message({}, {})), []);
-    assert.deepEqual(creationContexts(message({ AWSTraceHeader: "Root=garbage" }, { traceparent: { DataType: "String", StringValue: "00-zz-yy-01" } })), []);
+    assert.deepEqual(
+      creationContexts(
+        message(
+          { AWSTraceHeader: "Root=garbage" },
+          { traceparent: { DataType: "String", StringValue: "00-zz-yy-01" } },
+        ),
+      ),
+      [],
+    );
   });
 });
 
@@ -84,13 +124,19 @@ describe("producer contexts a message carries", () => {
  */
 function withAwsTraceHeader(app: EmulatorApp): void {
   app.addHook("onSend", (request, _reply, payload, done) => {
-    if (request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" || typeof payload !== "string") return done(null, payload);
-    const body = request.body as { MessageSystemAttributeNames?: string[]; AttributeNames?: string[] } | string | Buffer;
-    const asked = typeof body === "object" && !Buffer.isBuffer(body) ? body : (JSON.parse(body.toString()) as { MessageSystemAttributeNames?: string[]; AttributeNames?: string[] });
+    if (request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" || typeof payload !== "string")
+      return done(null, payload);
+    const body = request.body as
+      { MessageSystemAttributeNames?: string[]; AttributeNames?: string[] } | string | Buffer;
+    const asked =
+      typeof body === "object" && !Buffer.isBuffer(body)
+        ? body
+        : (JSON.parse(body.toString()) as { MessageSystemAttributeNames?: string[]; AttributeNames?: string[] });
     const names = [...(asked.MessageSystemAttributeNames ?? []), ...(asked.AttributeNames ?? [])];
     if (!names.includes("AWSTraceHeader") && !names.includes("All")) return done(null, payload);
     const response = JSON.parse(payload) as { Messages?: { Body?: string; Attributes?: Record<string, string> }[] };
-    for (const m of response.Messages ?? []) if (m.Body === "xray") m.Attributes = { ...m.Attributes, AWSTraceHeader: XRAY_HEADER };
+    for (const m of response.Messages ?? [])
+      if (m.Body === "xray") m.Attributes = { ...m.Attributes, AWSTraceHeader: XRAY_HEADER };
     done(null, JSON.stringify(response));
   });
 }
@@ -127,7 +173,16 @@ describe("spans sent to an OTLP/HTTP receiver", () => {
     queueName = bed.queue.queueUrl.split("/").pop()!;
     queueHost = new URL(bed.queue.queueUrl).hostname;
     const logs = new LogCapture();
-    const sdk = startTracingSdk({ protocol: "http/json", endpoint: `${receiver.endpoint}/v1/traces`, timeoutMs: 5_000, serviceName: "orders-consumer" }, "9.9.9", logs.logger);
+    const sdk = startTracingSdk(
+      {
+        protocol: "http/json",
+        endpoint: `${receiver.endpoint}/v1/traces`,
+        timeoutMs: 5_000,
+        serviceName: "orders-consumer",
+      },
+      "9.9.9",
+      logs.logger,
+    );
     const userTracer = trace.getTracer("user-code");
     const handled = new Set<string>();
     const { running } = await startTestConsumer(bed, {
@@ -146,14 +201,23 @@ describe("spans sent to an OTLP/HTTP receiver", () => {
     });
     try {
       const send = async (body: string, extra: Partial<ConstructorParameters<typeof SendMessageCommand>[0]>) =>
-        (await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: body, ...extra }))).MessageId!;
+        (await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: body, ...extra })))
+          .MessageId!;
       ids = {
-        traced: await send("traced", { MessageAttributes: { traceparent: { DataType: "String", StringValue: `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01` } } }),
+        traced: await send("traced", {
+          MessageAttributes: {
+            traceparent: { DataType: "String", StringValue: `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01` },
+          },
+        }),
         xray: await send("xray", {}),
         failing: await send("fails", {}),
       };
       await eventually(() => handled.size === 3, 15_000, "three messages handled");
-      await eventually(() => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0, 5_000, "a delete");
+      await eventually(
+        () => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0,
+        5_000,
+        "a delete",
+      );
     } finally {
       await running.stop();
       await sdk.shutdown();
@@ -200,8 +264,14 @@ describe("spans sent to an OTLP/HTTP receiver", () => {
       assert.ok(parent, "the parent is a receive span");
       assert.equal(span.traceId, parent.traceId);
     }
-    assert.deepEqual(processOf(ids.traced).links?.map((l) => [l.traceId, l.spanId]), [[PRODUCER_TRACE, PRODUCER_SPAN]]);
-    assert.deepEqual(processOf(ids.xray).links?.map((l) => [l.traceId, l.spanId]), [["5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"]]);
+    assert.deepEqual(
+      processOf(ids.traced).links?.map((l) => [l.traceId, l.spanId]),
+      [[PRODUCER_TRACE, PRODUCER_SPAN]],
+    );
+    assert.deepEqual(
+      processOf(ids.xray).links?.map((l) => [l.traceId, l.spanId]),
+      [["5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"]],
+    );
     assert.deepEqual(processOf(ids.failing).links ?? [], []);
   });
 
@@ -260,7 +330,8 @@ describe("the bundle turns tracing on from OTEL_* variables", () => {
         await consumer.waitFor((l) => l.event === "message", 10_000, "the message");
         await eventually(() => receiver.requests.length > 0, 10_000, "an export");
         assert.ok(receiver.requests.every((r) => r.path === "/v1/traces"));
-        if (protocol === "http/json") await eventually(() => receiver.spans.some((s) => s.name.startsWith("process ")), 10_000, "the process span");
+        if (protocol === "http/json")
+          await eventually(() => receiver.spans.some((s) => s.name.startsWith("process ")), 10_000, "the process span");
         else assert.ok(receiver.requests.every((r) => r.contentType === "application/x-protobuf" && r.bytes > 0));
       } finally {
         consumer.child.kill("SIGTERM");
@@ -272,9 +343,16 @@ describe("the bundle turns tracing on from OTEL_* variables", () => {
   }
 
   test("a bad OTEL_* value exits 78 naming it, with the other bad settings", async () => {
-    const consumer = spawnConsumer(bundle, { QUEUE_URL: "sqs/orders", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1" });
+    const consumer = spawnConsumer(bundle, {
+      QUEUE_URL: "sqs/orders",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
+    });
     assert.equal((await consumer.exited).code, EXIT_INVALID_CONFIG);
     const fatal = consumer.lines.find((l) => l.event === "invalid-config")!;
-    assert.deepEqual((fatal.problems as { key: string }[]).map((p) => p.key), ["QUEUE_URL", "OTEL_EXPORTER_OTLP_PROTOCOL"]);
+    assert.deepEqual(
+      (fatal.problems as { key: string }[]).map((p) => p.key),
+      ["QUEUE_URL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
+    );
   });
 });

@@ -22,7 +22,11 @@ class SlowSqs {
 
   readonly send = async (command: ChangeMessageVisibilityBatchCommand, options?: { abortSignal?: AbortSignal }) => {
     const entries = command.input.Entries ?? [];
-    const call = { handles: entries.map((e) => e.ReceiptHandle!), seconds: entries.map((e) => e.VisibilityTimeout!), startedAt: Date.now() } as SlowSqs["calls"][number];
+    const call = {
+      handles: entries.map((e) => e.ReceiptHandle!),
+      seconds: entries.map((e) => e.VisibilityTimeout!),
+      startedAt: Date.now(),
+    } as SlowSqs["calls"][number];
     this.calls.push(call);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -34,10 +38,14 @@ class SlowSqs {
       await new Promise<void>((resolve, reject) => {
         if (options?.abortSignal?.aborted) return reject(new Error("aborted"));
         const timer = setTimeout(resolve, this.delayMs);
-        options?.abortSignal?.addEventListener("abort", () => {
-          clearTimeout(timer);
-          reject(new Error("aborted"));
-        }, { once: true });
+        options?.abortSignal?.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            reject(new Error("aborted"));
+          },
+          { once: true },
+        );
       });
     } finally {
       this.inFlight--;
@@ -48,17 +56,33 @@ class SlowSqs {
   };
 }
 
-function visibility(sqs: SlowSqs, visibilityTimeoutSeconds: number): { visibility: Visibility; logs: LogCapture; metrics: Metrics } {
+function visibility(
+  sqs: SlowSqs,
+  visibilityTimeoutSeconds: number,
+): { visibility: Visibility; logs: LogCapture; metrics: Metrics } {
   const logs = new LogCapture("debug");
   const metrics = new Metrics();
-  const v = new Visibility({ sqs: sqs as unknown as SQSClient, queueUrl: "http://127.0.0.1/000000000000/q", visibilityTimeoutSeconds, hints: { queueUrl: "q", region: "us-east-1" }, logger: logs.logger, metrics });
+  const v = new Visibility({
+    sqs: sqs as unknown as SQSClient,
+    queueUrl: "http://127.0.0.1/000000000000/q",
+    visibilityTimeoutSeconds,
+    hints: { queueUrl: "q", region: "us-east-1" },
+    logger: logs.logger,
+    metrics,
+  });
   return { visibility: v, logs, metrics };
 }
 
 /** `n` held messages, all due for an extension, in an order that is not their urgency. */
 function heldMessages(n: number): HeldMessage[] {
   const now = Date.now();
-  const messages = Array.from({ length: n }, (_, i) => ({ messageId: `m${i}`, receiptHandle: `h${i}`, receivedAt: now, deadline: now + 600_000, visibleAt: now + 400 + i / 10 }));
+  const messages = Array.from({ length: n }, (_, i) => ({
+    messageId: `m${i}`,
+    receiptHandle: `h${i}`,
+    receivedAt: now,
+    deadline: now + 600_000,
+    visibleAt: now + 400 + i / 10,
+  }));
   // Interleave so the iteration order is not the urgency order.
   return [...messages.filter((_, i) => i % 2 === 1), ...messages.filter((_, i) => i % 2 === 0)];
 }
@@ -79,7 +103,11 @@ test("a heartbeat pass over 1,000 messages: parallel batches (bounded), most urg
   }
   assert.equal(sqs.overlapping, 0, "a message was in two extension calls at once: passes overlapped");
   assert.equal(sqs.maxInFlight, PARALLEL_BATCHES, `${sqs.maxInFlight} calls in flight at once`);
-  assert.deepEqual(sqs.calls[0]!.handles, Array.from({ length: 10 }, (_, i) => `h${i}`), "the first batch holds the most urgent messages");
+  assert.deepEqual(
+    sqs.calls[0]!.handles,
+    Array.from({ length: 10 }, (_, i) => `h${i}`),
+    "the first batch holds the most urgent messages",
+  );
   const pass = logs.find((l) => l.event === "heartbeat")[0]!;
   assert.equal(pass.messages, 1_000);
   assert.equal(pass.batches, 100);
@@ -101,11 +129,20 @@ test("a message settled (acknowledged or released) is never extended afterwards;
     for (const m of notYet) assert.equal(v.settle(m), undefined);
     await waitFor;
     const call = sqs.calls.find((c) => c.handles.includes(onItsWay.receiptHandle))!;
-    assert.ok(call.endedAt !== undefined && call.endedAt <= Date.now(), "settle resolved before the extension was answered");
+    assert.ok(
+      call.endedAt !== undefined && call.endedAt <= Date.now(),
+      "settle resolved before the extension was answered",
+    );
     await logs.waitFor((l) => l.event === "heartbeat", 10_000, "the pass to end");
     await sleep(500);
-    const extendedLater = sqs.calls.flatMap((c) => c.handles).filter((h) => notYet.some((m) => m.receiptHandle === h) || h === onItsWay.receiptHandle);
-    assert.deepEqual(extendedLater.filter((h) => h !== onItsWay.receiptHandle), [], "settled messages were extended");
+    const extendedLater = sqs.calls
+      .flatMap((c) => c.handles)
+      .filter((h) => notYet.some((m) => m.receiptHandle === h) || h === onItsWay.receiptHandle);
+    assert.deepEqual(
+      extendedLater.filter((h) => h !== onItsWay.receiptHandle),
+      [],
+      "settled messages were extended",
+    );
     assert.equal(extendedLater.length, 1, "the settled message was extended again");
   } finally {
     v.stopHeartbeat();
@@ -124,6 +161,9 @@ test("release: parallel batches, and calls still open when the budget ends are a
   const slow = new SlowSqs(60_000);
   const { visibility: stuck } = visibility(slow, 30);
   const started = Date.now();
-  await stuck.release(held.map((message) => ({ message, delaySeconds: 0 })), AbortSignal.timeout(300));
+  await stuck.release(
+    held.map((message) => ({ message, delaySeconds: 0 })),
+    AbortSignal.timeout(300),
+  );
   assert.ok(Date.now() - started < 10_000, "release outlived its budget");
 });

@@ -18,13 +18,25 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function readAlarms(input: ConfigInput, problems: SettingProblem[]): AlarmsConfig {
   const { alarmEmails, alarmMessageAgeSeconds, alarmMaxReplicasMinutes } = input.values;
   const bad = alarmEmails.filter((e) => !EMAIL.test(e));
-  if (bad.length > 0) problems.push({ key: input.key("alarmEmails"), reason: `not email addresses: ${bad.map((e) => JSON.stringify(e)).join(", ")}` });
+  if (bad.length > 0)
+    problems.push({
+      key: input.key("alarmEmails"),
+      reason: `not email addresses: ${bad.map((e) => JSON.stringify(e)).join(", ")}`,
+    });
   const duplicates = alarmEmails.filter((e, i) => alarmEmails.indexOf(e) !== i);
-  if (duplicates.length > 0) problems.push({ key: input.key("alarmEmails"), reason: `listed twice: ${[...new Set(duplicates)].join(", ")}` });
+  if (duplicates.length > 0)
+    problems.push({ key: input.key("alarmEmails"), reason: `listed twice: ${[...new Set(duplicates)].join(", ")}` });
   // ApproximateAgeOfOldestMessage never reaches the queue's retention: SQS deletes the message first.
   const { messageRetentionSeconds } = input.values;
   if (alarmMessageAgeSeconds !== 0 && alarmMessageAgeSeconds >= messageRetentionSeconds) {
-    problems.push({ key: input.key("alarmMessageAgeSeconds"), reason: `${alarmMessageAgeSeconds} is not below messageRetentionSeconds (${messageRetentionSeconds}): messages are deleted before they are that old, so the alarm could never fire` });
+    problems.push({
+      key: input.key("alarmMessageAgeSeconds"),
+      reason: `${alarmMessageAgeSeconds} is not below messageRetentionSeconds (${messageRetentionSeconds}): messages are deleted before they are that old, so the alarm could never fire`,
+    });
   }
-  return { emails: alarmEmails, messageAgeSeconds: alarmMessageAgeSeconds === 0 ? undefined : alarmMessageAgeSeconds, maxReplicasMinutes: alarmMaxReplicasMinutes };
+  return {
+    emails: alarmEmails,
+    messageAgeSeconds: alarmMessageAgeSeconds === 0 ? undefined : alarmMessageAgeSeconds,
+    maxReplicasMinutes: alarmMaxReplicasMinutes,
+  };
 }

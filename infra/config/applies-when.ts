@@ -10,14 +10,30 @@
  * it hands the program, so a default cannot be told apart from an unset key.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { AUTOSCALING_MODES, CLUSTER_MODES, CONFIG_KEYS, CONFIG_KEY_NAMES, QUEUE_TYPES, type AppliesWhen, type ConfigKeySpec, type KeyValues } from "./keys";
+import {
+  AUTOSCALING_MODES,
+  CLUSTER_MODES,
+  CONFIG_KEYS,
+  CONFIG_KEY_NAMES,
+  QUEUE_TYPES,
+  type AppliesWhen,
+  type ConfigKeySpec,
+  type KeyValues,
+} from "./keys";
 import type { ConfigInput } from "./parse";
 
 /** Each key's condition, described and evaluated; undefined when the key it reads holds an invalid value (already a problem). */
-function evaluate(condition: AppliesWhen, values: KeyValues): { readonly holds: boolean; readonly wanted: string; readonly actual: string } | undefined {
+function evaluate(
+  condition: AppliesWhen,
+  values: KeyValues,
+): { readonly holds: boolean; readonly wanted: string; readonly actual: string } | undefined {
   const value = values[condition.key];
   if ("set" in condition) {
-    return { holds: (value !== "") === condition.set, wanted: `${condition.key} is ${condition.set ? "set" : "empty"}`, actual: value === "" ? "empty" : value };
+    return {
+      holds: (value !== "") === condition.set,
+      wanted: `${condition.key} is ${condition.set ? "set" : "empty"}`,
+      actual: value === "" ? "empty" : value,
+    };
   }
   const allowed: readonly string[] = condition.key === "autoscaling" ? AUTOSCALING_MODES : QUEUE_TYPES;
   if (!allowed.includes(value)) return undefined;
@@ -34,14 +50,20 @@ export function checkKeysApply(input: ConfigInput, problems: SettingProblem[]): 
     if (spec.mode !== undefined) {
       if (mode === undefined) continue;
       if (spec.mode !== mode) {
-        problems.push({ key: input.key(key), reason: `applies only when clusterMode is ${spec.mode} (this stack's clusterMode is ${mode}); remove it` });
+        problems.push({
+          key: input.key(key),
+          reason: `applies only when clusterMode is ${spec.mode} (this stack's clusterMode is ${mode}); remove it`,
+        });
         continue;
       }
     }
     if (spec.appliesWhen === undefined) continue;
     const condition = evaluate(spec.appliesWhen, values);
     if (condition !== undefined && !condition.holds) {
-      problems.push({ key: input.key(key), reason: `applies only when ${condition.wanted} (this stack's ${spec.appliesWhen.key} is ${condition.actual}); remove it` });
+      problems.push({
+        key: input.key(key),
+        reason: `applies only when ${condition.wanted} (this stack's ${spec.appliesWhen.key} is ${condition.actual}); remove it`,
+      });
     }
   }
 }

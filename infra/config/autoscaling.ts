@@ -42,7 +42,11 @@ export interface AutoscalingDependencies {
 }
 
 /** The autoscaling settings, or undefined when any is bad (each bad key is a problem naming the fix). */
-export function readAutoscaling(input: ConfigInput, deps: AutoscalingDependencies, problems: SettingProblem[]): AutoscalingConfig | undefined {
+export function readAutoscaling(
+  input: ConfigInput,
+  deps: AutoscalingDependencies,
+  problems: SettingProblem[],
+): AutoscalingConfig | undefined {
   const before = problems.length;
   const mode = checkEnum(input, "autoscaling", input.values.autoscaling, AUTOSCALING_MODES, problems);
   if (mode === undefined) return undefined;
@@ -54,7 +58,8 @@ export function readAutoscaling(input: ConfigInput, deps: AutoscalingDependencie
   if (maxReplicas < floor) {
     problems.push({ key: input.key("maxReplicas"), reason: `${maxReplicas} is below minReplicas (${minReplicas})` });
   }
-  const messagesPerPod = input.values.messagesPerPod === 0 ? deps.tunables?.handlerConcurrency : input.values.messagesPerPod;
+  const messagesPerPod =
+    input.values.messagesPerPod === 0 ? deps.tunables?.handlerConcurrency : input.values.messagesPerPod;
   if (messagesPerPod !== undefined && activationMessages >= messagesPerPod * maxReplicas) {
     problems.push({
       key: input.key("activationMessages"),
@@ -84,6 +89,9 @@ export function readAutoscaling(input: ConfigInput, deps: AutoscalingDependencie
     pollingIntervalSeconds,
     cooldownPeriodSeconds,
     fallbackReplicas,
-    scaleDownStabilizationSeconds: Math.max(MIN_SCALE_DOWN_STABILIZATION_SECONDS, terminationGracePeriodSeconds(deps.tunables)),
+    scaleDownStabilizationSeconds: Math.max(
+      MIN_SCALE_DOWN_STABILIZATION_SECONDS,
+      terminationGracePeriodSeconds(deps.tunables),
+    ),
   };
 }

@@ -61,14 +61,23 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
     case "create": {
       const { kubernetesVersion, nodeInstanceType } = values;
       if (kubernetesVersion !== "" && !KUBERNETES_VERSION_PATTERN.test(kubernetesVersion)) {
-        problems.push({ key: fullKey("kubernetesVersion"), reason: `must look like 1.34 (or be empty), got "${kubernetesVersion}"` });
+        problems.push({
+          key: fullKey("kubernetesVersion"),
+          reason: `must look like 1.34 (or be empty), got "${kubernetesVersion}"`,
+        });
       }
       if (!isInstanceType(nodeInstanceType)) {
-        problems.push({ key: fullKey("nodeInstanceType"), reason: `must be an EC2 instance type such as t3.medium, got "${nodeInstanceType}"` });
+        problems.push({
+          key: fullKey("nodeInstanceType"),
+          reason: `must be an EC2 instance type such as t3.medium, got "${nodeInstanceType}"`,
+        });
       }
       const nodeCount = { min: values.nodeMinCount, desired: values.nodeDesiredCount, max: values.nodeMaxCount };
       if (nodeCount.min > nodeCount.max) {
-        problems.push({ key: fullKey("nodeMinCount"), reason: `${nodeCount.min} is above nodeMaxCount (${nodeCount.max})` });
+        problems.push({
+          key: fullKey("nodeMinCount"),
+          reason: `${nodeCount.min} is above nodeMaxCount (${nodeCount.max})`,
+        });
       }
       if (nodeCount.desired < nodeCount.min || nodeCount.desired > nodeCount.max) {
         problems.push({
@@ -86,7 +95,14 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
       }
       const developerStacks = readDeveloperStacks(input, adminPrincipalArns, problems);
       if (problems.length > before) return undefined;
-      return { mode, kubernetesVersion: kubernetesVersion || undefined, nodeInstanceType, nodeCount, adminPrincipalArns, developerStacks };
+      return {
+        mode,
+        kubernetesVersion: kubernetesVersion || undefined,
+        nodeInstanceType,
+        nodeCount,
+        adminPrincipalArns,
+        developerStacks,
+      };
     }
     case "stack": {
       const clusterStack = values.clusterStack;
@@ -97,7 +113,10 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
     case "existing": {
       const clusterName = values.clusterName;
       if (clusterName === "") {
-        problems.push({ key: fullKey("clusterName"), reason: "required when clusterMode is existing: the name of the EKS cluster to adopt" });
+        problems.push({
+          key: fullKey("clusterName"),
+          reason: "required when clusterMode is existing: the name of the EKS cluster to adopt",
+        });
         return undefined;
       }
       if (!EKS_CLUSTER_NAME_PATTERN.test(clusterName)) {
@@ -114,7 +133,11 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
  * principal may hold several stacks (one entry, scoped to all their namespaces) but cannot also be a cluster
  * admin; a stack may appear once, and never this stack itself.
  */
-function readDeveloperStacks(input: ConfigInput, adminPrincipalArns: readonly string[], problems: SettingProblem[]): DeveloperStack[] {
+function readDeveloperStacks(
+  input: ConfigInput,
+  adminPrincipalArns: readonly string[],
+  problems: SettingProblem[],
+): DeveloperStack[] {
   const key = input.key("developerStacks");
   const entries: DeveloperStack[] = [];
   const reasons: string[] = [];
@@ -129,7 +152,9 @@ function readDeveloperStacks(input: ConfigInput, adminPrincipalArns: readonly st
     } else if (entries.some((entry) => entry.stack === stack)) {
       reasons.push(`"${stack}" is listed twice`);
     } else if (adminPrincipalArns.includes(principalArn)) {
-      reasons.push(`${principalArn} (for "${stack}") is in clusterAdminPrincipalArns; EKS gives a principal one access entry, and an admin needs no namespace access`);
+      reasons.push(
+        `${principalArn} (for "${stack}") is in clusterAdminPrincipalArns; EKS gives a principal one access entry, and an admin needs no namespace access`,
+      );
     } else {
       entries.push({ stack, principalArn });
     }

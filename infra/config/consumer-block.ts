@@ -23,7 +23,10 @@ export function readConsumerBlock(input: ConfigInput, problems: SettingProblem[]
     }
   }
   if (typeof block !== "object" || block === null || Array.isArray(block)) {
-    problems.push({ key, reason: `must be an object of consumer settings (e.g. handlerTimeoutSeconds: 60), got ${JSON.stringify(block)}` });
+    problems.push({
+      key,
+      reason: `must be an object of consumer settings (e.g. handlerTimeoutSeconds: 60), got ${JSON.stringify(block)}`,
+    });
     return undefined;
   }
   const result = validateTunables(block as Record<string, unknown>, `${key}.`);

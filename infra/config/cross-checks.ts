@@ -20,7 +20,10 @@ export interface CrossCheckInput {
 }
 
 /** Runs every cross-concern check. */
-export function crossCheck({ input, imagePlatform, autoscaling, workload }: CrossCheckInput, problems: SettingProblem[]): void {
+export function crossCheck(
+  { input, imagePlatform, autoscaling, workload }: CrossCheckInput,
+  problems: SettingProblem[],
+): void {
   checkNodeArchitecture(input, imagePlatform, problems);
   checkPodsFitNodes(input, autoscaling, workload, problems);
 }
@@ -44,7 +47,12 @@ export function instanceVcpus(instanceType: string): number | undefined {
  * Created nodes whose size is known must hold maxReplicas pods' CPU requests: an HPA asking for more
  * leaves pods Pending, and the queue grows while it looks scaled out.
  */
-function checkPodsFitNodes(input: ConfigInput, autoscaling: AutoscalingConfig | undefined, workload: WorkloadConfig, problems: SettingProblem[]): void {
+function checkPodsFitNodes(
+  input: ConfigInput,
+  autoscaling: AutoscalingConfig | undefined,
+  workload: WorkloadConfig,
+  problems: SettingProblem[],
+): void {
   const { clusterMode, nodeInstanceType, nodeMaxCount } = input.values;
   if (clusterMode !== "create" || autoscaling === undefined || !autoscaling.enabled) return;
   const vcpus = instanceVcpus(nodeInstanceType);
@@ -59,7 +67,11 @@ function checkPodsFitNodes(input: ConfigInput, autoscaling: AutoscalingConfig | 
 }
 
 /** Created nodes must run the image's architecture, or the pods could not start. */
-function checkNodeArchitecture(input: ConfigInput, imagePlatform: ImagePlatform | undefined, problems: SettingProblem[]): void {
+function checkNodeArchitecture(
+  input: ConfigInput,
+  imagePlatform: ImagePlatform | undefined,
+  problems: SettingProblem[],
+): void {
   const { clusterMode, nodeInstanceType } = input.values;
   if (clusterMode !== "create" || imagePlatform === undefined || !isInstanceType(nodeInstanceType)) return;
   if (instanceArchitecture(nodeInstanceType) === platformArchitecture(imagePlatform)) return;
@@ -74,7 +86,12 @@ function checkNodeArchitecture(input: ConfigInput, imagePlatform: ImagePlatform 
  * timeout above the shutdown budget, and more in-flight bodies than the pod's heap holds. Warnings, not
  * problems: each is a trade-off a stack may choose knowingly (README, "Preview warnings").
  */
-export function crossCheckWarnings(input: ConfigInput, tunables: Tunables, workload: WorkloadConfig, queue: QueueConfig): SettingWarning[] {
+export function crossCheckWarnings(
+  input: ConfigInput,
+  tunables: Tunables,
+  workload: WorkloadConfig,
+  queue: QueueConfig,
+): SettingWarning[] {
   return settingsWarnings(
     { tunables, memoryLimitMiB: workload.memoryLimitMiB, maxReceiveCount: queue.maxReceiveCount },
     (key) => (key === "memoryLimitMiB" ? input.key(key) : `${input.key(CONSUMER_KEY)}.${key}`),

@@ -101,7 +101,9 @@ export class StackConfigError extends pulumi.RunError {
   readonly problems: readonly SettingProblem[];
 
   constructor(problems: readonly SettingProblem[]) {
-    super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}): ${describeProblems(problems)}`);
+    super(
+      `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}): ${describeProblems(problems)}`,
+    );
     this.problems = problems;
   }
 }
@@ -149,12 +151,32 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   checkKeysApply(input, problems);
   problems.push(...unknownKeys(raw));
 
-  if (problems.length > 0 || cluster === undefined || imagePlatform === undefined || identity === undefined || tunables === undefined || autoscaling === undefined) {
+  if (
+    problems.length > 0 ||
+    cluster === undefined ||
+    imagePlatform === undefined ||
+    identity === undefined ||
+    tunables === undefined ||
+    autoscaling === undefined
+  ) {
     return { ok: false, problems };
   }
   return {
     ok: true,
-    value: { scope: { project: raw.project, stack: raw.stack }, region, cluster, network, imagePlatform, identity, queue, workload, tunables, autoscaling, alarms, telemetry },
+    value: {
+      scope: { project: raw.project, stack: raw.stack },
+      region,
+      cluster,
+      network,
+      imagePlatform,
+      identity,
+      queue,
+      workload,
+      tunables,
+      autoscaling,
+      alarms,
+      telemetry,
+    },
     warnings: crossCheckWarnings(input, tunables, workload, queue),
   };
 }

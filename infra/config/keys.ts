@@ -86,143 +86,246 @@ export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey
 /** Where the cluster comes from and, in create mode, its version and managed nodes (cluster.ts). */
 export const CLUSTER_KEYS = {
   clusterMode: {
-    type: "string", default: "create",
-    description: "Where the cluster comes from: create (a new EKS cluster), stack (borrow the cluster of a create-mode stack of this project), existing (adopt an EKS cluster by name).",
+    type: "string",
+    default: "create",
+    description:
+      "Where the cluster comes from: create (a new EKS cluster), stack (borrow the cluster of a create-mode stack of this project), existing (adopt an EKS cluster by name).",
   },
   clusterStack: {
-    type: "string", default: "", mode: "stack",
-    description: "stack mode: the create-mode stack whose cluster to borrow, as <organization>/sqs-eks-consumer/<stack>.",
+    type: "string",
+    default: "",
+    mode: "stack",
+    description:
+      "stack mode: the create-mode stack whose cluster to borrow, as <organization>/sqs-eks-consumer/<stack>.",
   },
   clusterName: {
-    type: "string", default: "", mode: "existing",
+    type: "string",
+    default: "",
+    mode: "existing",
     description: "existing mode: name of the EKS cluster to adopt; it must already have an IAM OIDC provider.",
   },
   kubernetesVersion: {
-    type: "string", default: "", mode: "create",
-    description: "create mode: Kubernetes minor version (e.g. 1.34) of the control plane and nodes; empty: EKS's default at creation, then EKS's own upgrades are kept. Raise one minor at a time (docs/DEPLOY.md).",
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: Kubernetes minor version (e.g. 1.34) of the control plane and nodes; empty: EKS's default at creation, then EKS's own upgrades are kept. Raise one minor at a time (docs/DEPLOY.md).",
   },
   nodeInstanceType: {
-    type: "string", default: "t3.medium", mode: "create",
+    type: "string",
+    default: "t3.medium",
+    mode: "create",
     description: "create mode: EC2 instance type of the managed nodes; its architecture must match imagePlatform.",
   },
   nodeMinCount: {
-    type: "integer", default: 1, min: 0, max: 100, unit: "nodes", mode: "create",
+    type: "integer",
+    default: 1,
+    min: 0,
+    max: 100,
+    unit: "nodes",
+    mode: "create",
     description: "create mode: fewest managed nodes.",
   },
   nodeDesiredCount: {
-    type: "integer", default: 2, min: 0, max: 100, unit: "nodes", mode: "create",
+    type: "integer",
+    default: 2,
+    min: 0,
+    max: 100,
+    unit: "nodes",
+    mode: "create",
     description: "create mode: managed nodes to start with (between nodeMinCount and nodeMaxCount).",
   },
   nodeMaxCount: {
-    type: "integer", default: 3, min: 1, max: 100, unit: "nodes", mode: "create",
+    type: "integer",
+    default: 3,
+    min: 1,
+    max: 100,
+    unit: "nodes",
+    mode: "create",
     description: "create mode: most managed nodes.",
   },
   clusterAdminPrincipalArns: {
-    type: "array", default: [], mode: "create",
-    description: "create mode: IAM role or user ARNs granted cluster admin (the platform's administrators); not the identity that creates the cluster, which EKS makes admin itself.",
+    type: "array",
+    default: [],
+    mode: "create",
+    description:
+      "create mode: IAM role or user ARNs granted cluster admin (the platform's administrators); not the identity that creates the cluster, which EKS makes admin itself.",
   },
   developerStacks: {
-    type: "array", default: [], mode: "create",
-    description: "create mode: stacks that may borrow this cluster, as <stack>=<IAM role or user ARN>; each gets its namespace, created here, and edit access to that namespace only.",
+    type: "array",
+    default: [],
+    mode: "create",
+    description:
+      "create mode: stacks that may borrow this cluster, as <stack>=<IAM role or user ARN>; each gets its namespace, created here, and edit access to that namespace only.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /** The created cluster's network and API endpoint access (network.ts). */
 export const NETWORK_KEYS = {
   vpcId: {
-    type: "string", default: "", mode: "create",
+    type: "string",
+    default: "",
+    mode: "create",
     description: "create mode: an existing VPC to use (with privateSubnetIds); empty: create one.",
   },
   privateSubnetIds: {
-    type: "array", default: [], mode: "create", appliesWhen: WITH_VPC_ID,
-    description: "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
+    type: "array",
+    default: [],
+    mode: "create",
+    appliesWhen: WITH_VPC_ID,
+    description:
+      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
   },
   publicSubnetIds: {
-    type: "array", default: [], mode: "create", appliesWhen: WITH_VPC_ID,
+    type: "array",
+    default: [],
+    mode: "create",
+    appliesWhen: WITH_VPC_ID,
     description: "create mode, with vpcId: subnets for internet-facing load balancers (optional).",
   },
   vpcCidr: {
-    type: "string", default: "10.0.0.0/16", mode: "create", appliesWhen: WITHOUT_VPC_ID,
+    type: "string",
+    default: "10.0.0.0/16",
+    mode: "create",
+    appliesWhen: WITHOUT_VPC_ID,
     description: "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20.",
   },
   availabilityZoneCount: {
-    type: "integer", default: 2, min: 2, max: 6, unit: "zones", mode: "create", appliesWhen: WITHOUT_VPC_ID,
-    description: "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
+    type: "integer",
+    default: 2,
+    min: 2,
+    max: 6,
+    unit: "zones",
+    mode: "create",
+    appliesWhen: WITHOUT_VPC_ID,
+    description:
+      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
   },
   natGateways: {
-    type: "string", default: "perZone", mode: "create", appliesWhen: WITHOUT_VPC_ID,
-    description: "create mode, without vpcId: perZone (a NAT gateway per zone: egress survives a zone failure) or single (one, cheaper).",
+    type: "string",
+    default: "perZone",
+    mode: "create",
+    appliesWhen: WITHOUT_VPC_ID,
+    description:
+      "create mode, without vpcId: perZone (a NAT gateway per zone: egress survives a zone failure) or single (one, cheaper).",
   },
   endpointPublicAccessCidrs: {
-    type: "array", default: [], mode: "create",
-    description: "create mode: CIDRs that may reach the cluster's public API endpoint (where pulumi and kubectl run); empty: no public endpoint, private access only.",
+    type: "array",
+    default: [],
+    mode: "create",
+    description:
+      "create mode: CIDRs that may reach the cluster's public API endpoint (where pulumi and kubectl run); empty: no public endpoint, private access only.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /** The consumer image's platform (platform.ts). */
 export const PLATFORM_KEYS = {
   imagePlatform: {
-    type: "string", default: "linux/amd64",
-    description: "Platform the consumer image is built for (linux/amd64 or linux/arm64); must match the nodes' architecture.",
+    type: "string",
+    default: "linux/amd64",
+    description:
+      "Platform the consumer image is built for (linux/amd64 or linux/arm64); must match the nodes' architecture.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /** How the consumer's pods authenticate to AWS (identity.ts). */
 export const IDENTITY_KEYS = {
   identity: {
-    type: "string", default: "irsa",
-    description: "How the consumer's pods get AWS credentials: irsa (IAM Roles for Service Accounts, through the cluster's OIDC provider) or pod-identity (EKS Pod Identity: an association and the eks-pod-identity-agent add-on). Switching is safe while the consumer runs; see docs/DEPLOY.md.",
+    type: "string",
+    default: "irsa",
+    description:
+      "How the consumer's pods get AWS credentials: irsa (IAM Roles for Service Accounts, through the cluster's OIDC provider) or pod-identity (EKS Pod Identity: an association and the eks-pod-identity-agent add-on). Switching is safe while the consumer runs; see docs/DEPLOY.md.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /** The consumer pods' count and resources (workload.ts). */
 export const WORKLOAD_KEYS = {
   replicas: {
-    type: "integer", default: 2, min: 1, max: 100, unit: "pods",
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 100,
+    unit: "pods",
     description: "Consumer pods.",
   },
   cpuRequestMillicores: {
-    type: "integer", default: 100, min: 10, max: 64_000, unit: "millicores",
+    type: "integer",
+    default: 100,
+    min: 10,
+    max: 64_000,
+    unit: "millicores",
     description: "CPU request of each consumer pod.",
   },
   cpuLimitMillicores: {
-    type: "integer", default: 500, min: 10, max: 64_000, unit: "millicores",
+    type: "integer",
+    default: 500,
+    min: 10,
+    max: 64_000,
+    unit: "millicores",
     description: "CPU limit of each consumer pod (at least the request).",
   },
   memoryRequestMiB: {
-    type: "integer", default: 128, min: 32, max: 262_144, unit: "MiB",
+    type: "integer",
+    default: 128,
+    min: 32,
+    max: 262_144,
+    unit: "MiB",
     description: "Memory request of each consumer pod.",
   },
   memoryLimitMiB: {
-    type: "integer", default: 256, min: 64, max: 262_144, unit: "MiB",
-    description: "Memory limit of each consumer pod (at least the request); Node's heap is sized from it (old space 75%, semi-space 1/16).",
+    type: "integer",
+    default: 256,
+    min: 64,
+    max: 262_144,
+    unit: "MiB",
+    description:
+      "Memory limit of each consumer pod (at least the request); Node's heap is sized from it (old space 75%, semi-space 1/16).",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /** The queue and its dead-letter queue (queue.ts). */
 export const QUEUE_KEYS = {
   queueType: {
-    type: "string", default: "standard",
-    description: "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
+    type: "string",
+    default: "standard",
+    description:
+      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
   },
   contentBasedDeduplication: {
-    type: "boolean", default: false, appliesWhen: FIFO_ONLY,
+    type: "boolean",
+    default: false,
+    appliesWhen: FIFO_ONLY,
     description: "fifo only: SQS deduplicates a send without MessageDeduplicationId by the SHA-256 of its body.",
   },
   fifoHighThroughput: {
-    type: "boolean", default: true, appliesWhen: FIFO_ONLY,
-    description: "fifo only: high-throughput mode (deduplication and throughput limit per message group: deduplicationScope messageGroup, fifoThroughputLimit perMessageGroupId).",
+    type: "boolean",
+    default: true,
+    appliesWhen: FIFO_ONLY,
+    description:
+      "fifo only: high-throughput mode (deduplication and throughput limit per message group: deduplicationScope messageGroup, fifoThroughputLimit perMessageGroupId).",
   },
   maxReceiveCount: {
-    type: "integer", default: 5, min: 1, max: 1_000, unit: "receives",
+    type: "integer",
+    default: 5,
+    min: 1,
+    max: 1_000,
+    unit: "receives",
     description: "Receives after which SQS moves a message to the dead-letter queue.",
   },
   messageRetentionSeconds: {
-    type: "integer", default: 345_600, min: 60, max: 1_209_600, unit: "s",
+    type: "integer",
+    default: 345_600,
+    min: 60,
+    max: 1_209_600,
+    unit: "s",
     description: "How long the queue keeps a message (default 4 days).",
   },
   dlqMessageRetentionSeconds: {
-    type: "integer", default: 1_209_600, min: 60, max: 1_209_600, unit: "s",
+    type: "integer",
+    default: 1_209_600,
+    min: 60,
+    max: 1_209_600,
+    unit: "s",
     description: "How long the dead-letter queue keeps a message (default 14 days); at least messageRetentionSeconds.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
@@ -230,31 +333,64 @@ export const QUEUE_KEYS = {
 /** Autoscaling on queue depth with KEDA (autoscaling.ts); docs/AUTOSCALING.md explains each choice. */
 export const AUTOSCALING_KEYS = {
   autoscaling: {
-    type: "string", default: "off",
-    description: "off (the Deployment runs `replicas` pods) or keda (KEDA scales it on queue depth between minReplicas and maxReplicas; `replicas` is then the count held while the queue cannot be read).",
+    type: "string",
+    default: "off",
+    description:
+      "off (the Deployment runs `replicas` pods) or keda (KEDA scales it on queue depth between minReplicas and maxReplicas; `replicas` is then the count held while the queue cannot be read).",
   },
   minReplicas: {
-    type: "integer", default: 0, min: 0, max: 100, unit: "pods", appliesWhen: KEDA_ONLY,
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 100,
+    unit: "pods",
+    appliesWhen: KEDA_ONLY,
     description: "autoscaling: fewest consumer pods; 0 scales to zero when the queue is quiet.",
   },
   maxReplicas: {
-    type: "integer", default: 10, min: 1, max: 100, unit: "pods", appliesWhen: KEDA_ONLY,
+    type: "integer",
+    default: 10,
+    min: 1,
+    max: 100,
+    unit: "pods",
+    appliesWhen: KEDA_ONLY,
     description: "autoscaling: most consumer pods.",
   },
   messagesPerPod: {
-    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages", appliesWhen: KEDA_ONLY,
-    description: "autoscaling: target messages (visible + in flight) per pod, KEDA's queueLength; 0 means consumer.handlerConcurrency.",
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 100_000,
+    unit: "messages",
+    appliesWhen: KEDA_ONLY,
+    description:
+      "autoscaling: target messages (visible + in flight) per pod, KEDA's queueLength; 0 means consumer.handlerConcurrency.",
   },
   activationMessages: {
-    type: "integer", default: 0, min: 0, max: 100_000, unit: "messages", appliesWhen: KEDA_ONLY,
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 100_000,
+    unit: "messages",
+    appliesWhen: KEDA_ONLY,
     description: "autoscaling: the first pod starts once the queue holds more than this many messages.",
   },
   pollingIntervalSeconds: {
-    type: "integer", default: 15, min: 1, max: 3_600, unit: "s", appliesWhen: KEDA_ONLY,
+    type: "integer",
+    default: 15,
+    min: 1,
+    max: 3_600,
+    unit: "s",
+    appliesWhen: KEDA_ONLY,
     description: "autoscaling: how often KEDA reads the queue's depth.",
   },
   cooldownPeriodSeconds: {
-    type: "integer", default: 300, min: 0, max: 86_400, unit: "s", appliesWhen: KEDA_ONLY,
+    type: "integer",
+    default: 300,
+    min: 0,
+    max: 86_400,
+    unit: "s",
+    appliesWhen: KEDA_ONLY,
     description: "autoscaling: with minReplicas 0, how long the queue stays empty before the last pod goes.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
@@ -262,15 +398,27 @@ export const AUTOSCALING_KEYS = {
 /** CloudWatch alarms and where they go (alarms.ts). */
 export const ALARM_KEYS = {
   alarmEmails: {
-    type: "array", default: [],
-    description: "Email addresses subscribed to the stack's alarm topic (each must confirm the subscription AWS mails them).",
+    type: "array",
+    default: [],
+    description:
+      "Email addresses subscribed to the stack's alarm topic (each must confirm the subscription AWS mails them).",
   },
   alarmMessageAgeSeconds: {
-    type: "integer", default: 0, min: 0, max: 1_209_600, unit: "s",
-    description: "Alarm when the queue's oldest message is older than this; 0 derives it from the handler timeout and maxReceiveCount.",
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 1_209_600,
+    unit: "s",
+    description:
+      "Alarm when the queue's oldest message is older than this; 0 derives it from the handler timeout and maxReceiveCount.",
   },
   alarmMaxReplicasMinutes: {
-    type: "integer", default: 15, min: 1, max: 1_440, unit: "minutes", appliesWhen: KEDA_ONLY,
+    type: "integer",
+    default: 15,
+    min: 1,
+    max: 1_440,
+    unit: "minutes",
+    appliesWhen: KEDA_ONLY,
     description: "autoscaling: alarm when the consumer has run at its most replicas for this long.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
@@ -278,16 +426,22 @@ export const ALARM_KEYS = {
 /** Traces and Prometheus Operator objects (telemetry.ts). */
 export const TELEMETRY_KEYS = {
   otlpEndpoint: {
-    type: "string", default: "",
-    description: "OTLP/HTTP collector base URL the consumer exports traces to (e.g. http://otel-collector.observability:4318); empty: no tracing.",
+    type: "string",
+    default: "",
+    description:
+      "OTLP/HTTP collector base URL the consumer exports traces to (e.g. http://otel-collector.observability:4318); empty: no tracing.",
   },
   otlpProtocol: {
-    type: "string", default: "http/protobuf", appliesWhen: WITH_OTLP_ENDPOINT,
+    type: "string",
+    default: "http/protobuf",
+    appliesWhen: WITH_OTLP_ENDPOINT,
     description: "with otlpEndpoint: OTLP encoding, http/protobuf or http/json.",
   },
   prometheusOperator: {
-    type: "boolean", default: false,
-    description: "true when the cluster runs the Prometheus Operator: adds a metrics Service, a ServiceMonitor and a PrometheusRule.",
+    type: "boolean",
+    default: false,
+    description:
+      "true when the cluster runs the Prometheus Operator: adds a metrics Service, a ServiceMonitor and a PrometheusRule.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
@@ -308,7 +462,13 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
 
 /** The typed value of a key: what its spec's default is. */
-type ValueOf<S extends ConfigKeySpec> = S["default"] extends number ? number : S["default"] extends string ? string : S["default"] extends boolean ? boolean : readonly string[];
+type ValueOf<S extends ConfigKeySpec> = S["default"] extends number
+  ? number
+  : S["default"] extends string
+    ? string
+    : S["default"] extends boolean
+      ? boolean
+      : readonly string[];
 
 /** Every declared key's value, parsed by its type, or its default when unset or unparsable. */
 export type KeyValues = { readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_KEYS)[K]> };

@@ -71,7 +71,10 @@ function readCreatedVpc(input: ConfigInput, problems: SettingProblem[]): Network
   const cidr = input.values.vpcCidr;
   const parsed = parseCidr(cidr);
   if (parsed === undefined || parsed.prefix < MIN_VPC_PREFIX || parsed.prefix > MAX_VPC_PREFIX) {
-    problems.push({ key: input.key("vpcCidr"), reason: `must be an IPv4 CIDR from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} (e.g. 10.0.0.0/16), got "${cidr}"` });
+    problems.push({
+      key: input.key("vpcCidr"),
+      reason: `must be an IPv4 CIDR from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} (e.g. 10.0.0.0/16), got "${cidr}"`,
+    });
   }
   const natGateways = checkEnum(input, "natGateways", input.values.natGateways, NAT_GATEWAY_MODES, problems);
   if (problems.length > before || natGateways === undefined) return undefined;
@@ -81,16 +84,28 @@ function readCreatedVpc(input: ConfigInput, problems: SettingProblem[]): Network
 function readGivenVpc(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined {
   const before = problems.length;
   const { vpcId, privateSubnetIds, publicSubnetIds } = input.values;
-  if (!VPC_ID_PATTERN.test(vpcId)) problems.push({ key: input.key("vpcId"), reason: `must be a VPC ID such as vpc-0123456789abcdef0, got "${vpcId}"` });
+  if (!VPC_ID_PATTERN.test(vpcId))
+    problems.push({
+      key: input.key("vpcId"),
+      reason: `must be a VPC ID such as vpc-0123456789abcdef0, got "${vpcId}"`,
+    });
   if (privateSubnetIds.length < 2) {
-    problems.push({ key: input.key("privateSubnetIds"), reason: "with vpcId, list the nodes' private subnets, at least two, in different Availability Zones" });
+    problems.push({
+      key: input.key("privateSubnetIds"),
+      reason: "with vpcId, list the nodes' private subnets, at least two, in different Availability Zones",
+    });
   }
   for (const key of ["privateSubnetIds", "publicSubnetIds"] as const) {
     const bad = input.values[key].filter((id) => !SUBNET_ID_PATTERN.test(id));
-    if (bad.length > 0) problems.push({ key: input.key(key), reason: `not subnet IDs: ${bad.map((id) => JSON.stringify(id)).join(", ")}` });
+    if (bad.length > 0)
+      problems.push({
+        key: input.key(key),
+        reason: `not subnet IDs: ${bad.map((id) => JSON.stringify(id)).join(", ")}`,
+      });
   }
   const shared = privateSubnetIds.filter((id) => publicSubnetIds.includes(id));
-  if (shared.length > 0) problems.push({ key: input.key("publicSubnetIds"), reason: `also listed as private: ${shared.join(", ")}` });
+  if (shared.length > 0)
+    problems.push({ key: input.key("publicSubnetIds"), reason: `also listed as private: ${shared.join(", ")}` });
   if (problems.length > before) return undefined;
   return { mode: "given", vpcId, privateSubnetIds, publicSubnetIds };
 }

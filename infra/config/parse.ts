@@ -4,7 +4,16 @@
  * by its default, so the other checks still run and one error names every bad key.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { CONFIG_KEYS, CONFIG_KEY_NAMES, CONSUMER_KEY, PROJECT, fullKey, type ConfigKey, type ConfigKeySpec, type KeyValues } from "./keys";
+import {
+  CONFIG_KEYS,
+  CONFIG_KEY_NAMES,
+  CONSUMER_KEY,
+  PROJECT,
+  fullKey,
+  type ConfigKey,
+  type ConfigKeySpec,
+  type KeyValues,
+} from "./keys";
 
 /** The raw input: the stack's identity and its config map (`namespace:key` -> string, as Pulumi passes it). */
 export interface RawStackConfig {
@@ -30,7 +39,11 @@ export function configInput(raw: RawStackConfig, problems: SettingProblem[]): Co
 }
 
 /** Parses each declared key by its type, falling back to the default when unset (or unparsable, with a problem). */
-function readDeclaredKeys(raw: Readonly<Record<string, string>>, fullName: (key: string) => string, problems: SettingProblem[]): KeyValues {
+function readDeclaredKeys(
+  raw: Readonly<Record<string, string>>,
+  fullName: (key: string) => string,
+  problems: SettingProblem[],
+): KeyValues {
   const values: Record<string, string | number | boolean | readonly string[]> = {};
   for (const key of CONFIG_KEY_NAMES) {
     const spec: ConfigKeySpec = CONFIG_KEYS[key];
@@ -50,7 +63,10 @@ function readDeclaredKeys(raw: Readonly<Record<string, string>>, fullName: (key:
   return values as KeyValues;
 }
 
-function parseValue(spec: ConfigKeySpec, text: string): string | number | boolean | readonly string[] | { problem: string } {
+function parseValue(
+  spec: ConfigKeySpec,
+  text: string,
+): string | number | boolean | readonly string[] | { problem: string } {
   switch (spec.type) {
     case "string":
       return text;
@@ -60,7 +76,8 @@ function parseValue(spec: ConfigKeySpec, text: string): string | number | boolea
     case "integer": {
       if (!/^-?\d+$/.test(text)) return { problem: `must be a whole number of ${spec.unit}, got "${text}"` };
       const n = Number(text);
-      if (n < spec.min || n > spec.max) return { problem: `must be between ${spec.min} and ${spec.max} ${spec.unit}, got ${n}` };
+      if (n < spec.min || n > spec.max)
+        return { problem: `must be between ${spec.min} and ${spec.max} ${spec.unit}, got ${n}` };
       return n;
     }
     case "array": {
@@ -87,7 +104,8 @@ export function checkEnum<T extends string>(
   problems: SettingProblem[],
 ): T | undefined {
   const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined) problems.push({ key: input.key(key), reason: `must be one of ${allowed.join(", ")}, got "${value}"` });
+  if (match === undefined)
+    problems.push({ key: input.key(key), reason: `must be one of ${allowed.join(", ")}, got "${value}"` });
   return match;
 }
 
@@ -107,7 +125,10 @@ export function unknownKeys(raw: RawStackConfig): SettingProblem[] {
       problems.push({ key, reason: `unknown config key; known: ${names.join(", ")}` });
     } else if (namespace === PROJECT && raw.project !== PROJECT) {
       const hint = names.includes(name) ? `; set it as ${fullKey(raw.project, name)}` : "";
-      problems.push({ key, reason: `this project is named ${raw.project} (Pulumi.yaml), so keys under ${PROJECT}: are not read${hint}` });
+      problems.push({
+        key,
+        reason: `this project is named ${raw.project} (Pulumi.yaml), so keys under ${PROJECT}: are not read${hint}`,
+      });
     }
   }
   return problems;

@@ -25,9 +25,23 @@ export interface QueueConfig {
 
 /** The queue's settings, with a problem for each combination SQS would reject. */
 export function readQueue(input: ConfigInput, problems: SettingProblem[]): QueueConfig {
-  const { queueType, contentBasedDeduplication, fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds } = input.values;
+  const {
+    queueType,
+    contentBasedDeduplication,
+    fifoHighThroughput,
+    maxReceiveCount,
+    messageRetentionSeconds,
+    dlqMessageRetentionSeconds,
+  } = input.values;
   const type = checkEnum(input, "queueType", queueType, QUEUE_TYPES, problems) ?? "standard";
-  const queue: QueueConfig = { type, contentBasedDeduplication, highThroughput: fifoHighThroughput, maxReceiveCount, messageRetentionSeconds, dlqMessageRetentionSeconds };
+  const queue: QueueConfig = {
+    type,
+    contentBasedDeduplication,
+    highThroughput: fifoHighThroughput,
+    maxReceiveCount,
+    messageRetentionSeconds,
+    dlqMessageRetentionSeconds,
+  };
   // SQS keeps a dead-lettered message's original enqueue time, so a shorter DLQ retention loses messages early.
   if (queue.dlqMessageRetentionSeconds < queue.messageRetentionSeconds) {
     problems.push({

@@ -13,15 +13,23 @@ export interface TelemetryConfig {
 /** The telemetry settings; a non-HTTP endpoint or an unknown protocol is a problem (a prometheusOperator that is not true/false already is one: parse.ts). */
 export function readTelemetry(input: ConfigInput, problems: SettingProblem[]): TelemetryConfig {
   const { otlpEndpoint, otlpProtocol, prometheusOperator } = input.values;
-  if (otlpEndpoint !== "" && !isHttpUrl(otlpEndpoint)) problems.push({ key: input.key("otlpEndpoint"), reason: `${otlpEndpoint} is not an http:// or https:// URL` });
+  if (otlpEndpoint !== "" && !isHttpUrl(otlpEndpoint))
+    problems.push({ key: input.key("otlpEndpoint"), reason: `${otlpEndpoint} is not an http:// or https:// URL` });
   else if (otlpEndpoint !== "") {
     const extras = baseUrlExtras(new URL(otlpEndpoint));
-    if (extras.length > 0) problems.push({ key: input.key("otlpEndpoint"), reason: `a collector base URL takes no ${extras.join(" or ")}` });
+    if (extras.length > 0)
+      problems.push({ key: input.key("otlpEndpoint"), reason: `a collector base URL takes no ${extras.join(" or ")}` });
   }
-  if (!(OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol)) problems.push({ key: input.key("otlpProtocol"), reason: `${otlpProtocol} is not one of ${OTLP_PROTOCOLS.join(", ")}` });
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol))
+    problems.push({
+      key: input.key("otlpProtocol"),
+      reason: `${otlpProtocol} is not one of ${OTLP_PROTOCOLS.join(", ")}`,
+    });
   return {
     otlpEndpoint: otlpEndpoint === "" ? undefined : otlpEndpoint,
-    otlpProtocol: (OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol) ? (otlpProtocol as OtlpProtocol) : "http/protobuf",
+    otlpProtocol: (OTLP_PROTOCOLS as readonly string[]).includes(otlpProtocol)
+      ? (otlpProtocol as OtlpProtocol)
+      : "http/protobuf",
     prometheusOperator,
   };
 }

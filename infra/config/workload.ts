@@ -13,7 +13,13 @@ export interface WorkloadConfig {
 /** The pods' settings; a limit below its request is a problem. */
 export function readWorkload(input: ConfigInput, problems: SettingProblem[]): WorkloadConfig {
   const { replicas, cpuRequestMillicores, cpuLimitMillicores, memoryRequestMiB, memoryLimitMiB } = input.values;
-  const workload: WorkloadConfig = { replicas, cpuRequestMillicores, cpuLimitMillicores, memoryRequestMiB, memoryLimitMiB };
+  const workload: WorkloadConfig = {
+    replicas,
+    cpuRequestMillicores,
+    cpuLimitMillicores,
+    memoryRequestMiB,
+    memoryLimitMiB,
+  };
   if (workload.cpuLimitMillicores < workload.cpuRequestMillicores) {
     problems.push({
       key: input.key("cpuLimitMillicores"),

@@ -24,7 +24,8 @@ const CREDENTIAL_NAMES = new Set([
 /** Access key IDs: a four-letter prefix for the key kind, then 16 upper-case letters or digits. */
 const ACCESS_KEY_ID = /(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/;
 /** An assignment or flag of a credential in text: credentials files, env files, YAML, command lines. */
-const CREDENTIAL_ASSIGNMENT = /aws[-_]?(secret[-_]?access[-_]?key|session[-_]?token|access[-_]?key[-_]?id)"?\s*[=:]|--aws[-_]?(secret[-_]?access[-_]?key|session[-_]?token|access[-_]?key[-_]?id)\b/i;
+const CREDENTIAL_ASSIGNMENT =
+  /aws[-_]?(secret[-_]?access[-_]?key|session[-_]?token|access[-_]?key[-_]?id)"?\s*[=:]|--aws[-_]?(secret[-_]?access[-_]?key|session[-_]?token|access[-_]?key[-_]?id)\b/i;
 const BASE64 = /^[A-Za-z0-9+/]{16,}={0,2}$/;
 const MAX_DEPTH = 40;
 
@@ -39,7 +40,8 @@ export function isCredentialName(name: string): boolean {
 /** What a text reveals, or undefined. */
 function textFinding(text: string): string | undefined {
   if (ACCESS_KEY_ID.test(text)) return "holds what looks like an AWS access key ID";
-  if (CREDENTIAL_ASSIGNMENT.test(text)) return "holds an AWS credential assignment (a credentials file, env file or flag)";
+  if (CREDENTIAL_ASSIGNMENT.test(text))
+    return "holds an AWS credential assignment (a credentials file, env file or flag)";
   return undefined;
 }
 
@@ -86,7 +88,12 @@ function read(container: object, key: string | number): unknown {
  * Every place in `value` that carries a static AWS credential. Paths whose value is unknown at preview
  * are passed to `unknown` and skipped; the rest is still scanned.
  */
-export function scanForCredentials(value: unknown, unknown: (path: string) => void, path = "", depth = 0): CredentialFinding[] {
+export function scanForCredentials(
+  value: unknown,
+  unknown: (path: string) => void,
+  path = "",
+  depth = 0,
+): CredentialFinding[] {
   if (depth > MAX_DEPTH) return [];
   if (value === UNKNOWN) {
     unknown(path);
@@ -103,14 +110,16 @@ export function scanForCredentials(value: unknown, unknown: (path: string) => vo
   }
   if (Array.isArray(value)) {
     const findings: CredentialFinding[] = [];
-    for (let index = 0; index < value.length; index += 1) findings.push(...scanForCredentials(read(value, index), unknown, join(path, index), depth + 1));
+    for (let index = 0; index < value.length; index += 1)
+      findings.push(...scanForCredentials(read(value, index), unknown, join(path, index), depth + 1));
     return findings;
   }
   if (!isRecord(value)) return [];
   // {name: AWS_SECRET_ACCESS_KEY, value | valueFrom}: an env entry, or a secretKeyRef's key. One finding each.
   for (const field of ["name", "key"]) {
     const named = read(value, field);
-    if (typeof named === "string" && isCredentialName(named)) return [{ path, finding: `is named "${named}", a static AWS credential` }];
+    if (typeof named === "string" && isCredentialName(named))
+      return [{ path, finding: `is named "${named}", a static AWS credential` }];
   }
   const findings: CredentialFinding[] = [];
   for (const key of Object.keys(value)) {

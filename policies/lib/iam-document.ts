@@ -34,7 +34,8 @@ export function principalsOf(block: unknown): Principal[] {
   const principals: Principal[] = [];
   for (const [key, value] of Object.entries(block)) {
     const kind = (["AWS", "Service", "Federated", "CanonicalUser"] as const).find((k) => k === key) ?? "other";
-    for (const entry of stringsOf(value)) principals.push({ kind: kind === "AWS" && entry === "*" ? "*" : kind, value: entry });
+    for (const entry of stringsOf(value))
+      principals.push({ kind: kind === "AWS" && entry === "*" ? "*" : kind, value: entry });
   }
   return principals;
 }
@@ -68,7 +69,9 @@ export function parsePolicyDocument(value: unknown): Parsed<readonly Statement[]
 
 /** `statement 2 ("Sid")`: how messages point at a statement. */
 export function statementLabel(statement: Statement): string {
-  return statement.sid === undefined ? `statement ${statement.index}` : `statement ${statement.index} ("${statement.sid}")`;
+  return statement.sid === undefined
+    ? `statement ${statement.index}`
+    : `statement ${statement.index} ("${statement.sid}")`;
 }
 
 /** True when an action or resource pattern matches more than one literal name. */
@@ -81,7 +84,9 @@ export function hasWildcard(pattern: string): boolean {
  * case-insensitively, ARNs case-sensitively.
  */
 export function wildcardMatches(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = [...pattern].map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"))).join("");
+  const source = [...pattern]
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
   return new RegExp(`^${source}$`, ignoreCase ? "is" : "s").test(value);
 }
 
@@ -100,5 +105,7 @@ export function conditionValues(condition: Props, operator: string, key: string)
 
 /** Every `operator` / key pair of a condition block, keys lower-cased. */
 export function conditionKeys(condition: Props): { operator: string; key: string }[] {
-  return Object.entries(condition).flatMap(([operator, block]) => Object.keys(recordOf(block)).map((key) => ({ operator, key: key.toLowerCase() })));
+  return Object.entries(condition).flatMap(([operator, block]) =>
+    Object.keys(recordOf(block)).map((key) => ({ operator, key: key.toLowerCase() })),
+  );
 }

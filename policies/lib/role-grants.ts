@@ -28,7 +28,12 @@ export const ATTACHING_TYPES: readonly string[] = [AWS.rolePolicy, AWS.rolePolic
 function attachedPolicy(policyArn: unknown, urn: string, resources: readonly StackResource[]): Grant {
   const policy = ofType(resources, AWS.policy).find((p) => refersTo(p, policyArn));
   if (policy === undefined) return { kind: "foreign", policyArn: String(policyArn), urn };
-  return { kind: "document", label: `policy "${policy.name}"`, urn: policy.urn, read: (): unknown => policy.props["policy"] };
+  return {
+    kind: "document",
+    label: `policy "${policy.name}"`,
+    urn: policy.urn,
+    read: (): unknown => policy.props["policy"],
+  };
 }
 
 function isEmptyInline(fields: Readonly<Record<string, unknown>>): boolean {
@@ -57,7 +62,12 @@ export function grantsOf(role: StackResource, resources: readonly StackResource[
   for (const resource of resources.filter((r) => ATTACHING_TYPES.includes(r.type))) {
     if (!roleReferences(resource).some((ref) => refersTo(role, ref))) continue;
     if (resource.type === AWS.rolePolicy) {
-      grants.push({ kind: "document", label: `role policy "${resource.name}"`, urn: resource.urn, read: (): unknown => resource.props["policy"] });
+      grants.push({
+        kind: "document",
+        label: `role policy "${resource.name}"`,
+        urn: resource.urn,
+        read: (): unknown => resource.props["policy"],
+      });
     } else {
       grants.push(attachedPolicy(resource.props["policyArn"], resource.urn, resources));
     }
@@ -67,9 +77,15 @@ export function grantsOf(role: StackResource, resources: readonly StackResource[
     // The provider reports a role without inline policies as one empty entry.
     if (isEmptyInline(fields)) return;
     const name = stringOf(fields["name"]) ?? `#${index}`;
-    grants.push({ kind: "document", label: `inline policy "${name}"`, urn: role.urn, read: (): unknown => fields["policy"] });
+    grants.push({
+      kind: "document",
+      label: `inline policy "${name}"`,
+      urn: role.urn,
+      read: (): unknown => fields["policy"],
+    });
   });
-  for (const policyArn of stringsOf(role.props["managedPolicyArns"])) grants.push(attachedPolicy(policyArn, role.urn, resources));
+  for (const policyArn of stringsOf(role.props["managedPolicyArns"]))
+    grants.push(attachedPolicy(policyArn, role.urn, resources));
   const seen = new Set<string>();
   return grants.filter((grant) => {
     const key = grant.kind === "foreign" ? `arn:${grant.policyArn}` : documentKey(grant);

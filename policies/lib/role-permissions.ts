@@ -47,27 +47,48 @@ export interface DocumentVerdict {
 const SHOWN = 4;
 
 function listed(values: readonly string[]): string {
-  const shown = values.slice(0, SHOWN).map((v) => `"${v}"`).join(", ");
+  const shown = values
+    .slice(0, SHOWN)
+    .map((v) => `"${v}"`)
+    .join(", ");
   return values.length > SHOWN ? `${shown} and ${values.length - SHOWN} more` : shown;
 }
 
 /** Judges one permissions document reaching a role of `purpose` (consumer or scaler). */
-export async function judgeDocument(document: unknown, purpose: Purpose, queues: readonly StackResource[]): Promise<DocumentVerdict> {
+export async function judgeDocument(
+  document: unknown,
+  purpose: Purpose,
+  queues: readonly StackResource[],
+): Promise<DocumentVerdict> {
   const parsed = parsePolicyDocument(document);
-  if (!parsed.ok) return { problems: [`${parsed.reason}, so what it allows cannot be checked; pass the policy as a JSON document`], queues: [] };
+  if (!parsed.ok)
+    return {
+      problems: [`${parsed.reason}, so what it allows cannot be checked; pass the policy as a JSON document`],
+      queues: [],
+    };
   const allowed = allowedActions(purpose);
   if (allowed === undefined) {
-    return { problems: [`grants permissions to a ${purpose} role, which may only carry the AWS managed policies docs/POLICY.md lists`], queues: [] };
+    return {
+      problems: [
+        `grants permissions to a ${purpose} role, which may only carry the AWS managed policies docs/POLICY.md lists`,
+      ],
+      queues: [],
+    };
   }
   const problems: string[] = [];
   const named = new Set<string>();
   for (const statement of parsed.value.filter((s) => s.effect === "Allow")) {
     const label = statementLabel(statement);
-    if (statement.hasNotAction) problems.push(`${label} allows NotAction, which grants every action not listed; list the allowed actions instead`);
+    if (statement.hasNotAction)
+      problems.push(
+        `${label} allows NotAction, which grants every action not listed; list the allowed actions instead`,
+      );
     for (const pattern of statement.actions) {
       const granted = await actionsGrantedBy(pattern);
       if (granted === "unbounded") {
-        problems.push(`${label} allows "${pattern}", which grants actions of every service; a ${purpose} role may only use ${allowed.join(", ")}`);
+        problems.push(
+          `${label} allows "${pattern}", which grants actions of every service; a ${purpose} role may only use ${allowed.join(", ")}`,
+        );
         continue;
       }
       const outside = granted.filter((action) => !isAllowedAction(action, allowed));
@@ -76,7 +97,10 @@ export async function judgeDocument(document: unknown, purpose: Purpose, queues:
         problems.push(`${label} allows ${via}; a ${purpose} role may only use ${allowed.join(", ")}`);
       }
     }
-    if (statement.hasNotResource) problems.push(`${label} allows NotResource, which grants every resource not listed; name the queue's ARN instead`);
+    if (statement.hasNotResource)
+      problems.push(
+        `${label} allows NotResource, which grants every resource not listed; name the queue's ARN instead`,
+      );
     if (!statement.hasNotResource && statement.resources.length === 0) problems.push(`${label} names no Resource`);
     for (const resource of statement.resources) {
       if (hasWildcard(resource)) {
@@ -84,7 +108,8 @@ export async function judgeDocument(document: unknown, purpose: Purpose, queues:
         continue;
       }
       const queue = queues.find((q) => designatesQueue(q, resource));
-      if (queue === undefined) problems.push(`${label} allows resource "${resource}", which is not a queue of this stack`);
+      if (queue === undefined)
+        problems.push(`${label} allows resource "${resource}", which is not a queue of this stack`);
       else named.add(queue.urn);
     }
   }

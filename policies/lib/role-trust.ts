@@ -51,7 +51,8 @@ export interface TrustAnalysis {
 }
 
 /** `system:serviceaccount:<namespace>:<name>`, both DNS labels/subdomains, no patterns. */
-const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
+const SERVICE_ACCOUNT_SUBJECT =
+  /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
 const DNS_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
 const SUBJECT_PLACEHOLDER = "system:serviceaccount:<namespace>:<serviceaccount>";
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/;
@@ -67,7 +68,10 @@ const ROUTE_ACTIONS: Readonly<Record<Route | "node" | "cluster", readonly string
 };
 
 function actionProblems(statement: Statement, allowed: readonly string[], who: string): string[] {
-  if (statement.hasNotAction) return [`${statementLabel(statement)} lets ${who} use NotAction, which allows every action not listed; allow only ${allowed.join(", ")}`];
+  if (statement.hasNotAction)
+    return [
+      `${statementLabel(statement)} lets ${who} use NotAction, which allows every action not listed; allow only ${allowed.join(", ")}`,
+    ];
   const extra = statement.actions.filter((a) => !allowed.some((b) => b.toLowerCase() === a.toLowerCase()));
   if (extra.length === 0 && statement.actions.length > 0) return [];
   const shown = extra.map((a) => `"${a}"`).join(", ") || "no Action";
@@ -75,7 +79,12 @@ function actionProblems(statement: Statement, allowed: readonly string[], who: s
 }
 
 /** Problems with one StringEquals pin: missing, StringLike, several values, a pattern, or failing `valid`. */
-function pinProblems(statement: Statement, key: string, placeholder: string, valid: (value: string) => boolean): { problems: string[]; value?: string } {
+function pinProblems(
+  statement: Statement,
+  key: string,
+  placeholder: string,
+  valid: (value: string) => boolean,
+): { problems: string[]; value?: string } {
   const values = conditionValues(statement.condition, "StringEquals", key);
   const label = statementLabel(statement);
   if (values.length === 0) {
@@ -90,11 +99,16 @@ function pinProblems(statement: Statement, key: string, placeholder: string, val
   }
   if (values.length > 1) return { problems: [`${label}: "${key}" lists ${values.length} values; pin exactly one`] };
   const value = values[0] ?? "";
-  if (hasWildcard(value) || !valid(value)) return { problems: [`${label}: "${key}" is "${value}", not one exact "${placeholder}"`] };
+  if (hasWildcard(value) || !valid(value))
+    return { problems: [`${label}: "${key}" is "${value}", not one exact "${placeholder}"`] };
   return { problems: [], value };
 }
 
-function webIdentity(statement: Statement, issuer: string, settings: TrustSettings): { problems: string[]; serviceAccount?: string } {
+function webIdentity(
+  statement: Statement,
+  issuer: string,
+  settings: TrustSettings,
+): { problems: string[]; serviceAccount?: string } {
   const problems = actionProblems(statement, ROUTE_ACTIONS["web-identity"], `OIDC provider ${issuer}`);
   const sub = pinProblems(statement, `${issuer}:sub`, SUBJECT_PLACEHOLDER, (v) => SERVICE_ACCOUNT_SUBJECT.test(v));
   const aud = pinProblems(statement, `${issuer}:aud`, settings.audience, (v) => v === settings.audience);
@@ -109,18 +123,35 @@ function podIdentity(statement: Statement): { problems: string[]; serviceAccount
   // (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html).
   for (const needed of ROUTE_ACTIONS["pod-identity"]) {
     if (!statement.hasNotAction && !statement.actions.some((a) => a.toLowerCase() === needed.toLowerCase())) {
-      problems.push(`${statementLabel(statement)} does not allow ${needed}, which EKS Pod Identity calls (it tags the session)`);
+      problems.push(
+        `${statementLabel(statement)} does not allow ${needed}, which EKS Pod Identity calls (it tags the session)`,
+      );
     }
   }
-  const namespace = pinProblems(statement, "aws:RequestTag/kubernetes-namespace", "<namespace>", (v) => DNS_NAME.test(v));
-  const account = pinProblems(statement, "aws:RequestTag/kubernetes-service-account", "<serviceaccount>", (v) => DNS_NAME.test(v));
-  const cluster = pinProblems(statement, "aws:RequestTag/eks-cluster-arn", "arn:aws:eks:<region>:<account>:cluster/<name>", (v) => EKS_CLUSTER_ARN.test(v));
+  const namespace = pinProblems(statement, "aws:RequestTag/kubernetes-namespace", "<namespace>", (v) =>
+    DNS_NAME.test(v),
+  );
+  const account = pinProblems(statement, "aws:RequestTag/kubernetes-service-account", "<serviceaccount>", (v) =>
+    DNS_NAME.test(v),
+  );
+  const cluster = pinProblems(
+    statement,
+    "aws:RequestTag/eks-cluster-arn",
+    "arn:aws:eks:<region>:<account>:cluster/<name>",
+    (v) => EKS_CLUSTER_ARN.test(v),
+  );
   problems.push(...namespace.problems, ...account.problems, ...cluster.problems);
-  return namespace.value !== undefined && account.value !== undefined ? { problems, serviceAccount: `${namespace.value}:${account.value}` } : { problems };
+  return namespace.value !== undefined && account.value !== undefined
+    ? { problems, serviceAccount: `${namespace.value}:${account.value}` }
+    : { problems };
 }
 
 /** Allow statements only: Deny statements can only take trust away. */
-export function analyzeTrust(statements: readonly Statement[], settings: TrustSettings, lookup: RolePurposeLookup): TrustAnalysis {
+export function analyzeTrust(
+  statements: readonly Statement[],
+  settings: TrustSettings,
+  lookup: RolePurposeLookup,
+): TrustAnalysis {
   const problems: string[] = [];
   const routes = new Set<Route>();
   const services = new Set<"node" | "cluster">();
@@ -129,13 +160,22 @@ export function analyzeTrust(statements: readonly Statement[], settings: TrustSe
   for (const statement of statements.filter((s) => s.effect === "Allow")) {
     const label = statementLabel(statement);
     if (statement.hasNotPrincipal) {
-      problems.push(`${label} uses NotPrincipal with Allow, which trusts every principal not listed; name the principal instead`);
+      problems.push(
+        `${label} uses NotPrincipal with Allow, which trusts every principal not listed; name the principal instead`,
+      );
       routes.add("aws-principal");
       continue;
     }
     if (statement.principals.length === 0) problems.push(`${label} names no principal`);
     for (const principal of statement.principals) {
-      problems.push(...principalProblems(statement, principal, settings, lookup, { routes, services, serviceAccounts, assumedFrom }));
+      problems.push(
+        ...principalProblems(statement, principal, settings, lookup, {
+          routes,
+          services,
+          serviceAccounts,
+          assumedFrom,
+        }),
+      );
     }
     if (statement.hasNotResource || statement.resources.length > 0) {
       // Resource in a trust policy is invalid; IAM rejects it, so say so before deploying.
@@ -143,12 +183,17 @@ export function analyzeTrust(statements: readonly Statement[], settings: TrustSe
     }
   }
   if (routes.size > 0 && services.size > 0) {
-    problems.push(`the role is trusted by workloads and by ${[...services].map((s) => (s === "node" ? "EC2 (a node role)" : "EKS (a cluster role)")).join(" and ")}; give each purpose its own role`);
+    problems.push(
+      `the role is trusted by workloads and by ${[...services].map((s) => (s === "node" ? "EC2 (a node role)" : "EKS (a cluster role)")).join(" and ")}; give each purpose its own role`,
+    );
   }
   if (services.size > 1) problems.push("the role is trusted by both EC2 and EKS; give each purpose its own role");
   let purpose: Purpose | undefined;
   if (routes.size > 0) {
-    const scaler = serviceAccounts.length + assumedFrom.length > 0 && serviceAccounts.every((sa) => settings.scalerServiceAccounts.includes(sa)) && assumedFrom.every((p) => p === "scaler");
+    const scaler =
+      serviceAccounts.length + assumedFrom.length > 0 &&
+      serviceAccounts.every((sa) => settings.scalerServiceAccounts.includes(sa)) &&
+      assumedFrom.every((p) => p === "scaler");
     purpose = scaler ? "scaler" : "consumer";
   } else if (services.has("node")) purpose = "node";
   else if (services.has("cluster")) purpose = "cluster";
@@ -162,7 +207,13 @@ interface Accumulator {
   readonly assumedFrom: Purpose[];
 }
 
-function principalProblems(statement: Statement, principal: Principal, settings: TrustSettings, lookup: RolePurposeLookup, acc: Accumulator): string[] {
+function principalProblems(
+  statement: Statement,
+  principal: Principal,
+  settings: TrustSettings,
+  lookup: RolePurposeLookup,
+  acc: Accumulator,
+): string[] {
   const label = statementLabel(statement);
   switch (principal.kind) {
     case "*":
@@ -172,7 +223,9 @@ function principalProblems(statement: Statement, principal: Principal, settings:
       const issuer = OIDC_PROVIDER_ARN.exec(principal.value)?.[1];
       if (issuer === undefined) {
         acc.routes.add("web-identity");
-        return [`${label} trusts federated principal ${principal.value}, which is not an OIDC provider of an EKS cluster`];
+        return [
+          `${label} trusts federated principal ${principal.value}, which is not an OIDC provider of an EKS cluster`,
+        ];
       }
       acc.routes.add("web-identity");
       const result = webIdentity(statement, issuer, settings);
@@ -196,24 +249,34 @@ function principalProblems(statement: Statement, principal: Principal, settings:
         return actionProblems(statement, ROUTE_ACTIONS.cluster, principal.value);
       }
       acc.routes.add("aws-principal");
-      return [`${label} trusts service ${principal.value}, which has no role purpose in this pack (see docs/POLICY.md)`];
+      return [
+        `${label} trusts service ${principal.value}, which has no role purpose in this pack (see docs/POLICY.md)`,
+      ];
     }
     case "AWS": {
       acc.routes.add("aws-principal");
       const problems = actionProblems(statement, ROUTE_ACTIONS["aws-principal"], principal.value);
       if (!ROLE_ARN.test(principal.value)) {
-        return [...problems, `${label} trusts AWS principal ${principal.value}, which is not one exact role ARN (an account ID or :root trusts every identity the account allows)`];
+        return [
+          ...problems,
+          `${label} trusts AWS principal ${principal.value}, which is not one exact role ARN (an account ID or :root trusts every identity the account allows)`,
+        ];
       }
       const purpose = lookup(principal.value);
       if (purpose === undefined) {
-        return [...problems, `${label} trusts role ${principal.value}, which is not a workload role of this stack, so who assumes it cannot be checked`];
+        return [
+          ...problems,
+          `${label} trusts role ${principal.value}, which is not a workload role of this stack, so who assumes it cannot be checked`,
+        ];
       }
       acc.assumedFrom.push(purpose);
       return problems;
     }
     default:
       acc.routes.add("aws-principal");
-      return [`${label} trusts ${principal.kind} principal ${principal.value}; trust only the principals docs/POLICY.md lists`];
+      return [
+        `${label} trusts ${principal.kind} principal ${principal.value}; trust only the principals docs/POLICY.md lists`,
+      ];
   }
 }
 

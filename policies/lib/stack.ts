@@ -29,5 +29,7 @@ export function designatesQueue(queue: Pick<StackResource, "props">, ref: unknow
   if (refersTo(queue, ref)) return true;
   const name = stringOf(queue.props["name"]);
   if (typeof ref !== "string" || name === undefined || name === "") return false;
-  return (ref.startsWith("arn:") && ref.endsWith(`:${name}`)) || (ref.startsWith("https://") && ref.endsWith(`/${name}`));
+  return (
+    (ref.startsWith("arn:") && ref.endsWith(`:${name}`)) || (ref.startsWith("https://") && ref.endsWith(`/${name}`))
+  );
 }

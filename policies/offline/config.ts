@@ -42,7 +42,8 @@ export function resolvePackConfig(policies: readonly PackPolicy[], config: unkno
   const problems: ConfigProblem[] = [];
   const names = new Set(policies.map((p) => p.name));
   for (const key of Object.keys(config)) {
-    if (key !== "all" && !names.has(key)) problems.push({ key, reason: `is not a policy in this pack (known: all, ${[...names].join(", ")})` });
+    if (key !== "all" && !names.has(key))
+      problems.push({ key, reason: `is not a policy in this pack (known: all, ${[...names].join(", ")})` });
   }
 
   const levelIn = (key: string): EnforcementLevel | undefined => {
@@ -63,7 +64,10 @@ export function resolvePackConfig(policies: readonly PackPolicy[], config: unkno
   for (const policy of policies) {
     const entry = config[policy.name];
     if (entry !== undefined && !isObject(entry) && !isEnforcementLevel(entry)) {
-      problems.push({ key: policy.name, reason: `must be an enforcement level (${ENFORCEMENT_LEVELS.join(", ")}) or an object` });
+      problems.push({
+        key: policy.name,
+        reason: `must be an enforcement level (${ENFORCEMENT_LEVELS.join(", ")}) or an object`,
+      });
       continue;
     }
     const level = levelIn(policy.name);
@@ -78,11 +82,20 @@ export function resolvePackConfig(policies: readonly PackPolicy[], config: unkno
     if (!validate(values)) {
       for (const error of validate.errors ?? []) {
         const extra = (error.params as { additionalProperty?: unknown }).additionalProperty;
-        const key = typeof extra === "string" ? `${policy.name}.${extra}` : `${policy.name}${error.instancePath.replaceAll("/", ".")}`;
-        problems.push({ key, reason: typeof extra === "string" ? "is not a setting of this policy" : (error.message ?? "is invalid") });
+        const key =
+          typeof extra === "string"
+            ? `${policy.name}.${extra}`
+            : `${policy.name}${error.instancePath.replaceAll("/", ".")}`;
+        problems.push({
+          key,
+          reason: typeof extra === "string" ? "is not a setting of this policy" : (error.message ?? "is invalid"),
+        });
       }
     }
-    settings.set(policy.name, { enforcementLevel: level ?? allLevel ?? policy.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL, values });
+    settings.set(policy.name, {
+      enforcementLevel: level ?? allLevel ?? policy.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL,
+      values,
+    });
   }
   if (problems.length > 0) throw new PolicyConfigError(problems);
   return settings;

@@ -56,11 +56,13 @@ const NO_OPTIONS: PolicyResourceOptions = {
 
 /** `isType`/`asType` as the SDK implements them: compare with the resource class's type token. */
 function typeCheckers(type: string, props: Record<string, unknown>) {
-  const isType = (resourceClass: object): boolean => (resourceClass as { __pulumiType?: unknown }).__pulumiType === type;
+  const isType = (resourceClass: object): boolean =>
+    (resourceClass as { __pulumiType?: unknown }).__pulumiType === type;
   return {
     isType,
     // The SDK's signatures are generic over resource classes; the runtime contract is "props or undefined".
-    asType: ((resourceClass: object) => (isType(resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
+    asType: ((resourceClass: object) =>
+      isType(resourceClass) ? props : undefined) as ResourceValidationArgs["asType"],
   };
 }
 
@@ -118,7 +120,9 @@ export async function evaluatePolicy(
   try {
     if ("validateStack" in policy) {
       const args: StackValidationArgs = { ...common, resources: toPolicyResources(resources) };
-      await run(() => policy.validateStack(args, (message, urn) => findings.push(urn === undefined ? { message } : { message, urn })));
+      await run(() =>
+        policy.validateStack(args, (message, urn) => findings.push(urn === undefined ? { message } : { message, urn })),
+      );
       return findings;
     }
     const validations = policy.validateResource === undefined ? [] : [policy.validateResource].flat();

@@ -31,7 +31,11 @@ export function props(resource: RecordedResource): Mutable {
   return resource.props;
 }
 
-export function find(resources: Resources, what: string, predicate: (r: RecordedResource) => boolean): RecordedResource {
+export function find(
+  resources: Resources,
+  what: string,
+  predicate: (r: RecordedResource) => boolean,
+): RecordedResource {
   const found = resources.find(predicate);
   if (found === undefined) throw new NoTarget(`no ${what} in the resources`);
   return found;
@@ -55,14 +59,22 @@ export function isWorkloadRole(resourceProps: Readonly<Record<string, unknown>>)
   return (
     document.ok &&
     document.value.some((s) =>
-      s.principals.some((p) => (p.kind === "Federated" && p.value.includes(":oidc-provider/")) || (p.kind === "Service" && p.value === "pods.eks.amazonaws.com")),
+      s.principals.some(
+        (p) =>
+          (p.kind === "Federated" && p.value.includes(":oidc-provider/")) ||
+          (p.kind === "Service" && p.value === "pods.eks.amazonaws.com"),
+      ),
     )
   );
 }
 
 /** The first workload role (IRSA or Pod Identity) of the set. */
 export function workloadRole(resources: Resources): RecordedResource {
-  return find(resources, "role trusting an OIDC provider or EKS Pod Identity", (r) => r.type === AWS.role && isWorkloadRole(r.props));
+  return find(
+    resources,
+    "role trusting an OIDC provider or EKS Pod Identity",
+    (r) => r.type === AWS.role && isWorkloadRole(r.props),
+  );
 }
 
 /** Calls `change` on the OIDC trust statement's StringEquals block, with the condition key prefix. */
@@ -91,14 +103,20 @@ export function editGrant(resources: Resources, change: (statement: Mutable) => 
   const holder = inline ?? attached;
   if (holder === undefined) throw new NoTarget("no permissions document reaching the workload role");
   editDocument(holder, "policy", (document) => {
-    const statement = listOf(document["Statement"]).filter(isRecord).find((s) => s["Effect"] === "Allow");
+    const statement = listOf(document["Statement"])
+      .filter(isRecord)
+      .find((s) => s["Effect"] === "Allow");
     if (statement === undefined) throw new NoTarget(`${holder.name} has no Allow statement`);
     change(statement);
   });
 }
 
 export function sourceQueue(resources: Resources): RecordedResource {
-  return find(resources, "queue with a redrive policy", (r) => r.type === AWS.queue && props(r)["redrivePolicy"] !== undefined);
+  return find(
+    resources,
+    "queue with a redrive policy",
+    (r) => r.type === AWS.queue && props(r)["redrivePolicy"] !== undefined,
+  );
 }
 
 export function deadLetterQueue(resources: Resources): RecordedResource {
@@ -109,11 +127,19 @@ export function deadLetterQueue(resources: Resources): RecordedResource {
 
 /** The QueuePolicy resource that holds `queue`'s policy. */
 export function designatedPolicy(resources: Resources, queue: RecordedResource): RecordedResource {
-  return find(resources, "queue policy of the queue", (r) => r.type === AWS.queuePolicy && designatesQueue(queue, r.props["queueUrl"]));
+  return find(
+    resources,
+    "queue policy of the queue",
+    (r) => r.type === AWS.queuePolicy && designatesQueue(queue, r.props["queueUrl"]),
+  );
 }
 
 export function podSpec(resources: Resources): Mutable {
-  const workload = find(resources, "pod-bearing Kubernetes object", (r) => podSpecOf(r.type, r.name, r.props) !== undefined);
+  const workload = find(
+    resources,
+    "pod-bearing Kubernetes object",
+    (r) => podSpecOf(r.type, r.name, r.props) !== undefined,
+  );
   return podSpecOf(workload.type, workload.name, workload.props)?.spec as Mutable;
 }
 
@@ -138,7 +164,12 @@ export function remove(resources: Resources, what: string, predicate: (r: Record
   return kept;
 }
 
-export function extraResource(resources: Resources, type: string, name: string, resourceProps: Mutable): RecordedResource {
+export function extraResource(
+  resources: Resources,
+  type: string,
+  name: string,
+  resourceProps: Mutable,
+): RecordedResource {
   const prefix = /^(urn:pulumi:[^:]+::[^:]+::)/.exec(resources[0]?.urn ?? "")?.[1] ?? "urn:pulumi:stack::project::";
   return { type, name, urn: `${prefix}${type}::${name}`, props: resourceProps };
 }
@@ -147,4 +178,3 @@ export function extraResource(resources: Resources, type: string, name: string, 
 export const EXAMPLE_KEY_ID = ["AKIA", "IOSFODNN7EXAMPLE"].join("");
 
 export const ALLOWED_DIGEST = `@sha256:${"0".repeat(64)}`;
-

@@ -46,7 +46,9 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
         for (const statement of listOf(document["Statement"]).filter(isRecord)) {
           const condition = isRecord(statement["Condition"]) ? (statement["Condition"] as Mutable) : undefined;
-          const stringEquals = isRecord(condition?.["StringEquals"]) ? (condition["StringEquals"] as Mutable) : undefined;
+          const stringEquals = isRecord(condition?.["StringEquals"])
+            ? (condition["StringEquals"] as Mutable)
+            : undefined;
           const subKey = Object.keys(stringEquals ?? {}).find((k) => k.endsWith(":sub"));
           if (condition === undefined || stringEquals === undefined || subKey === undefined) continue;
           delete stringEquals[subKey];
@@ -144,7 +146,12 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     name: "dlq-alarm-missing",
     expectedPolicy: "dlq-alarmed",
     description: "the alarm on the dead-letter queue is gone",
-    apply: (resources) => remove(resources, "CloudWatch alarm on the DLQ", (r) => r.type === METRIC_ALARM && r.props["metricName"] === "ApproximateNumberOfMessagesVisible"),
+    apply: (resources) =>
+      remove(
+        resources,
+        "CloudWatch alarm on the DLQ",
+        (r) => r.type === METRIC_ALARM && r.props["metricName"] === "ApproximateNumberOfMessagesVisible",
+      ),
   },
   {
     name: "queue-policy-missing",
@@ -152,7 +159,11 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "the queue's TLS-only policy is gone",
     apply: (resources) => {
       const queue = sourceQueue(resources);
-      return remove(resources, "queue policy of the queue", (r) => r.type === AWS.queuePolicy && designatesQueue(queue, r.props["queueUrl"]));
+      return remove(
+        resources,
+        "queue policy of the queue",
+        (r) => r.type === AWS.queuePolicy && designatesQueue(queue, r.props["queueUrl"]),
+      );
     },
   },
   {
@@ -199,7 +210,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "the pod runs without a seccomp profile",
     apply: (resources) => {
       const spec = podSpec(resources);
-      spec["securityContext"] = { ...(isRecord(spec["securityContext"]) ? spec["securityContext"] : {}), seccompProfile: { type: "Unconfined" } };
+      spec["securityContext"] = {
+        ...(isRecord(spec["securityContext"]) ? spec["securityContext"] : {}),
+        seccompProfile: { type: "Unconfined" },
+      };
       return resources;
     },
   },
@@ -257,7 +271,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "a Secret holds an AWS secret access key",
     apply: (resources) => {
       const secret = props(find(resources, "Secret", ofType(K8S.secret)));
-      secret["stringData"] = { ...(isRecord(secret["stringData"]) ? secret["stringData"] : {}), AWS_SECRET_ACCESS_KEY: "redacted" };
+      secret["stringData"] = {
+        ...(isRecord(secret["stringData"]) ? secret["stringData"] : {}),
+        AWS_SECRET_ACCESS_KEY: "redacted",
+      };
       return resources;
     },
   },
@@ -268,7 +285,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     apply: (resources) => {
       const namespace = props(find(resources, "Namespace", ofType(K8S.namespace)));
       const metadata = (isRecord(namespace["metadata"]) ? namespace["metadata"] : {}) as Mutable;
-      metadata["labels"] = { ...(isRecord(metadata["labels"]) ? metadata["labels"] : {}), "pod-security.kubernetes.io/enforce": "baseline" };
+      metadata["labels"] = {
+        ...(isRecord(metadata["labels"]) ? metadata["labels"] : {}),
+        "pod-security.kubernetes.io/enforce": "baseline",
+      };
       namespace["metadata"] = metadata;
       return resources;
     },
@@ -279,7 +299,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "pods on the nodes can reach IMDS through hop limit 2",
     apply: (resources) => {
       const template = props(find(resources, "LaunchTemplate", ofType(AWS.launchTemplate)));
-      template["metadataOptions"] = { ...(isRecord(template["metadataOptions"]) ? template["metadataOptions"] : {}), httpPutResponseHopLimit: 2 };
+      template["metadataOptions"] = {
+        ...(isRecord(template["metadataOptions"]) ? template["metadataOptions"] : {}),
+        httpPutResponseHopLimit: 2,
+      };
       return resources;
     },
   },
@@ -289,7 +312,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "the nodes serve IMDSv1",
     apply: (resources) => {
       const template = props(find(resources, "LaunchTemplate", ofType(AWS.launchTemplate)));
-      template["metadataOptions"] = { ...(isRecord(template["metadataOptions"]) ? template["metadataOptions"] : {}), httpTokens: "optional" };
+      template["metadataOptions"] = {
+        ...(isRecord(template["metadataOptions"]) ? template["metadataOptions"] : {}),
+        httpTokens: "optional",
+      };
       return resources;
     },
   },
@@ -301,7 +327,8 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       const group = find(
         resources,
         "node group with a launch template",
-        (r) => (r.type === AWS.eksNodeGroup || r.type === EKS.managedNodeGroup) && props(r)["launchTemplate"] !== undefined,
+        (r) =>
+          (r.type === AWS.eksNodeGroup || r.type === EKS.managedNodeGroup) && props(r)["launchTemplate"] !== undefined,
       );
       delete props(group)["launchTemplate"];
       return resources;
@@ -312,7 +339,9 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     expectedPolicy: "ecr-scan-on-push",
     description: "the repository does not scan on push",
     apply: (resources) => {
-      props(find(resources, "ECR repository", ofType(AWS.ecrRepository)))["imageScanningConfiguration"] = { scanOnPush: false };
+      props(find(resources, "ECR repository", ofType(AWS.ecrRepository)))["imageScanningConfiguration"] = {
+        scanOnPush: false,
+      };
       return resources;
     },
   },
@@ -382,7 +411,13 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "the workload role gains an inline policy allowing s3:GetObject on every bucket",
     apply: (resources) => {
       props(workloadRole(resources))["inlinePolicies"] = [
-        { name: "extra", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] }) },
+        {
+          name: "extra",
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+          }),
+        },
       ];
       return resources;
     },
@@ -397,9 +432,15 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       const policyArn = String(props(role)["arn"]).replace(/:role\/.*$/, ":policy/mutation-send");
       const policy = extraResource(resources, AWS.policy, "mutation-send", {
         arn: policyArn,
-        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn }] }),
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn }],
+        }),
       });
-      const attachment = extraResource(resources, AWS.rolePolicyAttachment, "mutation-send", { role: props(role)["name"], policyArn });
+      const attachment = extraResource(resources, AWS.rolePolicyAttachment, "mutation-send", {
+        role: props(role)["name"],
+        policyArn,
+      });
       return [...resources, policy, attachment];
     },
   },
@@ -413,7 +454,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
         ...resources,
         extraResource(resources, AWS.rolePolicy, "mutation-foreign", {
           role: "someone-elses-role",
-          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: queueArn }] }),
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: queueArn }],
+          }),
         }),
       ];
     },
@@ -423,10 +467,17 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     expectedPolicy: "role-least-privilege",
     description: "AdministratorAccess is attached to the node role",
     apply: (resources) => {
-      const node = find(resources, "node role", (r) => r.type === AWS.role && JSON.stringify(r.props["assumeRolePolicy"] ?? "").includes("ec2.amazonaws.com"));
+      const node = find(
+        resources,
+        "node role",
+        (r) => r.type === AWS.role && JSON.stringify(r.props["assumeRolePolicy"] ?? "").includes("ec2.amazonaws.com"),
+      );
       return [
         ...resources,
-        extraResource(resources, AWS.rolePolicyAttachment, "mutation-node-admin", { role: props(node)["name"], policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+        extraResource(resources, AWS.rolePolicyAttachment, "mutation-node-admin", {
+          role: props(node)["name"],
+          policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+        }),
       ];
     },
   },
@@ -436,7 +487,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "the workload role's trust gains an Allow with NotPrincipal",
     apply: (resources) => {
       editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
-        document["Statement"] = [...listOf(document["Statement"]), { Effect: "Allow", NotPrincipal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sts:AssumeRole" }];
+        document["Statement"] = [
+          ...listOf(document["Statement"]),
+          { Effect: "Allow", NotPrincipal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sts:AssumeRole" },
+        ];
       });
       return resources;
     },
@@ -444,7 +498,8 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
   {
     name: "trust-pod-identity-any-cluster",
     expectedPolicy: "role-trust-pinned",
-    description: "the workload role's trust gains EKS Pod Identity pinned to namespace and service account but not the cluster",
+    description:
+      "the workload role's trust gains EKS Pod Identity pinned to namespace and service account but not the cluster",
     apply: (resources) => {
       editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
         document["Statement"] = [
@@ -453,7 +508,12 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
             Effect: "Allow",
             Principal: { Service: "pods.eks.amazonaws.com" },
             Action: ["sts:AssumeRole", "sts:TagSession"],
-            Condition: { StringEquals: { "aws:RequestTag/kubernetes-namespace": "consumer", "aws:RequestTag/kubernetes-service-account": "consumer" } },
+            Condition: {
+              StringEquals: {
+                "aws:RequestTag/kubernetes-namespace": "consumer",
+                "aws:RequestTag/kubernetes-service-account": "consumer",
+              },
+            },
           },
         ];
       });
@@ -470,7 +530,10 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
         ...resources,
         extraResource(resources, AWS.queuePolicy, "mutation-second", {
           queueUrl: props(queue)["url"],
-          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "sqs:DeleteQueue", Resource: props(queue)["arn"] }] }),
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Deny", Principal: "*", Action: "sqs:DeleteQueue", Resource: props(queue)["arn"] }],
+          }),
         }),
       ];
     },
@@ -481,9 +544,14 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     description: "the TLS deny gains a second condition (aws:SourceIp), so it no longer applies to every request",
     apply: (resources) => {
       editDocument(designatedPolicy(resources, sourceQueue(resources)), "policy", (document) => {
-        const statement: Mutable | undefined = listOf(document["Statement"]).filter(isRecord).find((s) => s["Effect"] === "Deny");
+        const statement: Mutable | undefined = listOf(document["Statement"])
+          .filter(isRecord)
+          .find((s) => s["Effect"] === "Deny");
         if (statement === undefined) throw new NoTarget("no Deny statement in the queue policy");
-        statement["Condition"] = { ...(isRecord(statement["Condition"]) ? statement["Condition"] : {}), IpAddress: { "aws:SourceIp": "203.0.113.0/24" } };
+        statement["Condition"] = {
+          ...(isRecord(statement["Condition"]) ? statement["Condition"] : {}),
+          IpAddress: { "aws:SourceIp": "203.0.113.0/24" },
+        };
       });
       return resources;
     },
@@ -495,7 +563,14 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
     apply: (resources) => {
       props(deadLetterQueue(resources))["policy"] = JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sqs:SendMessage", Resource: "*" }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111122223333:root" },
+            Action: "sqs:SendMessage",
+            Resource: "*",
+          },
+        ],
       });
       return resources;
     },
@@ -509,7 +584,11 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       const twin = structuredClone(container(resources).fields);
       spec["initContainers"] = [
         ...listOf(spec["initContainers"]),
-        { ...twin, name: "fetch", env: [{ name: "KEY", valueFrom: { secretKeyRef: { name: "keys", key: "aws_secret_access_key" } } }] },
+        {
+          ...twin,
+          name: "fetch",
+          env: [{ name: "KEY", valueFrom: { secretKeyRef: { name: "keys", key: "aws_secret_access_key" } } }],
+        },
       ];
       return resources;
     },
@@ -522,7 +601,9 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       ...resources,
       extraResource(resources, K8S.configMap, "mutation-aws-config", {
         metadata: { name: "aws-config" },
-        binaryData: { credentials: Buffer.from(`[default]\naws_access_key_id = ${EXAMPLE_KEY_ID}\n`).toString("base64") },
+        binaryData: {
+          credentials: Buffer.from(`[default]\naws_access_key_id = ${EXAMPLE_KEY_ID}\n`).toString("base64"),
+        },
       }),
     ],
   },
@@ -547,8 +628,16 @@ export const AUTHOR_MUTATIONS: readonly Mutation[] = [
       const containers = listOf(spec["containers"]).filter(isRecord) as Mutable[];
       const first = containers[0];
       if (first === undefined) throw new NoTarget("no container");
-      first["securityContext"] = { ...(isRecord(first["securityContext"]) ? first["securityContext"] : {}), privileged: true };
-      return [...resources, extraResource(resources, "kubernetes:extensions/v1beta1:DaemonSet", "mutation-agent", { spec: { template: { spec: { ...spec, containers } } } })];
+      first["securityContext"] = {
+        ...(isRecord(first["securityContext"]) ? first["securityContext"] : {}),
+        privileged: true,
+      };
+      return [
+        ...resources,
+        extraResource(resources, "kubernetes:extensions/v1beta1:DaemonSet", "mutation-agent", {
+          spec: { template: { spec: { ...spec, containers } } },
+        }),
+      ];
     },
   },
   {

@@ -7,7 +7,16 @@
 import { AWS } from "../lib/types";
 import { isRecord, listOf } from "../lib/values";
 import { REDTEAM_MUTATIONS } from "./mutations-redteam";
-import { editDocument, editGrant, find, sourceQueue, designatedPolicy, workloadRole, type Mutable, type Mutation } from "./mutation-kit";
+import {
+  editDocument,
+  editGrant,
+  find,
+  sourceQueue,
+  designatedPolicy,
+  workloadRole,
+  type Mutable,
+  type Mutation,
+} from "./mutation-kit";
 
 /** Appends `statement` to a policy document property of `resource`. */
 function addStatement(document: Mutable, statement: Mutable): void {

@@ -45,8 +45,9 @@ function addGrantStatement(statement: Mutable): (resources: Resources) => Resour
     editGrant(resources, () => undefined);
     const role = workloadRole(resources);
     const holder =
-      resources.find((r) => r.type === AWS.rolePolicy && JSON.stringify(r.props["role"]).includes(String(role.props["name"]))) ??
-      resources.find((r) => r.type === AWS.policy);
+      resources.find(
+        (r) => r.type === AWS.rolePolicy && JSON.stringify(r.props["role"]).includes(String(role.props["name"])),
+      ) ?? resources.find((r) => r.type === AWS.policy);
     if (holder === undefined) return resources;
     editDocument(holder, "policy", (document) => addStatement(document, statement));
     return resources;
@@ -57,10 +58,15 @@ function sourceQueueArn(resources: Resources): string {
   return String(props(sourceQueue(resources))["arn"]);
 }
 
-function addQueueStatement(which: "source" | "dlq", statement: (arn: string) => Mutable): (resources: Resources) => Resources {
+function addQueueStatement(
+  which: "source" | "dlq",
+  statement: (arn: string) => Mutable,
+): (resources: Resources) => Resources {
   return (resources) => {
     const queue = which === "source" ? sourceQueue(resources) : deadLetterQueue(resources);
-    editDocument(designatedPolicy(resources, queue), "policy", (document) => addStatement(document, statement(String(props(queue)["arn"]))));
+    editDocument(designatedPolicy(resources, queue), "policy", (document) =>
+      addStatement(document, statement(String(props(queue)["arn"]))),
+    );
     return resources;
   };
 }
@@ -97,7 +103,14 @@ function addScaledObject(spec: Mutable): (resources: Resources) => Resources {
     resources.push(
       extraResource(resources, KEDA.scaledObject, "consumer-scaler", {
         metadata: { name: "consumer", namespace: namespaceOf(resources) },
-        spec: { scaleTargetRef: { name: "consumer" }, minReplicaCount: 0, triggers: [{ type: "aws-sqs-queue", metadata: { queueURL: props(sourceQueue(resources))["url"], queueLength: "100" } }], ...spec },
+        spec: {
+          scaleTargetRef: { name: "consumer" },
+          minReplicaCount: 0,
+          triggers: [
+            { type: "aws-sqs-queue", metadata: { queueURL: props(sourceQueue(resources))["url"], queueLength: "100" } },
+          ],
+          ...spec,
+        },
       }),
     );
     return resources;
@@ -109,7 +122,7 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
   {
     name: "rt-trust-principal-star-string",
     expectedPolicy: "role-trust-pinned",
-    description: "trust gains {Allow, Principal \"*\" (string form), sts:AssumeRole}",
+    description: 'trust gains {Allow, Principal "*" (string form), sts:AssumeRole}',
     apply: addTrust({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" }),
   },
   {
@@ -117,13 +130,23 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     expectedPolicy: "role-trust-pinned",
     description: "trust gains {Allow, NotPrincipal: a made-up role, sts:AssumeRole}: everyone else may assume it",
     apply: (resources) =>
-      addTrust({ Effect: "Allow", NotPrincipal: { AWS: `arn:aws:iam::${accountOf(resources)}:role/nobody` }, Action: "sts:AssumeRole" })(resources),
+      addTrust({
+        Effect: "Allow",
+        NotPrincipal: { AWS: `arn:aws:iam::${accountOf(resources)}:role/nobody` },
+        Action: "sts:AssumeRole",
+      })(resources),
   },
   {
     name: "rt-trust-account-root",
     expectedPolicy: "role-trust-pinned",
-    description: "trust gains the account root as an AWS principal (any IAM identity of the account with sts:AssumeRole)",
-    apply: (resources) => addTrust({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountOf(resources)}:root` }, Action: "sts:AssumeRole" })(resources),
+    description:
+      "trust gains the account root as an AWS principal (any IAM identity of the account with sts:AssumeRole)",
+    apply: (resources) =>
+      addTrust({
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${accountOf(resources)}:root` },
+        Action: "sts:AssumeRole",
+      })(resources),
   },
   {
     name: "rt-trust-ec2-service",
@@ -153,7 +176,10 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     description: ":sub accepts a list: the consumer's service account and one in another namespace",
     apply: (resources) => {
       editTrust(resources, (stringEquals, issuer) => {
-        stringEquals[`${issuer}:sub`] = [...listOf(stringEquals[`${issuer}:sub`]), "system:serviceaccount:default:default"];
+        stringEquals[`${issuer}:sub`] = [
+          ...listOf(stringEquals[`${issuer}:sub`]),
+          "system:serviceaccount:default:default",
+        ];
       });
       return resources;
     },
@@ -161,7 +187,7 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
   {
     name: "rt-trust-aud-stringlike-star",
     expectedPolicy: "role-trust-pinned",
-    description: ":aud moves from StringEquals to StringLike \"*\"",
+    description: ':aud moves from StringEquals to StringLike "*"',
     apply: (resources) => {
       editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
         for (const statement of listOf(document["Statement"]).filter(isRecord) as Mutable[]) {
@@ -184,7 +210,9 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     apply: (resources) =>
       addTrust({
         Effect: "Allow",
-        Principal: { Federated: `arn:aws:iam::${accountOf(resources)}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHERCLUSTER` },
+        Principal: {
+          Federated: `arn:aws:iam::${accountOf(resources)}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHERCLUSTER`,
+        },
         Action: "sts:AssumeRoleWithWebIdentity",
       })(resources),
   },
@@ -266,13 +294,16 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     description: "a statement {Allow, iam:PassRole, Resource the node role}",
     apply: (resources) => {
       const other = find(resources, "second role", (r) => r.type === AWS.role && r !== workloadRole(resources));
-      return addGrantStatement({ Effect: "Allow", Action: "iam:PassRole", Resource: String(other.props["arn"]) })(resources);
+      return addGrantStatement({ Effect: "Allow", Action: "iam:PassRole", Resource: String(other.props["arn"]) })(
+        resources,
+      );
     },
   },
   {
     name: "rt-attached-customer-policy",
     expectedPolicy: "role-least-privilege",
-    description: "a new customer-managed Policy with s3:GetObject on * attached to the workload role by a RolePolicyAttachment",
+    description:
+      "a new customer-managed Policy with s3:GetObject on * attached to the workload role by a RolePolicyAttachment",
     apply: (resources) => {
       const role = workloadRole(resources);
       const arn = `arn:aws:iam::${accountOf(resources)}:policy/extra-read`;
@@ -281,9 +312,15 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
           name: "extra-read",
           arn,
           id: arn,
-          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] }),
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+          }),
         }),
-        extraResource(resources, AWS.rolePolicyAttachment, "extra-read-attach", { role: role.props["name"], policyArn: arn }),
+        extraResource(resources, AWS.rolePolicyAttachment, "extra-read-attach", {
+          role: role.props["name"],
+          policyArn: arn,
+        }),
       );
       return resources;
     },
@@ -294,14 +331,18 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     description: "the workload role's managedPolicyArns gains AWS's ReadOnlyAccess",
     apply: (resources) => {
       const role = workloadRole(resources);
-      props(role)["managedPolicyArns"] = [...listOf(props(role)["managedPolicyArns"]), "arn:aws:iam::aws:policy/ReadOnlyAccess"];
+      props(role)["managedPolicyArns"] = [
+        ...listOf(props(role)["managedPolicyArns"]),
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      ];
       return resources;
     },
   },
   {
     name: "rt-policy-attachment-admin",
     expectedPolicy: "role-least-privilege",
-    description: "an aws.iam.PolicyAttachment (the exclusive kind) attaches AdministratorAccess to a list of roles including the workload's",
+    description:
+      "an aws.iam.PolicyAttachment (the exclusive kind) attaches AdministratorAccess to a list of roles including the workload's",
     apply: (resources) => {
       const role = workloadRole(resources);
       resources.push(
@@ -322,7 +363,13 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       const role = workloadRole(resources);
       props(role)["inlinePolicies"] = [
         ...listOf(props(role)["inlinePolicies"]),
-        { name: "decrypt", policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }] }) },
+        {
+          name: "decrypt",
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }],
+          }),
+        },
       ];
       return resources;
     },
@@ -330,13 +377,21 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
   {
     name: "rt-node-role-reads-queues",
     expectedPolicy: "role-least-privilege",
-    description: "the node role (ec2 trust) gains an inline RolePolicy with sqs:ReceiveMessage on *: every pod on the node could drain queues",
+    description:
+      "the node role (ec2 trust) gains an inline RolePolicy with sqs:ReceiveMessage on *: every pod on the node could drain queues",
     apply: (resources) => {
-      const node = find(resources, "node role", (r) => r.type === AWS.role && JSON.stringify(r.props["assumeRolePolicy"]).includes("ec2.amazonaws.com"));
+      const node = find(
+        resources,
+        "node role",
+        (r) => r.type === AWS.role && JSON.stringify(r.props["assumeRolePolicy"]).includes("ec2.amazonaws.com"),
+      );
       resources.push(
         extraResource(resources, AWS.rolePolicy, "node-extra", {
           role: node.props["name"],
-          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: "*" }] }),
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: "*" }],
+          }),
         }),
       );
       return resources;
@@ -347,13 +402,23 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     name: "rt-queue-cross-account-send",
     expectedPolicy: "queue-policy-grants-nothing",
     description: "the queue's policy lets another account send (and so inject) messages",
-    apply: addQueueStatement("source", (arn) => ({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "sqs:SendMessage", Resource: arn })),
+    apply: addQueueStatement("source", (arn) => ({
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::999999999999:root" },
+      Action: "sqs:SendMessage",
+      Resource: arn,
+    })),
   },
   {
     name: "rt-dlq-policy-allows-everyone",
     expectedPolicy: "queue-policy-grants-nothing",
     description: "the DLQ's policy (not the source queue's) gains {Allow, Principal *, sqs:ReceiveMessage}",
-    apply: addQueueStatement("dlq", (arn) => ({ Effect: "Allow", Principal: "*", Action: "sqs:ReceiveMessage", Resource: arn })),
+    apply: addQueueStatement("dlq", (arn) => ({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "sqs:ReceiveMessage",
+      Resource: arn,
+    })),
   },
   {
     name: "rt-queue-policy-property",
@@ -363,7 +428,9 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       const queue = sourceQueue(resources);
       props(queue)["policy"] = JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:*", Resource: String(props(queue)["arn"]) }],
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:*", Resource: String(props(queue)["arn"]) },
+        ],
       });
       return resources;
     },
@@ -377,7 +444,12 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       resources.push(
         extraResource(resources, AWS.queuePolicy, "queue-open", {
           queueUrl: props(queue)["url"],
-          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "sqs:ReceiveMessage", Resource: String(props(queue)["arn"]) }] }),
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Principal: "*", Action: "sqs:ReceiveMessage", Resource: String(props(queue)["arn"]) },
+            ],
+          }),
         }),
       );
       return resources;
@@ -386,7 +458,7 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
   {
     name: "rt-queue-tls-deny-inverted",
     expectedPolicy: "queue-denies-insecure-transport",
-    description: "the TLS deny's condition flips to aws:SecureTransport \"true\": it denies HTTPS, not HTTP",
+    description: 'the TLS deny\'s condition flips to aws:SecureTransport "true": it denies HTTPS, not HTTP',
     apply: (resources) => {
       editDocument(designatedPolicy(resources, sourceQueue(resources)), "policy", (document) => {
         for (const statement of listOf(document["Statement"]).filter(isRecord) as Mutable[]) {
@@ -418,7 +490,12 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       const spec = podSpec(resources);
       const { fields } = container(resources);
       spec["initContainers"] = [
-        { name: "setup", image: fields["image"], env: [{ name: "AWS_SECRET_ACCESS_KEY", value: EXAMPLE_SECRET }], securityContext: fields["securityContext"] },
+        {
+          name: "setup",
+          image: fields["image"],
+          env: [{ name: "AWS_SECRET_ACCESS_KEY", value: EXAMPLE_SECRET }],
+          securityContext: fields["securityContext"],
+        },
       ];
       return resources;
     },
@@ -442,7 +519,9 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       resources.push(
         extraResource(resources, K8S.configMap, "aws-credentials", {
           metadata: { name: "aws-credentials", namespace },
-          data: { credentials: `[default]\naws_access_key_id = ${EXAMPLE_KEY_ID}\naws_secret_access_key = ${EXAMPLE_SECRET}\n` },
+          data: {
+            credentials: `[default]\naws_access_key_id = ${EXAMPLE_KEY_ID}\naws_secret_access_key = ${EXAMPLE_SECRET}\n`,
+          },
         }),
       );
       return resources;
@@ -457,7 +536,10 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
       resources.push(
         extraResource(resources, K8S.secret, "aws-keys", {
           metadata: { name: "aws-keys", namespace },
-          data: { AWS_ACCESS_KEY_ID: Buffer.from(EXAMPLE_KEY_ID).toString("base64"), AWS_SECRET_ACCESS_KEY: Buffer.from(EXAMPLE_SECRET).toString("base64") },
+          data: {
+            AWS_ACCESS_KEY_ID: Buffer.from(EXAMPLE_KEY_ID).toString("base64"),
+            AWS_SECRET_ACCESS_KEY: Buffer.from(EXAMPLE_SECRET).toString("base64"),
+          },
         }),
       );
       return resources;
@@ -510,7 +592,9 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
     description: "the container's port binds a hostPort",
     apply: (resources) => {
       const { fields } = container(resources);
-      fields["ports"] = listOf(fields["ports"]).filter(isRecord).map((p) => ({ ...p, hostPort: 8080 }));
+      fields["ports"] = listOf(fields["ports"])
+        .filter(isRecord)
+        .map((p) => ({ ...p, hostPort: 8080 }));
       return resources;
     },
   },
@@ -531,7 +615,9 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
                 template: {
                   spec: {
                     restartPolicy: "Never",
-                    containers: [{ name: "sweep", image: fields["image"], securityContext: { runAsUser: 0, runAsNonRoot: false } }],
+                    containers: [
+                      { name: "sweep", image: fields["image"], securityContext: { runAsUser: 0, runAsNonRoot: false } },
+                    ],
                   },
                 },
               },
@@ -579,7 +665,8 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
   {
     name: "rt-trigger-auth-workload-owner-capitalised",
     expectedPolicy: "trigger-authentication-keda-identity",
-    description: "a TriggerAuthentication with podIdentity.identityOwner \"Workload\" (other case): KEDA would act as the consumer's role",
+    description:
+      'a TriggerAuthentication with podIdentity.identityOwner "Workload" (other case): KEDA would act as the consumer\'s role',
     apply: (resources) => {
       resources.push(
         extraResource(resources, KEDA.triggerAuthentication, "consumer-trigger-auth", {
@@ -593,7 +680,8 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
   {
     name: "rt-trigger-auth-names-consumer-role",
     expectedPolicy: "scaler-role-reads-queue-attributes-only",
-    description: "a TriggerAuthentication's roleArn names the consumer's role, so KEDA's operator would hold receive and delete rights",
+    description:
+      "a TriggerAuthentication's roleArn names the consumer's role, so KEDA's operator would hold receive and delete rights",
     apply: (resources) => {
       resources.push(
         extraResource(resources, KEDA.triggerAuthentication, "consumer-trigger-auth", {
@@ -623,14 +711,28 @@ export const REDTEAM_MUTATIONS: readonly Mutation[] = [
                 Effect: "Allow",
                 Principal: { Federated: providerArn },
                 Action: "sts:AssumeRoleWithWebIdentity",
-                Condition: { StringEquals: { [`${issuer}:sub`]: "system:serviceaccount:keda:keda-operator", [`${issuer}:aud`]: "sts.amazonaws.com" } },
+                Condition: {
+                  StringEquals: {
+                    [`${issuer}:sub`]: "system:serviceaccount:keda:keda-operator",
+                    [`${issuer}:aud`]: "sts.amazonaws.com",
+                  },
+                },
               },
             ],
           }),
         }),
         extraResource(resources, AWS.rolePolicy, "consumer-scaler-access", {
           role: "consumer-scaler",
-          policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: sourceQueueArn(resources) }] }),
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                Resource: sourceQueueArn(resources),
+              },
+            ],
+          }),
         }),
       );
       return resources;

@@ -55,7 +55,11 @@ export async function runMutations(
     }
     const fresh = (await runPack(mutated, config)).violations.filter((v) => !before.has(key(v)));
     const firedPolicies = [...new Set(fresh.map((v) => v.policy))];
-    outcomes.push({ mutation, status: firedPolicies.includes(mutation.expectedPolicy) ? "caught" : "missed", firedPolicies });
+    outcomes.push({
+      mutation,
+      status: firedPolicies.includes(mutation.expectedPolicy) ? "caught" : "missed",
+      firedPolicies,
+    });
   }
   return { outcomes, caught: outcomes.filter((o) => o.status === "caught").length, total: outcomes.length };
 }
@@ -65,7 +69,8 @@ export function formatMutationReport(report: MutationReport): string {
   for (const { mutation, status, firedPolicies, reason } of report.outcomes) {
     const head = `${mutation.name} (${mutation.description})`;
     if (status === "caught") lines.push(`  ✓ ${head} -> ${mutation.expectedPolicy}`);
-    else if (status === "missed") lines.push(`  ✗ ${head}: expected ${mutation.expectedPolicy}, got ${firedPolicies.join(", ") || "nothing"}`);
+    else if (status === "missed")
+      lines.push(`  ✗ ${head}: expected ${mutation.expectedPolicy}, got ${firedPolicies.join(", ") || "nothing"}`);
     else lines.push(`  ✗ ${head}: not applicable, ${reason ?? "no target"}`);
   }
   lines.push(`caught ${report.caught}/${report.total}`);

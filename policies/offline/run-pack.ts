@@ -37,9 +37,11 @@ function checkResources(resources: readonly RecordedResource[]): void {
   const seen = new Set<string>();
   resources.forEach((r, index) => {
     for (const key of ["type", "name", "urn"] as const) {
-      if (typeof r[key] !== "string" || r[key] === "") problems.push(`resources[${index}].${key} must be a non-empty string`);
+      if (typeof r[key] !== "string" || r[key] === "")
+        problems.push(`resources[${index}].${key} must be a non-empty string`);
     }
-    if (typeof r.props !== "object" || r.props === null || Array.isArray(r.props)) problems.push(`resources[${index}].props must be an object`);
+    if (typeof r.props !== "object" || r.props === null || Array.isArray(r.props))
+      problems.push(`resources[${index}].props must be an object`);
     if (seen.has(r.urn)) problems.push(`resources[${index}].urn ${r.urn} is recorded twice`);
     seen.add(r.urn);
   });
@@ -108,7 +110,11 @@ export function formatViolations(result: PackResult, pack: PackIdentity = defaul
   const status = result.mandatoryCount > 0 ? "❌" : result.advisoryCount > 0 ? "⚠️" : "✅";
   const lines = ["Policies:", `    ${status} ${pack.name}@v${pack.version} (${pack.source})`];
   for (const v of result.violations) {
-    lines.push(`        - [${v.enforcement}]  ${v.policy}  (${v.type}: ${v.name})`, `          ${v.description}`, `          ${v.message}`);
+    lines.push(
+      `        - [${v.enforcement}]  ${v.policy}  (${v.type}: ${v.name})`,
+      `          ${v.description}`,
+      `          ${v.message}`,
+    );
   }
   return lines.join("\n");
 }

@@ -16,22 +16,33 @@ export const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
  */
 function watchesDlq(alarm: StackResource, dlqName: string): boolean {
   const p = alarm.props;
-  if (stringOf(p["namespace"]) !== "AWS/SQS" || stringOf(p["metricName"]) !== "ApproximateNumberOfMessagesVisible") return false;
+  if (stringOf(p["namespace"]) !== "AWS/SQS" || stringOf(p["metricName"]) !== "ApproximateNumberOfMessagesVisible")
+    return false;
   const dimensions = recordOf(p["dimensions"]);
   if (Object.keys(dimensions).length !== 1 || stringOf(dimensions["QueueName"]) !== dlqName) return false;
   const unit = stringOf(p["unit"]);
   if (unit !== undefined && unit !== "Count") return false;
   const threshold = typeof p["threshold"] === "number" ? p["threshold"] : Number.NaN;
   const operator = stringOf(p["comparisonOperator"]);
-  const firesOnOne = (operator === "GreaterThanThreshold" && threshold >= 0 && threshold < 1) || (operator === "GreaterThanOrEqualToThreshold" && threshold > 0 && threshold <= 1);
+  const firesOnOne =
+    (operator === "GreaterThanThreshold" && threshold >= 0 && threshold < 1) ||
+    (operator === "GreaterThanOrEqualToThreshold" && threshold > 0 && threshold <= 1);
   return firesOnOne && listOf(p["alarmActions"]).length > 0 && p["actionsEnabled"] !== false;
 }
 
 /** The DLQ names the stack's redrive policies (inline or as RedrivePolicy resources) point at, with who set each. */
 function deadLetterTargets(resources: readonly StackResource[]): { dlqName: string; urn: string; source: string }[] {
   const documents = [
-    ...ofType(resources, AWS.queue).map((q) => ({ document: q.props["redrivePolicy"] as unknown, urn: q.urn, source: q.name })),
-    ...ofType(resources, AWS.queueRedrivePolicy).map((r) => ({ document: r.props["redrivePolicy"] as unknown, urn: r.urn, source: r.name })),
+    ...ofType(resources, AWS.queue).map((q) => ({
+      document: q.props["redrivePolicy"] as unknown,
+      urn: q.urn,
+      source: q.name,
+    })),
+    ...ofType(resources, AWS.queueRedrivePolicy).map((r) => ({
+      document: r.props["redrivePolicy"] as unknown,
+      urn: r.urn,
+      source: r.name,
+    })),
   ];
   return documents.flatMap(({ document, urn, source }) => {
     if (document === undefined || document === "") return [];
@@ -45,7 +56,8 @@ function deadLetterTargets(resources: readonly StackResource[]): { dlqName: stri
 
 export const dlqAlarmed: StackValidationPolicy = {
   name: "dlq-alarmed",
-  description: "Every queue with a redrive policy has a CloudWatch alarm, with an action, on its dead-letter queue's visible messages (> 0, dimension QueueName only, unit Count or none).",
+  description:
+    "Every queue with a redrive policy has a CloudWatch alarm, with an action, on its dead-letter queue's visible messages (> 0, dimension QueueName only, unit Count or none).",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const alarms = ofType(args.resources, METRIC_ALARM);

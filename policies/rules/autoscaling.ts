@@ -20,11 +20,17 @@ const SCALER_ACTION = "sqs:getqueueattributes";
 
 export const scaledObjectBoundedMax: ResourceValidationPolicy = {
   name: "scaled-object-bounded-max",
-  description: "Every KEDA ScaledObject sets maxReplicaCount (KEDA's default is 100), at most the configured ceiling, and not below minReplicaCount.",
+  description:
+    "Every KEDA ScaledObject sets maxReplicaCount (KEDA's default is 100), at most the configured ceiling, and not below minReplicaCount.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      maxReplicaCount: { type: "integer", minimum: 1, default: DEFAULT_MAX_REPLICA_COUNT, description: "The most replicas any ScaledObject may ask for." },
+      maxReplicaCount: {
+        type: "integer",
+        minimum: 1,
+        default: DEFAULT_MAX_REPLICA_COUNT,
+        description: "The most replicas any ScaledObject may ask for.",
+      },
     },
   },
   validateResource: (args, reportViolation) => {
@@ -35,9 +41,13 @@ export const scaledObjectBoundedMax: ResourceValidationPolicy = {
     const min = integerOf(spec["minReplicaCount"]) ?? 0;
     const label = `ScaledObject "${args.name}"`;
     if (max === undefined) {
-      reportViolation(`${label}: spec.maxReplicaCount is not set, so KEDA allows 100 replicas; set it to at most ${ceiling}.`);
+      reportViolation(
+        `${label}: spec.maxReplicaCount is not set, so KEDA allows 100 replicas; set it to at most ${ceiling}.`,
+      );
     } else if (max > ceiling) {
-      reportViolation(`${label}: spec.maxReplicaCount is ${max}, above the ceiling of ${ceiling}; lower it (or raise the policy's maxReplicaCount deliberately).`);
+      reportViolation(
+        `${label}: spec.maxReplicaCount is ${max}, above the ceiling of ${ceiling}; lower it (or raise the policy's maxReplicaCount deliberately).`,
+      );
     } else if (max < min) {
       reportViolation(`${label}: spec.maxReplicaCount (${max}) is below spec.minReplicaCount (${min}).`);
     }
@@ -62,15 +72,19 @@ export const triggerAuthenticationKedaIdentity: ResourceValidationPolicy = {
 
 /** Roles KEDA's operator assumes: named by a TriggerAuthentication's roleArn, or trusting the operator's subject. */
 function scalerRoles(resources: readonly StackResource[], operatorSubject: string): StackResource[] {
-  const named = [...ofType(resources, KEDA.triggerAuthentication), ...ofType(resources, KEDA.clusterTriggerAuthentication)].map((t) =>
-    pathOf(t.props, "spec", "podIdentity", "roleArn"),
-  );
+  const named = [
+    ...ofType(resources, KEDA.triggerAuthentication),
+    ...ofType(resources, KEDA.clusterTriggerAuthentication),
+  ].map((t) => pathOf(t.props, "spec", "podIdentity", "roleArn"));
   return ofType(resources, AWS.role).filter((role) => {
     if (named.some((arn) => refersTo(role, arn))) return true;
     const trust = parsePolicyDocument(role.props["assumeRolePolicy"]);
     if (!trust.ok) return false;
     return oidcTrusts(trust.value).some(({ statement, issuer }) =>
-      Object.entries(recordOf(statement.condition["StringEquals"])).some(([key, value]) => key.toLowerCase() === `${issuer}:sub`.toLowerCase() && listOf(value).includes(operatorSubject)),
+      Object.entries(recordOf(statement.condition["StringEquals"])).some(
+        ([key, value]) =>
+          key.toLowerCase() === `${issuer}:sub`.toLowerCase() && listOf(value).includes(operatorSubject),
+      ),
     );
   });
 }
@@ -98,7 +112,9 @@ function scalerDocumentProblems(document: unknown): string[] {
     const others = statement.actions.filter((a) => a.toLowerCase() !== SCALER_ACTION);
     if (others.length > 0) problems.push(`allows ${others.map((a) => `"${a}"`).join(", ")}`);
     if (statement.hasNotResource) problems.push("allows NotResource");
-    const wide = statement.resources.filter((r) => hasWildcard(r) || !r.startsWith("arn:") || !r.split(":")[2]?.startsWith("sqs"));
+    const wide = statement.resources.filter(
+      (r) => hasWildcard(r) || !r.startsWith("arn:") || !r.split(":")[2]?.startsWith("sqs"),
+    );
     if (wide.length > 0) problems.push(`grants it on ${wide.map((r) => `"${r}"`).join(", ")}, not one queue's ARN`);
   }
   return problems;
@@ -112,7 +128,10 @@ export const scalerRoleReadsQueueAttributesOnly: StackValidationPolicy = {
   configSchema: {
     properties: {
       kedaOperatorSubject: {
-        type: "string", minLength: 1, default: DEFAULT_KEDA_OPERATOR_SUBJECT, description: "The `sub` of KEDA's operator service account tokens.",
+        type: "string",
+        minLength: 1,
+        default: DEFAULT_KEDA_OPERATOR_SUBJECT,
+        description: "The `sub` of KEDA's operator service account tokens.",
       },
     },
   },
@@ -129,7 +148,11 @@ export const scalerRoleReadsQueueAttributesOnly: StackValidationPolicy = {
         return parsed.ok ? JSON.stringify(parsed.value) : String(document);
       };
       for (const rolePolicy of ofType(args.resources, AWS.rolePolicy).filter((p) => refersTo(role, p.props["role"]))) {
-        documents.set(keyOf(rolePolicy.props["policy"]), { where: `role policy "${rolePolicy.name}"`, urn: rolePolicy.urn, document: rolePolicy.props["policy"] });
+        documents.set(keyOf(rolePolicy.props["policy"]), {
+          where: `role policy "${rolePolicy.name}"`,
+          urn: rolePolicy.urn,
+          document: rolePolicy.props["policy"],
+        });
       }
       for (const inline of listOf(role.props["inlinePolicies"])) {
         const policy = recordOf(inline)["policy"];
@@ -137,18 +160,26 @@ export const scalerRoleReadsQueueAttributesOnly: StackValidationPolicy = {
         documents.set(keyOf(policy), { where: "inline policy", urn: role.urn, document: policy });
       }
       for (const { where, urn, document } of documents.values()) {
-        for (const problem of scalerDocumentProblems(document)) reportViolation(`${label}: ${where} ${problem}; ${fix}.`, urn);
+        for (const problem of scalerDocumentProblems(document))
+          reportViolation(`${label}: ${where} ${problem}; ${fix}.`, urn);
       }
       const attached = new Map<string, string>();
-      for (const attachment of ofType(args.resources, AWS.rolePolicyAttachment).filter((a) => refersTo(role, a.props["role"]))) {
+      for (const attachment of ofType(args.resources, AWS.rolePolicyAttachment).filter((a) =>
+        refersTo(role, a.props["role"]),
+      )) {
         attached.set(stringOf(attachment.props["policyArn"]) ?? "(unknown)", attachment.urn);
       }
-      for (const attachment of ofType(args.resources, AWS.policyAttachment).filter((a) => listOf(a.props["roles"]).some((ref) => refersTo(role, ref)))) {
+      for (const attachment of ofType(args.resources, AWS.policyAttachment).filter((a) =>
+        listOf(a.props["roles"]).some((ref) => refersTo(role, ref)),
+      )) {
         attached.set(stringOf(attachment.props["policyArn"]) ?? "(unknown)", attachment.urn);
       }
       for (const arn of stringsOf(role.props["managedPolicyArns"])) if (!attached.has(arn)) attached.set(arn, role.urn);
       for (const [arn, urn] of attached) {
-        reportViolation(`${label}: has policy ${arn} attached; a scaler role carries only its own role policy; ${fix}.`, urn);
+        reportViolation(
+          `${label}: has policy ${arn} attached; a scaler role carries only its own role policy; ${fix}.`,
+          urn,
+        );
       }
     }
   },

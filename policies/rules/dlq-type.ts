@@ -23,7 +23,10 @@ export function isFifoQueue(queue: Pick<StackResource, "props">): boolean {
 /** Each source queue with the queue its redrive policy names, from the queue's own `redrivePolicy` or a RedrivePolicy resource. */
 function redriveTargets(resources: readonly StackResource[]): { source: StackResource; target: StackResource }[] {
   const queues = ofType(resources, AWS.queue);
-  const documents: { source: StackResource; document: unknown }[] = queues.map((source) => ({ source, document: source.props["redrivePolicy"] as unknown }));
+  const documents: { source: StackResource; document: unknown }[] = queues.map((source) => ({
+    source,
+    document: source.props["redrivePolicy"] as unknown,
+  }));
   for (const policy of ofType(resources, AWS.queueRedrivePolicy)) {
     const source = queues.find((q) => designatesQueue(q, policy.props["queueUrl"]));
     if (source !== undefined) documents.push({ source, document: policy.props["redrivePolicy"] });
@@ -49,7 +52,9 @@ export const dlqTypeMatchesSource: StackValidationPolicy = {
       const fifo = isFifoQueue(source);
       if (isFifoQueue(target) === fifo) continue;
       const [sourceType, targetType] = fifo ? ["FIFO", "standard"] : ["standard", "FIFO"];
-      const fix = fifo ? `set fifoQueue: true on "${target.name}" and end its name in .fifo` : `use a standard queue (no fifoQueue, no .fifo name) as "${source.name}"'s dead-letter queue`;
+      const fix = fifo
+        ? `set fifoQueue: true on "${target.name}" and end its name in .fifo`
+        : `use a standard queue (no fifoQueue, no .fifo name) as "${source.name}"'s dead-letter queue`;
       reportViolation(
         `Queue "${source.name}" is a ${sourceType} queue but its dead-letter queue "${target.name}" is ${targetType}; SQS rejects that redrive policy: ${fix}.`,
         source.urn,

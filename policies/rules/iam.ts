@@ -37,7 +37,8 @@ const TRUST_CONFIG = {
       type: "array",
       items: { type: "string", pattern: "^[a-z0-9][-a-z0-9]*:[a-z0-9][-.a-z0-9]*$" },
       default: DEFAULT_SCALER_SERVICE_ACCOUNTS,
-      description: "`<namespace>:<serviceaccount>` of the autoscaler's operator; roles only they assume get the scaler's allow-list.",
+      description:
+        "`<namespace>:<serviceaccount>` of the autoscaler's operator; roles only they assume get the scaler's allow-list.",
     },
   },
 } as const;
@@ -75,7 +76,10 @@ function analyzeRoles(roles: readonly StackResource[], settings: TrustSettings, 
 }
 
 function trustSettings(args: { getConfig<C extends object>(): C }): TrustSettings {
-  return configWithDefaults(args, { audience: DEFAULT_AUDIENCE, scalerServiceAccounts: DEFAULT_SCALER_SERVICE_ACCOUNTS });
+  return configWithDefaults(args, {
+    audience: DEFAULT_AUDIENCE,
+    scalerServiceAccounts: DEFAULT_SCALER_SERVICE_ACCOUNTS,
+  });
 }
 
 export const roleTrustPinned: StackValidationPolicy = {
@@ -91,7 +95,10 @@ export const roleTrustPinned: StackValidationPolicy = {
       decisions.decide(`Role "${role.name}" .assumeRolePolicy`, () => {
         const document = parsePolicyDocument(role.props["assumeRolePolicy"]);
         if (!document.ok) {
-          reportViolation(`Role "${role.name}": assumeRolePolicy ${document.reason}, so who may assume it cannot be checked; pass the trust policy as a JSON document.`, role.urn);
+          reportViolation(
+            `Role "${role.name}": assumeRolePolicy ${document.reason}, so who may assume it cannot be checked; pass the trust policy as a JSON document.`,
+            role.urn,
+          );
         }
       });
     }
@@ -104,7 +111,13 @@ export const roleTrustPinned: StackValidationPolicy = {
 };
 
 /** Problems with the grants reaching one role of a known purpose. */
-async function roleProblems(role: StackResource, purpose: Purpose, resources: readonly StackResource[], nodePolicies: readonly string[], decisions: Decisions): Promise<{ message: string; urn: string }[]> {
+async function roleProblems(
+  role: StackResource,
+  purpose: Purpose,
+  resources: readonly StackResource[],
+  nodePolicies: readonly string[],
+  decisions: Decisions,
+): Promise<{ message: string; urn: string }[]> {
   const problems: { message: string; urn: string }[] = [];
   const queues = ofType(resources, AWS.queue);
   const named = new Set<string>();
@@ -121,7 +134,10 @@ async function roleProblems(role: StackResource, purpose: Purpose, resources: re
         managed === undefined
           ? "which this stack does not define, so what it allows cannot be checked"
           : `an AWS managed policy, which a ${purpose} role may not carry (allowed: ${managedAllowed.join(", ") || "none"})`;
-      problems.push({ message: `${kindOf(AWS.role)} "${role.name}" (${purpose}) has policy ${grant.policyArn} attached, ${why}.`, urn: grant.urn });
+      problems.push({
+        message: `${kindOf(AWS.role)} "${role.name}" (${purpose}) has policy ${grant.policyArn} attached, ${why}.`,
+        urn: grant.urn,
+      });
       continue;
     }
     let document: unknown;
@@ -131,15 +147,24 @@ async function roleProblems(role: StackResource, purpose: Purpose, resources: re
     if (document === undefined) continue;
     const verdict = await judgeDocument(document, purpose, queues);
     verdict.queues.forEach((q) => named.add(q));
-    for (const problem of verdict.problems) problems.push({ message: `Role "${role.name}" (${purpose}): ${grant.label} ${problem}.`, urn: grant.urn });
+    for (const problem of verdict.problems)
+      problems.push({ message: `Role "${role.name}" (${purpose}): ${grant.label} ${problem}.`, urn: grant.urn });
   }
   if ((purpose === "consumer" || purpose === "scaler") && named.size > 1) {
     const [verb, duty] = purpose === "scaler" ? ["read", "watches"] : ["act on", "serves"];
-    problems.push({ message: `Role "${role.name}" (${purpose}) may ${verb} ${named.size} queues; a ${purpose} role ${duty} exactly one queue.`, urn: role.urn });
+    problems.push({
+      message: `Role "${role.name}" (${purpose}) may ${verb} ${named.size} queues; a ${purpose} role ${duty} exactly one queue.`,
+      urn: role.urn,
+    });
   }
   // A scaler only reads attributes, harmless on any queue; a consumer on a DLQ could drain the evidence.
   for (const urn of purpose === "consumer" ? named : []) {
-    const deadLetterOf = queues.find((q) => isDeadLetterTarget(q, queues.find((d) => d.urn === urn)));
+    const deadLetterOf = queues.find((q) =>
+      isDeadLetterTarget(
+        q,
+        queues.find((d) => d.urn === urn),
+      ),
+    );
     if (deadLetterOf === undefined) continue;
     const name = queues.find((q) => q.urn === urn)?.name ?? urn;
     problems.push({
@@ -174,7 +199,8 @@ export const roleLeastPrivilege: StackValidationPolicy = {
     for (const role of roles) {
       const purpose = analyses.get(role.urn)?.purpose;
       if (purpose === undefined) continue; // role-trust-pinned reports roles it cannot classify
-      for (const { message, urn } of await roleProblems(role, purpose, args.resources, nodeManagedPolicies, decisions)) reportViolation(message, urn);
+      for (const { message, urn } of await roleProblems(role, purpose, args.resources, nodeManagedPolicies, decisions))
+        reportViolation(message, urn);
     }
     for (const resource of args.resources.filter((r) => ATTACHING_TYPES.includes(r.type))) {
       decisions.decide(`${kindOf(resource.type)} "${resource.name}" role`, () => {

@@ -10,7 +10,8 @@ const DIGEST_REFERENCE = /@sha256:[a-f0-9]{64}$/;
 
 export const imagePinnedByDigest: ResourceValidationPolicy = {
   name: "image-pinned-by-digest",
-  description: "Every container image is referenced by digest (`<registry>/<repository>@sha256:<digest>`), never by a tag.",
+  description:
+    "Every container image is referenced by digest (`<registry>/<repository>@sha256:<digest>`), never by a tag.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const pod = podSpecOf(args.type, args.name, args.props);
@@ -57,7 +58,8 @@ export const imageFromAllowedRegistry: ResourceValidationPolicy = {
         items: { type: "string", minLength: 1 },
         minItems: 1,
         default: DEFAULT_ALLOWED_REGISTRIES,
-        description: "Registry hosts images may come from; `*` matches any characters except `/`. Docker Hub is `docker.io`.",
+        description:
+          "Registry hosts images may come from; `*` matches any characters except `/`. Docker Hub is `docker.io`.",
       },
     },
   },
@@ -84,7 +86,9 @@ export const ecrScanOnPush: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type !== AWS.ecrRepository) return;
     if (pathOf(args.props, "imageScanningConfiguration", "scanOnPush") === true) return;
-    reportViolation(`ECR repository "${args.name}" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.`);
+    reportViolation(
+      `ECR repository "${args.name}" does not scan images on push; set imageScanningConfiguration: { scanOnPush: true }.`,
+    );
   },
 };
 

@@ -26,7 +26,9 @@ export const noStaticAwsCredentials: ResourceValidationPolicy = {
     const decisions = new Decisions();
     const findings = scanForCredentials(args.props, (path) => decisions.note(label, `.${path} is unknown`));
     for (const { path, finding } of findings) {
-      reportViolation(`${label}: ${path === "" ? "a property" : path} ${finding}; remove it and ${USE_WORKLOAD_IDENTITY}.`);
+      reportViolation(
+        `${label}: ${path === "" ? "a property" : path} ${finding}; remove it and ${USE_WORKLOAD_IDENTITY}.`,
+      );
     }
     decisions.settle();
   },
@@ -70,7 +72,8 @@ export const containerResourcesSet: ResourceValidationPolicy = {
         items: { type: "string", enum: [...RESOURCE_NAMES] },
         uniqueItems: true,
         default: DEFAULT_RESOURCES.limits,
-        description: "Resources every container must limit (a CPU limit is left out by default: it throttles without need).",
+        description:
+          "Resources every container must limit (a CPU limit is left out by default: it throttles without need).",
       },
     },
   },
@@ -78,7 +81,10 @@ export const containerResourcesSet: ResourceValidationPolicy = {
     const pod = podSpecOf(args.type, args.name, args.props);
     if (pod === undefined) return;
     const config = configWithDefaults(args, DEFAULT_RESOURCES);
-    const reasons = { requests: "so the scheduler reserves room for it", limits: "so one container cannot starve its node" };
+    const reasons = {
+      requests: "so the scheduler reserves room for it",
+      limits: "so one container cannot starve its node",
+    };
     for (const container of containersOf(pod).filter((c) => c.group !== "ephemeralContainers")) {
       const resources = recordOf(container.fields["resources"]);
       for (const kind of ["requests", "limits"] as const) {

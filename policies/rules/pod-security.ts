@@ -52,10 +52,13 @@ function sharedContextProblems(context: Props, path: string): string[] {
   const seLinux = recordOf(context["seLinuxOptions"]);
   const seLinuxType = stringOf(seLinux["type"]);
   if (seLinuxType !== undefined && !SELINUX_TYPES.includes(seLinuxType)) {
-    problems.push(`${path}.seLinuxOptions.type is "${seLinuxType}"; use container_t, container_init_t, container_kvm_t or container_engine_t`);
+    problems.push(
+      `${path}.seLinuxOptions.type is "${seLinuxType}"; use container_t, container_init_t, container_kvm_t or container_engine_t`,
+    );
   }
   for (const field of ["user", "role"]) {
-    if (seLinux[field] !== undefined && seLinux[field] !== "") problems.push(`${path}.seLinuxOptions.${field} is set; remove it`);
+    if (seLinux[field] !== undefined && seLinux[field] !== "")
+      problems.push(`${path}.seLinuxOptions.${field} is set; remove it`);
   }
   return problems;
 }
@@ -70,18 +73,23 @@ function podProblems(pod: PodSpec): string[] {
   const contextPath = `${path}.securityContext`;
   const problems: string[] = [];
   for (const field of ["hostNetwork", "hostPID", "hostIPC"]) {
-    if (spec[field] === true) problems.push(`${path}.${field} is true; remove it, pods may not share the host's namespaces`);
+    if (spec[field] === true)
+      problems.push(`${path}.${field} is true; remove it, pods may not share the host's namespaces`);
   }
   listOf(spec["volumes"]).forEach((raw, index) => {
     const volume = recordOf(raw);
     const where = `volume "${stringOf(volume["name"]) ?? `#${index}`}" (${path}.volumes[${index}])`;
     const types = Object.keys(volume).filter((key) => key !== "name");
     if (types.includes("hostPath")) {
-      problems.push(`${where} is a hostPath volume; use emptyDir, configMap, secret, projected or persistentVolumeClaim instead`);
+      problems.push(
+        `${where} is a hostPath volume; use emptyDir, configMap, secret, projected or persistentVolumeClaim instead`,
+      );
       return;
     }
     for (const type of types.filter((t) => !(RESTRICTED_VOLUME_TYPES as readonly string[]).includes(t))) {
-      problems.push(`${where} has type ${type}, which the restricted profile does not allow; use one of ${RESTRICTED_VOLUME_TYPES.join(", ")}`);
+      problems.push(
+        `${where} has type ${type}, which the restricted profile does not allow; use one of ${RESTRICTED_VOLUME_TYPES.join(", ")}`,
+      );
     }
   });
   listOf(context["sysctls"]).forEach((raw, index) => {
@@ -90,7 +98,8 @@ function podProblems(pod: PodSpec): string[] {
       problems.push(`${contextPath}.sysctls[${index}] sets "${name}", which is not a safe sysctl; remove it`);
     }
   });
-  if (integerOf(context["runAsUser"]) === 0) problems.push(`${contextPath}.runAsUser is 0 (root); set a non-zero user ID`);
+  if (integerOf(context["runAsUser"]) === 0)
+    problems.push(`${contextPath}.runAsUser is 0 (root); set a non-zero user ID`);
   if (context["runAsNonRoot"] === false) problems.push(`${contextPath}.runAsNonRoot is false; set it to true`);
   const seccomp = seccompTypeOf(context);
   if (seccomp !== undefined && !SECCOMP_TYPES.includes(seccomp)) {
@@ -114,12 +123,15 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   const path = `${container.path}.securityContext`;
   const problems: string[] = [];
   if (context["privileged"] === true) problems.push(`${path}.privileged is true; remove it`);
-  if (context["allowPrivilegeEscalation"] !== false) problems.push(`${path}.allowPrivilegeEscalation is not false; set it to false`);
+  if (context["allowPrivilegeEscalation"] !== false)
+    problems.push(`${path}.allowPrivilegeEscalation is not false; set it to false`);
 
   if (context["runAsNonRoot"] === false) {
     problems.push(`${path}.runAsNonRoot is false; set it to true`);
   } else if (context["runAsNonRoot"] !== true && podContext["runAsNonRoot"] !== true) {
-    problems.push(`${path}.runAsNonRoot is not set, nor is ${podContextPath}.runAsNonRoot; set runAsNonRoot: true on the container or the pod`);
+    problems.push(
+      `${path}.runAsNonRoot is not set, nor is ${podContextPath}.runAsNonRoot; set runAsNonRoot: true on the container or the pod`,
+    );
   }
   if (integerOf(context["runAsUser"]) === 0) problems.push(`${path}.runAsUser is 0 (root); set a non-zero user ID`);
 
@@ -127,7 +139,9 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   if (seccomp !== undefined && !SECCOMP_TYPES.includes(seccomp)) {
     problems.push(`${path}.seccompProfile.type is "${seccomp}"; set it to "RuntimeDefault" or "Localhost"`);
   } else if (seccomp === undefined && seccompTypeOf(podContext) === undefined) {
-    problems.push(`${path}.seccompProfile is not set, nor is ${podContextPath}.seccompProfile; set type "RuntimeDefault" on the container or the pod`);
+    problems.push(
+      `${path}.seccompProfile is not set, nor is ${podContextPath}.seccompProfile; set type "RuntimeDefault" on the container or the pod`,
+    );
   }
 
   const capabilities = recordOf(context["capabilities"]);
@@ -139,7 +153,8 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   }
 
   const procMount = stringOf(context["procMount"]);
-  if (procMount !== undefined && procMount !== "Default") problems.push(`${path}.procMount is "${procMount}"; remove it or set "Default"`);
+  if (procMount !== undefined && procMount !== "Default")
+    problems.push(`${path}.procMount is "${procMount}"; remove it or set "Default"`);
   listOf(container.fields["ports"]).forEach((raw, index) => {
     const hostPort = integerOf(recordOf(raw)["hostPort"]);
     if (hostPort !== undefined && hostPort !== 0) {
@@ -159,7 +174,8 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
     if (pod === undefined) return;
     for (const problem of podProblems(pod)) reportViolation(`${pod.label}: ${problem}.`);
     for (const container of containersOf(pod)) {
-      for (const problem of containerProblems(pod, container)) reportViolation(`${containerLabel(pod, container)}: ${problem}.`);
+      for (const problem of containerProblems(pod, container))
+        reportViolation(`${containerLabel(pod, container)}: ${problem}.`);
     }
   },
 };

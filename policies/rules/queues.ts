@@ -1,7 +1,14 @@
 /** SQS: encryption at rest, TLS-only access, and dead-letter queues that keep what they receive. */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
-import { conditionKeys, conditionValues, parsePolicyDocument, statementLabel, wildcardMatches, type Statement } from "../lib/iam-document";
+import {
+  conditionKeys,
+  conditionValues,
+  parsePolicyDocument,
+  statementLabel,
+  wildcardMatches,
+  type Statement,
+} from "../lib/iam-document";
 import { designatesQueue, ofType, type StackResource } from "../lib/stack";
 import { Decisions } from "../lib/undecided";
 import { AWS } from "../lib/types";
@@ -20,7 +27,8 @@ export const queueEncrypted: ResourceValidationPolicy = {
       requireCustomerManagedKey: {
         type: "boolean",
         default: false,
-        description: "Require a KMS key of your own (`kmsMasterKeyId`, not alias/aws/sqs) instead of SQS-managed encryption.",
+        description:
+          "Require a KMS key of your own (`kmsMasterKeyId`, not alias/aws/sqs) instead of SQS-managed encryption.",
       },
     },
   },
@@ -35,11 +43,12 @@ export const queueEncrypted: ResourceValidationPolicy = {
         );
       }
     } else if (args.props["sqsManagedSseEnabled"] !== true && kmsKey === "") {
-      reportViolation(`Queue "${args.name}" is not encrypted at rest; set sqsManagedSseEnabled: true, or kmsMasterKeyId to a KMS key.`);
+      reportViolation(
+        `Queue "${args.name}" is not encrypted at rest; set sqsManagedSseEnabled: true, or kmsMasterKeyId to a KMS key.`,
+      );
     }
   },
 };
-
 
 /** A source queue's redrive policy, from the queue's `redrivePolicy` or a separate RedrivePolicy resource. */
 interface Redrive {
@@ -63,15 +72,21 @@ function redrivesOf(resources: readonly StackResource[]): Redrive[] {
   return redrives;
 }
 
-type ParsedRedrive = { readonly ok: true; readonly target: StackResource } | { readonly ok: false; readonly problem: string };
+type ParsedRedrive =
+  { readonly ok: true; readonly target: StackResource } | { readonly ok: false; readonly problem: string };
 
 function parseRedrive(redrive: Redrive, queues: readonly StackResource[]): ParsedRedrive {
   const parsed = parseJsonObject(redrive.document);
   if (!parsed.ok) return { ok: false, problem: `redrivePolicy ${parsed.reason}` };
   const targetArn = stringOf(parsed.value["deadLetterTargetArn"]);
-  if (targetArn === undefined || targetArn === "") return { ok: false, problem: "redrivePolicy has no deadLetterTargetArn" };
+  if (targetArn === undefined || targetArn === "")
+    return { ok: false, problem: "redrivePolicy has no deadLetterTargetArn" };
   const maxReceiveCount = integerOf(parsed.value["maxReceiveCount"]);
-  if (maxReceiveCount === undefined || maxReceiveCount < MAX_RECEIVE_COUNT_RANGE.min || maxReceiveCount > MAX_RECEIVE_COUNT_RANGE.max) {
+  if (
+    maxReceiveCount === undefined ||
+    maxReceiveCount < MAX_RECEIVE_COUNT_RANGE.min ||
+    maxReceiveCount > MAX_RECEIVE_COUNT_RANGE.max
+  ) {
     return {
       ok: false,
       problem: `redrivePolicy's maxReceiveCount must be a whole number from ${MAX_RECEIVE_COUNT_RANGE.min} to ${MAX_RECEIVE_COUNT_RANGE.max}`,
@@ -152,12 +167,17 @@ export const dlqRetentionCoversSource: StackValidationPolicy = {
 };
 
 /** Every resource-based policy set on `queue`: its own `policy` and each QueuePolicy naming it. */
-function queuePoliciesOf(queue: StackResource, resources: readonly StackResource[]): { label: string; urn: string; document: unknown }[] {
+function queuePoliciesOf(
+  queue: StackResource,
+  resources: readonly StackResource[],
+): { label: string; urn: string; document: unknown }[] {
   const found: { label: string; urn: string; document: unknown }[] = [];
   const own: unknown = queue.props["policy"];
-  if (own !== undefined && own !== "") found.push({ label: `Queue "${queue.name}" .policy`, urn: queue.urn, document: own });
+  if (own !== undefined && own !== "")
+    found.push({ label: `Queue "${queue.name}" .policy`, urn: queue.urn, document: own });
   for (const policy of ofType(resources, AWS.queuePolicy)) {
-    if (designatesQueue(queue, policy.props["queueUrl"])) found.push({ label: `QueuePolicy "${policy.name}"`, urn: policy.urn, document: policy.props["policy"] });
+    if (designatesQueue(queue, policy.props["queueUrl"]))
+      found.push({ label: `QueuePolicy "${policy.name}"`, urn: policy.urn, document: policy.props["policy"] });
   }
   return found;
 }
@@ -170,7 +190,8 @@ const SECURE_TRANSPORT = "aws:securetransport";
  * or `sqs:*`, a Resource covering the queue, and a condition on aws:SecureTransport alone.
  */
 function isCompleteTlsDeny(statement: Statement, queueArn: string): boolean {
-  if (statement.effect !== "Deny" || statement.hasNotPrincipal || statement.hasNotAction || statement.hasNotResource) return false;
+  if (statement.effect !== "Deny" || statement.hasNotPrincipal || statement.hasNotAction || statement.hasNotResource)
+    return false;
   if (!statement.principals.some((p) => p.kind === "*")) return false;
   // A pattern that matches the text "sqs:*" and ends in a wildcard matches every SQS action.
   if (!statement.actions.some((a) => wildcardMatches(a, "sqs:*", true) && a.endsWith("*"))) return false;
@@ -179,7 +200,10 @@ function isCompleteTlsDeny(statement: Statement, queueArn: string): boolean {
   if (keys.length !== 1 || keys[0]?.key !== SECURE_TRANSPORT) return false;
   const operator = keys[0].operator;
   if (operator !== "Bool" && operator !== "BoolIfExists") return false;
-  return conditionValues(statement.condition, operator, SECURE_TRANSPORT).every((v) => v === "false") && conditionValues(statement.condition, operator, SECURE_TRANSPORT).length > 0;
+  return (
+    conditionValues(statement.condition, operator, SECURE_TRANSPORT).every((v) => v === "false") &&
+    conditionValues(statement.condition, operator, SECURE_TRANSPORT).length > 0
+  );
 }
 
 export const queueDeniesInsecureTransport: StackValidationPolicy = {
@@ -203,7 +227,8 @@ export const queueDeniesInsecureTransport: StackValidationPolicy = {
         const [policy] = policies;
         const parsed = policy === undefined ? undefined : parsePolicyDocument(materialize(policy.document));
         if (parsed?.ok === true && parsed.value.some((s) => isCompleteTlsDeny(s, queueArn))) return;
-        const found = policy === undefined ? "has no queue policy" : `has a policy (${policy.label}) without a statement`;
+        const found =
+          policy === undefined ? "has no queue policy" : `has a policy (${policy.label}) without a statement`;
         reportViolation(
           `Queue "${queue.name}" ${found} that denies every request over plain HTTP; use one statement {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": <queue ARN>, "Condition": {"Bool": {"aws:SecureTransport": "false"}}} and no other condition in it.`,
           policy?.urn ?? queue.urn,
@@ -226,12 +251,20 @@ export const queuePolicyGrantsNothing: StackValidationPolicy = {
         for (const policy of queuePoliciesOf(queue, args.resources)) {
           const parsed = parsePolicyDocument(materialize(policy.document));
           if (!parsed.ok) {
-            reportViolation(`${policy.label} ${parsed.reason}, so what it allows cannot be checked; pass the policy as a JSON document.`, policy.urn);
+            reportViolation(
+              `${policy.label} ${parsed.reason}, so what it allows cannot be checked; pass the policy as a JSON document.`,
+              policy.urn,
+            );
             continue;
           }
           for (const statement of parsed.value.filter((s) => s.effect !== "Deny")) {
-            const who = statement.hasNotPrincipal ? "every principal but those listed (NotPrincipal)" : statement.principals.map((p) => (p.kind === "*" ? "everyone (*)" : p.value)).join(", ") || "no principal";
-            const what = statement.hasNotAction ? "every action but those listed (NotAction)" : statement.actions.join(", ") || "no action";
+            const who = statement.hasNotPrincipal
+              ? "every principal but those listed (NotPrincipal)"
+              : statement.principals.map((p) => (p.kind === "*" ? "everyone (*)" : p.value)).join(", ") ||
+                "no principal";
+            const what = statement.hasNotAction
+              ? "every action but those listed (NotAction)"
+              : statement.actions.join(", ") || "no action";
             reportViolation(
               `${policy.label} on queue "${queue.name}": ${statementLabel(statement)} allows ${who} to use ${what}; a queue policy here only denies, grant access through a role policy instead (role-least-privilege checks it).`,
               policy.urn,

@@ -18,7 +18,9 @@ describe("dlq-alarmed", () => {
 
   it("rejects a redriving queue without an alarm on its DLQ", async () => {
     const { dlqAlarm: _dropped, ...rest } = goodResources();
-    assert.deepEqual(await stackViolations(dlqAlarmed, Object.values(rest)), [{ message: message("consumer-queue"), urn: rest.queue.urn }]);
+    assert.deepEqual(await stackViolations(dlqAlarmed, Object.values(rest)), [
+      { message: message("consumer-queue"), urn: rest.queue.urn },
+    ]);
   });
 
   it("rejects alarms that watch the wrong thing, fire too late, or tell nobody", async () => {
@@ -31,8 +33,15 @@ describe("dlq-alarmed", () => {
       { alarmActions: [] },
       { actionsEnabled: false },
     ]) {
-      const findings = await stackViolations(dlqAlarmed, Object.values({ ...good, dlqAlarm: edit(good.dlqAlarm, change) }));
-      assert.deepEqual(findings.map((f) => f.urn), [good.queue.urn], JSON.stringify(change));
+      const findings = await stackViolations(
+        dlqAlarmed,
+        Object.values({ ...good, dlqAlarm: edit(good.dlqAlarm, change) }),
+      );
+      assert.deepEqual(
+        findings.map((f) => f.urn),
+        [good.queue.urn],
+        JSON.stringify(change),
+      );
     }
   });
 

@@ -16,12 +16,16 @@ import { goodResources, queueArn, queueUrl, resource } from "./fixtures/good-sta
 
 async function blamed(change: Record<string, unknown>): Promise<(string | undefined)[]> {
   const good = goodResources();
-  return (await stackViolations(dlqAlarmed, Object.values({ ...good, dlqAlarm: edit(good.dlqAlarm, change) }))).map((f) => f.urn);
+  return (await stackViolations(dlqAlarmed, Object.values({ ...good, dlqAlarm: edit(good.dlqAlarm, change) }))).map(
+    (f) => f.urn,
+  );
 }
 
 describe("dlq-alarmed against alarms that cannot do their job", () => {
   it("an extra dimension: no SQS data point has it, so the alarm never fires", async () => {
-    assert.deepEqual(await blamed({ dimensions: { QueueName: "consumer-dev-dlq", Region: "eu-west-1" } }), [goodResources().queue.urn]);
+    assert.deepEqual(await blamed({ dimensions: { QueueName: "consumer-dev-dlq", Region: "eu-west-1" } }), [
+      goodResources().queue.urn,
+    ]);
   });
 
   it("a unit SQS does not publish the metric in (Seconds): no data, never fires", async () => {
@@ -34,7 +38,9 @@ describe("dlq-alarmed against alarms that cannot do their job", () => {
 
   it("a negative threshold is always breached: the alarm sits in ALARM and never reports a new message", async () => {
     assert.deepEqual(await blamed({ threshold: -1 }), [goodResources().queue.urn]);
-    assert.deepEqual(await blamed({ comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 0 }), [goodResources().queue.urn]);
+    assert.deepEqual(await blamed({ comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 0 }), [
+      goodResources().queue.urn,
+    ]);
   });
 
   it("a fractional threshold between 0 and 1 still fires on one message", async () => {
@@ -46,7 +52,9 @@ describe("dlq-alarmed against alarms that cannot do their job", () => {
   });
 
   it("an alarm with only okActions or insufficientDataActions tells nobody when it fires", async () => {
-    assert.deepEqual(await blamed({ alarmActions: undefined, okActions: ["arn:aws:sns:eu-west-1:123456789012:t"] }), [goodResources().queue.urn]);
+    assert.deepEqual(await blamed({ alarmActions: undefined, okActions: ["arn:aws:sns:eu-west-1:123456789012:t"] }), [
+      goodResources().queue.urn,
+    ]);
   });
 
   it("a redrive policy as a separate RedrivePolicy resource, pointing at a DLQ whose alarm watches another DLQ", async () => {
@@ -57,6 +65,9 @@ describe("dlq-alarmed against alarms that cannot do their job", () => {
       redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn("consumer-dev-dlq-2"), maxReceiveCount: 5 }),
     });
     const findings = await stackViolations(dlqAlarmed, [...Object.values({ ...good, queue }), redrive]);
-    assert.deepEqual(findings.map((f) => f.urn), [redrive.urn]);
+    assert.deepEqual(
+      findings.map((f) => f.urn),
+      [redrive.urn],
+    );
   });
 });

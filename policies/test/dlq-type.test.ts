@@ -8,9 +8,17 @@ import { goodResources, goodStack, queueArn, queueUrl, resource } from "./fixtur
 /** The good stack with both queues FIFO, as `queueType: fifo` makes them. */
 function fifoStack() {
   const good = goodResources();
-  const dlq = edit(good.dlq, { name: "consumer-dev-dlq.fifo", fifoQueue: true, arn: queueArn("consumer-dev-dlq.fifo"), url: queueUrl("consumer-dev-dlq.fifo") });
+  const dlq = edit(good.dlq, {
+    name: "consumer-dev-dlq.fifo",
+    fifoQueue: true,
+    arn: queueArn("consumer-dev-dlq.fifo"),
+    url: queueUrl("consumer-dev-dlq.fifo"),
+  });
   const queue = edit(good.queue, {
-    name: "consumer-dev.fifo", fifoQueue: true, deduplicationScope: "messageGroup", fifoThroughputLimit: "perMessageGroupId",
+    name: "consumer-dev.fifo",
+    fifoQueue: true,
+    deduplicationScope: "messageGroup",
+    fifoThroughputLimit: "perMessageGroupId",
     redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn("consumer-dev-dlq.fifo"), maxReceiveCount: 5 }),
   });
   return { ...good, dlq, queue };
@@ -25,7 +33,9 @@ describe("dlq-type-matches-source", () => {
   it("rejects a FIFO queue whose DLQ is standard", async () => {
     const stack = fifoStack();
     const dlq = edit(stack.dlq, { name: "consumer-dev-dlq", fifoQueue: undefined, arn: queueArn("consumer-dev-dlq") });
-    const queue = edit(stack.queue, { redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn("consumer-dev-dlq"), maxReceiveCount: 5 }) });
+    const queue = edit(stack.queue, {
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn("consumer-dev-dlq"), maxReceiveCount: 5 }),
+    });
     assert.deepEqual(await stackViolations(dlqTypeMatchesSource, Object.values({ ...stack, dlq, queue })), [
       {
         message: `Queue "consumer-queue" is a FIFO queue but its dead-letter queue "consumer-dlq" is standard; SQS rejects that redrive policy: set fifoQueue: true on "consumer-dlq" and end its name in .fifo.`,
@@ -36,7 +46,11 @@ describe("dlq-type-matches-source", () => {
 
   it("rejects a standard queue whose DLQ is FIFO, also when the redrive policy is its own resource", async () => {
     const good = goodResources();
-    const dlq = edit(good.dlq, { name: "consumer-dev-dlq.fifo", fifoQueue: true, arn: queueArn("consumer-dev-dlq.fifo") });
+    const dlq = edit(good.dlq, {
+      name: "consumer-dev-dlq.fifo",
+      fifoQueue: true,
+      arn: queueArn("consumer-dev-dlq.fifo"),
+    });
     const queue = edit(good.queue, { redrivePolicy: undefined });
     const redrive = resource(AWS.queueRedrivePolicy, "consumer-redrive", {
       queueUrl: queueUrl("consumer-dev"),
@@ -44,6 +58,9 @@ describe("dlq-type-matches-source", () => {
     });
     const findings = await stackViolations(dlqTypeMatchesSource, [...Object.values({ ...good, dlq, queue }), redrive]);
     assert.equal(findings.length, 1);
-    assert.match(findings[0]!.message, /"consumer-queue" is a standard queue but its dead-letter queue "consumer-dlq" is FIFO/);
+    assert.match(
+      findings[0]!.message,
+      /"consumer-queue" is a standard queue but its dead-letter queue "consumer-dlq" is FIFO/,
+    );
   });
 });

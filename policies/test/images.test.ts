@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ecrLifecyclePolicy, ecrScanOnPush, imageFromAllowedRegistry, imagePinnedByDigest, registryMatches, registryOf } from "../rules/images";
+import {
+  ecrLifecyclePolicy,
+  ecrScanOnPush,
+  imageFromAllowedRegistry,
+  imagePinnedByDigest,
+  registryMatches,
+  registryOf,
+} from "../rules/images";
 import { edit, resourceViolations, stackViolations } from "./harness";
 import { DIGEST, goodResources, goodStack } from "./fixtures/good-stack";
 
@@ -41,7 +48,10 @@ describe("image-from-allowed-registry", () => {
 
   it("follows the configured allow-list", async () => {
     const config = { allowedRegistries: ["ghcr.io"] };
-    assert.deepEqual(await resourceViolations(imageFromAllowedRegistry, withImage(`ghcr.io/acme/consumer@${DIGEST}`), config), []);
+    assert.deepEqual(
+      await resourceViolations(imageFromAllowedRegistry, withImage(`ghcr.io/acme/consumer@${DIGEST}`), config),
+      [],
+    );
     assert.equal((await resourceViolations(imageFromAllowedRegistry, goodResources().deployment, config)).length, 1);
   });
 
@@ -52,7 +62,10 @@ describe("image-from-allowed-registry", () => {
     assert.equal(registryOf("public.ecr.aws/docker/library/node:24"), "public.ecr.aws");
     assert.equal(registryMatches("*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"), true);
     assert.equal(registryMatches("*.dkr.ecr.*.amazonaws.com", "evil.com/x.dkr.ecr.y.amazonaws.com"), false);
-    assert.equal(registryMatches("*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.com"), false);
+    assert.equal(
+      registryMatches("*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.com"),
+      false,
+    );
   });
 });
 

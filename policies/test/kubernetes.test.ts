@@ -20,7 +20,8 @@ const FIX = "let the workload get short-lived credentials from its IRSA or Pod I
 
 describe("no-static-aws-credentials", () => {
   it("passes the program's Secret and Deployment (queue URL and region only), and every good resource", async () => {
-    for (const good of goodStack()) assert.deepEqual(await resourceViolations(noStaticAwsCredentials, good), [], good.name);
+    for (const good of goodStack())
+      assert.deepEqual(await resourceViolations(noStaticAwsCredentials, good), [], good.name);
   });
 
   it("rejects credential env vars, by value or from a secret, and values that look like access keys, once per entry", async () => {
@@ -41,15 +42,26 @@ describe("no-static-aws-credentials", () => {
 
   it("finds credentials wherever they hide: init and ephemeral containers, secretKeyRef keys, args, annotations, CronJob templates, JSON and base64 inside strings", async () => {
     const cronJob = resource("kubernetes:batch/v1beta1:CronJob", "nightly", {
-      metadata: { annotations: { "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ env: { AWS_SESSION_TOKEN: "t" } }) } },
+      metadata: {
+        annotations: {
+          "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ env: { AWS_SESSION_TOKEN: "t" } }),
+        },
+      },
       spec: {
         jobTemplate: {
           spec: {
             template: {
               spec: {
-                initContainers: [{ name: "fetch", env: [{ name: "KEY", valueFrom: { secretKeyRef: { name: "keys", key: "aws-secret-access-key" } } }] }],
+                initContainers: [
+                  {
+                    name: "fetch",
+                    env: [{ name: "KEY", valueFrom: { secretKeyRef: { name: "keys", key: "aws-secret-access-key" } } }],
+                  },
+                ],
                 containers: [{ name: "run", args: ["sync", "--aws-secret-access-key", "abc"] }],
-                ephemeralContainers: [{ name: "debug", command: ["sh", "-c", `export AWS_ACCESS_KEY_ID=${EXAMPLE_KEY_ID}`] }],
+                ephemeralContainers: [
+                  { name: "debug", command: ["sh", "-c", `export AWS_ACCESS_KEY_ID=${EXAMPLE_KEY_ID}`] },
+                ],
               },
             },
           },
@@ -66,7 +78,9 @@ describe("no-static-aws-credentials", () => {
 
   it("rejects credentials in Secret data (base64), stringData, ConfigMap binaryData, Helm values and IAM access keys, without echoing them", async () => {
     const secret = edit(goodResources().secret, {
-      data: { credentials: Buffer.from(`[default]\naws_access_key_id = x\naws_secret_access_key = y\n`).toString("base64") },
+      data: {
+        credentials: Buffer.from(`[default]\naws_access_key_id = x\naws_secret_access_key = y\n`).toString("base64"),
+      },
       "stringData.AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     });
     const found = await resourceViolations(noStaticAwsCredentials, secret);
@@ -75,7 +89,9 @@ describe("no-static-aws-credentials", () => {
       `Secret "consumer-queue": data.credentials (base64) holds an AWS credential assignment (a credentials file, env file or flag); remove it and ${FIX}.`,
     ]);
     assert.ok(!found.join(" ").includes("EXAMPLEKEY"));
-    const configMap = resource(K8S.configMap, "settings", { binaryData: { upstream: Buffer.from(`id=${EXAMPLE_KEY_ID}`).toString("base64") } });
+    const configMap = resource(K8S.configMap, "settings", {
+      binaryData: { upstream: Buffer.from(`id=${EXAMPLE_KEY_ID}`).toString("base64") },
+    });
     assert.deepEqual(await resourceViolations(noStaticAwsCredentials, configMap), [
       `ConfigMap "settings": binaryData.upstream (base64) holds what looks like an AWS access key ID; remove it and ${FIX}.`,
     ]);
@@ -84,7 +100,9 @@ describe("no-static-aws-credentials", () => {
       `Release "keda": values.aws.secretAccessKey is a static AWS credential; remove it and ${FIX}.`,
     ]);
     const accessKey = resource("aws:iam/accessKey:AccessKey", "ci", { user: "ci" });
-    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, accessKey), [`AccessKey "ci" creates a long-lived IAM access key; delete it and ${FIX}.`]);
+    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, accessKey), [
+      `AccessKey "ci" creates a long-lived IAM access key; delete it and ${FIX}.`,
+    ]);
   });
 });
 
@@ -94,7 +112,9 @@ describe("namespace-enforces-restricted", () => {
   });
 
   it("rejects a namespace enforcing less, or nothing", async () => {
-    const baseline = edit(goodResources().namespace, { "metadata.labels": { "pod-security.kubernetes.io/enforce": "baseline" } });
+    const baseline = edit(goodResources().namespace, {
+      "metadata.labels": { "pod-security.kubernetes.io/enforce": "baseline" },
+    });
     assert.deepEqual(await resourceViolations(namespaceEnforcesRestricted, baseline), [
       `Namespace "consumer-ns": label pod-security.kubernetes.io/enforce is "baseline"; set it to "restricted" so the API server rejects pods that break the profile.`,
     ]);
@@ -143,15 +163,24 @@ describe("pdb-for-replicated-deployments", () => {
     const { pdb: _pdb, ...withoutPdb } = good;
     assert.deepEqual(await stackViolations(pdbForReplicatedDeployments, Object.values(withoutPdb)), expected);
     const elsewhere = edit(good.pdb, { "metadata.namespace": "other" });
-    assert.deepEqual(await stackViolations(pdbForReplicatedDeployments, Object.values({ ...good, pdb: elsewhere })), expected);
+    assert.deepEqual(
+      await stackViolations(pdbForReplicatedDeployments, Object.values({ ...good, pdb: elsewhere })),
+      expected,
+    );
   });
 
   it("ignores single-replica Deployments, below the configured threshold", async () => {
     const good = goodResources();
     const { pdb: _pdb, ...withoutPdb } = good;
-    assert.deepEqual(await stackViolations(pdbForReplicatedDeployments, Object.values(withoutPdb), { minReplicas: 3 }), []);
+    assert.deepEqual(
+      await stackViolations(pdbForReplicatedDeployments, Object.values(withoutPdb), { minReplicas: 3 }),
+      [],
+    );
     const single = edit(good.deployment, { "spec.replicas": undefined });
-    assert.deepEqual(await stackViolations(pdbForReplicatedDeployments, Object.values({ ...withoutPdb, deployment: single })), []);
+    assert.deepEqual(
+      await stackViolations(pdbForReplicatedDeployments, Object.values({ ...withoutPdb, deployment: single })),
+      [],
+    );
   });
 
   it("matches label selectors as Kubernetes does", () => {
@@ -159,7 +188,10 @@ describe("pdb-for-replicated-deployments", () => {
     assert.equal(selects({ matchLabels: { app: "consumer" } }, labels), true);
     assert.equal(selects({ matchLabels: { app: "other" } }, labels), false);
     assert.equal(selects({ matchExpressions: [{ key: "tier", operator: "In", values: ["worker"] }] }, labels), true);
-    assert.equal(selects({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["worker"] }] }, labels), false);
+    assert.equal(
+      selects({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["worker"] }] }, labels),
+      false,
+    );
     assert.equal(selects({ matchExpressions: [{ key: "zone", operator: "DoesNotExist" }] }, labels), true);
     assert.equal(selects({ matchExpressions: [{ key: "zone", operator: "Exists" }] }, labels), false);
     assert.equal(selects({}, labels), true);

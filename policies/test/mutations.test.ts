@@ -31,7 +31,10 @@ describe("mutation check on the synthetic good stack", () => {
       description: "a change no rule cares about",
       apply: (resources) => resources,
     };
-    const report = await runMutations(goodStack(), {}, [harmless, ...MUTATIONS.filter((m) => m.name === "imds-hop-limit-2")]);
+    const report = await runMutations(goodStack(), {}, [
+      harmless,
+      ...MUTATIONS.filter((m) => m.name === "imds-hop-limit-2"),
+    ]);
     const withoutTemplates = await runMutations(
       goodStack().filter((r) => r.type !== "aws:ec2/launchTemplate:LaunchTemplate"),
       {},

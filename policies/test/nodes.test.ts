@@ -15,7 +15,10 @@ describe("launch-template-imdsv2", () => {
   });
 
   it("rejects optional tokens and a hop limit of 2", async () => {
-    const loose = edit(goodResources().launchTemplate, { "metadataOptions.httpTokens": "optional", "metadataOptions.httpPutResponseHopLimit": 2 });
+    const loose = edit(goodResources().launchTemplate, {
+      "metadataOptions.httpTokens": "optional",
+      "metadataOptions.httpPutResponseHopLimit": 2,
+    });
     assert.deepEqual(await resourceViolations(launchTemplateImdsv2, loose), [
       `LaunchTemplate "cluster-nodes": metadataOptions.httpTokens is "optional"; set it to "required" so only IMDSv2 is served.`,
       `LaunchTemplate "cluster-nodes": metadataOptions.httpPutResponseHopLimit is 2; set it to 1 so pods cannot reach the node's instance role through IMDS.`,
@@ -32,7 +35,10 @@ describe("launch-template-imdsv2", () => {
 });
 
 describe("node-group-launch-template", () => {
-  const awsNodeGroup = resource(AWS.eksNodeGroup, "workers", { clusterName: "c", launchTemplate: { id: LAUNCH_TEMPLATE_ID, version: "1" } });
+  const awsNodeGroup = resource(AWS.eksNodeGroup, "workers", {
+    clusterName: "c",
+    launchTemplate: { id: LAUNCH_TEMPLATE_ID, version: "1" },
+  });
 
   function withoutNodeGroup(): RecordedResource[] {
     const { nodeGroup: _dropped, ...rest } = goodResources();
@@ -60,7 +66,9 @@ describe("node-group-launch-template", () => {
     const imdsFlag = edit(good.nodeGroup, { launchTemplate: undefined, enableIMDSv2: true });
     const foreign = edit(awsNodeGroup, { "launchTemplate.id": "lt-elsewhere" });
     assert.deepEqual(
-      (await stackViolations(nodeGroupLaunchTemplate, [...Object.values({ ...good, nodeGroup: imdsFlag }), foreign])).map((f) => f.message),
+      (
+        await stackViolations(nodeGroupLaunchTemplate, [...Object.values({ ...good, nodeGroup: imdsFlag }), foreign])
+      ).map((f) => f.message),
       [
         `Node group "workers" uses launch template lt-elsewhere, which this stack does not create, so its metadata options cannot be checked; create the launch template in this stack with metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 }.`,
         `Node group "cluster-nodes" has no launch template, so EKS applies its default metadata options (hop limit 2, which lets pods reach the node's instance role); give it a launch template with metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 } (enableIMDSv2 alone keeps hop limit 2).`,
@@ -72,22 +80,28 @@ describe("node-group-launch-template", () => {
     const good = goodResources();
     const component = edit(good.nodeGroup, { launchTemplate: undefined });
     const child: RecordedResource = { ...awsNodeGroup, parent: component.urn };
-    assert.deepEqual(await stackViolations(nodeGroupLaunchTemplate, [...Object.values({ ...good, nodeGroup: component }), child]), []);
+    assert.deepEqual(
+      await stackViolations(nodeGroupLaunchTemplate, [...Object.values({ ...good, nodeGroup: component }), child]),
+      [],
+    );
   });
 
   it("rejects self-managed @pulumi/eks node groups and a cluster's default node group", async () => {
     const good = goodResources();
     const selfManaged = resource(EKS.nodeGroupV2, "self-managed", { instanceType: "t3.medium" });
     const cluster = edit(good.cluster, { skipDefaultNodeGroup: undefined });
-    assert.deepEqual(await stackViolations(nodeGroupLaunchTemplate, [...Object.values({ ...good, cluster }), selfManaged]), [
-      {
-        message: `Node group "self-managed" is a self-managed @pulumi/eks node group whose launch template cannot be checked before it exists; use aws.eks.NodeGroup or eks.ManagedNodeGroup with a launch template this stack creates.`,
-        urn: selfManaged.urn,
-      },
-      {
-        message: `Cluster "cluster" creates a default node group, whose launch template does not pin IMDSv2 with hop limit 1; set skipDefaultNodeGroup: true and add a node group with a launch template this stack creates.`,
-        urn: cluster.urn,
-      },
-    ]);
+    assert.deepEqual(
+      await stackViolations(nodeGroupLaunchTemplate, [...Object.values({ ...good, cluster }), selfManaged]),
+      [
+        {
+          message: `Node group "self-managed" is a self-managed @pulumi/eks node group whose launch template cannot be checked before it exists; use aws.eks.NodeGroup or eks.ManagedNodeGroup with a launch template this stack creates.`,
+          urn: selfManaged.urn,
+        },
+        {
+          message: `Cluster "cluster" creates a default node group, whose launch template does not pin IMDSv2 with hop limit 1; set skipDefaultNodeGroup: true and add a node group with a launch template this stack creates.`,
+          urn: cluster.urn,
+        },
+      ],
+    );
   });
 });

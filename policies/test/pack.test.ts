@@ -19,14 +19,21 @@ describe("the policy pack", () => {
 
   it("keeps the issue's advisory rules advisory and everything else mandatory", () => {
     const advisory = POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name);
-    assert.deepEqual(advisory.sort(), ["container-resources-set", "ecr-lifecycle-policy", "pdb-for-replicated-deployments"]);
+    assert.deepEqual(advisory.sort(), [
+      "container-resources-set",
+      "ecr-lifecycle-policy",
+      "pdb-for-replicated-deployments",
+    ]);
   });
 
   it("documents a default for every setting and never declares enforcementLevel itself", () => {
     for (const policy of POLICIES) {
       for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) {
         assert.notEqual(key, "enforcementLevel");
-        assert.ok(typeof schema === "object" && schema.default !== undefined && typeof schema.description === "string", `${policy.name}.${key}`);
+        assert.ok(
+          typeof schema === "object" && schema.default !== undefined && typeof schema.description === "string",
+          `${policy.name}.${key}`,
+        );
       }
     }
   });
@@ -35,7 +42,10 @@ describe("the policy pack", () => {
     const dir = join(__dirname, "..");
     const manifest = parse(readFileSync(join(dir, "PulumiPolicy.yaml"), "utf8")) as Record<string, unknown>;
     assert.equal(manifest["runtime"], "nodejs");
-    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { main?: string; dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+      main?: string;
+      dependencies?: Record<string, string>;
+    };
     assert.equal(pkg.main, "index.ts");
     assert.ok(pkg.dependencies?.["@pulumi/policy"]);
   });

@@ -38,16 +38,25 @@ before(async () => {
 });
 
 /** The simulator's verdict on one request against `trust` as the role's resource policy. */
-async function verdict(trust: unknown, request: { principal?: string; action?: string; tags?: Record<string, string | undefined> } = {}): Promise<string> {
+async function verdict(
+  trust: unknown,
+  request: { principal?: string; action?: string; tags?: Record<string, string | undefined> } = {},
+): Promise<string> {
   const contextVariables: Record<string, string> = {};
-  for (const [tag, value] of Object.entries({ ...EKS_TAGS, ...request.tags })) if (value !== undefined) contextVariables[`aws:RequestTag/${tag}`] = value;
+  for (const [tag, value] of Object.entries({ ...EKS_TAGS, ...request.tags }))
+    if (value !== undefined) contextVariables[`aws:RequestTag/${tag}`] = value;
   const response: Evaluation = await simulator.runSimulation(
     {
       identityPolicies: [],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       resourcePolicy: trust as Record<string, unknown>,
-      request: { principal: request.principal ?? "pods.eks.amazonaws.com", action: request.action ?? "sts:AssumeRole", resource: { resource: ROLE_ARN, accountId: ACCOUNT }, contextVariables },
+      request: {
+        principal: request.principal ?? "pods.eks.amazonaws.com",
+        action: request.action ?? "sts:AssumeRole",
+        resource: { resource: ROLE_ARN, accountId: ACCOUNT },
+        contextVariables,
+      },
     },
     {},
   );
@@ -61,11 +70,27 @@ async function packMessages(trust: unknown): Promise<string[]> {
   return (await stackViolations(roleTrustPinned, Object.values({ ...good, role }))).map((f) => f.message);
 }
 
-const statement = (overrides: Record<string, unknown>) => ({ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"], Condition: { StringEquals: PINS }, ...overrides });
+const statement = (overrides: Record<string, unknown>) => ({
+  Effect: "Allow",
+  Principal: { Service: "pods.eks.amazonaws.com" },
+  Action: ["sts:AssumeRole", "sts:TagSession"],
+  Condition: { StringEquals: PINS },
+  ...overrides,
+});
 const doc = (...statements: unknown[]) => ({ Version: "2012-10-17", Statement: statements });
 
 // The program's shape (infra/iam-documents.ts podIdentityTrustPolicy; test/pod-identity.test.ts simulates the rendered one).
-const PROGRAM_SHAPE = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"], Condition: { StringEquals: PINS } }] };
+const PROGRAM_SHAPE = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+      Condition: { StringEquals: PINS },
+    },
+  ],
+};
 
 describe("a Pod Identity trust of the program's shape, by what it allows", () => {
   const trust = PROGRAM_SHAPE;
@@ -79,9 +104,18 @@ describe("a Pod Identity trust of the program's shape, by what it allows", () =>
     ["a namespace differing only in case", { "kubernetes-namespace": NAMESPACE.toUpperCase() }],
     ["a namespace the pinned one is a prefix of", { "kubernetes-namespace": `${NAMESPACE}-evil` }],
     ["the service account with a trailing space", { "kubernetes-service-account": `${SERVICE_ACCOUNT} ` }],
-    ["a cluster of the same name in another account", { "eks-cluster-arn": "arn:aws:eks:eu-west-1:210987654321:cluster/dev" }],
-    ["a cluster of the same name in another region", { "eks-cluster-arn": `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/dev` }],
-    ["no tags at all", { "eks-cluster-arn": undefined, "kubernetes-namespace": undefined, "kubernetes-service-account": undefined }],
+    [
+      "a cluster of the same name in another account",
+      { "eks-cluster-arn": "arn:aws:eks:eu-west-1:210987654321:cluster/dev" },
+    ],
+    [
+      "a cluster of the same name in another region",
+      { "eks-cluster-arn": `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/dev` },
+    ],
+    [
+      "no tags at all",
+      { "eks-cluster-arn": undefined, "kubernetes-namespace": undefined, "kubernetes-service-account": undefined },
+    ],
   ] as const) {
     it(`denies ${what}`, async () => {
       assert.equal(await verdict(trust, { tags }), "ImplicitlyDenied");
@@ -112,7 +146,11 @@ describe("role-trust-pinned against Pod Identity trust variants", () => {
 
   it("a second Pod Identity statement that pins less is reported, though the first is fine", async () => {
     const loose = statement({ Condition: { StringEquals: { "aws:RequestTag/eks-cluster-arn": CLUSTER_ARN } } });
-    assert.equal(await verdict(doc(statement({}), loose), { tags: { "kubernetes-namespace": "kube-system" } }), "Allowed", "what the loose statement opens");
+    assert.equal(
+      await verdict(doc(statement({}), loose), { tags: { "kubernetes-namespace": "kube-system" } }),
+      "Allowed",
+      "what the loose statement opens",
+    );
     assert.notDeepEqual(await packMessages(doc(statement({}), loose)), []);
   });
 
@@ -121,11 +159,26 @@ describe("role-trust-pinned against Pod Identity trust variants", () => {
    * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html);
    * an association with session tags disabled sends none, so these "pins" let any association in the account in.
    */
-  for (const operator of ["ForAllValues:StringEquals", "StringEqualsIfExists", "ForAnyValue:StringEquals", "StringEqualsIgnoreCase"]) {
+  for (const operator of [
+    "ForAllValues:StringEquals",
+    "StringEqualsIfExists",
+    "ForAnyValue:StringEquals",
+    "StringEqualsIgnoreCase",
+  ]) {
     it(`pins written with ${operator} instead of StringEquals are reported`, async () => {
       const trust = doc(statement({ Condition: { [operator]: PINS } }));
       if (operator !== "ForAnyValue:StringEquals" && operator !== "StringEqualsIgnoreCase") {
-        assert.equal(await verdict(trust, { tags: { "eks-cluster-arn": undefined, "kubernetes-namespace": undefined, "kubernetes-service-account": undefined } }), "Allowed", "what it opens");
+        assert.equal(
+          await verdict(trust, {
+            tags: {
+              "eks-cluster-arn": undefined,
+              "kubernetes-namespace": undefined,
+              "kubernetes-service-account": undefined,
+            },
+          }),
+          "Allowed",
+          "what it opens",
+        );
       }
       const messages = await packMessages(trust);
       assert.equal(messages.length, 3, messages.join("\n"));
@@ -133,14 +186,20 @@ describe("role-trust-pinned against Pod Identity trust variants", () => {
   }
 
   it("a StringLike wildcard beside the three StringEquals pins only narrows: allowed by the pack and still denies others", async () => {
-    const trust = doc(statement({ Condition: { StringEquals: PINS, StringLike: { "aws:RequestTag/kubernetes-pod-name": "sqs-consumer-*" } } }));
+    const trust = doc(
+      statement({
+        Condition: { StringEquals: PINS, StringLike: { "aws:RequestTag/kubernetes-pod-name": "sqs-consumer-*" } },
+      }),
+    );
     assert.deepEqual(await packMessages(trust), []);
     assert.equal(await verdict(trust), "Allowed");
     assert.equal(await verdict(trust, { tags: { "kubernetes-namespace": "other" } }), "ImplicitlyDenied");
   });
 
   it("a pin whose value is a StringLike-style pattern under StringEquals is reported", async () => {
-    const messages = await packMessages(doc(statement({ Condition: { StringEquals: { ...PINS, "aws:RequestTag/kubernetes-namespace": "consumer-*" } } })));
+    const messages = await packMessages(
+      doc(statement({ Condition: { StringEquals: { ...PINS, "aws:RequestTag/kubernetes-namespace": "consumer-*" } } })),
+    );
     assert.equal(messages.length, 1, messages.join("\n"));
   });
 
@@ -151,8 +210,15 @@ describe("role-trust-pinned against Pod Identity trust variants", () => {
    */
   it("sts:AssumeRole without sts:TagSession is reported: EKS's tagged request would be refused", async () => {
     const trust = doc(statement({ Action: "sts:AssumeRole" }));
-    assert.equal(await verdict(trust, { action: "sts:TagSession" }), "ImplicitlyDenied", "the tagged half of the request");
+    assert.equal(
+      await verdict(trust, { action: "sts:TagSession" }),
+      "ImplicitlyDenied",
+      "the tagged half of the request",
+    );
     const messages = await packMessages(trust);
-    assert.ok(messages.some((m) => m.includes("sts:TagSession")), messages.join("\n") || "no message");
+    assert.ok(
+      messages.some((m) => m.includes("sts:TagSession")),
+      messages.join("\n") || "no message",
+    );
   });
 });

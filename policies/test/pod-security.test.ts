@@ -35,7 +35,13 @@ describe("pod-security-restricted", () => {
     },
     {
       name: "hostPath and other volume types",
-      changes: { [`${P}.volumes`]: [{ name: "host", hostPath: { path: "/" } }, { name: "share", nfs: { server: "x", path: "/" } }, { name: "ok", projected: {} }] },
+      changes: {
+        [`${P}.volumes`]: [
+          { name: "host", hostPath: { path: "/" } },
+          { name: "share", nfs: { server: "x", path: "/" } },
+          { name: "ok", projected: {} },
+        ],
+      },
       expected: [
         `${DEPLOYMENT}: volume "host" (${P}.volumes[0]) is a hostPath volume; use emptyDir, configMap, secret, projected or persistentVolumeClaim instead.`,
         `${DEPLOYMENT}: volume "share" (${P}.volumes[1]) has type nfs, which the restricted profile does not allow; use one of configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret.`,
@@ -43,8 +49,15 @@ describe("pod-security-restricted", () => {
     },
     {
       name: "unsafe sysctls",
-      changes: { [`${P}.securityContext.sysctls`]: [{ name: "net.ipv4.tcp_syncookies", value: "1" }, { name: "net.core.somaxconn", value: "1024" }] },
-      expected: [`${DEPLOYMENT}: ${P}.securityContext.sysctls[1] sets "net.core.somaxconn", which is not a safe sysctl; remove it.`],
+      changes: {
+        [`${P}.securityContext.sysctls`]: [
+          { name: "net.ipv4.tcp_syncookies", value: "1" },
+          { name: "net.core.somaxconn", value: "1024" },
+        ],
+      },
+      expected: [
+        `${DEPLOYMENT}: ${P}.securityContext.sysctls[1] sets "net.core.somaxconn", which is not a safe sysctl; remove it.`,
+      ],
     },
     {
       name: "root at pod level",
@@ -64,14 +77,20 @@ describe("pod-security-restricted", () => {
     },
     {
       name: "runAsNonRoot set nowhere",
-      changes: { [`${P}.securityContext.runAsNonRoot`]: undefined, [`${EDIT_C}.securityContext.runAsNonRoot`]: undefined },
+      changes: {
+        [`${P}.securityContext.runAsNonRoot`]: undefined,
+        [`${EDIT_C}.securityContext.runAsNonRoot`]: undefined,
+      },
       expected: [
         `${CONTAINER}: ${SC}.runAsNonRoot is not set, nor is ${P}.securityContext.runAsNonRoot; set runAsNonRoot: true on the container or the pod.`,
       ],
     },
     {
       name: "an Unconfined seccomp profile at pod or container level",
-      changes: { [`${P}.securityContext.seccompProfile.type`]: "Unconfined", [`${EDIT_C}.securityContext.seccompProfile`]: { type: "Unconfined" } },
+      changes: {
+        [`${P}.securityContext.seccompProfile.type`]: "Unconfined",
+        [`${EDIT_C}.securityContext.seccompProfile`]: { type: "Unconfined" },
+      },
       expected: [
         `${DEPLOYMENT}: ${P}.securityContext.seccompProfile.type is "Unconfined"; set it to "RuntimeDefault" or "Localhost".`,
         `${CONTAINER}: ${SC}.seccompProfile.type is "Unconfined"; set it to "RuntimeDefault" or "Localhost".`,
@@ -86,7 +105,10 @@ describe("pod-security-restricted", () => {
     },
     {
       name: "privileged containers that may escalate",
-      changes: { [`${EDIT_C}.securityContext.privileged`]: true, [`${EDIT_C}.securityContext.allowPrivilegeEscalation`]: true },
+      changes: {
+        [`${EDIT_C}.securityContext.privileged`]: true,
+        [`${EDIT_C}.securityContext.allowPrivilegeEscalation`]: true,
+      },
       expected: [
         `${CONTAINER}: ${SC}.privileged is true; remove it.`,
         `${CONTAINER}: ${SC}.allowPrivilegeEscalation is not false; set it to false.`,
@@ -94,7 +116,9 @@ describe("pod-security-restricted", () => {
     },
     {
       name: "capabilities kept or added",
-      changes: { [`${EDIT_C}.securityContext.capabilities`]: { drop: ["NET_RAW"], add: ["NET_BIND_SERVICE", "NET_ADMIN"] } },
+      changes: {
+        [`${EDIT_C}.securityContext.capabilities`]: { drop: ["NET_RAW"], add: ["NET_BIND_SERVICE", "NET_ADMIN"] },
+      },
       expected: [
         `${CONTAINER}: ${SC}.capabilities.drop does not include "ALL"; drop ALL capabilities.`,
         `${CONTAINER}: ${SC}.capabilities.add includes "NET_ADMIN"; only "NET_BIND_SERVICE" may be added.`,
@@ -114,7 +138,9 @@ describe("pod-security-restricted", () => {
         [`${P}.securityContext.appArmorProfile`]: { type: "Unconfined" },
         [`${P}.securityContext.seLinuxOptions`]: { type: "spc_t", user: "system_u" },
         [`${EDIT_C}.securityContext.windowsOptions`]: { hostProcess: true },
-        [`spec.template.metadata.annotations`]: { "container.apparmor.security.beta.kubernetes.io/consumer": "unconfined" },
+        [`spec.template.metadata.annotations`]: {
+          "container.apparmor.security.beta.kubernetes.io/consumer": "unconfined",
+        },
       },
       expected: [
         `${DEPLOYMENT}: ${P}.securityContext.appArmorProfile.type is "Unconfined"; set it to "RuntimeDefault" or "Localhost".`,
@@ -132,14 +158,22 @@ describe("pod-security-restricted", () => {
   }
 
   it("checks init and ephemeral containers, and pods, jobs and cron jobs", async () => {
-    const sidecar = { name: "setup", image: IMAGE, securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } };
-    const deployment = edit(goodResources().deployment, { [`${P}.initContainers`]: [{ ...sidecar, securityContext: {} }] });
+    const sidecar = {
+      name: "setup",
+      image: IMAGE,
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+    };
+    const deployment = edit(goodResources().deployment, {
+      [`${P}.initContainers`]: [{ ...sidecar, securityContext: {} }],
+    });
     assert.deepEqual(await resourceViolations(podSecurityRestricted, deployment), [
       `${DEPLOYMENT} container "setup": ${P}.initContainers[0].securityContext.allowPrivilegeEscalation is not false; set it to false.`,
       `${DEPLOYMENT} container "setup": ${P}.initContainers[0].securityContext.capabilities.drop does not include "ALL"; drop ALL capabilities.`,
     ]);
     const podSpec = (deploymentProps()["spec"] as { template: { spec: Record<string, unknown> } }).template.spec;
-    const pod = resource(K8S.pod, "debug", { spec: { ...podSpec, ephemeralContainers: [{ ...sidecar, name: "debugger", securityContext: { runAsUser: 0 } }] } });
+    const pod = resource(K8S.pod, "debug", {
+      spec: { ...podSpec, ephemeralContainers: [{ ...sidecar, name: "debugger", securityContext: { runAsUser: 0 } }] },
+    });
     assert.deepEqual(await resourceViolations(podSecurityRestricted, pod), [
       `Pod "debug" container "debugger": spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation is not false; set it to false.`,
       `Pod "debug" container "debugger": spec.ephemeralContainers[0].securityContext.runAsUser is 0 (root); set a non-zero user ID.`,
@@ -162,7 +196,9 @@ describe("pod-security-restricted", () => {
     assert.deepEqual(await resourceViolations(podSecurityRestricted, old), [
       `Deployment "legacy": spec.template.spec.hostPID is true; remove it, pods may not share the host's namespaces.`,
     ]);
-    const extensions = resource("kubernetes:extensions/v1beta1:DaemonSet", "agent", { spec: { template: { spec: privileged } } });
+    const extensions = resource("kubernetes:extensions/v1beta1:DaemonSet", "agent", {
+      spec: { template: { spec: privileged } },
+    });
     assert.equal((await resourceViolations(podSecurityRestricted, extensions)).length, 1);
     const template = resource("kubernetes:core/v1:PodTemplate", "spare", { template: { spec: privileged } });
     assert.deepEqual(await resourceViolations(podSecurityRestricted, template), [

@@ -1,9 +1,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AWS } from "../lib/types";
-import { dlqRetentionCoversSource, queueDeniesInsecureTransport, queuePolicyGrantsNothing, queueEncrypted, queueRedrivePolicy } from "../rules/queues";
+import {
+  dlqRetentionCoversSource,
+  queueDeniesInsecureTransport,
+  queuePolicyGrantsNothing,
+  queueEncrypted,
+  queueRedrivePolicy,
+} from "../rules/queues";
 import { edit, resourceViolations, stackViolations, withJson } from "./harness";
-import { ACCOUNT, goodResources, goodStack, queueArn, queueUrl, resource, roleArn, tlsOnlyQueuePolicy } from "./fixtures/good-stack";
+import {
+  ACCOUNT,
+  goodResources,
+  goodStack,
+  queueArn,
+  queueUrl,
+  resource,
+  roleArn,
+  tlsOnlyQueuePolicy,
+} from "./fixtures/good-stack";
 
 describe("queue-encrypted", () => {
   it("passes SQS-managed and KMS encryption", async () => {
@@ -53,7 +68,9 @@ describe("queue-redrive-policy", () => {
   it("treats a queue with a redriveAllowPolicy as a dead-letter queue", async () => {
     const good = goodResources();
     const queue = edit(good.queue, { redrivePolicy: undefined });
-    const dlq = edit(good.dlq, { redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [queueArn("consumer-dev")] }) });
+    const dlq = edit(good.dlq, {
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [queueArn("consumer-dev")] }),
+    });
     const findings = await stackViolations(queueRedrivePolicy, Object.values({ ...good, queue, dlq }));
     assert.deepEqual(
       findings.map((f) => f.urn),
@@ -76,14 +93,20 @@ describe("queue-redrive-policy", () => {
     const cases: [unknown, string][] = [
       ["{", "redrivePolicy is not valid JSON"],
       [{ maxReceiveCount: 5 }, "redrivePolicy has no deadLetterTargetArn"],
-      [{ deadLetterTargetArn: queueArn("consumer-dev-dlq"), maxReceiveCount: 0 }, "redrivePolicy's maxReceiveCount must be a whole number from 1 to 1000"],
+      [
+        { deadLetterTargetArn: queueArn("consumer-dev-dlq"), maxReceiveCount: 0 },
+        "redrivePolicy's maxReceiveCount must be a whole number from 1 to 1000",
+      ],
       [
         { deadLetterTargetArn: queueArn("elsewhere"), maxReceiveCount: "5" },
         `redrivePolicy's deadLetterTargetArn ${queueArn("elsewhere")} is not a queue in this stack, so the dead-letter queue's encryption and retention cannot be checked; create the DLQ in this stack`,
       ],
     ];
     for (const [document, problem] of cases) {
-      const queue = typeof document === "string" ? edit(good.queue, { redrivePolicy: document }) : withJson(good.queue, "redrivePolicy", document);
+      const queue =
+        typeof document === "string"
+          ? edit(good.queue, { redrivePolicy: document })
+          : withJson(good.queue, "redrivePolicy", document);
       const findings = await stackViolations(queueRedrivePolicy, Object.values({ ...good, queue }));
       assert.deepEqual(findings[0], { message: `Queue "consumer-queue": ${problem}.`, urn: good.queue.urn });
     }
@@ -120,12 +143,17 @@ describe("queue-denies-insecure-transport", () => {
     const good = goodResources();
     const allowOnly = withJson(good.queuePolicy, "policy", {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: queueArn("consumer-dev") }],
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: queueArn("consumer-dev") },
+      ],
     });
     const { dlqPolicy: _dropped, ...withoutDlqPolicy } = { ...good, queuePolicy: allowOnly };
     assert.deepEqual(await stackViolations(queueDeniesInsecureTransport, Object.values(withoutDlqPolicy)), [
       { message: message("consumer-dlq"), urn: good.dlq.urn },
-      { message: message("consumer-queue", `has a policy (QueuePolicy "consumer-queue-tls") without a statement`), urn: good.queuePolicy.urn },
+      {
+        message: message("consumer-queue", `has a policy (QueuePolicy "consumer-queue-tls") without a statement`),
+        urn: good.queuePolicy.urn,
+      },
     ]);
   });
 
@@ -134,7 +162,8 @@ describe("queue-denies-insecure-transport", () => {
       (s) => (s["Action"] = "sqs:SendMessage"),
       (s) => (s["Principal"] = { AWS: `arn:aws:iam::${ACCOUNT}:root` }),
       (s) => (s["Resource"] = queueArn("another-queue")),
-      (s) => (s["Condition"] = { Bool: { "aws:SecureTransport": "false" }, IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }),
+      (s) =>
+        (s["Condition"] = { Bool: { "aws:SecureTransport": "false" }, IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }),
       (s) => {
         delete s["Principal"];
         s["NotPrincipal"] = { AWS: `arn:aws:iam::${ACCOUNT}:root` };
@@ -147,26 +176,49 @@ describe("queue-denies-insecure-transport", () => {
       narrow((document["Statement"] as Record<string, unknown>[])[0] ?? {});
       const queuePolicy = withJson(good.queuePolicy, "policy", document);
       const findings = await stackViolations(queueDeniesInsecureTransport, Object.values({ ...good, queuePolicy }));
-      assert.deepEqual(findings.map((f) => f.urn), [good.queuePolicy.urn], JSON.stringify(document));
+      assert.deepEqual(
+        findings.map((f) => f.urn),
+        [good.queuePolicy.urn],
+        JSON.stringify(document),
+      );
     }
   });
 
   it("accepts Action * and Resource * in the deny", async () => {
     const good = goodResources();
     const document = tlsOnlyQueuePolicy("consumer-dev");
-    Object.assign((document["Statement"] as Record<string, unknown>[])[0] ?? {}, { Action: "*", Resource: "*", Principal: { AWS: "*" } });
-    assert.deepEqual(await stackViolations(queueDeniesInsecureTransport, Object.values({ ...good, queuePolicy: withJson(good.queuePolicy, "policy", document) })), []);
+    Object.assign((document["Statement"] as Record<string, unknown>[])[0] ?? {}, {
+      Action: "*",
+      Resource: "*",
+      Principal: { AWS: "*" },
+    });
+    assert.deepEqual(
+      await stackViolations(
+        queueDeniesInsecureTransport,
+        Object.values({ ...good, queuePolicy: withJson(good.queuePolicy, "policy", document) }),
+      ),
+      [],
+    );
   });
 
   it("rejects several policies on one queue (SQS keeps only the last), from QueuePolicy resources or Queue.policy", async () => {
     const good = goodResources();
-    const second = resource(AWS.queuePolicy, "consumer-queue-extra", { queueUrl: queueUrl("consumer-dev"), policy: good.queuePolicy.props["policy"] });
+    const second = resource(AWS.queuePolicy, "consumer-queue-extra", {
+      queueUrl: queueUrl("consumer-dev"),
+      policy: good.queuePolicy.props["policy"],
+    });
     const queue = edit(good.dlq, { policy: good.dlqPolicy.props["policy"] });
-    const findings = await stackViolations(queueDeniesInsecureTransport, [...Object.values({ ...good, dlq: queue }), second]);
-    assert.deepEqual(findings.map((f) => f.message), [
-      `Queue "consumer-dlq" has 2 resource policies (Queue "consumer-dlq" .policy, QueuePolicy "consumer-dlq-tls"); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
-      `Queue "consumer-queue" has 2 resource policies (QueuePolicy "consumer-queue-tls", QueuePolicy "consumer-queue-extra"); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
+    const findings = await stackViolations(queueDeniesInsecureTransport, [
+      ...Object.values({ ...good, dlq: queue }),
+      second,
     ]);
+    assert.deepEqual(
+      findings.map((f) => f.message),
+      [
+        `Queue "consumer-dlq" has 2 resource policies (Queue "consumer-dlq" .policy, QueuePolicy "consumer-dlq-tls"); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
+        `Queue "consumer-queue" has 2 resource policies (QueuePolicy "consumer-queue-tls", QueuePolicy "consumer-queue-extra"); SQS keeps one policy per queue, the last one applied, so the others are silently replaced; merge them into one QueuePolicy.`,
+      ],
+    );
   });
 });
 
@@ -178,9 +230,17 @@ describe("queue-policy-grants-nothing", () => {
   it("rejects an Allow beside the TLS deny (issue 13's second example), in a QueuePolicy or Queue.policy", async () => {
     const good = goodResources();
     const document = tlsOnlyQueuePolicy("consumer-dev");
-    document["Statement"] = [...(document["Statement"] as unknown[]), { Effect: "Allow", Principal: "*", Action: "sqs:*" }];
+    document["Statement"] = [
+      ...(document["Statement"] as unknown[]),
+      { Effect: "Allow", Principal: "*", Action: "sqs:*" },
+    ];
     const queuePolicy = withJson(good.queuePolicy, "policy", document);
-    const dlq = withJson(good.dlq, "policy", { Version: "2012-10-17", Statement: [{ Effect: "Allow", NotPrincipal: { AWS: roleArn("x") }, NotAction: "sqs:DeleteQueue", Resource: "*" }] });
+    const dlq = withJson(good.dlq, "policy", {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", NotPrincipal: { AWS: roleArn("x") }, NotAction: "sqs:DeleteQueue", Resource: "*" },
+      ],
+    });
     assert.deepEqual(await stackViolations(queuePolicyGrantsNothing, Object.values({ ...good, queuePolicy, dlq })), [
       {
         message: `Queue "consumer-dlq" .policy on queue "consumer-dlq": statement 1 allows every principal but those listed (NotPrincipal) to use every action but those listed (NotAction); a queue policy here only denies, grant access through a role policy instead (role-least-privilege checks it).`,

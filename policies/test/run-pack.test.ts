@@ -115,7 +115,11 @@ describe("pack configuration", () => {
     const result = await runPack(goodStack(), example);
     assert.deepEqual(
       result.violations.map((v) => [v.policy, v.enforcement]),
-      [["queue-encrypted", "mandatory"], ["queue-encrypted", "mandatory"], ["container-resources-set", "mandatory"]],
+      [
+        ["queue-encrypted", "mandatory"],
+        ["queue-encrypted", "mandatory"],
+        ["container-resources-set", "mandatory"],
+      ],
     );
   });
 
@@ -139,12 +143,21 @@ describe("pack configuration", () => {
       assert.ok(error instanceof PolicyConfigError);
       assert.equal(error.code, "POLICY_CONFIG_INVALID");
       assert.deepEqual(error.problems, [
-        { key: "no-such-policy", reason: `is not a policy in this pack (known: all, ${POLICIES.map((p) => p.name).join(", ")})` },
+        {
+          key: "no-such-policy",
+          reason: `is not a policy in this pack (known: all, ${POLICIES.map((p) => p.name).join(", ")})`,
+        },
         { key: "all", reason: "may only set enforcementLevel" },
         { key: "queue-encrypted.colour", reason: "is not a setting of this policy" },
         { key: "queue-encrypted.requireCustomerManagedKey", reason: "must be boolean" },
-        { key: "image-pinned-by-digest", reason: "must be an enforcement level (advisory, mandatory, remediate, disabled) or an object" },
-        { key: "pdb-for-replicated-deployments.enforcementLevel", reason: "must be one of advisory, mandatory, remediate, disabled" },
+        {
+          key: "image-pinned-by-digest",
+          reason: "must be an enforcement level (advisory, mandatory, remediate, disabled) or an object",
+        },
+        {
+          key: "pdb-for-replicated-deployments.enforcementLevel",
+          reason: "must be one of advisory, mandatory, remediate, disabled",
+        },
         { key: "pdb-for-replicated-deployments.minReplicas", reason: "must be >= 2" },
       ]);
       return true;
@@ -154,7 +167,11 @@ describe("pack configuration", () => {
   it("rejects malformed recorded resources naming each one", async () => {
     const [first, second] = goodStack();
     assert.ok(first !== undefined && second !== undefined);
-    const broken = [first, { ...second, urn: first.urn }, { ...second, type: "", props: [] as unknown as Record<string, unknown> }];
+    const broken = [
+      first,
+      { ...second, urn: first.urn },
+      { ...second, type: "", props: [] as unknown as Record<string, unknown> },
+    ];
     await assert.rejects(runPack(broken), (error: unknown) => {
       assert.ok(error instanceof RecordedResourceError);
       assert.deepEqual(error.problems, [

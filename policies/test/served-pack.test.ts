@@ -31,11 +31,17 @@ const STARTUP_TIMEOUT_MS = 180_000;
 /** Starts the pack the way the Node.js language host does and resolves with the port it prints. */
 function servePack(): Promise<{ child: ChildProcess; port: number }> {
   const runner = createRequire(__filename).resolve("@pulumi/pulumi/cmd/run-policy-pack");
-  const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
+    cwd: PACK_DIR,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return new Promise((resolve, reject) => {
     let stdout = "";
     let stderr = "";
-    const timer = setTimeout(() => reject(new Error(`no port within ${STARTUP_TIMEOUT_MS} ms; stderr: ${stderr}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`no port within ${STARTUP_TIMEOUT_MS} ms; stderr: ${stderr}`)),
+      STARTUP_TIMEOUT_MS,
+    );
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -74,8 +80,13 @@ function stackResource(r: RecordedResource): proto.AnalyzerResource {
     .setOptions(options());
 }
 
-function call<Req, Res>(method: (request: Req, callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) => method(request, (error, response) => (error === null ? resolve(response) : reject(error))));
+function call<Req, Res>(
+  method: (request: Req, callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown,
+  request: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    method(request, (error, response) => (error === null ? resolve(response) : reject(error))),
+  );
 }
 
 describe("the pack served as the Pulumi CLI runs it", { timeout: STARTUP_TIMEOUT_MS + 60_000 }, () => {
@@ -95,7 +106,10 @@ describe("the pack served as the Pulumi CLI runs it", { timeout: STARTUP_TIMEOUT
   });
 
   it("describes itself and every rule", async () => {
-    const info = await call<InstanceType<typeof Empty>, proto.AnalyzerInfo>(client.getAnalyzerInfo.bind(client), new Empty());
+    const info = await call<InstanceType<typeof Empty>, proto.AnalyzerInfo>(
+      client.getAnalyzerInfo.bind(client),
+      new Empty(),
+    );
     assert.equal(info.getName(), "sqs-eks-consumer");
     assert.equal(info.getVersion(), "0.1.0");
     assert.deepEqual(
@@ -106,7 +120,10 @@ describe("the pack served as the Pulumi CLI runs it", { timeout: STARTUP_TIMEOUT
 
   it("reports a resource violation as mandatory", async () => {
     const queue = edit(goodResources().queue, { sqsManagedSseEnabled: false });
-    const response = await call<proto.AnalyzeRequest, proto.AnalyzeResponse>(client.analyze.bind(client), analyzeRequest(queue));
+    const response = await call<proto.AnalyzeRequest, proto.AnalyzeResponse>(
+      client.analyze.bind(client),
+      analyzeRequest(queue),
+    );
     assert.deepEqual(
       response.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getEnforcementlevel(), d.getMessage()]),
       [

@@ -8,7 +8,12 @@
  */
 
 export type Node =
-  | { readonly kind: "selector"; readonly metric: string; readonly matchers: Readonly<Record<string, string>>; readonly range?: string }
+  | {
+      readonly kind: "selector";
+      readonly metric: string;
+      readonly matchers: Readonly<Record<string, string>>;
+      readonly range?: string;
+    }
   | { readonly kind: "rate"; readonly arg: Node & { kind: "selector" } }
   | { readonly kind: "sum"; readonly by: readonly string[]; readonly arg: Node }
   | { readonly kind: "quantile"; readonly q: number; readonly arg: Node };
@@ -136,7 +141,8 @@ export function parseExposition(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]!] = pair[2]!;
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
@@ -150,11 +156,15 @@ type Vector = { labels: Record<string, string>; value: number }[];
  */
 export function evaluate(node: Node, scrapes: readonly Scrape[], at: number, rateWindowSeconds: number): Vector {
   const matches = (sample: Sample, selector: Node & { kind: "selector" }): boolean =>
-    sample.name === selector.metric && Object.entries(selector.matchers).every(([k, v]) => v.includes("$") || sample.labels[k] === v);
+    sample.name === selector.metric &&
+    Object.entries(selector.matchers).every(([k, v]) => v.includes("$") || sample.labels[k] === v);
   const key = (labels: Record<string, string>): string => JSON.stringify(Object.entries(labels).sort());
   switch (node.kind) {
     case "selector":
-      return scrapes[at]!.samples.filter((s) => matches(s, node)).map((s) => ({ labels: { ...s.labels }, value: s.value }));
+      return scrapes[at]!.samples.filter((s) => matches(s, node)).map((s) => ({
+        labels: { ...s.labels },
+        value: s.value,
+      }));
     case "rate": {
       const now = scrapes[at]!;
       let from = at;
@@ -164,7 +174,10 @@ export function evaluate(node: Node, scrapes: readonly Scrape[], at: number, rat
       const before = new Map(then.samples.filter((s) => matches(s, node.arg)).map((s) => [key(s.labels), s.value]));
       return now.samples
         .filter((s) => matches(s, node.arg))
-        .map((s) => ({ labels: { ...s.labels }, value: (s.value - (before.get(key(s.labels)) ?? 0)) / (now.t - then.t) }));
+        .map((s) => ({
+          labels: { ...s.labels },
+          value: (s.value - (before.get(key(s.labels)) ?? 0)) / (now.t - then.t),
+        }));
     }
     case "sum": {
       const groups = new Map<string, { labels: Record<string, string>; value: number }>();
@@ -203,7 +216,9 @@ function bucketQuantile(q: number, buckets: { le: number; count: number }[]): nu
   for (const { le, count } of buckets) {
     if (count >= rank) {
       if (le === Infinity) return previousLe;
-      return previousLe + (le - previousLe) * ((rank - previousCount) / Math.max(count - previousCount, Number.EPSILON));
+      return (
+        previousLe + (le - previousLe) * ((rank - previousCount) / Math.max(count - previousCount, Number.EPSILON))
+      );
     }
     previousLe = le;
     previousCount = count;

@@ -44,9 +44,19 @@ export interface MoveOutcome {
  * already running on this DLQ, or the DLQ is not one of any queue's redrive policy).
  * Source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
  */
-export async function redrive(sqs: SQSClient, request: MoveRequest, onProgress: (entry: ListMessageMoveTasksResultEntry) => void, signal?: AbortSignal): Promise<MoveOutcome> {
-  if (request.rate !== undefined && (!Number.isInteger(request.rate) || request.rate < MOVE_RATE_MIN || request.rate > MOVE_RATE_MAX)) {
-    throw new Error(`rate ${request.rate} is out of range: a whole number of messages per second from ${MOVE_RATE_MIN} to ${MOVE_RATE_MAX}`);
+export async function redrive(
+  sqs: SQSClient,
+  request: MoveRequest,
+  onProgress: (entry: ListMessageMoveTasksResultEntry) => void,
+  signal?: AbortSignal,
+): Promise<MoveOutcome> {
+  if (
+    request.rate !== undefined &&
+    (!Number.isInteger(request.rate) || request.rate < MOVE_RATE_MIN || request.rate > MOVE_RATE_MAX)
+  ) {
+    throw new Error(
+      `rate ${request.rate} is out of range: a whole number of messages per second from ${MOVE_RATE_MIN} to ${MOVE_RATE_MAX}`,
+    );
   }
   const sourceArn = await queueArn(sqs, request.dlq);
   const started = await sqs.send(
@@ -62,9 +72,13 @@ export async function redrive(sqs: SQSClient, request: MoveRequest, onProgress: 
   for (;;) {
     if (signal?.aborted && !cancelled) {
       cancelled = true;
-      await sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle }), { abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) });
+      await sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle }), {
+        abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS),
+      });
     }
-    const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }), { abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) });
+    const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }), {
+      abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS),
+    });
     const entry = Results.find((r) => r.TaskHandle === taskHandle) ?? Results[0];
     if (entry === undefined) throw new Error(`SQS lists no move task for ${sourceArn}`);
     onProgress(entry);
@@ -87,7 +101,10 @@ export async function redrive(sqs: SQSClient, request: MoveRequest, onProgress: 
 /** An ARN as it is; a queue URL turned into its ARN with GetQueueAttributes. */
 async function queueArn(sqs: SQSClient, queue: string): Promise<string> {
   if (queue.startsWith("arn:")) return queue;
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue, AttributeNames: ["QueueArn"] }), { abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) });
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue, AttributeNames: ["QueueArn"] }),
+    { abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) },
+  );
   if (!Attributes?.QueueArn) throw new Error(`${queue} has no QueueArn attribute`);
   return Attributes.QueueArn;
 }

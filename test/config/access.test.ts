@@ -7,7 +7,10 @@ const ADMIN = "arn:aws:iam::123456789012:role/platform";
 
 describe("parseStackConfig: who may use a created cluster", () => {
   it("reads developer stacks as <stack>=<principal ARN>; a principal may hold several stacks", () => {
-    const config = valid({ [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]), [k("developerStacks")]: JSON.stringify([`alice=${ALICE}`, ` alice-2 = ${ALICE} `]) });
+    const config = valid({
+      [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
+      [k("developerStacks")]: JSON.stringify([`alice=${ALICE}`, ` alice-2 = ${ALICE} `]),
+    });
     assert.ok(config.cluster.mode === "create");
     assert.deepEqual(config.cluster.developerStacks, [
       { stack: "alice", principalArn: ALICE },
@@ -18,7 +21,14 @@ describe("parseStackConfig: who may use a created cluster", () => {
   it("rejects malformed entries, duplicates, this stack, and an admin listed as a developer, in one problem", () => {
     const reason = problems({
       [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
-      [k("developerStacks")]: JSON.stringify(["alice", `bob=${ALICE}`, `bob=${ALICE}`, `dev=${ALICE}`, `carol=${ADMIN}`, "dan=arn:aws:sts::123456789012:assumed-role/x/y"]),
+      [k("developerStacks")]: JSON.stringify([
+        "alice",
+        `bob=${ALICE}`,
+        `bob=${ALICE}`,
+        `dev=${ALICE}`,
+        `carol=${ADMIN}`,
+        "dan=arn:aws:sts::123456789012:assumed-role/x/y",
+      ]),
     }).get(k("developerStacks"))!;
     assert.match(reason, /"alice" is not <stack>=<IAM role or user ARN>/);
     assert.match(reason, /"bob" is listed twice/);

@@ -48,10 +48,14 @@ const SCOPED = (Object.keys(CONFIG_KEYS) as ConfigKey[]).filter((key) => {
 /** A configuration where the key's condition fails (another cluster mode, or its `appliesWhen` false). */
 function without(key: ConfigKey): Record<string, string> {
   const spec: ConfigKeySpec = CONFIG_KEYS[key];
-  if (spec.mode === "create" || spec.mode === "existing") return { [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" };
+  if (spec.mode === "create" || spec.mode === "existing")
+    return { [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" };
   if (spec.mode === "stack") return {};
   const condition = spec.appliesWhen!;
-  if ("set" in condition) return condition.set ? {} : { [k(condition.key)]: condition.key === "vpcId" ? "vpc-0123456789abcdef0" : "http://collector:4318" };
+  if ("set" in condition)
+    return condition.set
+      ? {}
+      : { [k(condition.key)]: condition.key === "vpcId" ? "vpc-0123456789abcdef0" : "http://collector:4318" };
   return {};
 }
 
@@ -64,47 +68,84 @@ function within(key: ConfigKey): Record<string, string> {
   const condition = spec.appliesWhen;
   if (condition !== undefined) {
     if (!("set" in condition)) values[k(condition.key)] = condition.is;
-    else if (condition.set) values[k(condition.key)] = condition.key === "vpcId" ? "vpc-0123456789abcdef0" : "http://collector:4318";
+    else if (condition.set)
+      values[k(condition.key)] = condition.key === "vpcId" ? "vpc-0123456789abcdef0" : "http://collector:4318";
   }
   return values;
 }
 
 function appliesProblems(values: Record<string, string>): string[] {
   const result = parse(values);
-  return result.ok ? [] : result.problems.filter((p) => p.reason.startsWith("applies only when")).map((p) => `${p.key}: ${p.reason}`);
+  return result.ok
+    ? []
+    : result.problems.filter((p) => p.reason.startsWith("applies only when")).map((p) => `${p.key}: ${p.reason}`);
 }
 
 describe("keys that apply only in some configurations", () => {
   it("covers the kind: the cluster-mode, VPC, FIFO, autoscaling and tracing keys", () => {
-    for (const key of ["nodeInstanceType", "clusterStack", "clusterName", "vpcCidr", "privateSubnetIds", "contentBasedDeduplication", "fifoHighThroughput", "maxReplicas", "alarmMaxReplicasMinutes", "otlpProtocol"] as const) {
+    for (const key of [
+      "nodeInstanceType",
+      "clusterStack",
+      "clusterName",
+      "vpcCidr",
+      "privateSubnetIds",
+      "contentBasedDeduplication",
+      "fifoHighThroughput",
+      "maxReplicas",
+      "alarmMaxReplicasMinutes",
+      "otlpProtocol",
+    ] as const) {
       assert.ok(SCOPED.includes(key), `${key} is scoped`);
     }
   });
 
   it("rejects alarmMaxReplicasMinutes while autoscaling is off: no max-replicas alarm exists to use it", () => {
-    assert.equal(problems({ [k("alarmMaxReplicasMinutes")]: "30" }).get(k("alarmMaxReplicasMinutes")), "applies only when autoscaling is keda (this stack's autoscaling is off); remove it");
-    assert.equal(valid({ [k("autoscaling")]: "keda", [k("alarmMaxReplicasMinutes")]: "30" }).alarms.maxReplicasMinutes, 30);
+    assert.equal(
+      problems({ [k("alarmMaxReplicasMinutes")]: "30" }).get(k("alarmMaxReplicasMinutes")),
+      "applies only when autoscaling is keda (this stack's autoscaling is off); remove it",
+    );
+    assert.equal(
+      valid({ [k("autoscaling")]: "keda", [k("alarmMaxReplicasMinutes")]: "30" }).alarms.maxReplicasMinutes,
+      30,
+    );
   });
 
   it("rejects otlpProtocol without otlpEndpoint: nothing exports traces", () => {
-    assert.equal(problems({ [k("otlpProtocol")]: "http/json" }).get(k("otlpProtocol")), "applies only when otlpEndpoint is set (this stack's otlpEndpoint is empty); remove it");
-    assert.equal(valid({ [k("otlpEndpoint")]: "http://collector:4318", [k("otlpProtocol")]: "http/json" }).telemetry.otlpProtocol, "http/json");
+    assert.equal(
+      problems({ [k("otlpProtocol")]: "http/json" }).get(k("otlpProtocol")),
+      "applies only when otlpEndpoint is set (this stack's otlpEndpoint is empty); remove it",
+    );
+    assert.equal(
+      valid({ [k("otlpEndpoint")]: "http://collector:4318", [k("otlpProtocol")]: "http/json" }).telemetry.otlpProtocol,
+      "http/json",
+    );
   });
 
   for (const key of SCOPED) {
     it(`${key}: a problem naming it where it would do nothing, none where it applies`, () => {
       const value = sample(key);
       const outside = appliesProblems({ ...without(key), [k(key)]: value });
-      assert.deepEqual(outside.filter((p) => p.startsWith(`${k(key)}: `)).length, 1, `${key}=${value} outside its condition: ${outside.join("; ")}`);
+      assert.deepEqual(
+        outside.filter((p) => p.startsWith(`${k(key)}: `)).length,
+        1,
+        `${key}=${value} outside its condition: ${outside.join("; ")}`,
+      );
       const inside = appliesProblems({ ...within(key), [k(key)]: value });
       assert.deepEqual(inside, [], `${key}=${value} where it applies`);
     });
   }
 
   it("lets a key at its default pass anywhere (the CLI merges Pulumi.yaml's defaults into every stack's config)", () => {
-    const defaults = Object.fromEntries(SCOPED.map((key) => [k(key), JSON.stringify(CONFIG_KEYS[key].default).replace(/^"(.*)"$/, "$1")]));
+    const defaults = Object.fromEntries(
+      SCOPED.map((key) => [k(key), JSON.stringify(CONFIG_KEYS[key].default).replace(/^"(.*)"$/, "$1")]),
+    );
     assert.deepEqual(appliesProblems(defaults), []);
-    assert.deepEqual(appliesProblems({ ...defaults, [k("clusterMode")]: "existing", [k("clusterName")]: "platform" }).filter((p) => !p.startsWith(k("clusterName"))), []);
+    assert.deepEqual(
+      appliesProblems({ ...defaults, [k("clusterMode")]: "existing", [k("clusterName")]: "platform" }).filter(
+        (p) => !p.startsWith(k("clusterName")),
+      ),
+      [],
+    );
   });
 
   it("says so in each key's description, which starts with its condition", () => {
@@ -124,7 +165,11 @@ describe("keys that apply only in some configurations", () => {
                 : condition.key;
       assert.ok(spec.description.startsWith(phrase), `${key}: "${spec.description}" should start with "${phrase}"`);
       if (spec.mode !== undefined && condition !== undefined && "set" in condition) {
-        assert.match(spec.description, new RegExp(`^${phrase}, ${condition.set ? "with" : "without"} ${condition.key}:`), key);
+        assert.match(
+          spec.description,
+          new RegExp(`^${phrase}, ${condition.set ? "with" : "without"} ${condition.key}:`),
+          key,
+        );
       }
     }
   });

@@ -19,14 +19,21 @@ describe("autoscaling config", () => {
       fallbackReplicas: 2,
       scaleDownStabilizationSeconds: 300,
     });
-    const tuned = valid({ ...ON, [k("consumer")]: JSON.stringify({ handlerConcurrency: 40 }), [k("messagesPerPod")]: "0" }).autoscaling;
+    const tuned = valid({
+      ...ON,
+      [k("consumer")]: JSON.stringify({ handlerConcurrency: 40 }),
+      [k("messagesPerPod")]: "0",
+    }).autoscaling;
     assert.ok(tuned.enabled && tuned.messagesPerPod === 40);
     const explicit = valid({ ...ON, [k("messagesPerPod")]: "25" }).autoscaling;
     assert.ok(explicit.enabled && explicit.messagesPerPod === 25);
   });
 
   it("keeps the scale-down window longer than the pods' termination grace period", () => {
-    const long = valid({ ...ON, [k("consumer")]: JSON.stringify({ shutdownBudgetSeconds: 600, waitTimeSeconds: 20 }) }).autoscaling;
+    const long = valid({
+      ...ON,
+      [k("consumer")]: JSON.stringify({ shutdownBudgetSeconds: 600, waitTimeSeconds: 20 }),
+    }).autoscaling;
     assert.ok(long.enabled);
     assert.equal(long.scaleDownStabilizationSeconds, 610, "600 s budget + 10 s margin");
   });
@@ -53,9 +60,18 @@ describe("autoscaling config", () => {
       [k("cooldownPeriodSeconds")]: "30",
       [k("replicas")]: "6",
     });
-    assert.deepEqual([...found.keys()].sort(), [k("activationMessages"), k("cooldownPeriodSeconds"), k("replicas")].sort());
-    assert.equal(found.get(k("activationMessages")), "40 is not below messagesPerPod x maxReplicas (10 x 4): the first pod would start only when every pod is already needed");
-    assert.equal(found.get(k("cooldownPeriodSeconds")), "30 is below pollingIntervalSeconds (60): a single empty reading would scale the consumer to zero");
+    assert.deepEqual(
+      [...found.keys()].sort(),
+      [k("activationMessages"), k("cooldownPeriodSeconds"), k("replicas")].sort(),
+    );
+    assert.equal(
+      found.get(k("activationMessages")),
+      "40 is not below messagesPerPod x maxReplicas (10 x 4): the first pod would start only when every pod is already needed",
+    );
+    assert.equal(
+      found.get(k("cooldownPeriodSeconds")),
+      "30 is below pollingIntervalSeconds (60): a single empty reading would scale the consumer to zero",
+    );
     assert.equal(
       found.get(k("replicas")),
       "6 is outside minReplicas..maxReplicas (1..4); with autoscaling on, replicas is the count KEDA holds while the queue cannot be read",
@@ -63,7 +79,10 @@ describe("autoscaling config", () => {
   });
 
   it("rejects maxReplicas below minReplicas", () => {
-    assert.equal(problems({ ...ON, [k("minReplicas")]: "5", [k("maxReplicas")]: "3", [k("replicas")]: "3" }).get(k("maxReplicas")), "3 is below minReplicas (5)");
+    assert.equal(
+      problems({ ...ON, [k("minReplicas")]: "5", [k("maxReplicas")]: "3", [k("replicas")]: "3" }).get(k("maxReplicas")),
+      "3 is below minReplicas (5)",
+    );
   });
 
   it("allows a short cooldown when the deployment never scales to zero", () => {
@@ -71,13 +90,21 @@ describe("autoscaling config", () => {
   });
 
   it("rejects more pods than created nodes of a known size can hold, and skips the check where the size is unknown", () => {
-    const big = { ...ON, [k("maxReplicas")]: "100", [k("cpuRequestMillicores")]: "500", [k("cpuLimitMillicores")]: "500" };
+    const big = {
+      ...ON,
+      [k("maxReplicas")]: "100",
+      [k("cpuRequestMillicores")]: "500",
+      [k("cpuLimitMillicores")]: "500",
+    };
     assert.equal(
       problems(big).get(k("maxReplicas")),
       "100 pods request 50000m CPU (cpuRequestMillicores 500), more than nodeMaxCount x t3.medium offers (3 x 2 vCPU = 6000m, before system pods); lower maxReplicas or raise nodeMaxCount",
     );
     assert.ok(valid({ ...big, [k("nodeInstanceType")]: "m5.metal" }).autoscaling.enabled, "unknown size: not checked");
-    assert.ok(valid({ ...big, [k("nodeMaxCount")]: "13", [k("nodeInstanceType")]: "m7i.xlarge" }).autoscaling.enabled, "13 x 4 vCPU = 52000m");
+    assert.ok(
+      valid({ ...big, [k("nodeMaxCount")]: "13", [k("nodeInstanceType")]: "m7i.xlarge" }).autoscaling.enabled,
+      "13 x 4 vCPU = 52000m",
+    );
   });
 
   it("reads vCPUs from the size where the name alone tells", () => {

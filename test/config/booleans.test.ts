@@ -8,12 +8,19 @@ import { describe, it } from "node:test";
 import { CONFIG_KEYS, type ConfigKeySpec } from "../../infra/config";
 import { k, problems, valid } from "./helpers";
 
-const FLAGS = Object.entries(CONFIG_KEYS as Record<string, ConfigKeySpec>).filter(([, spec]) => spec.type === "boolean").map(([key]) => key);
+const FLAGS = Object.entries(CONFIG_KEYS as Record<string, ConfigKeySpec>)
+  .filter(([, spec]) => spec.type === "boolean")
+  .map(([key]) => key);
 
 describe("boolean keys", () => {
-  it("no string key stands in for a flag (a default of \"true\" or \"false\")", () => {
-    const stringly = Object.entries(CONFIG_KEYS as Record<string, ConfigKeySpec>).filter(([, spec]) => spec.type === "string" && /^(true|false)$/i.test(spec.default));
-    assert.deepEqual(stringly.map(([key]) => key), []);
+  it('no string key stands in for a flag (a default of "true" or "false")', () => {
+    const stringly = Object.entries(CONFIG_KEYS as Record<string, ConfigKeySpec>).filter(
+      ([, spec]) => spec.type === "string" && /^(true|false)$/i.test(spec.default),
+    );
+    assert.deepEqual(
+      stringly.map(([key]) => key),
+      [],
+    );
     assert.ok(FLAGS.includes("prometheusOperator"), FLAGS.join(", "));
   });
 
@@ -26,7 +33,10 @@ describe("boolean keys", () => {
   for (const key of FLAGS) {
     it(`${key}: anything but true or false is a problem naming it`, () => {
       for (const text of ["yes", "1", "True", "on"]) {
-        assert.equal(problems({ [k("queueType")]: "fifo", [k(key)]: text }).get(k(key)), `must be true or false, got "${text}"`);
+        assert.equal(
+          problems({ [k("queueType")]: "fifo", [k(key)]: text }).get(k(key)),
+          `must be true or false, got "${text}"`,
+        );
       }
     });
   }

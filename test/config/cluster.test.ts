@@ -4,10 +4,13 @@ import { k, problems, valid } from "./helpers";
 
 describe("parseStackConfig: the cluster", () => {
   it("reads stack mode and existing mode", () => {
-    assert.deepEqual(valid({ [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster, {
-      mode: "stack",
-      clusterStack: "acme/sqs-eks-consumer/shared",
-    });
+    assert.deepEqual(
+      valid({ [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
+      {
+        mode: "stack",
+        clusterStack: "acme/sqs-eks-consumer/shared",
+      },
+    );
     assert.deepEqual(valid({ [k("clusterMode")]: "existing", [k("clusterName")]: "platform-prod" }).cluster, {
       mode: "existing",
       clusterName: "platform-prod",
@@ -17,14 +20,20 @@ describe("parseStackConfig: the cluster", () => {
   it("requires clusterStack in stack mode, in the <organization>/<project>/<stack> form, naming another stack of this project", () => {
     const stack = (clusterStack: string) =>
       problems({ [k("clusterMode")]: "stack", [k("clusterStack")]: clusterStack }).get(k("clusterStack"))!;
-    assert.match(problems({ [k("clusterMode")]: "stack" }).get(k("clusterStack"))!, /required when clusterMode is stack/);
+    assert.match(
+      problems({ [k("clusterMode")]: "stack" }).get(k("clusterStack"))!,
+      /required when clusterMode is stack/,
+    );
     assert.match(stack("shared"), /must be <organization>\/sqs-eks-consumer\/<stack>/);
     assert.match(stack("acme/other-project/shared"), /must name a stack of this project/);
     assert.match(stack("acme/sqs-eks-consumer/dev"), /cannot borrow its own cluster/);
   });
 
   it("requires clusterName in existing mode", () => {
-    assert.match(problems({ [k("clusterMode")]: "existing" }).get(k("clusterName"))!, /required when clusterMode is existing/);
+    assert.match(
+      problems({ [k("clusterMode")]: "existing" }).get(k("clusterName"))!,
+      /required when clusterMode is existing/,
+    );
     assert.match(
       problems({ [k("clusterMode")]: "existing", [k("clusterName")]: "bad name!" }).get(k("clusterName"))!,
       /not an EKS cluster name/,
@@ -40,7 +49,10 @@ describe("parseStackConfig: the cluster", () => {
       [k("clusterName")]: "platform-prod",
     });
     assert.deepEqual([...stackMode.keys()].sort(), [k("clusterName"), k("nodeInstanceType"), k("nodeMaxCount")].sort());
-    assert.match(stackMode.get(k("nodeInstanceType"))!, /applies only when clusterMode is create \(this stack's clusterMode is stack\)/);
+    assert.match(
+      stackMode.get(k("nodeInstanceType"))!,
+      /applies only when clusterMode is create \(this stack's clusterMode is stack\)/,
+    );
     assert.match(stackMode.get(k("clusterName"))!, /applies only when clusterMode is existing/);
     const createMode = problems({ [k("clusterStack")]: "acme/sqs-eks-consumer/shared" });
     assert.match(createMode.get(k("clusterStack"))!, /applies only when clusterMode is stack/);
@@ -59,7 +71,10 @@ describe("parseStackConfig: the cluster", () => {
       problems({ [k("imagePlatform")]: "linux/arm64" }).get(k("nodeInstanceType"))!,
       /t3\.medium is amd64 but imagePlatform is linux\/arm64/,
     );
-    assert.match(problems({ [k("imagePlatform")]: "windows/amd64" }).get(k("imagePlatform"))!, /one of linux\/amd64, linux\/arm64/);
+    assert.match(
+      problems({ [k("imagePlatform")]: "windows/amd64" }).get(k("imagePlatform"))!,
+      /one of linux\/amd64, linux\/arm64/,
+    );
     assert.match(problems({ [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!, /must look like 1\.34/);
   });
 });

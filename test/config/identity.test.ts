@@ -9,9 +9,17 @@ describe("parseStackConfig: the identity mode", () => {
 
   it("accepts pod-identity in every cluster mode", () => {
     assert.deepEqual(valid({ [k("identity")]: "pod-identity" }).identity, { mode: "pod-identity" });
-    const borrowed = valid({ [k("identity")]: "pod-identity", [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" });
+    const borrowed = valid({
+      [k("identity")]: "pod-identity",
+      [k("clusterMode")]: "stack",
+      [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+    });
     assert.deepEqual(borrowed.identity, { mode: "pod-identity" });
-    const adopted = valid({ [k("identity")]: "pod-identity", [k("clusterMode")]: "existing", [k("clusterName")]: "platform" });
+    const adopted = valid({
+      [k("identity")]: "pod-identity",
+      [k("clusterMode")]: "existing",
+      [k("clusterName")]: "platform",
+    });
     assert.deepEqual(adopted.identity, { mode: "pod-identity" });
   });
 

@@ -10,7 +10,11 @@ describe("parseStackConfig: the network", () => {
       vpc: { mode: "create", cidr: "10.0.0.0/16", zoneCount: 2, natGateways: "perZone" },
       endpointPublicAccessCidrs: [],
     });
-    const cheap = valid({ [k("natGateways")]: "single", [k("availabilityZoneCount")]: "3", [k("endpointPublicAccessCidrs")]: '["203.0.113.7/32"]' });
+    const cheap = valid({
+      [k("natGateways")]: "single",
+      [k("availabilityZoneCount")]: "3",
+      [k("endpointPublicAccessCidrs")]: '["203.0.113.7/32"]',
+    });
     assert.deepEqual(cheap.network, {
       vpc: { mode: "create", cidr: "10.0.0.0/16", zoneCount: 3, natGateways: "single" },
       endpointPublicAccessCidrs: ["203.0.113.7/32"],
@@ -53,7 +57,11 @@ describe("parseStackConfig: the network", () => {
   });
 
   it("belongs to create mode: a borrowing stack that sets it is told to remove it", () => {
-    const stack = problems({ [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared", [k("endpointPublicAccessCidrs")]: '["203.0.113.7/32"]' });
+    const stack = problems({
+      [k("clusterMode")]: "stack",
+      [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+      [k("endpointPublicAccessCidrs")]: '["203.0.113.7/32"]',
+    });
     assert.match(stack.get(k("endpointPublicAccessCidrs"))!, /applies only when clusterMode is create/);
     assert.equal(valid({ [k("clusterMode")]: "existing", [k("clusterName")]: "platform" }).network, undefined);
   });
@@ -71,7 +79,8 @@ describe("parseStackConfig: the network", () => {
     const vpc = parseCidr("172.16.16.0/20")!;
     for (const [i, [start, end]] of ranges.entries()) {
       assert.ok(start >= vpc.address && end <= vpc.address + 2 ** 12, `${[...priv, ...pub][i]} is outside the VPC`);
-      for (const [other, [s2, e2]] of ranges.entries()) if (other !== i) assert.ok(end <= s2 || e2 <= start, "subnets overlap");
+      for (const [other, [s2, e2]] of ranges.entries())
+        if (other !== i) assert.ok(end <= s2 || e2 <= start, "subnets overlap");
     }
   });
 });

@@ -17,7 +17,15 @@ describe("parseStackConfig: the image platform", () => {
 
 describe("instanceArchitecture", () => {
   it("recognises Graviton families", () => {
-    for (const type of ["t4g.small", "m7g.large", "c7gn.xlarge", "r8g.medium", "m6gd.large", "a1.large", "g5g.xlarge"]) {
+    for (const type of [
+      "t4g.small",
+      "m7g.large",
+      "c7gn.xlarge",
+      "r8g.medium",
+      "m6gd.large",
+      "a1.large",
+      "g5g.xlarge",
+    ]) {
       assert.equal(instanceArchitecture(type), "arm64", type);
     }
     for (const type of ["t3.small", "m7i.large", "m7i-flex.large", "c6a.large", "g4dn.xlarge", "inf2.xlarge"]) {

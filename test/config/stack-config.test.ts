@@ -18,7 +18,12 @@ describe("parseStackConfig", () => {
     });
     assert.equal(config.imagePlatform, "linux/amd64");
     assert.deepEqual(config.queue, {
-      type: "standard", contentBasedDeduplication: false, highThroughput: true, maxReceiveCount: 5, messageRetentionSeconds: 345_600, dlqMessageRetentionSeconds: 1_209_600,
+      type: "standard",
+      contentBasedDeduplication: false,
+      highThroughput: true,
+      maxReceiveCount: 5,
+      messageRetentionSeconds: 345_600,
+      dlqMessageRetentionSeconds: 1_209_600,
     });
     assert.deepEqual(config.workload, {
       replicas: 2,
@@ -45,17 +50,20 @@ describe("parseStackConfig", () => {
     });
     assert.ok(!result.ok);
     const byKey = new Map(result.problems.map((p) => [p.key, p.reason]));
-    assert.deepEqual([...byKey.keys()].sort(), [
-      "aws:region",
-      k("clusterMode"),
-      k("consumer.handlerTimeoutSeconds"),
-      k("consumer.logLevel"),
-      k("consumer.recieveLoops"),
-      k("dlqMessageRetentionSeconds"),
-      k("memoryLimitMiB"),
-      k("replica"),
-      k("replicas"),
-    ].sort());
+    assert.deepEqual(
+      [...byKey.keys()].sort(),
+      [
+        "aws:region",
+        k("clusterMode"),
+        k("consumer.handlerTimeoutSeconds"),
+        k("consumer.logLevel"),
+        k("consumer.recieveLoops"),
+        k("dlqMessageRetentionSeconds"),
+        k("memoryLimitMiB"),
+        k("replica"),
+        k("replicas"),
+      ].sort(),
+    );
     assert.match(byKey.get("aws:region")!, /not an AWS region/);
     assert.match(byKey.get(k("clusterMode"))!, /one of create, stack, existing, got "borrow"/);
     assert.match(byKey.get(k("replicas"))!, /whole number of pods, got "two"/);

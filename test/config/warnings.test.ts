@@ -11,14 +11,24 @@ function warnings(values: Record<string, string>): Map<string, string> {
 describe("parseStackConfig: warnings about valid settings that hurt in production", () => {
   it("names the stack's keys and the numbers, from the consumer block, the workload and the queue", () => {
     const found = warnings({
-      [k("consumer")]: JSON.stringify({ handlerTimeoutSeconds: 120, shutdownBudgetSeconds: 30, handlerConcurrency: 200 }),
+      [k("consumer")]: JSON.stringify({
+        handlerTimeoutSeconds: 120,
+        shutdownBudgetSeconds: 30,
+        handlerConcurrency: 200,
+      }),
       [k("memoryLimitMiB")]: "192",
       [k("memoryRequestMiB")]: "128",
       [k("maxReceiveCount")]: "3",
     });
     assert.deepEqual([...found.keys()], [k("consumer.handlerTimeoutSeconds"), k("consumer.handlerConcurrency")]);
-    assert.match(found.get(k("consumer.handlerTimeoutSeconds"))!, /^120 s is above sqs-eks-consumer:consumer\.shutdownBudgetSeconds \(30 s\).*maxReceiveCount 3/);
-    assert.match(found.get(k("consumer.handlerConcurrency"))!, /200 MiB, more than Node's old space of 144 MiB \(75% of sqs-eks-consumer:memoryLimitMiB 192 MiB\)/);
+    assert.match(
+      found.get(k("consumer.handlerTimeoutSeconds"))!,
+      /^120 s is above sqs-eks-consumer:consumer\.shutdownBudgetSeconds \(30 s\).*maxReceiveCount 3/,
+    );
+    assert.match(
+      found.get(k("consumer.handlerConcurrency"))!,
+      /200 MiB, more than Node's old space of 144 MiB \(75% of sqs-eks-consumer:memoryLimitMiB 192 MiB\)/,
+    );
   });
 
   it("a configuration within both bounds has none, and warnings never make a configuration invalid", () => {

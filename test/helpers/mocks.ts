@@ -52,7 +52,11 @@ export interface StackOutputs {
 
 export interface ExistingCluster {
   /** Managed node groups, served to aws.eks.getNodeGroups / getNodeGroup (default: none). */
-  readonly nodeGroups?: readonly { readonly name: string; readonly amiType: string; readonly instanceTypes: readonly string[] }[];
+  readonly nodeGroups?: readonly {
+    readonly name: string;
+    readonly amiType: string;
+    readonly instanceTypes: readonly string[];
+  }[];
   readonly endpoint: string;
   readonly certificateAuthorityData: string;
   readonly oidcIssuerUrl: string;
@@ -226,7 +230,9 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         state: stateOf(monitor.resources.get(registration.urn)),
       }));
       const outputs = unwrapSecrets(stackOutputs) as Record<string, unknown>;
-      const secretOutputs = Object.keys(outputs).filter((key) => secretPaths((stackOutputs as Record<string, unknown>)[key], key).includes(key));
+      const secretOutputs = Object.keys(outputs).filter((key) =>
+        secretPaths((stackOutputs as Record<string, unknown>)[key], key).includes(key),
+      );
       return { resources, invokes, outputs, secretOutputs, errors: [] };
     },
   };
@@ -245,7 +251,10 @@ function stateOf(entry: { readonly id: string | null; readonly state: unknown } 
   if (entry === undefined) return {};
   // A component's entry holds the protobuf Struct its registerOutputs call sent.
   const raw = entry.state as { toJavaScript?: () => unknown } | undefined;
-  const state = unwrapSecrets(typeof raw?.toJavaScript === "function" ? raw.toJavaScript() : raw) as Record<string, unknown>;
+  const state = unwrapSecrets(typeof raw?.toJavaScript === "function" ? raw.toJavaScript() : raw) as Record<
+    string,
+    unknown
+  >;
   return entry.id === null || entry.id === "" ? state : { ...state, id: entry.id };
 }
 
@@ -255,7 +264,11 @@ function engineError(message: string): Error {
 }
 
 function isSecretValue(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270"
+  );
 }
 
 function unwrapSecrets(value: unknown): unknown {
@@ -291,13 +304,25 @@ function resourceOutputs(
       return { id: url, state: { url, arn: `arn:aws:sqs:${region}:${ACCOUNT_ID}:${physicalName}` } };
     }
     case "aws:kms/key:Key":
-      return { id: `key-${digestOf(name).slice(0, 12)}`, state: { arn: `arn:aws:kms:${region}:${ACCOUNT_ID}:key/${digestOf(name).slice(0, 32)}` } };
+      return {
+        id: `key-${digestOf(name).slice(0, 12)}`,
+        state: { arn: `arn:aws:kms:${region}:${ACCOUNT_ID}:key/${digestOf(name).slice(0, 32)}` },
+      };
     case "aws:sns/topic:Topic":
-      return { id: `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}`, state: { arn: `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}` } };
+      return {
+        id: `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}`,
+        state: { arn: `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}` },
+      };
     case "aws:cloudwatch/metricAlarm:MetricAlarm":
-      return { id: physicalName, state: { name: physicalName, arn: `arn:aws:cloudwatch:${region}:${ACCOUNT_ID}:alarm:${physicalName}` } };
+      return {
+        id: physicalName,
+        state: { name: physicalName, arn: `arn:aws:cloudwatch:${region}:${ACCOUNT_ID}:alarm:${physicalName}` },
+      };
     case "aws:iam/role:Role":
-      return { id: physicalName, state: { name: physicalName, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${physicalName}` } };
+      return {
+        id: physicalName,
+        state: { name: physicalName, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${physicalName}` },
+      };
     case "aws:ecr/repository:Repository":
       return {
         id: physicalName,
@@ -328,16 +353,31 @@ function resourceOutputs(
       };
     }
     case "aws:eks/addon:Addon":
-      return { id: `${String(inputs.clusterName)}:${String(inputs.addonName)}`, state: { addonVersion: "v1.3.8-eksbuild.2", arn: `arn:aws:eks:${region}:${ACCOUNT_ID}:addon/${String(inputs.clusterName)}/${String(inputs.addonName)}/mock` } };
+      return {
+        id: `${String(inputs.clusterName)}:${String(inputs.addonName)}`,
+        state: {
+          addonVersion: "v1.3.8-eksbuild.2",
+          arn: `arn:aws:eks:${region}:${ACCOUNT_ID}:addon/${String(inputs.clusterName)}/${String(inputs.addonName)}/mock`,
+        },
+      };
     case "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
       const id = `a-${digestOf(inputs).slice(0, 17)}`;
-      return { id, state: { associationId: id, associationArn: `arn:aws:eks:${region}:${ACCOUNT_ID}:podidentityassociation/${String(inputs.clusterName)}/${id}` } };
+      return {
+        id,
+        state: {
+          associationId: id,
+          associationArn: `arn:aws:eks:${region}:${ACCOUNT_ID}:podidentityassociation/${String(inputs.clusterName)}/${id}`,
+        },
+      };
     }
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
       const other = scenario.otherStacks?.[stackName];
       if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
-      return { id: stackName, state: { name: stackName, outputs: other.outputs, secretOutputNames: other.secretOutputNames } };
+      return {
+        id: stackName,
+        state: { name: stackName, outputs: other.outputs, secretOutputNames: other.secretOutputNames },
+      };
     }
     default:
       if (type.startsWith("kubernetes:")) {
@@ -349,7 +389,12 @@ function resourceOutputs(
   }
 }
 
-function invokeResult(token: string, inputs: Record<string, unknown>, scenario: Scenario, region: string): Record<string, unknown> {
+function invokeResult(
+  token: string,
+  inputs: Record<string, unknown>,
+  scenario: Scenario,
+  region: string,
+): Record<string, unknown> {
   switch (token) {
     case "aws:index/getPartition:getPartition":
       return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
@@ -380,16 +425,27 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
       const clusterName = String(inputs.clusterName);
       const addonName = String(inputs.addonName);
       const version = scenario.clusterAddons?.[clusterName]?.[addonName];
-      if (version === undefined) throw engineError(`reading EKS Add-On (${clusterName}:${addonName}): couldn't find resource`);
+      if (version === undefined)
+        throw engineError(`reading EKS Add-On (${clusterName}:${addonName}): couldn't find resource`);
       return { id: `${clusterName}:${addonName}`, clusterName, addonName, addonVersion: version };
     }
     case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {
-      const match = Object.values(scenario.existingClusters ?? {}).find((cluster) => cluster.oidcIssuerUrl === inputs.url);
+      const match = Object.values(scenario.existingClusters ?? {}).find(
+        (cluster) => cluster.oidcIssuerUrl === inputs.url,
+      );
       if (match?.oidcProviderArn === undefined) throw engineError(`no IAM OIDC provider for ${String(inputs.url)}`);
-      return { id: match.oidcProviderArn, arn: match.oidcProviderArn, url: match.oidcIssuerUrl.replace(/^https:\/\//, "") };
+      return {
+        id: match.oidcProviderArn,
+        arn: match.oidcProviderArn,
+        url: match.oidcIssuerUrl.replace(/^https:\/\//, ""),
+      };
     }
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { id: region, names: MOCK_ZONES.map((zone) => `${region}${zone}`), zoneIds: MOCK_ZONES.map((_, i) => `usw2-az${i + 1}`) };
+      return {
+        id: region,
+        names: MOCK_ZONES.map((zone) => `${region}${zone}`),
+        zoneIds: MOCK_ZONES.map((_, i) => `usw2-az${i + 1}`),
+      };
     case "aws:eks/getClusters:getClusters":
       return { id: region, names: Object.keys(scenario.existingClusters ?? {}) };
     case "aws:index/getCallerIdentity:getCallerIdentity": {
@@ -400,7 +456,13 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
       const arn = String(inputs.arn);
       const role = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
       return role
-        ? { id: arn, arn, issuerArn: `arn:aws:iam::${role[1]}:role/${role[2]}`, issuerName: role[2], sessionName: role[3] }
+        ? {
+            id: arn,
+            arn,
+            issuerArn: `arn:aws:iam::${role[1]}:role/${role[2]}`,
+            issuerName: role[2],
+            sessionName: role[3],
+          }
         : { id: arn, arn, issuerArn: arn, issuerName: "", sessionName: "" };
     }
     case "aws:ec2/getSubnet:getSubnet": {
@@ -411,12 +473,25 @@ function invokeResult(token: string, inputs: Record<string, unknown>, scenario: 
     }
     case "aws:eks/getNodeGroups:getNodeGroups": {
       const cluster = scenario.existingClusters?.[String(inputs.clusterName)];
-      return { id: String(inputs.clusterName), clusterName: inputs.clusterName, names: (cluster?.nodeGroups ?? []).map((group) => group.name) };
+      return {
+        id: String(inputs.clusterName),
+        clusterName: inputs.clusterName,
+        names: (cluster?.nodeGroups ?? []).map((group) => group.name),
+      };
     }
     case "aws:eks/getNodeGroup:getNodeGroup": {
-      const group = scenario.existingClusters?.[String(inputs.clusterName)]?.nodeGroups?.find((candidate) => candidate.name === inputs.nodeGroupName);
-      if (group === undefined) throw engineError(`reading EKS Node Group (${String(inputs.nodeGroupName)}): couldn't find resource`);
-      return { id: group.name, clusterName: inputs.clusterName, nodeGroupName: group.name, amiType: group.amiType, instanceTypes: group.instanceTypes };
+      const group = scenario.existingClusters?.[String(inputs.clusterName)]?.nodeGroups?.find(
+        (candidate) => candidate.name === inputs.nodeGroupName,
+      );
+      if (group === undefined)
+        throw engineError(`reading EKS Node Group (${String(inputs.nodeGroupName)}): couldn't find resource`);
+      return {
+        id: group.name,
+        clusterName: inputs.clusterName,
+        nodeGroupName: group.name,
+        amiType: group.amiType,
+        instanceTypes: group.instanceTypes,
+      };
     }
     default:
       throw engineError(`unexpected invoke ${token}`);

@@ -26,7 +26,10 @@ export type ConfigValue = string | number | boolean | readonly unknown[] | Reado
  * Pulumi.yaml's project config merged with a stack's values, as the CLI hands it to the program: keys without
  * a namespace belong to the project (`project`, by default the name this repository ships with).
  */
-export async function cliConfig(stackValues: Readonly<Record<string, ConfigValue>>, project = PROJECT): Promise<Record<string, string>> {
+export async function cliConfig(
+  stackValues: Readonly<Record<string, ConfigValue>>,
+  project = PROJECT,
+): Promise<Record<string, string>> {
   const projectFile = YAML.parse(await readFile(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
     config: Record<string, ConfigValue | { default?: ConfigValue; value?: ConfigValue }>;
   };
@@ -35,17 +38,21 @@ export async function cliConfig(stackValues: Readonly<Record<string, ConfigValue
     const fullKey = key.includes(":") ? key : `${project}:${key}`;
     const value =
       typeof declaration === "object" && declaration !== null && !Array.isArray(declaration)
-        ? ((declaration as { default?: ConfigValue; value?: ConfigValue }).default ?? (declaration as { value?: ConfigValue }).value)
+        ? ((declaration as { default?: ConfigValue; value?: ConfigValue }).default ??
+          (declaration as { value?: ConfigValue }).value)
         : declaration;
     if (value !== undefined) merged[fullKey] = asConfigString(value);
   }
-  for (const [key, value] of Object.entries(stackValues)) merged[key.includes(":") ? key : `${project}:${key}`] = asConfigString(value);
+  for (const [key, value] of Object.entries(stackValues))
+    merged[key.includes(":") ? key : `${project}:${key}`] = asConfigString(value);
   return merged;
 }
 
 /** A stack file's config (e.g. Pulumi.dev.yaml). */
 export async function stackFileValues(stack: string): Promise<Record<string, ConfigValue>> {
-  const file = YAML.parse(await readFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, ConfigValue> };
+  const file = YAML.parse(await readFile(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, ConfigValue>;
+  };
   return file.config;
 }
 
@@ -95,7 +102,11 @@ export async function runProgram(s: Scenario): Promise<ProgramRun> {
     // ts-node caches compiled files and skips type-checking them on a hit; disable that so every run
     // type-checks the whole program, as a first `pulumi up` on a fresh machine does.
     const env = s.loader === "ts-node" ? { ...process.env, TS_NODE_CACHE: "false" } : process.env;
-    await run(process.execPath, [...loaderArgs, RUNNER, scenarioFile, resultFile], { cwd: REPO_ROOT, env, maxBuffer: 16 * 1024 * 1024 });
+    await run(process.execPath, [...loaderArgs, RUNNER, scenarioFile, resultFile], {
+      cwd: REPO_ROOT,
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return JSON.parse(await readFile(resultFile, "utf8")) as ProgramRun;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -118,7 +129,13 @@ export async function runPrograms(scenarios: readonly Scenario[]): Promise<Progr
 
 /** A run's resources as the policy pack's offline runner takes them: the engine's view of each (its state). */
 export function packResources(programRun: ProgramRun): PackResource[] {
-  return programRun.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, parent: r.parent }));
+  return programRun.resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: r.state,
+    parent: r.parent,
+  }));
 }
 
 /** The outputs of a run as a StackReference serves them to another stack. */

@@ -6,7 +6,12 @@
 import type { Context, ContextAPI } from "@opentelemetry/api";
 
 export const context = {
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(_context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    _context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return fn.call(thisArg, ...args);
   },
 } satisfies Pick<ContextAPI, "with">;

@@ -5,5 +5,7 @@
 import type { startTracingSdk as real } from "../../../consumer/src/tracing-sdk";
 
 export const startTracingSdk: typeof real = () => {
-  throw new Error("tracing is compiled out of this bundle (benchmark scenario T's baseline): run it without OTEL_* variables");
+  throw new Error(
+    "tracing is compiled out of this bundle (benchmark scenario T's baseline): run it without OTEL_* variables",
+  );
 };

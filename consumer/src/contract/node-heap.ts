@@ -25,7 +25,10 @@ const MAX_SEMI_SPACE_MIB = 64;
 export function nodeHeapForMemoryLimit(memoryLimitMiB: number): NodeHeap {
   return {
     maxOldSpaceMiB: Math.floor(memoryLimitMiB * HEAP_SHARE_OF_MEMORY_LIMIT),
-    maxSemiSpaceMiB: Math.min(MAX_SEMI_SPACE_MIB, Math.max(1, Math.floor(memoryLimitMiB * SEMI_SPACE_SHARE_OF_MEMORY_LIMIT))),
+    maxSemiSpaceMiB: Math.min(
+      MAX_SEMI_SPACE_MIB,
+      Math.max(1, Math.floor(memoryLimitMiB * SEMI_SPACE_SHARE_OF_MEMORY_LIMIT)),
+    ),
   };
 }
 

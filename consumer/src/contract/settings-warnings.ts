@@ -32,7 +32,10 @@ export interface SettingWarning {
  *
  * `keyOf` names a tunable or `memoryLimitMiB` the way the caller's users set it (a stack config key).
  */
-export function settingsWarnings(settings: DeploymentSettings, keyOf: (key: keyof Tunables | "memoryLimitMiB") => string): SettingWarning[] {
+export function settingsWarnings(
+  settings: DeploymentSettings,
+  keyOf: (key: keyof Tunables | "memoryLimitMiB") => string,
+): SettingWarning[] {
   const warnings: SettingWarning[] = [];
   const { handlerTimeoutSeconds, shutdownBudgetSeconds, handlerConcurrency } = settings.tunables;
   if (handlerTimeoutSeconds > shutdownBudgetSeconds) {

@@ -46,10 +46,19 @@ export interface ConsumerProcess {
  * Starts `node <script> [args]` (the bundle) or `node --import tsx <script> [args]` (a .ts fixture) with
  * exactly `env` plus PATH: no credentials or AWS settings leak in from the machine running the tests.
  */
-export function spawnConsumer(script: string, env: Record<string, string>, scriptArgs: readonly string[] = []): ConsumerProcess {
+export function spawnConsumer(
+  script: string,
+  env: Record<string, string>,
+  scriptArgs: readonly string[] = [],
+): ConsumerProcess {
   const args = [...(script.endsWith(".ts") ? ["--import", "tsx", script] : [script]), ...scriptArgs];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? "", HOME: mkdtempSync(join(tmpdir(), "consumer-home-")), AWS_EC2_METADATA_DISABLED: "true", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: mkdtempSync(join(tmpdir(), "consumer-home-")),
+      AWS_EC2_METADATA_DISABLED: "true",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     cwd: join(consumerDir, ".."),
   });
@@ -87,7 +96,12 @@ export function spawnConsumer(script: string, env: Record<string, string>, scrip
       if (found) return found;
       const left = deadline - Date.now();
       if (left <= 0 || child.exitCode !== null) {
-        throw new Error(`no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); last output:\n${lines.slice(-6).map((l) => JSON.stringify(l)).join("\n")}\n${stray.join("")}`);
+        throw new Error(
+          `no ${what} within ${timeoutMs} ms (exit ${child.exitCode}); last output:\n${lines
+            .slice(-6)
+            .map((l) => JSON.stringify(l))
+            .join("\n")}\n${stray.join("")}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
@@ -99,7 +113,11 @@ export function spawnConsumer(script: string, env: Record<string, string>, scrip
     }
   }
   return {
-    child, lines, stray, exited, waitFor,
+    child,
+    lines,
+    stray,
+    exited,
+    waitFor,
     async healthPort() {
       return Number((await waitFor((l) => l.event === "config", 15_000, "config line")).healthPort);
     },
@@ -107,7 +125,10 @@ export function spawnConsumer(script: string, env: Record<string, string>, scrip
 }
 
 /** GETs a health path; returns the status code, or 0 when nothing answers. */
-export async function probe(port: number, path: "/livez" | "/readyz" | "/metrics"): Promise<{ status: number; body: string }> {
+export async function probe(
+  port: number,
+  path: "/livez" | "/readyz" | "/metrics",
+): Promise<{ status: number; body: string }> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2_000) });
     return { status: response.status, body: await response.text() };

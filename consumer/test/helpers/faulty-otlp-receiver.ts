@@ -9,14 +9,19 @@ export type CollectorFault = { readonly status: 500 | 429 | 503 } | { readonly h
  * `fault.status` (429/503 carry `Retry-After: 1`, what a throttling collector sends) or never
  * answered at all. Counts the requests it got, so a test sees that exports were tried.
  */
-export async function startFaultyOtlpReceiver(fault: CollectorFault): Promise<{ readonly endpoint: string; readonly requests: () => number; close(): Promise<void> }> {
+export async function startFaultyOtlpReceiver(
+  fault: CollectorFault,
+): Promise<{ readonly endpoint: string; readonly requests: () => number; close(): Promise<void> }> {
   let requests = 0;
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
       requests++;
       if ("hang" in fault) return;
-      res.writeHead(fault.status, { "content-type": "application/json", ...(fault.status === 500 ? {} : { "retry-after": "1" }) });
+      res.writeHead(fault.status, {
+        "content-type": "application/json",
+        ...(fault.status === 500 ? {} : { "retry-after": "1" }),
+      });
       res.end("{}");
     });
   });

@@ -45,7 +45,11 @@ export interface FifoSqs {
   /** Receive answers, in the order they were served (retries served from an attempt id included). */
   readonly receives: readonly ServedReceive[];
   /** Requests answered ThrottlingException, and receives refused for reusing a throttled attempt id, in order. */
-  readonly refusals: readonly { readonly operation: string; readonly code: "ThrottlingException" | "InvalidParameterValue"; readonly attemptId: string | undefined }[];
+  readonly refusals: readonly {
+    readonly operation: string;
+    readonly code: "ThrottlingException" | "InvalidParameterValue";
+    readonly attemptId: string | undefined;
+  }[];
   /** Messages in a queue by state. */
   depth(queueName: string): { visible: number; inFlight: number };
   close(): Promise<void>;
@@ -130,7 +134,11 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   const queues = new Map<string, Queue>();
   const requests: ServedRequest[] = [];
   const receives: ServedReceive[] = [];
-  const refusals: { operation: string; code: "ThrottlingException" | "InvalidParameterValue"; attemptId: string | undefined }[] = [];
+  const refusals: {
+    operation: string;
+    code: "ThrottlingException" | "InvalidParameterValue";
+    attemptId: string | undefined;
+  }[] = [];
   /** Attempt ids of throttled receives: SQS does not honour them again. */
   const voidAttemptIds = new Set<string>();
   const sockets = new Set<Socket>();
@@ -140,7 +148,12 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   const queueOf = (input: Record<string, unknown>): Queue => {
     const url = text(input.QueueUrl) ?? "";
     const queue = queues.get(url.split("/").at(-1) ?? "");
-    if (!queue) throw new SqsError("QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
+    if (!queue)
+      throw new SqsError(
+        "QueueDoesNotExist",
+        "The specified queue does not exist.",
+        "AWS.SimpleQueueService.NonExistentQueue",
+      );
     return queue;
   };
 
@@ -158,7 +171,12 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
 
   const changeVisibility = (queue: Queue, handle: unknown, seconds: unknown): void => {
     const message = findByHandle(queue, handle);
-    if (message.visibleAt <= Date.now()) throw new SqsError("MessageNotInflight", "The message is not in flight.", "AWS.SimpleQueueService.MessageNotInflight");
+    if (message.visibleAt <= Date.now())
+      throw new SqsError(
+        "MessageNotInflight",
+        "The message is not in flight.",
+        "AWS.SimpleQueueService.MessageNotInflight",
+      );
     message.visibleAt = Date.now() + Number(seconds) * 1000;
     message.modifications++;
   };
@@ -170,17 +188,24 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     let deduplicationId = text(entry.MessageDeduplicationId);
     const md5 = createHash("md5").update(body).digest("hex");
     if (queue.fifo) {
-      if (groupId === undefined) throw new SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.");
-      if (entry.DelaySeconds !== undefined) throw new SqsError("InvalidParameterValue", "DelaySeconds is not supported per message on FIFO queues.");
+      if (groupId === undefined)
+        throw new SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.");
+      if (entry.DelaySeconds !== undefined)
+        throw new SqsError("InvalidParameterValue", "DelaySeconds is not supported per message on FIFO queues.");
       if (deduplicationId === undefined) {
         if (queue.attributes.ContentBasedDeduplication !== "true") {
-          throw new SqsError("InvalidParameterValue", "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly.");
+          throw new SqsError(
+            "InvalidParameterValue",
+            "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly.",
+          );
         }
         deduplicationId = createHash("sha256").update(body).digest("hex");
       }
-      const key = queue.attributes.DeduplicationScope === "messageGroup" ? `${groupId}\u0000${deduplicationId}` : deduplicationId;
+      const key =
+        queue.attributes.DeduplicationScope === "messageGroup" ? `${groupId}\u0000${deduplicationId}` : deduplicationId;
       const seen = queue.dedup.get(key);
-      if (seen && Date.now() - seen.at < DEDUP_WINDOW_MS) return { MessageId: seen.messageId, MD5OfMessageBody: md5, SequenceNumber: seen.sequenceNumber };
+      if (seen && Date.now() - seen.at < DEDUP_WINDOW_MS)
+        return { MessageId: seen.messageId, MD5OfMessageBody: md5, SequenceNumber: seen.sequenceNumber };
       const message = store(queue, body, md5, groupId, deduplicationId);
       queue.dedup.set(key, { messageId: message.id, sequenceNumber: message.sequenceNumber, at: message.sentAt });
       return { MessageId: message.id, MD5OfMessageBody: md5, SequenceNumber: message.sequenceNumber };
@@ -189,10 +214,26 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     return { MessageId: message.id, MD5OfMessageBody: md5 };
   };
 
-  const store = (queue: Queue, body: string, md5: string, groupId: string | undefined, deduplicationId: string | undefined): StoredMessage => {
+  const store = (
+    queue: Queue,
+    body: string,
+    md5: string,
+    groupId: string | undefined,
+    deduplicationId: string | undefined,
+  ): StoredMessage => {
     const message: StoredMessage = {
-      id: randomUUID(), body, md5, groupId, deduplicationId, sequenceNumber: String(sequence++), sentAt: Date.now(),
-      receiveCount: 0, firstReceivedAt: undefined, visibleAt: 0, receiptHandle: undefined, modifications: 0,
+      id: randomUUID(),
+      body,
+      md5,
+      groupId,
+      deduplicationId,
+      sequenceNumber: String(sequence++),
+      sentAt: Date.now(),
+      receiveCount: 0,
+      firstReceivedAt: undefined,
+      visibleAt: 0,
+      receiptHandle: undefined,
+      modifications: 0,
     };
     insert(queue, message);
     return message;
@@ -218,7 +259,9 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   /** Takes what a receive may have now, by the FIFO rules (see the module comment); marks it in flight. */
   const take = (queue: Queue, max: number, visibilitySeconds: number): StoredMessage[] => {
     const now = Date.now();
-    const redrive = queue.attributes.RedrivePolicy ? (JSON.parse(queue.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : undefined;
+    const redrive = queue.attributes.RedrivePolicy
+      ? (JSON.parse(queue.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number })
+      : undefined;
     const taken: StoredMessage[] = [];
     const pick = (candidates: StoredMessage[]): void => {
       for (const message of candidates) {
@@ -259,26 +302,41 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
   };
 
   const render = (message: StoredMessage, input: Record<string, unknown>, handle: string): Record<string, unknown> => {
-    const wanted = new Set([...((input.MessageSystemAttributeNames as string[] | undefined) ?? []), ...((input.AttributeNames as string[] | undefined) ?? [])]);
+    const wanted = new Set([
+      ...((input.MessageSystemAttributeNames as string[] | undefined) ?? []),
+      ...((input.AttributeNames as string[] | undefined) ?? []),
+    ]);
     const all: Record<string, string | undefined> = {
       ApproximateReceiveCount: String(message.receiveCount),
       SentTimestamp: String(message.sentAt),
-      ApproximateFirstReceiveTimestamp: message.firstReceivedAt === undefined ? undefined : String(message.firstReceivedAt),
+      ApproximateFirstReceiveTimestamp:
+        message.firstReceivedAt === undefined ? undefined : String(message.firstReceivedAt),
       MessageGroupId: message.groupId,
       MessageDeduplicationId: message.deduplicationId,
-      SequenceNumber: message.groupId !== undefined && message.deduplicationId !== undefined ? message.sequenceNumber : undefined,
+      SequenceNumber:
+        message.groupId !== undefined && message.deduplicationId !== undefined ? message.sequenceNumber : undefined,
     };
-    const attributes = Object.fromEntries(Object.entries(all).filter(([key, value]) => value !== undefined && (wanted.has("All") || wanted.has(key))));
-    return { MessageId: message.id, ReceiptHandle: handle, MD5OfBody: message.md5, Body: message.body, ...(Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}) };
+    const attributes = Object.fromEntries(
+      Object.entries(all).filter(([key, value]) => value !== undefined && (wanted.has("All") || wanted.has(key))),
+    );
+    return {
+      MessageId: message.id,
+      ReceiptHandle: handle,
+      MD5OfBody: message.md5,
+      Body: message.body,
+      ...(Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
+    };
   };
 
   const receive = async (input: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const queue = queueOf(input);
     const max = Number(input.MaxNumberOfMessages ?? 1);
-    if (!Number.isInteger(max) || max < 1 || max > 10) throw new SqsError("InvalidParameterValue", `MaxNumberOfMessages must be 1 to 10, got ${max}.`);
+    if (!Number.isInteger(max) || max < 1 || max > 10)
+      throw new SqsError("InvalidParameterValue", `MaxNumberOfMessages must be 1 to 10, got ${max}.`);
     const visibilitySeconds = Number(input.VisibilityTimeout ?? queue.attributes.VisibilityTimeout ?? 30);
     const waitMs = Number(input.WaitTimeSeconds ?? queue.attributes.ReceiveMessageWaitTimeSeconds ?? 0) * 1000;
-    const attemptId = queue.fifo && typeof input.ReceiveRequestAttemptId === "string" ? input.ReceiveRequestAttemptId : undefined;
+    const attemptId =
+      queue.fifo && typeof input.ReceiveRequestAttemptId === "string" ? input.ReceiveRequestAttemptId : undefined;
     if (attemptId !== undefined && voidAttemptIds.has(attemptId)) {
       refusals.push({ operation: "ReceiveMessage", code: "InvalidParameterValue", attemptId });
       throw new SqsError(
@@ -288,10 +346,19 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     }
     if (attemptId !== undefined) {
       const earlier = queue.attempts.get(attemptId);
-      if (earlier && Date.now() - earlier.at < DEDUP_WINDOW_MS && earlier.messages.every((m, i) => m.modifications === earlier.modifications[i])) {
+      if (
+        earlier &&
+        Date.now() - earlier.at < DEDUP_WINDOW_MS &&
+        earlier.messages.every((m, i) => m.modifications === earlier.modifications[i])
+      ) {
         const visibleAt = Date.now() + visibilitySeconds * 1000;
         for (const message of earlier.messages) message.visibleAt = visibleAt;
-        receives.push({ queueName: queue.name, attemptId, replayed: true, messageIds: earlier.messages.map((m) => m.id) });
+        receives.push({
+          queueName: queue.name,
+          attemptId,
+          replayed: true,
+          messageIds: earlier.messages.map((m) => m.id),
+        });
         return { Messages: earlier.messages.map((m, i) => render(m, input, earlier.handles[i]!)) };
       }
     }
@@ -302,15 +369,28 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       taken = take(queue, max, visibilitySeconds);
     }
     if (attemptId !== undefined) {
-      queue.attempts.set(attemptId, { at: Date.now(), messages: taken, modifications: taken.map((m) => m.modifications), handles: taken.map((m) => m.receiptHandle!) });
+      queue.attempts.set(attemptId, {
+        at: Date.now(),
+        messages: taken,
+        modifications: taken.map((m) => m.modifications),
+        handles: taken.map((m) => m.receiptHandle!),
+      });
     }
     receives.push({ queueName: queue.name, attemptId, replayed: false, messageIds: taken.map((m) => m.id) });
     return taken.length === 0 ? {} : { Messages: taken.map((m) => render(m, input, m.receiptHandle!)) };
   };
 
-  const batch = (input: Record<string, unknown>, each: (entry: Record<string, unknown>) => Record<string, unknown>): Record<string, unknown> => {
+  const batch = (
+    input: Record<string, unknown>,
+    each: (entry: Record<string, unknown>) => Record<string, unknown>,
+  ): Record<string, unknown> => {
     const entries = (input.Entries as Record<string, unknown>[] | undefined) ?? [];
-    if (entries.length === 0 || entries.length > 10) throw new SqsError("TooManyEntriesInBatchRequest", "A batch takes 1 to 10 entries.", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest");
+    if (entries.length === 0 || entries.length > 10)
+      throw new SqsError(
+        "TooManyEntriesInBatchRequest",
+        "A batch takes 1 to 10 entries.",
+        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+      );
     const Successful: Record<string, unknown>[] = [];
     const Failed: Record<string, unknown>[] = [];
     for (const entry of entries) {
@@ -324,21 +404,44 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
     return { Successful, Failed };
   };
 
-  const operations: Record<string, (input: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>> = {
+  const operations: Record<
+    string,
+    (input: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>
+  > = {
     CreateQueue: (input) => {
       const name = text(input.QueueName) ?? "";
       const attributes = { ...((input.Attributes as Record<string, string> | undefined) ?? {}) };
       const fifo = attributes.FifoQueue === "true";
-      if (fifo !== name.endsWith(".fifo")) throw new SqsError("InvalidParameterValue", "A FIFO queue's name must end in .fifo, and only a FIFO queue's name may.");
+      if (fifo !== name.endsWith(".fifo"))
+        throw new SqsError(
+          "InvalidParameterValue",
+          "A FIFO queue's name must end in .fifo, and only a FIFO queue's name may.",
+        );
       const existing = queues.get(name);
       if (existing) return { QueueUrl: existing.url };
       const url = `${endpoint}/${ACCOUNT}/${name}`;
-      queues.set(name, { name, url, arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`, fifo, attributes, messages: new Map(), byHandle: new Map(), groups: new Map(), dedup: new Map(), attempts: new Map() });
+      queues.set(name, {
+        name,
+        url,
+        arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`,
+        fifo,
+        attributes,
+        messages: new Map(),
+        byHandle: new Map(),
+        groups: new Map(),
+        dedup: new Map(),
+        attempts: new Map(),
+      });
       return { QueueUrl: url };
     },
     GetQueueUrl: (input) => {
       const queue = queues.get(text(input.QueueName) ?? "");
-      if (!queue) throw new SqsError("QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
+      if (!queue)
+        throw new SqsError(
+          "QueueDoesNotExist",
+          "The specified queue does not exist.",
+          "AWS.SimpleQueueService.NonExistentQueue",
+        );
       return { QueueUrl: queue.url };
     },
     GetQueueAttributes: (input) => {
@@ -350,11 +453,17 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
         FifoQueue: String(queue.fifo),
         VisibilityTimeout: queue.attributes.VisibilityTimeout ?? "30",
         ApproximateNumberOfMessages: String([...queue.messages.values()].filter((m) => m.visibleAt <= now).length),
-        ApproximateNumberOfMessagesNotVisible: String([...queue.messages.values()].filter((m) => m.visibleAt > now).length),
+        ApproximateNumberOfMessagesNotVisible: String(
+          [...queue.messages.values()].filter((m) => m.visibleAt > now).length,
+        ),
       };
       if (!queue.fifo) delete all.FifoQueue;
       const names = (input.AttributeNames as string[] | undefined) ?? ["All"];
-      return { Attributes: names.includes("All") ? all : Object.fromEntries(Object.entries(all).filter(([key]) => names.includes(key))) };
+      return {
+        Attributes: names.includes("All")
+          ? all
+          : Object.fromEntries(Object.entries(all).filter(([key]) => names.includes(key))),
+      };
     },
     SendMessage: (input) => send(queueOf(input), input),
     SendMessageBatch: (input) => {
@@ -388,9 +497,13 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
       const operation = target.startsWith("AmazonSQS.") ? target.slice("AmazonSQS.".length) : target;
       let input: Record<string, unknown> = {};
       try {
-        input = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>) : {};
+        input =
+          chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>) : {};
       } catch {
-        answer(response, 400, { __type: "com.amazonaws.sqs#InvalidParameterValue", message: "The request body is not JSON." });
+        answer(response, 400, {
+          __type: "com.amazonaws.sqs#InvalidParameterValue",
+          message: "The request body is not JSON.",
+        });
         return;
       }
       const served: ServedRequest = { operation, input };
@@ -401,12 +514,22 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
         const attemptId = typeof input.ReceiveRequestAttemptId === "string" ? input.ReceiveRequestAttemptId : undefined;
         if (operation === "ReceiveMessage" && attemptId !== undefined) voidAttemptIds.add(attemptId);
         refusals.push({ operation, code: "ThrottlingException", attemptId });
-        answer(response, 400, { __type: "com.amazonaws.sqs#ThrottlingException", message: "Rate exceeded" }, "ThrottlingException;Sender");
+        answer(
+          response,
+          400,
+          { __type: "com.amazonaws.sqs#ThrottlingException", message: "Rate exceeded" },
+          "ThrottlingException;Sender",
+        );
         return;
       }
       Promise.resolve()
         .then(() => {
-          if (!run) throw new SqsError("UnsupportedOperation", `The stand-in does not implement ${operation}.`, "AWS.SimpleQueueService.UnsupportedOperation");
+          if (!run)
+            throw new SqsError(
+              "UnsupportedOperation",
+              `The stand-in does not implement ${operation}.`,
+              "AWS.SimpleQueueService.UnsupportedOperation",
+            );
           return run(input);
         })
         .then(
@@ -420,7 +543,12 @@ export async function startFifoSqs(options: FifoSqsOptions = {}): Promise<FifoSq
               answer(response, 500, { __type: "com.amazonaws.sqs#InternalError", message: String(error) });
               return;
             }
-            answer(response, 400, { __type: `com.amazonaws.sqs#${error.type}`, message: error.message }, `${error.queryCode};Sender`);
+            answer(
+              response,
+              400,
+              { __type: `com.amazonaws.sqs#${error.type}`, message: error.message },
+              `${error.queryCode};Sender`,
+            );
           },
         );
     });

@@ -19,7 +19,9 @@ export interface FifoTestBed {
 
 let beds = 0;
 
-export async function startFifoTestBed(options: FifoSqsOptions & { fifo?: boolean; maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {}): Promise<FifoTestBed> {
+export async function startFifoTestBed(
+  options: FifoSqsOptions & { fifo?: boolean; maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
+): Promise<FifoTestBed> {
   const fifo = options.fifo ?? true;
   const stand = await startFifoSqs(options);
   const sqs = new SQSClient({ endpoint: stand.endpoint, region: "us-east-1", credentials: EMULATOR_CREDENTIALS });
@@ -27,7 +29,9 @@ export async function startFifoTestBed(options: FifoSqsOptions & { fifo?: boolea
   const base = `bed-${process.pid}-${++beds}`;
   const type = fifo ? { FifoQueue: "true" } : {};
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${base}-dlq${suffix}`, Attributes: type }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
   const queueName = `${base}${suffix}`;
   const queue = await sqs.send(
     new CreateQueueCommand({
@@ -35,13 +39,20 @@ export async function startFifoTestBed(options: FifoSqsOptions & { fifo?: boolea
       Attributes: {
         ...type,
         VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: Attributes!.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
       },
     }),
   );
   const queueUrl = queue.QueueUrl!;
   return {
-    stand, sqs, queueUrl, queueName, dlqUrl: dlq.QueueUrl!,
+    stand,
+    sqs,
+    queueUrl,
+    queueName,
+    dlqUrl: dlq.QueueUrl!,
     env: {
       QUEUE_URL: queueUrl,
       AWS_REGION: "us-east-1",
@@ -55,7 +66,12 @@ export async function startFifoTestBed(options: FifoSqsOptions & { fifo?: boolea
         const result = await sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
-            Entries: bodies.slice(i, i + 10).map((body, j) => ({ Id: String(j), MessageBody: body, MessageGroupId: groupId, ...(fifo ? { MessageDeduplicationId: body } : {}) })),
+            Entries: bodies.slice(i, i + 10).map((body, j) => ({
+              Id: String(j),
+              MessageBody: body,
+              MessageGroupId: groupId,
+              ...(fifo ? { MessageDeduplicationId: body } : {}),
+            })),
           }),
         );
         if (result.Failed?.length) throw new Error(`send failed: ${JSON.stringify(result.Failed)}`);

@@ -23,13 +23,23 @@ export class LogCapture {
   }
 
   /** Resolves with the first line matching, waiting for it up to `timeoutMs`. */
-  async waitFor(predicate: (line: LogLine) => boolean, timeoutMs = 10_000, what = "a matching log line"): Promise<LogLine> {
+  async waitFor(
+    predicate: (line: LogLine) => boolean,
+    timeoutMs = 10_000,
+    what = "a matching log line",
+  ): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines.find(predicate);
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.lines.slice(-5).map((l) => JSON.stringify(l)).join("\n")}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${this.lines
+            .slice(-5)
+            .map((l) => JSON.stringify(l))
+            .join("\n")}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

@@ -53,10 +53,13 @@ export async function startOtlpReceiver(): Promise<{
         for (const rs of request.resourceSpans ?? []) {
           const name = rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue;
           const serviceName = typeof name === "string" ? name : "";
-          for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spans.push({ ...span, scope: ss.scope?.name ?? "", serviceName });
+          for (const ss of rs.scopeSpans ?? [])
+            for (const span of ss.spans ?? []) spans.push({ ...span, scope: ss.scope?.name ?? "", serviceName });
         }
       }
-      res.writeHead(200, { "content-type": contentType.startsWith("application/json") ? "application/json" : "application/x-protobuf" });
+      res.writeHead(200, {
+        "content-type": contentType.startsWith("application/json") ? "application/json" : "application/x-protobuf",
+      });
       res.end(contentType.startsWith("application/json") ? "{}" : "");
     });
   });

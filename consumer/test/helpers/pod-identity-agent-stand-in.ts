@@ -63,7 +63,8 @@ export class PodIdentityAgentStandIn {
     if (token !== readFileSync(this.options.tokenFile, "utf8").trim()) {
       return this.error(400, "InvalidTokenException", "the Authorization header is not the token mounted for this pod");
     }
-    if (!this.association) return this.error(400, "ResourceNotFoundException", "no Pod Identity association for this service account");
+    if (!this.association)
+      return this.error(400, "ResourceNotFoundException", "no Pod Identity association for this service account");
     const accessKeyId = `ASIAPODID${String(this.issued.length + 1).padStart(11, "0")}`;
     this.issued.push({ accessKeyId, token, at: Date.now() });
     return {

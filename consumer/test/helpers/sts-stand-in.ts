@@ -65,7 +65,8 @@ export class StsStandIn {
   }
 
   private answer(form: URLSearchParams): { status: number; xml: string } {
-    if (form.get("Action") !== "AssumeRoleWithWebIdentity") return this.error(400, "InvalidAction", `unsupported action ${form.get("Action")}`);
+    if (form.get("Action") !== "AssumeRoleWithWebIdentity")
+      return this.error(400, "InvalidAction", `unsupported action ${form.get("Action")}`);
     const roleArn = form.get("RoleArn");
     const token = form.get("WebIdentityToken") ?? "";
     if (roleArn !== this.options.roleArn) {

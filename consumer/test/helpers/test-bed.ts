@@ -2,7 +2,16 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { startConsumer, type RunningConsumer } from "../../src/app";
 import type { MessageHandler } from "../../src/handler";
 import { DEFAULT_TUNABLES, parseSettings, type Settings } from "../../src/settings";
-import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator, type EmulatorApp, type EmulatorRequest, type QueuePair } from "../../local/emulator";
+import {
+  EMULATOR_CREDENTIALS,
+  createQueueWithDlq,
+  emulatorClient,
+  startEmulator,
+  type Emulator,
+  type EmulatorApp,
+  type EmulatorRequest,
+  type QueuePair,
+} from "../../local/emulator";
 import { LogCapture } from "./log-capture";
 
 /** An emulator on loopback with a fresh queue and DLQ, and a record of every request it served. */
@@ -23,12 +32,18 @@ export async function startTestBed(
   options: { maxReceiveCount?: number; handlerTimeoutSeconds?: number; configure?: (app: EmulatorApp) => void } = {},
 ): Promise<TestBed> {
   const requests: EmulatorRequest[] = [];
-  const emulator = await startEmulator({ onRequest: (r) => requests.push(r), ...(options.configure ? { configure: options.configure } : {}) });
+  const emulator = await startEmulator({
+    onRequest: (r) => requests.push(r),
+    ...(options.configure ? { configure: options.configure } : {}),
+  });
   const sqs = emulatorClient(emulator.endpoint);
   const queue = await createQueueWithDlq(
     sqs,
     `test-${process.pid}-${++queues}`,
-    { ...DEFAULT_TUNABLES, handlerTimeoutSeconds: options.handlerTimeoutSeconds ?? DEFAULT_TUNABLES.handlerTimeoutSeconds },
+    {
+      ...DEFAULT_TUNABLES,
+      handlerTimeoutSeconds: options.handlerTimeoutSeconds ?? DEFAULT_TUNABLES.handlerTimeoutSeconds,
+    },
     options.maxReceiveCount ?? 5,
   );
   const env = {
@@ -40,7 +55,11 @@ export async function startTestBed(
     HEALTH_PORT: "0",
   };
   return {
-    emulator, sqs, queue, requests, env,
+    emulator,
+    sqs,
+    queue,
+    requests,
+    env,
     async close() {
       sqs.destroy();
       await emulator.stop();
@@ -55,10 +74,15 @@ export async function startTestBed(
  */
 export async function startTestConsumer(
   bed: Pick<TestBed, "env">,
-  options: { env?: Record<string, string>; handler?: MessageHandler; sqs?: (settings: Settings, env: Record<string, string>) => SQSClient } = {},
+  options: {
+    env?: Record<string, string>;
+    handler?: MessageHandler;
+    sqs?: (settings: Settings, env: Record<string, string>) => SQSClient;
+  } = {},
 ): Promise<{ running: RunningConsumer; logs: LogCapture }> {
   const env = { ...bed.env, ...options.env };
-  for (const key of ["AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) process.env[key] = env[key];
+  for (const key of ["AWS_ENDPOINT_URL_SQS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const)
+    process.env[key] = env[key];
   const parsed = parseSettings(env);
   if (!parsed.ok) throw new Error(`bad test settings: ${JSON.stringify(parsed.problems)}`);
   const logs = new LogCapture(parsed.value.logLevel);
