@@ -1,18 +1,18 @@
 /**
  * Node 24 on a machine whose Node is older: package.json pins the official Linux builds as optional
- * dependencies (npm links the one for this machine as node_modules/.bin/node, first on PATH for every
- * script), every script that runs Node loads scripts/require-node.mjs first, and that check explains
- * in one line what went wrong when the pinned Node is not the one running.
+ * dependencies, and every script that runs Node starts it through scripts/run-node.mjs, which runs the
+ * arguments on the pinned build found by its package path (npm 10 deletes the node_modules/.bin/node
+ * link) or explains in one line why it cannot.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 
 const ROOT = join(__dirname, "..");
-const CHECK = join("scripts", "require-node.mjs");
+const LAUNCHER = join("scripts", "run-node.mjs");
 
 interface Manifest {
   engines?: { node?: string };
@@ -63,7 +63,7 @@ describe("the pinned Node", () => {
     }
   });
 
-  it("is checked first by every script that runs Node, and after npm ci", () => {
+  it("is what every script that runs Node starts, and what npm ci runs last", () => {
     const running = Object.entries(manifest.scripts).filter(([, command]) => /(^|&& )node /.test(command));
     assert.ok(running.length >= 6, "the scripts that run Node");
     for (const [name, command] of running) {
@@ -71,33 +71,47 @@ describe("the pinned Node", () => {
         .split("&&")
         .map((part) => part.trim())
         .filter((part) => part.startsWith("node "))) {
-        assert.ok(
-          invocation.startsWith(`node --import ./${CHECK} `) || invocation === `node ${CHECK}`,
-          `script ${name}: ${invocation}`,
-        );
+        assert.ok(invocation.startsWith(`node ${LAUNCHER} `), `script ${name}: ${invocation}`);
       }
     }
-    assert.equal(manifest.scripts.postinstall, `node ${CHECK}`);
+    assert.ok(manifest.scripts.postinstall?.startsWith(`node ${LAUNCHER} `));
+    const consumer = read<Manifest>("consumer/package.json");
+    assert.equal(consumer.scripts.build, `node ../${LAUNCHER} build.mjs`);
   });
 });
 
-describe("scripts/require-node.mjs", () => {
+describe("scripts/run-node.mjs", () => {
   const dirs: string[] = [];
   after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const here = `${process.platform}-${process.arch}`;
 
-  /** Runs the check in a copy of the project whose .nvmrc asks for more than the running Node. */
-  function runCheck(optionalDependencies: Record<string, string>, installed: string[] = []) {
-    const dir = mkdtempSync(join(tmpdir(), "require-node-"));
+  /**
+   * A copy of the project whose .nvmrc asks for more than the running Node, with the optional
+   * dependencies given and, for each name in `installed`, a stand-in `bin/node` that prints its
+   * arguments and the first PATH entry, and exits with the status in its first argument when numeric.
+   * Like npm 10 leaves it, there is no node_modules/.bin/node.
+   */
+  function project(optionalDependencies: Record<string, string>, installed: string[] = []): string {
+    const dir = mkdtempSync(join(tmpdir(), "run-node-"));
     dirs.push(dir);
     mkdirSync(join(dir, "scripts"));
-    copyFileSync(join(ROOT, CHECK), join(dir, CHECK));
+    copyFileSync(join(ROOT, LAUNCHER), join(dir, LAUNCHER));
     writeFileSync(join(dir, ".nvmrc"), "999\n");
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "x", optionalDependencies }));
     for (const name of installed) {
       mkdirSync(join(dir, "node_modules", name, "bin"), { recursive: true });
-      writeFileSync(join(dir, "node_modules", name, "bin", "node"), "");
+      const standIn = join(dir, "node_modules", name, "bin", "node");
+      writeFileSync(
+        standIn,
+        '#!/bin/sh\necho "pinned $*"\necho "path ${PATH%%:*}"\ncase "$1" in [0-9]*) exit "$1";; esac\n',
+      );
+      chmodSync(standIn, 0o755);
     }
-    const result = spawnSync(process.execPath, [CHECK], { cwd: dir, encoding: "utf8" });
+    return dir;
+  }
+
+  function refused(dir: string): string {
+    const result = spawnSync(process.execPath, [LAUNCHER, "-p", "1"], { cwd: dir, encoding: "utf8" });
     const lines = result.stderr.split("\n").filter(Boolean);
     assert.equal(result.status, 1);
     assert.equal(result.stdout, "");
@@ -111,15 +125,44 @@ describe("scripts/require-node.mjs", () => {
     return lines[0]!;
   }
 
-  const here = `${process.platform}-${process.arch}`;
+  it("runs the arguments on this Node when it is new enough, first on PATH", () => {
+    const result = spawnSync(
+      process.execPath,
+      [LAUNCHER, "-p", "process.version + ' ' + process.env.PATH.split(require('path').delimiter)[0]"],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    assert.deepEqual([result.status, result.stderr], [0, ""]);
+    assert.equal(result.stdout.trim(), `${process.version} ${dirname(process.execPath)}`);
+  });
 
-  it("passes silently on the Node the project pins", () => {
-    const result = spawnSync(process.execPath, [CHECK], { cwd: ROOT, encoding: "utf8" });
-    assert.deepEqual([result.status, result.stdout, result.stderr], [0, "", ""]);
+  it("runs the arguments on the pinned build when npm left no node_modules/.bin/node", () => {
+    const dir = project({ [`node-${here}`]: "999.1.2" }, [`node-${here}`]);
+    const result = spawnSync(process.execPath, [LAUNCHER, "--import", "tsx", "a b.ts"], { cwd: dir, encoding: "utf8" });
+    assert.deepEqual([result.status, result.stderr], [0, ""]);
+    assert.equal(
+      result.stdout,
+      `pinned --import tsx a b.ts\npath ${join(dir, "node_modules", `node-${here}`, "bin")}\n`,
+    );
+  });
+
+  it("exits with the pinned build's status", () => {
+    const dir = project({ [`node-${here}`]: "999.1.2" }, [`node-${here}`]);
+    assert.equal(spawnSync(process.execPath, [LAUNCHER, "7"], { cwd: dir }).status, 7);
+  });
+
+  it("lets npm ci's postinstall pass when npm left no node_modules/.bin/node", () => {
+    const dir = project({ [`node-${here}`]: "999.1.2" }, [`node-${here}`]);
+    const result = spawnSync("sh", ["-c", manifest.scripts.postinstall!], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, PATH: [dirname(process.execPath), process.env.PATH].join(delimiter) },
+    });
+    assert.deepEqual([result.status, result.stderr], [0, ""]);
+    assert.match(result.stdout, /^pinned /);
   });
 
   it("names the platforms npm supplies when this machine is not one of them", () => {
-    const line = runCheck({ "node-aix-ppc64": "999.0.0", "node-sunos-x64": "999.0.0", leftpad: "1.0.0" });
+    const line = refused(project({ "node-aix-ppc64": "999.0.0", "node-sunos-x64": "999.0.0", leftpad: "1.0.0" }));
     assert.match(
       line,
       new RegExp(
@@ -129,18 +172,10 @@ describe("scripts/require-node.mjs", () => {
   });
 
   it("says that the optional dependency did not install when it is missing", () => {
-    const line = runCheck({ [`node-${here}`]: "999.1.2" });
+    const line = refused(project({ [`node-${here}`]: "999.1.2" }));
     assert.match(
       line,
       new RegExp(`npm ci did not install node-${here}@999\\.1\\.2 .*--omit=optional.*run npm ci again`),
-    );
-  });
-
-  it("says to go through npm when the pinned Node is installed but another one runs", () => {
-    const line = runCheck({ [`node-${here}`]: "999.1.2" }, [`node-${here}`]);
-    assert.match(
-      line,
-      new RegExp(`run it through npm .*node_modules/\\.bin/node \\(node-${here}@999\\.1\\.2\\) first on PATH\\.$`),
     );
   });
 });
