@@ -146,14 +146,12 @@ describe("the consumer at its most replicas (with autoscaling)", () => {
       true,
     );
     const component = new ConsumerAlarms("alarms", {
-      namePrefix: "sqs-eks-consumer-ceiling",
-      queueName: "q",
-      deadLetterQueueName: "q-dlq",
-      queueArn: `arn:aws:sqs:us-west-2:${ACCOUNT_ID}:q`,
+      scope: { project: "sqs-eks-consumer", stack: "ceiling" },
+      queues: { queueName: "q", deadLetterQueueName: "q-dlq", arn: `arn:aws:sqs:us-west-2:${ACCOUNT_ID}:q` },
       region: "us-west-2",
-      oldestMessageAgeSeconds: 600,
-      emails: [],
-      replicaCeiling: { clusterName: "shared", namespace: "orders", maxReplicas: 12, sustainedMinutes: 20 },
+      settings: { emails: [], messageAgeSeconds: 600, maxReplicasMinutes: 20 },
+      delivery: { tunables: DEFAULT_TUNABLES, queue: { maxReceiveCount: 5, messageRetentionSeconds: 345_600 } },
+      replicas: { autoscaling: { enabled: true, maxReplicas: 12 }, clusterName: "shared", namespace: "orders" },
       tags: {},
     });
     await new Promise<void>((resolve) =>

@@ -74,7 +74,7 @@ before(async () => {
     await scenario("shared", { ...ON, developerStacks }),
     await scenario("plain", {}),
   ])) as [ProgramRun, ProgramRun];
-  const borrow = { ...ON, clusterMode: "stack", clusterStack: SHARED_STACK };
+  const borrow = { ...ON, clusterMode: "borrow", clusterStack: SHARED_STACK };
   const otherStacks = { [SHARED_STACK]: asOtherStack(shared) };
   [alice, bob] = (await runPrograms([
     await scenario("alice", borrow, { otherStacks }),

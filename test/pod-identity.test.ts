@@ -53,7 +53,7 @@ let borrowedWithoutAgent: ProgramRun;
 
 before(async () => {
   simulator = await import("@cloud-copilot/iam-simulate");
-  const adopt = { clusterMode: "existing", clusterName: "platform-prod" };
+  const adopt = { clusterMode: "adopt", clusterName: "platform-prod" };
   const agentOnPlatform = { clusterAddons: { "platform-prod": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } };
   [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted, autoscaledOnAdopted] = (await runPrograms([
     await scenario("shared", { developerStacks: [ALICE] }),
@@ -67,7 +67,7 @@ before(async () => {
       { existingClusters: WITHOUT_OIDC, ...agentOnPlatform },
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
-  const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK, ...POD_IDENTITY };
+  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK, ...POD_IDENTITY };
   const otherStacks = { [SHARED_STACK]: asOtherStack(pod) };
   [borrowed, borrowedWithoutAgent] = (await runPrograms([
     await scenario("alice", borrow, {

@@ -68,25 +68,25 @@ before(async () => {
     await scenario("dev", await stackFileValues("dev")),
     await scenario(
       "platform",
-      { clusterMode: "existing", clusterName: "platform-prod" },
+      { clusterMode: "adopt", clusterName: "platform-prod" },
       { existingClusters: EXISTING },
     ),
-    await scenario("platform", { clusterMode: "existing", clusterName: "nowhere" }, { existingClusters: EXISTING }),
+    await scenario("platform", { clusterMode: "adopt", clusterName: "nowhere" }, { existingClusters: EXISTING }),
     await scenario("broken", {
-      clusterMode: "stack",
+      clusterMode: "borrow",
       nodeInstanceType: "m7i.large",
       replicas: "many",
       consumer: { waitTimeSeconds: 30, shutdownBudgetSecond: 10 },
     }),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
   const otherStacks = { [SHARED_STACK]: asOtherStack(create) };
-  const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK };
+  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK };
   [alice, bob, missingShared] = (await runPrograms([
     await scenario("alice", borrow, { otherStacks }),
     await scenario(LONG_STACK, borrow, { otherStacks }),
     await scenario(
       "carol",
-      { clusterMode: "stack", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
+      { clusterMode: "borrow", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
       { otherStacks },
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun];
@@ -429,12 +429,12 @@ describe("the dev stack (Pulumi.dev.yaml as committed)", () => {
   });
 });
 
-describe("stack mode: two developer stacks borrowing one cluster", () => {
+describe("borrow mode: two developer stacks borrowing one cluster", () => {
   it("creates no cluster, only a StackReference to the shared stack", () => {
     for (const run of [alice, bob]) {
       assertSucceeded(run);
       for (const type of CLUSTER_TYPES)
-        assert.deepEqual(ofType(run, type), [], `${type} should not exist in stack mode`);
+        assert.deepEqual(ofType(run, type), [], `${type} should not exist in borrow mode`);
       assert.equal(ofType(run, "aws:iam/role:Role").length, 1, "only the consumer's role");
       assert.equal(oneOfType(run, "pulumi:pulumi:StackReference").inputs.name, SHARED_STACK);
     }
@@ -501,7 +501,7 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
   });
 });
 
-describe("existing mode", () => {
+describe("adopt mode", () => {
   it("adopts the cluster by name and finds its OIDC provider, creating no cluster", () => {
     assertSucceeded(existing);
     for (const type of CLUSTER_TYPES) assert.deepEqual(ofType(existing, type), []);

@@ -3,46 +3,47 @@ import { describe, it } from "node:test";
 import { k, problems, valid } from "./helpers";
 
 describe("parseStackConfig: the cluster", () => {
-  it("reads stack mode and existing mode", () => {
+  it("reads borrow mode and adopt mode", () => {
     assert.deepEqual(
-      valid({ [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
+      valid({ [k("clusterMode")]: "borrow", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
       {
-        mode: "stack",
+        mode: "borrow",
         clusterStack: "acme/sqs-eks-consumer/shared",
       },
     );
-    assert.deepEqual(valid({ [k("clusterMode")]: "existing", [k("clusterName")]: "platform-prod" }).cluster, {
-      mode: "existing",
+    assert.deepEqual(valid({ [k("clusterMode")]: "adopt", [k("clusterName")]: "platform-prod" }).cluster, {
+      mode: "adopt",
       clusterName: "platform-prod",
+      requireOidcProvider: true,
     });
   });
 
-  it("requires clusterStack in stack mode, in the <organization>/<project>/<stack> form, naming another stack of this project", () => {
+  it("requires clusterStack in borrow mode, in the <organization>/<project>/<stack> form, naming another stack of this project", () => {
     const stack = (clusterStack: string) =>
-      problems({ [k("clusterMode")]: "stack", [k("clusterStack")]: clusterStack }).get(k("clusterStack"))!;
+      problems({ [k("clusterMode")]: "borrow", [k("clusterStack")]: clusterStack }).get(k("clusterStack"))!;
     assert.match(
-      problems({ [k("clusterMode")]: "stack" }).get(k("clusterStack"))!,
-      /required when clusterMode is stack/,
+      problems({ [k("clusterMode")]: "borrow" }).get(k("clusterStack"))!,
+      /required when clusterMode is borrow/,
     );
     assert.match(stack("shared"), /must be <organization>\/sqs-eks-consumer\/<stack>/);
     assert.match(stack("acme/other-project/shared"), /must name a stack of this project/);
     assert.match(stack("acme/sqs-eks-consumer/dev"), /cannot borrow its own cluster/);
   });
 
-  it("requires clusterName in existing mode", () => {
+  it("requires clusterName in adopt mode", () => {
     assert.match(
-      problems({ [k("clusterMode")]: "existing" }).get(k("clusterName"))!,
-      /required when clusterMode is existing/,
+      problems({ [k("clusterMode")]: "adopt" }).get(k("clusterName"))!,
+      /required when clusterMode is adopt/,
     );
     assert.match(
-      problems({ [k("clusterMode")]: "existing", [k("clusterName")]: "bad name!" }).get(k("clusterName"))!,
+      problems({ [k("clusterMode")]: "adopt", [k("clusterName")]: "bad name!" }).get(k("clusterName"))!,
       /not an EKS cluster name/,
     );
   });
 
   it("rejects keys of another cluster mode, so a stale setting never passes silently", () => {
     const stackMode = problems({
-      [k("clusterMode")]: "stack",
+      [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
       [k("nodeInstanceType")]: "m7i.large",
       [k("nodeMaxCount")]: "10",
@@ -51,11 +52,11 @@ describe("parseStackConfig: the cluster", () => {
     assert.deepEqual([...stackMode.keys()].sort(), [k("clusterName"), k("nodeInstanceType"), k("nodeMaxCount")].sort());
     assert.match(
       stackMode.get(k("nodeInstanceType"))!,
-      /applies only when clusterMode is create \(this stack's clusterMode is stack\)/,
+      /applies only when clusterMode is create \(this stack's clusterMode is borrow\)/,
     );
-    assert.match(stackMode.get(k("clusterName"))!, /applies only when clusterMode is existing/);
+    assert.match(stackMode.get(k("clusterName"))!, /applies only when clusterMode is adopt/);
     const createMode = problems({ [k("clusterStack")]: "acme/sqs-eks-consumer/shared" });
-    assert.match(createMode.get(k("clusterStack"))!, /applies only when clusterMode is stack/);
+    assert.match(createMode.get(k("clusterStack"))!, /applies only when clusterMode is borrow/);
   });
 
   it("checks the node group: counts in order, a real instance type, its architecture matching the image", () => {

@@ -11,13 +11,13 @@ describe("parseStackConfig: the identity mode", () => {
     assert.deepEqual(valid({ [k("identity")]: "pod-identity" }).identity, { mode: "pod-identity" });
     const borrowed = valid({
       [k("identity")]: "pod-identity",
-      [k("clusterMode")]: "stack",
+      [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
     });
     assert.deepEqual(borrowed.identity, { mode: "pod-identity" });
     const adopted = valid({
       [k("identity")]: "pod-identity",
-      [k("clusterMode")]: "existing",
+      [k("clusterMode")]: "adopt",
       [k("clusterName")]: "platform",
     });
     assert.deepEqual(adopted.identity, { mode: "pod-identity" });

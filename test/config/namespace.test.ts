@@ -7,20 +7,20 @@ const renamed = (values: Record<string, string>) =>
   parseStackConfig({ project: "orders-consumer", stack: "alice", organization: "acme", values });
 
 describe("parseStackConfig: the project's own namespace", () => {
-  it("reads `pulumi config set clusterMode stack` in a renamed project", () => {
+  it("reads `pulumi config set clusterMode borrow` in a renamed project", () => {
     const result = renamed({
-      "orders-consumer:clusterMode": "stack",
+      "orders-consumer:clusterMode": "borrow",
       "orders-consumer:clusterStack": "acme/orders-consumer/dev",
     });
     assert.ok(result.ok, JSON.stringify(result.ok ? "" : result.problems));
-    assert.deepEqual(result.value.cluster, { mode: "stack", clusterStack: "acme/orders-consumer/dev" });
+    assert.deepEqual(result.value.cluster, { mode: "borrow", clusterStack: "acme/orders-consumer/dev" });
     assert.equal(result.value.scope.project, "orders-consumer");
   });
 
   it("names problems in the renamed namespace", () => {
     const result = renamed({
       "orders-consumer:replicas": "many",
-      "orders-consumer:clusterMode": "stack",
+      "orders-consumer:clusterMode": "borrow",
       "orders-consumer:clusterStack": "acme/sqs-eks-consumer/dev",
     });
     assert.ok(!result.ok);
@@ -31,7 +31,7 @@ describe("parseStackConfig: the project's own namespace", () => {
 
   it("rejects keys left under the template's name, and unknown keys in the project's namespace, but not other namespaces", () => {
     const result = renamed({
-      "sqs-eks-consumer:clusterMode": "stack",
+      "sqs-eks-consumer:clusterMode": "borrow",
       "sqs-eks-consumer:colour": "red",
       "orders-consumer:replica": "2",
       "aws:region": "eu-west-1",
