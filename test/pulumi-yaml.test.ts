@@ -130,20 +130,6 @@ describe("Pulumi.dev.yaml", () => {
     assert.ok(result.ok, result.ok ? "" : JSON.stringify(result.problems));
   });
 
-  it("is a cheap stack: its own small cluster with one node and one pod", async () => {
-    const result = parseStackConfig({
-      project: PROJECT,
-      stack: "dev",
-      values: await cliConfig(await stackFileValues("dev")),
-    });
-    assert.ok(result.ok);
-    const { cluster, workload } = result.value;
-    assert.ok(cluster.mode === "create");
-    assert.equal(cluster.nodeInstanceType, "t3.small");
-    assert.deepEqual(cluster.nodeCount, { min: 1, desired: 1, max: 2 });
-    assert.equal(workload.replicas, 1);
-  });
-
   it("sets only keys the program knows", async () => {
     const values = await stackFileValues("dev");
     const known = new Set([...Object.keys(CONFIG_KEYS), CONSUMER_KEY].map((key) => `${PROJECT}:${key}`));

@@ -273,7 +273,7 @@ function judged(run: ProgramRun): Judged {
 
 type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
-/** AssumeRoleWithWebIdentity against the scaler role's trust (EKS issuers' keys need the unvalidated path; see identity.test.ts). */
+/** AssumeRoleWithWebIdentity against the scaler role's trust (EKS issuers' keys need the unvalidated path; see identity.integration.test.ts). */
 /** `aud` null: a token without an audience. */
 function assume(
   j: Judged,

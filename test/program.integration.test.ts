@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { queueVisibilityTimeoutSeconds, DEFAULT_TUNABLES } from "../consumer/src/settings";
 import { SHARED_CLUSTER_OUTPUTS } from "../infra/cluster";
 import { NAME_LIMITS } from "../infra/names";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
@@ -66,11 +65,7 @@ before(async () => {
       consumer: { handlerTimeoutSeconds: 300 },
     }),
     await scenario("dev", await stackFileValues("dev")),
-    await scenario(
-      "platform",
-      { clusterMode: "adopt", clusterName: "platform-prod" },
-      { existingClusters: EXISTING },
-    ),
+    await scenario("platform", { clusterMode: "adopt", clusterName: "platform-prod" }, { existingClusters: EXISTING }),
     await scenario("platform", { clusterMode: "adopt", clusterName: "nowhere" }, { existingClusters: EXISTING }),
     await scenario("broken", {
       clusterMode: "borrow",
@@ -267,70 +262,6 @@ describe("create mode", () => {
       assert.ok(
         namePrefix === undefined ? name!.length <= NAME_LIMITS.iamRole : namePrefix.length <= NAME_LIMITS.iamRolePrefix,
       );
-    }
-  });
-});
-
-describe("queue", () => {
-  const queue = () => named(create, "queue-queue");
-  const dlq = () => named(create, "queue-dlq");
-
-  it("derives the visibility timeout from the consumer's handler timeout", () => {
-    assert.equal(
-      queue().inputs.visibilityTimeoutSeconds,
-      queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 300 }),
-    );
-    assert.equal(queue().inputs.visibilityTimeoutSeconds, 310);
-    assert.equal(
-      named(dev, "queue-queue").inputs.visibilityTimeoutSeconds,
-      queueVisibilityTimeoutSeconds(DEFAULT_TUNABLES),
-    );
-  });
-
-  it("encrypts both queues with SQS-managed keys and long-polls", () => {
-    for (const q of [queue(), dlq()]) {
-      assert.equal(q.inputs.sqsManagedSseEnabled, true);
-      assert.equal(q.inputs.kmsMasterKeyId, undefined);
-      assert.equal(q.inputs.receiveWaitTimeSeconds, 20);
-    }
-  });
-
-  it("redrives to the DLQ after maxReceiveCount receives, and only this queue may redrive into it", () => {
-    const dlqArn = "arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-dlq";
-    assert.deepEqual(jsonInput(queue(), "redrivePolicy"), { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 });
-    assert.deepEqual(
-      jsonInput(oneOfType(create, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"), "redriveAllowPolicy"),
-      {
-        redrivePermission: "byQueue",
-        sourceQueueArns: ["arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-queue"],
-      },
-    );
-  });
-
-  it("keeps dead-lettered messages at least as long as the queue keeps messages (14 days by default)", () => {
-    assert.equal(dlq().inputs.messageRetentionSeconds, 1_209_600);
-    assert.ok((dlq().inputs.messageRetentionSeconds as number) >= (queue().inputs.messageRetentionSeconds as number));
-  });
-
-  it("denies every non-TLS request to either queue", () => {
-    const policies = ofType(create, "aws:sqs/queuePolicy:QueuePolicy");
-    assert.equal(policies.length, 2);
-    const byUrl = new Map(policies.map((p) => [p.inputs.queueUrl, jsonInput(p, "policy")]));
-    for (const q of [queue(), dlq()]) {
-      const name = String(q.inputs.name);
-      assert.deepEqual(byUrl.get(`https://sqs.us-west-2.amazonaws.com/123456789012/${name}`), {
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sqs:*",
-            Resource: `arn:aws:sqs:us-west-2:123456789012:${name}`,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ],
-      });
     }
   });
 });
@@ -548,6 +479,24 @@ describe("adopt mode", () => {
       existingMissing.errors.some((e) => e.includes("reading EKS Cluster (nowhere): couldn't find resource")),
       existingMissing.errors.join("\n"),
     );
+  });
+});
+
+describe("stacks deployed by earlier versions", () => {
+  it("a borrowing and an adopting stack keep the Kubernetes provider they had under a Cluster component, by an alias", () => {
+    // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>: pulumi/pulumi sdk/go/common/resource/urn (the URN type).
+    for (const [run, stack] of [
+      [alice, "alice"],
+      [existing, "platform"],
+    ] as const) {
+      const provider = oneOfType(run, "pulumi:providers:kubernetes");
+      assert.ok(
+        provider.aliases.includes(
+          `urn:pulumi:${stack}::sqs-eks-consumer::sqs-eks-consumer:cluster:Cluster$pulumi:providers:kubernetes::cluster-k8s`,
+        ),
+        `${stack}: ${provider.aliases.join(", ")}`,
+      );
+    }
   });
 });
 
