@@ -33,13 +33,7 @@ const labels = recommendedLabels(namespaceName, imageTag(buildInfo));
 const podSelector = selectorLabels(namespaceName);
 
 // 2. Components, in the order they build on each other.
-const network =
-  config.network &&
-  new ClusterNetwork("network", {
-    config: config.network,
-    namePrefix: scopedName(scope, "", NAME_LIMITS.eksCluster),
-    tags,
-  });
+const network = config.network && new ClusterNetwork("network", { config: config.network, scope, tags });
 const cluster = targetCluster("cluster", {
   config: config.cluster,
   network,

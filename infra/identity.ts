@@ -67,6 +67,12 @@ export interface ConsumerIdentityArgs {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/**
+ * The consumer's service account `sqs-consumer` and the current mode's IAM role, with its access policy
+ * and, in pod-identity mode, its association. Children: `<name>-role` and `<name>-queue-access` (irsa),
+ * `<name>-pod-identity-role`, `<name>-pod-identity-queue-access`, `<name>-pod-identity-association`
+ * (pod-identity), `<name>-service-account` (both).
+ */
 export class ConsumerIdentity extends pulumi.ComponentResource {
   readonly mode: IdentityMode;
   /** ARN of the current mode's role. */

@@ -55,6 +55,7 @@ export interface ConsumerImageArgs {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** The ECR repository `<project>-<stack>-consumer`, its lifecycle policy, and the consumer image built and pushed to it. */
 export class ConsumerImage extends pulumi.ComponentResource {
   /** The ECR repository URL (<account>.dkr.ecr.<region>.amazonaws.com/<name>). */
   readonly repositoryUrl: pulumi.Output<string>;

@@ -47,6 +47,7 @@ export function stackNamespace(
   return new ConsumerNamespace(name, { ...namespace, provider: cluster.provider });
 }
 
+/** A namespace of the stack's own, labelled to enforce, audit and warn at the restricted Pod Security level. */
 export class ConsumerNamespace extends pulumi.ComponentResource implements StackNamespace {
   /** The namespace's name, known once it exists. */
   readonly name: pulumi.Output<string>;

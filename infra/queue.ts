@@ -52,6 +52,7 @@ export function fifoQueueAttributes(
   };
 }
 
+/** The queue and its dead-letter queue, the redrive-allow policy and a TLS-only policy on each. */
 export class ConsumerQueue extends pulumi.ComponentResource {
   /** Physical name of the queue. */
   readonly queueName: string;

@@ -93,6 +93,7 @@ export interface ConsumerWorkloadArgs {
   readonly telemetry: Pick<TelemetryConfig, "otlpEndpoint" | "otlpProtocol">;
 }
 
+/** The Secret holding the queue URL, the consumer Deployment and its PodDisruptionBudget. */
 export class ConsumerWorkload extends pulumi.ComponentResource {
   readonly deploymentName: pulumi.Output<string>;
 

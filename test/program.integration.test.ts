@@ -483,18 +483,17 @@ describe("adopt mode", () => {
 });
 
 describe("stacks deployed by earlier versions", () => {
-  it("a borrowing and an adopting stack keep the Kubernetes provider they had under a Cluster component, by an alias", () => {
+  it("a borrowing and an adopting stack keep the URN their Kubernetes provider had under a Cluster component", () => {
     // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>: pulumi/pulumi sdk/go/common/resource/urn (the URN type).
     for (const [run, stack] of [
       [alice, "alice"],
       [existing, "platform"],
     ] as const) {
       const provider = oneOfType(run, "pulumi:providers:kubernetes");
+      const former = `urn:pulumi:${stack}::sqs-eks-consumer::sqs-eks-consumer:cluster:Cluster$pulumi:providers:kubernetes::cluster-k8s`;
       assert.ok(
-        provider.aliases.includes(
-          `urn:pulumi:${stack}::sqs-eks-consumer::sqs-eks-consumer:cluster:Cluster$pulumi:providers:kubernetes::cluster-k8s`,
-        ),
-        `${stack}: ${provider.aliases.join(", ")}`,
+        [provider.urn, ...provider.aliases].includes(former),
+        `${stack}: ${provider.urn}, aliases ${provider.aliases.join(", ")}`,
       );
     }
   });
