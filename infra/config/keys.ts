@@ -1,6 +1,7 @@
 /**
- * The table of project config keys (`<project>:<key>`, the project named in Pulumi.yaml), grouped by concern: the one source that
- * Pulumi.yaml is tested against (same keys, types, defaults and descriptions; test/pulumi-yaml.test.ts).
+ * The table of project config keys (`<project>:<key>`, the project named in Pulumi.yaml), grouped by
+ * concern: the one source of Pulumi.yaml's `config:` section, which `npm run docs` generates from it (same
+ * keys, types, defaults and descriptions; test/pulumi-yaml.test.ts checks the committed file is current).
  * The defaults apply in the program too, so it behaves the same whether or not the Pulumi CLI merged
  * Pulumi.yaml's defaults in. `CONFIG_KEYS` lists the groups in Pulumi.yaml's order.
  */
