@@ -11,11 +11,13 @@ import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { readBuildInfo } from "./infra/build-info";
 import { targetCluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
+import { consumerDemand } from "./infra/config/cross-checks";
 import { ConsumerIdentity } from "./infra/identity";
 import { ConsumerImage, imageTag } from "./infra/image";
 import { clusterKeda } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
 import { NAME_LIMITS, scopedName } from "./infra/names";
+import { developerStackRecord } from "./infra/developer-namespace";
 import { stackNamespace } from "./infra/namespace";
 import { ClusterNetwork } from "./infra/network";
 import { clusterPodIdentityAgent } from "./infra/pod-identity-agent";
@@ -53,7 +55,8 @@ const consumerImage = new ConsumerImage("image", {
   buildInfo,
   tags,
 });
-const consumerNamespace = stackNamespace("namespace", { cluster, namespaceName, labels });
+const demand = consumerDemand(config.autoscaling, config.workload);
+const consumerNamespace = stackNamespace("namespace", { cluster, namespaceName, labels, demand });
 const identity = new ConsumerIdentity("identity", {
   mode: config.identity.mode,
   cluster,
@@ -114,14 +117,17 @@ if (config.telemetry.prometheusOperator) {
   });
 }
 
-// 3. Outputs. clusterName, kubeconfig, oidcProviderArn, oidcProviderUrl, nodeArchitectures and
-// developerNamespaces are also what stacks borrowing this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
+// 3. Outputs. Stacks borrowing this cluster read none of them (infra/cluster.ts borrowCluster).
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const oidcProviderArn = cluster.oidcProviderArn;
 export const oidcProviderUrl = cluster.oidcProviderUrl;
 export const nodeArchitectures = cluster.nodeArchitectures;
-export const developerNamespaces = cluster.developerNamespaces;
+/** borrow mode: the developer, platform, namespace, idle limit and most pods (infra/developer-namespace.ts DeveloperStackRecord). */
+export const developerStack =
+  config.cluster.mode === "borrow"
+    ? developerStackRecord(cluster, config.cluster, consumerNamespace.name, demand)
+    : undefined;
 export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
@@ -132,7 +138,7 @@ export const podIdentityAgent = agentVersion ?? "";
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 export const sendTestMessageCommand = queue.sendTestMessageCommand(region);
-/** What stacks borrowing this cluster read to trust KEDA's operator (a stack that creates its cluster only; infra/keda.ts KEDA_OUTPUT). */
+/** Where the created cluster's KEDA runs, for operators (a stack that creates its cluster only; infra/keda.ts KEDA_OUTPUT). */
 export const keda = kedaInstallation?.output;
 /** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */
 export const scalerRoleArn = autoscaling ? autoscaling.scalerRoleArn : undefined;

@@ -1,27 +1,27 @@
 /**
  * Who may use a created cluster, through EKS access entries (authentication mode API):
  * - the platform's administrators (`clusterAdminPrincipalArns`): AmazonEKSClusterAdminPolicy, cluster-wide;
- * - each developer stack (`developerStacks`): AmazonEKSEditPolicy scoped to that stack's namespace only. Edit
- *   (Kubernetes' `edit` role) creates Deployments, Secrets and ServiceAccounts in the namespace but not
- *   Roles, RoleBindings or anything cluster-scoped; the namespace itself is created by the platform stack
- *   with the `restricted` Pod Security labels, so no borrower can run a pod as another stack's service
- *   account (and assume its IAM role) or a host-network pod that reaches the node's role.
+ * - the people who run developer stacks (`developers`): an entry with a username of their own and the
+ *   developers' Kubernetes group, and no access policy: what they may do is Kubernetes RBAC and an admission
+ *   policy (infra/developer-access.ts), so that it covers the custom resources a stack registers, tells apart
+ *   people who share a role, and never hangs on an access policy association that a change would replace.
  * Sources: https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html (the policies and
  * the Kubernetes roles they match), https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html
- * (namespace access scopes; one access entry per principal).
+ * (one access entry per principal).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import type { DeveloperStack } from "./config";
+import type { DeveloperAccessEntry } from "./developer-access";
 
 export const CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy";
-export const NAMESPACE_EDIT_POLICY = "AmazonEKSEditPolicy";
 
-/** One access entry of eks.Cluster's `accessEntries`: a principal and its policies with their scopes. */
+/** One access entry of eks.Cluster's `accessEntries`: a principal, its Kubernetes identity, its policies with their scopes. */
 export interface AccessEntry {
   readonly principalArn: string;
-  readonly accessPolicies: Record<
+  readonly kubernetesGroups?: string[];
+  readonly username?: string;
+  readonly accessPolicies?: Record<
     string,
     {
       readonly policyArn: string;
@@ -32,15 +32,13 @@ export interface AccessEntry {
 }
 
 /**
- * The access entries of a created cluster, keyed by a hash of the principal (so reordering the lists
- * replaces nothing).
- * @param namespaceOf the namespace a developer stack deploys into (its scoped name).
+ * The access entries of a created cluster: the admins', keyed by a hash of the principal (so reordering the
+ * list replaces nothing), and the developers' (infra/developer-access.ts `developerAccessEntries`).
  */
 export function accessEntries(
   partition: string,
   adminPrincipalArns: readonly string[],
-  developerStacks: readonly DeveloperStack[],
-  namespaceOf: (stack: string) => string,
+  developerEntries: Readonly<Record<string, DeveloperAccessEntry>>,
 ): Record<string, AccessEntry> {
   const policyArn = (policy: string) => `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
   const entries: Record<string, AccessEntry> = {};
@@ -50,19 +48,7 @@ export function accessEntries(
       accessPolicies: { admin: { policyArn: policyArn(CLUSTER_ADMIN_POLICY), accessScope: { type: "cluster" } } },
     };
   }
-  // EKS allows one access entry per principal: a developer with several stacks gets one, scoped to each namespace.
-  const byPrincipal = new Map<string, string[]>();
-  for (const { stack, principalArn } of developerStacks)
-    byPrincipal.set(principalArn, [...(byPrincipal.get(principalArn) ?? []), namespaceOf(stack)]);
-  for (const [principalArn, namespaces] of byPrincipal) {
-    entries[`developer-${shortHash(principalArn)}`] = {
-      principalArn,
-      accessPolicies: {
-        edit: { policyArn: policyArn(NAMESPACE_EDIT_POLICY), accessScope: { type: "namespace", namespaces } },
-      },
-    };
-  }
-  return entries;
+  return { ...entries, ...developerEntries };
 }
 
 /**
@@ -86,7 +72,7 @@ export function checkedAccessEntries(
     const listed = Object.values(entries).some((entry) => entry.principalArn === creatorArn);
     if (!names.includes(clusterName) && listed) {
       throw new pulumi.RunError(
-        `${creatorArn} is the identity creating the cluster, which EKS already makes cluster admin; remove it from clusterAdminPrincipalArns and developerStacks`,
+        `${creatorArn} is the identity creating the cluster, which EKS already makes cluster admin; remove it from clusterAdminPrincipalArns and developers`,
       );
     }
     return entries;

@@ -4,9 +4,12 @@
  * - create: the `Cluster` component, a new EKS cluster in its own network (infra/network.ts) with an IAM
  *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
  *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
- *           reach IMDS); plus the namespaces of the developer stacks that may borrow it;
- * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, read through a
- *           StackReference, deploying into the namespace that stack made for this one;
+ *           reach IMDS); plus, when it lists developers, what lets them run developer stacks on it
+ *           (infra/developer-access.ts);
+ * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, found by its name in AWS
+ *           and never through that stack's state (whose secrets a developer cannot decrypt), with the
+ *           platform's developer directory read from the cluster; the stack makes its own namespace
+ *           (infra/developer-namespace.ts);
  * - adopt:  `adoptCluster`, an EKS cluster looked up by name, with its IAM OIDC provider; never changed.
  * Every mode yields the same things: the cluster's name, a kubeconfig, the OIDC provider that IRSA trusts,
  * and a Kubernetes provider for the workload, which waits until the nodes are known to run the image's
@@ -22,27 +25,20 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { accessEntries, checkedAccessEntries } from "./cluster-access";
 import { platformArchitecture, type ClusterConfig, type ClusterMode, type ImagePlatform } from "./config";
+import {
+  DIRECTORY_KEY,
+  DIRECTORY_NAMESPACE,
+  DeveloperAccess,
+  developerAccessEntries,
+  developerAccessNames,
+  type DeveloperDirectory,
+} from "./developer-access";
+import { developerOf, type DeveloperGrant } from "./developer-namespace";
 import { ec2AssumeRolePolicy } from "./iam-documents";
 import { eksKubeconfig } from "./kubeconfig";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
-import { POD_SECURITY_LABELS } from "./namespace";
 import type { ClusterNetwork } from "./network";
 import { managedNodeArchitectures, requireImageArchitecture } from "./node-architecture";
-
-/**
- * The stack outputs a create-mode stack exports for the stacks that borrow its cluster (index.ts exports
- * them under exactly these names; `borrowCluster` reads them back).
- */
-export const SHARED_CLUSTER_OUTPUTS = {
-  clusterName: "clusterName",
-  kubeconfig: "kubeconfig",
-  oidcProviderArn: "oidcProviderArn",
-  oidcProviderUrl: "oidcProviderUrl",
-  /** The nodes' CPU architectures, e.g. ["amd64"]: a borrowing stack checks its imagePlatform against them. */
-  nodeArchitectures: "nodeArchitectures",
-  /** Developer stack name -> the namespace made for it (developerStacks). */
-  developerNamespaces: "developerNamespaces",
-} as const;
 
 /** AWS-managed policies the managed nodes need: join the cluster, run the VPC CNI, pull images from ECR. */
 const NODE_MANAGED_POLICIES = {
@@ -68,14 +64,10 @@ export interface TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   /** Kubernetes provider for everything deployed into the cluster. */
   readonly provider: k8s.Provider;
-  /** The nodes' CPU architectures, exported for borrowers (create mode; empty otherwise). */
+  /** The nodes' CPU architectures (create mode; empty otherwise). */
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  /** Developer stack -> the namespace made for it (create mode; empty otherwise). */
-  readonly developerNamespaces: pulumi.Output<Record<string, string>>;
-  /** borrow mode: the namespace the platform stack made for this stack; undefined otherwise. */
-  readonly borrowedNamespace: pulumi.Output<string> | undefined;
-  /** borrow mode: the platform stack whose cluster this is, for its other outputs (KEDA's); undefined otherwise. */
-  readonly platformStack: pulumi.StackReference | undefined;
+  /** borrow mode: the developer running this stack and the platform's directory; undefined otherwise. */
+  readonly developerGrant: pulumi.Output<DeveloperGrant> | undefined;
   /** What a cluster add-on installed by this stack waits for: the created cluster with its nodes; none otherwise. */
   readonly addonsAfter: readonly pulumi.Resource[];
 }
@@ -107,7 +99,11 @@ export function targetCluster(name: string, args: TargetClusterArgs): TargetClus
     case "create":
       return new Cluster(name, { ...args, config });
     case "borrow":
-      return borrowCluster(name, { ...args, clusterStack: config.clusterStack });
+      return borrowCluster(name, {
+        ...args,
+        clusterStack: config.clusterStack,
+        requireOidcProvider: config.requireOidcProvider,
+      });
     case "adopt":
       return adoptCluster(name, {
         ...args,
@@ -124,7 +120,7 @@ export interface ClusterArgs extends Omit<TargetClusterArgs, "config" | "network
   readonly network: ClusterNetwork | undefined;
 }
 
-/** A new EKS cluster, its managed nodes, its access entries and the developer stacks' namespaces. */
+/** A new EKS cluster, its managed nodes, its access entries and, when it lists developers, their access. */
 export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly mode = "create";
   readonly clusterName: pulumi.Output<string>;
@@ -133,9 +129,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  readonly developerNamespaces: pulumi.Output<Record<string, string>>;
-  readonly borrowedNamespace = undefined;
-  readonly platformStack = undefined;
+  readonly developerGrant = undefined;
   readonly addonsAfter: readonly pulumi.Resource[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -185,15 +179,19 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         createOidcProvider: true,
         skipDefaultNodeGroup: true,
         authenticationMode: eks.AuthenticationMode.Api,
+        // The SDK types this map as a plain object; pulumi-eks is a remote component, whose inputs may be
+        // Outputs like any other's, so the entries wait for the creator check (cluster-access.ts).
         accessEntries: partition.apply((partitionName) =>
           checkedAccessEntries(
             clusterName,
-            accessEntries(partitionName, config.adminPrincipalArns, config.developerStacks, (stack) =>
-              developerNamespace(args.scope, stack),
+            accessEntries(
+              partitionName,
+              config.adminPrincipalArns,
+              developerAccessEntries(developerAccessNames(args.scope.project), config.developers),
             ),
             { parent: this },
           ),
-        ),
+        ) as unknown as Record<string, eks.types.input.AccessEntryArgs>,
         // Extended support is billed at a higher control-plane rate; stay on standard support and upgrade.
         upgradePolicy: { supportType: "STANDARD" },
         tags: args.tags,
@@ -255,7 +253,18 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       },
       { parent: this, dependsOn: [nodeGroup] },
     );
-    this.developerNamespaces = this.createDeveloperNamespaces(name, args.scope, config.developerStacks);
+    if (config.developers.length > 0) {
+      new DeveloperAccess(
+        `${name}-developers`,
+        {
+          developers: config.developers,
+          quota: config.developerQuota,
+          project: args.scope.project,
+          provider: this.provider,
+        },
+        { parent: this },
+      );
+    }
     this.addonsAfter = [this];
 
     this.registerOutputs({
@@ -264,87 +273,59 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       oidcProviderArn: this.oidcProviderArn,
       oidcProviderUrl: this.oidcProviderUrl,
       nodeArchitectures: this.nodeArchitectures,
-      developerNamespaces: this.developerNamespaces,
     });
-  }
-
-  /**
-   * One namespace per developer stack, made here because borrowers have no cluster-scoped rights, and
-   * labelled for the `restricted` Pod Security Standard, which a namespace editor cannot change.
-   */
-  private createDeveloperNamespaces(
-    name: string,
-    scope: NameScope,
-    developerStacks: readonly { readonly stack: string }[],
-  ): pulumi.Output<Record<string, string>> {
-    const made = developerStacks.map(({ stack }) => {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-developer-${stack}`,
-        {
-          metadata: {
-            name: developerNamespace(scope, stack),
-            labels: { "app.kubernetes.io/managed-by": "pulumi", ...POD_SECURITY_LABELS },
-          },
-        },
-        { parent: this, provider: this.provider },
-      );
-      return namespace.metadata.name.apply((namespaceName) => [stack, namespaceName] as const);
-    });
-    return pulumi.all(made).apply((pairs) => Object.fromEntries(pairs));
   }
 }
 
 export interface BorrowClusterArgs extends Omit<TargetClusterArgs, "config" | "network" | "tags"> {
-  /** The create-mode stack to borrow from, `<organization>/<project>/<stack>`. */
+  /** The create-mode stack to borrow from, `<organization>/<project>/<stack>`: its cluster is named after it. */
   readonly clusterStack: string;
+  /** Whether something trusts the cluster's IAM OIDC provider (see AdoptClusterArgs). */
+  readonly requireOidcProvider: boolean;
 }
 
 /**
- * The cluster of a create-mode stack of this project, read from its outputs (SHARED_CLUSTER_OUTPUTS) through
- * a StackReference `<name>-shared`, and the namespace it made for this stack. The namespace fails the
- * preview with a RunError naming the fix when that stack made none for this one.
+ * The cluster of a create-mode stack of this project: found in AWS by the name that stack gave it
+ * (`platformClusterName`), reached with a kubeconfig built here, exactly as adopt mode does, and never through
+ * that stack's state. A StackReference would need the platform's secrets (its kubeconfig output is one, and
+ * with a KMS key per stack the reference cannot even be opened without kms:Decrypt on the platform's key:
+ * pulumi/pulumi#11109, #21436). What the platform says to its developers is read from the cluster: the
+ * ConfigMap `<project>-developers` in kube-public (infra/developer-access.ts), through the Kubernetes provider
+ * `<name>-k8s`. The caller is matched against it (`developerOf`), which fails the preview with a RunError
+ * naming the fix when the caller is not a listed developer or the platform lists none.
  */
 export function borrowCluster(name: string, args: BorrowClusterArgs): TargetCluster {
-  const { clusterStack, scope } = args;
-  // A read, not a managed resource: it had a `Cluster` parent once, and needs no alias to move.
-  const shared = new pulumi.StackReference(`${name}-shared`, { name: clusterStack });
-  const read = (output: string) => shared.requireOutput(output).apply((value) => String(value));
-  const borrowedNamespace = shared
-    .getOutput(SHARED_CLUSTER_OUTPUTS.developerNamespaces)
-    .apply((namespaces: unknown) => {
-      const namespace = (namespaces as Record<string, string> | undefined)?.[scope.stack];
-      if (namespace === undefined) {
-        throw new pulumi.RunError(
-          `${clusterStack} made no namespace for this stack: its admins add "${scope.stack}=<your IAM role or user ARN>" to its developerStacks and run pulumi up there`,
-        );
-      }
-      return namespace;
-    });
-  const kubeconfig = pulumi.secret(read(SHARED_CLUSTER_OUTPUTS.kubeconfig));
-  return {
-    mode: "borrow",
-    clusterName: read(SHARED_CLUSTER_OUTPUTS.clusterName),
-    kubeconfig,
-    oidcProviderArn: read(SHARED_CLUSTER_OUTPUTS.oidcProviderArn),
-    oidcProviderUrl: read(SHARED_CLUSTER_OUTPUTS.oidcProviderUrl),
-    provider: kubernetesProvider(
-      name,
-      {
-        kubeconfig,
-        nodeArchitectures: shared
-          .getOutput(SHARED_CLUSTER_OUTPUTS.nodeArchitectures)
-          .apply((value: unknown) => value as string[] | undefined),
-        architectureSource: `the nodeArchitectures output of ${clusterStack}`,
-        imagePlatform: args.imagePlatform,
-      },
-      { aliases: formerlyInClusterComponent(name) },
-    ),
-    nodeArchitectures: pulumi.output([]),
-    developerNamespaces: pulumi.output<Record<string, string>>({}),
-    borrowedNamespace,
-    platformStack: shared,
-    addonsAfter: [],
-  };
+  const { clusterStack } = args;
+  const reached = reachCluster(name, { ...args, clusterName: platformClusterName(clusterStack) });
+  const names = developerAccessNames(args.scope.project);
+  const directoryMap = k8s.core.v1.ConfigMap.get(
+    `${name}-developer-directory`,
+    `${DIRECTORY_NAMESPACE}/${names.directory}`,
+    { provider: reached.provider },
+  );
+  const directory = directoryMap.data.apply((data) => {
+    const text = data?.[DIRECTORY_KEY];
+    if (text === undefined) {
+      throw new pulumi.RunError(
+        `${clusterStack} lists no developers (its ConfigMap ${DIRECTORY_NAMESPACE}/${names.directory} has no ${DIRECTORY_KEY}): an administrator sets its developers and runs pulumi up there`,
+      );
+    }
+    return JSON.parse(text) as DeveloperDirectory;
+  });
+  const caller = aws.getCallerIdentityOutput({}).arn;
+  const developerGrant = pulumi
+    .all([directory, caller])
+    .apply(([dir, callerArn]) => ({ directory: dir, developer: developerOf(dir, callerArn, clusterStack) }));
+  return { mode: "borrow", ...reached, nodeArchitectures: pulumi.output([]), developerGrant, addonsAfter: [] };
+}
+
+/**
+ * The name of a create-mode stack's cluster (`Cluster`: the stack's scoped name), from the stack's
+ * `<organization>/<project>/<stack>` path.
+ */
+export function platformClusterName(clusterStack: string): string {
+  const [, project = "", stack = ""] = clusterStack.split("/");
+  return scopedName({ project, stack }, "", NAME_LIMITS.eksCluster);
 }
 
 export interface AdoptClusterArgs extends Omit<TargetClusterArgs, "config" | "network" | "tags"> {
@@ -358,11 +339,28 @@ export interface AdoptClusterArgs extends Omit<TargetClusterArgs, "config" | "ne
 }
 
 /**
- * An EKS cluster this project does not manage, looked up by name (a RunError at preview when it does not
- * exist or reports no OIDC issuer), with its IAM OIDC provider when required, and a kubeconfig that runs
- * `aws eks get-token`. Registers only the Kubernetes provider `<name>-k8s`.
+ * An EKS cluster this project does not manage, looked up by name (`reachCluster`); never changed. Registers
+ * only the Kubernetes provider `<name>-k8s`.
  */
 export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluster {
+  return {
+    mode: "adopt",
+    ...reachCluster(name, args),
+    nodeArchitectures: pulumi.output([]),
+    developerGrant: undefined,
+    addonsAfter: [],
+  };
+}
+
+/**
+ * An existing EKS cluster, looked up by name (a RunError at preview when it does not exist or reports no
+ * OIDC issuer), with its IAM OIDC provider when required, a kubeconfig that runs `aws eks get-token`, and the
+ * Kubernetes provider `<name>-k8s`, gated on the managed node groups' architectures.
+ */
+function reachCluster(
+  name: string,
+  args: AdoptClusterArgs,
+): Pick<TargetCluster, "clusterName" | "kubeconfig" | "oidcProviderArn" | "oidcProviderUrl" | "provider"> {
   const { clusterName } = args;
   const cluster = aws.eks.getClusterOutput({ name: clusterName });
   const oidcProviderUrl = cluster.identities.apply((identities) => {
@@ -384,7 +382,6 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
     }),
   );
   return {
-    mode: "adopt",
     clusterName: cluster.name,
     kubeconfig,
     oidcProviderArn,
@@ -399,17 +396,7 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
       },
       { aliases: formerlyInClusterComponent(name) },
     ),
-    nodeArchitectures: pulumi.output([]),
-    developerNamespaces: pulumi.output<Record<string, string>>({}),
-    borrowedNamespace: undefined,
-    platformStack: undefined,
-    addonsAfter: [],
   };
-}
-
-/** The namespace of a developer stack of this project: the same scoped name that stack gives its own objects. */
-export function developerNamespace(scope: NameScope, stack: string): string {
-  return scopedName({ project: scope.project, stack }, "", NAME_LIMITS.kubernetesNamespace);
 }
 
 interface KubernetesProviderArgs {

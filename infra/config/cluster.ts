@@ -18,6 +18,8 @@ import {
   type IdentityMode,
   type ImagePlatform,
 } from "./keys";
+import { NAME_LIMITS, scopedName, slugify } from "../names";
+import { readDeveloperQuota, readDevelopers, type Developer, type DeveloperQuota } from "./developers";
 import { checkEnum, type ConfigInput, type RawStackConfig } from "./parse";
 
 /** The number of managed nodes of a created cluster. */
@@ -25,14 +27,6 @@ export interface NodeCount {
   readonly min: number;
   readonly desired: number;
   readonly max: number;
-}
-
-/** A stack that may borrow the created cluster, and the IAM principal its developer deploys as. */
-export interface DeveloperStack {
-  /** The borrowing stack's name (its namespace is scoped by it, as every stack's is). */
-  readonly stack: string;
-  /** IAM role or user ARN; gets edit access to that stack's namespace only. */
-  readonly principalArn: string;
 }
 
 export type ClusterConfig =
@@ -43,9 +37,19 @@ export type ClusterConfig =
       readonly nodeInstanceType: string;
       readonly nodeCount: NodeCount;
       readonly adminPrincipalArns: readonly string[];
-      readonly developerStacks: readonly DeveloperStack[];
+      /** The people who may run developer stacks on the cluster (developers.ts). */
+      readonly developers: readonly Developer[];
+      /** What each developer stack's namespace may use. */
+      readonly developerQuota: DeveloperQuota;
     }
-  | { readonly mode: "borrow"; readonly clusterStack: string }
+  | {
+      readonly mode: "borrow";
+      readonly clusterStack: string;
+      /** Hours without a `pulumi up` after which the cleanup job destroys the stack. */
+      readonly ttlHours: number;
+      /** Whether something trusts the cluster's IAM OIDC provider, which is then looked up (as in adopt mode). */
+      readonly requireOidcProvider: boolean;
+    }
   | {
       readonly mode: "adopt";
       readonly clusterName: string;
@@ -64,7 +68,6 @@ const KUBERNETES_VERSION_PATTERN = /^1\.\d{2}$/;
 const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const EKS_CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const STACK_PATH_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)$/;
-const STACK_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 /** Whether a string is shaped like an EC2 instance type (family.size, e.g. t3.medium). */
@@ -148,7 +151,15 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
           reason: `not IAM role or user ARNs: ${badArns.map((arn) => JSON.stringify(arn)).join(", ")}`,
         });
       }
-      const developerStacks = readDeveloperStacks(input, adminPrincipalArns, problems);
+      const developers = readDevelopers(
+        input,
+        adminPrincipalArns,
+        {
+          projectSlug: slugify(raw.project),
+          namespace: scopedName({ project: raw.project, stack: raw.stack }, "", NAME_LIMITS.kubernetesNamespace),
+        },
+        problems,
+      );
       if (problems.length > before) return undefined;
       return {
         mode,
@@ -156,14 +167,18 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         nodeInstanceType,
         nodeCount,
         adminPrincipalArns,
-        developerStacks,
+        developers,
+        developerQuota: readDeveloperQuota(input),
       };
     }
     case "borrow": {
       const clusterStack = values.clusterStack;
       const problem = checkClusterStack(clusterStack, raw);
-      if (problem !== undefined) problems.push({ key: fullKey("clusterStack"), reason: problem });
-      return problem === undefined ? { mode, clusterStack } : undefined;
+      if (problem !== undefined) {
+        problems.push({ key: fullKey("clusterStack"), reason: problem });
+        return undefined;
+      }
+      return { mode, clusterStack, ttlHours: values.ttlHours, requireOidcProvider: needsOidcProvider(values) };
     }
     case "adopt": {
       const clusterName = values.clusterName;
@@ -181,45 +196,15 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
       return {
         mode,
         clusterName,
-        requireOidcProvider: values.identity === "irsa" || values.autoscaling === "keda",
+        requireOidcProvider: needsOidcProvider(values),
       };
     }
   }
 }
 
-/**
- * `developerStacks`: `<stack>=<principal ARN>` entries. EKS allows one access entry per principal, so a
- * principal may hold several stacks (one entry, scoped to all their namespaces) but cannot also be a cluster
- * admin; a stack may appear once, and never this stack itself.
- */
-function readDeveloperStacks(
-  input: ConfigInput,
-  adminPrincipalArns: readonly string[],
-  problems: SettingProblem[],
-): DeveloperStack[] {
-  const key = input.key("developerStacks");
-  const entries: DeveloperStack[] = [];
-  const reasons: string[] = [];
-  for (const text of input.values.developerStacks) {
-    const match = /^([^=]+)=(.+)$/.exec(text.trim());
-    const stack = match?.[1]!.trim() ?? "";
-    const principalArn = match?.[2]!.trim() ?? "";
-    if (!match || !STACK_NAME_PATTERN.test(stack) || !IAM_PRINCIPAL_ARN_PATTERN.test(principalArn)) {
-      reasons.push(`${JSON.stringify(text)} is not <stack>=<IAM role or user ARN>`);
-    } else if (stack === input.raw.stack) {
-      reasons.push(`"${stack}" is this stack, which creates the cluster and needs no borrowing access`);
-    } else if (entries.some((entry) => entry.stack === stack)) {
-      reasons.push(`"${stack}" is listed twice`);
-    } else if (adminPrincipalArns.includes(principalArn)) {
-      reasons.push(
-        `${principalArn} (for "${stack}") is in clusterAdminPrincipalArns; EKS gives a principal one access entry, and an admin needs no namespace access`,
-      );
-    } else {
-      entries.push({ stack, principalArn });
-    }
-  }
-  if (reasons.length > 0) problems.push({ key, reason: reasons.join("; ") });
-  return entries;
+/** IRSA trusts the cluster's IAM OIDC provider, and so do the roles KEDA's operator assumes by web identity. */
+function needsOidcProvider(values: ConfigInput["values"]): boolean {
+  return values.identity === "irsa" || values.autoscaling === "keda";
 }
 
 function checkClusterStack(clusterStack: string, raw: RawStackConfig): string | undefined {

@@ -10,6 +10,8 @@
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys), and
  *   `aws:region`.
  * - cluster.ts: where the cluster comes from, the image platform its nodes must run, the identity mode.
+ * - developers.ts: who may run developer stacks on a created cluster, and each such stack's quota.
+ * - instance-types.ts: what a node of an EC2 instance type holds (pods, vCPUs, memory), for capacity checks.
  * - network.ts: the created cluster's VPC and API endpoint access.
  * - queue.ts: the queue and its dead-letter queue.
  * - workload.ts: the consumer pods and the `consumer` block (the consumer's own settings schema).
@@ -17,7 +19,8 @@
  * - observability.ts: alarms, traces and Prometheus Operator objects.
  * - applies-when.ts: keys set where they have no effect (another cluster mode, autoscaling off, a standard
  *   queue, no otlpEndpoint, with or without vpcId), from each key's `mode` and `appliesWhen` in keys.ts.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity,
+ *   the nodes vs every listed developer's quota),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
  *   bodies vs heap).
  *
@@ -68,10 +71,16 @@ export {
   instanceArchitecture,
   platformArchitecture,
   type ClusterConfig,
-  type DeveloperStack,
   type IdentityConfig,
   type NodeCount,
 } from "./cluster";
+export {
+  PERSON_PATTERN,
+  personOwnsNamespace,
+  renderedSessionName,
+  type Developer,
+  type DeveloperQuota,
+} from "./developers";
 export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
 export type { AlarmsConfig, TelemetryConfig } from "./observability";
 export type { RawStackConfig } from "./parse";
@@ -152,7 +161,7 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const alarms = readAlarms(input, problems);
   const telemetry = readTelemetry(input, problems);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
-  crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
+  crossCheck({ input, imagePlatform, autoscaling, workload, cluster }, problems);
   checkKeysApply(input, problems);
   problems.push(...unknownKeys(raw));
 
@@ -182,6 +191,6 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
       alarms,
       telemetry,
     },
-    warnings: crossCheckWarnings(input, tunables, workload, queue),
+    warnings: crossCheckWarnings(input, tunables, workload, queue, cluster),
   };
 }

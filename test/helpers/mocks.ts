@@ -30,6 +30,11 @@ export interface Scenario {
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   /** EKS add-ons installed on clusters this run does not create: cluster name -> add-on name -> version (aws.eks.getAddon). */
   readonly clusterAddons?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Kubernetes objects that exist in the clusters this run reaches, by type token and `<namespace>/<name>`, served to
+   * reads (`k8s.core.v1.ConfigMap.get`); a read of any other fails as the provider's does.
+   */
+  readonly clusterObjects?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
 }
 
 export interface ExistingSubnet {
@@ -177,6 +182,9 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
 
   const mocks: pulumi.runtime.Mocks = {
     newResource: (args) => {
+      if (args.id !== undefined && args.id !== "" && args.type.startsWith("kubernetes:")) {
+        return { id: args.id, state: clusterObject(args.type, args.id, scenario) };
+      }
       const result = resourceOutputs(args.type, args.name, args.inputs as Record<string, unknown>, scenario, region);
       return { id: result.id, state: { ...(args.inputs as Record<string, unknown>), ...result.state } };
     },
@@ -426,6 +434,13 @@ function resourceOutputs(
       }
       return { id: `${name}-id`, state: {} };
   }
+}
+
+/** A Kubernetes object a read asks for, or the provider's error when the cluster has none such. */
+function clusterObject(type: string, id: string, scenario: Scenario): Record<string, unknown> {
+  const found = scenario.clusterObjects?.[type]?.[id];
+  if (found === undefined) throw engineError(`resource "${id}" of type "${type}" does not exist`);
+  return { ...found };
 }
 
 function invokeResult(
