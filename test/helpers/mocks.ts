@@ -53,6 +53,12 @@ export const DEPLOYER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/deployer`;
 export interface StackOutputs {
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly secretOutputNames: readonly string[];
+  /**
+   * Why the caller cannot open this stack's state, when it cannot: a StackReference to it then fails as the
+   * engine's does when the stack's secrets provider refuses (pulumi/pulumi#11109: with a KMS key per stack,
+   * a reference needs kms:Decrypt on the referenced stack's key even for non-secret outputs).
+   */
+  readonly unreadable?: string;
 }
 
 export interface ExistingCluster {
@@ -76,6 +82,8 @@ export interface RecordedResource {
   /** URN of the parent resource ("" for the root stack). */
   readonly parent: string;
   readonly custom: boolean;
+  /** Whether the program read an existing object (`<Resource>.get`) rather than declaring one to manage. */
+  readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   /** Inputs with secrets unwrapped. */
@@ -117,6 +125,7 @@ interface PendingRegistration {
   readonly name: string;
   readonly parent: string;
   readonly custom: boolean;
+  readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly raw: unknown;
@@ -205,6 +214,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       name: req.getName(),
       parent: req.getParent(),
       custom: req.getCustom(),
+      read: false,
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
       raw: req.getObject()?.toJavaScript() ?? {},
@@ -225,6 +235,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       name: req.getName(),
       parent: req.getParent(),
       custom: true,
+      read: true,
       protect: false,
       retainOnDelete: false,
       raw: req.getProperties()?.toJavaScript() ?? {},
@@ -251,6 +262,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         urn: registration.urn,
         parent: registration.parent,
         custom: registration.custom,
+        read: registration.read,
         protect: registration.protect,
         retainOnDelete: registration.retainOnDelete,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
@@ -421,6 +433,7 @@ function resourceOutputs(
       const stackName = String(inputs.name);
       const other = scenario.otherStacks?.[stackName];
       if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
+      if (other.unreadable !== undefined) throw engineError(other.unreadable);
       return {
         id: stackName,
         state: { name: stackName, outputs: other.outputs, secretOutputNames: other.secretOutputNames },
