@@ -17,6 +17,7 @@ import { ConsumerImage, imageTag } from "./infra/image";
 import { clusterKeda } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
 import { NAME_LIMITS, scopedName } from "./infra/names";
+import { clusterDeveloperAccess } from "./infra/developer-access";
 import { developerStackRecord } from "./infra/developer-namespace";
 import { stackNamespace } from "./infra/namespace";
 import { ClusterNetwork } from "./infra/network";
@@ -46,6 +47,7 @@ const cluster = targetCluster("cluster", {
 });
 const agentVersion = clusterPodIdentityAgent("pod-identity-agent", { identity: config.identity.mode, cluster, tags });
 const kedaInstallation = clusterKeda("keda", { cluster, scope, labels, tags });
+clusterDeveloperAccess("developers", { cluster, config: config.cluster, project: scope.project });
 
 const queue = new ConsumerQueue("queue", { scope, config: config.queue, tunables: config.tunables, tags });
 const consumerImage = new ConsumerImage("image", {

@@ -4,8 +4,8 @@
  * - create: the `Cluster` component, a new EKS cluster in its own network (infra/network.ts) with an IAM
  *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
  *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
- *           reach IMDS); plus, when it lists developers, what lets them run developer stacks on it
- *           (infra/developer-access.ts);
+ *           reach IMDS), with an access entry for each listed developer (what they may do there is
+ *           infra/developer-access.ts);
  * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, found by its name in AWS
  *           and never through that stack's state (whose secrets a developer cannot decrypt), with the
  *           platform's developer directory read from the cluster; the stack makes its own namespace
@@ -28,7 +28,6 @@ import { platformArchitecture, type ClusterConfig, type ClusterMode, type ImageP
 import {
   DIRECTORY_KEY,
   DIRECTORY_NAMESPACE,
-  DeveloperAccess,
   developerAccessEntries,
   developerAccessNames,
   type DeveloperDirectory,
@@ -253,18 +252,6 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       },
       { parent: this, dependsOn: [nodeGroup] },
     );
-    if (config.developers.length > 0) {
-      new DeveloperAccess(
-        `${name}-developers`,
-        {
-          developers: config.developers,
-          quota: config.developerQuota,
-          project: args.scope.project,
-          provider: this.provider,
-        },
-        { parent: this },
-      );
-    }
     this.addonsAfter = [this];
 
     this.registerOutputs({

@@ -36,7 +36,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { renderedSessionName, type Developer, type DeveloperQuota } from "./config";
+import type { TargetCluster } from "./cluster";
+import { renderedSessionName, type ClusterConfig, type Developer, type DeveloperQuota } from "./config";
 import { DEFAULT_KEDA_LOCATION, type KedaLocation } from "./keda";
 import { slugify } from "./names";
 import { POD_SECURITY_LABELS } from "./namespace";
@@ -462,6 +463,24 @@ export class DeveloperAccess extends pulumi.ComponentResource {
     this.names = names;
     this.registerOutputs({ names });
   }
+}
+
+/**
+ * The platform's side of developer stacks as the component `name`, for a cluster this stack creates and that
+ * lists developers; undefined otherwise (no developer may then run a stack on it).
+ */
+export function clusterDeveloperAccess(
+  name: string,
+  args: { readonly cluster: TargetCluster; readonly config: ClusterConfig; readonly project: string },
+): DeveloperAccess | undefined {
+  const { cluster, config } = args;
+  if (config.mode !== "create" || config.developers.length === 0) return undefined;
+  return new DeveloperAccess(name, {
+    developers: config.developers,
+    quota: config.developerQuota,
+    project: args.project,
+    provider: cluster.provider,
+  });
 }
 
 function shortHash(text: string): string {

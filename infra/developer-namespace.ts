@@ -126,8 +126,8 @@ export interface DeveloperNamespaceArgs {
  * The namespace a developer stack makes for itself on a borrowed cluster, and in it: RoleBindings of its
  * developer to `edit` and to the platform's extensions role, and the platform's ResourceQuota and LimitRange.
  * `name` resolves only once all of them exist, so every object the stack puts into the namespace waits for
- * the rights and the quota. On `pulumi destroy` the quota and limit range are left to the namespace's own
- * deletion (`retainOnDelete`): the admission policy lets no developer delete them.
+ * the rights and the quota. On `pulumi destroy` the quota and limit range go with the namespace
+ * (`deletedWith`): the admission policy lets no developer delete them.
  */
 export class DeveloperNamespace extends pulumi.ComponentResource {
   /** The namespace's name, known once it exists with its bindings, quota and limit range. */
@@ -179,8 +179,10 @@ export class DeveloperNamespace extends pulumi.ComponentResource {
       grant.apply((g) => g.directory.names.extensionsBinding),
       grant.apply((g) => g.directory.names.extensionsRole),
     );
-    // Written with the rights the extensions binding gives; deleted only with the namespace.
-    const limitedOpts = { ...childOpts, dependsOn: [extensions], retainOnDelete: true };
+    // Written with the rights the extensions binding gives. No developer may delete them (the platform's
+    // admission policy), so on destroy they go with the namespace: Pulumi asks no delete of a resource whose
+    // `deletedWith` resource is deleted in the same operation.
+    const limitedOpts = { ...childOpts, dependsOn: [extensions], deletedWith: namespace };
     const quota = new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
       {

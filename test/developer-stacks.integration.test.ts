@@ -144,14 +144,15 @@ describe("a developer stack with autoscaling and Prometheus on, on a shared clus
     );
   });
 
-  it("puts its ResourceQuota and LimitRange, the platform's, into its namespace and leaves them to the namespace's deletion", () => {
+  it("puts its ResourceQuota and LimitRange, the platform's, into its namespace, deleted with it", () => {
     const quota = ofType(alice, "kubernetes:core/v1:ResourceQuota");
     const limits = ofType(alice, "kubernetes:core/v1:LimitRange");
     assert.equal(quota.length, 1);
     assert.equal(limits.length, 1);
+    const namespace = ofType(alice, "kubernetes:core/v1:Namespace")[0]!;
     for (const object of [...quota, ...limits]) {
       assert.equal((object.inputs.metadata as { namespace: string }).namespace, namespaceOf(alice));
-      assert.equal(object.retainOnDelete, true);
+      assert.equal(object.deletedWith, namespace.urn);
     }
   });
 });

@@ -86,6 +86,8 @@ export interface RecordedResource {
   readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** URN of the resource whose deletion takes this one along (the `deletedWith` option), or "". */
+  readonly deletedWith: string;
   /** Inputs with secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
@@ -128,6 +130,7 @@ interface PendingRegistration {
   readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  readonly deletedWith: string;
   readonly raw: unknown;
   readonly dependencies: readonly string[];
   readonly aliases: readonly string[];
@@ -141,6 +144,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDeletedwith(): string;
   getObject(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
@@ -217,6 +221,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       read: false,
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
+      deletedWith: req.getDeletedwith(),
       raw: req.getObject()?.toJavaScript() ?? {},
       dependencies: dependenciesOf(req),
       aliases: req.getAliasesList().map((alias) => aliasUrn(alias, req, scenario)),
@@ -238,6 +243,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       read: true,
       protect: false,
       retainOnDelete: false,
+      deletedWith: "",
       raw: req.getProperties()?.toJavaScript() ?? {},
       dependencies: [],
       aliases: [],
@@ -265,6 +271,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         read: registration.read,
         protect: registration.protect,
         retainOnDelete: registration.retainOnDelete,
+        deletedWith: registration.deletedWith,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
         dependencies: registration.dependencies,

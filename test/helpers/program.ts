@@ -153,7 +153,7 @@ export function borrowing(platform: ProgramRun, caller: string): ScenarioOptions
     instanceTypes: group.inputs.instanceTypes as string[],
   }));
   const directories = ofType(platform, "kubernetes:core/v1:ConfigMap").filter((map) =>
-    map.name.endsWith("-developers-directory"),
+    map.name.endsWith("developers-directory"),
   );
   const clusterObjects = Object.fromEntries(
     directories.map((map) => {

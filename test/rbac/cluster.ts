@@ -274,9 +274,10 @@ export class SimulatedCluster {
   }
 
   /**
-   * Replays a program run's Kubernetes resources as `callerArn`, in dependency order, as an `up` (`phase`
-   * "create", or "update" when they exist) or a `destroy` (reverse order; retained resources left to their
-   * namespace). Returns every decision.
+   * Replays a program run's Kubernetes resources as `callerArn`, in dependency order, as an `up` (each
+   * object created, or updated when it exists) or a `destroy` (reverse order; no delete is asked of a
+   * retained resource, nor of one `deletedWith` a resource the destroy deletes: pulumi/pulumi
+   * `pkg/resource/deploy/step_generator.go`). Returns every decision.
    */
   replay(callerArn: string, run: ProgramRun, phase: "up" | "destroy"): Decision[] {
     const ordered = dependencyOrder(run).filter((resource) => objectRef(resource) !== undefined);
@@ -337,7 +338,7 @@ export class SimulatedCluster {
 
   private destroyRequests(callerArn: string, resource: RecordedResource): Decision[] {
     const ref = objectRef(resource)!;
-    if (resource.read || resource.retainOnDelete) return [];
+    if (resource.read || resource.retainOnDelete || resource.deletedWith !== "") return [];
     // What the namespace's deletion already took is gone: the provider finds it so and asks nothing more.
     if (ref.namespace !== "" && !this.has(ref)) return [];
     const what = `${resource.type} ${resource.name}`;
