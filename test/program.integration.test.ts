@@ -336,11 +336,11 @@ describe("image", () => {
 });
 
 describe("the dev stack (Pulumi.dev.yaml as committed)", () => {
-  it("deploys a one-node t3.small cluster and one consumer pod logging at debug", () => {
+  it("deploys a two-node t3.medium cluster (room for five developers) and one consumer pod logging at debug", () => {
     assertSucceeded(dev);
     const nodes = oneOfType(dev, "eks:index:ManagedNodeGroup");
-    assert.deepEqual(nodes.inputs.instanceTypes, ["t3.small"]);
-    assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 1, desiredSize: 1, maxSize: 2 });
+    assert.deepEqual(nodes.inputs.instanceTypes, ["t3.medium"]);
+    assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 2, desiredSize: 2, maxSize: 3 });
     const spec = oneOfType(dev, "kubernetes:apps/v1:Deployment").inputs.spec as {
       replicas: number;
       template: { spec: { containers: { env: { name: string; value?: string }[] }[] } };

@@ -82,7 +82,12 @@ describe("parseStackConfig: the project's own namespace", () => {
       "orders-consumer:clusterStack": "acme/orders-consumer/dev",
     });
     assert.ok(result.ok, JSON.stringify(result.ok ? "" : result.problems));
-    assert.deepEqual(result.value.cluster, { mode: "borrow", clusterStack: "acme/orders-consumer/dev" });
+    assert.deepEqual(result.value.cluster, {
+      mode: "borrow",
+      clusterStack: "acme/orders-consumer/dev",
+      ttlHours: 72,
+      requireOidcProvider: true,
+    });
     assert.equal(result.value.scope.project, "orders-consumer");
   });
 

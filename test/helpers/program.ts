@@ -176,11 +176,6 @@ export function borrowing(platform: ProgramRun, caller: string): ScenarioOptions
   };
 }
 
-/** The outputs of a run as a StackReference serves them to another stack. */
-export function asOtherStack(programRun: ProgramRun): StackOutputs {
-  return { outputs: programRun.outputs, secretOutputNames: programRun.secretOutputs };
-}
-
 export function ofType(programRun: ProgramRun, type: string): RecordedResource[] {
   return programRun.resources.filter((resource) => resource.type === type);
 }
