@@ -9,6 +9,15 @@ import type { AwsErrorKind } from "./errors";
 export type FailureReason = "error" | "timeout" | "shutdown";
 
 /**
+ * Why the consumer changes a message's visibility (ChangeMessageVisibility), as the `reason` label of
+ * sqs_consumer_visibility_changes_total and the `reason` log field: `heartbeat`, to keep a held message
+ * hidden; `failed`, its handler failed; `refused`, not handled here (a damaged message, or one whose
+ * earlier invocation has not settled); `group`, an earlier message of its FIFO group failed; `shutdown`,
+ * not started or unfinished when the consumer stops. settle.ts decides when each becomes visible.
+ */
+export type VisibilityReason = "heartbeat" | "failed" | "refused" | "group" | "shutdown";
+
+/**
  * The consumer's Prometheus metrics, served on /metrics. Names follow Prometheus conventions:
  * counters end in _total, durations are histograms in seconds.
  */
@@ -40,9 +49,12 @@ export class Metrics {
     help: "Successful messages that could not be deleted (they will be delivered again).",
     registers: [this.registry],
   });
-  readonly released = new Counter({
-    name: "sqs_consumer_messages_released_total",
-    help: "Messages made visible again early: failed with a retry delay, or unfinished at shutdown.",
+  readonly visibilityChanges = new Counter({
+    name: "sqs_consumer_visibility_changes_total",
+    help:
+      "Messages whose visibility SQS changed at the consumer's request, by reason: heartbeat (kept hidden " +
+      "while held); failed and refused (visible after their retry delay); group and shutdown (visible at once).",
+    labelNames: ["reason"] as const,
     registers: [this.registry],
   });
   readonly inFlight = new Gauge({

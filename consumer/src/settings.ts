@@ -137,7 +137,7 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     max: 3_600,
     unit: "s",
     description:
-      "Time after SIGTERM to finish in-flight messages and release the rest; above WAIT_TIME_SECONDS so releases outlive abandoned polls.",
+      "Time after SIGTERM to finish in-flight messages and make the rest visible again; above WAIT_TIME_SECONDS, since that waits for abandoned polls to run out.",
   },
   logLevel: {
     kind: "enum",
@@ -280,6 +280,11 @@ export function terminationGracePeriodSeconds(tunables: Pick<Tunables, "shutdown
 }
 
 export const TERMINATION_MARGIN_SECONDS = 10;
+
+/** SQS requires a FIFO queue's name to end in `.fifo`, and no other queue name may contain a dot. */
+export function isFifoQueueUrl(queueUrl: string): boolean {
+  return new URL(queueUrl).pathname.endsWith(".fifo");
+}
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
