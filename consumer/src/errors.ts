@@ -97,7 +97,9 @@ export const AWS_ERROR_KINDS = {
     "IAM denied the call: the role in use lacks the action on this queue, or its trust policy rejects this pod.",
   "queue-missing": "The queue does not exist in this region and account (or was deleted).",
   credentials:
-    "No valid credentials: none found, the web identity token was rejected, a credential source did not answer in time, or AWS rejected them before their stated expiry (clock skew, revoked session; they are refreshed at each retry).",
+    "No valid credentials: none found, the web identity token was rejected, a credential source did not answer " +
+    "in time, or AWS rejected them before their stated expiry (clock skew, revoked session; they are refreshed " +
+    "at each retry).",
   kms: "The queue's KMS key refused: its key policy does not allow this role, or the key is disabled, missing, pending deletion or throttled.",
   throttling: "AWS asked us to slow down.",
   network:

@@ -140,7 +140,11 @@ export class Invocations {
 
   /** Why the process is not live, for /livez. */
   get reason(): string {
-    return `${this.abandonedCount} handler(s) ignored their abort signal and never settled, holding more than half of HANDLER_CONCURRENCY (${this.ctx.settings.handlerConcurrency} slots, limit ${this.abandonedLimit})`;
+    const { handlerConcurrency } = this.ctx.settings;
+    return (
+      `${this.abandonedCount} handler(s) ignored their abort signal and never settled, holding more than half ` +
+      `of HANDLER_CONCURRENCY (${handlerConcurrency} slots, limit ${this.abandonedLimit})`
+    );
   }
 
   /** The invocation of this message that has not settled yet, if any. */

@@ -24,12 +24,12 @@ export interface OpenReceive {
 }
 
 /**
- * Readiness is "receiving successfully": not ready while starting, while AWS calls fail, once
- * shutdown begins, for good once a receive loop has ended before shutdown (`broken`), and while a receive is overdue (open longer than its wait time plus
- * DEADLINES.receiveMarginMs): a loop stuck in a call that never answers must not look healthy, even before the
- * call's own deadline turns it into an error. Loops waiting for free handler slots are not receiving
- * and do not count. Also turns a stream of identical failures into one warning, a reminder a minute,
- * and one "recovered" line.
+ * Readiness is "receiving successfully": not ready while starting, while AWS calls fail, once shutdown
+ * begins, for good once a receive loop has ended before shutdown (`broken`), and while a receive is
+ * overdue (open longer than its wait time plus DEADLINES.receiveMarginMs): a loop stuck in a call that
+ * never answers must not look healthy, even before the call's own deadline turns it into an error.
+ * Loops waiting for free handler slots are not receiving and do not count. Also turns a stream of
+ * identical failures into one warning, a reminder a minute, and one "recovered" line.
  */
 export class Readiness {
   private state: "starting" | "ready" | "failing" | "stopping" | "broken" = "starting";
@@ -132,17 +132,19 @@ export interface Liveness {
   readonly reason: string;
 }
 
-/**
- * /livez: 200 while the process and its event loop answer (a stuck loop fails the probe by not
- * answering) and the liveness check passes; 503 with the reason when it does not (see Invocations).
- * /readyz: 200 while receiving successfully, 503 with the reason otherwise.
- * /metrics: Prometheus text format.
- */
+/** A started health server, on `port` (the one asked for, or the free one picked for 0). */
 export interface HealthServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
+/**
+ * Serves the health port:
+ * /livez: 200 while the process and its event loop answer (a stuck loop fails the probe by not
+ * answering) and the liveness check passes; 503 with the reason when it does not (see Invocations).
+ * /readyz: 200 while receiving successfully, 503 with the reason otherwise.
+ * /metrics: Prometheus text format.
+ */
 export async function startHealthServer(
   port: number,
   readiness: Readiness,

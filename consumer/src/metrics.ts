@@ -4,7 +4,7 @@ import type { AwsErrorKind } from "./errors";
 /**
  * Why a handler did not succeed, as the `reason` label of sqs_consumer_messages_failed_total: it threw
  * or rejected (`error`), passed HANDLER_TIMEOUT_SECONDS (`timeout`), or was still running when the
- * shutdown budget ran out and its message was given back (`shutdown`).
+ * shutdown budget ran out and its message was made visible again (`shutdown`).
  */
 export type FailureReason = "error" | "timeout" | "shutdown";
 
@@ -59,7 +59,9 @@ export class Metrics {
   });
   readonly inFlight = new Gauge({
     name: "sqs_consumer_messages_in_flight",
-    help: "Messages this consumer holds (received, invisible to others, not yet settled): those being handled and, on a FIFO queue, those waiting behind an earlier message of their group.",
+    help:
+      "Messages this consumer holds (received, invisible to others, not yet settled): those being handled " +
+      "and, on a FIFO queue, those waiting behind an earlier message of their group.",
     registers: [this.registry],
   });
   readonly emptyReceives = new Counter({

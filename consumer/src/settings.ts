@@ -177,7 +177,9 @@ export const CONNECTION = {
   region: {
     env: "AWS_REGION",
     description:
-      "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); required only when QUEUE_URL names none.",
+      "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region " +
+      "QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); " +
+      "required only when QUEUE_URL names none.",
   },
 } as const;
 
@@ -272,8 +274,8 @@ export function queueVisibilityTimeoutSeconds(tunables: Pick<Tunables, "handlerT
 export const QUEUE_VISIBILITY_MARGIN_SECONDS = 10;
 
 /**
- * How long Kubernetes should wait after SIGTERM: the shutdown budget plus time to release unfinished
- * messages and flush logs, so the process always exits on its own before SIGKILL.
+ * How long Kubernetes should wait after SIGTERM: the shutdown budget plus time to make unfinished
+ * messages visible again and flush logs, so the process always exits on its own before SIGKILL.
  */
 export function terminationGracePeriodSeconds(tunables: Pick<Tunables, "shutdownBudgetSeconds">): number {
   return tunables.shutdownBudgetSeconds + TERMINATION_MARGIN_SECONDS;
