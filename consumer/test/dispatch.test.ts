@@ -1,6 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { md5OfMessageAttributes, MessageGroups } from "../src/dispatch";
+import type { Message } from "@aws-sdk/client-sqs";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
+import { Dispatcher, md5OfBody, md5OfMessageAttributes, MessageGroups, type InFlight } from "../src/dispatch";
+import { Capacity, type Handling, type HandlerFailure, type Outcome } from "../src/handle";
+import type { Settlement, VisibilityChange } from "../src/settle";
+import { testContext } from "./helpers/context";
 
 const m = (id: string, groupId?: string) => ({ id, groupId });
 
@@ -75,5 +80,99 @@ describe("message digests", () => {
       }),
       "31a92b15d92f8db860eda32aceb656c3",
     );
+  });
+});
+
+/** A received SQS message of `group`, with digests that match (or a damaged body). */
+function sqsMessage(id: string, group?: string, damaged = false): Message {
+  return {
+    MessageId: id,
+    ReceiptHandle: `h-${id}`,
+    Body: id,
+    MD5OfBody: damaged ? "0".repeat(32) : md5OfBody(id),
+    Attributes: group === undefined ? {} : { MessageGroupId: group },
+  };
+}
+
+/**
+ * A Dispatcher whose handler runs end when the test says (`finish`), recording what it asks settle.ts
+ * to do; on a FIFO queue when `fifo`.
+ */
+function dispatcher(fifo: boolean) {
+  const queue = `https://sqs.eu-west-1.amazonaws.com/123456789012/orders${fifo ? ".fifo" : ""}`;
+  const { ctx, stop } = testContext(
+    { send: () => Promise.reject(new Error("no SQS here")) },
+    { env: { QUEUE_URL: queue } },
+  );
+  const slots = new Capacity(10);
+  const started: string[] = [];
+  const runs = new Map<string, (outcome: Outcome) => void>();
+  const handling = {
+    invocations: { get: () => undefined },
+    run: (entry: InFlight) =>
+      new Promise<Outcome>((resolve) => {
+        started.push(entry.messageId);
+        runs.set(entry.messageId, resolve);
+      }),
+  } as unknown as Handling;
+  const settled: string[] = [];
+  const settle = {
+    delete: (entry: InFlight) => Promise.resolve(void settled.push(`delete ${entry.messageId}`)),
+    changeVisibility: (changes: readonly VisibilityChange[]) =>
+      Promise.resolve(void settled.push(changes.map((c) => `${c.reason} ${c.message.messageId}`).join(", "))),
+  } as unknown as Settlement;
+  const d = new Dispatcher(ctx, slots, handling, settle);
+  const finish = async (id: string, failure?: HandlerFailure) => {
+    runs.get(id)!({ failure, processSpan: undefined });
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  const receive = async (messages: Message[]) => {
+    const reserved = await slots.reserve(messages.length);
+    d.dispatch(messages, Date.now(), ROOT_CONTEXT, reserved);
+  };
+  return { d, slots, started, settled, finish, receive, stop };
+}
+
+describe("dispatch: what becomes of each message a receive brought", () => {
+  const failed: HandlerFailure = { reason: "error", error: new Error("failed") };
+
+  test("FIFO: one message per group runs; success deletes it and starts the next; a failure sends it and the rest of its group back in one change", async () => {
+    const { d, slots, started, settled, finish, receive } = dispatcher(true);
+    await receive([sqsMessage("a1", "a"), sqsMessage("a2", "a"), sqsMessage("b1", "b"), sqsMessage("a3", "a")]);
+    assert.deepEqual(started, ["a1", "b1"]);
+    assert.equal(d.inFlight.size, 4);
+    assert.equal(slots.free, 8, "the slots of the messages waiting behind their group go back at once");
+    await finish("a1");
+    assert.deepEqual(started, ["a1", "b1", "a2"]);
+    await finish("a2", failed);
+    assert.deepEqual(settled, ["delete a1", "failed a2, group a3"]);
+    assert.deepEqual(
+      [...d.inFlight].map((m) => m.messageId),
+      ["b1"],
+    );
+  });
+
+  test("a damaged message mid-group is refused, and its group's later messages in the receive go back behind it", async () => {
+    const { started, settled, receive } = dispatcher(true);
+    await receive([sqsMessage("a1", "a", true), sqsMessage("a2", "a"), sqsMessage("b1", "b")]);
+    assert.deepEqual(started, ["b1"]);
+    assert.deepEqual(settled, ["refused a1", "group a2"]);
+  });
+
+  test("standard queue: group ids serialize nothing, and a failure sends back only the failed message", async () => {
+    const { started, settled, finish, receive } = dispatcher(false);
+    await receive([sqsMessage("a1", "a"), sqsMessage("a2", "a")]);
+    assert.deepEqual(started, ["a1", "a2"]);
+    await finish("a1", failed);
+    assert.deepEqual(settled, ["failed a1"]);
+  });
+
+  test("what a receive brings once shutdown began is not started: its visibility changes for shutdown, its slots go back", async () => {
+    const { slots, started, settled, receive, stop } = dispatcher(false);
+    stop();
+    await receive([sqsMessage("m1"), sqsMessage("m2")]);
+    assert.deepEqual(started, []);
+    assert.deepEqual(settled, ["shutdown m1, shutdown m2"]);
+    assert.equal(slots.free, 10);
   });
 });
