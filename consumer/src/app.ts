@@ -248,7 +248,7 @@ const SOURCE_NAMES: Readonly<Record<string, string>> = {
 const POD_IDENTITY_AGENT_HOSTS = new Set(["169.254.170.23", "[fd00:ec2::23]"]);
 
 /** Whether a container credentials URL points at the EKS Pod Identity Agent. */
-export function isPodIdentityAgent(fullUri: string | undefined): boolean {
+function isPodIdentityAgent(fullUri: string | undefined): boolean {
   if (fullUri === undefined || fullUri === "") return false;
   try {
     return POD_IDENTITY_AGENT_HOSTS.has(new URL(fullUri).hostname);
@@ -299,7 +299,7 @@ export function summarizeCredentials(credentials: ResolvedCredentials, env: EnvL
 }
 
 /** What the start-up log says about the queue: enough to spot a queue without a DLQ. */
-export interface QueueInfo {
+interface QueueInfo {
   readonly arn?: string;
   readonly visibilityTimeoutSeconds?: number;
   readonly deadLetterTargetArn?: string;
@@ -309,7 +309,7 @@ export interface QueueInfo {
 }
 
 /** Reads the queue's ARN, visibility timeout, redrive policy and type (GetQueueAttributes). */
-export async function describeQueue(sqs: SQSClient, queueUrl: string): Promise<QueueInfo> {
+async function describeQueue(sqs: SQSClient, queueUrl: string): Promise<QueueInfo> {
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

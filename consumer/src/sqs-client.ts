@@ -49,7 +49,7 @@ export const DEADLINES = {
  * Deadline of one SQS HTTP attempt. Every SQS call of a process shares the client's handler, and the
  * longest legitimate one is a long poll of `waitTimeSeconds`, so that plus a margin bounds them all.
  */
-export function sqsAttemptTimeoutMs(waitTimeSeconds: number): number {
+function sqsAttemptTimeoutMs(waitTimeSeconds: number): number {
   return waitTimeSeconds * 1000 + DEADLINES.receiveMarginMs;
 }
 
@@ -138,7 +138,7 @@ function isRequestTimeout(error: unknown): error is Error {
  * A client plugin: turns a request timeout into RequestStalledError, which the SDK's retry strategy does
  * not retry, so a stall costs one deadline and the consumer's own backoff decides when to try again.
  */
-export const stallsAreNotRetried: Pluggable<ServiceInputTypes, ServiceOutputTypes> = {
+const stallsAreNotRetried: Pluggable<ServiceInputTypes, ServiceOutputTypes> = {
   applyToStack(stack) {
     const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
       try {
@@ -214,11 +214,11 @@ export const throttledReceivesAreNotRetried: Pluggable<ServiceInputTypes, Servic
 };
 
 /** What the SDK passes to a `credentialDefaultProvider` (the client's resolved config). */
-export type ChainInit = NonNullable<Parameters<typeof defaultProvider>[0]>;
+type ChainInit = NonNullable<Parameters<typeof defaultProvider>[0]>;
 /** What the SDK passes on each call: `forceRefresh` makes the chain fetch anew (MemoizedProvider contract). */
 type ChainProps = Parameters<ReturnType<typeof defaultProvider>>[0];
 
-export interface CredentialChainOptions {
+interface CredentialChainOptions {
   /**
    * Region for STS (AssumeRoleWithWebIdentity): the pod's own AWS_REGION, so a regional STS endpoint or
    * VPC endpoint next to the cluster is used even when the queue is in another region.
@@ -239,7 +239,7 @@ export interface CredentialChainOptions {
  * Returns a `credentialDefaultProvider` for an SDK client. The provider honours `{ forceRefresh: true }`
  * (see `refreshRejectedCredentials`).
  */
-export function deadlineBoundChain(
+function deadlineBoundChain(
   options: CredentialChainOptions = {},
 ): (init: ChainInit) => (props?: ChainProps) => Promise<AwsCredentialIdentity> {
   const deadlineMs = options.deadlineMs ?? DEADLINES.credentialsMs;
