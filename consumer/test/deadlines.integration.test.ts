@@ -25,6 +25,7 @@ async function terminate(consumer: ConsumerProcess): Promise<{ code: number | nu
 /** Slack for a loaded 2-core machine on top of a promised bound; the bound itself is what is asserted. */
 const SLACK_MS = 1_500;
 
+// A silent EKS Pod Identity Agent is tested with the agent's other troubles (pod-identity.integration.test.ts).
 describe("deadlines: a credential source that accepts and never answers", () => {
   let bed: TestBed;
   let bundle: string;
@@ -68,22 +69,6 @@ describe("deadlines: a credential source that accepts and never answers", () => 
     const exit = await terminate(consumer);
     assert.equal(exit.code, 0);
     assert.ok(exit.tookMs <= 5_000 + SLACK_MS, `exit took ${exit.tookMs} ms, budget 5000`);
-  });
-
-  test("a silent container credentials endpoint (EKS Pod Identity): the same", async () => {
-    const consumer = spawnConsumer(bundle, {
-      ...withoutStaticKeys(),
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: `${silent.endpoint}/v1/credentials`,
-      AWS_CONTAINER_AUTHORIZATION_TOKEN: "pod-identity-token",
-      SHUTDOWN_BUDGET_SECONDS: "3",
-    });
-    const warning = await consumer.waitFor((l) => l.event === "aws-error", 25_000, "an error for the silent endpoint");
-    assert.equal(warning.kind, "credentials");
-    assert.equal(warning.code, "CredentialsStalled");
-    assert.ok(silent.accepted > 0, "the container endpoint was never called");
-    const exit = await terminate(consumer);
-    assert.equal(exit.code, 0);
-    assert.ok(exit.tookMs <= 3_000 + SLACK_MS, `exit took ${exit.tookMs} ms, budget 3000`);
   });
 
   test("STS stalls at a refresh after a first success: an error once the credentials run out, then recovery when STS answers again", async () => {

@@ -107,36 +107,6 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     }
   });
 
-  test("a failure mid-group: the messages behind it wait, go back to SQS, and the group is redelivered in order", async () => {
-    const b = await bed();
-    const journal = new HandlerJournal();
-    let failuresLeft = 2;
-    const { running } = await startTestConsumer(b, {
-      env: { RETRY_BASE_SECONDS: "1", RETRY_MAX_SECONDS: "1", WAIT_TIME_SECONDS: "1" },
-      handler: (m) =>
-        journal.run(m, async () => {
-          await sleep(20);
-          if (m.body === "a-m4" && failuresLeft-- > 0) throw new Error("a-m4 fails twice");
-        }),
-    });
-    try {
-      await b.send("a", range("a-m", 10));
-      await b.send("b", range("b-m", 10));
-      await eventually(() => journal.succeeded.length === 20, 20_000, "20 successes");
-      assert.deepEqual(journal.successesOf("a"), range("a-m", 10));
-      assert.deepEqual(journal.successesOf("b"), range("b-m", 10), "the other group is not held up");
-      assert.deepEqual(
-        journal.started.filter((body) => body.startsWith("a-")),
-        ["a-m1", "a-m2", "a-m3", "a-m4", "a-m4", "a-m4", ...range("a-m", 10).slice(4)],
-      );
-      assert.equal(journal.peakPerGroup, 1);
-      const redelivered = journal.received.find((m) => m.body === "a-m5")!;
-      assert.ok(redelivered.receiveCount >= 2, "a-m5 went back to SQS and was received again");
-    } finally {
-      await running.stop();
-    }
-  });
-
   test("a receive whose answer is lost is retried with the same attempt id and gets the same messages at once", async () => {
     let lostAttemptId: string | undefined;
     const b = await bed({

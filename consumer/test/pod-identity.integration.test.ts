@@ -211,14 +211,23 @@ describe("EKS Pod Identity: an agent or token in trouble", () => {
     return warning;
   }
 
-  test("an agent that accepts the connection and never answers: the fetch ends by its deadline, not ready, still up", async () => {
+  test("an agent that accepts the connection and never answers: the fetch ends by its deadline, not ready, still up, and SIGTERM exits 0 within the budget", async () => {
     const silent = new SilentServer();
     await silent.start();
     try {
       consumer = spawnConsumer(bundle, env(`${silent.endpoint}/v1/credentials`));
       const warning = await notReadyWithCredentialsError();
       assert.ok(silent.accepted > 0, "the agent was asked");
-      assert.match(JSON.stringify(warning), /credentials|Pod Identity/i);
+      assert.equal(warning.kind, "credentials");
+      assert.equal(warning.code, "CredentialsStalled");
+      assert.match(String(warning.hint), /did not answer within 10 s \(STS, the container credentials endpoint/);
+      const signalled = Date.now();
+      consumer.child.kill("SIGTERM");
+      const exit = await consumer.exited;
+      consumer = undefined;
+      assert.equal(exit.code, 0);
+      // Budget 5 s; the slack is for a loaded 2-core machine.
+      assert.ok(exit.at - signalled <= 6_500, `exit took ${exit.at - signalled} ms, budget 5000`);
     } finally {
       consumer?.child.kill("SIGTERM");
       await consumer?.exited;
