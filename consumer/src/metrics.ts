@@ -12,8 +12,9 @@ export type FailureReason = "error" | "timeout" | "shutdown";
  * Why the consumer changes a message's visibility (ChangeMessageVisibility), as the `reason` label of
  * sqs_consumer_visibility_changes_total and the `reason` log field: `heartbeat`, to keep a held message
  * hidden; `failed`, its handler failed; `refused`, not handled here (a damaged message, or one whose
- * earlier invocation has not settled); `group`, an earlier message of its FIFO group failed; `shutdown`,
- * not started or unfinished when the consumer stops. settle.ts decides when each becomes visible.
+ * earlier invocation has not settled); `group`, an earlier message of its FIFO group failed or was
+ * refused; `shutdown`, not started or unfinished when the consumer stops. settle.ts decides when each
+ * becomes visible.
  */
 export type VisibilityReason = "heartbeat" | "failed" | "refused" | "group" | "shutdown";
 

@@ -59,7 +59,7 @@ const BATCH_SIZE = 10;
  * 32), so receives and deletes are never starved by the heartbeat.
  */
 export const PARALLEL_BATCHES = 16;
-/** A little past the handler deadline, so a handler that gives up right at its limit is changed, not redelivered. */
+/** A little past the handler deadline: a handler that gives up right at its limit must not see its message lapse. */
 const DEADLINE_SLACK_MS = 5_000;
 /** How long a lone delete waits for company before it is sent. */
 const DELETE_FLUSH_DELAY_MS = 5;
