@@ -65,8 +65,8 @@ export type ProbePath = (typeof PROBE_PATHS)[keyof typeof PROBE_PATHS];
 
 /**
  * Names of the consumer's Prometheus metrics (consumer/src/metrics.ts) that the program's alert rules
- * read (infra/prometheus.ts). test/prometheus.test.ts checks each against the real registry, so a
- * renamed metric fails a test instead of silencing an alert.
+ * read (infra/prometheus.ts). The program's tests (test/prometheus*) check each against the real
+ * registry, so a renamed metric fails a test instead of silencing an alert.
  */
 export const METRIC_NAMES = {
   received: "sqs_consumer_messages_received_total",
