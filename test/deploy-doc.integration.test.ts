@@ -158,13 +158,18 @@ describe("docs/DEPLOY.md", () => {
     assert.ok(dev.ok, dev.ok ? "" : JSON.stringify(dev.problems));
     assert.ok(dev.value.cluster.mode === "create");
     assert.deepEqual(dev.value.cluster.adminPrincipalArns, ["arn:aws:iam::123456789012:role/platform-admins"]);
-    assert.deepEqual(dev.value.cluster.developerStacks, [
-      { stack: "alice", principalArn: "arn:aws:iam::123456789012:role/alice" },
+    assert.deepEqual(dev.value.cluster.developers, [
+      { person: "alice", principalArn: "arn:aws:iam::123456789012:role/alice", sessionName: undefined },
     ]);
     assert.deepEqual(dev.value.network?.endpointPublicAccessCidrs, ["203.0.113.7/32", "198.51.100.9/32"]);
     const alice = await parse("alice");
     assert.ok(alice.ok, alice.ok ? "" : JSON.stringify(alice.problems));
-    assert.deepEqual(alice.value.cluster, { mode: "borrow", clusterStack: `${ORGANIZATION}/${PROJECT}/dev` });
+    assert.deepEqual(alice.value.cluster, {
+      mode: "borrow",
+      clusterStack: `${ORGANIZATION}/${PROJECT}/dev`,
+      ttlHours: 48,
+      requireOidcProvider: true,
+    });
   });
 
   it("shows the error the program actually raises for a bad configuration", () => {
