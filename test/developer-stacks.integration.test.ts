@@ -75,16 +75,7 @@ before(async () => {
       { clusterMode: "borrow", clusterStack: PLATFORM, identity: "pod-identity" },
       as(CALLERS.carol),
     ),
-  ])) as ProgramRun[] as [
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-  ];
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
 });
 
 const refused = (decisions: readonly Decision[]) => decisions.filter((d) => !d.allowed).map(describeDecision);

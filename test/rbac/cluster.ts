@@ -61,7 +61,8 @@ export function objectRef(resource: RecordedResource): ObjectRef | undefined {
   const [, group = "", version = "", kind = ""] = match;
   const metadata = (resource.read ? resource.state.metadata : resource.inputs.metadata) as
     { name?: string; namespace?: string } | undefined;
-  const idParts = resource.read ? String(resource.state.id ?? "").split("/") : [];
+  const id = resource.state.id;
+  const idParts = resource.read && typeof id === "string" ? id.split("/") : [];
   const name = metadata?.name ?? idParts.at(-1) ?? "";
   const namespace = CLUSTER_SCOPED.has(kind) ? "" : (metadata?.namespace ?? (idParts.length > 1 ? idParts[0]! : ""));
   return { apiGroup: group === "core" ? "" : group, version, kind, resource: guessResource(kind), namespace, name };
