@@ -52,6 +52,7 @@ export const CONSUMER_KEY = "consumer";
 export type AppliesWhen =
   | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
   | { readonly key: "queueType"; readonly is: QueueType }
+  | { readonly key: "ephemeral"; readonly is: boolean }
   | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
 
 /** What every key spec carries besides its type: the conditions under which it has an effect. */
@@ -91,6 +92,7 @@ const WITHOUT_VPC_ID = { key: "vpcId", set: false } as const satisfies AppliesWh
 const FIFO_ONLY = { key: "queueType", is: "fifo" } as const satisfies AppliesWhen;
 const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesWhen;
 const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
+const LONG_LIVED_ONLY = { key: "ephemeral", is: false } as const satisfies AppliesWhen;
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
 
@@ -457,6 +459,26 @@ export const TELEMETRY_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
+/**
+ * What the stack keeps (infra/lifecycle.ts): a long-lived stack protects what holds state and refuses a change
+ * that would replace its queues; an ephemeral one protects nothing, so `pulumi destroy` removes everything.
+ */
+export const LIFECYCLE_KEYS = {
+  ephemeral: {
+    type: "boolean",
+    default: false,
+    description:
+      "true for a stack meant to be destroyed (a developer's, a test's): nothing is protected, the ECR repository is deleted with its images, a created cluster has no deletion protection, and a change that replaces the queues is applied with a warning. false (long-lived): the queues, the ECR repository and a created cluster are protected, and such a change is refused at preview (docs/DEPLOY.md, Protected state).",
+  },
+  allowQueueReplacement: {
+    type: "boolean",
+    default: false,
+    appliesWhen: LONG_LIVED_ONLY,
+    description:
+      "long-lived only: let this update replace the queues (queueType, a stack rename, another region); the old queues stay in AWS with their messages, to drain or move with npm run redrive, then delete by hand. Remove it after the update (docs/DEPLOY.md, Replacing the queue).",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
 /** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
 export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
@@ -468,6 +490,7 @@ export const CONFIG_KEYS = {
   ...AUTOSCALING_KEYS,
   ...ALARM_KEYS,
   ...TELEMETRY_KEYS,
+  ...LIFECYCLE_KEYS,
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
