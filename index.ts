@@ -85,6 +85,7 @@ const developers =
         developerStacks: config.cluster.developerStacks,
         kedaChart: kedaInstallation.chart,
         guardNamespace: consumerNamespace.name,
+        labels,
       })
     : undefined;
 const identity = new ConsumerIdentity("identity", {

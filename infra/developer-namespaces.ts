@@ -19,6 +19,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { developerNamespace, type TargetCluster } from "./cluster";
 import type { DeveloperStack } from "./config";
+import type { Labels } from "./labels";
 import type { NameScope } from "./names";
 import { POD_SECURITY_LABELS } from "./namespace";
 
@@ -36,6 +37,8 @@ export interface DeveloperNamespacesArgs {
   readonly kedaChart: pulumi.Resource;
   /** The stack's own namespace, which holds the `developer-stacks` ConfigMap. */
   readonly guardNamespace: pulumi.Input<string>;
+  /** Recommended labels of this stack's objects, for the ConfigMap. */
+  readonly labels: Labels;
 }
 
 /** The developer stacks' namespaces of a created cluster, after KEDA, and the guard against destroying them. */
@@ -73,7 +76,7 @@ export class DeveloperNamespaces extends pulumi.ComponentResource {
         metadata: {
           name: DEVELOPER_STACKS_CONFIG_MAP,
           namespace: args.guardNamespace,
-          labels: { "app.kubernetes.io/managed-by": "pulumi" },
+          labels: args.labels,
         },
         data: {
           stacks: listed.join("\n"),

@@ -86,7 +86,16 @@ export function compareCreatedWith(
       "allowQueueReplacement: the queues are not protected while it is set; remove it after this update (`pulumi config rm allowQueueReplacement`)",
     );
   }
-  if (previous === undefined) return { refusals, warnings };
+  if (previous === undefined) {
+    // Without a createdWith, no update of this program has written retainOnDelete on the queues yet: the engine
+    // reads it from the old state, so a replacement allowed now would delete them with their messages.
+    if (lifecycle.allowQueueReplacement && !lifecycle.ephemeral) {
+      refusals.push(
+        "allowQueueReplacement: this stack's last update recorded no createdWith, so its queues may not be marked retainOnDelete yet and would be deleted with their messages; run `pulumi up` without it first",
+      );
+    }
+    return { refusals, warnings };
+  }
 
   const queues = queueChange(previous, current, project);
   if (queues !== undefined) {
@@ -172,15 +181,23 @@ function shown(value: unknown): string {
   return value === undefined ? "unset" : JSON.stringify(value);
 }
 
-/** The error a refused change raises: a RunError, so Pulumi prints the message without a stack trace. */
+/** The message a refused change is reported with: every refusal, each naming its key. */
+export function refusalMessage(refusals: readonly string[]): string {
+  return `this change would destroy state (${refusals.length} problem${refusals.length === 1 ? "" : "s"}): ${refusals.join("; ")}`;
+}
+
+/**
+ * The error that stops a refused change: a RunError, so Pulumi prints it without a stack trace. Its message is
+ * short on purpose: it reaches the user through every resource that waited on the comparison, each prefixing
+ * it with the property it flowed through, so the refusals themselves are logged once, as an error, before it
+ * is thrown (`StateGuard`).
+ */
 export class StateChangeRefused extends pulumi.RunError {
   readonly code = "SQS_EKS_CONSUMER_STATE_CHANGE_REFUSED";
   readonly refusals: readonly string[];
 
   constructor(refusals: readonly string[]) {
-    super(
-      `this change would destroy state (${refusals.length} problem${refusals.length === 1 ? "" : "s"}): ${refusals.join("; ")}`,
-    );
+    super("stopped before anything that holds state: the change was refused (the error above says why)");
     this.refusals = refusals;
   }
 }
@@ -195,8 +212,8 @@ export interface StateGuardArgs {
 
 /**
  * Reads the last update's `createdWith` through a StackReference to this very stack (`<name>-previous`),
- * compares (`compareCreatedWith`) and prints each warning. `cleared` resolves to no resources, or fails with
- * `StateChangeRefused` naming every refusal: give it as `dependsOn` to what a refused change must not touch, which
+ * compares (`compareCreatedWith`) and prints each warning. `cleared` resolves to no resources; on a refusal it
+ * logs `refusalMessage` as an error and fails with `StateChangeRefused`: give it as `dependsOn` to what a refused change must not touch, which
  * is then registered only once the comparison passed.
  */
 export class StateGuard extends pulumi.ComponentResource {
@@ -218,7 +235,10 @@ export class StateGuard extends pulumi.ComponentResource {
         args.scope.project,
       );
       for (const warning of comparison.warnings) void pulumi.log.warn(warning);
-      if (comparison.refusals.length > 0) throw new StateChangeRefused(comparison.refusals);
+      if (comparison.refusals.length > 0) {
+        void pulumi.log.error(refusalMessage(comparison.refusals));
+        throw new StateChangeRefused(comparison.refusals);
+      }
       return [] as pulumi.Resource[];
     });
     this.registerOutputs({});

@@ -8,10 +8,13 @@
  * way a StackReference to itself reads them from the stack's state.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
 import {
   ORGANIZATION,
+  REPO_ROOT,
   asOtherStack,
   assertSucceeded,
   named,
@@ -78,28 +81,25 @@ before(async () => {
       { ...after("prod"), existingClusters: ADOPTED },
     ),
     await scenario("prod", PLATFORM, after("prod")),
-  ])) as ProgramRun[] as [
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-  ];
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
 });
 
 function options(resource: RecordedResource) {
   return { protect: resource.protect, retainOnDelete: resource.retainOnDelete };
 }
 
-/** The one error of a refused run, after checking nothing that holds state was registered. */
+/**
+ * The refusal a run logged, after checking it is the one error besides the stop it caused, and that nothing
+ * holding state was registered.
+ */
 function refusal(run: ProgramRun): string {
-  assert.equal(run.errors.length, 1, run.errors.join("\n"));
+  const [logged, ...others] = run.errors;
+  assert.match(logged ?? "", /^this change would destroy state \(\d+ problems?\): /, run.errors.join("\n"));
+  assert.ok(others.length > 0, "the program stopped too");
+  for (const other of others) assert.match(other, /the change was refused \(the error above says why\)/);
   for (const type of [QUEUE, REPOSITORY, "aws:ec2/vpc:Vpc", "eks:index:Cluster"])
     assert.deepEqual(ofType(run, type), [], `${type} registered although the change was refused`);
-  return run.errors[0]!;
+  return logged!;
 }
 
 describe("a long-lived stack (the default)", () => {
@@ -174,6 +174,12 @@ describe("a change that cannot be made in place", () => {
     assert.match(message, /drain both queues, or let the new queues be created beside the old ones/);
     assert.match(message, /npm run redrive/);
     assert.match(message, /allowQueueReplacement/);
+  });
+
+  it("is the refusal docs/DEPLOY.md shows", () => {
+    const doc = readFileSync(path.join(REPO_ROOT, "docs", "DEPLOY.md"), "utf8");
+    const section = doc.slice(doc.indexOf("### Replacing the queue"));
+    assert.equal(/```text\n([\s\S]*?)\n```/.exec(section)?.[1], refusal(toFifo));
   });
 
   it("with allowQueueReplacement, registers the new queues unprotected but retained, and says to remove it", () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import {
   clusterStateOptions,
   compareCreatedWith,
@@ -47,6 +47,17 @@ describe("comparing with the last update", () => {
       refusals: [],
       warnings: [],
     });
+  });
+
+  it("refuses allowQueueReplacement before an update has recorded createdWith: retainOnDelete may not be in the state yet", () => {
+    const { refusals } = compareCreatedWith(
+      undefined,
+      PROD,
+      { ephemeral: false, allowQueueReplacement: true },
+      PROJECT,
+    );
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!, /^allowQueueReplacement: .* run `pulumi up` without it first$/);
   });
 
   it("refuses another region: the queues would be replaced there", () => {

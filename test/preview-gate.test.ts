@@ -235,8 +235,8 @@ describe("preview gate", () => {
 
   it("fails a preview the program refused, repeating the program's error", () => {
     const verdict = judgePlan(plan("program-refused.json"));
-    assert.equal(verdict.errors.length, 1);
-    assert.match(verdict.errors[0] ?? "", /queueType/);
+    assert.equal(verdict.errors.length, 2);
+    assert.match(verdict.errors[0] ?? "", /^error: this change would destroy state \(1 problem\): queueType: /);
   });
 
   it("counts as destroying only the step operations that delete a managed resource", () => {
