@@ -180,7 +180,8 @@ export const NETWORK_KEYS = {
     type: "string",
     default: "",
     mode: "create",
-    description: "create mode: an existing VPC to use (with privateSubnetIds); empty: create one.",
+    description:
+      "create mode: an existing VPC to use (with privateSubnetIds); empty: create one. Fixed once the cluster exists, like every network key (docs/DEPLOY.md).",
   },
   privateSubnetIds: {
     type: "array",
@@ -188,21 +189,23 @@ export const NETWORK_KEYS = {
     mode: "create",
     appliesWhen: WITH_VPC_ID,
     description:
-      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
+      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP; fixed once the cluster exists.",
   },
   publicSubnetIds: {
     type: "array",
     default: [],
     mode: "create",
     appliesWhen: WITH_VPC_ID,
-    description: "create mode, with vpcId: subnets for internet-facing load balancers (optional).",
+    description:
+      "create mode, with vpcId: subnets for internet-facing load balancers (optional); fixed once the cluster exists.",
   },
   vpcCidr: {
     type: "string",
     default: "10.0.0.0/16",
     mode: "create",
     appliesWhen: WITHOUT_VPC_ID,
-    description: "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20.",
+    description:
+      "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20; fixed once the cluster exists.",
   },
   availabilityZoneCount: {
     type: "integer",
@@ -213,7 +216,7 @@ export const NETWORK_KEYS = {
     mode: "create",
     appliesWhen: WITHOUT_VPC_ID,
     description:
-      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
+      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet; fixed once the cluster exists.",
   },
   natGateways: {
     type: "string",
@@ -303,7 +306,7 @@ export const QUEUE_KEYS = {
     type: "string",
     default: "standard",
     description:
-      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
+      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order. Changing it replaces both queues: refused on a long-lived stack unless allowQueueReplacement (docs/DEPLOY.md).",
   },
   contentBasedDeduplication: {
     type: "boolean",
