@@ -212,9 +212,9 @@ export interface StateGuardArgs {
 
 /**
  * Reads the last update's `createdWith` through a StackReference to this very stack (`<name>-previous`),
- * compares (`compareCreatedWith`) and prints each warning. `cleared` resolves to no resources; on a refusal it
- * logs `refusalMessage` as an error and fails with `StateChangeRefused`: give it as `dependsOn` to what a refused change must not touch, which
- * is then registered only once the comparison passed.
+ * compares (`compareCreatedWith`) and prints each warning. `cleared` resolves to no resources; on a refusal
+ * it logs `refusalMessage` as an error and fails with `StateChangeRefused`. Give it as `dependsOn` to what a
+ * refused change must not touch, which is then registered only once the comparison passed.
  */
 export class StateGuard extends pulumi.ComponentResource {
   /** No resources once the comparison passed; a failed Output (`StateChangeRefused`) otherwise. */
@@ -228,12 +228,7 @@ export class StateGuard extends pulumi.ComponentResource {
       { parent: this },
     );
     this.cleared = self.getOutput(CREATED_WITH_OUTPUT).apply((previous: unknown) => {
-      const comparison = compareCreatedWith(
-        previous as CreatedWith | undefined,
-        args.current,
-        args.lifecycle,
-        args.scope.project,
-      );
+      const comparison = compareCreatedWith(asCreatedWith(previous), args.current, args.lifecycle, args.scope.project);
       for (const warning of comparison.warnings) void pulumi.log.warn(warning);
       if (comparison.refusals.length > 0) {
         void pulumi.log.error(refusalMessage(comparison.refusals));
@@ -243,6 +238,16 @@ export class StateGuard extends pulumi.ComponentResource {
     });
     this.registerOutputs({});
   }
+}
+
+/** A previous `createdWith` output, or undefined when there is none or it has another shape (nothing to compare). */
+function asCreatedWith(value: unknown): CreatedWith | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const fields = value as Record<string, unknown>;
+  const strings = ["queueName", "deadLetterQueueName", "region", "clusterMode", "clusterName"];
+  if (!strings.every((key) => typeof fields[key] === "string")) return undefined;
+  if (typeof fields.network !== "object" || fields.network === null) return undefined;
+  return value as CreatedWith;
 }
 
 /**
