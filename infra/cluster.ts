@@ -4,7 +4,9 @@
  * - create: the `Cluster` component, a new EKS cluster in its own network (infra/network.ts) with an IAM
  *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
  *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
- *           reach IMDS); plus the namespaces of the developer stacks that may borrow it;
+ *           reach IMDS); on a long-lived stack the cluster and its OIDC provider are protected and the
+ *           cluster has EKS deletion protection (infra/lifecycle.ts); the namespaces of the developer stacks
+ *           that may borrow it are made after KEDA (infra/developer-namespaces.ts);
  * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, read through a
  *           StackReference, deploying into the namespace that stack made for this one;
  * - adopt:  `adoptCluster`, an EKS cluster looked up by name, with its IAM OIDC provider; never changed.
@@ -21,11 +23,17 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { accessEntries, checkedAccessEntries } from "./cluster-access";
-import { platformArchitecture, type ClusterConfig, type ClusterMode, type ImagePlatform } from "./config";
+import {
+  platformArchitecture,
+  type ClusterConfig,
+  type ClusterMode,
+  type ImagePlatform,
+  type LifecycleConfig,
+} from "./config";
 import { ec2AssumeRolePolicy } from "./iam-documents";
 import { eksKubeconfig } from "./kubeconfig";
+import { clusterStateOptions } from "./lifecycle";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
-import { POD_SECURITY_LABELS } from "./namespace";
 import type { ClusterNetwork } from "./network";
 import { managedNodeArchitectures, requireImageArchitecture } from "./node-architecture";
 
@@ -70,8 +78,6 @@ export interface TargetCluster {
   readonly provider: k8s.Provider;
   /** The nodes' CPU architectures, exported for borrowers (create mode; empty otherwise). */
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  /** Developer stack -> the namespace made for it (create mode; empty otherwise). */
-  readonly developerNamespaces: pulumi.Output<Record<string, string>>;
   /** borrow mode: the namespace the platform stack made for this stack; undefined otherwise. */
   readonly borrowedNamespace: pulumi.Output<string> | undefined;
   /** borrow mode: the platform stack whose cluster this is, for its other outputs (KEDA's); undefined otherwise. */
@@ -94,18 +100,30 @@ export interface TargetClusterArgs {
   readonly imagePlatform: ImagePlatform;
   /** Tags for every AWS resource created here. */
   readonly tags: Readonly<Record<string, string>>;
+  /** create mode: long-lived (the cluster protected, with EKS deletion protection) or ephemeral (neither). */
+  readonly lifecycle: LifecycleConfig;
+}
+
+/** The name of the EKS cluster a create-mode stack makes: `<project>-<stack>`, fixed (borrowers and kubeconfigs name it). */
+export function createdClusterName(scope: NameScope): string {
+  return scopedName(scope, "", NAME_LIMITS.eksCluster);
 }
 
 /**
  * The cluster this stack deploys into: created (`Cluster`), borrowed (`borrowCluster`) or adopted
  * (`adoptCluster`), as `args.config.mode` says. `name` names the component or, for the others, the
- * resources registered to reach the cluster (`<name>-shared`, `<name>-k8s`).
+ * resources registered to reach the cluster (`<name>-shared`, `<name>-k8s`). `opts` are the created cluster's
+ * (a `dependsOn` holds it back until a check passes); the other modes register nothing to hold back.
  */
-export function targetCluster(name: string, args: TargetClusterArgs): TargetCluster {
+export function targetCluster(
+  name: string,
+  args: TargetClusterArgs,
+  opts?: pulumi.ComponentResourceOptions,
+): TargetCluster {
   const config = args.config;
   switch (config.mode) {
     case "create":
-      return new Cluster(name, { ...args, config });
+      return new Cluster(name, { ...args, config }, opts);
     case "borrow":
       return borrowCluster(name, { ...args, clusterStack: config.clusterStack });
     case "adopt":
@@ -124,7 +142,7 @@ export interface ClusterArgs extends Omit<TargetClusterArgs, "config" | "network
   readonly network: ClusterNetwork | undefined;
 }
 
-/** A new EKS cluster, its managed nodes, its access entries and the developer stacks' namespaces. */
+/** A new EKS cluster, its managed nodes and its access entries. */
 export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly mode = "create";
   readonly clusterName: pulumi.Output<string>;
@@ -133,16 +151,19 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  readonly developerNamespaces: pulumi.Output<Record<string, string>>;
   readonly borrowedNamespace = undefined;
   readonly platformStack = undefined;
   readonly addonsAfter: readonly pulumi.Resource[];
+  /** This component's name, which named the developer namespaces it once had as children. */
+  private readonly componentName: string;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLUSTER_TYPE, name, {}, opts);
+    this.componentName = name;
     const { config, network } = args;
     if (network === undefined) throw new Error("a created cluster needs its network");
-    const clusterName = scopedName(args.scope, "", NAME_LIMITS.eksCluster);
+    const clusterName = createdClusterName(args.scope);
+    const state = clusterStateOptions(args.lifecycle);
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
     const nodeRole = new aws.iam.Role(
@@ -196,9 +217,11 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         ),
         // Extended support is billed at a higher control-plane rate; stay on standard support and upgrade.
         upgradePolicy: { supportType: "STANDARD" },
+        deletionProtection: state.deletionProtection,
         tags: args.tags,
       },
-      { parent: this },
+      // The transforms reach the cluster and OIDC provider pulumi-eks creates inside this component.
+      { parent: this, transforms: state.transforms },
     );
 
     // Pods must get AWS credentials from their service account only, never from the node's instance role:
@@ -255,7 +278,6 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       },
       { parent: this, dependsOn: [nodeGroup] },
     );
-    this.developerNamespaces = this.createDeveloperNamespaces(name, args.scope, config.developerStacks);
     this.addonsAfter = [this];
 
     this.registerOutputs({
@@ -264,33 +286,18 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       oidcProviderArn: this.oidcProviderArn,
       oidcProviderUrl: this.oidcProviderUrl,
       nodeArchitectures: this.nodeArchitectures,
-      developerNamespaces: this.developerNamespaces,
     });
   }
 
   /**
-   * One namespace per developer stack, made here because borrowers have no cluster-scoped rights, and
-   * labelled for the `restricted` Pod Security Standard, which a namespace editor cannot change.
+   * Where a developer stack's namespace was registered before it moved out of this component (a child
+   * `<component>-developer-<stack>`): the alias that keeps it the same resource, not a delete and a create.
    */
-  private createDeveloperNamespaces(
-    name: string,
-    scope: NameScope,
-    developerStacks: readonly { readonly stack: string }[],
-  ): pulumi.Output<Record<string, string>> {
-    const made = developerStacks.map(({ stack }) => {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-developer-${stack}`,
-        {
-          metadata: {
-            name: developerNamespace(scope, stack),
-            labels: { "app.kubernetes.io/managed-by": "pulumi", ...POD_SECURITY_LABELS },
-          },
-        },
-        { parent: this, provider: this.provider },
-      );
-      return namespace.metadata.name.apply((namespaceName) => [stack, namespaceName] as const);
-    });
-    return pulumi.all(made).apply((pairs) => Object.fromEntries(pairs));
+  developerNamespaceAlias(stack: string): pulumi.Alias {
+    return {
+      name: `${this.componentName}-developer-${stack}`,
+      parent: pulumi.createUrn(this.componentName, CLUSTER_TYPE),
+    };
   }
 }
 
@@ -340,7 +347,6 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
       { aliases: formerlyInClusterComponent(name) },
     ),
     nodeArchitectures: pulumi.output([]),
-    developerNamespaces: pulumi.output<Record<string, string>>({}),
     borrowedNamespace,
     platformStack: shared,
     addonsAfter: [],
@@ -400,7 +406,6 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
       { aliases: formerlyInClusterComponent(name) },
     ),
     nodeArchitectures: pulumi.output([]),
-    developerNamespaces: pulumi.output<Record<string, string>>({}),
     borrowedNamespace: undefined,
     platformStack: undefined,
     addonsAfter: [],

@@ -52,6 +52,7 @@ export const CONSUMER_KEY = "consumer";
 export type AppliesWhen =
   | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
   | { readonly key: "queueType"; readonly is: QueueType }
+  | { readonly key: "ephemeral"; readonly is: boolean }
   | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
 
 /** What every key spec carries besides its type: the conditions under which it has an effect. */
@@ -91,6 +92,7 @@ const WITHOUT_VPC_ID = { key: "vpcId", set: false } as const satisfies AppliesWh
 const FIFO_ONLY = { key: "queueType", is: "fifo" } as const satisfies AppliesWhen;
 const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesWhen;
 const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
+const LONG_LIVED_ONLY = { key: "ephemeral", is: false } as const satisfies AppliesWhen;
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
 
@@ -178,7 +180,8 @@ export const NETWORK_KEYS = {
     type: "string",
     default: "",
     mode: "create",
-    description: "create mode: an existing VPC to use (with privateSubnetIds); empty: create one.",
+    description:
+      "create mode: an existing VPC to use (with privateSubnetIds); empty: create one. Fixed once the cluster exists, like every network key (docs/DEPLOY.md).",
   },
   privateSubnetIds: {
     type: "array",
@@ -186,21 +189,23 @@ export const NETWORK_KEYS = {
     mode: "create",
     appliesWhen: WITH_VPC_ID,
     description:
-      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
+      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP; fixed once the cluster exists.",
   },
   publicSubnetIds: {
     type: "array",
     default: [],
     mode: "create",
     appliesWhen: WITH_VPC_ID,
-    description: "create mode, with vpcId: subnets for internet-facing load balancers (optional).",
+    description:
+      "create mode, with vpcId: subnets for internet-facing load balancers (optional); fixed once the cluster exists.",
   },
   vpcCidr: {
     type: "string",
     default: "10.0.0.0/16",
     mode: "create",
     appliesWhen: WITHOUT_VPC_ID,
-    description: "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20.",
+    description:
+      "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20; fixed once the cluster exists.",
   },
   availabilityZoneCount: {
     type: "integer",
@@ -211,7 +216,7 @@ export const NETWORK_KEYS = {
     mode: "create",
     appliesWhen: WITHOUT_VPC_ID,
     description:
-      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
+      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet; fixed once the cluster exists.",
   },
   natGateways: {
     type: "string",
@@ -301,7 +306,7 @@ export const QUEUE_KEYS = {
     type: "string",
     default: "standard",
     description:
-      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
+      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order. Changing it replaces both queues: refused on a long-lived stack unless allowQueueReplacement (docs/DEPLOY.md).",
   },
   contentBasedDeduplication: {
     type: "boolean",
@@ -457,6 +462,26 @@ export const TELEMETRY_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
+/**
+ * What the stack keeps (infra/lifecycle.ts): a long-lived stack protects what holds state and refuses a change
+ * that would replace its queues; an ephemeral one protects nothing, so `pulumi destroy` removes everything.
+ */
+export const LIFECYCLE_KEYS = {
+  ephemeral: {
+    type: "boolean",
+    default: false,
+    description:
+      "true for a stack meant to be destroyed (a developer's, a test's): nothing is protected, the ECR repository is deleted with its images, a created cluster has no deletion protection, and a change that replaces the queues is applied with a warning. false (long-lived): the queues, the ECR repository and a created cluster are protected, and such a change is refused at preview (docs/DEPLOY.md, Protected state).",
+  },
+  allowQueueReplacement: {
+    type: "boolean",
+    default: false,
+    appliesWhen: LONG_LIVED_ONLY,
+    description:
+      "long-lived only: let this update replace the queues (queueType, a stack rename, another region); the old queues stay in AWS with their messages, to drain or move with npm run redrive, then delete by hand. Remove it after the update (docs/DEPLOY.md, Replacing the queue).",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
 /** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
 export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
@@ -468,6 +493,7 @@ export const CONFIG_KEYS = {
   ...AUTOSCALING_KEYS,
   ...ALARM_KEYS,
   ...TELEMETRY_KEYS,
+  ...LIFECYCLE_KEYS,
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

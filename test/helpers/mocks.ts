@@ -20,7 +20,10 @@ export interface Scenario {
   readonly config: Readonly<Record<string, string>>;
   /** How the program is loaded: tsx, or ts-node the way the Pulumi Node.js runtime loads TypeScript. */
   readonly loader: "tsx" | "ts-node";
-  /** Outputs of other stacks by fully qualified name, served to StackReferences. */
+  /**
+   * Outputs of stacks by fully qualified name, served to StackReferences; under the running stack's own name,
+   * its previous update's outputs (none when absent, as on a stack's first update).
+   */
   readonly otherStacks?: Readonly<Record<string, StackOutputs>>;
   /** EKS clusters that exist in the mocked account, by name, served to aws.eks.getCluster(s) and getNodeGroup(s). */
   readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
@@ -73,6 +76,10 @@ export interface RecordedResource {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** The deleteBeforeReplace option: a replacement deletes the old resource before creating the new one. */
+  readonly deleteBeforeReplace: boolean;
+  /** How many transforms (the `transforms` option) the engine is to apply to it and its children. */
+  readonly transforms: number;
   /** Inputs with secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
@@ -114,6 +121,8 @@ interface PendingRegistration {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly transforms: number;
   readonly raw: unknown;
   readonly dependencies: readonly string[];
   readonly aliases: readonly string[];
@@ -127,6 +136,8 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getTransformsList(): unknown[];
   getObject(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
@@ -199,6 +210,8 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       custom: req.getCustom(),
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      transforms: req.getTransformsList().length,
       raw: req.getObject()?.toJavaScript() ?? {},
       dependencies: dependenciesOf(req),
       aliases: req.getAliasesList().map((alias) => aliasUrn(alias, req, scenario)),
@@ -219,6 +232,8 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       custom: true,
       protect: false,
       retainOnDelete: false,
+      deleteBeforeReplace: false,
+      transforms: 0,
       raw: req.getProperties()?.toJavaScript() ?? {},
       dependencies: [],
       aliases: [],
@@ -245,6 +260,8 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         custom: registration.custom,
         protect: registration.protect,
         retainOnDelete: registration.retainOnDelete,
+        deleteBeforeReplace: registration.deleteBeforeReplace,
+        transforms: registration.transforms,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
         dependencies: registration.dependencies,
@@ -411,7 +428,10 @@ function resourceOutputs(
     }
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
-      const other = scenario.otherStacks?.[stackName];
+      // The running stack itself (the program reads its own previous outputs): none, unless the scenario gives them.
+      const self = `${scenario.organization}/${scenario.project}/${scenario.stack}`;
+      const other =
+        scenario.otherStacks?.[stackName] ?? (stackName === self ? { outputs: {}, secretOutputNames: [] } : undefined);
       if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
       return {
         id: stackName,
