@@ -80,7 +80,41 @@ export interface CiRole {
   readonly name: string;
   readonly maxSessionDurationSeconds: number;
   readonly trust: PolicyDocument;
+  /** Everything the role may do, as one document. */
   readonly permissions: PolicyDocument;
+  /** The same statements as customer managed policies that each fit IAM's size quota (`managedPolicies`). */
+  readonly policies: readonly PolicyDocument[];
+}
+
+/**
+ * IAM's quotas on policies the roles are made of (IAM user guide, "IAM and AWS STS quotas"): a customer
+ * managed policy holds at most 6,144 characters, white space not counted; a role has at most 10 managed
+ * policies attached (the default quota); a trust policy at most 2,048 characters.
+ */
+export const IAM_POLICY_QUOTAS = {
+  managedPolicyCharacters: 6_144,
+  managedPoliciesPerRole: 10,
+  trustPolicyCharacters: 2_048,
+} as const;
+
+/** A policy's size as IAM counts it: its JSON without white space. */
+export function policySize(document: PolicyDocument): number {
+  return JSON.stringify(document).replace(/\s/g, "").length;
+}
+
+/** The statements of `document` packed, in order, into as few documents of at most `limit` characters as it takes. */
+export function managedPolicies(
+  document: PolicyDocument,
+  limit: number = IAM_POLICY_QUOTAS.managedPolicyCharacters,
+): PolicyDocument[] {
+  const chunks: PolicyStatement[][] = [];
+  for (const statement of document.Statement) {
+    const last = chunks.at(-1);
+    if (last !== undefined && policySize({ Version: "2012-10-17", Statement: [...last, statement] }) <= limit)
+      last.push(statement);
+    else chunks.push([statement]);
+  }
+  return chunks.map((Statement) => ({ Version: "2012-10-17", Statement }));
 }
 
 /** The CI roles' names: outside `<project>-`, the prefix the deploy role manages. */
@@ -297,17 +331,19 @@ function stateStatements(settings: CiSettings, stack: string, write: boolean): P
  */
 export function previewRole(settings: CiSettings): CiRole {
   const name = ciRoleName(settings.project, "preview");
+  const permissions: PolicyDocument = {
+    Version: "2012-10-17",
+    Statement: [
+      ...stateStatements(settings, settings.previewStack, false),
+      ...grantStatements(settings, name, (phases) => phases.has("invoke")),
+    ],
+  };
   return {
     name,
     maxSessionDurationSeconds: SESSION_SECONDS.preview,
     trust: githubTrust(settings, `repo:${settings.repository}:pull_request`, "PullRequestsOfThisRepository"),
-    permissions: {
-      Version: "2012-10-17",
-      Statement: [
-        ...stateStatements(settings, settings.previewStack, false),
-        ...grantStatements(settings, name, (phases) => phases.has("invoke")),
-      ],
-    },
+    permissions,
+    policies: managedPolicies(permissions),
   };
 }
 
@@ -319,6 +355,13 @@ export function previewRole(settings: CiSettings): CiRole {
  */
 export function deployRole(settings: CiSettings): CiRole {
   const name = ciRoleName(settings.project, "deploy");
+  const permissions: PolicyDocument = {
+    Version: "2012-10-17",
+    Statement: [
+      ...stateStatements(settings, settings.deployStack, true),
+      ...grantStatements(settings, name, () => true),
+    ],
+  };
   return {
     name,
     maxSessionDurationSeconds: SESSION_SECONDS.deploy,
@@ -327,13 +370,8 @@ export function deployRole(settings: CiSettings): CiRole {
       `repo:${settings.repository}:environment:${settings.deployEnvironment}`,
       "ProtectedEnvironmentOnly",
     ),
-    permissions: {
-      Version: "2012-10-17",
-      Statement: [
-        ...stateStatements(settings, settings.deployStack, true),
-        ...grantStatements(settings, name, () => true),
-      ],
-    },
+    permissions,
+    policies: managedPolicies(permissions),
   };
 }
 

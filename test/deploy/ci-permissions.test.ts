@@ -115,7 +115,7 @@ describe("the deploy role", () => {
     for (const { label, run } of matrix) {
       const { needs } = needsOfRun(asCaller(run, deploy.name), ENV);
       assert.deepEqual(
-        await refused(deploy.permissions, sessionOf(deploy.name), ACCOUNT_ID, ENV.region, needs),
+        await refused(deploy.policies, sessionOf(deploy.name), ACCOUNT_ID, ENV.region, needs),
         [],
         label,
       );
@@ -132,7 +132,7 @@ describe("the preview role", () => {
     for (const { label, run } of matrix) {
       const needs = needsOfRun(asCaller(run, preview.name), ENV).needs.filter((need) => need.phase === "invoke");
       assert.deepEqual(
-        await refused(preview.permissions, sessionOf(preview.name), ACCOUNT_ID, ENV.region, needs),
+        await refused(preview.policies, sessionOf(preview.name), ACCOUNT_ID, ENV.region, needs),
         [],
         label,
       );
@@ -153,7 +153,7 @@ describe("the preview role", () => {
     assert.ok(writes.length > 100, "the matrix records the program's writes");
     const allowed: string[] = [];
     for (const need of writes) {
-      const verdict = await decide(preview.permissions, sessionOf(preview.name), ACCOUNT_ID, ENV.region, need);
+      const verdict = await decide(preview.policies, sessionOf(preview.name), ACCOUNT_ID, ENV.region, need);
       if (verdict === "Allowed") allowed.push(`${need.action} ${need.resource}`);
     }
     assert.deepEqual(allowed, []);

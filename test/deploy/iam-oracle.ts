@@ -84,7 +84,7 @@ export async function decide(
 
 /** The requests of `needs` that `permissions` does not allow, each with the verdict, deduplicated. */
 export async function refused(
-  permissions: PolicyDocument,
+  permissions: PolicyDocument | readonly PolicyDocument[],
   session: string,
   account: string,
   region: string,

