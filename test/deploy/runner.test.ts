@@ -5,8 +5,13 @@
  * holds no deploy rights of its own; only CodeBuild, for this project, can assume it.
  */
 import type * as IamSimulate from "@cloud-copilot/iam-simulate";
+import Ajv2020 from "ajv/dist/2020";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import YAML from "yaml";
+import { REPO_ROOT } from "../helpers/program";
 import { BUILD_TIMEOUT_MINUTES, RUNNER_PROJECT, parseRunnerConfig } from "../../ci/runner/config";
 import { runnerServicePolicy, runnerTrustPolicy, runnerWebhookFilter } from "../../ci/runner/runner";
 import { decide } from "./iam-oracle";
@@ -18,6 +23,41 @@ const SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"];
 const key = (name: string) => `${RUNNER_PROJECT}:${name}`;
 
 describe("the runner's configuration", () => {
+  it("is declared in ci/runner/Pulumi.yaml as Pulumi's project schema requires, with the defaults the program applies", async () => {
+    const schema = JSON.parse(
+      await readFile(path.join(REPO_ROOT, "test", "fixtures", "pulumi-project.schema.json"), "utf8"),
+    ) as object;
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+    const project = YAML.parse(await readFile(path.join(REPO_ROOT, "ci", "runner", "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      config: Record<string, { default?: unknown }>;
+    };
+    assert.ok(validate(project), JSON.stringify(validate.errors, null, 2));
+    assert.equal(project.name, RUNNER_PROJECT);
+    const declared = Object.fromEntries(
+      Object.entries(project.config).map(([name, spec]) => [
+        key(name),
+        spec.default === undefined ? undefined : String(spec.default),
+      ]),
+    );
+    const required = Object.keys(declared).filter((name) => declared[name] === undefined);
+    const parsed = parseRunnerConfig({ ...Object.fromEntries(required.map((name) => [name, ""])) });
+    assert.ok(!parsed.ok);
+    assert.deepEqual(
+      parsed.problems.map((problem) => problem.key).sort(),
+      required.sort(),
+      "every key without a default is required",
+    );
+    const full = parseRunnerConfig({
+      ...(declared as Record<string, string>),
+      [key("clusterStack")]: "organization/sqs-eks-consumer/prod",
+      [key("repository")]: "example/sqs-eks-consumer",
+      [key("connectionArn")]: CONNECTION,
+      [key("workflows")]: '["Deploy"]',
+    });
+    assert.ok(full.ok, JSON.stringify(full));
+  });
+
   it("accepts a complete configuration and applies the defaults", () => {
     const parsed = parseRunnerConfig({
       [key("clusterStack")]: "organization/sqs-eks-consumer/prod",
