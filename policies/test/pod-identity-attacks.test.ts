@@ -79,7 +79,7 @@ const statement = (overrides: Record<string, unknown>) => ({
 });
 const doc = (...statements: unknown[]) => ({ Version: "2012-10-17", Statement: statements });
 
-// The program's shape (infra/iam-documents.ts podIdentityTrustPolicy; test/pod-identity.test.ts simulates the rendered one).
+// The program's shape (infra/iam-documents.ts podIdentityTrustPolicy; test/identity.integration.test.ts simulates the rendered one).
 const PROGRAM_SHAPE = {
   Version: "2012-10-17",
   Statement: [
