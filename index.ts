@@ -41,9 +41,22 @@ const cluster = targetCluster("cluster", {
   region,
   imagePlatform: config.imagePlatform,
   tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
 });
-const agentVersion = clusterPodIdentityAgent("pod-identity-agent", { identity: config.identity.mode, cluster, tags });
-const kedaInstallation = clusterKeda("keda", { cluster, scope, labels, tags });
+const agentVersion = clusterPodIdentityAgent("pod-identity-agent", {
+  identity: config.identity.mode,
+  cluster,
+  version: config.cluster.mode === "create" ? config.cluster.addonVersions.podIdentityAgent : undefined,
+  tags,
+});
+const kedaInstallation = clusterKeda("keda", {
+  cluster,
+  region,
+  scope,
+  labels,
+  tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
+});
 
 const queue = new ConsumerQueue("queue", { scope, config: config.queue, tunables: config.tunables, tags });
 const consumerImage = new ConsumerImage("image", {
@@ -64,6 +77,7 @@ const identity = new ConsumerIdentity("identity", {
   queueArn: queue.arn,
   labels,
   tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
 });
 const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
@@ -94,6 +108,7 @@ const autoscaling =
     region,
     labels,
     tags,
+    permissionsBoundary: config.identity.permissionsBoundary,
   });
 const alarms = new ConsumerAlarms("alarms", {
   scope,

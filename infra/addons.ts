@@ -13,7 +13,7 @@
  * takes them over (`resolveConflictsOnCreate: OVERWRITE`, EKS user guide, "Creating an Amazon EKS add-on").
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 /** The add-ons this module manages, by config key prefix: the EKS add-on name and whether to keep it on delete. */
 export const EKS_ADDONS = {
@@ -23,9 +23,6 @@ export const EKS_ADDONS = {
   podIdentityAgent: { addonName: "eks-pod-identity-agent", preserve: false },
 } as const;
 export type EksAddon = keyof typeof EKS_ADDONS;
-
-/** An add-on version as EKS spells it (`aws eks describe-addon-versions`): v<major>.<minor>.<patch>-eksbuild.<n>. */
-export const ADDON_VERSION_PATTERN = /^v\d+\.\d+\.\d+(-[a-z0-9]+)*-eksbuild\.\d+$/;
 
 export interface PinnedAddonArgs {
   readonly addon: EksAddon;
@@ -44,8 +41,10 @@ export function pinnedAddon(name: string, args: PinnedAddonArgs, parent: pulumi.
   const { addonName, preserve } = EKS_ADDONS[args.addon];
   const version =
     args.version ??
-    aws.eks.getAddonVersionOutput({ addonName, kubernetesVersion: args.kubernetesVersion, mostRecent: false }, { parent })
-      .version;
+    aws.eks.getAddonVersionOutput(
+      { addonName, kubernetesVersion: args.kubernetesVersion, mostRecent: false },
+      { parent },
+    ).version;
   return new aws.eks.Addon(
     name,
     {

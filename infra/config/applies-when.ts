@@ -15,6 +15,7 @@ import {
   CLUSTER_MODES,
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
+  IDENTITY_MODES,
   QUEUE_TYPES,
   type AppliesWhen,
   type ConfigKeySpec,
@@ -35,7 +36,8 @@ function evaluate(
       actual: value === "" ? "empty" : value,
     };
   }
-  const allowed: readonly string[] = condition.key === "autoscaling" ? AUTOSCALING_MODES : QUEUE_TYPES;
+  const allowed: readonly string[] =
+    condition.key === "autoscaling" ? AUTOSCALING_MODES : condition.key === "identity" ? IDENTITY_MODES : QUEUE_TYPES;
   if (!allowed.includes(value)) return undefined;
   return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: value };
 }

@@ -125,12 +125,12 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
   );
   const createdRuns = await runPrograms(created.map((entry) => entry.scenario));
   const otherStacks = { [SHARED_STACK]: asOtherStack(createdRuns[0]!) };
-  const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK };
-  const adopt = { clusterMode: "existing", clusterName: "platform-prod" };
+  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK };
+  const adopt = { clusterMode: "adopt", clusterName: "platform-prod" };
   const later: { label: string; scenario: Scenario }[] = [
-    { label: "stack mode, IRSA", scenario: await scenario("alice", borrow, { otherStacks }) },
+    { label: "borrow mode, IRSA", scenario: await scenario("alice", borrow, { otherStacks }) },
     {
-      label: "stack mode, Pod Identity, KEDA",
+      label: "borrow mode, Pod Identity, KEDA",
       scenario: await scenario(
         "bob",
         { ...borrow, identity: "pod-identity", autoscaling: "keda" },
@@ -138,11 +138,11 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
       ),
     },
     {
-      label: "existing mode, IRSA, KEDA",
+      label: "adopt mode, IRSA, KEDA",
       scenario: await scenario("platform", { ...adopt, autoscaling: "keda" }, { existingClusters: EXISTING_CLUSTERS }),
     },
     {
-      label: "existing mode, Pod Identity",
+      label: "adopt mode, Pod Identity",
       scenario: await scenario(
         "platform",
         { ...adopt, identity: "pod-identity" },

@@ -37,7 +37,11 @@ describe("the runner's configuration", () => {
     const declared = Object.fromEntries(
       Object.entries(project.config).map(([name, spec]) => [
         key(name),
-        spec.default === undefined ? undefined : String(spec.default),
+        spec.default === undefined
+          ? undefined
+          : typeof spec.default === "object"
+            ? JSON.stringify(spec.default)
+            : String(spec.default as string | number),
       ]),
     );
     const required = Object.keys(declared).filter((name) => declared[name] === undefined);

@@ -30,7 +30,15 @@ export interface Scenario {
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   /** EKS add-ons installed on clusters this run does not create: cluster name -> add-on name -> version (aws.eks.getAddon). */
   readonly clusterAddons?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The account's ECR mirror of the KEDA chart (aws.ecr.getRepository, aws.ecr.getImage); default: present,
+   * with immutable tags, holding every tag asked for.
+   */
+  readonly chartMirror?: { readonly imageTagMutability: string; readonly tags: readonly string[] } | "missing";
 }
+
+/** The default version aws.eks.getAddonVersion answers for an add-on (EKS's default for the cluster's version). */
+export const MOCK_DEFAULT_ADDON_VERSION = "v1.0.0-eksbuild.1";
 
 export interface ExistingSubnet {
   readonly vpcId: string;
@@ -62,6 +70,10 @@ export interface ExistingCluster {
   readonly oidcIssuerUrl: string;
   /** The IAM OIDC provider registered for the issuer; absent when none is (IRSA impossible, Pod Identity fine). */
   readonly oidcProviderArn?: string;
+  /** The principals with an access entry (aws.eks.getAccessEntry); absent: every principal has one. */
+  readonly accessEntries?: readonly string[];
+  /** `accessConfig.authenticationMode` (default API). */
+  readonly authenticationMode?: "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP";
 }
 
 export interface RecordedResource {
@@ -388,6 +400,8 @@ function resourceOutputs(
           oidcProviderArn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuer}`,
           oidcProviderUrl: `https://${issuer}`,
           oidcIssuer: issuer,
+          // The aws.eks.Cluster pulumi-eks creates; EKS's default version when none is asked for.
+          eksCluster: { name: physicalName, version: typeof inputs.version === "string" ? inputs.version : "1.34" },
         },
       };
     }
@@ -458,6 +472,45 @@ function invokeResult(
         endpoint: cluster.endpoint,
         certificateAuthorities: [{ data: cluster.certificateAuthorityData }],
         identities: [{ oidcs: [{ issuer: cluster.oidcIssuerUrl }] }],
+        accessConfigs: [{ authenticationMode: cluster.authenticationMode ?? "API" }],
+      };
+    }
+    case "aws:eks/getAccessEntry:getAccessEntry": {
+      const clusterName = String(inputs.clusterName);
+      const principalArn = String(inputs.principalArn);
+      const cluster = scenario.existingClusters?.[clusterName];
+      if (cluster?.accessEntries !== undefined && !cluster.accessEntries.includes(principalArn))
+        throw engineError(`reading EKS Access Entry (${clusterName}:${principalArn}): couldn't find resource`);
+      return { id: `${clusterName}:${principalArn}`, clusterName, principalArn, type: "STANDARD" };
+    }
+    case "aws:eks/getAddonVersion:getAddonVersion":
+      return {
+        id: String(inputs.addonName),
+        addonName: inputs.addonName,
+        kubernetesVersion: inputs.kubernetesVersion,
+        version: MOCK_DEFAULT_ADDON_VERSION,
+      };
+    case "aws:ecr/getRepository:getRepository": {
+      const name = String(inputs.name);
+      if (scenario.chartMirror === "missing") throw engineError(`ECR Repository (${name}) not found`);
+      return {
+        id: name,
+        name,
+        registryId: ACCOUNT_ID,
+        arn: `arn:aws:ecr:${region}:${ACCOUNT_ID}:repository/${name}`,
+        repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`,
+        imageTagMutability: scenario.chartMirror?.imageTagMutability ?? "IMMUTABLE",
+      };
+    }
+    case "aws:ecr/getImage:getImage": {
+      const tag = String(inputs.imageTag);
+      const mirror = scenario.chartMirror;
+      if (mirror === "missing" || (mirror !== undefined && !mirror.tags.includes(tag)))
+        throw engineError(`ECR Image (${String(inputs.repositoryName)}:${tag}) not found`);
+      return {
+        id: `${String(inputs.repositoryName)}:${tag}`,
+        imageDigest: `sha256:${digestOf(tag)}`,
+        imageTags: [tag],
       };
     }
     case "aws:eks/getAddon:getAddon": {
