@@ -60,7 +60,7 @@ function mirroredChart(
 ): { chart: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> } {
   const repositoryName = kedaChartMirror(project);
   const fix = `run npm run keda-chart:mirror -- --region ${region} (docs/DEPLOY.md, "Runtime pins")`;
-  const chart = pulumi.output(
+  const mirror = pulumi.output(
     (async () => {
       let repository: aws.ecr.GetRepositoryResult;
       try {
@@ -78,11 +78,11 @@ function mirroredChart(
       } catch {
         throw new pulumi.RunError(`ECR repository ${repositoryName} holds no chart ${KEDA_CHART.version}: ${fix}`);
       }
-      return `oci://${repository.repositoryUrl}`;
+      return { chart: `oci://${repository.repositoryUrl}`, registryId: repository.registryId };
     })(),
   );
-  const token = aws.ecr.getAuthorizationTokenOutput({}, opts);
-  return { chart, username: token.userName, password: pulumi.secret(token.password) };
+  const token = aws.ecr.getAuthorizationTokenOutput({ registryId: mirror.registryId }, opts);
+  return { chart: mirror.chart, username: token.userName, password: pulumi.secret(token.password) };
 }
 
 /** Where KEDA runs and who its operator is, as the scaler roles' trust policies name it. */

@@ -278,10 +278,13 @@ describe("docs/DEPLOY.md, bootstrap", () => {
 
   it("protects main with the checks the workflows run, and the production environment with a reviewer", async () => {
     const gh = recorded.filter(([tool]) => tool === "gh" || tool === "gh-input");
+    // The body is recorded when gh reads it, after its arguments; the two sides of a pipe run at once, so
+    // another call may be recorded in between.
     const body = (endpoint: string): Record<string, unknown> => {
       const at = gh.findIndex((call) => call.includes(endpoint));
-      assert.ok(at >= 0 && gh[at + 1]?.[0] === "gh-input", `gh api ${endpoint} with a body`);
-      return JSON.parse(gh[at + 1]![1]!) as Record<string, unknown>;
+      const input = gh.findIndex((call, i) => i > at && call[0] === "gh-input");
+      assert.ok(at >= 0 && input > at, `gh api ${endpoint} with a body`);
+      return JSON.parse(gh[input]![1]!) as Record<string, unknown>;
     };
     assert.deepEqual(body(`repos/${REPOSITORY}/environments/production`), {
       reviewers: [{ type: "User", id: 4242 }],

@@ -25,7 +25,7 @@ import { SESSION_SECONDS, deployRole, previewRole, type CiSettings } from "../..
 import { ACCOUNT_ID } from "../helpers/mocks";
 import { REPO_ROOT } from "../helpers/program";
 import { decide, refused } from "./iam-oracle";
-import { SHARED_STACK, matrixCoverage, recordMatrix, type MatrixRun } from "./matrix";
+import { BOUNDARY, SHARED_STACK, matrixCoverage, recordMatrix, type MatrixRun } from "./matrix";
 
 const SETTINGS: CiSettings = {
   repository: "example/sqs-eks-consumer",
@@ -47,6 +47,10 @@ const ENV: Environment = { account: ACCOUNT_ID, region: "us-west-2", partition: 
 const SESSION_CONTEXT = "aws:iam/getSessionContext:getSessionContext";
 
 const deploy = deployRole(SETTINGS);
+/** The deploy role of an account whose stacks set the permissions boundary: it creates roles only with it. */
+const bounded = deployRole({ ...SETTINGS, permissionsBoundaryArn: BOUNDARY });
+const setsBoundary = ({ scenario }: MatrixRun) =>
+  scenario.config[`${scenario.project}:rolePermissionsBoundary`] === BOUNDARY;
 const preview = previewRole(SETTINGS);
 const sessionOf = (roleName: string) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleName}/github`;
 
@@ -119,6 +123,28 @@ describe("the deploy role", () => {
         [],
         label,
       );
+    }
+  });
+
+  it("with the boundary in its settings, allows every request of the configurations that set it, and no role of one that does not", async () => {
+    for (const entry of matrix.filter(setsBoundary)) {
+      const { needs } = needsOfRun(asCaller(entry.run, bounded.name), ENV);
+      assert.deepEqual(
+        await refused(bounded.policies, sessionOf(bounded.name), ACCOUNT_ID, ENV.region, needs),
+        [],
+        entry.label,
+      );
+    }
+    const unbounded = matrix.filter((entry) => !setsBoundary(entry));
+    assert.ok(unbounded.length > 0, "the matrix has a configuration without the boundary");
+    for (const entry of unbounded) {
+      const { needs } = needsOfRun(asCaller(entry.run, bounded.name), ENV);
+      const refusals = await refused(bounded.policies, sessionOf(bounded.name), ACCOUNT_ID, ENV.region, needs);
+      assert.ok(
+        refusals.some((line) => line.startsWith("iam:CreateRole ")),
+        `${entry.label}: a role without the boundary is refused`,
+      );
+      for (const line of refusals) assert.match(line, /^iam:(CreateRole|PutRolePolicy|AttachRolePolicy) /, entry.label);
     }
   });
 

@@ -40,6 +40,12 @@ export const GIVEN_SUBNETS: Readonly<Record<string, ExistingSubnet>> = {
 
 const AGENT = { "eks-pod-identity-agent": "v1.3.8-eksbuild.2" };
 
+/** The permissions boundary the account's stacks set (all but one configuration: see ci-permissions). */
+export const BOUNDARY = "arn:aws:iam::123456789012:policy/sqs-eks-consumer-role-boundary";
+/** The CI roles, as ci/roles.ts names them. */
+export const CI_DEPLOY_ROLE = "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-deploy";
+export const CI_PREVIEW_ROLE = "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-preview";
+
 /** One recorded configuration. */
 export interface MatrixRun {
   readonly label: string;
@@ -64,6 +70,12 @@ const CREATE: readonly Entry[] = [
       endpointPublicAccessCidrs: ["203.0.113.0/24"],
       kubernetesVersion: "1.33",
       alarmMessageAgeSeconds: 900,
+      ciDeployRoleArn: CI_DEPLOY_ROLE,
+      ciPreviewRoleArn: CI_PREVIEW_ROLE,
+      vpcCniAddonVersion: "v1.19.2-eksbuild.5",
+      kubeProxyAddonVersion: "v1.33.0-eksbuild.2",
+      corednsAddonVersion: "v1.12.1-eksbuild.2",
+      rolePermissionsBoundary: BOUNDARY,
     },
   },
   {
@@ -100,6 +112,8 @@ const CREATE: readonly Entry[] = [
       nodeMinCount: 2,
       nodeDesiredCount: 3,
       nodeMaxCount: 6,
+      podIdentityAgentAddonVersion: "v1.3.8-eksbuild.2",
+      rolePermissionsBoundary: BOUNDARY,
     },
   },
   {
@@ -125,9 +139,23 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
   );
   const createdRuns = await runPrograms(created.map((entry) => entry.scenario));
   const otherStacks = { [SHARED_STACK]: asOtherStack(createdRuns[0]!) };
-  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK };
-  const adopt = { clusterMode: "adopt", clusterName: "platform-prod" };
+  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK, rolePermissionsBoundary: BOUNDARY };
+  const adopt = { clusterMode: "adopt", clusterName: "platform-prod", rolePermissionsBoundary: BOUNDARY };
   const later: { label: string; scenario: Scenario }[] = [
+    {
+      label: "create, the cluster exists, updated by the CI deploy role",
+      scenario: await scenario("shared", CREATE[0]!.values, {
+        existingClusters: {
+          "sqs-eks-consumer-shared": {
+            endpoint: "https://SHARED.gr7.us-west-2.eks.amazonaws.com",
+            certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
+            oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/SHARED0123456789ABCDEF0123456789",
+            accessEntries: [CI_DEPLOY_ROLE, CI_PREVIEW_ROLE],
+          },
+        },
+        callerArn: "arn:aws:sts::123456789012:assumed-role/ci-sqs-eks-consumer-deploy/github",
+      }),
+    },
     { label: "borrow mode, IRSA", scenario: await scenario("alice", borrow, { otherStacks }) },
     {
       label: "borrow mode, Pod Identity, KEDA",
