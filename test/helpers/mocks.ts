@@ -85,6 +85,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** Input properties whose changes the engine ignores (the `ignoreChanges` option). */
+  readonly ignoreChanges: readonly string[];
   /** Inputs with secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
@@ -126,6 +128,7 @@ interface PendingRegistration {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
   readonly raw: unknown;
   readonly dependencies: readonly string[];
   readonly aliases: readonly string[];
@@ -139,6 +142,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
   getObject(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
@@ -211,6 +215,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       custom: req.getCustom(),
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
+      ignoreChanges: req.getIgnorechangesList(),
       raw: req.getObject()?.toJavaScript() ?? {},
       dependencies: dependenciesOf(req),
       aliases: req.getAliasesList().map((alias) => aliasUrn(alias, req, scenario)),
@@ -231,6 +236,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       custom: true,
       protect: false,
       retainOnDelete: false,
+      ignoreChanges: [],
       raw: req.getProperties()?.toJavaScript() ?? {},
       dependencies: [],
       aliases: [],
@@ -257,6 +263,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         custom: registration.custom,
         protect: registration.protect,
         retainOnDelete: registration.retainOnDelete,
+        ignoreChanges: registration.ignoreChanges,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
         dependencies: registration.dependencies,
