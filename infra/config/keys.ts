@@ -479,6 +479,8 @@ export const ALARM_KEYS = {
     type: "integer",
     default: 15,
     min: 1,
+    // One-minute periods, so evaluation periods x 60 s; CloudWatch caps that product at 86,400 s (one day):
+    // CloudWatch API Reference, PutMetricAlarm, EvaluationPeriods.
     max: 1_440,
     unit: "minutes",
     appliesWhen: KEDA_ONLY,
