@@ -83,17 +83,7 @@ before(async () => {
     await scenario("prod", PROD_VALUES, { chartMirror: "missing" }),
     await scenario("prod", PROD_VALUES, { chartMirror: { imageTagMutability: "MUTABLE", tags: ["2.20.2"] } }),
     await scenario("prod", PROD_VALUES, { chartMirror: { imageTagMutability: "IMMUTABLE", tags: ["2.19.0"] } }),
-  ])) as ProgramRun[] as [
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-    ProgramRun,
-  ];
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
 
   const shared = await runProgram(
     await scenario("shared", { developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"] }),
