@@ -59,11 +59,24 @@ const cluster = targetCluster(
     imagePlatform: config.imagePlatform,
     tags,
     lifecycle: config.lifecycle,
+    permissionsBoundary: config.identity.permissionsBoundary,
   },
   afterStateGuard,
 );
-const agentVersion = clusterPodIdentityAgent("pod-identity-agent", { identity: config.identity.mode, cluster, tags });
-const kedaInstallation = clusterKeda("keda", { cluster, scope, labels, tags });
+const agentVersion = clusterPodIdentityAgent("pod-identity-agent", {
+  identity: config.identity.mode,
+  cluster,
+  version: config.cluster.mode === "create" ? config.cluster.addonVersions.podIdentityAgent : undefined,
+  tags,
+});
+const kedaInstallation = clusterKeda("keda", {
+  cluster,
+  region,
+  scope,
+  labels,
+  tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
+});
 
 const queue = new ConsumerQueue(
   "queue",
@@ -98,6 +111,7 @@ const identity = new ConsumerIdentity("identity", {
   queueArn: queue.arn,
   labels,
   tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
 });
 const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
@@ -128,6 +142,7 @@ const autoscaling =
     region,
     labels,
     tags,
+    permissionsBoundary: config.identity.permissionsBoundary,
   });
 const alarms = new ConsumerAlarms("alarms", {
   scope,

@@ -22,7 +22,8 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { accessEntries, checkedAccessEntries } from "./cluster-access";
+import { pinnedAddon } from "./addons";
+import { accessEntries, checkedAccessEntries, requireCallerAccess } from "./cluster-access";
 import {
   platformArchitecture,
   type ClusterConfig,
@@ -30,7 +31,7 @@ import {
   type ImagePlatform,
   type LifecycleConfig,
 } from "./config";
-import { ec2AssumeRolePolicy } from "./iam-documents";
+import { ec2AssumeRolePolicy, eksAssumeRolePolicy } from "./iam-documents";
 import { eksKubeconfig } from "./kubeconfig";
 import { clusterStateOptions } from "./lifecycle";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
@@ -51,6 +52,9 @@ export const SHARED_CLUSTER_OUTPUTS = {
   /** Developer stack name -> the namespace made for it (developerStacks). */
   developerNamespaces: "developerNamespaces",
 } as const;
+
+/** The AWS managed policy EKS's cluster role needs (EKS user guide, "cluster-iam-role"). */
+const CLUSTER_MANAGED_POLICY = "AmazonEKSClusterPolicy";
 
 /** AWS-managed policies the managed nodes need: join the cluster, run the VPC CNI, pull images from ECR. */
 const NODE_MANAGED_POLICIES = {
@@ -84,6 +88,8 @@ export interface TargetCluster {
   readonly platformStack: pulumi.StackReference | undefined;
   /** What a cluster add-on installed by this stack waits for: the created cluster with its nodes; none otherwise. */
   readonly addonsAfter: readonly pulumi.Resource[];
+  /** The created cluster's Kubernetes version, for add-on versions (create mode; undefined otherwise). */
+  readonly kubernetesVersion: pulumi.Output<string> | undefined;
 }
 
 /** What every mode needs to find or make the cluster. */
@@ -102,6 +108,8 @@ export interface TargetClusterArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** create mode: long-lived (the cluster protected, with EKS deletion protection) or ephemeral (neither). */
   readonly lifecycle: LifecycleConfig;
+  /** The permissions boundary of the roles created here (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
 }
 
 /** The name of the EKS cluster a create-mode stack makes: `<project>-<stack>`, fixed (borrowers and kubeconfigs name it). */
@@ -156,6 +164,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly addonsAfter: readonly pulumi.Resource[];
   /** This component's name, which named the developer namespaces it once had as children. */
   private readonly componentName: string;
+  readonly kubernetesVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLUSTER_TYPE, name, {}, opts);
@@ -166,11 +175,34 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
     const state = clusterStateOptions(args.lifecycle);
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
+    const boundary = args.permissionsBoundary === undefined ? {} : { permissionsBoundary: args.permissionsBoundary };
+    // The cluster's own role, passed to pulumi-eks so it is named under this stack's prefix (pulumi-eks would
+    // auto-name it `<name>-eksRole-role-<random>`, outside what the CI deploy role may manage).
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster-role`,
+      {
+        namePrefix: scopedName(args.scope, "eks-", NAME_LIMITS.iamRolePrefix),
+        description: "EKS manages the cluster's control plane with this role",
+        assumeRolePolicy: pulumi.jsonStringify(eksAssumeRolePolicy()),
+        ...boundary,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      {
+        role: clusterRole.name,
+        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${CLUSTER_MANAGED_POLICY}`,
+      },
+      { parent: this },
+    );
     const nodeRole = new aws.iam.Role(
       `${name}-node-role`,
       {
         namePrefix: scopedName(args.scope, "node-", NAME_LIMITS.iamRolePrefix),
         assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
+        ...boundary,
         tags: args.tags,
       },
       { parent: this },
@@ -203,15 +235,18 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         endpointPrivateAccess: true,
         endpointPublicAccess: publicAccessCidrs.length > 0,
         ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
+        serviceRole: clusterRole,
         createOidcProvider: true,
         skipDefaultNodeGroup: true,
+        // The add-ons are this program's, at versions that later runs keep (infra/addons.ts): pulumi-eks would
+        // install vpc-cni and kube-proxy at the newest version on every run.
+        useDefaultVpcCni: true,
+        kubeProxyAddonOptions: { enabled: false },
         authenticationMode: eks.AuthenticationMode.Api,
         accessEntries: partition.apply((partitionName) =>
           checkedAccessEntries(
             clusterName,
-            accessEntries(partitionName, config.adminPrincipalArns, config.developerStacks, (stack) =>
-              developerNamespace(args.scope, stack),
-            ),
+            accessEntries(partitionName, config, (stack) => developerNamespace(args.scope, stack)),
             { parent: this },
           ),
         ),
@@ -221,7 +256,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         tags: args.tags,
       },
       // The transforms reach the cluster and OIDC provider pulumi-eks creates inside this component.
-      { parent: this, transforms: state.transforms },
+      { parent: this, dependsOn: [clusterPolicy], transforms: state.transforms },
     );
 
     // Pods must get AWS credentials from their service account only, never from the node's instance role:
@@ -263,6 +298,27 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       { parent: this, dependsOn: nodePolicies },
     );
 
+    this.kubernetesVersion =
+      config.kubernetesVersion === undefined
+        ? cluster.eksCluster.apply((created) => created.version)
+        : pulumi.output(config.kubernetesVersion);
+    const addons = (["vpcCni", "kubeProxy", "coredns"] as const).map((addon) =>
+      pinnedAddon(
+        `${name}-${addon}`,
+        {
+          addon,
+          clusterName,
+          kubernetesVersion: this.kubernetesVersion,
+          version: config.addonVersions[addon],
+          tags: args.tags,
+          // The add-ons run pods on the nodes (CoreDNS cannot schedule without them); the self-managed ones
+          // EKS installed at creation serve until then.
+          after: [nodeGroup],
+        },
+        this,
+      ),
+    );
+
     this.clusterName = pulumi.output(clusterName);
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
@@ -276,7 +332,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         architectureSource: "the managed node group's AMI type",
         imagePlatform: args.imagePlatform,
       },
-      { parent: this, dependsOn: [nodeGroup] },
+      { parent: this, dependsOn: [nodeGroup, ...addons] },
     );
     this.addonsAfter = [this];
 
@@ -327,10 +383,24 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
       }
       return namespace;
     });
-  const kubeconfig = pulumi.secret(read(SHARED_CLUSTER_OUTPUTS.kubeconfig));
+  const clusterName = read(SHARED_CLUSTER_OUTPUTS.clusterName);
+  // The platform stack gives this stack's developer an entry through its developerStacks.
+  const kubeconfig = pulumi.secret(
+    clusterName.apply((name) =>
+      requireCallerAccess(
+        read(SHARED_CLUSTER_OUTPUTS.kubeconfig),
+        {
+          clusterName: name,
+          remedy: `the admins of ${clusterStack} add "${scope.stack}=<this IAM role or user ARN>" to its developerStacks and run pulumi up there`,
+        },
+        true,
+        {},
+      ),
+    ),
+  );
   return {
     mode: "borrow",
-    clusterName: read(SHARED_CLUSTER_OUTPUTS.clusterName),
+    clusterName,
     kubeconfig,
     oidcProviderArn: read(SHARED_CLUSTER_OUTPUTS.oidcProviderArn),
     oidcProviderUrl: read(SHARED_CLUSTER_OUTPUTS.oidcProviderUrl),
@@ -350,6 +420,7 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
     borrowedNamespace,
     platformStack: shared,
     addonsAfter: [],
+    kubernetesVersion: undefined,
   };
 }
 
@@ -381,13 +452,20 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
   const oidcProviderArn = args.requireOidcProvider
     ? aws.iam.getOpenIdConnectProviderOutput({ url: oidcProviderUrl }).arn
     : pulumi.output("");
+  // Access entries are the only way in under authentication mode API; with the aws-auth ConfigMap as well,
+  // access may come from there, which the look-up cannot see (a warning then).
   const kubeconfig = pulumi.secret(
-    eksKubeconfig({
-      clusterName: cluster.name,
-      endpoint: cluster.endpoint,
-      certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
-      region: args.region,
-    }),
+    requireCallerAccess(
+      eksKubeconfig({
+        clusterName: cluster.name,
+        endpoint: cluster.endpoint,
+        certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
+        region: args.region,
+      }),
+      { clusterName, remedy: `the administrators of ${clusterName} give it an access entry` },
+      cluster.accessConfigs.apply((access) => access[0]?.authenticationMode === "API"),
+      {},
+    ),
   );
   return {
     mode: "adopt",
@@ -409,6 +487,7 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
     borrowedNamespace: undefined,
     platformStack: undefined,
     addonsAfter: [],
+    kubernetesVersion: undefined,
   };
 }
 
@@ -445,8 +524,9 @@ function kubernetesProvider(
         args.architectureSource,
       ),
       enableServerSideApply: true,
-      // An ephemeral stack can outlive the cluster it borrowed; let `pulumi destroy` still clean its state.
-      deleteUnreachable: true,
+      // deleteUnreachable stays unset: a refresh from a network that cannot reach the cluster must fail, not
+      // drop the chart, namespaces and workloads from state. When the cluster is known to be gone, an operator
+      // sets PULUMI_K8S_DELETE_UNREACHABLE=true for that one destroy (docs/DEPLOY.md, "When the cluster is gone").
     },
     opts,
   );

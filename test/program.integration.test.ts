@@ -177,14 +177,22 @@ describe("create mode", () => {
         { Sid: "Ec2Instances", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
       ],
     });
-    const attached = ofType(create, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-      .map((r) => r.inputs.policyArn)
-      .sort();
-    assert.deepEqual(attached, [
+    const attachedTo = (role: string) =>
+      ofType(create, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        .filter((r) => r.dependencies.includes(named(create, role).urn))
+        .map((r) => r.inputs.policyArn)
+        .sort();
+    assert.deepEqual(attachedTo("cluster-node-role"), [
       "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
       "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
       "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     ]);
+    // The cluster's own role, named under the stack's prefix (pulumi-eks would auto-name it outside it).
+    const clusterRole = named(create, "cluster-cluster-role");
+    assert.equal(clusterRole.inputs.namePrefix, "sqs-eks-consumer-shared-eks-");
+    assert.deepEqual(attachedTo("cluster-cluster-role"), ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]);
+    const eks = oneOfType(create, "eks:index:Cluster");
+    assert.equal((eks.inputs.serviceRole as { urn: string }).urn, clusterRole.urn);
   });
 
   it("exports everything a borrowing stack reads; the kubeconfig as a secret", () => {
@@ -310,9 +318,10 @@ describe("image", () => {
     const tokenCalls = create.invokes.filter(
       (call) => call.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken",
     );
+    // One for the image's push, one for the KEDA chart's pull from the account's mirror: both this account's registry.
     assert.deepEqual(
       tokenCalls.map((call) => call.inputs.registryId),
-      ["123456789012"],
+      ["123456789012", "123456789012"],
     );
     const image = oneOfType(create, "docker:index/image:Image");
     assert.deepEqual(image.inputs.registry, {
@@ -448,9 +457,12 @@ describe("adopt mode", () => {
       calls.filter(([token]) => String(token).startsWith("aws:eks/") || String(token).startsWith("aws:iam/")),
       [
         ["aws:eks/getCluster:getCluster", "platform-prod"],
+        // Whether the identity running pulumi has an access entry on the cluster (infra/cluster-access.ts).
+        ["aws:iam/getSessionContext:getSessionContext", undefined],
         ["aws:eks/getNodeGroups:getNodeGroups", undefined],
         ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider", EXISTING["platform-prod"].oidcIssuerUrl],
         ["aws:eks/getNodeGroup:getNodeGroup", undefined],
+        ["aws:eks/getAccessEntry:getAccessEntry", undefined],
       ],
     );
     assert.equal(existing.outputs.clusterName, "platform-prod");

@@ -16,6 +16,7 @@ import {
   CLUSTER_MODES,
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
+  IDENTITY_MODES,
   QUEUE_TYPES,
   type AppliesWhen,
   type ConfigKeySpec,
@@ -41,7 +42,8 @@ function evaluate(
     return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: String(value) };
   }
   const value = values[condition.key];
-  const allowed: readonly string[] = condition.key === "autoscaling" ? AUTOSCALING_MODES : QUEUE_TYPES;
+  const allowed: readonly string[] =
+    condition.key === "autoscaling" ? AUTOSCALING_MODES : condition.key === "identity" ? IDENTITY_MODES : QUEUE_TYPES;
   if (!allowed.includes(value)) return undefined;
   return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: value };
 }

@@ -65,17 +65,31 @@ export {
   type IdentityMode,
   type ImagePlatform,
 } from "./keys";
-export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
 export {
+  MAX_SCALE_DOWN_STABILIZATION_SECONDS,
+  MIN_SCALE_DOWN_STABILIZATION_SECONDS,
+  type AutoscalingConfig,
+  type EnabledAutoscaling,
+} from "./autoscaling";
+export {
+  ADDON_VERSION_PATTERN,
   instanceArchitecture,
   platformArchitecture,
+  type AddonVersions,
+  type CiAccess,
   type ClusterConfig,
   type DeveloperStack,
   type IdentityConfig,
   type NodeCount,
 } from "./cluster";
 export type { LifecycleConfig } from "./lifecycle";
-export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
+export {
+  MAX_PUBLIC_ACCESS_CIDRS,
+  RESERVED_IPV4_BLOCKS,
+  type ClusterNetworkConfig,
+  type NatGatewayMode,
+  type NetworkConfig,
+} from "./network";
 export type { AlarmsConfig, TelemetryConfig } from "./observability";
 export type { RawStackConfig } from "./parse";
 export type { QueueConfig } from "./queue";

@@ -51,6 +51,7 @@ export const CONSUMER_KEY = "consumer";
  */
 export type AppliesWhen =
   | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
+  | { readonly key: "identity"; readonly is: IdentityMode }
   | { readonly key: "queueType"; readonly is: QueueType }
   | { readonly key: "ephemeral"; readonly is: boolean }
   | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
@@ -93,6 +94,7 @@ const FIFO_ONLY = { key: "queueType", is: "fifo" } as const satisfies AppliesWhe
 const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesWhen;
 const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
 const LONG_LIVED_ONLY = { key: "ephemeral", is: false } as const satisfies AppliesWhen;
+const POD_IDENTITY_ONLY = { key: "identity", is: "pod-identity" } as const satisfies AppliesWhen;
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
 
@@ -171,6 +173,49 @@ export const CLUSTER_KEYS = {
     mode: "create",
     description:
       "create mode: stacks that may borrow this cluster, as <stack>=<IAM role or user ARN>; each gets its namespace, created here, and edit access to that namespace only.",
+  },
+  ciDeployRoleArn: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: ARN of the IAM role the CI deploy job runs pulumi as (ci/roles.ts); it gets cluster admin through an access entry of this stack. Empty: none.",
+  },
+  ciPreviewRoleArn: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: ARN of the IAM role the CI preview job runs pulumi as (ci/roles.ts); it gets view access (AmazonEKSViewPolicy) through an access entry of this stack. Empty: none.",
+  },
+  vpcCniAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: version of the vpc-cni add-on (aws eks describe-addon-versions); empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
+  kubeProxyAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: version of the kube-proxy add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
+  corednsAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: version of the coredns add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
+  podIdentityAgentAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    appliesWhen: POD_IDENTITY_ONLY,
+    description:
+      "create mode, pod-identity: version of the eks-pod-identity-agent add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
@@ -252,6 +297,12 @@ export const IDENTITY_KEYS = {
     default: "irsa",
     description:
       "How the consumer's pods get AWS credentials: irsa (IAM Roles for Service Accounts, through the cluster's OIDC provider) or pod-identity (EKS Pod Identity: an association and the eks-pod-identity-agent add-on). Switching is safe while the consumer runs; see docs/DEPLOY.md.",
+  },
+  rolePermissionsBoundary: {
+    type: "string",
+    default: "",
+    description:
+      "ARN of the IAM managed policy every role this stack creates carries as its permissions boundary (ci/roles.ts builds one: docs/DEPLOY.md, Bootstrap); empty: none.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
@@ -433,6 +484,8 @@ export const ALARM_KEYS = {
     type: "integer",
     default: 15,
     min: 1,
+    // One-minute periods, so evaluation periods x 60 s; CloudWatch caps that product at 86,400 s (one day):
+    // CloudWatch API Reference, PutMetricAlarm, EvaluationPeriods.
     max: 1_440,
     unit: "minutes",
     appliesWhen: KEDA_ONLY,

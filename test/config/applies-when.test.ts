@@ -23,6 +23,12 @@ const SAMPLES: Partial<Record<ConfigKey, string>> = {
   vpcId: "vpc-0123456789abcdef0",
   endpointPublicAccessCidrs: '["203.0.113.7/32"]',
   otlpProtocol: "http/json",
+  ciDeployRoleArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-deploy",
+  ciPreviewRoleArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-preview",
+  vpcCniAddonVersion: "v1.19.2-eksbuild.5",
+  kubeProxyAddonVersion: "v1.32.3-eksbuild.7",
+  corednsAddonVersion: "v1.11.4-eksbuild.2",
+  podIdentityAgentAddonVersion: "v1.3.4-eksbuild.1",
 };
 
 function sample(key: ConfigKey): string {

@@ -33,7 +33,15 @@ export interface Scenario {
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   /** EKS add-ons installed on clusters this run does not create: cluster name -> add-on name -> version (aws.eks.getAddon). */
   readonly clusterAddons?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The account's ECR mirror of the KEDA chart (aws.ecr.getRepository, aws.ecr.getImage); default: present,
+   * with immutable tags, holding every tag asked for.
+   */
+  readonly chartMirror?: { readonly imageTagMutability: string; readonly tags: readonly string[] } | "missing";
 }
+
+/** The default version aws.eks.getAddonVersion answers for an add-on (EKS's default for the cluster's version). */
+export const MOCK_DEFAULT_ADDON_VERSION = "v1.0.0-eksbuild.1";
 
 export interface ExistingSubnet {
   readonly vpcId: string;
@@ -65,6 +73,10 @@ export interface ExistingCluster {
   readonly oidcIssuerUrl: string;
   /** The IAM OIDC provider registered for the issuer; absent when none is (IRSA impossible, Pod Identity fine). */
   readonly oidcProviderArn?: string;
+  /** The principals with an access entry (aws.eks.getAccessEntry); absent: every principal has one. */
+  readonly accessEntries?: readonly string[];
+  /** `accessConfig.authenticationMode` (default API). */
+  readonly authenticationMode?: "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP";
 }
 
 export interface RecordedResource {
@@ -80,6 +92,8 @@ export interface RecordedResource {
   readonly deleteBeforeReplace: boolean;
   /** How many transforms (the `transforms` option) the engine is to apply to it and its children. */
   readonly transforms: number;
+  /** Input properties whose changes the engine ignores (the `ignoreChanges` option). */
+  readonly ignoreChanges: readonly string[];
   /** Inputs with secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
@@ -123,6 +137,7 @@ interface PendingRegistration {
   readonly retainOnDelete: boolean;
   readonly deleteBeforeReplace: boolean;
   readonly transforms: number;
+  readonly ignoreChanges: readonly string[];
   readonly raw: unknown;
   readonly dependencies: readonly string[];
   readonly aliases: readonly string[];
@@ -138,6 +153,7 @@ interface RegisterRequest {
   getRetainondelete(): boolean | undefined;
   getDeletebeforereplace(): boolean;
   getTransformsList(): unknown[];
+  getIgnorechangesList(): string[];
   getObject(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
@@ -212,6 +228,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       retainOnDelete: req.getRetainondelete() === true,
       deleteBeforeReplace: req.getDeletebeforereplace(),
       transforms: req.getTransformsList().length,
+      ignoreChanges: req.getIgnorechangesList(),
       raw: req.getObject()?.toJavaScript() ?? {},
       dependencies: dependenciesOf(req),
       aliases: req.getAliasesList().map((alias) => aliasUrn(alias, req, scenario)),
@@ -234,6 +251,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       retainOnDelete: false,
       deleteBeforeReplace: false,
       transforms: 0,
+      ignoreChanges: [],
       raw: req.getProperties()?.toJavaScript() ?? {},
       dependencies: [],
       aliases: [],
@@ -262,6 +280,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         retainOnDelete: registration.retainOnDelete,
         deleteBeforeReplace: registration.deleteBeforeReplace,
         transforms: registration.transforms,
+        ignoreChanges: registration.ignoreChanges,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
         dependencies: registration.dependencies,
@@ -405,6 +424,8 @@ function resourceOutputs(
           oidcProviderArn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuer}`,
           oidcProviderUrl: `https://${issuer}`,
           oidcIssuer: issuer,
+          // The aws.eks.Cluster pulumi-eks creates; EKS's default version when none is asked for.
+          eksCluster: { name: physicalName, version: typeof inputs.version === "string" ? inputs.version : "1.34" },
         },
       };
     }
@@ -478,6 +499,45 @@ function invokeResult(
         endpoint: cluster.endpoint,
         certificateAuthorities: [{ data: cluster.certificateAuthorityData }],
         identities: [{ oidcs: [{ issuer: cluster.oidcIssuerUrl }] }],
+        accessConfigs: [{ authenticationMode: cluster.authenticationMode ?? "API" }],
+      };
+    }
+    case "aws:eks/getAccessEntry:getAccessEntry": {
+      const clusterName = String(inputs.clusterName);
+      const principalArn = String(inputs.principalArn);
+      const cluster = scenario.existingClusters?.[clusterName];
+      if (cluster?.accessEntries !== undefined && !cluster.accessEntries.includes(principalArn))
+        throw engineError(`reading EKS Access Entry (${clusterName}:${principalArn}): couldn't find resource`);
+      return { id: `${clusterName}:${principalArn}`, clusterName, principalArn, type: "STANDARD" };
+    }
+    case "aws:eks/getAddonVersion:getAddonVersion":
+      return {
+        id: String(inputs.addonName),
+        addonName: inputs.addonName,
+        kubernetesVersion: inputs.kubernetesVersion,
+        version: MOCK_DEFAULT_ADDON_VERSION,
+      };
+    case "aws:ecr/getRepository:getRepository": {
+      const name = String(inputs.name);
+      if (scenario.chartMirror === "missing") throw engineError(`ECR Repository (${name}) not found`);
+      return {
+        id: name,
+        name,
+        registryId: ACCOUNT_ID,
+        arn: `arn:aws:ecr:${region}:${ACCOUNT_ID}:repository/${name}`,
+        repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`,
+        imageTagMutability: scenario.chartMirror?.imageTagMutability ?? "IMMUTABLE",
+      };
+    }
+    case "aws:ecr/getImage:getImage": {
+      const tag = String(inputs.imageTag);
+      const mirror = scenario.chartMirror;
+      if (mirror === "missing" || (mirror !== undefined && !mirror.tags.includes(tag)))
+        throw engineError(`ECR Image (${String(inputs.repositoryName)}:${tag}) not found`);
+      return {
+        id: `${String(inputs.repositoryName)}:${tag}`,
+        imageDigest: `sha256:${digestOf(tag)}`,
+        imageTags: [tag],
       };
     }
     case "aws:eks/getAddon:getAddon": {
