@@ -9,21 +9,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConsumerAlarms } from "./infra/alarms";
 import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { readBuildInfo } from "./infra/build-info";
-import { targetCluster } from "./infra/cluster";
+import { createdClusterName, targetCluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
 import { consumerDemand } from "./infra/config/cross-checks";
+import { clusterDeveloperAccess } from "./infra/developer-access";
+import { developerStackRecord } from "./infra/developer-namespace";
 import { ConsumerIdentity } from "./infra/identity";
 import { ConsumerImage, imageTag } from "./infra/image";
 import { clusterKeda } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
+import { StateGuard, networkKeys, type CreatedWith } from "./infra/lifecycle";
 import { NAME_LIMITS, scopedName } from "./infra/names";
-import { clusterDeveloperAccess } from "./infra/developer-access";
-import { developerStackRecord } from "./infra/developer-namespace";
 import { stackNamespace } from "./infra/namespace";
 import { ClusterNetwork } from "./infra/network";
 import { clusterPodIdentityAgent } from "./infra/pod-identity-agent";
 import { ConsumerMonitoring } from "./infra/prometheus";
-import { ConsumerQueue } from "./infra/queue";
+import { ConsumerQueue, consumerQueueNames } from "./infra/queue";
 import { ConsumerWorkload } from "./infra/workload";
 
 // 1. Configuration: validated in full before any resource exists.
@@ -35,28 +36,68 @@ const namespaceName = scopedName(scope, "", NAME_LIMITS.kubernetesNamespace);
 const labels = recommendedLabels(namespaceName, imageTag(buildInfo));
 const podSelector = selectorLabels(namespaceName);
 
-// 2. Components, in the order they build on each other.
-const network = config.network && new ClusterNetwork("network", { config: config.network, scope, tags });
-const cluster = targetCluster("cluster", {
-  config: config.cluster,
-  network,
-  scope,
+// 2. What cannot change in place, compared with the last update before anything that holds state is touched
+// (infra/lifecycle.ts): the network, the cluster, the queues and the image repository wait for the comparison.
+const createdWithNow: CreatedWith = {
+  ...consumerQueueNames(scope, config.queue.type),
   region,
-  imagePlatform: config.imagePlatform,
-  tags,
-});
-const agentVersion = clusterPodIdentityAgent("pod-identity-agent", { identity: config.identity.mode, cluster, tags });
-const kedaInstallation = clusterKeda("keda", { cluster, scope, labels, tags });
-clusterDeveloperAccess("developers", { cluster, config: config.cluster, project: scope.project });
+  clusterMode: config.cluster.mode,
+  clusterName: config.cluster.mode === "create" ? createdClusterName(scope) : "",
+  network: networkKeys(config.network),
+};
+const stateGuard = new StateGuard("lifecycle", { scope, current: createdWithNow, lifecycle: config.lifecycle });
+const afterStateGuard = { dependsOn: stateGuard.cleared };
 
-const queue = new ConsumerQueue("queue", { scope, config: config.queue, tunables: config.tunables, tags });
-const consumerImage = new ConsumerImage("image", {
-  scope,
-  repoRoot: __dirname,
-  platform: config.imagePlatform,
-  buildInfo,
+// 3. Components, in the order they build on each other.
+const network =
+  config.network && new ClusterNetwork("network", { config: config.network, scope, tags }, afterStateGuard);
+const cluster = targetCluster(
+  "cluster",
+  {
+    config: config.cluster,
+    network,
+    scope,
+    region,
+    imagePlatform: config.imagePlatform,
+    tags,
+    lifecycle: config.lifecycle,
+    permissionsBoundary: config.identity.permissionsBoundary,
+  },
+  afterStateGuard,
+);
+const agentVersion = clusterPodIdentityAgent("pod-identity-agent", {
+  identity: config.identity.mode,
+  cluster,
+  version: config.cluster.mode === "create" ? config.cluster.addonVersions.podIdentityAgent : undefined,
   tags,
 });
+const kedaInstallation = clusterKeda("keda", {
+  cluster,
+  region,
+  scope,
+  labels,
+  tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
+});
+// The developers' access and the directory developer stacks read; the directory comes after KEDA, so that the
+// platform's destroy reaches it first and stops there while developers are listed (infra/developer-access.ts).
+clusterDeveloperAccess("developers", {
+  cluster,
+  config: config.cluster,
+  project: scope.project,
+  kedaChart: kedaInstallation?.chart,
+});
+
+const queue = new ConsumerQueue(
+  "queue",
+  { scope, config: config.queue, tunables: config.tunables, lifecycle: config.lifecycle, tags },
+  afterStateGuard,
+);
+const consumerImage = new ConsumerImage(
+  "image",
+  { scope, repoRoot: __dirname, platform: config.imagePlatform, buildInfo, lifecycle: config.lifecycle, tags },
+  afterStateGuard,
+);
 const demand = consumerDemand(config.autoscaling, config.workload);
 const consumerNamespace = stackNamespace("namespace", { cluster, namespaceName, labels, demand });
 const identity = new ConsumerIdentity("identity", {
@@ -69,6 +110,7 @@ const identity = new ConsumerIdentity("identity", {
   queueArn: queue.arn,
   labels,
   tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
 });
 const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
@@ -99,6 +141,7 @@ const autoscaling =
     region,
     labels,
     tags,
+    permissionsBoundary: config.identity.permissionsBoundary,
   });
 const alarms = new ConsumerAlarms("alarms", {
   scope,
@@ -119,7 +162,7 @@ if (config.telemetry.prometheusOperator) {
   });
 }
 
-// 3. Outputs. Stacks borrowing this cluster read none of them (infra/cluster.ts borrowCluster).
+// 4. Outputs. Stacks borrowing this cluster read none of them (infra/cluster.ts borrowCluster).
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const oidcProviderArn = cluster.oidcProviderArn;
@@ -145,3 +188,8 @@ export const keda = kedaInstallation?.output;
 /** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */
 export const scalerRoleArn = autoscaling ? autoscaling.scalerRoleArn : undefined;
 export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;
+/**
+ * What cannot change in place, as this update applies it: the queues' names, the region, the cluster mode, a
+ * created cluster's name and network keys. The next preview compares the configuration with it (infra/lifecycle.ts).
+ */
+export const createdWith = createdWithNow;

@@ -5,7 +5,8 @@
  *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
  *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
  *           reach IMDS), with an access entry for each listed developer (what they may do there is
- *           infra/developer-access.ts);
+ *           infra/developer-access.ts); on a long-lived stack the cluster and its OIDC provider are protected
+ *           and the cluster has EKS deletion protection (infra/lifecycle.ts);
  * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, found by its name in AWS
  *           and never through that stack's state (whose secrets a developer cannot decrypt), with the
  *           platform's developer directory read from the cluster; the stack makes its own namespace
@@ -23,8 +24,15 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { accessEntries, checkedAccessEntries } from "./cluster-access";
-import { platformArchitecture, type ClusterConfig, type ClusterMode, type ImagePlatform } from "./config";
+import { pinnedAddon } from "./addons";
+import { accessEntries, checkedAccessEntries, requireCallerAccess } from "./cluster-access";
+import {
+  platformArchitecture,
+  type ClusterConfig,
+  type ClusterMode,
+  type ImagePlatform,
+  type LifecycleConfig,
+} from "./config";
 import {
   DIRECTORY_KEY,
   DIRECTORY_NAMESPACE,
@@ -33,11 +41,15 @@ import {
   type DeveloperDirectory,
 } from "./developer-access";
 import { developerOf, type DeveloperGrant } from "./developer-namespace";
-import { ec2AssumeRolePolicy } from "./iam-documents";
+import { ec2AssumeRolePolicy, eksAssumeRolePolicy } from "./iam-documents";
 import { eksKubeconfig } from "./kubeconfig";
+import { clusterStateOptions } from "./lifecycle";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 import type { ClusterNetwork } from "./network";
 import { managedNodeArchitectures, requireImageArchitecture } from "./node-architecture";
+
+/** The AWS managed policy EKS's cluster role needs (EKS user guide, "cluster-iam-role"). */
+const CLUSTER_MANAGED_POLICY = "AmazonEKSClusterPolicy";
 
 /** AWS-managed policies the managed nodes need: join the cluster, run the VPC CNI, pull images from ECR. */
 const NODE_MANAGED_POLICIES = {
@@ -69,6 +81,8 @@ export interface TargetCluster {
   readonly developerGrant: pulumi.Output<DeveloperGrant> | undefined;
   /** What a cluster add-on installed by this stack waits for: the created cluster with its nodes; none otherwise. */
   readonly addonsAfter: readonly pulumi.Resource[];
+  /** The created cluster's Kubernetes version, for add-on versions (create mode; undefined otherwise). */
+  readonly kubernetesVersion: pulumi.Output<string> | undefined;
 }
 
 /** What every mode needs to find or make the cluster. */
@@ -85,18 +99,32 @@ export interface TargetClusterArgs {
   readonly imagePlatform: ImagePlatform;
   /** Tags for every AWS resource created here. */
   readonly tags: Readonly<Record<string, string>>;
+  /** create mode: long-lived (the cluster protected, with EKS deletion protection) or ephemeral (neither). */
+  readonly lifecycle: LifecycleConfig;
+  /** The permissions boundary of the roles created here (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
+}
+
+/** The name of the EKS cluster a create-mode stack makes: `<project>-<stack>`, fixed (borrowers and kubeconfigs name it). */
+export function createdClusterName(scope: NameScope): string {
+  return scopedName(scope, "", NAME_LIMITS.eksCluster);
 }
 
 /**
  * The cluster this stack deploys into: created (`Cluster`), borrowed (`borrowCluster`) or adopted
  * (`adoptCluster`), as `args.config.mode` says. `name` names the component or, for the others, the
- * resources registered to reach the cluster (`<name>-shared`, `<name>-k8s`).
+ * resources registered to reach the cluster (`<name>-developer-directory`, `<name>-k8s`). `opts` are the created
+ * cluster's (a `dependsOn` holds it back until a check passes); the other modes register nothing to hold back.
  */
-export function targetCluster(name: string, args: TargetClusterArgs): TargetCluster {
+export function targetCluster(
+  name: string,
+  args: TargetClusterArgs,
+  opts?: pulumi.ComponentResourceOptions,
+): TargetCluster {
   const config = args.config;
   switch (config.mode) {
     case "create":
-      return new Cluster(name, { ...args, config });
+      return new Cluster(name, { ...args, config }, opts);
     case "borrow":
       return borrowCluster(name, {
         ...args,
@@ -130,19 +158,44 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly nodeArchitectures: pulumi.Output<string[]>;
   readonly developerGrant = undefined;
   readonly addonsAfter: readonly pulumi.Resource[];
+  readonly kubernetesVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLUSTER_TYPE, name, {}, opts);
     const { config, network } = args;
     if (network === undefined) throw new Error("a created cluster needs its network");
-    const clusterName = scopedName(args.scope, "", NAME_LIMITS.eksCluster);
+    const clusterName = createdClusterName(args.scope);
+    const state = clusterStateOptions(args.lifecycle);
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
+    const boundary = args.permissionsBoundary === undefined ? {} : { permissionsBoundary: args.permissionsBoundary };
+    // The cluster's own role, passed to pulumi-eks so it is named under this stack's prefix (pulumi-eks would
+    // auto-name it `<name>-eksRole-role-<random>`, outside what the CI deploy role may manage).
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster-role`,
+      {
+        namePrefix: scopedName(args.scope, "eks-", NAME_LIMITS.iamRolePrefix),
+        description: "EKS manages the cluster's control plane with this role",
+        assumeRolePolicy: pulumi.jsonStringify(eksAssumeRolePolicy()),
+        ...boundary,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      {
+        role: clusterRole.name,
+        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${CLUSTER_MANAGED_POLICY}`,
+      },
+      { parent: this },
+    );
     const nodeRole = new aws.iam.Role(
       `${name}-node-role`,
       {
         namePrefix: scopedName(args.scope, "node-", NAME_LIMITS.iamRolePrefix),
         assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
+        ...boundary,
         tags: args.tags,
       },
       { parent: this },
@@ -175,8 +228,13 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         endpointPrivateAccess: true,
         endpointPublicAccess: publicAccessCidrs.length > 0,
         ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
+        serviceRole: clusterRole,
         createOidcProvider: true,
         skipDefaultNodeGroup: true,
+        // The add-ons are this program's, at versions that later runs keep (infra/addons.ts): pulumi-eks would
+        // install vpc-cni and kube-proxy at the newest version on every run.
+        useDefaultVpcCni: true,
+        kubeProxyAddonOptions: { enabled: false },
         authenticationMode: eks.AuthenticationMode.Api,
         // The SDK types this map as a plain object; pulumi-eks is a remote component, whose inputs may be
         // Outputs like any other's, so the entries wait for the creator check (cluster-access.ts).
@@ -185,7 +243,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
             clusterName,
             accessEntries(
               partitionName,
-              config.adminPrincipalArns,
+              config,
               developerAccessEntries(developerAccessNames(args.scope.project), config.developers),
             ),
             { parent: this },
@@ -193,9 +251,11 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         ) as unknown as Record<string, eks.types.input.AccessEntryArgs>,
         // Extended support is billed at a higher control-plane rate; stay on standard support and upgrade.
         upgradePolicy: { supportType: "STANDARD" },
+        deletionProtection: state.deletionProtection,
         tags: args.tags,
       },
-      { parent: this },
+      // The transforms reach the cluster and OIDC provider pulumi-eks creates inside this component.
+      { parent: this, dependsOn: [clusterPolicy], transforms: state.transforms },
     );
 
     // Pods must get AWS credentials from their service account only, never from the node's instance role:
@@ -237,6 +297,27 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       { parent: this, dependsOn: nodePolicies },
     );
 
+    this.kubernetesVersion =
+      config.kubernetesVersion === undefined
+        ? cluster.eksCluster.apply((created) => created.version)
+        : pulumi.output(config.kubernetesVersion);
+    const addons = (["vpcCni", "kubeProxy", "coredns"] as const).map((addon) =>
+      pinnedAddon(
+        `${name}-${addon}`,
+        {
+          addon,
+          clusterName,
+          kubernetesVersion: this.kubernetesVersion,
+          version: config.addonVersions[addon],
+          tags: args.tags,
+          // The add-ons run pods on the nodes (CoreDNS cannot schedule without them); the self-managed ones
+          // EKS installed at creation serve until then.
+          after: [nodeGroup],
+        },
+        this,
+      ),
+    );
+
     this.clusterName = pulumi.output(clusterName);
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
@@ -250,7 +331,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         architectureSource: "the managed node group's AMI type",
         imagePlatform: args.imagePlatform,
       },
-      { parent: this, dependsOn: [nodeGroup] },
+      { parent: this, dependsOn: [nodeGroup, ...addons] },
     );
     this.addonsAfter = [this];
 
@@ -283,7 +364,11 @@ export interface BorrowClusterArgs extends Omit<TargetClusterArgs, "config" | "n
  */
 export function borrowCluster(name: string, args: BorrowClusterArgs): TargetCluster {
   const { clusterStack } = args;
-  const reached = reachCluster(name, { ...args, clusterName: platformClusterName(clusterStack) });
+  const reached = reachCluster(
+    name,
+    { ...args, clusterName: platformClusterName(clusterStack) },
+    `an administrator of ${clusterStack} adds "<person>=<this IAM role or user ARN>" to its developers and runs pulumi up there (docs/DEPLOY.md, "Developer stacks")`,
+  );
   const names = developerAccessNames(args.scope.project);
   const directoryMap = k8s.core.v1.ConfigMap.get(
     `${name}-developer-directory`,
@@ -292,18 +377,26 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
   );
   const directory = directoryMap.data.apply((data) => {
     const text = data?.[DIRECTORY_KEY];
-    if (text === undefined) {
+    const read = text === undefined ? undefined : (JSON.parse(text) as DeveloperDirectory);
+    if (read === undefined || read.developers.length === 0) {
       throw new pulumi.RunError(
-        `${clusterStack} lists no developers (its ConfigMap ${DIRECTORY_NAMESPACE}/${names.directory} has no ${DIRECTORY_KEY}): an administrator sets its developers and runs pulumi up there`,
+        `${clusterStack} lists no developers (its ConfigMap ${DIRECTORY_NAMESPACE}/${names.directory} names none): an administrator sets its developers and runs pulumi up there`,
       );
     }
-    return JSON.parse(text) as DeveloperDirectory;
+    return read;
   });
   const caller = aws.getCallerIdentityOutput({}).arn;
   const developerGrant = pulumi
     .all([directory, caller])
     .apply(([dir, callerArn]) => ({ directory: dir, developer: developerOf(dir, callerArn, clusterStack) }));
-  return { mode: "borrow", ...reached, nodeArchitectures: pulumi.output([]), developerGrant, addonsAfter: [] };
+  return {
+    mode: "borrow",
+    ...reached,
+    nodeArchitectures: pulumi.output([]),
+    developerGrant,
+    addonsAfter: [],
+    kubernetesVersion: undefined,
+  };
 }
 
 /**
@@ -332,21 +425,24 @@ export interface AdoptClusterArgs extends Omit<TargetClusterArgs, "config" | "ne
 export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluster {
   return {
     mode: "adopt",
-    ...reachCluster(name, args),
+    ...reachCluster(name, args, `the administrators of ${args.clusterName} give it an access entry`),
     nodeArchitectures: pulumi.output([]),
     developerGrant: undefined,
     addonsAfter: [],
+    kubernetesVersion: undefined,
   };
 }
 
 /**
  * An existing EKS cluster, looked up by name (a RunError at preview when it does not exist or reports no
- * OIDC issuer), with its IAM OIDC provider when required, a kubeconfig that runs `aws eks get-token`, and the
- * Kubernetes provider `<name>-k8s`, gated on the managed node groups' architectures.
+ * OIDC issuer), with its IAM OIDC provider when required, a kubeconfig that runs `aws eks get-token` once the
+ * identity running pulumi is known to have an access entry (`requireCallerAccess`; `remedy` says who gives it
+ * one), and the Kubernetes provider `<name>-k8s`, gated on the managed node groups' architectures.
  */
 function reachCluster(
   name: string,
   args: AdoptClusterArgs,
+  remedy: string,
 ): Pick<TargetCluster, "clusterName" | "kubeconfig" | "oidcProviderArn" | "oidcProviderUrl" | "provider"> {
   const { clusterName } = args;
   const cluster = aws.eks.getClusterOutput({ name: clusterName });
@@ -360,13 +456,20 @@ function reachCluster(
   const oidcProviderArn = args.requireOidcProvider
     ? aws.iam.getOpenIdConnectProviderOutput({ url: oidcProviderUrl }).arn
     : pulumi.output("");
+  // Access entries are the only way in under authentication mode API; with the aws-auth ConfigMap as well,
+  // access may come from there, which the look-up cannot see (a warning then).
   const kubeconfig = pulumi.secret(
-    eksKubeconfig({
-      clusterName: cluster.name,
-      endpoint: cluster.endpoint,
-      certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
-      region: args.region,
-    }),
+    requireCallerAccess(
+      eksKubeconfig({
+        clusterName: cluster.name,
+        endpoint: cluster.endpoint,
+        certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
+        region: args.region,
+      }),
+      { clusterName, remedy },
+      cluster.accessConfigs.apply((access) => access[0]?.authenticationMode === "API"),
+      {},
+    ),
   );
   return {
     clusterName: cluster.name,
@@ -414,8 +517,9 @@ function kubernetesProvider(
         args.architectureSource,
       ),
       enableServerSideApply: true,
-      // An ephemeral stack can outlive the cluster it borrowed; let `pulumi destroy` still clean its state.
-      deleteUnreachable: true,
+      // deleteUnreachable stays unset: a refresh from a network that cannot reach the cluster must fail, not
+      // drop the chart, namespaces and workloads from state. When the cluster is known to be gone, an operator
+      // sets PULUMI_K8S_DELETE_UNREACHABLE=true for that one destroy (docs/DEPLOY.md, "When the cluster is gone").
     },
     opts,
   );

@@ -29,6 +29,22 @@
  * - What a developer stack reads of the platform: the ConfigMap DEVELOPER_DIRECTORY (non-secret: people,
  *   usernames, the quota, KEDA's location), readable by the group only. Never the platform stack's state.
  *
+ * Destroy order. The developer stacks' namespaces are theirs, not the platform's, so no dependency in the
+ * platform's state can order them before KEDA, whose operator removes the finalizers of the ScaledObjects and
+ * TriggerAuthentications in them: with the operator gone first, each such namespace would stay Terminating and
+ * its stack's destroy time out. So the platform guards its own destroy with the directory instead:
+ * - the directory depends on KEDA's chart, so `pulumi destroy` deletes it before the chart (pulumi/pulumi
+ *   `pkg/resource/deploy/step_generator.go`, `ScheduleDeletes`: a resource goes only after everything that
+ *   depends on it; `pkg/resource/graph/dependency_graph.go`, `DependenciesOf`);
+ * - it is protected while `developers` lists anyone, and the engine refuses to delete a protected resource,
+ *   failing `pulumi destroy` at its preview, naming it, before anything is deleted (`step_generator.go`,
+ *   "unable to delete resource ... as it is currently marked for protection").
+ * It exists on every created cluster, listing nobody when `developers` is empty, so emptying the list
+ * unprotects it with a `pulumi up` (a protected resource the program stops declaring would fail that update
+ * instead); the access objects exist only while someone is listed. An administrator destroys the developer
+ * stacks (`npm run developer-stacks -- list` shows them), empties `developers`, runs `pulumi up`, and only
+ * then can destroy the platform (docs/DEPLOY.md, "Destroying a stack").
+ *
  * Sources: EKS user guide "Review access policy permissions" (what AmazonEKSEditPolicy lacks), "Create access
  * entries" (kubernetesGroups), "Set a custom username for EKS access entries"; Kubernetes docs "Using RBAC
  * Authorization" (the `bind` verb, resourceNames, aggregated roles), "Validating Admission Policy".
@@ -371,7 +387,7 @@ export function developerAdmissionPolicySpec(
 }
 
 export interface DeveloperAccessArgs {
-  /** The people who may run developer stacks (infra/config/developers.ts). */
+  /** The people who may run developer stacks (infra/config/developers.ts); empty: the directory alone, unprotected. */
   readonly developers: readonly Developer[];
   /** What each developer stack's namespace may use. */
   readonly quota: DeveloperQuota;
@@ -379,12 +395,16 @@ export interface DeveloperAccessArgs {
   readonly project: string;
   /** Kubernetes provider of the created cluster. */
   readonly provider: k8s.Provider;
+  /** KEDA's chart on the created cluster: the directory depends on it, so destroy reaches the directory first. */
+  readonly kedaChart: pulumi.Resource;
 }
 
 /**
- * The platform's side of developer stacks, as Kubernetes objects on the created cluster: the two ClusterRoles,
- * the ClusterRoleBinding of the group, the admission policy and its binding, and the directory with the Role
- * and RoleBinding that let the group read it. Access entries are eks.Cluster's (`developerAccessEntries`).
+ * The platform's side of developer stacks, as Kubernetes objects on the created cluster: the directory,
+ * protected while it lists anyone and ordered after KEDA's chart (see the module docs), and, while
+ * `developers` lists anyone, the two ClusterRoles, the ClusterRoleBinding of the group, the admission policy
+ * and its binding, and the Role and RoleBinding that let the group read the directory. Access entries are
+ * eks.Cluster's (`developerAccessEntries`).
  */
 export class DeveloperAccess extends pulumi.ComponentResource {
   /** The names developer stacks use. */
@@ -395,6 +415,22 @@ export class DeveloperAccess extends pulumi.ComponentResource {
     const names = developerAccessNames(args.project);
     const childOpts = { parent: this, provider: args.provider };
     const labels = { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": names.projectSlug };
+    const listed = args.developers.length > 0;
+
+    const directory = new k8s.core.v1.ConfigMap(
+      `${name}-directory`,
+      {
+        metadata: { name: names.directory, namespace: DIRECTORY_NAMESPACE, labels },
+        data: { [DIRECTORY_KEY]: JSON.stringify(developerDirectory(names, args.developers, args.quota)) },
+      },
+      { ...childOpts, dependsOn: [args.kedaChart], protect: listed },
+    );
+    this.names = names;
+    if (!listed) {
+      this.registerOutputs({ names });
+      return;
+    }
+
     const group = { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: names.group };
 
     const namespacesRole = new k8s.rbac.v1.ClusterRole(
@@ -434,14 +470,6 @@ export class DeveloperAccess extends pulumi.ComponentResource {
       childOpts,
     );
 
-    const directory = new k8s.core.v1.ConfigMap(
-      `${name}-directory`,
-      {
-        metadata: { name: names.directory, namespace: DIRECTORY_NAMESPACE, labels },
-        data: { [DIRECTORY_KEY]: JSON.stringify(developerDirectory(names, args.developers, args.quota)) },
-      },
-      childOpts,
-    );
     const reader = new k8s.rbac.v1.Role(
       `${name}-directory-reader`,
       {
@@ -459,27 +487,33 @@ export class DeveloperAccess extends pulumi.ComponentResource {
       },
       { ...childOpts, dependsOn: [directory] },
     );
-
-    this.names = names;
     this.registerOutputs({ names });
   }
 }
 
 /**
- * The platform's side of developer stacks as the component `name`, for a cluster this stack creates and that
- * lists developers; undefined otherwise (no developer may then run a stack on it).
+ * The platform's side of developer stacks as the component `name`, for a cluster this stack creates (whose
+ * KEDA chart `kedaChart` is); undefined otherwise. With no developers listed it holds the unprotected
+ * directory alone, and no developer may run a stack on the cluster.
  */
 export function clusterDeveloperAccess(
   name: string,
-  args: { readonly cluster: TargetCluster; readonly config: ClusterConfig; readonly project: string },
+  args: {
+    readonly cluster: TargetCluster;
+    readonly config: ClusterConfig;
+    readonly project: string;
+    readonly kedaChart: pulumi.Resource | undefined;
+  },
 ): DeveloperAccess | undefined {
-  const { cluster, config } = args;
-  if (config.mode !== "create" || config.developers.length === 0) return undefined;
+  const { cluster, config, kedaChart } = args;
+  if (config.mode !== "create") return undefined;
+  if (kedaChart === undefined) throw new Error("a created cluster has KEDA installed: pass its chart");
   return new DeveloperAccess(name, {
     developers: config.developers,
     quota: config.developerQuota,
     project: args.project,
     provider: cluster.provider,
+    kedaChart,
   });
 }
 

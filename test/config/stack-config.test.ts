@@ -16,6 +16,8 @@ describe("parseStackConfig", () => {
       adminPrincipalArns: [],
       developers: [],
       developerQuota: { pods: 4, cpuMillicores: 500, memoryMiB: 1024 },
+      ci: { deployRoleArn: undefined, previewRoleArn: undefined },
+      addonVersions: { vpcCni: undefined, kubeProxy: undefined, coredns: undefined, podIdentityAgent: undefined },
     });
     assert.equal(config.imagePlatform, "linux/amd64");
     assert.deepEqual(config.queue, {

@@ -70,6 +70,7 @@ export interface ScenarioOptions {
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   readonly clusterAddons?: Scenario["clusterAddons"];
   readonly clusterObjects?: Scenario["clusterObjects"];
+  readonly chartMirror?: Scenario["chartMirror"];
 }
 
 export async function scenario(
@@ -90,6 +91,7 @@ export async function scenario(
     ...(options.subnets === undefined ? {} : { subnets: options.subnets }),
     ...(options.clusterAddons === undefined ? {} : { clusterAddons: options.clusterAddons }),
     ...(options.clusterObjects === undefined ? {} : { clusterObjects: options.clusterObjects }),
+    ...(options.chartMirror === undefined ? {} : { chartMirror: options.chartMirror }),
   };
 }
 
@@ -174,6 +176,14 @@ export function borrowing(platform: ProgramRun, caller: string): ScenarioOptions
     },
     clusterObjects: { "kubernetes:core/v1:ConfigMap": clusterObjects },
   };
+}
+
+/**
+ * The outputs of a run as a StackReference serves them: to the same stack's next update, which reads its last
+ * `createdWith` through a StackReference to itself (infra/lifecycle.ts).
+ */
+export function asPreviousUpdate(programRun: ProgramRun): StackOutputs {
+  return { outputs: programRun.outputs, secretOutputNames: programRun.secretOutputs };
 }
 
 export function ofType(programRun: ProgramRun, type: string): RecordedResource[] {
