@@ -82,7 +82,7 @@ before(async () => {
     }),
     await scenario("plain", {}),
   ])) as [ProgramRun, ProgramRun];
-  const borrow = { ...ON, clusterMode: "borrow", clusterStack: SHARED_STACK };
+  const borrow = { ...ON, clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK };
   [alice, bob] = (await runPrograms([
     await scenario("alice", borrow, borrowing(shared, "arn:aws:sts::123456789012:assumed-role/alice/laptop")),
     await scenario("bob", borrow, borrowing(shared, "arn:aws:sts::123456789012:assumed-role/bob/laptop")),

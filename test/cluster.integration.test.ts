@@ -119,12 +119,12 @@ before(async () => {
       ),
       await scenario(
         "erin",
-        { clusterMode: "borrow", clusterStack: ARM_PLATFORM },
+        { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM },
         ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/erin/laptop"),
       ),
       await scenario(
         "frank",
-        { clusterMode: "borrow", clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
+        { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
         ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/frank/laptop"),
       ),
       await scenario(

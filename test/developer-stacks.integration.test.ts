@@ -31,6 +31,7 @@ const DEVELOPERS = [
 /** A developer stack with everything on that registers custom resources. */
 const FULL = {
   clusterMode: "borrow",
+  ephemeral: true,
   clusterStack: PLATFORM,
   autoscaling: "keda",
   maxReplicas: 2,
@@ -64,15 +65,15 @@ before(async () => {
   });
   [alice, aliceSecond, bob, carol, notHers, unlisted, overQuota, carolPodIdentity] = (await runPrograms([
     await scenario("alice-feature", FULL, as(CALLERS.alice)),
-    await scenario("alice", { clusterMode: "borrow", clusterStack: PLATFORM }, as(CALLERS.alice)),
+    await scenario("alice", { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM }, as(CALLERS.alice)),
     await scenario("bob", FULL, as(CALLERS.bob)),
-    await scenario("carol-x", { clusterMode: "borrow", clusterStack: PLATFORM }, as(CALLERS.carol)),
-    await scenario("bob-2", { clusterMode: "borrow", clusterStack: PLATFORM }, as(CALLERS.carol)),
-    await scenario("mallory", { clusterMode: "borrow", clusterStack: PLATFORM }, as(CALLERS.mallory)),
+    await scenario("carol-x", { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM }, as(CALLERS.carol)),
+    await scenario("bob-2", { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM }, as(CALLERS.carol)),
+    await scenario("mallory", { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM }, as(CALLERS.mallory)),
     await scenario("alice-big", { ...FULL, maxReplicas: 10 }, as(CALLERS.alice)),
     await scenario(
       "carol-y",
-      { clusterMode: "borrow", clusterStack: PLATFORM, identity: "pod-identity" },
+      { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM, identity: "pod-identity" },
       as(CALLERS.carol),
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];

@@ -88,7 +88,7 @@ before(async () => {
       { existingClusters: WITHOUT_OIDC, ...agentOnPlatform },
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
-  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK, ...POD_IDENTITY };
+  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK, ...POD_IDENTITY };
   const asAlice = borrowing(pod, "arn:aws:sts::123456789012:assumed-role/alice/laptop");
   [borrowed, borrowedWithoutAgent] = (await runPrograms([
     await scenario("alice", borrow, {

@@ -54,7 +54,7 @@ before(async () => {
   [borrower] = (await runPrograms([
     await scenario(
       "alice",
-      { clusterMode: "borrow", clusterStack: SHARED_STACK },
+      { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK },
       borrowing(create, "arn:aws:sts::123456789012:assumed-role/alice/laptop"),
     ),
   ])) as [ProgramRun];

@@ -74,14 +74,14 @@ before(async () => {
       consumer: { waitTimeSeconds: 30, shutdownBudgetSecond: 10 },
     }),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
-  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK };
+  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK };
   const aliceCaller = "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop";
   [alice, bob, missingShared] = (await runPrograms([
     await scenario("alice", borrow, borrowing(create, aliceCaller)),
     await scenario(LONG_STACK, borrow, borrowing(create, BOB_ARN)),
     await scenario(
       "carol",
-      { clusterMode: "borrow", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
+      { clusterMode: "borrow", ephemeral: true, clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
       borrowing(create, aliceCaller),
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun];

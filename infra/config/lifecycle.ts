@@ -20,7 +20,7 @@ export interface LifecycleConfig {
 
 /**
  * The stack's lifecycle; both keys are booleans, already parsed (a bad value is a problem there). A problem on
- * `ephemeral` when a borrowing stack leaves it false.
+ * `ephemeral` when a borrowing stack leaves it false (and on `allowQueueReplacement`, if that stack sets it).
  */
 export function readLifecycle(input: ConfigInput, problems: SettingProblem[]): LifecycleConfig {
   const { ephemeral, allowQueueReplacement, clusterMode } = input.values;
@@ -30,6 +30,13 @@ export function readLifecycle(input: ConfigInput, problems: SettingProblem[]): L
       reason:
         'must be true when clusterMode is borrow: a developer stack is destroyed by its developer or by the cleanup job once its ttlHours have passed, and pulumi destroy stops at protected resources (pulumi config set ephemeral true; docs/DEPLOY.md, "Developer stacks")',
     });
+    // Once ephemeral, applies-when.ts names it; say so now, so that one preview names every key to change.
+    if (allowQueueReplacement) {
+      problems.push({
+        key: input.key("allowQueueReplacement"),
+        reason: "a developer stack is ephemeral, and its queues are never protected; remove it",
+      });
+    }
   }
   return { ephemeral, allowQueueReplacement };
 }

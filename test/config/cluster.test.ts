@@ -7,7 +7,11 @@ import { k, problems, valid } from "./helpers";
 describe("parseStackConfig: the cluster", () => {
   it("reads borrow mode and adopt mode", () => {
     assert.deepEqual(
-      valid({ [k("clusterMode")]: "borrow", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
+      valid({
+        [k("clusterMode")]: "borrow",
+        [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+        [k("ephemeral")]: "true",
+      }).cluster,
       {
         mode: "borrow",
         clusterStack: "acme/sqs-eks-consumer/shared",
@@ -61,6 +65,7 @@ describe("parseStackConfig: the cluster", () => {
     const stackMode = problems({
       [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+      [k("ephemeral")]: "true",
       [k("nodeInstanceType")]: "m7i.large",
       [k("nodeMaxCount")]: "10",
       [k("clusterName")]: "platform-prod",
@@ -153,6 +158,7 @@ describe("parseStackConfig: the identity mode", () => {
       [k("identity")]: "pod-identity",
       [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+      [k("ephemeral")]: "true",
     });
     assert.deepEqual(borrowed.identity.mode, "pod-identity");
     const adopted = valid({

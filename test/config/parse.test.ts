@@ -80,6 +80,7 @@ describe("parseStackConfig: the project's own namespace", () => {
     const result = renamed({
       "orders-consumer:clusterMode": "borrow",
       "orders-consumer:clusterStack": "acme/orders-consumer/dev",
+      "orders-consumer:ephemeral": "true",
     });
     assert.ok(result.ok, JSON.stringify(result.ok ? "" : result.problems));
     assert.deepEqual(result.value.cluster, {

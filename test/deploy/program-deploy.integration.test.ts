@@ -88,7 +88,7 @@ before(async () => {
   const shared = await runProgram(
     await scenario("shared", { developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"] }),
   );
-  const borrow = { clusterMode: "borrow", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/shared` };
+  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: `${ORGANIZATION}/sqs-eks-consumer/shared` };
   const otherStacks = { [`${ORGANIZATION}/sqs-eks-consumer/shared`]: asPreviousUpdate(shared) };
   const sharedCluster = (entries: string[]) => ({ "sqs-eks-consumer-shared": cluster({ accessEntries: entries }) });
   [borrowedWithoutEntry, borrowedWithEntry] = (await runPrograms([
