@@ -1,5 +1,5 @@
 // What the drill asserts and prints: the checks (each PASS or FAIL), the figures, the decisions.
-import type { Machine } from "../bench/machine";
+import type { Machine } from "../harness";
 import { textChart } from "./chart";
 import type { PhaseResult } from "./phase";
 import type { DrillPlan } from "./plan";
