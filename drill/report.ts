@@ -10,7 +10,7 @@ export interface Check {
   readonly detail: string;
 }
 
-/** The assertions, over both runs. */
+/** The drill's checks, over both runs: nothing lost or handled twice, clean exits on SIGTERM, back to the floor. */
 export function drillChecks(plan: DrillPlan, runs: readonly PhaseResult[]): Check[] {
   const checks: Check[] = [];
   for (const run of runs) {
