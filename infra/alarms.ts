@@ -9,7 +9,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SQS_MAX_VISIBILITY_SECONDS, queueVisibilityTimeoutSeconds, type Tunables } from "../consumer/src/contract";
+import type { AlarmsConfig, QueueConfig } from "./config";
 import type { PolicyDocument } from "./iam-documents";
+import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 
 /** Time a backlog may take to drain before old messages are news (s). */
 const BACKLOG_ALLOWANCE_SECONDS = 300;
@@ -43,35 +45,45 @@ export function oldestMessageAgeThresholdSeconds(
   );
 }
 
-/** With autoscaling: where the consumer's replica count is read and what its ceiling is. */
-export interface ReplicaCeiling {
-  /** The EKS cluster's name (the Container Insights `ClusterName` dimension). */
-  readonly clusterName: pulumi.Input<string>;
-  /** The consumer's namespace (the `Namespace` dimension); the namespace runs only the consumer. */
-  readonly namespace: pulumi.Input<string>;
-  /** The autoscaler's most replicas. */
-  readonly maxReplicas: number;
-  /** Minutes at the ceiling before the alarm fires. */
-  readonly sustainedMinutes: number;
+/** The queues the alarms watch (a ConsumerQueue). */
+export interface WatchedQueues {
+  /** The queue's name (the `QueueName` dimension). */
+  readonly queueName: string;
+  /** The dead-letter queue's name. */
+  readonly deadLetterQueueName: string;
+  /** The queue's ARN: its account owns the key and the topic. */
+  readonly arn: pulumi.Input<string>;
 }
 
 export interface ConsumerAlarmsArgs {
-  /** Prefix of the alarms' and the topic's physical names (the stack's scoped name). */
-  readonly namePrefix: string;
-  /** The consumer's queue name (the `QueueName` dimension). */
-  readonly queueName: pulumi.Input<string>;
-  /** The dead-letter queue's name. */
-  readonly deadLetterQueueName: pulumi.Input<string>;
-  /** The queue's ARN: its account owns the key and the topic. */
-  readonly queueArn: pulumi.Input<string>;
+  /** Project and stack: the alarms and the topic are named `<project>-<stack>-<alarm>` and `<project>-<stack>-alarms`. */
+  readonly scope: NameScope;
+  /** The queue and its dead-letter queue. */
+  readonly queues: WatchedQueues;
   /** Region of the queue and the alarms. */
   readonly region: string;
-  /** Oldest-message age that raises the alarm (s), e.g. from `oldestMessageAgeThresholdSeconds`. */
-  readonly oldestMessageAgeSeconds: number;
-  /** Email addresses subscribed to the topic (each confirms by mail). */
-  readonly emails: readonly string[];
-  /** Present when the consumer autoscales: alarm when it sits at its ceiling (Container Insights metric). */
-  readonly replicaCeiling?: ReplicaCeiling;
+  /**
+   * Email addresses subscribed to the topic (each confirms by mail), the oldest-message age that raises the
+   * alarm (s; undefined: `oldestMessageAgeThresholdSeconds` of `delivery`), and the minutes at the most
+   * replicas before the replica-ceiling alarm fires (infra/config/observability.ts).
+   */
+  readonly settings: AlarmsConfig;
+  /** How long a message may legitimately age: the consumer's handler timeout and retry delay, the queue's receives and retention. */
+  readonly delivery: {
+    readonly tunables: Pick<Tunables, "handlerTimeoutSeconds" | "retryMaxSeconds">;
+    readonly queue: Pick<QueueConfig, "maxReceiveCount" | "messageRetentionSeconds">;
+  };
+  /**
+   * With autoscaling on, an alarm when the consumer sits at `maxReplicas` (Container Insights' running pods
+   * of the namespace, which runs only the consumer); none when it is off.
+   */
+  readonly replicas: {
+    readonly autoscaling: { readonly enabled: false } | { readonly enabled: true; readonly maxReplicas: number };
+    /** The EKS cluster's name (the `ClusterName` dimension). */
+    readonly clusterName: pulumi.Input<string>;
+    /** The consumer's namespace (the `Namespace` dimension). */
+    readonly namespace: pulumi.Input<string>;
+  };
   readonly tags: Record<string, string>;
 }
 
@@ -82,14 +94,23 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsumerAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:alarms:ConsumerAlarms", name, {}, opts);
+    const namePrefix = scopedName(args.scope, "", NAME_LIMITS.sqsQueue);
+    const { queues, settings, delivery } = args;
+    const oldestMessageAgeSeconds =
+      settings.messageAgeSeconds ??
+      oldestMessageAgeThresholdSeconds(
+        delivery.tunables,
+        delivery.queue.maxReceiveCount,
+        delivery.queue.messageRetentionSeconds,
+      );
     const owner = pulumi
-      .output(args.queueArn)
+      .output(queues.arn)
       .apply((arn) => ({ partition: arn.split(":")[1] ?? "aws", account: arn.split(":")[4] ?? "" }));
 
     const key = new aws.kms.Key(
       `${name}-key`,
       {
-        description: `Encrypts the ${args.namePrefix} alarm topic`,
+        description: `Encrypts the ${namePrefix} alarm topic`,
         enableKeyRotation: true,
         deletionWindowInDays: 7,
         policy: pulumi.jsonStringify(owner.apply(({ partition, account }) => alarmTopicKeyPolicy(partition, account))),
@@ -99,7 +120,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
     );
     const topic = new aws.sns.Topic(
       `${name}-topic`,
-      { name: `${args.namePrefix}-alarms`, kmsMasterKeyId: key.arn, tags: args.tags },
+      { name: `${namePrefix}-alarms`, kmsMasterKeyId: key.arn, tags: args.tags },
       { parent: this },
     );
     new aws.sns.TopicPolicy(
@@ -114,7 +135,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    args.emails.forEach(
+    settings.emails.forEach(
       (email, i) =>
         new aws.sns.TopicSubscription(
           `${name}-email-${i}`,
@@ -132,7 +153,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
       new aws.cloudwatch.MetricAlarm(
         `${name}-${role}`,
         {
-          name: `${args.namePrefix}-${role}`,
+          name: `${namePrefix}-${role}`,
           alarmDescription: description,
           namespace: "AWS/SQS",
           statistic: "Maximum",
@@ -151,34 +172,35 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
         "Messages reached the dead-letter queue: they were received maxReceiveCount times without being deleted (on a FIFO queue, group-mates of a failing message come along unhandled). Fix the cause, then `npm run redrive`.",
         {
           metricName: "ApproximateNumberOfMessagesVisible",
-          dimensions: { QueueName: args.deadLetterQueueName },
+          dimensions: { QueueName: queues.deadLetterQueueName },
           comparisonOperator: "GreaterThanThreshold",
           threshold: 0,
         },
       ),
       sqsAlarm(
         "oldest-message-age",
-        `The queue's oldest message has waited over ${args.oldestMessageAgeSeconds} s: the consumer is down, stuck or too slow.`,
+        `The queue's oldest message has waited over ${oldestMessageAgeSeconds} s: the consumer is down, stuck or too slow.`,
         {
           metricName: "ApproximateAgeOfOldestMessage",
-          dimensions: { QueueName: args.queueName },
+          dimensions: { QueueName: queues.queueName },
           comparisonOperator: "GreaterThanThreshold",
-          threshold: args.oldestMessageAgeSeconds,
+          threshold: oldestMessageAgeSeconds,
         },
       ),
     ];
-    if (args.replicaCeiling !== undefined) {
-      const ceiling = args.replicaCeiling;
+    const { autoscaling, clusterName, namespace } = args.replicas;
+    if (autoscaling.enabled) {
+      const ceiling = { maxReplicas: autoscaling.maxReplicas, sustainedMinutes: settings.maxReplicasMinutes };
       alarms.push(
         new aws.cloudwatch.MetricAlarm(
           `${name}-max-replicas`,
           {
-            name: `${args.namePrefix}-max-replicas`,
+            name: `${namePrefix}-max-replicas`,
             alarmDescription: `The consumer has run at its most replicas (${ceiling.maxReplicas}) for ${ceiling.sustainedMinutes} minutes: it cannot scale further, so a backlog will grow.`,
             // Container Insights: running pods per namespace. Source: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html
             namespace: "ContainerInsights",
             metricName: "namespace_number_of_running_pods",
-            dimensions: { ClusterName: ceiling.clusterName, Namespace: ceiling.namespace },
+            dimensions: { ClusterName: clusterName, Namespace: namespace },
             statistic: "Minimum",
             period: 60,
             evaluationPeriods: ceiling.sustainedMinutes,

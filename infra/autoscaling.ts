@@ -16,11 +16,13 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { TargetCluster } from "./cluster";
 import type { EnabledAutoscaling } from "./config";
 import type { PolicyDocument } from "./iam-documents";
-import { kedaOperatorTrustPolicy, type KedaLocation } from "./keda";
+import { trustedRole } from "./identity";
+import { kedaLocation, kedaOperatorTrustPolicy, type KedaInstallation } from "./keda";
 import type { Labels } from "./labels";
-import { trustedRole } from "./trusted-role";
+import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 
 /** The only action KEDA's aws-sqs-queue scaler calls. */
 export const SCALER_ACTIONS = ["sqs:GetQueueAttributes"] as const;
@@ -97,14 +99,15 @@ export function scaledObjectSpec(input: ScaledObjectInput): Record<string, unkno
 export interface ConsumerAutoscalingArgs {
   /** The validated autoscaling settings. */
   readonly autoscaling: EnabledAutoscaling;
-  /** Physical name of the scaler's IAM role (up to 64 characters), scoped by stack. */
-  readonly scalerRoleName: string;
-  /** ARN of the cluster's IAM OIDC provider. */
-  readonly oidcProviderArn: pulumi.Input<string>;
-  /** The cluster's OIDC issuer URL. */
-  readonly oidcProviderUrl: pulumi.Input<string>;
-  /** Where the cluster's KEDA runs and its operator's service account. */
-  readonly keda: pulumi.Input<KedaLocation>;
+  /** The cluster: its OIDC provider is what the scaler role trusts (for KEDA's operator), its provider deploys. */
+  readonly cluster: TargetCluster;
+  /**
+   * KEDA as this stack installed it (a created cluster; the objects wait for its chart and CRDs), or
+   * undefined: the cluster's KEDA is found by `kedaLocation`.
+   */
+  readonly keda: KedaInstallation | undefined;
+  /** Project and stack: the scaler role is `<project>-<stack>-scaler` (up to 64 characters). */
+  readonly scope: NameScope;
   /** The stack's namespace. */
   readonly namespace: pulumi.Input<string>;
   /** The consumer Deployment to scale. */
@@ -119,10 +122,6 @@ export interface ConsumerAutoscalingArgs {
   readonly labels: Labels;
   /** Tags for the role. */
   readonly tags: Readonly<Record<string, string>>;
-  /** Kubernetes provider of the cluster. */
-  readonly provider: k8s.Provider;
-  /** What must exist before the KEDA objects (the chart with its CRDs, in create mode). */
-  readonly kedaReady?: readonly pulumi.Resource[];
 }
 
 /** The scaler's role and access, the TriggerAuthentication and the ScaledObject of one stack. */
@@ -132,18 +131,19 @@ export class ConsumerAutoscaling extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsumerAutoscalingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:autoscaling:ConsumerAutoscaling", name, {}, opts);
-    const kedaReady = [...(args.kedaReady ?? [])];
-    const k8sOpts = { parent: this, provider: args.provider, dependsOn: kedaReady };
+    const { cluster } = args;
+    const kedaReady = args.keda === undefined ? [] : [args.keda.chart];
+    const k8sOpts = { parent: this, provider: cluster.provider, dependsOn: kedaReady };
 
     const trust = pulumi
-      .all([args.oidcProviderArn, args.oidcProviderUrl, args.keda])
+      .all([cluster.oidcProviderArn, cluster.oidcProviderUrl, kedaLocation(cluster, args.keda)])
       .apply(([oidcProviderArn, oidcIssuerUrl, keda]) =>
         kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }),
       );
     const role = trustedRole(
       `${name}-scaler-role`,
       {
-        roleName: args.scalerRoleName,
+        roleName: scopedName(args.scope, "scaler", NAME_LIMITS.iamRole),
         description:
           "Assumed by KEDA's operator only (web identity); reads one queue's attributes to scale the consumer.",
         trust,

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import type { BuildInfo } from "./build-info";
 import type { ImagePlatform } from "./config";
+import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 
 /** Images kept in the repository: enough to roll back a few deployments. */
 export const IMAGES_KEPT = 10;
@@ -42,8 +43,8 @@ export function lifecyclePolicy(): LifecyclePolicyDocument {
 }
 
 export interface ConsumerImageArgs {
-  /** Physical name of the ECR repository (lower case, up to 256 characters). */
-  readonly repositoryName: string;
+  /** Project and stack: the ECR repository is `<project>-<stack>-consumer`. */
+  readonly scope: NameScope;
   /** Absolute path of the repository root: the build context (consumer/Dockerfile copies from it). */
   readonly repoRoot: string;
   /** Platform to build for; must match the nodes' architecture. */
@@ -54,6 +55,7 @@ export interface ConsumerImageArgs {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** The ECR repository `<project>-<stack>-consumer`, its lifecycle policy, and the consumer image built and pushed to it. */
 export class ConsumerImage extends pulumi.ComponentResource {
   /** The ECR repository URL (<account>.dkr.ecr.<region>.amazonaws.com/<name>). */
   readonly repositoryUrl: pulumi.Output<string>;
@@ -66,7 +68,7 @@ export class ConsumerImage extends pulumi.ComponentResource {
     const repository = new aws.ecr.Repository(
       `${name}-repository`,
       {
-        name: args.repositoryName,
+        name: scopedName(args.scope, "consumer", NAME_LIMITS.ecrRepository),
         imageScanningConfiguration: { scanOnPush: true },
         // Tags are labels for people (the short commit); the digest is what deploys. A mutable tag lets a
         // rebuilt commit (a dirty tree, a new base image) be pushed again.

@@ -4,9 +4,9 @@
  * identity token, with which KEDA assumes each stack's own scaler role), and the `keda` Helm chart
  * rendered by `helm.v4.Chart`, so each rendered object is a Pulumi resource the policy pack sees.
  *
- * Create-mode stacks install it; stack-mode stacks read what they need from the create stack's `keda`
- * output (`KEDA_OUTPUT`); existing-mode stacks assume a platform team installed it the same way
- * (docs/AUTOSCALING.md).
+ * A stack that creates its cluster installs it (`clusterKeda`), whether or not it autoscales itself; a
+ * borrowing stack reads what it needs from the create stack's `keda` output (`KEDA_OUTPUT`); an adopting
+ * stack assumes a platform team installed it the same way (docs/AUTOSCALING.md). `kedaLocation` says which.
  *
  * Sources: kedacore/charts keda/values.yaml (`podIdentity.aws.irsa.*`, `crds.install`) and
  * keda/templates/manager/deployment.yaml; kedacore/keda pkg/scalers/aws/aws_config_cache.go (a trigger's
@@ -15,11 +15,12 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { TargetCluster } from "./cluster";
 import { STS_AUDIENCE, webIdentityTrustPolicy, type PolicyDocument, type WebIdentityTrust } from "./iam-documents";
-import type { ClusterConfig } from "./config";
+import { trustedRole } from "./identity";
 import type { Labels } from "./labels";
+import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 import { POD_SECURITY_LABELS } from "./namespace";
-import { trustedRole } from "./trusted-role";
 
 /** The chart this program installs: kedacore/charts, pinned. */
 export const KEDA_CHART = {
@@ -36,10 +37,10 @@ export interface KedaLocation {
   readonly operatorServiceAccount: string;
 }
 
-/** The chart's defaults, which existing-mode clusters are assumed to use (docs/AUTOSCALING.md). */
+/** The chart's defaults, which adopted clusters are assumed to use (docs/AUTOSCALING.md). */
 export const DEFAULT_KEDA_LOCATION: KedaLocation = { namespace: "keda", operatorServiceAccount: "keda-operator" };
 
-/** The stack output a create-mode stack exports for its borrowers: a `KedaLocation` plus the chart version. */
+/** The stack output a stack that creates its cluster exports for borrowers: a `KedaLocation` plus the chart version. */
 export const KEDA_OUTPUT = "keda";
 
 /** What the create stack exports under `KEDA_OUTPUT`. */
@@ -82,18 +83,22 @@ export function kedaChartValues(operatorRoleArn: string): Record<string, unknown
 }
 
 export interface KedaInstallationArgs {
-  /** Physical name of the operator's IAM role (up to 64 characters), scoped by stack. */
-  readonly operatorRoleName: string;
-  /** ARN of the cluster's IAM OIDC provider. */
-  readonly oidcProviderArn: pulumi.Input<string>;
-  /** The cluster's OIDC issuer URL. */
-  readonly oidcProviderUrl: pulumi.Input<string>;
+  /** The cluster to install into: its OIDC provider is what the operator's role trusts. */
+  readonly cluster: TargetCluster;
+  /** Project and stack: the operator's role is `<project>-<stack>-keda-operator` (up to 64 characters). */
+  readonly scope: NameScope;
   /** Labels for the namespace (the Pod Security labels are added). */
   readonly labels: Labels;
   /** Tags for the role. */
   readonly tags: Readonly<Record<string, string>>;
-  /** Kubernetes provider of the cluster. */
-  readonly provider: k8s.Provider;
+}
+
+/**
+ * KEDA for the cluster this stack creates, as the component `name`; undefined for a borrowed or adopted
+ * cluster, whose KEDA is another stack's or a platform team's (`kedaLocation`).
+ */
+export function clusterKeda(name: string, args: KedaInstallationArgs): KedaInstallation | undefined {
+  return args.cluster.mode === "create" ? new KedaInstallation(name, args) : undefined;
 }
 
 /** KEDA installed into a cluster this stack created. */
@@ -106,20 +111,21 @@ export class KedaInstallation extends pulumi.ComponentResource {
   constructor(name: string, args: KedaInstallationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:keda:KedaInstallation", name, {}, opts);
     const keda = DEFAULT_KEDA_LOCATION;
+    const { cluster } = args;
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: keda.namespace, labels: { ...args.labels, ...POD_SECURITY_LABELS } } },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: cluster.provider },
     );
 
     const trust = pulumi
-      .all([args.oidcProviderArn, args.oidcProviderUrl])
+      .all([cluster.oidcProviderArn, cluster.oidcProviderUrl])
       .apply(([oidcProviderArn, oidcIssuerUrl]) => kedaOperatorTrustPolicy({ oidcProviderArn, oidcIssuerUrl, keda }));
     const operatorRole = trustedRole(
       `${name}-operator-role`,
       {
-        roleName: args.operatorRoleName,
+        roleName: scopedName(args.scope, "keda-operator", NAME_LIMITS.iamRole),
         description:
           "KEDA's operator (IRSA). Grants nothing: it only lets the operator assume each stack's scaler role by web identity.",
         trust,
@@ -137,7 +143,7 @@ export class KedaInstallation extends pulumi.ComponentResource {
         namespace: namespace.metadata.name,
         values: operatorRole.arn.apply(kedaChartValues),
       },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: cluster.provider },
     );
 
     this.output = { ...keda, chartVersion: KEDA_CHART.version };
@@ -146,24 +152,22 @@ export class KedaInstallation extends pulumi.ComponentResource {
 }
 
 /**
- * Where the cluster's KEDA runs: installed by this stack (create), read from the create stack's
- * `KEDA_OUTPUT` (stack; the reference fails at preview when that stack exports none, i.e. predates
- * KEDA), or the chart's defaults a platform team installed (existing; docs/AUTOSCALING.md).
+ * Where the cluster's KEDA runs: installed by this stack (a created cluster), read from the create stack's
+ * `KEDA_OUTPUT` (a borrowed one; the read fails at preview when that stack exports none, i.e. predates
+ * KEDA), or the chart's defaults a platform team installed (an adopted one; docs/AUTOSCALING.md).
  */
 export function kedaLocation(
-  name: string,
-  cluster: ClusterConfig,
+  cluster: TargetCluster,
   installed: KedaInstallation | undefined,
 ): pulumi.Output<KedaLocation> {
   switch (cluster.mode) {
     case "create":
-      if (installed === undefined) throw new Error("create mode installs KEDA: pass the installation");
+      if (installed === undefined) throw new Error("a created cluster has KEDA installed: pass the installation");
       return pulumi.output(installed.output);
-    case "stack":
-      return new pulumi.StackReference(`${name}-cluster-stack`, { name: cluster.clusterStack }).requireOutput(
-        KEDA_OUTPUT,
-      ) as pulumi.Output<KedaLocation>;
-    case "existing":
+    case "borrow":
+      if (cluster.platformStack === undefined) throw new Error("a borrowed cluster has its platform stack");
+      return cluster.platformStack.requireOutput(KEDA_OUTPUT) as pulumi.Output<KedaLocation>;
+    case "adopt":
       return pulumi.output(DEFAULT_KEDA_LOCATION);
   }
 }

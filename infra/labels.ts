@@ -5,11 +5,14 @@
 
 export const APP_NAME = "sqs-eks-consumer";
 
+/** The label naming the stack's instance of the consumer (its namespace's name). */
+export const INSTANCE_LABEL = "app.kubernetes.io/instance";
+
 export type Labels = Readonly<Record<string, string>>;
 
 /** The labels a Deployment and its PodDisruptionBudget select pods by. */
 export function selectorLabels(instance: string): Labels {
-  return { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": instance };
+  return { "app.kubernetes.io/name": APP_NAME, [INSTANCE_LABEL]: instance };
 }
 
 /** All recommended labels; `version` is the image's short commit. */

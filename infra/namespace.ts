@@ -1,9 +1,12 @@
 /**
  * The stack's own namespace, enforcing the Pod Security Standard "restricted": the API server itself refuses
- * a pod that could run as root, escalate privileges, keep capabilities or skip seccomp.
+ * a pod that could run as root, escalate privileges, keep capabilities or skip seccomp. A borrowing stack
+ * has no rights to make one: it deploys into the namespace its platform stack made for it, with the same
+ * labels (infra/cluster.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { TargetCluster } from "./cluster";
 import type { Labels } from "./labels";
 
 /** Enforce, audit and warn at the "restricted" level of the current Kubernetes release. */
@@ -25,7 +28,27 @@ export interface ConsumerNamespaceArgs {
   readonly provider: k8s.Provider;
 }
 
-export class ConsumerNamespace extends pulumi.ComponentResource {
+/** The namespace this stack deploys into. */
+export interface StackNamespace {
+  /** Its name, known once it exists. */
+  readonly name: pulumi.Output<string>;
+}
+
+/**
+ * The namespace this stack deploys into: the one the platform stack made for it on a borrowed cluster,
+ * otherwise a `ConsumerNamespace` named `name`, created here.
+ */
+export function stackNamespace(
+  name: string,
+  args: Omit<ConsumerNamespaceArgs, "provider"> & { readonly cluster: TargetCluster },
+): StackNamespace {
+  const { cluster, ...namespace } = args;
+  if (cluster.borrowedNamespace !== undefined) return { name: cluster.borrowedNamespace };
+  return new ConsumerNamespace(name, { ...namespace, provider: cluster.provider });
+}
+
+/** A namespace of the stack's own, labelled to enforce, audit and warn at the restricted Pod Security level. */
+export class ConsumerNamespace extends pulumi.ComponentResource implements StackNamespace {
   /** The namespace's name, known once it exists. */
   readonly name: pulumi.Output<string>;
 

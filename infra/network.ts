@@ -11,6 +11,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterNetworkConfig, NetworkConfig } from "./config";
+import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 
 /**
  * Zones where EKS refuses to place a cluster's subnets (UnsupportedAvailabilityZoneException), by zone ID
@@ -52,12 +53,13 @@ export function subnetCidrs(vpcCidr: string, zoneCount: number): { private: stri
 export interface ClusterNetworkArgs {
   /** Create a VPC or use the given one, and the endpoint's allow-list (validated by infra/config/network.ts). */
   readonly config: ClusterNetworkConfig;
-  /** Prefix of the `Name` tags, e.g. `sqs-eks-consumer-dev` (the AWS resources themselves are auto-named). */
-  readonly namePrefix: string;
+  /** Project and stack: the `Name` tags start with `<project>-<stack>` (the AWS resources themselves are auto-named). */
+  readonly scope: NameScope;
   /** Tags for every AWS resource created here. */
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** The created cluster's VPC and subnets (created, or the given ones checked), and who reaches its API endpoint. */
 export class ClusterNetwork extends pulumi.ComponentResource {
   /** ID of the VPC. */
   readonly vpcId: pulumi.Output<string>;
@@ -91,7 +93,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     const tagged = (suffix: string, extra: Record<string, string> = {}) => ({
       ...args.tags,
       ...extra,
-      Name: `${args.namePrefix}-${suffix}`,
+      Name: `${scopedName(args.scope, "", NAME_LIMITS.eksCluster)}-${suffix}`,
     });
     const zones = aws.getAvailabilityZonesOutput(
       {

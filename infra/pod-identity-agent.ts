@@ -3,12 +3,15 @@
  * 2703) that exchanges a pod's projected token for its association's credentials through
  * `eks-auth:AssumeRoleForPodIdentity`, which the nodes' role gets from AmazonEKSWorkerNodePolicy
  * (EKS user guide, "pod-id-agent-setup", "pod-id-how-it-works").
- * - A cluster this stack creates gets it as the `eks-pod-identity-agent` add-on (PodIdentityAgent).
- * - A borrowed or adopted cluster must already run it: `requirePodIdentityAgent` looks the add-on up and
+ * `clusterPodIdentityAgent` decides, for a stack whose identity is pod-identity:
+ * - a cluster this stack creates gets it as the `eks-pod-identity-agent` add-on (PodIdentityAgent);
+ * - a borrowed or adopted cluster must already run it: `requirePodIdentityAgent` looks the add-on up and
  *   fails the preview, naming the cluster and the fix, when it is missing.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { TargetCluster } from "./cluster";
+import type { IdentityMode } from "./config";
 
 /** The add-on's name in the EKS add-on catalogue. */
 export const POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent";
@@ -20,6 +23,29 @@ export interface PodIdentityAgentArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** What must exist first: the cluster and its nodes (EKS reports a DaemonSet add-on active only once it runs on nodes). */
   readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * The version of the cluster's agent when the consumer's identity is pod-identity (undefined otherwise):
+ * installed here, as the top-level component `name`, after a cluster this stack creates and its nodes;
+ * looked up on a cluster it borrows or adopts.
+ */
+export function clusterPodIdentityAgent(
+  name: string,
+  args: {
+    /** The consumer's identity mode: only pod-identity needs the agent. */
+    readonly identity: IdentityMode;
+    readonly cluster: TargetCluster;
+    /** Tags for the add-on. */
+    readonly tags: Readonly<Record<string, string>>;
+  },
+): pulumi.Output<string> | undefined {
+  const { identity, cluster, tags } = args;
+  if (identity !== "pod-identity") return undefined;
+  if (cluster.mode === "create") {
+    return new PodIdentityAgent(name, { clusterName: cluster.clusterName, tags, after: cluster.addonsAfter }).version;
+  }
+  return requirePodIdentityAgent(cluster.clusterName, {});
 }
 
 /**

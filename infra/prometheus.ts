@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { METRIC_NAMES, PROBE_PATHS, type Tunables } from "../consumer/src/contract";
 import type { Labels } from "./labels";
+import { WORKLOAD_NAMES } from "./workload";
 
 /** Share of failed handlers, over 10 minutes, that raises an alert. */
 export const FAILURE_RATIO_THRESHOLD = 0.05;
@@ -74,12 +75,9 @@ export interface ConsumerMonitoringArgs {
   readonly labels: Labels;
   /** Labels that select the consumer's pods. */
   readonly selectorLabels: Labels;
-  /** Name of the container port serving /metrics. */
-  readonly portName: string;
-  /** The port's number. */
-  readonly port: number;
-  /** The consumer's tunables: the rules' thresholds follow its handler timeout. */
+  /** The consumer's tunables: /metrics is served on its health port, and the rules' thresholds follow its handler timeout. */
   readonly tunables: Tunables;
+  /** Kubernetes provider of the target cluster. */
   readonly provider: k8s.Provider;
 }
 
@@ -88,6 +86,8 @@ export class ConsumerMonitoring extends pulumi.ComponentResource {
   constructor(name: string, args: ConsumerMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:prometheus:ConsumerMonitoring", name, {}, opts);
     const childOpts = { parent: this, provider: args.provider };
+    // The workload's named container port (/livez, /readyz and /metrics share it).
+    const portName = WORKLOAD_NAMES.healthPort;
     const metadata = { namespace: args.namespace, labels: args.labels };
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -95,7 +95,7 @@ export class ConsumerMonitoring extends pulumi.ComponentResource {
         metadata: { ...metadata, name: "sqs-consumer-metrics" },
         spec: {
           selector: args.selectorLabels,
-          ports: [{ name: args.portName, port: args.port, targetPort: args.portName, protocol: "TCP" }],
+          ports: [{ name: portName, port: args.tunables.healthPort, targetPort: portName, protocol: "TCP" }],
         },
       },
       childOpts,
@@ -109,7 +109,7 @@ export class ConsumerMonitoring extends pulumi.ComponentResource {
         spec: {
           selector: { matchLabels: args.selectorLabels },
           namespaceSelector: { matchNames: [args.namespace] },
-          endpoints: [{ port: args.portName, path: PROBE_PATHS.metrics, interval: "30s", scheme: "http" }],
+          endpoints: [{ port: portName, path: PROBE_PATHS.metrics, interval: "30s", scheme: "http" }],
         },
       },
       { ...childOpts, dependsOn: [service] },

@@ -6,26 +6,27 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { queueVisibilityTimeoutSeconds, type Tunables } from "../consumer/src/contract";
+import type { QueueConfig } from "./config";
 import { denyInsecureTransportPolicy } from "./iam-documents";
+import { sqsQueueName, type NameScope } from "./names";
 
 /** The longest long poll SQS allows; the queue's default for receivers that do not ask for one. */
 export const QUEUE_RECEIVE_WAIT_SECONDS = 20;
 
 export interface ConsumerQueueArgs {
-  /** Physical name of the queue (up to 80 characters). */
-  readonly queueName: string;
-  /** Physical name of the dead-letter queue (up to 80 characters). */
-  readonly deadLetterQueueName: string;
-  /** Visibility timeout of the queue (s), derived from the consumer's handler timeout. */
-  readonly visibilityTimeoutSeconds: number;
-  /** How long the queue keeps a message (s). */
-  readonly messageRetentionSeconds: number;
-  /** How long the dead-letter queue keeps a message (s); at least messageRetentionSeconds. */
-  readonly deadLetterRetentionSeconds: number;
-  /** Receives after which a message moves to the dead-letter queue. */
-  readonly maxReceiveCount: number;
-  /** Makes both queues FIFO (their names must end in `.fifo`); undefined for standard queues. */
-  readonly fifo?: FifoQueueArgs;
+  /**
+   * Project and stack: the queues are `<project>-<stack>-queue` and `<project>-<stack>-dlq` (`.fifo` added
+   * for FIFO queues), within SQS's 80 characters (infra/names.ts).
+   */
+  readonly scope: NameScope;
+  /**
+   * Type (both queues standard, or both FIFO), FIFO deduplication and throughput, receives before a message
+   * moves to the dead-letter queue, and each queue's retention (s); validated by infra/config/queue.ts.
+   */
+  readonly config: QueueConfig;
+  /** The consumer's handler timeout (s), from which the queue's visibility timeout is derived. */
+  readonly tunables: Pick<Tunables, "handlerTimeoutSeconds">;
   /** Tags for both queues. */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -51,22 +52,35 @@ export function fifoQueueAttributes(
   };
 }
 
+/** The queue and its dead-letter queue, the redrive-allow policy and a TLS-only policy on each. */
 export class ConsumerQueue extends pulumi.ComponentResource {
+  /** Physical name of the queue. */
+  readonly queueName: string;
+  /** Physical name of the dead-letter queue. */
+  readonly deadLetterQueueName: string;
   readonly url: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
   readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly deadLetterQueueArn: pulumi.Output<string>;
+  private readonly fifo: FifoQueueArgs | undefined;
 
   constructor(name: string, args: ConsumerQueueArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:queue:ConsumerQueue", name, {}, opts);
+    const { config } = args;
+    const fifo = config.type === "fifo";
+    this.fifo = fifo
+      ? { contentBasedDeduplication: config.contentBasedDeduplication, highThroughput: config.highThroughput }
+      : undefined;
+    this.queueName = sqsQueueName(args.scope, "queue", fifo);
+    this.deadLetterQueueName = sqsQueueName(args.scope, "dlq", fifo);
 
     const deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
       {
-        name: args.deadLetterQueueName,
-        ...(args.fifo ? { fifoQueue: true } : {}),
+        name: this.deadLetterQueueName,
+        ...(fifo ? { fifoQueue: true } : {}),
         sqsManagedSseEnabled: true,
-        messageRetentionSeconds: args.deadLetterRetentionSeconds,
+        messageRetentionSeconds: config.dlqMessageRetentionSeconds,
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
         tags: args.tags,
       },
@@ -76,15 +90,15 @@ export class ConsumerQueue extends pulumi.ComponentResource {
     const queue = new aws.sqs.Queue(
       `${name}-queue`,
       {
-        name: args.queueName,
-        ...fifoQueueAttributes(args.fifo),
+        name: this.queueName,
+        ...fifoQueueAttributes(this.fifo),
         sqsManagedSseEnabled: true,
-        visibilityTimeoutSeconds: args.visibilityTimeoutSeconds,
-        messageRetentionSeconds: args.messageRetentionSeconds,
+        visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(args.tunables),
+        messageRetentionSeconds: config.messageRetentionSeconds,
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
         redrivePolicy: pulumi.jsonStringify({
           deadLetterTargetArn: deadLetterQueue.arn,
-          maxReceiveCount: args.maxReceiveCount,
+          maxReceiveCount: config.maxReceiveCount,
         }),
         tags: args.tags,
       },
@@ -122,5 +136,17 @@ export class ConsumerQueue extends pulumi.ComponentResource {
       deadLetterQueueUrl: this.deadLetterQueueUrl,
       deadLetterQueueArn: this.deadLetterQueueArn,
     });
+  }
+
+  /**
+   * An `aws sqs send-message` command that puts 'Hello world!' on the queue; on a FIFO queue with a message
+   * group, and a deduplication id unless the queue deduplicates by content.
+   */
+  sendTestMessageCommand(region: string): pulumi.Output<string> {
+    const fifoOptions =
+      this.fifo === undefined
+        ? ""
+        : ` --message-group-id g1${this.fifo.contentBasedDeduplication ? "" : " --message-deduplication-id $(date +%s%N)"}`;
+    return pulumi.interpolate`aws sqs send-message --region ${region} --queue-url ${this.url} --message-body 'Hello world!'${fifoOptions}`;
   }
 }

@@ -15,12 +15,13 @@ import {
   PROBE_PATHS,
   nodeHeapForMemoryLimit,
   nodeHeapOptions,
+  renderTracingEnv,
   renderTunablesEnv,
   terminationGracePeriodSeconds,
   type Tunables,
 } from "../consumer/src/contract";
-import type { WorkloadConfig } from "./config";
-import type { Labels } from "./labels";
+import type { TelemetryConfig, WorkloadConfig } from "./config";
+import { INSTANCE_LABEL, type Labels } from "./labels";
 
 /** Object names inside the stack's namespace (the namespace itself is scoped by stack). */
 export const WORKLOAD_NAMES = {
@@ -85,10 +86,14 @@ export interface ConsumerWorkloadArgs {
   readonly selectorLabels: Labels;
   /** Kubernetes provider of the target cluster. */
   readonly provider: k8s.Provider;
-  /** Extra container variables that turn consumer features on (tracing's OTEL_*); none by default. */
-  readonly featureEnv?: Readonly<Record<string, string>>;
+  /**
+   * Where the consumer exports traces: with an otlpEndpoint, the container gets OTEL_* for it, the spans
+   * named for the stack's instance (the selector's `app.kubernetes.io/instance`); without one, none.
+   */
+  readonly telemetry: Pick<TelemetryConfig, "otlpEndpoint" | "otlpProtocol">;
 }
 
+/** The Secret holding the queue URL, the consumer Deployment and its PodDisruptionBudget. */
 export class ConsumerWorkload extends pulumi.ComponentResource {
   readonly deploymentName: pulumi.Output<string>;
 
@@ -106,7 +111,11 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
       childOpts,
     );
 
-    const { tunables, workload } = args;
+    const { tunables, workload, telemetry } = args;
+    const featureEnv =
+      telemetry.otlpEndpoint === undefined
+        ? {}
+        : renderTracingEnv(telemetry.otlpEndpoint, telemetry.otlpProtocol, args.selectorLabels[INSTANCE_LABEL] ?? "");
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -140,7 +149,7 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
                     tunables,
                     region: args.region,
                     memoryLimitMiB: workload.memoryLimitMiB,
-                    ...(args.featureEnv ? { featureEnv: args.featureEnv } : {}),
+                    featureEnv,
                   }),
                   ports: [{ name: WORKLOAD_NAMES.healthPort, containerPort: tunables.healthPort, protocol: "TCP" }],
                   livenessProbe: {

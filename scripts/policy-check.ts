@@ -7,7 +7,7 @@
  *   npm run policy                                  # every committed stack
  *   npm run policy -- dev --policy-pack-config policies/policy-config.example.json
  *
- * The cluster a stack borrows (stack mode) or adopts (existing mode) is mocked: a default create-mode stack
+ * The cluster a stack borrows (borrow mode) or adopts (adopt mode) is mocked: a default create-mode stack
  * of this project, or a made-up EKS cluster. Only the stack's own resources are what the pack judges.
  */
 import { readdir, readFile } from "node:fs/promises";
@@ -33,7 +33,7 @@ async function committedStacks(): Promise<string[]> {
 export async function recordStack(stack: string, values: Readonly<Record<string, unknown>>): Promise<ProgramRun> {
   const stackValues = values as Parameters<typeof scenario>[1];
   const mode = values[`${PROJECT}:clusterMode`] ?? "create";
-  if (mode === "stack") {
+  if (mode === "borrow") {
     const clusterStack = String(values[`${PROJECT}:clusterStack`]);
     // The mocked platform stack lists this stack as a developer stack, as its admins would, so it makes its namespace.
     const developer = `${stack}=arn:aws:iam::123456789012:role/${stack}`;
@@ -42,7 +42,7 @@ export async function recordStack(stack: string, values: Readonly<Record<string,
     );
     return runProgram(await scenario(stack, stackValues, { otherStacks: { [clusterStack]: asOtherStack(shared) } }));
   }
-  if (mode === "existing") {
+  if (mode === "adopt") {
     const clusterName = String(values[`${PROJECT}:clusterName`]);
     const existingClusters = {
       [clusterName]: {

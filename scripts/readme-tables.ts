@@ -1,11 +1,15 @@
-// Generates the README's reference tables from the code they describe, so the two cannot drift:
-// `npm run docs` rewrites them, and a test fails when the README is out of date.
+// Generates reference text from the code it describes, so the two cannot drift: the README's tables (the
+// consumer's settings and error kinds) and Pulumi.yaml's `config:` section (infra/config/keys.ts).
+// `npm run docs` rewrites them, and a test fails when either file is out of date.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import YAML from "yaml";
 import { AWS_ERROR_KINDS } from "../consumer/src/errors";
 import { CONNECTION, TUNABLES, TUNABLE_KEYS } from "../consumer/src/settings";
+import { CONFIG_KEYS, DEFAULT_REGION } from "../infra/config";
 
 export const README = join(__dirname, "..", "README.md");
+export const PROJECT_FILE = join(__dirname, "..", "Pulumi.yaml");
 
 export function settingsTable(): string {
   const rows = [
@@ -43,7 +47,39 @@ export function renderReadme(readme: string): string {
   return out;
 }
 
+/**
+ * Pulumi.yaml's `config:` map: the default region (a plain value: another namespace's key may carry nothing
+ * else), then every key of CONFIG_KEYS with its type, default and description, lists as lists of strings.
+ */
+export function projectConfig(): Record<string, unknown> {
+  return {
+    "aws:region": DEFAULT_REGION,
+    ...Object.fromEntries(
+      Object.entries(CONFIG_KEYS).map(([key, spec]) => [
+        key,
+        {
+          type: spec.type,
+          ...(spec.type === "array" ? { items: { type: "string" } } : {}),
+          default: spec.default,
+          description: spec.description,
+        },
+      ]),
+    ),
+  };
+}
+
+/**
+ * The project file with its `config:` section, which runs to the end of the file, regenerated. YAML 1.1
+ * quoting, so that no YAML reader takes a string default such as "off" for a boolean.
+ */
+export function renderProjectFile(projectFile: string): string {
+  const start = projectFile.search(/^config:$/m);
+  if (start < 0) throw new Error("Pulumi.yaml has no top-level config: section");
+  return projectFile.slice(0, start) + YAML.stringify({ config: projectConfig() }, { lineWidth: 0, version: "1.1" });
+}
+
 if (require.main === module) {
   writeFileSync(README, renderReadme(readFileSync(README, "utf8")));
-  console.log("README.md tables regenerated");
+  writeFileSync(PROJECT_FILE, renderProjectFile(readFileSync(PROJECT_FILE, "utf8")));
+  console.log("README.md tables and Pulumi.yaml's config section regenerated");
 }

@@ -83,7 +83,7 @@ async function can(
 
 /**
  * Whether a GitHub OIDC token with `sub` may assume a role with `trust`. The validating path drops condition
- * keys of identity providers it does not know, so, as test/identity.test.ts does, the pre-validated form is
+ * keys of identity providers it does not know, so, as test/identity.integration.test.ts does, the pre-validated form is
  * used after `runSimulation` has validated the document's syntax (first test).
  */
 function assume(trust: PolicyDocument, sub: string, aud = "sts.amazonaws.com"): EvaluationResult {

@@ -1,10 +1,23 @@
 /**
- * The cluster concern (CLUSTER_KEYS): where the cluster comes from (create, stack, existing) and, in
- * create mode, its Kubernetes version, managed nodes and who may use it. A key of another mode must keep
- * its default (applies-when.ts).
+ * The cluster concern: where the cluster comes from and what the stack needs of it.
+ * - CLUSTER_KEYS: the mode (create, borrow, adopt) and, in create mode, the Kubernetes version, the managed
+ *   nodes and who may use the cluster. A key of another mode must keep its default (applies-when.ts).
+ * - PLATFORM_KEYS: the image's platform, which the nodes must run (checked against created nodes in
+ *   cross-checks.ts, against borrowed and adopted ones at preview by infra/node-architecture.ts).
+ * - IDENTITY_KEYS: how pods get AWS credentials from the cluster: irsa (IAM Roles for Service Accounts,
+ *   through the cluster's IAM OIDC provider) or pod-identity (EKS Pod Identity, through the
+ *   eks-pod-identity-agent add-on); infra/identity.ts builds either.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
-import { CLUSTER_MODES, type ClusterMode } from "./keys";
+import {
+  CLUSTER_MODES,
+  FORMER_CLUSTER_MODES,
+  IDENTITY_MODES,
+  IMAGE_PLATFORMS,
+  type ClusterMode,
+  type IdentityMode,
+  type ImagePlatform,
+} from "./keys";
 import { checkEnum, type ConfigInput, type RawStackConfig } from "./parse";
 
 /** The number of managed nodes of a created cluster. */
@@ -32,8 +45,20 @@ export type ClusterConfig =
       readonly adminPrincipalArns: readonly string[];
       readonly developerStacks: readonly DeveloperStack[];
     }
-  | { readonly mode: "stack"; readonly clusterStack: string }
-  | { readonly mode: "existing"; readonly clusterName: string };
+  | { readonly mode: "borrow"; readonly clusterStack: string }
+  | {
+      readonly mode: "adopt";
+      readonly clusterName: string;
+      /**
+       * Whether the cluster must have an IAM OIDC provider, which is then looked up: true when something
+       * trusts it (identity irsa, or autoscaling keda: KEDA's operator assumes the scaler role by web identity).
+       */
+      readonly requireOidcProvider: boolean;
+    };
+
+export interface IdentityConfig {
+  readonly mode: IdentityMode;
+}
 
 const KUBERNETES_VERSION_PATTERN = /^1\.\d{2}$/;
 const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
@@ -49,9 +74,39 @@ export function isInstanceType(text: string): boolean {
 
 /** The cluster's config, or undefined when any cluster key is bad (each bad key is a problem). */
 export function readCluster(input: ConfigInput, problems: SettingProblem[]): ClusterConfig | undefined {
+  const renamed = FORMER_CLUSTER_MODES[input.values.clusterMode];
+  if (renamed !== undefined) {
+    problems.push({
+      key: input.key("clusterMode"),
+      reason: `"${input.values.clusterMode}" is now called ${renamed}: pulumi config set clusterMode ${renamed}`,
+    });
+    return undefined;
+  }
   const mode = checkEnum(input, "clusterMode", input.values.clusterMode, CLUSTER_MODES, problems);
   if (mode === undefined) return undefined;
   return checkCluster(mode, input, problems);
+}
+
+/** The identity mode, or undefined (with a problem naming the choices) when it is not one of IDENTITY_MODES. */
+export function readIdentity(input: ConfigInput, problems: SettingProblem[]): IdentityConfig | undefined {
+  const mode = checkEnum(input, "identity", input.values.identity, IDENTITY_MODES, problems);
+  return mode === undefined ? undefined : { mode };
+}
+
+/** `imagePlatform`, or undefined (with a problem) when it is not one of IMAGE_PLATFORMS. */
+export function readImagePlatform(input: ConfigInput, problems: SettingProblem[]): ImagePlatform | undefined {
+  return checkEnum(input, "imagePlatform", input.values.imagePlatform, IMAGE_PLATFORMS, problems);
+}
+
+/** The CPU architecture of an EC2 instance type: Graviton families carry a "g" after the generation (t4g, m7gd, c7gn). */
+export function instanceArchitecture(instanceType: string): "amd64" | "arm64" {
+  const family = instanceType.split(".")[0] ?? "";
+  return family === "a1" || /^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "amd64";
+}
+
+/** The CPU architecture an image platform runs on. */
+export function platformArchitecture(platform: ImagePlatform): "amd64" | "arm64" {
+  return platform === "linux/arm64" ? "arm64" : "amd64";
 }
 
 function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingProblem[]): ClusterConfig | undefined {
@@ -104,18 +159,18 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         developerStacks,
       };
     }
-    case "stack": {
+    case "borrow": {
       const clusterStack = values.clusterStack;
       const problem = checkClusterStack(clusterStack, raw);
       if (problem !== undefined) problems.push({ key: fullKey("clusterStack"), reason: problem });
       return problem === undefined ? { mode, clusterStack } : undefined;
     }
-    case "existing": {
+    case "adopt": {
       const clusterName = values.clusterName;
       if (clusterName === "") {
         problems.push({
           key: fullKey("clusterName"),
-          reason: "required when clusterMode is existing: the name of the EKS cluster to adopt",
+          reason: "required when clusterMode is adopt: the name of the EKS cluster to adopt",
         });
         return undefined;
       }
@@ -123,7 +178,11 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         problems.push({ key: fullKey("clusterName"), reason: `"${clusterName}" is not an EKS cluster name` });
         return undefined;
       }
-      return { mode, clusterName };
+      return {
+        mode,
+        clusterName,
+        requireOidcProvider: values.identity === "irsa" || values.autoscaling === "keda",
+      };
     }
   }
 }
@@ -165,7 +224,7 @@ function readDeveloperStacks(
 
 function checkClusterStack(clusterStack: string, raw: RawStackConfig): string | undefined {
   if (clusterStack === "") {
-    return `required when clusterMode is stack: the create-mode stack to borrow from, as <organization>/${raw.project}/<stack>`;
+    return `required when clusterMode is borrow: the create-mode stack to borrow from, as <organization>/${raw.project}/<stack>`;
   }
   const match = STACK_PATH_PATTERN.exec(clusterStack);
   if (match === null) return `must be <organization>/${raw.project}/<stack>, got "${clusterStack}"`;

@@ -4,10 +4,9 @@
  */
 import { settingsWarnings, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
 import type { AutoscalingConfig } from "./autoscaling";
-import { isInstanceType } from "./cluster";
+import { instanceArchitecture, isInstanceType, platformArchitecture } from "./cluster";
 import { CONSUMER_KEY, type ImagePlatform } from "./keys";
 import type { ConfigInput } from "./parse";
-import { instanceArchitecture, platformArchitecture } from "./platform";
 import type { QueueConfig } from "./queue";
 import type { WorkloadConfig } from "./workload";
 

@@ -4,12 +4,17 @@
  * is registered.
  *
  * Layout, one concern per module:
- * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...);
- *   Pulumi.yaml declares exactly these keys (test/pulumi-yaml.test.ts).
- * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys).
- * - region.ts, platform.ts, cluster.ts, network.ts, identity.ts, queue.ts, workload.ts, consumer-block.ts,
- *   alarms.ts, telemetry.ts: one concern each.
+ * - keys.ts: CONFIG_KEYS, the table of project keys grouped by concern (CLUSTER_KEYS, QUEUE_KEYS, ...).
+ *   Pulumi.yaml's `config:` section is generated from it (`npm run docs`; test/pulumi-yaml.test.ts checks
+ *   the committed file is current).
+ * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys), and
+ *   `aws:region`.
+ * - cluster.ts: where the cluster comes from, the image platform its nodes must run, the identity mode.
+ * - network.ts: the created cluster's VPC and API endpoint access.
+ * - queue.ts: the queue and its dead-letter queue.
+ * - workload.ts: the consumer pods and the `consumer` block (the consumer's own settings schema).
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
+ * - observability.ts: alarms, traces and Prometheus Operator objects.
  * - applies-when.ts: keys set where they have no effect (another cluster mode, autoscaling off, a standard
  *   queue, no otlpEndpoint, with or without vpcId), from each key's `mode` and `appliesWhen` in keys.ts.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
@@ -17,11 +22,13 @@
  *   bodies vs heap).
  *
  * Adding a concern (network.ts is one):
- * 1. keys.ts: a `<CONCERN>_KEYS` group, spread into CONFIG_KEYS; declare the same keys in Pulumi.yaml.
+ * 1. keys.ts: a `<CONCERN>_KEYS` group, spread into CONFIG_KEYS; then `npm run docs` writes the keys into
+ *    Pulumi.yaml.
  * 2. <concern>.ts: its config type and
  *    `export function read<Concern>(input: ConfigInput, problems: SettingProblem[]): <Concern>Config | undefined`,
  *    which pushes a problem per bad key (key from `input.key`, in the running project's namespace; reason
  *    naming the value and the fix) and returns its typed slice (undefined only when it cannot be built).
+ *    A concern of a few keys joins the module of its nearest neighbour instead.
  * 3. Here: call it in `parseStackConfig`, add the slice to `StackConfig`, re-export its types.
  * 4. A check that reads another concern's slice goes in cross-checks.ts, not in either concern.
  * 5. test/config/<concern>.test.ts, using test/config/helpers.ts.
@@ -31,19 +38,14 @@ import { describeProblems, type SettingProblem, type SettingWarning, type Tunabl
 import type { NameScope } from "../names";
 import { checkKeysApply } from "./applies-when";
 import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
-import { readCluster, type ClusterConfig } from "./cluster";
-import { readConsumerBlock } from "./consumer-block";
+import { readCluster, readIdentity, readImagePlatform, type ClusterConfig, type IdentityConfig } from "./cluster";
 import { crossCheck, crossCheckWarnings } from "./cross-checks";
-import { readIdentity, type IdentityConfig } from "./identity";
 import type { ImagePlatform } from "./keys";
 import { readNetwork, type ClusterNetworkConfig } from "./network";
-import { configInput, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
-import { readImagePlatform } from "./platform";
+import { readAlarms, readTelemetry, type AlarmsConfig, type TelemetryConfig } from "./observability";
+import { configInput, readRegion, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
 import { readQueue, type QueueConfig } from "./queue";
-import { readRegion } from "./region";
-import { readWorkload, type WorkloadConfig } from "./workload";
-import { readAlarms, type AlarmsConfig } from "./alarms";
-import { readTelemetry, type TelemetryConfig } from "./telemetry";
+import { readConsumerBlock, readWorkload, type WorkloadConfig } from "./workload";
 
 export {
   AUTOSCALING_MODES,
@@ -62,16 +64,19 @@ export {
   type ImagePlatform,
 } from "./keys";
 export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
-export type { ClusterConfig, DeveloperStack, NodeCount } from "./cluster";
+export {
+  instanceArchitecture,
+  platformArchitecture,
+  type ClusterConfig,
+  type DeveloperStack,
+  type IdentityConfig,
+  type NodeCount,
+} from "./cluster";
 export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
-export type { IdentityConfig } from "./identity";
-export { MIN_KUBERNETES_HEALTH_PORT } from "./consumer-block";
+export type { AlarmsConfig, TelemetryConfig } from "./observability";
 export type { RawStackConfig } from "./parse";
-export { instanceArchitecture, platformArchitecture } from "./platform";
 export type { QueueConfig } from "./queue";
-export type { WorkloadConfig } from "./workload";
-export type { AlarmsConfig } from "./alarms";
-export type { TelemetryConfig } from "./telemetry";
+export { MIN_KUBERNETES_HEALTH_PORT, type WorkloadConfig } from "./workload";
 
 /** Everything the program needs, validated. */
 export interface StackConfig {

@@ -1,6 +1,7 @@
 /**
- * The table of project config keys (`<project>:<key>`, the project named in Pulumi.yaml), grouped by concern: the one source that
- * Pulumi.yaml is tested against (same keys, types, defaults and descriptions; test/pulumi-yaml.test.ts).
+ * The table of project config keys (`<project>:<key>`, the project named in Pulumi.yaml), grouped by
+ * concern: the one source of Pulumi.yaml's `config:` section, which `npm run docs` generates from it (same
+ * keys, types, defaults and descriptions; test/pulumi-yaml.test.ts checks the committed file is current).
  * The defaults apply in the program too, so it behaves the same whether or not the Pulumi CLI merged
  * Pulumi.yaml's defaults in. `CONFIG_KEYS` lists the groups in Pulumi.yaml's order.
  */
@@ -11,10 +12,20 @@
  */
 export const PROJECT = "sqs-eks-consumer";
 
-export const CLUSTER_MODES = ["create", "stack", "existing"] as const;
+/**
+ * Where the cluster comes from: this stack creates it, borrows the cluster of a create-mode stack of this
+ * project (a StackReference), or adopts an EKS cluster by name (looked up, never changed).
+ */
+export const CLUSTER_MODES = ["create", "borrow", "adopt"] as const;
 export type ClusterMode = (typeof CLUSTER_MODES)[number];
 
-/** How the consumer's pods get AWS credentials (identity.ts; infra/identity.ts and infra/pod-identity.ts). */
+/**
+ * Earlier names of the cluster modes. A stack file that still says one fails at preview, naming the new
+ * name (cluster.ts), rather than falling back to another mode.
+ */
+export const FORMER_CLUSTER_MODES: Readonly<Record<string, ClusterMode>> = { stack: "borrow", existing: "adopt" };
+
+/** How the consumer's pods get AWS credentials (cluster.ts; infra/identity.ts). */
 export const IDENTITY_MODES = ["irsa", "pod-identity"] as const;
 export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
@@ -83,26 +94,27 @@ const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
 
-/** Where the cluster comes from and, in create mode, its version and managed nodes (cluster.ts). */
+/** Where the cluster comes from and, in create mode, its version, managed nodes and users (cluster.ts). */
 export const CLUSTER_KEYS = {
   clusterMode: {
     type: "string",
     default: "create",
     description:
-      "Where the cluster comes from: create (a new EKS cluster), stack (borrow the cluster of a create-mode stack of this project), existing (adopt an EKS cluster by name).",
+      "Where the cluster comes from: create (a new EKS cluster), borrow (the cluster of a create-mode stack of this project), adopt (an EKS cluster by name, looked up and never changed).",
   },
   clusterStack: {
     type: "string",
     default: "",
-    mode: "stack",
+    mode: "borrow",
     description:
-      "stack mode: the create-mode stack whose cluster to borrow, as <organization>/sqs-eks-consumer/<stack>.",
+      "borrow mode: the create-mode stack whose cluster to borrow, as <organization>/sqs-eks-consumer/<stack>.",
   },
   clusterName: {
     type: "string",
     default: "",
-    mode: "existing",
-    description: "existing mode: name of the EKS cluster to adopt; it must already have an IAM OIDC provider.",
+    mode: "adopt",
+    description:
+      "adopt mode: name of the EKS cluster to adopt; it must already have an IAM OIDC provider for identity irsa or autoscaling keda, and the eks-pod-identity-agent add-on for identity pod-identity.",
   },
   kubernetesVersion: {
     type: "string",
@@ -218,7 +230,7 @@ export const NETWORK_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
-/** The consumer image's platform (platform.ts). */
+/** The consumer image's platform, checked against the nodes (cluster.ts). */
 export const PLATFORM_KEYS = {
   imagePlatform: {
     type: "string",
@@ -228,7 +240,7 @@ export const PLATFORM_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
-/** How the consumer's pods authenticate to AWS (identity.ts). */
+/** How the consumer's pods authenticate to AWS, through the cluster (cluster.ts). */
 export const IDENTITY_KEYS = {
   identity: {
     type: "string",
@@ -395,7 +407,7 @@ export const AUTOSCALING_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
-/** CloudWatch alarms and where they go (alarms.ts). */
+/** CloudWatch alarms and where they go (observability.ts). */
 export const ALARM_KEYS = {
   alarmEmails: {
     type: "array",
@@ -423,7 +435,7 @@ export const ALARM_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
-/** Traces and Prometheus Operator objects (telemetry.ts). */
+/** Traces and Prometheus Operator objects (observability.ts). */
 export const TELEMETRY_KEYS = {
   otlpEndpoint: {
     type: "string",

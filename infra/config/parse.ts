@@ -1,13 +1,15 @@
 /**
  * Parse primitives shared by every concern: the raw input, each declared key read by its type from
- * CONFIG_KEYS (keys.ts), enum checks, and unknown keys. A bad value is recorded as a problem and replaced
- * by its default, so the other checks still run and one error names every bad key.
+ * CONFIG_KEYS (keys.ts), enum checks, unknown keys, and `aws:region`, the one key of another namespace the
+ * program reads. A bad value is recorded as a problem and replaced by its default, so the other checks
+ * still run and one error names every bad key.
  */
 import type { SettingProblem } from "../../consumer/src/contract";
 import {
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
   CONSUMER_KEY,
+  DEFAULT_REGION,
   PROJECT,
   fullKey,
   type ConfigKey,
@@ -113,7 +115,7 @@ export function checkEnum<T extends string>(
  * Keys the program would not read in the namespaces it owns: the running project's (typos, removed keys)
  * and, after the project was renamed, the one this repository ships with (PROJECT), whose keys a copied
  * stack file or an old `pulumi config set` left behind. Either would otherwise be ignored in silence, and
- * an ignored `clusterMode: stack` means a new cluster.
+ * an ignored `clusterMode: borrow` means a new cluster.
  */
 export function unknownKeys(raw: RawStackConfig): SettingProblem[] {
   const names = [...CONFIG_KEY_NAMES, CONSUMER_KEY];
@@ -132,4 +134,15 @@ export function unknownKeys(raw: RawStackConfig): SettingProblem[] {
     }
   }
   return problems;
+}
+
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** The region name; a value that is not shaped like one (e.g. eu-west-1) is a problem on `aws:region`. */
+export function readRegion(input: ConfigInput, problems: SettingProblem[]): string {
+  const region = input.raw.values["aws:region"]?.trim() || DEFAULT_REGION;
+  if (!REGION_PATTERN.test(region)) {
+    problems.push({ key: "aws:region", reason: `"${region}" is not an AWS region name (e.g. eu-west-1)` });
+  }
+  return region;
 }

@@ -48,9 +48,9 @@ const SCOPED = (Object.keys(CONFIG_KEYS) as ConfigKey[]).filter((key) => {
 /** A configuration where the key's condition fails (another cluster mode, or its `appliesWhen` false). */
 function without(key: ConfigKey): Record<string, string> {
   const spec: ConfigKeySpec = CONFIG_KEYS[key];
-  if (spec.mode === "create" || spec.mode === "existing")
-    return { [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" };
-  if (spec.mode === "stack") return {};
+  if (spec.mode === "create" || spec.mode === "adopt")
+    return { [k("clusterMode")]: "borrow", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" };
+  if (spec.mode === "borrow") return {};
   const condition = spec.appliesWhen!;
   if ("set" in condition)
     return condition.set
@@ -63,8 +63,8 @@ function without(key: ConfigKey): Record<string, string> {
 function within(key: ConfigKey): Record<string, string> {
   const spec: ConfigKeySpec = CONFIG_KEYS[key];
   const values: Record<string, string> = {};
-  if (spec.mode === "stack") Object.assign(values, { [k("clusterMode")]: "stack" });
-  if (spec.mode === "existing") Object.assign(values, { [k("clusterMode")]: "existing" });
+  if (spec.mode === "borrow") Object.assign(values, { [k("clusterMode")]: "borrow" });
+  if (spec.mode === "adopt") Object.assign(values, { [k("clusterMode")]: "adopt" });
   const condition = spec.appliesWhen;
   if (condition !== undefined) {
     if (!("set" in condition)) values[k(condition.key)] = condition.is;
@@ -141,7 +141,7 @@ describe("keys that apply only in some configurations", () => {
     );
     assert.deepEqual(appliesProblems(defaults), []);
     assert.deepEqual(
-      appliesProblems({ ...defaults, [k("clusterMode")]: "existing", [k("clusterName")]: "platform" }).filter(
+      appliesProblems({ ...defaults, [k("clusterMode")]: "adopt", [k("clusterName")]: "platform" }).filter(
         (p) => !p.startsWith(k("clusterName")),
       ),
       [],
@@ -149,7 +149,7 @@ describe("keys that apply only in some configurations", () => {
   });
 
   it("says so in each key's description, which starts with its condition", () => {
-    const phrases = { create: "create mode", stack: "stack mode", existing: "existing mode" } as const;
+    const phrases = { create: "create mode", borrow: "borrow mode", adopt: "adopt mode" } as const;
     for (const key of SCOPED) {
       const spec: ConfigKeySpec = CONFIG_KEYS[key];
       const condition = spec.appliesWhen;

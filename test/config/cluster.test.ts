@@ -1,48 +1,63 @@
+/** The cluster concern (infra/config/cluster.ts): mode, created cluster's nodes and users, image platform, identity mode. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { instanceArchitecture } from "../../infra/config";
 import { k, problems, valid } from "./helpers";
 
 describe("parseStackConfig: the cluster", () => {
-  it("reads stack mode and existing mode", () => {
+  it("reads borrow mode and adopt mode", () => {
     assert.deepEqual(
-      valid({ [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
+      valid({ [k("clusterMode")]: "borrow", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
       {
-        mode: "stack",
+        mode: "borrow",
         clusterStack: "acme/sqs-eks-consumer/shared",
       },
     );
-    assert.deepEqual(valid({ [k("clusterMode")]: "existing", [k("clusterName")]: "platform-prod" }).cluster, {
-      mode: "existing",
+    assert.deepEqual(valid({ [k("clusterMode")]: "adopt", [k("clusterName")]: "platform-prod" }).cluster, {
+      mode: "adopt",
       clusterName: "platform-prod",
+      requireOidcProvider: true,
     });
   });
 
-  it("requires clusterStack in stack mode, in the <organization>/<project>/<stack> form, naming another stack of this project", () => {
+  it("refuses the modes' former names, naming the new one, so a stack file that still says them never gets another mode", () => {
+    assert.equal(
+      problems({ [k("clusterMode")]: "stack", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).get(
+        k("clusterMode"),
+      ),
+      '"stack" is now called borrow: pulumi config set clusterMode borrow',
+    );
+    const adopting = problems({ [k("clusterMode")]: "existing", [k("clusterName")]: "platform-prod" });
+    assert.deepEqual([...adopting.keys()], [k("clusterMode")]);
+    assert.equal(adopting.get(k("clusterMode")), '"existing" is now called adopt: pulumi config set clusterMode adopt');
+  });
+
+  it("requires clusterStack in borrow mode, in the <organization>/<project>/<stack> form, naming another stack of this project", () => {
     const stack = (clusterStack: string) =>
-      problems({ [k("clusterMode")]: "stack", [k("clusterStack")]: clusterStack }).get(k("clusterStack"))!;
+      problems({ [k("clusterMode")]: "borrow", [k("clusterStack")]: clusterStack }).get(k("clusterStack"))!;
     assert.match(
-      problems({ [k("clusterMode")]: "stack" }).get(k("clusterStack"))!,
-      /required when clusterMode is stack/,
+      problems({ [k("clusterMode")]: "borrow" }).get(k("clusterStack"))!,
+      /required when clusterMode is borrow/,
     );
     assert.match(stack("shared"), /must be <organization>\/sqs-eks-consumer\/<stack>/);
     assert.match(stack("acme/other-project/shared"), /must name a stack of this project/);
     assert.match(stack("acme/sqs-eks-consumer/dev"), /cannot borrow its own cluster/);
   });
 
-  it("requires clusterName in existing mode", () => {
+  it("requires clusterName in adopt mode", () => {
     assert.match(
-      problems({ [k("clusterMode")]: "existing" }).get(k("clusterName"))!,
-      /required when clusterMode is existing/,
+      problems({ [k("clusterMode")]: "adopt" }).get(k("clusterName"))!,
+      /required when clusterMode is adopt/,
     );
     assert.match(
-      problems({ [k("clusterMode")]: "existing", [k("clusterName")]: "bad name!" }).get(k("clusterName"))!,
+      problems({ [k("clusterMode")]: "adopt", [k("clusterName")]: "bad name!" }).get(k("clusterName"))!,
       /not an EKS cluster name/,
     );
   });
 
   it("rejects keys of another cluster mode, so a stale setting never passes silently", () => {
     const stackMode = problems({
-      [k("clusterMode")]: "stack",
+      [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
       [k("nodeInstanceType")]: "m7i.large",
       [k("nodeMaxCount")]: "10",
@@ -51,11 +66,11 @@ describe("parseStackConfig: the cluster", () => {
     assert.deepEqual([...stackMode.keys()].sort(), [k("clusterName"), k("nodeInstanceType"), k("nodeMaxCount")].sort());
     assert.match(
       stackMode.get(k("nodeInstanceType"))!,
-      /applies only when clusterMode is create \(this stack's clusterMode is stack\)/,
+      /applies only when clusterMode is create \(this stack's clusterMode is borrow\)/,
     );
-    assert.match(stackMode.get(k("clusterName"))!, /applies only when clusterMode is existing/);
+    assert.match(stackMode.get(k("clusterName"))!, /applies only when clusterMode is adopt/);
     const createMode = problems({ [k("clusterStack")]: "acme/sqs-eks-consumer/shared" });
-    assert.match(createMode.get(k("clusterStack"))!, /applies only when clusterMode is stack/);
+    assert.match(createMode.get(k("clusterStack"))!, /applies only when clusterMode is borrow/);
   });
 
   it("checks the node group: counts in order, a real instance type, its architecture matching the image", () => {
@@ -76,5 +91,110 @@ describe("parseStackConfig: the cluster", () => {
       /one of linux\/amd64, linux\/arm64/,
     );
     assert.match(problems({ [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!, /must look like 1\.34/);
+  });
+});
+
+const ALICE = "arn:aws:iam::123456789012:role/alice";
+const ADMIN = "arn:aws:iam::123456789012:role/platform";
+
+describe("parseStackConfig: who may use a created cluster", () => {
+  it("reads developer stacks as <stack>=<principal ARN>; a principal may hold several stacks", () => {
+    const config = valid({
+      [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
+      [k("developerStacks")]: JSON.stringify([`alice=${ALICE}`, ` alice-2 = ${ALICE} `]),
+    });
+    assert.ok(config.cluster.mode === "create");
+    assert.deepEqual(config.cluster.developerStacks, [
+      { stack: "alice", principalArn: ALICE },
+      { stack: "alice-2", principalArn: ALICE },
+    ]);
+  });
+
+  it("rejects malformed entries, duplicates, this stack, and an admin listed as a developer, in one problem", () => {
+    const reason = problems({
+      [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
+      [k("developerStacks")]: JSON.stringify([
+        "alice",
+        `bob=${ALICE}`,
+        `bob=${ALICE}`,
+        `dev=${ALICE}`,
+        `carol=${ADMIN}`,
+        "dan=arn:aws:sts::123456789012:assumed-role/x/y",
+      ]),
+    }).get(k("developerStacks"))!;
+    assert.match(reason, /"alice" is not <stack>=<IAM role or user ARN>/);
+    assert.match(reason, /"bob" is listed twice/);
+    assert.match(reason, /"dev" is this stack/);
+    assert.match(reason, /role\/platform \(for "carol"\) is in clusterAdminPrincipalArns/);
+    assert.match(reason, /"dan=arn:aws:sts::123456789012:assumed-role\/x\/y" is not/);
+  });
+
+  it("leaves the Kubernetes version unpinned by default, and checks a pinned one", () => {
+    const config = valid({});
+    assert.ok(config.cluster.mode === "create");
+    assert.equal(config.cluster.kubernetesVersion, undefined);
+    const pinned = valid({ [k("kubernetesVersion")]: "1.34" });
+    assert.ok(pinned.cluster.mode === "create");
+    assert.equal(pinned.cluster.kubernetesVersion, "1.34");
+    assert.match(problems({ [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!, /must look like 1\.34/);
+  });
+});
+
+describe("parseStackConfig: the image platform", () => {
+  it("accepts Graviton nodes with an arm64 image, and admin principals", () => {
+    const config = valid({
+      [k("nodeInstanceType")]: "t4g.small",
+      [k("imagePlatform")]: "linux/arm64",
+      [k("clusterAdminPrincipalArns")]: JSON.stringify(["arn:aws:iam::123456789012:role/developers"]),
+    });
+    assert.ok(config.cluster.mode === "create");
+    assert.deepEqual(config.cluster.adminPrincipalArns, ["arn:aws:iam::123456789012:role/developers"]);
+  });
+});
+
+describe("instanceArchitecture", () => {
+  it("recognises Graviton families", () => {
+    for (const type of [
+      "t4g.small",
+      "m7g.large",
+      "c7gn.xlarge",
+      "r8g.medium",
+      "m6gd.large",
+      "a1.large",
+      "g5g.xlarge",
+    ]) {
+      assert.equal(instanceArchitecture(type), "arm64", type);
+    }
+    for (const type of ["t3.small", "m7i.large", "m7i-flex.large", "c6a.large", "g4dn.xlarge", "inf2.xlarge"]) {
+      assert.equal(instanceArchitecture(type), "amd64", type);
+    }
+  });
+});
+
+describe("parseStackConfig: the identity mode", () => {
+  it("defaults to IRSA", () => {
+    assert.deepEqual(valid({}).identity, { mode: "irsa" });
+  });
+
+  it("accepts pod-identity in every cluster mode", () => {
+    assert.deepEqual(valid({ [k("identity")]: "pod-identity" }).identity, { mode: "pod-identity" });
+    const borrowed = valid({
+      [k("identity")]: "pod-identity",
+      [k("clusterMode")]: "borrow",
+      [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+    });
+    assert.deepEqual(borrowed.identity, { mode: "pod-identity" });
+    const adopted = valid({
+      [k("identity")]: "pod-identity",
+      [k("clusterMode")]: "adopt",
+      [k("clusterName")]: "platform",
+    });
+    assert.deepEqual(adopted.identity, { mode: "pod-identity" });
+  });
+
+  it("names the key and the choices for anything else, beside other bad keys", () => {
+    const found = problems({ [k("identity")]: "podidentity", [k("replicas")]: "0" });
+    assert.equal(found.get(k("identity")), 'must be one of irsa, pod-identity, got "podidentity"');
+    assert.ok(found.has(k("replicas")));
   });
 });

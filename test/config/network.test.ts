@@ -58,12 +58,12 @@ describe("parseStackConfig: the network", () => {
 
   it("belongs to create mode: a borrowing stack that sets it is told to remove it", () => {
     const stack = problems({
-      [k("clusterMode")]: "stack",
+      [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
       [k("endpointPublicAccessCidrs")]: '["203.0.113.7/32"]',
     });
     assert.match(stack.get(k("endpointPublicAccessCidrs"))!, /applies only when clusterMode is create/);
-    assert.equal(valid({ [k("clusterMode")]: "existing", [k("clusterName")]: "platform" }).network, undefined);
+    assert.equal(valid({ [k("clusterMode")]: "adopt", [k("clusterName")]: "platform" }).network, undefined);
   });
 
   it("splits the VPC into large private subnets and small public ones, without overlap", () => {

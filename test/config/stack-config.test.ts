@@ -39,7 +39,7 @@ describe("parseStackConfig", () => {
   it("rejects several bad keys at once, across the infra keys and the consumer block, naming each", () => {
     const result = parse({
       "aws:region": "mars-north",
-      [k("clusterMode")]: "borrow",
+      [k("clusterMode")]: "borrowed",
       [k("replicas")]: "two",
       [k("memoryLimitMiB")]: "64",
       [k("memoryRequestMiB")]: "128",
@@ -65,7 +65,7 @@ describe("parseStackConfig", () => {
       ].sort(),
     );
     assert.match(byKey.get("aws:region")!, /not an AWS region/);
-    assert.match(byKey.get(k("clusterMode"))!, /one of create, stack, existing, got "borrow"/);
+    assert.match(byKey.get(k("clusterMode"))!, /one of create, borrow, adopt, got "borrowed"/);
     assert.match(byKey.get(k("replicas"))!, /whole number of pods, got "two"/);
     assert.match(byKey.get(k("memoryLimitMiB"))!, /below memoryRequestMiB \(128\)/);
     assert.match(byKey.get(k("dlqMessageRetentionSeconds"))!, /below messageRetentionSeconds/);

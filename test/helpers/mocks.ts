@@ -79,6 +79,8 @@ export interface RecordedResource {
   readonly secretInputPaths: readonly string[];
   /** URNs of the resources this one depends on: its dependsOn and the resources its inputs came from. */
   readonly dependencies: readonly string[];
+  /** The URNs its aliases name, as the engine resolves them: where the state of an earlier version may be. */
+  readonly aliases: readonly string[];
   /** What the engine would report after the operation: inputs plus the mocked outputs, and `id`. */
   readonly state: Record<string, unknown>;
 }
@@ -114,6 +116,7 @@ interface PendingRegistration {
   readonly retainOnDelete: boolean;
   readonly raw: unknown;
   readonly dependencies: readonly string[];
+  readonly aliases: readonly string[];
 }
 
 /** A mocked resource monitor request: only the getters this recorder reads. */
@@ -127,6 +130,22 @@ interface RegisterRequest {
   getObject(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getAliasesList(): AliasMessage[];
+}
+
+/** An alias as the SDK sends it: a URN, or a spec of what differed (pulumi/proto alias.proto). */
+interface AliasMessage {
+  getUrn(): string;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
 }
 
 interface OutputsRequest {
@@ -182,6 +201,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       retainOnDelete: req.getRetainondelete() === true,
       raw: req.getObject()?.toJavaScript() ?? {},
       dependencies: dependenciesOf(req),
+      aliases: req.getAliasesList().map((alias) => aliasUrn(alias, req, scenario)),
     };
     registrations.push(registration);
     return registerResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
@@ -201,6 +221,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       retainOnDelete: false,
       raw: req.getProperties()?.toJavaScript() ?? {},
       dependencies: [],
+      aliases: [],
     };
     registrations.push(registration);
     return readResource(req, (err: unknown, response: { getUrn(): string } | undefined) => {
@@ -227,6 +248,7 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
         dependencies: registration.dependencies,
+        aliases: registration.aliases,
         state: stateOf(monitor.resources.get(registration.urn)),
       }));
       const outputs = unwrapSecrets(stackOutputs) as Record<string, unknown>;
@@ -245,6 +267,23 @@ function dependenciesOf(req: RegisterRequest): string[] {
     for (const urn of value.getUrnsList()) urns.add(urn);
   });
   return [...urns];
+}
+
+/**
+ * The URN an alias names, formed as the engine forms URNs: `urn:pulumi:<stack>::<project>::<type>::<name>`,
+ * where a resource's type is prefixed by its parent's (`<parent type>$<type>`) unless the parent is the
+ * stack itself. A spec's empty fields keep the resource's own values; without a parent URN or `noParent`
+ * the resource's own parent stands (pulumi/pulumi sdk/go/common/resource/urn.go `NewURN`, and the engine's
+ * handling of alias specs).
+ */
+function aliasUrn(alias: AliasMessage, req: RegisterRequest, scenario: Scenario): string {
+  const spec = alias.getSpec();
+  if (spec === undefined) return alias.getUrn();
+  const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+  const parentType = parent === "" ? "" : (parent.split("::")[2] ?? "");
+  const type = spec.getType() || req.getType();
+  const qualified = parentType === "" || parentType === "pulumi:pulumi:Stack" ? type : `${parentType}$${type}`;
+  return `urn:pulumi:${spec.getStack() || scenario.stack}::${spec.getProject() || scenario.project}::${qualified}::${spec.getName() || req.getName()}`;
 }
 
 function stateOf(entry: { readonly id: string | null; readonly state: unknown } | undefined): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
  * Names of the consumer's Prometheus metrics (consumer/src/metrics.ts) that the program's alert rules
- * read (infra/prometheus.ts). test/prometheus.test.ts checks each against the real registry, so a
+ * read (infra/prometheus.ts). test/prometheus.integration.test.ts checks each against the real registry, so a
  * renamed metric fails a test instead of silencing an alert.
  */
 export const METRIC_NAMES = {

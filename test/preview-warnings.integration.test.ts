@@ -1,5 +1,5 @@
 /**
- * `pulumi preview` shows warnings about valid settings that hurt in production (issue 9, item 7): the
+ * `pulumi preview` shows warnings about valid settings that hurt in production: the
  * program, loaded as the language host loads it, logs them through pulumi.log.warn before it registers
  * anything, and still deploys.
  */

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { queueVisibilityTimeoutSeconds, DEFAULT_TUNABLES } from "../consumer/src/settings";
 import { SHARED_CLUSTER_OUTPUTS } from "../infra/cluster";
 import { NAME_LIMITS } from "../infra/names";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
@@ -66,27 +65,23 @@ before(async () => {
       consumer: { handlerTimeoutSeconds: 300 },
     }),
     await scenario("dev", await stackFileValues("dev")),
-    await scenario(
-      "platform",
-      { clusterMode: "existing", clusterName: "platform-prod" },
-      { existingClusters: EXISTING },
-    ),
-    await scenario("platform", { clusterMode: "existing", clusterName: "nowhere" }, { existingClusters: EXISTING }),
+    await scenario("platform", { clusterMode: "adopt", clusterName: "platform-prod" }, { existingClusters: EXISTING }),
+    await scenario("platform", { clusterMode: "adopt", clusterName: "nowhere" }, { existingClusters: EXISTING }),
     await scenario("broken", {
-      clusterMode: "stack",
+      clusterMode: "borrow",
       nodeInstanceType: "m7i.large",
       replicas: "many",
       consumer: { waitTimeSeconds: 30, shutdownBudgetSecond: 10 },
     }),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
   const otherStacks = { [SHARED_STACK]: asOtherStack(create) };
-  const borrow = { clusterMode: "stack", clusterStack: SHARED_STACK };
+  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK };
   [alice, bob, missingShared] = (await runPrograms([
     await scenario("alice", borrow, { otherStacks }),
     await scenario(LONG_STACK, borrow, { otherStacks }),
     await scenario(
       "carol",
-      { clusterMode: "stack", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
+      { clusterMode: "borrow", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
       { otherStacks },
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun];
@@ -271,70 +266,6 @@ describe("create mode", () => {
   });
 });
 
-describe("queue", () => {
-  const queue = () => named(create, "queue-queue");
-  const dlq = () => named(create, "queue-dlq");
-
-  it("derives the visibility timeout from the consumer's handler timeout", () => {
-    assert.equal(
-      queue().inputs.visibilityTimeoutSeconds,
-      queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 300 }),
-    );
-    assert.equal(queue().inputs.visibilityTimeoutSeconds, 310);
-    assert.equal(
-      named(dev, "queue-queue").inputs.visibilityTimeoutSeconds,
-      queueVisibilityTimeoutSeconds(DEFAULT_TUNABLES),
-    );
-  });
-
-  it("encrypts both queues with SQS-managed keys and long-polls", () => {
-    for (const q of [queue(), dlq()]) {
-      assert.equal(q.inputs.sqsManagedSseEnabled, true);
-      assert.equal(q.inputs.kmsMasterKeyId, undefined);
-      assert.equal(q.inputs.receiveWaitTimeSeconds, 20);
-    }
-  });
-
-  it("redrives to the DLQ after maxReceiveCount receives, and only this queue may redrive into it", () => {
-    const dlqArn = "arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-dlq";
-    assert.deepEqual(jsonInput(queue(), "redrivePolicy"), { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 });
-    assert.deepEqual(
-      jsonInput(oneOfType(create, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"), "redriveAllowPolicy"),
-      {
-        redrivePermission: "byQueue",
-        sourceQueueArns: ["arn:aws:sqs:us-west-2:123456789012:sqs-eks-consumer-shared-queue"],
-      },
-    );
-  });
-
-  it("keeps dead-lettered messages at least as long as the queue keeps messages (14 days by default)", () => {
-    assert.equal(dlq().inputs.messageRetentionSeconds, 1_209_600);
-    assert.ok((dlq().inputs.messageRetentionSeconds as number) >= (queue().inputs.messageRetentionSeconds as number));
-  });
-
-  it("denies every non-TLS request to either queue", () => {
-    const policies = ofType(create, "aws:sqs/queuePolicy:QueuePolicy");
-    assert.equal(policies.length, 2);
-    const byUrl = new Map(policies.map((p) => [p.inputs.queueUrl, jsonInput(p, "policy")]));
-    for (const q of [queue(), dlq()]) {
-      const name = String(q.inputs.name);
-      assert.deepEqual(byUrl.get(`https://sqs.us-west-2.amazonaws.com/123456789012/${name}`), {
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sqs:*",
-            Resource: `arn:aws:sqs:us-west-2:123456789012:${name}`,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ],
-      });
-    }
-  });
-});
-
 describe("image", () => {
   it("pushes to an ECR repository that scans on push, expires old images and is deleted with the stack", () => {
     const repository = oneOfType(create, "aws:ecr/repository:Repository");
@@ -429,12 +360,12 @@ describe("the dev stack (Pulumi.dev.yaml as committed)", () => {
   });
 });
 
-describe("stack mode: two developer stacks borrowing one cluster", () => {
+describe("borrow mode: two developer stacks borrowing one cluster", () => {
   it("creates no cluster, only a StackReference to the shared stack", () => {
     for (const run of [alice, bob]) {
       assertSucceeded(run);
       for (const type of CLUSTER_TYPES)
-        assert.deepEqual(ofType(run, type), [], `${type} should not exist in stack mode`);
+        assert.deepEqual(ofType(run, type), [], `${type} should not exist in borrow mode`);
       assert.equal(ofType(run, "aws:iam/role:Role").length, 1, "only the consumer's role");
       assert.equal(oneOfType(run, "pulumi:pulumi:StackReference").inputs.name, SHARED_STACK);
     }
@@ -501,7 +432,7 @@ describe("stack mode: two developer stacks borrowing one cluster", () => {
   });
 });
 
-describe("existing mode", () => {
+describe("adopt mode", () => {
   it("adopts the cluster by name and finds its OIDC provider, creating no cluster", () => {
     assertSucceeded(existing);
     for (const type of CLUSTER_TYPES) assert.deepEqual(ofType(existing, type), []);
@@ -548,6 +479,23 @@ describe("existing mode", () => {
       existingMissing.errors.some((e) => e.includes("reading EKS Cluster (nowhere): couldn't find resource")),
       existingMissing.errors.join("\n"),
     );
+  });
+});
+
+describe("stacks deployed by earlier versions", () => {
+  it("a borrowing and an adopting stack keep the URN their Kubernetes provider had under a Cluster component", () => {
+    // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>: pulumi/pulumi sdk/go/common/resource/urn (the URN type).
+    for (const [run, stack] of [
+      [alice, "alice"],
+      [existing, "platform"],
+    ] as const) {
+      const provider = oneOfType(run, "pulumi:providers:kubernetes");
+      const former = `urn:pulumi:${stack}::sqs-eks-consumer::sqs-eks-consumer:cluster:Cluster$pulumi:providers:kubernetes::cluster-k8s`;
+      assert.ok(
+        [provider.urn, ...provider.aliases].includes(former),
+        `${stack}: ${provider.urn}, aliases ${provider.aliases.join(", ")}`,
+      );
+    }
   });
 });
 

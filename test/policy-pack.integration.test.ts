@@ -37,7 +37,7 @@ before(async () => {
     await scenario("dev", await stackFileValues("dev")),
     await scenario(
       "platform",
-      { clusterMode: "existing", clusterName: "platform-prod" },
+      { clusterMode: "adopt", clusterName: "platform-prod" },
       {
         existingClusters: {
           "platform-prod": {
@@ -54,7 +54,7 @@ before(async () => {
   [borrower] = (await runPrograms([
     await scenario(
       "alice",
-      { clusterMode: "stack", clusterStack: SHARED_STACK },
+      { clusterMode: "borrow", clusterStack: SHARED_STACK },
       { otherStacks: { [SHARED_STACK]: asOtherStack(create) } },
     ),
   ])) as [ProgramRun];
@@ -158,11 +158,11 @@ describe("npm run policy (scripts/policy-check.ts)", () => {
 
   it("records stacks that borrow or adopt a cluster against a mocked one", async () => {
     const borrowing = await recordStack("bob", {
-      [`sqs-eks-consumer:clusterMode`]: "stack",
+      [`sqs-eks-consumer:clusterMode`]: "borrow",
       [`sqs-eks-consumer:clusterStack`]: SHARED_STACK,
     });
     const adopting = await recordStack("platform", {
-      [`sqs-eks-consumer:clusterMode`]: "existing",
+      [`sqs-eks-consumer:clusterMode`]: "adopt",
       [`sqs-eks-consumer:clusterName`]: "prod",
     });
     for (const run of [borrowing, adopting]) {

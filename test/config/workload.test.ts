@@ -1,3 +1,4 @@
+/** The workload concern (infra/config/workload.ts): the pods, and the consumer block checked by the consumer's own schema. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { k, problems, valid } from "./helpers";

@@ -149,3 +149,20 @@ describe("npm run redrive (StartMessageMoveTask, against a stand-in in front of 
     assert.match(run.stderr, /redrive failed: InvalidParameterValue.*not a dead-letter queue/);
   });
 });
+
+describe("npm run redrive usage", () => {
+  for (const [what, args] of [
+    ["a DLQ URL without --dlq", ["https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq"]],
+    ["an empty --rate", ["--dlq", "q", "--rate", ""]],
+    ["a fractional --rate", ["--dlq", "q", "--rate", "2.5"]],
+    ["--rate above 500", ["--dlq", "q", "--rate", "501"]],
+    ["an unknown option", ["--dlq", "q", "--rate-limit", "5"]],
+    ["a --to that is an SNS topic ARN", ["--dlq", "q", "--to", "arn:aws:sns:us-east-1:123456789012:orders"]],
+  ] as const) {
+    it(`${what}: exit 64 before any call`, async () => {
+      const run = await redrive([...args], "http://127.0.0.1:1");
+      assert.equal(run.code, 64, run.stderr);
+      assert.match(run.stderr, /usage: npm run redrive/);
+    });
+  }
+});

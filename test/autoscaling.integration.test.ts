@@ -74,7 +74,7 @@ before(async () => {
     await scenario("shared", { ...ON, developerStacks }),
     await scenario("plain", {}),
   ])) as [ProgramRun, ProgramRun];
-  const borrow = { ...ON, clusterMode: "stack", clusterStack: SHARED_STACK };
+  const borrow = { ...ON, clusterMode: "borrow", clusterStack: SHARED_STACK };
   const otherStacks = { [SHARED_STACK]: asOtherStack(shared) };
   [alice, bob] = (await runPrograms([
     await scenario("alice", borrow, { otherStacks }),
@@ -273,7 +273,7 @@ function judged(run: ProgramRun): Judged {
 
 type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
-/** AssumeRoleWithWebIdentity against the scaler role's trust (EKS issuers' keys need the unvalidated path; see identity.test.ts). */
+/** AssumeRoleWithWebIdentity against the scaler role's trust (EKS issuers' keys need the unvalidated path; see identity.integration.test.ts). */
 /** `aud` null: a token without an audience. */
 function assume(
   j: Judged,

@@ -96,7 +96,7 @@ before(async () => {
       ),
       await scenario(
         "arm",
-        { clusterMode: "existing", clusterName: "graviton" },
+        { clusterMode: "adopt", clusterName: "graviton" },
         {
           existingClusters: {
             graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
@@ -105,17 +105,17 @@ before(async () => {
       ),
       await scenario(
         "erin",
-        { clusterMode: "stack", clusterStack: ARM_PLATFORM },
+        { clusterMode: "borrow", clusterStack: ARM_PLATFORM },
         { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } },
       ),
       await scenario(
         "frank",
-        { clusterMode: "stack", clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
+        { clusterMode: "borrow", clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
         { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } },
       ),
       await scenario(
         "orders",
-        { clusterMode: "existing", clusterName: "graviton", imagePlatform: "linux/arm64" },
+        { clusterMode: "adopt", clusterName: "graviton", imagePlatform: "linux/arm64" },
         {
           project: "orders-consumer",
           existingClusters: {
@@ -259,7 +259,7 @@ describe("access to a created cluster", () => {
 });
 
 describe("imagePlatform against the nodes, in every mode", () => {
-  it("existing mode: looks the managed node groups up and refuses an amd64 image on arm64 nodes", () => {
+  it("adopt mode: looks the managed node groups up and refuses an amd64 image on arm64 nodes", () => {
     assert.ok(
       armExisting.errors.some((e) =>
         e.includes(
@@ -270,7 +270,7 @@ describe("imagePlatform against the nodes, in every mode", () => {
     );
   });
 
-  it("stack mode: reads the platform stack's nodeArchitectures and refuses a mismatch", () => {
+  it("borrow mode: reads the platform stack's nodeArchitectures and refuses a mismatch", () => {
     assert.ok(
       armBorrowed.errors.some((e) =>
         e.includes(
@@ -283,7 +283,7 @@ describe("imagePlatform against the nodes, in every mode", () => {
 });
 
 describe("a renamed project", () => {
-  it("reads its keys under its own name: clusterMode existing is honoured, no cluster is created", () => {
+  it("reads its keys under its own name: clusterMode adopt is honoured, no cluster is created", () => {
     assertSucceeded(renamed);
     assert.deepEqual(ofType(renamed, "eks:index:Cluster"), []);
     assert.equal(renamed.outputs.clusterName, "graviton");

@@ -164,7 +164,7 @@ describe("docs/DEPLOY.md", () => {
     assert.deepEqual(dev.value.network?.endpointPublicAccessCidrs, ["203.0.113.7/32", "198.51.100.9/32"]);
     const alice = await parse("alice");
     assert.ok(alice.ok, alice.ok ? "" : JSON.stringify(alice.problems));
-    assert.deepEqual(alice.value.cluster, { mode: "stack", clusterStack: `${ORGANIZATION}/${PROJECT}/dev` });
+    assert.deepEqual(alice.value.cluster, { mode: "borrow", clusterStack: `${ORGANIZATION}/${PROJECT}/dev` });
   });
 
   it("shows the error the program actually raises for a bad configuration", () => {

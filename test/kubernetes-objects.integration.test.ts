@@ -198,7 +198,7 @@ function restrictedViolations(template: PodTemplate): string[] {
   return violations;
 }
 
-/** This stack's Kubernetes objects: not the cluster-wide KEDA installation a create-mode stack adds (test/autoscaling.test.ts). */
+/** This stack's Kubernetes objects: not the cluster-wide KEDA installation a create-mode stack adds (test/autoscaling.integration.test.ts). */
 function kubernetesResources(): RecordedResource[] {
   const keda = new Set(
     run.resources.filter((r) => r.type === "sqs-eks-consumer:keda:KedaInstallation").map((r) => r.urn),
