@@ -17,8 +17,8 @@ interface LogLine {
   readonly messageId?: string;
   readonly body?: string;
   readonly receiveCount?: number;
-  readonly released?: number;
-  readonly returned?: number;
+  /** The `stopped` line: messages whose visibility shutdown changed so SQS delivers them again. */
+  readonly visibilityChanged?: number;
 }
 
 export interface Ledger {
@@ -42,7 +42,7 @@ export function readLedger(pods: readonly PodRecord[], messages: number): Ledger
     for (const text of readFileSync(pod.logFile, "utf8").split("\n")) {
       if (!text.startsWith("{")) continue;
       const line = JSON.parse(text) as LogLine;
-      if (line.event === "stopped") releasedAtShutdown += (line.released ?? 0) + (line.returned ?? 0);
+      if (line.event === "stopped") releasedAtShutdown += line.visibilityChanged ?? 0;
       if (line.event !== "message" || line.body === undefined) continue;
       const index = (JSON.parse(line.body) as { index: number }).index;
       handled++;

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { GetQueueUrlCommand, QueueDoesNotExist, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { isFifoQueueUrl } from "../src/message-groups";
+import { isFifoQueueUrl } from "../src/settings";
 import { emulatorClient } from "./emulator";
 
 async function main(): Promise<void> {

@@ -1,17 +1,18 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import { buildInfo } from "./build-info";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "./consumer";
-import { summarizeCredentials } from "./credentials";
-import { classifyAwsError, type HintContext } from "./errors";
+import { classifyAwsError, type Classify, type HintContext } from "./errors";
 import { createLogHandler, type MessageHandler } from "./handler";
-import { startHealthServer } from "./health-server";
-import { createLogger, logBanner, type Logger } from "./logger";
-import { isFifoQueueUrl } from "./message-groups";
+import { startHealthServer } from "./health";
+import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { describeQueue } from "./queue-info";
-import { describeProblems, parseSettings, type EnvLike, type Settings } from "./settings";
+import { describeProblems, isFifoQueueUrl, parseSettings, type EnvLike, type Settings } from "./settings";
 import { createSqsClient } from "./sqs-client";
 import { parseTracingConfig } from "./tracing-config";
+
+/**
+ * The consumer as a process: wiring (settings, SQS client, consumer, health server), start-up checks
+ * (which credentials, which queue), signals, and exit codes.
+ */
 
 /** sysexits.h EX_CONFIG: the configuration is wrong, restarting will not help. */
 export const EXIT_INVALID_CONFIG = 78;
@@ -54,13 +55,14 @@ export async function startConsumer({
     tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
     containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
   };
+  const classify: Classify = (error) => classifyAwsError(error, hints);
   const consumer = new Consumer({
     settings,
     sqs,
     handler: handler ?? createLogHandler(settings.logBodyMaxChars),
     logger,
     metrics,
-    hints,
+    classify,
   });
   const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.liveness);
   const { queueUrl, region, ...tunables } = settings;
@@ -83,7 +85,7 @@ export async function startConsumer({
     );
   }
   consumer.start();
-  void logStartupChecks(sqs, settings, env, hints, logger);
+  void logStartupChecks(sqs, settings, env, classify, logger);
   return {
     consumer,
     healthPort: health.port,
@@ -139,7 +141,7 @@ export async function runAsProcess(
     logger.info({ event: "signal", signal }, `${signal} received`);
     // The hard end of the budget: the graceful stop plans to finish before it, but a call that hangs
     // past its own deadline (or a handler that ignores its abort signal) must not keep the pod until
-    // Kubernetes kills it. What could be deleted or released by now has been.
+    // Kubernetes kills it. What could be deleted or made visible by now has been.
     setTimeout(() => {
       logger.warn(
         { event: "shutdown-deadline", budgetSeconds: parsed.value.shutdownBudgetSeconds },
@@ -162,14 +164,14 @@ async function logStartupChecks(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
-  hints: HintContext,
+  classify: Classify,
   logger: Logger,
 ): Promise<void> {
   try {
     const credentials = await sqs.config.credentials();
     logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
   } catch (error) {
-    const classified = classifyAwsError(error, hints);
+    const classified = classify(error);
     logger.warn(
       {
         event: "credentials",
@@ -202,7 +204,7 @@ async function logStartupChecks(
       );
     }
   } catch (error) {
-    const classified = classifyAwsError(error, hints);
+    const classified = classify(error);
     logger.warn(
       {
         event: "queue",
@@ -214,4 +216,114 @@ async function logStartupChecks(
       "could not read the queue's attributes",
     );
   }
+}
+
+/**
+ * Credentials come from the AWS SDK's default provider chain only; nothing here fetches, caches or
+ * refreshes them. What follows only says, for the start-up log, which source the chain used.
+ */
+
+/** The chain's sources as the SDK tags them on resolved credentials (`$source`), in plain words. */
+const SOURCE_NAMES: Readonly<Record<string, string>> = {
+  CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN: "web identity token (IRSA)",
+  CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN: "web identity token from a shared config profile",
+  CREDENTIALS_ENV_VARS: "environment variables",
+  CREDENTIALS_HTTP: "container credentials endpoint (EKS Pod Identity or ECS)",
+  CREDENTIALS_IMDS: "instance metadata (the node's role)",
+  CREDENTIALS_PROFILE: "shared config profile",
+  CREDENTIALS_PROFILE_SOURCE_PROFILE: "shared config profile (assumed role)",
+  CREDENTIALS_PROFILE_NAMED_PROVIDER: "shared config profile (credential source)",
+  CREDENTIALS_PROFILE_PROCESS: "shared config profile (credential process)",
+  CREDENTIALS_PROFILE_SSO: "shared config profile (SSO)",
+  CREDENTIALS_PROFILE_SSO_LEGACY: "shared config profile (legacy SSO)",
+  CREDENTIALS_PROCESS: "credential process",
+  CREDENTIALS_SSO: "SSO",
+  CREDENTIALS_SSO_LEGACY: "legacy SSO",
+};
+
+/**
+ * The addresses of the EKS Pod Identity Agent (EKS user guide, "pod-id-how-it-works"): credentials from a
+ * container endpoint on one of them come from a Pod Identity association.
+ */
+const POD_IDENTITY_AGENT_HOSTS = new Set(["169.254.170.23", "[fd00:ec2::23]"]);
+
+/** Whether a container credentials URL points at the EKS Pod Identity Agent. */
+function isPodIdentityAgent(fullUri: string | undefined): boolean {
+  if (fullUri === undefined || fullUri === "") return false;
+  try {
+    return POD_IDENTITY_AGENT_HOSTS.has(new URL(fullUri).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What may be logged about credentials: where they came from (the role and token file of IRSA; the
+ * endpoint and token file of a container endpoint, never the token) and when they expire, never the keys.
+ */
+export interface CredentialSummary {
+  readonly source: string;
+  readonly roleArn?: string;
+  readonly tokenFile?: string;
+  readonly endpoint?: string;
+  readonly expiresAt?: string;
+}
+
+/** The parts of resolved credentials this module reads; the keys themselves are never touched. */
+export interface ResolvedCredentials {
+  readonly expiration?: Date;
+  readonly $source?: Readonly<Record<string, string>>;
+}
+
+export function summarizeCredentials(credentials: ResolvedCredentials, env: EnvLike): CredentialSummary {
+  const tags = Object.keys(credentials.$source ?? {});
+  const names = tags.map((tag) => SOURCE_NAMES[tag]).filter((name): name is string => name !== undefined);
+  const webIdentity = tags.includes("CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN");
+  const container = tags.includes("CREDENTIALS_HTTP");
+  const endpoint = container ? env.AWS_CONTAINER_CREDENTIALS_FULL_URI : undefined;
+  const tokenFile = webIdentity
+    ? env.AWS_WEB_IDENTITY_TOKEN_FILE
+    : container
+      ? env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+      : undefined;
+  return {
+    source:
+      container && isPodIdentityAgent(endpoint)
+        ? "container credentials endpoint (EKS Pod Identity association)"
+        : (names[0] ?? "default provider chain"),
+    ...(webIdentity && env.AWS_ROLE_ARN ? { roleArn: env.AWS_ROLE_ARN } : {}),
+    ...(tokenFile ? { tokenFile } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(credentials.expiration ? { expiresAt: credentials.expiration.toISOString() } : {}),
+  };
+}
+
+/** What the start-up log says about the queue: enough to spot a queue without a DLQ. */
+interface QueueInfo {
+  readonly arn?: string;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly deadLetterTargetArn?: string;
+  readonly maxReceiveCount?: number;
+  /** The FifoQueue attribute is "true" (SQS leaves it out for standard queues). */
+  readonly fifo: boolean;
+}
+
+/** Reads the queue's ARN, visibility timeout, redrive policy and type (GetQueueAttributes). */
+async function describeQueue(sqs: SQSClient, queueUrl: string): Promise<QueueInfo> {
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["QueueArn", "VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
+    }),
+  );
+  const redrive = a.RedrivePolicy
+    ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string })
+    : undefined;
+  return {
+    ...(a.QueueArn ? { arn: a.QueueArn } : {}),
+    ...(a.VisibilityTimeout ? { visibilityTimeoutSeconds: Number(a.VisibilityTimeout) } : {}),
+    ...(redrive?.deadLetterTargetArn ? { deadLetterTargetArn: redrive.deadLetterTargetArn } : {}),
+    fifo: a.FifoQueue === "true",
+    ...(redrive?.maxReceiveCount !== undefined ? { maxReceiveCount: Number(redrive.maxReceiveCount) } : {}),
+  };
 }

@@ -1,24 +1,18 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { sleep } from "./backoff";
-import { Capacity } from "./capacity";
 import { Dispatcher } from "./dispatch";
-import type { HintContext } from "./errors";
+import type { Classify } from "./errors";
+import { Capacity, Handling } from "./handle";
 import type { MessageHandler } from "./handler";
-import type { Liveness } from "./health-server";
-import { InFlightMessages, type InFlight } from "./in-flight";
-import { Invocations } from "./invocations";
+import { Readiness, type Liveness } from "./health";
 import type { Logger } from "./logger";
-import { isFifoQueueUrl, MessageGroups } from "./message-groups";
 import type { Metrics } from "./metrics";
-import { Processor } from "./processing";
-import { Readiness } from "./readiness";
-import { ReceiveLoops } from "./receive-loop";
-import type { Settings } from "./settings";
-import { Settlement } from "./settlement";
+import { ReceiveLoops } from "./receive";
+import { isFifoQueueUrl, type Settings } from "./settings";
+import { Settlement } from "./settle";
+import { sleep } from "./sqs-client";
 import { ConsumerTracing } from "./tracing";
-import { Visibility } from "./visibility";
 
-/** Part of the shutdown budget kept for deleting what succeeded and releasing what did not. */
+/** Part of the shutdown budget kept for deleting what succeeded and changing the visibility of the rest. */
 const SHUTDOWN_RESERVE_MAX_MS = 2_000;
 /**
  * How long receives open at shutdown may still answer before the consumer hangs up on them. SQS
@@ -27,88 +21,75 @@ const SHUTDOWN_RESERVE_MAX_MS = 2_000;
  */
 const RECEIVE_SETTLE_MS = 1_000;
 
+/** What every step of a message's life shares, set up once per consumer. */
+export interface ConsumerContext {
+  readonly settings: Settings;
+  readonly sqs: SQSClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracing: ConsumerTracing;
+  /** Classifies a failed AWS call, with hints for this queue and identity. */
+  readonly classify: Classify;
+  /** True for a FIFO queue: receives carry an attempt id, and a group's messages are handled one at a time, in order. */
+  readonly fifo: boolean;
+  /** Aborted when shutdown begins: no receive starts after that, and what a receive brings is not started. */
+  readonly stopping: AbortSignal;
+}
+
 export interface ConsumerOptions {
   readonly settings: Settings;
   readonly sqs: SQSClient;
   readonly handler: MessageHandler;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Role and token file, to make error hints specific. */
-  readonly hints: HintContext;
+  /** Classifies a failed AWS call, its hints bound to this queue and identity (`classifyAwsError`). */
+  readonly classify: Classify;
 }
 
 /**
- * The consumer: receive loops that long-poll SQS for as many messages as there are free handler
- * slots (receive-loop.ts), dispatch of each receive's messages (dispatch.ts), a handler run per
- * message with a hard timeout (processing.ts), batched deletes of successes and delayed redelivery of
- * failures (settlement.ts), a visibility heartbeat for long handlers (visibility.ts), and a graceful stop.
+ * The consumer, a message's life in four steps, each one module: receive loops that long-poll SQS for as
+ * many messages as there are free handler slots (receive.ts); dispatch of each receive's messages, FIFO
+ * order included (dispatch.ts); the handler run under its hard limit (handle.ts); deletes of successes
+ * and visibility changes of the rest, with the visibility heartbeat (settle.ts). And a graceful stop.
  */
 export class Consumer {
   readonly readiness: Readiness;
-  /** Handler invocations that have not settled (see Invocations). */
-  readonly invocations: Invocations;
+  /** Handler runs, and the invocations that have not settled (see Invocations). */
+  readonly handling: Handling;
   /**
    * What /livez reports, read at each probe: not live once abandoned handlers hold more than half of
    * the slots (see Invocations) or a receive loop ended while the consumer runs (see ReceiveLoops);
    * only a restart recovers from either.
    */
   readonly liveness: Liveness;
-  private readonly capacity: Capacity;
-  private readonly visibility: Visibility;
-  /** Held messages: running, or waiting behind their FIFO group's running message. */
-  private readonly inFlight: InFlightMessages;
-  private readonly groups: MessageGroups<InFlight>;
+  private readonly ctx: ConsumerContext;
+  private readonly slots: Capacity;
   private readonly settlement: Settlement;
-  private readonly processor: Processor;
+  private readonly dispatcher: Dispatcher;
   private readonly receiveLoops: ReceiveLoops;
-  /** Aborted when shutdown begins: no receive starts after that. */
-  private readonly receiving = new AbortController();
+  private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
 
-  constructor(private readonly options: ConsumerOptions) {
-    const { settings, sqs, handler, logger, metrics, hints } = options;
-    this.readiness = new Readiness(logger, metrics, () => this.receiveLoops.open);
-    this.capacity = new Capacity(settings.handlerConcurrency);
-    this.invocations = new Invocations(settings.handlerConcurrency, this.capacity, metrics, logger);
-    const tracing = new ConsumerTracing(settings.queueUrl);
-    this.visibility = new Visibility({
-      sqs,
-      queueUrl: settings.queueUrl,
-      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
-      hints,
-      logger,
-      metrics,
-    });
-    this.inFlight = new InFlightMessages(metrics);
-    this.groups = new MessageGroups(isFifoQueueUrl(settings.queueUrl));
-    this.settlement = new Settlement({ settings, sqs, hints, logger, metrics, tracing, visibility: this.visibility });
-    const shared = {
+  constructor({ settings, sqs, handler, logger, metrics, classify }: ConsumerOptions) {
+    this.ctx = {
       settings,
+      sqs,
       logger,
       metrics,
-      capacity: this.capacity,
-      invocations: this.invocations,
-      inFlight: this.inFlight,
-      groups: this.groups,
-      settlement: this.settlement,
+      tracing: new ConsumerTracing(settings.queueUrl),
+      classify,
+      fifo: isFifoQueueUrl(settings.queueUrl),
+      stopping: this.stopping.signal,
     };
-    this.processor = new Processor({ ...shared, handler, tracing });
-    const dispatcher = new Dispatcher({ ...shared, processor: this.processor, receiving: this.receiving.signal });
-    this.receiveLoops = new ReceiveLoops({
-      settings,
-      sqs,
-      metrics,
-      hints,
-      logger,
-      capacity: this.capacity,
-      readiness: this.readiness,
-      tracing,
-      fifo: this.fifo,
-      receiving: this.receiving.signal,
-      onReceived: (messages, receivedAt, receiveContext, slots) =>
-        dispatcher.dispatch(messages, receivedAt, receiveContext, slots),
-    });
-    const parts = [this.invocations, this.receiveLoops];
+    this.readiness = new Readiness(logger, metrics, () => this.receiveLoops.open);
+    this.slots = new Capacity(settings.handlerConcurrency);
+    this.handling = new Handling(this.ctx, handler, this.slots);
+    this.settlement = new Settlement(this.ctx);
+    this.dispatcher = new Dispatcher(this.ctx, this.slots, this.handling, this.settlement);
+    this.receiveLoops = new ReceiveLoops(this.ctx, this.slots, this.readiness, (messages, at, context, slots) =>
+      this.dispatcher.dispatch(messages, at, context, slots),
+    );
+    const parts = [this.handling.invocations, this.receiveLoops];
     this.liveness = {
       get live() {
         return parts.every((part) => part.live);
@@ -124,19 +105,19 @@ export class Consumer {
 
   /** True for a FIFO queue: messages of a group are handled one at a time, in order. */
   get fifo(): boolean {
-    return this.groups.ordered;
+    return this.ctx.fifo;
   }
 
   /** Starts the visibility heartbeat over the held messages, then the receive loops. */
   start(): void {
-    this.visibility.startHeartbeat(() => this.inFlight);
+    this.settlement.startHeartbeat(() => this.dispatcher.inFlight);
     this.receiveLoops.start();
   }
 
   /**
    * Graceful stop, idempotent: start no more receives and abort the long polls, let handlers finish
-   * within the shutdown budget (SHUTDOWN_BUDGET_SECONDS), then delete what succeeded and make the rest
-   * visible again. Never rejects.
+   * within the shutdown budget (SHUTDOWN_BUDGET_SECONDS), then delete what succeeded and change the
+   * visibility of the rest so SQS delivers it again at once. Never rejects.
    */
   stop(): Promise<void> {
     this.stopped ??= this.shutdown();
@@ -144,66 +125,62 @@ export class Consumer {
   }
 
   private async shutdown(): Promise<void> {
-    const { settings, logger } = this.options;
+    const { settings, logger } = this.ctx;
     const startedAt = Date.now();
     const budgetMs = settings.shutdownBudgetSeconds * 1000;
     const end = startedAt + budgetMs;
     const handlersDeadline = end - Math.min(SHUTDOWN_RESERVE_MAX_MS, budgetMs / 4);
     this.readiness.stopping();
-    this.capacity.close();
-    this.receiving.abort();
-    // Messages waiting behind a running one of their FIFO group are not started: given back, in order.
-    const waiting = this.groups.takeAllWaiting();
-    for (const entry of waiting) this.inFlight.unhold(entry);
-    this.settlement.returnAtShutdown(waiting);
+    this.slots.close();
+    this.stopping.abort();
+    // Messages waiting behind a running one of their FIFO group are not started: back to SQS, in order.
+    const waiting = this.dispatcher.takeWaiting();
+    void this.settlement.changeVisibility(waiting.map((message) => ({ message, reason: "shutdown" })));
     logger.info(
-      { event: "stopping", inFlight: this.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds },
+      { event: "stopping", inFlight: this.dispatcher.inFlight.size, budgetSeconds: settings.shutdownBudgetSeconds },
       "stopping: no more receives",
     );
     const settled = setTimeout(() => this.receiveLoops.hangUp(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     // A loop can be stuck where an abort does not reach (a credential fetch): wait for it no longer
-    // than the handlers may run; whatever it brings later is given back like any late receive.
+    // than the handlers may run; whatever it brings later goes back like any late receive.
     const loopsDone = new AbortController();
     await Promise.race([this.receiveLoops.ended(), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
     loopsDone.abort();
     clearTimeout(settled);
-    // Given back: what was set aside so far, and whatever a receive still open brings later.
-    const returning = this.settlement.releaseReturned(
-      this.receiveLoops.ended(),
-      () => this.receiveLoops.abandonedPollsEndAt,
-      end,
-    );
-    if (this.inFlight.size > 0) {
+    this.settlement.openShutdownWindow(end, () => this.receiveLoops.abandonedPollsEndAt);
+    if (this.dispatcher.inFlight.size > 0) {
       const allDone = new AbortController();
-      this.processor.whenIdle(() => allDone.abort());
+      this.dispatcher.whenIdle(() => allDone.abort());
       await sleep(handlersDeadline - Date.now(), allDone.signal);
     }
-    this.visibility.stopHeartbeat();
+    this.settlement.stopHeartbeat();
 
-    const unfinished = [...this.inFlight];
+    const unfinished = [...this.dispatcher.inFlight];
     for (const entry of unfinished) {
-      entry.released = true;
+      entry.cutOff = true;
       entry.controller.abort(new Error("shutdown budget exhausted"));
     }
-    // Failed handlers set their retry delay after they return; wait for that too, within the budget.
+    void this.settlement.changeVisibility(unfinished.map((message) => ({ message, reason: "shutdown" })));
+    // Failed handlers change their message's visibility after they return; wait for that too, within the budget.
     const outOfTime = new AbortController();
-    const handlersSettled = Promise.race([this.processor.allSettled(), sleep(end - Date.now(), outOfTime.signal)]);
-    const [, , released] = await Promise.all([
+    const runsSettled = Promise.race([this.dispatcher.allSettled(), sleep(end - Date.now(), outOfTime.signal)]);
+    const [, account] = await Promise.all([
       this.settlement.drainDeletes(end),
-      returning,
-      this.settlement.releaseWhenSafe(unfinished, this.receiveLoops.abandonedPollsEndAt, end),
-      handlersSettled,
+      this.settlement.closeShutdownWindow(this.receiveLoops.ended()),
+      runsSettled,
     ]);
     outOfTime.abort();
-    const returns = this.settlement.returns;
     logger.info(
       {
         event: "stopped",
-        released,
-        returned: returns.madeVisible,
-        // Given back but not made visible (a release failed or came too late): hidden until their visibility timeout ends.
-        stillHidden: unfinished.length - released + returns.setAside - returns.madeVisible,
-        // A receive still open may yet be handed messages that nobody gives back.
+        // Messages whose handler the budget cut off, and messages never started (waiting behind their
+        // FIFO group, or received as shutdown began): their visibility is changed so SQS delivers them again.
+        unfinished: unfinished.length,
+        notStarted: account.given - unfinished.length,
+        visibilityChanged: account.changed,
+        // Of those, not changed (a change failed or came too late): hidden until their visibility timeout ends.
+        stillHidden: account.given - account.changed,
+        // A receive still open may yet be handed messages that nobody changes.
         receivesOpen: [...this.receiveLoops.open].length,
         tookMs: Date.now() - startedAt,
       },

@@ -1,24 +1,31 @@
 /**
  * The consumer as a library: start it with your own handler, or read the shared settings schema.
  *
- * What is inside, one concept per file:
- * - Process and wiring: main.ts (the image's entrypoint), app.ts (`startConsumer`, `runAsProcess`, exit
- *   codes, start-up checks with queue-info.ts), settings.ts (the schema), build-info.ts, logger.ts, text.ts.
- * - AWS access: sqs-client.ts, credential-chain.ts, credentials.ts, deadlines.ts (every call's deadline),
- *   receive-throttling.ts (a throttled FIFO receive is not retried with its voided attempt id),
- *   errors.ts (error kinds and hints), backoff.ts (backoff, retry delays).
- * - The consumer, consumer.ts (composition, graceful stop), in the order a message meets it:
- *   receive-loop.ts (long polls) -> dispatch.ts (checksums.ts; duplicate deliveries; FIFO order with
- *   message-groups.ts and receive-attempts.ts) -> processing.ts (handler.ts under its hard limit, with
- *   invocations.ts, capacity.ts, tracing.ts) -> settlement.ts (deletes by acknowledger.ts, redelivery and
- *   release by visibility.ts, which also runs the heartbeat). in-flight.ts is what it holds meanwhile.
- * - Health and telemetry: readiness.ts, health-server.ts, metrics.ts, tracing-config.ts, tracing-sdk.ts.
- * - contract/: what the infrastructure may know of the consumer (its own index).
+ * A message from receive to delete, one module per step, all sharing one ConsumerContext (consumer.ts):
+ *
+ *   receive.ts    long polls for as many messages as there are free handler slots; FIFO attempt ids
+ *       |
+ *   dispatch.ts   holds each message, or refuses it (checksum, duplicate); keeps FIFO order per group;
+ *       |         starts its run, and settles the run's outcome
+ *   handle.ts     the handler under its hard limit, in a handler slot (Capacity, Invocations)
+ *       |
+ *   settle.ts     SQS's two verbs: delete a handled message; change visibility, for a reason that
+ *                 decides when it is visible again (failed, refused, group, shutdown; the heartbeat)
+ *
+ * Around them:
+ * - consumer.ts: the context, the composition, and the graceful stop.
+ * - app.ts: the process: wiring, start-up checks, signals, exit codes; main.ts, the image's entrypoint.
+ * - handler.ts: the handler contract (the public API) and the default log handler.
+ * - settings.ts: the settings schema, shared with the infrastructure through contract/ (its own index).
+ * - sqs-client.ts: the SQS client, every call's deadline, the credential chain, backoff.
+ * - errors.ts: every error class (one base, one code style), error kinds, and the hints table.
+ * - health.ts (/readyz, /livez, /metrics), metrics.ts, logger.ts.
+ * - tracing.ts (spans), tracing-config.ts (OTEL_* variables), tracing-sdk.ts (loaded only when tracing is on).
  */
 export { runAsProcess, startConsumer, EXIT_INVALID_CONFIG, type RunningConsumer, type StartOptions } from "./app";
 export { Consumer } from "./consumer";
+export { ConsumerError, HandlerTimeoutError } from "./errors";
 export { createLogHandler, type HandlerContext, type MessageHandler, type ReceivedMessage } from "./handler";
 export { createLogger } from "./logger";
-export { HandlerTimeoutError } from "./processing";
 export * from "./settings";
 export { createSqsClient } from "./sqs-client";

@@ -4,9 +4,19 @@ import type { AwsErrorKind } from "./errors";
 /**
  * Why a handler did not succeed, as the `reason` label of sqs_consumer_messages_failed_total: it threw
  * or rejected (`error`), passed HANDLER_TIMEOUT_SECONDS (`timeout`), or was still running when the
- * shutdown budget ran out and its message was given back (`shutdown`).
+ * shutdown budget ran out and its message was made visible again (`shutdown`).
  */
 export type FailureReason = "error" | "timeout" | "shutdown";
+
+/**
+ * Why the consumer changes a message's visibility (ChangeMessageVisibility), as the `reason` label of
+ * sqs_consumer_visibility_changes_total and the `reason` log field: `heartbeat`, to keep a held message
+ * hidden; `failed`, its handler failed; `refused`, not handled here (a damaged message, or one whose
+ * earlier invocation has not settled); `group`, an earlier message of its FIFO group failed or was
+ * refused; `shutdown`, not started or unfinished when the consumer stops. settle.ts decides when each
+ * becomes visible.
+ */
+export type VisibilityReason = "heartbeat" | "failed" | "refused" | "group" | "shutdown";
 
 /**
  * The consumer's Prometheus metrics, served on /metrics. Names follow Prometheus conventions:
@@ -40,14 +50,19 @@ export class Metrics {
     help: "Successful messages that could not be deleted (they will be delivered again).",
     registers: [this.registry],
   });
-  readonly released = new Counter({
-    name: "sqs_consumer_messages_released_total",
-    help: "Messages made visible again early: failed with a retry delay, or unfinished at shutdown.",
+  readonly visibilityChanges = new Counter({
+    name: "sqs_consumer_visibility_changes_total",
+    help:
+      "Messages whose visibility SQS changed at the consumer's request, by reason: heartbeat (kept hidden " +
+      "while held); failed and refused (visible after their retry delay); group and shutdown (visible at once).",
+    labelNames: ["reason"] as const,
     registers: [this.registry],
   });
   readonly inFlight = new Gauge({
     name: "sqs_consumer_messages_in_flight",
-    help: "Messages this consumer holds (received, invisible to others, not yet settled): those being handled and, on a FIFO queue, those waiting behind an earlier message of their group.",
+    help:
+      "Messages this consumer holds (received, invisible to others, not yet settled): those being handled " +
+      "and, on a FIFO queue, those waiting behind an earlier message of their group.",
     registers: [this.registry],
   });
   readonly emptyReceives = new Counter({

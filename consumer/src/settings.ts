@@ -137,7 +137,7 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     max: 3_600,
     unit: "s",
     description:
-      "Time after SIGTERM to finish in-flight messages and release the rest; above WAIT_TIME_SECONDS so releases outlive abandoned polls.",
+      "Time after SIGTERM to finish in-flight messages and make the rest visible again; above WAIT_TIME_SECONDS, since that waits for abandoned polls to run out.",
   },
   logLevel: {
     kind: "enum",
@@ -177,7 +177,9 @@ export const CONNECTION = {
   region: {
     env: "AWS_REGION",
     description:
-      "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); required only when QUEUE_URL names none.",
+      "The pod's AWS region (the EKS webhook sets it), used for STS. SQS requests are signed for the region " +
+      "QUEUE_URL names (sqs.<region>.amazonaws.com), which may differ (logged at start-up); " +
+      "required only when QUEUE_URL names none.",
   },
 } as const;
 
@@ -272,14 +274,19 @@ export function queueVisibilityTimeoutSeconds(tunables: Pick<Tunables, "handlerT
 export const QUEUE_VISIBILITY_MARGIN_SECONDS = 10;
 
 /**
- * How long Kubernetes should wait after SIGTERM: the shutdown budget plus time to release unfinished
- * messages and flush logs, so the process always exits on its own before SIGKILL.
+ * How long Kubernetes should wait after SIGTERM: the shutdown budget plus time to make unfinished
+ * messages visible again and flush logs, so the process always exits on its own before SIGKILL.
  */
 export function terminationGracePeriodSeconds(tunables: Pick<Tunables, "shutdownBudgetSeconds">): number {
   return tunables.shutdownBudgetSeconds + TERMINATION_MARGIN_SECONDS;
 }
 
 export const TERMINATION_MARGIN_SECONDS = 10;
+
+/** SQS requires a FIFO queue's name to end in `.fifo`, and no other queue name may contain a dot. */
+export function isFifoQueueUrl(queueUrl: string): boolean {
+  return new URL(queueUrl).pathname.endsWith(".fifo");
+}
 
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 

@@ -4,6 +4,7 @@ import {
   DEFAULT_TUNABLES,
   TUNABLES,
   TUNABLE_KEYS,
+  isFifoQueueUrl,
   parseSettings,
   queueVisibilityTimeoutSeconds,
   renderSettingsEnv,
@@ -114,4 +115,10 @@ test("the queue's visibility timeout follows the handler timeout, capped at 12 h
   assert.equal(queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 60 }), 70);
   assert.equal(queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 43_000 }), 43_010);
   assert.equal(queueVisibilityTimeoutSeconds({ handlerTimeoutSeconds: 43_195 }), 43_200);
+});
+
+test("a queue is FIFO by its .fifo name", () => {
+  assert.equal(isFifoQueueUrl("https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo"), true);
+  assert.equal(isFifoQueueUrl("https://sqs.eu-west-1.amazonaws.com/123456789012/orders"), false);
+  assert.equal(isFifoQueueUrl("https://sqs.eu-west-1.amazonaws.com/123456789012/fifo"), false);
 });

@@ -1,22 +1,29 @@
-import { after, before, describe, test } from "node:test";
+// Tracing's pure parts: the OTEL_* variables (an operator's mistakes included) and the producer
+// contexts a message carries (a producer's mistakes included). docs/OBSERVABILITY.md, "Traces".
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { trace } from "@opentelemetry/api";
-import { EXIT_INVALID_CONFIG } from "../src/app";
-import type { HandlerContext, ReceivedMessage } from "../src/handler";
-import { parseTracingConfig } from "../src/tracing-config";
-import { startTracingSdk } from "../src/tracing-sdk";
+import fc from "fast-check";
+import type { ReceivedMessage } from "../src/handler";
 import { creationContexts } from "../src/tracing";
-import { buildBundle, spawnConsumer } from "./helpers/consumer-process";
-import { LogCapture } from "./helpers/log-capture";
-import { SPAN_KIND, STATUS_CODE, attribute, startOtlpReceiver, type OtlpSpan } from "./helpers/otlp-receiver";
-import type { EmulatorApp } from "../local/emulator";
-import { eventually } from "./helpers/queue";
-import { startTestBed, startTestConsumer } from "./helpers/test-bed";
+import { parseTracingConfig } from "../src/tracing-config";
+import {
+  BAD_TRACEPARENTS,
+  BAD_XRAY,
+  PRODUCER_SPAN,
+  PRODUCER_TRACE,
+  XRAY_HEADER,
+  stringAttribute,
+} from "./helpers/trace-headers";
 
-const PRODUCER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
-const PRODUCER_SPAN = "00f067aa0ba902b7";
-const XRAY_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+const carrier = (
+  awsTraceHeader: string | undefined,
+  traceparent: string | undefined,
+): Pick<ReceivedMessage, "attributes" | "messageAttributes"> => ({
+  attributes: awsTraceHeader === undefined ? {} : { AWSTraceHeader: awsTraceHeader },
+  messageAttributes: traceparent === undefined ? {} : stringAttribute(traceparent),
+});
+const ids = (contexts: ReturnType<typeof creationContexts>) => contexts.map((c) => `${c.traceId}/${c.spanId}`);
 
 describe("tracing settings (OTEL_* variables)", () => {
   test("off unless an OTLP exporter or endpoint is asked for", () => {
@@ -82,6 +89,77 @@ describe("tracing settings (OTEL_* variables)", () => {
   });
 });
 
+/**
+ * The OpenTelemetry specification: "The SDK MUST interpret an empty value of an environment variable
+ * the same way as when the variable is unset" (specification/configuration/sdk-environment-variables.md,
+ * "Parsing empty value"). Kubernetes manifests and Helm values often render a variable as empty.
+ */
+describe("OTEL_* values an operator got wrong", () => {
+  for (const key of [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+  ]) {
+    test(`an empty ${key} is read as unset, not refused`, () => {
+      const result = parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", [key]: "" });
+      assert.ok(result.ok, `refused: ${JSON.stringify(!result.ok && result.problems)}`);
+      assert.equal(result.value?.endpoint, "http://localhost:4318/v1/traces");
+    });
+  }
+
+  // The specification appends the signal path to the base URL's path; a query must not swallow it.
+  test("a base endpoint with a query: /v1/traces goes into the path, or the value is refused", () => {
+    const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318?tenant=a" });
+    if (!result.ok)
+      return assert.deepEqual(
+        result.problems.map((p) => p.key),
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"],
+      );
+    assert.equal(new URL(result.value!.endpoint).pathname, "/v1/traces", result.value!.endpoint);
+  });
+
+  test("endpoints that are not OTLP/HTTP URLs are refused, each named", () => {
+    for (const bad of [
+      "grpc://collector:4317",
+      "collector:4318",
+      "//collector:4318",
+      "http//collector",
+      "unix:///run/otel.sock",
+      " ",
+    ]) {
+      const result = parseTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: bad, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: bad });
+      assert.equal(result.ok, false, bad);
+      assert.deepEqual(!result.ok && result.problems.map((p) => p.key), ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], bad);
+    }
+  });
+
+  test("timeouts at and past the limits", () => {
+    for (const bad of ["0", "-1", "60001", "1.5", "1e3x", "Infinity"])
+      assert.equal(
+        parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TIMEOUT: bad }).ok,
+        false,
+        bad,
+      );
+    for (const good of ["1", "60000"])
+      assert.equal(
+        parseTracingConfig({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_TIMEOUT: good }).ok,
+        true,
+        good,
+      );
+  });
+
+  test("unknown exporters are refused, in any case or list", () => {
+    for (const bad of ["jaeger", "console", "OTLP", "otlp,zipkin", "none,otlp"]) {
+      const result = parseTracingConfig({ OTEL_TRACES_EXPORTER: bad });
+      assert.equal(result.ok, false, bad);
+      assert.deepEqual(!result.ok && [...new Set(result.problems.map((p) => p.key))], ["OTEL_TRACES_EXPORTER"], bad);
+    }
+  });
+});
+
 describe("producer contexts a message carries", () => {
   const message = (attributes: Record<string, string>, messageAttributes: ReceivedMessage["messageAttributes"]) => ({
     attributes,
@@ -101,258 +179,77 @@ describe("producer contexts a message carries", () => {
       [["5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"]],
     );
     assert.equal(creationContexts(message({ AWSTraceHeader: XRAY_HEADER }, traceparent)).length, 2);
+    assert.deepEqual(creationContexts(message({}, {})), [], "no header, no link");
+  });
+});
+
+describe("malformed producer headers give no link and never an error", () => {
+  for (const [name, value] of Object.entries(BAD_TRACEPARENTS)) {
+    test(`traceparent: ${name}`, () => assert.deepEqual(creationContexts(carrier(undefined, value)), []));
+  }
+  for (const [name, value] of Object.entries(BAD_XRAY)) {
+    test(`AWSTraceHeader: ${name}`, () => assert.deepEqual(creationContexts(carrier(value, undefined)), []));
+  }
+
+  test("a bad header beside a good one: the good one is still linked", () => {
+    assert.deepEqual(ids(creationContexts(carrier("garbage", `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01`))), [
+      `${PRODUCER_TRACE}/${PRODUCER_SPAN}`,
+    ]);
+    assert.deepEqual(ids(creationContexts(carrier(XRAY_HEADER, "garbage"))), [
+      "5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8",
+    ]);
   });
 
-  test("malformed or absent headers give no link and no error", () => {
-    assert.deepEqual(creationContexts(message({}, {})), []);
+  test("a valid X-Ray header with a 64 KiB tail of other fields: linked, no throw", () => {
+    assert.deepEqual(ids(creationContexts(carrier(`${XRAY_HEADER};${"Self=x;".repeat(10_000)}`, undefined))), [
+      "5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8",
+    ]);
+  });
+
+  test("both headers naming the same producer span: one link", () => {
+    const same = creationContexts(carrier(XRAY_HEADER, "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"));
+    assert.deepEqual(ids(same), ["5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8"]);
+  });
+
+  test("a traceparent sent as a Binary attribute (no StringValue) is ignored", () => {
     assert.deepEqual(
-      creationContexts(
-        message(
-          { AWSTraceHeader: "Root=garbage" },
-          { traceparent: { DataType: "String", StringValue: "00-zz-yy-01" } },
-        ),
-      ),
+      creationContexts({
+        attributes: {},
+        messageAttributes: {
+          traceparent: { DataType: "Binary", BinaryValue: Buffer.from(`00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01`) },
+        } as ReceivedMessage["messageAttributes"],
+      }),
       [],
     );
   });
-});
 
-/**
- * fauxqs does not keep the AWSTraceHeader system attribute (X-Ray-instrumented producers and SNS set
- * it), so this hook plays SQS's part: a ReceiveMessage that asks for AWSTraceHeader (or All) gets it
- * on the message whose body is "xray"; one that does not ask, does not.
- */
-function withAwsTraceHeader(app: EmulatorApp): void {
-  app.addHook("onSend", (request, _reply, payload, done) => {
-    if (request.headers["x-amz-target"] !== "AmazonSQS.ReceiveMessage" || typeof payload !== "string")
-      return done(null, payload);
-    const body = request.body as
-      { MessageSystemAttributeNames?: string[]; AttributeNames?: string[] } | string | Buffer;
-    const asked =
-      typeof body === "object" && !Buffer.isBuffer(body)
-        ? body
-        : (JSON.parse(body.toString()) as { MessageSystemAttributeNames?: string[]; AttributeNames?: string[] });
-    const names = [...(asked.MessageSystemAttributeNames ?? []), ...(asked.AttributeNames ?? [])];
-    if (!names.includes("AWSTraceHeader") && !names.includes("All")) return done(null, payload);
-    const response = JSON.parse(payload) as { Messages?: { Body?: string; Attributes?: Record<string, string> }[] };
-    for (const m of response.Messages ?? [])
-      if (m.Body === "xray") m.Attributes = { ...m.Attributes, AWSTraceHeader: XRAY_HEADER };
-    done(null, JSON.stringify(response));
-  });
-}
-
-describe("spans sent to an OTLP/HTTP receiver", () => {
-  // Off first: nothing is registered yet in this process, as in a consumer started without OTEL_*.
-  test("without an SDK the handler still gets a context, and nothing is exported", async () => {
-    const bed = await startTestBed();
-    const receiver = await startOtlpReceiver();
-    let seen: HandlerContext | undefined;
-    const { running } = await startTestConsumer(bed, { handler: (_m, ctx) => Promise.resolve(void (seen = ctx)) });
-    try {
-      await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: "untraced" }));
-      await eventually(() => seen !== undefined, 10_000, "the handler");
-      const spanContext = trace.getSpanContext(seen!.traceContext);
-      assert.ok(spanContext === undefined || !trace.isSpanContextValid(spanContext), "no real span without an SDK");
-      assert.deepEqual(receiver.requests, []);
-    } finally {
-      await running.stop();
-      await bed.close();
-      await receiver.close();
-    }
-  });
-
-  let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-  let spans: OtlpSpan[] = [];
-  let ids: { traced: string; xray: string; failing: string };
-  let queueName: string;
-  let queueHost: string;
-
-  before(async () => {
-    receiver = await startOtlpReceiver();
-    const bed = await startTestBed({ configure: withAwsTraceHeader });
-    queueName = bed.queue.queueUrl.split("/").pop()!;
-    queueHost = new URL(bed.queue.queueUrl).hostname;
-    const logs = new LogCapture();
-    const sdk = startTracingSdk(
-      {
-        protocol: "http/json",
-        endpoint: `${receiver.endpoint}/v1/traces`,
-        timeoutMs: 5_000,
-        serviceName: "orders-consumer",
-      },
-      "9.9.9",
-      logs.logger,
+  test("any string in either header: no throw, at most two links, every link a valid span context", () => {
+    const header = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc
+        .tuple(
+          fc.stringMatching(/^[0-9a-fA-F]{0,3}$/),
+          fc.stringMatching(/^[0-9a-f]{30,34}$/),
+          fc.stringMatching(/^[0-9a-f]{14,18}$/),
+          fc.stringMatching(/^[0-9a-f]{0,3}$/),
+        )
+        .map((parts) => parts.join("-")),
+      fc
+        .tuple(
+          fc.stringMatching(/^[0-9a-f]{6,9}$/),
+          fc.stringMatching(/^[0-9a-f]{22,25}$/),
+          fc.stringMatching(/^[0-9a-f]{14,17}$/),
+          fc.constantFrom("0", "1", "?", ""),
+        )
+        .map(([a, b, c, s]) => `Root=1-${a}-${b};Parent=${c};Sampled=${s}`),
     );
-    const userTracer = trace.getTracer("user-code");
-    const handled = new Set<string>();
-    const { running } = await startTestConsumer(bed, {
-      env: { RETRY_BASE_SECONDS: "30" },
-      handler: async (message, { traceContext }) => {
-        handled.add(message.body);
-        if (message.body === "fails") throw new Error("boom");
-        if (message.body === "traced") {
-          userTracer.startSpan("explicit child", {}, traceContext).end();
-          await userTracer.startActiveSpan("active child", async (span) => {
-            await new Promise((resolve) => setTimeout(resolve, 1));
-            span.end();
-          });
-        }
-      },
-    });
-    try {
-      const send = async (body: string, extra: Partial<ConstructorParameters<typeof SendMessageCommand>[0]>) =>
-        (await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: body, ...extra })))
-          .MessageId!;
-      ids = {
-        traced: await send("traced", {
-          MessageAttributes: {
-            traceparent: { DataType: "String", StringValue: `00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01` },
-          },
-        }),
-        xray: await send("xray", {}),
-        failing: await send("fails", {}),
-      };
-      await eventually(() => handled.size === 3, 15_000, "three messages handled");
-      await eventually(
-        () => bed.requests.filter((r) => r.operation === "DeleteMessageBatch").length > 0,
-        5_000,
-        "a delete",
-      );
-    } finally {
-      await running.stop();
-      await sdk.shutdown();
-      await bed.close();
-    }
-    spans = receiver.spans;
-  });
-  after(async () => receiver.close());
-
-  const named = (prefix: string) => spans.filter((s) => s.name === `${prefix} ${queueName}`);
-  const processOf = (id: string) => {
-    const found = named("process").filter((s) => attribute(s, "messaging.message.id") === id);
-    assert.equal(found.length, 1, `one process span for ${id}`);
-    return found[0]!;
-  };
-
-  test("receive: CLIENT spans with the messaging attributes", () => {
-    const receives = named("receive");
-    assert.ok(receives.length > 0);
-    for (const span of receives) {
-      assert.equal(span.kind, SPAN_KIND.CLIENT);
-      assert.equal(span.parentSpanId ?? "", "", "receive spans are roots");
-      assert.equal(attribute(span, "messaging.system"), "aws_sqs");
-      assert.equal(attribute(span, "messaging.operation.name"), "receive");
-      assert.equal(attribute(span, "messaging.operation.type"), "receive");
-      assert.equal(attribute(span, "messaging.destination.name"), queueName);
-      assert.equal(attribute(span, "server.address"), queueHost);
-      assert.equal(span.serviceName, "orders-consumer");
-      assert.equal(span.scope, "sqs-eks-consumer");
-    }
-    const brought = receives.reduce((sum, s) => sum + Number(attribute(s, "messaging.batch.message_count")), 0);
-    assert.ok(brought >= 3, `receive spans count ${brought} messages`);
-  });
-
-  test("process: one CONSUMER span per message, child of its receive, linked to the producer", () => {
-    const receives = new Map(named("receive").map((s) => [s.spanId, s]));
-    for (const id of Object.values(ids)) {
-      const span = processOf(id);
-      assert.equal(span.kind, SPAN_KIND.CONSUMER);
-      assert.equal(attribute(span, "messaging.system"), "aws_sqs");
-      assert.equal(attribute(span, "messaging.operation.type"), "process");
-      assert.equal(attribute(span, "messaging.destination.name"), queueName);
-      const parent = receives.get(span.parentSpanId ?? "");
-      assert.ok(parent, "the parent is a receive span");
-      assert.equal(span.traceId, parent.traceId);
-    }
-    assert.deepEqual(
-      processOf(ids.traced).links?.map((l) => [l.traceId, l.spanId]),
-      [[PRODUCER_TRACE, PRODUCER_SPAN]],
-    );
-    assert.deepEqual(
-      processOf(ids.xray).links?.map((l) => [l.traceId, l.spanId]),
-      [["5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"]],
-    );
-    assert.deepEqual(processOf(ids.failing).links ?? [], []);
-  });
-
-  test("a failed handler's process span is an error with error.type", () => {
-    const span = processOf(ids.failing);
-    assert.equal(span.status?.code, STATUS_CODE.ERROR);
-    assert.equal(span.status?.message, "boom");
-    assert.equal(attribute(span, "error.type"), "error");
-    assert.notEqual(processOf(ids.traced).status?.code, STATUS_CODE.ERROR);
-  });
-
-  test("the handler's spans are children of its process span, explicit context or active context", () => {
-    const processSpan = processOf(ids.traced);
-    for (const name of ["explicit child", "active child"]) {
-      const child = spans.find((s) => s.name === name);
-      assert.ok(child, `${name} exported`);
-      assert.equal(child.parentSpanId, processSpan.spanId, `${name} is a child of the process span`);
-      assert.equal(child.traceId, processSpan.traceId);
-      assert.equal(child.scope, "user-code");
-    }
-  });
-
-  test("settle: a CLIENT span per DeleteMessageBatch, linked to the process spans it deleted", () => {
-    const settles = named("settle");
-    assert.ok(settles.length > 0);
-    for (const span of settles) {
-      assert.equal(span.kind, SPAN_KIND.CLIENT);
-      assert.equal(attribute(span, "messaging.operation.type"), "settle");
-      assert.equal(attribute(span, "messaging.system"), "aws_sqs");
-      assert.ok(Number(attribute(span, "messaging.batch.message_count")) >= 1);
-    }
-    const linked = settles.flatMap((s) => s.links?.map((l) => l.spanId) ?? []);
-    assert.ok(linked.includes(processOf(ids.traced).spanId));
-    assert.ok(linked.includes(processOf(ids.xray).spanId));
-    assert.ok(!linked.includes(processOf(ids.failing).spanId), "a failed message is not deleted");
-  });
-});
-
-describe("the bundle turns tracing on from OTEL_* variables", () => {
-  let bundle: string;
-  before(() => (bundle = buildBundle()));
-
-  for (const protocol of ["http/json", "http/protobuf"] as const) {
-    test(`${protocol}: spans reach the endpoint while it runs`, async () => {
-      const bed = await startTestBed();
-      const receiver = await startOtlpReceiver();
-      const consumer = spawnConsumer(bundle, {
-        ...bed.env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
-        OTEL_BSP_SCHEDULE_DELAY: "100",
-      });
-      try {
-        await consumer.waitFor((l) => l.event === "tracing", 10_000, "the tracing line");
-        await bed.sqs.send(new SendMessageCommand({ QueueUrl: bed.queue.queueUrl, MessageBody: "hello" }));
-        await consumer.waitFor((l) => l.event === "message", 10_000, "the message");
-        await eventually(() => receiver.requests.length > 0, 10_000, "an export");
-        assert.ok(receiver.requests.every((r) => r.path === "/v1/traces"));
-        if (protocol === "http/json")
-          await eventually(() => receiver.spans.some((s) => s.name.startsWith("process ")), 10_000, "the process span");
-        else assert.ok(receiver.requests.every((r) => r.contentType === "application/x-protobuf" && r.bytes > 0));
-      } finally {
-        consumer.child.kill("SIGTERM");
-        assert.equal((await consumer.exited).code, 0);
-        await bed.close();
-        await receiver.close();
-      }
-    });
-  }
-
-  test("a bad OTEL_* value exits 78 naming it, with the other bad settings", async () => {
-    const consumer = spawnConsumer(bundle, {
-      QUEUE_URL: "sqs/orders",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
-    });
-    assert.equal((await consumer.exited).code, EXIT_INVALID_CONFIG);
-    const fatal = consumer.lines.find((l) => l.event === "invalid-config")!;
-    assert.deepEqual(
-      (fatal.problems as { key: string }[]).map((p) => p.key),
-      ["QUEUE_URL", "OTEL_EXPORTER_OTLP_PROTOCOL"],
+    fc.assert(
+      fc.property(fc.option(header, { nil: undefined }), fc.option(header, { nil: undefined }), (xray, traceparent) => {
+        const found = creationContexts(carrier(xray, traceparent));
+        assert.ok(found.length <= 2);
+        for (const context of found) assert.ok(trace.isSpanContextValid(context), JSON.stringify(context));
+      }),
+      { numRuns: 500 },
     );
   });
 });

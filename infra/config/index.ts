@@ -102,7 +102,8 @@ export type ConfigResult =
 
 /** The error a bad configuration raises; a RunError, so Pulumi prints the message without a stack trace. */
 export class StackConfigError extends pulumi.RunError {
-  readonly code = "SQS_EKS_CONSUMER_INVALID_CONFIG";
+  // One code style with the consumer's errors (consumer/src/errors.ts): PascalCase, as AWS writes its codes.
+  readonly code = "InvalidStackConfig";
   readonly problems: readonly SettingProblem[];
 
   constructor(problems: readonly SettingProblem[]) {

@@ -75,7 +75,7 @@ describe("parseStackConfig", () => {
     assert.match(byKey.get(k("replica"))!, /unknown config key/);
 
     const error = new StackConfigError(result.problems);
-    assert.equal(error.code, "SQS_EKS_CONSUMER_INVALID_CONFIG");
+    assert.equal(error.code, "InvalidStackConfig");
     assert.match(error.message, /9 problems/);
     for (const key of byKey.keys()) assert.ok(error.message.includes(`${key}: `), `message should name ${key}`);
   });

@@ -1,0 +1,361 @@
+import { context as otelContext, type SpanContext } from "@opentelemetry/api";
+import type { ConsumerContext } from "./consumer";
+import type { InFlight } from "./dispatch";
+import { HandlerTimeoutError } from "./errors";
+import type { MessageHandler } from "./handler";
+import type { FailureReason } from "./metrics";
+
+/**
+ * The handle step: the handler called for one held message under its hard limit (HANDLER_TIMEOUT_SECONDS,
+ * then its signal aborts and the consumer stops waiting), inside its process span, in a handler slot
+ * (Capacity) that stays taken until the handler's promise settles (Invocations). It decides what the
+ * handler's run was (its Outcome) and counts it; dispatch.ts decides what follows.
+ */
+
+/** Why a handler did not succeed, and what it threw (or the abort reason). */
+export interface HandlerFailure {
+  readonly reason: FailureReason;
+  readonly error: unknown;
+}
+
+/** What one handler run came to: a failure or none, and its process span (for the delete's settle span link). */
+export interface Outcome {
+  readonly failure: HandlerFailure | undefined;
+  readonly processSpan: SpanContext | undefined;
+}
+
+/**
+ * Runs the handler of held messages, each in a slot already reserved for it. Never rejects: a handler's
+ * throw, rejection or timeout is a failure in its Outcome.
+ */
+export class Handling {
+  readonly invocations: Invocations;
+
+  constructor(
+    private readonly ctx: ConsumerContext,
+    private readonly handler: MessageHandler,
+    slots: Capacity,
+  ) {
+    this.invocations = new Invocations(ctx, slots);
+  }
+
+  /**
+   * Runs one message's handler. Its failure reason is `timeout` past the hard limit, `shutdown` when
+   * shutdown cut it off (`entry.cutOff`), else `error`.
+   */
+  async run(entry: InFlight): Promise<Outcome> {
+    const { settings, logger, metrics, tracing } = this.ctx;
+    const started = performance.now();
+    entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
+    const timer = setTimeout(
+      () => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)),
+      settings.handlerTimeoutSeconds * 1000,
+    );
+    let failure: HandlerFailure | undefined;
+    const traceContext = tracing.startProcess(entry.message, entry.receiveContext);
+    const { invocation, result } = this.invocations.start(entry.messageId, () =>
+      otelContext.with(traceContext, () =>
+        this.handler(entry.message, { signal: entry.controller.signal, logger, traceContext }),
+      ),
+    );
+    try {
+      await raceAbort(result, entry.controller.signal);
+    } catch (error) {
+      failure = {
+        reason: error instanceof HandlerTimeoutError ? "timeout" : entry.cutOff ? "shutdown" : "error",
+        error,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+    metrics.handlerDuration.observe((performance.now() - started) / 1000);
+    tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
+    if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
+    if (failure === undefined && !entry.cutOff) metrics.succeeded.inc();
+    if (failure !== undefined) metrics.failed.inc({ reason: failure.reason });
+    return { failure, processSpan: tracing.processSpanContext(traceContext) };
+  }
+}
+
+/** Settles with the promise, or rejects with the signal's reason when it aborts first. */
+function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error }));
+      },
+    );
+  });
+}
+
+/** One call of the handler, from its start until its promise settles, however late that is. */
+export interface Invocation {
+  readonly messageId: string;
+  readonly startedAt: number;
+  /** The handler's promise settled (resolved or rejected). */
+  settled: boolean;
+  /** It passed its hard limit (or shutdown cut it off) without settling. */
+  abandoned: boolean;
+  /** Resolves when the handler's promise settles. Never rejects. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * The handler invocations that have not settled, by message id: what makes HANDLER_CONCURRENCY and
+ * "one message, one invocation at a time" hard limits. A handler that ignores its abort signal keeps
+ * running after its timeout; its message goes back to SQS, but its slot stays taken until its promise
+ * settles, and the message is not handled again in this process meanwhile (dispatch.ts refuses it).
+ *
+ * Liveness: once more than half of the slots are held by abandoned invocations, the process can no
+ * longer do its job and only a restart frees them: `live` turns false and /livez answers 503.
+ */
+export class Invocations {
+  private readonly running = new Map<string, Invocation>();
+  private abandonedCount = 0;
+
+  constructor(
+    private readonly ctx: Pick<ConsumerContext, "settings" | "metrics" | "logger">,
+    private readonly slots: Capacity,
+  ) {}
+
+  /** Most abandoned invocations a live process holds: half of HANDLER_CONCURRENCY, rounded down. */
+  get abandonedLimit(): number {
+    return Math.floor(this.ctx.settings.handlerConcurrency / 2);
+  }
+
+  get abandoned(): number {
+    return this.abandonedCount;
+  }
+
+  get live(): boolean {
+    return this.abandonedCount <= this.abandonedLimit;
+  }
+
+  /** Why the process is not live, for /livez. */
+  get reason(): string {
+    const { handlerConcurrency } = this.ctx.settings;
+    return (
+      `${this.abandonedCount} handler(s) ignored their abort signal and never settled, holding more than half ` +
+      `of HANDLER_CONCURRENCY (${handlerConcurrency} slots, limit ${this.abandonedLimit})`
+    );
+  }
+
+  /** The invocation of this message that has not settled yet, if any. */
+  get(messageId: string): Invocation | undefined {
+    return this.running.get(messageId);
+  }
+
+  /**
+   * Calls the handler. The slot the receive reserved for this message is given back when the handler's
+   * promise settles, not before. Returns the handler's promise (a synchronous throw becomes a rejection).
+   */
+  start(messageId: string, call: () => Promise<void>): { invocation: Invocation; result: Promise<void> } {
+    const result = Promise.resolve().then(call);
+    const invocation: Invocation = {
+      messageId,
+      startedAt: Date.now(),
+      settled: false,
+      abandoned: false,
+      done: result.then(
+        () => this.end(invocation),
+        () => this.end(invocation),
+      ),
+    };
+    this.running.set(messageId, invocation);
+    return { invocation, result };
+  }
+
+  /**
+   * Called when the consumer stopped waiting for an invocation (timeout, shutdown). A handler that
+   * honours its signal settles within a turn of the event loop; one that has not by then is abandoned:
+   * counted, logged, and still holding its slot.
+   */
+  async giveUp(invocation: Invocation): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (invocation.settled) return;
+    invocation.abandoned = true;
+    this.abandonedCount++;
+    this.ctx.metrics.handlersAbandoned.set(this.abandonedCount);
+    this.ctx.logger.warn(
+      {
+        event: "handler-abandoned",
+        messageId: invocation.messageId,
+        abandoned: this.abandonedCount,
+        limit: this.abandonedLimit,
+      },
+      "the handler ignored its abort signal: its slot stays taken until it settles, and its message is not handled again here meanwhile",
+    );
+  }
+
+  private end(invocation: Invocation): void {
+    invocation.settled = true;
+    if (this.running.get(invocation.messageId) === invocation) this.running.delete(invocation.messageId);
+    this.slots.release(1);
+    if (!invocation.abandoned) return;
+    this.abandonedCount--;
+    this.ctx.metrics.handlersAbandoned.set(this.abandonedCount);
+    this.ctx.logger.info(
+      {
+        event: "abandoned-handler-settled",
+        messageId: invocation.messageId,
+        afterMs: Date.now() - invocation.startedAt,
+      },
+      "an abandoned handler settled: its slot is free again",
+    );
+  }
+}
+
+/** Who asks for slots: a receive loop (up to a batch), or a held FIFO message that may run now. */
+export type Reserver = "receive" | "held";
+
+/** A reservation waiting for slots, in the queue `release` serves from the front. */
+interface Waiter {
+  readonly reserver: Reserver;
+  /** Most slots it takes. */
+  readonly max: number;
+  /** Slots it waits for before it takes fewer (a full batch): min(max, limit). */
+  readonly batch: number;
+  /** The fill wait for a full batch is over: it takes whatever is free at the next chance. */
+  filled: boolean;
+  fillTimer: NodeJS.Timeout | undefined;
+  readonly resolve: (slots: number) => void;
+}
+
+/**
+ * Handler slots shared by every receive loop. A loop reserves slots before it asks SQS for messages,
+ * so the consumer never holds more messages than it can handle at once: messages waiting in memory
+ * would only burn their visibility timeout. A slot is taken from the receive until the handler's
+ * promise settles, past its timeout if it ignores its abort signal (see Invocations): the limit counts
+ * every handler invocation still running.
+ *
+ * Freed slots go to the waiting reservations in order, handed over by Capacity itself, so whoever
+ * gives slots back cannot take them again ahead of a waiter. A held FIFO message whose turn has come
+ * (`reserve(1, "held")`) goes before every receive loop: it needs no receive, while a receive can bring
+ * nothing for the group that message still locks in SQS. Its turn comes in the same turn of the event
+ * loop as its group's previous message settles and frees a slot (dispatch.ts), so receive loops are
+ * served only from the next turn (setImmediate): the slot a group's message frees goes to the group's
+ * next message, not to a long poll that cannot bring it. `reserve` answers 0 only once closed.
+ */
+export class Capacity {
+  private used = 0;
+  /** Waiting reservations: every "held" one before every "receive" one, each kind in arrival order. */
+  private readonly waiters: Waiter[] = [];
+  private closedFlag = false;
+  /** The next turn's grant to receive loops, when one is due. */
+  private receivesTurn: NodeJS.Immediate | undefined;
+
+  /**
+   * @param limit handler slots in all
+   * @param fillWaitMs how long a loop that finds only a few slots free waits for a full batch (see reserve)
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly fillWaitMs = 50,
+  ) {}
+
+  /** Slots that are neither handling a message nor reserved by a pending receive. */
+  get free(): number {
+    return this.limit - this.used;
+  }
+
+  /** True once `close` was called: every reservation, waiting or new, is answered 0. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Reservations waiting for slots. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * Reserves between 1 and `max` slots, waiting as long as it takes; resolves 0 only once closed
+   * (shutdown), and then the caller must not receive or start anything more.
+   *
+   * A receive loop (`reserver` "receive") waits behind every earlier reservation. When fewer than
+   * min(`max`, limit) slots are free (handlers finish one at a time), it waits up to `fillWaitMs` for
+   * that many rather than send a receive per freed slot, so a saturated consumer still receives full
+   * batches; after that it takes what is free, or the next slot freed. A held FIFO message ("held")
+   * goes ahead of every receive loop.
+   */
+  reserve(max: number, reserver: Reserver = "receive"): Promise<number> {
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`reserve needs a whole number of slots, at least 1; got ${max}`);
+    if (this.closedFlag) return Promise.resolve(0);
+    return new Promise<number>((resolve) => {
+      const waiter: Waiter = {
+        reserver,
+        max,
+        batch: Math.min(max, this.limit),
+        filled: false,
+        fillTimer: undefined,
+        resolve,
+      };
+      const firstReceive = this.waiters.findIndex((w) => w.reserver === "receive");
+      if (reserver === "held" && firstReceive !== -1) this.waiters.splice(firstReceive, 0, waiter);
+      else this.waiters.push(waiter);
+      this.grant(false);
+    });
+  }
+
+  /** Returns slots: unused reservations, or finished messages. Waiting reservations get them first. */
+  release(count: number): void {
+    if (count <= 0) return;
+    if (count > this.used)
+      throw new RangeError(`released ${count} slot(s) with only ${this.used} taken: a slot was given back twice`);
+    this.used -= count;
+    this.grant(false);
+  }
+
+  /** Answers every waiting reservation, and every later one, with 0; used when shutting down. */
+  close(): void {
+    this.closedFlag = true;
+    clearImmediate(this.receivesTurn);
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.fillTimer);
+      waiter.resolve(0);
+    }
+  }
+
+  /**
+   * Hands free slots to the waiters from the front: "held" ones at once, receive loops only when
+   * `receivesNow` (a turn of its own), else from the next turn. The front waiter short of a full batch
+   * keeps its place for at most `fillWaitMs` (a "held" one arriving meanwhile still goes ahead of it).
+   */
+  private grant(receivesNow: boolean): void {
+    while (this.waiters.length > 0 && this.free > 0) {
+      const head = this.waiters[0] as Waiter;
+      if (head.reserver === "receive" && !receivesNow) {
+        this.receivesTurn ??= setImmediate(() => {
+          this.receivesTurn = undefined;
+          this.grant(true);
+        });
+        return;
+      }
+      if (this.free < head.batch && !head.filled) {
+        head.fillTimer ??= setTimeout(() => this.fillWaitOver(head), this.fillWaitMs);
+        return;
+      }
+      this.waiters.shift();
+      clearTimeout(head.fillTimer);
+      const granted = Math.min(head.max, this.free);
+      this.used += granted;
+      head.resolve(granted);
+    }
+  }
+
+  /** The wait for a full batch is over: take what is free; if nothing is, wait for a slot and a new fill wait. */
+  private fillWaitOver(waiter: Waiter): void {
+    waiter.fillTimer = undefined;
+    if (!this.waiters.includes(waiter)) return;
+    if (this.free > 0) waiter.filled = true;
+    this.grant(true);
+  }
+}

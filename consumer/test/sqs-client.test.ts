@@ -1,0 +1,97 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { classifyAwsError, ReceiveThrottledError } from "../src/errors";
+import { backoffDelayMs, throttledReceivesAreNotRetried } from "../src/sqs-client";
+
+const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders";
+
+describe("backoff between retried calls", () => {
+  test("receive backoff grows exponentially, is capped, and is jittered down from the ceiling", () => {
+    assert.deepEqual(
+      [0, 1, 2, 3].map((a) => backoffDelayMs(a, 200, 20_000, () => 1)),
+      [200, 400, 800, 1600],
+    );
+    assert.equal(
+      backoffDelayMs(50, 200, 20_000, () => 1),
+      20_000,
+    );
+    assert.equal(
+      backoffDelayMs(3, 200, 20_000, () => 0.5),
+      800,
+    );
+  });
+});
+
+// The SDK retry a FIFO attempt id cannot survive, checked on a client whose HTTP layer is stubbed.
+/** An SQS client whose every HTTP attempt is answered by `answer`; counts the attempts. */
+function stubbedClient(answer: () => { status: number; body: unknown; headers?: Record<string, string> }): {
+  client: SQSClient;
+  attempts: () => number;
+} {
+  let attempts = 0;
+  const client = new SQSClient({
+    region: "eu-west-1",
+    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+    maxAttempts: 3,
+    requestHandler: {
+      handle: () => {
+        attempts++;
+        const { status, body, headers = {} } = answer();
+        const bytes = Buffer.from(JSON.stringify(body));
+        return Promise.resolve({
+          response: {
+            statusCode: status,
+            reason: "",
+            headers: { "content-type": "application/x-amz-json-1.0", ...headers },
+            body: new Uint8Array(bytes),
+          },
+        });
+      },
+    } as never,
+  });
+  client.middlewareStack.use(throttledReceivesAreNotRetried);
+  return { client, attempts: () => attempts };
+}
+
+const throttled = () => ({
+  status: 400,
+  body: { __type: "com.amazonaws.sqs#ThrottlingException", message: "Rate exceeded" },
+  headers: { "x-amzn-query-error": "ThrottlingException;Sender" },
+});
+
+test("a throttled receive with an attempt id is not retried by the SDK, and is still classified as throttling", async () => {
+  const { client, attempts } = stubbedClient(throttled);
+  const error = await client
+    .send(new ReceiveMessageCommand({ QueueUrl: `${QUEUE_URL}.fifo`, ReceiveRequestAttemptId: "a1" }))
+    .then(
+      () => assert.fail("the receive succeeded"),
+      (e: unknown) => e,
+    );
+  assert.equal(attempts(), 1, "the SDK retried a throttled receive with its voided attempt id");
+  assert.ok(error instanceof ReceiveThrottledError);
+  assert.equal(classifyAwsError(error, { queueUrl: QUEUE_URL, region: "eu-west-1" }).kind, "throttling");
+});
+
+test("throttling of other calls, and of receives without an attempt id, keeps the SDK's retries", async (t) => {
+  // The SDK waits between retries: on mocked time, moved on until the call settles.
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  for (const command of [
+    new ReceiveMessageCommand({ QueueUrl: QUEUE_URL }),
+    new DeleteMessageCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: "r" }),
+  ]) {
+    const { client, attempts } = stubbedClient(throttled);
+    let error: unknown;
+    let settled = false;
+    void client.send(command as never).then(
+      () => (settled = true),
+      (e: unknown) => ((error = e), (settled = true)),
+    );
+    while (!settled) {
+      await new Promise((resolve) => setImmediate(resolve));
+      t.mock.timers.tick(1_000);
+    }
+    assert.equal((error as Error | undefined)?.name, "ThrottlingException");
+    assert.equal(attempts(), 3, `${command.constructor.name}: not retried`);
+  }
+});
