@@ -59,7 +59,6 @@ export function toSqsRecord(message: ReceivedMessage, receiptHandle: string, sou
     attributes: message.attributes as unknown as SQSRecordAttributes,
     messageAttributes,
     md5OfBody: message.md5OfBody,
-    ...(message.md5OfMessageAttributes === undefined ? {} : { md5OfMessageAttributes: message.md5OfMessageAttributes }),
     eventSource: SQS_EVENT_SOURCE,
     eventSourceARN: source.eventSourceARN,
     awsRegion: source.awsRegion,

@@ -40,8 +40,6 @@ export interface ReceivedMessage {
   readonly attributes: Readonly<Record<string, string>>;
   /** The sender's message attributes; `BinaryValue` holds the bytes of Binary types. */
   readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
-  /** MD5 of the message attributes, as SQS sent it; absent when the message has none. */
-  readonly md5OfMessageAttributes?: string | undefined;
 }
 
 /** One message attribute as SQS sends it (API reference, MessageAttributeValue). */
@@ -186,7 +184,6 @@ export function toReceivedMessage(raw: Message): ReceivedMessage {
     sequenceNumber: attributes.SequenceNumber,
     attributes,
     messageAttributes: raw.MessageAttributes ?? {},
-    md5OfMessageAttributes: raw.MD5OfMessageAttributes,
   };
 }
 
