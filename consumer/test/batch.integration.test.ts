@@ -139,7 +139,7 @@ describe("a batch handler on a standard queue", () => {
         if (calls.length > 1) return Promise.resolve();
         return new Promise((resolve) =>
           context.signal.addEventListener("abort", () => {
-            Object.assign(call, { reason: context.signal.reason });
+            Object.assign(call, { reason: context.signal.reason as unknown });
             resolve();
           }),
         );
