@@ -3,7 +3,7 @@
 // from the same settings the Pulumi program uses (FIFO ones with LOCAL_QUEUE_TYPE=fifo), print how to
 // send to it, and consume it. The health server listens on loopback only: /metrics is for this machine.
 import * as handler from "../handler";
-import { runAsProcess, type ProcessOptions } from "../src/app";
+import { exitInvalidConfig, runAsProcess, type ProcessOptions } from "../src/app";
 import { handlerFromFile } from "../src/handler";
 import { createLogger } from "../src/logger";
 import { parseTunables } from "../src/settings";
@@ -15,13 +15,16 @@ const HANDLER_FILE = { path: "consumer/handler.ts", exports: handler };
 const LOCAL: ProcessOptions = { handlerFile: HANDLER_FILE, healthHost: "127.0.0.1" };
 
 async function main(): Promise<void> {
-  const tunables = parseTunables(process.env);
-  const handlerOk = handlerFromFile(HANDLER_FILE.path, HANDLER_FILE.exports).ok;
-  if (process.env.QUEUE_URL || !tunables.ok || !handlerOk) {
-    // A real queue, or settings or a handler file the consumer will reject (exit 78) before anything starts.
+  if (process.env.QUEUE_URL) {
     await runAsProcess(LOCAL);
     return;
   }
+  // Settings or a handler file the consumer would reject: exit 78 naming them, before the emulator starts
+  // (QUEUE_URL is not among them: the emulator's queue will be it).
+  const tunables = parseTunables(process.env);
+  const handlerFile = handlerFromFile(HANDLER_FILE.path, HANDLER_FILE.exports);
+  if (!tunables.ok || !handlerFile.ok)
+    exitInvalidConfig([...(tunables.ok ? [] : tunables.problems), ...(handlerFile.ok ? [] : handlerFile.problems)]);
   const port = Number(process.env.LOCAL_SQS_PORT ?? DEFAULT_PORT);
   const maxReceiveCount = Number(process.env.LOCAL_MAX_RECEIVE_COUNT ?? 5);
   const region = process.env.AWS_REGION ?? "us-east-1";

@@ -5,7 +5,14 @@ import { handlerFromFile, logMessage, type BatchHandler, type Handler, type Mess
 import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { describeProblems, isFifoQueueUrl, parseSettings, type EnvLike, type Settings } from "./settings";
+import {
+  describeProblems,
+  isFifoQueueUrl,
+  parseSettings,
+  type EnvLike,
+  type SettingProblem,
+  type Settings,
+} from "./settings";
 import { createSqsClient } from "./sqs-client";
 import { parseTracingConfig } from "./tracing-config";
 
@@ -154,18 +161,16 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   const parsed = parseSettings(env);
   const tracingConfig = parseTracingConfig(env);
   const fromFile = options.handlerFile && handlerFromFile(options.handlerFile.path, options.handlerFile.exports);
-  const logger = createLogger(parsed.ok ? parsed.value.logLevel : "info");
-  const info = buildInfo();
-  logBanner(logger, info);
   if (!parsed.ok || !tracingConfig.ok || fromFile?.ok === false) {
-    const problems = [
+    exitInvalidConfig([
       ...(parsed.ok ? [] : parsed.problems),
       ...(tracingConfig.ok ? [] : tracingConfig.problems),
       ...(fromFile?.ok === false ? fromFile.problems : []),
-    ];
-    logger.fatal({ event: "invalid-config", problems }, `invalid configuration: ${describeProblems(problems)}`);
-    process.exit(EXIT_INVALID_CONFIG);
+    ]);
   }
+  const logger = createLogger(parsed.value.logLevel);
+  const info = buildInfo();
+  logBanner(logger, info);
   const crash = (error: unknown): never => {
     logger.fatal({ event: "crash", err: error }, "unexpected error; exiting");
     process.exit(1);
@@ -218,6 +223,17 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/**
+ * Exits 78 (EX_CONFIG) after the version banner and one fatal line naming every problem (`invalid-config`,
+ * with the problems as a field too): invalid settings, or a handler file that exports neither form or both.
+ */
+export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
+  const logger = createLogger("info");
+  logBanner(logger, buildInfo());
+  logger.fatal({ event: "invalid-config", problems }, `invalid configuration: ${describeProblems(problems)}`);
+  process.exit(EXIT_INVALID_CONFIG);
 }
 
 /** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */
