@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { EMULATOR_CREDENTIALS } from "../local/emulator";
 import { EXIT_INVALID_CONFIG } from "../src/app";
-import { killConsumers, spawnConsumer } from "./helpers/consumer-process";
+import { killConsumers, spawnConsumer, type ConsumerProcess } from "./helpers/consumer-process";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
 import { startTestBed } from "./helpers/test-bed";
 
@@ -56,6 +56,15 @@ const start = (root: string, env: Record<string, string> = {}) =>
     root,
   );
 
+/** Its exit code, or a failure when it is still running after `ms` (a handler file it should have refused). */
+async function exitCode(consumer: ConsumerProcess, ms = 30_000): Promise<number | null> {
+  const timer = setTimeout(() => consumer.child.kill("SIGKILL"), ms);
+  const exit = await consumer.exited;
+  clearTimeout(timer);
+  assert.notEqual(exit.signal, "SIGKILL", `still running after ${ms} ms`);
+  return exit.code;
+}
+
 const LAMBDA_HANDLER = `import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -87,8 +96,7 @@ describe("what consumer/handler.ts exports", () => {
     test(`${name}: npm start exits 78 and npm run build fails, each naming the file and what it found`, async () => {
       const root = withHandler(source);
       const consumer = start(root);
-      const exit = await consumer.exited;
-      assert.equal(exit.code, EXIT_INVALID_CONFIG, JSON.stringify(consumer.lines));
+      assert.equal(await exitCode(consumer), EXIT_INVALID_CONFIG, JSON.stringify(consumer.lines));
       const fatal = consumer.lines.find((line) => line.event === "invalid-config");
       assert.ok(fatal, JSON.stringify(consumer.lines));
       assert.deepEqual(
@@ -108,7 +116,7 @@ describe("what consumer/handler.ts exports", () => {
 
   test("an export that is not a function: npm start exits 78 naming it", async () => {
     const consumer = start(withHandler('export const handleMessage = "log it";\n'));
-    assert.equal((await consumer.exited).code, EXIT_INVALID_CONFIG);
+    assert.equal(await exitCode(consumer), EXIT_INVALID_CONFIG);
     const fatal = consumer.lines.find((line) => line.event === "invalid-config");
     assert.match(String(fatal?.msg), /consumer\/handler\.ts: exports handleMessage as a string, not a function/);
   });
