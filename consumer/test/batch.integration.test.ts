@@ -164,6 +164,45 @@ describe("a batch handler on a standard queue", () => {
     }
   });
 
+  test("the heartbeat keeps a batch's messages invisible while it gathers and while it runs, past the visibility timeout", async () => {
+    const b = await startTestBed({ handlerTimeoutSeconds: 30 });
+    beds.push(b);
+    const calls: { bodies: string[]; receiveCounts: string[] }[] = [];
+    const { running, logs } = await startTestConsumer(b, {
+      env: {
+        VISIBILITY_TIMEOUT_SECONDS: "5",
+        BATCH_SIZE: "5",
+        BATCH_WINDOW_SECONDS: "7",
+        HANDLER_TIMEOUT_SECONDS: "30",
+        WAIT_TIME_SECONDS: "1",
+      },
+      batchHandler: async (event) => {
+        calls.push({
+          bodies: bodies(event),
+          receiveCounts: event.Records.map((record) => record.attributes.ApproximateReceiveCount),
+        });
+        await sleep(6_000);
+      },
+    });
+    try {
+      await sendMessages(b.sqs, b.queue.queueUrl, ["slow"]);
+      // 7 s gathering and 6 s running: more than twice the 5 s visibility timeout.
+      await eventually(
+        async () => (await queueCounts(b.sqs, b.queue.queueUrl)).inFlight === 0 && calls.length > 0,
+        25_000,
+        "the delete",
+      );
+      assert.deepEqual(calls, [{ bodies: ["slow"], receiveCounts: ["1"] }], "delivered again while held");
+      assert.deepEqual(
+        logs.find((l) => l.event === "duplicate-delivery" || l.event === "visibility-lapsed"),
+        [],
+      );
+      assert.deepEqual(await queueCounts(b.sqs, b.queue.queueUrl), { visible: 0, inFlight: 0 });
+    } finally {
+      await running.stop();
+    }
+  });
+
   test("HANDLER_CONCURRENCY counts a batch's messages: 20 slots, batches of 10, never more than 20 messages in handlers", async () => {
     const b = await bed();
     let inHandlers = 0;
