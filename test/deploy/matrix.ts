@@ -117,9 +117,10 @@ const CREATE: readonly Entry[] = [
     },
   },
   {
-    label: "create, own VPC, arm64, one NAT gateway, three zones",
+    label: "create, own VPC, arm64, one NAT gateway, three zones, ephemeral",
     stack: "graviton",
     values: {
+      ephemeral: true,
       imagePlatform: "linux/arm64",
       nodeInstanceType: "m7g.large",
       natGateways: "single",
@@ -143,18 +144,24 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
   const adopt = { clusterMode: "adopt", clusterName: "platform-prod", rolePermissionsBoundary: BOUNDARY };
   const later: { label: string; scenario: Scenario }[] = [
     {
-      label: "create, the cluster exists, updated by the CI deploy role",
-      scenario: await scenario("shared", CREATE[0]!.values, {
-        existingClusters: {
-          "sqs-eks-consumer-shared": {
-            endpoint: "https://SHARED.gr7.us-west-2.eks.amazonaws.com",
-            certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
-            oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/SHARED0123456789ABCDEF0123456789",
-            accessEntries: [CI_DEPLOY_ROLE, CI_PREVIEW_ROLE],
+      label: "create, the cluster exists, updated by the CI deploy role, the queue replaced as allowed",
+      scenario: await scenario(
+        "shared",
+        { ...CREATE[0]!.values, queueType: "fifo", allowQueueReplacement: true },
+        {
+          // The stack's own previous update (its createdWith output), which allowQueueReplacement needs.
+          otherStacks,
+          existingClusters: {
+            "sqs-eks-consumer-shared": {
+              endpoint: "https://SHARED.gr7.us-west-2.eks.amazonaws.com",
+              certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
+              oidcIssuerUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/SHARED0123456789ABCDEF0123456789",
+              accessEntries: [CI_DEPLOY_ROLE, CI_PREVIEW_ROLE],
+            },
           },
+          callerArn: "arn:aws:sts::123456789012:assumed-role/ci-sqs-eks-consumer-deploy/github",
         },
-        callerArn: "arn:aws:sts::123456789012:assumed-role/ci-sqs-eks-consumer-deploy/github",
-      }),
+      ),
     },
     { label: "borrow mode, IRSA", scenario: await scenario("alice", borrow, { otherStacks }) },
     {

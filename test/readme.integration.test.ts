@@ -79,7 +79,7 @@ function checkCommand(words: readonly string[]): string | undefined {
     if (!KNOWN_VARIABLES.has(name)) return `${name} is not a setting the consumer or npm start reads`;
   }
   const [program, subcommand, ...rest] = words.slice(i);
-  if (program !== "npm") return `no check for ${program ?? "(nothing)"}: add one to test/readme.test.ts`;
+  if (program !== "npm") return `no check for ${program ?? "(nothing)"}: add one to test/readme.integration.test.ts`;
   switch (subcommand) {
     case "ci":
       return rest.every((flag) => ["--no-audit", "--no-fund"].includes(flag)) ? undefined : `npm ci ${rest.join(" ")}`;
@@ -304,6 +304,39 @@ describe("the README's links", () => {
     // consumer/dist/ is what `npm run build` writes.
     for (const path of paths.filter((p) => !p.startsWith("consumer/dist/")))
       assert.ok(existsSync(join(ROOT, path)), `${path} is not in the repository`);
+  });
+});
+
+describe("docs/DEVELOPING.md's commands", () => {
+  const developing = readFileSync(join(ROOT, "docs/DEVELOPING.md"), "utf8");
+  /** The npm commands named in backticks in a text, as `ci` or `run <script>` (the script's arguments dropped). */
+  const npmCommands = (text: string) =>
+    new Set(
+      [...text.matchAll(/\bnpm (ci|start|test|run [\w:-]+)/g)].map((m) =>
+        m[1] === "start" || m[1] === "test" ? `run ${m[1]}` : m[1]!,
+      ),
+    );
+
+  test("every npm script it names exists", () => {
+    const named = [...npmCommands(developing)].filter((c) => c.startsWith("run ")).map((c) => c.slice(4));
+    assert.ok(named.length > 10);
+    for (const script of named) assert.ok(script in pkg.scripts, `package.json has no script ${script}`);
+  });
+
+  test("its .ci/run row names exactly the npm commands .ci/run runs", () => {
+    const row = developing.split("\n").find((line) => line.startsWith("| `bash .ci/run` |"));
+    assert.ok(row, "a row for bash .ci/run");
+    // The oracle is .ci/run itself: its steps, comments left out.
+    const steps = readFileSync(join(ROOT, ".ci/run"), "utf8")
+      .split("\n")
+      .filter((line) => !line.trimStart().startsWith("#"))
+      .join("\n");
+    assert.deepEqual([...npmCommands(row)].sort(), [...npmCommands(steps)].sort());
+    assert.equal(
+      row.includes(".ci/readme-setup"),
+      steps.includes(".ci/readme-setup"),
+      "the README's set-up with npm 10",
+    );
   });
 });
 
