@@ -37,8 +37,9 @@ export function eventSource(queueUrl: string, region: string): EventSource {
 
 /**
  * One message as a record of Lambda's SQS event: SQS's system attributes as strings, message attributes
- * in Lambda's lower-case shape (Binary values base64-encoded, the list values Lambda reserves empty), and
- * the receipt handle the message was last received with.
+ * in Lambda's lower-case shape (Binary values base64-encoded, the list values Lambda reserves empty),
+ * their digest `md5OfMessageAttributes` when SQS sent one, and the receipt handle the message was last
+ * received with.
  */
 export function toSqsRecord(message: ReceivedMessage, receiptHandle: string, source: EventSource): SQSRecord {
   const messageAttributes: Record<string, SQSMessageAttribute> = {};
@@ -59,6 +60,9 @@ export function toSqsRecord(message: ReceivedMessage, receiptHandle: string, sou
     attributes: message.attributes as unknown as SQSRecordAttributes,
     messageAttributes,
     md5OfBody: message.md5OfBody,
+    // Optional in the record type, and present in Lambda's events when the message has attributes
+    // (`@types/aws-lambda` SQSRecord; Powertools for AWS Lambda's SqsSchema).
+    ...(message.md5OfMessageAttributes === undefined ? {} : { md5OfMessageAttributes: message.md5OfMessageAttributes }),
     eventSource: SQS_EVENT_SOURCE,
     eventSourceARN: source.eventSourceARN,
     awsRegion: source.awsRegion,

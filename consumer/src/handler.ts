@@ -28,6 +28,8 @@ export interface ReceivedMessage {
   readonly messageId: string;
   readonly body: string;
   readonly md5OfBody: string;
+  /** The MD5 digest SQS sent of the message attributes: only when the message has any (ReceiveMessage's MD5OfMessageAttributes). */
+  readonly md5OfMessageAttributes?: string | undefined;
   /** How many times SQS has handed out this message, this time included. */
   readonly receiveCount: number;
   /** FIFO queues: the message's group; standard queues: its fair-queue group, if the sender set one (never ordered). */
@@ -178,6 +180,7 @@ export function toReceivedMessage(raw: Message): ReceivedMessage {
     messageId: raw.MessageId ?? "",
     body: raw.Body ?? "",
     md5OfBody: raw.MD5OfBody ?? "",
+    md5OfMessageAttributes: raw.MD5OfMessageAttributes,
     receiveCount: Number(attributes.ApproximateReceiveCount ?? "1"),
     groupId: attributes.MessageGroupId,
     deduplicationId: attributes.MessageDeduplicationId,

@@ -3,9 +3,10 @@
 // message; and on a FIFO queue (the FIFO stand-in) a group's order across batches and failures.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageCommand, type MessageAttributeValue } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { BatchHandler } from "../src/handler";
+import { sqsEvent } from "../src/testing";
 import { startFifoTestBed, type FifoTestBed } from "./helpers/fifo-test-bed";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
 import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";
@@ -198,6 +199,42 @@ describe("a batch handler on a standard queue", () => {
         [],
       );
       assert.deepEqual(await queueCounts(b.sqs, b.queue.queueUrl), { visible: 0, inFlight: 0 });
+    } finally {
+      await running.stop();
+    }
+  });
+
+  test("a record as the consumer hands it over is the record the test helper sqsEvent makes of the same message, digests as SQS sent them", async () => {
+    const b = await bed();
+    const events: SQSEvent[] = [];
+    const { running } = await startTestConsumer(b, {
+      env: { WAIT_TIME_SECONDS: "1" },
+      batchHandler: (event) => {
+        events.push(event);
+        return Promise.resolve();
+      },
+    });
+    try {
+      const body = '{"orderId":"o-1"} ✓';
+      const attributes: Record<string, MessageAttributeValue> = {
+        tenant: { DataType: "String", StringValue: "acme" },
+        weight: { DataType: "Number.float", StringValue: "1.5" },
+        thumbnail: { DataType: "Binary", BinaryValue: Uint8Array.from([0, 1, 2, 255]) },
+      };
+      // The oracle for both digests is the queue: what SendMessage answered.
+      const sent = await b.sqs.send(
+        new SendMessageCommand({ QueueUrl: b.queue.queueUrl, MessageBody: body, MessageAttributes: attributes }),
+      );
+      await eventually(() => events.length > 0, 10_000, "the batch");
+      const [handed] = events[0]!.Records;
+      assert.ok(handed);
+      assert.equal(handed.md5OfBody, sent.MD5OfMessageBody);
+      assert.equal(handed.md5OfMessageAttributes, sent.MD5OfMessageAttributes);
+      const [made] = sqsEvent(
+        [{ body, messageId: sent.MessageId!, attributes: { ...handed.attributes }, messageAttributes: attributes }],
+        { queueUrl: b.queue.queueUrl },
+      ).Records;
+      assert.deepEqual({ ...made, receiptHandle: handed.receiptHandle }, handed);
     } finally {
       await running.stop();
     }
