@@ -1,6 +1,7 @@
 // A batch handler (the Lambda form) against the emulator: partial batch responses as Lambda reads them,
-// batch size and window, the hard limit, HANDLER_CONCURRENCY and shutdown applied to a batch as to a
-// message; and on a FIFO queue (the FIFO stand-in) a group's order across batches and failures.
+// batch size and window, the hard limit, the visibility heartbeat, HANDLER_CONCURRENCY and shutdown
+// applied to a batch as to a message; the records it is handed against the test helper's; and on a FIFO
+// queue (the FIFO stand-in) a group's order across batches and failures.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ReceiveMessageCommand, SendMessageCommand, type MessageAttributeValue } from "@aws-sdk/client-sqs";
