@@ -4,6 +4,7 @@ import { classifyAwsError, type Classify, type HintContext } from "./errors";
 import { createLogHandler, type MessageHandler } from "./handler";
 import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
+import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
 import { describeProblems, isFifoQueueUrl, parseSettings, type EnvLike, type Settings } from "./settings";
 import { createSqsClient } from "./sqs-client";
@@ -56,6 +57,8 @@ export async function startConsumer({
     containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
   };
   const classify: Classify = (error) => classifyAwsError(error, hints);
+  const limit = memoryLimit();
+  const memory = MessageMemory.forLimit(limit);
   const consumer = new Consumer({
     settings,
     sqs,
@@ -63,6 +66,7 @@ export async function startConsumer({
     logger,
     metrics,
     classify,
+    memory,
   });
   const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.liveness);
   const { queueUrl, region, ...tunables } = settings;
@@ -71,6 +75,7 @@ export async function startConsumer({
     { event: "config", queueUrl, queueType, region, ...tunables, healthPort: health.port },
     `consuming ${queueUrl} (${queueType} queue)`,
   );
+  logMemoryBudget(logger, limit, memory);
   if (sqs.config.md5 !== false) {
     logger.warn(
       { event: "config" },
@@ -157,6 +162,32 @@ export async function runAsProcess(
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/** Logs the memory budget and what it allows; warns when it cannot hold one receive of SQS's largest message. */
+function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemory): void {
+  const mib = (bytes: number): number => Math.floor(bytes / 1_048_576);
+  const fields = {
+    event: "memory",
+    limitMiB: mib(limit.bytes),
+    limitSource: limit.source,
+    budgetMiB: mib(memory.budgetBytes),
+    largestReceive: memory.largestReceive,
+  };
+  const of = limit.source === "cgroup" ? "the container's memory limit" : "the limit Node's heap is sized for";
+  if (memory.budgetBytes < memory.receiveChargeBytes) {
+    logger.warn(
+      fields,
+      `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB) is too small for one message of SQS's ` +
+        "largest size (1 MiB): messages are received one at a time, and large ones may still run out of memory; raise the memory limit",
+    );
+    return;
+  }
+  logger.info(
+    fields,
+    `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB): receives ask for at most ` +
+      `${fields.largestReceive} messages at once, fewer while held messages fill it`,
+  );
 }
 
 /** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */

@@ -5,6 +5,7 @@ import { Capacity, Handling } from "./handle";
 import type { MessageHandler } from "./handler";
 import { Readiness, type Liveness } from "./health";
 import type { Logger } from "./logger";
+import { MessageMemory, memoryLimit } from "./memory";
 import type { Metrics } from "./metrics";
 import { ReceiveLoops } from "./receive";
 import { isFifoQueueUrl, type Settings } from "./settings";
@@ -30,6 +31,8 @@ export interface ConsumerContext {
   readonly tracing: ConsumerTracing;
   /** Classifies a failed AWS call, with hints for this queue and identity. */
   readonly classify: Classify;
+  /** The memory budget: receives reserve room in it, held messages are charged to it (memory.ts). */
+  readonly memory: MessageMemory;
   /** True for a FIFO queue: receives carry an attempt id, and a group's messages are handled one at a time, in order. */
   readonly fifo: boolean;
   /** Aborted when shutdown begins: no receive starts after that, and what a receive brings is not started. */
@@ -44,6 +47,8 @@ export interface ConsumerOptions {
   readonly metrics: Metrics;
   /** Classifies a failed AWS call, its hints bound to this queue and identity (`classifyAwsError`). */
   readonly classify: Classify;
+  /** The memory budget; defaults to the one for this container's memory limit (`MessageMemory.forLimit`). */
+  readonly memory?: MessageMemory;
 }
 
 /**
@@ -70,7 +75,7 @@ export class Consumer {
   private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
 
-  constructor({ settings, sqs, handler, logger, metrics, classify }: ConsumerOptions) {
+  constructor({ settings, sqs, handler, logger, metrics, classify, memory }: ConsumerOptions) {
     this.ctx = {
       settings,
       sqs,
@@ -78,9 +83,12 @@ export class Consumer {
       metrics,
       tracing: new ConsumerTracing(settings.queueUrl),
       classify,
+      memory: memory ?? MessageMemory.forLimit(memoryLimit()),
       fifo: isFifoQueueUrl(settings.queueUrl),
       stopping: this.stopping.signal,
     };
+    const budget = this.ctx.memory;
+    metrics.watchMemory(() => ({ budget: budget.budgetBytes, reserved: budget.reserved, held: budget.held }));
     this.readiness = new Readiness(logger, metrics, () => this.receiveLoops.open);
     this.slots = new Capacity(settings.handlerConcurrency);
     this.handling = new Handling(this.ctx, handler, this.slots);
@@ -106,6 +114,11 @@ export class Consumer {
   /** True for a FIFO queue: messages of a group are handled one at a time, in order. */
   get fifo(): boolean {
     return this.ctx.fifo;
+  }
+
+  /** The memory budget receives and held messages are charged to. */
+  get memory(): MessageMemory {
+    return this.ctx.memory;
   }
 
   /** Starts the visibility heartbeat over the held messages, then the receive loops. */

@@ -4,6 +4,7 @@ import type { Context } from "@opentelemetry/api";
 import type { ConsumerContext } from "./consumer";
 import type { Capacity, Handling, Outcome } from "./handle";
 import { toReceivedMessage, type ReceivedMessage } from "./handler";
+import { messageTextBytes } from "./memory";
 import type { Settlement, VisibilityChange } from "./settle";
 
 /**
@@ -34,6 +35,10 @@ export interface InFlight {
   readonly receiveContext: Context;
   /** Set when shutdown cut its handler off and changed its visibility: its outcome no longer matters. */
   cutOff: boolean;
+  /** What its text takes in the heap, bytes (see memory.ts `messageTextBytes`). */
+  readonly textBytes: number;
+  /** What the memory budget charges for it while held (0 until held). */
+  charge: number;
 }
 
 /**
@@ -58,6 +63,8 @@ export function inFlightEntry(
     controller: new AbortController(),
     receiveContext,
     cutOff: false,
+    textBytes: messageTextBytes(raw),
+    charge: 0,
   };
 }
 
@@ -206,14 +213,23 @@ export class Dispatcher {
   private hold(entry: InFlight): void {
     this.held.add(entry);
     this.heldById.set(entry.messageId, entry);
+    entry.charge = this.ctx.memory.hold(entry.textBytes);
     this.ctx.metrics.inFlight.inc();
   }
 
-  /** The consumer no longer holds the message (settled, or its visibility about to change). */
+  /**
+   * The consumer no longer holds the message (settled, or its visibility about to change). Its memory
+   * charge is released, or, while a handler that ignored its abort signal still runs with it, once that
+   * handler settles.
+   */
   private drop(entry: InFlight): void {
     if (!this.held.delete(entry)) return;
     if (this.heldById.get(entry.messageId) === entry) this.heldById.delete(entry.messageId);
     this.ctx.metrics.inFlight.dec();
+    const { memory } = this.ctx;
+    const running = this.handling.invocations.get(entry.messageId);
+    if (running === undefined || running.settled) memory.release(entry.charge);
+    else void running.done.then(() => memory.release(entry.charge));
   }
 
   /** Runs a held message's handler in a slot already reserved for it, then settles the outcome. */

@@ -122,8 +122,39 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Read at each scrape (see watchMemory). */
+  private memory: (() => { budget: number; reserved: number; held: number }) | undefined;
+  readonly memoryBudget = new Gauge({
+    name: "sqs_consumer_memory_budget_bytes",
+    help: "The memory budget for messages, from the container's memory limit: what receives and held messages may be charged.",
+    registers: [this.registry],
+    collect: () => {
+      const memory = this.memory?.();
+      if (memory) this.memoryBudget.set(memory.budget);
+    },
+  });
+  readonly memoryCharged = new Gauge({
+    name: "sqs_consumer_memory_charged_bytes",
+    help:
+      "What the memory budget is charged now, by use: receiving (room reserved by receives in progress, for " +
+      "messages of SQS's largest size) and held (held messages, by their size).",
+    labelNames: ["use"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const memory = this.memory?.();
+      if (!memory) return;
+      this.memoryCharged.set({ use: "receiving" }, memory.reserved);
+      this.memoryCharged.set({ use: "held" }, memory.held);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The memory gauges read `read` at each scrape. */
+  watchMemory(read: () => { budget: number; reserved: number; held: number }): void {
+    this.memory = read;
   }
 
   recordError(kind: AwsErrorKind, operation: string): void {
