@@ -18,6 +18,9 @@ export type FailureReason = "error" | "timeout" | "shutdown";
  */
 export type VisibilityReason = "heartbeat" | "failed" | "refused" | "group" | "shutdown";
 
+/** How a visibility lapse was found, as the `detected` label of sqs_consumer_visibility_lapses_total. */
+export type LapseDetected = "late-extension" | "late-settle" | "receipt-handle" | "received-again";
+
 /**
  * The consumer's Prometheus metrics, served on /metrics. Names follow Prometheus conventions:
  * counters end in _total, durations are histograms in seconds.
@@ -118,7 +121,17 @@ export class Metrics {
   });
   readonly visibilityLapses = new Counter({
     name: "sqs_consumer_visibility_lapses_total",
-    help: "Extensions answered only after the message's visibility had ended (it may be delivered again).",
+    help:
+      "Held messages whose visibility ended before the consumer was done with them (they may be delivered " +
+      "again), by how it was found: late-extension (an extension answered after the end), late-settle (deleted " +
+      "or changed after it), receipt-handle (SQS refused the receipt handle as no longer in flight), " +
+      "received-again (delivered again while held, or after this process deleted it).",
+    labelNames: ["detected"] as const,
+    registers: [this.registry],
+  });
+  readonly eventLoopStalls = new Counter({
+    name: "sqs_consumer_event_loop_stalls_total",
+    help: "Times the event loop was blocked for more than a third of the visibility timeout (event-loop.ts).",
     registers: [this.registry],
   });
 
