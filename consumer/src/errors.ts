@@ -3,7 +3,7 @@
  * - `ConsumerError`, the base of the errors the consumer raises: a stable `code` (PascalCase, as AWS
  *   writes its own error codes, which the same `code` log field carries), a `cause` and a `context`;
  * - one class per code (`ERROR_CODES`);
- * - what a failed AWS call is: a kind (`AWS_ERROR_KINDS`: a metrics label, a log field, the README's
+ * - what a failed AWS call is: a kind (`AWS_ERROR_KINDS`: a metrics label, a log field, docs/CONSUMER.md's
  *   troubleshooting table, tested against it) and a hint an operator can act on (`HINTS`, a table).
  */
 
@@ -89,7 +89,7 @@ export class HandlerTimeoutError extends ConsumerError {
 
 /**
  * Every way talking to AWS can fail, as a small set of kinds. Each kind is a metrics label
- * (`sqs_consumer_errors_total{kind}`), a log field, and a hint an operator can act on. The README's
+ * (`sqs_consumer_errors_total{kind}`), a log field, and a hint an operator can act on. docs/CONSUMER.md's
  * troubleshooting table is generated from, and tested against, this registry.
  */
 export const AWS_ERROR_KINDS = {

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import type { EmulatorCommand, EmulatorEvent, ServedRequest } from "./protocol";
+import type { EmulatorCommand, EmulatorEvent, ServedRequest } from "./emulator-protocol";
 
 /** What the emulator process reports about one watched run. */
 export interface Watch {
@@ -33,7 +33,7 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve };
 }
 
-/** Starts bench/emulator-process.ts (through tsx, like the orchestrator) and waits until it listens. */
+/** Starts emulator-process.ts (through tsx, like the orchestrator) and waits until it listens. */
 export async function startEmulatorProcess(): Promise<EmulatorControl> {
   const child: ChildProcess = fork(join(__dirname, "emulator-process.ts"), [], {
     execArgv: ["--import", "tsx"],

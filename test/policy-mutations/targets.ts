@@ -1,30 +1,22 @@
 /**
- * The toolkit for writing mutations (variants of a good resource set that weaken one thing): the
- * `Mutation` shape and helpers that find targets by type and shape, never by name, so a variant runs on
- * the synthetic good stack and on the resources recorded from the real program alike. Variants live in
- * mutations.ts (the pack author's) and mutations-external.ts (written by others against the pack).
+ * Helpers for writing mutations: they find what to weaken by type and shape, never by name, so a variant
+ * applies to any resource set with such a thing (the synthetic good stack of policies/test/fixtures, or
+ * the resources recorded from the program), and throw NoTarget when there is none.
  */
-import { containersOf, podSpecOf } from "../lib/pod-spec";
-import { designatesQueue, refersTo } from "../lib/stack";
-import { parsePolicyDocument } from "../lib/iam-document";
-import { AWS } from "../lib/types";
-import { isRecord, listOf, parseJsonObject, stringsOf } from "../lib/values";
-import type { RecordedResource } from "./evaluate";
+import { containersOf, podSpecOf } from "../../policies/lib/pod-spec";
+import { designatesQueue, refersTo } from "../../policies/lib/stack";
+import { parsePolicyDocument } from "../../policies/lib/iam-document";
+import { AWS, K8S } from "../../policies/lib/types";
+import { isRecord, listOf, parseJsonObject } from "../../policies/lib/values";
+import type { RecordedResource } from "../../policies/offline/evaluate";
+import { NoTarget, type Resources } from "./check";
 
+/** A JSON object being edited: mutations only ever see the private copy `runMutations` made. */
 export type Mutable = Record<string, unknown>;
-export type Resources = RecordedResource[];
 
-export interface Mutation {
-  readonly name: string;
-  /** The rule that must report the weakened set. */
-  readonly expectedPolicy: string;
-  readonly description: string;
-  /** Weakens `resources` (a private deep copy: edit in place, add or remove) and returns the result. */
-  readonly apply: (resources: Resources) => Resources;
-}
-
-/** Thrown by `apply` when the resource set has nothing of the kind the mutation weakens. */
-export class NoTarget extends Error {}
+// AWS's documented example key ID and secret, split so that secret scanners do not flag this file.
+export const EXAMPLE_KEY_ID = ["AKIA", "IOSFODNN7EXAMPLE"].join("");
+export const EXAMPLE_SECRET = ["wJalrXUtnFEMI/K7MDENG/", "bPxRfiCYEXAMPLEKEY"].join("");
 
 /** A resource's props, writable: mutations only ever see the private copy `runMutations` made. */
 export function props(resource: RecordedResource): Mutable {
@@ -43,9 +35,15 @@ export function find(
 
 export const ofType = (type: string) => (r: RecordedResource) => r.type === type;
 
+/** A resource of `type` named `name`, with a URN in the stack and project of the set's first resource. */
+export function extraResource(resources: Resources, type: string, name: string, props: Mutable): RecordedResource {
+  const prefix = /^(urn:pulumi:[^:]+::[^:]+::)/.exec(resources[0]?.urn ?? "")?.[1] ?? "urn:pulumi:stack::project::";
+  return { type, name, urn: `${prefix}${type}::${name}`, props };
+}
+
 /** Rewrites a JSON document property in place, keeping its form (string or object). */
 export function editDocument(resource: RecordedResource, key: string, change: (document: Mutable) => void): void {
-  const original = props(resource)[key];
+  const original = resource.props[key];
   const parsed = parseJsonObject(original);
   if (!parsed.ok) throw new NoTarget(`${resource.name}.${key} ${parsed.reason}`);
   const document = structuredClone(parsed.value) as Mutable;
@@ -53,9 +51,19 @@ export function editDocument(resource: RecordedResource, key: string, change: (d
   props(resource)[key] = typeof original === "string" ? JSON.stringify(document) : document;
 }
 
+/** Appends `statement` to a policy document's Statement list. */
+export function addStatement(document: Mutable, statement: Mutable): void {
+  document["Statement"] = [...listOf(document["Statement"]).filter(isRecord), statement];
+}
+
+/** The statements of a policy document, editable in place. */
+export function statementsOf(document: Mutable): Mutable[] {
+  return listOf(document["Statement"]).filter(isRecord);
+}
+
 /** Whether a role's trust policy lets pods assume it (an OIDC provider or EKS Pod Identity). */
-export function isWorkloadRole(resourceProps: Readonly<Record<string, unknown>>): boolean {
-  const document = parsePolicyDocument(resourceProps["assumeRolePolicy"]);
+function isWorkloadRole(props: Readonly<Record<string, unknown>>): boolean {
+  const document = parsePolicyDocument(props["assumeRolePolicy"]);
   return (
     document.ok &&
     document.value.some((s) =>
@@ -77,36 +85,22 @@ export function workloadRole(resources: Resources): RecordedResource {
   );
 }
 
-/** Calls `change` on the OIDC trust statement's StringEquals block, with the condition key prefix. */
-export function editTrust(resources: Resources, change: (stringEquals: Mutable, issuer: string) => void): void {
-  editDocument(workloadRole(resources), "assumeRolePolicy", (document) => {
-    for (const statement of listOf(document["Statement"]).filter(isRecord) as Mutable[]) {
-      const federated = stringsOf(isRecord(statement["Principal"]) ? statement["Principal"]["Federated"] : undefined);
-      const issuer = federated.map((arn) => /:oidc-provider\/(.+)$/.exec(arn)?.[1]).find((i) => i !== undefined);
-      if (issuer === undefined) continue;
-      const condition = (isRecord(statement["Condition"]) ? statement["Condition"] : {}) as Mutable;
-      statement["Condition"] = condition;
-      const stringEquals = (isRecord(condition["StringEquals"]) ? condition["StringEquals"] : {}) as Mutable;
-      condition["StringEquals"] = stringEquals;
-      change(stringEquals, issuer);
-      return;
-    }
-  });
-}
-
-/** Calls `change` on the first Allow statement of a permissions document reaching the workload role. */
-export function editGrant(resources: Resources, change: (statement: Mutable) => void): void {
+/** Calls `change` on the permissions document (a RolePolicy or an attached Policy) reaching the workload role. */
+export function editGrantDocument(resources: Resources, change: (document: Mutable) => void): void {
   const role = workloadRole(resources);
   const inline = resources.find((r) => r.type === AWS.rolePolicy && refersTo(role, r.props["role"]));
   const attachment = resources.find((r) => r.type === AWS.rolePolicyAttachment && refersTo(role, r.props["role"]));
   const attached = resources.find((r) => r.type === AWS.policy && refersTo(r, attachment?.props["policyArn"]));
   const holder = inline ?? attached;
   if (holder === undefined) throw new NoTarget("no permissions document reaching the workload role");
-  editDocument(holder, "policy", (document) => {
-    const statement = listOf(document["Statement"])
-      .filter(isRecord)
-      .find((s) => s["Effect"] === "Allow");
-    if (statement === undefined) throw new NoTarget(`${holder.name} has no Allow statement`);
+  editDocument(holder, "policy", change);
+}
+
+/** Calls `change` on the first Allow statement of the permissions document reaching the workload role. */
+export function editGrant(resources: Resources, change: (statement: Mutable) => void): void {
+  editGrantDocument(resources, (document) => {
+    const statement = statementsOf(document).find((s) => s["Effect"] === "Allow");
+    if (statement === undefined) throw new NoTarget("the workload role's permissions have no Allow statement");
     change(statement);
   });
 }
@@ -115,12 +109,12 @@ export function sourceQueue(resources: Resources): RecordedResource {
   return find(
     resources,
     "queue with a redrive policy",
-    (r) => r.type === AWS.queue && props(r)["redrivePolicy"] !== undefined,
+    (r) => r.type === AWS.queue && r.props["redrivePolicy"] !== undefined,
   );
 }
 
 export function deadLetterQueue(resources: Resources): RecordedResource {
-  const redrive = parseJsonObject(props(sourceQueue(resources))["redrivePolicy"]);
+  const redrive = parseJsonObject(sourceQueue(resources).props["redrivePolicy"]);
   const target = redrive.ok ? redrive.value["deadLetterTargetArn"] : undefined;
   return find(resources, "dead-letter queue", (r) => r.type === AWS.queue && designatesQueue(r, target));
 }
@@ -134,6 +128,25 @@ export function designatedPolicy(resources: Resources, queue: RecordedResource):
   );
 }
 
+/** The account ID in the source queue's ARN. */
+export function accountOf(resources: Resources): string {
+  const account = /:(\d{12}):/.exec(String(sourceQueue(resources).props["arn"]))?.[1];
+  if (account === undefined) throw new NoTarget("no account ID in the source queue's ARN");
+  return account;
+}
+
+/** The Deployment of the set. */
+export function deployment(resources: Resources): RecordedResource {
+  return find(resources, "Deployment", ofType(K8S.deployment));
+}
+
+/** The namespace the Deployment runs in. */
+export function namespaceOf(resources: Resources): unknown {
+  const metadata = deployment(resources).props["metadata"];
+  return isRecord(metadata) ? metadata["namespace"] : undefined;
+}
+
+/** The pod spec of the first pod-bearing Kubernetes object. */
 export function podSpec(resources: Resources): Mutable {
   const workload = find(
     resources,
@@ -157,24 +170,3 @@ export function container(resources: Resources): { fields: Mutable; securityCont
   fields["securityContext"] = securityContext;
   return { fields, securityContext };
 }
-
-export function remove(resources: Resources, what: string, predicate: (r: RecordedResource) => boolean): Resources {
-  const kept = resources.filter((r) => !predicate(r));
-  if (kept.length === resources.length) throw new NoTarget(`no ${what} in the resources`);
-  return kept;
-}
-
-export function extraResource(
-  resources: Resources,
-  type: string,
-  name: string,
-  resourceProps: Mutable,
-): RecordedResource {
-  const prefix = /^(urn:pulumi:[^:]+::[^:]+::)/.exec(resources[0]?.urn ?? "")?.[1] ?? "urn:pulumi:stack::project::";
-  return { type, name, urn: `${prefix}${type}::${name}`, props: resourceProps };
-}
-
-// AWS's documented example key ID, split so that secret scanners do not flag this file.
-export const EXAMPLE_KEY_ID = ["AKIA", "IOSFODNN7EXAMPLE"].join("");
-
-export const ALLOWED_DIGEST = `@sha256:${"0".repeat(64)}`;

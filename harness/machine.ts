@@ -12,6 +12,11 @@ export interface Machine {
   readonly loadAverageAtStart: readonly number[];
 }
 
+/** The 1, 5 and 15 minute load averages now, to two decimals. */
+export function loadAverage(): number[] {
+  return loadavg().map((l) => Math.round(l * 100) / 100);
+}
+
 export function describeMachine(): Machine {
   const gib = (bytes: number): number => Math.round((bytes / 2 ** 30) * 10) / 10;
   return {
@@ -21,6 +26,6 @@ export function describeMachine(): Machine {
     freeMemoryGiB: gib(freemem()),
     os: `${type()} ${release()}`,
     node: process.version,
-    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverageAtStart: loadAverage(),
   };
 }

@@ -1,19 +1,30 @@
 /**
- * The mutation check: weaken one property of a good resource set at a time (a wildcard `:sub`, `sqs:*`,
- * a second trust statement, a root container, an image by tag, IMDS hop limit 2, ...) and confirm the
- * pack reports the rule that should catch it. The pack author's variants are here; variants written
- * by others against the pack are in mutations-external.ts; both use the helpers of mutation-kit.ts.
+ * The mutation check of the policy pack: weaken one thing in a good resource set (a trust statement, a
+ * grant, a queue policy, a pod, a key hidden somewhere) and confirm the whole pack, run as `npm run
+ * policy` runs it, reports the rule that should catch it. The variants are in table.ts, by the surface
+ * they weaken; the rule tests in policies/test/ judge each rule alone, so the table holds only what
+ * those tests do not already show.
  */
-import type { RecordedResource } from "./evaluate";
-import { EXTERNAL_MUTATIONS } from "./mutations-external";
-import { NoTarget, type Mutation, type Resources } from "./mutation-kit";
-import { runPack, type Violation } from "./run-pack";
-import { AUTHOR_MUTATIONS } from "./mutations-author";
+import type { RecordedResource } from "../../policies/offline/evaluate";
+import { runPack, type Violation } from "../../policies/offline/run-pack";
 
-export { NoTarget, type Mutation } from "./mutation-kit";
+export type Resources = RecordedResource[];
 
-/** Every variant the check runs: the author's, then the external ones. */
-export const MUTATIONS: readonly Mutation[] = [...AUTHOR_MUTATIONS, ...EXTERNAL_MUTATIONS];
+/** What a variant weakens, as the table groups them. */
+export type Surface = "trust" | "access" | "queues" | "pods" | "credentials" | "images" | "autoscaling";
+
+export interface Mutation {
+  readonly surface: Surface;
+  readonly name: string;
+  /** The rule that must report the weakened set. */
+  readonly expectedPolicy: string;
+  readonly description: string;
+  /** Weakens `resources` (a private deep copy: edit in place, add or remove) and returns the result. */
+  readonly apply: (resources: Resources) => Resources;
+}
+
+/** Thrown by `apply` when the resource set has nothing of the kind the mutation weakens. */
+export class NoTarget extends Error {}
 
 export interface MutationOutcome {
   readonly mutation: Mutation;
@@ -33,14 +44,15 @@ export interface MutationReport {
 const key = (v: Violation) => `${v.policy}\u0000${v.urn}\u0000${v.message}`;
 
 /**
- * Applies each mutation to a copy of `baseline` and runs the pack. A mutation is caught when its
- * expected policy reports a violation the unmutated baseline did not have. `total` counts every
- * mutation, so one that finds no target counts against the score.
+ * Applies each mutation to a copy of `baseline` and runs the pack with `config` (the
+ * `--policy-pack-config` format). A mutation is caught when its expected policy reports a violation the
+ * unmutated baseline did not have. `total` counts every mutation, so one that finds no target counts
+ * against the score. Throws what a mutation throws other than NoTarget.
  */
 export async function runMutations(
   baseline: readonly RecordedResource[],
+  mutations: readonly Mutation[],
   config: unknown = {},
-  mutations: readonly Mutation[] = MUTATIONS,
 ): Promise<MutationReport> {
   const before = new Set((await runPack(baseline, config)).violations.map(key));
   const outcomes: MutationOutcome[] = [];
@@ -64,10 +76,11 @@ export async function runMutations(
   return { outcomes, caught: outcomes.filter((o) => o.status === "caught").length, total: outcomes.length };
 }
 
+/** One line per mutation (✓ caught, ✗ missed or not applicable, with its surface), then the score. */
 export function formatMutationReport(report: MutationReport): string {
   const lines = ["Mutation check: each weakened variant must trip its rule"];
   for (const { mutation, status, firedPolicies, reason } of report.outcomes) {
-    const head = `${mutation.name} (${mutation.description})`;
+    const head = `${mutation.surface}: ${mutation.name} (${mutation.description})`;
     if (status === "caught") lines.push(`  ✓ ${head} -> ${mutation.expectedPolicy}`);
     else if (status === "missed")
       lines.push(`  ✗ ${head}: expected ${mutation.expectedPolicy}, got ${firedPolicies.join(", ") || "nothing"}`);

@@ -1,4 +1,5 @@
-// Queues for the runs, made and filled by the orchestrator's own client (its requests are never counted).
+// Queues for the runs, made, filled and read by the orchestrator's own client (whose requests are never
+// counted as a run's).
 import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
@@ -12,6 +13,8 @@ import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 const SEND_CONCURRENCY = 16;
 /** As the Pulumi program's default. */
 const MAX_RECEIVE_COUNT = 5;
+/** GetQueueAttributes gets this long before the reading counts as failed (KEDA's HTTP client has a deadline too). */
+const READ_TIMEOUT_MS = 5_000;
 
 /** A queue and its DLQ configured as the Pulumi program configures them for default settings. */
 export function createRunQueue(sqs: SQSClient, name: string): Promise<QueuePair> {
@@ -29,6 +32,7 @@ export function messageBody(index: number): string {
   });
 }
 
+/** Sends `count` messages (`messageBody(0..count-1)`) in batches of 10, 16 batches in flight at once. */
 export async function preload(sqs: SQSClient, queueUrl: string, count: number): Promise<void> {
   let next = 0;
   const sender = async (): Promise<void> => {
@@ -48,8 +52,18 @@ export async function preload(sqs: SQSClient, queueUrl: string, count: number): 
   await Promise.all(Array.from({ length: SEND_CONCURRENCY }, sender));
 }
 
-/** Messages the queue holds in any state. */
-export async function messagesHeld(sqs: SQSClient, queueUrl: string): Promise<number> {
+/** The queue's approximate message counts, as KEDA's aws-sqs-queue scaler reads them. */
+export interface QueueAttributes {
+  /** ApproximateNumberOfMessages. */
+  readonly visible: number;
+  /** ApproximateNumberOfMessagesNotVisible: received and not yet deleted (in flight). */
+  readonly notVisible: number;
+  /** ApproximateNumberOfMessagesDelayed. */
+  readonly delayed: number;
+}
+
+/** Reads the three approximate counts with one GetQueueAttributes call, with a deadline. */
+export async function readQueueAttributes(sqs: SQSClient, queueUrl: string): Promise<QueueAttributes> {
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
@@ -59,12 +73,19 @@ export async function messagesHeld(sqs: SQSClient, queueUrl: string): Promise<nu
         "ApproximateNumberOfMessagesDelayed",
       ],
     }),
+    { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) },
   );
-  return (
-    Number(a.ApproximateNumberOfMessages) +
-    Number(a.ApproximateNumberOfMessagesNotVisible) +
-    Number(a.ApproximateNumberOfMessagesDelayed)
-  );
+  return {
+    visible: Number(a.ApproximateNumberOfMessages),
+    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed),
+  };
+}
+
+/** Messages the queue holds in any state. */
+export async function messagesHeld(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const a = await readQueueAttributes(sqs, queueUrl);
+  return a.visible + a.notVisible + a.delayed;
 }
 
 export async function deleteRunQueue(sqs: SQSClient, queue: QueuePair): Promise<void> {

@@ -1,10 +1,10 @@
-// The SQS emulator (fauxqs) in a process of its own, so its CPU is never charged to a contestant.
-// It times every request signed with a watched access key (each contestant run has its own key) and
-// tells the orchestrator when a run's first receive arrives and when its queue has drained.
+// The SQS emulator (fauxqs) in a process of its own, so its CPU is never charged to the consumers under
+// test. It times every request signed with a watched access key (each run has its own key) and tells
+// the orchestrator when a run's first receive arrives and when its queue has drained.
 import type { EmulatorRequest } from "../consumer/local/emulator";
 import { startEmulator } from "../consumer/local/emulator";
 import { epochMs } from "./clock";
-import type { EmulatorCommand, EmulatorEvent, ServedRequest } from "./protocol";
+import type { EmulatorCommand, EmulatorEvent, ServedRequest } from "./emulator-protocol";
 
 /** How often watched queues' depths are read: the resolution of depth marks other than 0. */
 const DEPTH_POLL_MS = 10;
