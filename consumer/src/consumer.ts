@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Dispatcher } from "./dispatch";
 import type { Classify } from "./errors";
+import { EventLoopWatch } from "./event-loop";
 import { Capacity, Handling } from "./handle";
 import type { MessageHandler } from "./handler";
 import { Readiness, type Liveness } from "./health";
@@ -72,6 +73,7 @@ export class Consumer {
   private readonly settlement: Settlement;
   private readonly dispatcher: Dispatcher;
   private readonly receiveLoops: ReceiveLoops;
+  private readonly eventLoop: EventLoopWatch;
   private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
 
@@ -97,6 +99,11 @@ export class Consumer {
     this.receiveLoops = new ReceiveLoops(this.ctx, this.slots, this.readiness, (messages, at, context, slots) =>
       this.dispatcher.dispatch(messages, at, context, slots),
     );
+    this.eventLoop = new EventLoopWatch(settings.visibilityTimeoutSeconds, logger, metrics, (now) => {
+      let lapsed = 0;
+      for (const entry of this.dispatcher.inFlight) if (entry.visibleAt <= now) lapsed++;
+      return lapsed;
+    });
     const parts = [this.handling.invocations, this.receiveLoops];
     this.liveness = {
       get live() {
@@ -121,8 +128,9 @@ export class Consumer {
     return this.ctx.memory;
   }
 
-  /** Starts the visibility heartbeat over the held messages, then the receive loops. */
+  /** Starts the event-loop watch (event-loop.ts), the visibility heartbeat over the held messages, then the receive loops. */
   start(): void {
+    this.eventLoop.start();
     this.settlement.startHeartbeat(() => this.dispatcher.inFlight);
     this.receiveLoops.start();
   }
@@ -183,6 +191,7 @@ export class Consumer {
       runsSettled,
     ]);
     outOfTime.abort();
+    this.eventLoop.stop();
     logger.info(
       {
         event: "stopped",

@@ -5,7 +5,7 @@ import type { ConsumerContext } from "./consumer";
 import type { Capacity, Handling, Outcome } from "./handle";
 import { toReceivedMessage, type ReceivedMessage } from "./handler";
 import { messageTextBytes } from "./memory";
-import type { Settlement, VisibilityChange } from "./settle";
+import { lapsed, type Settlement, type VisibilityChange } from "./settle";
 
 /**
  * The dispatch step: what becomes of each message a receive brought, in the order SQS gave them. It is
@@ -180,7 +180,11 @@ export class Dispatcher {
       });
       return "refused";
     }
-    if (running === undefined) return "new";
+    if (running === undefined) {
+      if (this.settle.deletedEarlier(entry.messageId, entry.message.receiveCount))
+        lapsed(this.ctx, "received-again", entry.messageId, { receiveCount: entry.message.receiveCount });
+      return "new";
+    }
     metrics.duplicateDeliveries.inc({ state: running.abandoned ? "abandoned" : "running" });
     void this.settle.changeVisibility([{ message: entry, reason: "refused" }], {
       fields: { event: "duplicate-delivery" },
@@ -201,6 +205,8 @@ export class Dispatcher {
   private redelivered(held: InFlight, state: "running" | "waiting", again: InFlight): void {
     const { logger, metrics } = this.ctx;
     metrics.duplicateDeliveries.inc({ state });
+    // A second delivery while held means its visibility ended (or SQS delivered it twice, which it may).
+    lapsed(this.ctx, "received-again", held.messageId, { state, receiveCount: again.message.receiveCount });
     held.receiptHandle = again.receiptHandle || held.receiptHandle;
     held.receivedAt = again.receivedAt;
     held.visibleAt = again.visibleAt;

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 
@@ -21,10 +21,19 @@ const RESOLUTION_MS = 20;
 /** The share of the visibility timeout a stall must outlast to be reported (see above). */
 export const STALL_SHARE_OF_VISIBILITY = 1 / 3;
 
-/** Watches the event loop for stalls; `start` and `stop` it with the consumer. */
+type DelayHistogram = ReturnType<typeof monitorEventLoopDelay>;
+
+/**
+ * Watches the event loop for stalls; `start` and `stop` it with the consumer. A stall is reported (the
+ * `event-loop-stalled` warning, sqs_consumer_event_loop_stalls_total) at the first reading after it ends,
+ * within about CHECK_INTERVAL_MS; a stall that never ends is seen by nothing inside the process (the
+ * liveness probe's timeout sees it).
+ */
 export class EventLoopWatch {
-  private histogram: IntervalHistogram | undefined;
+  private histogram: DelayHistogram | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last reading ran (performance.now(), ms). */
+  private lastCheck = 0;
 
   /**
    * @param visibilityTimeoutSeconds the visibility timeout receives ask for (VISIBILITY_TIMEOUT_SECONDS)
@@ -42,16 +51,19 @@ export class EventLoopWatch {
     return this.visibilityTimeoutSeconds * 1000 * STALL_SHARE_OF_VISIBILITY;
   }
 
+  /** Starts measuring; idempotent. */
   start(): void {
     if (this.histogram !== undefined) return;
     const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     histogram.enable();
     this.histogram = histogram;
+    this.lastCheck = performance.now();
     this.timer = setInterval(() => this.check(histogram), CHECK_INTERVAL_MS);
     // The watch never keeps a process alive that has nothing else to do.
     this.timer.unref();
   }
 
+  /** Stops measuring; a stall that has not been read yet is not reported. */
   stop(): void {
     clearInterval(this.timer);
     this.histogram?.disable();
@@ -59,9 +71,15 @@ export class EventLoopWatch {
   }
 
   /** Reads the longest delay since the last reading; reports it when it outlasted the threshold. */
-  private check(histogram: IntervalHistogram): void {
-    // The histogram records in nanoseconds how late its sampling timer ran, i.e. how long the loop was blocked.
-    const stallMs = Math.round(histogram.max / 1e6);
+  private check(histogram: DelayHistogram): void {
+    // The histogram records in nanoseconds how late its sampling timer ran, i.e. how long the loop was
+    // blocked. The reading's own timer is late by as much: when both fire after a stall, the reading may
+    // run first, and the histogram records the stall only after this reset; the reading's lateness
+    // catches it then.
+    const now = performance.now();
+    const late = now - this.lastCheck - CHECK_INTERVAL_MS;
+    this.lastCheck = now;
+    const stallMs = Math.round(Math.max(histogram.max / 1e6, late));
     histogram.reset();
     if (stallMs < this.thresholdMs) return;
     this.metrics.eventLoopStalls.inc();

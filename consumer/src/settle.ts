@@ -109,6 +109,8 @@ export class Settlement {
   private window: ShutdownWindow | undefined;
   private shutdownGiven = 0;
   private shutdownChanged = 0;
+  /** The receive count of each message this process deleted lately, by message id (at most RECENT_DELETES). */
+  private readonly recentDeletes = new Map<string, number>();
 
   constructor(private readonly ctx: ConsumerContext) {
     this.deletes = new Deletes(ctx);
@@ -122,10 +124,23 @@ export class Settlement {
     const extending = this.stopExtending(entry);
     if (extending !== undefined) await extending;
     const lateMs = Date.now() - entry.visibleAt;
-    // SQS answers a delete with a receipt handle it has replaced with success and keeps the message
-    // (API reference, DeleteMessage): a lapse is seen here or not at all.
+    // SQS may answer a delete whose receipt handle it has replaced with success and keep the message
+    // (API reference, DeleteMessage): the lapse is seen here, or when the message comes back (deletedEarlier).
     if (lateMs > 0) lapsed(this.ctx, "late-settle", entry.messageId, { lateMs });
+    this.recentDeletes.delete(entry.messageId);
+    this.recentDeletes.set(entry.messageId, entry.message.receiveCount);
+    if (this.recentDeletes.size > RECENT_DELETES) this.recentDeletes.delete(this.recentDeletes.keys().next().value!);
     this.deletes.add(entry, processSpan);
+  }
+
+  /**
+   * True when this process deleted the message lately, from a delivery with a lower receive count than
+   * `receiveCount` (its ApproximateReceiveCount jumped): SQS delivered it again, so the delete did not
+   * take; its visibility had ended before it, and it has been handled twice.
+   */
+  deletedEarlier(messageId: string, receiveCount: number): boolean {
+    const deletedAt = this.recentDeletes.get(messageId);
+    return deletedAt !== undefined && receiveCount > deletedAt;
   }
 
   /**
@@ -425,6 +440,9 @@ export class Settlement {
   }
 }
 
+/** How many deleted message ids `deletedEarlier` remembers: a few minutes of a busy consumer, a few MiB at most. */
+const RECENT_DELETES = 10_000;
+
 /**
  * SQS's answers to a receipt handle whose message is no longer in flight for it: its visibility ended
  * (and SQS may have handed the message out again), so the handle no longer works. Sources: API
@@ -464,7 +482,8 @@ export function lapsed(
 
 const LAPSE_MESSAGES: Readonly<Record<LapseDetected, string>> = {
   "late-extension": "its visibility was extended only after it had ended",
-  "late-settle": "its visibility had ended before its delete was sent, and SQS ignores a delete with a replaced receipt handle",
+  "late-settle":
+    "its visibility had ended before its delete was sent, and SQS ignores a delete with a replaced receipt handle",
   "receipt-handle": "SQS refused its receipt handle: the message is no longer in flight for this receive",
   "received-again": "SQS delivered it again: its visibility had ended while this process held it or before its delete",
 };
