@@ -7,7 +7,8 @@ import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
 import { describeProblems, isFifoQueueUrl, parseSettings, type EnvLike, type Settings } from "./settings";
-import { createSqsClient } from "./sqs-client";
+import { RECEIVE_BACKOFF } from "./receive";
+import { backoffDelayMs, createSqsClient, sleep } from "./sqs-client";
 import { parseTracingConfig } from "./tracing-config";
 
 /**
@@ -90,11 +91,13 @@ export async function startConsumer({
     );
   }
   consumer.start();
-  void logStartupChecks(sqs, settings, env, classify, logger);
+  const checks = new AbortController();
+  void logStartupChecks(sqs, settings, env, classify, logger, checks.signal);
   return {
     consumer,
     healthPort: health.port,
     async stop() {
+      checks.abort();
       await consumer.stop();
       await health.close();
       if (givenSqs === undefined) sqs.destroy();
@@ -190,63 +193,77 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
   );
 }
 
-/** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */
+/**
+ * Logs which credential source the SDK's chain found and what the queue's redrive policy is (the
+ * missing-DLQ warning among them). A failed check (no credentials yet, DNS, a 5xx) is warned about once,
+ * then retried with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF) until it succeeds once, or
+ * `signal` aborts (shutdown). Never rejects.
+ */
 async function logStartupChecks(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
   classify: Classify,
   logger: Logger,
+  signal: AbortSignal,
 ): Promise<void> {
+  for (let failures = 0; !signal.aborted; failures++) {
+    const failed = await startupCheck(sqs, settings, env, logger);
+    if (failed === undefined) return;
+    const classified = classify(failed.error);
+    const fields = {
+      event: failed.step,
+      kind: classified.kind,
+      code: classified.code,
+      error: classified.message,
+      hint: classified.hint,
+      failures: failures + 1,
+    };
+    const what = failed.step === "credentials" ? "no credentials yet" : "could not read the queue's attributes";
+    // The receive loops warn about every failed call already; the first failure here is enough, retries at debug.
+    if (failures === 0) logger.warn(fields, `${what}: retrying until it succeeds`);
+    else logger.debug(fields, what);
+    await sleep(backoffDelayMs(failures, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
+  }
+}
+
+/** One pass of the start-up checks: logs what it found, or returns the step that failed and its error. */
+async function startupCheck(
+  sqs: SQSClient,
+  settings: Settings,
+  env: EnvLike,
+  logger: Logger,
+): Promise<{ readonly step: "credentials" | "queue"; readonly error: unknown } | undefined> {
   try {
     const credentials = await sqs.config.credentials();
     logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
   } catch (error) {
-    const classified = classify(error);
-    logger.warn(
-      {
-        event: "credentials",
-        kind: classified.kind,
-        code: classified.code,
-        error: classified.message,
-        hint: classified.hint,
-      },
-      "no credentials yet",
-    );
-    return;
+    return { step: "credentials", error };
   }
+  let queue: QueueInfo;
   try {
-    const queue = await describeQueue(sqs, settings.queueUrl);
-    if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
-      logger.warn(
-        { event: "queue-type", fifoQueue: queue.fifo },
-        "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix",
-      );
-    }
-    if (queue.deadLetterTargetArn === undefined) {
-      logger.warn(
-        { event: "queue", ...queue },
-        "the queue has no redrive policy: a message that always fails is retried until it expires",
-      );
-    } else {
-      logger.info(
-        { event: "queue", ...queue },
-        `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`,
-      );
-    }
+    queue = await describeQueue(sqs, settings.queueUrl);
   } catch (error) {
-    const classified = classify(error);
+    return { step: "queue", error };
+  }
+  if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
     logger.warn(
-      {
-        event: "queue",
-        kind: classified.kind,
-        code: classified.code,
-        error: classified.message,
-        hint: classified.hint,
-      },
-      "could not read the queue's attributes",
+      { event: "queue-type", fifoQueue: queue.fifo },
+      "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix",
     );
   }
+  if (queue.deadLetterTargetArn === undefined) {
+    logger.warn(
+      { event: "queue", ...queue },
+      "the queue has no redrive policy: a message that always fails is retried until it expires",
+    );
+  } else {
+    logger.info(
+      { event: "queue", ...queue },
+      `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`,
+    );
+  }
+  return undefined;
 }
 
 /**

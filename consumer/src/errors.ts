@@ -454,6 +454,20 @@ export const HINTS: readonly HintRow[] = [
     hint: (f) =>
       `KMS denied the queue's key to this role (${f.code}): ${kmsPolicy(f)}. Senders need kms:GenerateDataKey too.`,
   },
+  // OverLimit is not about request rate: SQS refuses a receive once the queue holds its limit of
+  // in-flight messages, those received and not yet deleted (SQS API reference, ReceiveMessage, errors:
+  // "OverLimit ... the maximum number of in flight messages is reached"; SQS Developer Guide, "Amazon SQS
+  // message quotas", in-flight messages per queue: 120,000 for standard queues).
+  {
+    kind: "throttling",
+    when: (f) => f.code === "OverLimit",
+    hint: () =>
+      "SQS refused the receive: the queue has reached its limit of in-flight messages (received and not yet " +
+      "deleted; 120,000 on a standard queue). Fewer receive loops or replicas do not help: messages must be " +
+      "deleted, or their visibility ended, sooner. Check for handlers that fail or run long " +
+      "(sqs_consumer_messages_in_flight, sqs_consumer_messages_failed_total), other consumers of this queue " +
+      "that receive without deleting, and a visibility timeout far longer than handlers need; backing off.",
+  },
   {
     kind: "throttling",
     hint: () => "AWS is throttling requests; backing off. Fewer receive loops or replicas lower the request rate.",

@@ -19,9 +19,11 @@ import { backoffDelayMs, sleep } from "./sqs-client";
  * backing off after failures, and handing what came to dispatch (`onReceived`).
  */
 
-/** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
-const RECEIVE_BACKOFF_BASE_MS = 200;
-const RECEIVE_BACKOFF_CAP_MS = 20_000;
+/**
+ * Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter (`backoffDelayMs`).
+ * The start-up checks retry with it too (app.ts).
+ */
+export const RECEIVE_BACKOFF = { baseMs: 200, capMs: 20_000 } as const;
 
 /** A receive request in progress; its controller hangs up on it. */
 interface OpenPoll extends OpenReceive {
@@ -220,7 +222,7 @@ export class ReceiveLoops {
         attempts.failed(classified.kind);
         tracing.receiveFailed(span, { kind: classified.kind, error });
         readiness.failed(classified, "ReceiveMessage");
-        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
+        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
         continue;
       }
       this.openPolls.delete(poll);

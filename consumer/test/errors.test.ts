@@ -52,6 +52,12 @@ describe("error classification and hints", () => {
         /clock is skewed.*revoked/,
       ],
       [awsError("ThrottlingException", "Rate exceeded"), "throttling", /throttling/],
+      // SQS's message for OverLimit names in-flight messages, not request rate (API reference, ReceiveMessage).
+      [
+        awsError("OverLimit", "The maximum number of in flight messages is reached"),
+        "throttling",
+        /in-flight messages \(received and not yet deleted[^]*do not help/,
+      ],
       [
         Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" }),
         "network",
