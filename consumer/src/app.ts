@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ClockSkew } from "./clock-skew";
 import { Consumer } from "./consumer";
 import { classifyAwsError, type Classify, type HintContext } from "./errors";
 import { createLogHandler, type MessageHandler } from "./handler";
@@ -49,7 +50,6 @@ export async function startConsumer({
   sqs: givenSqs,
 }: StartOptions): Promise<RunningConsumer> {
   const metrics = new Metrics();
-  const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = {
     queueUrl: settings.queueUrl,
     region: settings.region,
@@ -58,6 +58,7 @@ export async function startConsumer({
     containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
   };
   const classify: Classify = (error) => classifyAwsError(error, hints);
+  const sqs = givenSqs ?? createSqsClient(settings, env, new ClockSkew(logger, metrics, classify));
   const limit = memoryLimit();
   const memory = MessageMemory.forLimit(limit);
   const consumer = new Consumer({

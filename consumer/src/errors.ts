@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CredentialsStalled: "A credential source accepted the connection and did not answer within the chain's deadline.",
   CredentialsUnavailable: "The SDK's credential chain failed; its own error is the cause.",
   HandlerTimeout: "A handler passed HANDLER_TIMEOUT_SECONDS; also the reason of its abort signal.",
+  ClockSkew:
+    "The local clock is far from AWS's: credentials arrived already expired, or a response's Date header disagrees.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -88,6 +90,20 @@ export class HandlerTimeoutError extends ConsumerError {
 }
 
 /**
+ * The local clock disagrees with AWS's by about `skewMs` (positive: the local clock is ahead), as
+ * `evidence` shows: `expired-on-arrival`, credentials whose stated expiry had passed, or was within the
+ * SDK's refresh window, when they arrived; `date-header`, an AWS response's Date header. Not thrown: it
+ * carries the clock-skew hint for the warning (HINTS).
+ */
+export class ClockSkewError extends ConsumerError {
+  constructor(evidence: "expired-on-arrival" | "date-header", skewMs: number) {
+    super("ClockSkew", `the local clock is about ${Math.round(skewMs / 1000)} s off AWS's (${evidence})`, {
+      context: { evidence, skewMs },
+    });
+  }
+}
+
+/**
  * Every way talking to AWS can fail, as a small set of kinds. Each kind is a metrics label
  * (`sqs_consumer_errors_total{kind}`), a log field, and a hint an operator can act on. docs/CONSUMER.md's
  * troubleshooting table is generated from, and tested against, this registry.
@@ -153,8 +169,9 @@ const SIGNATURE_CODES = new Set([
   "RequestTimeTooSkewed",
   "RequestInTheFuture",
 ]);
-const CREDENTIAL_CODES = new Set([
+const CREDENTIAL_CODES = new Set<string>([
   "CredentialsProviderError",
+  "ClockSkew" satisfies ErrorCode,
   ...REJECTED_CREDENTIAL_CODES,
   "InvalidIdentityToken",
   "InvalidIdentityTokenException",
@@ -323,6 +340,18 @@ export const HINTS: readonly HintRow[] = [
       `(${f.tokenFile ? `STS, for the web identity token in ${f.tokenFile}` : "STS, the container credentials endpoint or the instance metadata service"}); ` +
       "retrying with backoff. Check egress to STS (AWS_ENDPOINT_URL_STS or sts.<region>.amazonaws.com, " +
       "an STS VPC endpoint), proxies and NetworkPolicies.",
+  },
+  {
+    kind: "credentials",
+    when: (f) => f.code === "ClockSkew",
+    hint: (f) =>
+      `This node's clock is ${f.errorContext.evidence === "date-header" ? "about" : "at least"} ` +
+      `${Math.round(Number(f.errorContext.skewMs) / 1000)} s off AWS's (${String(f.errorContext.evidence)}): ` +
+      "web identity credentials look expired when they arrive, so the SDK would ask STS again before every " +
+      "request. Fix the node's clock (NTP/chrony: `chronyc tracking`; EKS nodes sync with the Amazon Time Sync " +
+      "Service at 169.254.169.123). Meanwhile the consumer asks for new credentials at most once a minute, and " +
+      "SigV4 requests signed more than 5 minutes off are refused (RequestTimeTooSkewed) until the SDK corrects " +
+      "its clock offset from AWS's answers.",
   },
   {
     kind: "credentials",

@@ -129,6 +129,15 @@ export class Metrics {
     labelNames: ["detected"] as const,
     registers: [this.registry],
   });
+  readonly clockSkew = new Counter({
+    name: "sqs_consumer_clock_skew_total",
+    help:
+      "Times the local clock was found far from AWS's, by evidence: expired-on-arrival (credentials that arrived " +
+      "within the SDK's refresh window of their expiry) or date-header (an AWS response's Date header more than " +
+      "5 minutes off; compared at most once a minute) (clock-skew.ts).",
+    labelNames: ["evidence"] as const,
+    registers: [this.registry],
+  });
   readonly eventLoopStalls = new Counter({
     name: "sqs_consumer_event_loop_stalls_total",
     help: "Times the event loop was blocked for more than a third of the visibility timeout (event-loop.ts).",
