@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   AWS_ERROR_KINDS,
+  ClockSkewError,
   ConsumerError,
   CredentialsStalledError,
   CredentialsUnavailableError,
@@ -193,6 +194,7 @@ describe("the error registry", () => {
     new CredentialsStalledError(10_000),
     new CredentialsUnavailableError(chainError),
     new HandlerTimeoutError(60),
+    new ClockSkewError("date-header", 7_200_000),
   ];
 
   test("each code of ERROR_CODES is raised by exactly one class, named after it, with a context", () => {
