@@ -124,7 +124,7 @@ export class Metrics {
     help:
       "Held messages whose visibility ended before the consumer was done with them (they may be delivered " +
       "again), by how it was found: late-extension (an extension answered after the end), late-settle (deleted " +
-      "or changed after it), receipt-handle (SQS refused the receipt handle as no longer in flight), " +
+      "after it), receipt-handle (SQS refused the receipt handle as no longer in flight), " +
       "received-again (delivered again while held, or after this process deleted it).",
     labelNames: ["detected"] as const,
     registers: [this.registry],
