@@ -8,8 +8,8 @@ import type { Metrics } from "./metrics";
  * A skewed local clock, detected and reported. On a node whose clock runs ahead of AWS's, web identity
  * credentials look expired when they arrive, and the SDK's credential cache (which refreshes credentials
  * within 5 minutes of their expiry: @smithy/core `memoizeIdentityProvider`) asks STS again before every
- * request. The consumer notices it two ways: credentials that arrive with their expiry already within that
- * window, and an AWS response whose `Date` header is more than SigV4's 5 minutes of allowed skew from
+ * request. The consumer notices it two ways: credentials that arrive with less time left than any
+ * source issues (so they fall in that window at once), and an AWS response whose `Date` header is more than SigV4's 5 minutes of allowed skew from
  * the local clock (SigV4 signing, "Elements of an AWS API request signature": requests more than 5
  * minutes off are refused). Each detection is counted (sqs_consumer_clock_skew_total{evidence}); the
  * first is warned about, with the clock-skew hint (errors.ts). The credential chain puts a floor between
@@ -18,6 +18,18 @@ import type { Metrics } from "./metrics";
 
 /** The SDK refreshes credentials this long before their stated expiry (@smithy/core, memoizeIdentityProvider). */
 export const SDK_REFRESH_WINDOW_MS = 300_000;
+/**
+ * The shortest session STS issues, 900 s (AssumeRoleWithWebIdentity and AssumeRole, `DurationSeconds`
+ * minimum: STS API reference); instance and container credentials are handed out with at least 5 minutes
+ * left too ("Retrieve security credentials from instance metadata", EC2 User Guide).
+ */
+const SHORTEST_SESSION_MS = 900_000;
+/**
+ * Credentials arriving with less than this left count as expired on arrival: within the SDK's refresh
+ * window (so they would be fetched again at once), with a margin for a set the chain cached a moment
+ * before the window began. No source issues credentials that short, so the local clock is ahead.
+ */
+const EXPIRED_ON_ARRIVAL_MS = SDK_REFRESH_WINDOW_MS - 30_000;
 /** How far a Date header may be from the local clock before it counts as skew: SigV4's allowance, 5 minutes. */
 export const DATE_SKEW_ALLOWED_MS = 300_000;
 /** Date headers are compared at most this often: one comparison a minute tells as much as one per response. */
@@ -38,15 +50,15 @@ export class ClockSkew {
   ) {}
 
   /**
-   * Credentials just arrived from the chain, with their stated expiry: true (and reported) when it is
-   * already within the SDK's refresh window, i.e. they would be fetched again at once.
+   * Credentials just arrived from the chain, with their stated expiry: true (and reported) when less than
+   * EXPIRED_ON_ARRIVAL_MS is left, i.e. they would be fetched again at once.
    */
   credentialsArrived(expiration: Date | undefined, now: number = Date.now()): boolean {
     if (expiration === undefined) return false;
     const left = expiration.getTime() - now;
-    if (left > SDK_REFRESH_WINDOW_MS) return false;
-    // The chain asked for credentials valid for a while: as far as they fall short is at least how far the clock is ahead.
-    this.report("expired-on-arrival", SDK_REFRESH_WINDOW_MS - left);
+    if (left >= EXPIRED_ON_ARRIVAL_MS) return false;
+    // Issued for at least the shortest session: as far as they fall short of it, the local clock is ahead, at least.
+    this.report("expired-on-arrival", SHORTEST_SESSION_MS - left);
     return true;
   }
 

@@ -91,8 +91,8 @@ export class HandlerTimeoutError extends ConsumerError {
 
 /**
  * The local clock disagrees with AWS's by about `skewMs` (positive: the local clock is ahead), as
- * `evidence` shows: `expired-on-arrival`, credentials whose stated expiry had passed, or was within the
- * SDK's refresh window, when they arrived; `date-header`, an AWS response's Date header. Not thrown: it
+ * `evidence` shows: `expired-on-arrival`, credentials that arrived with less time left than any source
+ * issues (clock-skew.ts; `skewMs` is then a lower bound); `date-header`, an AWS response's Date header. Not thrown: it
  * carries the clock-skew hint for the warning (HINTS).
  */
 export class ClockSkewError extends ConsumerError {

@@ -133,7 +133,7 @@ export class Metrics {
     name: "sqs_consumer_clock_skew_total",
     help:
       "Times the local clock was found far from AWS's, by evidence: expired-on-arrival (credentials that arrived " +
-      "within the SDK's refresh window of their expiry) or date-header (an AWS response's Date header more than " +
+      "with less than 4.5 minutes left, shorter than any source issues) or date-header (an AWS response's Date header more than " +
       "5 minutes off; compared at most once a minute) (clock-skew.ts).",
     labelNames: ["evidence"] as const,
     registers: [this.registry],

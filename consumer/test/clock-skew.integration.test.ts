@@ -78,7 +78,7 @@ describe("credentials on a skewed clock", () => {
     assert.equal(warnings[0]!.code, "ClockSkew");
     assert.match(
       String(warnings[0]!.hint),
-      /clock is at least 3\d\d\d s off AWS's \(expired-on-arrival\).*NTP\/chrony/,
+      /clock is at least 4\d\d\d s off AWS's \(expired-on-arrival\).*NTP\/chrony/,
     );
     assert.ok((await counter(port, 'sqs_consumer_clock_skew_total{evidence="expired-on-arrival"}')) >= 1);
     assert.equal(await counter(port, 'sqs_consumer_clock_skew_total{evidence="date-header"}'), 1);
