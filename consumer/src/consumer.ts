@@ -3,7 +3,7 @@ import { Dispatcher } from "./dispatch";
 import type { Classify } from "./errors";
 import { EventLoopWatch } from "./event-loop";
 import { Capacity, Handling } from "./handle";
-import type { MessageHandler } from "./handler";
+import type { Handler } from "./handler";
 import { Readiness, type Liveness } from "./health";
 import type { Logger } from "./logger";
 import { MessageMemory, memoryLimit } from "./memory";
@@ -43,7 +43,8 @@ export interface ConsumerContext {
 export interface ConsumerOptions {
   readonly settings: Settings;
   readonly sqs: SQSClient;
-  readonly handler: MessageHandler;
+  /** The user's code: a message handler or a batch handler. */
+  readonly handler: Handler;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Classifies a failed AWS call, its hints bound to this queue and identity (`classifyAwsError`). */

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   HandlerTimeout: "A handler passed HANDLER_TIMEOUT_SECONDS; also the reason of its abort signal.",
   ClockSkew:
     "The local clock is far from AWS's: credentials arrived already expired, or a response's Date header disagrees.",
+  HealthPortInUse: "Another process listens on HEALTH_PORT: the health server cannot start.",
+  BatchAnswerInvalid: "A batch handler answered with something Lambda would not accept as a partial batch response.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -99,6 +101,34 @@ export class ClockSkewError extends ConsumerError {
   constructor(evidence: "expired-on-arrival" | "date-header", skewMs: number) {
     super("ClockSkew", `the local clock is about ${Math.round(skewMs / 1000)} s off AWS's (${evidence})`, {
       context: { evidence, skewMs },
+    });
+  }
+}
+
+/**
+ * HEALTH_PORT is taken on the health server's address (`context.host`: undefined for every interface):
+ * the consumer cannot serve its probes, so it exits 78 with this message rather than a stack trace.
+ */
+export class HealthPortInUseError extends ConsumerError {
+  constructor(port: number, host: string | undefined, cause: unknown) {
+    super(
+      "HealthPortInUse",
+      `HEALTH_PORT ${port} is in use${host === undefined ? "" : ` on ${host}`}: stop what listens there, or set HEALTH_PORT to a free port (0 picks one)`,
+      { cause, context: { port, host } },
+    );
+  }
+}
+
+/**
+ * A batch handler's answer that Lambda would not accept as a partial batch response (an `itemIdentifier`
+ * that is empty or names no message of the batch, a `batchItemFailures` that is not a list, ...): the
+ * whole batch fails, as on Lambda ("Handling errors for an SQS event source in Lambda").
+ * `context.awsRequestId` is the invocation's id, as the handler saw it.
+ */
+export class BatchAnswerInvalidError extends ConsumerError {
+  constructor(reason: string, awsRequestId: string) {
+    super("BatchAnswerInvalid", `the batch handler's answer is not a partial batch response: ${reason}`, {
+      context: { awsRequestId },
     });
   }
 }

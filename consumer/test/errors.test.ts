@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   AWS_ERROR_KINDS,
+  BatchAnswerInvalidError,
   ClockSkewError,
   ConsumerError,
   CredentialsStalledError,
@@ -9,6 +10,7 @@ import {
   ERROR_CODES,
   HINTS,
   HandlerTimeoutError,
+  HealthPortInUseError,
   ReceiveThrottledError,
   RequestStalledError,
   classifyAwsError,
@@ -194,6 +196,8 @@ describe("the error registry", () => {
     new CredentialsStalledError(10_000),
     new CredentialsUnavailableError(chainError),
     new HandlerTimeoutError(60),
+    new HealthPortInUseError(8080, "127.0.0.1", Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" })),
+    new BatchAnswerInvalidError('itemIdentifier "m-9" is not a message of this batch', "request-1"),
     new ClockSkewError("date-header", 7_200_000),
   ];
 
