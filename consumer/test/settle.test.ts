@@ -307,7 +307,7 @@ describe("visibility lapses found after the fact", () => {
           })),
         }),
     };
-    const { ctx, metrics } = testContext(refusing as unknown as Pick<SQSClient, "send">);
+    const { ctx, metrics } = testContext(refusing);
     const s = new Settlement(ctx);
     await s.changeVisibility([
       { message: held("gone"), reason: "group" },
