@@ -1,7 +1,8 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
 // order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
-// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,T,H,F (a subset).
+// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,T,H,F,L (a subset); L runs messages of SQS's
+// largest size at the memory limits the program allows.
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,12 +14,13 @@ import { runDrain, type BenchContext } from "./drain-run";
 import { runIdle, type IdleRun } from "./idle-run";
 import { CONTESTANTS } from "./lineup";
 import { runHeartbeat, type HeartbeatRun } from "./heartbeat-run";
+import { renderLargeMessages, runLargeMessages, type LargeMessageRun } from "./large-message-run";
 import { fifoPlan, renderFifo, runFifo, type FifoRun } from "./fifo/run";
 import { startOtlpSink } from "./otlp-sink";
-import { METHOD, renderReport, type BenchResult } from "./report";
+import { METHOD, renderReport, renderTargetLine, type BenchResult } from "./report";
 import { SCENARIO_IDS, benchPlan, type ScenarioId } from "./scenarios";
 import { checkCounting, summarizeDrains, summarizeIdle } from "./summary";
-import { checkTargets } from "./targets";
+import { checkLargeMessageTargets, checkTargets } from "./targets";
 
 const repoDir = join(__dirname, "..");
 
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   let heartbeat: HeartbeatRun | undefined;
   const fifo = options.scenarios.includes("F") ? fifoPlan(options.quick) : undefined;
   let fifoRuns: FifoRun[] = [];
+  let largeRuns: LargeMessageRun[] = [];
   try {
     for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
       for (const scenario of plan.drains) {
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
         `H: ${heartbeat.passes} passes, largest ${heartbeat.largestPass.messages} messages in ${heartbeat.largestPass.ms} ms, ${heartbeat.lapses} lapses, ${heartbeat.redelivered} redelivered`,
       );
     }
+    if (plan.largeMessages) largeRuns = await runLargeMessages(ctx, plan.largeMessages, progress);
     if (fifo) fifoRuns = await runFifo(fifo, { buildDir: join(repoDir, ".bench", "build"), homeDir }, progress);
   } finally {
     setup.destroy();
@@ -120,11 +124,29 @@ async function main(): Promise<void> {
     countingCheck: checkCounting(drains),
     targets: checkTargets(summary.drains, summary.idle),
   };
-  const text = renderReport(result) + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
+  const large = plan.largeMessages
+    ? [
+        renderLargeMessages(plan.largeMessages, largeRuns),
+        "",
+        "Targets (scenario L)",
+        ...checkLargeMessageTargets(largeRuns).map(renderTargetLine),
+      ].join("\n")
+    : undefined;
+  const text = renderReport(result) + (large ? `\n\n${large}` : "") + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
   if (options.json) {
     process.stderr.write(`${text}\n`);
     process.stdout.write(
-      `${JSON.stringify({ ...result, ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}) }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          ...result,
+          ...(plan.largeMessages
+            ? { largeMessages: { runs: largeRuns, targets: checkLargeMessageTargets(largeRuns) } }
+            : {}),
+          ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}),
+        },
+        null,
+        2,
+      )}\n`,
     );
   } else {
     process.stdout.write(`${text}\n`);

@@ -1,12 +1,16 @@
 // What is measured, and at what size: the full run and the quick run (CI).
 import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import type { Work } from "./contestants/common";
+import type { LargeMessageScenario } from "./large-message-run";
 import type { ContestantId } from "./lineup";
 
 export type DrainScenarioId = "A" | "B" | "D" | "M" | "T";
-/** F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the heartbeat. */
-export type ScenarioId = DrainScenarioId | "C" | "H" | "F";
-export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "T", "H", "F"];
+/**
+ * F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the
+ * heartbeat. L runs messages of SQS's largest size at the memory limits the program allows (large-message-run.ts).
+ */
+export type ScenarioId = DrainScenarioId | "C" | "H" | "F" | "L";
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "T", "H", "F", "L"];
 
 /** Pre-load a queue, start a contestant, time it until the queue is empty. */
 export interface DrainScenario {
@@ -52,6 +56,7 @@ export interface BenchPlan {
   readonly drains: readonly DrainScenario[];
   readonly idle: IdleScenario | undefined;
   readonly heartbeat: HeartbeatScenario | undefined;
+  readonly largeMessages: LargeMessageScenario | undefined;
 }
 
 const COMPARED: readonly ContestantId[] = ["consumer", "sqs-consumer", "sqs-consumer-batch", "raw-loop"];
@@ -76,6 +81,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
         settleSeconds: 2,
         repetitions: 1,
         holdSeconds: 35,
+        largeLimitsMiB: [64, 128],
       }
     : {
         A: 20_000,
@@ -88,6 +94,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
         settleSeconds: 5,
         repetitions: 3,
         holdSeconds: 75,
+        largeLimitsMiB: [64, 128, 256, 512],
       };
   const drains: DrainScenario[] = [
     {
@@ -151,6 +158,16 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
           holdSeconds: n.holdSeconds,
           visibilityTimeoutSeconds: DEFAULT_TUNABLES.visibilityTimeoutSeconds,
           visibilityLatencyMs: 30,
+        }
+      : undefined,
+    // From memoryLimitMiB's smallest allowed value (infra/config/keys.ts) up; each message held 2 s so every slot fills.
+    largeMessages: only.includes("L")
+      ? {
+          id: "L",
+          title:
+            "messages of 1 MiB (SQS's largest) at memory limits from the smallest allowed, the most handler slots the preview accepts",
+          limitsMiB: n.largeLimitsMiB,
+          holdSeconds: 2,
         }
       : undefined,
   };

@@ -1,4 +1,5 @@
 // The benchmark's targets for this consumer (docs/BENCHMARKS.md), checked against the medians of the same run.
+import type { LargeMessageRun } from "./large-message-run";
 import type { FifoRun } from "./fifo/run";
 import type { DrainSummary, IdleSummary } from "./summary";
 
@@ -145,4 +146,23 @@ export function checkFifoTargets(runs: readonly FifoRun[]): TargetCheck[] {
     ),
     check("F-order", "F: this consumer's order violations", consumer?.violations ?? NaN, "<=", 0),
   ];
+}
+
+/**
+ * Scenario L's targets, per memory limit the preview accepts without a warning: the consumer ran to the
+ * end (no OOM kill, no heap exhaustion), and its peak memory stayed within the limit.
+ */
+export function checkLargeMessageTargets(runs: readonly LargeMessageRun[]): TargetCheck[] {
+  return runs
+    .filter((r) => !r.previewWarns)
+    .flatMap((r) => [
+      check(
+        `L-${r.limitMiB}-crashes`,
+        `L: crashes at ${r.limitMiB} MiB, concurrency ${r.handlerConcurrency}`,
+        r.crashed ? 1 : 0,
+        "<=",
+        0,
+      ),
+      check(`L-${r.limitMiB}-peak`, `L: peak memory / limit at ${r.limitMiB} MiB`, r.peakMiB / r.limitMiB, "<", 1),
+    ]);
 }

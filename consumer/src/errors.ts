@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CredentialsStalled: "A credential source accepted the connection and did not answer within the chain's deadline.",
   CredentialsUnavailable: "The SDK's credential chain failed; its own error is the cause.",
   HandlerTimeout: "A handler passed HANDLER_TIMEOUT_SECONDS; also the reason of its abort signal.",
+  ClockSkew:
+    "The local clock is far from AWS's: credentials arrived already expired, or a response's Date header disagrees.",
   HealthPortInUse: "Another process listens on HEALTH_PORT: the health server cannot start.",
   BatchAnswerInvalid: "A batch handler answered with something Lambda would not accept as a partial batch response.",
 } as const;
@@ -86,6 +88,20 @@ export class CredentialsUnavailableError extends ConsumerError {
 export class HandlerTimeoutError extends ConsumerError {
   constructor(seconds: number) {
     super("HandlerTimeout", `handler did not finish within ${seconds} s`, { context: { seconds } });
+  }
+}
+
+/**
+ * The local clock disagrees with AWS's by about `skewMs` (positive: the local clock is ahead), as
+ * `evidence` shows: `expired-on-arrival`, credentials that arrived with less time left than any source
+ * issues (clock-skew.ts; `skewMs` is then a lower bound); `date-header`, an AWS response's Date header. Not thrown: it
+ * carries the clock-skew hint for the warning (HINTS).
+ */
+export class ClockSkewError extends ConsumerError {
+  constructor(evidence: "expired-on-arrival" | "date-header", skewMs: number) {
+    super("ClockSkew", `the local clock is about ${Math.round(skewMs / 1000)} s off AWS's (${evidence})`, {
+      context: { evidence, skewMs },
+    });
   }
 }
 
@@ -183,8 +199,9 @@ const SIGNATURE_CODES = new Set([
   "RequestTimeTooSkewed",
   "RequestInTheFuture",
 ]);
-const CREDENTIAL_CODES = new Set([
+const CREDENTIAL_CODES = new Set<string>([
   "CredentialsProviderError",
+  "ClockSkew" satisfies ErrorCode,
   ...REJECTED_CREDENTIAL_CODES,
   "InvalidIdentityToken",
   "InvalidIdentityTokenException",
@@ -356,6 +373,18 @@ export const HINTS: readonly HintRow[] = [
   },
   {
     kind: "credentials",
+    when: (f) => f.code === "ClockSkew",
+    hint: (f) =>
+      `This node's clock is ${f.errorContext.evidence === "date-header" ? "about" : "at least"} ` +
+      `${Math.round(Number(f.errorContext.skewMs) / 1000)} s off AWS's (${String(f.errorContext.evidence)}): ` +
+      "web identity credentials look expired when they arrive, so the SDK would ask STS again before every " +
+      "request. Fix the node's clock (NTP/chrony: `chronyc tracking`; EKS nodes sync with the Amazon Time Sync " +
+      "Service at 169.254.169.123). Meanwhile the consumer asks for new credentials at most once a minute, and " +
+      "SigV4 requests signed more than 5 minutes off are refused (RequestTimeTooSkewed) until the SDK corrects " +
+      "its clock offset from AWS's answers.",
+  },
+  {
+    kind: "credentials",
     when: (f) => REJECTED_CREDENTIAL_CODES.has(f.code),
     hint: (f) =>
       `AWS rejected the credentials this request was signed with (${f.code}) before their stated expiry. ` +
@@ -483,6 +512,20 @@ export const HINTS: readonly HintRow[] = [
     kind: "kms",
     hint: (f) =>
       `KMS denied the queue's key to this role (${f.code}): ${kmsPolicy(f)}. Senders need kms:GenerateDataKey too.`,
+  },
+  // OverLimit is not about request rate: SQS refuses a receive once the queue holds its limit of
+  // in-flight messages, those received and not yet deleted (SQS API reference, ReceiveMessage, errors:
+  // "OverLimit ... the maximum number of in flight messages is reached"; SQS Developer Guide, "Amazon SQS
+  // message quotas", in-flight messages per queue: 120,000 for standard queues).
+  {
+    kind: "throttling",
+    when: (f) => f.code === "OverLimit",
+    hint: () =>
+      "SQS refused the receive: the queue has reached its limit of in-flight messages (received and not yet " +
+      "deleted; 120,000 on a standard queue). Fewer receive loops or replicas do not help: messages must be " +
+      "deleted, or their visibility ended, sooner. Check for handlers that fail or run long " +
+      "(sqs_consumer_messages_in_flight, sqs_consumer_messages_failed_total), other consumers of this queue " +
+      "that receive without deleting, and a visibility timeout far longer than handlers need; backing off.",
   },
   {
     kind: "throttling",

@@ -14,6 +14,7 @@ import {
   ReceiveThrottledError,
   RequestStalledError,
 } from "./errors";
+import type { ClockSkew } from "./clock-skew";
 import type { EnvLike, Settings } from "./settings";
 
 /**
@@ -82,16 +83,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * The SQS client: the SDK's defaults (credential chain, retries, configured endpoints from
  * AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL), with deadlines on every call (DEADLINES), credentials
  * refreshed when AWS rejects them early, and throttled FIFO receives left to the receive loop to retry
- * with a new attempt id. Requests are signed for `settings.region`, the queue's region; STS is asked in
+ * with a new attempt id. With `clock`, a skewed local clock is detected (credentials that arrive expired,
+ * far-off Date headers) and credentials that arrive expired are fetched at most once per
+ * CREDENTIAL_REFRESH_FLOOR_MS (clock-skew.ts). Requests are signed for `settings.region`, the queue's region; STS is asked in
  * the pod's own AWS_REGION.
  */
-export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
+export function createSqsClient(settings: Settings, env: EnvLike, clock?: ClockSkew): SQSClient {
   const attemptMs = sqsAttemptTimeoutMs(settings.waitTimeSeconds);
   const client = new SQSClient({
     region: settings.region,
     // The SDK's own default chain, unchanged as the source (memoised, refreshed before expiry), bounded
     // by a deadline; its failures are marked, so "STS unreachable" is not mistaken for "SQS unreachable".
-    credentialDefaultProvider: deadlineBoundChain({ stsRegion: env.AWS_REGION?.trim() || settings.region }),
+    credentialDefaultProvider: deadlineBoundChain({ stsRegion: env.AWS_REGION?.trim() || settings.region, clock }),
     // The SDK sends each request to the host in QueueUrl unless the client's `endpoint` is set in code;
     // an endpoint configured through the standard variables must win the same way, or a queue URL whose
     // host does not resolve (emulators, VPC endpoints with private DNS off) could never be reached.
@@ -114,6 +117,7 @@ export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
   client.middlewareStack.use(stallsAreNotRetried);
   client.middlewareStack.use(throttledReceivesAreNotRetried);
   client.middlewareStack.use(refreshRejectedCredentials(() => client.config.credentials));
+  if (clock) client.middlewareStack.use(clock.watchDateHeaders);
   return client;
 }
 
@@ -226,7 +230,16 @@ interface CredentialChainOptions {
   readonly stsRegion?: string | undefined;
   /** Deadline of one credential fetch, every source and retry included (ms). Default DEADLINES.credentialsMs. */
   readonly deadlineMs?: number;
+  /** Told of each fetch's expiry: credentials that arrive expired are kept for CREDENTIAL_REFRESH_FLOOR_MS. */
+  readonly clock?: ClockSkew | undefined;
 }
+
+/**
+ * The least time between two fetches of credentials when the last ones arrived already expired (a skewed
+ * clock): without it the SDK would ask STS before every request. The credentials kept meanwhile are the
+ * ones STS just issued, valid by AWS's clock.
+ */
+export const CREDENTIAL_REFRESH_FLOOR_MS = 60_000;
 
 /**
  * The SDK's default credential chain, unchanged as the source of credentials, wrapped so that a
@@ -259,7 +272,10 @@ function deadlineBoundChain(
         },
       });
     let chain = create();
+    let expiredOnArrival: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
     return async (props) => {
+      if (expiredOnArrival !== undefined && Date.now() - expiredOnArrival.at < CREDENTIAL_REFRESH_FLOOR_MS)
+        return expiredOnArrival.credentials;
       const current = chain;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
@@ -269,7 +285,10 @@ function deadlineBoundChain(
         }, deadlineMs);
       });
       try {
-        return await Promise.race([current(props), deadline]);
+        const credentials = await Promise.race([current(props), deadline]);
+        const expired = options.clock?.credentialsArrived(credentials.expiration) === true;
+        expiredOnArrival = expired ? { credentials, at: Date.now() } : undefined;
+        return credentials;
       } catch (error) {
         throw new CredentialsUnavailableError(error);
       } finally {
