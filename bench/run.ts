@@ -1,7 +1,7 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
 // order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
-// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,T,H,F (a subset).
+// document on stdout; the tables go to stderr), --scenario A,B,L,C,D,M,T,H,F (a subset).
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";

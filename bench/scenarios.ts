@@ -3,10 +3,10 @@ import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import type { Work } from "./contestants/common";
 import type { ContestantId } from "./lineup";
 
-export type DrainScenarioId = "A" | "B" | "D" | "M" | "T";
+export type DrainScenarioId = "A" | "B" | "L" | "D" | "M" | "T";
 /** F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the heartbeat. */
 export type ScenarioId = DrainScenarioId | "C" | "H" | "F";
-export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "T", "H", "F"];
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "L", "C", "D", "M", "T", "H", "F"];
 
 /** Pre-load a queue, start a contestant, time it until the queue is empty. */
 export interface DrainScenario {
@@ -68,6 +68,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
     ? {
         A: 1_000,
         B: 300,
+        L: 1_000,
         D: 1_000,
         T: 1_000,
         M: 10_000,
@@ -80,6 +81,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
     : {
         A: 20_000,
         B: 5_000,
+        L: 10_000,
         D: 20_000,
         T: 20_000,
         M: 200_000,
@@ -103,6 +105,15 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
       work: "sleep-50ms",
       messages: n.B,
       contestants: [...COMPARED, "consumer-128mib"],
+    },
+    // The hot path against its floor: this consumer and the raw SDK loop doing the same per message,
+    // each message's digests checked and one log line written (this consumer's own, to stdout).
+    {
+      id: "L",
+      title: "drain, every contestant checks each message's digests and logs it (this consumer's log line)",
+      work: "log",
+      messages: n.L,
+      contestants: ["consumer", "raw-loop"],
     },
     {
       id: "D",

@@ -32,6 +32,7 @@ function check(
 export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetCheck[] {
   const a = drains.A ?? {};
   const b = drains.B ?? {};
+  const l = drains.L ?? {};
   const t = drains.T ?? {};
   const rate = (s: typeof a, id: keyof typeof a): number => s[id]?.messagesPerSecond.median ?? NaN;
   const cpu = (s: typeof a, id: keyof typeof a): number => s[id]?.cpuMsPer1000Messages.median ?? NaN;
@@ -59,6 +60,9 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
       ">=",
       8,
     ),
+    // The hot path's floor: the raw SDK loop doing the same checks and logging per message.
+    check("L-vs-raw-loop", "L: throughput / raw SDK loop's", rate(l, "consumer") / rate(l, "raw-loop"), ">=", 1.2),
+    check("L-cpu", "L: CPU per message / raw SDK loop's", cpu(l, "consumer") / cpu(l, "raw-loop"), "<=", 1.15),
     check(
       "C-idle",
       "C: idle requests per minute per receive loop",

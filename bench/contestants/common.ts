@@ -1,13 +1,20 @@
 // What every contestant process shares: where the queue is, what its handler does, the settings all
 // contestants use alike, and answering the orchestrator's request for client-side counts.
 import { setTimeout as sleep } from "node:timers/promises";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
+import { createLogHandler, toReceivedMessage, type HandlerContext } from "../../consumer/src/handler";
+import { createLogger } from "../../consumer/src/logger";
 import { DEFAULT_TUNABLES } from "../../consumer/src/settings";
 import type { ContestantReport, ReportRequest } from "../protocol";
 import { countRequests, type RequestCounts } from "../request-counter";
 
-/** The handler's work per message: nothing (scenario A), or 50 ms of waiting, like an I/O call (B). */
-export type Work = "none" | "sleep-50ms";
+/**
+ * The handler's work per message: nothing (scenario A), 50 ms of waiting, like an I/O call (B), or
+ * this consumer's default log line (L: every contestant logs each message the same way).
+ */
+export type Work = "none" | "sleep-50ms" | "log";
+export const WORKS: readonly Work[] = ["none", "sleep-50ms", "log"];
 
 /** The same for every contestant: this consumer's defaults (long poll 20 s, visibility 30 s, 10 per receive). */
 export const WAIT_TIME_SECONDS = DEFAULT_TUNABLES.waitTimeSeconds;
@@ -24,16 +31,29 @@ export interface ContestantEnv {
 /** Reads what the orchestrator passes in the environment (credentials come through the SDK's own variables). */
 export function readContestantEnv(env: NodeJS.ProcessEnv = process.env): ContestantEnv {
   const { QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: endpoint, AWS_REGION: region, BENCH_WORK: work } = env;
-  if (!queueUrl || !endpoint || !region || (work !== "none" && work !== "sleep-50ms")) {
+  if (!queueUrl || !endpoint || !region || !(WORKS as readonly (string | undefined)[]).includes(work)) {
     throw new Error(
-      `contestant needs QUEUE_URL, AWS_ENDPOINT_URL_SQS, AWS_REGION and BENCH_WORK (none | sleep-50ms); got ${JSON.stringify({ queueUrl, endpoint, region, work })}`,
+      `contestant needs QUEUE_URL, AWS_ENDPOINT_URL_SQS, AWS_REGION and BENCH_WORK (${WORKS.join(" | ")}); got ${JSON.stringify({ queueUrl, endpoint, region, work })}`,
     );
   }
-  return { queueUrl, endpoint, region, work };
+  return { queueUrl, endpoint, region, work: work as Work };
 }
 
-export function doWork(work: Work): Promise<unknown> {
+/** The work that needs no message: nothing, or 50 ms of waiting. */
+export function doWork(work: Exclude<Work, "log">): Promise<unknown> {
   return work === "none" ? Promise.resolve() : sleep(50);
+}
+
+/**
+ * The work of one message, for contestants that are not this consumer: "log" writes this consumer's
+ * default log line (its own logger and log handler, to stdout), so every contestant logs alike.
+ */
+export function workOf(work: Work): (message: Message) => Promise<unknown> {
+  if (work !== "log") return () => doWork(work);
+  const logger = createLogger(DEFAULT_TUNABLES.logLevel);
+  const log = createLogHandler(DEFAULT_TUNABLES.logBodyMaxChars);
+  const context: HandlerContext = { logger, signal: new AbortController().signal, traceContext: ROOT_CONTEXT };
+  return (message) => log(toReceivedMessage(message), context);
 }
 
 /** A plain SDK client for the emulator, with the shared counting middleware (sqs-consumer and the raw loop). */
