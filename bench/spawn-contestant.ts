@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { BundlePaths } from "./bundles";
 import type { Work } from "./contestants/common";
 import { DEFAULT_SERVICE_NAME, renderTracingEnv } from "../consumer/src/tracing-config";
@@ -8,6 +9,9 @@ import { createMemoryLimit, type MemoryLimit } from "./memory-limit";
 import type { ContestantReport, ReportRequest } from "./protocol";
 import type { RequestCounts } from "./request-counter";
 import { withTimeout } from "./wait";
+
+/** How long a profiled contestant may take to exit and write its profile before it is killed. */
+const PROFILE_EXIT_MS = 30_000;
 
 export interface SpawnOptions {
   readonly bundles: BundlePaths;
@@ -22,6 +26,11 @@ export interface SpawnOptions {
   readonly logFile?: string;
   /** The OTLP/HTTP base URL traced contestants export to (`/v1/traces` is appended by the consumer). */
   readonly otlpEndpoint?: string;
+  /**
+   * Profile the contestant: `node --cpu-prof` writes a .cpuprofile into this directory when it exits.
+   * `stop` then ends it with SIGTERM (so the profile is written) instead of SIGKILL.
+   */
+  readonly cpuProfileDir?: string;
 }
 
 /** A running contestant process. */
@@ -67,9 +76,13 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     ...(contestant.tracing === "sampled-off" ? { OTEL_TRACES_SAMPLER: "always_off" } : {}),
   };
   const stdout = contestant.stdout === "file" && options.logFile ? openSync(options.logFile, "w") : "ignore";
+  const nodeArgs = [
+    ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+    options.bundles[contestant.bundle],
+  ];
   const { command, args } = memoryLimit
-    ? memoryLimit.wrap(process.execPath, [options.bundles[contestant.bundle]])
-    : { command: process.execPath, args: [options.bundles[contestant.bundle]] };
+    ? memoryLimit.wrap(process.execPath, nodeArgs)
+    : { command: process.execPath, args: nodeArgs };
   const child = spawn(command, args, {
     env,
     stdio: ["ignore", stdout, "pipe", ...(contestant.reportsClientCounts ? ["ipc" as const] : [])],
@@ -102,7 +115,13 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     },
     async stop() {
       stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      const running = (): boolean => child.exitCode === null && child.signalCode === null;
+      if (options.cpuProfileDir && running()) {
+        // Contestants exit on SIGTERM (common.ts; runAsProcess after its graceful stop), writing the profile.
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(PROFILE_EXIT_MS)]);
+      }
+      if (running()) child.kill("SIGKILL");
       await exited;
       memoryLimit?.remove();
     },

@@ -9,6 +9,10 @@ import { DEFAULT_TUNABLES } from "../../consumer/src/settings";
 import type { ContestantReport, ReportRequest } from "../protocol";
 import { countRequests, type RequestCounts } from "../request-counter";
 
+// Under `npm run bench -- --cpu-prof` a contestant is stopped with SIGTERM: exiting (rather than dying
+// of the signal) is what makes `node --cpu-prof` write its profile. Unprofiled runs are SIGKILLed.
+process.once("SIGTERM", () => process.exit(0));
+
 /**
  * The handler's work per message: nothing (scenario A), 50 ms of waiting, like an I/O call (B), or
  * this consumer's default log line (L: every contestant logs each message the same way).

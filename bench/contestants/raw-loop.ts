@@ -2,6 +2,7 @@
 // messages handled concurrently, one DeleteMessageBatch, and again; one request at a time. Its client
 // checks every message's digests (the SDK's MD5 middleware, on by default), as this consumer does.
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { RECEIVE_ATTRIBUTES } from "../../consumer/src/receive";
 import {
   MAX_MESSAGES,
   VISIBILITY_TIMEOUT_SECONDS,
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
         MaxNumberOfMessages: MAX_MESSAGES,
         WaitTimeSeconds: WAIT_TIME_SECONDS,
         VisibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
+        // Logging each message as this consumer does needs what it asks for (its receive count, its group).
+        ...(env.work === "log" ? RECEIVE_ATTRIBUTES : {}),
       }),
     );
     if (messages.length === 0) continue;
