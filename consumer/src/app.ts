@@ -6,6 +6,7 @@ import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
+import { hasProxy, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
 import { describeProblems, isFifoQueueUrl, parseSettings, type EnvLike, type Settings } from "./settings";
 import { createSqsClient } from "./sqs-client";
 import { parseTracingConfig } from "./tracing-config";
@@ -48,13 +49,18 @@ export async function startConsumer({
   sqs: givenSqs,
 }: StartOptions): Promise<RunningConsumer> {
   const metrics = new Metrics();
+  const parsedProxy = parseProxySettings(env);
+  if (!parsedProxy.ok) throw new Error(`invalid proxy configuration: ${describeProblems(parsedProxy.problems)}`);
+  const proxy = summarizeProxy(parsedProxy.value);
   const sqs = givenSqs ?? createSqsClient(settings, env);
+  const proxyUrl = proxy.httpsProxy ?? proxy.httpProxy;
   const hints: HintContext = {
     queueUrl: settings.queueUrl,
     region: settings.region,
     roleArn: env.AWS_ROLE_ARN,
     tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
     containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    ...(proxyUrl === undefined ? {} : { proxy: { url: proxyUrl, noProxy: proxy.noProxy } }),
   };
   const classify: Classify = (error) => classifyAwsError(error, hints);
   const limit = memoryLimit();
@@ -76,6 +82,7 @@ export async function startConsumer({
     `consuming ${queueUrl} (${queueType} queue)`,
   );
   logMemoryBudget(logger, limit, memory);
+  logProxy(logger, parsedProxy.value);
   if (sqs.config.md5 !== false) {
     logger.warn(
       { event: "config" },
@@ -112,11 +119,16 @@ export async function runAsProcess(
   const env = options.env ?? process.env;
   const parsed = parseSettings(env);
   const tracingConfig = parseTracingConfig(env);
+  const proxy = parseProxySettings(env);
   const logger = createLogger(parsed.ok ? parsed.value.logLevel : "info");
   const info = buildInfo();
   logBanner(logger, info);
-  if (!parsed.ok || !tracingConfig.ok) {
-    const problems = [...(parsed.ok ? [] : parsed.problems), ...(tracingConfig.ok ? [] : tracingConfig.problems)];
+  if (!parsed.ok || !tracingConfig.ok || !proxy.ok) {
+    const problems = [
+      ...(parsed.ok ? [] : parsed.problems),
+      ...(tracingConfig.ok ? [] : tracingConfig.problems),
+      ...(proxy.ok ? [] : proxy.problems),
+    ];
     logger.fatal({ event: "invalid-config", problems }, `invalid configuration: ${describeProblems(problems)}`);
     process.exit(EXIT_INVALID_CONFIG);
   }
@@ -130,7 +142,7 @@ export async function runAsProcess(
   // Loaded only when tracing is on: off, the SDK and its exporters are never evaluated.
   const tracing =
     tracingConfig.value &&
-    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
+    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger, proxy.value);
   const running = await startConsumer({
     settings: parsed.value,
     env,
@@ -187,6 +199,24 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
     fields,
     `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB): receives ask for at most ` +
       `${fields.largestReceive} messages at once, fewer while held messages fill it`,
+  );
+}
+
+/**
+ * Names the proxy SQS, STS and OTLP requests go through, without credentials, and the hosts reached
+ * directly (NO_PROXY); says nothing when no proxy is set.
+ */
+function logProxy(logger: Logger, settings: ProxySettings): void {
+  if (!hasProxy(settings)) return;
+  const proxy = summarizeProxy(settings);
+  const via = [
+    ...(proxy.httpsProxy ? [`${proxy.httpsProxy} for https:// (HTTPS_PROXY)`] : []),
+    ...(proxy.httpProxy ? [`${proxy.httpProxy} for http:// (HTTP_PROXY)`] : []),
+  ].join(", ");
+  logger.info(
+    { event: "proxy", ...proxy },
+    `SQS, STS and OTLP requests go through the proxy ${via}` +
+      (proxy.noProxy ? `; hosts NO_PROXY names are reached directly: ${proxy.noProxy}` : "; NO_PROXY is not set"),
   );
 }
 

@@ -464,7 +464,8 @@ export function lapsed(
 
 const LAPSE_MESSAGES: Readonly<Record<LapseDetected, string>> = {
   "late-extension": "its visibility was extended only after it had ended",
-  "late-settle": "its visibility had ended before its delete was sent, and SQS ignores a delete with a replaced receipt handle",
+  "late-settle":
+    "its visibility had ended before its delete was sent, and SQS ignores a delete with a replaced receipt handle",
   "receipt-handle": "SQS refused its receipt handle: the message is no longer in flight for this receive",
   "received-again": "SQS delivered it again: its visibility had ended while this process held it or before its delete",
 };
