@@ -1,9 +1,13 @@
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { getCACertificates, setDefaultCACertificates } from "node:tls";
+import { trace } from "@opentelemetry/api";
 import type { RunningConsumer } from "../src/app";
+import { startTracingSdk } from "../src/tracing-sdk";
 import type { ReceivedMessage } from "../src/handler";
 import { HttpProxyStandIn, selfSignedCertificate, tlsFront, type Route } from "./helpers/http-proxy";
+import { LogCapture } from "./helpers/log-capture";
+import { startOtlpReceiver } from "./helpers/otlp-receiver";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
 import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";
 
@@ -164,4 +168,32 @@ describe("egress through a proxy", () => {
     assert.ok(tookMs < 20_000, `the stalled receive ended after ${tookMs} ms`);
     assert.ok(stand.requests.some((r) => r.method === "CONNECT"));
   });
+});
+
+test("the OTLP exporter sends spans through HTTP_PROXY to a collector reachable only through it", async () => {
+  const receiver = await startOtlpReceiver();
+  const port = Number(new URL(receiver.endpoint).port);
+  const collector = `collector.proxy-only.invalid:${port}`;
+  const stand = new HttpProxyStandIn(new Map([[collector, { host: "127.0.0.1", port }]]));
+  await stand.start();
+  try {
+    const logs = new LogCapture();
+    const sdk = startTracingSdk(
+      { protocol: "http/json", endpoint: `http://${collector}/v1/traces`, timeoutMs: 5_000, serviceName: "proxied" },
+      "9.9.9",
+      logs.logger,
+      { httpProxy: stand.url() },
+    );
+    trace.getTracer("proxy-test").startSpan("through the proxy").end();
+    await sdk.shutdown();
+    assert.deepEqual(
+      receiver.spans.map((s) => s.name),
+      ["through the proxy"],
+      JSON.stringify(logs.lines),
+    );
+    assert.ok(stand.requests.some((r) => r.method === "POST" && r.target === `http://${collector}/v1/traces`));
+  } finally {
+    await stand.stop();
+    await receiver.close();
+  }
 });
