@@ -9,18 +9,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConsumerAlarms } from "./infra/alarms";
 import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { readBuildInfo } from "./infra/build-info";
-import { targetCluster } from "./infra/cluster";
+import { Cluster, createdClusterName, targetCluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
 import { ConsumerIdentity } from "./infra/identity";
+import { DeveloperNamespaces } from "./infra/developer-namespaces";
 import { ConsumerImage, imageTag } from "./infra/image";
 import { clusterKeda } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
+import { StateGuard, networkKeys, type CreatedWith } from "./infra/lifecycle";
 import { NAME_LIMITS, scopedName } from "./infra/names";
 import { stackNamespace } from "./infra/namespace";
 import { ClusterNetwork } from "./infra/network";
 import { clusterPodIdentityAgent } from "./infra/pod-identity-agent";
 import { ConsumerMonitoring } from "./infra/prometheus";
-import { ConsumerQueue } from "./infra/queue";
+import { ConsumerQueue, consumerQueueNames } from "./infra/queue";
 import { ConsumerWorkload } from "./infra/workload";
 
 // 1. Configuration: validated in full before any resource exists.
@@ -32,28 +34,73 @@ const namespaceName = scopedName(scope, "", NAME_LIMITS.kubernetesNamespace);
 const labels = recommendedLabels(namespaceName, imageTag(buildInfo));
 const podSelector = selectorLabels(namespaceName);
 
-// 2. Components, in the order they build on each other.
-const network = config.network && new ClusterNetwork("network", { config: config.network, scope, tags });
-const cluster = targetCluster("cluster", {
-  config: config.cluster,
-  network,
-  scope,
+// 2. What cannot change in place, compared with the last update before anything that holds state is touched
+// (infra/lifecycle.ts): the network, the cluster, the queues and the image repository wait for the comparison.
+const createdWithNow: CreatedWith = {
+  ...consumerQueueNames(scope, config.queue.type),
   region,
-  imagePlatform: config.imagePlatform,
-  tags,
-});
-const agentVersion = clusterPodIdentityAgent("pod-identity-agent", { identity: config.identity.mode, cluster, tags });
-const kedaInstallation = clusterKeda("keda", { cluster, scope, labels, tags });
+  clusterMode: config.cluster.mode,
+  clusterName: config.cluster.mode === "create" ? createdClusterName(scope) : "",
+  network: networkKeys(config.network),
+};
+const stateGuard = new StateGuard("lifecycle", { scope, current: createdWithNow, lifecycle: config.lifecycle });
+const afterStateGuard = { dependsOn: stateGuard.cleared };
 
-const queue = new ConsumerQueue("queue", { scope, config: config.queue, tunables: config.tunables, tags });
-const consumerImage = new ConsumerImage("image", {
-  scope,
-  repoRoot: __dirname,
-  platform: config.imagePlatform,
-  buildInfo,
+// 3. Components, in the order they build on each other.
+const network =
+  config.network && new ClusterNetwork("network", { config: config.network, scope, tags }, afterStateGuard);
+const cluster = targetCluster(
+  "cluster",
+  {
+    config: config.cluster,
+    network,
+    scope,
+    region,
+    imagePlatform: config.imagePlatform,
+    tags,
+    lifecycle: config.lifecycle,
+    permissionsBoundary: config.identity.permissionsBoundary,
+  },
+  afterStateGuard,
+);
+const agentVersion = clusterPodIdentityAgent("pod-identity-agent", {
+  identity: config.identity.mode,
+  cluster,
+  version: config.cluster.mode === "create" ? config.cluster.addonVersions.podIdentityAgent : undefined,
   tags,
 });
+const kedaInstallation = clusterKeda("keda", {
+  cluster,
+  region,
+  scope,
+  labels,
+  tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
+});
+
+const queue = new ConsumerQueue(
+  "queue",
+  { scope, config: config.queue, tunables: config.tunables, lifecycle: config.lifecycle, tags },
+  afterStateGuard,
+);
+const consumerImage = new ConsumerImage(
+  "image",
+  { scope, repoRoot: __dirname, platform: config.imagePlatform, buildInfo, lifecycle: config.lifecycle, tags },
+  afterStateGuard,
+);
 const consumerNamespace = stackNamespace("namespace", { cluster, namespaceName, labels });
+// A created cluster's developer namespaces come after KEDA, so that destroy deletes them first.
+const developers =
+  cluster instanceof Cluster && config.cluster.mode === "create" && kedaInstallation
+    ? new DeveloperNamespaces("developer-namespaces", {
+        cluster,
+        scope,
+        developerStacks: config.cluster.developerStacks,
+        kedaChart: kedaInstallation.chart,
+        guardNamespace: consumerNamespace.name,
+        labels,
+      })
+    : undefined;
 const identity = new ConsumerIdentity("identity", {
   mode: config.identity.mode,
   cluster,
@@ -64,6 +111,7 @@ const identity = new ConsumerIdentity("identity", {
   queueArn: queue.arn,
   labels,
   tags,
+  permissionsBoundary: config.identity.permissionsBoundary,
 });
 const workload = new ConsumerWorkload("workload", {
   namespace: consumerNamespace.name,
@@ -94,6 +142,7 @@ const autoscaling =
     region,
     labels,
     tags,
+    permissionsBoundary: config.identity.permissionsBoundary,
   });
 const alarms = new ConsumerAlarms("alarms", {
   scope,
@@ -114,14 +163,14 @@ if (config.telemetry.prometheusOperator) {
   });
 }
 
-// 3. Outputs. clusterName, kubeconfig, oidcProviderArn, oidcProviderUrl, nodeArchitectures and
+// 4. Outputs. clusterName, kubeconfig, oidcProviderArn, oidcProviderUrl, nodeArchitectures and
 // developerNamespaces are also what stacks borrowing this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const oidcProviderArn = cluster.oidcProviderArn;
 export const oidcProviderUrl = cluster.oidcProviderUrl;
 export const nodeArchitectures = cluster.nodeArchitectures;
-export const developerNamespaces = cluster.developerNamespaces;
+export const developerNamespaces = developers ? developers.namespaces : {};
 export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
@@ -137,3 +186,8 @@ export const keda = kedaInstallation?.output;
 /** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */
 export const scalerRoleArn = autoscaling ? autoscaling.scalerRoleArn : undefined;
 export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;
+/**
+ * What cannot change in place, as this update applies it: the queues' names, the region, the cluster mode, a
+ * created cluster's name and network keys. The next preview compares the configuration with it (infra/lifecycle.ts).
+ */
+export const createdWith = createdWithNow;

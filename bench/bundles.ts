@@ -1,9 +1,10 @@
-// Every contestant runs as one esbuild bundle under plain `node`, as the shipped consumer does: no
-// TypeScript loader in any measured process, and the same module-loading cost model for all.
+// The contestants' bundles: every contestant runs as one esbuild bundle under plain `node`, compiled
+// with the harness's CONSUMER_BUNDLE_OPTIONS.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { build, type Plugin } from "esbuild";
+import { buildInfoDefine, CONSUMER_BUNDLE_OPTIONS } from "../harness";
 import type { Contestant } from "./lineup";
 
 const benchDir = __dirname;
@@ -11,17 +12,6 @@ const repoDir = join(benchDir, "..");
 
 /** Every bundle: the contestants', and scenario H's consumer that holds its messages. */
 export type BundlePaths = { readonly [K in Contestant["bundle"] | "heartbeat-holder"]: string };
-
-/** The esbuild options of consumer/build.mjs, so code bundled here is compiled as the shipped consumer is. */
-export const CONSUMER_BUNDLE_OPTIONS = {
-  bundle: true,
-  platform: "node",
-  target: "node24",
-  format: "cjs",
-  keepNames: true,
-  legalComments: "none",
-  logLevel: "warning",
-} as const;
 
 const consumerSrc = join(repoDir, "consumer", "src");
 const compiledOutDir = join(benchDir, "contestants", "compiled-out");
@@ -78,9 +68,7 @@ async function buildProcessContestant(outDir: string, withoutTracing: boolean): 
     plugins: withoutTracing ? [compileTracingOut(replaced)] : [],
     ...CONSUMER_BUNDLE_OPTIONS,
     mainFields: ["module", "main"],
-    define: {
-      __BUILD_INFO__: JSON.stringify({ name: "sqs-eks-consumer", version, commit: "bench", buildTime: "bench" }),
-    },
+    define: buildInfoDefine({ name: "sqs-eks-consumer", version, commit: "bench", buildTime: "bench" }),
   });
   if (withoutTracing) {
     const otel = (path: string): boolean => path.includes("@opentelemetry/");

@@ -4,18 +4,24 @@ import { rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  cpuMs,
+  createRunQueue,
+  deleteRunQueue,
+  epochMs,
+  messagesHeld,
+  preload,
+  rssMiB,
+  withTimeout,
+  type EmulatorControl,
+  type ServedRequest,
+} from "../harness";
 import type { BundlePaths } from "./bundles";
-import { epochMs } from "./clock";
-import type { EmulatorControl } from "./emulator-control";
 import type { Contestant, ContestantId } from "./lineup";
 import type { OtlpSink } from "./otlp-sink";
-import { cpuMs, rssMiB } from "./proc-stats";
-import type { ServedRequest } from "./protocol";
-import { createRunQueue, deleteRunQueue, messagesHeld, preload } from "./queues";
 import type { RequestCounts } from "./request-counter";
 import type { DrainScenario, DrainScenarioId } from "./scenarios";
 import { spawnContestant } from "./spawn-contestant";
-import { withTimeout } from "./wait";
 
 /** After the drain, how long to wait before comparing counts: every contestant is then parked in a long poll. */
 const QUIET_MS = 300;

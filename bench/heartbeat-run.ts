@@ -1,14 +1,20 @@
 // Scenario H: pre-load 10,000 messages, start this consumer with HANDLER_CONCURRENCY=10000 and a handler
 // that holds each message for a while, add latency to every visibility call at the emulator, and read
 // the consumer's own account of each heartbeat pass (debug log lines) until the queue is empty.
-import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  consumerEnv,
+  createRunQueue,
+  deleteRunQueue,
+  messagesHeld,
+  preload,
+  startProcess,
+  withTimeout,
+} from "../harness";
 import type { BenchContext } from "./drain-run";
-import { createRunQueue, deleteRunQueue, messagesHeld, preload } from "./queues";
 import type { HeartbeatScenario } from "./scenarios";
 import { spread, type Spread } from "./stats";
-import { withTimeout } from "./wait";
 
 /** Heartbeat passes that extended at least this share of the messages count as "full" passes. */
 const LARGE_PASS_SHARE = 0.1;
@@ -53,33 +59,28 @@ export async function runHeartbeat(ctx: BenchContext, scenario: HeartbeatScenari
     await preload(ctx.setup, queue.queueUrl, scenario.messages);
     ctx.emulator.delay(key, "ChangeMessageVisibility", scenario.visibilityLatencyMs);
     const watch = ctx.emulator.watch(key, queueName, [0]);
-    const child = spawn(process.execPath, [ctx.bundles["heartbeat-holder"]], {
+    const proc = startProcess(process.execPath, [ctx.bundles["heartbeat-holder"]], {
       env: {
-        PATH: process.env.PATH ?? "",
-        HOME: ctx.homeDir,
-        AWS_EC2_METADATA_DISABLED: "true",
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: key,
-        AWS_SECRET_ACCESS_KEY: "bench-placeholder",
-        AWS_ENDPOINT_URL_SQS: ctx.emulator.endpoint,
-        QUEUE_URL: queue.queueUrl,
-        HEALTH_PORT: "0",
+        ...consumerEnv({
+          endpoint: ctx.emulator.endpoint,
+          homeDir: ctx.homeDir,
+          queueUrl: queue.queueUrl,
+          accessKeyId: key,
+        }),
         HANDLER_CONCURRENCY: String(scenario.messages),
         VISIBILITY_TIMEOUT_SECONDS: String(scenario.visibilityTimeoutSeconds),
         HANDLER_TIMEOUT_SECONDS: String(scenario.holdSeconds + 60),
         LOG_LEVEL: "debug",
         BENCH_HOLD_SECONDS: String(scenario.holdSeconds),
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdout: "pipe",
     });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
     const passes: { messages: number; ms: number }[] = [];
     let lapses = 0;
     let handled = 0;
     let redelivered = 0;
     let visibilityFailures = 0;
-    createInterface({ input: child.stdout }).on("line", (text) => {
+    createInterface({ input: proc.child.stdout! }).on("line", (text) => {
       let line: LogLine;
       try {
         line = JSON.parse(text) as LogLine;
@@ -96,9 +97,9 @@ export async function runHeartbeat(ctx: BenchContext, scenario: HeartbeatScenari
         visibilityFailures++;
       }
     });
-    const exited = new Promise<never>((_, reject) =>
-      child.once("exit", (code, signal) =>
-        reject(new Error(`the heartbeat consumer exited (code ${code}, signal ${signal}); stderr:\n${stderr}`)),
+    const exited = proc.exited.then(({ code, signal }): Promise<never> =>
+      Promise.reject(
+        new Error(`the heartbeat consumer exited (code ${code}, signal ${signal}); stderr:\n${proc.stderrTail()}`),
       ),
     );
     exited.catch(() => undefined);
@@ -132,11 +133,7 @@ export async function runHeartbeat(ctx: BenchContext, scenario: HeartbeatScenari
         deadLettered: await messagesHeld(ctx.setup, queue.dlqUrl),
       };
     } finally {
-      const gone = new Promise<void>((resolve) =>
-        child.exitCode === null && child.signalCode === null ? child.once("exit", () => resolve()) : resolve(),
-      );
-      child.kill("SIGKILL");
-      await gone;
+      await proc.kill();
       ctx.emulator.forget(key);
     }
   } finally {

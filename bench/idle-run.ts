@@ -1,16 +1,14 @@
 // Scenario C: contestants on empty queues, all side by side (idle processes barely use the CPU), and
 // their SQS requests counted over a window, as requests per minute per receive loop.
+import { createRunQueue, deleteRunQueue, withTimeout, type ServedRequest } from "../harness";
 import type { ContestantId } from "./lineup";
 import { CONTESTANTS } from "./lineup";
 import { WAIT_TIME_SECONDS } from "./contestants/common";
 import type { BenchContext } from "./drain-run";
 import { countByOperation } from "./drain-run";
-import type { ServedRequest } from "./protocol";
-import { createRunQueue, deleteRunQueue } from "./queues";
 import type { RequestCounts } from "./request-counter";
 import type { IdleScenario } from "./scenarios";
 import { spawnContestant, type ContestantProcess } from "./spawn-contestant";
-import { withTimeout } from "./wait";
 import type { QueuePair } from "../consumer/local/emulator";
 
 const FIRST_RECEIVE_TIMEOUT_MS = 30_000;

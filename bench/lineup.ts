@@ -43,7 +43,7 @@ export interface Contestant {
   readonly tracing?: "export" | "sampled-off";
 }
 
-/** The memory limit the issue asks for: 128 MiB, heap sized from it. */
+/** The constrained runs' memory limit: 128 MiB, heap sized from it. */
 export const CONSTRAINED_MEMORY_MIB = 128;
 
 export const CONTESTANTS: { readonly [K in ContestantId]: Contestant } = {

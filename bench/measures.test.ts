@@ -1,9 +1,9 @@
 // The benchmark's measurement definitions, on made-up numbers (no timing of anything real).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import type { ServedRequest } from "../harness";
 import type { DrainRun } from "./drain-run";
 import { idleRequestRate } from "./idle-run";
-import type { ServedRequest } from "./protocol";
 import { spread } from "./stats";
 import { checkCounting } from "./summary";
 

@@ -1,9 +1,9 @@
 // The run's result as one JSON document, and as the tables a person reads.
+import type { Machine } from "../harness";
 import type { DrainRun } from "./drain-run";
 import type { HeartbeatRun } from "./heartbeat-run";
 import type { IdleRun } from "./idle-run";
 import { CONTESTANTS, type ContestantId } from "./lineup";
-import type { Machine } from "./machine";
 import type { BenchPlan } from "./scenarios";
 import type { Spread } from "./stats";
 import type { CountingCheck, DrainFigures, DrainSummary, IdleSummary } from "./summary";

@@ -4,21 +4,18 @@
 // document on stdout; the tables go to stderr), --scenario A,B,L,C,D,M,T,H,F (a subset), --cpu-prof
 // (each drain's contestant runs under `node --cpu-prof`; profiles are kept in .bench/profiles/).
 import { mkdirSync, rmSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { describeMachine, loadAverage, procAvailable, startEmulatorProcess } from "../harness";
 import { buildBundles } from "./bundles";
 import type { DrainRun } from "./drain-run";
 import { runDrain, type BenchContext } from "./drain-run";
-import { startEmulatorProcess } from "./emulator-control";
 import { runIdle, type IdleRun } from "./idle-run";
 import { CONTESTANTS } from "./lineup";
 import { runHeartbeat, type HeartbeatRun } from "./heartbeat-run";
 import { fifoPlan, renderFifo, runFifo, type FifoRun } from "./fifo/run";
-import { describeMachine } from "./machine";
 import { startOtlpSink } from "./otlp-sink";
-import { procAvailable } from "./proc-stats";
 import { METHOD, renderReport, type BenchResult } from "./report";
 import { SCENARIO_IDS, benchPlan, type ScenarioId } from "./scenarios";
 import { checkCounting, summarizeDrains, summarizeIdle } from "./summary";
@@ -130,7 +127,7 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
     machine,
-    loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverageAtEnd: loadAverage(),
     plan,
     method: METHOD,
     runs: { drains, idle, heartbeat },

@@ -1,4 +1,4 @@
-// What is measured, and at what size: the full run (the sizes) and the quick run (CI).
+// What is measured, and at what size: the full run and the quick run (CI).
 import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import type { Work } from "./contestants/common";
 import type { ContestantId } from "./lineup";

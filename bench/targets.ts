@@ -1,4 +1,4 @@
-// The issue's targets for this consumer, checked against the medians of the same run.
+// The benchmark's targets for this consumer (docs/BENCHMARKS.md), checked against the medians of the same run.
 import type { FifoRun } from "./fifo/run";
 import type { DrainSummary, IdleSummary } from "./summary";
 
@@ -132,7 +132,7 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
 }
 
 /**
- * Issue 10's targets for scenario F: this consumer keeps every group's order and drains at least 5x
+ * Scenario F's targets: this consumer keeps every group's order and drains at least 5x
  * as fast as the sequential loop that keeps order the simple way. Undefined (n/a) when a contestant
  * did not run.
  */

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { build } from "esbuild";
-import { CONSUMER_BUNDLE_OPTIONS } from "../bench/bundles";
+import { buildInfoDefine, CONSUMER_BUNDLE_OPTIONS } from "../harness";
 
 /** Bundles drill/pod.ts into one file run by plain `node`, compiled as consumer/build.mjs compiles the consumer. */
 export async function buildPodBundle(outDir: string): Promise<string> {
@@ -9,14 +9,12 @@ export async function buildPodBundle(outDir: string): Promise<string> {
     entryPoints: [join(__dirname, "pod.ts")],
     outfile,
     ...CONSUMER_BUNDLE_OPTIONS,
-    define: {
-      __BUILD_INFO__: JSON.stringify({
-        name: "sqs-eks-consumer-drill-pod",
-        version: "drill",
-        commit: "drill",
-        buildTime: new Date().toISOString(),
-      }),
-    },
+    define: buildInfoDefine({
+      name: "sqs-eks-consumer-drill-pod",
+      version: "drill",
+      commit: "drill",
+      buildTime: new Date().toISOString(),
+    }),
   });
   return outfile;
 }

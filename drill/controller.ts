@@ -2,22 +2,11 @@
 // the queue with GetQueueAttributes every pollingInterval, caches the metric (useCachedMetrics) and
 // owns 0 <-> 1; the HPA syncs on its own period from that cached metric and owns 1 <-> max.
 import { setTimeout as sleep } from "node:timers/promises";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { epochMs } from "../bench/clock";
-import {
-  hpaDecide,
-  isActive,
-  kedaDecide,
-  queueMetric,
-  type QueueAttributes,
-  type Recommendation,
-  type ScaleEvent,
-} from "./hpa";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { epochMs, readQueueAttributes, type QueueAttributes } from "../harness";
+import { hpaDecide, isActive, kedaDecide, queueMetric, type Recommendation, type ScaleEvent } from "./hpa";
 import type { DrillPlan } from "./plan";
 import type { PodSet } from "./pods";
-
-/** GetQueueAttributes gets this long before the reading counts as failed (KEDA's HTTP client has a deadline too). */
-const READ_TIMEOUT_MS = 5_000;
 
 /** One change the controllers made. */
 export interface ScaleDecision {
@@ -26,26 +15,6 @@ export interface ScaleDecision {
   readonly from: number;
   readonly to: number;
   readonly metric: number;
-}
-
-/** Reads the three attributes the scaler reads, with a deadline. */
-export async function readQueueAttributes(sqs: SQSClient, queueUrl: string): Promise<QueueAttributes> {
-  const { Attributes: a = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-      ],
-    }),
-    { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) },
-  );
-  return {
-    visible: Number(a.ApproximateNumberOfMessages),
-    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed),
-  };
 }
 
 /** KEDA and the HPA for one ScaledObject, scaling `pods`. */

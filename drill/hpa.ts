@@ -8,12 +8,7 @@
 // pkg/controller/podautoscaler/horizontal.go and replica_calculator.go (the HPA), with the documented
 // defaults of https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#default-behavior.
 
-/** The queue attributes the scaler reads with GetQueueAttributes. */
-export interface QueueAttributes {
-  readonly visible: number;
-  readonly notVisible: number;
-  readonly delayed: number;
-}
+import type { QueueAttributes } from "../harness/queues";
 
 /** KEDA's `aws-sqs-queue` trigger metadata that shapes the metric. */
 export interface SqsTrigger {

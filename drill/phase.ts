@@ -2,12 +2,19 @@
 // autoscaled deployment (0 pods, KEDA + HPA decide) or a fixed one (N pods from the start).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { epochMs } from "../bench/clock";
-import type { EmulatorControl } from "../bench/emulator-control";
-import { createRunQueue, deleteRunQueue, messagesHeld, preload } from "../bench/queues";
-import { withTimeout } from "../bench/wait";
+import {
+  consumerEnv,
+  createRunQueue,
+  deleteRunQueue,
+  epochMs,
+  messagesHeld,
+  preload,
+  readQueueAttributes,
+  withTimeout,
+  type EmulatorControl,
+} from "../harness";
 import type { Sample } from "./chart";
-import { readQueueAttributes, ScalingController, type ScaleDecision } from "./controller";
+import { ScalingController, type ScaleDecision } from "./controller";
 import { readLedger, type Ledger } from "./ledger";
 import type { DrillPlan } from "./plan";
 import { PodSet, type PodRecord } from "./pods";
@@ -51,15 +58,7 @@ export interface PhaseResult {
 
 function podEnv(ctx: DrillContext, plan: DrillPlan, queueUrl: string): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? "",
-    HOME: ctx.homeDir,
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "drill-pod",
-    AWS_SECRET_ACCESS_KEY: "drill-placeholder",
-    AWS_ENDPOINT_URL_SQS: ctx.emulator.endpoint,
-    QUEUE_URL: queueUrl,
-    HEALTH_PORT: "0",
+    ...consumerEnv({ endpoint: ctx.emulator.endpoint, homeDir: ctx.homeDir, queueUrl, accessKeyId: "drill-pod" }),
     DRILL_HANDLER_MS: String(plan.handlerMs),
     ...plan.podSettings,
   };

@@ -1,4 +1,4 @@
-// The drill's sizes and timings: the full run (the scenario) and the quick run (CI).
+// The drill's sizes and timings: the full run (docs/AUTOSCALING.md's scenario) and the quick run (CI).
 import { DEFAULT_TUNABLES, terminationGracePeriodSeconds } from "../consumer/src/settings";
 import { DEFAULT_BEHAVIOR, type HpaBehavior, type SqsTrigger } from "./hpa";
 

@@ -1,10 +1,9 @@
 // The drill's stand-in for a ReplicaSet: pods are consumer processes. Scaling out starts processes;
 // scaling in sends SIGTERM to a randomly chosen pod (the HPA does not pick idle ones) and, as the
 // kubelet does, SIGKILL if it outlives the termination grace period.
-import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { epochMs } from "../bench/clock";
+import { epochMs, startProcess, type RunningProcess } from "../harness";
 
 /** What happened to one pod, for the report. Times are epoch ms. */
 export interface PodRecord {
@@ -18,7 +17,7 @@ export interface PodRecord {
   /** SIGKILLed at the end of the grace period. */
   killed: boolean;
   /** The last lines of its stderr, kept when it failed. */
-  stderrTail: string;
+  readonly stderrTail: string;
 }
 
 export interface PodSetOptions {
@@ -38,7 +37,8 @@ export interface PodSetOptions {
 
 interface LivePod {
   readonly record: PodRecord;
-  readonly child: ChildProcess;
+  readonly process: RunningProcess;
+  /** Resolves once the exit is recorded and the pod left the live and terminating sets. */
   readonly exited: Promise<void>;
 }
 
@@ -83,9 +83,10 @@ export class PodSet {
     const name = `${this.options.prefix}-${++this.counter}`;
     const logFile = join(this.options.logDir, `${name}.log`);
     const stdout = openSync(logFile, "w");
-    const child = spawn(process.execPath, [this.options.bundle], {
-      env: { ...this.options.env },
-      stdio: ["ignore", stdout, "pipe"],
+    const proc = startProcess(process.execPath, [this.options.bundle], {
+      env: this.options.env,
+      stdout,
+      stderrTailChars: 2_000,
     });
     closeSync(stdout);
     const record: PodRecord = {
@@ -97,22 +98,18 @@ export class PodSet {
       exitCode: undefined,
       exitSignal: undefined,
       killed: false,
-      stderrTail: "",
+      get stderrTail() {
+        return proc.stderrTail();
+      },
     };
-    child
-      .stderr!.setEncoding("utf8")
-      .on("data", (chunk: string) => (record.stderrTail = (record.stderrTail + chunk).slice(-2_000)));
-    const exited = new Promise<void>((resolve) =>
-      child.once("exit", (code, signal) => {
-        record.exitedAt = epochMs();
-        record.exitCode = code;
-        record.exitSignal = signal;
-        this.live.delete(pod);
-        this.terminatingPods.delete(pod);
-        resolve();
-      }),
-    );
-    const pod: LivePod = { record, child, exited };
+    const exited = proc.exited.then(({ code, signal }) => {
+      record.exitedAt = epochMs();
+      record.exitCode = code;
+      record.exitSignal = signal;
+      this.live.delete(pod);
+      this.terminatingPods.delete(pod);
+    });
+    const pod: LivePod = { record, process: proc, exited };
     this.records.push(record);
     this.live.add(pod);
   }
@@ -121,10 +118,10 @@ export class PodSet {
     this.live.delete(pod);
     this.terminatingPods.add(pod);
     pod.record.sigtermAt = epochMs();
-    pod.child.kill("SIGTERM");
+    pod.process.child.kill("SIGTERM");
     const kill = setTimeout(() => {
       pod.record.killed = true;
-      pod.child.kill("SIGKILL");
+      pod.process.child.kill("SIGKILL");
     }, this.options.gracePeriodMs);
     void pod.exited.then(() => clearTimeout(kill));
   }
@@ -132,7 +129,7 @@ export class PodSet {
   /** Ends every pod at once (SIGKILL), for a run that failed: nothing left running. */
   async killAll(): Promise<void> {
     const all = [...this.live, ...this.terminatingPods];
-    for (const pod of all) pod.child.kill("SIGKILL");
+    for (const pod of all) pod.process.child.kill("SIGKILL");
     await Promise.all(all.map((pod) => pod.exited));
   }
 }

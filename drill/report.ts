@@ -1,5 +1,5 @@
 // What the drill asserts and prints: the checks (each PASS or FAIL), the figures, the decisions.
-import type { Machine } from "../bench/machine";
+import type { Machine } from "../harness";
 import { textChart } from "./chart";
 import type { PhaseResult } from "./phase";
 import type { DrillPlan } from "./plan";
@@ -10,7 +10,7 @@ export interface Check {
   readonly detail: string;
 }
 
-/** The assertions, over both runs. */
+/** The drill's checks, over both runs: nothing lost or handled twice, clean exits on SIGTERM, back to the floor. */
 export function drillChecks(plan: DrillPlan, runs: readonly PhaseResult[]): Check[] {
   const checks: Check[] = [];
   for (const run of runs) {

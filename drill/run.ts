@@ -5,12 +5,10 @@
 // Flags: --quick (CI: a small burst, compressed timings), --seed N (replay the choice of pods to stop),
 // --svg PATH (where the plot goes; default .drill/drill-<mode>.svg).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { startEmulatorProcess } from "../bench/emulator-control";
-import { describeMachine } from "../bench/machine";
+import { describeMachine, loadAverage, startEmulatorProcess } from "../harness";
 import { buildPodBundle } from "./bundle";
 import { svgPlot } from "./chart";
 import { runPhase, type PhaseResult } from "./phase";
@@ -66,16 +64,7 @@ async function main(): Promise<void> {
     ),
   );
   const checks = drillChecks(plan, runs);
-  process.stdout.write(
-    `${renderDrillReport(
-      plan,
-      machine,
-      loadavg().map((l) => Math.round(l * 100) / 100),
-      runs,
-      checks,
-      svgPath,
-    )}\nseed ${seed}\n`,
-  );
+  process.stdout.write(`${renderDrillReport(plan, machine, loadAverage(), runs, checks, svgPath)}\nseed ${seed}\n`);
   if (checks.some((c) => !c.passed)) {
     progress(`pod logs kept in ${logDir}`);
     process.exitCode = 1;

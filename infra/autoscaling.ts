@@ -122,6 +122,8 @@ export interface ConsumerAutoscalingArgs {
   readonly labels: Labels;
   /** Tags for the role. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The permissions boundary of the roles created here (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
 }
 
 /** The scaler's role and access, the TriggerAuthentication and the ScaledObject of one stack. */
@@ -148,6 +150,7 @@ export class ConsumerAutoscaling extends pulumi.ComponentResource {
           "Assumed by KEDA's operator only (web identity); reads one queue's attributes to scale the consumer.",
         trust,
         tags: args.tags,
+        permissionsBoundary: args.permissionsBoundary,
       },
       this,
     );

@@ -1,11 +1,25 @@
 /**
- * Who may use a created cluster, through EKS access entries (authentication mode API):
+ * Who may use a cluster, through EKS access entries (authentication mode API), and whether the identity
+ * running pulumi is one of them.
+ *
+ * A created cluster's entries:
  * - the platform's administrators (`clusterAdminPrincipalArns`): AmazonEKSClusterAdminPolicy, cluster-wide;
+ * - the CI deploy role (`ciDeployRoleArn`): AmazonEKSClusterAdminPolicy, cluster-wide, so `pulumi up` from CI
+ *   can deploy the KEDA chart, namespaces and workloads;
+ * - the CI preview role (`ciPreviewRoleArn`): AmazonEKSViewPolicy, cluster-wide: a preview lists the API's
+ *   groups and reads objects; its server-side dry runs of writes are forbidden, and the Kubernetes provider
+ *   then previews client-side (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go);
  * - each developer stack (`developerStacks`): AmazonEKSEditPolicy scoped to that stack's namespace only. Edit
  *   (Kubernetes' `edit` role) creates Deployments, Secrets and ServiceAccounts in the namespace but not
  *   Roles, RoleBindings or anything cluster-scoped; the namespace itself is created by the platform stack
  *   with the `restricted` Pod Security labels, so no borrower can run a pod as another stack's service
  *   account (and assume its IAM role) or a host-network pod that reaches the node's role.
+ * The identity that creates the cluster gets an admin entry from EKS itself, outside the program
+ * (pulumi-eks sets `bootstrapClusterCreatorAdminPermissions`: pulumi/pulumi-eks v4.3.0
+ * nodejs/eks/cluster/cluster.ts).
+ *
+ * An identity without an entry cannot even list the cluster's API groups, so the Kubernetes provider would
+ * take the cluster for unreachable. `requireCallerAccess` checks at preview that the caller has one.
  * Sources: https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html (the policies and
  * the Kubernetes roles they match), https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html
  * (namespace access scopes; one access entry per principal).
@@ -13,10 +27,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import type { DeveloperStack } from "./config";
+import type { CiAccess, DeveloperStack } from "./config";
 
 export const CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy";
 export const NAMESPACE_EDIT_POLICY = "AmazonEKSEditPolicy";
+export const CLUSTER_VIEW_POLICY = "AmazonEKSViewPolicy";
 
 /** One access entry of eks.Cluster's `accessEntries`: a principal and its policies with their scopes. */
 export interface AccessEntry {
@@ -31,6 +46,13 @@ export interface AccessEntry {
   >;
 }
 
+/** Who gets an entry on a created cluster, as the validated config says. */
+export interface ClusterUsers {
+  readonly adminPrincipalArns: readonly string[];
+  readonly developerStacks: readonly DeveloperStack[];
+  readonly ci: CiAccess;
+}
+
 /**
  * The access entries of a created cluster, keyed by a hash of the principal (so reordering the lists
  * replaces nothing).
@@ -38,21 +60,30 @@ export interface AccessEntry {
  */
 export function accessEntries(
   partition: string,
-  adminPrincipalArns: readonly string[],
-  developerStacks: readonly DeveloperStack[],
+  users: ClusterUsers,
   namespaceOf: (stack: string) => string,
 ): Record<string, AccessEntry> {
   const policyArn = (policy: string) => `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
+  const clusterWide = (key: string, principalArn: string, policy: string): [string, AccessEntry] => [
+    `${key}-${shortHash(principalArn)}`,
+    { principalArn, accessPolicies: { [key]: { policyArn: policyArn(policy), accessScope: { type: "cluster" } } } },
+  ];
   const entries: Record<string, AccessEntry> = {};
-  for (const principalArn of adminPrincipalArns) {
-    entries[`admin-${shortHash(principalArn)}`] = {
-      principalArn,
-      accessPolicies: { admin: { policyArn: policyArn(CLUSTER_ADMIN_POLICY), accessScope: { type: "cluster" } } },
-    };
+  for (const principalArn of users.adminPrincipalArns) {
+    const [key, entry] = clusterWide("admin", principalArn, CLUSTER_ADMIN_POLICY);
+    entries[key] = entry;
+  }
+  for (const [role, principalArn, policy] of [
+    ["ci-deploy", users.ci.deployRoleArn, CLUSTER_ADMIN_POLICY],
+    ["ci-preview", users.ci.previewRoleArn, CLUSTER_VIEW_POLICY],
+  ] as const) {
+    if (principalArn === undefined) continue;
+    const [key, entry] = clusterWide(role, principalArn, policy);
+    entries[key] = entry;
   }
   // EKS allows one access entry per principal: a developer with several stacks gets one, scoped to each namespace.
   const byPrincipal = new Map<string, string[]>();
-  for (const { stack, principalArn } of developerStacks)
+  for (const { stack, principalArn } of users.developerStacks)
     byPrincipal.set(principalArn, [...(byPrincipal.get(principalArn) ?? []), namespaceOf(stack)]);
   for (const [principalArn, namespaces] of byPrincipal) {
     entries[`developer-${shortHash(principalArn)}`] = {
@@ -66,13 +97,57 @@ export function accessEntries(
 }
 
 /**
- * The access entries, after checking that no listed principal is the identity about to create the cluster.
- * EKS already gives the creator an access entry with cluster admin (bootstrapClusterCreatorAdminPermissions,
- * which this program leaves on so that `pulumi up` can deploy into the cluster it made), and a second entry
- * for the same principal fails with ResourceInUseException once the cluster exists. The check runs only
- * while the cluster does not exist yet: later runs, by whoever, are not the creator (docs/DEPLOY.md).
- * The caller is compared as EKS names it: for an assumed role, the role's ARN with its path (the issuer of
- * the session), not the session's ARN.
+ * The principal EKS names in access entries for the identity running pulumi: for an assumed role, the role's
+ * ARN with its path (the issuer of the session, `aws.iam.getSessionContext`), not the session's ARN.
+ */
+export function callerPrincipal(opts: pulumi.InvokeOptions): pulumi.Output<string> {
+  const caller = aws.getCallerIdentityOutput({}, opts);
+  return aws.iam.getSessionContextOutput({ arn: caller.arn }, opts).issuerArn;
+}
+
+/** What to say when the caller has no entry: who gives it one. */
+export interface AccessFix {
+  /** The cluster's name, for the message. */
+  readonly clusterName: string;
+  /** How the caller gets an entry, e.g. "list it in ciDeployRoleArn, ciPreviewRoleArn or clusterAdminPrincipalArns". */
+  readonly remedy: string;
+}
+
+/**
+ * Resolves to `value` once the identity running pulumi is known to have an access entry on the existing
+ * cluster `fix.clusterName` (`aws.eks.getAccessEntry`); fails the preview with a RunError naming the caller,
+ * the cluster and the remedy when it has none. Clusters that authenticate through the `aws-auth` ConfigMap as
+ * well (`authenticationMode` other than API) may grant access there, which this look-up cannot see: pass
+ * `enforce: false` for them, and a missing entry is a warning.
+ */
+export function requireCallerAccess<T>(
+  value: pulumi.Output<T>,
+  fix: AccessFix,
+  enforce: pulumi.Input<boolean>,
+  opts: pulumi.InvokeOptions,
+): pulumi.Output<T> {
+  const checked = pulumi.all([callerPrincipal(opts), enforce]).apply(async ([principalArn, enforced]) => {
+    try {
+      await aws.eks.getAccessEntry({ clusterName: fix.clusterName, principalArn }, opts);
+    } catch {
+      const message = `${principalArn}, the identity running pulumi, has no access entry on EKS cluster ${fix.clusterName}, so it cannot reach the cluster's Kubernetes API: ${fix.remedy} (docs/DEPLOY.md, "Access")`;
+      if (enforced) throw new pulumi.RunError(message);
+      void pulumi.log.warn(
+        `${message}; the cluster also authenticates through the aws-auth ConfigMap, which may grant it`,
+      );
+    }
+    return true;
+  });
+  return checked.apply(() => value);
+}
+
+/**
+ * The access entries of a cluster this stack creates, after checking who runs pulumi:
+ * - while the cluster does not exist, the caller will create it, and EKS gives the creator an admin entry of
+ *   its own; a second entry for the same principal fails with ResourceInUseException once the cluster exists,
+ *   so the caller must not be listed (docs/DEPLOY.md, "Access");
+ * - once it exists, the caller must have an entry (the creator's, or one of these), or nothing it deploys
+ *   into the cluster could be reached.
  */
 export function checkedAccessEntries(
   clusterName: string,
@@ -80,16 +155,26 @@ export function checkedAccessEntries(
   opts: pulumi.InvokeOptions,
 ): pulumi.Output<Record<string, AccessEntry>> {
   const existing = aws.eks.getClustersOutput({}, opts).names;
-  const caller = aws.getCallerIdentityOutput({}, opts);
-  const creator = aws.iam.getSessionContextOutput({ arn: caller.arn }, opts).issuerArn;
-  return pulumi.all([existing, creator]).apply(([names, creatorArn]) => {
-    const listed = Object.values(entries).some((entry) => entry.principalArn === creatorArn);
-    if (!names.includes(clusterName) && listed) {
-      throw new pulumi.RunError(
-        `${creatorArn} is the identity creating the cluster, which EKS already makes cluster admin; remove it from clusterAdminPrincipalArns and developerStacks`,
+  return pulumi.all([existing, callerPrincipal(opts)]).apply(([names, creatorArn]) => {
+    if (names.includes(clusterName)) {
+      return requireCallerAccess(
+        pulumi.output(entries),
+        {
+          clusterName,
+          remedy:
+            "list it in ciDeployRoleArn (the CI deploy role), ciPreviewRoleArn (the CI preview role, previews only) or clusterAdminPrincipalArns, and run pulumi up as an identity that has access",
+        },
+        true,
+        opts,
       );
     }
-    return entries;
+    const listed = Object.values(entries).some((entry) => entry.principalArn === creatorArn);
+    if (listed) {
+      throw new pulumi.RunError(
+        `${creatorArn} is the identity creating the cluster, which EKS already makes cluster admin; remove it from clusterAdminPrincipalArns, ciDeployRoleArn, ciPreviewRoleArn and developerStacks`,
+      );
+    }
+    return pulumi.output(entries);
   });
 }
 

@@ -4,7 +4,9 @@
  * - create: the `Cluster` component, a new EKS cluster in its own network (infra/network.ts) with an IAM
  *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
  *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
- *           reach IMDS); plus the namespaces of the developer stacks that may borrow it;
+ *           reach IMDS); on a long-lived stack the cluster and its OIDC provider are protected and the
+ *           cluster has EKS deletion protection (infra/lifecycle.ts); the namespaces of the developer stacks
+ *           that may borrow it are made after KEDA (infra/developer-namespaces.ts);
  * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, read through a
  *           StackReference, deploying into the namespace that stack made for this one;
  * - adopt:  `adoptCluster`, an EKS cluster looked up by name, with its IAM OIDC provider; never changed.
@@ -20,12 +22,19 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { accessEntries, checkedAccessEntries } from "./cluster-access";
-import { platformArchitecture, type ClusterConfig, type ClusterMode, type ImagePlatform } from "./config";
-import { ec2AssumeRolePolicy } from "./iam-documents";
+import { pinnedAddon } from "./addons";
+import { accessEntries, checkedAccessEntries, requireCallerAccess } from "./cluster-access";
+import {
+  platformArchitecture,
+  type ClusterConfig,
+  type ClusterMode,
+  type ImagePlatform,
+  type LifecycleConfig,
+} from "./config";
+import { ec2AssumeRolePolicy, eksAssumeRolePolicy } from "./iam-documents";
 import { eksKubeconfig } from "./kubeconfig";
+import { clusterStateOptions } from "./lifecycle";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
-import { POD_SECURITY_LABELS } from "./namespace";
 import type { ClusterNetwork } from "./network";
 import { managedNodeArchitectures, requireImageArchitecture } from "./node-architecture";
 
@@ -43,6 +52,9 @@ export const SHARED_CLUSTER_OUTPUTS = {
   /** Developer stack name -> the namespace made for it (developerStacks). */
   developerNamespaces: "developerNamespaces",
 } as const;
+
+/** The AWS managed policy EKS's cluster role needs (EKS user guide, "cluster-iam-role"). */
+const CLUSTER_MANAGED_POLICY = "AmazonEKSClusterPolicy";
 
 /** AWS-managed policies the managed nodes need: join the cluster, run the VPC CNI, pull images from ECR. */
 const NODE_MANAGED_POLICIES = {
@@ -70,14 +82,14 @@ export interface TargetCluster {
   readonly provider: k8s.Provider;
   /** The nodes' CPU architectures, exported for borrowers (create mode; empty otherwise). */
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  /** Developer stack -> the namespace made for it (create mode; empty otherwise). */
-  readonly developerNamespaces: pulumi.Output<Record<string, string>>;
   /** borrow mode: the namespace the platform stack made for this stack; undefined otherwise. */
   readonly borrowedNamespace: pulumi.Output<string> | undefined;
   /** borrow mode: the platform stack whose cluster this is, for its other outputs (KEDA's); undefined otherwise. */
   readonly platformStack: pulumi.StackReference | undefined;
   /** What a cluster add-on installed by this stack waits for: the created cluster with its nodes; none otherwise. */
   readonly addonsAfter: readonly pulumi.Resource[];
+  /** The created cluster's Kubernetes version, for add-on versions (create mode; undefined otherwise). */
+  readonly kubernetesVersion: pulumi.Output<string> | undefined;
 }
 
 /** What every mode needs to find or make the cluster. */
@@ -94,18 +106,32 @@ export interface TargetClusterArgs {
   readonly imagePlatform: ImagePlatform;
   /** Tags for every AWS resource created here. */
   readonly tags: Readonly<Record<string, string>>;
+  /** create mode: long-lived (the cluster protected, with EKS deletion protection) or ephemeral (neither). */
+  readonly lifecycle: LifecycleConfig;
+  /** The permissions boundary of the roles created here (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
+}
+
+/** The name of the EKS cluster a create-mode stack makes: `<project>-<stack>`, fixed (borrowers and kubeconfigs name it). */
+export function createdClusterName(scope: NameScope): string {
+  return scopedName(scope, "", NAME_LIMITS.eksCluster);
 }
 
 /**
  * The cluster this stack deploys into: created (`Cluster`), borrowed (`borrowCluster`) or adopted
  * (`adoptCluster`), as `args.config.mode` says. `name` names the component or, for the others, the
- * resources registered to reach the cluster (`<name>-shared`, `<name>-k8s`).
+ * resources registered to reach the cluster (`<name>-shared`, `<name>-k8s`). `opts` are the created cluster's
+ * (a `dependsOn` holds it back until a check passes); the other modes register nothing to hold back.
  */
-export function targetCluster(name: string, args: TargetClusterArgs): TargetCluster {
+export function targetCluster(
+  name: string,
+  args: TargetClusterArgs,
+  opts?: pulumi.ComponentResourceOptions,
+): TargetCluster {
   const config = args.config;
   switch (config.mode) {
     case "create":
-      return new Cluster(name, { ...args, config });
+      return new Cluster(name, { ...args, config }, opts);
     case "borrow":
       return borrowCluster(name, { ...args, clusterStack: config.clusterStack });
     case "adopt":
@@ -124,7 +150,7 @@ export interface ClusterArgs extends Omit<TargetClusterArgs, "config" | "network
   readonly network: ClusterNetwork | undefined;
 }
 
-/** A new EKS cluster, its managed nodes, its access entries and the developer stacks' namespaces. */
+/** A new EKS cluster, its managed nodes and its access entries. */
 export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly mode = "create";
   readonly clusterName: pulumi.Output<string>;
@@ -133,23 +159,50 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  readonly developerNamespaces: pulumi.Output<Record<string, string>>;
   readonly borrowedNamespace = undefined;
   readonly platformStack = undefined;
   readonly addonsAfter: readonly pulumi.Resource[];
+  /** This component's name, which named the developer namespaces it once had as children. */
+  private readonly componentName: string;
+  readonly kubernetesVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLUSTER_TYPE, name, {}, opts);
+    this.componentName = name;
     const { config, network } = args;
     if (network === undefined) throw new Error("a created cluster needs its network");
-    const clusterName = scopedName(args.scope, "", NAME_LIMITS.eksCluster);
+    const clusterName = createdClusterName(args.scope);
+    const state = clusterStateOptions(args.lifecycle);
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
+    const boundary = args.permissionsBoundary === undefined ? {} : { permissionsBoundary: args.permissionsBoundary };
+    // The cluster's own role, passed to pulumi-eks so it is named under this stack's prefix (pulumi-eks would
+    // auto-name it `<name>-eksRole-role-<random>`, outside what the CI deploy role may manage).
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster-role`,
+      {
+        namePrefix: scopedName(args.scope, "eks-", NAME_LIMITS.iamRolePrefix),
+        description: "EKS manages the cluster's control plane with this role",
+        assumeRolePolicy: pulumi.jsonStringify(eksAssumeRolePolicy()),
+        ...boundary,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      {
+        role: clusterRole.name,
+        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${CLUSTER_MANAGED_POLICY}`,
+      },
+      { parent: this },
+    );
     const nodeRole = new aws.iam.Role(
       `${name}-node-role`,
       {
         namePrefix: scopedName(args.scope, "node-", NAME_LIMITS.iamRolePrefix),
         assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
+        ...boundary,
         tags: args.tags,
       },
       { parent: this },
@@ -182,23 +235,28 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         endpointPrivateAccess: true,
         endpointPublicAccess: publicAccessCidrs.length > 0,
         ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
+        serviceRole: clusterRole,
         createOidcProvider: true,
         skipDefaultNodeGroup: true,
+        // The add-ons are this program's, at versions that later runs keep (infra/addons.ts): pulumi-eks would
+        // install vpc-cni and kube-proxy at the newest version on every run.
+        useDefaultVpcCni: true,
+        kubeProxyAddonOptions: { enabled: false },
         authenticationMode: eks.AuthenticationMode.Api,
         accessEntries: partition.apply((partitionName) =>
           checkedAccessEntries(
             clusterName,
-            accessEntries(partitionName, config.adminPrincipalArns, config.developerStacks, (stack) =>
-              developerNamespace(args.scope, stack),
-            ),
+            accessEntries(partitionName, config, (stack) => developerNamespace(args.scope, stack)),
             { parent: this },
           ),
         ),
         // Extended support is billed at a higher control-plane rate; stay on standard support and upgrade.
         upgradePolicy: { supportType: "STANDARD" },
+        deletionProtection: state.deletionProtection,
         tags: args.tags,
       },
-      { parent: this },
+      // The transforms reach the cluster and OIDC provider pulumi-eks creates inside this component.
+      { parent: this, dependsOn: [clusterPolicy], transforms: state.transforms },
     );
 
     // Pods must get AWS credentials from their service account only, never from the node's instance role:
@@ -240,6 +298,27 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       { parent: this, dependsOn: nodePolicies },
     );
 
+    this.kubernetesVersion =
+      config.kubernetesVersion === undefined
+        ? cluster.eksCluster.apply((created) => created.version)
+        : pulumi.output(config.kubernetesVersion);
+    const addons = (["vpcCni", "kubeProxy", "coredns"] as const).map((addon) =>
+      pinnedAddon(
+        `${name}-${addon}`,
+        {
+          addon,
+          clusterName,
+          kubernetesVersion: this.kubernetesVersion,
+          version: config.addonVersions[addon],
+          tags: args.tags,
+          // The add-ons run pods on the nodes (CoreDNS cannot schedule without them); the self-managed ones
+          // EKS installed at creation serve until then.
+          after: [nodeGroup],
+        },
+        this,
+      ),
+    );
+
     this.clusterName = pulumi.output(clusterName);
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
@@ -253,9 +332,8 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         architectureSource: "the managed node group's AMI type",
         imagePlatform: args.imagePlatform,
       },
-      { parent: this, dependsOn: [nodeGroup] },
+      { parent: this, dependsOn: [nodeGroup, ...addons] },
     );
-    this.developerNamespaces = this.createDeveloperNamespaces(name, args.scope, config.developerStacks);
     this.addonsAfter = [this];
 
     this.registerOutputs({
@@ -264,33 +342,18 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       oidcProviderArn: this.oidcProviderArn,
       oidcProviderUrl: this.oidcProviderUrl,
       nodeArchitectures: this.nodeArchitectures,
-      developerNamespaces: this.developerNamespaces,
     });
   }
 
   /**
-   * One namespace per developer stack, made here because borrowers have no cluster-scoped rights, and
-   * labelled for the `restricted` Pod Security Standard, which a namespace editor cannot change.
+   * Where a developer stack's namespace was registered before it moved out of this component (a child
+   * `<component>-developer-<stack>`): the alias that keeps it the same resource, not a delete and a create.
    */
-  private createDeveloperNamespaces(
-    name: string,
-    scope: NameScope,
-    developerStacks: readonly { readonly stack: string }[],
-  ): pulumi.Output<Record<string, string>> {
-    const made = developerStacks.map(({ stack }) => {
-      const namespace = new k8s.core.v1.Namespace(
-        `${name}-developer-${stack}`,
-        {
-          metadata: {
-            name: developerNamespace(scope, stack),
-            labels: { "app.kubernetes.io/managed-by": "pulumi", ...POD_SECURITY_LABELS },
-          },
-        },
-        { parent: this, provider: this.provider },
-      );
-      return namespace.metadata.name.apply((namespaceName) => [stack, namespaceName] as const);
-    });
-    return pulumi.all(made).apply((pairs) => Object.fromEntries(pairs));
+  developerNamespaceAlias(stack: string): pulumi.Alias {
+    return {
+      name: `${this.componentName}-developer-${stack}`,
+      parent: pulumi.createUrn(this.componentName, CLUSTER_TYPE),
+    };
   }
 }
 
@@ -320,10 +383,24 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
       }
       return namespace;
     });
-  const kubeconfig = pulumi.secret(read(SHARED_CLUSTER_OUTPUTS.kubeconfig));
+  const clusterName = read(SHARED_CLUSTER_OUTPUTS.clusterName);
+  // The platform stack gives this stack's developer an entry through its developerStacks.
+  const kubeconfig = pulumi.secret(
+    clusterName.apply((name) =>
+      requireCallerAccess(
+        read(SHARED_CLUSTER_OUTPUTS.kubeconfig),
+        {
+          clusterName: name,
+          remedy: `the admins of ${clusterStack} add "${scope.stack}=<this IAM role or user ARN>" to its developerStacks and run pulumi up there`,
+        },
+        true,
+        {},
+      ),
+    ),
+  );
   return {
     mode: "borrow",
-    clusterName: read(SHARED_CLUSTER_OUTPUTS.clusterName),
+    clusterName,
     kubeconfig,
     oidcProviderArn: read(SHARED_CLUSTER_OUTPUTS.oidcProviderArn),
     oidcProviderUrl: read(SHARED_CLUSTER_OUTPUTS.oidcProviderUrl),
@@ -340,10 +417,10 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
       { aliases: formerlyInClusterComponent(name) },
     ),
     nodeArchitectures: pulumi.output([]),
-    developerNamespaces: pulumi.output<Record<string, string>>({}),
     borrowedNamespace,
     platformStack: shared,
     addonsAfter: [],
+    kubernetesVersion: undefined,
   };
 }
 
@@ -375,13 +452,20 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
   const oidcProviderArn = args.requireOidcProvider
     ? aws.iam.getOpenIdConnectProviderOutput({ url: oidcProviderUrl }).arn
     : pulumi.output("");
+  // Access entries are the only way in under authentication mode API; with the aws-auth ConfigMap as well,
+  // access may come from there, which the look-up cannot see (a warning then).
   const kubeconfig = pulumi.secret(
-    eksKubeconfig({
-      clusterName: cluster.name,
-      endpoint: cluster.endpoint,
-      certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
-      region: args.region,
-    }),
+    requireCallerAccess(
+      eksKubeconfig({
+        clusterName: cluster.name,
+        endpoint: cluster.endpoint,
+        certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
+        region: args.region,
+      }),
+      { clusterName, remedy: `the administrators of ${clusterName} give it an access entry` },
+      cluster.accessConfigs.apply((access) => access[0]?.authenticationMode === "API"),
+      {},
+    ),
   );
   return {
     mode: "adopt",
@@ -400,10 +484,10 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
       { aliases: formerlyInClusterComponent(name) },
     ),
     nodeArchitectures: pulumi.output([]),
-    developerNamespaces: pulumi.output<Record<string, string>>({}),
     borrowedNamespace: undefined,
     platformStack: undefined,
     addonsAfter: [],
+    kubernetesVersion: undefined,
   };
 }
 
@@ -440,8 +524,9 @@ function kubernetesProvider(
         args.architectureSource,
       ),
       enableServerSideApply: true,
-      // An ephemeral stack can outlive the cluster it borrowed; let `pulumi destroy` still clean its state.
-      deleteUnreachable: true,
+      // deleteUnreachable stays unset: a refresh from a network that cannot reach the cluster must fail, not
+      // drop the chart, namespaces and workloads from state. When the cluster is known to be gone, an operator
+      // sets PULUMI_K8S_DELETE_UNREACHABLE=true for that one destroy (docs/DEPLOY.md, "When the cluster is gone").
     },
     opts,
   );

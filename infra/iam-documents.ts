@@ -154,3 +154,18 @@ export function ec2AssumeRolePolicy(): PolicyDocument {
     ],
   };
 }
+
+/** Trust policy of the cluster's own role: only EKS assumes it (EKS user guide, "cluster-iam-role"). */
+export function eksAssumeRolePolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "EksControlPlane",
+        Effect: "Allow",
+        Principal: { Service: "eks.amazonaws.com" },
+        Action: "sts:AssumeRole",
+      },
+    ],
+  };
+}

@@ -65,6 +65,8 @@ export interface ConsumerIdentityArgs {
   readonly labels: Labels;
   /** Tags for AWS resources. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The permissions boundary of the roles created here (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
 }
 
 /**
@@ -127,6 +129,7 @@ export class ConsumerIdentity extends pulumi.ComponentResource {
         description: "Assumed by the sqs-eks-consumer service account only (IRSA); consumes one queue.",
         trust,
         tags: args.tags,
+        permissionsBoundary: args.permissionsBoundary,
       },
       this,
     );
@@ -157,6 +160,7 @@ export class ConsumerIdentity extends pulumi.ComponentResource {
           "Assumed through EKS Pod Identity for the sqs-eks-consumer service account only; consumes one queue.",
         trust,
         tags: args.tags,
+        permissionsBoundary: args.permissionsBoundary,
       },
       this,
     );
@@ -208,6 +212,8 @@ export interface TrustedRoleArgs {
   /** Who may assume the role. */
   readonly trust: pulumi.Input<PolicyDocument>;
   readonly tags: Readonly<Record<string, string>>;
+  /** ARN of the managed policy that bounds the role (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
 }
 
 /**
@@ -223,6 +229,7 @@ export function trustedRole(name: string, args: TrustedRoleArgs, parent: pulumi.
       name: args.roleName,
       description: args.description,
       assumeRolePolicy: pulumi.jsonStringify(args.trust),
+      ...(args.permissionsBoundary === undefined ? {} : { permissionsBoundary: args.permissionsBoundary }),
       tags: args.tags,
     },
     { parent, deleteBeforeReplace: true },

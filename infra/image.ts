@@ -1,5 +1,6 @@
 /**
- * The consumer image: an ECR repository (scanned on push, old images expired, deleted with the stack) and the
+ * The consumer image: an ECR repository (scanned on push, old images expired; on a long-lived stack protected
+ * and retained, on an ephemeral one deleted with its images: infra/lifecycle.ts) and the
  * image built from consumer/Dockerfile and pushed with short-lived ECR credentials. The Deployment uses the
  * pushed digest, never a tag, so every change rolls out and every rollback is exact.
  */
@@ -8,7 +9,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import type { BuildInfo } from "./build-info";
-import type { ImagePlatform } from "./config";
+import type { ImagePlatform, LifecycleConfig } from "./config";
+import { repositoryStateOptions } from "./lifecycle";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 
 /** Images kept in the repository: enough to roll back a few deployments. */
@@ -51,6 +53,8 @@ export interface ConsumerImageArgs {
   readonly platform: ImagePlatform;
   /** Commit and commit time, passed as the GIT_COMMIT and BUILD_TIME build arguments. */
   readonly buildInfo: BuildInfo;
+  /** Long-lived (the repository protected, retained, not force-deleted) or ephemeral (deleted with its images). */
+  readonly lifecycle: LifecycleConfig;
   /** Tags for the repository. */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -73,10 +77,11 @@ export class ConsumerImage extends pulumi.ComponentResource {
         // Tags are labels for people (the short commit); the digest is what deploys. A mutable tag lets a
         // rebuilt commit (a dirty tree, a new base image) be pushed again.
         imageTagMutability: "MUTABLE",
-        forceDelete: true,
+        // ECR refuses to delete a repository that holds images unless forced (RepositoryNotEmptyException).
+        forceDelete: args.lifecycle.ephemeral,
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, ...repositoryStateOptions(args.lifecycle) },
     );
 
     new aws.ecr.LifecyclePolicy(

@@ -13,6 +13,7 @@
  * `roleArn` is assumed by web identity with the operator's AWS_WEB_IDENTITY_TOKEN_FILE, which the EKS pod
  * identity webhook mounts only for a service account annotated with a role).
  */
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TargetCluster } from "./cluster";
@@ -22,12 +23,67 @@ import type { Labels } from "./labels";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 import { POD_SECURITY_LABELS } from "./namespace";
 
-/** The chart this program installs: kedacore/charts, pinned. */
+/**
+ * The chart this program installs, pinned: kedacore/charts `keda` 2.20.2. KEDA publishes it only in an HTTP
+ * chart repository (kedacore/charts#20 asks for OCI), where a version could be published again and every
+ * preview would download it; the program renders it instead from a mirror in the account's ECR
+ * (`kedaChartMirror`), which `npm run keda-chart:mirror` (ci/keda-chart.ts) fills once, after checking the
+ * archive's SHA-256 below. The digest is the one recorded for keda-2.20.2.tgz by two independent public pins
+ * of https://kedacore.github.io/charts/keda-2.20.2.tgz (not fetched from here); the mirror step checks it
+ * against the chart repository's own `index.yaml` too.
+ */
 export const KEDA_CHART = {
   chart: "keda",
   version: "2.20.2",
-  repository: "https://kedacore.github.io/charts",
+  upstream: "https://kedacore.github.io/charts",
+  archiveSha256: "db60b1fa60f0565fefa4ce2f87e855b6a8854363ee82962fbe28a12a70d64c4c",
 } as const;
+
+/**
+ * The ECR repository that holds the mirrored chart in the stack's account and region: `<project>/charts/keda`
+ * (`helm push <archive> oci://<registry>/<project>/charts` stores the chart there). Its tags are immutable,
+ * so the version cannot be pushed again with other content.
+ */
+export function kedaChartMirror(project: string): string {
+  return `${project}/charts/${KEDA_CHART.chart}`;
+}
+
+/**
+ * The chart's OCI reference in the account's mirror, and the registry credentials to pull it, after checking
+ * the mirror at preview: the repository exists, its tags are immutable, and it holds the pinned version
+ * (a RunError naming the mirror command otherwise).
+ */
+function mirroredChart(
+  project: string,
+  region: string,
+  opts: pulumi.InvokeOptions,
+): { chart: pulumi.Output<string>; username: pulumi.Output<string>; password: pulumi.Output<string> } {
+  const repositoryName = kedaChartMirror(project);
+  const fix = `run npm run keda-chart:mirror -- --region ${region} (docs/DEPLOY.md, "Runtime pins")`;
+  const mirror = pulumi.output(
+    (async () => {
+      let repository: aws.ecr.GetRepositoryResult;
+      try {
+        repository = await aws.ecr.getRepository({ name: repositoryName }, opts);
+      } catch {
+        throw new pulumi.RunError(`the KEDA chart's mirror, ECR repository ${repositoryName}, does not exist: ${fix}`);
+      }
+      if (repository.imageTagMutability !== "IMMUTABLE") {
+        throw new pulumi.RunError(
+          `ECR repository ${repositoryName} has ${repository.imageTagMutability} tags, so chart ${KEDA_CHART.version} could change content; recreate it with immutable tags: ${fix}`,
+        );
+      }
+      try {
+        await aws.ecr.getImage({ repositoryName, imageTag: KEDA_CHART.version }, opts);
+      } catch {
+        throw new pulumi.RunError(`ECR repository ${repositoryName} holds no chart ${KEDA_CHART.version}: ${fix}`);
+      }
+      return { chart: `oci://${repository.repositoryUrl}`, registryId: repository.registryId };
+    })(),
+  );
+  const token = aws.ecr.getAuthorizationTokenOutput({ registryId: mirror.registryId }, opts);
+  return { chart: mirror.chart, username: token.userName, password: pulumi.secret(token.password) };
+}
 
 /** Where KEDA runs and who its operator is, as the scaler roles' trust policies name it. */
 export interface KedaLocation {
@@ -85,12 +141,16 @@ export function kedaChartValues(operatorRoleArn: string): Record<string, unknown
 export interface KedaInstallationArgs {
   /** The cluster to install into: its OIDC provider is what the operator's role trusts. */
   readonly cluster: TargetCluster;
+  /** The stack's region, where the chart's mirror is. */
+  readonly region: string;
   /** Project and stack: the operator's role is `<project>-<stack>-keda-operator` (up to 64 characters). */
   readonly scope: NameScope;
   /** Labels for the namespace (the Pod Security labels are added). */
   readonly labels: Labels;
   /** Tags for the role. */
   readonly tags: Readonly<Record<string, string>>;
+  /** The permissions boundary of the roles created here (`rolePermissionsBoundary`); undefined: none. */
+  readonly permissionsBoundary: string | undefined;
 }
 
 /**
@@ -130,16 +190,19 @@ export class KedaInstallation extends pulumi.ComponentResource {
           "KEDA's operator (IRSA). Grants nothing: it only lets the operator assume each stack's scaler role by web identity.",
         trust,
         tags: args.tags,
+        permissionsBoundary: args.permissionsBoundary,
       },
       this,
     );
 
+    const mirror = mirroredChart(args.scope.project, args.region, { parent: this });
     this.chart = new k8s.helm.v4.Chart(
       `${name}-chart`,
       {
-        chart: KEDA_CHART.chart,
+        chart: mirror.chart,
         version: KEDA_CHART.version,
-        repositoryOpts: { repo: KEDA_CHART.repository },
+        // pulumi-kubernetes logs in to an OCI registry with these (provider/pkg/helm/tool.go NewRegistryClient).
+        repositoryOpts: { username: mirror.username, password: mirror.password },
         namespace: namespace.metadata.name,
         values: operatorRole.arn.apply(kedaChartValues),
       },

@@ -10,6 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedAddon } from "./addons";
 import type { TargetCluster } from "./cluster";
 import type { IdentityMode } from "./config";
 
@@ -19,6 +20,10 @@ export const POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent";
 export interface PodIdentityAgentArgs {
   /** Name of the EKS cluster to install the agent on. */
   readonly clusterName: pulumi.Input<string>;
+  /** The cluster's Kubernetes version, for the add-on's default version. */
+  readonly kubernetesVersion: pulumi.Input<string>;
+  /** The stack's pin (`podIdentityAgentAddonVersion`); undefined: EKS's default at creation, then kept. */
+  readonly version: string | undefined;
   /** Tags for the add-on. */
   readonly tags: Readonly<Record<string, string>>;
   /** What must exist first: the cluster and its nodes (EKS reports a DaemonSet add-on active only once it runs on nodes). */
@@ -36,21 +41,29 @@ export function clusterPodIdentityAgent(
     /** The consumer's identity mode: only pod-identity needs the agent. */
     readonly identity: IdentityMode;
     readonly cluster: TargetCluster;
+    /** The pinned version of the add-on on a cluster this stack creates; undefined: EKS's default, then kept. */
+    readonly version: string | undefined;
     /** Tags for the add-on. */
     readonly tags: Readonly<Record<string, string>>;
   },
 ): pulumi.Output<string> | undefined {
   const { identity, cluster, tags } = args;
   if (identity !== "pod-identity") return undefined;
-  if (cluster.mode === "create") {
-    return new PodIdentityAgent(name, { clusterName: cluster.clusterName, tags, after: cluster.addonsAfter }).version;
+  if (cluster.mode === "create" && cluster.kubernetesVersion !== undefined) {
+    return new PodIdentityAgent(name, {
+      clusterName: cluster.clusterName,
+      kubernetesVersion: cluster.kubernetesVersion,
+      version: args.version,
+      tags,
+      after: cluster.addonsAfter,
+    }).version;
   }
   return requirePodIdentityAgent(cluster.clusterName, {});
 }
 
 /**
- * The agent as an EKS add-on, at the default version for the cluster's Kubernetes version, installed
- * after `args.after`.
+ * The agent as an EKS add-on, installed after `args.after`, at the pinned version or EKS's default for the
+ * cluster's Kubernetes version at creation, then kept (infra/addons.ts).
  */
 export class PodIdentityAgent extends pulumi.ComponentResource {
   /** The installed add-on version (e.g. v1.3.8-eksbuild.2). */
@@ -60,16 +73,17 @@ export class PodIdentityAgent extends pulumi.ComponentResource {
 
   constructor(name: string, args: PodIdentityAgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:pod-identity-agent:PodIdentityAgent", name, {}, opts);
-    this.addon = new aws.eks.Addon(
+    this.addon = pinnedAddon(
       `${name}-addon`,
       {
+        addon: "podIdentityAgent",
         clusterName: args.clusterName,
-        addonName: POD_IDENTITY_AGENT_ADDON,
-        // A cluster created by this stack has no self-managed agent to preserve.
-        resolveConflictsOnCreate: "OVERWRITE",
+        kubernetesVersion: args.kubernetesVersion,
+        version: args.version,
         tags: args.tags,
+        after: args.after,
       },
-      { parent: this, dependsOn: [...args.after] },
+      this,
     );
     this.version = this.addon.addonVersion;
     this.registerOutputs({ version: this.version });

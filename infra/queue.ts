@@ -3,12 +3,18 @@
  * consumer needs no KMS permission), reachable over TLS only, long-polled, and with a redrive policy that
  * moves a message to the DLQ after `maxReceiveCount` failed receives. Both standard, or both FIFO: SQS
  * requires a FIFO queue's dead-letter queue to be FIFO (SQS Developer Guide, "Using dead-letter queues").
+ *
+ * Both hold messages. A long-lived stack protects and retains them (infra/lifecycle.ts): the engine refuses to
+ * delete or replace them, and a replacement allowed on purpose leaves the old queues, messages and all, in AWS.
+ * No deleteBeforeReplace: every change that replaces a queue changes its name (name and FIFO type are the only
+ * properties that force it), so the new queue is created, and everything moved to it, before the old one goes.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { queueVisibilityTimeoutSeconds, type Tunables } from "../consumer/src/contract";
-import type { QueueConfig } from "./config";
+import type { LifecycleConfig, QueueConfig } from "./config";
 import { denyInsecureTransportPolicy } from "./iam-documents";
+import { queueStateOptions } from "./lifecycle";
 import { sqsQueueName, type NameScope } from "./names";
 
 /** The longest long poll SQS allows; the queue's default for receivers that do not ask for one. */
@@ -27,8 +33,19 @@ export interface ConsumerQueueArgs {
   readonly config: QueueConfig;
   /** The consumer's handler timeout (s), from which the queue's visibility timeout is derived. */
   readonly tunables: Pick<Tunables, "handlerTimeoutSeconds">;
+  /** Long-lived or ephemeral, and whether this update may replace the queues: their protect and retainOnDelete. */
+  readonly lifecycle: LifecycleConfig;
   /** Tags for both queues. */
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** The physical names of the queue and its dead-letter queue: `<project>-<stack>-queue`, `-dlq`, `.fifo` on FIFO queues. */
+export function consumerQueueNames(
+  scope: NameScope,
+  type: QueueConfig["type"],
+): { readonly queueName: string; readonly deadLetterQueueName: string } {
+  const fifo = type === "fifo";
+  return { queueName: sqsQueueName(scope, "queue", fifo), deadLetterQueueName: sqsQueueName(scope, "dlq", fifo) };
 }
 
 /** FIFO settings of the queue. */
@@ -71,8 +88,11 @@ export class ConsumerQueue extends pulumi.ComponentResource {
     this.fifo = fifo
       ? { contentBasedDeduplication: config.contentBasedDeduplication, highThroughput: config.highThroughput }
       : undefined;
-    this.queueName = sqsQueueName(args.scope, "queue", fifo);
-    this.deadLetterQueueName = sqsQueueName(args.scope, "dlq", fifo);
+    ({ queueName: this.queueName, deadLetterQueueName: this.deadLetterQueueName } = consumerQueueNames(
+      args.scope,
+      config.type,
+    ));
+    const stateOptions = queueStateOptions(args.lifecycle);
 
     const deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
@@ -84,7 +104,7 @@ export class ConsumerQueue extends pulumi.ComponentResource {
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
         tags: args.tags,
       },
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, ...stateOptions },
     );
 
     const queue = new aws.sqs.Queue(
@@ -102,7 +122,7 @@ export class ConsumerQueue extends pulumi.ComponentResource {
         }),
         tags: args.tags,
       },
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, ...stateOptions },
     );
 
     // Only this queue may dead-letter into the DLQ.

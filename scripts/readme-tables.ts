@@ -1,5 +1,5 @@
-// Generates reference text from the code it describes, so the two cannot drift: the README's tables (the
-// consumer's settings and error kinds) and Pulumi.yaml's `config:` section (infra/config/keys.ts).
+// Generates reference text from the code it describes, so the two cannot drift: docs/CONSUMER.md's tables
+// (the consumer's settings and error kinds) and Pulumi.yaml's `config:` section (infra/config/keys.ts).
 // `npm run docs` rewrites them, and a test fails when either file is out of date.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { AWS_ERROR_KINDS } from "../consumer/src/errors";
 import { CONNECTION, TUNABLES, TUNABLE_KEYS } from "../consumer/src/settings";
 import { CONFIG_KEYS, DEFAULT_REGION } from "../infra/config";
 
-export const README = join(__dirname, "..", "README.md");
+export const CONSUMER_DOC = join(__dirname, "..", "docs", "CONSUMER.md");
 export const PROJECT_FILE = join(__dirname, "..", "Pulumi.yaml");
 
 export function settingsTable(): string {
@@ -36,12 +36,13 @@ export function errorKindsTable(): string {
 
 const TABLES: Record<string, () => string> = { settings: settingsTable, "error-kinds": errorKindsTable };
 
-/** The README with every generated table replaced by its current content. */
-export function renderReadme(readme: string): string {
-  let out = readme;
+/** docs/CONSUMER.md with every generated table replaced by its current content. */
+export function renderConsumerDoc(doc: string): string {
+  let out = doc;
   for (const [name, render] of Object.entries(TABLES)) {
     const pattern = new RegExp(`(<!-- ${name}:begin -->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
-    if (!pattern.test(out)) throw new Error(`README.md has no <!-- ${name}:begin --> ... <!-- ${name}:end --> block`);
+    if (!pattern.test(out))
+      throw new Error(`docs/CONSUMER.md has no <!-- ${name}:begin --> ... <!-- ${name}:end --> block`);
     out = out.replace(pattern, (_, begin: string, end: string) => `${begin}${render()}${end}`);
   }
   return out;
@@ -79,7 +80,7 @@ export function renderProjectFile(projectFile: string): string {
 }
 
 if (require.main === module) {
-  writeFileSync(README, renderReadme(readFileSync(README, "utf8")));
+  writeFileSync(CONSUMER_DOC, renderConsumerDoc(readFileSync(CONSUMER_DOC, "utf8")));
   writeFileSync(PROJECT_FILE, renderProjectFile(readFileSync(PROJECT_FILE, "utf8")));
-  console.log("README.md tables and Pulumi.yaml's config section regenerated");
+  console.log("docs/CONSUMER.md's tables and Pulumi.yaml's config section regenerated");
 }

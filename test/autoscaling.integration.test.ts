@@ -17,7 +17,7 @@ import {
 } from "../infra/autoscaling";
 import { parseStackConfig, type EnabledAutoscaling } from "../infra/config";
 import { STS_AUDIENCE, issuerHostPath, type PolicyDocument } from "../infra/iam-documents";
-import { KEDA_CHART, KEDA_OUTPUT, kedaOperatorTrustPolicy } from "../infra/keda";
+import { KEDA_CHART, KEDA_OUTPUT, kedaChartMirror, kedaOperatorTrustPolicy } from "../infra/keda";
 import { POD_SECURITY_LABELS } from "../infra/namespace";
 import { runPack } from "../policies/offline/run-pack";
 import { ACCOUNT_ID, type ProgramRun, type RecordedResource } from "./helpers/mocks";
@@ -186,10 +186,15 @@ describe("the Deployment and its disruption budget with autoscaling", () => {
 describe("KEDA, installed once per cluster", () => {
   it("the create stack installs the pinned chart into a restricted `keda` namespace and exports what borrowers need", () => {
     const chart = oneOfType(shared, CHART);
-    assert.equal(chart.inputs.chart, KEDA_CHART.chart);
+    // From the account's immutable mirror, by the pinned version, with the registry's own credentials.
+    assert.equal(
+      chart.inputs.chart,
+      `oci://${ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com/${kedaChartMirror("sqs-eks-consumer")}`,
+    );
     assert.equal(chart.inputs.version, KEDA_CHART.version);
     assert.match(KEDA_CHART.version, /^2\.20\.\d+$/);
-    assert.deepEqual(chart.inputs.repositoryOpts, { repo: KEDA_CHART.repository });
+    assert.deepEqual(chart.inputs.repositoryOpts, { username: "AWS", password: "mock-ecr-password" });
+    assert.ok(chart.secretInputPaths.includes("repositoryOpts.password"), "the registry password is a secret");
     assert.equal(chart.inputs.namespace, "keda");
     const namespace = ofType(shared, "kubernetes:core/v1:Namespace").find((n) => metadataOf(n).name === "keda")!;
     const labels = (namespace.inputs.metadata as { labels: Record<string, string> }).labels;

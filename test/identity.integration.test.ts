@@ -112,13 +112,20 @@ const podTemplateAnnotations = (run: ProgramRun): Record<string, string> | undef
     }
   ).template.metadata.annotations;
 const clusterArnOf = (clusterName: string) => `arn:aws:eks:us-west-2:${ACCOUNT_ID}:cluster/${clusterName}`;
+/** The eks-pod-identity-agent add-on among the created cluster's add-ons. */
+const agentAddonOf = (run: ProgramRun): RecordedResource => {
+  const found = ofType(run, "aws:eks/addon:Addon").filter(
+    (addon) => addon.inputs.addonName === POD_IDENTITY_AGENT_ADDON,
+  );
+  assert.equal(found.length, 1, "one eks-pod-identity-agent add-on");
+  return found[0]!;
+};
 
 describe("pod-identity mode, create cluster", () => {
   it("runs without errors", () => assertSucceeded(pod));
 
   it("installs the eks-pod-identity-agent add-on after the cluster's nodes, and exports its version", () => {
-    const addon = oneOfType(pod, "aws:eks/addon:Addon");
-    assert.equal(addon.inputs.addonName, POD_IDENTITY_AGENT_ADDON);
+    const addon = agentAddonOf(pod);
     assert.equal(addon.inputs.clusterName, "sqs-eks-consumer-shared");
     const nodes = named(pod, "cluster-nodes");
     assert.ok(
@@ -144,10 +151,7 @@ describe("pod-identity mode, create cluster", () => {
         tags: undefined,
       },
     );
-    assert.ok(
-      association.dependencies.includes(oneOfType(pod, "aws:eks/addon:Addon").urn),
-      "association waits for the agent",
-    );
+    assert.ok(association.dependencies.includes(agentAddonOf(pod).urn), "association waits for the agent");
     assert.ok(
       association.dependencies.includes(named(pod, "identity-pod-identity-queue-access").urn),
       "association waits for the access policy",
@@ -390,7 +394,7 @@ describe("switching a stack between irsa and pod-identity", () => {
     const { creates, deletes } = plan(pod, irsa);
     assert.ok(creates.includes(named(irsa, "identity-role").urn));
     assert.ok(deletes.includes(associationOf(pod).urn));
-    assert.ok(deletes.includes(oneOfType(pod, "aws:eks/addon:Addon").urn));
+    assert.ok(deletes.includes(agentAddonOf(pod).urn));
     const sa = serviceAccountOf(irsa);
     assert.ok(sa.dependencies.includes(named(irsa, "identity-queue-access").urn));
     assert.equal(metadataOf(sa).annotations?.[ROLE_ARN_ANNOTATION], named(irsa, "identity-role").state.arn);

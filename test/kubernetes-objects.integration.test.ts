@@ -49,6 +49,7 @@ before(async () => {
   ]);
   models = {
     "kubernetes:core/v1:Namespace": core.Namespace,
+    "kubernetes:core/v1:ConfigMap": core.ConfigMap,
     "kubernetes:core/v1:Secret": core.Secret,
     "kubernetes:core/v1:ServiceAccount": core.ServiceAccount,
     "kubernetes:apps/v1:Deployment": apps.Deployment,

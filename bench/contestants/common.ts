@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SQSClient, type Message } from "@aws-sdk/client-sqs";
 import { ROOT_CONTEXT } from "@opentelemetry/api";
-import { createLogHandler, toReceivedMessage, type HandlerContext } from "../../consumer/src/handler";
+import { logMessage, toReceivedMessage, type HandlerContext } from "../../consumer/src/handler";
 import { createLogger } from "../../consumer/src/logger";
-import { DEFAULT_TUNABLES } from "../../consumer/src/settings";
+import { DEFAULT_TUNABLES, describeProblems, parseSettings } from "../../consumer/src/settings";
 import type { ContestantReport, ReportRequest } from "../protocol";
 import { countRequests, type RequestCounts } from "../request-counter";
 
@@ -54,10 +54,15 @@ export function doWork(work: Exclude<Work, "log">): Promise<unknown> {
  */
 export function workOf(work: Work): (message: Message) => Promise<unknown> {
   if (work !== "log") return () => doWork(work);
-  const logger = createLogger(DEFAULT_TUNABLES.logLevel);
-  const log = createLogHandler(DEFAULT_TUNABLES.logBodyMaxChars);
-  const context: HandlerContext = { logger, signal: new AbortController().signal, traceContext: ROOT_CONTEXT };
-  return (message) => log(toReceivedMessage(message), context);
+  const parsed = parseSettings(process.env);
+  if (!parsed.ok) throw new Error(`invalid settings: ${describeProblems(parsed.problems)}`);
+  const context: HandlerContext = {
+    logger: createLogger(parsed.value.logLevel),
+    signal: new AbortController().signal,
+    settings: parsed.value,
+    traceContext: ROOT_CONTEXT,
+  };
+  return (message) => logMessage(toReceivedMessage(message), context);
 }
 
 /** A plain SDK client for the emulator, with the shared counting middleware (sqs-consumer and the raw loop). */

@@ -2,16 +2,14 @@
 // (consumer/test/helpers/fifo-sqs.ts), which hands out several messages of a group per receive and
 // locks the group until they are deleted, as SQS does; fauxqs hands out one per group, so an ordering
 // fault could not show there. The stand-in runs in the orchestrator's process, never in a contestant's.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { build } from "esbuild";
 import { startFifoSqs } from "../../consumer/test/helpers/fifo-sqs";
-import { epochMs } from "../clock";
+import { CONSUMER_BUNDLE_OPTIONS, consumerEnv, epochMs, startProcess, withTimeout } from "../../harness";
 import { renderTargetLine } from "../report";
 import { checkFifoTargets } from "../targets";
-import { withTimeout } from "../wait";
 import type { FifoCounts } from "./contestant";
 
 export type FifoContestantId = "consumer" | "sqs-consumer" | "sequential";
@@ -53,13 +51,7 @@ export async function runFifo(
   await build({
     entryPoints: [join(__dirname, "contestant.ts")],
     outfile: bundle,
-    bundle: true,
-    platform: "node",
-    target: "node24",
-    format: "cjs",
-    keepNames: true,
-    legalComments: "none",
-    logLevel: "warning",
+    ...CONSUMER_BUNDLE_OPTIONS,
   });
   const firstReceive = new Map<string, number>();
   const stand = await startFifoSqs({
@@ -130,25 +122,19 @@ async function runOne(id: FifoContestantId, plan: FifoPlan, ctx: RunContext): Pr
     );
   }
   const messages = bodies.length;
-  const child = spawn(process.execPath, [ctx.bundle], {
+  const proc = startProcess(process.execPath, [ctx.bundle], {
     env: {
-      PATH: process.env.PATH ?? "",
-      HOME: ctx.homeDir,
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: `bench-${id}`,
-      AWS_SECRET_ACCESS_KEY: "bench-placeholder",
-      AWS_ENDPOINT_URL_SQS: ctx.endpoint,
-      QUEUE_URL: queueUrl!,
-      HEALTH_PORT: "0",
+      ...consumerEnv({ endpoint: ctx.endpoint, homeDir: ctx.homeDir, queueUrl: queueUrl!, accessKeyId: `bench-${id}` }),
       BENCH_FIFO_CONTESTANT: id,
     },
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    stdout: "ignore",
+    ipc: true,
   });
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
-  const exited = new Promise<never>((_, reject) =>
-    child.once("exit", (code) => reject(new Error(`${id} exited (${code}) during the FIFO run:\n${stderr}`))),
+  let stopping = false;
+  const exited = proc.exited.then(({ code }): Promise<never> =>
+    stopping
+      ? new Promise<never>(() => undefined)
+      : Promise.reject(new Error(`${id} exited (${code}) during the FIFO run:\n${proc.stderrTail()}`)),
   );
   exited.catch(() => undefined);
   try {
@@ -169,8 +155,8 @@ async function runOne(id: FifoContestantId, plan: FifoPlan, ctx: RunContext): Pr
     const counts = await withTimeout(
       Promise.race([
         new Promise<FifoCounts>((resolve) => {
-          child.once("message", (message: FifoCounts) => resolve(message));
-          child.send({ type: "report" });
+          proc.child.once("message", (message: FifoCounts) => resolve(message));
+          proc.child.send({ type: "report" });
         }),
         exited,
       ]),
@@ -187,8 +173,8 @@ async function runOne(id: FifoContestantId, plan: FifoPlan, ctx: RunContext): Pr
       violations: counts.violations,
     };
   } finally {
-    child.removeAllListeners("exit");
-    child.kill("SIGKILL");
+    stopping = true;
+    await proc.kill();
   }
 }
 
@@ -205,7 +191,7 @@ export function renderFifo(plan: FifoPlan, runs: readonly FifoRun[]): string {
       return `| ${label} | ${Math.round(r.messagesPerSecond)} | ${ratio} | ${r.violations} | ${r.handled} |`;
     }),
     "",
-    `Targets (issue 10)${plan.mode === "quick" ? "; quick mode: sizes too small to judge them" : ""}`,
+    `Targets (scenario F)${plan.mode === "quick" ? "; quick mode: sizes too small to judge them" : ""}`,
     ...checkFifoTargets(runs).map(renderTargetLine),
   ];
   return lines.join("\n");

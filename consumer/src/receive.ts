@@ -59,17 +59,21 @@ const ATTEMPT_STAMP: DeserializeHandlerOptions & AbsoluteLocation = {
 
 /**
  * What every receive asks SQS to return with each message: the system attributes the handler sees
- * (ReceivedMessage) and AWSTraceHeader, the producer's X-Ray trace context, for the process span's
- * link; and every message attribute, so their digest can be checked (dispatch.ts).
+ * (ReceivedMessage); AWSTraceHeader, the producer's X-Ray trace context, for the process span's link;
+ * SenderId, ApproximateFirstReceiveTimestamp and DeadLetterQueueSourceArn, which complete what a Lambda
+ * SQS record carries (batch.ts); and every message attribute, so their digest can be checked (dispatch.ts).
  */
 export const RECEIVE_ATTRIBUTES = {
   MessageSystemAttributeNames: [
     "ApproximateReceiveCount",
     "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
     "MessageGroupId",
     "MessageDeduplicationId",
     "SequenceNumber",
     "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
   ],
   MessageAttributeNames: ["All"],
 } as const satisfies Pick<ReceiveMessageCommandInput, "MessageSystemAttributeNames" | "MessageAttributeNames">;

@@ -1,5 +1,5 @@
 /**
- * FIFO order per message group (README, "FIFO queues"), against the FIFO stand-in (helpers/fifo-sqs.ts):
+ * FIFO order per message group (docs/CONSUMER.md, "FIFO queues"), against the FIFO stand-in (helpers/fifo-sqs.ts):
  * order and parallelism, failures at either end of a receive or in two groups at once, a timeout instead
  * of a throw, a damaged message mid-group, a group spread over receives, tight concurrency,
  * MAX_MESSAGES=1, shutdown with groups waiting, fair queues, a poison message mid-group, a lost receive
@@ -585,7 +585,7 @@ describe("FIFO queues: failures, timeouts, damage, tight limits and odd groups (
     }
   });
 
-  // README, "FIFO queues": SQS counts every receive toward maxReceiveCount, and a FIFO receive hands out
+  // docs/CONSUMER.md, "FIFO queues": SQS counts every receive toward maxReceiveCount, and a FIFO receive hands out
   // the failing message together with the group-mates right behind it, so those reach the count with it.
   test("a poison message mid-group takes the group-mates received with it to the DLQ, unhandled; the message before it is handled", async () => {
     const b = await bed({ maxReceiveCount: 3 });
@@ -624,7 +624,7 @@ describe("FIFO queues: failures, timeouts, damage, tight limits and odd groups (
     }
   });
 
-  test("MAX_MESSAGES=1 (the README's remedy): a poison message mid-group goes to the DLQ alone; the rest of its group is handled, in order", async () => {
+  test("MAX_MESSAGES=1 (the remedy in docs/CONSUMER.md): a poison message mid-group goes to the DLQ alone; the rest of its group is handled, in order", async () => {
     const b = await bed({ maxReceiveCount: 3 });
     const journal = new HandlerJournal();
     const { running } = await startTestConsumer(b, {
@@ -692,7 +692,7 @@ describe("FIFO queues: failures, timeouts, damage, tight limits and odd groups (
       assert.deepEqual(
         b.stand.refusals.filter((r) => r.code === "InvalidParameterValue"),
         [],
-        "a receive reused the attempt id of a throttled receive, which SQS rejects (README: 'After throttling the consumer draws a new id, as SQS requires')",
+        "a receive reused the attempt id of a throttled receive, which SQS rejects (docs/CONSUMER.md: 'After throttling the consumer draws a new id, as SQS requires')",
       );
       assert.deepEqual(
         logs.find((l) => l.event === "aws-error" && l.kind === "unknown").map((l) => l.error),

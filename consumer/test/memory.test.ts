@@ -128,7 +128,11 @@ describe("receives under the budget", () => {
     });
     const slots = new Capacity(96);
     const finish: (() => void)[] = [];
-    const handling = new Handling(ctx, () => new Promise<void>((resolve) => finish.push(resolve)), slots);
+    const handling = new Handling(
+      ctx,
+      { handleMessage: () => new Promise<void>((resolve) => finish.push(resolve)) },
+      slots,
+    );
     const dispatcher = new Dispatcher(ctx, slots, handling, new Settlement(ctx));
     const readiness = new Readiness(logs.logger, metrics);
     const loops = new ReceiveLoops(ctx, slots, readiness, (messages, at, _context, reserved) =>

@@ -1,7 +1,8 @@
 /**
  * Keys that have an effect only in some configurations (keys.ts: `mode`, a cluster mode, and `appliesWhen`,
  * another key's setting): create-mode node and network keys, the VPC keys that need or exclude `vpcId`,
- * FIFO-only queue keys, autoscaling-only keys, and `otlpProtocol`, which needs `otlpEndpoint`.
+ * FIFO-only queue keys, autoscaling-only keys, `otlpProtocol`, which needs `otlpEndpoint`, and
+ * `allowQueueReplacement`, which only a long-lived stack needs.
  *
  * Where such a key would do nothing, a value other than its default is a problem naming it, not a warning:
  * the stack says something the program would not do (an alarm that is never created, a protocol nothing
@@ -15,6 +16,7 @@ import {
   CLUSTER_MODES,
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
+  IDENTITY_MODES,
   QUEUE_TYPES,
   type AppliesWhen,
   type ConfigKeySpec,
@@ -27,15 +29,21 @@ function evaluate(
   condition: AppliesWhen,
   values: KeyValues,
 ): { readonly holds: boolean; readonly wanted: string; readonly actual: string } | undefined {
-  const value = values[condition.key];
   if ("set" in condition) {
+    const value = values[condition.key];
     return {
       holds: (value !== "") === condition.set,
       wanted: `${condition.key} is ${condition.set ? "set" : "empty"}`,
       actual: value === "" ? "empty" : value,
     };
   }
-  const allowed: readonly string[] = condition.key === "autoscaling" ? AUTOSCALING_MODES : QUEUE_TYPES;
+  if (condition.key === "ephemeral") {
+    const value = values[condition.key];
+    return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: String(value) };
+  }
+  const value = values[condition.key];
+  const allowed: readonly string[] =
+    condition.key === "autoscaling" ? AUTOSCALING_MODES : condition.key === "identity" ? IDENTITY_MODES : QUEUE_TYPES;
   if (!allowed.includes(value)) return undefined;
   return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: value };
 }

@@ -5,12 +5,21 @@
  * period) and the workload (its `replicas` is the count KEDA holds while the queue cannot be read).
  */
 import { terminationGracePeriodSeconds, type SettingProblem, type Tunables } from "../../consumer/src/contract";
+import { CONSUMER_KEY } from "./keys";
 import { AUTOSCALING_MODES } from "./keys";
 import { checkEnum, type ConfigInput } from "./parse";
 import type { WorkloadConfig } from "./workload";
 
 /** Kubernetes' default scale-down stabilization window; the program uses a longer one when the grace period is longer. */
 export const MIN_SCALE_DOWN_STABILIZATION_SECONDS = 300;
+
+/**
+ * The longest scale-down stabilization window the API server accepts: `stabilizationWindowSeconds` is
+ * bounded 0..3600 in the HPA API (kubernetes/kubernetes pkg/apis/autoscaling/validation: "must be less than
+ * or equal to 3600") and in KEDA's ScaledObject CRD (kedacore/charts v2.20.2
+ * keda/templates/crds/crd-scaledobjects.yaml, `maximum: 3600`), which KEDA copies into the HPA it makes.
+ */
+export const MAX_SCALE_DOWN_STABILIZATION_SECONDS = 3600;
 
 /** Autoscaling on: everything the ScaledObject is built from. */
 export interface EnabledAutoscaling {
@@ -78,6 +87,16 @@ export function readAutoscaling(
       key: input.key("replicas"),
       reason: `${fallbackReplicas} is outside minReplicas..maxReplicas (${floor}..${maxReplicas}); with autoscaling on, replicas is the count KEDA holds while the queue cannot be read`,
     });
+  }
+  // The window must outlast the pods' termination grace period, and the API caps it.
+  if (deps.tunables !== undefined) {
+    const grace = terminationGracePeriodSeconds(deps.tunables);
+    if (grace > MAX_SCALE_DOWN_STABILIZATION_SECONDS) {
+      problems.push({
+        key: `${input.key(CONSUMER_KEY)}.shutdownBudgetSeconds`,
+        reason: `${deps.tunables.shutdownBudgetSeconds} s gives a termination grace period of ${grace} s, which the scale-down stabilization window must outlast, but KEDA's ScaledObject and the HPA accept at most ${MAX_SCALE_DOWN_STABILIZATION_SECONDS} s; with autoscaling keda, keep it at most ${MAX_SCALE_DOWN_STABILIZATION_SECONDS - (grace - deps.tunables.shutdownBudgetSeconds)} s`,
+      });
+    }
   }
   if (problems.length > before || messagesPerPod === undefined || deps.tunables === undefined) return undefined;
   return {

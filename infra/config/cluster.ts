@@ -35,6 +35,25 @@ export interface DeveloperStack {
   readonly principalArn: string;
 }
 
+/**
+ * The pinned versions of a created cluster's EKS add-ons (`<addon>AddonVersion`); an add-on without a pin
+ * gets EKS's default for the cluster's Kubernetes version when it is created, and keeps it (infra/addons.ts).
+ */
+export interface AddonVersions {
+  readonly vpcCni: string | undefined;
+  readonly kubeProxy: string | undefined;
+  readonly coredns: string | undefined;
+  readonly podIdentityAgent: string | undefined;
+}
+
+/** The IAM roles CI runs pulumi as, each given Kubernetes access by an access entry of the created cluster. */
+export interface CiAccess {
+  /** `ciDeployRoleArn`: cluster admin. */
+  readonly deployRoleArn: string | undefined;
+  /** `ciPreviewRoleArn`: view. */
+  readonly previewRoleArn: string | undefined;
+}
+
 export type ClusterConfig =
   | {
       readonly mode: "create";
@@ -44,6 +63,8 @@ export type ClusterConfig =
       readonly nodeCount: NodeCount;
       readonly adminPrincipalArns: readonly string[];
       readonly developerStacks: readonly DeveloperStack[];
+      readonly ci: CiAccess;
+      readonly addonVersions: AddonVersions;
     }
   | { readonly mode: "borrow"; readonly clusterStack: string }
   | {
@@ -58,6 +79,8 @@ export type ClusterConfig =
 
 export interface IdentityConfig {
   readonly mode: IdentityMode;
+  /** `rolePermissionsBoundary`: the managed policy every role this stack creates carries as its boundary. */
+  readonly permissionsBoundary: string | undefined;
 }
 
 const KUBERNETES_VERSION_PATTERN = /^1\.\d{2}$/;
@@ -66,6 +89,10 @@ const EKS_CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const STACK_PATH_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)$/;
 const STACK_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+const IAM_ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const IAM_POLICY_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/;
+/** An EKS add-on version as `aws eks describe-addon-versions` spells it: v<major>.<minor>.<patch>[-<tag>]-eksbuild.<n>. */
+export const ADDON_VERSION_PATTERN = /^v\d+\.\d+\.\d+(-[a-z0-9]+)*-eksbuild\.\d+$/;
 
 /** Whether a string is shaped like an EC2 instance type (family.size, e.g. t3.medium). */
 export function isInstanceType(text: string): boolean {
@@ -87,10 +114,14 @@ export function readCluster(input: ConfigInput, problems: SettingProblem[]): Clu
   return checkCluster(mode, input, problems);
 }
 
-/** The identity mode, or undefined (with a problem naming the choices) when it is not one of IDENTITY_MODES. */
+/**
+ * The identity mode (undefined, with a problem naming the choices, when it is not one of IDENTITY_MODES) and
+ * the permissions boundary of the roles the stack creates.
+ */
 export function readIdentity(input: ConfigInput, problems: SettingProblem[]): IdentityConfig | undefined {
   const mode = checkEnum(input, "identity", input.values.identity, IDENTITY_MODES, problems);
-  return mode === undefined ? undefined : { mode };
+  const permissionsBoundary = readRoleBoundary(input, problems);
+  return mode === undefined ? undefined : { mode, permissionsBoundary };
 }
 
 /** `imagePlatform`, or undefined (with a problem) when it is not one of IMAGE_PLATFORMS. */
@@ -149,6 +180,8 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         });
       }
       const developerStacks = readDeveloperStacks(input, adminPrincipalArns, problems);
+      const ci = readCiAccess(input, adminPrincipalArns, developerStacks, problems);
+      const addonVersions = readAddonVersions(input, problems);
       if (problems.length > before) return undefined;
       return {
         mode,
@@ -157,6 +190,8 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         nodeCount,
         adminPrincipalArns,
         developerStacks,
+        ci,
+        addonVersions,
       };
     }
     case "borrow": {
@@ -220,6 +255,73 @@ function readDeveloperStacks(
   }
   if (reasons.length > 0) problems.push({ key, reason: reasons.join("; ") });
   return entries;
+}
+
+/**
+ * `ciDeployRoleArn` and `ciPreviewRoleArn`: IAM role ARNs, each given its own access entry. EKS gives a
+ * principal one access entry, so neither may be an admin, a developer, or the other.
+ */
+function readCiAccess(
+  input: ConfigInput,
+  adminPrincipalArns: readonly string[],
+  developerStacks: readonly DeveloperStack[],
+  problems: SettingProblem[],
+): CiAccess {
+  const read = (key: "ciDeployRoleArn" | "ciPreviewRoleArn"): string | undefined => {
+    const arn = input.values[key];
+    if (arn === "") return undefined;
+    const reasons: string[] = [];
+    if (!IAM_ROLE_ARN_PATTERN.test(arn)) reasons.push(`must be an IAM role ARN, got "${arn}"`);
+    if (adminPrincipalArns.includes(arn)) reasons.push(`${arn} is also in clusterAdminPrincipalArns`);
+    const developer = developerStacks.find((entry) => entry.principalArn === arn);
+    if (developer !== undefined) reasons.push(`${arn} is also developer "${developer.stack}" in developerStacks`);
+    if (reasons.length === 0) return arn;
+    problems.push({ key: input.key(key), reason: `${reasons.join("; ")} (EKS gives a principal one access entry)` });
+    return undefined;
+  };
+  const deployRoleArn = read("ciDeployRoleArn");
+  const previewRoleArn = read("ciPreviewRoleArn");
+  if (deployRoleArn !== undefined && deployRoleArn === previewRoleArn) {
+    problems.push({
+      key: input.key("ciPreviewRoleArn"),
+      reason: "is ciDeployRoleArn too: previews run as a role of their own, with view access only",
+    });
+  }
+  return { deployRoleArn, previewRoleArn };
+}
+
+/** The `<addon>AddonVersion` pins, each an EKS add-on version or empty. */
+function readAddonVersions(input: ConfigInput, problems: SettingProblem[]): AddonVersions {
+  const read = (
+    key: "vpcCniAddonVersion" | "kubeProxyAddonVersion" | "corednsAddonVersion" | "podIdentityAgentAddonVersion",
+  ) => {
+    const version = input.values[key];
+    if (version === "") return undefined;
+    if (ADDON_VERSION_PATTERN.test(version)) return version;
+    problems.push({
+      key: input.key(key),
+      reason: `must be an EKS add-on version such as v1.19.2-eksbuild.5 (aws eks describe-addon-versions), got "${version}"`,
+    });
+    return undefined;
+  };
+  return {
+    vpcCni: read("vpcCniAddonVersion"),
+    kubeProxy: read("kubeProxyAddonVersion"),
+    coredns: read("corednsAddonVersion"),
+    podIdentityAgent: read("podIdentityAgentAddonVersion"),
+  };
+}
+
+/** `rolePermissionsBoundary`: an IAM managed policy ARN, or undefined when empty. */
+function readRoleBoundary(input: ConfigInput, problems: SettingProblem[]): string | undefined {
+  const arn = input.values.rolePermissionsBoundary;
+  if (arn === "") return undefined;
+  if (IAM_POLICY_ARN_PATTERN.test(arn)) return arn;
+  problems.push({
+    key: input.key("rolePermissionsBoundary"),
+    reason: `must be an IAM managed policy ARN (arn:aws:iam::<account>:policy/<name>), got "${arn}"`,
+  });
+  return undefined;
 }
 
 function checkClusterStack(clusterStack: string, raw: RawStackConfig): string | undefined {

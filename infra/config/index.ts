@@ -15,6 +15,7 @@
  * - workload.ts: the consumer pods and the `consumer` block (the consumer's own settings schema).
  * - autoscaling.ts: KEDA on queue depth; reads the consumer block's and the workload's slices, passed in.
  * - observability.ts: alarms, traces and Prometheus Operator objects.
+ * - lifecycle.ts: long-lived or ephemeral, and the leave to replace the queues.
  * - applies-when.ts: keys set where they have no effect (another cluster mode, autoscaling off, a standard
  *   queue, no otlpEndpoint, with or without vpcId), from each key's `mode` and `appliesWhen` in keys.ts.
  * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
@@ -41,6 +42,7 @@ import { readAutoscaling, type AutoscalingConfig } from "./autoscaling";
 import { readCluster, readIdentity, readImagePlatform, type ClusterConfig, type IdentityConfig } from "./cluster";
 import { crossCheck, crossCheckWarnings } from "./cross-checks";
 import type { ImagePlatform } from "./keys";
+import { readLifecycle, type LifecycleConfig } from "./lifecycle";
 import { readNetwork, type ClusterNetworkConfig } from "./network";
 import { readAlarms, readTelemetry, type AlarmsConfig, type TelemetryConfig } from "./observability";
 import { configInput, readRegion, unknownKeys, type ConfigInput, type RawStackConfig } from "./parse";
@@ -63,16 +65,31 @@ export {
   type IdentityMode,
   type ImagePlatform,
 } from "./keys";
-export { MIN_SCALE_DOWN_STABILIZATION_SECONDS, type AutoscalingConfig, type EnabledAutoscaling } from "./autoscaling";
 export {
+  MAX_SCALE_DOWN_STABILIZATION_SECONDS,
+  MIN_SCALE_DOWN_STABILIZATION_SECONDS,
+  type AutoscalingConfig,
+  type EnabledAutoscaling,
+} from "./autoscaling";
+export {
+  ADDON_VERSION_PATTERN,
   instanceArchitecture,
   platformArchitecture,
+  type AddonVersions,
+  type CiAccess,
   type ClusterConfig,
   type DeveloperStack,
   type IdentityConfig,
   type NodeCount,
 } from "./cluster";
-export type { ClusterNetworkConfig, NatGatewayMode, NetworkConfig } from "./network";
+export type { LifecycleConfig } from "./lifecycle";
+export {
+  MAX_PUBLIC_ACCESS_CIDRS,
+  RESERVED_IPV4_BLOCKS,
+  type ClusterNetworkConfig,
+  type NatGatewayMode,
+  type NetworkConfig,
+} from "./network";
 export type { AlarmsConfig, TelemetryConfig } from "./observability";
 export type { RawStackConfig } from "./parse";
 export type { QueueConfig } from "./queue";
@@ -93,6 +110,7 @@ export interface StackConfig {
   readonly autoscaling: AutoscalingConfig;
   readonly alarms: AlarmsConfig;
   readonly telemetry: TelemetryConfig;
+  readonly lifecycle: LifecycleConfig;
 }
 
 export type ConfigResult =
@@ -152,6 +170,7 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const tunables = readConsumerBlock(input, problems);
   const alarms = readAlarms(input, problems);
   const telemetry = readTelemetry(input, problems);
+  const lifecycle = readLifecycle(input);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
   crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
   checkKeysApply(input, problems);
@@ -182,6 +201,7 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
       autoscaling,
       alarms,
       telemetry,
+      lifecycle,
     },
     warnings: crossCheckWarnings(input, tunables, workload, queue),
   };

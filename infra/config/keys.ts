@@ -51,7 +51,9 @@ export const CONSUMER_KEY = "consumer";
  */
 export type AppliesWhen =
   | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
+  | { readonly key: "identity"; readonly is: IdentityMode }
   | { readonly key: "queueType"; readonly is: QueueType }
+  | { readonly key: "ephemeral"; readonly is: boolean }
   | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
 
 /** What every key spec carries besides its type: the conditions under which it has an effect. */
@@ -91,6 +93,8 @@ const WITHOUT_VPC_ID = { key: "vpcId", set: false } as const satisfies AppliesWh
 const FIFO_ONLY = { key: "queueType", is: "fifo" } as const satisfies AppliesWhen;
 const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesWhen;
 const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
+const LONG_LIVED_ONLY = { key: "ephemeral", is: false } as const satisfies AppliesWhen;
+const POD_IDENTITY_ONLY = { key: "identity", is: "pod-identity" } as const satisfies AppliesWhen;
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
 
@@ -170,6 +174,49 @@ export const CLUSTER_KEYS = {
     description:
       "create mode: stacks that may borrow this cluster, as <stack>=<IAM role or user ARN>; each gets its namespace, created here, and edit access to that namespace only.",
   },
+  ciDeployRoleArn: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: ARN of the IAM role the CI deploy job runs pulumi as (ci/roles.ts); it gets cluster admin through an access entry of this stack. Empty: none.",
+  },
+  ciPreviewRoleArn: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: ARN of the IAM role the CI preview job runs pulumi as (ci/roles.ts); it gets view access (AmazonEKSViewPolicy) through an access entry of this stack. Empty: none.",
+  },
+  vpcCniAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: version of the vpc-cni add-on (aws eks describe-addon-versions); empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
+  kubeProxyAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: version of the kube-proxy add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
+  corednsAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: version of the coredns add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
+  podIdentityAgentAddonVersion: {
+    type: "string",
+    default: "",
+    mode: "create",
+    appliesWhen: POD_IDENTITY_ONLY,
+    description:
+      "create mode, pod-identity: version of the eks-pod-identity-agent add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+  },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /** The created cluster's network and API endpoint access (network.ts). */
@@ -178,7 +225,8 @@ export const NETWORK_KEYS = {
     type: "string",
     default: "",
     mode: "create",
-    description: "create mode: an existing VPC to use (with privateSubnetIds); empty: create one.",
+    description:
+      "create mode: an existing VPC to use (with privateSubnetIds); empty: create one. Fixed once the cluster exists, like every network key (docs/DEPLOY.md).",
   },
   privateSubnetIds: {
     type: "array",
@@ -186,21 +234,23 @@ export const NETWORK_KEYS = {
     mode: "create",
     appliesWhen: WITH_VPC_ID,
     description:
-      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP.",
+      "create mode, with vpcId: subnets for the nodes, in at least two Availability Zones, giving instances no public IP; fixed once the cluster exists.",
   },
   publicSubnetIds: {
     type: "array",
     default: [],
     mode: "create",
     appliesWhen: WITH_VPC_ID,
-    description: "create mode, with vpcId: subnets for internet-facing load balancers (optional).",
+    description:
+      "create mode, with vpcId: subnets for internet-facing load balancers (optional); fixed once the cluster exists.",
   },
   vpcCidr: {
     type: "string",
     default: "10.0.0.0/16",
     mode: "create",
     appliesWhen: WITHOUT_VPC_ID,
-    description: "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20.",
+    description:
+      "create mode, without vpcId: IPv4 range of the created VPC, /16 to /20; fixed once the cluster exists.",
   },
   availabilityZoneCount: {
     type: "integer",
@@ -211,7 +261,7 @@ export const NETWORK_KEYS = {
     mode: "create",
     appliesWhen: WITHOUT_VPC_ID,
     description:
-      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet.",
+      "create mode, without vpcId: Availability Zones of the created VPC, each with a private and a public subnet; fixed once the cluster exists.",
   },
   natGateways: {
     type: "string",
@@ -247,6 +297,12 @@ export const IDENTITY_KEYS = {
     default: "irsa",
     description:
       "How the consumer's pods get AWS credentials: irsa (IAM Roles for Service Accounts, through the cluster's OIDC provider) or pod-identity (EKS Pod Identity: an association and the eks-pod-identity-agent add-on). Switching is safe while the consumer runs; see docs/DEPLOY.md.",
+  },
+  rolePermissionsBoundary: {
+    type: "string",
+    default: "",
+    description:
+      "ARN of the IAM managed policy every role this stack creates carries as its permissions boundary (ci/roles.ts builds one: docs/DEPLOY.md, Bootstrap); empty: none.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
@@ -301,7 +357,7 @@ export const QUEUE_KEYS = {
     type: "string",
     default: "standard",
     description:
-      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order.",
+      "standard, or fifo: a FIFO queue and a FIFO dead-letter queue (names end in .fifo); the consumer handles each message group in order. Changing it replaces both queues: refused on a long-lived stack unless allowQueueReplacement (docs/DEPLOY.md).",
   },
   contentBasedDeduplication: {
     type: "boolean",
@@ -428,6 +484,8 @@ export const ALARM_KEYS = {
     type: "integer",
     default: 15,
     min: 1,
+    // One-minute periods, so evaluation periods x 60 s; CloudWatch caps that product at 86,400 s (one day):
+    // CloudWatch API Reference, PutMetricAlarm, EvaluationPeriods.
     max: 1_440,
     unit: "minutes",
     appliesWhen: KEDA_ONLY,
@@ -457,6 +515,26 @@ export const TELEMETRY_KEYS = {
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 
+/**
+ * What the stack keeps (infra/lifecycle.ts): a long-lived stack protects what holds state and refuses a change
+ * that would replace its queues; an ephemeral one protects nothing, so `pulumi destroy` removes everything.
+ */
+export const LIFECYCLE_KEYS = {
+  ephemeral: {
+    type: "boolean",
+    default: false,
+    description:
+      "true for a stack meant to be destroyed (a developer's, a test's): nothing is protected, the ECR repository is deleted with its images, a created cluster has no deletion protection, and a change that replaces the queues is applied with a warning. false (long-lived): the queues, the ECR repository and a created cluster are protected, and such a change is refused at preview (docs/DEPLOY.md, Protected state).",
+  },
+  allowQueueReplacement: {
+    type: "boolean",
+    default: false,
+    appliesWhen: LONG_LIVED_ONLY,
+    description:
+      "long-lived only: let this update replace the queues (queueType, a stack rename, another region); the old queues stay in AWS with their messages, to drain or move with npm run redrive, then delete by hand. Remove it after the update (docs/DEPLOY.md, Replacing the queue).",
+  },
+} as const satisfies Record<string, ConfigKeySpec>;
+
 /** Every key in the project's namespace except the `consumer` block, in Pulumi.yaml's order. */
 export const CONFIG_KEYS = {
   ...CLUSTER_KEYS,
@@ -468,6 +546,7 @@ export const CONFIG_KEYS = {
   ...AUTOSCALING_KEYS,
   ...ALARM_KEYS,
   ...TELEMETRY_KEYS,
+  ...LIFECYCLE_KEYS,
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -56,14 +56,63 @@ export function readNetwork(input: ConfigInput, problems: SettingProblem[]): Clu
   if (input.values.clusterMode !== "create") return undefined;
   const vpc = input.values.vpcId === "" ? readCreatedVpc(input, problems) : readGivenVpc(input, problems);
   const endpointPublicAccessCidrs = input.values.endpointPublicAccessCidrs;
+  const reasons: string[] = [];
   const badCidrs = endpointPublicAccessCidrs.filter((cidr) => parseCidr(cidr) === undefined);
   if (badCidrs.length > 0) {
-    problems.push({
-      key: input.key("endpointPublicAccessCidrs"),
-      reason: `not IPv4 CIDRs with the address aligned to the prefix (e.g. 203.0.113.7/32): ${badCidrs.map((cidr) => JSON.stringify(cidr)).join(", ")}`,
-    });
+    reasons.push(
+      `not IPv4 CIDRs with the address aligned to the prefix (e.g. 203.0.113.7/32): ${badCidrs.map((cidr) => JSON.stringify(cidr)).join(", ")}`,
+    );
   }
+  const reserved = endpointPublicAccessCidrs.flatMap((cidr) => {
+    const block = reservedBlockOf(cidr);
+    return block === undefined ? [] : [`${cidr} is within ${block.cidr} (${block.name})`];
+  });
+  if (reserved.length > 0) reasons.push(`EKS refuses reserved addresses: ${reserved.join(", ")}`);
+  if (endpointPublicAccessCidrs.length > MAX_PUBLIC_ACCESS_CIDRS) {
+    reasons.push(
+      `${endpointPublicAccessCidrs.length} CIDRs, but EKS allows at most ${MAX_PUBLIC_ACCESS_CIDRS} per cluster (not adjustable); run pulumi from inside the VPC instead (docs/DEPLOY.md, "Where pulumi runs")`,
+    );
+  }
+  if (reasons.length > 0) problems.push({ key: input.key("endpointPublicAccessCidrs"), reason: reasons.join("; ") });
   return vpc === undefined ? undefined : { vpc, endpointPublicAccessCidrs };
+}
+
+/**
+ * The most CIDRs a cluster's public endpoint accepts: the EKS service quota "Public endpoint access CIDR
+ * ranges per cluster", 40, not adjustable (AWS General Reference, "Amazon EKS endpoints and quotas").
+ */
+export const MAX_PUBLIC_ACCESS_CIDRS = 40;
+
+/**
+ * Blocks the public endpoint refuses: "The block cannot include reserved addresses" (EKS user guide,
+ * "Cluster API server endpoint", linking the IANA special-purpose registry as Wikipedia lists it). These are
+ * the IPv4 special-purpose blocks no client on the internet can come from. The documentation blocks
+ * (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are not among them: EKS's own examples use 203.0.113.5/32.
+ */
+export const RESERVED_IPV4_BLOCKS: readonly { readonly cidr: string; readonly name: string }[] = [
+  { cidr: "0.0.0.0/8", name: "this network" },
+  { cidr: "10.0.0.0/8", name: "private" },
+  { cidr: "100.64.0.0/10", name: "shared address space" },
+  { cidr: "127.0.0.0/8", name: "loopback" },
+  { cidr: "169.254.0.0/16", name: "link-local" },
+  { cidr: "172.16.0.0/12", name: "private" },
+  { cidr: "192.0.0.0/24", name: "IETF protocol assignments" },
+  { cidr: "192.88.99.0/24", name: "6to4 relay anycast" },
+  { cidr: "192.168.0.0/16", name: "private" },
+  { cidr: "198.18.0.0/15", name: "benchmarking" },
+  { cidr: "224.0.0.0/4", name: "multicast" },
+  { cidr: "240.0.0.0/4", name: "reserved" },
+];
+
+/** The reserved block a CIDR lies within (0.0.0.0/0 lies within none), or undefined. */
+export function reservedBlockOf(cidr: string): { readonly cidr: string; readonly name: string } | undefined {
+  const parsed = parseCidr(cidr);
+  if (parsed === undefined) return undefined;
+  return RESERVED_IPV4_BLOCKS.find((block) => {
+    const reserved = parseCidr(block.cidr)!;
+    const size = 2 ** (32 - reserved.prefix);
+    return parsed.prefix >= reserved.prefix && Math.floor(parsed.address / size) * size === reserved.address;
+  });
 }
 
 function readCreatedVpc(input: ConfigInput, problems: SettingProblem[]): NetworkConfig | undefined {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { POLICIES } from "../pack";
@@ -17,7 +17,7 @@ describe("the policy pack", () => {
     }
   });
 
-  it("keeps the issue's advisory rules advisory and everything else mandatory", () => {
+  it("keeps the three hygiene rules advisory and everything else mandatory", () => {
     const advisory = POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name);
     assert.deepEqual(advisory.sort(), [
       "container-resources-set",
@@ -48,6 +48,20 @@ describe("the policy pack", () => {
     };
     assert.equal(pkg.main, "index.ts");
     assert.ok(pkg.dependencies?.["@pulumi/policy"]);
+  });
+
+  it('tests every rule in a suite named after it (describe("<rule>" or "<rule>: ...")', () => {
+    const suites = new Set(
+      readdirSync(__dirname)
+        .filter((file) => file.endsWith(".test.ts"))
+        .flatMap((file) =>
+          [...readFileSync(join(__dirname, file), "utf8").matchAll(/describe\("([a-z0-9-]+)[":]/g)].map((m) => m[1]),
+        ),
+    );
+    assert.deepEqual(
+      POLICIES.map((p) => p.name).filter((name) => !suites.has(name)),
+      [],
+    );
   });
 
   it("documents every rule in docs/POLICY.md", () => {

@@ -227,7 +227,7 @@ describe("queue-policy-grants-nothing", () => {
     assert.deepEqual(await stackViolations(queuePolicyGrantsNothing, goodStack()), []);
   });
 
-  it("rejects an Allow beside the TLS deny (issue 13's second example), in a QueuePolicy or Queue.policy", async () => {
+  it("rejects an Allow beside the TLS deny, in a QueuePolicy or Queue.policy", async () => {
     const good = goodResources();
     const document = tlsOnlyQueuePolicy("consumer-dev");
     document["Statement"] = [

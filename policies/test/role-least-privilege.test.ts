@@ -84,7 +84,7 @@ describe("role-least-privilege: the consumer's allow-list", () => {
     );
   });
 
-  it("rejects any action outside the allow-list, such as sts:AssumeRole on another role (issue 13's third example)", async () => {
+  it("rejects any action outside the allow-list, such as sts:AssumeRole on another role", async () => {
     const document = {
       Version: "2012-10-17",
       Statement: [

@@ -1,12 +1,15 @@
+import type * as IamSimulate from "@cloud-copilot/iam-simulate";
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { AWS } from "../lib/types";
 import { roleTrustPinned } from "../rules/iam";
 import { edit, stackViolations, withJson } from "./harness";
 import {
   ACCOUNT,
   ISSUER,
+  NAMESPACE,
   OIDC_PROVIDER_ARN,
+  SERVICE_ACCOUNT,
   SUBJECT,
   goodResources,
   goodStack,
@@ -49,10 +52,59 @@ function podIdentityTrust(condition: Record<string, unknown>, action: unknown = 
 }
 
 const POD_IDENTITY_PINS = {
-  "aws:RequestTag/kubernetes-namespace": "consumer-dev",
-  "aws:RequestTag/kubernetes-service-account": "consumer",
+  "aws:RequestTag/kubernetes-namespace": NAMESPACE,
+  "aws:RequestTag/kubernetes-service-account": SERVICE_ACCOUNT,
   "aws:RequestTag/eks-cluster-arn": CLUSTER_ARN,
 };
+
+/** The tags EKS sets on a session for the consumer's pod. */
+const EKS_TAGS = {
+  "eks-cluster-arn": CLUSTER_ARN,
+  "eks-cluster-name": "dev",
+  "kubernetes-namespace": NAMESPACE,
+  "kubernetes-service-account": SERVICE_ACCOUNT,
+  "kubernetes-pod-name": "sqs-consumer-7d9f8-abcde",
+  "kubernetes-pod-uid": "0f8b4c1e-2a3d-4e5f-8a9b-0c1d2e3f4a5b",
+};
+/** A session without the pinned tags: an association with session tags disabled. */
+const UNTAGGED = {
+  "eks-cluster-arn": undefined,
+  "kubernetes-namespace": undefined,
+  "kubernetes-service-account": undefined,
+};
+
+type Evaluation = Awaited<ReturnType<typeof IamSimulate.runSimulation>>;
+let simulator: typeof IamSimulate;
+before(async () => {
+  simulator = await import("@cloud-copilot/iam-simulate");
+});
+
+/** The simulator's verdict on one Pod Identity request against `trust` as the role's resource policy. */
+async function verdict(
+  trust: unknown,
+  request: { principal?: string; action?: string; tags?: Record<string, string | undefined> } = {},
+): Promise<string> {
+  const contextVariables: Record<string, string> = {};
+  for (const [tag, value] of Object.entries({ ...EKS_TAGS, ...request.tags }))
+    if (value !== undefined) contextVariables[`aws:RequestTag/${tag}`] = value;
+  const response: Evaluation = await simulator.runSimulation(
+    {
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trust as Record<string, unknown>,
+      request: {
+        principal: request.principal ?? "pods.eks.amazonaws.com",
+        action: request.action ?? "sts:AssumeRole",
+        resource: { resource: roleArn("consumer-dev-consumer-pod-identity"), accountId: ACCOUNT },
+        contextVariables,
+      },
+    },
+    {},
+  );
+  assert.equal(response.resultType, "single", JSON.stringify(response));
+  return (response as { overallResult: string }).overallResult;
+}
 
 describe("role-trust-pinned: web identity (IRSA)", () => {
   it("passes the program's IRSA trust and the node role's EC2 trust", async () => {
@@ -140,7 +192,7 @@ describe("role-trust-pinned: every statement counts", () => {
     Statement: [...(pinned["Statement"] as unknown[]), statement],
   });
 
-  it("rejects a second statement trusting any AWS principal (issue 13's first example)", async () => {
+  it("rejects a second statement trusting any AWS principal", async () => {
     assert.deepEqual(
       await trustMessages(withStatement({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" })),
       [`Role "consumer-role": statement 2 lets any principal ("*") assume the role; trust one exact principal.`],
@@ -222,6 +274,15 @@ describe("role-trust-pinned: every statement counts", () => {
 });
 
 describe("role-trust-pinned: EKS Pod Identity", () => {
+  const statement = (overrides: Record<string, unknown>) => ({
+    Effect: "Allow",
+    Principal: { Service: "pods.eks.amazonaws.com" },
+    Action: ["sts:AssumeRole", "sts:TagSession"],
+    Condition: { StringEquals: POD_IDENTITY_PINS },
+    ...overrides,
+  });
+  const doc = (...statements: unknown[]) => ({ Version: "2012-10-17", Statement: statements });
+
   it("accepts a trust pinning namespace, service account and cluster", async () => {
     assert.deepEqual(await trustMessages(podIdentityTrust({ StringEquals: POD_IDENTITY_PINS })), []);
   });
@@ -250,5 +311,132 @@ describe("role-trust-pinned: EKS Pod Identity", () => {
         `Role "consumer-role": statement 1 lets pods.eks.amazonaws.com use "sts:SetSourceIdentity"; allow only sts:AssumeRole, sts:TagSession.`,
       ],
     );
+  });
+
+  it("rejects an extra principal in the trusted statement", async () => {
+    for (const principal of [
+      { Service: ["pods.eks.amazonaws.com", "ecs-tasks.amazonaws.com"] },
+      { Service: "pods.eks.amazonaws.com", AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      { Service: ["pods.eks.amazonaws.com", "ec2.amazonaws.com"] },
+    ]) {
+      assert.notDeepEqual(await trustMessages(doc(statement({ Principal: principal }))), [], JSON.stringify(principal));
+    }
+  });
+
+  it("rejects a second Pod Identity statement that pins less, though the first is fine", async () => {
+    const loose = statement({ Condition: { StringEquals: { "aws:RequestTag/eks-cluster-arn": CLUSTER_ARN } } });
+    assert.equal(
+      await verdict(doc(statement({}), loose), { tags: { "kubernetes-namespace": "kube-system" } }),
+      "Allowed",
+      "what the loose statement opens",
+    );
+    assert.notDeepEqual(await trustMessages(doc(statement({}), loose)), []);
+  });
+
+  /**
+   * IAM: ForAllValues is true when the key is absent from the request, and ...IfExists too
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html);
+   * an association with session tags disabled sends none, so these "pins" let any association in the account in.
+   */
+  for (const operator of [
+    "ForAllValues:StringEquals",
+    "StringEqualsIfExists",
+    "ForAnyValue:StringEquals",
+    "StringEqualsIgnoreCase",
+  ]) {
+    it(`rejects pins written with ${operator} instead of StringEquals`, async () => {
+      const trust = doc(statement({ Condition: { [operator]: POD_IDENTITY_PINS } }));
+      if (operator !== "ForAnyValue:StringEquals" && operator !== "StringEqualsIgnoreCase") {
+        assert.equal(await verdict(trust, { tags: UNTAGGED }), "Allowed", "what it opens");
+      }
+      const messages = await trustMessages(trust);
+      assert.equal(messages.length, 3, messages.join("\n"));
+    });
+  }
+
+  it("accepts a StringLike wildcard beside the three StringEquals pins, which only narrows", async () => {
+    const trust = doc(
+      statement({
+        Condition: {
+          StringEquals: POD_IDENTITY_PINS,
+          StringLike: { "aws:RequestTag/kubernetes-pod-name": "sqs-consumer-*" },
+        },
+      }),
+    );
+    assert.deepEqual(await trustMessages(trust), []);
+    assert.equal(await verdict(trust), "Allowed");
+    assert.equal(await verdict(trust, { tags: { "kubernetes-namespace": "other" } }), "ImplicitlyDenied");
+  });
+
+  it("rejects a pin whose value is a StringLike-style pattern under StringEquals", async () => {
+    const messages = await trustMessages(
+      doc(
+        statement({
+          Condition: { StringEquals: { ...POD_IDENTITY_PINS, "aws:RequestTag/kubernetes-namespace": "consumer-*" } },
+        }),
+      ),
+    );
+    assert.equal(messages.length, 1, messages.join("\n"));
+  });
+
+  /**
+   * EKS passes session tags, so STS requires sts:TagSession in the trust too: "The trust policy must
+   * allow sts:AssumeRole and sts:TagSession" (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html).
+   * Without it the association exists, and every credential request of the pod fails.
+   */
+  it("rejects sts:AssumeRole without sts:TagSession: EKS's tagged request would be refused", async () => {
+    const trust = doc(statement({ Action: "sts:AssumeRole" }));
+    assert.equal(
+      await verdict(trust, { action: "sts:TagSession" }),
+      "ImplicitlyDenied",
+      "the tagged half of the request",
+    );
+    const messages = await trustMessages(trust);
+    assert.ok(
+      messages.some((m) => m.includes("sts:TagSession")),
+      messages.join("\n") || "no message",
+    );
+  });
+});
+
+/**
+ * What a Pod Identity trust the rule accepts (the three StringEquals pins) really allows, judged by
+ * @cloud-copilot/iam-simulate with the request EKS Pod Identity makes: sts:AssumeRole and
+ * sts:TagSession as `pods.eks.amazonaws.com`, with the session tags eks-cluster-arn, eks-cluster-name,
+ * kubernetes-namespace, kubernetes-service-account, kubernetes-pod-name and kubernetes-pod-uid
+ * (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html,
+ * https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html).
+ */
+describe("role-trust-pinned: a Pod Identity trust it accepts, by what it allows", () => {
+  const trust = podIdentityTrust({ StringEquals: POD_IDENTITY_PINS });
+
+  it("allows the consumer's pod, with every tag EKS sets (more than the three pinned): AssumeRole and TagSession", async () => {
+    assert.equal(await verdict(trust), "Allowed");
+    assert.equal(await verdict(trust, { action: "sts:TagSession" }), "Allowed");
+  });
+
+  for (const [what, tags] of [
+    ["a namespace differing only in case", { "kubernetes-namespace": NAMESPACE.toUpperCase() }],
+    ["a namespace the pinned one is a prefix of", { "kubernetes-namespace": `${NAMESPACE}-evil` }],
+    ["the service account with a trailing space", { "kubernetes-service-account": `${SERVICE_ACCOUNT} ` }],
+    [
+      "a cluster of the same name in another account",
+      { "eks-cluster-arn": "arn:aws:eks:eu-west-1:210987654321:cluster/dev" },
+    ],
+    [
+      "a cluster of the same name in another region",
+      { "eks-cluster-arn": `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/dev` },
+    ],
+    ["no tags at all", UNTAGGED],
+  ] as const) {
+    it(`denies ${what}`, async () => {
+      assert.equal(await verdict(trust, { tags }), "ImplicitlyDenied");
+      assert.equal(await verdict(trust, { action: "sts:TagSession", tags }), "ImplicitlyDenied");
+    });
+  }
+
+  it("denies another service principal and actions EKS does not need", async () => {
+    assert.equal(await verdict(trust, { principal: "ecs-tasks.amazonaws.com" }), "ImplicitlyDenied");
+    assert.equal(await verdict(trust, { action: "sts:SetSourceIdentity" }), "ImplicitlyDenied");
   });
 });

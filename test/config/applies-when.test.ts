@@ -23,6 +23,12 @@ const SAMPLES: Partial<Record<ConfigKey, string>> = {
   vpcId: "vpc-0123456789abcdef0",
   endpointPublicAccessCidrs: '["203.0.113.7/32"]',
   otlpProtocol: "http/json",
+  ciDeployRoleArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-deploy",
+  ciPreviewRoleArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-preview",
+  vpcCniAddonVersion: "v1.19.2-eksbuild.5",
+  kubeProxyAddonVersion: "v1.32.3-eksbuild.7",
+  corednsAddonVersion: "v1.11.4-eksbuild.2",
+  podIdentityAgentAddonVersion: "v1.3.4-eksbuild.1",
 };
 
 function sample(key: ConfigKey): string {
@@ -56,6 +62,8 @@ function without(key: ConfigKey): Record<string, string> {
     return condition.set
       ? {}
       : { [k(condition.key)]: condition.key === "vpcId" ? "vpc-0123456789abcdef0" : "http://collector:4318" };
+  // The other conditions fail at the defaults (autoscaling off, a standard queue), except a boolean's.
+  if (condition.key === "ephemeral") return { [k(condition.key)]: String(!condition.is) };
   return {};
 }
 
@@ -67,7 +75,7 @@ function within(key: ConfigKey): Record<string, string> {
   if (spec.mode === "adopt") Object.assign(values, { [k("clusterMode")]: "adopt" });
   const condition = spec.appliesWhen;
   if (condition !== undefined) {
-    if (!("set" in condition)) values[k(condition.key)] = condition.is;
+    if (!("set" in condition)) values[k(condition.key)] = String(condition.is);
     else if (condition.set)
       values[k(condition.key)] = condition.key === "vpcId" ? "vpc-0123456789abcdef0" : "http://collector:4318";
   }
@@ -82,7 +90,7 @@ function appliesProblems(values: Record<string, string>): string[] {
 }
 
 describe("keys that apply only in some configurations", () => {
-  it("covers the kind: the cluster-mode, VPC, FIFO, autoscaling and tracing keys", () => {
+  it("covers the kind: the cluster-mode, VPC, FIFO, autoscaling, tracing and long-lived-only keys", () => {
     for (const key of [
       "nodeInstanceType",
       "clusterStack",
@@ -94,6 +102,7 @@ describe("keys that apply only in some configurations", () => {
       "maxReplicas",
       "alarmMaxReplicasMinutes",
       "otlpProtocol",
+      "allowQueueReplacement",
     ] as const) {
       assert.ok(SCOPED.includes(key), `${key} is scoped`);
     }
@@ -162,7 +171,9 @@ describe("keys that apply only in some configurations", () => {
               ? `with ${condition.key}`
               : condition.key === "queueType"
                 ? `${condition.is} only`
-                : condition.key;
+                : condition.key === "ephemeral"
+                  ? `${condition.is ? "ephemeral" : "long-lived"} only`
+                  : condition.key;
       assert.ok(spec.description.startsWith(phrase), `${key}: "${spec.description}" should start with "${phrase}"`);
       if (spec.mode !== undefined && condition !== undefined && "set" in condition) {
         assert.match(

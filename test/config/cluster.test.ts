@@ -173,23 +173,26 @@ describe("instanceArchitecture", () => {
 
 describe("parseStackConfig: the identity mode", () => {
   it("defaults to IRSA", () => {
-    assert.deepEqual(valid({}).identity, { mode: "irsa" });
+    assert.deepEqual(valid({}).identity, { mode: "irsa", permissionsBoundary: undefined });
   });
 
   it("accepts pod-identity in every cluster mode", () => {
-    assert.deepEqual(valid({ [k("identity")]: "pod-identity" }).identity, { mode: "pod-identity" });
+    assert.deepEqual(valid({ [k("identity")]: "pod-identity" }).identity, {
+      mode: "pod-identity",
+      permissionsBoundary: undefined,
+    });
     const borrowed = valid({
       [k("identity")]: "pod-identity",
       [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
     });
-    assert.deepEqual(borrowed.identity, { mode: "pod-identity" });
+    assert.deepEqual(borrowed.identity.mode, "pod-identity");
     const adopted = valid({
       [k("identity")]: "pod-identity",
       [k("clusterMode")]: "adopt",
       [k("clusterName")]: "platform",
     });
-    assert.deepEqual(adopted.identity, { mode: "pod-identity" });
+    assert.deepEqual(adopted.identity.mode, "pod-identity");
   });
 
   it("names the key and the choices for anything else, beside other bad keys", () => {

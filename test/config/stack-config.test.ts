@@ -15,6 +15,8 @@ describe("parseStackConfig", () => {
       nodeCount: { min: 1, desired: 2, max: 3 },
       adminPrincipalArns: [],
       developerStacks: [],
+      ci: { deployRoleArn: undefined, previewRoleArn: undefined },
+      addonVersions: { vpcCni: undefined, kubeProxy: undefined, coredns: undefined, podIdentityAgent: undefined },
     });
     assert.equal(config.imagePlatform, "linux/amd64");
     assert.deepEqual(config.queue, {

@@ -20,7 +20,10 @@ export interface Scenario {
   readonly config: Readonly<Record<string, string>>;
   /** How the program is loaded: tsx, or ts-node the way the Pulumi Node.js runtime loads TypeScript. */
   readonly loader: "tsx" | "ts-node";
-  /** Outputs of other stacks by fully qualified name, served to StackReferences. */
+  /**
+   * Outputs of stacks by fully qualified name, served to StackReferences; under the running stack's own name,
+   * its previous update's outputs (none when absent, as on a stack's first update).
+   */
   readonly otherStacks?: Readonly<Record<string, StackOutputs>>;
   /** EKS clusters that exist in the mocked account, by name, served to aws.eks.getCluster(s) and getNodeGroup(s). */
   readonly existingClusters?: Readonly<Record<string, ExistingCluster>>;
@@ -30,7 +33,15 @@ export interface Scenario {
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   /** EKS add-ons installed on clusters this run does not create: cluster name -> add-on name -> version (aws.eks.getAddon). */
   readonly clusterAddons?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The account's ECR mirror of the KEDA chart (aws.ecr.getRepository, aws.ecr.getImage); default: present,
+   * with immutable tags, holding every tag asked for.
+   */
+  readonly chartMirror?: { readonly imageTagMutability: string; readonly tags: readonly string[] } | "missing";
 }
+
+/** The default version aws.eks.getAddonVersion answers for an add-on (EKS's default for the cluster's version). */
+export const MOCK_DEFAULT_ADDON_VERSION = "v1.0.0-eksbuild.1";
 
 export interface ExistingSubnet {
   readonly vpcId: string;
@@ -62,6 +73,10 @@ export interface ExistingCluster {
   readonly oidcIssuerUrl: string;
   /** The IAM OIDC provider registered for the issuer; absent when none is (IRSA impossible, Pod Identity fine). */
   readonly oidcProviderArn?: string;
+  /** The principals with an access entry (aws.eks.getAccessEntry); absent: every principal has one. */
+  readonly accessEntries?: readonly string[];
+  /** `accessConfig.authenticationMode` (default API). */
+  readonly authenticationMode?: "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP";
 }
 
 export interface RecordedResource {
@@ -73,6 +88,12 @@ export interface RecordedResource {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** The deleteBeforeReplace option: a replacement deletes the old resource before creating the new one. */
+  readonly deleteBeforeReplace: boolean;
+  /** How many transforms (the `transforms` option) the engine is to apply to it and its children. */
+  readonly transforms: number;
+  /** Input properties whose changes the engine ignores (the `ignoreChanges` option). */
+  readonly ignoreChanges: readonly string[];
   /** Inputs with secrets unwrapped. */
   readonly inputs: Record<string, unknown>;
   /** Dotted paths of the inputs that were Pulumi secrets. */
@@ -114,6 +135,9 @@ interface PendingRegistration {
   readonly custom: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly transforms: number;
+  readonly ignoreChanges: readonly string[];
   readonly raw: unknown;
   readonly dependencies: readonly string[];
   readonly aliases: readonly string[];
@@ -127,6 +151,9 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getTransformsList(): unknown[];
+  getIgnorechangesList(): string[];
   getObject(): { toJavaScript(): unknown } | undefined;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
@@ -199,6 +226,9 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       custom: req.getCustom(),
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      transforms: req.getTransformsList().length,
+      ignoreChanges: req.getIgnorechangesList(),
       raw: req.getObject()?.toJavaScript() ?? {},
       dependencies: dependenciesOf(req),
       aliases: req.getAliasesList().map((alias) => aliasUrn(alias, req, scenario)),
@@ -219,6 +249,9 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       custom: true,
       protect: false,
       retainOnDelete: false,
+      deleteBeforeReplace: false,
+      transforms: 0,
+      ignoreChanges: [],
       raw: req.getProperties()?.toJavaScript() ?? {},
       dependencies: [],
       aliases: [],
@@ -245,6 +278,9 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         custom: registration.custom,
         protect: registration.protect,
         retainOnDelete: registration.retainOnDelete,
+        deleteBeforeReplace: registration.deleteBeforeReplace,
+        transforms: registration.transforms,
+        ignoreChanges: registration.ignoreChanges,
         inputs: unwrapSecrets(registration.raw) as Record<string, unknown>,
         secretInputPaths: secretPaths(registration.raw, ""),
         dependencies: registration.dependencies,
@@ -388,6 +424,8 @@ function resourceOutputs(
           oidcProviderArn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuer}`,
           oidcProviderUrl: `https://${issuer}`,
           oidcIssuer: issuer,
+          // The aws.eks.Cluster pulumi-eks creates; EKS's default version when none is asked for.
+          eksCluster: { name: physicalName, version: typeof inputs.version === "string" ? inputs.version : "1.34" },
         },
       };
     }
@@ -411,7 +449,10 @@ function resourceOutputs(
     }
     case "pulumi:pulumi:StackReference": {
       const stackName = String(inputs.name);
-      const other = scenario.otherStacks?.[stackName];
+      // The running stack itself (the program reads its own previous outputs): none, unless the scenario gives them.
+      const self = `${scenario.organization}/${scenario.project}/${scenario.stack}`;
+      const other =
+        scenario.otherStacks?.[stackName] ?? (stackName === self ? { outputs: {}, secretOutputNames: [] } : undefined);
       if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
       return {
         id: stackName,
@@ -458,6 +499,45 @@ function invokeResult(
         endpoint: cluster.endpoint,
         certificateAuthorities: [{ data: cluster.certificateAuthorityData }],
         identities: [{ oidcs: [{ issuer: cluster.oidcIssuerUrl }] }],
+        accessConfigs: [{ authenticationMode: cluster.authenticationMode ?? "API" }],
+      };
+    }
+    case "aws:eks/getAccessEntry:getAccessEntry": {
+      const clusterName = String(inputs.clusterName);
+      const principalArn = String(inputs.principalArn);
+      const cluster = scenario.existingClusters?.[clusterName];
+      if (cluster?.accessEntries !== undefined && !cluster.accessEntries.includes(principalArn))
+        throw engineError(`reading EKS Access Entry (${clusterName}:${principalArn}): couldn't find resource`);
+      return { id: `${clusterName}:${principalArn}`, clusterName, principalArn, type: "STANDARD" };
+    }
+    case "aws:eks/getAddonVersion:getAddonVersion":
+      return {
+        id: String(inputs.addonName),
+        addonName: inputs.addonName,
+        kubernetesVersion: inputs.kubernetesVersion,
+        version: MOCK_DEFAULT_ADDON_VERSION,
+      };
+    case "aws:ecr/getRepository:getRepository": {
+      const name = String(inputs.name);
+      if (scenario.chartMirror === "missing") throw engineError(`ECR Repository (${name}) not found`);
+      return {
+        id: name,
+        name,
+        registryId: ACCOUNT_ID,
+        arn: `arn:aws:ecr:${region}:${ACCOUNT_ID}:repository/${name}`,
+        repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`,
+        imageTagMutability: scenario.chartMirror?.imageTagMutability ?? "IMMUTABLE",
+      };
+    }
+    case "aws:ecr/getImage:getImage": {
+      const tag = String(inputs.imageTag);
+      const mirror = scenario.chartMirror;
+      if (mirror === "missing" || (mirror !== undefined && !mirror.tags.includes(tag)))
+        throw engineError(`ECR Image (${String(inputs.repositoryName)}:${tag}) not found`);
+      return {
+        id: `${String(inputs.repositoryName)}:${tag}`,
+        imageDigest: `sha256:${digestOf(tag)}`,
+        imageTags: [tag],
       };
     }
     case "aws:eks/getAddon:getAddon": {

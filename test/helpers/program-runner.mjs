@@ -41,6 +41,14 @@ console.warn = (...args) => {
   if (text.startsWith(RUNTIME_WARNING)) warnings.push(text.slice(RUNTIME_WARNING.length));
   else consoleWarn(...args);
 };
+// Likewise pulumi.log.error, with this prefix: an error the program logged, which fails `pulumi preview` too.
+const RUNTIME_ERROR = "error: [runtime] ";
+const consoleError = console.error;
+console.error = (...args) => {
+  const text = args.map(String).join(" ");
+  if (text.startsWith(RUNTIME_ERROR)) errors.push(text.slice(RUNTIME_ERROR.length));
+  else consoleError(...args);
+};
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 let recorder;
 

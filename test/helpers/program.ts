@@ -69,6 +69,7 @@ export interface ScenarioOptions {
   readonly callerArn?: string;
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   readonly clusterAddons?: Scenario["clusterAddons"];
+  readonly chartMirror?: Scenario["chartMirror"];
 }
 
 export async function scenario(
@@ -88,6 +89,7 @@ export async function scenario(
     ...(options.callerArn === undefined ? {} : { callerArn: options.callerArn }),
     ...(options.subnets === undefined ? {} : { subnets: options.subnets }),
     ...(options.clusterAddons === undefined ? {} : { clusterAddons: options.clusterAddons }),
+    ...(options.chartMirror === undefined ? {} : { chartMirror: options.chartMirror }),
   };
 }
 

@@ -1,0 +1,199 @@
+/**
+ * infra/lifecycle.ts without a program run: the comparison with the last `createdWith` for the cases the program
+ * runs do not reach (a region, a project rename, a given VPC, a first update), the resource options per
+ * lifecycle, and the transform that protects what pulumi-eks creates for a cluster.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  clusterStateOptions,
+  compareCreatedWith,
+  networkKeys,
+  protectClusterState,
+  queueStateOptions,
+  repositoryStateOptions,
+  type CreatedWith,
+} from "../infra/lifecycle";
+
+const LONG_LIVED = { ephemeral: false, allowQueueReplacement: false };
+const EPHEMERAL = { ephemeral: true, allowQueueReplacement: false };
+const PROJECT = "sqs-eks-consumer";
+
+const PROD: CreatedWith = {
+  queueName: "sqs-eks-consumer-prod-queue",
+  deadLetterQueueName: "sqs-eks-consumer-prod-dlq",
+  region: "us-west-2",
+  clusterMode: "create",
+  clusterName: "sqs-eks-consumer-prod",
+  network: networkKeys({
+    vpc: {
+      mode: "given",
+      vpcId: "vpc-0123456789abcdef0",
+      privateSubnetIds: ["subnet-0a", "subnet-0b"],
+      publicSubnetIds: [],
+    },
+    endpointPublicAccessCidrs: [],
+  }),
+};
+
+/** The token a resource class registers under (internal to the SDK, hence the cast). */
+const token = (resourceClass: unknown) => (resourceClass as { __pulumiType: string }).__pulumiType;
+
+describe("comparing with the last update", () => {
+  it("finds nothing to compare on a stack's first update", () => {
+    assert.deepEqual(compareCreatedWith(undefined, { ...PROD, queueName: "other" }, LONG_LIVED, PROJECT), {
+      refusals: [],
+      warnings: [],
+    });
+  });
+
+  it("refuses allowQueueReplacement before an update has recorded createdWith: retainOnDelete may not be in the state yet", () => {
+    const { refusals } = compareCreatedWith(
+      undefined,
+      PROD,
+      { ephemeral: false, allowQueueReplacement: true },
+      PROJECT,
+    );
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!, /^allowQueueReplacement: .* run `pulumi up` without it first$/);
+  });
+
+  it("refuses another region: the queues would be replaced there", () => {
+    const { refusals } = compareCreatedWith(PROD, { ...PROD, region: "eu-west-1" }, LONG_LIVED, PROJECT);
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!, /^aws:region: changing it from us-west-2 to eu-west-1 replaces the queue/);
+  });
+
+  it("names a project rename as such", () => {
+    const renamed = { ...PROD, queueName: "orders-prod-queue", deadLetterQueueName: "orders-prod-dlq" };
+    const { refusals } = compareCreatedWith(
+      { ...PROD, queueName: "shop-prod-queue", deadLetterQueueName: "shop-prod-dlq", clusterName: renamed.clusterName },
+      renamed,
+      LONG_LIVED,
+      "orders",
+    );
+    assert.match(refusals[0]!, /^the project's name: the queue's name would change from shop-prod-queue/);
+  });
+
+  it("refuses each changed key of a given VPC, and none of a network left as it was", () => {
+    const moved = networkKeys({
+      vpc: {
+        mode: "given",
+        vpcId: "vpc-0fedcba9876543210",
+        privateSubnetIds: ["subnet-0c", "subnet-0d"],
+        publicSubnetIds: [],
+      },
+      endpointPublicAccessCidrs: ["203.0.113.7/32"],
+    });
+    const { refusals } = compareCreatedWith(PROD, { ...PROD, network: moved }, EPHEMERAL, PROJECT);
+    assert.deepEqual(
+      refusals.map((r) => r.split(":")[0]),
+      ["privateSubnetIds", "vpcId"],
+      "refused on an ephemeral stack too: EKS refuses the update whatever the stack",
+    );
+    const allowList = networkKeys({
+      vpc: {
+        mode: "given",
+        vpcId: "vpc-0123456789abcdef0",
+        privateSubnetIds: ["subnet-0a", "subnet-0b"],
+        publicSubnetIds: [],
+      },
+      endpointPublicAccessCidrs: ["198.51.100.0/24"],
+    });
+    assert.deepEqual(compareCreatedWith(PROD, { ...PROD, network: allowList }, LONG_LIVED, PROJECT).refusals, []);
+  });
+
+  it("refuses switching between a VPC of its own and a given one, naming every key that changes", () => {
+    const own = networkKeys({
+      vpc: { mode: "create", cidr: "10.0.0.0/16", zoneCount: 2, natGateways: "single" },
+      endpointPublicAccessCidrs: [],
+    });
+    const { refusals } = compareCreatedWith(PROD, { ...PROD, network: own }, LONG_LIVED, PROJECT);
+    assert.deepEqual(
+      refusals.map((r) => r.split(":")[0]),
+      ["availabilityZoneCount", "privateSubnetIds", "publicSubnetIds", "vpcCidr", "vpcId"],
+    );
+    assert.match(
+      refusals.find((r) => r.startsWith("vpcId"))!,
+      /it was "vpc-0123456789abcdef0", it is now unset/,
+    );
+  });
+
+  it("does not hold a borrowing or adopting stack to a network: it had none", () => {
+    const borrowing = { ...PROD, clusterMode: "borrow", clusterName: "", network: {} };
+    assert.deepEqual(compareCreatedWith(borrowing, borrowing, LONG_LIVED, PROJECT), { refusals: [], warnings: [] });
+  });
+
+  it("with allowQueueReplacement, lets the queues go but still refuses the cluster's rename", () => {
+    const renamed = {
+      ...PROD,
+      queueName: "sqs-eks-consumer-production-queue",
+      deadLetterQueueName: "sqs-eks-consumer-production-dlq",
+      clusterName: "sqs-eks-consumer-production",
+    };
+    const { refusals, warnings } = compareCreatedWith(
+      PROD,
+      renamed,
+      { ephemeral: false, allowQueueReplacement: true },
+      PROJECT,
+    );
+    assert.deepEqual(
+      refusals.map((r) => r.slice(0, 40)),
+      ["the stack's name: the cluster's name wou"],
+    );
+    assert.equal(warnings.length, 1);
+  });
+});
+
+describe("resource options", () => {
+  it("queues: protected and retained when long-lived; retained only while a replacement is allowed; neither when ephemeral", () => {
+    assert.deepEqual(queueStateOptions(LONG_LIVED), { protect: true, retainOnDelete: true });
+    assert.deepEqual(queueStateOptions({ ephemeral: false, allowQueueReplacement: true }), {
+      protect: false,
+      retainOnDelete: true,
+    });
+    assert.deepEqual(queueStateOptions(EPHEMERAL), { protect: false, retainOnDelete: false });
+  });
+
+  it("the repository and the cluster: protected when long-lived, not when ephemeral", () => {
+    assert.deepEqual(repositoryStateOptions(LONG_LIVED), { protect: true, retainOnDelete: true });
+    assert.deepEqual(repositoryStateOptions(EPHEMERAL), { protect: false, retainOnDelete: false });
+    assert.equal(clusterStateOptions(LONG_LIVED).deletionProtection, true);
+    assert.deepEqual(clusterStateOptions(EPHEMERAL), { deletionProtection: false, transforms: [] });
+  });
+
+  it("the cluster's transform protects the EKS cluster and OIDC provider pulumi-eks creates, nothing else it creates", () => {
+    // What pulumi-eks registers as the cluster component's children (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts:
+    // the cluster, its OIDC provider, its security group and rules, the cluster role, the access entries).
+    const children = [
+      aws.eks.Cluster,
+      aws.iam.OpenIdConnectProvider,
+      aws.ec2.SecurityGroup,
+      aws.ec2.SecurityGroupRule,
+      aws.iam.Role,
+      aws.iam.RolePolicyAttachment,
+      aws.eks.AccessEntry,
+      aws.eks.AccessPolicyAssociation,
+    ].map(token);
+    const protectedTypes = children.filter((type) => {
+      const result = protectClusterState({
+        type,
+        name: "cluster-eks-child",
+        custom: true,
+        props: { name: "x" },
+        opts: { ignoreChanges: ["bootstrapSelfManagedAddons"] },
+      }) as pulumi.ResourceTransformResult | undefined;
+      if (result === undefined) return false;
+      assert.deepEqual(result.props, { name: "x" }, `${type}: props unchanged`);
+      assert.deepEqual(
+        result.opts.ignoreChanges,
+        ["bootstrapSelfManagedAddons"],
+        `${type}: pulumi-eks's own options kept`,
+      );
+      return result.opts.protect === true;
+    });
+    assert.deepEqual(protectedTypes, [token(aws.eks.Cluster), token(aws.iam.OpenIdConnectProvider)]);
+  });
+});
