@@ -115,8 +115,8 @@ export class HttpProxyStandIn {
 }
 
 function auth(req: IncomingMessage): string | undefined {
-  const value = req.headers["proxy-authorization"];
-  return Array.isArray(value) ? value[0] : value;
+  const value: string | string[] | undefined = req.headers["proxy-authorization"];
+  return typeof value === "string" ? value : value?.[0];
 }
 
 /** A self-signed certificate for `hostName` (openssl), PEM. */
