@@ -1,14 +1,19 @@
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { getCACertificates, setDefaultCACertificates } from "node:tls";
 import { trace } from "@opentelemetry/api";
 import type { RunningConsumer } from "../src/app";
 import { startTracingSdk } from "../src/tracing-sdk";
 import type { ReceivedMessage } from "../src/handler";
 import { HttpProxyStandIn, selfSignedCertificate, tlsFront, type Route } from "./helpers/http-proxy";
+import { buildBundle, spawnConsumer } from "./helpers/consumer-process";
 import { LogCapture } from "./helpers/log-capture";
 import { startOtlpReceiver } from "./helpers/otlp-receiver";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
+import { StsStandIn } from "./helpers/sts-stand-in";
 import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";
 
 /**
@@ -195,5 +200,46 @@ test("the OTLP exporter sends spans through HTTP_PROXY to a collector reachable 
   } finally {
     await stand.stop();
     await receiver.close();
+  }
+});
+
+test("IRSA: the shipped bundle reaches STS only through HTTP_PROXY, and SQS directly (NO_PROXY)", async () => {
+  const roleArn = "arn:aws:iam::123456789012:role/sqs-eks-consumer-dev";
+  const tokenFile = join(mkdtempSync(join(tmpdir(), "proxy-irsa-")), "token");
+  writeFileSync(tokenFile, "token-1");
+  const bundle = buildBundle();
+  const bed = await startTestBed();
+  const sts = new StsStandIn({ roleArn, tokenFile, lifetimeSeconds: 3600 });
+  await sts.start();
+  const stsHost = `sts.proxy-only.invalid:${sts.port}`;
+  const stand = new HttpProxyStandIn(new Map([[stsHost, { host: "127.0.0.1", port: sts.port }]]));
+  await stand.start();
+  const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...env } = bed.env;
+  const consumer = spawnConsumer(bundle, {
+    ...env,
+    AWS_ROLE_ARN: roleArn,
+    AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+    AWS_STS_REGIONAL_ENDPOINTS: "regional",
+    AWS_ENDPOINT_URL_STS: `http://${stsHost}`,
+    HTTP_PROXY: stand.url(),
+    NO_PROXY: "127.0.0.1",
+  });
+  try {
+    const credentials = await consumer.waitFor((l) => l.event === "credentials", 15_000, "the credentials line");
+    assert.equal(credentials.source, "web identity token (IRSA)");
+    await sendMessages(bed.sqs, bed.queue.queueUrl, ["through the proxy to STS"]);
+    await consumer.waitFor((l) => l.body === "through the proxy to STS", 15_000, "the message handled");
+    assert.ok(sts.issued.length > 0);
+    assert.ok(stand.requests.length > 0);
+    assert.ok(
+      stand.requests.every((r) => r.method === "POST" && r.target.startsWith(`http://${stsHost}/`)),
+      `only STS went through the proxy: ${JSON.stringify(stand.requests)}`,
+    );
+  } finally {
+    consumer.child.kill("SIGTERM");
+    await consumer.exited;
+    await stand.stop();
+    await sts.stop();
+    await bed.close();
   }
 });
