@@ -1,8 +1,10 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
 // order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
-// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,T,H,F,L (a subset); L runs messages of SQS's
-// largest size at the memory limits the program allows.
+// document on stdout; the tables go to stderr), --scenario A,B,P,C,D,M,T,H,F,L (a subset; P puts the hot path
+// against a raw SDK loop doing the same work, L runs messages of SQS's largest size at the memory limits the
+// program allows), --cpu-prof (each drain's contestant runs under `node --cpu-prof`; profiles are kept in
+// .bench/profiles/).
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,16 +26,26 @@ import { checkLargeMessageTargets, checkTargets } from "./targets";
 
 const repoDir = join(__dirname, "..");
 
-function parseOptions(): { quick: boolean; json: boolean; scenarios: ScenarioId[] } {
+function parseOptions(): { quick: boolean; json: boolean; cpuProf: boolean; scenarios: ScenarioId[] } {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, json: { type: "boolean" }, scenario: { type: "string" } },
+    options: {
+      quick: { type: "boolean" },
+      json: { type: "boolean" },
+      scenario: { type: "string" },
+      "cpu-prof": { type: "boolean" },
+    },
   });
   const wanted =
     values.scenario === undefined ? [...SCENARIO_IDS] : values.scenario.split(",").map((s) => s.trim().toUpperCase());
   const unknown = wanted.filter((s) => !(SCENARIO_IDS as readonly string[]).includes(s));
   if (unknown.length > 0)
     throw new Error(`unknown scenario(s) ${unknown.join(", ")}: choose from ${SCENARIO_IDS.join(", ")}`);
-  return { quick: values.quick ?? false, json: values.json ?? false, scenarios: wanted as ScenarioId[] };
+  return {
+    quick: values.quick ?? false,
+    json: values.json ?? false,
+    cpuProf: values["cpu-prof"] ?? false,
+    scenarios: wanted as ScenarioId[],
+  };
 }
 
 /** The contestants' order moves by one each repetition, so no contestant always runs first or last. */
@@ -62,7 +74,11 @@ async function main(): Promise<void> {
     region: "us-east-1",
     credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" },
   });
-  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir, otlp };
+  const cpuProfileDir = options.cpuProf
+    ? join(repoDir, ".bench", "profiles", startedAt.toISOString().replace(/[:.]/g, "-"))
+    : undefined;
+  if (cpuProfileDir) progress(`CPU profiles go to ${cpuProfileDir}`);
+  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir, otlp, cpuProfileDir };
 
   const drains: DrainRun[] = [];
   let idle: IdleRun[] = [];

@@ -4,13 +4,14 @@ import type { Work } from "./contestants/common";
 import type { LargeMessageScenario } from "./large-message-run";
 import type { ContestantId } from "./lineup";
 
-export type DrainScenarioId = "A" | "B" | "D" | "M" | "T";
+export type DrainScenarioId = "A" | "B" | "P" | "D" | "M" | "T";
 /**
  * F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the
  * heartbeat. L runs messages of SQS's largest size at the memory limits the program allows (large-message-run.ts).
+ * P puts the hot path against its floor: a raw SDK loop doing the same checks and logging.
  */
 export type ScenarioId = DrainScenarioId | "C" | "H" | "F" | "L";
-export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "T", "H", "F", "L"];
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "P", "C", "D", "M", "T", "H", "F", "L"];
 
 /** Pre-load a queue, start a contestant, time it until the queue is empty. */
 export interface DrainScenario {
@@ -73,6 +74,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
     ? {
         A: 1_000,
         B: 300,
+        P: 1_000,
         D: 1_000,
         T: 1_000,
         M: 10_000,
@@ -86,6 +88,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
     : {
         A: 20_000,
         B: 5_000,
+        P: 10_000,
         D: 20_000,
         T: 20_000,
         M: 200_000,
@@ -110,6 +113,15 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
       work: "sleep-50ms",
       messages: n.B,
       contestants: [...COMPARED, "consumer-128mib"],
+    },
+    // The hot path against its floor: this consumer and the raw SDK loop doing the same per message,
+    // each message's digests checked and one log line written (this consumer's own, to stdout).
+    {
+      id: "P",
+      title: "drain, every contestant checks each message's digests and logs it (this consumer's log line)",
+      work: "log",
+      messages: n.P,
+      contestants: ["consumer", "raw-loop"],
     },
     {
       id: "D",

@@ -33,6 +33,7 @@ function check(
 export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetCheck[] {
   const a = drains.A ?? {};
   const b = drains.B ?? {};
+  const p = drains.P ?? {};
   const t = drains.T ?? {};
   const rate = (s: typeof a, id: keyof typeof a): number => s[id]?.messagesPerSecond.median ?? NaN;
   const cpu = (s: typeof a, id: keyof typeof a): number => s[id]?.cpuMsPer1000Messages.median ?? NaN;
@@ -60,6 +61,9 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
       ">=",
       8,
     ),
+    // The hot path's floor: the raw SDK loop doing the same checks and logging per message.
+    check("P-vs-raw-loop", "P: throughput / raw SDK loop's", rate(p, "consumer") / rate(p, "raw-loop"), ">=", 1.2),
+    check("P-cpu", "P: CPU per message / raw SDK loop's", cpu(p, "consumer") / cpu(p, "raw-loop"), "<=", 1.15),
     check(
       "C-idle",
       "C: idle requests per minute per receive loop",

@@ -7,6 +7,7 @@ import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
+import { hasProxy, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
 import {
   describeProblems,
   isFifoQueueUrl,
@@ -74,12 +75,17 @@ export async function startConsumer({
   const user: Handler =
     batchHandler === undefined ? { handleMessage: handler ?? logMessage } : { handleBatch: batchHandler };
   const metrics = new Metrics();
+  const parsedProxy = parseProxySettings(env);
+  if (!parsedProxy.ok) throw new Error(`invalid proxy configuration: ${describeProblems(parsedProxy.problems)}`);
+  const proxy = summarizeProxy(parsedProxy.value);
+  const proxyUrl = proxy.httpsProxy ?? proxy.httpProxy;
   const hints: HintContext = {
     queueUrl: settings.queueUrl,
     region: settings.region,
     roleArn: env.AWS_ROLE_ARN,
     tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
     containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    ...(proxyUrl === undefined ? {} : { proxy: { url: proxyUrl, noProxy: proxy.noProxy } }),
   };
   const classify: Classify = (error) => classifyAwsError(error, hints);
   const sqs = givenSqs ?? createSqsClient(settings, env, new ClockSkew(logger, metrics, classify));
@@ -111,6 +117,7 @@ export async function startConsumer({
     `consuming ${queueUrl} (${queueType} queue, ${handlerForm} handler)`,
   );
   logMemoryBudget(logger, limit, memory);
+  logProxy(logger, parsedProxy.value);
   if (sqs.config.md5 !== false) {
     logger.warn(
       { event: "config" },
@@ -169,11 +176,13 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   const env = options.env ?? process.env;
   const parsed = parseSettings(env);
   const tracingConfig = parseTracingConfig(env);
+  const proxy = parseProxySettings(env);
   const fromFile = options.handlerFile && handlerFromFile(options.handlerFile.path, options.handlerFile.exports);
-  if (!parsed.ok || !tracingConfig.ok || fromFile?.ok === false) {
+  if (!parsed.ok || !tracingConfig.ok || !proxy.ok || fromFile?.ok === false) {
     exitInvalidConfig([
       ...(parsed.ok ? [] : parsed.problems),
       ...(tracingConfig.ok ? [] : tracingConfig.problems),
+      ...(proxy.ok ? [] : proxy.problems),
       ...(fromFile?.ok === false ? fromFile.problems : []),
     ]);
   }
@@ -190,7 +199,7 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   // Loaded only when tracing is on: off, the SDK and its exporters are never evaluated.
   const tracing =
     tracingConfig.value &&
-    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
+    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger, proxy.value);
   const user: Partial<Handler> = fromFile?.value ?? {};
   let running: RunningConsumer;
   try {
@@ -257,6 +266,24 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
     fields,
     `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB): receives ask for at most ` +
       `${fields.largestReceive} messages at once, fewer while held messages fill it`,
+  );
+}
+
+/**
+ * Names the proxy SQS, STS and OTLP requests go through, without credentials, and the hosts reached
+ * directly (NO_PROXY); says nothing when no proxy is set.
+ */
+function logProxy(logger: Logger, settings: ProxySettings): void {
+  if (!hasProxy(settings)) return;
+  const proxy = summarizeProxy(settings);
+  const via = [
+    ...(proxy.httpsProxy ? [`${proxy.httpsProxy} for https:// (HTTPS_PROXY)`] : []),
+    ...(proxy.httpProxy ? [`${proxy.httpProxy} for http:// (HTTP_PROXY)`] : []),
+  ].join(", ");
+  logger.info(
+    { event: "proxy", ...proxy },
+    `SQS, STS and OTLP requests go through the proxy ${via}` +
+      (proxy.noProxy ? `; hosts NO_PROXY names are reached directly: ${proxy.noProxy}` : "; NO_PROXY is not set"),
   );
 }
 

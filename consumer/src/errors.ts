@@ -173,6 +173,11 @@ export interface HintContext {
   readonly tokenFile?: string | undefined;
   /** AWS_CONTAINER_CREDENTIALS_FULL_URI: the container credentials endpoint (the EKS Pod Identity Agent), when set. */
   readonly containerEndpoint?: string | undefined;
+  /**
+   * The proxy SQS and STS requests go through (HTTPS_PROXY, else HTTP_PROXY), without credentials, and
+   * NO_PROXY as set, when a proxy is set (proxy.ts).
+   */
+  readonly proxy?: { readonly url: string; readonly noProxy?: string | undefined } | undefined;
 }
 
 /** Classifies a failed AWS call; `classifyAwsError` with the hint context bound once. */
@@ -259,6 +264,8 @@ const NETWORK_CODES = new Set<string>([
   "RequestTimeout",
   "RequestTimeoutException",
   "ERR_SOCKET_CONNECTION_TIMEOUT",
+  // Node's agents: the proxy refused to open a tunnel (CONNECT answered other than 2xx).
+  "ERR_PROXY_TUNNEL",
   "RequestStalled" satisfies ErrorCode,
 ]);
 const NETWORK_MESSAGE = /socket hang up|ECONNREFUSED|ECONNRESET|getaddrinfo/i;
@@ -301,7 +308,8 @@ function kindOf(code: string, message: string, status: number | undefined): AwsE
   if (CREDENTIAL_CODES.has(code) || /could not load credentials/i.test(message)) return "credentials";
   if (QUEUE_MISSING_CODES.has(code)) return "queue-missing";
   if (THROTTLING_CODES.has(code) || status === 429) return "throttling";
-  if (NETWORK_CODES.has(code) || NETWORK_MESSAGE.test(message)) return "network";
+  // 407 Proxy Authentication Required comes from a proxy, never from SQS (RFC 9110, 15.5.8).
+  if (NETWORK_CODES.has(code) || NETWORK_MESSAGE.test(message) || status === 407) return "network";
   if (status !== undefined && status >= 500) return "server";
   if (code === "InternalError" || code === "ServiceUnavailable" || code === "InternalFailure") return "server";
   return "unknown";
@@ -323,6 +331,14 @@ interface HintRow {
   readonly hint: (f: Facts) => string;
 }
 
+/** The host of the queue URL (where the SDK sends SQS requests unless an endpoint is configured). */
+const sqsHost = (queueUrl: string, region: string): string => {
+  try {
+    return new URL(queueUrl).hostname;
+  } catch {
+    return `sqs.${region}.amazonaws.com`;
+  }
+};
 const seconds = (ms: unknown): string => (typeof ms === "number" ? String(ms / 1000) : "?");
 const role = (f: Facts): string => f.roleArn ?? "(no AWS_ROLE_ARN: not using IRSA)";
 const deniedAction = (f: Facts): string => /perform:\s*([\w:]+)/i.exec(f.message)?.[1] ?? "the SQS action";
@@ -347,6 +363,14 @@ const POD_IDENTITY_AGENT =
   "the eks-pod-identity-agent add-on must run on this node (kubectl get daemonset -n kube-system " +
   "eks-pod-identity-agent), nothing may block the pod from 169.254.170.23 (NetworkPolicies, host firewall), " +
   "and the node's role needs eks-auth:AssumeRoleForPodIdentity (AmazonEKSWorkerNodePolicy)";
+
+/** Where requests go through a proxy: which, and how to reach a host directly instead. */
+const throughProxy = (f: Facts, service: string, host: string): string =>
+  `Requests to ${service} go through the proxy ${f.proxy?.url} (HTTPS_PROXY/HTTP_PROXY)` +
+  (f.proxy?.noProxy ? ` unless NO_PROXY (${f.proxy.noProxy}) names the host` : "") +
+  `: check that the proxy is up and reachable from the pod, that it allows CONNECT to ${host}:443 ` +
+  "(ERR_PROXY_TUNNEL carries its answer: 403 refused by its rules, 407 missing or wrong proxy credentials in the " +
+  "proxy URL), and that it resolves that host; or list the host in NO_PROXY to reach it directly (e.g. a VPC endpoint).";
 
 /** The hints, by kind and case, in the order they are tried. */
 export const HINTS: readonly HintRow[] = [
@@ -450,6 +474,13 @@ export const HINTS: readonly HintRow[] = [
   },
   {
     kind: "credentials",
+    when: (f) => f.proxy !== undefined && (NETWORK_CODES.has(f.code) || NETWORK_MESSAGE.test(f.message)),
+    hint: (f) =>
+      `Could not reach STS to exchange the web identity token for credentials (${f.code}). ` +
+      throughProxy(f, "STS", `sts.${f.region}.amazonaws.com`),
+  },
+  {
+    kind: "credentials",
     when: (f) => NETWORK_CODES.has(f.code) || NETWORK_MESSAGE.test(f.message),
     hint: (f) =>
       `Could not reach STS to exchange the web identity token for credentials (${f.code}). Check egress to ` +
@@ -538,6 +569,12 @@ export const HINTS: readonly HintRow[] = [
       `SQS in ${f.region} accepted the request but did not answer before the call's deadline (the long-poll ` +
       `wait plus ${seconds(f.errorContext.marginMs)} s); retrying with backoff. Check proxies, NetworkPolicies, ` +
       "NAT and VPC endpoints between the pod and SQS.",
+  },
+  {
+    kind: "network",
+    when: (f) => f.proxy !== undefined,
+    hint: (f) =>
+      `Cannot reach SQS in ${f.region} (${f.code}). ` + throughProxy(f, "SQS", sqsHost(f.queueUrl, f.region)),
   },
   {
     kind: "network",

@@ -60,6 +60,27 @@ const ATTEMPT_STAMP: DeserializeHandlerOptions & AbsoluteLocation = {
 };
 
 /**
+ * What every receive asks SQS to return with each message: the system attributes the handler sees
+ * (ReceivedMessage); AWSTraceHeader, the producer's X-Ray trace context, for the process span's link;
+ * SenderId, ApproximateFirstReceiveTimestamp and DeadLetterQueueSourceArn, which complete what a Lambda
+ * SQS record carries (batch.ts); and every message attribute, so their digest can be checked (dispatch.ts).
+ */
+export const RECEIVE_ATTRIBUTES = {
+  MessageSystemAttributeNames: [
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+  ],
+  MessageAttributeNames: ["All"],
+} as const satisfies Pick<ReceiveMessageCommandInput, "MessageSystemAttributeNames" | "MessageAttributeNames">;
+
+/**
  * What one receive brought: its messages in SQS's order, when they arrived (ms since epoch), the
  * receive span's context, and the handler slots reserved for them (at least as many as messages).
  */
@@ -196,21 +217,7 @@ export class ReceiveLoops {
           // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
           WaitTimeSeconds: wait,
           VisibilityTimeout: settings.visibilityTimeoutSeconds,
-          // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link. SenderId,
-          // ApproximateFirstReceiveTimestamp and DeadLetterQueueSourceArn complete what a Lambda SQS
-          // record carries (batch.ts).
-          MessageSystemAttributeNames: [
-            "ApproximateReceiveCount",
-            "SentTimestamp",
-            "SenderId",
-            "ApproximateFirstReceiveTimestamp",
-            "MessageGroupId",
-            "MessageDeduplicationId",
-            "SequenceNumber",
-            "AWSTraceHeader",
-            "DeadLetterQueueSourceArn",
-          ],
-          MessageAttributeNames: ["All"],
+          ...RECEIVE_ATTRIBUTES,
         });
         command.middlewareStack.add(attemptStamp(poll, wait), ATTEMPT_STAMP);
         const result = await sqs.send(command, { abortSignal: poll.controller.signal });
