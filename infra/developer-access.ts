@@ -71,13 +71,26 @@ export interface DeveloperAccessNames {
   /** RoleBinding names in each developer namespace: to `edit`, and to the extensions role. */
   readonly editBinding: string;
   readonly extensionsBinding: string;
-  /** The ValidatingAdmissionPolicy (and its binding). */
+  /** The ValidatingAdmissionPolicy of developers' writes (and its binding). */
   readonly policy: string;
+  /** The ValidatingAdmissionPolicy that admits a pod in a developer namespace only under the platform's quota. */
+  readonly quotaPolicy: string;
+  /** The cleanup job's Kubernetes group, its ClusterRole, and the ValidatingAdmissionPolicy of its deletes. */
+  readonly cleanupGroup: string;
+  readonly cleanupRole: string;
+  readonly cleanupPolicy: string;
   /** The ResourceQuota and the LimitRange of each developer namespace. */
   readonly quota: string;
   /** The ConfigMap a developer stack reads, in DIRECTORY_NAMESPACE. */
   readonly directory: string;
 }
+
+/**
+ * The label every developer namespace carries naming its person: the admission policy requires it, equal to
+ * the person writing the namespace, and so keeps it from changing; the quota policy and the cleanup job find
+ * developer namespaces by it.
+ */
+export const PERSON_LABEL = "sqs-eks-consumer/developer";
 
 /** Kubernetes' own aggregated role a developer gets in each of their namespaces. */
 export const EDIT_CLUSTER_ROLE = "edit";
@@ -96,6 +109,10 @@ export function developerAccessNames(project: string): DeveloperAccessNames {
     editBinding: `${slug}-developer-edit`,
     extensionsBinding: `${slug}-developer-extensions`,
     policy: `${slug}-developer-namespaces`,
+    quotaPolicy: `${slug}-developer-quota`,
+    cleanupGroup: `${slug}:developer-cleanup`,
+    cleanupRole: `${slug}:developer-cleanup`,
+    cleanupPolicy: `${slug}-developer-cleanup`,
     quota: `${slug}-developer`,
     directory: `${slug}-developers`,
   };
@@ -124,13 +141,23 @@ export interface DeveloperAccessEntry {
 
 /**
  * The developers' access entries, one per principal (EKS allows one), keyed `developer-<hash of the principal>`
- * so that reordering the list changes nothing.
+ * so that reordering the list changes nothing; and, given the cleanup job's principal, its entry
+ * (`developer-cleanup`): the username `<project>:developer-cleanup` and the group `names.cleanupGroup`, no
+ * access policy.
  */
 export function developerAccessEntries(
   names: DeveloperAccessNames,
   developers: readonly Developer[],
+  cleanupPrincipalArn?: string,
 ): Record<string, DeveloperAccessEntry> {
   const entries: Record<string, DeveloperAccessEntry> = {};
+  if (cleanupPrincipalArn !== undefined && developers.length > 0) {
+    entries["developer-cleanup"] = {
+      principalArn: cleanupPrincipalArn,
+      kubernetesGroups: [names.cleanupGroup],
+      username: names.cleanupRole,
+    };
+  }
   for (const developer of developers) {
     entries[`developer-${shortHash(developer.principalArn)}`] = {
       principalArn: developer.principalArn,
@@ -174,6 +201,16 @@ export function namespacesRoleRules(names: DeveloperAccessNames): PolicyRule[] {
       resourceNames: [EDIT_CLUSTER_ROLE, names.extensionsRole],
     },
   ];
+}
+
+/**
+ * The cleanup job's rights (ClusterRole `names.cleanupRole`, bound to its group): read and delete namespaces,
+ * which its admission policy narrows to developer namespaces; and, through the directory's RoleBinding, read
+ * the directory. Deleting a namespace deletes everything in it (the namespace controller), so no other right
+ * is needed.
+ */
+export function cleanupRoleRules(): PolicyRule[] {
+  return [{ apiGroups: [""], resources: ["namespaces"], verbs: [...READ, "delete"] }];
 }
 
 /**
@@ -310,6 +347,7 @@ export function developerAdmissionPolicySpec(
     .map((label) => `${celString(label)} in object.metadata.labels`)
     .join(" && ");
   const prefix = celString(`${names.projectSlug}-`);
+  const roleArn = `^arn:aws[a-z-]*:iam::[0-9]{12}:role/(.*/)?${names.projectSlug}-`;
   return {
     failurePolicy: "Fail",
     matchConstraints: {
@@ -319,6 +357,13 @@ export function developerAdmissionPolicySpec(
           apiVersions: ["v1"],
           resources: ["namespaces", "resourcequotas", "limitranges"],
           operations: ["CREATE", "UPDATE", "DELETE"],
+        },
+        { apiGroups: [""], apiVersions: ["v1"], resources: ["services"], operations: ["CREATE", "UPDATE"] },
+        {
+          apiGroups: ["keda.sh"],
+          apiVersions: ["v1alpha1"],
+          resources: ["triggerauthentications"],
+          operations: ["CREATE", "UPDATE"],
         },
         {
           apiGroups: ["rbac.authorization.k8s.io"],
@@ -356,6 +401,29 @@ export function developerAdmissionPolicySpec(
         reason: "Forbidden",
       },
       {
+        expression: `request.resource.resource != 'namespaces' || request.operation == 'DELETE' || (has(object.metadata.labels) && ${celString(PERSON_LABEL)} in object.metadata.labels && object.metadata.labels[${celString(PERSON_LABEL)}] == variables.person)`,
+        message: `a developer namespace carries ${PERSON_LABEL}=<its person>, set at creation and never changed`,
+        reason: "Forbidden",
+      },
+      {
+        // CVE-2020-8554: a Service's externalIPs can take over another's traffic; LoadBalancer and NodePort
+        // open the cluster beyond itself. A developer stack needs ClusterIP only (infra/prometheus.ts).
+        expression:
+          "request.resource.resource != 'services' || ((!has(object.spec.type) || object.spec.type == 'ClusterIP') && " +
+          "(!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0))",
+        message: "a developer's Service is of type ClusterIP, with no externalIPs",
+        reason: "Forbidden",
+      },
+      {
+        // KEDA's operator assumes the role a TriggerAuthentication names: only the person's own stacks' roles.
+        expression:
+          "request.resource.resource != 'triggerauthentications' || !has(object.spec.podIdentity) || " +
+          "!has(object.spec.podIdentity.roleArn) || " +
+          `object.spec.podIdentity.roleArn.matches(${celString(roleArn)} + variables.person + '(-[a-z0-9-]*)?$')`,
+        message: `a TriggerAuthentication's podIdentity.roleArn is one of its person's stacks' roles (${names.projectSlug}-<person>-*)`,
+        reason: "Forbidden",
+      },
+      {
         expression:
           `request.resource.resource != 'rolebindings' || request.operation == 'DELETE' || (` +
           `object.roleRef.kind == 'ClusterRole' && ` +
@@ -370,8 +438,9 @@ export function developerAdmissionPolicySpec(
         expression:
           `request.resource.resource != 'resourcequotas' || (request.operation != 'DELETE' && ` +
           `object.metadata.name == ${celString(names.quota)} && has(object.spec.hard) && ` +
-          `object.spec.hard == ${celValue(developerQuotaSpec(quota).hard)})`,
-        message: `a developer namespace's ResourceQuota is ${names.quota} with the platform's values, and stays until the namespace goes`,
+          `object.spec.hard == ${celValue(developerQuotaSpec(quota).hard)} && ` +
+          "!has(object.spec.scopes) && !has(object.spec.scopeSelector))",
+        message: `a developer namespace's ResourceQuota is ${names.quota} with the platform's values and no scopes, and stays until the namespace goes`,
         reason: "Forbidden",
       },
       {
@@ -386,11 +455,86 @@ export function developerAdmissionPolicySpec(
   };
 }
 
+/**
+ * The ValidatingAdmissionPolicy that makes the quota unavoidable: a pod is created in a developer namespace
+ * (one carrying PERSON_LABEL), by anyone (a Deployment's pods are created by the ReplicaSet controller), only
+ * when the namespace holds the ResourceQuota `names.quota` with the platform's values and no scopes. Its
+ * binding names that quota as the parameter, looked up in the request's namespace, with
+ * `parameterNotFoundAction: Deny` (Kubernetes docs, "Validating Admission Policy", "Parameter resources").
+ */
+export function developerQuotaPolicySpec(names: DeveloperAccessNames, quota: DeveloperQuota): Record<string, unknown> {
+  return {
+    failurePolicy: "Fail",
+    paramKind: { apiVersion: "v1", kind: "ResourceQuota" },
+    matchConstraints: {
+      namespaceSelector: { matchExpressions: [{ key: PERSON_LABEL, operator: "Exists" }] },
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] }],
+    },
+    validations: [
+      {
+        expression:
+          `has(params.spec.hard) && params.spec.hard == ${celValue(developerQuotaSpec(quota).hard)} && ` +
+          "!has(params.spec.scopes) && !has(params.spec.scopeSelector)",
+        message: `a pod in a developer namespace needs the namespace's ResourceQuota ${names.quota}, as the platform sets it`,
+        reason: "Forbidden",
+      },
+    ],
+  };
+}
+
+/** The quota policy's binding: the parameter is the ResourceQuota `names.quota` of the pod's namespace. */
+export function developerQuotaPolicyBindingSpec(names: DeveloperAccessNames): {
+  policyName: string;
+  validationActions: string[];
+  paramRef: { name: string; parameterNotFoundAction: string };
+} {
+  return {
+    policyName: names.quotaPolicy,
+    validationActions: ["Deny"],
+    paramRef: { name: names.quota, parameterNotFoundAction: "Deny" },
+  };
+}
+
+/**
+ * The ValidatingAdmissionPolicy of the cleanup job's deletes: a namespace only when it carries PERSON_LABEL
+ * naming a listed person and its name is one of that person's (`<project>-<person>[-*]`).
+ */
+export function developerCleanupPolicySpec(
+  names: DeveloperAccessNames,
+  developers: readonly Developer[],
+): Record<string, unknown> {
+  const people = developers.map((d) => d.person);
+  const label = celString(PERSON_LABEL);
+  const prefix = celString(`${names.projectSlug}-`);
+  return {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [
+        { apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE", "DELETE"] },
+      ],
+    },
+    matchConditions: [{ name: "cleanup", expression: `${celString(names.cleanupGroup)} in request.userInfo.groups` }],
+    validations: [
+      {
+        expression:
+          `request.operation == 'DELETE' && has(oldObject.metadata.labels) && ${label} in oldObject.metadata.labels && ` +
+          `oldObject.metadata.labels[${label}] in ${celValue(people)} && ` +
+          `(request.name == ${prefix} + oldObject.metadata.labels[${label}] || ` +
+          `request.name.startsWith(${prefix} + oldObject.metadata.labels[${label}] + '-'))`,
+        message: `the cleanup job deletes only developer namespaces: ${names.projectSlug}-<person>[-*] labelled ${PERSON_LABEL}=<person>`,
+        reason: "Forbidden",
+      },
+    ],
+  };
+}
+
 export interface DeveloperAccessArgs {
   /** The people who may run developer stacks (infra/config/developers.ts); empty: the directory alone, unprotected. */
   readonly developers: readonly Developer[];
   /** What each developer stack's namespace may use. */
   readonly quota: DeveloperQuota;
+  /** The cleanup job's principal (its access entry is eks.Cluster's); undefined: no cleanup job. */
+  readonly cleanupPrincipalArn: string | undefined;
   /** The running project's name. */
   readonly project: string;
   /** Kubernetes provider of the created cluster. */
@@ -469,6 +613,48 @@ export class DeveloperAccess extends pulumi.ComponentResource {
       },
       childOpts,
     );
+    const quotaPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-quota-policy`,
+      { metadata: { name: names.quotaPolicy, labels }, spec: developerQuotaPolicySpec(names, args.quota) },
+      childOpts,
+    );
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+      `${name}-quota-policy-binding`,
+      { metadata: { name: names.quotaPolicy, labels }, spec: developerQuotaPolicyBindingSpec(names) },
+      { ...childOpts, dependsOn: [quotaPolicy] },
+    );
+    const readers = [group];
+    if (args.cleanupPrincipalArn !== undefined) {
+      const cleanupGroup = { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: names.cleanupGroup };
+      readers.push(cleanupGroup);
+      const cleanupRole = new k8s.rbac.v1.ClusterRole(
+        `${name}-cleanup-role`,
+        { metadata: { name: names.cleanupRole, labels }, rules: cleanupRoleRules() },
+        childOpts,
+      );
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${name}-cleanup-binding`,
+        {
+          metadata: { name: names.cleanupRole, labels },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: cleanupRole.metadata.name },
+          subjects: [cleanupGroup],
+        },
+        childOpts,
+      );
+      const cleanupPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-cleanup-policy`,
+        { metadata: { name: names.cleanupPolicy, labels }, spec: developerCleanupPolicySpec(names, args.developers) },
+        childOpts,
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-cleanup-policy-binding`,
+        {
+          metadata: { name: names.cleanupPolicy, labels },
+          spec: { policyName: cleanupPolicy.metadata.name, validationActions: ["Deny"] },
+        },
+        childOpts,
+      );
+    }
 
     const reader = new k8s.rbac.v1.Role(
       `${name}-directory-reader`,
@@ -483,7 +669,7 @@ export class DeveloperAccess extends pulumi.ComponentResource {
       {
         metadata: { name: names.directory, namespace: DIRECTORY_NAMESPACE, labels },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: reader.metadata.name },
-        subjects: [group],
+        subjects: readers,
       },
       { ...childOpts, dependsOn: [directory] },
     );
@@ -511,6 +697,7 @@ export function clusterDeveloperAccess(
   return new DeveloperAccess(name, {
     developers: config.developers,
     quota: config.developerQuota,
+    cleanupPrincipalArn: config.developerCleanupPrincipalArn,
     project: args.project,
     provider: cluster.provider,
     kedaChart,

@@ -16,6 +16,7 @@ import { personOwnsNamespace, type DeveloperQuota } from "./config";
 import type { Demand } from "./config/cross-checks";
 import {
   EDIT_CLUSTER_ROLE,
+  PERSON_LABEL,
   developerLimitRangeSpec,
   developerQuotaSpec,
   type DeveloperAccessNames,
@@ -99,9 +100,6 @@ export interface DeveloperStackRecord extends Demand {
   readonly namespace: string;
   readonly ttlHours: number;
 }
-
-/** The label a developer namespace carries naming its person (read by `npm run developer-stacks`). */
-export const PERSON_LABEL = "sqs-eks-consumer/developer";
 
 /** What the namespace needs from the platform and the caller, once both are known. */
 export interface DeveloperGrant {

@@ -22,8 +22,7 @@ import { execFile } from "node:child_process";
 import { appendFile } from "node:fs/promises";
 import { parseArgs, promisify } from "node:util";
 import { PROJECT } from "../infra/config/keys";
-import { DIRECTORY_KEY, DIRECTORY_NAMESPACE, developerAccessNames } from "../infra/developer-access";
-import { PERSON_LABEL } from "../infra/developer-namespace";
+import { DIRECTORY_KEY, DIRECTORY_NAMESPACE, PERSON_LABEL, developerAccessNames } from "../infra/developer-access";
 import {
   alreadyGone,
   awsDeletions,

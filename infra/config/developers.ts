@@ -135,3 +135,27 @@ export function readDeveloperQuota(input: ConfigInput): DeveloperQuota {
   const { developerPods, developerCpuMillicores, developerMemoryMiB } = input.values;
   return { pods: developerPods, cpuMillicores: developerCpuMillicores, memoryMiB: developerMemoryMiB };
 }
+
+/**
+ * `developerCleanupPrincipalArn`: the cleanup job's IAM role, or undefined when unset. A role ARN; not an admin
+ * (an admin needs no narrower entry, and EKS gives a principal one access entry) nor a developer's principal.
+ */
+export function readDeveloperCleanup(
+  input: ConfigInput,
+  adminPrincipalArns: readonly string[],
+  developers: readonly Developer[],
+  problems: SettingProblem[],
+): string | undefined {
+  const arn = input.values.developerCleanupPrincipalArn;
+  if (arn === "") return undefined;
+  const reason = !ROLE_ARN_PATTERN.test(arn)
+    ? `${JSON.stringify(arn)} is not an IAM role ARN`
+    : adminPrincipalArns.includes(arn)
+      ? `${arn} is in clusterAdminPrincipalArns; the cleanup job needs its own, narrower access entry (EKS gives a principal one)`
+      : developers.some((d) => d.principalArn === arn)
+        ? `${arn} is a developer's principal; EKS gives a principal one access entry`
+        : undefined;
+  if (reason === undefined) return arn;
+  problems.push({ key: input.key("developerCleanupPrincipalArn"), reason });
+  return undefined;
+}
