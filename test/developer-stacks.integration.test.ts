@@ -50,6 +50,7 @@ let notHers: ProgramRun;
 let unlisted: ProgramRun;
 let overQuota: ProgramRun;
 let carolPodIdentity: ProgramRun;
+let cpuLimitOver: ProgramRun;
 
 before(async () => {
   [platform] = (await runPrograms([
@@ -68,7 +69,7 @@ before(async () => {
       },
     },
   });
-  [alice, aliceSecond, bob, carol, notHers, unlisted, overQuota, carolPodIdentity] = (await runPrograms([
+  [alice, aliceSecond, bob, carol, notHers, unlisted, overQuota, carolPodIdentity, cpuLimitOver] = (await runPrograms([
     await scenario("alice-feature", FULL, as(CALLERS.alice)),
     await scenario("alice", { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM }, as(CALLERS.alice)),
     await scenario("bob", FULL, as(CALLERS.bob)),
@@ -81,7 +82,12 @@ before(async () => {
       { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM, identity: "pod-identity" },
       as(CALLERS.carol),
     ),
-  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+    await scenario(
+      "carol-z",
+      { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM, cpuLimitMillicores: 1000 },
+      as(CALLERS.carol),
+    ),
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
 });
 
 const refused = (decisions: readonly Decision[]) => decisions.filter((d) => !d.allowed).map(describeDecision);
@@ -196,6 +202,13 @@ describe("self-service", () => {
     assert.ok(
       overQuota.errors.some((e) => e.includes("11 pods (replicas or maxReplicas, plus one a rollout adds) > 4")),
       overQuota.errors.join("\n"),
+    );
+  });
+
+  it("refuses at preview a CPU limit above what the namespace's LimitRange lets a container have", () => {
+    assert.ok(
+      cpuLimitOver.errors.some((e) => e.includes("cpuLimitMillicores 1000m > 500m")),
+      cpuLimitOver.errors.join("\n"),
     );
   });
 
@@ -451,7 +464,10 @@ describe("the quota of a developer namespace", () => {
     assert.ok(made.allowed, describeDecision(made));
     const denials = cluster.admit(REPLICASET_CONTROLLER, core("Pod", "pods", bare, "p"), POD);
     assert.equal(denials.length, 1);
-    assert.match(denials[0]!, /sqs-eks-consumer-developer-quota: no ResourceQuota sqs-eks-consumer-developer in the namespace/);
+    assert.match(
+      denials[0]!,
+      /sqs-eks-consumer-developer-quota: no ResourceQuota sqs-eks-consumer-developer in the namespace/,
+    );
     // The platform's own namespace carries no person: the policy leaves it alone.
     assert.deepEqual(cluster.admit(REPLICASET_CONTROLLER, core("Pod", "pods", "kube-system", "p"), POD), []);
   });
