@@ -5,9 +5,12 @@
  * The model (docs/DEPLOY.md, "Developer stacks"):
  * - Who: each listed person gets a Kubernetes username of their own and the group DEVELOPER_GROUP, through
  *   an EKS access entry for their IAM principal with no access policy. A principal of their own maps to the
- *   fixed username `<project>:developer:<person>`; a role people share maps, through EKS's `{{SessionName}}`
- *   template, to `<project>:session:<session name>`, so two people on one IAM Identity Center role are two
- *   Kubernetes users (EKS user guide, "Set a custom username for EKS access entries"). An access entry is
+ *   fixed username `<project>:developer:<person>`; a role people share maps, through EKS's `{{SessionNameRaw}}`
+ *   template, to `<project>:session:<session name>`, the session name unchanged, so two people on one IAM
+ *   Identity Center role are two Kubernetes users, and `bob@example.com` is never the same user as a session
+ *   named `bob-example.com` (`{{SessionName}}` would write both as `bob-example.com`; EKS user guide, "Set a
+ *   custom username for EKS access entries", which names both templates for a role's entry;
+ *   kubernetes-sigs/aws-iam-authenticator `pkg/server/server.go`, renderTemplate). An access entry is
  *   keyed by its principal and changes in place (username and groups update; terraform-provider-aws
  *   `internal/service/eks/access_entry.go`): adding or removing a person never replaces another's entry,
  *   and no namespace list exists to be replaced (an access policy association's scope would force a
@@ -53,7 +56,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import type { TargetCluster } from "./cluster";
-import { renderedSessionName, type ClusterConfig, type Developer, type DeveloperQuota } from "./config";
+import { type ClusterConfig, type Developer, type DeveloperQuota } from "./config";
 import { DEFAULT_KEDA_LOCATION, type KedaLocation } from "./keda";
 import { slugify } from "./names";
 import { POD_SECURITY_LABELS } from "./namespace";
@@ -122,14 +125,14 @@ export function developerAccessNames(project: string): DeveloperAccessNames {
 export function usernameTemplate(names: DeveloperAccessNames, developer: Developer): string {
   return developer.sessionName === undefined
     ? `${names.projectSlug}:developer:${developer.person}`
-    : `${names.projectSlug}:session:{{SessionName}}`;
+    : `${names.projectSlug}:session:{{SessionNameRaw}}`;
 }
 
 /** The username a developer's requests carry once EKS has rendered the template. */
 export function kubernetesUsername(names: DeveloperAccessNames, developer: Developer): string {
   return developer.sessionName === undefined
     ? usernameTemplate(names, developer)
-    : `${names.projectSlug}:session:${renderedSessionName(developer.sessionName)}`;
+    : `${names.projectSlug}:session:${developer.sessionName}`;
 }
 
 /** One access entry of eks.Cluster's `accessEntries`, for a developer's principal: groups and username, no access policy. */

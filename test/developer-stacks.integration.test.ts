@@ -22,6 +22,8 @@ const CALLERS = {
   bob: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/bob@example.com`,
   carol: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/carol@example.com`,
   mallory: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/mallory@example.com`,
+  /** Not listed: a session name that {{SessionName}} would have written as Bob's. */
+  bobLookalike: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/bob-example.com`,
 } as const;
 /** The developer stacks' cleanup job's role (ci/roles.ts), and a session of it. */
 const CLEANUP_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci-sqs-eks-consumer-cleanup`;
@@ -303,6 +305,17 @@ describe("isolation between developers", () => {
   it("gives two people on one IAM role distinct Kubernetes users", () => {
     const cluster = SimulatedCluster.fromPlatform(platform);
     assert.notEqual(cluster.userOf(CALLERS.bob)?.username, cluster.userOf(CALLERS.carol)?.username);
+  });
+
+  it("never makes an unlisted session Bob, even one named as {{SessionName}} would write his", () => {
+    const cluster = withEveryoneUp();
+    const lookalike = cluster.userOf(CALLERS.bobLookalike);
+    assert.ok(lookalike);
+    assert.notEqual(lookalike.username, cluster.userOf(CALLERS.bob)?.username);
+    const allowed = attemptsOn(cluster, CALLERS.bobLookalike, namespaceOf(bob), lookalike.username).filter(
+      (d) => d.allowed,
+    );
+    assert.deepEqual(allowed.map(describeDecision), []);
   });
 
   it("gives a developer no right in another's namespace, even when they share an IAM role", () => {
