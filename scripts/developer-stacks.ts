@@ -3,7 +3,7 @@
 // AWS resources in its state).
 //
 // `npm run developer-stacks -- cleanup --cluster <name> [--dry-run] [--log <file>] [--now <time>]
-// [--budget-minutes <n>] [--project ...]`: deletes every developer stack idle for longer than its ttlHours,
+// [--budget-minutes <n>] [--person <person>] [--project ...]`: deletes every developer stack idle for longer than its ttlHours,
 // one at a time: its namespace on the cluster, its AWS resources, then its state (`pulumi stack rm --force`).
 // It never runs `pulumi destroy`: that would run providers configured by the stack's state, which its
 // developer writes, with the job's credentials (scripts/developer-stacks/cleanup-plan.ts says what it deletes
@@ -11,7 +11,8 @@
 // and, with --log, appended to the file as one JSON line (inventory.ts CleanupEntry). --now judges expiry as
 // of another time (ISO 8601). --budget-minutes (default 40) bounds the run: no stack is started once it is
 // spent, and no call outlasts it, so the job's timeout never kills a deletion half-way; what is left is
-// logged as skipped and taken by the next run.
+// logged as skipped and taken by the next run. --person keeps to one person's stacks (with a --now far
+// ahead: all of them, before the person leaves the list).
 //
 // Developer stacks are found by name: `<person>` or `<person>-*` for a person in the platform's directory
 // (the ConfigMap kube-public/<project>-developers, read with kubectl). It runs the `pulumi` on PATH, logged
@@ -44,7 +45,7 @@ import {
 } from "./developer-stacks/inventory";
 
 const USAGE =
-  "usage: npm run developer-stacks -- list|cleanup [--cluster <EKS cluster>] [--region <region>] [--dry-run] [--log <file>] [--now <ISO 8601 time>] [--budget-minutes <n>] [--project <name>]";
+  "usage: npm run developer-stacks -- list|cleanup [--cluster <EKS cluster>] [--region <region>] [--dry-run] [--log <file>] [--now <ISO 8601 time>] [--budget-minutes <n>] [--person <person>] [--project <name>]";
 const EXIT_USAGE = 64;
 const MINUTE = 60_000;
 /** Deadlines of the calls: listing and reading are quick; a namespace's deletion waits on its finalizers. */
@@ -266,6 +267,7 @@ async function main(): Promise<number> {
         cluster: { type: "string" },
         region: { type: "string", default: process.env.AWS_REGION ?? "" },
         "budget-minutes": { type: "string", default: "40" },
+        person: { type: "string" },
         now: { type: "string" },
       },
     });
@@ -295,7 +297,9 @@ async function main(): Promise<number> {
   }
   const budget = new Budget(Date.now() + budgetMinutes * MINUTE);
   try {
-    const stacks = await inventory(values.project, now, command === "list");
+    const stacks = (await inventory(values.project, now, command === "list")).filter(
+      (stack) => values.person === undefined || stack.person === values.person,
+    );
     if (command === "list") {
       console.log(formatStacks(stacks, now));
       return 0;
