@@ -208,7 +208,7 @@ export const CLUSTER_KEYS = {
     unit: "pods",
     mode: "create",
     description:
-      "create mode: pods each developer stack may run at once (its namespace's ResourceQuota); the nodes must hold every listed developer's share.",
+      "create mode: pods each developer stack may run at once (its namespace's ResourceQuota); the nodes must hold one stack's share for each listed person.",
   },
   developerCpuMillicores: {
     type: "integer",
