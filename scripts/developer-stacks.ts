@@ -66,9 +66,12 @@ class Budget {
   }
 }
 
+/** The run's budget (main sets it from --budget-minutes): no call outlasts it. */
+let budget = new Budget(Number.POSITIVE_INFINITY);
+
 async function command(program: string, args: readonly string[], timeout: number): Promise<string> {
   const { stdout } = await run(program, [...args], {
-    timeout,
+    timeout: budget.deadline(timeout),
     maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
   });
@@ -183,7 +186,7 @@ async function awsPlan(scope: StackScope) {
 /** Deletes one expired stack (or, in a dry run, says what it would delete). */
 async function cleanStack(
   stack: DeveloperStack,
-  context: { project: string; cluster: string; region: string; dryRun: boolean; budget: Budget },
+  context: { project: string; cluster: string; region: string; dryRun: boolean },
 ): Promise<CleanupEntry> {
   const scope: StackScope = {
     project: context.project,
@@ -201,7 +204,7 @@ async function cleanStack(
     if (context.dryRun)
       return cleanupEntry(stack, new Date(), "would destroy", { deleted: [...what, `state ${stack.name}`] });
     if (namespace !== undefined) {
-      const timeout = context.budget.deadline(DEADLINES.namespace);
+      const timeout = budget.deadline(DEADLINES.namespace);
       await kubectl(
         ["delete", "namespace", namespace, "--wait=true", `--timeout=${Math.floor(timeout / 1000)}s`],
         timeout,
@@ -210,13 +213,13 @@ async function cleanStack(
     }
     for (const deletion of plan.deletions) {
       try {
-        await aws(deletion.argv, context.budget.deadline(DEADLINES.delete));
+        await aws(deletion.argv, DEADLINES.delete);
       } catch (error) {
         if (!alreadyGone((error as Error).message)) throw error;
       }
       deleted.push(deletion.what);
     }
-    await pulumi(["stack", "rm", "--force", "--yes", "--stack", stack.name], context.budget.deadline(DEADLINES.read));
+    await pulumi(["stack", "rm", "--force", "--yes", "--stack", stack.name], DEADLINES.read);
     deleted.push(`state ${stack.name}`);
     return cleanupEntry(stack, new Date(), "destroyed", { deleted });
   } catch (error) {
@@ -235,7 +238,6 @@ async function cleanup(
     region: string;
     dryRun: boolean;
     log: string | undefined;
-    budget: Budget;
   },
 ) {
   let failed = false;
@@ -243,7 +245,7 @@ async function cleanup(
   if (expired.length === 0) console.log(`no developer stack has expired (${stacks.length} checked)`);
   for (const stack of expired) {
     const entry =
-      options.budget.left() < STACK_MINIMUM_MS
+      budget.left() < STACK_MINIMUM_MS
         ? cleanupEntry(stack, new Date(), "skipped", { error: "the run's time budget is spent; the next run takes it" })
         : await cleanStack(stack, options);
     if (entry.action === "failed") failed = true;
@@ -295,7 +297,7 @@ async function main(): Promise<number> {
     console.error(`cleanup needs --cluster and --region (or AWS_REGION)\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const budget = new Budget(Date.now() + budgetMinutes * MINUTE);
+  budget = new Budget(Date.now() + budgetMinutes * MINUTE);
   try {
     const stacks = (await inventory(values.project, now, command === "list")).filter(
       (stack) => values.person === undefined || stack.person === values.person,
@@ -310,7 +312,6 @@ async function main(): Promise<number> {
       region: values.region,
       dryRun: values["dry-run"],
       log: values.log,
-      budget,
     });
   } catch (error) {
     console.error(`a call failed: ${(error as Error).message}`);
