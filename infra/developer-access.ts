@@ -21,9 +21,18 @@
  *   cluster roles of their own.
  * - Where: the ValidatingAdmissionPolicy `<project>-developer-namespaces` admits a developer's writes to
  *   namespaces, RoleBindings, ResourceQuotas and LimitRanges only in the namespaces of their own stacks
- *   (`<project>-<person>` and `<project>-<person>-*`), namespaces only with the restricted Pod Security labels,
- *   RoleBindings only of themselves to `edit` or the extensions role, quotas only as the platform sets them
- *   and never deleted by them. ValidatingAdmissionPolicy is GA since Kubernetes 1.30.
+ *   (`<project>-<person>` and `<project>-<person>-*`), namespaces only with the restricted Pod Security labels
+ *   and PERSON_LABEL naming the writer, RoleBindings only of themselves to `edit` or the extensions role,
+ *   quotas only as the platform sets them (no scopes) and never deleted by them; Services only of type
+ *   ClusterIP without externalIPs (CVE-2020-8554); a TriggerAuthentication's `podIdentity.roleArn` only a role
+ *   of their own stacks (KEDA's operator assumes it). ValidatingAdmissionPolicy is GA since Kubernetes 1.30.
+ * - Quota: the ValidatingAdmissionPolicy `<project>-developer-quota` admits a pod in a namespace carrying
+ *   PERSON_LABEL only while the namespace holds the platform's ResourceQuota (its parameter, by `paramRef`),
+ *   so a namespace made without one runs nothing.
+ * - Cleanup: the cleanup job's principal (`developerCleanupPrincipalArn`) gets an access entry of its own, with
+ *   the group `names.cleanupGroup`: read the directory, read and delete namespaces, and the
+ *   ValidatingAdmissionPolicy `<project>-developer-cleanup` lets it delete only namespaces labelled with a
+ *   listed person and named as theirs. It is not cluster admin (scripts/developer-stacks/cleanup-plan.ts).
  * - In its namespace, a developer stack binds its developer to `edit` (Deployments, Secrets, Services,
  *   ServiceAccounts, PodDisruptionBudgets; Kubernetes' aggregated role) and to the extensions role: the
  *   custom resources the program registers (KEDA's ScaledObject and TriggerAuthentication, infra/autoscaling.ts;
@@ -550,7 +559,8 @@ export interface DeveloperAccessArgs {
  * The platform's side of developer stacks, as Kubernetes objects on the created cluster: the directory,
  * protected while it lists anyone and ordered after KEDA's chart (see the module docs), and, while
  * `developers` lists anyone, the two ClusterRoles, the ClusterRoleBinding of the group, the admission policy
- * and its binding, and the Role and RoleBinding that let the group read the directory. Access entries are
+ * and the quota policy with their bindings, and the Role and RoleBinding that let the group read the
+ * directory; with a cleanup principal, its ClusterRole, binding and admission policy too. Access entries are
  * eks.Cluster's (`developerAccessEntries`).
  */
 export class DeveloperAccess extends pulumi.ComponentResource {
