@@ -161,6 +161,7 @@ export class Consumer {
       entry.cutOff = true;
       entry.controller.abort(new Error("shutdown budget exhausted"));
     }
+    this.handling.cutOff();
     void this.settlement.changeVisibility(unfinished.map((message) => ({ message, reason: "shutdown" })));
     // Failed handlers change their message's visibility after they return; wait for that too, within the budget.
     const outOfTime = new AbortController();

@@ -59,7 +59,11 @@ const BATCH_SIZE = 10;
  * 32), so receives and deletes are never starved by the heartbeat.
  */
 export const PARALLEL_BATCHES = 16;
-/** A little past the handler deadline: a handler that gives up right at its limit must not see its message lapse. */
+/**
+ * How far past the handler deadline an extension reaches, at least: a handler that gives up right at its
+ * limit must not see its message lapse, and one abandoned there (its messages then extended without a
+ * cap, see Handling.invoke) keeps them hidden until the next pass, which half a visibility timeout covers.
+ */
 const DEADLINE_SLACK_MS = 5_000;
 /** How long a lone delete waits for company before it is sent. */
 const DELETE_FLUSH_DELAY_MS = 5;
@@ -277,7 +281,7 @@ export class Settlement {
     const due: (Change & { visibleAt: number })[] = [];
     for (const message of held) {
       if (this.settled.has(message) || message.visibleAt - started > timeoutMs / 2) continue;
-      const wanted = Math.min(timeoutMs, message.deadline + DEADLINE_SLACK_MS - started);
+      const wanted = Math.min(timeoutMs, message.deadline + Math.max(DEADLINE_SLACK_MS, timeoutMs / 2) - started);
       const cap = message.receivedAt + SQS_MAX_VISIBILITY_SECONDS * 1000 - started;
       const seconds = Math.floor(Math.min(wanted, cap) / 1000);
       if (seconds > 0) due.push({ message, seconds, reason: "heartbeat", visibleAt: message.visibleAt });
