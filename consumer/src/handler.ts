@@ -119,7 +119,10 @@ export type Handler =
  * namespace (`import * as handler from "./handler"`).
  */
 export function handlerFromFile(path: string, exports: Readonly<Record<string, unknown>>): ParseResult<Handler> {
-  const check = checkHandlerExports(Object.keys(exports), (name) => typeof exports[name]);
+  const check = checkHandlerExports(Object.keys(exports), (name) => {
+    const value = exports[name];
+    return { type: typeof value, length: typeof value === "function" ? value.length : undefined };
+  });
   if (!check.ok) return { ok: false, problems: [{ key: path, reason: check.reason }] };
   const value = exports[check.form];
   return {
