@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "./consumer";
+import { batchSizeWarning } from "./contract/settings-warnings";
 import { classifyAwsError, HealthPortInUseError, type Classify, type HintContext } from "./errors";
 import { handlerFromFile, logMessage, type BatchHandler, type Handler, type MessageHandler } from "./handler";
 import { startHealthServer } from "./health";
@@ -110,6 +111,13 @@ export async function startConsumer({
       "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message",
     );
   }
+  const batchWarning =
+    user.handleBatch === undefined ? undefined : batchSizeWarning(settings.batchSize, settings.handlerConcurrency);
+  if (batchWarning !== undefined)
+    logger.warn(
+      { event: "config", batchSize: settings.batchSize, handlerConcurrency: settings.handlerConcurrency },
+      `BATCH_SIZE ${settings.batchSize} is above HANDLER_CONCURRENCY ${settings.handlerConcurrency}: ${batchWarning}`,
+    );
   const podRegion = env.AWS_REGION?.trim();
   if (podRegion && podRegion !== region) {
     logger.info(

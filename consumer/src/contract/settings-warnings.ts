@@ -11,7 +11,8 @@ export const SQS_MAX_BODY_MIB = 1;
 
 /** What the warnings look at: the consumer's settings and the pod and queue that run them. */
 export interface DeploymentSettings {
-  readonly tunables: Pick<Tunables, "handlerTimeoutSeconds" | "shutdownBudgetSeconds" | "handlerConcurrency">;
+  readonly tunables: Pick<Tunables, "handlerTimeoutSeconds" | "shutdownBudgetSeconds" | "handlerConcurrency"> &
+    Partial<Pick<Tunables, "batchSize">>;
   /** The pod's memory limit, MiB; Node's old space is sized from it (node-heap.ts). */
   readonly memoryLimitMiB: number;
   /** The queue's redrive maxReceiveCount. */
@@ -26,6 +27,8 @@ export interface SettingWarning {
 
 /**
  * The warnings for one deployment, each naming the numbers behind it:
+ * - `batchSize` above `handlerConcurrency`: each message of a batch takes a handler slot, so a batch
+ *   handler is given at most `handlerConcurrency` messages per call (message handlers are not affected);
  * - `handlerTimeoutSeconds` above `shutdownBudgetSeconds`: a rollout, scale-in or node drain aborts a
  *   handler still running when the budget ends, and SQS counts that delivery toward `maxReceiveCount`;
  * - `handlerConcurrency` bodies of SQS's largest size not fitting Node's old space for `memoryLimitMiB`.
@@ -37,7 +40,13 @@ export function settingsWarnings(
   keyOf: (key: keyof Tunables | "memoryLimitMiB") => string,
 ): SettingWarning[] {
   const warnings: SettingWarning[] = [];
-  const { handlerTimeoutSeconds, shutdownBudgetSeconds, handlerConcurrency } = settings.tunables;
+  const { handlerTimeoutSeconds, shutdownBudgetSeconds, handlerConcurrency, batchSize } = settings.tunables;
+  const batchWarning = batchSizeWarning(batchSize, handlerConcurrency);
+  if (batchWarning !== undefined)
+    warnings.push({
+      key: keyOf("batchSize"),
+      message: `${batchSize} is above ${keyOf("handlerConcurrency")} (${handlerConcurrency}): ${batchWarning}`,
+    });
   if (handlerTimeoutSeconds > shutdownBudgetSeconds) {
     warnings.push({
       key: keyOf("handlerTimeoutSeconds"),
@@ -61,4 +70,19 @@ export function settingsWarnings(
     });
   }
   return warnings;
+}
+
+/**
+ * Why a batch size above the handler concurrency does not do what it says, or undefined when it is not
+ * above: each message of a batch takes a handler slot (HANDLER_CONCURRENCY counts messages), so a batch
+ * handler is given at most `handlerConcurrency` messages per call. Shared by the preview warning and
+ * the consumer's start-up warning.
+ */
+export function batchSizeWarning(batchSize: number | undefined, handlerConcurrency: number): string | undefined {
+  if (batchSize === undefined || batchSize <= handlerConcurrency) return undefined;
+  return (
+    `each message of a batch takes a handler slot, so a batch handler (handleBatch) is given at most ${handlerConcurrency} ` +
+    `messages per call, not ${batchSize}. Raise the handler concurrency to at least the batch size, or lower the batch size ` +
+    `(message handlers are not affected).`
+  );
 }
