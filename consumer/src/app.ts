@@ -126,7 +126,7 @@ export async function startConsumer({
     );
   }
   consumer.start();
-  void logStartupChecks(sqs, settings, env, classify, logger);
+  void logStartupChecks(sqs, settings, env, classify, logger, (count) => (consumer.maxReceiveCount = count));
   return {
     consumer,
     healthPort: health.port,
@@ -244,13 +244,17 @@ export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
   process.exit(EXIT_INVALID_CONFIG);
 }
 
-/** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */
+/**
+ * Logs which credential source the SDK's chain found and what the queue's redrive policy is, and hands
+ * its maxReceiveCount to `redrive` (undefined without one).
+ */
 async function logStartupChecks(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
   classify: Classify,
   logger: Logger,
+  redrive: (maxReceiveCount: number | undefined) => void,
 ): Promise<void> {
   try {
     const credentials = await sqs.config.credentials();
@@ -271,6 +275,7 @@ async function logStartupChecks(
   }
   try {
     const queue = await describeQueue(sqs, settings.queueUrl);
+    redrive(queue.deadLetterTargetArn === undefined ? undefined : queue.maxReceiveCount);
     if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
       logger.warn(
         { event: "queue-type", fifoQueue: queue.fifo },

@@ -109,6 +109,14 @@ export class Consumer {
     return this.ctx.fifo;
   }
 
+  /**
+   * The queue's redrive maxReceiveCount, once the start-up checks have read it (undefined without a
+   * redrive policy): a failure on that receive is logged as moving the message to the DLQ.
+   */
+  set maxReceiveCount(count: number | undefined) {
+    this.settlement.maxReceiveCount = count;
+  }
+
   /** Starts the visibility heartbeat over the held messages, then the receive loops. */
   start(): void {
     this.settlement.startHeartbeat(() => this.dispatcher.inFlight);

@@ -113,6 +113,8 @@ export class Settlement {
   private window: ShutdownWindow | undefined;
   private shutdownGiven = 0;
   private shutdownChanged = 0;
+  /** The queue's redrive maxReceiveCount, once known (Consumer.maxReceiveCount): see changeVisibility. */
+  maxReceiveCount: number | undefined;
 
   constructor(private readonly ctx: ConsumerContext) {
     this.deletes = new Deletes(ctx);
@@ -131,7 +133,9 @@ export class Settlement {
   /**
    * Changes the visibility of messages so SQS delivers them again, each when its reason says (see the
    * table above); up to 10 go in one ChangeMessageVisibilityBatch, whatever their reasons. `warning` is
-   * logged for each `failed` or `refused` one, with its `messageId`, `receiveCount` and `retryInSeconds`.
+   * logged for each `failed` or `refused` one, with its `messageId`, `receiveCount` and `retryInSeconds`;
+   * on the receive that reaches the queue's maxReceiveCount, saying that SQS moves it to the DLQ instead
+   * of delivering it again (SQS Developer Guide, "Using dead-letter queues").
    * Resolves when SQS has answered (a `shutdown` change: once it is queued or sent, see
    * closeShutdownWindow). Failures are logged; never rejects.
    */
@@ -149,14 +153,16 @@ export class Settlement {
         const { receiveCount } = message.message;
         seconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
         if (warning !== undefined) {
+          const max = this.maxReceiveCount;
+          const last = max !== undefined && receiveCount >= max;
           logger.warn(
             {
               ...warning.fields,
               messageId: message.messageId,
               receiveCount,
-              retryInSeconds: seconds > 0 ? seconds : undefined,
+              ...(last ? { maxReceiveCount: max, toDlq: true } : { retryInSeconds: seconds > 0 ? seconds : undefined }),
             },
-            warning.message,
+            last ? lastReceive(warning.message, receiveCount) : warning.message,
           );
         }
         if (seconds === 0) continue;
@@ -421,6 +427,13 @@ export class Settlement {
       return [];
     }
   }
+}
+
+/** A retry warning's text on the last receive: its "will be delivered again" clause becomes the DLQ. */
+function lastReceive(text: string, receiveCount: number): string {
+  const clause = `this was receive ${receiveCount}, the queue's maxReceiveCount: SQS moves it to the DLQ instead of delivering it again`;
+  const cut = text.search(/;[^;]*will be delivered again/);
+  return cut === -1 ? `${text}; ${clause}` : `${text.slice(0, cut)}; ${clause}`;
 }
 
 /** The distinct reasons of some changes, for a log line: "shutdown", or "failed,group". */
