@@ -73,8 +73,8 @@ export interface HandlerContext {
  *
  * The handler runs at most HANDLER_CONCURRENCY at a time, one message once at a time, on a FIFO queue
  * one message of a group at a time in order. At HANDLER_TIMEOUT_SECONDS (or when the shutdown budget
- * runs out) its `signal` aborts: return then. A handler that ignores its signal keeps its slot until it
- * settles, and its message is not handled again in this process meanwhile.
+ * runs out) its `signal` aborts: return then. A handler that ignores its signal keeps its slot, and its
+ * message stays invisible, until it settles; then the message is deleted or delivered again by its outcome.
  */
 export type MessageHandler = (message: ReceivedMessage, context: HandlerContext) => Promise<void>;
 
