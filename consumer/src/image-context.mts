@@ -61,7 +61,10 @@ function patternRegex(pattern: string): RegExp {
       const end = pattern.indexOf("]", i + 1);
       if (end === -1) out += "\\[";
       else {
-        out += `[${pattern.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        out += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
         i = end;
       }
     } else if (c === "\\" && i + 1 < pattern.length) out += escapeRegex(pattern[++i]!);
