@@ -169,8 +169,14 @@ describe("consuming", () => {
     let calls = 0;
     const { running, logs } = await startTestConsumer(b, {
       env: { HANDLER_TIMEOUT_SECONDS: "1", RETRY_BASE_SECONDS: "1" },
-      // The first run ignores its abort signal; the message is handled again once that run has settled.
-      handler: () => (++calls === 1 ? new Promise<void>((resolve) => setTimeout(resolve, 1_500)) : Promise.resolve()),
+      // The first run gives up when its signal aborts at the limit. (One that ignores its signal is waited
+      // for, and judged by its outcome: handler-limit.integration.test.ts.)
+      handler: (_message, { signal }) =>
+        ++calls === 1
+          ? new Promise<void>((_resolve, reject) =>
+              signal.addEventListener("abort", () => reject(signal.reason as Error)),
+            )
+          : Promise.resolve(),
     });
     try {
       const started = Date.now();
