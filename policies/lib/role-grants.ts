@@ -89,7 +89,8 @@ export function grantsOf(role: StackResource, resources: readonly StackResource[
         read: (): unknown => resource.props["policy"],
       });
     } else {
-      for (const policyArn of attachedPolicyArns(resource)) grants.push(attachedPolicy(policyArn, resource.urn, resources));
+      for (const policyArn of attachedPolicyArns(resource))
+        grants.push(attachedPolicy(policyArn, resource.urn, resources));
     }
   }
   listOf(role.props["inlinePolicies"]).forEach((inline, index) => {

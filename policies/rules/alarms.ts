@@ -68,7 +68,8 @@ function dlqAlarmGap(alarm: StackResource, dlqName: string, maxDelaySeconds: num
   const one = statisticValue(alarm, 1);
   const none = statisticValue(alarm, 0);
   if (one === undefined || none === undefined) return "uses a statistic whose value on one message cannot be told";
-  if (!breaches(operator, threshold, one)) return `does not breach ${operator ?? "(no operator)"} ${threshold} with one message visible`;
+  if (!breaches(operator, threshold, one))
+    return `does not breach ${operator ?? "(no operator)"} ${threshold} with one message visible`;
   if (breaches(operator, threshold, none)) return "breaches while the DLQ is empty, so it never reports a new message";
   if (stringOf(p["treatMissingData"]) === "breaching")
     return "treats missing data as breaching, so an idle DLQ keeps it in ALARM";

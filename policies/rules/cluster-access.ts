@@ -35,7 +35,8 @@ export function addressesIn(cidr: string): number | undefined {
 /** The endpoint's public access of a cluster resource: whether it is on, and its CIDRs (undefined: AWS's default). */
 function publicEndpoint(resource: StackResource): { enabled: boolean; cidrs: string[] | undefined } | undefined {
   const props = materialize(resource.props) as Props;
-  const block = resource.type === AWS.eksCluster ? recordOf(props["vpcConfig"]) : resource.type === EKS.cluster ? props : undefined;
+  const block =
+    resource.type === AWS.eksCluster ? recordOf(props["vpcConfig"]) : resource.type === EKS.cluster ? props : undefined;
   if (block === undefined) return undefined;
   // Both the provider and @pulumi/eks default endpointPublicAccess to true, and EKS then admits 0.0.0.0/0.
   const enabled = block["endpointPublicAccess"] !== false;
@@ -100,6 +101,9 @@ export const DEFAULT_CLUSTER_WIDE_ACCESS_POLICIES = [
   "AmazonEKSViewPolicy",
   "AmazonEKSAutoNodePolicy",
 ];
+
+/** Access policies that neither write nor read Secrets (AmazonEKSAdminViewPolicy reads Secrets). */
+const READ_ONLY_POLICIES = ["AmazonEKSViewPolicy"];
 
 const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
 
@@ -251,12 +255,17 @@ export const clusterAccessScoped: StackValidationPolicy = {
           continue;
         }
         if (type !== "namespace") {
-          reportViolation(`${a.where}: accessScope type is ${JSON.stringify(type)}; use "namespace" with namespaces.`, a.urn);
+          reportViolation(
+            `${a.where}: accessScope type is ${JSON.stringify(type)}; use "namespace" with namespaces.`,
+            a.urn,
+          );
           continue;
         }
         const namespaces = stringsOf(a.scope["namespaces"]);
         if (namespaces.length === 0)
           reportViolation(`${a.where}: accessScope type "namespace" lists no namespaces.`, a.urn);
+        // Read-only without Secrets: it cannot create a pod, so it cannot act as the namespace's service accounts.
+        if (READ_ONLY_POLICIES.includes(name)) continue;
         for (const pattern of namespaces) {
           const hit = [...protectedNamespaces].filter((ns) => namespaceMatches(pattern, ns));
           if (hit.length > 0)
@@ -291,9 +300,12 @@ function ruleProblems(rule: Props, clusterWide: boolean): string[] {
   const problems: string[] = [];
   const has = (verb: string) => verbs.includes(verb) || verbs.includes("*");
   if (verbs.includes("*") || resources.includes("*") || groups.includes("*"))
-    problems.push("uses a wildcard (verbs, resources or apiGroups \"*\"), which grants every current and future permission");
+    problems.push(
+      'uses a wildcard (verbs, resources or apiGroups "*"), which grants every current and future permission',
+    );
   for (const verb of ["escalate", "impersonate"]) if (verbs.includes(verb)) problems.push(`allows "${verb}"`);
-  if (verbs.includes("bind") && !named) problems.push('allows "bind" without resourceNames, so any role can be granted');
+  if (verbs.includes("bind") && !named)
+    problems.push('allows "bind" without resourceNames, so any role can be granted');
   if (resources.includes("secrets") && ["get", "list", "watch"].some(has) && clusterWide && !named)
     problems.push("reads Secrets in every namespace");
   if (resources.includes("pods/exec") || resources.includes("pods/attach")) problems.push("allows exec into pods");
@@ -321,7 +333,10 @@ export const rbacLeastPrivilege: StackValidationPolicy = {
           listOf(props["rules"]).forEach((raw, index) => {
             if (!isRecord(raw)) return;
             for (const problem of ruleProblems(raw, role[1] === "ClusterRole"))
-              reportViolation(`${label}: rules[${index}] ${problem}; grant named verbs on named resources.`, resource.urn);
+              reportViolation(
+                `${label}: rules[${index}] ${problem}; grant named verbs on named resources.`,
+                resource.urn,
+              );
           });
           return;
         }
@@ -382,9 +397,86 @@ export const admissionPolicyEnforced: StackValidationPolicy = {
           (b) => stringOf(pathOf(b.props, "spec", "policyName")) === name && name !== undefined,
         );
         if (!bound)
-          reportViolation(`${label}: no ValidatingAdmissionPolicyBinding of this stack names it, so it judges nothing.`, policy.urn);
+          reportViolation(
+            `${label}: no ValidatingAdmissionPolicyBinding of this stack names it, so it judges nothing.`,
+            policy.urn,
+          );
       }
     });
+    decisions.settle();
+  },
+};
+
+const OPEN = ["0.0.0.0/0", "::/0"];
+const SERVICE = /^kubernetes:core\/v1:Service(Patch)?$/;
+const INGRESS = /^kubernetes:networking\.k8s\.io\/[^:]+:Ingress(Patch)?$/;
+
+/** Whether a Service's annotations keep its AWS load balancer inside the VPC. */
+function internalLoadBalancer(annotations: Props): boolean {
+  return (
+    annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] === "internal" ||
+    annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] === "true" ||
+    annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] === true
+  );
+}
+
+/** Problems with one security group ingress rule: open to the whole internet. */
+function openIngress(rule: Props): string | undefined {
+  const cidrs = [...stringsOf(rule["cidrBlocks"]), ...stringsOf(rule["ipv6CidrBlocks"])];
+  for (const key of ["cidrIpv4", "cidrIpv6"]) {
+    const value = stringOf(rule[key]);
+    if (value !== undefined) cidrs.push(value);
+  }
+  const open = cidrs.filter((c) => OPEN.includes(c.trim()));
+  return open.length > 0 ? open.join(", ") : undefined;
+}
+
+export const workloadNotInternetFacing: StackValidationPolicy = {
+  name: "workload-not-internet-facing",
+  description:
+    "No Service of type LoadBalancer or Ingress puts pods on the internet (AWS load balancers are internal, or limited by loadBalancerSourceRanges), and no security group admits 0.0.0.0/0 or ::/0.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const decisions = new Decisions();
+    for (const resource of args.resources) {
+      const label = `${kindOf(resource.type)} "${resource.name}"`;
+      decisions.decide(label, () => {
+        const props = materialize(resource.props) as Props;
+        const annotations = recordOf(pathOf(props, "metadata", "annotations"));
+        if (SERVICE.test(resource.type) && stringOf(pathOf(props, "spec", "type")) === "LoadBalancer") {
+          const ranges = stringsOf(pathOf(props, "spec", "loadBalancerSourceRanges"));
+          if (!internalLoadBalancer(annotations) && (ranges.length === 0 || ranges.some((r) => OPEN.includes(r))))
+            reportViolation(
+              `${label}: spec.type LoadBalancer is internet-facing and open to every address; annotate service.beta.kubernetes.io/aws-load-balancer-scheme: internal, or list loadBalancerSourceRanges.`,
+              resource.urn,
+            );
+        }
+        if (INGRESS.test(resource.type) && annotations["alb.ingress.kubernetes.io/scheme"] === "internet-facing") {
+          const inbound = stringOf(annotations["alb.ingress.kubernetes.io/inbound-cidrs"]);
+          if (inbound === undefined || inbound.split(",").some((c) => OPEN.includes(c.trim())))
+            reportViolation(
+              `${label}: alb.ingress.kubernetes.io/scheme is internet-facing with no inbound-cidrs narrower than the internet; make it internal or set alb.ingress.kubernetes.io/inbound-cidrs.`,
+              resource.urn,
+            );
+        }
+        const ingressRules =
+          resource.type === AWS.securityGroup
+            ? listOf(props["ingress"]).map(recordOf)
+            : resource.type === AWS.securityGroupRule && props["type"] === "ingress"
+              ? [props]
+              : resource.type === AWS.securityGroupIngressRule
+                ? [props]
+                : [];
+        for (const rule of ingressRules) {
+          const open = openIngress(rule);
+          if (open !== undefined)
+            reportViolation(
+              `${label}: an ingress rule admits ${open} on ports ${String(rule["fromPort"] ?? "all")}-${String(rule["toPort"] ?? "all")}; admit only the networks or security groups that need it.`,
+              resource.urn,
+            );
+        }
+      });
+    }
     decisions.settle();
   },
 };

@@ -91,7 +91,9 @@ export function registryMatches(pattern: string, host: string): boolean {
 
 /** The patterns with `{account}` expanded to each of the stack's accounts. */
 function expandAccounts(patterns: readonly string[], accounts: ReadonlySet<string>): string[] {
-  return patterns.flatMap((p) => (p.includes("{account}") ? [...accounts].map((a) => p.replaceAll("{account}", a)) : [p]));
+  return patterns.flatMap((p) =>
+    p.includes("{account}") ? [...accounts].map((a) => p.replaceAll("{account}", a)) : [p],
+  );
 }
 
 /** A pattern that admits the private ECR registry of any account (a wildcard where the account ID goes). */

@@ -123,7 +123,10 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   const path = `${container.path}.securityContext`;
   const problems: string[] = [];
   if (context["privileged"] === true) problems.push(`${path}.privileged is true; remove it`);
-  if (context["allowPrivilegeEscalation"] !== false && !(pod.patch && context["allowPrivilegeEscalation"] === undefined))
+  if (
+    context["allowPrivilegeEscalation"] !== false &&
+    !(pod.patch && context["allowPrivilegeEscalation"] === undefined)
+  )
     problems.push(`${path}.allowPrivilegeEscalation is not false; set it to false`);
 
   if (context["runAsNonRoot"] === false) {

@@ -9,7 +9,14 @@
  * notify" (CloudWatch publishes as cloudwatch.amazonaws.com).
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { conditionKeys, hasWildcard, parsePolicyDocument, statementLabel, wildcardMatches, type Statement } from "../lib/iam-document";
+import {
+  conditionKeys,
+  hasWildcard,
+  parsePolicyDocument,
+  statementLabel,
+  wildcardMatches,
+  type Statement,
+} from "../lib/iam-document";
 import { ofType, refersTo, type StackResource } from "../lib/stack";
 import { AWS, kindOf } from "../lib/types";
 import { Decisions } from "../lib/undecided";
@@ -112,6 +119,20 @@ export const resourcePolicyNotPublic: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const accounts = stackAccounts(args.resources);
     const decisions = new Decisions();
+    for (const grant of ofType(args.resources, AWS.kmsGrant)) {
+      decisions.decide(`Grant "${grant.name}"`, () => {
+        for (const field of ["granteePrincipal", "retiringPrincipal"]) {
+          const principal = stringOf(materialize(grant.props[field]));
+          if (principal === undefined) continue;
+          const account = /^arn:[^:]+:iam::(\d{12}):/.exec(principal)?.[1];
+          if (account === undefined || !accounts.has(account))
+            reportViolation(
+              `Grant "${grant.name}": ${field} ${principal} is outside this stack's account, so it may use the key; grant only this account's roles.`,
+              grant.urn,
+            );
+        }
+      });
+    }
     for (const resource of args.resources) {
       const key = RESOURCE_POLICY_HOLDERS[resource.type];
       if (key === undefined) continue;
@@ -126,7 +147,10 @@ export const resourcePolicyNotPublic: StackValidationPolicy = {
         }
         for (const statement of document.value.filter((s) => s.effect === "Allow"))
           for (const problem of statementProblems(statement, accounts))
-            reportViolation(`${label}: ${problem}; name this account's principals, or pin the condition.`, resource.urn);
+            reportViolation(
+              `${label}: ${problem}; name this account's principals, or pin the condition.`,
+              resource.urn,
+            );
       });
     }
     decisions.settle();
@@ -137,7 +161,9 @@ const CLOUDWATCH = "cloudwatch.amazonaws.com";
 const KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
 
 function principalCovers(statement: Statement, service: string): boolean {
-  return statement.principals.some((p) => p.kind === "*" || (p.kind === "Service" && p.value.toLowerCase() === service));
+  return statement.principals.some(
+    (p) => p.kind === "*" || (p.kind === "Service" && p.value.toLowerCase() === service),
+  );
 }
 
 function actionCovers(statement: Statement, action: string): boolean {
@@ -178,7 +204,10 @@ function cloudWatchBlocked(document: unknown, actions: readonly string[], what: 
 }
 
 /** Every policy document on `topic`: its own `policy` and each TopicPolicy naming it. */
-function topicPolicies(topic: StackResource, resources: readonly StackResource[]): { what: string; document: unknown }[] {
+function topicPolicies(
+  topic: StackResource,
+  resources: readonly StackResource[],
+): { what: string; document: unknown }[] {
   const found: { what: string; document: unknown }[] = [];
   const own = materialize(topic.props["policy"]);
   if (own !== undefined && own !== "") found.push({ what: `its policy`, document: own });
@@ -209,11 +238,17 @@ function topicBlocked(topic: StackResource, resources: readonly StackResource[])
   if (keyRef === undefined || keyRef === "") return undefined;
   if (keyRef === "alias/aws/sns" || keyRef.endsWith(":alias/aws/sns"))
     return `it is encrypted with the AWS managed key aws/sns, whose policy cannot let ${CLOUDWATCH} use it`;
-  const aliases = ofType(resources, AWS.kmsAlias).filter((a) => refersTo(a, keyRef) || stringOf(a.props["name"]) === keyRef);
-  const key = ofType(resources, AWS.kmsKey).find(
-    (k) => refersTo(k, keyRef) || aliases.some((a) => refersTo(k, a.props["targetKeyId"])) || stringOf(k.props["keyId"]) === keyRef,
+  const aliases = ofType(resources, AWS.kmsAlias).filter(
+    (a) => refersTo(a, keyRef) || stringOf(a.props["name"]) === keyRef,
   );
-  if (key === undefined) return `its KMS key ${keyRef} is not a key of this stack, so whether CloudWatch may use it cannot be checked`;
+  const key = ofType(resources, AWS.kmsKey).find(
+    (k) =>
+      refersTo(k, keyRef) ||
+      aliases.some((a) => refersTo(k, a.props["targetKeyId"])) ||
+      stringOf(k.props["keyId"]) === keyRef,
+  );
+  if (key === undefined)
+    return `its KMS key ${keyRef} is not a key of this stack, so whether CloudWatch may use it cannot be checked`;
   const policies = keyPolicies(key, resources);
   // A key policy is required; without one in the stack, KMS's default lets only the account's IAM principals in.
   if (policies.length === 0) return `key "${key.name}" has no key policy letting ${CLOUDWATCH} use it`;
@@ -234,7 +269,9 @@ export const alarmTopicDeliverable: StackValidationPolicy = {
     const topics = ofType(args.resources, AWS.snsTopic);
     for (const alarm of ofType(args.resources, AWS.metricAlarm)) {
       decisions.decide(`MetricAlarm "${alarm.name}"`, () => {
-        const actions = listOf(materialize(alarm.props["alarmActions"])).filter((a): a is string => typeof a === "string");
+        const actions = listOf(materialize(alarm.props["alarmActions"])).filter(
+          (a): a is string => typeof a === "string",
+        );
         for (const action of actions) {
           const topic = topics.find((t) => refersTo(t, action));
           if (topic === undefined) continue;
