@@ -394,3 +394,15 @@ export function isKnownType(type: string): boolean {
   const row = surfaceOf(type);
   return row !== undefined && !(row.rules.length === 1 && row.rules[0] === "unknown-resource-reviewed");
 }
+
+/** The surface table as docs/POLICY.md prints it (Markdown), one row per entry of SURFACES. */
+export function renderSurfaceTable(): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const lines = ["| Surface | Types | What it can grant or expose | Rules, or why none |", "| --- | --- | --- | --- |"];
+  for (const row of SURFACES) {
+    const rules = row.rules.map((r) => `\`${r}\``).join(", ");
+    const judged = [rules, row.decision].filter((part) => part !== undefined && part !== "").join(". ");
+    lines.push(`| ${row.surface} | ${cell(row.shown)} | ${cell(row.exposes)} | ${cell(judged)} |`);
+  }
+  return lines.join("\n");
+}

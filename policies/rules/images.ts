@@ -2,7 +2,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
 import { containerLabel, containersOf, podSpecOf } from "../lib/pod-spec";
-import { ofType, refersTo } from "../lib/stack";
+import { ofType, refersTo, type StackResource } from "../lib/stack";
 import { Decisions } from "../lib/undecided";
 import { stackAccounts } from "./resource-policies";
 import { AWS } from "../lib/types";
@@ -102,6 +102,15 @@ function admitsAnyAccount(pattern: string): boolean {
   return match !== null && match[1] !== undefined && !/^\d{12}$/.test(match[1]) && match[1] !== "{account}";
 }
 
+/** The stack's accounts from the ARNs known now; unknown ones (at preview) are skipped. */
+function knownAccounts(resources: readonly StackResource[]): Set<string> {
+  const accounts = new Set<string>();
+  for (const resource of resources) {
+    new Decisions().decide(resource.name, () => stackAccounts([resource]).forEach((a) => accounts.add(a)));
+  }
+  return accounts;
+}
+
 export const imageFromAllowedRegistry: StackValidationPolicy = {
   name: "image-from-allowed-registry",
   description:
@@ -130,8 +139,11 @@ export const imageFromAllowedRegistry: StackValidationPolicy = {
         `allowedRegistries pattern "${pattern}" admits the private ECR registry of every AWS account, so anyone's image passes; name the account (or use {account}).`,
       );
     }
-    const patterns = expandAccounts(allowedRegistries, stackAccounts(args.resources));
     const decisions = new Decisions();
+    const accounts = knownAccounts(args.resources);
+    const patterns = expandAccounts(allowedRegistries, accounts);
+    // On a new stack at preview no ARN is known yet: an image that only `{account}` could admit is left undecided.
+    const undecidable = accounts.size === 0 && allowedRegistries.some((p) => p.includes("{account}"));
     for (const resource of args.resources) {
       const pod = podSpecOf(resource.type, resource.name, resource.props);
       if (pod === undefined) continue;
@@ -143,6 +155,13 @@ export const imageFromAllowedRegistry: StackValidationPolicy = {
           if (fromChart && upstreamChartImages.includes(image)) continue;
           const registry = registryOf(image);
           if (patterns.some((pattern) => registryMatches(pattern, registry))) continue;
+          if (undecidable && /\.dkr\.ecr\./.test(registry)) {
+            decisions.note(
+              pod.label,
+              `the stack's account is unknown, so whether registry ${registry} is its own is undecided`,
+            );
+            continue;
+          }
           reportViolation(
             `${containerLabel(pod, container)}: ${container.path}.image comes from registry "${registry}", which is not in allowedRegistries (${allowedRegistries.join(", ")}); push the image to an allowed registry or add the registry to this policy's allowedRegistries.`,
             resource.urn,
