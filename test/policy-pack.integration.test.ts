@@ -71,8 +71,10 @@ function withProps(name: string, change: (props: Record<string, unknown>) => Rec
     resource.name === name ? { ...resource, props: change({ ...resource.props }) } : resource;
 }
 
+/** The rules with mandatory violations (the chart advisory of create-mode runs is asserted above). */
 async function violatedPolicies(resources: readonly PackResource[]): Promise<string[]> {
-  return [...new Set((await runPack(resources)).violations.map((v) => v.policy))].sort();
+  const mandatory = (await runPack(resources)).violations.filter((v) => v.enforcement === "mandatory");
+  return [...new Set(mandatory.map((v) => v.policy))].sort();
 }
 
 /**
