@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import type { RecordedResource as PackResource } from "../policies/offline/evaluate";
-import { formatViolations, runPack } from "../policies/offline/run-pack";
+import { runPack } from "../policies/offline/run-pack";
 import { recordStack } from "../scripts/policy-check";
 import type { ProgramRun } from "./helpers/mocks";
 import {

@@ -431,6 +431,10 @@ function openIngress(rule: Props): string | undefined {
   return open.length > 0 ? open.join(", ") : undefined;
 }
 
+function portOf(value: unknown): string {
+  return typeof value === "number" || typeof value === "string" ? String(value) : "any";
+}
+
 export const workloadNotInternetFacing: StackValidationPolicy = {
   name: "workload-not-internet-facing",
   description:
@@ -471,7 +475,7 @@ export const workloadNotInternetFacing: StackValidationPolicy = {
           const open = openIngress(rule);
           if (open !== undefined)
             reportViolation(
-              `${label}: an ingress rule admits ${open} on ports ${String(rule["fromPort"] ?? "all")}-${String(rule["toPort"] ?? "all")}; admit only the networks or security groups that need it.`,
+              `${label}: an ingress rule admits ${open} on ports ${portOf(rule["fromPort"])}-${portOf(rule["toPort"])}; admit only the networks or security groups that need it.`,
               resource.urn,
             );
         }

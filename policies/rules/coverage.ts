@@ -9,6 +9,7 @@ import { parsePolicyDocument } from "../lib/iam-document";
 import { childrenOf } from "../lib/stack";
 import { isKnownType } from "../lib/surfaces";
 import { kindOf } from "../lib/types";
+import { Decisions } from "../lib/undecided";
 import { isRecord, materialize } from "../lib/values";
 
 const MAX_DEPTH = 40;
@@ -67,17 +68,15 @@ export const unknownResourceReviewed: ResourceValidationPolicy = {
   enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (isKnownType(args.type)) return;
-    let carried: string[] = [];
-    try {
-      carried = sensitiveContent(materialize(args.props));
-    } catch {
-      // A value unknown during preview: judged on the next run, when it is known.
-      return;
-    }
-    if (carried.length === 0) return;
-    reportViolation(
-      `${kindOf(args.type)} "${args.name}" (${args.type}) carries ${carried.join(", ")}, but no rule of this pack knows the type, so nothing judged what it grants or exposes; review it, and add the type to the pack's surface table (docs/POLICY.md) with a rule.`,
-    );
+    const decisions = new Decisions();
+    decisions.decide(`${kindOf(args.type)} "${args.name}"`, () => {
+      const carried = sensitiveContent(materialize(args.props));
+      if (carried.length === 0) return;
+      reportViolation(
+        `${kindOf(args.type)} "${args.name}" (${args.type}) carries ${carried.join(", ")}, but no rule of this pack knows the type, so nothing judged what it grants or exposes; review it, and add the type to the pack's surface table (docs/POLICY.md) with a rule.`,
+      );
+    });
+    decisions.settle();
   },
 };
 

@@ -5,6 +5,8 @@
  * shape and rejects, by effect, what the surface can grant or expose.
  */
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { isKnownType, renderSurfaceTable, surfaceOf, SURFACES } from "../lib/surfaces";
 import { POLICIES } from "../pack";
@@ -381,8 +383,6 @@ describe("the surface table", () => {
 
 describe("docs/POLICY.md", () => {
   it("prints the surface table as the pack has it", async () => {
-    const { readFile } = await import("node:fs/promises");
-    const { join } = await import("node:path");
     const doc = await readFile(join(__dirname, "..", "..", "docs", "POLICY.md"), "utf8");
     assert.ok(doc.includes(renderSurfaceTable()), "regenerate the table with renderSurfaceTable()");
   });

@@ -118,7 +118,7 @@ function scaledObject(resources: Resources): RecordedResource {
 function firstTrigger(resources: Resources): Mutable {
   const trigger = listOf((scaledObject(resources).props["spec"] as Mutable)["triggers"]).find(isRecord);
   if (trigger === undefined) throw new NoTarget("no trigger");
-  return trigger as Mutable;
+  return trigger;
 }
 
 function cluster(resources: Resources): RecordedResource {
