@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { surfaceOf } from "../../policies/lib/surfaces";
 import type { RecordedResource } from "../../policies/offline/evaluate";
 import { runPack, type Violation } from "../../policies/offline/run-pack";
 import { assertSucceeded, packResources, REPO_ROOT, runPrograms, scenario } from "../helpers/program";
@@ -49,6 +50,14 @@ async function score(): Promise<MutationOutcome[]> {
 const key = (v: Violation) => `${v.policy}\u0000${v.urn}\u0000${v.message}`;
 
 describe("independent weakenings on the program's resources", () => {
+  it("draws on a program whose every resource type is in the surface table", () => {
+    const types = new Set(baselines.flatMap((b) => b.map((r) => r.type)));
+    assert.deepEqual(
+      [...types].filter((type) => surfaceOf(type) === undefined),
+      [],
+    );
+  });
+
   it("catches every weakening but the accepted misses, and docs/POLICY.md reports the score", async () => {
     const outcomes = await score();
     const lines = outcomes.map(({ mutation, status, firedPolicies, reason }) =>
