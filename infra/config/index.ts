@@ -10,6 +10,8 @@
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys), and
  *   `aws:region`.
  * - cluster.ts: where the cluster comes from, the image platform its nodes must run, the identity mode.
+ * - developers.ts: who may run developer stacks on a created cluster, and each such stack's quota.
+ * - instance-types.ts: what a node of an EC2 instance type holds (pods, vCPUs, memory), for capacity checks.
  * - network.ts: the created cluster's VPC and API endpoint access.
  * - queue.ts: the queue and its dead-letter queue.
  * - workload.ts: the consumer pods and the `consumer` block (the consumer's own settings schema).
@@ -18,7 +20,8 @@
  * - lifecycle.ts: long-lived or ephemeral, and the leave to replace the queues.
  * - applies-when.ts: keys set where they have no effect (another cluster mode, autoscaling off, a standard
  *   queue, no otlpEndpoint, with or without vpcId), from each key's `mode` and `appliesWhen` in keys.ts.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity,
+ *   the nodes vs every listed developer's quota),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
  *   bodies vs heap).
  *
@@ -78,10 +81,16 @@ export {
   type AddonVersions,
   type CiAccess,
   type ClusterConfig,
-  type DeveloperStack,
   type IdentityConfig,
   type NodeCount,
 } from "./cluster";
+export {
+  PERSON_PATTERN,
+  personOwnsNamespace,
+  renderedSessionName,
+  type Developer,
+  type DeveloperQuota,
+} from "./developers";
 export type { LifecycleConfig } from "./lifecycle";
 export {
   MAX_PUBLIC_ACCESS_CIDRS,
@@ -170,9 +179,9 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const tunables = readConsumerBlock(input, problems);
   const alarms = readAlarms(input, problems);
   const telemetry = readTelemetry(input, problems);
-  const lifecycle = readLifecycle(input);
+  const lifecycle = readLifecycle(input, problems);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
-  crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
+  crossCheck({ input, imagePlatform, autoscaling, workload, cluster }, problems);
   checkKeysApply(input, problems);
   problems.push(...unknownKeys(raw));
 
@@ -203,6 +212,6 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
       telemetry,
       lifecycle,
     },
-    warnings: crossCheckWarnings(input, tunables, workload, queue),
+    warnings: crossCheckWarnings(input, tunables, workload, queue, cluster),
   };
 }
