@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import { stringOf } from "../lib/values";
 import type { RecordedResource } from "./evaluate";
 
 const CHART = /^kubernetes:helm\.sh\/v4:Chart$/;
@@ -45,15 +46,15 @@ export class ChartRenderError extends Error {
 
 /** A rendered object as a recorded resource: `kubernetes:<group>/<version>:<Kind>`, the Chart as parent. */
 function asResource(chart: RecordedResource, object: Record<string, unknown>, namespace: string): RecordedResource {
-  const apiVersion = String(object["apiVersion"] ?? "");
-  const kind = String(object["kind"] ?? "");
+  const apiVersion = stringOf(object["apiVersion"]) ?? "";
+  const kind = stringOf(object["kind"]) ?? "";
   const group = apiVersion.includes("/") ? apiVersion : `core/${apiVersion}`;
   const type = `kubernetes:${group}:${kind}`;
   const metadata = (object["metadata"] ?? {}) as Record<string, unknown>;
   const scoped = !CLUSTER_SCOPED.has(kind);
-  const objectNamespace = scoped ? String(metadata["namespace"] ?? namespace) : undefined;
+  const objectNamespace = scoped ? (stringOf(metadata["namespace"]) ?? namespace) : undefined;
   const props = scoped ? { ...object, metadata: { ...metadata, namespace: objectNamespace } } : object;
-  const name = `${chart.name}:${objectNamespace === undefined ? "" : `${objectNamespace}/`}${String(metadata["name"] ?? "")}`;
+  const name = `${chart.name}:${objectNamespace === undefined ? "" : `${objectNamespace}/`}${stringOf(metadata["name"]) ?? ""}`;
   const [prefix, parentType] = [chart.urn.split("::").slice(0, 2).join("::"), chart.urn.split("::")[2] ?? ""];
   return { type, name, urn: `${prefix}::${parentType}$${type}::${name}`, props, parent: chart.urn };
 }
@@ -77,7 +78,7 @@ export async function expandCharts(
   const dir = await mkdtemp(join(tmpdir(), "policy-chart-"));
   try {
     for (const chart of resources.filter((r) => CHART.test(r.type))) {
-      const namespace = String(chart.props["namespace"] ?? "default");
+      const namespace = stringOf(chart.props["namespace"]) ?? "default";
       const valuesFile = join(dir, `${chart.name}.json`);
       await writeFile(valuesFile, JSON.stringify(chart.props["values"] ?? {}));
       let stdout: string;
