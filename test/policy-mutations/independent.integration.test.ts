@@ -26,7 +26,7 @@ before(async () => {
       maxReplicas: 6,
       alarmEmails: ["ops@example.com"],
       prometheusOperator: "true",
-      developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"],
+      developers: ["alice=arn:aws:iam::123456789012:role/alice"],
       ciDeployRoleArn: "arn:aws:iam::123456789012:role/ci-deploy",
       ciPreviewRoleArn: "arn:aws:iam::123456789012:role/ci-preview",
       clusterAdminPrincipalArns: ["arn:aws:iam::123456789012:role/admin"],

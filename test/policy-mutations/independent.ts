@@ -125,15 +125,22 @@ function cluster(resources: Resources): RecordedResource {
   return find(resources, "eks.Cluster", ofType(T.cluster));
 }
 
-/** The namespace-scoped access policy of the first developer entry of the cluster. */
-function developerPolicy(resources: Resources): Mutable {
+/** The first developer's access entry: one that maps its principal to Kubernetes groups (RBAC decides the rest). */
+function developerEntry(resources: Resources): Mutable {
   for (const entry of Object.values((props(cluster(resources))["accessEntries"] ?? {}) as Mutable)) {
-    for (const policy of Object.values(((entry as Mutable)["accessPolicies"] ?? {}) as Mutable)) {
-      const scope = (policy as Mutable)["accessScope"] as Mutable;
-      if (scope["type"] === "namespace") return policy as Mutable;
-    }
+    if (listOf((entry as Mutable)["kubernetesGroups"]).length > 0) return entry as Mutable;
   }
-  throw new NoTarget("no namespace-scoped access policy");
+  throw new NoTarget("no developer access entry");
+}
+
+/** Gives the first developer's entry an access policy association of `policy` with `accessScope`. */
+function associate(resources: Resources, policy: string, accessScope: Mutable): Resources {
+  const entry = developerEntry(resources);
+  entry["accessPolicies"] = {
+    ...((entry["accessPolicies"] ?? {}) as Mutable),
+    extra: { policyArn: `arn:aws:eks::aws:cluster-access-policy/${policy}`, accessScope },
+  };
+  return resources;
 }
 
 function dlqAlarm(resources: Resources): RecordedResource {
@@ -541,33 +548,27 @@ export const WEAKENINGS: readonly Mutation[] = [
     surface: "cluster",
     name: "developer-access-cluster-wide",
     expectedPolicy: "cluster-access-scoped",
-    description: "a developer's edit association is widened from its namespace to the cluster",
-    apply: (r) => {
-      developerPolicy(r)["accessScope"] = { type: "cluster" };
-      return r;
-    },
+    description: "a developer's entry gains AmazonEKSEditPolicy for the whole cluster",
+    apply: (r) => associate(r, "AmazonEKSEditPolicy", { type: "cluster" }),
   },
   {
     surface: "cluster",
     name: "developer-access-kube-system",
     expectedPolicy: "cluster-access-scoped",
-    description: "a developer's edit association also names kube-system",
-    apply: (r) => {
-      const scope = developerPolicy(r)["accessScope"] as Mutable;
-      scope["namespaces"] = [...listOf(scope["namespaces"]), "kube-system"];
-      return r;
-    },
+    description: "a developer's entry gains AmazonEKSEditPolicy in kube-system",
+    apply: (r) => associate(r, "AmazonEKSEditPolicy", { type: "namespace", namespaces: ["kube-system"] }),
   },
   {
     surface: "cluster",
     name: "developer-access-project-prefix",
     expectedPolicy: "cluster-access-scoped",
-    description: "a developer's namespaces become a prefix pattern that also matches the platform's consumer namespace",
-    apply: (r) => {
-      const scope = developerPolicy(r)["accessScope"] as Mutable;
-      scope["namespaces"] = [`${String(namespaceOf(r)).split("-").slice(0, -1).join("-")}-*`];
-      return r;
-    },
+    description:
+      "a developer's entry gains AmazonEKSEditPolicy on a prefix pattern that also matches the platform's consumer namespace",
+    apply: (r) =>
+      associate(r, "AmazonEKSEditPolicy", {
+        type: "namespace",
+        namespaces: [`${String(namespaceOf(r)).split("-").slice(0, -1).join("-")}-*`],
+      }),
   },
   {
     surface: "cluster",
@@ -603,6 +604,54 @@ export const WEAKENINGS: readonly Mutation[] = [
         metadata: { name: "secret-reader" },
         rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }],
       }),
+  },
+  {
+    surface: "cluster",
+    name: "developer-fence-warn-only",
+    expectedPolicy: "admission-policy-enforced",
+    description: "the developers' ValidatingAdmissionPolicyBinding only warns (validationActions [Warn])",
+    apply: (r) => {
+      const binding = find(r, "admission policy binding", ofType(T.vapBinding));
+      (props(binding)["spec"] as Mutable)["validationActions"] = ["Warn"];
+      return r;
+    },
+  },
+  {
+    surface: "cluster",
+    name: "developer-fence-fails-open",
+    expectedPolicy: "admission-policy-enforced",
+    description: "the developers' ValidatingAdmissionPolicy sets failurePolicy Ignore",
+    apply: (r) => {
+      (props(find(r, "admission policy", ofType(T.vap)))["spec"] as Mutable)["failurePolicy"] = "Ignore";
+      return r;
+    },
+  },
+  {
+    surface: "cluster",
+    name: "developer-bind-any-role",
+    expectedPolicy: "rbac-least-privilege",
+    description: "the developers' ClusterRole may bind any ClusterRole (bind without resourceNames)",
+    apply: (r) => {
+      const role = find(
+        r,
+        "ClusterRole with a bind rule",
+        (x) => x.type === T.clusterRole && JSON.stringify(x.props["rules"] ?? []).includes('"bind"'),
+      );
+      for (const rule of listOf(props(role)["rules"]).filter(isRecord))
+        if (listOf(rule["verbs"]).includes("bind")) delete (rule as Mutable)["resourceNames"];
+      return r;
+    },
+  },
+  {
+    surface: "cluster",
+    name: "developer-group-system-masters",
+    expectedPolicy: "cluster-access-scoped",
+    description: "the developer's entry also maps to system:masters",
+    apply: (r) => {
+      const entry = developerEntry(r);
+      entry["kubernetesGroups"] = [...listOf(entry["kubernetesGroups"]), "system:masters"];
+      return r;
+    },
   },
   {
     surface: "cluster",
@@ -1026,12 +1075,7 @@ export const WEAKENINGS: readonly Mutation[] = [
     name: "developer-made-cluster-admin",
     expectedPolicy: "cluster-access-scoped",
     description: "a developer's entry gets AmazonEKSClusterAdminPolicy for the whole cluster",
-    apply: (r) => {
-      const policy = developerPolicy(r);
-      policy["policyArn"] = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
-      policy["accessScope"] = { type: "cluster" };
-      return r;
-    },
+    apply: (r) => associate(r, "AmazonEKSClusterAdminPolicy", { type: "cluster" }),
   },
   {
     surface: "topics",
@@ -1089,13 +1133,9 @@ export const HARMLESS: readonly HarmlessChange[] = [
   },
   {
     name: "developer-second-namespace",
-    description: "a developer's edit access gains a second namespace of their own",
-    apply: (r) => {
-      const scope = developerPolicy(r)["accessScope"] as Mutable;
-      const first = String(listOf(scope["namespaces"])[0]);
-      scope["namespaces"] = [first, `${first}-feature`];
-      return r;
-    },
+    description: "a developer's entry gains AmazonEKSEditPolicy in a namespace of their own",
+    apply: (r) =>
+      associate(r, "AmazonEKSEditPolicy", { type: "namespace", namespaces: ["sqs-eks-consumer-alice-feature"] }),
   },
   {
     name: "endpoint-one-office",
