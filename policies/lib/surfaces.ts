@@ -345,7 +345,7 @@ export const SURFACES: readonly Surface[] = [
     exposes: "Every object inside: pods, RBAC, webhooks, CRDs.",
     rules: ["packaged-objects-visible", "no-static-aws-credentials", "workload-role-in-stack"],
     decision:
-      "Under `pulumi preview` a Chart's and a ConfigGroup's objects are resources of their own and every rule above judges them; a `helm.v3.Release`'s objects never are.",
+      "Under `pulumi preview` a Chart's and a ConfigGroup's objects are resources of their own and every rule above judges them (offline, with `--chart-archive`); a `helm.v3.Release`'s objects never are, which `packaged-objects-visible` says.",
   },
   {
     surface: "Network",

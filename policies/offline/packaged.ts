@@ -3,7 +3,7 @@
  * every rendered object as a resource of its own; under mocks it is one resource. Given Helm and the
  * chart's archive, `expandCharts` renders each recorded Chart with its recorded values (`helm template`)
  * and adds the objects as the Chart's children, so the pack judges them as a preview would. Without Helm or
- * the archive nothing is added, and `packaged-objects-visible` says the objects went unjudged.
+ * the archive nothing is added, and `unseenPackagedObjects` names what went unjudged.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -101,4 +101,16 @@ export async function expandCharts(
     await rm(dir, { recursive: true, force: true });
   }
   return expanded;
+}
+
+const PACKAGED = /^kubernetes:(helm\.sh\/v\d+:Chart|yaml(\/v2)?:(ConfigGroup|ConfigFile)|kustomize(\/v2)?:Directory)$/;
+
+/**
+ * The packaged objects (Helm charts, YAML config groups, kustomize directories) recorded without their
+ * objects, as `<Kind> "<name>"`: what the offline check could not judge and a preview would.
+ */
+export function unseenPackagedObjects(resources: readonly RecordedResource[]): string[] {
+  return resources
+    .filter((r) => PACKAGED.test(r.type) && !resources.some((child) => child.parent === r.urn))
+    .map((r) => `${r.type.slice(r.type.lastIndexOf(":") + 1)} "${r.name}"`);
 }

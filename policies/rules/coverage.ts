@@ -1,8 +1,9 @@
 /**
  * What the pack cannot see whole: resources of types the surface table (lib/surfaces.ts) does not know
- * that still carry something a rule would judge (unknown-resource-reviewed), and packaged objects (Helm
- * charts and releases, YAML config groups, kustomize directories) whose objects are not in the stack the
- * rules see (packaged-objects-visible).
+ * that still carry something a rule would judge (unknown-resource-reviewed), and Helm releases, whose
+ * objects are never in the stack the rules see (packaged-objects-visible). A Chart recorded whole under
+ * mocks is the offline runner's to report (offline/packaged.ts `unseenPackagedObjects`): under the Pulumi
+ * CLI its objects are resources.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { parsePolicyDocument } from "../lib/iam-document";
@@ -80,23 +81,19 @@ export const unknownResourceReviewed: ResourceValidationPolicy = {
   },
 };
 
-const PACKAGED =
-  /^kubernetes:(helm\.sh\/v\d+:(Chart|Release)|yaml(\/v2)?:(ConfigGroup|ConfigFile)|kustomize(\/v2)?:Directory)$/;
+const RELEASE = /^kubernetes:helm\.sh\/v\d+:Release$/;
 
 export const packagedObjectsVisible: StackValidationPolicy = {
   name: "packaged-objects-visible",
   description:
-    "Every Helm chart, YAML config group or kustomize directory has its objects in the stack the pack judges (as under `pulumi preview`); one without (a helm.v3.Release, or a chart recorded whole) is named, since its pods, RBAC and webhooks went unjudged.",
+    "No helm.v3.Release installs objects the pack cannot see: a Release's pods, RBAC and webhooks are Helm's, never resources of the stack, so use helm.v4.Chart, whose objects are.",
   enforcementLevel: "advisory",
   validateStack: (args, reportViolation) => {
-    for (const resource of args.resources.filter((r) => PACKAGED.test(r.type))) {
-      if (childrenOf(resource, args.resources).length > 0) continue;
-      const release = resource.type.endsWith(":Release");
+    for (const release of args.resources.filter((r) => RELEASE.test(r.type))) {
+      if (childrenOf(release, args.resources).length > 0) continue;
       reportViolation(
-        release
-          ? `${kindOf(resource.type)} "${resource.name}" installs its objects through Helm, never as resources of this stack, so no rule judges its pods, RBAC or webhooks; use helm.v4.Chart instead.`
-          : `${kindOf(resource.type)} "${resource.name}" has no objects in the resources judged here, so its pods, RBAC and webhooks went unjudged; run the pack under \`pulumi preview\`, or offline with the chart rendered (docs/POLICY.md, "Packaged objects").`,
-        resource.urn,
+        `${kindOf(release.type)} "${release.name}" installs its objects through Helm, never as resources of this stack, so no rule judges its pods, RBAC or webhooks; use helm.v4.Chart instead.`,
+        release.urn,
       );
     }
   },
