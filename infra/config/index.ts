@@ -60,6 +60,7 @@ export {
   DEFAULT_REGION,
   IDENTITY_MODES,
   IMAGE_PLATFORMS,
+  NODE_PROVISIONING_MODES,
   PROJECT,
   fullKey,
   type ClusterMode,
@@ -67,6 +68,7 @@ export {
   type ConfigKeySpec,
   type IdentityMode,
   type ImagePlatform,
+  type NodeProvisioning,
 } from "./keys";
 export {
   MAX_SCALE_DOWN_STABILIZATION_SECONDS,
