@@ -140,7 +140,12 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
   );
   const createdRuns = await runPrograms(created.map((entry) => entry.scenario));
   const otherStacks = { [SHARED_STACK]: asPreviousUpdate(createdRuns[0]!) };
-  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK, rolePermissionsBoundary: BOUNDARY };
+  const borrow = {
+    clusterMode: "borrow",
+    ephemeral: true,
+    clusterStack: SHARED_STACK,
+    rolePermissionsBoundary: BOUNDARY,
+  };
   const adopt = { clusterMode: "adopt", clusterName: "platform-prod", rolePermissionsBoundary: BOUNDARY };
   const later: { label: string; scenario: Scenario }[] = [
     {
