@@ -209,7 +209,11 @@ function nodeRoleOf(r: RegisteredResource): unknown {
 }
 
 function roleArnOf(value: unknown, env: Environment, run: RunView): string | undefined {
-  if (typeof value === "string" && value.startsWith("arn:")) return value;
+  if (typeof value === "string" && value.startsWith("arn:")) {
+    // A role this run registers, by the ARN it reported: named as AWS would name it (namePrefix and all).
+    const registered = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === value);
+    return registered === undefined ? value : arns.role(env, physicalName(registered));
+  }
   const reference = value as { urn?: unknown; id?: unknown } | undefined;
   const logicalName =
     typeof value === "string" && value.startsWith("ref:")
