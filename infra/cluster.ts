@@ -235,12 +235,15 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         ),
     );
     // Our own node role in both modes: pulumi-eks's Auto Mode role (`createNodeRole`) would be auto-named
-    // outside this stack's prefix. EKS gives the Auto Mode node role its access entry itself (EKS user guide,
-    // "auto-learn-iam"); a managed node group's role gets one from EKS when the group is created.
+    // outside this stack's prefix. EKS gives the Auto Mode node role its access entry (type EC2) itself (EKS
+    // user guide, "auto-learn-iam"); a managed node group's role gets one (EC2_LINUX) when the group is
+    // created. A principal has one access entry, so the two modes use two roles: a stack moving to Auto Mode
+    // keeps the node group's role until the group is gone (docs/DEPLOY.md, "Nodes").
+    const nodeRoleName = autoMode ? "auto-node" : "node";
     const nodeRole = new aws.iam.Role(
-      `${name}-node-role`,
+      `${name}-${nodeRoleName}-role`,
       {
-        namePrefix: scopedName(args.scope, "node-", NAME_LIMITS.iamRolePrefix),
+        namePrefix: scopedName(args.scope, `${nodeRoleName}-`, NAME_LIMITS.iamRolePrefix),
         assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
         ...boundary,
         tags: args.tags,
@@ -250,7 +253,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
     const nodePolicies = Object.entries(NODE_MANAGED_POLICIES[provisioning]).map(
       ([role, policy]) =>
         new aws.iam.RolePolicyAttachment(
-          `${name}-node-${role}`,
+          `${name}-${nodeRoleName}-${role}`,
           { role: nodeRole.name, policyArn: managedPolicy(policy) },
           { parent: this },
         ),

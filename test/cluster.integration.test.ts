@@ -266,11 +266,13 @@ describe("names that would force a delete-before-replace", () => {
     assert.equal(nodes.inputs.nodeGroupNamePrefix, "sqs-eks-consumer-ng-nodes-");
     const template = oneOfType(nodeGroup, "aws:ec2/launchTemplate:LaunchTemplate");
     assert.deepEqual([template.inputs.name, template.inputs.namePrefix], [undefined, "sqs-eks-consumer-ng-nodes-"]);
-    for (const run of [defaults, nodeGroup]) {
-      const stack = run === defaults ? "net" : "ng";
-      const role = named(run, "cluster-node-role");
-      assert.deepEqual([role.inputs.name, role.inputs.namePrefix], [undefined, `sqs-eks-consumer-${stack}-node-`]);
-    }
+    const role = named(nodeGroup, "cluster-node-role");
+    assert.deepEqual([role.inputs.name, role.inputs.namePrefix], [undefined, "sqs-eks-consumer-ng-node-"]);
+    const autoRole = named(defaults, "cluster-auto-node-role");
+    assert.deepEqual(
+      [autoRole.inputs.name, autoRole.inputs.namePrefix],
+      [undefined, "sqs-eks-consumer-net-auto-node-"],
+    );
   });
 });
 
@@ -290,7 +292,7 @@ describe("nodes that follow the pods: EKS Auto Mode by default", () => {
   it("registers Auto Mode on the created cluster with the program's own node role, and no fixed node group", () => {
     assertSucceeded(defaults);
     const cluster = oneOfType(defaults, "eks:index:Cluster");
-    const nodeRole = named(defaults, "cluster-node-role");
+    const nodeRole = named(defaults, "cluster-auto-node-role");
     assert.deepEqual(cluster.inputs.autoMode, {
       enabled: true,
       createNodeRole: false,
@@ -309,7 +311,7 @@ describe("nodes that follow the pods: EKS Auto Mode by default", () => {
       Statement: { Action: string[] }[];
     };
     assert.deepEqual(trust.Statement[0]?.Action, ["sts:AssumeRole", "sts:TagSession"]);
-    assert.deepEqual(attachedPolicies(defaults, "cluster-node-role"), [
+    assert.deepEqual(attachedPolicies(defaults, "cluster-auto-node-role"), [
       "AmazonEC2ContainerRegistryPullOnly",
       "AmazonEKSWorkerNodeMinimalPolicy",
     ]);

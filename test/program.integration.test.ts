@@ -58,6 +58,7 @@ let missingShared: ProgramRun;
 before(async () => {
   [create, dev, existing, existingMissing, badConfig] = (await runPrograms([
     await scenario("shared", {
+      nodeProvisioning: "node-group",
       clusterAdminPrincipalArns: [ADMIN_ARN],
       developers: [`alice=${ALICE_ARN}`, `bob=${BOB_ARN}`],
       endpointPublicAccessCidrs: ["203.0.113.0/24"],
@@ -332,7 +333,11 @@ describe("image", () => {
 
   it("builds for arm64 when the stack says so, on Graviton nodes with an arm64 AMI", async () => {
     const [arm] = await runPrograms([
-      await scenario("arm", { imagePlatform: "linux/arm64", nodeInstanceType: "t4g.medium" }),
+      await scenario("arm", {
+        nodeProvisioning: "node-group",
+        imagePlatform: "linux/arm64",
+        nodeInstanceType: "t4g.medium",
+      }),
     ]);
     assertSucceeded(arm!);
     assert.equal(
