@@ -131,7 +131,7 @@ export function renderDrillReport(
   if (autoscaled && onNodes)
     lines.push(
       `time from the queue's growth to the last pod running: ${autoscaled.lastPodRunningSeconds.toFixed(1)} s on nodes with room, ` +
-        `${onNodes.lastPodRunningSeconds.toFixed(1)} s with nodes launched for the pods (${onNodes.nodesLaunched} nodes); ` +
+        `${onNodes.lastPodRunningSeconds.toFixed(1)} s with nodes launched for the pods (${onNodes.nodesLaunched} node${onNodes.nodesLaunched === 1 ? "" : "s"}); ` +
         `time to drain ${autoscaled.drainSeconds.toFixed(1)} s vs ${onNodes.drainSeconds.toFixed(1)} s`,
     );
   if (autoscaled) {
