@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { DEFAULT_KEDA_LOCATION } from "../infra/keda";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
 import {
   ORGANIZATION,
@@ -315,14 +316,12 @@ describe("destroying a platform stack", () => {
     );
   });
 
-  it("moves no state: nothing the platform registers carries an alias", () => {
-    // The developer namespaces a platform once made are not moved anywhere: developer stacks make their own.
+  it("makes no developer's namespace: developer stacks make and delete their own, so none outlives its stack", () => {
     for (const run of [platform, emptied])
       assert.deepEqual(
-        run.resources
-          .filter((r) => r.aliases.length > 0 && r.type !== "pulumi:providers:kubernetes")
-          .map((r) => r.name),
-        [],
+        ofType(run, "kubernetes:core/v1:Namespace").map((ns) => (ns.inputs.metadata as { name: string }).name),
+        [DEFAULT_KEDA_LOCATION.namespace, run.outputs.namespace].sort(),
+        "KEDA's and its own",
       );
   });
 });

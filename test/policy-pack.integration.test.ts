@@ -159,6 +159,7 @@ describe("npm run policy (scripts/policy-check.ts)", () => {
   it("records stacks that borrow or adopt a cluster against a mocked one", async () => {
     const borrowing = await recordStack("bob", {
       [`sqs-eks-consumer:clusterMode`]: "borrow",
+      [`sqs-eks-consumer:ephemeral`]: "true",
       [`sqs-eks-consumer:clusterStack`]: SHARED_STACK,
     });
     const adopting = await recordStack("platform", {
