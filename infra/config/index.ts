@@ -25,17 +25,7 @@
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
  *   bodies vs heap).
  *
- * Adding a concern (network.ts is one):
- * 1. keys.ts: a `<CONCERN>_KEYS` group, spread into CONFIG_KEYS; then `npm run docs` writes the keys into
- *    Pulumi.yaml.
- * 2. <concern>.ts: its config type and
- *    `export function read<Concern>(input: ConfigInput, problems: SettingProblem[]): <Concern>Config | undefined`,
- *    which pushes a problem per bad key (key from `input.key`, in the running project's namespace; reason
- *    naming the value and the fix) and returns its typed slice (undefined only when it cannot be built).
- *    A concern of a few keys joins the module of its nearest neighbour instead.
- * 3. Here: call it in `parseStackConfig`, add the slice to `StackConfig`, re-export its types.
- * 4. A check that reads another concern's slice goes in cross-checks.ts, not in either concern.
- * 5. test/config/<concern>.test.ts, using test/config/helpers.ts.
+ * How to add a key or a concern: CONTRIBUTING.md, "Add a stack config key".
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
@@ -60,6 +50,7 @@ export {
   DEFAULT_REGION,
   IDENTITY_MODES,
   IMAGE_PLATFORMS,
+  NODE_PROVISIONING_MODES,
   PROJECT,
   fullKey,
   type ClusterMode,
@@ -67,6 +58,7 @@ export {
   type ConfigKeySpec,
   type IdentityMode,
   type ImagePlatform,
+  type NodeProvisioning,
 } from "./keys";
 export {
   MAX_SCALE_DOWN_STABILIZATION_SECONDS,
