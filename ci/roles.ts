@@ -513,22 +513,29 @@ function longLivedDenials(settings: CiSettings): PolicyStatement[] {
 function findStatements(settings: CiSettings): PolicyStatement[] {
   const p = partitionOf(settings);
   const { account: a, region: r, project } = settings;
+  const [byTag, roles, clusters] = CLEANUP_READ_ACTIONS;
   return [
-    { Sid: "FindByTag", Effect: "Allow", Action: ["tag:GetResources", "iam:ListRoles"], Resource: "*" },
-    {
-      Sid: "FindRoles",
-      Effect: "Allow",
-      Action: ["iam:ListRoleTags", "iam:ListRolePolicies"],
-      Resource: `arn:${p}:iam::${a}:role/${project}-*`,
-    },
+    { Sid: "FindByTag", Effect: "Allow", Action: [...byTag], Resource: "*" },
+    { Sid: "FindRoles", Effect: "Allow", Action: [...roles], Resource: `arn:${p}:iam::${a}:role/${project}-*` },
     {
       Sid: "FindAssociations",
       Effect: "Allow",
-      Action: ["eks:ListPodIdentityAssociations", "eks:DescribeCluster"],
+      Action: [...clusters],
       Resource: `arn:${p}:eks:${r}:${a}:cluster/${project}-*`,
     },
   ];
 }
+
+/**
+ * The reads of the cleanup job (`findStatements`), in three groups: those that take no resource ARN, those on
+ * the project's roles, those on its clusters (`eks:DescribeCluster` for the job's kubeconfig). None changes
+ * anything.
+ */
+export const CLEANUP_READ_ACTIONS = [
+  ["tag:GetResources", "iam:ListRoles"],
+  ["iam:ListRoleTags", "iam:ListRolePolicies"],
+  ["eks:ListPodIdentityAssociations", "eks:DescribeCluster"],
+] as const;
 
 /**
  * The role the developer stacks' cleanup job assumes (.github/workflows/developer-stacks.yml): trusted only for
