@@ -11,6 +11,7 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
+import { admitsInternet, parseCidr } from "../lib/cidr";
 import { parsePolicyDocument } from "../lib/iam-document";
 import { ofType, type StackResource } from "../lib/stack";
 import { AWS, EKS, kindOf } from "../lib/types";
@@ -20,16 +21,10 @@ import { isRecord, listOf, materialize, pathOf, recordOf, stringOf, stringsOf, t
 /** A /16: the most public addresses an endpoint may admit by default (an office or a VPN range, not the internet). */
 export const DEFAULT_MAX_PUBLIC_ADDRESSES = 65_536;
 
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-/** How many addresses a CIDR covers, or undefined when it is not an IPv4 CIDR. */
+/** How many addresses an IPv4 CIDR covers, or undefined when it is not one (lib/cidr.ts counts both families). */
 export function addressesIn(cidr: string): number | undefined {
-  const match = IPV4_CIDR.exec(cidr.trim());
-  if (match === null) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  return 2 ** (32 - prefix);
+  const range = parseCidr(cidr);
+  return range?.family === 4 ? Number(range.end - range.start) : undefined;
 }
 
 /** The endpoint's public access of a cluster resource: whether it is on, and its CIDRs (undefined: AWS's default). */
@@ -407,7 +402,6 @@ export const admissionPolicyEnforced: StackValidationPolicy = {
   },
 };
 
-const OPEN = ["0.0.0.0/0", "::/0"];
 const SERVICE = /^kubernetes:core\/v1:Service(Patch)?$/;
 const INGRESS = /^kubernetes:networking\.k8s\.io\/[^:]+:Ingress(Patch)?$/;
 
@@ -420,15 +414,20 @@ function internalLoadBalancer(annotations: Props): boolean {
   );
 }
 
-/** Problems with one security group ingress rule: open to the whole internet. */
-function openIngress(rule: Props): string | undefined {
+/** The CIDRs one security group ingress rule admits, in every spelling the AWS provider has. */
+function ingressCidrs(rule: Props): string[] {
   const cidrs = [...stringsOf(rule["cidrBlocks"]), ...stringsOf(rule["ipv6CidrBlocks"])];
   for (const key of ["cidrIpv4", "cidrIpv6"]) {
     const value = stringOf(rule[key]);
     if (value !== undefined) cidrs.push(value);
   }
-  const open = cidrs.filter((c) => OPEN.includes(c.trim()));
-  return open.length > 0 ? open.join(", ") : undefined;
+  return cidrs;
+}
+
+/** What a CIDR list admits of the internet beyond one network, judged by address count (lib/cidr.ts). */
+function tooOpen(cidrs: readonly string[]): string | undefined {
+  const wide = admitsInternet(cidrs);
+  return wide === undefined ? undefined : `${cidrs.join(", ")} (${wide})`;
 }
 
 function portOf(value: unknown): string {
@@ -438,7 +437,7 @@ function portOf(value: unknown): string {
 export const workloadNotInternetFacing: StackValidationPolicy = {
   name: "workload-not-internet-facing",
   description:
-    "No Service of type LoadBalancer or Ingress puts pods on the internet (AWS load balancers are internal, or limited by loadBalancerSourceRanges), and no security group admits 0.0.0.0/0 or ::/0.",
+    "No Service of type LoadBalancer or Ingress puts pods on the internet (AWS load balancers are internal, or their source CIDRs cover at most a /16 of public IPv4 and a /48 of IPv6, counted together), no Service sets externalIPs, and no security group ingress rule admits more than that.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const decisions = new Decisions();
@@ -449,17 +448,36 @@ export const workloadNotInternetFacing: StackValidationPolicy = {
         const annotations = recordOf(pathOf(props, "metadata", "annotations"));
         if (SERVICE.test(resource.type) && stringOf(pathOf(props, "spec", "type")) === "LoadBalancer") {
           const ranges = stringsOf(pathOf(props, "spec", "loadBalancerSourceRanges"));
-          if (!internalLoadBalancer(annotations) && (ranges.length === 0 || ranges.some((r) => OPEN.includes(r))))
+          const open = ranges.length === 0 ? "every address" : tooOpen(ranges);
+          if (!internalLoadBalancer(annotations) && open !== undefined)
             reportViolation(
-              `${label}: spec.type LoadBalancer is internet-facing and open to every address; annotate service.beta.kubernetes.io/aws-load-balancer-scheme: internal, or list loadBalancerSourceRanges.`,
+              `${label}: spec.type LoadBalancer is internet-facing and admits ${open}; annotate service.beta.kubernetes.io/aws-load-balancer-scheme: internal, or list loadBalancerSourceRanges no wider than one network.`,
+              resource.urn,
+            );
+        }
+        if (SERVICE.test(resource.type)) {
+          // Any Service's externalIPs are routed to its pods by kube-proxy on every node, whoever owns them (CVE-2020-8554).
+          const external = stringsOf(pathOf(props, "spec", "externalIPs"));
+          if (external.length > 0)
+            reportViolation(
+              `${label}: spec.externalIPs (${external.join(", ")}) makes every node forward traffic for those addresses to the Service's pods, and can intercept another endpoint's traffic (CVE-2020-8554); remove it and use an internal load balancer.`,
               resource.urn,
             );
         }
         if (INGRESS.test(resource.type) && annotations["alb.ingress.kubernetes.io/scheme"] === "internet-facing") {
           const inbound = stringOf(annotations["alb.ingress.kubernetes.io/inbound-cidrs"]);
-          if (inbound === undefined || inbound.split(",").some((c) => OPEN.includes(c.trim())))
+          const open =
+            inbound === undefined
+              ? "every address"
+              : tooOpen(
+                  inbound
+                    .split(",")
+                    .map((c) => c.trim())
+                    .filter((c) => c !== ""),
+                );
+          if (open !== undefined)
             reportViolation(
-              `${label}: alb.ingress.kubernetes.io/scheme is internet-facing with no inbound-cidrs narrower than the internet; make it internal or set alb.ingress.kubernetes.io/inbound-cidrs.`,
+              `${label}: alb.ingress.kubernetes.io/scheme is internet-facing and admits ${open}; make it internal or set alb.ingress.kubernetes.io/inbound-cidrs no wider than one network.`,
               resource.urn,
             );
         }
@@ -472,7 +490,7 @@ export const workloadNotInternetFacing: StackValidationPolicy = {
                 ? [props]
                 : [];
         for (const rule of ingressRules) {
-          const open = openIngress(rule);
+          const open = tooOpen(ingressCidrs(rule));
           if (open !== undefined)
             reportViolation(
               `${label}: an ingress rule admits ${open} on ports ${portOf(rule["fromPort"])}-${portOf(rule["toPort"])}; admit only the networks or security groups that need it.`,
