@@ -1621,7 +1621,15 @@ export const HARMLESS: readonly HarmlessChange[] = [
       add(
         add(r, T.vap, "fence", {
           metadata: { name: "fence" },
-          spec: { failurePolicy: "Fail", validations: [{ expression: "true" }] },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [
+                { apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] },
+              ],
+            },
+            validations: [{ expression: "!object.metadata.name.startsWith('kube-')" }],
+          },
         }),
         T.vapBinding,
         "fence",
@@ -1697,13 +1705,13 @@ export const HARMLESS: readonly HarmlessChange[] = [
   },
   {
     name: "consumer-reads-dlq-depth",
-    description: "the consumer's role may read the DLQ's attributes and URL (its depth), nothing of its messages",
+    description: "the consumer's role may read the DLQ's attributes (its depth), nothing of its messages",
     apply: (r) => {
       editDocument(rolePolicyOf(r, consumerRole(r)), "policy", (d) =>
         addStatement(d, {
           Effect: "Allow",
-          Action: ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-          Resource: deadLetterQueue(r).props["arn"],
+          Action: ["SQS:getqueueattributes"],
+          Resource: [deadLetterQueue(r).props["arn"]],
         }),
       );
       return r;
