@@ -66,6 +66,13 @@ export function parseProxySettings(env: EnvLike): ParseResult<ProxySettings> {
         key: found.name,
         reason: `${redactProxyUrl(found.value)} is not an http:// or https:// proxy URL (the only kinds Node's agents support)`,
       });
+    } else if (!credentialsInUserInfo(found.value)) {
+      problems.push({
+        key: found.name,
+        reason:
+          `${redactProxyUrl(found.value)} has an @ outside the URL's user information, so the proxy would be taken ` +
+          "from the credentials: percent-encode the user name and password (/ as %2F, ? as %3F, # as %23; RFC 3986, 3.2.1)",
+      });
     }
     return found.value;
   };
@@ -81,6 +88,20 @@ export function parseProxySettings(env: EnvLike): ParseResult<ProxySettings> {
       ...(noProxy ? { noProxy } : {}),
     },
   };
+}
+
+/**
+ * False when an absolute URL holds an `@` that `new URL()` does not read as the end of the user
+ * information: a user name or password with an unencoded `/`, `?`, `#` or `\\`, which moves the proxy's
+ * host into the credentials (Node would connect to the wrong host, and name it in its errors).
+ */
+function credentialsInUserInfo(url: string): boolean {
+  if (!url.includes("@")) return true;
+  const parsed = new URL(url);
+  return (
+    (parsed.username !== "" || parsed.password !== "") &&
+    !`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")
+  );
 }
 
 /** True when a proxy is set for either scheme. */
@@ -124,18 +145,18 @@ export function proxyAgentOptions(proxy: ProxySettings): Pick<AgentOptions, "pro
   };
 }
 
-/** A proxy URL fit for a log line: user name and password replaced, the rest as given. */
+/**
+ * A proxy URL fit for a log line: when it holds an `@`, everything between the scheme (if any) and the
+ * last `@` is replaced by `[credentials]`, whatever a URL parser would make of it. Reading it with
+ * `new URL()` is not enough: a password with an unencoded `/`, `?` or `#` ends the parsed authority
+ * early (`http://svc:2024/Secret!@proxy:3128` parses as host `svc`, port 2024, the secret in the path),
+ * and a URL without a scheme (`user:pw@proxy:3128`) parses as scheme `user:`. Never throws.
+ */
 export function redactProxyUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === "" && parsed.password === "") return url;
-    parsed.username = "";
-    parsed.password = "";
-    return `${parsed.protocol}//[credentials]@${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
-  } catch {
-    // Not a URL: keep only what cannot be a password (the part after the last @, if any).
-    return url.includes("@") ? `[credentials]@${url.slice(url.lastIndexOf("@") + 1)}` : url;
-  }
+  const at = url.lastIndexOf("@");
+  if (at === -1) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  return `${scheme}[credentials]@${url.slice(at + 1)}`;
 }
 
 /** What the start-up log and the hints say about the proxy: URLs without credentials, and NO_PROXY as set. */

@@ -243,3 +243,18 @@ test("IRSA: the shipped bundle reaches STS only through HTTP_PROXY, and SQS dire
     await bed.close();
   }
 });
+
+test("a proxy password a URL parser misreads exits 78 naming the variables, and the password is in no output", async () => {
+  const consumer = spawnConsumer(join(__dirname, "../src/main.ts"), {
+    QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
+    AWS_REGION: "us-east-1",
+    HTTPS_PROXY: "http://svc:2024/Secret!@proxy.corp:3128",
+    http_proxy: "svcuser:hunter2@proxy.corp:3128",
+  });
+  assert.equal((await consumer.exited).code, 78);
+  const fatal = consumer.lines.find((l) => l.event === "invalid-config");
+  assert.ok(fatal, consumer.stray.join(""));
+  assert.match(String(fatal.msg), /HTTPS_PROXY.*http_proxy/s);
+  const output = JSON.stringify(consumer.lines) + consumer.stray.join("");
+  for (const secret of ["2024/Secret!", "hunter2"]) assert.ok(!output.includes(secret), `${secret} in ${output}`);
+});

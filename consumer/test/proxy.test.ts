@@ -2,6 +2,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Agent, createServer, request, type Server } from "node:http";
 import type { LookupFunction } from "node:net";
+import { classifyAwsError } from "../src/errors";
+import { describeProblems } from "../src/settings";
 import { normalizeNoProxy, parseProxySettings, proxyAgentOptions, redactProxyUrl, summarizeProxy } from "../src/proxy";
 
 describe("proxy variables", () => {
@@ -33,9 +35,62 @@ describe("proxy variables", () => {
     assert.equal(redactProxyUrl("http://user:p%40ss@proxy.corp:3128"), "http://[credentials]@proxy.corp:3128");
     assert.equal(redactProxyUrl("http://proxy.corp:3128"), "http://proxy.corp:3128");
     assert.deepEqual(summarizeProxy({ httpsProxy: "https://a:b@p:443/", noProxy: ".svc" }), {
-      httpsProxy: "https://[credentials]@p",
+      httpsProxy: "https://[credentials]@p:443/",
       noProxy: ".svc",
     });
+  });
+
+  /**
+   * Proxy values whose password a URL parser does not see as a password: an unencoded `/`, `?`, `#` or `\\`
+   * ends the parsed authority early, and a value without a scheme parses as scheme `user:`. Whatever the
+   * parser says, nothing before the last `@` may reach a log line, a problem or a hint.
+   */
+  const LEAKY: readonly [value: string, secret: string][] = [
+    ["http://svc:2024/Secret!@proxy.corp:3128", "2024/Secret!"],
+    ["http://svc:12?pw@proxy.corp:3128", "12?pw"],
+    ["http://svc:34#pw@proxy.corp:3128", "34#pw"],
+    ["http://svc:56\\pw@proxy.corp:3128", "56\\pw"],
+    ["svcuser:hunter2@proxy.corp:3128", "hunter2"],
+    ["http://user:p@ss@proxy.corp:3128", "p@ss"],
+    ["http://user:p%40ss@proxy.corp:3128", "p%40ss"],
+  ];
+  for (const [value, secret] of LEAKY) {
+    test(`${JSON.stringify(value)}: the password is in no problem, summary or hint`, () => {
+      assert.ok(!redactProxyUrl(value).includes(secret), redactProxyUrl(value));
+      assert.match(redactProxyUrl(value), /\[credentials\]@proxy\.corp:3128$/);
+      for (const name of ["HTTPS_PROXY", "http_proxy"]) {
+        const parsed = parseProxySettings({ [name]: value });
+        const told = parsed.ok ? JSON.stringify(summarizeProxy(parsed.value)) : describeProblems(parsed.problems);
+        assert.ok(!told.includes(secret), told);
+        if (parsed.ok) {
+          const summary = summarizeProxy(parsed.value);
+          const classified = classifyAwsError(
+            Object.assign(new Error("getaddrinfo ENOTFOUND x"), { code: "ENOTFOUND" }),
+            {
+              queueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+              region: "us-east-1",
+              proxy: { url: (summary.httpsProxy ?? summary.httpProxy)!, noProxy: summary.noProxy },
+            },
+          );
+          assert.match(String(classified.hint), /\[credentials\]@proxy\.corp:3128/);
+          assert.ok(!String(classified.hint).includes(secret), classified.hint);
+        }
+      }
+    });
+  }
+
+  test("an @ outside the parsed user information is refused: Node would take the proxy's host from the password", () => {
+    for (const value of [
+      "http://svc:2024/Secret!@proxy.corp:3128",
+      "http://svc:12?pw@proxy.corp:3128",
+      "http://svc:34#pw@proxy.corp:3128",
+    ]) {
+      const parsed = parseProxySettings({ HTTPS_PROXY: value });
+      assert.equal(parsed.ok, false, value);
+      assert.match(!parsed.ok ? describeProblems(parsed.problems) : "", /HTTPS_PROXY.*percent-encode/);
+    }
+    assert.equal(parseProxySettings({ HTTPS_PROXY: "http://user:p%2F@proxy.corp:3128" }).ok, true);
+    assert.equal(parseProxySettings({ HTTPS_PROXY: "http://user:p@ss@proxy.corp:3128" }).ok, true);
   });
 
   test("a bare domain in NO_PROXY also covers its subdomains; IPs, ranges, ports and * stay as given", () => {
