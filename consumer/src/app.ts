@@ -299,10 +299,18 @@ export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
 }
 
 /**
- * Logs which credential source the SDK's chain found and what the queue's redrive policy is (the
+ * Backoff of the start-up checks after AccessDenied: IAM may grant the permission later, so the check is
+ * still retried, but rarely (full jitter up to 5 minutes, from 5 s); the receive loops report the
+ * denial on their own calls meanwhile.
+ */
+export const ACCESS_DENIED_BACKOFF = { baseMs: 5_000, capMs: 300_000 } as const;
+
+/**
+ * Logs which credential source the SDK's chain found (once) and what the queue's redrive policy is (the
  * missing-DLQ warning among them). A failed check (no credentials yet, DNS, a 5xx) is warned about once,
- * then retried with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF) until it succeeds once, or
- * `signal` aborts (shutdown). Never rejects.
+ * then retried at debug with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF), or
+ * ACCESS_DENIED_BACKOFF after AccessDenied, until it succeeds once, or `signal` aborts (shutdown). Never
+ * rejects.
  */
 async function logStartupChecks(
   sqs: SQSClient,
@@ -312,8 +320,9 @@ async function logStartupChecks(
   logger: Logger,
   signal: AbortSignal,
 ): Promise<void> {
+  const logged = { credentials: false };
   for (let failures = 0; !signal.aborted; failures++) {
-    const failed = await startupCheck(sqs, settings, env, logger);
+    const failed = await startupCheck(sqs, settings, env, logger, logged);
     if (failed === undefined) return;
     const classified = classify(failed.error);
     const fields = {
@@ -328,20 +337,27 @@ async function logStartupChecks(
     // The receive loops warn about every failed call already; the first failure here is enough, retries at debug.
     if (failures === 0) logger.warn(fields, `${what}: retrying until it succeeds`);
     else logger.debug(fields, what);
-    await sleep(backoffDelayMs(failures, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
+    const backoff = classified.kind === "access-denied" ? ACCESS_DENIED_BACKOFF : RECEIVE_BACKOFF;
+    await sleep(backoffDelayMs(failures, backoff.baseMs, backoff.capMs), signal);
   }
 }
 
-/** One pass of the start-up checks: logs what it found, or returns the step that failed and its error. */
+/**
+ * One pass of the start-up checks: logs what it found (the credential source only while
+ * `logged.credentials` is false, then sets it), or returns the step that failed and its error.
+ */
 async function startupCheck(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
   logger: Logger,
+  logged: { credentials: boolean },
 ): Promise<{ readonly step: "credentials" | "queue"; readonly error: unknown } | undefined> {
   try {
     const credentials = await sqs.config.credentials();
-    logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
+    if (!logged.credentials)
+      logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
+    logged.credentials = true;
   } catch (error) {
     return { step: "credentials", error };
   }
