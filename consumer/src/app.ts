@@ -7,7 +7,7 @@ import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
-import { hasProxy, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
+import { hasProxy, ignoredNoProxyEntries, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
 import {
   describeProblems,
   isFifoQueueUrl,
@@ -271,7 +271,7 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
 
 /**
  * Names the proxy SQS, STS and OTLP requests go through, without credentials, and the hosts reached
- * directly (NO_PROXY); says nothing when no proxy is set.
+ * directly (NO_PROXY), and warns of each NO_PROXY entry no agent can honour; says nothing when no proxy is set.
  */
 function logProxy(logger: Logger, settings: ProxySettings): void {
   if (!hasProxy(settings)) return;
@@ -285,6 +285,13 @@ function logProxy(logger: Logger, settings: ProxySettings): void {
     `SQS, STS and OTLP requests go through the proxy ${via}` +
       (proxy.noProxy ? `; hosts NO_PROXY names are reached directly: ${proxy.noProxy}` : "; NO_PROXY is not set"),
   );
+  for (const entry of ignoredNoProxyEntries(settings.noProxy ?? "")) {
+    logger.warn(
+      { event: "proxy", ignoredNoProxy: entry },
+      `NO_PROXY entry ${entry} is ignored: Node's agents match no IPv6 CIDR block wider than one address; ` +
+        "list the addresses, or a host name, instead",
+    );
+  }
 }
 
 /**

@@ -23,8 +23,9 @@ export interface ProxySettings {
   /**
    * Hosts reached directly, from no_proxy or NO_PROXY: comma-separated; `*` (every host), a host name
    * or IP address, `host:port`, `.example.com` or `*.example.com` (the domain and its subdomains), a
-   * bare `example.com` (the same: it also matches its subdomains, as in curl), and an IPv4 range
-   * `10.0.0.1-10.0.0.255`. Case does not matter.
+   * bare `example.com` (the same: it also matches its subdomains, as in curl), an IPv4 range
+   * `10.0.0.1-10.0.0.255`, an IPv4 CIDR block `10.0.0.0/16`, and an IPv6 address with or without brackets.
+   * Case does not matter.
    */
   readonly noProxy?: string;
 }
@@ -109,24 +110,64 @@ export function hasProxy(proxy: ProxySettings): boolean {
   return proxy.httpsProxy !== undefined || proxy.httpProxy !== undefined;
 }
 
+/** An IPv4 address in dotted decimal, as a number; undefined when it is not one. */
+function ipv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+const dotted = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+
 /**
- * NO_PROXY as Node's agents should read it. Node matches a bare `example.com` only as that exact host,
- * while curl, Go and undici let it match subdomains too; `.example.com` matches both in every one of
- * them, so a bare domain is given its dotted form as well. IP addresses, ranges, `host:port` and `*` stay
- * as they are (Node matches `host:port` against that host only).
+ * One NO_PROXY entry in a form Node's agents match, or undefined when they cannot match it. Node reads
+ * exact hosts, `.domain`, `*.domain`, `host:port`, `*` and IPv4 ranges `a-b`, but neither CIDR blocks nor
+ * bracketed IPv6 addresses, which curl and Go accept (and which AWS's guidance for EKS behind a proxy
+ * puts in NO_PROXY, the VPC's CIDR): an IPv4 block becomes the range it covers, `[::1]` and `[::1]:8080`
+ * lose their brackets, an IPv6 block of one address (/128) becomes that address.
  */
-export function normalizeNoProxy(noProxy: string): string {
-  const entries = noProxy
+function forNode(entry: string): string[] | undefined {
+  const bracketed = /^\[([0-9a-f:.]+)\](:\d+)?$/i.exec(entry);
+  if (bracketed) return [`${bracketed[1]}${bracketed[2] ?? ""}`];
+  const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+  if (cidr) {
+    const address = ipv4(cidr[1]!);
+    const bits = Number(cidr[2]);
+    if (address !== undefined && bits <= 32) {
+      const size = 2 ** (32 - bits);
+      const first = address - (address % size);
+      return [bits === 32 ? dotted(first) : `${dotted(first)}-${dotted(first + size - 1)}`];
+    }
+    const v6 = cidr[1]!.replace(/^\[(.*)\]$/, "$1");
+    if (v6.includes(":") && bits === 128) return [v6];
+    return undefined;
+  }
+  // A bare host name (not an IP address) also covers its subdomains, as in curl, Go and undici.
+  if (/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(entry) && /[a-z]/i.test(entry)) return [entry, `.${entry}`];
+  return [entry];
+}
+
+const entriesOf = (noProxy: string): string[] =>
+  noProxy
     .split(",")
     .map((entry) => entry.trim())
     .filter(Boolean);
-  const out: string[] = [];
-  for (const entry of entries) {
-    out.push(entry);
-    // A host name without a port (IP addresses, ranges, `host:port`, `.domain` and `*` are left as they are).
-    if (/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(entry) && /[a-z]/i.test(entry)) out.push(`.${entry}`);
-  }
-  return out.join(",");
+
+/**
+ * NO_PROXY as Node's agents should read it (see forNode): a bare `example.com`, which Node matches only
+ * as that exact host, is given its dotted form as well; IPv4 CIDR blocks become ranges; brackets around
+ * IPv6 addresses go. Entries Node cannot match (an IPv6 CIDR block wider than one address) are left out:
+ * `ignoredNoProxyEntries` names them.
+ */
+export function normalizeNoProxy(noProxy: string): string {
+  return entriesOf(noProxy)
+    .flatMap((entry) => forNode(entry) ?? [])
+    .join(",");
+}
+
+/** The NO_PROXY entries no agent will honour (IPv6 CIDR blocks, malformed blocks): the start-up log warns of each. */
+export function ignoredNoProxyEntries(noProxy: string): string[] {
+  return entriesOf(noProxy).filter((entry) => forNode(entry) === undefined);
 }
 
 /**

@@ -4,7 +4,14 @@ import { Agent, createServer, request, type Server } from "node:http";
 import type { LookupFunction } from "node:net";
 import { classifyAwsError } from "../src/errors";
 import { describeProblems } from "../src/settings";
-import { normalizeNoProxy, parseProxySettings, proxyAgentOptions, redactProxyUrl, summarizeProxy } from "../src/proxy";
+import {
+  ignoredNoProxyEntries,
+  normalizeNoProxy,
+  parseProxySettings,
+  proxyAgentOptions,
+  redactProxyUrl,
+  summarizeProxy,
+} from "../src/proxy";
 
 describe("proxy variables", () => {
   test("lower case wins over upper case, as curl, Node and undici read them; an empty variable is unset", () => {
@@ -93,6 +100,19 @@ describe("proxy variables", () => {
     assert.equal(parseProxySettings({ HTTPS_PROXY: "http://user:p@ss@proxy.corp:3128" }).ok, true);
   });
 
+  test("IPv4 CIDR blocks become the ranges they cover, IPv6 brackets go, an IPv6 block wider than one address is named", () => {
+    assert.equal(
+      normalizeNoProxy("127.0.0.0/8,10.1.2.3/16,10.0.0.7/32,0.0.0.0/0,[::1],[fd00::1]:8080,fd00::5/128,[fd00::6]/128"),
+      "127.0.0.0-127.255.255.255,10.1.0.0-10.1.255.255,10.0.0.7,0.0.0.0-255.255.255.255,::1,fd00::1:8080,fd00::5,fd00::6",
+    );
+    assert.equal(normalizeNoProxy("fd00::/8,10.0.0.0/33,localhost"), "localhost,.localhost");
+    assert.deepEqual(ignoredNoProxyEntries(" fd00::/8 , 10.0.0.0/33,localhost,127.0.0.0/8"), [
+      "fd00::/8",
+      "10.0.0.0/33",
+    ]);
+    assert.deepEqual(ignoredNoProxyEntries("localhost,127.0.0.1,[::1]"), []);
+  });
+
   test("a bare domain in NO_PROXY also covers its subdomains; IPs, ranges, ports and * stay as given", () => {
     assert.equal(
       normalizeNoProxy(" Example.com ,.svc,*.corp,10.0.0.1,10.0.0.1-10.0.0.9,host:8443,*,fd00:ec2::23"),
@@ -162,6 +182,11 @@ describe("NO_PROXY, as the agents apply it", () => {
     ["sqs.us-east-1.amazonaws.com:{port}", "sqs.us-east-1.amazonaws.com", "direct"],
     ["sqs.us-east-1.amazonaws.com:1", "sqs.us-east-1.amazonaws.com", "proxy"],
     ["", "sqs.us-east-1.amazonaws.com", "proxy"],
+    // curl and Go: a CIDR block covers IP-literal hosts inside it; brackets around an IPv6 address.
+    ["127.0.0.0/8", "127.0.0.1", "direct"],
+    ["10.0.0.0/16,127.0.0.0/24", "127.0.0.1", "direct"],
+    ["10.0.0.0/16", "127.0.0.1", "proxy"],
+    ["127.0.0.1/32", "127.0.0.1", "direct"],
   ];
   for (const [noProxy, host, expected] of cases) {
     test(`NO_PROXY=${JSON.stringify(noProxy)}: ${host} goes ${expected === "direct" ? "directly" : "through the proxy"}`, async () => {
