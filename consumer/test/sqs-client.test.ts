@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { classifyAwsError, ReceiveThrottledError } from "../src/errors";
-import { EXPIRATION_MS, isIdentityExpired, memoizeIdentityProvider } from "@smithy/core";
+import { doesIdentityRequireRefresh, EXPIRATION_MS, isIdentityExpired, memoizeIdentityProvider } from "@smithy/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { SDK_REFRESH_WINDOW_MS } from "../src/clock-skew";
 import {
@@ -122,16 +122,16 @@ describe("credentials that arrive inside the SDK's refresh window", () => {
     // The floor's clock, moved forward by the test; the SDK's cache reads the real one, which barely moves.
     const start = Date.now();
     let clock = start;
-    const fetch = async (): Promise<AwsCredentialIdentity> => {
+    const fetch = (): Promise<AwsCredentialIdentity> => {
       fetches++;
-      return { accessKeyId: `K${fetches}`, secretAccessKey: "s", expiration: new Date(Date.now() + leftMs) };
+      return Promise.resolve({
+        accessKeyId: `K${fetches}`,
+        secretAccessKey: "s",
+        expiration: new Date(Date.now() + leftMs),
+      });
     };
     const floored = floorRefreshes(fetch, () => clock);
-    const sdk = memoizeIdentityProvider(
-      floored,
-      isIdentityExpired,
-      (i: AwsCredentialIdentity) => i.expiration !== undefined,
-    )!;
+    const sdk = memoizeIdentityProvider(floored, isIdentityExpired, doesIdentityRequireRefresh)!;
     for (let request = 1; request <= 100; request++) {
       clock = start + Math.round(((request - 1) * spanMs) / 100);
       await sdk();
