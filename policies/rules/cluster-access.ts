@@ -15,6 +15,7 @@ import { admitsInternet, parseCidr } from "../lib/cidr";
 import { parsePolicyDocument } from "../lib/iam-document";
 import { ofType, type StackResource } from "../lib/stack";
 import { AWS, EKS, kindOf } from "../lib/types";
+import { renderedByChart } from "./images";
 import { selects } from "./kubernetes";
 import { Decisions } from "../lib/undecided";
 import { isRecord, listOf, materialize, pathOf, recordOf, stringOf, stringsOf, type Props } from "../lib/values";
@@ -354,6 +355,8 @@ function grantOf(rule: Props): RuleGrant {
   };
 }
 
+const ADMISSION_WRITE = "writes admission policies or webhooks";
+
 /** What one RBAC rule grants that amounts to more than its words, wherever it is bound. */
 function ruleProblems(rule: Props, clusterWide: boolean): string[] {
   const g = grantOf(rule);
@@ -379,7 +382,7 @@ function ruleProblems(rule: Props, clusterWide: boolean): string[] {
     problems.push("creates service account tokens, so it can act as any service account (and its IAM role)");
   if (g.resources.includes("nodes/proxy")) problems.push("reaches the kubelet API through nodes/proxy");
   if (ADMISSION_RESOURCES.some((r) => g.resources.includes(r)) && g.has(...WRITE_VERBS))
-    problems.push("writes admission policies or webhooks, so it can lift the checks on every other write");
+    problems.push(`${ADMISSION_WRITE}, so it can lift the checks on every other write`);
   if (g.resources.includes("certificatesigningrequests/approval") && g.has("update", "patch"))
     problems.push("approves certificate signing requests, so it can mint client certificates for any user or node");
   if (g.resources.includes("signers") && g.has("approve", "sign"))
@@ -453,11 +456,16 @@ export const rbacLeastPrivilege: StackValidationPolicy = {
       decisions.decide(label, () => {
         const props = materialize(resource.props) as Props;
         const namespace = stringOf(pathOf(props, "metadata", "namespace"));
+        // A pinned chart's own RBAC (KEDA's operator) creates Jobs for ScaledJobs, its certificate Secret and
+        // its webhook's caBundle by design: judged by the classic checks only (docs/POLICY.md, "Packaged objects").
+        const packaged = renderedByChart(resource.parent?.urn);
         if (role !== null) {
-          const namespaced = role[1] === "Role" && namespace !== undefined && identity().has(namespace);
+          const namespaced = !packaged && role[1] === "Role" && namespace !== undefined && identity().has(namespace);
           listOf(props["rules"]).forEach((raw, index) => {
             if (!isRecord(raw)) return;
-            const problems = ruleProblems(raw, role[1] === "ClusterRole");
+            const problems = ruleProblems(raw, role[1] === "ClusterRole").filter(
+              (p) => !(packaged && p.startsWith(ADMISSION_WRITE)),
+            );
             if (namespaced)
               problems.push(
                 ...namespaceProblems(raw).map(
@@ -490,7 +498,8 @@ export const rbacLeastPrivilege: StackValidationPolicy = {
               : [];
           const rules = reached.length === 0 ? [] : (referencedRules(roleRef, namespace, args.resources) ?? []);
           const own =
-            !clusterWide && namespace !== undefined && ownNamespaceOfUsers(namespace, subjects, args.resources);
+            packaged ||
+            (!clusterWide && namespace !== undefined && ownNamespaceOfUsers(namespace, subjects, args.resources));
           const problems = own ? [] : [...new Set(rules.flatMap(namespaceProblems))];
           for (const problem of problems)
             reportViolation(

@@ -493,6 +493,29 @@ describe("rbac-least-privilege: by effect", () => {
   });
 });
 
+describe("rbac-least-privilege: a pinned chart's own RBAC", () => {
+  const chartUrn = "urn:pulumi:dev::sqs-eks-consumer::kubernetes:helm.sh/v4:Chart::keda-chart";
+  const operatorRole = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "keda-operator", {
+    metadata: { name: "keda-operator" },
+    rules: [
+      { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "delete", "patch"] },
+      { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingwebhookconfigurations"], verbs: ["patch"] },
+    ],
+  });
+  const operatorBinding = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "keda-operator", {
+    roleRef: { kind: "ClusterRole", name: "keda-operator" },
+    subjects: [{ kind: "ServiceAccount", name: "keda-operator", namespace: "keda" }],
+  });
+
+  it("passes the operator's Jobs and webhook caBundle when the chart renders them, and rejects them otherwise", async () => {
+    const chart = { ...resource("kubernetes:helm.sh/v4:Chart", "keda-chart", {}), urn: chartUrn };
+    const rendered = [operatorRole, operatorBinding].map((r) => ({ ...r, parent: chartUrn }));
+    assert.deepEqual(await messages(rbacLeastPrivilege, [chart, ...rendered]), []);
+    const found = await messages(rbacLeastPrivilege, [operatorRole, operatorBinding]);
+    assert.equal(found.length, 2, found.join("\n"));
+  });
+});
+
 describe("admission-policy-enforced: by effect", () => {
   const policy = (spec: Record<string, unknown>) =>
     resource("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "fence", {
