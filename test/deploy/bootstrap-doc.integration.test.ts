@@ -273,6 +273,7 @@ describe("docs/DEPLOY.md, bootstrap", () => {
       assert.equal(parsed.value.clusterStack, `${ORGANIZATION}/${PROJECT}/${stack}`);
       assert.deepEqual(parsed.value.workflows, [expected.get(stack)]);
       assert.equal(parsed.value.connectionArn, CONNECTION_ARN);
+      assert.deepEqual(parsed.value.allowedActorIds, ["4242"], "the administrator's own account, from gh api user");
     }
   });
 
@@ -301,6 +302,16 @@ describe("docs/DEPLOY.md, bootstrap", () => {
       Object.values(preview.jobs)
         .map((job) => job.name)
         .sort(),
+    );
+    // Every outside contributor's fork workflow runs wait for approval (GitHub REST API, "Actions permissions").
+    assert.ok(
+      gh.some(
+        (call) =>
+          call.includes(`repos/${REPOSITORY}/actions/permissions/fork-pr-contributor-approval`) &&
+          call.includes("PUT") &&
+          call.includes("approval_policy=all_external_contributors"),
+      ),
+      "fork pull request workflows need approval",
     );
     // Every secret a workflow reads is one the bootstrap sets: a missing one reads as an empty string.
     const read = new Set<string>();
