@@ -101,8 +101,15 @@ export interface Comparison {
 
 const REPLACES_QUEUES =
   "replaces the queue and the dead-letter queue (SQS fixes a queue's name and type when it creates it)";
-const MIGRATE_QUEUES =
-  'to migrate, drain both queues, or let the new queues be created beside the old ones and move the messages with `npm run redrive` (docs/DEPLOY.md, "Replacing the queue"), with `pulumi config set allowQueueReplacement true` for that update';
+/**
+ * How to migrate the queues' messages. SQS moves messages only out of a dead-letter queue, and only to a queue
+ * of the same type, standard or FIFO (SQS developer guide, "Configure a dead-letter queue redrive"; API reference,
+ * StartMessageMoveTask): across a type change the queues can only be drained.
+ */
+const MIGRATE_QUEUES = (typeChanges: boolean) =>
+  typeChanges
+    ? 'to migrate, drain both queues first (SQS moves messages only between queues of the same type, so `npm run redrive` cannot carry them to a queue of the other type), then `pulumi config set allowQueueReplacement true` for that update (docs/DEPLOY.md, "Replacing the queue")'
+    : 'to migrate, drain both queues, or let the new queues be created beside the old ones and move the dead-letter queue\'s messages with `npm run redrive` (docs/DEPLOY.md, "Replacing the queue"), with `pulumi config set allowQueueReplacement true` for that update';
 
 /**
  * Compares the last update (`readPreviousUpdate`; undefined on a stack's first update: nothing to compare) with
@@ -156,7 +163,9 @@ export function compareCreatedWith(
     if (flipsToEphemeral) refusals.push(`${queues.key}: ${queues.what}; ${FLIP}`);
     else if (ephemeralNow) warnings.push(`${queues.key}: ${queues.what}; this ephemeral stack's messages are deleted`);
     else if (!lifecycle.allowQueueReplacement)
-      refusals.push(`${queues.key}: ${queues.what}, deleting every message in them; ${MIGRATE_QUEUES}`);
+      refusals.push(
+        `${queues.key}: ${queues.what}, deleting every message in them; ${MIGRATE_QUEUES(queues.key === "queueType")}`,
+      );
   }
 
   if (previous.source === "outputs") {

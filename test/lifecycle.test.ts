@@ -75,6 +75,27 @@ describe("comparing with the last update", () => {
     assert.match(refusals[0]!, /^aws:region: changing it from us-west-2 to eu-west-1 replaces the queue/);
   });
 
+  it("offers a move of the messages only where SQS can make it: between queues of the same type", () => {
+    const fifo = {
+      ...PROD,
+      queueName: `${PROD.queueName}.fifo`,
+      deadLetterQueueName: `${PROD.deadLetterQueueName}.fifo`,
+    };
+    const [typeChange] = compareCreatedWith(last(PROD), fifo, LONG_LIVED, PROJECT).refusals;
+    assert.match(typeChange!, /drain both queues first \(SQS moves messages only between queues of the same type/);
+    assert.doesNotMatch(typeChange!, /created beside the old ones/);
+    const renamed = {
+      ...PROD,
+      queueName: "sqs-eks-consumer-production-queue",
+      deadLetterQueueName: "sqs-eks-consumer-production-dlq",
+    };
+    const [rename] = compareCreatedWith(last(PROD), renamed, LONG_LIVED, PROJECT).refusals;
+    assert.match(
+      rename!,
+      /created beside the old ones and move the dead-letter queue's messages with `npm run redrive`/,
+    );
+  });
+
   it("names a project rename as such", () => {
     const renamed = { ...PROD, queueName: "orders-prod-queue", deadLetterQueueName: "orders-prod-dlq" };
     const { refusals } = compareCreatedWith(
