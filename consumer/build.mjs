@@ -1,16 +1,48 @@
-// Bundles the consumer into one file, dist/main.js, that runs with plain `node` and needs no
-// node_modules. The version banner's build info is injected here, so the image knows what it is.
+// Bundles the consumer with the user's handler (consumer/handler.ts, and the npm packages it imports,
+// declared in consumer/package.json) into one file, dist/main.js, that runs with plain `node` and needs
+// no node_modules. The version banner's build info is injected here, so the image knows what it is.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { checkHandlerExports } from "./src/handler-exports.mts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-// `--outfile <path>` lets tests build a private copy; everyone else gets dist/main.js.
-const outfileArg = process.argv.indexOf("--outfile");
-const outfile = outfileArg > 0 ? process.argv[outfileArg + 1] : join(here, "dist/main.js");
+// `--outfile <path>` lets tests build a private copy; everyone else gets dist/main.js. `--metafile <path>`
+// writes esbuild's record of every input the bundle was built from.
+const option = (name) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const outfile = option("--outfile") ?? join(here, "dist/main.js");
+const metafileOut = option("--metafile");
 const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8"));
+
+// The handler file must export exactly one of handleMessage and handleBatch: checked here, from its export
+// names as esbuild reads them (the file is not run), as the consumer checks it at start-up.
+const handlerFile = join(here, "handler.ts");
+const handlerName = relative(join(here, ".."), handlerFile);
+const exportsOf = await build({
+  entryPoints: [handlerFile],
+  bundle: true,
+  packages: "external",
+  platform: "node",
+  format: "esm",
+  write: false,
+  metafile: true,
+  logLevel: "silent",
+  outdir: "handler-exports",
+}).catch((error) => {
+  console.error(`${handlerName}: ${error.message}`);
+  process.exit(1);
+});
+const names = Object.values(exportsOf.metafile.outputs).find((output) => output.entryPoint)?.exports ?? [];
+const handlerCheck = checkHandlerExports(names);
+if (!handlerCheck.ok) {
+  console.error(`${handlerName}: ${handlerCheck.reason}`);
+  process.exit(1);
+}
 
 function gitCommit() {
   if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
@@ -32,9 +64,10 @@ const buildInfo = {
   buildTime: process.env.BUILD_TIME || new Date().toISOString(),
 };
 
-await build({
+const bundled = await build({
   entryPoints: [join(here, "src/main.ts")],
   outfile,
+  metafile: metafileOut !== undefined,
   bundle: true,
   platform: "node",
   target: "node24",
@@ -48,4 +81,7 @@ await build({
   logLevel: "warning",
   define: { __BUILD_INFO__: JSON.stringify(buildInfo) },
 });
-console.log(`built ${outfile} (${buildInfo.name} ${buildInfo.version}, commit ${buildInfo.commit})`);
+if (metafileOut !== undefined) writeFileSync(metafileOut, JSON.stringify(bundled.metafile));
+console.log(
+  `built ${outfile} (${buildInfo.name} ${buildInfo.version}, commit ${buildInfo.commit}; ${handlerName} exports ${handlerCheck.form})`,
+);

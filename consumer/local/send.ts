@@ -9,13 +9,29 @@ import { GetQueueUrlCommand, QueueDoesNotExist, SendMessageBatchCommand, SQSClie
 import { isFifoQueueUrl } from "../src/settings";
 import { emulatorClient } from "./emulator";
 
-async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { "group-id": { type: "string" } } });
-  const body = positionals[0] ?? "Hello world!";
+/** What `npm run send -- <body> [count] [--group-id g]` asks for. */
+export interface SendArgs {
+  readonly body: string;
+  readonly count: number;
+  readonly groupId: string | undefined;
+}
+
+/** Parses send's arguments (what follows `npm run send --`); throws naming what is wrong. */
+export function parseSendArgs(args: readonly string[]): SendArgs {
+  const { positionals, values } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { "group-id": { type: "string" } },
+  });
+  if (positionals.length > 2) throw new Error(`at most a body and a count, got ${positionals.length} arguments`);
   const count = Number(positionals[1] ?? 1);
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`count must be a positive whole number, got ${positionals[1]}`);
-  const groupId = values["group-id"];
+  return { body: positionals[0] ?? "Hello world!", count, groupId: values["group-id"] };
+}
+
+async function main(): Promise<void> {
+  const { body, count, groupId } = parseSendArgs(process.argv.slice(2));
   const region = process.env.AWS_REGION ?? "us-east-1";
   const endpoint = `http://127.0.0.1:${process.env.LOCAL_SQS_PORT ?? 4566}`;
   const sqs = process.env.QUEUE_URL ? new SQSClient({}) : emulatorClient(endpoint, region);
@@ -61,7 +77,9 @@ async function localQueueUrl(sqs: SQSClient, name: string, endpoint: string): Pr
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,21 +1,30 @@
-// `npm start`: with QUEUE_URL set, consume that queue with the SDK's normal credentials. Without it,
-// start an embedded SQS emulator on loopback, create a queue and its DLQ from the same settings the
-// Pulumi program uses (FIFO ones with LOCAL_QUEUE_TYPE=fifo), print how to send to it, and consume it.
-import { runAsProcess } from "../src/app";
+// `npm start`: run the handler in consumer/handler.ts. With QUEUE_URL set, on that queue with the SDK's
+// normal credentials. Without it, start an embedded SQS emulator on loopback, create a queue and its DLQ
+// from the same settings the Pulumi program uses (FIFO ones with LOCAL_QUEUE_TYPE=fifo), print how to
+// send to it, and consume it. The health server listens on loopback only: /metrics is for this machine.
+import * as handler from "../handler";
+import { exitInvalidConfig, runAsProcess, type ProcessOptions } from "../src/app";
+import { handlerFromFile } from "../src/handler";
 import { createLogger } from "../src/logger";
 import { parseTunables } from "../src/settings";
 import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator } from "./emulator";
 
 const DEFAULT_PORT = 4566;
 const QUEUE_NAME = "sqs-eks-consumer-local";
+const HANDLER_FILE = { path: "consumer/handler.ts", exports: handler };
+const LOCAL: ProcessOptions = { handlerFile: HANDLER_FILE, healthHost: "127.0.0.1" };
 
 async function main(): Promise<void> {
-  const tunables = parseTunables(process.env);
-  if (process.env.QUEUE_URL || !tunables.ok) {
-    // A real queue, or settings the consumer will reject (exit 78) before anything starts.
-    await runAsProcess();
+  if (process.env.QUEUE_URL) {
+    await runAsProcess(LOCAL);
     return;
   }
+  // Settings or a handler file the consumer would reject: exit 78 naming them, before the emulator starts
+  // (QUEUE_URL is not among them: the emulator's queue will be it).
+  const tunables = parseTunables(process.env);
+  const handlerFile = handlerFromFile(HANDLER_FILE.path, HANDLER_FILE.exports);
+  if (!tunables.ok || !handlerFile.ok)
+    exitInvalidConfig([...(tunables.ok ? [] : tunables.problems), ...(handlerFile.ok ? [] : handlerFile.problems)]);
   const port = Number(process.env.LOCAL_SQS_PORT ?? DEFAULT_PORT);
   const maxReceiveCount = Number(process.env.LOCAL_MAX_RECEIVE_COUNT ?? 5);
   const region = process.env.AWS_REGION ?? "us-east-1";
@@ -45,7 +54,7 @@ async function main(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey;
   delete process.env.AWS_SESSION_TOKEN;
 
-  await runAsProcess({ afterStop: () => emulator.stop() });
+  await runAsProcess({ ...LOCAL, afterStop: () => emulator.stop() });
   const fifo = queueType === "fifo";
   // The send command must find the same queue on the same port: it reads the same variables.
   const sendEnv = [

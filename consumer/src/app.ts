@@ -1,11 +1,18 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "./consumer";
-import { classifyAwsError, type Classify, type HintContext } from "./errors";
-import { createLogHandler, type MessageHandler } from "./handler";
+import { classifyAwsError, HealthPortInUseError, type Classify, type HintContext } from "./errors";
+import { handlerFromFile, logMessage, type BatchHandler, type Handler, type MessageHandler } from "./handler";
 import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { describeProblems, isFifoQueueUrl, parseSettings, type EnvLike, type Settings } from "./settings";
+import {
+  describeProblems,
+  isFifoQueueUrl,
+  parseSettings,
+  type EnvLike,
+  type SettingProblem,
+  type Settings,
+} from "./settings";
 import { createSqsClient } from "./sqs-client";
 import { parseTracingConfig } from "./tracing-config";
 
@@ -21,8 +28,15 @@ export interface StartOptions {
   readonly settings: Settings;
   readonly env: EnvLike;
   readonly logger: Logger;
-  /** Defaults to the log handler: one info line per message. */
+  /** A message handler; defaults to the log handler, one info line per message (logMessage). */
   readonly handler?: MessageHandler;
+  /** A batch handler (the Lambda form) instead of a message handler: batches of BATCH_SIZE, BATCH_WINDOW_SECONDS. */
+  readonly batchHandler?: BatchHandler;
+  /**
+   * The address the health server listens on: every interface unless set (a pod's probes reach it on
+   * the pod's IP); `npm start` passes 127.0.0.1, so a local run serves /metrics to this machine only.
+   */
+  readonly healthHost?: string;
   /**
    * The SQS client to use, e.g. `createSqsClient(settings, env)` with your own middleware (tracing,
    * request counting). Defaults to that client without middleware. A client passed in is not destroyed on stop.
@@ -38,14 +52,24 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-/** Wires settings, SQS client, consumer, health server and start-up checks together, and starts them. */
+/**
+ * Wires settings, SQS client, consumer, health server and start-up checks together, and starts them.
+ * Throws a TypeError when given both a handler and a batch handler, and HealthPortInUseError when
+ * HEALTH_PORT is taken.
+ */
 export async function startConsumer({
   settings,
   env,
   logger,
   handler,
+  batchHandler,
+  healthHost,
   sqs: givenSqs,
 }: StartOptions): Promise<RunningConsumer> {
+  if (handler !== undefined && batchHandler !== undefined)
+    throw new TypeError("startConsumer takes a handler or a batchHandler, not both");
+  const user: Handler =
+    batchHandler === undefined ? { handleMessage: handler ?? logMessage } : { handleBatch: batchHandler };
   const metrics = new Metrics();
   const sqs = givenSqs ?? createSqsClient(settings, env);
   const hints: HintContext = {
@@ -59,17 +83,26 @@ export async function startConsumer({
   const consumer = new Consumer({
     settings,
     sqs,
-    handler: handler ?? createLogHandler(settings.logBodyMaxChars),
+    handler: user,
     logger,
     metrics,
     classify,
   });
-  const health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.liveness);
+  let health: Awaited<ReturnType<typeof startHealthServer>>;
+  try {
+    health = await startHealthServer(settings.healthPort, consumer.readiness, metrics, consumer.liveness, healthHost);
+  } catch (error) {
+    if (givenSqs === undefined) sqs.destroy();
+    if ((error as { code?: unknown }).code === "EADDRINUSE")
+      throw new HealthPortInUseError(settings.healthPort, healthHost, error);
+    throw error;
+  }
   const { queueUrl, region, ...tunables } = settings;
   const queueType = consumer.fifo ? "fifo" : "standard";
+  const handlerForm = user.handleBatch === undefined ? "message" : "batch";
   logger.info(
-    { event: "config", queueUrl, queueType, region, ...tunables, healthPort: health.port },
-    `consuming ${queueUrl} (${queueType} queue)`,
+    { event: "config", queueUrl, queueType, region, handler: handlerForm, ...tunables, healthPort: health.port },
+    `consuming ${queueUrl} (${queueType} queue, ${handlerForm} handler)`,
   );
   if (sqs.config.md5 !== false) {
     logger.warn(
@@ -97,24 +130,47 @@ export async function startConsumer({
   };
 }
 
+/** How the consumer runs as a process: the user's code, and what `npm start` adds. */
+export interface ProcessOptions {
+  /** A message handler; defaults to the log handler, one info line per message. */
+  readonly handler?: MessageHandler;
+  /** A batch handler (the Lambda form) instead. */
+  readonly batchHandler?: BatchHandler;
+  /**
+   * A handler file's exports (`import * as handler from "./handler"`) and its path, as an alternative to
+   * `handler` and `batchHandler`: checked at start-up, exit 78 naming the file and what it exports
+   * unless it exports exactly one of handleMessage and handleBatch (consumer/handler.ts, for the image
+   * and `npm start`).
+   */
+  readonly handlerFile?: { readonly path: string; readonly exports: Readonly<Record<string, unknown>> };
+  /** The health server's address: every interface unless set (see StartOptions.healthHost). */
+  readonly healthHost?: string;
+  /** The environment to read settings from; defaults to process.env. */
+  readonly env?: EnvLike;
+  /** Called after a graceful stop, before the process exits (`npm start` stops its emulator). */
+  readonly afterStop?: () => Promise<void>;
+}
+
 /**
- * Runs the consumer as the process: banner, settings (exit 78 naming every bad variable), signals
- * (SIGTERM/SIGINT stop gracefully, then exit 0), and exit 1 for anything unexpected.
+ * Runs the consumer as the process: banner, settings and handler file (exit 78 naming every bad
+ * variable, and the file and what it exports), the health port (exit 78 naming HEALTH_PORT when it is
+ * taken), signals (SIGTERM/SIGINT stop gracefully, then exit 0), and exit 1 for anything unexpected.
  */
-export async function runAsProcess(
-  options: { handler?: MessageHandler; env?: EnvLike; afterStop?: () => Promise<void> } = {},
-): Promise<void> {
+export async function runAsProcess(options: ProcessOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const parsed = parseSettings(env);
   const tracingConfig = parseTracingConfig(env);
-  const logger = createLogger(parsed.ok ? parsed.value.logLevel : "info");
+  const fromFile = options.handlerFile && handlerFromFile(options.handlerFile.path, options.handlerFile.exports);
+  if (!parsed.ok || !tracingConfig.ok || fromFile?.ok === false) {
+    exitInvalidConfig([
+      ...(parsed.ok ? [] : parsed.problems),
+      ...(tracingConfig.ok ? [] : tracingConfig.problems),
+      ...(fromFile?.ok === false ? fromFile.problems : []),
+    ]);
+  }
+  const logger = createLogger(parsed.value.logLevel);
   const info = buildInfo();
   logBanner(logger, info);
-  if (!parsed.ok || !tracingConfig.ok) {
-    const problems = [...(parsed.ok ? [] : parsed.problems), ...(tracingConfig.ok ? [] : tracingConfig.problems)];
-    logger.fatal({ event: "invalid-config", problems }, `invalid configuration: ${describeProblems(problems)}`);
-    process.exit(EXIT_INVALID_CONFIG);
-  }
   const crash = (error: unknown): never => {
     logger.fatal({ event: "crash", err: error }, "unexpected error; exiting");
     process.exit(1);
@@ -126,12 +182,22 @@ export async function runAsProcess(
   const tracing =
     tracingConfig.value &&
     (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
-  const running = await startConsumer({
-    settings: parsed.value,
-    env,
-    logger,
-    ...(options.handler ? { handler: options.handler } : {}),
-  });
+  const user: Partial<Handler> = fromFile?.value ?? {};
+  let running: RunningConsumer;
+  try {
+    running = await startConsumer({
+      settings: parsed.value,
+      env,
+      logger,
+      handler: user.handleMessage ?? options.handler,
+      batchHandler: user.handleBatch ?? options.batchHandler,
+      healthHost: options.healthHost,
+    });
+  } catch (error) {
+    if (!(error instanceof HealthPortInUseError)) throw error;
+    logger.fatal({ event: "health-port-in-use", port: error.context.port, host: error.context.host }, error.message);
+    process.exit(EXIT_INVALID_CONFIG);
+  }
   const budgetMs = parsed.value.shutdownBudgetSeconds * 1000;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -157,6 +223,17 @@ export async function runAsProcess(
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/**
+ * Exits 78 (EX_CONFIG) after the version banner and one fatal line naming every problem (`invalid-config`,
+ * with the problems as a field too): invalid settings, or a handler file that exports neither form or both.
+ */
+export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
+  const logger = createLogger("info");
+  logBanner(logger, buildInfo());
+  logger.fatal({ event: "invalid-config", problems }, `invalid configuration: ${describeProblems(problems)}`);
+  process.exit(EXIT_INVALID_CONFIG);
 }
 
 /** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */

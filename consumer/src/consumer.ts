@@ -2,7 +2,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Dispatcher } from "./dispatch";
 import type { Classify } from "./errors";
 import { Capacity, Handling } from "./handle";
-import type { MessageHandler } from "./handler";
+import type { Handler } from "./handler";
 import { Readiness, type Liveness } from "./health";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
@@ -39,7 +39,8 @@ export interface ConsumerContext {
 export interface ConsumerOptions {
   readonly settings: Settings;
   readonly sqs: SQSClient;
-  readonly handler: MessageHandler;
+  /** The user's code: a message handler or a batch handler. */
+  readonly handler: Handler;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Classifies a failed AWS call, its hints bound to this queue and identity (`classifyAwsError`). */

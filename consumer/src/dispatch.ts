@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import type { Context } from "@opentelemetry/api";
 import type { ConsumerContext } from "./consumer";
-import type { Capacity, Handling, Outcome } from "./handle";
+import { Batcher } from "./batch";
+import type { BatchOutcome, Capacity, Handling, Outcome } from "./handle";
 import { toReceivedMessage, type ReceivedMessage } from "./handler";
 import type { Settlement, VisibilityChange } from "./settle";
 
@@ -74,6 +75,8 @@ export class Dispatcher {
   /** Runs started and not yet settled (a failure's visibility change comes after its handler returns). */
   private readonly running = new Set<Promise<void>>();
   private idle: (() => void) | undefined;
+  /** With a batch handler: gathers the messages that may start into batches (BATCH_SIZE, BATCH_WINDOW_SECONDS). */
+  private readonly batcher: Batcher<InFlight> | undefined;
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -81,7 +84,12 @@ export class Dispatcher {
     private readonly handling: Handling,
     private readonly settle: Settlement,
   ) {
-    this.groups = new MessageGroups(ctx.fifo);
+    const { batchSize, batchWindowSeconds } = ctx.settings;
+    this.batcher = handling.batches
+      ? new Batcher(batchSize, batchWindowSeconds * 1000, (batch) => this.startBatch(batch))
+      : undefined;
+    // A batch takes a FIFO group's messages as one run, in order; a message handler takes them one at a time.
+    this.groups = new MessageGroups(ctx.fifo, this.batcher === undefined ? 1 : batchSize);
   }
 
   /** The messages held now. */
@@ -124,17 +132,42 @@ export class Dispatcher {
     if (behind.length > 0) void this.settle.changeVisibility(behind);
     for (const entry of accepted) this.hold(entry);
     const startNow = this.groups.admit(accepted);
+    if (this.batcher !== undefined) {
+      // A batch's messages keep their slots from the receive on, waiting behind their group included:
+      // HANDLER_CONCURRENCY bounds the messages held, and a group's next run needs no new slots.
+      this.slots.release(slots - accepted.length);
+      this.batcher.add(this.runs(startNow));
+      return;
+    }
     this.slots.release(slots - startNow.length);
     for (const entry of startNow) this.start(entry);
   }
 
   /**
-   * Shutdown: takes out the messages waiting behind their group's running message. They are not
-   * started; the caller changes their visibility. Running messages keep their groups until they end.
+   * Messages that may start, as the runs a batch keeps whole: on a FIFO queue a group's messages
+   * together, in order (two batches of one group must not run at once); otherwise one message a run.
+   */
+  private runs(startNow: readonly InFlight[]): InFlight[][] {
+    if (!this.groups.ordered) return startNow.map((entry) => [entry]);
+    const byGroup = new Map<string, InFlight[]>();
+    for (const entry of startNow) {
+      const key = entry.groupId ?? "";
+      const run = byGroup.get(key);
+      if (run === undefined) byGroup.set(key, [entry]);
+      else run.push(entry);
+    }
+    return [...byGroup.values()];
+  }
+
+  /**
+   * Shutdown: takes out the messages waiting behind their group's running message, and those gathered
+   * into a batch that has not run. They are not started; the caller changes their visibility. Running
+   * messages keep their groups until they end.
    */
   takeWaiting(): InFlight[] {
-    const waiting = this.groups.takeAllWaiting();
+    const waiting = [...(this.batcher?.take() ?? []), ...this.groups.takeAllWaiting()];
     for (const entry of waiting) this.drop(entry);
+    if (this.batcher !== undefined) this.slots.release(waiting.length);
     return waiting;
   }
 
@@ -278,6 +311,97 @@ export class Dispatcher {
     this.drop(next);
     await this.settle.changeVisibility([{ message: next, reason: "shutdown" }]);
   }
+  /** Runs a batch of held messages (their slots are theirs since the receive), then settles each message's verdict. */
+  private startBatch(batch: InFlight[]): void {
+    const run = this.handling
+      .runBatch(batch)
+      .then((outcome) => this.settleBatch(batch, outcome))
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /**
+   * A batch ended. Cut off at shutdown: shutdown has changed its visibility. Otherwise each message as
+   * its verdict says: deleted, delivered again after its retry delay (`failed`), or at once (`behind` a
+   * failure of its FIFO group). A FIFO group that succeeded in the batch starts its next run (at
+   * shutdown it goes back instead); one that failed gives back what waited behind it, as for a message.
+   */
+  private async settleBatch(
+    batch: readonly InFlight[],
+    { verdicts, failure, overruled, processSpan }: BatchOutcome,
+  ): Promise<void> {
+    if (batch.some((entry) => entry.cutOff)) {
+      for (const entry of batch) this.done(entry);
+      return;
+    }
+    const failed: VisibilityChange[] = [];
+    const behind: VisibilityChange[] = [];
+    const groupFailed = new Map<string, boolean>();
+    batch.forEach((entry, i) => {
+      const verdict = verdicts[i];
+      const key = entry.groupId ?? "";
+      groupFailed.set(key, (groupFailed.get(key) ?? false) || verdict !== "succeeded");
+      if (verdict === "failed") failed.push({ message: entry, reason: "failed" });
+      if (verdict === "behind") behind.push({ message: entry, reason: "group" });
+    });
+    const next: InFlight[][] = [];
+    if (this.groups.ordered) {
+      const firsts = new Map(batch.map((entry) => [entry.groupId ?? "", entry]));
+      for (const [key, first] of firsts) {
+        if (groupFailed.get(key)) {
+          for (const waiting of this.groups.abandon(first)) {
+            this.drop(waiting);
+            this.slots.release(1);
+            behind.push({ message: waiting, reason: "group" });
+          }
+        } else {
+          const run = this.groups.nextRun(first);
+          if (run.length > 0) next.push(run);
+        }
+      }
+    }
+    for (const entry of batch) this.done(entry);
+    const deletes = batch
+      .filter((_, i) => verdicts[i] === "succeeded")
+      .map((entry) => this.settle.delete(entry, processSpan));
+    if (next.length > 0) this.startNext(next);
+    const warning =
+      failure === undefined
+        ? {
+            fields: { event: "handler-failed", reason: "error", batchSize: batch.length },
+            message: "the batch handler listed this message in batchItemFailures; it will be delivered again",
+          }
+        : {
+            fields: { event: "handler-failed", reason: failure.reason, err: failure.error, batchSize: batch.length },
+            message:
+              failure.reason === "timeout"
+                ? "batch handler timed out; every message of the batch will be delivered again"
+                : "batch handler failed; every message of the batch will be delivered again",
+          };
+    if (overruled.length > 0) {
+      this.ctx.logger.warn(
+        { event: "group-stopped", messageIds: overruled },
+        "the batch handler did not list these messages as failed, but they come after a failed message of their FIFO group: they are delivered again with it, to keep the group's order (list every message after a group's first failure, as Lambda requires)",
+      );
+    }
+    await Promise.all([
+      ...deletes,
+      this.settle.changeVisibility(failed, warning),
+      ...(behind.length > 0 ? [this.settle.changeVisibility(behind)] : []),
+    ]);
+  }
+
+  /** The next runs of FIFO groups whose batch succeeded: gathered into batches, or back to SQS at shutdown. */
+  private startNext(runs: readonly InFlight[][]): void {
+    if (!this.ctx.stopping.aborted) {
+      this.batcher?.add(runs);
+      return;
+    }
+    const entries = runs.flat();
+    for (const entry of entries) this.drop(entry);
+    this.slots.release(entries.length);
+    void this.settle.changeVisibility(entries.map((message) => ({ message, reason: "shutdown" })));
+  }
 }
 
 /**
@@ -300,8 +424,15 @@ export class MessageGroups<T extends { readonly groupId: string | undefined }> {
   private readonly waitingByGroup = new Map<string, T[]>();
   private waitingCount = 0;
 
-  /** @param ordered true for FIFO queues; false makes every method a pass-through. */
-  constructor(readonly ordered: boolean) {}
+  /**
+   * @param ordered true for FIFO queues; false makes every method a pass-through.
+   * @param runMax how many of a group's messages run together: 1 for a message handler, BATCH_SIZE for a
+   *   batch handler (a batch holds a run of its group, in order).
+   */
+  constructor(
+    readonly ordered: boolean,
+    private readonly runMax = 1,
+  ) {}
 
   /** Messages held but not started: they wait behind their group's running message. */
   get waiting(): number {
@@ -310,18 +441,28 @@ export class MessageGroups<T extends { readonly groupId: string | undefined }> {
 
   /**
    * Takes the messages of one receive, in received order, and returns those to start now: on FIFO
-   * queues the first of each group that is not already active; the rest wait (see `next`).
+   * queues the first `runMax` of each group that is not already active; the rest wait (see `next`).
    */
   admit(messages: readonly T[]): T[] {
     if (!this.ordered) return [...messages];
     const startNow: T[] = [];
+    /** Groups this receive activates, and how many of their messages start now. */
+    const started = new Map<string, number>();
     for (const message of messages) {
-      const queue = this.waitingByGroup.get(message.groupId ?? "");
+      const key = message.groupId ?? "";
+      const count = started.get(key);
+      if (count !== undefined && count < this.runMax) {
+        started.set(key, count + 1);
+        startNow.push(message);
+        continue;
+      }
+      const queue = this.waitingByGroup.get(key);
       if (queue) {
         queue.push(message);
         this.waitingCount++;
       } else {
-        this.waitingByGroup.set(message.groupId ?? "", []);
+        this.waitingByGroup.set(key, []);
+        started.set(key, 1);
         startNow.push(message);
       }
     }
@@ -336,6 +477,19 @@ export class MessageGroups<T extends { readonly groupId: string | undefined }> {
     if (next === undefined) this.waitingByGroup.delete(key);
     else this.waitingCount--;
     return next;
+  }
+
+  /**
+   * A group's running batch succeeded: returns its next run, up to `runMax` of its waiting messages in
+   * order, or none when the group is done.
+   */
+  nextRun(finished: T): T[] {
+    if (!this.ordered) return [];
+    const key = finished.groupId ?? "";
+    const run = this.waitingByGroup.get(key)?.splice(0, this.runMax) ?? [];
+    if (run.length === 0) this.waitingByGroup.delete(key);
+    else this.waitingCount -= run.length;
+    return run;
   }
 
   /** The running message of a group failed: ends the group here and returns the messages that waited behind it, in order. */

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CredentialsStalled: "A credential source accepted the connection and did not answer within the chain's deadline.",
   CredentialsUnavailable: "The SDK's credential chain failed; its own error is the cause.",
   HandlerTimeout: "A handler passed HANDLER_TIMEOUT_SECONDS; also the reason of its abort signal.",
+  HealthPortInUse: "Another process listens on HEALTH_PORT: the health server cannot start.",
+  BatchAnswerInvalid: "A batch handler answered with something Lambda would not accept as a partial batch response.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -84,6 +86,34 @@ export class CredentialsUnavailableError extends ConsumerError {
 export class HandlerTimeoutError extends ConsumerError {
   constructor(seconds: number) {
     super("HandlerTimeout", `handler did not finish within ${seconds} s`, { context: { seconds } });
+  }
+}
+
+/**
+ * HEALTH_PORT is taken on the health server's address (`context.host`: undefined for every interface):
+ * the consumer cannot serve its probes, so it exits 78 with this message rather than a stack trace.
+ */
+export class HealthPortInUseError extends ConsumerError {
+  constructor(port: number, host: string | undefined, cause: unknown) {
+    super(
+      "HealthPortInUse",
+      `HEALTH_PORT ${port} is in use${host === undefined ? "" : ` on ${host}`}: stop what listens there, or set HEALTH_PORT to a free port (0 picks one)`,
+      { cause, context: { port, host } },
+    );
+  }
+}
+
+/**
+ * A batch handler's answer that Lambda would not accept as a partial batch response (an `itemIdentifier`
+ * that is empty or names no message of the batch, a `batchItemFailures` that is not a list, ...): the
+ * whole batch fails, as on Lambda ("Handling errors for an SQS event source in Lambda").
+ * `context.awsRequestId` is the invocation's id, as the handler saw it.
+ */
+export class BatchAnswerInvalidError extends ConsumerError {
+  constructor(reason: string, awsRequestId: string) {
+    super("BatchAnswerInvalid", `the batch handler's answer is not a partial batch response: ${reason}`, {
+      context: { awsRequestId },
+    });
   }
 }
 

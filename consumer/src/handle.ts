@@ -1,15 +1,18 @@
-import { context as otelContext, type SpanContext } from "@opentelemetry/api";
+import { randomUUID } from "node:crypto";
+import { context as otelContext, type Context, type SpanContext } from "@opentelemetry/api";
+import { batchVerdicts, eventSource, readBatchAnswer, toSqsEvent, type BatchVerdict, type EventSource } from "./batch";
 import type { ConsumerContext } from "./consumer";
 import type { InFlight } from "./dispatch";
-import { HandlerTimeoutError } from "./errors";
-import type { MessageHandler } from "./handler";
+import { BatchAnswerInvalidError, HandlerTimeoutError } from "./errors";
+import type { Handler } from "./handler";
 import type { FailureReason } from "./metrics";
 
 /**
- * The handle step: the handler called for one held message under its hard limit (HANDLER_TIMEOUT_SECONDS,
- * then its signal aborts and the consumer stops waiting), inside its process span, in a handler slot
- * (Capacity) that stays taken until the handler's promise settles (Invocations). It decides what the
- * handler's run was (its Outcome) and counts it; dispatch.ts decides what follows.
+ * The handle step: the handler called for one held message, or for a batch of them, under its hard limit
+ * (HANDLER_TIMEOUT_SECONDS, then its signal aborts and the consumer stops waiting), inside its process
+ * span, in handler slots (Capacity), one per message, that stay taken until the handler's promise
+ * settles (Invocations). It decides what the handler's run was (its Outcome) and counts it; dispatch.ts
+ * decides what follows.
  */
 
 /** Why a handler did not succeed, and what it threw (or the abort reason). */
@@ -25,18 +28,38 @@ export interface Outcome {
 }
 
 /**
+ * What one batch handler run came to: a verdict per message, in batch order; the failure of the whole
+ * batch (what the handler threw, the hard limit, shutdown, an answer Lambda would not accept), or
+ * undefined when the handler answered, listing the failed messages or none; and its process span.
+ */
+export interface BatchOutcome {
+  readonly verdicts: readonly BatchVerdict[];
+  readonly failure: HandlerFailure | undefined;
+  /** FIFO queues: messages the handler did not list as failed that go back behind a failure of their group. */
+  readonly overruled: readonly string[];
+  readonly processSpan: SpanContext | undefined;
+}
+
+/**
  * Runs the handler of held messages, each in a slot already reserved for it. Never rejects: a handler's
  * throw, rejection or timeout is a failure in its Outcome.
  */
 export class Handling {
   readonly invocations: Invocations;
+  private readonly source: EventSource;
 
   constructor(
     private readonly ctx: ConsumerContext,
-    private readonly handler: MessageHandler,
+    private readonly handler: Handler,
     slots: Capacity,
   ) {
     this.invocations = new Invocations(ctx, slots);
+    this.source = eventSource(ctx.settings.queueUrl, ctx.settings.region);
+  }
+
+  /** True when the handler takes batches (handleBatch). */
+  get batches(): boolean {
+    return this.handler.handleBatch !== undefined;
   }
 
   /**
@@ -44,48 +67,130 @@ export class Handling {
    * shutdown cut it off (`entry.cutOff`), else `error`.
    */
   async run(entry: InFlight): Promise<Outcome> {
+    const { handleMessage } = this.handler;
+    if (handleMessage === undefined) throw new TypeError("run needs a message handler; batches go to runBatch");
     const { settings, logger, metrics, tracing } = this.ctx;
-    const started = performance.now();
-    entry.deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
-    const timer = setTimeout(
-      () => entry.controller.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)),
-      settings.handlerTimeoutSeconds * 1000,
-    );
-    let failure: HandlerFailure | undefined;
     const traceContext = tracing.startProcess(entry.message, entry.receiveContext);
-    const { invocation, result } = this.invocations.start(entry.messageId, () =>
-      otelContext.with(traceContext, () =>
-        this.handler(entry.message, { signal: entry.controller.signal, logger, traceContext }),
-      ),
+    const { failure } = await this.invoke([entry], traceContext, (signal) =>
+      handleMessage(entry.message, { signal, logger, settings, traceContext }),
     );
+    tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
+    if (failure === undefined && !entry.cutOff) metrics.succeeded.inc();
+    if (failure !== undefined) metrics.failed.inc({ reason: failure.reason });
+    return { failure, processSpan: tracing.processSpanContext(traceContext) };
+  }
+
+  /**
+   * Runs the batch handler once for `entries` (in the order SQS delivered them), under one hard limit,
+   * and reads its answer as Lambda reads a partial batch response (batch.ts). A throw, the hard limit, or
+   * an answer Lambda would not accept fails every message; the failure reason is as for a message.
+   */
+  async runBatch(entries: readonly InFlight[]): Promise<BatchOutcome> {
+    const { handleBatch } = this.handler;
+    if (handleBatch === undefined) throw new TypeError("runBatch needs a batch handler; messages go to run");
+    const { settings, logger, metrics, tracing, fifo } = this.ctx;
+    const traceContext = tracing.startBatchProcess(
+      entries.map((entry) => entry.message),
+      entries[0]!.receiveContext,
+    );
+    const event = toSqsEvent(
+      entries.map((entry) => ({ message: entry.message, receiptHandle: entry.receiptHandle })),
+      this.source,
+    );
+    const awsRequestId = randomUUID();
+    const invoked = await this.invoke(entries, traceContext, (signal, deadline) =>
+      handleBatch(event, {
+        signal,
+        logger,
+        settings,
+        traceContext,
+        awsRequestId,
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      }),
+    );
+    let failure = invoked.failure;
+    let failed: ReadonlySet<string> | "all" = "all";
+    if (failure === undefined) {
+      const answer = readBatchAnswer(invoked.value, new Set(entries.map((entry) => entry.messageId)));
+      if (answer.ok) failed = answer.failed;
+      else failure = { reason: "error", error: new BatchAnswerInvalidError(answer.reason, awsRequestId) };
+    }
+    const verdicts = batchVerdicts(entries, failed, fifo);
+    const listed = verdicts.filter((verdict) => verdict === "failed").length;
+    const cutOff = entries.some((entry) => entry.cutOff);
+    tracing.endProcess(
+      traceContext,
+      failure !== undefined
+        ? { kind: failure.reason, error: failure.error }
+        : listed > 0
+          ? { kind: "partial_failure", error: `${listed} of ${entries.length} messages failed` }
+          : undefined,
+    );
+    for (const verdict of verdicts) {
+      if (verdict === "succeeded" && !cutOff) metrics.succeeded.inc();
+      if (verdict === "failed") metrics.failed.inc({ reason: failure?.reason ?? "error" });
+    }
+    const overruled =
+      failed === "all"
+        ? []
+        : entries
+            .filter((entry, i) => verdicts[i] === "behind" && !failed.has(entry.messageId))
+            .map((e) => e.messageId);
+    return { verdicts, failure, overruled, processSpan: tracing.processSpanContext(traceContext) };
+  }
+
+  /**
+   * Calls the handler for `entries` in their slots, under one hard limit from now: their signals abort
+   * with a HandlerTimeoutError when it passes (their `deadline`), and the handler's `signal` aborts when
+   * any of theirs does (the limit, or shutdown cutting them off). Resolves with what the handler
+   * resolved with, or the failure.
+   */
+  private async invoke<T>(
+    entries: readonly InFlight[],
+    traceContext: Context,
+    call: (signal: AbortSignal, deadline: number) => Promise<T>,
+  ): Promise<{ readonly value?: T; readonly failure: HandlerFailure | undefined }> {
+    const { settings, metrics } = this.ctx;
+    const started = performance.now();
+    const deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
+    for (const entry of entries) entry.deadline = deadline;
+    const timer = setTimeout(() => {
+      const reason = new HandlerTimeoutError(settings.handlerTimeoutSeconds);
+      for (const entry of entries) entry.controller.abort(reason);
+    }, settings.handlerTimeoutSeconds * 1000);
+    const signal =
+      entries.length === 1 ? entries[0]!.controller.signal : AbortSignal.any(entries.map((e) => e.controller.signal));
+    const { invocation, result } = this.invocations.start(
+      entries.map((entry) => entry.messageId),
+      () => otelContext.with(traceContext, () => call(signal, deadline)),
+    );
+    let value: T | undefined;
+    let failure: HandlerFailure | undefined;
     try {
-      await raceAbort(result, entry.controller.signal);
+      value = await raceAbort(result, signal);
     } catch (error) {
       failure = {
-        reason: error instanceof HandlerTimeoutError ? "timeout" : entry.cutOff ? "shutdown" : "error",
+        reason: error instanceof HandlerTimeoutError ? "timeout" : entries.some((e) => e.cutOff) ? "shutdown" : "error",
         error,
       };
     } finally {
       clearTimeout(timer);
     }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
-    tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
-    if (entry.controller.signal.aborted) void this.invocations.giveUp(invocation);
-    if (failure === undefined && !entry.cutOff) metrics.succeeded.inc();
-    if (failure !== undefined) metrics.failed.inc({ reason: failure.reason });
-    return { failure, processSpan: tracing.processSpanContext(traceContext) };
+    if (signal.aborted) void this.invocations.giveUp(invocation);
+    return failure === undefined ? { value: value as T, failure } : { failure };
   }
 }
 
 /** Settles with the promise, or rejects with the signal's reason when it aborts first. */
-function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason as Error);
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
-      () => {
+      (value) => {
         signal.removeEventListener("abort", onAbort);
-        resolve();
+        resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener("abort", onAbort);
@@ -97,7 +202,8 @@ function raceAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
 
 /** One call of the handler, from its start until its promise settles, however late that is. */
 export interface Invocation {
-  readonly messageId: string;
+  /** The message it handles, or the messages of its batch. */
+  readonly messageIds: readonly string[];
   readonly startedAt: number;
   /** The handler's promise settled (resolved or rejected). */
   settled: boolean;
@@ -108,10 +214,11 @@ export interface Invocation {
 }
 
 /**
- * The handler invocations that have not settled, by message id: what makes HANDLER_CONCURRENCY and
- * "one message, one invocation at a time" hard limits. A handler that ignores its abort signal keeps
- * running after its timeout; its message goes back to SQS, but its slot stays taken until its promise
- * settles, and the message is not handled again in this process meanwhile (dispatch.ts refuses it).
+ * The handler invocations that have not settled, by message id (a batch's invocation under each of its
+ * messages): what makes HANDLER_CONCURRENCY and "one message, one invocation at a time" hard limits. A
+ * handler that ignores its abort signal keeps running after its timeout; its messages go back to SQS,
+ * but their slots stay taken until its promise settles, and they are not handled again in this process
+ * meanwhile (dispatch.ts refuses them).
  *
  * Liveness: once more than half of the slots are held by abandoned invocations, the process can no
  * longer do its job and only a restart frees them: `live` turns false and /livez answers 503.
@@ -119,31 +226,34 @@ export interface Invocation {
 export class Invocations {
   private readonly running = new Map<string, Invocation>();
   private abandonedCount = 0;
+  /** Slots the abandoned invocations hold: one per message (a batch holds one per message of it). */
+  private abandonedSlots = 0;
 
   constructor(
     private readonly ctx: Pick<ConsumerContext, "settings" | "metrics" | "logger">,
     private readonly slots: Capacity,
   ) {}
 
-  /** Most abandoned invocations a live process holds: half of HANDLER_CONCURRENCY, rounded down. */
+  /** Most slots abandoned invocations hold in a live process: half of HANDLER_CONCURRENCY, rounded down. */
   get abandonedLimit(): number {
     return Math.floor(this.ctx.settings.handlerConcurrency / 2);
   }
 
+  /** Invocations abandoned and not settled. */
   get abandoned(): number {
     return this.abandonedCount;
   }
 
   get live(): boolean {
-    return this.abandonedCount <= this.abandonedLimit;
+    return this.abandonedSlots <= this.abandonedLimit;
   }
 
   /** Why the process is not live, for /livez. */
   get reason(): string {
     const { handlerConcurrency } = this.ctx.settings;
     return (
-      `${this.abandonedCount} handler(s) ignored their abort signal and never settled, holding more than half ` +
-      `of HANDLER_CONCURRENCY (${handlerConcurrency} slots, limit ${this.abandonedLimit})`
+      `${this.abandonedCount} handler(s) ignored their abort signal and never settled, holding ${this.abandonedSlots} ` +
+      `slot(s), more than half of HANDLER_CONCURRENCY (${handlerConcurrency} slots, limit ${this.abandonedLimit})`
     );
   }
 
@@ -153,13 +263,14 @@ export class Invocations {
   }
 
   /**
-   * Calls the handler. The slot the receive reserved for this message is given back when the handler's
-   * promise settles, not before. Returns the handler's promise (a synchronous throw becomes a rejection).
+   * Calls the handler for one message or one batch. The slots the receive reserved for these messages
+   * are given back when the handler's promise settles, not before. Returns the handler's promise (a
+   * synchronous throw becomes a rejection).
    */
-  start(messageId: string, call: () => Promise<void>): { invocation: Invocation; result: Promise<void> } {
+  start<T>(messageIds: readonly string[], call: () => Promise<T>): { invocation: Invocation; result: Promise<T> } {
     const result = Promise.resolve().then(call);
     const invocation: Invocation = {
-      messageId,
+      messageIds,
       startedAt: Date.now(),
       settled: false,
       abandoned: false,
@@ -168,48 +279,56 @@ export class Invocations {
         () => this.end(invocation),
       ),
     };
-    this.running.set(messageId, invocation);
+    for (const id of messageIds) this.running.set(id, invocation);
     return { invocation, result };
   }
 
   /**
    * Called when the consumer stopped waiting for an invocation (timeout, shutdown). A handler that
    * honours its signal settles within a turn of the event loop; one that has not by then is abandoned:
-   * counted, logged, and still holding its slot.
+   * counted, logged, and still holding its slots.
    */
   async giveUp(invocation: Invocation): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     if (invocation.settled) return;
     invocation.abandoned = true;
     this.abandonedCount++;
+    this.abandonedSlots += invocation.messageIds.length;
     this.ctx.metrics.handlersAbandoned.set(this.abandonedCount);
     this.ctx.logger.warn(
       {
         event: "handler-abandoned",
-        messageId: invocation.messageId,
+        ...describeInvocation(invocation),
         abandoned: this.abandonedCount,
+        slots: this.abandonedSlots,
         limit: this.abandonedLimit,
       },
-      "the handler ignored its abort signal: its slot stays taken until it settles, and its message is not handled again here meanwhile",
+      "the handler ignored its abort signal: its slots stay taken until it settles, and its messages are not handled again here meanwhile",
     );
   }
 
   private end(invocation: Invocation): void {
     invocation.settled = true;
-    if (this.running.get(invocation.messageId) === invocation) this.running.delete(invocation.messageId);
-    this.slots.release(1);
+    for (const id of invocation.messageIds) if (this.running.get(id) === invocation) this.running.delete(id);
+    this.slots.release(invocation.messageIds.length);
     if (!invocation.abandoned) return;
     this.abandonedCount--;
+    this.abandonedSlots -= invocation.messageIds.length;
     this.ctx.metrics.handlersAbandoned.set(this.abandonedCount);
     this.ctx.logger.info(
       {
         event: "abandoned-handler-settled",
-        messageId: invocation.messageId,
+        ...describeInvocation(invocation),
         afterMs: Date.now() - invocation.startedAt,
       },
-      "an abandoned handler settled: its slot is free again",
+      "an abandoned handler settled: its slots are free again",
     );
   }
+}
+
+/** An invocation in log fields: its message, or its batch's messages. */
+function describeInvocation({ messageIds }: Invocation): Record<string, unknown> {
+  return messageIds.length === 1 ? { messageId: messageIds[0] } : { messageIds };
 }
 
 /** Who asks for slots: a receive loop (up to a batch), or a held FIFO message that may run now. */

@@ -144,12 +144,15 @@ export interface HealthServer {
  * answering) and the liveness check passes; 503 with the reason when it does not (see Invocations).
  * /readyz: 200 while receiving successfully, 503 with the reason otherwise.
  * /metrics: Prometheus text format.
+ * It listens on `port` (0: a free one, see HealthServer.port) on every interface, or on `host` when given.
+ * Rejects with the listen error (code EADDRINUSE when the port is taken).
  */
 export async function startHealthServer(
   port: number,
   readiness: Readiness,
   metrics: Metrics,
   liveness: Liveness,
+  host?: string,
 ): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
@@ -179,7 +182,8 @@ export async function startHealthServer(
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, () => resolve());
+    if (host === undefined) server.listen(port, () => resolve());
+    else server.listen(port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

@@ -1,5 +1,7 @@
 /**
- * The consumer as a library: start it with your own handler, or read the shared settings schema.
+ * The consumer as a library: start it with your own handler (`runAsProcess({ handler })`, or
+ * `{ batchHandler }`), or read the shared settings schema. consumer/handler.ts is the handler the image and
+ * `npm start` run.
  *
  * A message from receive to delete, one module per step, all sharing one ConsumerContext (consumer.ts):
  *
@@ -15,17 +17,43 @@
  * Around them:
  * - consumer.ts: the context, the composition, and the graceful stop.
  * - app.ts: the process: wiring, start-up checks, signals, exit codes; main.ts, the image's entrypoint.
- * - handler.ts: the handler contract (the public API) and the default log handler.
+ * - handler.ts: the handler contract (the public API: a message handler or a Lambda-style batch handler)
+ *   and the default log handler; handler-exports.mts checks what a handler file exports; batch.ts makes
+ *   a batch's Lambda event, reads its answer, and gathers batches (BATCH_SIZE, BATCH_WINDOW_SECONDS);
+ *   testing.ts helps test a handler without a queue (consumer/handler.test.ts).
  * - settings.ts: the settings schema, shared with the infrastructure through contract/ (its own index).
  * - sqs-client.ts: the SQS client, every call's deadline, the credential chain, backoff.
  * - errors.ts: every error class (one base, one code style), error kinds, and the hints table.
  * - health.ts (/readyz, /livez, /metrics), metrics.ts, logger.ts.
  * - tracing.ts (spans), tracing-config.ts (OTEL_* variables), tracing-sdk.ts (loaded only when tracing is on).
  */
-export { runAsProcess, startConsumer, EXIT_INVALID_CONFIG, type RunningConsumer, type StartOptions } from "./app";
+export {
+  runAsProcess,
+  startConsumer,
+  EXIT_INVALID_CONFIG,
+  type ProcessOptions,
+  type RunningConsumer,
+  type StartOptions,
+} from "./app";
 export { Consumer } from "./consumer";
 export { ConsumerError, HandlerTimeoutError } from "./errors";
-export { createLogHandler, type HandlerContext, type MessageHandler, type ReceivedMessage } from "./handler";
+export {
+  createLogHandler,
+  logMessage,
+  type BatchHandler,
+  type BatchHandlerContext,
+  type Handler,
+  type HandlerContext,
+  type MessageAttribute,
+  type MessageHandler,
+  type ReceivedMessage,
+  type SQSBatchItemFailure,
+  type SQSBatchResponse,
+  type SQSEvent,
+  type SQSMessageAttribute,
+  type SQSRecord,
+  type SQSRecordAttributes,
+} from "./handler";
 export { createLogger } from "./logger";
 export * from "./settings";
 export { createSqsClient } from "./sqs-client";

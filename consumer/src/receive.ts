@@ -187,14 +187,19 @@ export class ReceiveLoops {
           // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
           WaitTimeSeconds: wait,
           VisibilityTimeout: settings.visibilityTimeoutSeconds,
-          // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link.
+          // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link. SenderId,
+          // ApproximateFirstReceiveTimestamp and DeadLetterQueueSourceArn complete what a Lambda SQS
+          // record carries (batch.ts).
           MessageSystemAttributeNames: [
             "ApproximateReceiveCount",
             "SentTimestamp",
+            "SenderId",
+            "ApproximateFirstReceiveTimestamp",
             "MessageGroupId",
             "MessageDeduplicationId",
             "SequenceNumber",
             "AWSTraceHeader",
+            "DeadLetterQueueSourceArn",
           ],
           MessageAttributeNames: ["All"],
         });

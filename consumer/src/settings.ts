@@ -17,6 +17,8 @@ export interface Tunables {
   readonly receiveLoops: number;
   readonly handlerConcurrency: number;
   readonly handlerTimeoutSeconds: number;
+  readonly batchSize: number;
+  readonly batchWindowSeconds: number;
   readonly visibilityTimeoutSeconds: number;
   readonly retryBaseSeconds: number;
   readonly retryMaxSeconds: number;
@@ -54,6 +56,18 @@ export type TunableSpec = IntSpec | EnumSpec<LogLevel>;
 
 /** SQS keeps a received message invisible for at most 12 hours in total. */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * Lambda's limits for an SQS event source mapping, which BATCH_SIZE and BATCH_WINDOW_SECONDS mirror:
+ * BatchSize up to 10,000 (10 on FIFO queues, a limit this consumer does not need: it keeps a group's
+ * order itself), MaximumBatchingWindowInSeconds 0-300, and a window of at least 1 s for a BatchSize
+ * above 10. Sources: Lambda developer guide, "Lambda parameters for Amazon SQS event source mappings";
+ * Lambda API reference, CreateEventSourceMapping.
+ */
+export const MAX_BATCH_SIZE = 10_000;
+export const MAX_BATCH_WINDOW_SECONDS = 300;
+/** The largest BATCH_SIZE that needs no batching window: what one ReceiveMessage can bring. */
+export const MAX_BATCH_SIZE_WITHOUT_WINDOW = 10;
 
 /** The schema: type, default, limits and a one-line description of every tunable. */
 export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
@@ -101,6 +115,26 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     max: 43_000,
     unit: "s",
     description: "Hard limit for one message's handler; a handler that runs longer counts as failed.",
+  },
+  batchSize: {
+    kind: "int",
+    env: "BATCH_SIZE",
+    default: 10,
+    min: 1,
+    max: MAX_BATCH_SIZE,
+    unit: "messages",
+    description:
+      "Batch handlers (handleBatch) only: most messages per call, like Lambda's BatchSize; above 10 needs BATCH_WINDOW_SECONDS.",
+  },
+  batchWindowSeconds: {
+    kind: "int",
+    env: "BATCH_WINDOW_SECONDS",
+    default: 0,
+    min: 0,
+    max: MAX_BATCH_WINDOW_SECONDS,
+    unit: "s",
+    description:
+      "Batch handlers only: how long to gather a batch, like Lambda's MaximumBatchingWindowInSeconds; 0 calls with what one receive brought.",
   },
   visibilityTimeoutSeconds: {
     kind: "int",
@@ -349,6 +383,14 @@ function checkTunables(
     problems.push({
       key: nameOf("retryMaxSeconds"),
       reason: `${t.retryMaxSeconds} is below ${nameOf("retryBaseSeconds")} (${t.retryBaseSeconds})`,
+    });
+  }
+  if (problems.length === 0 && t.batchSize > MAX_BATCH_SIZE_WITHOUT_WINDOW && t.batchWindowSeconds === 0) {
+    problems.push({
+      key: nameOf("batchSize"),
+      reason:
+        `${t.batchSize} needs ${nameOf("batchWindowSeconds")} of at least 1 s: one receive brings at most ` +
+        `${MAX_BATCH_SIZE_WITHOUT_WINDOW} messages, and a larger batch is gathered over the window (Lambda has the same rule)`,
     });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: t };

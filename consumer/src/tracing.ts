@@ -72,7 +72,8 @@ export interface SpanFailure {
  * - `receive <queue>` (CLIENT) per ReceiveMessage call, a root span;
  * - `process <queue>` (CONSUMER) per message, a child of the receive span that brought it, linked to
  *   the producer's context (W3C `traceparent` message attribute or X-Ray `AWSTraceHeader`); the
- *   handler runs in its context, so user code can start child spans;
+ *   handler runs in its context, so user code can start child spans; for a batch handler, one per
+ *   batch, linked to each of its messages' producer contexts;
  * - `settle <queue>` (CLIENT) per DeleteMessageBatch call, linked to the process spans it settles.
  * Links are read from a message only when its parent is recording, so an unsampled or disabled
  * consumer never parses headers. Sources: semantic-conventions `docs/messaging/messaging-spans.md`,
@@ -146,6 +147,32 @@ export class ConsumerTracing {
           "messaging.message.id": message.messageId,
           "messaging.message.body.size": Buffer.byteLength(message.body),
           "aws.sqs.message.receive_count": message.receiveCount,
+        },
+        ...(links.length > 0 ? { links } : {}),
+      },
+      parent,
+    );
+    return trace.setSpan(parent, span);
+  }
+
+  /**
+   * Starts one batch's process span (a batch handler's call) under `parent` (the receive span of its
+   * first message), linked to every producer context its messages carry, with the batch's size in
+   * `messaging.batch.message_count`, as the messaging conventions model batch processing. Sampling as
+   * for one message's span.
+   */
+  startBatchProcess(messages: readonly ReceivedMessage[], parent: Context): Context {
+    if (!isSampled(trace.getSpanContext(parent))) return parent;
+    const links: Link[] = messages.flatMap((message) => creationContexts(message).map((context) => ({ context })));
+    const span = this.tracer.startSpan(
+      `process ${this.queueName}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          ...this.common,
+          "messaging.operation.name": "process",
+          "messaging.operation.type": "process",
+          "messaging.batch.message_count": messages.length,
         },
         ...(links.length > 0 ? { links } : {}),
       },

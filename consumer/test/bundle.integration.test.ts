@@ -1,8 +1,10 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import dockerignore from "@balena/dockerignore";
 import { EXIT_INVALID_CONFIG } from "../src/app";
 import { buildBundle, spawnConsumer } from "./helpers/consumer-process";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
@@ -106,5 +108,88 @@ describe("the bundle the image ships", () => {
       /^RUN .*node consumer\/build\.mjs$/m,
       "the build stage must build with consumer/build.mjs",
     );
+  });
+
+  test("the image's build stage has every file the bundle is built from: the handler, its sources, and its npm packages", () => {
+    // What esbuild read to build the bundle (its metafile), against what the image's build stage has: the
+    // build context after .dockerignore (Docker's rules, as @balena/dockerignore implements them), the
+    // files COPY puts in place before the build runs, and the packages `npm ci --workspace consumer`
+    // installs: the consumer's dependencies and dev dependencies, and theirs, as the lockfile records them.
+    const root = join(consumerDir, "..");
+    const metafile = join(mkdtempSync(join(tmpdir(), "consumer-metafile-")), "meta.json");
+    execFileSync(
+      process.execPath,
+      [join(consumerDir, "build.mjs"), "--outfile", join(metafile, "..", "main.js"), "--metafile", metafile],
+      {
+        stdio: "pipe",
+      },
+    );
+    const inputs = Object.keys(
+      (JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs,
+    );
+    // `<define:...>` inputs are the values build.mjs defines (the build info), not files.
+    const sources = inputs.filter((input) => !input.includes("node_modules/") && !input.startsWith("<"));
+    assert.ok(
+      sources.includes("consumer/handler.ts"),
+      `the bundle was not built from consumer/handler.ts: ${sources.join(", ")}`,
+    );
+
+    const ignored = dockerignore({}).add(readFileSync(join(root, ".dockerignore"), "utf8"));
+    const dockerfile = readFileSync(join(consumerDir, "Dockerfile"), "utf8");
+    const buildStage = dockerfile.split(/^FROM /m)[1]!.split(/^RUN .*node consumer\/build\.mjs$/m)[0]!;
+    const copied = [...buildStage.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+      m[1]!.trim().split(/\s+/).slice(0, -1),
+    );
+    for (const source of sources) {
+      assert.ok(!ignored.ignores(source), `.dockerignore leaves ${source} out of the build context`);
+      assert.ok(
+        copied.some((path) => source === path || source.startsWith(`${path}/`)),
+        `the build stage does not COPY ${source} before it builds (it copies ${copied.join(", ")})`,
+      );
+    }
+
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+      packages: Record<
+        string,
+        {
+          dependencies?: Record<string, string>;
+          devDependencies?: Record<string, string>;
+          optionalDependencies?: Record<string, string>;
+          peerDependencies?: Record<string, string>;
+        }
+      >;
+    };
+    /** The lockfile's entry for `name` as seen from the package at `from` (Node's lookup: nested first). */
+    const resolve = (from: string, name: string): string | undefined => {
+      for (
+        let dir = from;
+        ;
+        dir = dir.includes("/node_modules/") ? dir.slice(0, dir.lastIndexOf("/node_modules/")) : ""
+      ) {
+        const candidate = dir === "" ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
+        if (lock.packages[candidate]) return candidate;
+        if (dir === "") return undefined;
+      }
+    };
+    const installed = new Set<string>();
+    const visit = (path: string, names: readonly string[]) => {
+      for (const name of names) {
+        const found = resolve(path, name);
+        if (found === undefined || installed.has(found)) continue;
+        installed.add(found);
+        const entry = lock.packages[found]!;
+        visit(found, Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies }));
+      }
+    };
+    const consumer = lock.packages.consumer!;
+    visit("consumer", Object.keys({ ...consumer.dependencies, ...consumer.devDependencies }));
+    const packageOf = (input: string) => /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+    const bundled = new Set(inputs.map(packageOf).filter((p): p is string => p !== undefined));
+    assert.ok(bundled.size > 10, `only ${bundled.size} packages bundled: the metafile was not read`);
+    for (const path of bundled)
+      assert.ok(
+        installed.has(path),
+        `${path} is bundled but not a dependency of consumer/package.json: the image's npm ci will not install it`,
+      );
   });
 });

@@ -2,12 +2,14 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   AWS_ERROR_KINDS,
+  BatchAnswerInvalidError,
   ConsumerError,
   CredentialsStalledError,
   CredentialsUnavailableError,
   ERROR_CODES,
   HINTS,
   HandlerTimeoutError,
+  HealthPortInUseError,
   ReceiveThrottledError,
   RequestStalledError,
   classifyAwsError,
@@ -187,6 +189,8 @@ describe("the error registry", () => {
     new CredentialsStalledError(10_000),
     new CredentialsUnavailableError(chainError),
     new HandlerTimeoutError(60),
+    new HealthPortInUseError(8080, "127.0.0.1", Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" })),
+    new BatchAnswerInvalidError('itemIdentifier "m-9" is not a message of this batch', "request-1"),
   ];
 
   test("each code of ERROR_CODES is raised by exactly one class, named after it, with a context", () => {

@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ROOT_CONTEXT } from "@opentelemetry/api";
-import { createLogHandler, type ReceivedMessage } from "../src/handler";
+import { logMessage, type ReceivedMessage } from "../src/handler";
 import { createLogger } from "../src/logger";
+import { testContext } from "../src/testing";
 
 /** Code points SQS accepts in a body: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. */
 const sqsCodePoint = fc.oneof(
@@ -18,7 +18,7 @@ const sqsCodePoint = fc.oneof(
 );
 const sqsBody = fc.array(sqsCodePoint, { maxLength: 64 }).map((points) => String.fromCodePoint(...points));
 
-/** Logs one message with the default handler; returns the raw lines written. */
+/** Logs one message with the default handler, LOG_BODY_MAX_CHARS=maxChars; returns the raw lines written. */
 async function logLines(body: string, maxChars: number): Promise<string[]> {
   let written = "";
   const logger = createLogger("info", { write: (text: string) => void (written += text) });
@@ -30,11 +30,7 @@ async function logLines(body: string, maxChars: number): Promise<string[]> {
     attributes: {},
     messageAttributes: {},
   };
-  await createLogHandler(maxChars)(message, {
-    logger,
-    signal: new AbortController().signal,
-    traceContext: ROOT_CONTEXT,
-  });
+  await logMessage(message, { ...testContext({ env: { LOG_BODY_MAX_CHARS: String(maxChars) } }), logger });
   return written.split("\n").filter((line) => line !== "");
 }
 

@@ -29,6 +29,8 @@ test("render then parse is the identity, for defaults and for every limit", () =
       for (const n of [spec.min, spec.max]) {
         const t = { ...DEFAULT_TUNABLES, [key]: n };
         if (t.retryMaxSeconds < t.retryBaseSeconds) continue;
+        // A batch above one receive needs a window (a rule of its own, tested below).
+        if (key === "batchSize" && n > 10) t.batchWindowSeconds = 1;
         variants.push({ ...t, queueUrl: QUEUE_URL, region: "eu-west-1" });
       }
     } else {
@@ -93,6 +95,45 @@ test("retry bounds are checked against each other", () => {
   const result = parseSettings({ QUEUE_URL, RETRY_BASE_SECONDS: "30", RETRY_MAX_SECONDS: "10" });
   assert.ok(!result.ok);
   assert.deepEqual(result.problems, [{ key: "RETRY_MAX_SECONDS", reason: "10 is below RETRY_BASE_SECONDS (30)" }]);
+});
+
+test("batch size and window: Lambda's limits (BatchSize 1-10,000, a window of 0-300 s, at least 1 s above 10)", () => {
+  // Lambda developer guide, "Lambda parameters for Amazon SQS event source mappings"; Lambda API reference,
+  // CreateEventSourceMapping: BatchSize 1-10000, MaximumBatchingWindowInSeconds 0-300.
+  const accepted = [
+    { BATCH_SIZE: "1" },
+    { BATCH_SIZE: "10" },
+    { BATCH_SIZE: "10000", BATCH_WINDOW_SECONDS: "1" },
+    { BATCH_SIZE: "11", BATCH_WINDOW_SECONDS: "300" },
+  ];
+  for (const env of accepted) assert.ok(parseSettings({ QUEUE_URL, ...env }).ok, JSON.stringify(env));
+  const refused: [Record<string, string>, string, RegExp][] = [
+    [{ BATCH_SIZE: "0" }, "BATCH_SIZE", /between 1 and 10000 messages/],
+    [{ BATCH_SIZE: "10001", BATCH_WINDOW_SECONDS: "5" }, "BATCH_SIZE", /between 1 and 10000 messages/],
+    [{ BATCH_WINDOW_SECONDS: "301" }, "BATCH_WINDOW_SECONDS", /between 0 and 300 s/],
+    [{ BATCH_SIZE: "11" }, "BATCH_SIZE", /11 needs BATCH_WINDOW_SECONDS of at least 1 s/],
+  ];
+  for (const [env, key, reason] of refused) {
+    const result = parseSettings({ QUEUE_URL, ...env });
+    assert.ok(!result.ok, JSON.stringify(env));
+    assert.deepEqual(
+      result.problems.map((p) => p.key),
+      [key],
+    );
+    assert.match(result.problems[0]!.reason, reason);
+  }
+  // At preview, through the contract: the stack's consumer block, named by config key, rendered to the env.
+  const preview = validateTunables({ batchSize: 100 }, "consumer.");
+  assert.ok(!preview.ok);
+  assert.deepEqual(
+    preview.problems.map((p) => p.key),
+    ["consumer.batchSize"],
+  );
+  assert.match(preview.problems[0]!.reason, /needs consumer\.batchWindowSeconds of at least 1 s/);
+  const deployed = validateTunables({ batchSize: 100, batchWindowSeconds: 5 });
+  assert.ok(deployed.ok);
+  assert.equal(renderTunablesEnv(deployed.value).BATCH_SIZE, "100");
+  assert.equal(renderTunablesEnv(deployed.value).BATCH_WINDOW_SECONDS, "5");
 });
 
 test("validateTunables names config keys, rejects unknown keys and accepts numbers", () => {

@@ -217,7 +217,7 @@ describe("malformed producer headers give no link and never an error", () => {
         attributes: {},
         messageAttributes: {
           traceparent: { DataType: "Binary", BinaryValue: Buffer.from(`00-${PRODUCER_TRACE}-${PRODUCER_SPAN}-01`) },
-        } as ReceivedMessage["messageAttributes"],
+        },
       }),
       [],
     );

@@ -83,7 +83,7 @@ function checkNodeArchitecture(
 /**
  * Valid settings that hurt in production (consumer/src/contract/settings-warnings.ts): the handler
  * timeout above the shutdown budget, and more in-flight bodies than the pod's heap holds. Warnings, not
- * problems: each is a trade-off a stack may choose knowingly (README, "Preview warnings").
+ * problems: each is a trade-off a stack may choose knowingly (docs/CONSUMER.md, "Preview warnings").
  */
 export function crossCheckWarnings(
   input: ConfigInput,

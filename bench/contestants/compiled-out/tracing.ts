@@ -40,6 +40,9 @@ export class ConsumerTracing implements TracingShape {
   startProcess(_message: unknown, parent: Context): Context {
     return parent;
   }
+  startBatchProcess(_messages: unknown, parent: Context): Context {
+    return parent;
+  }
   endProcess(): void {}
   processSpanContext(): SpanContext | undefined {
     return undefined;

@@ -45,11 +45,13 @@ export interface ConsumerProcess {
 /**
  * Starts `node <script> [args]` (the bundle) or `node --import tsx <script> [args]` (a .ts fixture) with
  * exactly `env` plus PATH: no credentials or AWS settings leak in from the machine running the tests.
+ * It runs in the repository's root, or in `cwd`.
  */
 export function spawnConsumer(
   script: string,
   env: Record<string, string>,
   scriptArgs: readonly string[] = [],
+  cwd: string = join(consumerDir, ".."),
 ): ConsumerProcess {
   const args = [...(script.endsWith(".ts") ? ["--import", "tsx", script] : [script]), ...scriptArgs];
   const child = spawn(process.execPath, args, {
@@ -60,7 +62,7 @@ export function spawnConsumer(
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
-    cwd: join(consumerDir, ".."),
+    cwd,
   });
   running.add(child);
   const lines: LogLine[] = [];

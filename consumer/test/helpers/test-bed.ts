@@ -1,6 +1,6 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { startConsumer, type RunningConsumer } from "../../src/app";
-import type { MessageHandler } from "../../src/handler";
+import type { BatchHandler, MessageHandler } from "../../src/handler";
 import { DEFAULT_TUNABLES, parseSettings, type Settings } from "../../src/settings";
 import {
   EMULATOR_CREDENTIALS,
@@ -69,7 +69,8 @@ export async function startTestBed(
 
 /**
  * Starts the consumer in this process against the bed's queue, with settings from `overrides`
- * (environment variable names, as an operator would set them) and an optional custom handler.
+ * (environment variable names, as an operator would set them) and an optional custom handler (a message
+ * handler or a batch handler).
  * The SDK reads endpoint and credentials from process.env, so they are set there.
  */
 export async function startTestConsumer(
@@ -77,6 +78,7 @@ export async function startTestConsumer(
   options: {
     env?: Record<string, string>;
     handler?: MessageHandler;
+    batchHandler?: BatchHandler;
     sqs?: (settings: Settings, env: Record<string, string>) => SQSClient;
   } = {},
 ): Promise<{ running: RunningConsumer; logs: LogCapture }> {
@@ -91,6 +93,7 @@ export async function startTestConsumer(
     env,
     logger: logs.logger,
     ...(options.handler ? { handler: options.handler } : {}),
+    ...(options.batchHandler ? { batchHandler: options.batchHandler } : {}),
     ...(options.sqs ? { sqs: options.sqs(parsed.value, env) } : {}),
   });
   return { running, logs };
