@@ -332,7 +332,16 @@ export class StateGuard extends pulumi.ComponentResource {
       { name: `${organization()}/${args.scope.project}/${args.scope.stack}` },
       { parent: this },
     );
-    const previous = self.outputs.apply((outputs) => readPreviousUpdate(outputs));
+    // Output by output: the stack's outputs as a whole are secret (the kubeconfig is), and that would make the
+    // zones, and the subnets that take them, secret too.
+    const read = ["queueUrl", "deadLetterQueueUrl", "clusterName", CREATED_WITH_OUTPUT] as const;
+    const previous = pulumi
+      .all(read.map((name) => self.getOutput(name)))
+      .apply((values: unknown[]) =>
+        readPreviousUpdate(
+          Object.fromEntries(read.flatMap((name, i) => (values[i] === undefined ? [] : [[name, values[i]]]))),
+        ),
+      );
     this.recordedZones = previous.apply((update) =>
       update?.source === "createdWith" && update.availabilityZones !== undefined && update.availabilityZones.length > 0
         ? [...update.availabilityZones]
