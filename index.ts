@@ -9,10 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConsumerAlarms } from "./infra/alarms";
 import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { readBuildInfo } from "./infra/build-info";
-import { Cluster, createdClusterName, targetCluster } from "./infra/cluster";
+import { createdClusterName, targetCluster } from "./infra/cluster";
 import { readStackConfig } from "./infra/config";
+import { consumerDemand } from "./infra/config/cross-checks";
+import { clusterDeveloperAccess } from "./infra/developer-access";
+import { developerStackRecord } from "./infra/developer-namespace";
 import { ConsumerIdentity } from "./infra/identity";
-import { DeveloperNamespaces } from "./infra/developer-namespaces";
 import { ConsumerImage, imageTag } from "./infra/image";
 import { clusterKeda } from "./infra/keda";
 import { labelSelector, recommendedLabels, selectorLabels } from "./infra/labels";
@@ -85,6 +87,14 @@ const kedaInstallation = clusterKeda("keda", {
   tags,
   permissionsBoundary: config.identity.permissionsBoundary,
 });
+// The developers' access and the directory developer stacks read; the directory comes after KEDA, so that the
+// platform's destroy reaches it first and stops there while developers are listed (infra/developer-access.ts).
+clusterDeveloperAccess("developers", {
+  cluster,
+  config: config.cluster,
+  project: scope.project,
+  kedaChart: kedaInstallation?.chart,
+});
 
 const queue = new ConsumerQueue(
   "queue",
@@ -96,19 +106,8 @@ const consumerImage = new ConsumerImage(
   { scope, repoRoot: __dirname, platform: config.imagePlatform, buildInfo, lifecycle: config.lifecycle, tags },
   afterStateGuard,
 );
-const consumerNamespace = stackNamespace("namespace", { cluster, namespaceName, labels });
-// A created cluster's developer namespaces come after KEDA, so that destroy deletes them first.
-const developers =
-  cluster instanceof Cluster && config.cluster.mode === "create" && kedaInstallation
-    ? new DeveloperNamespaces("developer-namespaces", {
-        cluster,
-        scope,
-        developerStacks: config.cluster.developerStacks,
-        kedaChart: kedaInstallation.chart,
-        guardNamespace: consumerNamespace.name,
-        labels,
-      })
-    : undefined;
+const demand = consumerDemand(config.autoscaling, config.workload);
+const consumerNamespace = stackNamespace("namespace", { cluster, namespaceName, labels, demand });
 const identity = new ConsumerIdentity("identity", {
   mode: config.identity.mode,
   cluster,
@@ -171,14 +170,17 @@ if (config.telemetry.prometheusOperator) {
   });
 }
 
-// 4. Outputs. clusterName, kubeconfig, oidcProviderArn, oidcProviderUrl, nodeArchitectures and
-// developerNamespaces are also what stacks borrowing this cluster read (infra/cluster.ts SHARED_CLUSTER_OUTPUTS).
+// 4. Outputs. Stacks borrowing this cluster read none of them (infra/cluster.ts borrowCluster).
 export const clusterName = cluster.clusterName;
 export const kubeconfig = cluster.kubeconfig;
 export const oidcProviderArn = cluster.oidcProviderArn;
 export const oidcProviderUrl = cluster.oidcProviderUrl;
 export const nodeArchitectures = cluster.nodeArchitectures;
-export const developerNamespaces = developers ? developers.namespaces : {};
+/** borrow mode: the developer, platform, namespace, idle limit and most pods (infra/developer-namespace.ts DeveloperStackRecord). */
+export const developerStack =
+  config.cluster.mode === "borrow"
+    ? developerStackRecord(cluster, config.cluster, consumerNamespace.name, demand)
+    : undefined;
 export const queueUrl = queue.url;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const roleArn = identity.roleArn;
@@ -189,7 +191,7 @@ export const podIdentityAgent = agentVersion ?? "";
 export const namespace = consumerNamespace.name;
 export const image = consumerImage.imageReference;
 export const sendTestMessageCommand = queue.sendTestMessageCommand(region);
-/** What stacks borrowing this cluster read to trust KEDA's operator (a stack that creates its cluster only; infra/keda.ts KEDA_OUTPUT). */
+/** Where the created cluster's KEDA runs, for operators (a stack that creates its cluster only; infra/keda.ts KEDA_OUTPUT). */
 export const keda = kedaInstallation?.output;
 /** The role KEDA's operator assumes to read the queue's depth (autoscaling only). */
 export const scalerRoleArn = autoscaling ? autoscaling.scalerRoleArn : undefined;

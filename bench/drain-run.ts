@@ -45,6 +45,8 @@ export interface BenchContext {
   readonly homeDir: string;
   /** The OTLP/HTTP receiver traced contestants export to (scenario T). */
   readonly otlp: OtlpSink;
+  /** Set by --cpu-prof: each run's contestant writes its CPU profile into a directory named for the run here. */
+  readonly cpuProfileDir?: string | undefined;
 }
 
 export interface DrainRun {
@@ -131,6 +133,7 @@ export async function runDrain(
       work: scenario.work,
       logFile,
       otlpEndpoint: `${ctx.otlp.endpoint}/${key}`,
+      ...(ctx.cpuProfileDir ? { cpuProfileDir: join(ctx.cpuProfileDir, key) } : {}),
     });
     try {
       const during = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>

@@ -125,11 +125,11 @@ test("the quick benchmark drains every queue completely and its counts add up", 
   }
   // Every target of the scenarios run was measured (whether it was met is the report's business, not
   // the test's); a target's id starts with its scenario.
-  assert.equal(result.targets.length, 14);
+  assert.equal(result.targets.length, 16);
   const ran = new Set<string>([...result.plan.drains.map((d) => d.id), ...(result.plan.idle ? ["C"] : [])]);
   assert.deepEqual(
     result.targets.filter((t) => ran.has(t.id[0]!) && t.met === undefined).map((t) => t.id),
     [],
   );
-  if (!only) assert.equal(ran.size, 6, "the full quick run covers A, B, C, D, M and T");
+  if (!only) assert.equal(ran.size, 7, "the full quick run covers A, B, P, C, D, M and T");
 });

@@ -1,7 +1,10 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
 // order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
-// document on stdout; the tables go to stderr), --scenario A,B,C,D,M,T,H,F (a subset).
+// document on stdout; the tables go to stderr), --scenario A,B,P,C,D,M,T,H,F,L (a subset; P puts the hot path
+// against a raw SDK loop doing the same work, L runs messages of SQS's largest size at the memory limits the
+// program allows), --cpu-prof (each drain's contestant runs under `node --cpu-prof`; profiles are kept in
+// .bench/profiles/).
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,25 +16,36 @@ import { runDrain, type BenchContext } from "./drain-run";
 import { runIdle, type IdleRun } from "./idle-run";
 import { CONTESTANTS } from "./lineup";
 import { runHeartbeat, type HeartbeatRun } from "./heartbeat-run";
+import { renderLargeMessages, runLargeMessages, type LargeMessageRun } from "./large-message-run";
 import { fifoPlan, renderFifo, runFifo, type FifoRun } from "./fifo/run";
 import { startOtlpSink } from "./otlp-sink";
-import { METHOD, renderReport, type BenchResult } from "./report";
+import { METHOD, renderReport, renderTargetLine, type BenchResult } from "./report";
 import { SCENARIO_IDS, benchPlan, type ScenarioId } from "./scenarios";
 import { checkCounting, summarizeDrains, summarizeIdle } from "./summary";
-import { checkTargets } from "./targets";
+import { checkLargeMessageTargets, checkTargets } from "./targets";
 
 const repoDir = join(__dirname, "..");
 
-function parseOptions(): { quick: boolean; json: boolean; scenarios: ScenarioId[] } {
+function parseOptions(): { quick: boolean; json: boolean; cpuProf: boolean; scenarios: ScenarioId[] } {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, json: { type: "boolean" }, scenario: { type: "string" } },
+    options: {
+      quick: { type: "boolean" },
+      json: { type: "boolean" },
+      scenario: { type: "string" },
+      "cpu-prof": { type: "boolean" },
+    },
   });
   const wanted =
     values.scenario === undefined ? [...SCENARIO_IDS] : values.scenario.split(",").map((s) => s.trim().toUpperCase());
   const unknown = wanted.filter((s) => !(SCENARIO_IDS as readonly string[]).includes(s));
   if (unknown.length > 0)
     throw new Error(`unknown scenario(s) ${unknown.join(", ")}: choose from ${SCENARIO_IDS.join(", ")}`);
-  return { quick: values.quick ?? false, json: values.json ?? false, scenarios: wanted as ScenarioId[] };
+  return {
+    quick: values.quick ?? false,
+    json: values.json ?? false,
+    cpuProf: values["cpu-prof"] ?? false,
+    scenarios: wanted as ScenarioId[],
+  };
 }
 
 /** The contestants' order moves by one each repetition, so no contestant always runs first or last. */
@@ -60,13 +74,18 @@ async function main(): Promise<void> {
     region: "us-east-1",
     credentials: { accessKeyId: "bench-setup", secretAccessKey: "bench-placeholder" },
   });
-  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir, otlp };
+  const cpuProfileDir = options.cpuProf
+    ? join(repoDir, ".bench", "profiles", startedAt.toISOString().replace(/[:.]/g, "-"))
+    : undefined;
+  if (cpuProfileDir) progress(`CPU profiles go to ${cpuProfileDir}`);
+  const ctx: BenchContext = { emulator, setup, bundles, workDir, homeDir, otlp, cpuProfileDir };
 
   const drains: DrainRun[] = [];
   let idle: IdleRun[] = [];
   let heartbeat: HeartbeatRun | undefined;
   const fifo = options.scenarios.includes("F") ? fifoPlan(options.quick) : undefined;
   let fifoRuns: FifoRun[] = [];
+  let largeRuns: LargeMessageRun[] = [];
   try {
     for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
       for (const scenario of plan.drains) {
@@ -98,6 +117,7 @@ async function main(): Promise<void> {
         `H: ${heartbeat.passes} passes, largest ${heartbeat.largestPass.messages} messages in ${heartbeat.largestPass.ms} ms, ${heartbeat.lapses} lapses, ${heartbeat.redelivered} redelivered`,
       );
     }
+    if (plan.largeMessages) largeRuns = await runLargeMessages(ctx, plan.largeMessages, progress);
     if (fifo) fifoRuns = await runFifo(fifo, { buildDir: join(repoDir, ".bench", "build"), homeDir }, progress);
   } finally {
     setup.destroy();
@@ -120,11 +140,29 @@ async function main(): Promise<void> {
     countingCheck: checkCounting(drains),
     targets: checkTargets(summary.drains, summary.idle),
   };
-  const text = renderReport(result) + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
+  const large = plan.largeMessages
+    ? [
+        renderLargeMessages(plan.largeMessages, largeRuns),
+        "",
+        "Targets (scenario L)",
+        ...checkLargeMessageTargets(largeRuns).map(renderTargetLine),
+      ].join("\n")
+    : undefined;
+  const text = renderReport(result) + (large ? `\n\n${large}` : "") + (fifo ? `\n\n${renderFifo(fifo, fifoRuns)}` : "");
   if (options.json) {
     process.stderr.write(`${text}\n`);
     process.stdout.write(
-      `${JSON.stringify({ ...result, ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}) }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          ...result,
+          ...(plan.largeMessages
+            ? { largeMessages: { runs: largeRuns, targets: checkLargeMessageTargets(largeRuns) } }
+            : {}),
+          ...(fifo ? { fifo: { plan: fifo, runs: fifoRuns } } : {}),
+        },
+        null,
+        2,
+      )}\n`,
     );
   } else {
     process.stdout.write(`${text}\n`);

@@ -1,12 +1,17 @@
 // What is measured, and at what size: the full run and the quick run (CI).
 import { DEFAULT_TUNABLES } from "../consumer/src/settings";
 import type { Work } from "./contestants/common";
+import type { LargeMessageScenario } from "./large-message-run";
 import type { ContestantId } from "./lineup";
 
-export type DrainScenarioId = "A" | "B" | "D" | "M" | "T";
-/** F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the heartbeat. */
-export type ScenarioId = DrainScenarioId | "C" | "H" | "F";
-export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "C", "D", "M", "T", "H", "F"];
+export type DrainScenarioId = "A" | "B" | "P" | "D" | "M" | "T";
+/**
+ * F, the FIFO scenario, runs on the FIFO stand-in: see bench/fifo/run.ts. H holds 10,000 messages under the
+ * heartbeat. L runs messages of SQS's largest size at the memory limits the program allows (large-message-run.ts).
+ * P puts the hot path against its floor: a raw SDK loop doing the same checks and logging.
+ */
+export type ScenarioId = DrainScenarioId | "C" | "H" | "F" | "L";
+export const SCENARIO_IDS: readonly ScenarioId[] = ["A", "B", "P", "C", "D", "M", "T", "H", "F", "L"];
 
 /** Pre-load a queue, start a contestant, time it until the queue is empty. */
 export interface DrainScenario {
@@ -52,6 +57,7 @@ export interface BenchPlan {
   readonly drains: readonly DrainScenario[];
   readonly idle: IdleScenario | undefined;
   readonly heartbeat: HeartbeatScenario | undefined;
+  readonly largeMessages: LargeMessageScenario | undefined;
 }
 
 const COMPARED: readonly ContestantId[] = ["consumer", "sqs-consumer", "sqs-consumer-batch", "raw-loop"];
@@ -68,6 +74,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
     ? {
         A: 1_000,
         B: 300,
+        P: 1_000,
         D: 1_000,
         T: 1_000,
         M: 10_000,
@@ -76,10 +83,12 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
         settleSeconds: 2,
         repetitions: 1,
         holdSeconds: 35,
+        largeLimitsMiB: [64, 128],
       }
     : {
         A: 20_000,
         B: 5_000,
+        P: 10_000,
         D: 20_000,
         T: 20_000,
         M: 200_000,
@@ -88,6 +97,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
         settleSeconds: 5,
         repetitions: 3,
         holdSeconds: 75,
+        largeLimitsMiB: [64, 128, 256, 512],
       };
   const drains: DrainScenario[] = [
     {
@@ -103,6 +113,15 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
       work: "sleep-50ms",
       messages: n.B,
       contestants: [...COMPARED, "consumer-128mib"],
+    },
+    // The hot path against its floor: this consumer and the raw SDK loop doing the same per message,
+    // each message's digests checked and one log line written (this consumer's own, to stdout).
+    {
+      id: "P",
+      title: "drain, every contestant checks each message's digests and logs it (this consumer's log line)",
+      work: "log",
+      messages: n.P,
+      contestants: ["consumer", "raw-loop"],
     },
     {
       id: "D",
@@ -151,6 +170,16 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
           holdSeconds: n.holdSeconds,
           visibilityTimeoutSeconds: DEFAULT_TUNABLES.visibilityTimeoutSeconds,
           visibilityLatencyMs: 30,
+        }
+      : undefined,
+    // From memoryLimitMiB's smallest allowed value (infra/config/keys.ts) up; each message held 2 s so every slot fills.
+    largeMessages: only.includes("L")
+      ? {
+          id: "L",
+          title:
+            "messages of 1 MiB (SQS's largest) at memory limits from the smallest allowed, the most handler slots the preview accepts",
+          limitsMiB: n.largeLimitsMiB,
+          holdSeconds: 2,
         }
       : undefined,
   };

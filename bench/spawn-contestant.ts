@@ -1,4 +1,5 @@
 import { closeSync, openSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { consumerEnv, startProcess, withTimeout, type ConsumerEnvOptions } from "../harness";
 import type { BundlePaths } from "./bundles";
 import type { Work } from "./contestants/common";
@@ -8,6 +9,9 @@ import { createMemoryLimit, type MemoryLimit } from "./memory-limit";
 import type { ContestantReport, ReportRequest } from "./protocol";
 import type { RequestCounts } from "./request-counter";
 
+/** How long a profiled contestant may take to exit and write its profile before it is killed. */
+const PROFILE_EXIT_MS = 30_000;
+
 export interface SpawnOptions extends ConsumerEnvOptions {
   readonly bundles: BundlePaths;
   readonly work: Work | undefined;
@@ -15,6 +19,11 @@ export interface SpawnOptions extends ConsumerEnvOptions {
   readonly logFile?: string;
   /** The OTLP/HTTP base URL traced contestants export to (`/v1/traces` is appended by the consumer). */
   readonly otlpEndpoint?: string;
+  /**
+   * Profile the contestant: `node --cpu-prof` writes a .cpuprofile into this directory when it exits.
+   * `stop` then ends it with SIGTERM (so the profile is written) instead of SIGKILL.
+   */
+  readonly cpuProfileDir?: string;
 }
 
 /** A running contestant process. */
@@ -25,7 +34,7 @@ export interface ContestantProcess {
   readonly failed: Promise<never>;
   /** Its client-side request counts (contestants with the counting middleware). */
   report(): Promise<RequestCounts>;
-  /** Kills it (SIGKILL: shutdown is not measured) and removes its cgroup, if any. */
+  /** Kills it (SIGKILL: shutdown is not measured; SIGTERM first when profiled) and removes its cgroup, if any. */
   stop(): Promise<void>;
 }
 
@@ -51,9 +60,13 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     ...(contestant.tracing === "sampled-off" ? { OTEL_TRACES_SAMPLER: "always_off" } : {}),
   };
   const stdout = contestant.stdout === "file" && options.logFile ? openSync(options.logFile, "w") : "ignore";
+  const nodeArgs = [
+    ...(options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+    options.bundles[contestant.bundle],
+  ];
   const { command, args } = memoryLimit
-    ? memoryLimit.wrap(process.execPath, [options.bundles[contestant.bundle]])
-    : { command: process.execPath, args: [options.bundles[contestant.bundle]] };
+    ? memoryLimit.wrap(process.execPath, nodeArgs)
+    : { command: process.execPath, args: nodeArgs };
   const proc = startProcess(command, args, { env, stdout, ipc: contestant.reportsClientCounts });
   if (typeof stdout === "number") closeSync(stdout);
   let stopping = false;
@@ -80,6 +93,12 @@ export function spawnContestant(contestant: Contestant, options: SpawnOptions): 
     },
     async stop() {
       stopping = true;
+      const { child } = proc;
+      if (options.cpuProfileDir && child.exitCode === null && child.signalCode === null) {
+        // Contestants exit on SIGTERM (common.ts; runAsProcess after its graceful stop), writing the profile.
+        child.kill("SIGTERM");
+        await Promise.race([proc.exited, sleep(PROFILE_EXIT_MS)]);
+      }
       await proc.kill();
       memoryLimit?.remove();
     },

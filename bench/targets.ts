@@ -1,4 +1,5 @@
 // The benchmark's targets for this consumer (docs/BENCHMARKS.md), checked against the medians of the same run.
+import type { LargeMessageRun } from "./large-message-run";
 import type { FifoRun } from "./fifo/run";
 import type { DrainSummary, IdleSummary } from "./summary";
 
@@ -32,6 +33,7 @@ function check(
 export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetCheck[] {
   const a = drains.A ?? {};
   const b = drains.B ?? {};
+  const p = drains.P ?? {};
   const t = drains.T ?? {};
   const rate = (s: typeof a, id: keyof typeof a): number => s[id]?.messagesPerSecond.median ?? NaN;
   const cpu = (s: typeof a, id: keyof typeof a): number => s[id]?.cpuMsPer1000Messages.median ?? NaN;
@@ -59,6 +61,9 @@ export function checkTargets(drains: DrainSummary, idle: IdleSummary): TargetChe
       ">=",
       8,
     ),
+    // The hot path's floor: the raw SDK loop doing the same checks and logging per message.
+    check("P-vs-raw-loop", "P: throughput / raw SDK loop's", rate(p, "consumer") / rate(p, "raw-loop"), ">=", 1.2),
+    check("P-cpu", "P: CPU per message / raw SDK loop's", cpu(p, "consumer") / cpu(p, "raw-loop"), "<=", 1.15),
     check(
       "C-idle",
       "C: idle requests per minute per receive loop",
@@ -145,4 +150,23 @@ export function checkFifoTargets(runs: readonly FifoRun[]): TargetCheck[] {
     ),
     check("F-order", "F: this consumer's order violations", consumer?.violations ?? NaN, "<=", 0),
   ];
+}
+
+/**
+ * Scenario L's targets, per memory limit the preview accepts without a warning: the consumer ran to the
+ * end (no OOM kill, no heap exhaustion), and its peak memory stayed within the limit.
+ */
+export function checkLargeMessageTargets(runs: readonly LargeMessageRun[]): TargetCheck[] {
+  return runs
+    .filter((r) => !r.previewWarns)
+    .flatMap((r) => [
+      check(
+        `L-${r.limitMiB}-crashes`,
+        `L: crashes at ${r.limitMiB} MiB, concurrency ${r.handlerConcurrency}`,
+        r.crashed ? 1 : 0,
+        "<=",
+        0,
+      ),
+      check(`L-${r.limitMiB}-peak`, `L: peak memory / limit at ${r.limitMiB} MiB`, r.peakMiB / r.limitMiB, "<", 1),
+    ]);
 }

@@ -1,7 +1,8 @@
 /**
  * The AWS roles GitHub Actions assumes, as typed IAM documents, built from the table of what the program
  * requests (ci/permissions/): a preview role for pull requests, a deploy role for the protected environment,
- * and the permissions boundary the program may put on every role it creates. Generated JSON for IAM:
+ * a cleanup role that destroys expired developer stacks (.github/workflows/developer-stacks.yml), and the
+ * permissions boundary the program may put on every role it creates. Generated JSON for IAM:
  * `npm run ci:roles -- <settings.json>` (docs/DEPLOY.md, "Bootstrap").
  *
  * - Each grant of the table becomes one statement, scoped to what this project may touch: names under
@@ -13,7 +14,10 @@
  *   the chart pull), nothing that creates, changes or deletes.
  * - Both keep the state of their own stack (self-managed S3 backend, https://www.pulumi.com/docs/iac/concepts/state-and-backends/)
  *   and decrypt only their own stack's secrets (`awskms` secrets provider, one key per stack).
- * - Neither role is named under `<project>-`, so the deploy role cannot change its own trust or policies.
+ * - The cleanup role gets the `delete` actions of the resource types a developer stack registers
+ *   (DEVELOPER_STACK_TYPES), the state of every stack but the long-lived ones, and only the developer stacks'
+ *   secrets key; it is refused everything named after, or tagged with, a long-lived stack.
+ * - No CI role is named under `<project>-`, so the deploy role cannot change its own trust or policies.
  * GitHub's OIDC claims: https://docs.github.com/en/actions/reference/security/oidc#example-subject-claims
  * AWS condition keys for GitHub: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
  */
@@ -28,7 +32,7 @@ export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
  * never expire mid-update (.github/workflows/deploy.yml `timeout-minutes`, `role-duration-seconds`); a
  * role accepts sessions up to its MaxSessionDuration (IAM user guide, "id_roles_use", 1 to 12 hours).
  */
-export const SESSION_SECONDS = { preview: 3600, deploy: 7200 } as const;
+export const SESSION_SECONDS = { preview: 3600, deploy: 7200, cleanup: 3600 } as const;
 
 /** The AWS managed policies a node or cluster role of this program may carry (infra/cluster.ts, pulumi-eks). */
 export const INFRASTRUCTURE_MANAGED_POLICIES = [
@@ -38,12 +42,32 @@ export const INFRASTRUCTURE_MANAGED_POLICIES = [
   "AmazonEC2ContainerRegistryPullOnly",
 ] as const;
 
-/** The EKS access policies the program associates (infra/cluster-access.ts): admins, developers, previews. */
-export const EKS_ACCESS_POLICIES = [
-  "AmazonEKSClusterAdminPolicy",
-  "AmazonEKSEditPolicy",
-  "AmazonEKSViewPolicy",
-] as const;
+/**
+ * The EKS access policies the program associates (infra/cluster-access.ts): admins and the deploy role, and
+ * the preview role. Developers get none: their access entries carry a username and a group, which RBAC binds
+ * (infra/developer-access.ts).
+ */
+export const EKS_ACCESS_POLICIES = ["AmazonEKSClusterAdminPolicy", "AmazonEKSViewPolicy"] as const;
+
+/**
+ * The AWS resource types a developer stack (clusterMode borrow) registers: what the cleanup role deletes.
+ * test/deploy/ci-permissions.integration.test.ts checks the list against the recorded developer stacks.
+ */
+export const DEVELOPER_STACK_TYPES: ReadonlySet<string> = new Set([
+  "aws:cloudwatch/metricAlarm:MetricAlarm",
+  "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+  "aws:ecr/repository:Repository",
+  "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+  "aws:iam/role:Role",
+  "aws:iam/rolePolicy:RolePolicy",
+  "aws:kms/key:Key",
+  "aws:sns/topic:Topic",
+  "aws:sns/topicPolicy:TopicPolicy",
+  "aws:sqs/queue:Queue",
+  "aws:sqs/queuePolicy:QueuePolicy",
+  "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+  "docker:index/image:Image",
+]);
 
 export interface CiSettings {
   /** `<owner>/<repo>` on GitHub. */
@@ -69,6 +93,14 @@ export interface CiSettings {
   readonly stackKeys: Readonly<Record<string, string>>;
   /** The GitHub environment the deploy job runs in (required reviewers, `main` only). */
   readonly deployEnvironment: string;
+  /**
+   * The `awskms` key ARN every developer stack keeps its secrets with (`pulumi stack init <person>
+   * --secrets-provider awskms:///<ARN>`, docs/DEPLOY.md "Developer stacks"); the cleanup role exists only
+   * when it is set, and decrypts with this key alone.
+   */
+  readonly developerStacksKey?: string;
+  /** The GitHub environment the developer stacks' cleanup job runs in (`main` only); default `developer-stacks`. */
+  readonly cleanupEnvironment?: string;
   /**
    * ARN of the permissions boundary every role of the program carries (`rolePermissionsBoundary` in the
    * stack config); when set, the deploy role can create and change roles only with it.
@@ -118,7 +150,7 @@ export function managedPolicies(
 }
 
 /** The CI roles' names: outside `<project>-`, the prefix the deploy role manages. */
-export function ciRoleName(project: string, role: "preview" | "deploy"): string {
+export function ciRoleName(project: string, role: "preview" | "deploy" | "cleanup"): string {
   return `ci-${project}-${role}`;
 }
 
@@ -280,14 +312,18 @@ function grantScope(
   }
 }
 
-/** The statements of the table's grants, keeping the actions of the given phases only. */
+/**
+ * The statements of the table's grants, keeping the actions of the given phases only (and, with
+ * `resourceTypes`, of those resource types only).
+ */
 function grantStatements(
   settings: CiSettings,
   roleName: string,
   keep: (phases: ReadonlySet<string>) => boolean,
+  resourceTypes?: ReadonlySet<string>,
 ): PolicyStatement[] {
   const statements: PolicyStatement[] = [];
-  for (const [grant, actions] of actionsByGrant()) {
+  for (const [grant, actions] of actionsByGrant(resourceTypes)) {
     const kept = [...actions].filter(([, phases]) => keep(phases)).map(([action]) => action);
     if (kept.length === 0) continue;
     const scope = grantScope(settings, grant, roleName);
@@ -388,6 +424,138 @@ export function deployRole(settings: CiSettings): CiRole {
     permissions,
     policies: managedPolicies(permissions),
   };
+}
+
+/** The stacks that are not developer stacks: the preview, deploy and cluster stacks of the settings. */
+function longLivedStacks(settings: CiSettings): string[] {
+  return [
+    ...new Set([
+      settings.previewStack,
+      settings.deployStack,
+      ...(settings.clusterStack === undefined ? [] : [settings.clusterStack]),
+    ]),
+  ];
+}
+
+/**
+ * The cleanup role's state: every stack of the project may be read (the job lists them and their outputs),
+ * and written, locked and removed (`pulumi destroy --remove`), except the long-lived stacks, whose state an
+ * explicit deny keeps out of reach; secrets only with the developer stacks' key.
+ */
+function developerStateStatements(settings: CiSettings, developerStacksKey: string): PolicyStatement[] {
+  const s = state(settings);
+  const longLived = longLivedStacks(settings);
+  return [
+    { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: [s.meta, `${s.checkpoint("*")}*`] },
+    {
+      Sid: "ListState",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: s.bucket,
+      Condition: { StringLike: { "s3:prefix": [`${s.stackPrefix}*`, `${s.lockPrefix("*")}*`, ".pulumi/meta.yaml"] } },
+    },
+    {
+      Sid: "WriteDeveloperState",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:DeleteObject"],
+      Resource: [`${s.checkpoint("*")}*`, s.locks("*"), s.history("*"), s.backups("*")],
+    },
+    {
+      Sid: "NotLongLivedState",
+      Effect: "Deny",
+      Action: ["s3:PutObject", "s3:DeleteObject"],
+      Resource: longLived.flatMap((stack) => [
+        `${s.checkpoint(stack)}*`,
+        s.locks(stack),
+        s.history(stack),
+        s.backups(stack),
+      ]),
+    },
+    {
+      Sid: "DeveloperStacksSecrets",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: developerStacksKey,
+    },
+  ];
+}
+
+/**
+ * What the cleanup role may never touch: anything named after a long-lived stack (`<project>-<stack>` and
+ * `<project>-<stack>-*`: queues, roles, repositories, topics, alarms; infra/names.ts), and the KMS keys tagged
+ * with one (`Stack`, which every resource of the program carries).
+ */
+function longLivedDenials(settings: CiSettings): PolicyStatement[] {
+  const p = partitionOf(settings);
+  const { account: a, region: r, project } = settings;
+  const names = longLivedStacks(settings).flatMap((stack) => [`${project}-${stack}`, `${project}-${stack}-*`]);
+  return [
+    {
+      Sid: "NotLongLivedResources",
+      Effect: "Deny",
+      Action: "*",
+      Resource: names.flatMap((name) => [
+        `arn:${p}:sqs:${r}:${a}:${name}`,
+        `arn:${p}:iam::${a}:role/${name}`,
+        `arn:${p}:ecr:${r}:${a}:repository/${name}`,
+        `arn:${p}:sns:${r}:${a}:${name}`,
+        `arn:${p}:cloudwatch:${r}:${a}:alarm:${name}`,
+      ]),
+    },
+    {
+      Sid: "NotLongLivedKeys",
+      Effect: "Deny",
+      Action: "kms:*",
+      Resource: `arn:${p}:kms:${r}:${a}:key/*`,
+      Condition: { StringEquals: { "aws:ResourceTag/Stack": longLivedStacks(settings) } },
+    },
+  ];
+}
+
+/**
+ * The role the developer stacks' cleanup job assumes (.github/workflows/developer-stacks.yml): trusted only for
+ * jobs of the repository in the cleanup environment (`cleanupEnvironment`, deployments from `main` only). It
+ * destroys developer stacks and nothing else: the `delete` actions of DEVELOPER_STACK_TYPES, scoped to this
+ * project as the deploy role's are, minus everything of the long-lived stacks; the state of every stack but
+ * theirs; the developer stacks' secrets key. Its Kubernetes access is cluster admin on the platform
+ * (`clusterAdminPrincipalArns`), as deleting another person's namespace needs. Throws when the settings name no
+ * `developerStacksKey`.
+ */
+export function cleanupRole(settings: CiSettings): CiRole {
+  const name = ciRoleName(settings.project, "cleanup");
+  const key = settings.developerStacksKey;
+  if (key === undefined) throw new Error("ci/roles.ts: the cleanup role needs developerStacksKey in the settings");
+  const permissions: PolicyDocument = {
+    Version: "2012-10-17",
+    Statement: [
+      ...developerStateStatements(settings, key),
+      ...grantStatements(settings, name, (phases) => phases.has("delete"), DEVELOPER_STACK_TYPES),
+      ...longLivedDenials(settings),
+    ],
+  };
+  return {
+    name,
+    maxSessionDurationSeconds: SESSION_SECONDS.cleanup,
+    trust: githubTrust(
+      settings,
+      `repo:${settings.repository}:environment:${settings.cleanupEnvironment ?? DEFAULT_CLEANUP_ENVIRONMENT}`,
+      "CleanupEnvironmentOnly",
+    ),
+    permissions,
+    policies: managedPolicies(permissions),
+  };
+}
+
+/** The GitHub environment of the cleanup job when the settings name none. */
+export const DEFAULT_CLEANUP_ENVIRONMENT = "developer-stacks";
+
+/** The CI roles the settings call for: preview and deploy, and cleanup when developer stacks keep secrets with a key. */
+export function ciRoles(settings: CiSettings): CiRole[] {
+  return [
+    previewRole(settings),
+    deployRole(settings),
+    ...(settings.developerStacksKey === undefined ? [] : [cleanupRole(settings)]),
+  ];
 }
 
 /**
@@ -518,7 +686,7 @@ function shellWord(text: string): string {
 }
 
 /**
- * The AWS CLI commands that create the boundary policy, both roles and their managed policies, as a
+ * The AWS CLI commands that create the boundary policy, the CI roles and their managed policies, as a
  * bash script (docs/DEPLOY.md, "Bootstrap", step 5). Policy ARNs follow from the names
  * (`arn:<partition>:iam::<account>:policy/<name>`), so the script needs no output of one command in the next.
  */
@@ -532,7 +700,7 @@ export function createRolesScript(settings: CiSettings): string {
     "set -euo pipefail",
     `aws iam create-policy --policy-name ${boundaryPolicyName(settings.project)} --policy-document ${json(permissionsBoundary(settings))}`,
   ];
-  for (const role of [previewRole(settings), deployRole(settings)]) {
+  for (const role of ciRoles(settings)) {
     lines.push(
       `aws iam create-role --role-name ${role.name} --max-session-duration ${role.maxSessionDurationSeconds} --assume-role-policy-document ${json(role.trust)}`,
     );
@@ -558,6 +726,7 @@ if (require.main === module) {
         {
           preview: previewRole(settings),
           deploy: deployRole(settings),
+          ...(settings.developerStacksKey === undefined ? {} : { cleanup: cleanupRole(settings) }),
           boundary: { name: boundaryPolicyName(settings.project), document: permissionsBoundary(settings) },
         },
         null,

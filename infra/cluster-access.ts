@@ -5,15 +5,14 @@
  * A created cluster's entries:
  * - the platform's administrators (`clusterAdminPrincipalArns`): AmazonEKSClusterAdminPolicy, cluster-wide;
  * - the CI deploy role (`ciDeployRoleArn`): AmazonEKSClusterAdminPolicy, cluster-wide, so `pulumi up` from CI
- *   can deploy the KEDA chart, namespaces and workloads;
+ *   can deploy the KEDA chart, the developer access objects, namespaces and workloads;
  * - the CI preview role (`ciPreviewRoleArn`): AmazonEKSViewPolicy, cluster-wide: a preview lists the API's
  *   groups and reads objects; its server-side dry runs of writes are forbidden, and the Kubernetes provider
  *   then previews client-side (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go);
- * - each developer stack (`developerStacks`): AmazonEKSEditPolicy scoped to that stack's namespace only. Edit
- *   (Kubernetes' `edit` role) creates Deployments, Secrets and ServiceAccounts in the namespace but not
- *   Roles, RoleBindings or anything cluster-scoped; the namespace itself is created by the platform stack
- *   with the `restricted` Pod Security labels, so no borrower can run a pod as another stack's service
- *   account (and assume its IAM role) or a host-network pod that reaches the node's role.
+ * - the people who run developer stacks (`developers`): an entry with a username of their own and the
+ *   developers' Kubernetes group, and no access policy: what they may do is Kubernetes RBAC and an admission
+ *   policy (infra/developer-access.ts), so that it covers the custom resources a stack registers, tells apart
+ *   people who share a role, and never hangs on an access policy association that a change would replace.
  * The identity that creates the cluster gets an admin entry from EKS itself, outside the program
  * (pulumi-eks sets `bootstrapClusterCreatorAdminPermissions`: pulumi/pulumi-eks v4.3.0
  * nodejs/eks/cluster/cluster.ts).
@@ -22,21 +21,23 @@
  * take the cluster for unreachable. `requireCallerAccess` checks at preview that the caller has one.
  * Sources: https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html (the policies and
  * the Kubernetes roles they match), https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html
- * (namespace access scopes; one access entry per principal).
+ * (one access entry per principal).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import type { CiAccess, DeveloperStack } from "./config";
+import type { CiAccess } from "./config";
+import type { DeveloperAccessEntry } from "./developer-access";
 
 export const CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy";
-export const NAMESPACE_EDIT_POLICY = "AmazonEKSEditPolicy";
 export const CLUSTER_VIEW_POLICY = "AmazonEKSViewPolicy";
 
-/** One access entry of eks.Cluster's `accessEntries`: a principal and its policies with their scopes. */
+/** One access entry of eks.Cluster's `accessEntries`: a principal, its Kubernetes identity, its policies with their scopes. */
 export interface AccessEntry {
   readonly principalArn: string;
-  readonly accessPolicies: Record<
+  readonly kubernetesGroups?: string[];
+  readonly username?: string;
+  readonly accessPolicies?: Record<
     string,
     {
       readonly policyArn: string;
@@ -46,22 +47,20 @@ export interface AccessEntry {
   >;
 }
 
-/** Who gets an entry on a created cluster, as the validated config says. */
+/** Who gets a cluster-wide entry on a created cluster, as the validated config says. */
 export interface ClusterUsers {
   readonly adminPrincipalArns: readonly string[];
-  readonly developerStacks: readonly DeveloperStack[];
   readonly ci: CiAccess;
 }
 
 /**
- * The access entries of a created cluster, keyed by a hash of the principal (so reordering the lists
- * replaces nothing).
- * @param namespaceOf the namespace a developer stack deploys into (its scoped name).
+ * The access entries of a created cluster: the admins' and the CI roles', keyed by a hash of the principal (so
+ * reordering the list replaces nothing), and the developers' (infra/developer-access.ts `developerAccessEntries`).
  */
 export function accessEntries(
   partition: string,
   users: ClusterUsers,
-  namespaceOf: (stack: string) => string,
+  developerEntries: Readonly<Record<string, DeveloperAccessEntry>>,
 ): Record<string, AccessEntry> {
   const policyArn = (policy: string) => `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
   const clusterWide = (key: string, principalArn: string, policy: string): [string, AccessEntry] => [
@@ -81,19 +80,7 @@ export function accessEntries(
     const [key, entry] = clusterWide(role, principalArn, policy);
     entries[key] = entry;
   }
-  // EKS allows one access entry per principal: a developer with several stacks gets one, scoped to each namespace.
-  const byPrincipal = new Map<string, string[]>();
-  for (const { stack, principalArn } of users.developerStacks)
-    byPrincipal.set(principalArn, [...(byPrincipal.get(principalArn) ?? []), namespaceOf(stack)]);
-  for (const [principalArn, namespaces] of byPrincipal) {
-    entries[`developer-${shortHash(principalArn)}`] = {
-      principalArn,
-      accessPolicies: {
-        edit: { policyArn: policyArn(NAMESPACE_EDIT_POLICY), accessScope: { type: "namespace", namespaces } },
-      },
-    };
-  }
-  return entries;
+  return { ...entries, ...developerEntries };
 }
 
 /**
@@ -171,7 +158,7 @@ export function checkedAccessEntries(
     const listed = Object.values(entries).some((entry) => entry.principalArn === creatorArn);
     if (listed) {
       throw new pulumi.RunError(
-        `${creatorArn} is the identity creating the cluster, which EKS already makes cluster admin; remove it from clusterAdminPrincipalArns, ciDeployRoleArn, ciPreviewRoleArn and developerStacks`,
+        `${creatorArn} is the identity creating the cluster, which EKS already makes cluster admin; remove it from clusterAdminPrincipalArns, ciDeployRoleArn, ciPreviewRoleArn and developers`,
       );
     }
     return pulumi.output(entries);

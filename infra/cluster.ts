@@ -4,11 +4,13 @@
  * - create: the `Cluster` component, a new EKS cluster in its own network (infra/network.ts) with an IAM
  *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
  *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
- *           reach IMDS); on a long-lived stack the cluster and its OIDC provider are protected and the
- *           cluster has EKS deletion protection (infra/lifecycle.ts); the namespaces of the developer stacks
- *           that may borrow it are made after KEDA (infra/developer-namespaces.ts);
- * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, read through a
- *           StackReference, deploying into the namespace that stack made for this one;
+ *           reach IMDS), with an access entry for each listed developer (what they may do there is
+ *           infra/developer-access.ts); on a long-lived stack the cluster and its OIDC provider are protected
+ *           and the cluster has EKS deletion protection (infra/lifecycle.ts);
+ * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, found by its name in AWS
+ *           and never through that stack's state (whose secrets a developer cannot decrypt), with the
+ *           platform's developer directory read from the cluster; the stack makes its own namespace
+ *           (infra/developer-namespace.ts);
  * - adopt:  `adoptCluster`, an EKS cluster looked up by name, with its IAM OIDC provider; never changed.
  * Every mode yields the same things: the cluster's name, a kubeconfig, the OIDC provider that IRSA trusts,
  * and a Kubernetes provider for the workload, which waits until the nodes are known to run the image's
@@ -31,27 +33,20 @@ import {
   type ImagePlatform,
   type LifecycleConfig,
 } from "./config";
+import {
+  DIRECTORY_KEY,
+  DIRECTORY_NAMESPACE,
+  developerAccessEntries,
+  developerAccessNames,
+  type DeveloperDirectory,
+} from "./developer-access";
+import { developerOf, type DeveloperGrant } from "./developer-namespace";
 import { ec2AssumeRolePolicy, eksAssumeRolePolicy } from "./iam-documents";
 import { eksKubeconfig } from "./kubeconfig";
 import { clusterStateOptions } from "./lifecycle";
 import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 import type { ClusterNetwork } from "./network";
 import { managedNodeArchitectures, requireImageArchitecture } from "./node-architecture";
-
-/**
- * The stack outputs a create-mode stack exports for the stacks that borrow its cluster (index.ts exports
- * them under exactly these names; `borrowCluster` reads them back).
- */
-export const SHARED_CLUSTER_OUTPUTS = {
-  clusterName: "clusterName",
-  kubeconfig: "kubeconfig",
-  oidcProviderArn: "oidcProviderArn",
-  oidcProviderUrl: "oidcProviderUrl",
-  /** The nodes' CPU architectures, e.g. ["amd64"]: a borrowing stack checks its imagePlatform against them. */
-  nodeArchitectures: "nodeArchitectures",
-  /** Developer stack name -> the namespace made for it (developerStacks). */
-  developerNamespaces: "developerNamespaces",
-} as const;
 
 /** The AWS managed policy EKS's cluster role needs (EKS user guide, "cluster-iam-role"). */
 const CLUSTER_MANAGED_POLICY = "AmazonEKSClusterPolicy";
@@ -80,12 +75,10 @@ export interface TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   /** Kubernetes provider for everything deployed into the cluster. */
   readonly provider: k8s.Provider;
-  /** The nodes' CPU architectures, exported for borrowers (create mode; empty otherwise). */
+  /** The nodes' CPU architectures (create mode; empty otherwise). */
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  /** borrow mode: the namespace the platform stack made for this stack; undefined otherwise. */
-  readonly borrowedNamespace: pulumi.Output<string> | undefined;
-  /** borrow mode: the platform stack whose cluster this is, for its other outputs (KEDA's); undefined otherwise. */
-  readonly platformStack: pulumi.StackReference | undefined;
+  /** borrow mode: the developer running this stack and the platform's directory; undefined otherwise. */
+  readonly developerGrant: pulumi.Output<DeveloperGrant> | undefined;
   /** What a cluster add-on installed by this stack waits for: the created cluster with its nodes; none otherwise. */
   readonly addonsAfter: readonly pulumi.Resource[];
   /** The created cluster's Kubernetes version, for add-on versions (create mode; undefined otherwise). */
@@ -120,8 +113,8 @@ export function createdClusterName(scope: NameScope): string {
 /**
  * The cluster this stack deploys into: created (`Cluster`), borrowed (`borrowCluster`) or adopted
  * (`adoptCluster`), as `args.config.mode` says. `name` names the component or, for the others, the
- * resources registered to reach the cluster (`<name>-shared`, `<name>-k8s`). `opts` are the created cluster's
- * (a `dependsOn` holds it back until a check passes); the other modes register nothing to hold back.
+ * resources registered to reach the cluster (`<name>-developer-directory`, `<name>-k8s`). `opts` are the created
+ * cluster's (a `dependsOn` holds it back until a check passes); the other modes register nothing to hold back.
  */
 export function targetCluster(
   name: string,
@@ -133,7 +126,11 @@ export function targetCluster(
     case "create":
       return new Cluster(name, { ...args, config }, opts);
     case "borrow":
-      return borrowCluster(name, { ...args, clusterStack: config.clusterStack });
+      return borrowCluster(name, {
+        ...args,
+        clusterStack: config.clusterStack,
+        requireOidcProvider: config.requireOidcProvider,
+      });
     case "adopt":
       return adoptCluster(name, {
         ...args,
@@ -150,7 +147,7 @@ export interface ClusterArgs extends Omit<TargetClusterArgs, "config" | "network
   readonly network: ClusterNetwork | undefined;
 }
 
-/** A new EKS cluster, its managed nodes and its access entries. */
+/** A new EKS cluster, its managed nodes, its access entries and, when it lists developers, their access. */
 export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly mode = "create";
   readonly clusterName: pulumi.Output<string>;
@@ -159,16 +156,12 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly nodeArchitectures: pulumi.Output<string[]>;
-  readonly borrowedNamespace = undefined;
-  readonly platformStack = undefined;
+  readonly developerGrant = undefined;
   readonly addonsAfter: readonly pulumi.Resource[];
-  /** This component's name, which named the developer namespaces it once had as children. */
-  private readonly componentName: string;
   readonly kubernetesVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(CLUSTER_TYPE, name, {}, opts);
-    this.componentName = name;
     const { config, network } = args;
     if (network === undefined) throw new Error("a created cluster needs its network");
     const clusterName = createdClusterName(args.scope);
@@ -243,13 +236,19 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         useDefaultVpcCni: true,
         kubeProxyAddonOptions: { enabled: false },
         authenticationMode: eks.AuthenticationMode.Api,
+        // The SDK types this map as a plain object; pulumi-eks is a remote component, whose inputs may be
+        // Outputs like any other's, so the entries wait for the creator check (cluster-access.ts).
         accessEntries: partition.apply((partitionName) =>
           checkedAccessEntries(
             clusterName,
-            accessEntries(partitionName, config, (stack) => developerNamespace(args.scope, stack)),
+            accessEntries(
+              partitionName,
+              config,
+              developerAccessEntries(developerAccessNames(args.scope.project), config.developers),
+            ),
             { parent: this },
           ),
-        ),
+        ) as unknown as Record<string, eks.types.input.AccessEntryArgs>,
         // Extended support is billed at a higher control-plane rate; stay on standard support and upgrade.
         upgradePolicy: { supportType: "STANDARD" },
         deletionProtection: state.deletionProtection,
@@ -344,84 +343,69 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       nodeArchitectures: this.nodeArchitectures,
     });
   }
-
-  /**
-   * Where a developer stack's namespace was registered before it moved out of this component (a child
-   * `<component>-developer-<stack>`): the alias that keeps it the same resource, not a delete and a create.
-   */
-  developerNamespaceAlias(stack: string): pulumi.Alias {
-    return {
-      name: `${this.componentName}-developer-${stack}`,
-      parent: pulumi.createUrn(this.componentName, CLUSTER_TYPE),
-    };
-  }
 }
 
 export interface BorrowClusterArgs extends Omit<TargetClusterArgs, "config" | "network" | "tags"> {
-  /** The create-mode stack to borrow from, `<organization>/<project>/<stack>`. */
+  /** The create-mode stack to borrow from, `<organization>/<project>/<stack>`: its cluster is named after it. */
   readonly clusterStack: string;
+  /** Whether something trusts the cluster's IAM OIDC provider (see AdoptClusterArgs). */
+  readonly requireOidcProvider: boolean;
 }
 
 /**
- * The cluster of a create-mode stack of this project, read from its outputs (SHARED_CLUSTER_OUTPUTS) through
- * a StackReference `<name>-shared`, and the namespace it made for this stack. The namespace fails the
- * preview with a RunError naming the fix when that stack made none for this one.
+ * The cluster of a create-mode stack of this project: found in AWS by the name that stack gave it
+ * (`platformClusterName`), reached with a kubeconfig built here, exactly as adopt mode does, and never through
+ * that stack's state. A StackReference would need the platform's secrets (its kubeconfig output is one, and
+ * with a KMS key per stack the reference cannot even be opened without kms:Decrypt on the platform's key:
+ * pulumi/pulumi#11109, #21436). What the platform says to its developers is read from the cluster: the
+ * ConfigMap `<project>-developers` in kube-public (infra/developer-access.ts), through the Kubernetes provider
+ * `<name>-k8s`. The caller is matched against it (`developerOf`), which fails the preview with a RunError
+ * naming the fix when the caller is not a listed developer or the platform lists none.
  */
 export function borrowCluster(name: string, args: BorrowClusterArgs): TargetCluster {
-  const { clusterStack, scope } = args;
-  // A read, not a managed resource: it had a `Cluster` parent once, and needs no alias to move.
-  const shared = new pulumi.StackReference(`${name}-shared`, { name: clusterStack });
-  const read = (output: string) => shared.requireOutput(output).apply((value) => String(value));
-  const borrowedNamespace = shared
-    .getOutput(SHARED_CLUSTER_OUTPUTS.developerNamespaces)
-    .apply((namespaces: unknown) => {
-      const namespace = (namespaces as Record<string, string> | undefined)?.[scope.stack];
-      if (namespace === undefined) {
-        throw new pulumi.RunError(
-          `${clusterStack} made no namespace for this stack: its admins add "${scope.stack}=<your IAM role or user ARN>" to its developerStacks and run pulumi up there`,
-        );
-      }
-      return namespace;
-    });
-  const clusterName = read(SHARED_CLUSTER_OUTPUTS.clusterName);
-  // The platform stack gives this stack's developer an entry through its developerStacks.
-  const kubeconfig = pulumi.secret(
-    clusterName.apply((name) =>
-      requireCallerAccess(
-        read(SHARED_CLUSTER_OUTPUTS.kubeconfig),
-        {
-          clusterName: name,
-          remedy: `the admins of ${clusterStack} add "${scope.stack}=<this IAM role or user ARN>" to its developerStacks and run pulumi up there`,
-        },
-        true,
-        {},
-      ),
-    ),
+  const { clusterStack } = args;
+  const reached = reachCluster(
+    name,
+    { ...args, clusterName: platformClusterName(clusterStack) },
+    `an administrator of ${clusterStack} adds "<person>=<this IAM role or user ARN>" to its developers and runs pulumi up there (docs/DEPLOY.md, "Developer stacks")`,
   );
+  const names = developerAccessNames(args.scope.project);
+  const directoryMap = k8s.core.v1.ConfigMap.get(
+    `${name}-developer-directory`,
+    `${DIRECTORY_NAMESPACE}/${names.directory}`,
+    { provider: reached.provider },
+  );
+  const directory = directoryMap.data.apply((data) => {
+    const text = data?.[DIRECTORY_KEY];
+    const read = text === undefined ? undefined : (JSON.parse(text) as DeveloperDirectory);
+    if (read === undefined || read.developers.length === 0) {
+      throw new pulumi.RunError(
+        `${clusterStack} lists no developers (its ConfigMap ${DIRECTORY_NAMESPACE}/${names.directory} names none): an administrator sets its developers and runs pulumi up there`,
+      );
+    }
+    return read;
+  });
+  const caller = aws.getCallerIdentityOutput({}).arn;
+  const developerGrant = pulumi
+    .all([directory, caller])
+    .apply(([dir, callerArn]) => ({ directory: dir, developer: developerOf(dir, callerArn, clusterStack) }));
   return {
     mode: "borrow",
-    clusterName,
-    kubeconfig,
-    oidcProviderArn: read(SHARED_CLUSTER_OUTPUTS.oidcProviderArn),
-    oidcProviderUrl: read(SHARED_CLUSTER_OUTPUTS.oidcProviderUrl),
-    provider: kubernetesProvider(
-      name,
-      {
-        kubeconfig,
-        nodeArchitectures: shared
-          .getOutput(SHARED_CLUSTER_OUTPUTS.nodeArchitectures)
-          .apply((value: unknown) => value as string[] | undefined),
-        architectureSource: `the nodeArchitectures output of ${clusterStack}`,
-        imagePlatform: args.imagePlatform,
-      },
-      { aliases: formerlyInClusterComponent(name) },
-    ),
+    ...reached,
     nodeArchitectures: pulumi.output([]),
-    borrowedNamespace,
-    platformStack: shared,
+    developerGrant,
     addonsAfter: [],
     kubernetesVersion: undefined,
   };
+}
+
+/**
+ * The name of a create-mode stack's cluster (`Cluster`: the stack's scoped name), from the stack's
+ * `<organization>/<project>/<stack>` path.
+ */
+export function platformClusterName(clusterStack: string): string {
+  const [, project = "", stack = ""] = clusterStack.split("/");
+  return scopedName({ project, stack }, "", NAME_LIMITS.eksCluster);
 }
 
 export interface AdoptClusterArgs extends Omit<TargetClusterArgs, "config" | "network" | "tags"> {
@@ -435,11 +419,31 @@ export interface AdoptClusterArgs extends Omit<TargetClusterArgs, "config" | "ne
 }
 
 /**
- * An EKS cluster this project does not manage, looked up by name (a RunError at preview when it does not
- * exist or reports no OIDC issuer), with its IAM OIDC provider when required, and a kubeconfig that runs
- * `aws eks get-token`. Registers only the Kubernetes provider `<name>-k8s`.
+ * An EKS cluster this project does not manage, looked up by name (`reachCluster`); never changed. Registers
+ * only the Kubernetes provider `<name>-k8s`.
  */
 export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluster {
+  return {
+    mode: "adopt",
+    ...reachCluster(name, args, `the administrators of ${args.clusterName} give it an access entry`),
+    nodeArchitectures: pulumi.output([]),
+    developerGrant: undefined,
+    addonsAfter: [],
+    kubernetesVersion: undefined,
+  };
+}
+
+/**
+ * An existing EKS cluster, looked up by name (a RunError at preview when it does not exist or reports no
+ * OIDC issuer), with its IAM OIDC provider when required, a kubeconfig that runs `aws eks get-token` once the
+ * identity running pulumi is known to have an access entry (`requireCallerAccess`; `remedy` says who gives it
+ * one), and the Kubernetes provider `<name>-k8s`, gated on the managed node groups' architectures.
+ */
+function reachCluster(
+  name: string,
+  args: AdoptClusterArgs,
+  remedy: string,
+): Pick<TargetCluster, "clusterName" | "kubeconfig" | "oidcProviderArn" | "oidcProviderUrl" | "provider"> {
   const { clusterName } = args;
   const cluster = aws.eks.getClusterOutput({ name: clusterName });
   const oidcProviderUrl = cluster.identities.apply((identities) => {
@@ -462,13 +466,12 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
         certificateAuthorityData: cluster.certificateAuthorities.apply((authorities) => authorities[0]?.data ?? ""),
         region: args.region,
       }),
-      { clusterName, remedy: `the administrators of ${clusterName} give it an access entry` },
+      { clusterName, remedy },
       cluster.accessConfigs.apply((access) => access[0]?.authenticationMode === "API"),
       {},
     ),
   );
   return {
-    mode: "adopt",
     clusterName: cluster.name,
     kubeconfig,
     oidcProviderArn,
@@ -483,17 +486,7 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
       },
       { aliases: formerlyInClusterComponent(name) },
     ),
-    nodeArchitectures: pulumi.output([]),
-    borrowedNamespace: undefined,
-    platformStack: undefined,
-    addonsAfter: [],
-    kubernetesVersion: undefined,
   };
-}
-
-/** The namespace of a developer stack of this project: the same scoped name that stack gives its own objects. */
-export function developerNamespace(scope: NameScope, stack: string): string {
-  return scopedName({ project: scope.project, stack }, "", NAME_LIMITS.kubernetesNamespace);
 }
 
 interface KubernetesProviderArgs {

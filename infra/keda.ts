@@ -5,8 +5,9 @@
  * rendered by `helm.v4.Chart`, so each rendered object is a Pulumi resource the policy pack sees.
  *
  * A stack that creates its cluster installs it (`clusterKeda`), whether or not it autoscales itself; a
- * borrowing stack reads what it needs from the create stack's `keda` output (`KEDA_OUTPUT`); an adopting
- * stack assumes a platform team installed it the same way (docs/AUTOSCALING.md). `kedaLocation` says which.
+ * borrowing stack reads where it runs from the platform's developer directory (infra/developer-access.ts);
+ * an adopting stack assumes a platform team installed it the same way (docs/AUTOSCALING.md). `kedaLocation`
+ * says which.
  *
  * Sources: kedacore/charts keda/values.yaml (`podIdentity.aws.irsa.*`, `crds.install`) and
  * keda/templates/manager/deployment.yaml; kedacore/keda pkg/scalers/aws/aws_config_cache.go (a trigger's
@@ -215,9 +216,9 @@ export class KedaInstallation extends pulumi.ComponentResource {
 }
 
 /**
- * Where the cluster's KEDA runs: installed by this stack (a created cluster), read from the create stack's
- * `KEDA_OUTPUT` (a borrowed one; the read fails at preview when that stack exports none, i.e. predates
- * KEDA), or the chart's defaults a platform team installed (an adopted one; docs/AUTOSCALING.md).
+ * Where the cluster's KEDA runs: installed by this stack (a created cluster), read from the platform's
+ * developer directory (a borrowed one; infra/developer-access.ts), or the chart's defaults a platform team
+ * installed (an adopted one; docs/AUTOSCALING.md).
  */
 export function kedaLocation(
   cluster: TargetCluster,
@@ -228,8 +229,8 @@ export function kedaLocation(
       if (installed === undefined) throw new Error("a created cluster has KEDA installed: pass the installation");
       return pulumi.output(installed.output);
     case "borrow":
-      if (cluster.platformStack === undefined) throw new Error("a borrowed cluster has its platform stack");
-      return cluster.platformStack.requireOutput(KEDA_OUTPUT) as pulumi.Output<KedaLocation>;
+      if (cluster.developerGrant === undefined) throw new Error("a borrowed cluster has its developer grant");
+      return cluster.developerGrant.apply((grant) => grant.directory.keda);
     case "adopt":
       return pulumi.output(DEFAULT_KEDA_LOCATION);
   }

@@ -57,8 +57,8 @@ export function scopedName(scope: NameScope, role: string, maxLength: number): s
   return `${head}-${hash}${suffix}`;
 }
 
-/** Lower-case letters, digits and single hyphens, no hyphen at either end. */
-function slugify(text: string): string {
+/** Lower-case letters, digits and single hyphens, no hyphen at either end: the form every scoped name takes. */
+export function slugify(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")

@@ -1,12 +1,13 @@
 /**
  * The stack's own namespace, enforcing the Pod Security Standard "restricted": the API server itself refuses
  * a pod that could run as root, escalate privileges, keep capabilities or skip seccomp. A borrowing stack
- * has no rights to make one: it deploys into the namespace its platform stack made for it, with the same
- * labels (infra/cluster.ts).
+ * makes its own too, with the same labels, which the platform's admission policy holds it to, and its
+ * developer's bindings and quota (infra/developer-namespace.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TargetCluster } from "./cluster";
+import { DeveloperNamespace, type StackDemand } from "./developer-namespace";
 import type { Labels } from "./labels";
 
 /** Enforce, audit and warn at the "restricted" level of the current Kubernetes release. */
@@ -35,15 +36,26 @@ export interface StackNamespace {
 }
 
 /**
- * The namespace this stack deploys into: the one the platform stack made for it on a borrowed cluster,
- * otherwise a `ConsumerNamespace` named `name`, created here.
+ * The namespace this stack deploys into, created here as `name`: on a borrowed cluster a `DeveloperNamespace`
+ * (with its developer's bindings and the platform's quota), otherwise a `ConsumerNamespace`.
  */
 export function stackNamespace(
   name: string,
-  args: Omit<ConsumerNamespaceArgs, "provider"> & { readonly cluster: TargetCluster },
+  args: Omit<ConsumerNamespaceArgs, "provider"> & {
+    readonly cluster: TargetCluster;
+    /** What the stack's pods take at most: a borrowing stack's must fit the platform's quota. */
+    readonly demand: StackDemand;
+  },
 ): StackNamespace {
-  const { cluster, ...namespace } = args;
-  if (cluster.borrowedNamespace !== undefined) return { name: cluster.borrowedNamespace };
+  const { cluster, demand, ...namespace } = args;
+  if (cluster.developerGrant !== undefined) {
+    return new DeveloperNamespace(name, {
+      ...namespace,
+      grant: cluster.developerGrant,
+      demand,
+      provider: cluster.provider,
+    });
+  }
   return new ConsumerNamespace(name, { ...namespace, provider: cluster.provider });
 }
 

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { PROJECT } from "../infra/config";
 import { exitCodeOf, formatViolations, runPack, summarize } from "../policies/offline/run-pack";
 import type { ProgramRun } from "../test/helpers/mocks";
-import { REPO_ROOT, asOtherStack, packResources, runProgram, scenario, stackFileValues } from "../test/helpers/program";
+import { REPO_ROOT, borrowing, packResources, runProgram, scenario, stackFileValues } from "../test/helpers/program";
 
 const MOCK_ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/0FF11NE0000000000000000000000000";
 
@@ -35,12 +35,21 @@ export async function recordStack(stack: string, values: Readonly<Record<string,
   const mode = values[`${PROJECT}:clusterMode`] ?? "create";
   if (mode === "borrow") {
     const clusterStack = String(values[`${PROJECT}:clusterStack`]);
-    // The mocked platform stack lists this stack as a developer stack, as its admins would, so it makes its namespace.
-    const developer = `${stack}=arn:aws:iam::123456789012:role/${stack}`;
+    // The mocked platform stack lists the person the stack is named after (`<person>` or `<person>-...`) as a
+    // developer, as its admins would, and that person runs the stack.
+    const person = stack.split("-")[0]!.toLowerCase();
     const shared = await runProgram(
-      await scenario(clusterStack.split("/").at(-1) ?? "shared", { developerStacks: [developer] }),
+      await scenario(clusterStack.split("/").at(-1) ?? "shared", {
+        developers: [`${person}=arn:aws:iam::123456789012:role/${person}`],
+      }),
     );
-    return runProgram(await scenario(stack, stackValues, { otherStacks: { [clusterStack]: asOtherStack(shared) } }));
+    return runProgram(
+      await scenario(
+        stack,
+        stackValues,
+        borrowing(shared, `arn:aws:sts::123456789012:assumed-role/${person}/policy-check`),
+      ),
+    );
   }
   if (mode === "adopt") {
     const clusterName = String(values[`${PROJECT}:clusterName`]);

@@ -23,8 +23,8 @@ import { runPack } from "../policies/offline/run-pack";
 import { ACCOUNT_ID, type ProgramRun, type RecordedResource } from "./helpers/mocks";
 import {
   ORGANIZATION,
-  asOtherStack,
   assertSucceeded,
+  borrowing,
   jsonInput,
   named,
   ofType,
@@ -68,17 +68,24 @@ let bob: ProgramRun;
 before(async () => {
   simulator = await import("@cloud-copilot/iam-simulate");
   keda = await import("@kubernetes-models/keda/keda.sh/v1alpha1");
-  // The shared stack makes the borrowers' namespaces and their namespace-scoped access (docs/DEPLOY.md, "Access").
-  const developerStacks = ["alice=arn:aws:iam::123456789012:role/alice", "bob=arn:aws:iam::123456789012:role/bob"];
+  // The shared stack lists the borrowers' developers, with a quota and nodes for 13 pods each (docs/DEPLOY.md,
+  // "Developer stacks").
+  const developers = ["alice=arn:aws:iam::123456789012:role/alice", "bob=arn:aws:iam::123456789012:role/bob"];
   [shared, off] = (await runPrograms([
-    await scenario("shared", { ...ON, developerStacks }),
+    await scenario("shared", {
+      ...ON,
+      developers,
+      developerPods: 13,
+      developerCpuMillicores: 1500,
+      developerMemoryMiB: 4096,
+      nodeInstanceType: "m5.xlarge",
+    }),
     await scenario("plain", {}),
   ])) as [ProgramRun, ProgramRun];
-  const borrow = { ...ON, clusterMode: "borrow", clusterStack: SHARED_STACK };
-  const otherStacks = { [SHARED_STACK]: asOtherStack(shared) };
+  const borrow = { ...ON, clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK };
   [alice, bob] = (await runPrograms([
-    await scenario("alice", borrow, { otherStacks }),
-    await scenario("bob", borrow, { otherStacks }),
+    await scenario("alice", borrow, borrowing(shared, "arn:aws:sts::123456789012:assumed-role/alice/laptop")),
+    await scenario("bob", borrow, borrowing(shared, "arn:aws:sts::123456789012:assumed-role/bob/laptop")),
   ])) as [ProgramRun, ProgramRun];
   for (const run of [shared, off, alice, bob]) assertSucceeded(run);
 });
@@ -184,7 +191,7 @@ describe("the Deployment and its disruption budget with autoscaling", () => {
 });
 
 describe("KEDA, installed once per cluster", () => {
-  it("the create stack installs the pinned chart into a restricted `keda` namespace and exports what borrowers need", () => {
+  it("the create stack installs the pinned chart into a restricted `keda` namespace and exports where it runs", () => {
     const chart = oneOfType(shared, CHART);
     // From the account's immutable mirror, by the pinned version, with the registry's own credentials.
     assert.equal(

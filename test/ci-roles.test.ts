@@ -2,12 +2,20 @@
  * The CI roles (ci/roles.ts), evaluated by a real IAM policy evaluator (@cloud-copilot/iam-simulate): the
  * preview role reads what a preview needs and no data (no queue messages, objects, parameters or other
  * stacks' secrets), writes only its stack's lock, and only pull requests of the repository can assume
- * it; the deploy role is assumable only from the protected environment.
+ * it; the deploy role is assumable only from the protected environment; the cleanup role only from the
+ * cleanup environment, and it keeps away from the long-lived stacks' state, secrets and resources.
  */
 import type * as IamSimulate from "@cloud-copilot/iam-simulate";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { GITHUB_OIDC_HOST, deployRole, previewRole, type CiSettings } from "../ci/roles";
+import {
+  GITHUB_OIDC_HOST,
+  cleanupRole,
+  createRolesScript,
+  deployRole,
+  previewRole,
+  type CiSettings,
+} from "../ci/roles";
 import type { PolicyDocument } from "../infra/iam-documents";
 
 type EvaluationResult = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
@@ -231,6 +239,73 @@ describe("the deploy role", () => {
       await can(permissions, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-node`, {
         "iam:PassedToService": "lambda.amazonaws.com",
       }),
+      "ImplicitlyDenied",
+    );
+  });
+});
+
+describe("the cleanup role", () => {
+  const DEVELOPER_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/33333333-3333-3333-3333-333333333333`;
+  const settings: CiSettings = { ...SETTINGS, developerStacksKey: DEVELOPER_KEY };
+  const { trust, permissions } = cleanupRole(settings);
+  const checkpoint = (stack: string) => `${BUCKET}/.pulumi/stacks/sqs-eks-consumer/${stack}.json`;
+
+  it("exists only when the settings name the developer stacks' key", () => {
+    assert.throws(() => cleanupRole(SETTINGS), /developerStacksKey/);
+    assert.doesNotMatch(createRolesScript(SETTINGS), /ci-sqs-eks-consumer-cleanup/);
+    assert.match(createRolesScript(settings), /create-role --role-name ci-sqs-eks-consumer-cleanup /);
+  });
+
+  it("is assumable only from the cleanup environment of the repository", () => {
+    assert.equal(assume(trust, "repo:example/sqs-eks-consumer:environment:developer-stacks"), "Allowed");
+    assert.equal(assume(trust, "repo:example/sqs-eks-consumer:environment:production"), "ImplicitlyDenied");
+    assert.equal(assume(trust, "repo:example/sqs-eks-consumer:ref:refs/heads/main"), "ImplicitlyDenied");
+    assert.equal(assume(trust, "repo:example/sqs-eks-consumer:pull_request"), "ImplicitlyDenied");
+  });
+
+  it("removes a developer stack's state and decrypts with the developer stacks' key", async () => {
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+      assert.equal(await can(permissions, action, checkpoint("alice-retry-fix")), "Allowed", action);
+    assert.equal(
+      await can(permissions, "s3:PutObject", `${BUCKET}/.pulumi/locks/sqs-eks-consumer/alice/lock.json`),
+      "Allowed",
+    );
+    assert.equal(await can(permissions, "kms:Decrypt", DEVELOPER_KEY), "Allowed");
+  });
+
+  it("cannot write the long-lived stacks' state, decrypt their secrets, or touch what is named after them", async () => {
+    for (const stack of ["dev", "prod", "shared"]) {
+      assert.equal(await can(permissions, "s3:GetObject", checkpoint(stack)), "Allowed", `lists ${stack}'s outputs`);
+      for (const action of ["s3:PutObject", "s3:DeleteObject"])
+        assert.equal(await can(permissions, action, checkpoint(stack)), "ExplicitlyDenied", `${action} ${stack}`);
+      assert.equal(
+        await can(permissions, "sqs:DeleteQueue", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-${stack}`),
+        "ExplicitlyDenied",
+      );
+      assert.equal(
+        await can(permissions, "iam:DeleteRole", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-${stack}-keda`),
+        "ExplicitlyDenied",
+      );
+      assert.equal(
+        await can(permissions, "kms:ScheduleKeyDeletion", `arn:aws:kms:eu-west-1:${ACCOUNT}:key/4444`, {
+          "aws:ResourceTag/Project": "sqs-eks-consumer",
+          "aws:ResourceTag/Stack": stack,
+        }),
+        "ExplicitlyDenied",
+      );
+    }
+    assert.equal(await can(permissions, "kms:Decrypt", PROD_KEY), "ImplicitlyDenied");
+    assert.equal(await can(permissions, "kms:Decrypt", DEV_KEY), "ImplicitlyDenied");
+    assert.equal(
+      await can(permissions, "eks:DeleteCluster", `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/sqs-eks-consumer-alice`),
+      "ImplicitlyDenied",
+    );
+    assert.equal(
+      await can(permissions, "sqs:DeleteQueue", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-alice`),
+      "Allowed",
+    );
+    assert.equal(
+      await can(permissions, "sqs:ReceiveMessage", `arn:aws:sqs:eu-west-1:${ACCOUNT}:sqs-eks-consumer-alice`),
       "ImplicitlyDenied",
     );
   });

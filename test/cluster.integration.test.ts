@@ -1,10 +1,11 @@
 /**
  * The day-one hazards of a real `pulumi up`, under mocks: the network the cluster lives in, names that
  * would force a delete-before-replace, the identity creating the cluster listed as an admin, the image's
- * architecture in every cluster mode, borrowing without a namespace, and a renamed project.
+ * architecture in every cluster mode, borrowing by someone the platform does not list, and a renamed project.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { developerAccessNames, developerDirectory } from "../infra/developer-access";
 import { DEPLOYER_ROLE_ARN, type ProgramRun } from "./helpers/mocks";
 import { ORGANIZATION, assertSucceeded, named, ofType, oneOfType, runPrograms, scenario } from "./helpers/program";
 
@@ -43,17 +44,30 @@ const CLUSTER = (nodeGroups: { name: string; amiType: string; instanceTypes: str
     "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXISTING0123456789ABCDEF01234567",
 });
 const ARM_PLATFORM = `${ORGANIZATION}/sqs-eks-consumer/arm-platform`;
-const ARM_OUTPUTS = {
-  outputs: {
-    clusterName: "sqs-eks-consumer-arm-platform",
-    kubeconfig: "{}",
-    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ARM",
-    oidcProviderUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/ARM",
-    nodeArchitectures: ["arm64"],
-    developerNamespaces: { erin: "sqs-eks-consumer-erin" },
+/** The arm-platform stack's cluster as AWS and the cluster itself show it to a borrowing stack run by `caller`. */
+const ARM_BORROWED = (caller: string) => ({
+  callerArn: caller,
+  existingClusters: {
+    "sqs-eks-consumer-arm-platform": CLUSTER([
+      { name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] },
+    ]),
   },
-  secretOutputNames: ["kubeconfig"],
-};
+  clusterObjects: {
+    "kubernetes:core/v1:ConfigMap": {
+      "kube-public/sqs-eks-consumer-developers": {
+        data: {
+          "directory.json": JSON.stringify(
+            developerDirectory(
+              developerAccessNames("sqs-eks-consumer"),
+              [{ person: "erin", principalArn: "arn:aws:iam::123456789012:role/erin", sessionName: undefined }],
+              { pods: 4, cpuMillicores: 500, memoryMiB: 1024 },
+            ),
+          ),
+        },
+      },
+    },
+  },
+});
 
 let defaults: ProgramRun;
 let cheap: ProgramRun;
@@ -105,13 +119,13 @@ before(async () => {
       ),
       await scenario(
         "erin",
-        { clusterMode: "borrow", clusterStack: ARM_PLATFORM },
-        { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } },
+        { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM },
+        ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/erin/laptop"),
       ),
       await scenario(
         "frank",
-        { clusterMode: "borrow", clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
-        { otherStacks: { [ARM_PLATFORM]: ARM_OUTPUTS } },
+        { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
+        ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/frank/laptop"),
       ),
       await scenario(
         "orders",
@@ -246,11 +260,11 @@ describe("access to a created cluster", () => {
     assertSucceeded(creatorLater);
   });
 
-  it("refuses a borrowing stack the platform stack made no namespace for, naming the fix", () => {
+  it("refuses a borrowing stack run by someone the platform does not list as a developer, naming the fix", () => {
     assert.ok(
       unlisted.errors.some((e) =>
         e.includes(
-          `${ARM_PLATFORM} made no namespace for this stack: its admins add "frank=<your IAM role or user ARN>" to its developerStacks`,
+          `arn:aws:sts::123456789012:assumed-role/frank/laptop is not among the developers of ${ARM_PLATFORM}: an administrator adds "<person>=arn:aws:iam::123456789012:role/<path>/frank session=laptop" to its developers`,
         ),
       ),
       unlisted.errors.join("\n"),
@@ -270,11 +284,11 @@ describe("imagePlatform against the nodes, in every mode", () => {
     );
   });
 
-  it("borrow mode: reads the platform stack's nodeArchitectures and refuses a mismatch", () => {
+  it("borrow mode: looks the platform's managed node groups up and refuses a mismatch", () => {
     assert.ok(
       armBorrowed.errors.some((e) =>
         e.includes(
-          `imagePlatform is linux/amd64, but the nodes (the nodeArchitectures output of ${ARM_PLATFORM}) run arm64`,
+          "imagePlatform is linux/amd64, but the nodes (the managed node groups of sqs-eks-consumer-arm-platform) run arm64",
         ),
       ),
       armBorrowed.errors.join("\n"),

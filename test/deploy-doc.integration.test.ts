@@ -1,18 +1,22 @@
 /**
  * docs/DEPLOY.md says only what the program does: its reference tables match the key table and the
  * consumer's schema, its per-developer commands yield a configuration the program accepts, its sample error
- * is the one the program raises, and its outputs table lists exactly the stack's outputs.
+ * is the one the program raises, and its outputs table lists exactly the stack's outputs. A developer who
+ * follows it literally gets a stack whose every Kubernetes request the platform allows, up and destroy
+ * (judged by test/rbac/).
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { TUNABLES } from "../consumer/src/settings";
+import { SimulatedCluster, describeDecision, objectRef, type Decision } from "./rbac/cluster";
 import { CONFIG_KEYS, DEFAULT_REGION, PROJECT, StackConfigError, parseStackConfig } from "../infra/config";
 import {
   ORGANIZATION,
   REPO_ROOT,
   assertSucceeded,
+  borrowing,
   cliConfig,
   runProgram,
   scenario,
@@ -158,13 +162,43 @@ describe("docs/DEPLOY.md", () => {
     assert.ok(dev.ok, dev.ok ? "" : JSON.stringify(dev.problems));
     assert.ok(dev.value.cluster.mode === "create");
     assert.deepEqual(dev.value.cluster.adminPrincipalArns, ["arn:aws:iam::123456789012:role/platform-admins"]);
-    assert.deepEqual(dev.value.cluster.developerStacks, [
-      { stack: "alice", principalArn: "arn:aws:iam::123456789012:role/alice" },
+    assert.deepEqual(dev.value.cluster.developers, [
+      { person: "alice", principalArn: "arn:aws:iam::123456789012:role/alice", sessionName: undefined },
     ]);
     assert.deepEqual(dev.value.network?.endpointPublicAccessCidrs, ["203.0.113.7/32", "198.51.100.9/32"]);
     const alice = await parse("alice");
     assert.ok(alice.ok, alice.ok ? "" : JSON.stringify(alice.problems));
-    assert.deepEqual(alice.value.cluster, { mode: "borrow", clusterStack: `${ORGANIZATION}/${PROJECT}/dev` });
+    assert.deepEqual(alice.value.cluster, {
+      mode: "borrow",
+      clusterStack: `${ORGANIZATION}/${PROJECT}/dev`,
+      ttlHours: 48,
+      requireOidcProvider: true,
+    });
+  });
+
+  it("takes a developer from nothing to a running stack and back to nothing: every request of Alice's stack is allowed", async () => {
+    const stacks = await followDocCommands();
+    const platform = await runProgram(await scenario("dev", stacks.get("dev") as Parameters<typeof scenario>[1]));
+    assertSucceeded(platform);
+    // Alice's AWS credentials are the role the administrator listed, in a session of whatever name.
+    const alice = await runProgram(
+      await scenario(
+        "alice",
+        stacks.get("alice") as Parameters<typeof scenario>[1],
+        borrowing(platform, "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop"),
+      ),
+    );
+    assertSucceeded(alice);
+    const cluster = SimulatedCluster.fromPlatform(platform);
+    const refused = (decisions: readonly Decision[]) => decisions.filter((d) => !d.allowed).map(describeDecision);
+    const caller = "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop";
+    assert.deepEqual(refused(cluster.replay(caller, alice, "up")), []);
+    assert.deepEqual(refused(cluster.replay(caller, alice, "destroy")), []);
+    const left = alice.resources
+      .filter((resource) => !resource.read)
+      .map(objectRef)
+      .filter((ref) => ref !== undefined && cluster.has(ref));
+    assert.deepEqual(left, []);
   });
 
   it("shows the error the program actually raises for a bad configuration", () => {

@@ -32,7 +32,7 @@ import { ACCOUNT_ID, type ExistingCluster, type ProgramRun, type RecordedResourc
 import {
   ORGANIZATION,
   REPO_ROOT,
-  asOtherStack,
+  borrowing,
   assertSucceeded,
   jsonInput,
   named,
@@ -77,8 +77,8 @@ before(async () => {
   const adopt = { clusterMode: "adopt", clusterName: "platform-prod" };
   const agentOnPlatform = { clusterAddons: { "platform-prod": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } };
   [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted, autoscaledOnAdopted] = (await runPrograms([
-    await scenario(STACK, { developerStacks: [ALICE] }),
-    await scenario(STACK, { ...POD_IDENTITY, developerStacks: [ALICE] }),
+    await scenario(STACK, { developers: [ALICE] }),
+    await scenario(STACK, { ...POD_IDENTITY, developers: [ALICE] }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC }),
     await scenario("platform", adopt, { existingClusters: WITHOUT_OIDC }),
@@ -88,14 +88,14 @@ before(async () => {
       { existingClusters: WITHOUT_OIDC, ...agentOnPlatform },
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
-  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK, ...POD_IDENTITY };
-  const otherStacks = { [SHARED_STACK]: asOtherStack(pod) };
+  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK, ...POD_IDENTITY };
+  const asAlice = borrowing(pod, "arn:aws:sts::123456789012:assumed-role/alice/laptop");
   [borrowed, borrowedWithoutAgent] = (await runPrograms([
     await scenario("alice", borrow, {
-      otherStacks,
+      ...asAlice,
       clusterAddons: { "sqs-eks-consumer-shared": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } },
     }),
-    await scenario("alice", borrow, { otherStacks }),
+    await scenario("alice", borrow, asAlice),
   ])) as [ProgramRun, ProgramRun];
   commands = migrationCommands(await readFile(path.join(REPO_ROOT, "docs", "DEPLOY.md"), "utf8"));
 });

@@ -1,8 +1,9 @@
 /**
- * What a stack keeps, under Pulumi mocks (infra/lifecycle.ts, infra/developer-namespaces.ts): the resource
- * options the engine receives for a long-lived and for an ephemeral stack, the refusals at preview that come
- * from comparing the configuration with the stack's own last `createdWith` output, and the order `pulumi
- * destroy` would delete in.
+ * What a stack keeps, under Pulumi mocks (infra/lifecycle.ts, infra/developer-access.ts): the resource
+ * options the engine receives for a long-lived and for an ephemeral stack, a developer's stack among them,
+ * the refusals at preview that come from comparing the configuration with the stack's own last `createdWith`
+ * output, and the order `pulumi destroy` would delete in, with the guard that stops a platform's destroy
+ * while it lists developers.
  *
  * The program's last update is a real earlier run: its outputs are served back to it as its own stack's, the
  * way a StackReference to itself reads them from the stack's state.
@@ -11,12 +12,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { DEFAULT_KEDA_LOCATION } from "../infra/keda";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
 import {
   ORGANIZATION,
   REPO_ROOT,
-  asOtherStack,
+  asPreviousUpdate,
   assertSucceeded,
+  borrowing,
   named,
   ofType,
   oneOfType,
@@ -28,7 +31,7 @@ import {
 const ALICE_ARN = "arn:aws:iam::123456789012:role/alice";
 const SELF = (stack: string) => `${ORGANIZATION}/sqs-eks-consumer/${stack}`;
 const PLATFORM: Record<string, ConfigValue> = {
-  developerStacks: [`alice=${ALICE_ARN}`],
+  developers: [`alice=${ALICE_ARN}`],
   autoscaling: "keda",
   endpointPublicAccessCidrs: ["203.0.113.0/24"],
 };
@@ -56,6 +59,7 @@ let newNetwork: ProgramRun;
 let renamed: ProgramRun;
 let adopting: ProgramRun;
 let unchanged: ProgramRun;
+let emptied: ProgramRun;
 let scratchToFifo: ProgramRun;
 let legacyToFifo: ProgramRun;
 let zonesRecorded: ProgramRun;
@@ -77,7 +81,7 @@ before(async () => {
     await scenario("scratch", { ephemeral: true, autoscaling: "keda" }),
   ])) as [ProgramRun, ProgramRun];
   // Each later run is the next update of "prod" (or of it renamed): it reads platform's outputs as its own.
-  const after = (stack: string) => ({ otherStacks: { [SELF(stack)]: asOtherStack(platform) } });
+  const after = (stack: string) => ({ otherStacks: { [SELF(stack)]: asPreviousUpdate(platform) } });
   const previous = (stack: string, outputs: ReturnType<typeof lastUpdate>) => ({
     otherStacks: { [SELF(stack)]: outputs },
   });
@@ -90,6 +94,7 @@ before(async () => {
     renamed,
     adopting,
     unchanged,
+    emptied,
     scratchToFifo,
     legacyToFifo,
     zonesRecorded,
@@ -98,7 +103,7 @@ before(async () => {
     await scenario(
       "alice",
       { clusterMode: "borrow", clusterStack: SELF("prod"), ephemeral: true },
-      { otherStacks: { [SELF("prod")]: asOtherStack(platform) } },
+      borrowing(platform, "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop"),
     ),
     await scenario("prod", { ...PLATFORM, queueType: "fifo" }, after("prod")),
     await scenario("prod", { ...PLATFORM, queueType: "fifo", allowQueueReplacement: true }, after("prod")),
@@ -111,10 +116,11 @@ before(async () => {
       { ...after("prod"), existingClusters: ADOPTED },
     ),
     await scenario("prod", PLATFORM, after("prod")),
+    await scenario("prod", { ...PLATFORM, developers: [] }, after("prod")),
     await scenario(
       "scratch",
       { ephemeral: true, autoscaling: "keda", queueType: "fifo" },
-      { otherStacks: { [SELF("scratch")]: asOtherStack(scratch) } },
+      { otherStacks: { [SELF("scratch")]: asPreviousUpdate(scratch) } },
     ),
     // The last update was made by a version of the program that exported no createdWith.
     await scenario(
@@ -143,6 +149,7 @@ before(async () => {
       ),
     ),
   ])) as [
+    ProgramRun,
     ProgramRun,
     ProgramRun,
     ProgramRun,
@@ -394,29 +401,61 @@ describe("destroying a platform stack", () => {
     return round;
   }
 
-  it("deletes the developer namespaces, and the stack's own ScaledObject, while KEDA's chart still exists", () => {
+  const DIRECTORY = "developers-directory";
+
+  it("deletes the developer directory, and the stack's own ScaledObject, while KEDA's chart still exists", () => {
     const round = deletionRound(platform);
     const chart = oneOfType(platform, "kubernetes:helm.sh/v4:Chart");
-    const developerNamespace = named(platform, "developer-namespaces-ns-alice");
     const scaledObject = oneOfType(platform, "kubernetes:keda.sh/v1alpha1:ScaledObject");
-    for (const before of [developerNamespace, scaledObject]) {
+    for (const before of [named(platform, DIRECTORY), scaledObject]) {
       assert.ok(round.get(before.urn)! < round.get(chart.urn)!, `${before.name} goes before the chart`);
     }
   });
 
-  it("stops at the developer-stacks ConfigMap, protected while stacks are listed and deleted before their namespaces", () => {
-    const round = deletionRound(platform);
-    const guard = named(platform, "developer-namespaces-listed");
-    assert.equal(guard.protect, true);
-    assert.equal((guard.inputs.data as Record<string, string>).stacks, "alice");
-    assert.ok(round.get(guard.urn)! < round.get(named(platform, "developer-namespaces-ns-alice").urn)!);
-    assert.equal(named(scratch, "developer-namespaces-listed").protect, false, "no developer stacks: no guard");
+  it("stops at the developer directory while developers are listed: protected, and reached before KEDA's chart", () => {
+    const directory = named(platform, DIRECTORY);
+    assert.equal(directory.protect, true);
+    assert.deepEqual(directory.inputs.metadata, {
+      name: "sqs-eks-consumer-developers",
+      namespace: "kube-public",
+      labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "sqs-eks-consumer" },
+    });
+    // The engine refuses to delete a protected resource, so the destroy fails at its preview, before anything
+    // is deleted; with --exclude-protected it keeps what the directory depends on, the chart among them.
+    assert.ok(directory.dependencies.includes(oneOfType(platform, "kubernetes:helm.sh/v4:Chart").urn));
+    assert.equal(named(scratch, DIRECTORY).protect, false, "no developers: nothing to guard");
   });
 
-  it("keeps each developer namespace the resource it was when it was a child of the Cluster component", () => {
-    // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>: pulumi/pulumi sdk/go/common/resource/urn.
-    const former =
-      "urn:pulumi:prod::sqs-eks-consumer::sqs-eks-consumer:cluster:Cluster$kubernetes:core/v1:Namespace::cluster-developer-alice";
-    assert.ok(named(platform, "developer-namespaces-ns-alice").aliases.includes(former));
+  it("once developers is emptied, keeps the directory unprotected and drops the developers' access, so the next destroy passes", () => {
+    assertSucceeded(emptied);
+    const directory = named(emptied, DIRECTORY);
+    assert.equal(directory.protect, false);
+    const listed = JSON.parse((directory.inputs.data as Record<string, string>)["directory.json"]!) as {
+      developers: unknown[];
+    };
+    assert.deepEqual(listed.developers, []);
+    for (const type of [
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+      "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    ])
+      assert.deepEqual(
+        ofType(emptied, type).filter((r) => r.name.startsWith("developers-")),
+        [],
+        `${type} without developers`,
+      );
+    const entries = oneOfType(emptied, "eks:index:Cluster").inputs.accessEntries as Record<string, unknown>;
+    assert.deepEqual(
+      Object.keys(entries).filter((key) => key.startsWith("developer-")),
+      [],
+    );
+  });
+
+  it("makes no developer's namespace: developer stacks make and delete their own, so none outlives its stack", () => {
+    for (const run of [platform, emptied])
+      assert.deepEqual(
+        ofType(run, "kubernetes:core/v1:Namespace").map((ns) => (ns.inputs.metadata as { name: string }).name),
+        [DEFAULT_KEDA_LOCATION.namespace, run.outputs.namespace].sort(),
+        "KEDA's and its own",
+      );
   });
 });

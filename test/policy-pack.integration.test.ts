@@ -15,7 +15,7 @@ import type { ProgramRun } from "./helpers/mocks";
 import {
   ORGANIZATION,
   REPO_ROOT,
-  asOtherStack,
+  borrowing,
   assertSucceeded,
   packResources,
   runPrograms,
@@ -32,8 +32,8 @@ let borrower: ProgramRun;
 
 before(async () => {
   [create, dev, existing] = (await runPrograms([
-    // The platform stack lists the developer stacks that borrow its cluster (each gets its namespace there).
-    await scenario("shared", { developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"] }),
+    // The platform stack lists the developers who may borrow its cluster.
+    await scenario("shared", { developers: ["alice=arn:aws:iam::123456789012:role/alice"] }),
     await scenario("dev", await stackFileValues("dev")),
     await scenario(
       "platform",
@@ -54,8 +54,8 @@ before(async () => {
   [borrower] = (await runPrograms([
     await scenario(
       "alice",
-      { clusterMode: "borrow", clusterStack: SHARED_STACK },
-      { otherStacks: { [SHARED_STACK]: asOtherStack(create) } },
+      { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK },
+      borrowing(create, "arn:aws:sts::123456789012:assumed-role/alice/laptop"),
     ),
   ])) as [ProgramRun];
   for (const run of [create, dev, existing, borrower]) assertSucceeded(run);
@@ -159,6 +159,7 @@ describe("npm run policy (scripts/policy-check.ts)", () => {
   it("records stacks that borrow or adopt a cluster against a mocked one", async () => {
     const borrowing = await recordStack("bob", {
       [`sqs-eks-consumer:clusterMode`]: "borrow",
+      [`sqs-eks-consumer:ephemeral`]: "true",
       [`sqs-eks-consumer:clusterStack`]: SHARED_STACK,
     });
     const adopting = await recordStack("platform", {

@@ -12,7 +12,7 @@ import { assertSucceeded, runPrograms, scenario } from "./helpers/program";
 const settingWarnings = (run: ProgramRun) => (run.warnings ?? []).filter((w) => w.startsWith("sqs-eks-consumer:"));
 
 describe("preview warnings", () => {
-  it("a handler timeout above the shutdown budget and bodies that outgrow the heap are shown with their numbers; fitting settings show none", async () => {
+  it("a handler timeout above the shutdown budget and more handler slots than the memory budget fills are shown with their numbers; fitting settings show none", async () => {
     const [risky, fitting] = await runPrograms([
       await scenario("risky", {
         consumer: { handlerTimeoutSeconds: 300, shutdownBudgetSeconds: 30, handlerConcurrency: 500 },
@@ -34,7 +34,7 @@ describe("preview warnings", () => {
     );
     assert.match(
       warnings[1]!,
-      /^sqs-eks-consumer:consumer\.handlerConcurrency: 500 messages .* up to 500 MiB, more than Node's old space of 384 MiB/,
+      /^sqs-eks-consumer:consumer\.handlerConcurrency: with bodies of 1 MiB, SQS's largest, the consumer holds at most \d+ messages at once.*memoryLimitMiB 512 MiB/,
     );
     assert.ok(
       risky!.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"),

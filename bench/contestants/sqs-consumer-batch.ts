@@ -6,7 +6,7 @@ import {
   VISIBILITY_TIMEOUT_SECONDS,
   WAIT_TIME_SECONDS,
   answerReports,
-  doWork,
+  workOf,
   plainClient,
   readContestantEnv,
 } from "./common";
@@ -14,6 +14,7 @@ import {
 const env = readContestantEnv();
 const { sqs, counts } = plainClient(env);
 answerReports(counts);
+const work = workOf(env.work);
 const consumer = Consumer.create({
   queueUrl: env.queueUrl,
   sqs,
@@ -21,7 +22,7 @@ const consumer = Consumer.create({
   waitTimeSeconds: WAIT_TIME_SECONDS,
   visibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
   handleMessageBatch: async (messages) => {
-    await Promise.all(messages.map(() => doWork(env.work)));
+    await Promise.all(messages.map(work));
     return messages;
   },
 });

@@ -5,7 +5,7 @@ import {
   VISIBILITY_TIMEOUT_SECONDS,
   WAIT_TIME_SECONDS,
   answerReports,
-  doWork,
+  workOf,
   plainClient,
   readContestantEnv,
 } from "./common";
@@ -13,6 +13,7 @@ import {
 const env = readContestantEnv();
 const { sqs, counts } = plainClient(env);
 answerReports(counts);
+const work = workOf(env.work);
 const consumer = Consumer.create({
   queueUrl: env.queueUrl,
   sqs,
@@ -21,7 +22,7 @@ const consumer = Consumer.create({
   visibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
   // Returning the message acknowledges it: sqs-consumer then deletes it (one DeleteMessage each).
   handleMessage: async (message) => {
-    await doWork(env.work);
+    await work(message);
     return message;
   },
 });

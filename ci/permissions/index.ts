@@ -79,16 +79,22 @@ export function needsOfRun(run: RecordedRun, env: Environment): RunNeeds {
   return { needs, uncovered: [...uncovered].sort() };
 }
 
-/** Every action of the table, by grant, with the phases that request it. */
-export function actionsByGrant(): Map<Grant, Map<string, Set<Phase>>> {
+/**
+ * Every action of the table, by grant, with the phases that request it. With `resourceTypes`, only the actions
+ * of those resource types' rows (no invokes, no components): what a role needs that acts on those types alone.
+ */
+export function actionsByGrant(resourceTypes?: ReadonlySet<string>): Map<Grant, Map<string, Set<Phase>>> {
   const grants = new Map<Grant, Map<string, Set<Phase>>>(GRANTS.map((grant) => [grant, new Map()]));
   const add = (grant: Grant, action: string, phase: Phase) => {
     const actions = grants.get(grant)!;
     actions.set(action, (actions.get(action) ?? new Set<Phase>()).add(phase));
   };
-  for (const rule of Object.values(RESOURCE_RULES))
+  for (const [type, rule] of Object.entries(RESOURCE_RULES)) {
+    if (resourceTypes !== undefined && !resourceTypes.has(type)) continue;
     for (const operation of rule.operations)
       for (const action of operation.actions) add(operation.grant, action, operation.phase);
+  }
+  if (resourceTypes !== undefined) return grants;
   for (const rule of Object.values(INVOKE_RULES))
     for (const { grant, actions } of rule.grants) for (const action of actions) add(grant, action, "invoke");
   for (const rule of Object.values(COMPONENT_RULES))

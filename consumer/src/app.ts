@@ -1,10 +1,13 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ClockSkew } from "./clock-skew";
 import { Consumer } from "./consumer";
 import { classifyAwsError, HealthPortInUseError, type Classify, type HintContext } from "./errors";
 import { handlerFromFile, logMessage, type BatchHandler, type Handler, type MessageHandler } from "./handler";
 import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
+import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
+import { hasProxy, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
 import {
   describeProblems,
   isFifoQueueUrl,
@@ -13,7 +16,8 @@ import {
   type SettingProblem,
   type Settings,
 } from "./settings";
-import { createSqsClient } from "./sqs-client";
+import { RECEIVE_BACKOFF } from "./receive";
+import { backoffDelayMs, createSqsClient, sleep } from "./sqs-client";
 import { parseTracingConfig } from "./tracing-config";
 
 /**
@@ -71,15 +75,22 @@ export async function startConsumer({
   const user: Handler =
     batchHandler === undefined ? { handleMessage: handler ?? logMessage } : { handleBatch: batchHandler };
   const metrics = new Metrics();
-  const sqs = givenSqs ?? createSqsClient(settings, env);
+  const parsedProxy = parseProxySettings(env);
+  if (!parsedProxy.ok) throw new Error(`invalid proxy configuration: ${describeProblems(parsedProxy.problems)}`);
+  const proxy = summarizeProxy(parsedProxy.value);
+  const proxyUrl = proxy.httpsProxy ?? proxy.httpProxy;
   const hints: HintContext = {
     queueUrl: settings.queueUrl,
     region: settings.region,
     roleArn: env.AWS_ROLE_ARN,
     tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
     containerEndpoint: env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    ...(proxyUrl === undefined ? {} : { proxy: { url: proxyUrl, noProxy: proxy.noProxy } }),
   };
   const classify: Classify = (error) => classifyAwsError(error, hints);
+  const sqs = givenSqs ?? createSqsClient(settings, env, new ClockSkew(logger, metrics, classify));
+  const limit = memoryLimit();
+  const memory = MessageMemory.forLimit(limit);
   const consumer = new Consumer({
     settings,
     sqs,
@@ -87,6 +98,7 @@ export async function startConsumer({
     logger,
     metrics,
     classify,
+    memory,
   });
   let health: Awaited<ReturnType<typeof startHealthServer>>;
   try {
@@ -104,6 +116,8 @@ export async function startConsumer({
     { event: "config", queueUrl, queueType, region, handler: handlerForm, ...tunables, healthPort: health.port },
     `consuming ${queueUrl} (${queueType} queue, ${handlerForm} handler)`,
   );
+  logMemoryBudget(logger, limit, memory);
+  logProxy(logger, parsedProxy.value);
   if (sqs.config.md5 !== false) {
     logger.warn(
       { event: "config" },
@@ -118,11 +132,13 @@ export async function startConsumer({
     );
   }
   consumer.start();
-  void logStartupChecks(sqs, settings, env, classify, logger);
+  const checks = new AbortController();
+  void logStartupChecks(sqs, settings, env, classify, logger, checks.signal);
   return {
     consumer,
     healthPort: health.port,
     async stop() {
+      checks.abort();
       await consumer.stop();
       await health.close();
       if (givenSqs === undefined) sqs.destroy();
@@ -160,11 +176,13 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   const env = options.env ?? process.env;
   const parsed = parseSettings(env);
   const tracingConfig = parseTracingConfig(env);
+  const proxy = parseProxySettings(env);
   const fromFile = options.handlerFile && handlerFromFile(options.handlerFile.path, options.handlerFile.exports);
-  if (!parsed.ok || !tracingConfig.ok || fromFile?.ok === false) {
+  if (!parsed.ok || !tracingConfig.ok || !proxy.ok || fromFile?.ok === false) {
     exitInvalidConfig([
       ...(parsed.ok ? [] : parsed.problems),
       ...(tracingConfig.ok ? [] : tracingConfig.problems),
+      ...(proxy.ok ? [] : proxy.problems),
       ...(fromFile?.ok === false ? fromFile.problems : []),
     ]);
   }
@@ -181,7 +199,7 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   // Loaded only when tracing is on: off, the SDK and its exporters are never evaluated.
   const tracing =
     tracingConfig.value &&
-    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger);
+    (await import("./tracing-sdk.js")).startTracingSdk(tracingConfig.value, info.version, logger, proxy.value);
   const user: Partial<Handler> = fromFile?.value ?? {};
   let running: RunningConsumer;
   try {
@@ -225,6 +243,50 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   process.on("SIGINT", onSignal);
 }
 
+/** Logs the memory budget and what it allows; warns when it cannot hold one receive of SQS's largest message. */
+function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemory): void {
+  const mib = (bytes: number): number => Math.floor(bytes / 1_048_576);
+  const fields = {
+    event: "memory",
+    limitMiB: mib(limit.bytes),
+    limitSource: limit.source,
+    budgetMiB: mib(memory.budgetBytes),
+    largestReceive: memory.largestReceive,
+  };
+  const of = limit.source === "cgroup" ? "the container's memory limit" : "the limit Node's heap is sized for";
+  if (memory.budgetBytes < memory.receiveChargeBytes) {
+    logger.warn(
+      fields,
+      `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB) is too small for one message of SQS's ` +
+        "largest size (1 MiB): messages are received one at a time, and large ones may still run out of memory; raise the memory limit",
+    );
+    return;
+  }
+  logger.info(
+    fields,
+    `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB): receives ask for at most ` +
+      `${fields.largestReceive} messages at once, fewer while held messages fill it`,
+  );
+}
+
+/**
+ * Names the proxy SQS, STS and OTLP requests go through, without credentials, and the hosts reached
+ * directly (NO_PROXY); says nothing when no proxy is set.
+ */
+function logProxy(logger: Logger, settings: ProxySettings): void {
+  if (!hasProxy(settings)) return;
+  const proxy = summarizeProxy(settings);
+  const via = [
+    ...(proxy.httpsProxy ? [`${proxy.httpsProxy} for https:// (HTTPS_PROXY)`] : []),
+    ...(proxy.httpProxy ? [`${proxy.httpProxy} for http:// (HTTP_PROXY)`] : []),
+  ].join(", ");
+  logger.info(
+    { event: "proxy", ...proxy },
+    `SQS, STS and OTLP requests go through the proxy ${via}` +
+      (proxy.noProxy ? `; hosts NO_PROXY names are reached directly: ${proxy.noProxy}` : "; NO_PROXY is not set"),
+  );
+}
+
 /**
  * Exits 78 (EX_CONFIG) after the version banner and one fatal line naming every problem (`invalid-config`,
  * with the problems as a field too): invalid settings, or a handler file that exports neither form or both.
@@ -236,63 +298,77 @@ export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
   process.exit(EXIT_INVALID_CONFIG);
 }
 
-/** Logs which credential source the SDK's chain found and what the queue's redrive policy is. */
+/**
+ * Logs which credential source the SDK's chain found and what the queue's redrive policy is (the
+ * missing-DLQ warning among them). A failed check (no credentials yet, DNS, a 5xx) is warned about once,
+ * then retried with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF) until it succeeds once, or
+ * `signal` aborts (shutdown). Never rejects.
+ */
 async function logStartupChecks(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
   classify: Classify,
   logger: Logger,
+  signal: AbortSignal,
 ): Promise<void> {
+  for (let failures = 0; !signal.aborted; failures++) {
+    const failed = await startupCheck(sqs, settings, env, logger);
+    if (failed === undefined) return;
+    const classified = classify(failed.error);
+    const fields = {
+      event: failed.step,
+      kind: classified.kind,
+      code: classified.code,
+      error: classified.message,
+      hint: classified.hint,
+      failures: failures + 1,
+    };
+    const what = failed.step === "credentials" ? "no credentials yet" : "could not read the queue's attributes";
+    // The receive loops warn about every failed call already; the first failure here is enough, retries at debug.
+    if (failures === 0) logger.warn(fields, `${what}: retrying until it succeeds`);
+    else logger.debug(fields, what);
+    await sleep(backoffDelayMs(failures, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
+  }
+}
+
+/** One pass of the start-up checks: logs what it found, or returns the step that failed and its error. */
+async function startupCheck(
+  sqs: SQSClient,
+  settings: Settings,
+  env: EnvLike,
+  logger: Logger,
+): Promise<{ readonly step: "credentials" | "queue"; readonly error: unknown } | undefined> {
   try {
     const credentials = await sqs.config.credentials();
     logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
   } catch (error) {
-    const classified = classify(error);
-    logger.warn(
-      {
-        event: "credentials",
-        kind: classified.kind,
-        code: classified.code,
-        error: classified.message,
-        hint: classified.hint,
-      },
-      "no credentials yet",
-    );
-    return;
+    return { step: "credentials", error };
   }
+  let queue: QueueInfo;
   try {
-    const queue = await describeQueue(sqs, settings.queueUrl);
-    if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
-      logger.warn(
-        { event: "queue-type", fifoQueue: queue.fifo },
-        "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix",
-      );
-    }
-    if (queue.deadLetterTargetArn === undefined) {
-      logger.warn(
-        { event: "queue", ...queue },
-        "the queue has no redrive policy: a message that always fails is retried until it expires",
-      );
-    } else {
-      logger.info(
-        { event: "queue", ...queue },
-        `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`,
-      );
-    }
+    queue = await describeQueue(sqs, settings.queueUrl);
   } catch (error) {
-    const classified = classify(error);
+    return { step: "queue", error };
+  }
+  if (queue.fifo !== isFifoQueueUrl(settings.queueUrl)) {
     logger.warn(
-      {
-        event: "queue",
-        kind: classified.kind,
-        code: classified.code,
-        error: classified.message,
-        hint: classified.hint,
-      },
-      "could not read the queue's attributes",
+      { event: "queue-type", fifoQueue: queue.fifo },
+      "the queue's FifoQueue attribute disagrees with its name: order is kept by the name's .fifo suffix",
     );
   }
+  if (queue.deadLetterTargetArn === undefined) {
+    logger.warn(
+      { event: "queue", ...queue },
+      "the queue has no redrive policy: a message that always fails is retried until it expires",
+    );
+  } else {
+    logger.info(
+      { event: "queue", ...queue },
+      `failed messages move to the DLQ after ${queue.maxReceiveCount} receives`,
+    );
+  }
+  return undefined;
 }
 
 /**

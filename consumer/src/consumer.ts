@@ -1,10 +1,12 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Dispatcher } from "./dispatch";
 import type { Classify } from "./errors";
+import { EventLoopWatch } from "./event-loop";
 import { Capacity, Handling } from "./handle";
 import type { Handler } from "./handler";
 import { Readiness, type Liveness } from "./health";
 import type { Logger } from "./logger";
+import { MessageMemory, memoryLimit } from "./memory";
 import type { Metrics } from "./metrics";
 import { ReceiveLoops } from "./receive";
 import { isFifoQueueUrl, type Settings } from "./settings";
@@ -30,6 +32,8 @@ export interface ConsumerContext {
   readonly tracing: ConsumerTracing;
   /** Classifies a failed AWS call, with hints for this queue and identity. */
   readonly classify: Classify;
+  /** The memory budget: receives reserve room in it, held messages are charged to it (memory.ts). */
+  readonly memory: MessageMemory;
   /** True for a FIFO queue: receives carry an attempt id, and a group's messages are handled one at a time, in order. */
   readonly fifo: boolean;
   /** Aborted when shutdown begins: no receive starts after that, and what a receive brings is not started. */
@@ -45,6 +49,8 @@ export interface ConsumerOptions {
   readonly metrics: Metrics;
   /** Classifies a failed AWS call, its hints bound to this queue and identity (`classifyAwsError`). */
   readonly classify: Classify;
+  /** The memory budget; defaults to the one for this container's memory limit (`MessageMemory.forLimit`). */
+  readonly memory?: MessageMemory;
 }
 
 /**
@@ -68,10 +74,11 @@ export class Consumer {
   private readonly settlement: Settlement;
   private readonly dispatcher: Dispatcher;
   private readonly receiveLoops: ReceiveLoops;
+  private readonly eventLoop: EventLoopWatch;
   private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
 
-  constructor({ settings, sqs, handler, logger, metrics, classify }: ConsumerOptions) {
+  constructor({ settings, sqs, handler, logger, metrics, classify, memory }: ConsumerOptions) {
     this.ctx = {
       settings,
       sqs,
@@ -79,9 +86,12 @@ export class Consumer {
       metrics,
       tracing: new ConsumerTracing(settings.queueUrl),
       classify,
+      memory: memory ?? MessageMemory.forLimit(memoryLimit()),
       fifo: isFifoQueueUrl(settings.queueUrl),
       stopping: this.stopping.signal,
     };
+    const budget = this.ctx.memory;
+    metrics.watchMemory(() => ({ budget: budget.budgetBytes, reserved: budget.reserved, held: budget.held }));
     this.readiness = new Readiness(logger, metrics, () => this.receiveLoops.open);
     this.slots = new Capacity(settings.handlerConcurrency);
     this.handling = new Handling(this.ctx, handler, this.slots);
@@ -90,6 +100,11 @@ export class Consumer {
     this.receiveLoops = new ReceiveLoops(this.ctx, this.slots, this.readiness, (messages, at, context, slots) =>
       this.dispatcher.dispatch(messages, at, context, slots),
     );
+    this.eventLoop = new EventLoopWatch(settings.visibilityTimeoutSeconds, logger, metrics, (now) => {
+      let lapsed = 0;
+      for (const entry of this.dispatcher.inFlight) if (entry.visibleAt <= now) lapsed++;
+      return lapsed;
+    });
     const parts = [this.handling.invocations, this.receiveLoops];
     this.liveness = {
       get live() {
@@ -109,8 +124,14 @@ export class Consumer {
     return this.ctx.fifo;
   }
 
-  /** Starts the visibility heartbeat over the held messages, then the receive loops. */
+  /** The memory budget receives and held messages are charged to. */
+  get memory(): MessageMemory {
+    return this.ctx.memory;
+  }
+
+  /** Starts the event-loop watch (event-loop.ts), the visibility heartbeat over the held messages, then the receive loops. */
   start(): void {
+    this.eventLoop.start();
     this.settlement.startHeartbeat(() => this.dispatcher.inFlight);
     this.receiveLoops.start();
   }
@@ -171,6 +192,7 @@ export class Consumer {
       runsSettled,
     ]);
     outOfTime.abort();
+    this.eventLoop.stop();
     logger.info(
       {
         event: "stopped",

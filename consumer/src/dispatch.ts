@@ -5,7 +5,8 @@ import type { ConsumerContext } from "./consumer";
 import { Batcher } from "./batch";
 import type { BatchOutcome, Capacity, Handling, Outcome } from "./handle";
 import { toReceivedMessage, type ReceivedMessage } from "./handler";
-import type { Settlement, VisibilityChange } from "./settle";
+import { messageTextBytes } from "./memory";
+import { lapsed, type Settlement, type VisibilityChange } from "./settle";
 
 /**
  * The dispatch step: what becomes of each message a receive brought, in the order SQS gave them. It is
@@ -35,6 +36,10 @@ export interface InFlight {
   readonly receiveContext: Context;
   /** Set when shutdown cut its handler off and changed its visibility: its outcome no longer matters. */
   cutOff: boolean;
+  /** What its text takes in the heap, bytes (see memory.ts `messageTextBytes`). */
+  readonly textBytes: number;
+  /** What the memory budget charges for it while held (0 until held). */
+  charge: number;
 }
 
 /**
@@ -59,6 +64,8 @@ export function inFlightEntry(
     controller: new AbortController(),
     receiveContext,
     cutOff: false,
+    textBytes: messageTextBytes(raw),
+    charge: 0,
   };
 }
 
@@ -206,7 +213,11 @@ export class Dispatcher {
       });
       return "refused";
     }
-    if (running === undefined) return "new";
+    if (running === undefined) {
+      if (this.settle.deletedEarlier(entry.messageId, entry.message.receiveCount))
+        lapsed(this.ctx, "received-again", entry.messageId, { receiveCount: entry.message.receiveCount });
+      return "new";
+    }
     metrics.duplicateDeliveries.inc({ state: running.abandoned ? "abandoned" : "running" });
     void this.settle.changeVisibility([{ message: entry, reason: "refused" }], {
       fields: { event: "duplicate-delivery" },
@@ -227,6 +238,8 @@ export class Dispatcher {
   private redelivered(held: InFlight, state: "running" | "waiting", again: InFlight): void {
     const { logger, metrics } = this.ctx;
     metrics.duplicateDeliveries.inc({ state });
+    // A second delivery while held means its visibility ended (or SQS delivered it twice, which it may).
+    lapsed(this.ctx, "received-again", held.messageId, { state, receiveCount: again.message.receiveCount });
     held.receiptHandle = again.receiptHandle || held.receiptHandle;
     held.receivedAt = again.receivedAt;
     held.visibleAt = again.visibleAt;
@@ -239,14 +252,23 @@ export class Dispatcher {
   private hold(entry: InFlight): void {
     this.held.add(entry);
     this.heldById.set(entry.messageId, entry);
+    entry.charge = this.ctx.memory.hold(entry.textBytes);
     this.ctx.metrics.inFlight.inc();
   }
 
-  /** The consumer no longer holds the message (settled, or its visibility about to change). */
+  /**
+   * The consumer no longer holds the message (settled, or its visibility about to change). Its memory
+   * charge is released, or, while a handler that ignored its abort signal still runs with it, once that
+   * handler settles.
+   */
   private drop(entry: InFlight): void {
     if (!this.held.delete(entry)) return;
     if (this.heldById.get(entry.messageId) === entry) this.heldById.delete(entry.messageId);
     this.ctx.metrics.inFlight.dec();
+    const { memory } = this.ctx;
+    const running = this.handling.invocations.get(entry.messageId);
+    if (running === undefined || running.settled) memory.release(entry.charge);
+    else void running.done.then(() => memory.release(entry.charge));
   }
 
   /** Runs a held message's handler in a slot already reserved for it, then settles the outcome. */

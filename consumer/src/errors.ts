@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CredentialsStalled: "A credential source accepted the connection and did not answer within the chain's deadline.",
   CredentialsUnavailable: "The SDK's credential chain failed; its own error is the cause.",
   HandlerTimeout: "A handler passed HANDLER_TIMEOUT_SECONDS; also the reason of its abort signal.",
+  ClockSkew:
+    "The local clock is far from AWS's: credentials arrived already expired, or a response's Date header disagrees.",
   HealthPortInUse: "Another process listens on HEALTH_PORT: the health server cannot start.",
   BatchAnswerInvalid: "A batch handler answered with something Lambda would not accept as a partial batch response.",
 } as const;
@@ -90,6 +92,20 @@ export class HandlerTimeoutError extends ConsumerError {
 }
 
 /**
+ * The local clock disagrees with AWS's by about `skewMs` (positive: the local clock is ahead), as
+ * `evidence` shows: `expired-on-arrival`, credentials that arrived with less time left than any source
+ * issues (clock-skew.ts; `skewMs` is then a lower bound); `date-header`, an AWS response's Date header. Not thrown: it
+ * carries the clock-skew hint for the warning (HINTS).
+ */
+export class ClockSkewError extends ConsumerError {
+  constructor(evidence: "expired-on-arrival" | "date-header", skewMs: number) {
+    super("ClockSkew", `the local clock is about ${Math.round(skewMs / 1000)} s off AWS's (${evidence})`, {
+      context: { evidence, skewMs },
+    });
+  }
+}
+
+/**
  * HEALTH_PORT is taken on the health server's address (`context.host`: undefined for every interface):
  * the consumer cannot serve its probes, so it exits 78 with this message rather than a stack trace.
  */
@@ -157,6 +173,11 @@ export interface HintContext {
   readonly tokenFile?: string | undefined;
   /** AWS_CONTAINER_CREDENTIALS_FULL_URI: the container credentials endpoint (the EKS Pod Identity Agent), when set. */
   readonly containerEndpoint?: string | undefined;
+  /**
+   * The proxy SQS and STS requests go through (HTTPS_PROXY, else HTTP_PROXY), without credentials, and
+   * NO_PROXY as set, when a proxy is set (proxy.ts).
+   */
+  readonly proxy?: { readonly url: string; readonly noProxy?: string | undefined } | undefined;
 }
 
 /** Classifies a failed AWS call; `classifyAwsError` with the hint context bound once. */
@@ -183,8 +204,9 @@ const SIGNATURE_CODES = new Set([
   "RequestTimeTooSkewed",
   "RequestInTheFuture",
 ]);
-const CREDENTIAL_CODES = new Set([
+const CREDENTIAL_CODES = new Set<string>([
   "CredentialsProviderError",
+  "ClockSkew" satisfies ErrorCode,
   ...REJECTED_CREDENTIAL_CODES,
   "InvalidIdentityToken",
   "InvalidIdentityTokenException",
@@ -242,6 +264,8 @@ const NETWORK_CODES = new Set<string>([
   "RequestTimeout",
   "RequestTimeoutException",
   "ERR_SOCKET_CONNECTION_TIMEOUT",
+  // Node's agents: the proxy refused to open a tunnel (CONNECT answered other than 2xx).
+  "ERR_PROXY_TUNNEL",
   "RequestStalled" satisfies ErrorCode,
 ]);
 const NETWORK_MESSAGE = /socket hang up|ECONNREFUSED|ECONNRESET|getaddrinfo/i;
@@ -284,7 +308,8 @@ function kindOf(code: string, message: string, status: number | undefined): AwsE
   if (CREDENTIAL_CODES.has(code) || /could not load credentials/i.test(message)) return "credentials";
   if (QUEUE_MISSING_CODES.has(code)) return "queue-missing";
   if (THROTTLING_CODES.has(code) || status === 429) return "throttling";
-  if (NETWORK_CODES.has(code) || NETWORK_MESSAGE.test(message)) return "network";
+  // 407 Proxy Authentication Required comes from a proxy, never from SQS (RFC 9110, 15.5.8).
+  if (NETWORK_CODES.has(code) || NETWORK_MESSAGE.test(message) || status === 407) return "network";
   if (status !== undefined && status >= 500) return "server";
   if (code === "InternalError" || code === "ServiceUnavailable" || code === "InternalFailure") return "server";
   return "unknown";
@@ -306,6 +331,14 @@ interface HintRow {
   readonly hint: (f: Facts) => string;
 }
 
+/** The host of the queue URL (where the SDK sends SQS requests unless an endpoint is configured). */
+const sqsHost = (queueUrl: string, region: string): string => {
+  try {
+    return new URL(queueUrl).hostname;
+  } catch {
+    return `sqs.${region}.amazonaws.com`;
+  }
+};
 const seconds = (ms: unknown): string => (typeof ms === "number" ? String(ms / 1000) : "?");
 const role = (f: Facts): string => f.roleArn ?? "(no AWS_ROLE_ARN: not using IRSA)";
 const deniedAction = (f: Facts): string => /perform:\s*([\w:]+)/i.exec(f.message)?.[1] ?? "the SQS action";
@@ -331,6 +364,14 @@ const POD_IDENTITY_AGENT =
   "eks-pod-identity-agent), nothing may block the pod from 169.254.170.23 (NetworkPolicies, host firewall), " +
   "and the node's role needs eks-auth:AssumeRoleForPodIdentity (AmazonEKSWorkerNodePolicy)";
 
+/** Where requests go through a proxy: which, and how to reach a host directly instead. */
+const throughProxy = (f: Facts, service: string, host: string): string =>
+  `Requests to ${service} go through the proxy ${f.proxy?.url} (HTTPS_PROXY/HTTP_PROXY)` +
+  (f.proxy?.noProxy ? ` unless NO_PROXY (${f.proxy.noProxy}) names the host` : "") +
+  `: check that the proxy is up and reachable from the pod, that it allows CONNECT to ${host}:443 ` +
+  "(ERR_PROXY_TUNNEL carries its answer: 403 refused by its rules, 407 missing or wrong proxy credentials in the " +
+  "proxy URL), and that it resolves that host; or list the host in NO_PROXY to reach it directly (e.g. a VPC endpoint).";
+
 /** The hints, by kind and case, in the order they are tried. */
 export const HINTS: readonly HintRow[] = [
   {
@@ -353,6 +394,18 @@ export const HINTS: readonly HintRow[] = [
       `(${f.tokenFile ? `STS, for the web identity token in ${f.tokenFile}` : "STS, the container credentials endpoint or the instance metadata service"}); ` +
       "retrying with backoff. Check egress to STS (AWS_ENDPOINT_URL_STS or sts.<region>.amazonaws.com, " +
       "an STS VPC endpoint), proxies and NetworkPolicies.",
+  },
+  {
+    kind: "credentials",
+    when: (f) => f.code === "ClockSkew",
+    hint: (f) =>
+      `This node's clock is ${f.errorContext.evidence === "date-header" ? "about" : "at least"} ` +
+      `${Math.round(Number(f.errorContext.skewMs) / 1000)} s off AWS's (${String(f.errorContext.evidence)}): ` +
+      "web identity credentials look expired when they arrive, so the SDK would ask STS again before every " +
+      "request. Fix the node's clock (NTP/chrony: `chronyc tracking`; EKS nodes sync with the Amazon Time Sync " +
+      "Service at 169.254.169.123). Meanwhile the consumer asks for new credentials at most once a minute, and " +
+      "SigV4 requests signed more than 5 minutes off are refused (RequestTimeTooSkewed) until the SDK corrects " +
+      "its clock offset from AWS's answers.",
   },
   {
     kind: "credentials",
@@ -421,6 +474,13 @@ export const HINTS: readonly HintRow[] = [
   },
   {
     kind: "credentials",
+    when: (f) => f.proxy !== undefined && (NETWORK_CODES.has(f.code) || NETWORK_MESSAGE.test(f.message)),
+    hint: (f) =>
+      `Could not reach STS to exchange the web identity token for credentials (${f.code}). ` +
+      throughProxy(f, "STS", `sts.${f.region}.amazonaws.com`),
+  },
+  {
+    kind: "credentials",
     when: (f) => NETWORK_CODES.has(f.code) || NETWORK_MESSAGE.test(f.message),
     hint: (f) =>
       `Could not reach STS to exchange the web identity token for credentials (${f.code}). Check egress to ` +
@@ -484,6 +544,20 @@ export const HINTS: readonly HintRow[] = [
     hint: (f) =>
       `KMS denied the queue's key to this role (${f.code}): ${kmsPolicy(f)}. Senders need kms:GenerateDataKey too.`,
   },
+  // OverLimit is not about request rate: SQS refuses a receive once the queue holds its limit of
+  // in-flight messages, those received and not yet deleted (SQS API reference, ReceiveMessage, errors:
+  // "OverLimit ... the maximum number of in flight messages is reached"; SQS Developer Guide, "Amazon SQS
+  // message quotas", in-flight messages per queue: 120,000 for standard queues).
+  {
+    kind: "throttling",
+    when: (f) => f.code === "OverLimit",
+    hint: () =>
+      "SQS refused the receive: the queue has reached its limit of in-flight messages (received and not yet " +
+      "deleted; 120,000 on a standard queue). Fewer receive loops or replicas do not help: messages must be " +
+      "deleted, or their visibility ended, sooner. Check for handlers that fail or run long " +
+      "(sqs_consumer_messages_in_flight, sqs_consumer_messages_failed_total), other consumers of this queue " +
+      "that receive without deleting, and a visibility timeout far longer than handlers need; backing off.",
+  },
   {
     kind: "throttling",
     hint: () => "AWS is throttling requests; backing off. Fewer receive loops or replicas lower the request rate.",
@@ -495,6 +569,12 @@ export const HINTS: readonly HintRow[] = [
       `SQS in ${f.region} accepted the request but did not answer before the call's deadline (the long-poll ` +
       `wait plus ${seconds(f.errorContext.marginMs)} s); retrying with backoff. Check proxies, NetworkPolicies, ` +
       "NAT and VPC endpoints between the pod and SQS.",
+  },
+  {
+    kind: "network",
+    when: (f) => f.proxy !== undefined,
+    hint: (f) =>
+      `Cannot reach SQS in ${f.region} (${f.code}). ` + throughProxy(f, "SQS", sqsHost(f.queueUrl, f.region)),
   },
   {
     kind: "network",

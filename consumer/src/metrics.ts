@@ -18,6 +18,9 @@ export type FailureReason = "error" | "timeout" | "shutdown";
  */
 export type VisibilityReason = "heartbeat" | "failed" | "refused" | "group" | "shutdown";
 
+/** How a visibility lapse was found, as the `detected` label of sqs_consumer_visibility_lapses_total. */
+export type LapseDetected = "late-extension" | "late-settle" | "receipt-handle" | "received-again";
+
 /**
  * The consumer's Prometheus metrics, served on /metrics. Names follow Prometheus conventions:
  * counters end in _total, durations are histograms in seconds.
@@ -118,12 +121,62 @@ export class Metrics {
   });
   readonly visibilityLapses = new Counter({
     name: "sqs_consumer_visibility_lapses_total",
-    help: "Extensions answered only after the message's visibility had ended (it may be delivered again).",
+    help:
+      "Held messages whose visibility ended before the consumer was done with them (they may be delivered " +
+      "again), by how it was found: late-extension (an extension answered after the end), late-settle (deleted " +
+      "after it), receipt-handle (SQS refused the receipt handle as no longer in flight), " +
+      "received-again (delivered again while held, or after this process deleted it).",
+    labelNames: ["detected"] as const,
     registers: [this.registry],
+  });
+  readonly clockSkew = new Counter({
+    name: "sqs_consumer_clock_skew_total",
+    help:
+      "Times the local clock was found far from AWS's, by evidence: expired-on-arrival (credentials that arrived " +
+      "with less than 4.5 minutes left, shorter than any source issues) or date-header (an AWS response's Date header more than " +
+      "5 minutes off; compared at most once a minute) (clock-skew.ts).",
+    labelNames: ["evidence"] as const,
+    registers: [this.registry],
+  });
+  readonly eventLoopStalls = new Counter({
+    name: "sqs_consumer_event_loop_stalls_total",
+    help: "Times the event loop was blocked for more than a third of the visibility timeout (event-loop.ts).",
+    registers: [this.registry],
+  });
+
+  /** Read at each scrape (see watchMemory). */
+  private memory: (() => { budget: number; reserved: number; held: number }) | undefined;
+  readonly memoryBudget = new Gauge({
+    name: "sqs_consumer_memory_budget_bytes",
+    help: "The memory budget for messages, from the container's memory limit: what receives and held messages may be charged.",
+    registers: [this.registry],
+    collect: () => {
+      const memory = this.memory?.();
+      if (memory) this.memoryBudget.set(memory.budget);
+    },
+  });
+  readonly memoryCharged = new Gauge({
+    name: "sqs_consumer_memory_charged_bytes",
+    help:
+      "What the memory budget is charged now, by use: receiving (room reserved by receives in progress, for " +
+      "messages of SQS's largest size) and held (held messages, by their size).",
+    labelNames: ["use"] as const,
+    registers: [this.registry],
+    collect: () => {
+      const memory = this.memory?.();
+      if (!memory) return;
+      this.memoryCharged.set({ use: "receiving" }, memory.reserved);
+      this.memoryCharged.set({ use: "held" }, memory.held);
+    },
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The memory gauges read `read` at each scrape. */
+  watchMemory(read: () => { budget: number; reserved: number; held: number }): void {
+    this.memory = read;
   }
 
   recordError(kind: AwsErrorKind, operation: string): void {

@@ -15,13 +15,15 @@ import { backoffDelayMs, sleep } from "./sqs-client";
 
 /**
  * The receive step: RECEIVE_LOOPS long-poll loops, each asking SQS for as many messages as there are
- * free handler slots, with a ReceiveRequestAttemptId on FIFO queues, backing off after failures, and
- * handing what came to dispatch (`onReceived`).
+ * free handler slots and room in the memory budget, with a ReceiveRequestAttemptId on FIFO queues,
+ * backing off after failures, and handing what came to dispatch (`onReceived`).
  */
 
-/** Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter. */
-const RECEIVE_BACKOFF_BASE_MS = 200;
-const RECEIVE_BACKOFF_CAP_MS = 20_000;
+/**
+ * Backoff after a failed receive: from 200 ms, doubling, up to 20 s, with full jitter (`backoffDelayMs`).
+ * The start-up checks retry with it too (app.ts).
+ */
+export const RECEIVE_BACKOFF = { baseMs: 200, capMs: 20_000 } as const;
 
 /** A receive request in progress; its controller hangs up on it. */
 interface OpenPoll extends OpenReceive {
@@ -58,6 +60,27 @@ const ATTEMPT_STAMP: DeserializeHandlerOptions & AbsoluteLocation = {
 };
 
 /**
+ * What every receive asks SQS to return with each message: the system attributes the handler sees
+ * (ReceivedMessage); AWSTraceHeader, the producer's X-Ray trace context, for the process span's link;
+ * SenderId, ApproximateFirstReceiveTimestamp and DeadLetterQueueSourceArn, which complete what a Lambda
+ * SQS record carries (batch.ts); and every message attribute, so their digest can be checked (dispatch.ts).
+ */
+export const RECEIVE_ATTRIBUTES = {
+  MessageSystemAttributeNames: [
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "SequenceNumber",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+  ],
+  MessageAttributeNames: ["All"],
+} as const satisfies Pick<ReceiveMessageCommandInput, "MessageSystemAttributeNames" | "MessageAttributeNames">;
+
+/**
  * What one receive brought: its messages in SQS's order, when they arrived (ms since epoch), the
  * receive span's context, and the handler slots reserved for them (at least as many as messages).
  */
@@ -69,8 +92,9 @@ export type OnReceived = (
 ) => void;
 
 /**
- * The receive loops (RECEIVE_LOOPS of them, default 2): each reserves free handler slots, then asks
- * SQS for that many messages (at most MAX_MESSAGES) with a long poll of WAIT_TIME_SECONDS (SQS
+ * The receive loops (RECEIVE_LOOPS of them, default 2): each reserves room in the memory budget for up
+ * to MAX_MESSAGES messages of SQS's largest size (memory.ts), then as many free handler slots, and asks
+ * SQS for that many messages with a long poll of WAIT_TIME_SECONDS (SQS
  * Developer Guide, "Amazon SQS short and long polling"), and hands what came to `onReceived`. A failed
  * receive marks the consumer not ready and is retried after a backoff; the loops end only when
  * `ctx.stopping` aborts (shutdown). A loop that ends any other way (a fault) is logged, `live` turns false
@@ -154,12 +178,17 @@ export class ReceiveLoops {
   }
 
   private async receiveLoop(): Promise<void> {
-    const { settings, sqs, metrics, tracing, fifo, classify, stopping: signal } = this.ctx;
+    const { settings, sqs, metrics, tracing, fifo, classify, memory, stopping: signal } = this.ctx;
     const { slots: capacity, readiness } = this;
     let failures = 0;
     const attempts = new ReceiveAttempts(fifo);
     while (!signal.aborted) {
-      const slots = await capacity.reserve(settings.maxMessages);
+      // Room in the memory budget first, then slots: a loop waiting for memory holds no slot a held
+      // FIFO message may need, and one waiting for slots asks SQS for no more than its room.
+      const room = await memory.reserveReceive(settings.maxMessages, signal);
+      if (room === 0) break;
+      const slots = await capacity.reserve(room);
+      memory.releaseReceive(room - slots);
       if (slots === 0) {
         // Capacity answers 0 only once closed, which shutdown does together with aborting `stopping`.
         if (!capacity.closed) throw new Error("Capacity answered 0 slots while open");
@@ -167,6 +196,7 @@ export class ReceiveLoops {
       }
       if (signal.aborted) {
         capacity.release(slots);
+        memory.releaseReceive(slots);
         break;
       }
       let messages: Message[];
@@ -187,21 +217,7 @@ export class ReceiveLoops {
           // readiness reflects a recovery at once instead of after a long poll of up to 20 s.
           WaitTimeSeconds: wait,
           VisibilityTimeout: settings.visibilityTimeoutSeconds,
-          // AWSTraceHeader: the producer's X-Ray trace context, for the process span's link. SenderId,
-          // ApproximateFirstReceiveTimestamp and DeadLetterQueueSourceArn complete what a Lambda SQS
-          // record carries (batch.ts).
-          MessageSystemAttributeNames: [
-            "ApproximateReceiveCount",
-            "SentTimestamp",
-            "SenderId",
-            "ApproximateFirstReceiveTimestamp",
-            "MessageGroupId",
-            "MessageDeduplicationId",
-            "SequenceNumber",
-            "AWSTraceHeader",
-            "DeadLetterQueueSourceArn",
-          ],
-          MessageAttributeNames: ["All"],
+          ...RECEIVE_ATTRIBUTES,
         });
         command.middlewareStack.add(attemptStamp(poll, wait), ATTEMPT_STAMP);
         const result = await sqs.send(command, { abortSignal: poll.controller.signal });
@@ -209,6 +225,7 @@ export class ReceiveLoops {
       } catch (error) {
         this.openPolls.delete(poll);
         capacity.release(slots);
+        memory.releaseReceive(slots);
         if (signal.aborted) {
           tracing.receiveFailed(span, { kind: "shutdown", error });
           break;
@@ -217,7 +234,7 @@ export class ReceiveLoops {
         attempts.failed(classified.kind);
         tracing.receiveFailed(span, { kind: classified.kind, error });
         readiness.failed(classified, "ReceiveMessage");
-        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_CAP_MS), signal);
+        await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
         continue;
       }
       this.openPolls.delete(poll);
@@ -228,12 +245,18 @@ export class ReceiveLoops {
       readiness.succeeded();
       if (messages.length === 0) {
         capacity.release(slots);
+        memory.releaseReceive(slots);
         metrics.emptyReceives.inc();
         continue;
       }
       metrics.received.inc(messages.length);
       const receivedAt = Date.now();
-      this.onReceived(messages, receivedAt, receiveContext, slots);
+      try {
+        this.onReceived(messages, receivedAt, receiveContext, slots);
+      } finally {
+        // Dispatch charged what it holds; the receive's own room is free again.
+        memory.releaseReceive(slots);
+      }
     }
   }
 }

@@ -6,7 +6,7 @@ import {
 import type { SpanContext } from "@opentelemetry/api";
 import type { ConsumerContext } from "./consumer";
 import type { InFlight } from "./dispatch";
-import type { VisibilityReason } from "./metrics";
+import type { LapseDetected, VisibilityReason } from "./metrics";
 import { SQS_MAX_VISIBILITY_SECONDS } from "./settings";
 import { backoffDelayMs, sleep } from "./sqs-client";
 
@@ -109,6 +109,8 @@ export class Settlement {
   private window: ShutdownWindow | undefined;
   private shutdownGiven = 0;
   private shutdownChanged = 0;
+  /** The receive count of each message this process deleted lately, by message id (at most RECENT_DELETES). */
+  private readonly recentDeletes = new Map<string, number>();
 
   constructor(private readonly ctx: ConsumerContext) {
     this.deletes = new Deletes(ctx);
@@ -121,7 +123,24 @@ export class Settlement {
   async delete(entry: InFlight, processSpan: SpanContext | undefined): Promise<void> {
     const extending = this.stopExtending(entry);
     if (extending !== undefined) await extending;
+    const lateMs = Date.now() - entry.visibleAt;
+    // SQS may answer a delete whose receipt handle it has replaced with success and keep the message
+    // (API reference, DeleteMessage): the lapse is seen here, or when the message comes back (deletedEarlier).
+    if (lateMs > 0) lapsed(this.ctx, "late-settle", entry.messageId, { lateMs });
+    this.recentDeletes.delete(entry.messageId);
+    this.recentDeletes.set(entry.messageId, entry.message.receiveCount);
+    if (this.recentDeletes.size > RECENT_DELETES) this.recentDeletes.delete(this.recentDeletes.keys().next().value!);
     this.deletes.add(entry, processSpan);
+  }
+
+  /**
+   * True when this process deleted the message lately, from a delivery with a lower receive count than
+   * `receiveCount` (its ApproximateReceiveCount jumped): SQS delivered it again, so the delete did not
+   * take; its visibility had ended before it, and it has been handled twice.
+   */
+  deletedEarlier(messageId: string, receiveCount: number): boolean {
+    const deletedAt = this.recentDeletes.get(messageId);
+    return deletedAt !== undefined && receiveCount > deletedAt;
   }
 
   /**
@@ -284,7 +303,7 @@ export class Settlement {
     }
     if (due.length === 0) return;
     due.sort((a, b) => a.visibleAt - b.visibleAt);
-    let lapsed = 0;
+    let late = 0;
     let calls = 0;
     const extended = await this.send(
       due,
@@ -292,23 +311,23 @@ export class Settlement {
       () => calls++,
       (change, sentAt, answeredAt) => {
         // Answered after the visibility ended: SQS may have handed the message to another receiver meanwhile.
-        if (answeredAt > change.message.visibleAt) lapsed++;
+        if (answeredAt > change.message.visibleAt) late++;
         change.message.visibleAt = sentAt + change.seconds * 1000;
       },
     );
     if (extended.length > 0) metrics.visibilityChanges.inc({ reason: "heartbeat" }, extended.length);
     const tookMs = Date.now() - started;
     metrics.heartbeatPassDuration.observe(tookMs / 1000);
-    if (lapsed > 0) {
-      metrics.visibilityLapses.inc(lapsed);
+    if (late > 0) {
+      metrics.visibilityLapses.inc({ detected: "late-extension" }, late);
       logger.warn(
-        { event: "visibility-lapsed", messages: lapsed, passMs: tookMs },
+        { event: "visibility-lapsed", detected: "late-extension", messages: late, passMs: tookMs },
         "visibility was extended only after it had ended: these messages may be delivered again while still being handled",
       );
     }
     // due: taken at the start of the pass; messages: extended (those settled meanwhile were skipped); batches: calls sent.
     logger.debug(
-      { event: "heartbeat", due: due.length, messages: extended.length, batches: calls, tookMs, lapsed },
+      { event: "heartbeat", due: due.length, messages: extended.length, batches: calls, tookMs, lapsed: late },
       "visibility heartbeat pass",
     );
   }
@@ -386,6 +405,8 @@ export class Settlement {
       const failedIds = new Set((result.Failed ?? []).map((f) => f.Id));
       for (const failure of result.Failed ?? []) {
         const entry = batch[Number(failure.Id)];
+        if (entry !== undefined && isLapsedReceiptHandle(failure))
+          lapsed(this.ctx, "receipt-handle", entry.message.messageId, { reason: entry.reason, code: failure.Code });
         logger.warn(
           {
             event: "visibility-failed",
@@ -418,6 +439,54 @@ export class Settlement {
     }
   }
 }
+
+/** How many deleted message ids `deletedEarlier` remembers: a few minutes of a busy consumer, a few MiB at most. */
+const RECENT_DELETES = 10_000;
+
+/**
+ * SQS's answers to a receipt handle whose message is no longer in flight for it: its visibility ended
+ * (and SQS may have handed the message out again), so the handle no longer works. Sources: API
+ * reference, ChangeMessageVisibility (MessageNotInflight, ReceiptHandleIsInvalid) and the
+ * InvalidParameterValue SQS answers for a receipt handle "that has expired".
+ */
+const LAPSED_RECEIPT_CODES = new Set([
+  "ReceiptHandleIsInvalid",
+  "MessageNotInflight",
+  "AWS.SimpleQueueService.MessageNotInflight",
+]);
+
+function isLapsedReceiptHandle(failure: BatchResultErrorEntry): boolean {
+  return (
+    LAPSED_RECEIPT_CODES.has(failure.Code ?? "") ||
+    (failure.Code === "InvalidParameterValue" && /receipt handle has expired/i.test(failure.Message ?? ""))
+  );
+}
+
+/**
+ * A held message's visibility ended before the consumer was done with it: counted by how it was found,
+ * and logged. SQS may deliver it again, here or to another consumer, while or after it is handled.
+ */
+export function lapsed(
+  ctx: Pick<ConsumerContext, "metrics" | "logger">,
+  detected: LapseDetected,
+  messageId: string,
+  fields: Readonly<Record<string, unknown>> = {},
+): void {
+  ctx.metrics.visibilityLapses.inc({ detected });
+  ctx.logger.warn(
+    { event: "visibility-lapsed", detected, messageId, ...fields },
+    LAPSE_MESSAGES[detected] +
+      ": it may be handled more than once. Usual causes: a handler that blocks the event loop (see event-loop-stalled), or a heartbeat that cannot reach SQS",
+  );
+}
+
+const LAPSE_MESSAGES: Readonly<Record<LapseDetected, string>> = {
+  "late-extension": "its visibility was extended only after it had ended",
+  "late-settle":
+    "its visibility had ended before its delete was sent, and SQS ignores a delete with a replaced receipt handle",
+  "receipt-handle": "SQS refused its receipt handle: the message is no longer in flight for this receive",
+  "received-again": "SQS delivered it again: its visibility had ended while this process held it or before its delete",
+};
 
 /** The distinct reasons of some changes, for a log line: "shutdown", or "failed,group". */
 function reasonsOf(changes: readonly Change[]): string {
@@ -509,6 +578,8 @@ class Deletes {
       const failure = byId.get(String(i));
       if (!failure) return;
       // SenderFault means the entry itself is wrong (e.g. an expired receipt handle): retrying cannot help.
+      if (failure.SenderFault && isLapsedReceiptHandle(failure))
+        lapsed(this.ctx, "receipt-handle", entry.messageId, { code: failure.Code });
       if (failure.SenderFault) this.report(entry, failure.Code ?? "SenderFault", failure.Message ?? "");
       else retryable.push(entry);
     });

@@ -14,7 +14,9 @@ import {
   ReceiveThrottledError,
   RequestStalledError,
 } from "./errors";
-import type { EnvLike, Settings } from "./settings";
+import type { ClockSkew } from "./clock-skew";
+import { parseProxySettings, proxyAgentOptions, type ProxySettings } from "./proxy";
+import { describeProblems, type EnvLike, type Settings } from "./settings";
 
 /**
  * The deadlines of every network call the consumer makes, in one place. A call that runs past its
@@ -82,16 +84,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * The SQS client: the SDK's defaults (credential chain, retries, configured endpoints from
  * AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL), with deadlines on every call (DEADLINES), credentials
  * refreshed when AWS rejects them early, and throttled FIFO receives left to the receive loop to retry
- * with a new attempt id. Requests are signed for `settings.region`, the queue's region; STS is asked in
- * the pod's own AWS_REGION.
+ * with a new attempt id. With `clock`, a skewed local clock is detected (credentials that arrive expired,
+ * far-off Date headers) and credentials that arrive expired are fetched at most once per
+ * CREDENTIAL_REFRESH_FLOOR_MS (clock-skew.ts). Requests are signed for `settings.region`, the queue's region;
+ * STS is asked in the pod's own AWS_REGION. SQS and STS requests go through the proxy that HTTPS_PROXY/HTTP_PROXY
+ * name, unless NO_PROXY names their host (proxy.ts); the deadlines hold for the whole request, the tunnel
+ * through the proxy included (the handler's `requestTimeout` runs from the moment the request is made).
+ *
+ * @throws Error naming every bad proxy variable (see parseProxySettings); `runAsProcess` exits 78 before.
  */
-export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
+export function createSqsClient(settings: Settings, env: EnvLike, clock?: ClockSkew): SQSClient {
+  const parsedProxy = parseProxySettings(env);
+  if (!parsedProxy.ok) throw new Error(`invalid proxy configuration: ${describeProblems(parsedProxy.problems)}`);
+  const viaProxy = proxyAgentOptions(parsedProxy.value);
   const attemptMs = sqsAttemptTimeoutMs(settings.waitTimeSeconds);
   const client = new SQSClient({
     region: settings.region,
     // The SDK's own default chain, unchanged as the source (memoised, refreshed before expiry), bounded
     // by a deadline; its failures are marked, so "STS unreachable" is not mistaken for "SQS unreachable".
-    credentialDefaultProvider: deadlineBoundChain({ stsRegion: env.AWS_REGION?.trim() || settings.region }),
+    credentialDefaultProvider: deadlineBoundChain({
+      stsRegion: env.AWS_REGION?.trim() || settings.region,
+      proxy: parsedProxy.value,
+      clock,
+    }),
     // The SDK sends each request to the host in QueueUrl unless the client's `endpoint` is set in code;
     // an endpoint configured through the standard variables must win the same way, or a queue URL whose
     // host does not resolve (emulators, VPC endpoints with private DNS off) could never be reached.
@@ -107,13 +122,14 @@ export function createSqsClient(settings: Settings, env: EnvLike): SQSClient {
       // Headers received, then silence: the socket's idle timeout ends that (the SDK's default is 15 min).
       socketTimeout: attemptMs,
       connectionTimeout: DEADLINES.connectMs,
-      httpAgent: { keepAlive: true, maxSockets: settings.receiveLoops + 32 },
-      httpsAgent: { keepAlive: true, maxSockets: settings.receiveLoops + 32 },
+      httpAgent: { keepAlive: true, maxSockets: settings.receiveLoops + 32, ...viaProxy },
+      httpsAgent: { keepAlive: true, maxSockets: settings.receiveLoops + 32, ...viaProxy },
     },
   });
   client.middlewareStack.use(stallsAreNotRetried);
   client.middlewareStack.use(throttledReceivesAreNotRetried);
   client.middlewareStack.use(refreshRejectedCredentials(() => client.config.credentials));
+  if (clock) client.middlewareStack.use(clock.watchDateHeaders);
   return client;
 }
 
@@ -226,7 +242,18 @@ interface CredentialChainOptions {
   readonly stsRegion?: string | undefined;
   /** Deadline of one credential fetch, every source and retry included (ms). Default DEADLINES.credentialsMs. */
   readonly deadlineMs?: number;
+  /** Told of each fetch's expiry: credentials that arrive expired are kept for CREDENTIAL_REFRESH_FLOOR_MS. */
+  readonly clock?: ClockSkew | undefined;
+  /** The proxy STS is reached through (unless NO_PROXY names its host); none by default. */
+  readonly proxy?: ProxySettings;
 }
+
+/**
+ * The least time between two fetches of credentials when the last ones arrived already expired (a skewed
+ * clock): without it the SDK would ask STS before every request. The credentials kept meanwhile are the
+ * ones STS just issued, valid by AWS's clock.
+ */
+export const CREDENTIAL_REFRESH_FLOOR_MS = 60_000;
 
 /**
  * The SDK's default credential chain, unchanged as the source of credentials, wrapped so that a
@@ -243,6 +270,7 @@ function deadlineBoundChain(
   options: CredentialChainOptions = {},
 ): (init: ChainInit) => (props?: ChainProps) => Promise<AwsCredentialIdentity> {
   const deadlineMs = options.deadlineMs ?? DEADLINES.credentialsMs;
+  const viaProxy = proxyAgentOptions(options.proxy ?? {});
   return (init) => {
     const create = () =>
       defaultProvider({
@@ -255,11 +283,17 @@ function deadlineBoundChain(
             socketTimeout: DEADLINES.stsAttemptMs,
             connectionTimeout: DEADLINES.connectMs,
             throwOnRequestTimeout: true,
+            // Only the STS client of the web identity provider uses this handler; the container endpoint
+            // and instance metadata build their own, and are never reached through the proxy.
+            ...(options.proxy === undefined ? {} : { httpAgent: viaProxy, httpsAgent: viaProxy }),
           },
         },
       });
     let chain = create();
+    let expiredOnArrival: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
     return async (props) => {
+      if (expiredOnArrival !== undefined && Date.now() - expiredOnArrival.at < CREDENTIAL_REFRESH_FLOOR_MS)
+        return expiredOnArrival.credentials;
       const current = chain;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
@@ -269,7 +303,10 @@ function deadlineBoundChain(
         }, deadlineMs);
       });
       try {
-        return await Promise.race([current(props), deadline]);
+        const credentials = await Promise.race([current(props), deadline]);
+        const expired = options.clock?.credentialsArrived(credentials.expiration) === true;
+        expiredOnArrival = expired ? { credentials, at: Date.now() } : undefined;
+        return credentials;
       } catch (error) {
         throw new CredentialsUnavailableError(error);
       } finally {

@@ -6,6 +6,7 @@ import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/export
 import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "./logger";
+import { proxyAgentOptions, type ProxySettings } from "./proxy";
 import type { TracingConfig } from "./tracing-config";
 
 /** Most time shutdown gives the last spans to reach the collector. */
@@ -24,10 +25,17 @@ export interface TracingSdk {
  * propagators. The resource carries `service.name` (and `OTEL_RESOURCE_ATTRIBUTES`). Sampling,
  * batching, span limits and export headers come from the SDK's own `OTEL_*` variables
  * (`OTEL_TRACES_SAMPLER`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_HEADERS`, ...). Export failures are
- * logged as warnings (event `otel`), never thrown. This module is loaded only when tracing is on.
+ * logged as warnings (event `otel`), never thrown. Exports go through the proxy `proxy` names (HTTPS_PROXY
+ * or HTTP_PROXY by the endpoint's scheme) unless NO_PROXY names the collector's host, as SQS requests do
+ * (proxy.ts). This module is loaded only when tracing is on.
  * Source: opentelemetry-js `packages/opentelemetry-sdk-trace-base`, `experimental/packages/exporter-trace-otlp-*`.
  */
-export function startTracingSdk(config: TracingConfig, version: string, logger: Logger): TracingSdk {
+export function startTracingSdk(
+  config: TracingConfig,
+  version: string,
+  logger: Logger,
+  proxy: ProxySettings = {},
+): TracingSdk {
   diag.setLogger(
     {
       error: (message, ...args) => logger.warn({ event: "otel", detail: args.map(String) }, message),
@@ -38,7 +46,12 @@ export function startTracingSdk(config: TracingConfig, version: string, logger: 
     },
     DiagLogLevel.WARN,
   );
-  const exporterConfig = { url: config.endpoint, timeoutMillis: config.timeoutMs };
+  // The exporter builds its agent from these options (keep-alive, as its default), for either scheme.
+  const exporterConfig = {
+    url: config.endpoint,
+    timeoutMillis: config.timeoutMs,
+    httpAgentOptions: { keepAlive: true, ...proxyAgentOptions(proxy) },
+  };
   const exporter =
     config.protocol === "http/json" ? new OtlpJsonExporter(exporterConfig) : new OtlpProtobufExporter(exporterConfig);
   const resource = resourceFromAttributes({ "service.name": config.serviceName, "service.version": version }).merge(

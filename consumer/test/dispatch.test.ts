@@ -120,6 +120,7 @@ function dispatcher(fifo: boolean) {
     delete: (entry: InFlight) => Promise.resolve(void settled.push(`delete ${entry.messageId}`)),
     changeVisibility: (changes: readonly VisibilityChange[]) =>
       Promise.resolve(void settled.push(changes.map((c) => `${c.reason} ${c.message.messageId}`).join(", "))),
+    deletedEarlier: () => false,
   } as unknown as Settlement;
   const d = new Dispatcher(ctx, slots, handling, settle);
   const finish = async (id: string, failure?: HandlerFailure) => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   AWS_ERROR_KINDS,
   BatchAnswerInvalidError,
+  ClockSkewError,
   ConsumerError,
   CredentialsStalledError,
   CredentialsUnavailableError,
@@ -54,6 +55,12 @@ describe("error classification and hints", () => {
         /clock is skewed.*revoked/,
       ],
       [awsError("ThrottlingException", "Rate exceeded"), "throttling", /throttling/],
+      // SQS's message for OverLimit names in-flight messages, not request rate (API reference, ReceiveMessage).
+      [
+        awsError("OverLimit", "The maximum number of in flight messages is reached"),
+        "throttling",
+        /in-flight messages \(received and not yet deleted[^]*do not help/,
+      ],
       [
         Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED" }),
         "network",
@@ -191,6 +198,7 @@ describe("the error registry", () => {
     new HandlerTimeoutError(60),
     new HealthPortInUseError(8080, "127.0.0.1", Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" })),
     new BatchAnswerInvalidError('itemIdentifier "m-9" is not a message of this batch', "request-1"),
+    new ClockSkewError("date-header", 7_200_000),
   ];
 
   test("each code of ERROR_CODES is raised by exactly one class, named after it, with a context", () => {

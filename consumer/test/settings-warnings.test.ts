@@ -10,7 +10,7 @@ const fitting: DeploymentSettings = {
 };
 
 describe("settings that hurt in production", () => {
-  test("none for a handler timeout within the budget and bodies that fit the heap", () => {
+  test("none for a handler timeout within the budget and handler slots the memory budget fills", () => {
     assert.deepEqual(settingsWarnings(fitting, keyOf), []);
     assert.deepEqual(
       settingsWarnings({ ...fitting, tunables: { ...fitting.tunables, handlerTimeoutSeconds: 25 } }, keyOf),
@@ -33,28 +33,29 @@ describe("settings that hurt in production", () => {
     assert.match(warnings[0]!.message, /counts a receive toward the DLQ \(maxReceiveCount 5\)/);
   });
 
-  test("more 1 MiB bodies in flight than the old space the memory limit gives: the numbers and both ways out", () => {
-    // 128 MiB gives a 96 MiB old space (75%).
+  test("more handler slots than the memory budget holds messages of 1 MiB: the numbers and the way out", () => {
     const warnings = settingsWarnings({ ...fitting, memoryLimitMiB: 128 }, keyOf);
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]!.key, "consumer.handlerConcurrency");
     assert.match(
       warnings[0]!.message,
-      /^100 messages in flight with bodies of up to 1 MiB hold up to 100 MiB, more than Node's old space of 96 MiB \(75% of consumer\.memoryLimitMiB 128 MiB\)/,
+      /^with bodies of 1 MiB, SQS's largest, the consumer holds at most \d+ messages at once, within its memory budget of \d+ MiB \(for consumer\.memoryLimitMiB 128 MiB\)/,
     );
-    assert.match(warnings[0]!.message, /concurrency to at most 96, or raise the memory limit to at least 134 MiB/);
-    assert.deepEqual(
-      settingsWarnings({ ...fitting, memoryLimitMiB: 134 }, keyOf),
-      [],
-      "the memory limit the warning suggests is enough",
+    assert.match(warnings[0]!.message, /nothing runs out of it/);
+  });
+
+  test("a memory limit whose budget cannot hold one receive of 1 MiB: may run out of memory", () => {
+    const warnings = settingsWarnings(
+      { ...fitting, memoryLimitMiB: 64, tunables: { ...fitting.tunables, handlerConcurrency: 1 } },
+      keyOf,
     );
     assert.deepEqual(
-      settingsWarnings(
-        { ...fitting, memoryLimitMiB: 128, tunables: { ...fitting.tunables, handlerConcurrency: 96 } },
-        keyOf,
-      ),
-      [],
-      "so is the concurrency it suggests",
+      warnings.map((w) => w.key),
+      ["consumer.memoryLimitMiB"],
+    );
+    assert.match(
+      warnings[0]!.message,
+      /^64 MiB leaves the consumer no room for a message of 1 MiB.*may still run out of memory/,
     );
   });
 
@@ -71,6 +72,6 @@ describe("settings that hurt in production", () => {
       warnings.map((w) => w.key),
       ["consumer.handlerTimeoutSeconds", "consumer.handlerConcurrency"],
     );
-    assert.match(warnings[1]!.message, /hold up to 10000 MiB, more than Node's old space of 768 MiB/);
+    assert.match(warnings[1]!.message, /holds at most \d+ messages at once.* of the 10000 handler slots stay empty/);
   });
 });

@@ -271,3 +271,52 @@ test("shutdown's changes still open when the budget ends are abandoned, and coun
   assert.equal(sqs.calls.length, PARALLEL_BATCHES, "a call went out after the budget had ended");
   assert.ok(logs.find((l) => l.event === "visibility-failed" && l.reason === "shutdown").length > 0);
 });
+
+describe("visibility lapses found after the fact", () => {
+  test("a delete sent after the visibility ended is a late-settle lapse; the message coming back with a higher receive count is recognised", async () => {
+    const { settlement: s, logs, metrics } = settlement(new SlowSqs(0));
+    const late = held("late", Date.now() - 40_000, 1, 30);
+    const onTime = held("on-time", Date.now(), 1, 30);
+    await s.delete(late, undefined);
+    await s.delete(onTime, undefined);
+    const lapses = await metrics.visibilityLapses.get();
+    assert.deepEqual(
+      lapses.values.map((v) => [v.labels.detected, v.value]),
+      [["late-settle", 1]],
+    );
+    const line = logs.find((l) => l.event === "visibility-lapsed");
+    assert.equal(line.length, 1);
+    assert.equal(line[0]!.messageId, "late");
+    assert.ok((line[0]!.lateMs as number) >= 9_000);
+    // SQS may accept a delete with a replaced receipt handle and keep the message: it comes back with a higher count.
+    assert.equal(s.deletedEarlier("late", 2), true);
+    assert.equal(s.deletedEarlier("late", 1), false, "the same delivery again is not a lapse");
+    assert.equal(s.deletedEarlier("never-deleted", 2), false);
+  });
+
+  test("SQS refusing a receipt handle as no longer in flight is a receipt-handle lapse; other failures are not", async () => {
+    const refusing = {
+      send: (command: ChangeMessageVisibilityBatchCommand) =>
+        Promise.resolve({
+          Successful: [],
+          Failed: (command.input.Entries ?? []).map((e, i) => ({
+            Id: e.Id,
+            SenderFault: true,
+            Code: i === 0 ? "ReceiptHandleIsInvalid" : "InvalidParameterValue",
+            Message: i === 0 ? "The receipt handle is not valid" : "Value for parameter VisibilityTimeout is invalid",
+          })),
+        }),
+    };
+    const { ctx, metrics } = testContext(refusing);
+    const s = new Settlement(ctx);
+    await s.changeVisibility([
+      { message: held("gone"), reason: "group" },
+      { message: held("other"), reason: "group" },
+    ]);
+    const lapses = await metrics.visibilityLapses.get();
+    assert.deepEqual(
+      lapses.values.map((v) => [v.labels.detected, v.value]),
+      [["receipt-handle", 1]],
+    );
+  });
+});

@@ -18,6 +18,8 @@ import {
   type IdentityMode,
   type ImagePlatform,
 } from "./keys";
+import { NAME_LIMITS, scopedName, slugify } from "../names";
+import { readDeveloperQuota, readDevelopers, type Developer, type DeveloperQuota } from "./developers";
 import { checkEnum, type ConfigInput, type RawStackConfig } from "./parse";
 
 /** The number of managed nodes of a created cluster. */
@@ -25,14 +27,6 @@ export interface NodeCount {
   readonly min: number;
   readonly desired: number;
   readonly max: number;
-}
-
-/** A stack that may borrow the created cluster, and the IAM principal its developer deploys as. */
-export interface DeveloperStack {
-  /** The borrowing stack's name (its namespace is scoped by it, as every stack's is). */
-  readonly stack: string;
-  /** IAM role or user ARN; gets edit access to that stack's namespace only. */
-  readonly principalArn: string;
 }
 
 /**
@@ -62,11 +56,21 @@ export type ClusterConfig =
       readonly nodeInstanceType: string;
       readonly nodeCount: NodeCount;
       readonly adminPrincipalArns: readonly string[];
-      readonly developerStacks: readonly DeveloperStack[];
+      /** The people who may run developer stacks on the cluster (developers.ts). */
+      readonly developers: readonly Developer[];
+      /** What each developer stack's namespace may use. */
+      readonly developerQuota: DeveloperQuota;
       readonly ci: CiAccess;
       readonly addonVersions: AddonVersions;
     }
-  | { readonly mode: "borrow"; readonly clusterStack: string }
+  | {
+      readonly mode: "borrow";
+      readonly clusterStack: string;
+      /** Hours without a `pulumi up` after which the cleanup job destroys the stack. */
+      readonly ttlHours: number;
+      /** Whether something trusts the cluster's IAM OIDC provider, which is then looked up (as in adopt mode). */
+      readonly requireOidcProvider: boolean;
+    }
   | {
       readonly mode: "adopt";
       readonly clusterName: string;
@@ -87,7 +91,6 @@ const KUBERNETES_VERSION_PATTERN = /^1\.\d{2}$/;
 const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const EKS_CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const STACK_PATH_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9._-]+)\/([A-Za-z0-9._-]+)$/;
-const STACK_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 const IAM_PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 const IAM_ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const IAM_POLICY_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/;
@@ -179,8 +182,16 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
           reason: `not IAM role or user ARNs: ${badArns.map((arn) => JSON.stringify(arn)).join(", ")}`,
         });
       }
-      const developerStacks = readDeveloperStacks(input, adminPrincipalArns, problems);
-      const ci = readCiAccess(input, adminPrincipalArns, developerStacks, problems);
+      const developers = readDevelopers(
+        input,
+        adminPrincipalArns,
+        {
+          projectSlug: slugify(raw.project),
+          namespace: scopedName({ project: raw.project, stack: raw.stack }, "", NAME_LIMITS.kubernetesNamespace),
+        },
+        problems,
+      );
+      const ci = readCiAccess(input, adminPrincipalArns, developers, problems);
       const addonVersions = readAddonVersions(input, problems);
       if (problems.length > before) return undefined;
       return {
@@ -189,7 +200,8 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         nodeInstanceType,
         nodeCount,
         adminPrincipalArns,
-        developerStacks,
+        developers,
+        developerQuota: readDeveloperQuota(input),
         ci,
         addonVersions,
       };
@@ -197,8 +209,11 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
     case "borrow": {
       const clusterStack = values.clusterStack;
       const problem = checkClusterStack(clusterStack, raw);
-      if (problem !== undefined) problems.push({ key: fullKey("clusterStack"), reason: problem });
-      return problem === undefined ? { mode, clusterStack } : undefined;
+      if (problem !== undefined) {
+        problems.push({ key: fullKey("clusterStack"), reason: problem });
+        return undefined;
+      }
+      return { mode, clusterStack, ttlHours: values.ttlHours, requireOidcProvider: needsOidcProvider(values) };
     }
     case "adopt": {
       const clusterName = values.clusterName;
@@ -216,45 +231,15 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
       return {
         mode,
         clusterName,
-        requireOidcProvider: values.identity === "irsa" || values.autoscaling === "keda",
+        requireOidcProvider: needsOidcProvider(values),
       };
     }
   }
 }
 
-/**
- * `developerStacks`: `<stack>=<principal ARN>` entries. EKS allows one access entry per principal, so a
- * principal may hold several stacks (one entry, scoped to all their namespaces) but cannot also be a cluster
- * admin; a stack may appear once, and never this stack itself.
- */
-function readDeveloperStacks(
-  input: ConfigInput,
-  adminPrincipalArns: readonly string[],
-  problems: SettingProblem[],
-): DeveloperStack[] {
-  const key = input.key("developerStacks");
-  const entries: DeveloperStack[] = [];
-  const reasons: string[] = [];
-  for (const text of input.values.developerStacks) {
-    const match = /^([^=]+)=(.+)$/.exec(text.trim());
-    const stack = match?.[1]!.trim() ?? "";
-    const principalArn = match?.[2]!.trim() ?? "";
-    if (!match || !STACK_NAME_PATTERN.test(stack) || !IAM_PRINCIPAL_ARN_PATTERN.test(principalArn)) {
-      reasons.push(`${JSON.stringify(text)} is not <stack>=<IAM role or user ARN>`);
-    } else if (stack === input.raw.stack) {
-      reasons.push(`"${stack}" is this stack, which creates the cluster and needs no borrowing access`);
-    } else if (entries.some((entry) => entry.stack === stack)) {
-      reasons.push(`"${stack}" is listed twice`);
-    } else if (adminPrincipalArns.includes(principalArn)) {
-      reasons.push(
-        `${principalArn} (for "${stack}") is in clusterAdminPrincipalArns; EKS gives a principal one access entry, and an admin needs no namespace access`,
-      );
-    } else {
-      entries.push({ stack, principalArn });
-    }
-  }
-  if (reasons.length > 0) problems.push({ key, reason: reasons.join("; ") });
-  return entries;
+/** IRSA trusts the cluster's IAM OIDC provider, and so do the roles KEDA's operator assumes by web identity. */
+function needsOidcProvider(values: ConfigInput["values"]): boolean {
+  return values.identity === "irsa" || values.autoscaling === "keda";
 }
 
 /**
@@ -264,7 +249,7 @@ function readDeveloperStacks(
 function readCiAccess(
   input: ConfigInput,
   adminPrincipalArns: readonly string[],
-  developerStacks: readonly DeveloperStack[],
+  developers: readonly Developer[],
   problems: SettingProblem[],
 ): CiAccess {
   const read = (key: "ciDeployRoleArn" | "ciPreviewRoleArn"): string | undefined => {
@@ -273,8 +258,8 @@ function readCiAccess(
     const reasons: string[] = [];
     if (!IAM_ROLE_ARN_PATTERN.test(arn)) reasons.push(`must be an IAM role ARN, got "${arn}"`);
     if (adminPrincipalArns.includes(arn)) reasons.push(`${arn} is also in clusterAdminPrincipalArns`);
-    const developer = developerStacks.find((entry) => entry.principalArn === arn);
-    if (developer !== undefined) reasons.push(`${arn} is also developer "${developer.stack}" in developerStacks`);
+    const developer = developers.find((entry) => entry.principalArn === arn);
+    if (developer !== undefined) reasons.push(`${arn} is also developer "${developer.person}" in developers`);
     if (reasons.length === 0) return arn;
     problems.push({ key: input.key(key), reason: `${reasons.join("; ")} (EKS gives a principal one access entry)` });
     return undefined;

@@ -10,6 +10,8 @@
  * - parse.ts: primitives every concern uses (typed key values with defaults, enums, unknown keys), and
  *   `aws:region`.
  * - cluster.ts: where the cluster comes from, the image platform its nodes must run, the identity mode.
+ * - developers.ts: who may run developer stacks on a created cluster, and each such stack's quota.
+ * - instance-types.ts: what a node of an EC2 instance type holds (pods, vCPUs, memory), for capacity checks.
  * - network.ts: the created cluster's VPC and API endpoint access.
  * - queue.ts: the queue and its dead-letter queue.
  * - workload.ts: the consumer pods and the `consumer` block (the consumer's own settings schema).
@@ -18,21 +20,12 @@
  * - lifecycle.ts: long-lived or ephemeral, and the leave to replace the queues.
  * - applies-when.ts: keys set where they have no effect (another cluster mode, autoscaling off, a standard
  *   queue, no otlpEndpoint, with or without vpcId), from each key's `mode` and `appliesWhen` in keys.ts.
- * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity),
+ * - cross-checks.ts: checks spanning concerns (node architecture vs image platform, pods vs node capacity,
+ *   the nodes vs every listed developer's quota),
  *   and the warnings about valid settings that hurt in production (handler timeout vs shutdown budget,
  *   bodies vs heap).
  *
- * Adding a concern (network.ts is one):
- * 1. keys.ts: a `<CONCERN>_KEYS` group, spread into CONFIG_KEYS; then `npm run docs` writes the keys into
- *    Pulumi.yaml.
- * 2. <concern>.ts: its config type and
- *    `export function read<Concern>(input: ConfigInput, problems: SettingProblem[]): <Concern>Config | undefined`,
- *    which pushes a problem per bad key (key from `input.key`, in the running project's namespace; reason
- *    naming the value and the fix) and returns its typed slice (undefined only when it cannot be built).
- *    A concern of a few keys joins the module of its nearest neighbour instead.
- * 3. Here: call it in `parseStackConfig`, add the slice to `StackConfig`, re-export its types.
- * 4. A check that reads another concern's slice goes in cross-checks.ts, not in either concern.
- * 5. test/config/<concern>.test.ts, using test/config/helpers.ts.
+ * How to add a key or a concern: CONTRIBUTING.md, "Add a stack config key".
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describeProblems, type SettingProblem, type SettingWarning, type Tunables } from "../../consumer/src/contract";
@@ -78,10 +71,16 @@ export {
   type AddonVersions,
   type CiAccess,
   type ClusterConfig,
-  type DeveloperStack,
   type IdentityConfig,
   type NodeCount,
 } from "./cluster";
+export {
+  PERSON_PATTERN,
+  personOwnsNamespace,
+  renderedSessionName,
+  type Developer,
+  type DeveloperQuota,
+} from "./developers";
 export type { LifecycleConfig } from "./lifecycle";
 export {
   MAX_PUBLIC_ACCESS_CIDRS,
@@ -170,9 +169,9 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
   const tunables = readConsumerBlock(input, problems);
   const alarms = readAlarms(input, problems);
   const telemetry = readTelemetry(input, problems);
-  const lifecycle = readLifecycle(input);
+  const lifecycle = readLifecycle(input, problems);
   const autoscaling = readAutoscaling(input, { tunables, workload }, problems);
-  crossCheck({ input, imagePlatform, autoscaling, workload }, problems);
+  crossCheck({ input, imagePlatform, autoscaling, workload, cluster }, problems);
   checkKeysApply(input, problems);
   problems.push(...unknownKeys(raw));
 
@@ -203,6 +202,6 @@ export function parseStackConfig(raw: RawStackConfig): ConfigResult {
       telemetry,
       lifecycle,
     },
-    warnings: crossCheckWarnings(input, tunables, workload, queue),
+    warnings: crossCheckWarnings(input, tunables, workload, queue, cluster),
   };
 }

@@ -20,6 +20,15 @@ export const CLUSTER_MODES = ["create", "borrow", "adopt"] as const;
 export type ClusterMode = (typeof CLUSTER_MODES)[number];
 
 /**
+ * Keys this project no longer reads, and what replaced them. A stack file that still sets one fails at
+ * preview with this reason (parse.ts `unknownKeys`), not just "unknown key".
+ */
+export const FORMER_KEYS: Readonly<Record<string, string>> = {
+  developerStacks:
+    'replaced by developers, which lists people (<person>=<IAM role or user ARN>), not stacks: developer stacks now make their own namespaces. Destroy the stacks listed here first, then set developers (docs/DEPLOY.md, "Developer stacks")',
+};
+
+/**
  * Earlier names of the cluster modes. A stack file that still says one fails at preview, naming the new
  * name (cluster.ts), rather than falling back to another mode.
  */
@@ -113,6 +122,16 @@ export const CLUSTER_KEYS = {
     description:
       "borrow mode: the create-mode stack whose cluster to borrow, as <organization>/sqs-eks-consumer/<stack>.",
   },
+  ttlHours: {
+    type: "integer",
+    default: 72,
+    min: 1,
+    max: 2160,
+    unit: "hours",
+    mode: "borrow",
+    description:
+      "borrow mode: how long this stack may go without a pulumi up before the cleanup job destroys it (npm run developer-stacks).",
+  },
   clusterName: {
     type: "string",
     default: "",
@@ -167,12 +186,41 @@ export const CLUSTER_KEYS = {
     description:
       "create mode: IAM role or user ARNs granted cluster admin (the platform's administrators); not the identity that creates the cluster, which EKS makes admin itself.",
   },
-  developerStacks: {
+  developers: {
     type: "array",
     default: [],
     mode: "create",
     description:
-      "create mode: stacks that may borrow this cluster, as <stack>=<IAM role or user ARN>; each gets its namespace, created here, and edit access to that namespace only.",
+      "create mode: people who may run developer stacks on this cluster, as <person>=<IAM role or user ARN> (a principal of their own) or <person>=<IAM role ARN> session=<role session name> (a role people share, such as an IAM Identity Center permission set's). Each then creates and destroys stacks named <person> or <person>-<anything> without an administrator.",
+  },
+  developerPods: {
+    type: "integer",
+    default: 4,
+    min: 1,
+    max: 100,
+    unit: "pods",
+    mode: "create",
+    description:
+      "create mode: pods each developer stack may run at once (its namespace's ResourceQuota); the nodes must hold every listed developer's share.",
+  },
+  developerCpuMillicores: {
+    type: "integer",
+    default: 500,
+    min: 100,
+    max: 64_000,
+    unit: "millicores",
+    mode: "create",
+    description: "create mode: CPU each developer stack's pods may request in total (ResourceQuota requests.cpu).",
+  },
+  developerMemoryMiB: {
+    type: "integer",
+    default: 1024,
+    min: 128,
+    max: 262_144,
+    unit: "MiB",
+    mode: "create",
+    description:
+      "create mode: memory each developer stack's pods may request, and be limited to, in total (ResourceQuota requests.memory and limits.memory).",
   },
   ciDeployRoleArn: {
     type: "string",
@@ -524,7 +572,7 @@ export const LIFECYCLE_KEYS = {
     type: "boolean",
     default: false,
     description:
-      "true for a stack meant to be destroyed (a developer's, a test's): nothing is protected, the ECR repository is deleted with its images, a created cluster has no deletion protection, and a change that replaces the queues is applied with a warning. false (long-lived): the queues, the ECR repository and a created cluster are protected, and such a change is refused at preview (docs/DEPLOY.md, Protected state).",
+      "true for a stack meant to be destroyed (a developer's, which clusterMode borrow requires; a test's): nothing is protected, the ECR repository is deleted with its images, a created cluster has no deletion protection, and a change that replaces the queues is applied with a warning. false (long-lived): the queues, the ECR repository and a created cluster are protected, and such a change is refused at preview (docs/DEPLOY.md, Protected state).",
   },
   allowQueueReplacement: {
     type: "boolean",

@@ -9,6 +9,7 @@ import {
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
   CONSUMER_KEY,
+  FORMER_KEYS,
   DEFAULT_REGION,
   PROJECT,
   fullKey,
@@ -123,8 +124,9 @@ export function unknownKeys(raw: RawStackConfig): SettingProblem[] {
   const problems: SettingProblem[] = [];
   for (const key of Object.keys(raw.values)) {
     const [namespace, name = ""] = key.split(/:(.*)/s);
+    const former = Object.hasOwn(FORMER_KEYS, name) ? FORMER_KEYS[name] : undefined;
     if (namespace === raw.project && !known.has(key)) {
-      problems.push({ key, reason: `unknown config key; known: ${names.join(", ")}` });
+      problems.push({ key, reason: former ?? `unknown config key; known: ${names.join(", ")}` });
     } else if (namespace === PROJECT && raw.project !== PROJECT) {
       const hint = names.includes(name) ? `; set it as ${fullKey(raw.project, name)}` : "";
       problems.push({

@@ -15,7 +15,7 @@ const SAMPLES: Partial<Record<ConfigKey, string>> = {
   kubernetesVersion: "1.34",
   nodeInstanceType: "m7i.large",
   clusterAdminPrincipalArns: '["arn:aws:iam::123456789012:role/admin"]',
-  developerStacks: '["alice=arn:aws:iam::123456789012:role/alice"]',
+  developers: '["alice=arn:aws:iam::123456789012:role/alice"]',
   privateSubnetIds: '["subnet-0aaaaaaaaaaaaaaaa","subnet-0bbbbbbbbbbbbbbbb"]',
   publicSubnetIds: '["subnet-0cccccccccccccccc"]',
   vpcCidr: "10.1.0.0/16",

@@ -102,8 +102,9 @@ describe("autoscaling config", () => {
     );
     assert.ok(valid({ ...big, [k("nodeInstanceType")]: "m5.metal" }).autoscaling.enabled, "unknown size: not checked");
     assert.ok(
-      valid({ ...big, [k("nodeMaxCount")]: "13", [k("nodeInstanceType")]: "m7i.xlarge" }).autoscaling.enabled,
-      "13 x 4 vCPU = 52000m",
+      valid({ ...big, [k("nodeDesiredCount")]: "14", [k("nodeMaxCount")]: "14", [k("nodeInstanceType")]: "m7i.xlarge" })
+        .autoscaling.enabled,
+      "14 x 4 vCPU, less what the kubelet and the system pods keep",
     );
   });
 

@@ -7,10 +7,16 @@ import { k, problems, valid } from "./helpers";
 describe("parseStackConfig: the cluster", () => {
   it("reads borrow mode and adopt mode", () => {
     assert.deepEqual(
-      valid({ [k("clusterMode")]: "borrow", [k("clusterStack")]: "acme/sqs-eks-consumer/shared" }).cluster,
+      valid({
+        [k("clusterMode")]: "borrow",
+        [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+        [k("ephemeral")]: "true",
+      }).cluster,
       {
         mode: "borrow",
         clusterStack: "acme/sqs-eks-consumer/shared",
+        ttlHours: 72,
+        requireOidcProvider: true,
       },
     );
     assert.deepEqual(valid({ [k("clusterMode")]: "adopt", [k("clusterName")]: "platform-prod" }).cluster, {
@@ -59,6 +65,7 @@ describe("parseStackConfig: the cluster", () => {
     const stackMode = problems({
       [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+      [k("ephemeral")]: "true",
       [k("nodeInstanceType")]: "m7i.large",
       [k("nodeMaxCount")]: "10",
       [k("clusterName")]: "platform-prod",
@@ -94,41 +101,7 @@ describe("parseStackConfig: the cluster", () => {
   });
 });
 
-const ALICE = "arn:aws:iam::123456789012:role/alice";
-const ADMIN = "arn:aws:iam::123456789012:role/platform";
-
-describe("parseStackConfig: who may use a created cluster", () => {
-  it("reads developer stacks as <stack>=<principal ARN>; a principal may hold several stacks", () => {
-    const config = valid({
-      [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
-      [k("developerStacks")]: JSON.stringify([`alice=${ALICE}`, ` alice-2 = ${ALICE} `]),
-    });
-    assert.ok(config.cluster.mode === "create");
-    assert.deepEqual(config.cluster.developerStacks, [
-      { stack: "alice", principalArn: ALICE },
-      { stack: "alice-2", principalArn: ALICE },
-    ]);
-  });
-
-  it("rejects malformed entries, duplicates, this stack, and an admin listed as a developer, in one problem", () => {
-    const reason = problems({
-      [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
-      [k("developerStacks")]: JSON.stringify([
-        "alice",
-        `bob=${ALICE}`,
-        `bob=${ALICE}`,
-        `dev=${ALICE}`,
-        `carol=${ADMIN}`,
-        "dan=arn:aws:sts::123456789012:assumed-role/x/y",
-      ]),
-    }).get(k("developerStacks"))!;
-    assert.match(reason, /"alice" is not <stack>=<IAM role or user ARN>/);
-    assert.match(reason, /"bob" is listed twice/);
-    assert.match(reason, /"dev" is this stack/);
-    assert.match(reason, /role\/platform \(for "carol"\) is in clusterAdminPrincipalArns/);
-    assert.match(reason, /"dan=arn:aws:sts::123456789012:assumed-role\/x\/y" is not/);
-  });
-
+describe("parseStackConfig: the created cluster's version", () => {
   it("leaves the Kubernetes version unpinned by default, and checks a pinned one", () => {
     const config = valid({});
     assert.ok(config.cluster.mode === "create");
@@ -185,6 +158,7 @@ describe("parseStackConfig: the identity mode", () => {
       [k("identity")]: "pod-identity",
       [k("clusterMode")]: "borrow",
       [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+      [k("ephemeral")]: "true",
     });
     assert.deepEqual(borrowed.identity.mode, "pod-identity");
     const adopted = valid({

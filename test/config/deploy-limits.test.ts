@@ -94,9 +94,9 @@ describe("the CI roles' cluster access", () => {
     assert.match(
       problems({
         [k("ciPreviewRoleArn")]: PREVIEW,
-        [k("developerStacks")]: JSON.stringify([`alice=${PREVIEW}`]),
+        [k("developers")]: JSON.stringify([`alice=${PREVIEW}`]),
       }).get(k("ciPreviewRoleArn")) ?? "",
-      /also developer "alice"/,
+      /also developer "alice" in developers/,
     );
     assert.match(
       problems({ [k("ciDeployRoleArn")]: DEPLOY, [k("ciPreviewRoleArn")]: DEPLOY }).get(k("ciPreviewRoleArn")) ?? "",
@@ -130,6 +130,7 @@ describe("add-on pins and the roles' permissions boundary", () => {
         [k("rolePermissionsBoundary")]: boundary,
         [k("clusterMode")]: "borrow",
         [k("clusterStack")]: "acme/sqs-eks-consumer/shared",
+        [k("ephemeral")]: "true",
       }).identity.permissionsBoundary,
       boundary,
     );

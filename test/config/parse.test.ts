@@ -80,9 +80,15 @@ describe("parseStackConfig: the project's own namespace", () => {
     const result = renamed({
       "orders-consumer:clusterMode": "borrow",
       "orders-consumer:clusterStack": "acme/orders-consumer/dev",
+      "orders-consumer:ephemeral": "true",
     });
     assert.ok(result.ok, JSON.stringify(result.ok ? "" : result.problems));
-    assert.deepEqual(result.value.cluster, { mode: "borrow", clusterStack: "acme/orders-consumer/dev" });
+    assert.deepEqual(result.value.cluster, {
+      mode: "borrow",
+      clusterStack: "acme/orders-consumer/dev",
+      ttlHours: 72,
+      requireOidcProvider: true,
+    });
     assert.equal(result.value.scope.project, "orders-consumer");
   });
 

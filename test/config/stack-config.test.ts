@@ -14,7 +14,8 @@ describe("parseStackConfig", () => {
       nodeInstanceType: CONFIG_KEYS.nodeInstanceType.default,
       nodeCount: { min: 1, desired: 2, max: 3 },
       adminPrincipalArns: [],
-      developerStacks: [],
+      developers: [],
+      developerQuota: { pods: 4, cpuMillicores: 500, memoryMiB: 1024 },
       ci: { deployRoleArn: undefined, previewRoleArn: undefined },
       addonVersions: { vpcCni: undefined, kubeProxy: undefined, coredns: undefined, podIdentityAgent: undefined },
     });

@@ -27,7 +27,7 @@ describe("parseStackConfig: warnings about valid settings that hurt in productio
     );
     assert.match(
       found.get(k("consumer.handlerConcurrency"))!,
-      /200 MiB, more than Node's old space of 144 MiB \(75% of sqs-eks-consumer:memoryLimitMiB 192 MiB\)/,
+      /holds at most \d+ messages at once, within its memory budget of \d+ MiB \(for sqs-eks-consumer:memoryLimitMiB 192 MiB\): \d+ of the 200 handler slots/,
     );
   });
 

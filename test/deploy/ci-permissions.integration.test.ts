@@ -21,7 +21,14 @@ import {
   type Need,
   type RecordedRun,
 } from "../../ci/permissions";
-import { SESSION_SECONDS, deployRole, previewRole, type CiSettings } from "../../ci/roles";
+import {
+  DEVELOPER_STACK_TYPES,
+  SESSION_SECONDS,
+  cleanupRole,
+  deployRole,
+  previewRole,
+  type CiSettings,
+} from "../../ci/roles";
 import { ACCOUNT_ID } from "../helpers/mocks";
 import { REPO_ROOT } from "../helpers/program";
 import { decide, refused } from "./iam-oracle";
@@ -42,6 +49,7 @@ const SETTINGS: CiSettings = {
     prod: `arn:aws:kms:us-west-2:${ACCOUNT_ID}:key/22222222-2222-2222-2222-222222222222`,
   },
   deployEnvironment: "production",
+  developerStacksKey: `arn:aws:kms:us-west-2:${ACCOUNT_ID}:key/33333333-3333-3333-3333-333333333333`,
 };
 const ENV: Environment = { account: ACCOUNT_ID, region: "us-west-2", partition: "aws" };
 const SESSION_CONTEXT = "aws:iam/getSessionContext:getSessionContext";
@@ -52,6 +60,7 @@ const bounded = deployRole({ ...SETTINGS, permissionsBoundaryArn: BOUNDARY });
 const setsBoundary = ({ scenario }: MatrixRun) =>
   scenario.config[`${scenario.project}:rolePermissionsBoundary`] === BOUNDARY;
 const preview = previewRole(SETTINGS);
+const cleanup = cleanupRole(SETTINGS);
 const sessionOf = (roleName: string) => `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleName}/github`;
 
 /** The run as the given CI role makes it: the program reads its caller's role (getSessionContext). */
@@ -206,5 +215,68 @@ describe("the preview role", () => {
       if (verdict === "Allowed") allowed.push(`${need.action} ${need.resource}`);
     }
     assert.deepEqual(allowed, []);
+  });
+});
+
+describe("the cleanup role", () => {
+  const developerStacks = () =>
+    matrix.filter(({ scenario }) => scenario.config["sqs-eks-consumer:clusterMode"] === "borrow");
+  /** The recorded runs of the platform stack (the settings' clusterStack): long-lived, never the cleanup's. */
+  const platformStacks = () =>
+    matrix.filter(
+      ({ scenario }) =>
+        scenario.stack === SETTINGS.clusterStack && scenario.config["sqs-eks-consumer:clusterMode"] !== "borrow",
+    );
+
+  it("knows every AWS resource type a developer stack registers", () => {
+    assert.ok(developerStacks().length >= 2, "the matrix records developer stacks");
+    const registered = new Set<string>();
+    for (const { run } of developerStacks())
+      for (const resource of run.resources)
+        if (RESOURCE_RULES[resource.type] !== undefined) registered.add(resource.type);
+    assert.deepEqual([...registered].sort(), [...DEVELOPER_STACK_TYPES].sort());
+  });
+
+  it("allows every request of destroying a developer stack", async () => {
+    for (const { label, run } of developerStacks()) {
+      const needs = needsOfRun(asCaller(run, cleanup.name), ENV).needs.filter((need) => need.phase === "delete");
+      assert.ok(needs.length > 0, label);
+      assert.deepEqual(
+        await refused(cleanup.policies, sessionOf(cleanup.name), ACCOUNT_ID, ENV.region, needs),
+        [],
+        label,
+      );
+    }
+  });
+
+  it("refuses every request of destroying the platform stack, and creates or changes nothing", async () => {
+    const platformRuns = platformStacks();
+    assert.ok(platformRuns.length > 0, "the matrix records the platform stack");
+    const allowed: string[] = [];
+    for (const { run } of platformRuns)
+      for (const need of needsOfRun(asCaller(run, cleanup.name), ENV).needs.filter((n) => n.phase === "delete"))
+        if ((await decide(cleanup.policies, sessionOf(cleanup.name), ACCOUNT_ID, ENV.region, need)) === "Allowed")
+          allowed.push(`${need.action} ${need.resource}`);
+    assert.deepEqual(allowed, []);
+    const writes: string[] = [];
+    for (const { run } of developerStacks())
+      for (const need of needsOfRun(asCaller(run, cleanup.name), ENV).needs.filter(
+        (n) => n.phase === "create" || n.phase === "update",
+      ))
+        if ((await decide(cleanup.policies, sessionOf(cleanup.name), ACCOUNT_ID, ENV.region, need)) === "Allowed")
+          writes.push(`${need.action} ${need.resource}`);
+    // What a delete needs beside its own action (sqs:SetQueueAttributes to drop a queue's policy, for one) may
+    // also be a create or update action of another type; nothing else is.
+    const deleteActions = new Set(
+      developerStacks().flatMap(({ run }) =>
+        needsOfRun(run, ENV)
+          .needs.filter((n) => n.phase === "delete")
+          .map((n) => n.action),
+      ),
+    );
+    assert.deepEqual(
+      writes.filter((write) => !deleteActions.has(write.split(" ")[0]!)),
+      [],
+    );
   });
 });

@@ -7,7 +7,7 @@
  */
 import { CONFIG_KEYS } from "../../infra/config";
 import type { ExistingCluster, ExistingSubnet, ProgramRun, Scenario } from "../helpers/mocks";
-import { ORGANIZATION, asOtherStack, runPrograms, scenario, type ConfigValue } from "../helpers/program";
+import { ORGANIZATION, asPreviousUpdate, borrowing, runPrograms, scenario, type ConfigValue } from "../helpers/program";
 
 /** The platform stack that borrowing stacks reference. */
 export const SHARED_STACK = `${ORGANIZATION}/sqs-eks-consumer/shared`;
@@ -42,6 +42,17 @@ const AGENT = { "eks-pod-identity-agent": "v1.3.8-eksbuild.2" };
 
 /** The permissions boundary the account's stacks set (all but one configuration: see ci-permissions). */
 export const BOUNDARY = "arn:aws:iam::123456789012:policy/sqs-eks-consumer-role-boundary";
+/** The developers' principals on the platform stack: Alice's own role, and a role Bob shares with others. */
+const DEVELOPER_ROLES = {
+  alice: "arn:aws:iam::123456789012:role/alice",
+  shared: "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Developer_0123456789abcdef",
+} as const;
+/** The sessions the developers' stacks run as (what aws.getCallerIdentity returns to each). */
+const DEVELOPER_SESSIONS = {
+  alice: "arn:aws:sts::123456789012:assumed-role/alice/alice",
+  bob: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Developer_0123456789abcdef/bob@example.com",
+} as const;
+
 /** The CI roles, as ci/roles.ts names them. */
 export const CI_DEPLOY_ROLE = "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-deploy";
 export const CI_PREVIEW_ROLE = "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-preview";
@@ -66,7 +77,10 @@ const CREATE: readonly Entry[] = [
     stack: "shared",
     values: {
       clusterAdminPrincipalArns: ["arn:aws:iam::123456789012:role/platform-admins"],
-      developerStacks: ["alice=arn:aws:iam::123456789012:role/alice", "bob=arn:aws:iam::123456789012:role/bob"],
+      developers: [`alice=${DEVELOPER_ROLES.alice}`, `bob=${DEVELOPER_ROLES.shared} session=bob@example.com`],
+      developerPods: 3,
+      developerCpuMillicores: 400,
+      developerMemoryMiB: 768,
       endpointPublicAccessCidrs: ["203.0.113.0/24"],
       kubernetesVersion: "1.33",
       alarmMessageAgeSeconds: 900,
@@ -139,8 +153,16 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
     })),
   );
   const createdRuns = await runPrograms(created.map((entry) => entry.scenario));
-  const otherStacks = { [SHARED_STACK]: asOtherStack(createdRuns[0]!) };
-  const borrow = { clusterMode: "borrow", clusterStack: SHARED_STACK, rolePermissionsBoundary: BOUNDARY };
+  const otherStacks = { [SHARED_STACK]: asPreviousUpdate(createdRuns[0]!) };
+  // A developer stack finds the platform's cluster in AWS and its developer directory in the cluster, never
+  // through the platform's state (infra/cluster.ts borrowCluster).
+  const borrow = {
+    clusterMode: "borrow",
+    ephemeral: true,
+    clusterStack: SHARED_STACK,
+    rolePermissionsBoundary: BOUNDARY,
+  };
+  const platform = createdRuns[0]!;
   const adopt = { clusterMode: "adopt", clusterName: "platform-prod", rolePermissionsBoundary: BOUNDARY };
   const later: { label: string; scenario: Scenario }[] = [
     {
@@ -163,13 +185,16 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
         },
       ),
     },
-    { label: "borrow mode, IRSA", scenario: await scenario("alice", borrow, { otherStacks }) },
     {
-      label: "borrow mode, Pod Identity, KEDA",
+      label: "borrow mode, IRSA, a day's time to live",
+      scenario: await scenario("alice", { ...borrow, ttlHours: 24 }, borrowing(platform, DEVELOPER_SESSIONS.alice)),
+    },
+    {
+      label: "borrow mode on a shared role, Pod Identity, KEDA",
       scenario: await scenario(
         "bob",
-        { ...borrow, identity: "pod-identity", autoscaling: "keda" },
-        { otherStacks, clusterAddons: { "sqs-eks-consumer-shared": AGENT } },
+        { ...borrow, identity: "pod-identity", autoscaling: "keda", maxReplicas: 2 },
+        { ...borrowing(platform, DEVELOPER_SESSIONS.bob), clusterAddons: { "sqs-eks-consumer-shared": AGENT } },
       ),
     },
     {

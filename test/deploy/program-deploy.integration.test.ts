@@ -13,7 +13,7 @@ import { kedaChartMirror } from "../../infra/keda";
 import { ACCOUNT_ID, MOCK_DEFAULT_ADDON_VERSION, type ExistingCluster, type ProgramRun } from "../helpers/mocks";
 import {
   ORGANIZATION,
-  asOtherStack,
+  borrowing,
   named,
   ofType,
   oneOfType,
@@ -86,24 +86,34 @@ before(async () => {
   ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
 
   const shared = await runProgram(
-    await scenario("shared", { developerStacks: ["alice=arn:aws:iam::123456789012:role/alice"] }),
+    await scenario("shared", { developers: ["alice=arn:aws:iam::123456789012:role/alice"] }),
   );
-  const borrow = { clusterMode: "borrow", clusterStack: `${ORGANIZATION}/sqs-eks-consumer/shared` };
-  const otherStacks = { [`${ORGANIZATION}/sqs-eks-consumer/shared`]: asOtherStack(shared) };
-  const sharedCluster = (entries: string[]) => ({ "sqs-eks-consumer-shared": cluster({ accessEntries: entries }) });
+  const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: `${ORGANIZATION}/sqs-eks-consumer/shared` };
+  /** Borrowing the shared cluster as `caller`, on a cluster whose access entries are `entries`. */
+  const asCaller = (caller: string, entries: string[]) => {
+    const found = borrowing(shared, caller);
+    const [[name, existing]] = Object.entries(found.existingClusters!) as [[string, ExistingCluster]];
+    return { ...found, existingClusters: { [name]: { ...existing, accessEntries: entries } } };
+  };
   [borrowedWithoutEntry, borrowedWithEntry] = (await runPrograms([
-    await scenario("alice", borrow, { otherStacks, existingClusters: sharedCluster([]), callerArn: STRANGER_SESSION }),
-    await scenario("alice", borrow, {
-      otherStacks,
-      existingClusters: sharedCluster(["arn:aws:iam::123456789012:role/alice"]),
-      callerArn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/alice/laptop`,
-    }),
+    await scenario("alice", borrow, asCaller(STRANGER_SESSION, [])),
+    await scenario(
+      "alice",
+      borrow,
+      asCaller(`arn:aws:sts::${ACCOUNT_ID}:assumed-role/alice/laptop`, ["arn:aws:iam::123456789012:role/alice"]),
+    ),
   ])) as [ProgramRun, ProgramRun];
 
   // An operator who knows the cluster is gone sets the provider's variable for one command.
   process.env.PULUMI_K8S_DELETE_UNREACHABLE = "true";
   try {
-    goneCluster = await runProgram(await scenario("alice", borrow, { otherStacks }));
+    goneCluster = await runProgram(
+      await scenario(
+        "alice",
+        borrow,
+        asCaller(`arn:aws:sts::${ACCOUNT_ID}:assumed-role/alice/laptop`, ["arn:aws:iam::123456789012:role/alice"]),
+      ),
+    );
   } finally {
     delete process.env.PULUMI_K8S_DELETE_UNREACHABLE;
   }
@@ -151,10 +161,10 @@ describe("Kubernetes access for the identities that run pulumi", () => {
     assert.match(creatorListed.errors.join("\n"), /deployer is the identity creating the cluster.*ciDeployRoleArn/);
   });
 
-  it("checks a borrowed cluster for the developer's entry, naming the platform stack's developerStacks", () => {
+  it("checks a borrowed cluster for the developer's entry, naming the platform stack's developers", () => {
     assert.match(
       borrowedWithoutEntry.errors.join("\n"),
-      /has no access entry on EKS cluster sqs-eks-consumer-shared.*add "alice=<this IAM role or user ARN>" to its developerStacks/,
+      /has no access entry on EKS cluster sqs-eks-consumer-shared.*adds "<person>=<this IAM role or user ARN>" to its developers/,
     );
     assert.deepEqual(borrowedWithEntry.errors, []);
   });

@@ -181,7 +181,7 @@ describe("the deploy role", () => {
       );
   });
 
-  it("associates only the cluster admin, edit and view access policies", async () => {
+  it("associates only the cluster admin and view access policies (developers get RBAC, not an access policy)", async () => {
     const entry = `arn:aws:eks:${REGION}:${ACCOUNT}:access-entry/${PROJECT}-prod/role/${ACCOUNT}/alice/0ec8a2f6-0000-4000-8000-000000000003`;
     assert.equal(
       await asDeploy("eks:AssociateAccessPolicy", entry, {
@@ -192,6 +192,12 @@ describe("the deploy role", () => {
     assert.equal(
       await asDeploy("eks:AssociateAccessPolicy", entry, {
         "eks:policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+      }),
+      "ImplicitlyDenied",
+    );
+    assert.equal(
+      await asDeploy("eks:AssociateAccessPolicy", entry, {
+        "eks:policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
       }),
       "ImplicitlyDenied",
     );

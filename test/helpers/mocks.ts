@@ -34,6 +34,11 @@ export interface Scenario {
   /** EKS add-ons installed on clusters this run does not create: cluster name -> add-on name -> version (aws.eks.getAddon). */
   readonly clusterAddons?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /**
+   * Kubernetes objects that exist in the clusters this run reaches, by type token and `<namespace>/<name>`, served to
+   * reads (`k8s.core.v1.ConfigMap.get`); a read of any other fails as the provider's does.
+   */
+  readonly clusterObjects?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
+  /**
    * The account's ECR mirror of the KEDA chart (aws.ecr.getRepository, aws.ecr.getImage); default: present,
    * with immutable tags, holding every tag asked for.
    */
@@ -59,6 +64,12 @@ export const DEPLOYER_ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/deployer`;
 export interface StackOutputs {
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly secretOutputNames: readonly string[];
+  /**
+   * Why the caller cannot open this stack's state, when it cannot: a StackReference to it then fails as the
+   * engine's does when the stack's secrets provider refuses (pulumi/pulumi#11109: with a KMS key per stack,
+   * a reference needs kms:Decrypt on the referenced stack's key even for non-secret outputs).
+   */
+  readonly unreadable?: string;
 }
 
 export interface ExistingCluster {
@@ -86,8 +97,12 @@ export interface RecordedResource {
   /** URN of the parent resource ("" for the root stack). */
   readonly parent: string;
   readonly custom: boolean;
+  /** Whether the program read an existing object (`<Resource>.get`) rather than declaring one to manage. */
+  readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /** URN of the resource whose deletion takes this one along (the `deletedWith` option), or "". */
+  readonly deletedWith: string;
   /** The deleteBeforeReplace option: a replacement deletes the old resource before creating the new one. */
   readonly deleteBeforeReplace: boolean;
   /** How many transforms (the `transforms` option) the engine is to apply to it and its children. */
@@ -133,8 +148,10 @@ interface PendingRegistration {
   readonly name: string;
   readonly parent: string;
   readonly custom: boolean;
+  readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  readonly deletedWith: string;
   readonly deleteBeforeReplace: boolean;
   readonly transforms: number;
   readonly ignoreChanges: readonly string[];
@@ -151,6 +168,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getDeletedwith(): string;
   getDeletebeforereplace(): boolean;
   getTransformsList(): unknown[];
   getIgnorechangesList(): string[];
@@ -204,6 +222,9 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
 
   const mocks: pulumi.runtime.Mocks = {
     newResource: (args) => {
+      if (args.id !== undefined && args.id !== "" && args.type.startsWith("kubernetes:")) {
+        return { id: args.id, state: clusterObject(args.type, args.id, scenario) };
+      }
       const result = resourceOutputs(args.type, args.name, args.inputs as Record<string, unknown>, scenario, region);
       return { id: result.id, state: { ...(args.inputs as Record<string, unknown>), ...result.state } };
     },
@@ -224,8 +245,10 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       name: req.getName(),
       parent: req.getParent(),
       custom: req.getCustom(),
+      read: false,
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
+      deletedWith: req.getDeletedwith(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
       transforms: req.getTransformsList().length,
       ignoreChanges: req.getIgnorechangesList(),
@@ -247,8 +270,10 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
       name: req.getName(),
       parent: req.getParent(),
       custom: true,
+      read: true,
       protect: false,
       retainOnDelete: false,
+      deletedWith: "",
       deleteBeforeReplace: false,
       transforms: 0,
       ignoreChanges: [],
@@ -276,8 +301,10 @@ export function installMocks(scenario: Scenario): { collect(): ProgramRun } {
         urn: registration.urn,
         parent: registration.parent,
         custom: registration.custom,
+        read: registration.read,
         protect: registration.protect,
         retainOnDelete: registration.retainOnDelete,
+        deletedWith: registration.deletedWith,
         deleteBeforeReplace: registration.deleteBeforeReplace,
         transforms: registration.transforms,
         ignoreChanges: registration.ignoreChanges,
@@ -454,6 +481,7 @@ function resourceOutputs(
       const other =
         scenario.otherStacks?.[stackName] ?? (stackName === self ? { outputs: {}, secretOutputNames: [] } : undefined);
       if (other === undefined) throw engineError(`unknown stack "${stackName}"`);
+      if (other.unreadable !== undefined) throw engineError(other.unreadable);
       return {
         id: stackName,
         state: { name: stackName, outputs: other.outputs, secretOutputNames: other.secretOutputNames },
@@ -467,6 +495,13 @@ function resourceOutputs(
       }
       return { id: `${name}-id`, state: {} };
   }
+}
+
+/** A Kubernetes object a read asks for, or the provider's error when the cluster has none such. */
+function clusterObject(type: string, id: string, scenario: Scenario): Record<string, unknown> {
+  const found = scenario.clusterObjects?.[type]?.[id];
+  if (found === undefined) throw engineError(`resource "${id}" of type "${type}" does not exist`);
+  return { ...found };
 }
 
 function invokeResult(

@@ -69,6 +69,7 @@ export interface ScenarioOptions {
   readonly callerArn?: string;
   readonly subnets?: Readonly<Record<string, ExistingSubnet>>;
   readonly clusterAddons?: Scenario["clusterAddons"];
+  readonly clusterObjects?: Scenario["clusterObjects"];
   readonly chartMirror?: Scenario["chartMirror"];
 }
 
@@ -89,6 +90,7 @@ export async function scenario(
     ...(options.callerArn === undefined ? {} : { callerArn: options.callerArn }),
     ...(options.subnets === undefined ? {} : { subnets: options.subnets }),
     ...(options.clusterAddons === undefined ? {} : { clusterAddons: options.clusterAddons }),
+    ...(options.clusterObjects === undefined ? {} : { clusterObjects: options.clusterObjects }),
     ...(options.chartMirror === undefined ? {} : { chartMirror: options.chartMirror }),
   };
 }
@@ -140,8 +142,47 @@ export function packResources(programRun: ProgramRun): PackResource[] {
   }));
 }
 
-/** The outputs of a run as a StackReference serves them to another stack. */
-export function asOtherStack(programRun: ProgramRun): StackOutputs {
+/**
+ * What a stack borrowing `platform`'s cluster finds, as `caller`: the cluster in AWS (its endpoint, OIDC
+ * issuer and provider, managed node groups, as the create-mode run registered them) and in the cluster the
+ * developer directory the run registered (infra/developer-access.ts), if it lists developers.
+ */
+export function borrowing(platform: ProgramRun, caller: string): ScenarioOptions {
+  const cluster = oneOfType(platform, "eks:index:Cluster");
+  const nodeGroups = ofType(platform, "eks:index:ManagedNodeGroup").map((group) => ({
+    name: group.name,
+    amiType: String(group.inputs.amiType),
+    instanceTypes: group.inputs.instanceTypes as string[],
+  }));
+  const directories = ofType(platform, "kubernetes:core/v1:ConfigMap").filter((map) =>
+    map.name.endsWith("developers-directory"),
+  );
+  const clusterObjects = Object.fromEntries(
+    directories.map((map) => {
+      const metadata = map.inputs.metadata as { name: string; namespace: string };
+      return [`${metadata.namespace}/${metadata.name}`, { metadata, data: map.inputs.data }];
+    }),
+  );
+  return {
+    callerArn: caller,
+    existingClusters: {
+      [String(cluster.inputs.name)]: {
+        nodeGroups,
+        endpoint: "https://PLATFORM.gr7.us-west-2.eks.amazonaws.com",
+        certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
+        oidcIssuerUrl: String(cluster.state.oidcProviderUrl),
+        oidcProviderArn: String(cluster.state.oidcProviderArn),
+      },
+    },
+    clusterObjects: { "kubernetes:core/v1:ConfigMap": clusterObjects },
+  };
+}
+
+/**
+ * The outputs of a run as a StackReference serves them: to the same stack's next update, which reads its last
+ * `createdWith` through a StackReference to itself (infra/lifecycle.ts).
+ */
+export function asPreviousUpdate(programRun: ProgramRun): StackOutputs {
   return { outputs: programRun.outputs, secretOutputNames: programRun.secretOutputs };
 }
 

@@ -3,9 +3,7 @@
  * weakens, and names the rule that must report it. It holds the ways in that the rule tests
  * (policies/test/*.test.ts) do not already show on their own resources.
  *
- * To add a variant: add a `Mutation` to its surface's list (the helpers of targets.ts find what to
- * weaken by type and shape); mutations.test.ts requires the pack to catch every variant with the rule
- * it names. A variant that only repeats a rule test belongs in that rule's test file instead.
+ * How to add a variant: CONTRIBUTING.md, "Add a policy pack rule".
  */
 import { AWS, K8S } from "../../policies/lib/types";
 import { isRecord } from "../../policies/lib/values";

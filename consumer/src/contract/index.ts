@@ -8,7 +8,8 @@
  *   `consumer` block exactly as the consumer checks its environment, `renderTunablesEnv` and `CONNECTION`
  *   give the Deployment's env names.
  * - Values derived from the settings: the queue's visibility timeout and the pod's termination grace period.
- * - Node's heap sizing for a container memory limit (node-heap.ts).
+ * - Node's heap sizing for a container memory limit (node-heap.ts), and the memory budget for messages
+ *   the consumer derives from the same limit (message-memory.ts).
  * - The SQS actions the consumer calls, which the IAM policy grants (permissions.ts).
  * - The health port's default and the probe paths (below), shared with the health server.
  * - The OTEL_* environment that turns tracing on (tracing-config.ts), and the names of the Prometheus
@@ -39,9 +40,18 @@ export {
   type Tunables,
 } from "../settings";
 export { HEAP_SHARE_OF_MEMORY_LIMIT, nodeHeapForMemoryLimit, nodeHeapOptions, type NodeHeap } from "./node-heap";
+export {
+  HELD_OVERHEAD_BYTES,
+  RECEIVE_CHARGE_BYTES,
+  SQS_MAX_MESSAGE_BYTES,
+  heldChargeBytes,
+  messageMemoryBudgetBytes,
+  messagesOfLargestSize,
+  type LargestMessages,
+} from "./message-memory";
 export { SQS_ACTIONS_USED, type SqsActionUsed } from "./permissions";
 export { isHttpUrl, OTLP_PROTOCOLS, renderTracingEnv, type OtlpProtocol } from "../tracing-config";
-export { SQS_MAX_BODY_MIB, settingsWarnings, type DeploymentSettings, type SettingWarning } from "./settings-warnings";
+export { settingsWarnings, type DeploymentSettings, type SettingWarning } from "./settings-warnings";
 
 /** The port the health server listens on unless a stack sets `consumer.healthPort` (HEALTH_PORT). */
 export const DEFAULT_HEALTH_PORT: number = DEFAULT_TUNABLES.healthPort;

@@ -1,18 +1,18 @@
 import type { Tunables } from "../settings";
-import { nodeHeapForMemoryLimit, HEAP_SHARE_OF_MEMORY_LIMIT } from "./node-heap";
+import { SQS_MAX_MESSAGE_BYTES, messagesOfLargestSize } from "./message-memory";
 
 /**
  * Settings that are valid but hurt in production, found before deployment (`pulumi preview` prints
  * them as warnings). Pure: the same inputs give the same warnings, in the order below.
  */
 
-/** SQS's largest message body: 1 MiB (SQS quotas, "Message size": https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html). */
-export const SQS_MAX_BODY_MIB = 1;
+/** SQS's largest message, MiB. */
+const LARGEST_MIB = SQS_MAX_MESSAGE_BYTES / 1_048_576;
 
 /** What the warnings look at: the consumer's settings and the pod and queue that run them. */
 export interface DeploymentSettings {
   readonly tunables: Pick<Tunables, "handlerTimeoutSeconds" | "shutdownBudgetSeconds" | "handlerConcurrency">;
-  /** The pod's memory limit, MiB; Node's old space is sized from it (node-heap.ts). */
+  /** The pod's memory limit, MiB; Node's heap (node-heap.ts) and the consumer's memory budget (message-memory.ts) are sized from it. */
   readonly memoryLimitMiB: number;
   /** The queue's redrive maxReceiveCount. */
   readonly maxReceiveCount: number;
@@ -28,7 +28,10 @@ export interface SettingWarning {
  * The warnings for one deployment, each naming the numbers behind it:
  * - `handlerTimeoutSeconds` above `shutdownBudgetSeconds`: a rollout, scale-in or node drain aborts a
  *   handler still running when the budget ends, and SQS counts that delivery toward `maxReceiveCount`;
- * - `handlerConcurrency` bodies of SQS's largest size not fitting Node's old space for `memoryLimitMiB`.
+ * - `memoryLimitMiB` too small for the consumer's memory budget to hold one receive of a message of
+ *   SQS's largest size (contract/message-memory.ts): large messages may run the pod out of memory;
+ * - else `handlerConcurrency` above the number of such messages the budget holds: the consumer does not
+ *   fill every handler slot while large messages are in flight (it never exceeds the budget).
  *
  * `keyOf` names a tunable or `memoryLimitMiB` the way the caller's users set it (a stack config key).
  */
@@ -48,17 +51,39 @@ export function settingsWarnings(
         `or raise the budget (the pod's termination grace period follows it, so rollouts wait longer).`,
     });
   }
-  const oldSpaceMiB = nodeHeapForMemoryLimit(settings.memoryLimitMiB).maxOldSpaceMiB;
-  const bodiesMiB = handlerConcurrency * SQS_MAX_BODY_MIB;
-  if (bodiesMiB > oldSpaceMiB) {
+  const { memoryLimitMiB } = settings;
+  const largest = messagesOfLargestSize(memoryLimitMiB);
+  const budget = `its memory budget of ${largest.budgetMiB} MiB (for ${keyOf("memoryLimitMiB")} ${memoryLimitMiB} MiB)`;
+  if (largest.held === 0) {
+    warnings.push({
+      key: keyOf("memoryLimitMiB"),
+      message:
+        `${memoryLimitMiB} MiB leaves the consumer no room for a message of ${LARGEST_MIB} MiB, SQS's largest: ` +
+        `${budget} cannot hold one receive of one. It then takes one message at a time and may still run ` +
+        `out of memory on large messages. Raise the memory limit to at least ${smallestLimitHolding(1)} MiB, unless bodies are known to be small.`,
+    });
+  } else if (handlerConcurrency > largest.held) {
     warnings.push({
       key: keyOf("handlerConcurrency"),
       message:
-        `${handlerConcurrency} messages in flight with bodies of up to ${SQS_MAX_BODY_MIB} MiB hold up to ${bodiesMiB} MiB, ` +
-        `more than Node's old space of ${oldSpaceMiB} MiB (${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of ${keyOf("memoryLimitMiB")} ${settings.memoryLimitMiB} MiB): ` +
-        `large messages would crash the pod out of memory. Lower the concurrency to at most ${oldSpaceMiB}, or raise the memory limit to at least ` +
-        `${Math.ceil(bodiesMiB / HEAP_SHARE_OF_MEMORY_LIMIT)} MiB, unless bodies are known to be small.`,
+        `with bodies of ${LARGEST_MIB} MiB, SQS's largest, the consumer holds at most ${largest.held} messages at once, ` +
+        `within ${budget}: ${handlerConcurrency - largest.held} of the ${handlerConcurrency} handler slots stay empty while ` +
+        `such messages are in flight (receives wait for memory; nothing runs out of it). Fine if bodies are small; to handle ` +
+        `${handlerConcurrency} large messages at once raise the memory limit to at least ${smallestLimitHolding(handlerConcurrency)} MiB.`,
     });
   }
   return warnings;
+}
+
+/** The smallest memory limit, MiB, whose budget holds `messages` messages of SQS's largest size at once. */
+function smallestLimitHolding(messages: number): number {
+  let low = 1;
+  let high = 1;
+  while (messagesOfLargestSize(high).held < messages) high *= 2;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (messagesOfLargestSize(mid).held >= messages) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }

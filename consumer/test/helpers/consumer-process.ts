@@ -30,6 +30,35 @@ export function buildBundle(): string {
   return outfile;
 }
 
+/**
+ * Bundles a fixture (a .ts entry under consumer/test/fixtures) the way consumer/build.mjs bundles the
+ * image's consumer, so it runs with plain `node` and no TypeScript loader in its heap; returns its path.
+ */
+export async function buildFixtureBundle(fixture: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const outfile = join(mkdtempSync(join(tmpdir(), "consumer-fixture-")), "fixture.js");
+  await build({
+    entryPoints: [fixture],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node24",
+    format: "cjs",
+    mainFields: ["module", "main"],
+    keepNames: true,
+    logLevel: "warning",
+    define: {
+      __BUILD_INFO__: JSON.stringify({
+        name: "sqs-eks-consumer",
+        version: "fixture",
+        commit: "fixture",
+        buildTime: "fixture",
+      }),
+    },
+  });
+  return outfile;
+}
+
 /** A consumer running as its own process, its stdout parsed line by line. */
 export interface ConsumerProcess {
   readonly child: ChildProcess;

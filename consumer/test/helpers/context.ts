@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ConsumerContext } from "../../src/consumer";
 import { classifyAwsError } from "../../src/errors";
+import { MessageMemory } from "../../src/memory";
 import { Metrics } from "../../src/metrics";
 import { isFifoQueueUrl, parseSettings, type LogLevel, type Settings } from "../../src/settings";
 import { ConsumerTracing } from "../../src/tracing";
@@ -16,7 +17,13 @@ const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders";
  */
 export function testContext(
   sqs: Pick<SQSClient, "send">,
-  options: { env?: Record<string, string>; settings?: Partial<Settings>; logLevel?: LogLevel } = {},
+  options: {
+    env?: Record<string, string>;
+    settings?: Partial<Settings>;
+    logLevel?: LogLevel;
+    /** The memory budget; default one no test fills (1 TiB). */
+    memory?: MessageMemory;
+  } = {},
 ): { ctx: ConsumerContext; logs: LogCapture; metrics: Metrics; stop: () => void } {
   const parsed = parseSettings({ QUEUE_URL, ...options.env });
   if (!parsed.ok) throw new Error(`bad test settings: ${JSON.stringify(parsed.problems)}`);
@@ -31,6 +38,7 @@ export function testContext(
     metrics,
     tracing: new ConsumerTracing(settings.queueUrl),
     classify: (error) => classifyAwsError(error, { queueUrl: settings.queueUrl, region: settings.region }),
+    memory: options.memory ?? new MessageMemory(2 ** 40),
     fifo: isFifoQueueUrl(settings.queueUrl),
     stopping: stopping.signal,
   };

@@ -16,6 +16,11 @@ export interface StsStandInOptions {
   readonly tokenFile: string;
   /** Lifetime of issued credentials. The SDK refreshes them 5 minutes before they expire. */
   readonly lifetimeSeconds: number;
+  /**
+   * How far its clock is from this machine's, seconds (default 0): -7200 is a node whose clock is 2 hours
+   * ahead of AWS's. Expirations and the Date header follow it.
+   */
+  readonly clockOffsetSeconds?: number;
 }
 
 /**
@@ -52,11 +57,18 @@ export class StsStandIn {
         }
         const form = new URLSearchParams(body);
         const answer = this.answer(form);
-        response.writeHead(answer.status, { "content-type": "text/xml" }).end(answer.xml);
+        response
+          .writeHead(answer.status, { "content-type": "text/xml", date: new Date(this.now()).toUTCString() })
+          .end(answer.xml);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, "127.0.0.1", () => resolve()));
     this.port = (this.server.address() as { port: number }).port;
+  }
+
+  /** Its own clock, ms since epoch. */
+  private now(): number {
+    return Date.now() + (this.options.clockOffsetSeconds ?? 0) * 1000;
   }
 
   async stop(): Promise<void> {
@@ -77,7 +89,7 @@ export class StsStandIn {
     }
     const accessKeyId = `ASIASTANDIN${String(this.issued.length + 1).padStart(9, "0")}`;
     this.issued.push({ accessKeyId, token, at: Date.now() });
-    const expiration = new Date(Date.now() + this.options.lifetimeSeconds * 1000).toISOString();
+    const expiration = new Date(this.now() + this.options.lifetimeSeconds * 1000).toISOString();
     const session = form.get("RoleSessionName") ?? "session";
     return {
       status: 200,

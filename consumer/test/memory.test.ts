@@ -1,0 +1,198 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import type { Message } from "@aws-sdk/client-sqs";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
+import {
+  SQS_MAX_MESSAGE_BYTES,
+  heldChargeBytes,
+  messagesOfLargestSize,
+  settingsWarnings,
+  type DeploymentSettings,
+} from "../src/contract";
+import { Dispatcher } from "../src/dispatch";
+import { Capacity, Handling } from "../src/handle";
+import { Readiness } from "../src/health";
+import { MessageMemory, memoryLimit, messageTextBytes } from "../src/memory";
+import { ReceiveLoops } from "../src/receive";
+import { Settlement } from "../src/settle";
+import { testContext } from "./helpers/context";
+
+const MiB = 1_048_576;
+const never = new AbortController().signal;
+
+describe("the memory budget", () => {
+  test("a receive reserves the worst case per message it asks for, and asks for no more than fits", async () => {
+    const memory = new MessageMemory(35 * MiB, 10 * MiB);
+    assert.equal(memory.largestReceive, 3);
+    assert.equal(await memory.reserveReceive(10, never), 3, "room for three messages of 10 MiB");
+    memory.releaseReceive(3);
+    const charge = memory.hold(10 * MiB);
+    assert.equal(charge, heldChargeBytes(10 * MiB));
+    assert.ok(charge > 10 * MiB && charge < 25 * MiB);
+    assert.equal(await memory.reserveReceive(10, never), 1, "beside a held message, room for one");
+  });
+
+  test("a receive waits for held messages to be released, in arrival order; an abort ends the wait with 0", async () => {
+    const memory = new MessageMemory(30 * MiB, 10 * MiB);
+    const charge = memory.hold(8 * MiB);
+    assert.ok(charge > 10 * MiB && charge < 20 * MiB, "one receive charge fits beside it");
+    assert.equal(await memory.reserveReceive(5, never), 1);
+    const order: string[] = [];
+    const first = memory.reserveReceive(5, never).then((n) => order.push(`first ${n}`));
+    const aborted = new AbortController();
+    const gone = memory.reserveReceive(5, aborted.signal);
+    const third = memory.reserveReceive(5, never).then((n) => order.push(`third ${n}`));
+    aborted.abort();
+    assert.equal(await gone, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, [], "nothing fits until something is released");
+    memory.release(charge);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ["first 2"], "the first waiter takes what was freed");
+    memory.releaseReceive(3);
+    await Promise.all([first, third]);
+    assert.deepEqual(order, ["first 2", "third 3"]);
+  });
+
+  test("a budget smaller than one receive still lets one message through when nothing else is charged", async () => {
+    const memory = new MessageMemory(3 * MiB, 10 * MiB);
+    assert.equal(await memory.reserveReceive(10, never), 1);
+    const waiting = memory.reserveReceive(10, never);
+    let answered = false;
+    void waiting.then(() => (answered = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, false, "a second one waits while the first is charged");
+    memory.releaseReceive(1);
+    assert.equal(await waiting, 1);
+  });
+
+  test("text bytes: one per character for ASCII and Latin-1 text, two when any character is outside it", () => {
+    assert.equal(messageTextBytes({ Body: "x".repeat(100) }), 100);
+    assert.equal(messageTextBytes({ Body: "x".repeat(99) + "Ā" }), 200, "one wide character makes the string two-byte");
+    assert.equal(messageTextBytes({ Body: "😀" }), 4, "a surrogate pair is two UTF-16 units");
+    assert.equal(
+      messageTextBytes({
+        Body: "b",
+        MessageAttributes: {
+          kind: { DataType: "String", StringValue: "order" },
+          blob: { DataType: "Binary", BinaryValue: new Uint8Array(7) },
+        },
+      }),
+      1 + "kind".length + "order".length + "blob".length + 7,
+    );
+  });
+
+  test("the memory limit: the cgroup's, unless V8's heap is sized for less; without either, the machine's", () => {
+    const GiB = 1024 * MiB;
+    // The contract's flags for 128 MiB give a heap_size_limit of 120 MiB: a heap for 160 MiB.
+    assert.deepEqual(memoryLimit(128 * MiB, 120 * MiB, 16 * GiB), { bytes: 128 * MiB, source: "cgroup" });
+    assert.deepEqual(memoryLimit(1 * GiB, 72 * MiB, 16 * GiB), { bytes: 96 * MiB, source: "heap" });
+    assert.deepEqual(memoryLimit(0, 4 * GiB, 16 * GiB).source, "heap", "no cgroup limit");
+    assert.deepEqual(memoryLimit(2 ** 64, 4 * GiB, 2 * GiB), { bytes: 2 * GiB, source: "heap" }, "the cgroup's max");
+  });
+});
+
+/** A message of `bytes` ASCII characters, with the digest SQS sends. */
+function largeMessage(id: string, bytes: number): Message {
+  const body = "x".repeat(bytes);
+  return {
+    MessageId: id,
+    ReceiptHandle: `r-${id}`,
+    Body: body,
+    MD5OfBody: createHash("md5").update(body).digest("hex"),
+  };
+}
+
+describe("receives under the budget", () => {
+  test("the receive loops ask SQS for no more messages than the budget holds, and hold no more than it allows", async () => {
+    const asked: number[] = [];
+    let next = 0;
+    const sqs = {
+      send: (command: { input: { MaxNumberOfMessages?: number } }) => {
+        const n = command.input.MaxNumberOfMessages;
+        if (n === undefined) return Promise.resolve({});
+        asked.push(n);
+        return Promise.resolve({
+          Messages: Array.from({ length: n }, () => largeMessage(`m${next++}`, SQS_MAX_MESSAGE_BYTES)),
+        });
+      },
+    };
+    // The budget of a 128 MiB container, and handlers that never finish: memory, not slots, must stop receiving.
+    const limitMiB = 128;
+    const largest = messagesOfLargestSize(limitMiB);
+    const memory = MessageMemory.forLimit({ bytes: limitMiB * MiB, source: "cgroup" });
+    const { ctx, logs, metrics, stop } = testContext(sqs, {
+      env: { RECEIVE_LOOPS: "2", HANDLER_CONCURRENCY: "96", WAIT_TIME_SECONDS: "0" },
+      memory,
+    });
+    const slots = new Capacity(96);
+    const finish: (() => void)[] = [];
+    const handling = new Handling(
+      ctx,
+      { handleMessage: () => new Promise<void>((resolve) => finish.push(resolve)) },
+      slots,
+    );
+    const dispatcher = new Dispatcher(ctx, slots, handling, new Settlement(ctx));
+    const readiness = new Readiness(logs.logger, metrics);
+    const loops = new ReceiveLoops(ctx, slots, readiness, (messages, at, _context, reserved) =>
+      dispatcher.dispatch(messages, at, ROOT_CONTEXT, reserved),
+    );
+    loops.start();
+    try {
+      for (let turn = 0; turn < 200 && dispatcher.inFlight.size < largest.held; turn++)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(
+        asked.every((n) => n <= largest.perReceive),
+        `a receive asked for ${Math.max(...asked)} messages; the budget holds ${largest.perReceive} per receive`,
+      );
+      assert.equal(
+        dispatcher.inFlight.size,
+        largest.held,
+        "held as many large messages as the preview warning says, and no more",
+      );
+      assert.ok(memory.held + memory.reserved <= memory.budgetBytes, "charged past the budget");
+    } finally {
+      stop();
+      slots.close();
+      loops.hangUp();
+      await loops.ended();
+      for (const resolve of finish) resolve();
+      await dispatcher.allSettled();
+    }
+  });
+});
+
+describe("the preview warning states what the consumer does", () => {
+  const at = (memoryLimitMiB: number, handlerConcurrency: number): DeploymentSettings => ({
+    tunables: { handlerTimeoutSeconds: 20, shutdownBudgetSeconds: 25, handlerConcurrency },
+    memoryLimitMiB,
+    maxReceiveCount: 5,
+  });
+  const keyOf = (key: string) => `consumer.${key}`;
+
+  test("96 handlers at 128 MiB: the warning names the messages of 1 MiB the budget holds", () => {
+    const [warning, ...rest] = settingsWarnings(at(128, 96), keyOf);
+    assert.deepEqual(rest, []);
+    assert.equal(warning?.key, "consumer.handlerConcurrency");
+    const held = Number(/holds at most (\d+) messages at once/.exec(warning.message)?.[1]);
+    assert.equal(held, messagesOfLargestSize(128).held);
+    const raise = Number(/raise the memory limit to at least (\d+) MiB/.exec(warning.message)?.[1]);
+    assert.deepEqual(settingsWarnings(at(raise, 96), keyOf), [], "the memory limit it suggests is enough");
+    assert.notDeepEqual(settingsWarnings(at(raise - 1, 96), keyOf), [], "and the least that is");
+    assert.deepEqual(settingsWarnings(at(128, held), keyOf), [], "so is the concurrency it names");
+  });
+
+  test("a memory limit too small for one receive of a message of 1 MiB: a warning on the limit", () => {
+    const [warning] = settingsWarnings(at(64, 1), keyOf);
+    assert.equal(warning?.key, "consumer.memoryLimitMiB");
+    assert.match(warning.message, /no room for a message of 1 MiB/);
+    const raise = Number(/at least (\d+) MiB/.exec(warning.message)?.[1]);
+    assert.ok(messagesOfLargestSize(raise).held >= 1 && messagesOfLargestSize(raise - 1).held === 0);
+  });
+
+  test("the defaults (100 handlers, 256 MiB) hold 100 messages of 1 MiB: no warning", () => {
+    assert.deepEqual(settingsWarnings(at(256, 100), keyOf), []);
+  });
+});

@@ -1,0 +1,116 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Agent, createServer, request, type Server } from "node:http";
+import type { LookupFunction } from "node:net";
+import { normalizeNoProxy, parseProxySettings, proxyAgentOptions, redactProxyUrl, summarizeProxy } from "../src/proxy";
+
+describe("proxy variables", () => {
+  test("lower case wins over upper case, as curl, Node and undici read them; an empty variable is unset", () => {
+    const parsed = parseProxySettings({
+      https_proxy: "http://lower:3128",
+      HTTPS_PROXY: "http://upper:3128",
+      http_proxy: "",
+      HTTP_PROXY: "http://plain-upper:3128",
+      NO_PROXY: "upper.example",
+      no_proxy: "lower.example",
+    });
+    assert.deepEqual(parsed, {
+      ok: true,
+      value: { httpsProxy: "http://lower:3128", httpProxy: "http://plain-upper:3128", noProxy: "lower.example" },
+    });
+    assert.deepEqual(parseProxySettings({}), { ok: true, value: {} });
+    assert.deepEqual(proxyAgentOptions({}), {}, "no proxy: the agents are Node's plain ones");
+  });
+
+  test("a proxy URL that is not http:// or https:// is named, every one of them, without its password", () => {
+    const parsed = parseProxySettings({ HTTPS_PROXY: "socks5://u:pw@proxy:1080", http_proxy: "proxy:3128" });
+    assert.equal(parsed.ok, false);
+    assert.deepEqual(!parsed.ok && parsed.problems.map((p) => p.key), ["HTTPS_PROXY", "http_proxy"]);
+    assert.ok(!JSON.stringify(parsed).includes(":pw@"));
+  });
+
+  test("credentials never leave in what is logged", () => {
+    assert.equal(redactProxyUrl("http://user:p%40ss@proxy.corp:3128"), "http://[credentials]@proxy.corp:3128");
+    assert.equal(redactProxyUrl("http://proxy.corp:3128"), "http://proxy.corp:3128");
+    assert.deepEqual(summarizeProxy({ httpsProxy: "https://a:b@p:443/", noProxy: ".svc" }), {
+      httpsProxy: "https://[credentials]@p",
+      noProxy: ".svc",
+    });
+  });
+
+  test("a bare domain in NO_PROXY also covers its subdomains; IPs, ranges, ports and * stay as given", () => {
+    assert.equal(
+      normalizeNoProxy(" Example.com ,.svc,*.corp,10.0.0.1,10.0.0.1-10.0.0.9,host:8443,*,fd00:ec2::23"),
+      "Example.com,.Example.com,.svc,*.corp,10.0.0.1,10.0.0.1-10.0.0.9,host:8443,*,fd00:ec2::23",
+    );
+  });
+});
+
+/**
+ * Which requests Node's agent sends through the proxy for a NO_PROXY value: every name resolves to
+ * loopback (the request's own `lookup`), a "direct" server and a "proxy" server each record what
+ * reaches them. The oracle is curl's reading of NO_PROXY (CURLOPT_NOPROXY): exact hosts, domains with
+ * their subdomains (with or without a leading dot), host:port, and `*`, case-insensitive.
+ */
+describe("NO_PROXY, as the agents apply it", () => {
+  let direct: Server;
+  let proxy: Server;
+  let directPort = 0;
+  let proxyPort = 0;
+  const reached: string[] = [];
+  const toLoopback: LookupFunction = (_host, options, callback) =>
+    options.all
+      ? (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
+          { address: "127.0.0.1", family: 4 },
+        ])
+      : callback(null, "127.0.0.1", 4);
+
+  before(async () => {
+    direct = createServer((req, res) => void res.end((reached.push(`direct ${req.headers.host}`), "")));
+    proxy = createServer((req, res) => void res.end((reached.push(`proxy ${req.url}`), "")));
+    await Promise.all([direct, proxy].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()))));
+    directPort = (direct.address() as { port: number }).port;
+    proxyPort = (proxy.address() as { port: number }).port;
+  });
+  after(() => {
+    direct.close();
+    proxy.close();
+  });
+
+  async function route(noProxy: string, host: string): Promise<"direct" | "proxy"> {
+    const options = proxyAgentOptions({ httpProxy: `http://127.0.0.1:${proxyPort}`, noProxy });
+    const agent = new Agent(options);
+    reached.length = 0;
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host, port: directPort, path: "/", agent, lookup: toLoopback }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    agent.destroy();
+    assert.equal(reached.length, 1);
+    return reached[0]!.startsWith("direct") ? "direct" : "proxy";
+  }
+
+  const cases: [noProxy: string, host: string, expected: "direct" | "proxy"][] = [
+    ["*", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["sqs.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["SQS.us-east-1.AmazonAWS.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["sqs.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com", "proxy"],
+    [".amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["*.amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["amazonaws.com", "notamazonaws.com", "proxy"],
+    [".svc,.cluster.local", "sqs.us-east-1.amazonaws.com", "proxy"],
+    ["sqs.us-east-1.amazonaws.com:{port}", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["sqs.us-east-1.amazonaws.com:1", "sqs.us-east-1.amazonaws.com", "proxy"],
+    ["", "sqs.us-east-1.amazonaws.com", "proxy"],
+  ];
+  for (const [noProxy, host, expected] of cases) {
+    test(`NO_PROXY=${JSON.stringify(noProxy)}: ${host} goes ${expected === "direct" ? "directly" : "through the proxy"}`, async () => {
+      assert.equal(await route(noProxy.replace("{port}", String(directPort)), host), expected);
+    });
+  }
+});
