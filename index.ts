@@ -10,7 +10,7 @@ import { ConsumerAlarms } from "./infra/alarms";
 import { ConsumerAutoscaling } from "./infra/autoscaling";
 import { readBuildInfo } from "./infra/build-info";
 import { createdClusterName, targetCluster } from "./infra/cluster";
-import { readStackConfig } from "./infra/config";
+import { platformArchitecture, readStackConfig } from "./infra/config";
 import { consumerDemand } from "./infra/config/cross-checks";
 import { clusterDeveloperAccess } from "./infra/developer-access";
 import { developerStackRecord } from "./infra/developer-namespace";
@@ -130,6 +130,7 @@ const workload = new ConsumerWorkload("workload", {
   tunables: config.tunables,
   workload: config.workload,
   autoscaled: config.autoscaling.enabled,
+  architecture: platformArchitecture(config.imagePlatform),
   telemetry: config.telemetry,
   labels,
   selectorLabels: podSelector,

@@ -40,6 +40,12 @@ export const INFRASTRUCTURE_MANAGED_POLICIES = [
   "AmazonEKSWorkerNodePolicy",
   "AmazonEKS_CNI_Policy",
   "AmazonEC2ContainerRegistryPullOnly",
+  // EKS Auto Mode's cluster role and node role (infra/cluster.ts CLUSTER_MANAGED_POLICIES, NODE_MANAGED_POLICIES).
+  "AmazonEKSComputePolicy",
+  "AmazonEKSBlockStoragePolicy",
+  "AmazonEKSLoadBalancingPolicy",
+  "AmazonEKSNetworkingPolicy",
+  "AmazonEKSWorkerNodeMinimalPolicy",
 ] as const;
 
 /**
@@ -564,9 +570,13 @@ export function ciRoles(settings: CiSettings): CiRole[] {
  * reads and deletes messages of this project's queues; a node role and the cluster role act as the AWS
  * managed policies they carry allow (their actions transcribed from the AWS managed policy reference,
  * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/ : AmazonEKSClusterPolicy v10,
- * AmazonEKSWorkerNodePolicy v3, AmazonEKS_CNI_Policy v6, AmazonEC2ContainerRegistryPullOnly v1). No IAM
- * action is allowed but the one service-linked role the cluster policy creates, so a role under this boundary
- * cannot create or change roles, users or policies: a developer who may create roles cannot create an admin.
+ * AmazonEKSWorkerNodePolicy v3, AmazonEKS_CNI_Policy v6, AmazonEC2ContainerRegistryPullOnly v1, and for EKS
+ * Auto Mode AmazonEKSComputePolicy, AmazonEKSBlockStoragePolicy, AmazonEKSLoadBalancingPolicy,
+ * AmazonEKSNetworkingPolicy and AmazonEKSWorkerNodeMinimalPolicy). No IAM action is allowed but the
+ * service-linked roles those policies create and, for Auto Mode, putting a node role of this project into an
+ * EKS instance profile and passing it to EC2 (AmazonEKSComputePolicy passes any role to EC2; the boundary
+ * narrows it to this project's), so a role under this boundary cannot create or change roles, users or
+ * policies: a developer who may create roles cannot create an admin.
  */
 export function permissionsBoundary(
   settings: Pick<CiSettings, "account" | "region" | "project" | "partition">,
@@ -663,6 +673,79 @@ export function permissionsBoundary(
           "kms:DescribeKey",
         ],
         Resource: "*",
+      },
+      {
+        // EKS Auto Mode launches instances, volumes, load balancers and network interfaces with the cluster role.
+        Sid: "AutoModeCompute",
+        Effect: "Allow",
+        Action: [
+          "acm:DescribeCertificate",
+          "acm:ListCertificates",
+          "cognito-idp:DescribeUserPoolClient",
+          "ec2:AssignIpv6Addresses",
+          "ec2:AssociateTrunkInterface",
+          "ec2:CreateSnapshot",
+          "ec2:DescribeCapacityReservations",
+          "ec2:DescribeClassicLinkInstances",
+          "ec2:DescribeCoipPools",
+          "ec2:DescribeIpamPools",
+          "ec2:DescribeVpcClassicLink",
+          "ec2:DescribeVpcPeeringConnections",
+          "ec2:DisassociateTrunkInterface",
+          "ec2:EnableFastSnapshotRestores",
+          "ec2:GetCoipPoolUsage",
+          "ec2:GetSecurityGroupsForVpc",
+          "ec2:UnassignIpv6Addresses",
+          "elasticloadbalancing:AddListenerCertificates",
+          "elasticloadbalancing:CreateRule",
+          "elasticloadbalancing:ModifyCapacityReservation",
+          "elasticloadbalancing:ModifyIpPools",
+          "elasticloadbalancing:ModifyListenerAttributes",
+          "elasticloadbalancing:ModifyRule",
+          "elasticloadbalancing:RemoveListenerCertificates",
+          "elasticloadbalancing:SetIpAddressType",
+          "elasticloadbalancing:SetRulePriorities",
+          "elasticloadbalancing:SetSecurityGroups",
+          "elasticloadbalancing:SetSubnets",
+          "elasticloadbalancing:SetWebAcl",
+          "shield:CreateProtection",
+          "shield:DeleteProtection",
+          "shield:TagResource",
+          "wafv2:AssociateWebACL",
+          "wafv2:DisassociateWebACL",
+          "wafv2:GetWebACL",
+          "wafv2:GetWebACLForResource",
+          "wafv2:ListWebACLs",
+        ],
+        Resource: "*",
+      },
+      {
+        // Instances only for a cluster of this project: Auto Mode tags every launch with its cluster's name.
+        Sid: "AutoModeLaunchesOnlyThisProjectsClusterNodes",
+        Effect: "Allow",
+        Action: ["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"],
+        Resource: "*",
+        Condition: { StringLike: { "aws:RequestTag/eks:eks-cluster-name": `${settings.project}-*` } },
+      },
+      {
+        Sid: "AutoModeNodeInstanceProfiles",
+        Effect: "Allow",
+        Action: "iam:AddRoleToInstanceProfile",
+        Resource: `arn:${p}:iam::${settings.account}:instance-profile/eks*`,
+      },
+      {
+        Sid: "AutoModePassesOnlyThisProjectsNodeRoles",
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: `arn:${p}:iam::${settings.account}:role/${settings.project}-*`,
+        Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+      },
+      {
+        Sid: "SpotServiceLinkedRoleOnly",
+        Effect: "Allow",
+        Action: "iam:CreateServiceLinkedRole",
+        Resource: `arn:${p}:iam::${settings.account}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot`,
+        Condition: { StringEquals: { "iam:AWSServiceName": "spot.amazonaws.com" } },
       },
       {
         Sid: "LoadBalancerServiceLinkedRoleOnly",

@@ -1,5 +1,6 @@
 // One run of the scenario: an idle queue, a burst, the pods consuming it, then quiet. Either the
-// autoscaled deployment (0 pods, KEDA + HPA decide) or a fixed one (N pods from the start).
+// autoscaled deployment (0 pods, KEDA + HPA decide) or a fixed one (N pods from the start); the
+// autoscaled one either on nodes that always have room or on nodes launched for its pods (drill/nodes.ts).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
@@ -16,6 +17,7 @@ import {
 import type { Sample } from "./chart";
 import { ScalingController, type ScaleDecision } from "./controller";
 import { readLedger, type Ledger } from "./ledger";
+import { NodeFleet, type NodeModel } from "./nodes";
 import type { DrillPlan } from "./plan";
 import { PodSet, type PodRecord } from "./pods";
 
@@ -47,6 +49,13 @@ export interface PhaseResult {
   readonly backToMinSeconds: number | undefined;
   readonly finalReplicas: number;
   readonly peakReplicas: number;
+  /**
+   * From time 0 (the queue grew) to the last pod of the scale-out running (the latest start before the drain),
+   * in seconds; includes every wait for a node.
+   */
+  readonly lastPodRunningSeconds: number;
+  /** Nodes launched for the pods; undefined when nodes always had room. */
+  readonly nodesLaunched: number | undefined;
   readonly pods: readonly PodRecord[];
   readonly unexpectedExits: readonly PodRecord[];
   readonly ledger: Ledger;
@@ -70,11 +79,16 @@ export async function runPhase(
   plan: DrillPlan,
   kind: PhaseResult["kind"],
   progress: (line: string) => void,
+  nodes?: NodeModel,
 ): Promise<PhaseResult> {
   const label =
     kind === "autoscaled"
-      ? `autoscaled ${plan.minReplicas}..${plan.maxReplicas}`
+      ? `autoscaled ${plan.minReplicas}..${plan.maxReplicas}` +
+        (nodes === undefined
+          ? ""
+          : `, nodes launched for pods (${nodes.instanceType}: ${nodes.podsPerNode} pods each, ready ${nodes.provisionSeconds} s after launch)`)
       : `fixed ${plan.fixedReplicas} replicas`;
+  const fleet = nodes === undefined ? undefined : new NodeFleet(nodes);
   const queue = await createRunQueue(ctx.setup, `drill-${kind}-${Date.now()}`);
   const pods = new PodSet({
     bundle: ctx.bundle,
@@ -82,7 +96,8 @@ export async function runPhase(
     env: podEnv(ctx, plan, queue.queueUrl),
     gracePeriodMs: plan.gracePeriodSeconds * 1000,
     random: ctx.random,
-    prefix: kind,
+    prefix: nodes === undefined ? kind : `${kind}-nodes`,
+    ...(fleet === undefined ? {} : { nodes: fleet }),
   });
   const controller = kind === "autoscaled" ? new ScalingController(ctx.setup, queue.queueUrl, plan, pods) : undefined;
   const samples: Sample[] = [];
@@ -173,6 +188,11 @@ export async function runPhase(
       backToMinSeconds,
       finalReplicas,
       peakReplicas: Math.max(0, ...samples.map((s) => s.replicas)),
+      lastPodRunningSeconds:
+        (Math.max(burstAt, ...pods.records.filter((p) => p.startedAt <= drainedAt!).map((p) => p.startedAt)) -
+          burstAt) /
+        1000,
+      nodesLaunched: fleet?.nodes.length,
       pods: pods.records,
       unexpectedExits: pods.unexpectedExits(),
       ledger: readLedger(pods.records, plan.messages),

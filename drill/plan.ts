@@ -1,6 +1,8 @@
 // The drill's sizes and timings: the full run (docs/AUTOSCALING.md's scenario) and the quick run (CI).
 import { DEFAULT_TUNABLES, terminationGracePeriodSeconds } from "../consumer/src/settings";
+import { CONFIG_KEYS } from "../infra/config/keys";
 import { DEFAULT_BEHAVIOR, type HpaBehavior, type SqsTrigger } from "./hpa";
+import { podsPerNode, type NodeModel } from "./nodes";
 
 export interface DrillPlan {
   readonly mode: "full" | "quick";
@@ -24,6 +26,27 @@ export interface DrillPlan {
   readonly gracePeriodSeconds: number;
   /** The fixed deployment the autoscaled one is compared with. */
   readonly fixedReplicas: number;
+  /** The nodes of the run where every pod waits for a node launched for it (scale to zero nodes when idle). */
+  readonly nodes: NodeModel;
+}
+
+/**
+ * Nodes for the consumer's default requests (cpuRequestMillicores, memoryRequestMiB). The full run: m6i.large,
+ * the smallest size of the C, M and R families EKS Auto Mode's general-purpose NodePool launches, ready 60 s
+ * after launch (a model figure: AWS publishes none). The quick run: t3.micro (2 pods each), so that its 3
+ * pods need two nodes, ready after 3 s.
+ */
+function nodeModel(quick: boolean): NodeModel {
+  const instanceType = quick ? "t3.micro" : "m6i.large";
+  return {
+    instanceType,
+    podsPerNode: podsPerNode(
+      instanceType,
+      CONFIG_KEYS.cpuRequestMillicores.default,
+      CONFIG_KEYS.memoryRequestMiB.default,
+    ),
+    provisionSeconds: quick ? 3 : 60,
+  };
 }
 
 /** messagesPerPod's default: one handler concurrency's worth of messages per pod. */
@@ -65,5 +88,6 @@ export function drillPlan(quick: boolean): DrillPlan {
     shutdownBudgetSeconds,
     gracePeriodSeconds: terminationGracePeriodSeconds({ shutdownBudgetSeconds }),
     fixedReplicas: 2,
+    nodes: nodeModel(quick),
   };
 }

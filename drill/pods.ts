@@ -1,14 +1,20 @@
 // The drill's stand-in for a ReplicaSet: pods are consumer processes. Scaling out starts processes;
 // scaling in sends SIGTERM to a randomly chosen pod (the HPA does not pick idle ones) and, as the
-// kubelet does, SIGKILL if it outlives the termination grace period.
+// kubelet does, SIGKILL if it outlives the termination grace period. With nodes (drill/nodes.ts), a pod
+// no node has room for is Pending until the node launched for it is ready; it counts as a replica, as
+// in Kubernetes, and a scale-in deletes Pending pods first (the ReplicaSet controller deletes unscheduled
+// pods before running ones).
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { epochMs, startProcess, type RunningProcess } from "../harness";
+import type { DrillNode, NodeFleet } from "./nodes";
 
 /** What happened to one pod, for the report. Times are epoch ms. */
 export interface PodRecord {
   readonly name: string;
   readonly logFile: string;
+  /** When the ReplicaSet created the pod; equal to startedAt unless it waited for a node. */
+  readonly createdAt: number;
   readonly startedAt: number;
   sigtermAt: number | undefined;
   exitedAt: number | undefined;
@@ -33,6 +39,13 @@ export interface PodSetOptions {
   readonly random: () => number;
   /** A prefix for pod names, e.g. the run's name. */
   readonly prefix: string;
+  /** The nodes pods are placed on; undefined: every pod starts at once (nodes always have room). */
+  readonly nodes?: NodeFleet;
+}
+
+interface PendingPod {
+  readonly timer: NodeJS.Timeout;
+  readonly node: DrillNode;
 }
 
 interface LivePod {
@@ -47,13 +60,19 @@ export class PodSet {
   readonly records: PodRecord[] = [];
   private readonly live = new Set<LivePod>();
   private readonly terminatingPods = new Set<LivePod>();
+  private readonly pendingPods = new Set<PendingPod>();
   private counter = 0;
 
   constructor(private readonly options: PodSetOptions) {}
 
-  /** Pods counted as replicas: running and not terminating. */
+  /** Pods counted as replicas: running and not terminating, or Pending for a node. */
   get replicas(): number {
-    return this.live.size;
+    return this.live.size + this.pendingPods.size;
+  }
+
+  /** Pods waiting for a node. */
+  get pending(): number {
+    return this.pendingPods.size;
   }
 
   get terminating(): number {
@@ -62,7 +81,8 @@ export class PodSet {
 
   /** Starts or terminates pods until `replicas` of them run. */
   scaleTo(replicas: number): void {
-    while (this.live.size < replicas) this.start();
+    while (this.replicas < replicas) this.create();
+    while (this.pendingPods.size > 0 && this.replicas > replicas) this.cancel([...this.pendingPods].at(-1)!);
     while (this.live.size > replicas) {
       const pods = [...this.live];
       this.terminate(pods[Math.floor(this.options.random() * pods.length)]!);
@@ -79,7 +99,32 @@ export class PodSet {
     return this.records.filter((r) => r.exitedAt !== undefined && r.sigtermAt === undefined);
   }
 
-  private start(): void {
+  /** A new pod: on a node with room now, or Pending until its node is ready. */
+  private create(): void {
+    const createdAt = epochMs();
+    const node = this.options.nodes?.place(createdAt);
+    if (node === undefined || node.readyAt <= createdAt) {
+      this.start(createdAt, node);
+      return;
+    }
+    const pending: PendingPod = {
+      node,
+      timer: setTimeout(() => {
+        this.pendingPods.delete(pending);
+        this.start(createdAt, node);
+      }, node.readyAt - createdAt),
+    };
+    this.pendingPods.add(pending);
+  }
+
+  /** Deletes a Pending pod: it never ran, so it leaves no record. */
+  private cancel(pending: PendingPod): void {
+    clearTimeout(pending.timer);
+    this.pendingPods.delete(pending);
+    this.options.nodes?.release(pending.node);
+  }
+
+  private start(createdAt: number, node: DrillNode | undefined): void {
     const name = `${this.options.prefix}-${++this.counter}`;
     const logFile = join(this.options.logDir, `${name}.log`);
     const stdout = openSync(logFile, "w");
@@ -92,6 +137,7 @@ export class PodSet {
     const record: PodRecord = {
       name,
       logFile,
+      createdAt,
       startedAt: epochMs(),
       sigtermAt: undefined,
       exitedAt: undefined,
@@ -108,6 +154,7 @@ export class PodSet {
       record.exitSignal = signal;
       this.live.delete(pod);
       this.terminatingPods.delete(pod);
+      if (node !== undefined) this.options.nodes?.release(node);
     });
     const pod: LivePod = { record, process: proc, exited };
     this.records.push(record);
@@ -128,6 +175,7 @@ export class PodSet {
 
   /** Ends every pod at once (SIGKILL), for a run that failed: nothing left running. */
   async killAll(): Promise<void> {
+    for (const pending of [...this.pendingPods]) this.cancel(pending);
     const all = [...this.live, ...this.terminatingPods];
     for (const pod of all) pod.process.child.kill("SIGKILL");
     await Promise.all(all.map((pod) => pod.exited));

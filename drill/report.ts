@@ -53,17 +53,26 @@ export function drillChecks(plan: DrillPlan, runs: readonly PhaseResult[]): Chec
       detail: run.unexpectedExits.map((p) => `${p.name} code ${p.exitCode}`).join(", ") || "none",
     });
   }
-  const autoscaled = runs.find((r) => r.kind === "autoscaled");
-  if (autoscaled) {
+  for (const autoscaled of runs.filter((r) => r.kind === "autoscaled")) {
     checks.push({
-      name: `autoscaled: back to minReplicas (${plan.minReplicas}) when quiet`,
+      name: `${autoscaled.label}: back to minReplicas (${plan.minReplicas}) when quiet`,
       passed: autoscaled.finalReplicas === plan.minReplicas,
       detail: `${autoscaled.finalReplicas} replicas, ${autoscaled.backToMinSeconds?.toFixed(1)} s after the drain`,
     });
     checks.push({
-      name: `autoscaled: never above maxReplicas (${plan.maxReplicas})`,
+      name: `${autoscaled.label}: never above maxReplicas (${plan.maxReplicas})`,
       passed: autoscaled.peakReplicas <= plan.maxReplicas,
       detail: `peak ${autoscaled.peakReplicas}`,
+    });
+  }
+  const onNodes = runs.find((r) => r.nodesLaunched !== undefined);
+  if (onNodes) {
+    // The model's own arithmetic: as many nodes as the peak's pods need, never more.
+    const needed = Math.ceil(onNodes.peakReplicas / plan.nodes.podsPerNode);
+    checks.push({
+      name: `${onNodes.label}: launches the nodes the pods need (${plan.nodes.podsPerNode} pods per node), no more`,
+      passed: onNodes.nodesLaunched === needed,
+      detail: `${onNodes.nodesLaunched} launched for a peak of ${onNodes.peakReplicas} pods`,
     });
   }
   return checks;
@@ -110,10 +119,20 @@ export function renderDrillReport(
         `${run.ledger.releasedAtShutdown} messages given back at shutdown, ${run.readFailures} failed queue readings`,
     );
   }
-  const [autoscaled, fixed] = [runs.find((r) => r.kind === "autoscaled"), runs.find((r) => r.kind === "fixed")];
+  const [autoscaled, fixed] = [
+    runs.find((r) => r.kind === "autoscaled" && r.nodesLaunched === undefined),
+    runs.find((r) => r.kind === "fixed"),
+  ];
+  const onNodes = runs.find((r) => r.nodesLaunched !== undefined);
   if (autoscaled && fixed)
     lines.push(
       `time to drain: autoscaled ${autoscaled.drainSeconds.toFixed(1)} s vs ${fixed.label} ${fixed.drainSeconds.toFixed(1)} s (ratio ${(autoscaled.drainSeconds / fixed.drainSeconds).toFixed(2)})`,
+    );
+  if (autoscaled && onNodes)
+    lines.push(
+      `time from the queue's growth to the last pod running: ${autoscaled.lastPodRunningSeconds.toFixed(1)} s on nodes with room, ` +
+        `${onNodes.lastPodRunningSeconds.toFixed(1)} s with nodes launched for the pods (${onNodes.nodesLaunched} node${onNodes.nodesLaunched === 1 ? "" : "s"}); ` +
+        `time to drain ${autoscaled.drainSeconds.toFixed(1)} s vs ${onNodes.drainSeconds.toFixed(1)} s`,
     );
   if (autoscaled) {
     lines.push(

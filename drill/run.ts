@@ -1,7 +1,7 @@
 // `npm run drill`: autoscaling on queue depth, rehearsed with real processes on a real emulator.
 // fauxqs runs in its own process; a controller reproducing KEDA's aws-sqs-queue metric and the HPA's
 // algorithm starts and SIGTERMs consumer processes; the same burst is then drained by a fixed
-// deployment for comparison. The checks are asserted here, in the drill's output: exit 1 if any fails.
+// deployment for comparison, and by the autoscaled one again on nodes launched for its pods (drill/nodes.ts). The checks are asserted here, in the drill's output: exit 1 if any fails.
 // Flags: --quick (CI: a small burst, compressed timings), --seed N (replay the choice of pods to stop),
 // --svg PATH (where the plot goes; default .drill/drill-<mode>.svg).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -47,12 +47,13 @@ async function main(): Promise<void> {
   try {
     runs.push(await runPhase(ctx, plan, "autoscaled", progress));
     runs.push(await runPhase(ctx, plan, "fixed", progress));
+    runs.push(await runPhase(ctx, plan, "autoscaled", progress, plan.nodes));
   } finally {
     setup.destroy();
     await emulator.stop();
   }
 
-  const [autoscaled, fixed] = runs as [PhaseResult, PhaseResult];
+  const [autoscaled, fixed] = runs as [PhaseResult, PhaseResult, PhaseResult];
   mkdirSync(dirname(svgPath), { recursive: true });
   writeFileSync(
     svgPath,

@@ -2,9 +2,11 @@
  * The Kubernetes cluster this stack deploys into (`TargetCluster`), got in one of three ways, as the
  * stack's `clusterMode` says (infra/config/cluster.ts validates it):
  * - create: the `Cluster` component, a new EKS cluster in its own network (infra/network.ts) with an IAM
- *           OIDC provider, access entries (infra/cluster-access.ts) and a managed node group whose nodes do
- *           not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's request cannot
- *           reach IMDS), with an access entry for each listed developer (what they may do there is
+ *           OIDC provider, access entries (infra/cluster-access.ts) and nodes that follow the pods: EKS Auto
+ *           Mode by default (`nodeProvisioning: auto-mode`; AWS-managed Karpenter launches nodes for pending
+ *           pods and consolidates idle ones), or a managed node group of fixed size (`node-group`). Either
+ *           way the nodes do not hand their instance role to pods (IMDSv2 required, hop limit 1: a pod's
+ *           request cannot reach IMDS). An access entry for each listed developer (what they may do there is
  *           infra/developer-access.ts); on a long-lived stack the cluster and its OIDC provider are protected
  *           and the cluster has EKS deletion protection (infra/lifecycle.ts);
  * - borrow: `borrowCluster`, the cluster of a create-mode stack of this project, found by its name in AWS
@@ -17,7 +19,7 @@
  * architecture (infra/node-architecture.ts). `targetCluster` picks the way.
  *
  * Names: the cluster's is fixed (borrowing stacks and kubeconfigs refer to it); the node group, its launch
- * template and the node role are named by prefix, so that a change that replaces one creates the new one
+ * template and the node and cluster roles are named by prefix, so that a change that replaces one creates the new one
  * before deleting the old (docs/DEPLOY.md, "What a change replaces").
  */
 import * as aws from "@pulumi/aws";
@@ -32,6 +34,7 @@ import {
   type ClusterMode,
   type ImagePlatform,
   type LifecycleConfig,
+  type NodeProvisioning,
 } from "./config";
 import {
   DIRECTORY_KEY,
@@ -48,15 +51,46 @@ import { NAME_LIMITS, scopedName, type NameScope } from "./names";
 import type { ClusterNetwork } from "./network";
 import { managedNodeArchitectures, requireImageArchitecture } from "./node-architecture";
 
-/** The AWS managed policy EKS's cluster role needs (EKS user guide, "cluster-iam-role"). */
-const CLUSTER_MANAGED_POLICY = "AmazonEKSClusterPolicy";
-
-/** AWS-managed policies the managed nodes need: join the cluster, run the VPC CNI, pull images from ECR. */
-const NODE_MANAGED_POLICIES = {
-  worker: "AmazonEKSWorkerNodePolicy",
-  cni: "AmazonEKS_CNI_Policy",
-  ecr: "AmazonEC2ContainerRegistryPullOnly",
+/**
+ * The AWS managed policies EKS's cluster role needs, by logical name suffix: the cluster policy (EKS user guide,
+ * "cluster-iam-role") and, under EKS Auto Mode, the four that let EKS launch instances, attach volumes, manage
+ * load balancers and pod networking for the cluster (EKS user guide, "auto-cluster-iam-role").
+ */
+export const CLUSTER_MANAGED_POLICIES = {
+  "auto-mode": {
+    policy: "AmazonEKSClusterPolicy",
+    compute: "AmazonEKSComputePolicy",
+    storage: "AmazonEKSBlockStoragePolicy",
+    loadbalancing: "AmazonEKSLoadBalancingPolicy",
+    networking: "AmazonEKSNetworkingPolicy",
+  },
+  "node-group": { policy: "AmazonEKSClusterPolicy" },
 } as const;
+
+/**
+ * The AWS managed policies the nodes' role needs, by logical name suffix. Managed node groups: join the
+ * cluster, run the VPC CNI, pull images from ECR (EKS user guide, "create-node-role"). Auto Mode nodes: the
+ * minimal worker policy (the Pod Identity agent's `eks-auth:AssumeRoleForPodIdentity`) and ECR pulls; EKS
+ * runs the networking on the node itself (EKS user guide, "auto-create-node-role").
+ */
+export const NODE_MANAGED_POLICIES = {
+  "auto-mode": { worker: "AmazonEKSWorkerNodeMinimalPolicy", ecr: "AmazonEC2ContainerRegistryPullOnly" },
+  "node-group": {
+    worker: "AmazonEKSWorkerNodePolicy",
+    cni: "AmazonEKS_CNI_Policy",
+    ecr: "AmazonEC2ContainerRegistryPullOnly",
+  },
+} as const;
+
+/**
+ * EKS Auto Mode's built-in NodePools (EKS user guide, "set-builtin-node-pools"): `system` (tainted
+ * CriticalAddonsOnly, amd64 and arm64) and `general-purpose` (amd64 only), both on-demand C, M and R
+ * instances of generation 5 or newer, on the `default` NodeClass.
+ */
+export const AUTO_MODE_NODE_POOLS = ["general-purpose", "system"] as const;
+
+/** The architectures the built-in general-purpose NodePool launches (EKS user guide, "set-builtin-node-pools"). */
+const GENERAL_PURPOSE_ARCHITECTURES = ["amd64"] as const;
 
 /** The `Cluster` component's type token. */
 const CLUSTER_TYPE = "sqs-eks-consumer:cluster:Cluster";
@@ -75,6 +109,8 @@ export interface TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   /** Kubernetes provider for everything deployed into the cluster. */
   readonly provider: k8s.Provider;
+  /** create mode: how the nodes are provisioned (EKS Auto Mode or a managed node group); undefined otherwise. */
+  readonly nodeProvisioning: NodeProvisioning | undefined;
   /** The nodes' CPU architectures (create mode; empty otherwise). */
   readonly nodeArchitectures: pulumi.Output<string[]>;
   /** borrow mode: the developer running this stack and the platform's directory; undefined otherwise. */
@@ -147,7 +183,10 @@ export interface ClusterArgs extends Omit<TargetClusterArgs, "config" | "network
   readonly network: ClusterNetwork | undefined;
 }
 
-/** A new EKS cluster, its managed nodes, its access entries and, when it lists developers, their access. */
+/**
+ * A new EKS cluster, its nodes (EKS Auto Mode, or a managed node group with the networking add-ons), its access
+ * entries and, when it lists developers, their access.
+ */
 export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly mode = "create";
   readonly clusterName: pulumi.Output<string>;
@@ -156,6 +195,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
   readonly oidcProviderUrl: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly nodeArchitectures: pulumi.Output<string[]>;
+  readonly nodeProvisioning: NodeProvisioning;
   readonly developerGrant = undefined;
   readonly addonsAfter: readonly pulumi.Resource[];
   readonly kubernetesVersion: pulumi.Output<string>;
@@ -168,7 +208,10 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
     const state = clusterStateOptions(args.lifecycle);
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
+    const provisioning = config.nodeProvisioning;
+    const autoMode = provisioning === "auto-mode";
     const boundary = args.permissionsBoundary === undefined ? {} : { permissionsBoundary: args.permissionsBoundary };
+    const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
     // The cluster's own role, passed to pulumi-eks so it is named under this stack's prefix (pulumi-eks would
     // auto-name it `<name>-eksRole-role-<random>`, outside what the CI deploy role may manage).
     const clusterRole = new aws.iam.Role(
@@ -176,35 +219,42 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       {
         namePrefix: scopedName(args.scope, "eks-", NAME_LIMITS.iamRolePrefix),
         description: "EKS manages the cluster's control plane with this role",
-        assumeRolePolicy: pulumi.jsonStringify(eksAssumeRolePolicy()),
+        assumeRolePolicy: pulumi.jsonStringify(eksAssumeRolePolicy(autoMode)),
         ...boundary,
         tags: args.tags,
       },
       { parent: this },
     );
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(
-      `${name}-cluster-policy`,
-      {
-        role: clusterRole.name,
-        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${CLUSTER_MANAGED_POLICY}`,
-      },
-      { parent: this },
+    const clusterPolicies = Object.entries(CLUSTER_MANAGED_POLICIES[provisioning]).map(
+      ([role, policy]) =>
+        new aws.iam.RolePolicyAttachment(
+          // The cluster policy keeps its first logical name, so a node-group stack's attachment stays.
+          `${name}-cluster-${role}`,
+          { role: clusterRole.name, policyArn: managedPolicy(policy) },
+          { parent: this },
+        ),
     );
+    // Our own node role in both modes: pulumi-eks's Auto Mode role (`createNodeRole`) would be auto-named
+    // outside this stack's prefix. EKS gives the Auto Mode node role its access entry (type EC2) itself (EKS
+    // user guide, "auto-learn-iam"); a managed node group's role gets one (EC2_LINUX) when the group is
+    // created. A principal has one access entry, so the two modes use two roles: a stack moving to Auto Mode
+    // keeps the node group's role until the group is gone (docs/DEPLOY.md, "Nodes").
+    const nodeRoleName = autoMode ? "auto-node" : "node";
     const nodeRole = new aws.iam.Role(
-      `${name}-node-role`,
+      `${name}-${nodeRoleName}-role`,
       {
-        namePrefix: scopedName(args.scope, "node-", NAME_LIMITS.iamRolePrefix),
+        namePrefix: scopedName(args.scope, `${nodeRoleName}-`, NAME_LIMITS.iamRolePrefix),
         assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
         ...boundary,
         tags: args.tags,
       },
       { parent: this },
     );
-    const nodePolicies = Object.entries(NODE_MANAGED_POLICIES).map(
+    const nodePolicies = Object.entries(NODE_MANAGED_POLICIES[provisioning]).map(
       ([role, policy]) =>
         new aws.iam.RolePolicyAttachment(
-          `${name}-node-${role}`,
-          { role: nodeRole.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}` },
+          `${name}-${nodeRoleName}-${role}`,
+          { role: nodeRole.name, policyArn: managedPolicy(policy) },
           { parent: this },
         ),
     );
@@ -231,10 +281,23 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         serviceRole: clusterRole,
         createOidcProvider: true,
         skipDefaultNodeGroup: true,
-        // The add-ons are this program's, at versions that later runs keep (infra/addons.ts): pulumi-eks would
-        // install vpc-cni and kube-proxy at the newest version on every run.
+        // Auto Mode runs the VPC CNI, kube-proxy, CoreDNS and the Pod Identity agent on its nodes itself: none
+        // is installed as an add-on (EKS user guide, "auto-enable-existing"). With node groups the add-ons are
+        // this program's, at versions later runs keep (infra/addons.ts): pulumi-eks would install vpc-cni and
+        // kube-proxy at the newest version on every run. pulumi-eks v4.3.0 installs CoreDNS by default under
+        // Auto Mode (nodejs/eks/cluster/cluster.ts), so it is turned off explicitly.
         useDefaultVpcCni: true,
         kubeProxyAddonOptions: { enabled: false },
+        corednsAddonOptions: { enabled: false },
+        ...(autoMode
+          ? {
+              autoMode: {
+                enabled: true,
+                createNodeRole: false,
+                computeConfig: { nodeRoleArn: nodeRole.arn, nodePools: [...AUTO_MODE_NODE_POOLS] },
+              },
+            }
+          : {}),
         authenticationMode: eks.AuthenticationMode.Api,
         // The SDK types this map as a plain object; pulumi-eks is a remote component, whose inputs may be
         // Outputs like any other's, so the entries wait for the creator check (cluster-access.ts).
@@ -255,9 +318,82 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         tags: args.tags,
       },
       // The transforms reach the cluster and OIDC provider pulumi-eks creates inside this component.
-      { parent: this, dependsOn: [clusterPolicy], transforms: state.transforms },
+      {
+        parent: this,
+        dependsOn: [...clusterPolicies, ...(autoMode ? nodePolicies : [])],
+        transforms: state.transforms,
+      },
     );
 
+    this.kubernetesVersion =
+      config.kubernetesVersion === undefined
+        ? cluster.eksCluster.apply((created) => created.version)
+        : pulumi.output(config.kubernetesVersion);
+    const architecture = platformArchitecture(args.imagePlatform);
+    this.clusterName = pulumi.output(clusterName);
+    this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+    this.nodeProvisioning = provisioning;
+    const nodes = autoMode
+      ? {
+          architectures: [...new Set<string>([...GENERAL_PURPOSE_ARCHITECTURES, architecture])].sort(),
+          source: "EKS Auto Mode's NodePools",
+          after: [cluster] as pulumi.Resource[],
+        }
+      : this.nodeGroup(name, { args, cluster, nodeRole, nodePolicies, architecture });
+    this.nodeArchitectures = pulumi.output(nodes.architectures);
+    this.provider = kubernetesProvider(
+      name,
+      {
+        kubeconfig: this.kubeconfig,
+        nodeArchitectures: this.nodeArchitectures,
+        architectureSource: nodes.source,
+        imagePlatform: args.imagePlatform,
+      },
+      { parent: this, dependsOn: nodes.after },
+    );
+    if (autoMode && !(GENERAL_PURPOSE_ARCHITECTURES as readonly string[]).includes(architecture)) {
+      autoModeNodePool(
+        `${name}-${architecture}-nodes`,
+        { architecture, clusterName },
+        { parent: this, provider: this.provider },
+      );
+    }
+
+    this.oidcProviderArn = cluster.oidcProviderArn;
+    this.oidcProviderUrl = cluster.oidcProviderUrl;
+    this.addonsAfter = [this];
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      kubeconfig: this.kubeconfig,
+      oidcProviderArn: this.oidcProviderArn,
+      oidcProviderUrl: this.oidcProviderUrl,
+      nodeArchitectures: this.nodeArchitectures,
+    });
+  }
+
+  /**
+   * node-group mode: one managed node group of `nodeDesiredCount` nodes behind a launch template that keeps
+   * IMDS from pods, and the networking add-ons (vpc-cni, kube-proxy, CoreDNS) at pinned versions. Returns the
+   * nodes' architecture and what the Kubernetes provider waits for.
+   */
+  private nodeGroup(
+    name: string,
+    {
+      args,
+      cluster,
+      nodeRole,
+      nodePolicies,
+      architecture,
+    }: {
+      readonly args: ClusterArgs;
+      readonly cluster: eks.Cluster;
+      readonly nodeRole: aws.iam.Role;
+      readonly nodePolicies: readonly pulumi.Resource[];
+      readonly architecture: "amd64" | "arm64";
+    },
+  ): { architectures: string[]; source: string; after: pulumi.Resource[] } {
+    const { config } = args;
     // Pods must get AWS credentials from their service account only, never from the node's instance role:
     // with IMDSv2 required and a hop limit of 1, IMDS answers the node itself but not a pod behind it.
     const launchTemplate = new aws.ec2.LaunchTemplate(
@@ -274,14 +410,13 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
 
     // Named by prefix: a change that replaces the group (instance type, AMI type, role, subnets) brings the
     // new group up before the old one drains, and the PodDisruptionBudgets hold while it does.
-    const architecture = platformArchitecture(args.imagePlatform);
     const nodeGroup = new eks.ManagedNodeGroup(
       `${name}-nodes`,
       {
         cluster,
         nodeGroupNamePrefix: scopedName(args.scope, "nodes-", NAME_LIMITS.eksNodeGroupPrefix),
         nodeRole,
-        subnetIds: network.privateSubnetIds,
+        subnetIds: args.network?.privateSubnetIds,
         ...(config.kubernetesVersion === undefined ? {} : { version: config.kubernetesVersion }),
         amiType: architecture === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
         instanceTypes: [config.nodeInstanceType],
@@ -294,19 +429,15 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
         tags: args.tags,
       },
-      { parent: this, dependsOn: nodePolicies },
+      { parent: this, dependsOn: [...nodePolicies] },
     );
 
-    this.kubernetesVersion =
-      config.kubernetesVersion === undefined
-        ? cluster.eksCluster.apply((created) => created.version)
-        : pulumi.output(config.kubernetesVersion);
     const addons = (["vpcCni", "kubeProxy", "coredns"] as const).map((addon) =>
       pinnedAddon(
         `${name}-${addon}`,
         {
           addon,
-          clusterName,
+          clusterName: this.clusterName,
           kubernetesVersion: this.kubernetesVersion,
           version: config.addonVersions[addon],
           tags: args.tags,
@@ -317,32 +448,51 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
         this,
       ),
     );
-
-    this.clusterName = pulumi.output(clusterName);
-    this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
-    this.oidcProviderArn = cluster.oidcProviderArn;
-    this.oidcProviderUrl = cluster.oidcProviderUrl;
-    this.nodeArchitectures = pulumi.output([architecture]);
-    this.provider = kubernetesProvider(
-      name,
-      {
-        kubeconfig: this.kubeconfig,
-        nodeArchitectures: this.nodeArchitectures,
-        architectureSource: "the managed node group's AMI type",
-        imagePlatform: args.imagePlatform,
-      },
-      { parent: this, dependsOn: [nodeGroup, ...addons] },
-    );
-    this.addonsAfter = [this];
-
-    this.registerOutputs({
-      clusterName: this.clusterName,
-      kubeconfig: this.kubeconfig,
-      oidcProviderArn: this.oidcProviderArn,
-      oidcProviderUrl: this.oidcProviderUrl,
-      nodeArchitectures: this.nodeArchitectures,
-    });
+    return {
+      architectures: [architecture],
+      source: "the managed node group's AMI type",
+      after: [nodeGroup, ...addons],
+    };
   }
+}
+
+/**
+ * An EKS Auto Mode NodePool (Karpenter's `karpenter.sh/v1` NodePool on EKS's `default` NodeClass) for an
+ * architecture the built-in general-purpose pool does not launch (it is amd64 only; EKS user guide,
+ * "set-builtin-node-pools", "create-node-pool"): the same on-demand C, M and R instances of generation 5 or
+ * newer, so an arm64 image's pods get arm64 nodes. Idle or underused nodes are consolidated after a minute,
+ * and every node is replaced after at most 14 days (Auto Mode's own ceiling is 21).
+ */
+export function autoModeNodePool(
+  name: string,
+  args: { readonly architecture: "amd64" | "arm64"; readonly clusterName: string },
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    name,
+    {
+      apiVersion: "karpenter.sh/v1",
+      kind: "NodePool",
+      metadata: { name: `${args.architecture}-general-purpose` },
+      spec: {
+        template: {
+          spec: {
+            nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" },
+            requirements: [
+              { key: "kubernetes.io/arch", operator: "In", values: [args.architecture] },
+              { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+              { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
+              { key: "eks.amazonaws.com/instance-category", operator: "In", values: ["c", "m", "r"] },
+              { key: "eks.amazonaws.com/instance-generation", operator: "Gt", values: ["4"] },
+            ],
+            expireAfter: "336h",
+          },
+        },
+        disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: "1m" },
+      },
+    },
+    opts,
+  );
 }
 
 export interface BorrowClusterArgs extends Omit<TargetClusterArgs, "config" | "network" | "tags"> {
@@ -392,6 +542,7 @@ export function borrowCluster(name: string, args: BorrowClusterArgs): TargetClus
   return {
     mode: "borrow",
     ...reached,
+    nodeProvisioning: undefined,
     nodeArchitectures: pulumi.output([]),
     developerGrant,
     addonsAfter: [],
@@ -426,6 +577,7 @@ export function adoptCluster(name: string, args: AdoptClusterArgs): TargetCluste
   return {
     mode: "adopt",
     ...reachCluster(name, args, `the administrators of ${args.clusterName} give it an access entry`),
+    nodeProvisioning: undefined,
     nodeArchitectures: pulumi.output([]),
     developerGrant: undefined,
     addonsAfter: [],

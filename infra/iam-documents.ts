@@ -155,8 +155,12 @@ export function ec2AssumeRolePolicy(): PolicyDocument {
   };
 }
 
-/** Trust policy of the cluster's own role: only EKS assumes it (EKS user guide, "cluster-iam-role"). */
-export function eksAssumeRolePolicy(): PolicyDocument {
+/**
+ * Trust policy of the cluster's own role: only EKS assumes it (EKS user guide, "cluster-iam-role"). Under EKS
+ * Auto Mode EKS also tags its sessions, so the trust allows `sts:TagSession` too (EKS user guide,
+ * "auto-cluster-iam-role").
+ */
+export function eksAssumeRolePolicy(autoMode = false): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -164,7 +168,7 @@ export function eksAssumeRolePolicy(): PolicyDocument {
         Sid: "EksControlPlane",
         Effect: "Allow",
         Principal: { Service: "eks.amazonaws.com" },
-        Action: "sts:AssumeRole",
+        Action: autoMode ? ["sts:AssumeRole", "sts:TagSession"] : "sts:AssumeRole",
       },
     ],
   };

@@ -128,11 +128,17 @@ export function kedaOperatorTrustPolicy(trust: KedaOperatorTrust): PolicyDocumen
  * The chart's values: CRDs installed, the operator's service account annotated with its (permissionless)
  * role so the EKS webhook mounts a web identity token with the STS audience, regional STS endpoints.
  * The chart's pods are restricted-compatible by default (non-root, no privilege escalation, all
- * capabilities dropped, RuntimeDefault seccomp).
+ * capabilities dropped, RuntimeDefault seccomp). Its RBAC is narrowed to what this program uses, so the
+ * policy pack's rbac-least-privilege passes the rendered ClusterRoles: no wildcard API group and resource rules for custom
+ * scale targets (`rbac.enabledCustomScaledRefKinds`; Deployments are covered out of the box), and Secrets
+ * read only in KEDA's namespace (`permissions.*.restrict.secret`; triggers authenticate by role, never by
+ * Secret). Source: kedacore/charts keda/values.yaml and templates/manager/clusterrole.yaml at 2.20.2.
  */
 export function kedaChartValues(operatorRoleArn: string): Record<string, unknown> {
   return {
     crds: { install: true },
+    rbac: { enabledCustomScaledRefKinds: false },
+    permissions: { operator: { restrict: { secret: true } }, metricServer: { restrict: { secret: true } } },
     podIdentity: {
       aws: { irsa: { enabled: true, roleArn: operatorRoleArn, audience: STS_AUDIENCE, stsRegionalEndpoints: "true" } },
     },

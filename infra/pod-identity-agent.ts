@@ -4,15 +4,21 @@
  * `eks-auth:AssumeRoleForPodIdentity`, which the nodes' role gets from AmazonEKSWorkerNodePolicy
  * (EKS user guide, "pod-id-agent-setup", "pod-id-how-it-works").
  * `clusterPodIdentityAgent` decides, for a stack whose identity is pod-identity:
- * - a cluster this stack creates gets it as the `eks-pod-identity-agent` add-on (PodIdentityAgent);
- * - a borrowed or adopted cluster must already run it: `requirePodIdentityAgent` looks the add-on up and
- *   fails the preview, naming the cluster and the fix, when it is missing.
+ * - a cluster this stack creates under EKS Auto Mode runs it on every node already (EKS user guide,
+ *   "automode": Auto Mode manages the Pod Identity agent), and no add-on is installed;
+ * - a cluster this stack creates with a managed node group gets it as the `eks-pod-identity-agent` add-on
+ *   (PodIdentityAgent);
+ * - a borrowed or adopted cluster must already run it: `requirePodIdentityAgent` accepts an Auto Mode
+ *   cluster, else looks the add-on up and fails the preview, naming the cluster and the fix, when it is missing.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { pinnedAddon } from "./addons";
 import type { TargetCluster } from "./cluster";
 import type { IdentityMode } from "./config";
+
+/** What the stack reports as the agent's version where EKS Auto Mode runs it. */
+export const AUTO_MODE_AGENT = "built into EKS Auto Mode";
 
 /** The add-on's name in the EKS add-on catalogue. */
 export const POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent";
@@ -49,6 +55,7 @@ export function clusterPodIdentityAgent(
 ): pulumi.Output<string> | undefined {
   const { identity, cluster, tags } = args;
   if (identity !== "pod-identity") return undefined;
+  if (cluster.nodeProvisioning === "auto-mode") return cluster.clusterName.apply(() => AUTO_MODE_AGENT);
   if (cluster.mode === "create" && cluster.kubernetesVersion !== undefined) {
     return new PodIdentityAgent(name, {
       clusterName: cluster.clusterName,
@@ -91,8 +98,9 @@ export class PodIdentityAgent extends pulumi.ComponentResource {
 }
 
 /**
- * The version of the `eks-pod-identity-agent` add-on on a cluster this stack does not create; fails with
- * a RunError naming the cluster and the fix when the add-on is not installed. A self-managed agent (the
+ * The version of the `eks-pod-identity-agent` add-on on a cluster this stack does not create (AUTO_MODE_AGENT
+ * when the cluster runs EKS Auto Mode, whose nodes run the agent); fails with a RunError naming the cluster
+ * and the fix when neither holds. A self-managed agent (the
  * upstream Helm chart) is not seen by this lookup: such clusters should install the add-on instead.
  */
 export function requirePodIdentityAgent(
@@ -100,6 +108,8 @@ export function requirePodIdentityAgent(
   opts: pulumi.InvokeOptions,
 ): pulumi.Output<string> {
   return pulumi.output(clusterName).apply(async (name) => {
+    const cluster = await aws.eks.getCluster({ name }, opts);
+    if (cluster.computeConfigs.some((compute) => compute.enabled)) return AUTO_MODE_AGENT;
     try {
       const addon = await aws.eks.getAddon({ clusterName: name, addonName: POD_IDENTITY_AGENT_ADDON }, opts);
       return addon.addonVersion;

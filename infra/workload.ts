@@ -80,6 +80,8 @@ export interface ConsumerWorkloadArgs {
   readonly workload: WorkloadConfig;
   /** True when KEDA's HPA owns the replica count (infra/autoscaling.ts): the Deployment then sets none. */
   readonly autoscaled: boolean;
+  /** The image's CPU architecture: the pods ask for nodes of it (`kubernetes.io/arch`), so a node autoscaler launches those. */
+  readonly architecture: "amd64" | "arm64";
   /** Recommended labels of this stack's objects. */
   readonly labels: Labels;
   /** The subset of labels that selects this stack's pods. */
@@ -134,6 +136,24 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
             },
             spec: {
               serviceAccountName: args.serviceAccountName,
+              // Pods land only on nodes that run the image; under EKS Auto Mode this picks the NodePool.
+              nodeSelector: { "kubernetes.io/arch": args.architecture, "kubernetes.io/os": "linux" },
+              // Spread across zones, so a zone's loss or a node's consolidation takes only part of the consumers.
+              // ScheduleAnyway: a skew never leaves a pod Pending while the queue grows (a zone may lack capacity).
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "topology.kubernetes.io/zone",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: args.selectorLabels },
+                },
+                {
+                  maxSkew: 1,
+                  topologyKey: "kubernetes.io/hostname",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: args.selectorLabels },
+                },
+              ],
               terminationGracePeriodSeconds: terminationGracePeriodSeconds(tunables),
               securityContext: {
                 runAsNonRoot: true,
@@ -186,7 +206,9 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
       { ...childOpts, dependsOn: [queueSecret] },
     );
 
-    // Voluntary disruptions (node drains, upgrades) take at most one pod at a time.
+    // Voluntary disruptions (node drains, upgrades, EKS Auto Mode's consolidation and node expiry) take at most
+    // one pod at a time. maxUnavailable, not minAvailable: a single pod can always be evicted (it stops within
+    // its grace period, its messages return to the queue), so the PDB never blocks a node's removal for good.
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       {

@@ -24,6 +24,16 @@ import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "./rules/nodes";
 import { containerReadOnlyRootFilesystem, podSecurityRestricted } from "./rules/pod-security";
 import { dlqTypeMatchesSource } from "./rules/dlq-type";
 import {
+  admissionPolicyEnforced,
+  clusterAccessScoped,
+  clusterEndpointRestricted,
+  rbacLeastPrivilege,
+  workloadNotInternetFacing,
+} from "./rules/cluster-access";
+import { packagedObjectsVisible, unknownResourceReviewed } from "./rules/coverage";
+import { alarmTopicDeliverable, resourcePolicyNotPublic } from "./rules/resource-policies";
+import { kedaTriggerCredentials, workloadRoleInStack } from "./rules/workload-identity";
+import {
   dlqRetentionCoversSource,
   queueDeniesInsecureTransport,
   queueEncrypted,
@@ -39,7 +49,7 @@ export const PACK_NAME = "sqs-eks-consumer";
 export const PACK_ENFORCEMENT_LEVEL = "mandatory";
 
 export const PACK_DESCRIPTION =
-  "Security and reliability invariants of sqs-eks-consumer, judged by effect: pinned role trust, least privilege per role purpose, encrypted TLS-only queues with dead-letter queues, no static credentials, restricted pods, pinned images, IMDSv2-only nodes.";
+  "Security and reliability invariants of sqs-eks-consumer, judged by effect: pinned role trust, least privilege per role purpose, workloads only on the stack's roles, encrypted TLS-only queues with dead-letter queues that page someone, private resource policies, a narrow API endpoint and scoped cluster access, no static credentials, restricted pods, pinned images, IMDSv2-only nodes.";
 
 /** The version the Pulumi CLI reports for the pack: policies/package.json's, as `PolicyPack` reads it. */
 export function packVersion(): string {
@@ -75,4 +85,15 @@ export const POLICIES: readonly PackPolicy[] = [
   scaledObjectBoundedMax,
   triggerAuthenticationKedaIdentity,
   scalerRoleReadsQueueAttributesOnly,
+  kedaTriggerCredentials,
+  workloadRoleInStack,
+  clusterEndpointRestricted,
+  clusterAccessScoped,
+  rbacLeastPrivilege,
+  admissionPolicyEnforced,
+  workloadNotInternetFacing,
+  resourcePolicyNotPublic,
+  alarmTopicDeliverable,
+  packagedObjectsVisible,
+  unknownResourceReviewed,
 ];

@@ -78,6 +78,7 @@ before(async () => {
       developerPods: 13,
       developerCpuMillicores: 1500,
       developerMemoryMiB: 4096,
+      nodeProvisioning: "node-group",
       nodeInstanceType: "m5.xlarge",
     }),
     await scenario("plain", {}),

@@ -79,76 +79,98 @@ let armExisting: ProgramRun;
 let armBorrowed: ProgramRun;
 let unlisted: ProgramRun;
 let renamed: ProgramRun;
+let nodeGroup: ProgramRun;
+let armAuto: ProgramRun;
+let podIdentity: ProgramRun;
 
 before(async () => {
   const given = {
     vpcId: "vpc-0123456789abcdef0",
     privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
   };
-  [defaults, cheap, byo, byoBad, creator, creatorLater, armExisting, armBorrowed, unlisted, renamed] =
-    (await runPrograms([
-      await scenario("net", {}),
-      await scenario("cheap", {
-        natGateways: "single",
-        availabilityZoneCount: 3,
-        endpointPublicAccessCidrs: ["203.0.113.7/32"],
-      }),
-      await scenario("byo", given, { subnets: SUBNETS }),
-      await scenario(
-        "byo-bad",
-        {
-          ...given,
-          privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"],
+  [
+    defaults,
+    cheap,
+    byo,
+    byoBad,
+    creator,
+    creatorLater,
+    armExisting,
+    armBorrowed,
+    unlisted,
+    renamed,
+    nodeGroup,
+    armAuto,
+    podIdentity,
+  ] = (await runPrograms([
+    await scenario("net", {}),
+    await scenario("cheap", {
+      natGateways: "single",
+      availabilityZoneCount: 3,
+      endpointPublicAccessCidrs: ["203.0.113.7/32"],
+    }),
+    await scenario("byo", given, { subnets: SUBNETS }),
+    await scenario(
+      "byo-bad",
+      {
+        ...given,
+        privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"],
+      },
+      { subnets: SUBNETS },
+    ),
+    await scenario("creator", { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] }),
+    await scenario(
+      "later",
+      { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] },
+      { existingClusters: { "sqs-eks-consumer-later": CLUSTER([]) } },
+    ),
+    await scenario(
+      "arm",
+      { clusterMode: "adopt", clusterName: "graviton" },
+      {
+        existingClusters: {
+          graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
         },
-        { subnets: SUBNETS },
-      ),
-      await scenario("creator", { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] }),
-      await scenario(
-        "later",
-        { clusterAdminPrincipalArns: [DEPLOYER_ROLE_ARN] },
-        { existingClusters: { "sqs-eks-consumer-later": CLUSTER([]) } },
-      ),
-      await scenario(
-        "arm",
-        { clusterMode: "adopt", clusterName: "graviton" },
-        {
-          existingClusters: {
-            graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
-          },
+      },
+    ),
+    await scenario(
+      "erin",
+      { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM },
+      ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/erin/laptop"),
+    ),
+    await scenario(
+      "frank",
+      { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
+      ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/frank/laptop"),
+    ),
+    await scenario(
+      "orders",
+      { clusterMode: "adopt", clusterName: "graviton", imagePlatform: "linux/arm64" },
+      {
+        project: "orders-consumer",
+        existingClusters: {
+          graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
         },
-      ),
-      await scenario(
-        "erin",
-        { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM },
-        ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/erin/laptop"),
-      ),
-      await scenario(
-        "frank",
-        { clusterMode: "borrow", ephemeral: true, clusterStack: ARM_PLATFORM, imagePlatform: "linux/arm64" },
-        ARM_BORROWED("arn:aws:sts::123456789012:assumed-role/frank/laptop"),
-      ),
-      await scenario(
-        "orders",
-        { clusterMode: "adopt", clusterName: "graviton", imagePlatform: "linux/arm64" },
-        {
-          project: "orders-consumer",
-          existingClusters: {
-            graviton: CLUSTER([{ name: "g", amiType: "AL2023_ARM_64_STANDARD", instanceTypes: ["m7g.large"] }]),
-          },
-        },
-      ),
-    ])) as [
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-      ProgramRun,
-    ];
+      },
+    ),
+    await scenario("ng", { nodeProvisioning: "node-group" }),
+    await scenario("armauto", { imagePlatform: "linux/arm64" }),
+    await scenario("pi", { identity: "pod-identity" }),
+  ])) as [
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+  ];
 });
 
 const cidrs = (run: ProgramRun, role: "private" | "public") =>
@@ -201,8 +223,8 @@ describe("the network of a created cluster", () => {
       [true, false, undefined],
     );
     assert.deepEqual(
-      oneOfType(defaults, "eks:index:ManagedNodeGroup").inputs.subnetIds,
-      cidrs(defaults, "private").map((s) => s.state.id),
+      oneOfType(nodeGroup, "eks:index:ManagedNodeGroup").inputs.subnetIds,
+      cidrs(nodeGroup, "private").map((s) => s.state.id),
     );
 
     assertSucceeded(cheap);
@@ -239,13 +261,136 @@ describe("the network of a created cluster", () => {
 
 describe("names that would force a delete-before-replace", () => {
   it("names the node group, its launch template and the node role by prefix, so a replacement brings the new one up first", () => {
-    const nodes = oneOfType(defaults, "eks:index:ManagedNodeGroup");
+    const nodes = oneOfType(nodeGroup, "eks:index:ManagedNodeGroup");
     assert.equal(nodes.inputs.nodeGroupName, undefined);
-    assert.equal(nodes.inputs.nodeGroupNamePrefix, "sqs-eks-consumer-net-nodes-");
-    const template = oneOfType(defaults, "aws:ec2/launchTemplate:LaunchTemplate");
-    assert.deepEqual([template.inputs.name, template.inputs.namePrefix], [undefined, "sqs-eks-consumer-net-nodes-"]);
-    const role = named(defaults, "cluster-node-role");
-    assert.deepEqual([role.inputs.name, role.inputs.namePrefix], [undefined, "sqs-eks-consumer-net-node-"]);
+    assert.equal(nodes.inputs.nodeGroupNamePrefix, "sqs-eks-consumer-ng-nodes-");
+    const template = oneOfType(nodeGroup, "aws:ec2/launchTemplate:LaunchTemplate");
+    assert.deepEqual([template.inputs.name, template.inputs.namePrefix], [undefined, "sqs-eks-consumer-ng-nodes-"]);
+    const role = named(nodeGroup, "cluster-node-role");
+    assert.deepEqual([role.inputs.name, role.inputs.namePrefix], [undefined, "sqs-eks-consumer-ng-node-"]);
+    const autoRole = named(defaults, "cluster-auto-node-role");
+    assert.deepEqual(
+      [autoRole.inputs.name, autoRole.inputs.namePrefix],
+      [undefined, "sqs-eks-consumer-net-auto-node-"],
+    );
+  });
+});
+
+/** Managed policy ARNs attached to the role `roleName` in a run. */
+function attachedPolicies(run: ProgramRun, roleName: string): string[] {
+  const role = named(run, roleName);
+  return ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    .filter((attachment) => attachment.inputs.role === role.state.name)
+    .map((attachment) => String(attachment.inputs.policyArn).replace(/^arn:aws:iam::aws:policy\//, ""))
+    .sort();
+}
+
+describe("nodes that follow the pods: EKS Auto Mode by default", () => {
+  // The oracle, from the EKS user guide rather than the program's tables: "auto-cluster-iam-role" (the cluster
+  // role's five policies, trust with sts:TagSession), "auto-create-node-role" (the node role's two), and
+  // "set-builtin-node-pools" (general-purpose launches amd64 only).
+  it("registers Auto Mode on the created cluster with the program's own node role, and no fixed node group", () => {
+    assertSucceeded(defaults);
+    const cluster = oneOfType(defaults, "eks:index:Cluster");
+    const nodeRole = named(defaults, "cluster-auto-node-role");
+    assert.deepEqual(cluster.inputs.autoMode, {
+      enabled: true,
+      createNodeRole: false,
+      computeConfig: { nodeRoleArn: nodeRole.state.arn, nodePools: ["general-purpose", "system"] },
+    });
+    assert.deepEqual(ofType(defaults, "eks:index:ManagedNodeGroup"), []);
+    assert.deepEqual(ofType(defaults, "aws:ec2/launchTemplate:LaunchTemplate"), []);
+    assert.deepEqual(attachedPolicies(defaults, "cluster-cluster-role"), [
+      "AmazonEKSBlockStoragePolicy",
+      "AmazonEKSClusterPolicy",
+      "AmazonEKSComputePolicy",
+      "AmazonEKSLoadBalancingPolicy",
+      "AmazonEKSNetworkingPolicy",
+    ]);
+    const trust = JSON.parse(String(named(defaults, "cluster-cluster-role").inputs.assumeRolePolicy)) as {
+      Statement: { Action: string[] }[];
+    };
+    assert.deepEqual(trust.Statement[0]?.Action, ["sts:AssumeRole", "sts:TagSession"]);
+    assert.deepEqual(attachedPolicies(defaults, "cluster-auto-node-role"), [
+      "AmazonEC2ContainerRegistryPullOnly",
+      "AmazonEKSWorkerNodeMinimalPolicy",
+    ]);
+    assert.deepEqual(defaults.outputs.nodeArchitectures, ["amd64"]);
+  });
+
+  it("installs none of the add-ons Auto Mode runs itself, in either identity mode, and keeps the OIDC provider", () => {
+    for (const run of [defaults, podIdentity]) {
+      assertSucceeded(run);
+      assert.deepEqual(ofType(run, "aws:eks/addon:Addon"), []);
+      const cluster = oneOfType(run, "eks:index:Cluster");
+      // pulumi-eks would install vpc-cni, kube-proxy and (under Auto Mode) CoreDNS unless told not to.
+      assert.equal(cluster.inputs.useDefaultVpcCni, true);
+      assert.equal((cluster.inputs.kubeProxyAddonOptions as { enabled?: boolean }).enabled, false);
+      assert.equal((cluster.inputs.corednsAddonOptions as { enabled?: boolean }).enabled, false);
+      assert.equal(cluster.inputs.createOidcProvider, true);
+    }
+    assert.equal(podIdentity.outputs.podIdentityAgent, "built into EKS Auto Mode");
+    assert.ok(ofType(podIdentity, "aws:eks/podIdentityAssociation:PodIdentityAssociation").length > 0);
+  });
+
+  it("gives an arm64 image a NodePool of arm64 nodes, and the pods ask for that architecture", () => {
+    assertSucceeded(armAuto);
+    const [pool, ...others] = ofType(armAuto, "kubernetes:karpenter.sh/v1:NodePool");
+    assert.ok(pool !== undefined && others.length === 0, "one NodePool");
+    const spec = pool.inputs.spec as {
+      template: {
+        spec: { nodeClassRef: unknown; requirements: { key: string; operator: string; values: string[] }[] };
+      };
+    };
+    assert.deepEqual(spec.template.spec.nodeClassRef, {
+      group: "eks.amazonaws.com",
+      kind: "NodeClass",
+      name: "default",
+    });
+    assert.deepEqual(
+      spec.template.spec.requirements.find((requirement) => requirement.key === "kubernetes.io/arch"),
+      { key: "kubernetes.io/arch", operator: "In", values: ["arm64"] },
+    );
+    assert.deepEqual(armAuto.outputs.nodeArchitectures, ["amd64", "arm64"]);
+    const deployment = oneOfType(armAuto, "kubernetes:apps/v1:Deployment");
+    const podSpec = (deployment.inputs.spec as { template: { spec: { nodeSelector: Record<string, string> } } })
+      .template.spec;
+    assert.equal(podSpec.nodeSelector["kubernetes.io/arch"], "arm64");
+    assert.deepEqual(ofType(defaults, "kubernetes:karpenter.sh/v1:NodePool"), [], "amd64: the built-in pool serves");
+  });
+
+  it("spreads the consumer's pods across zones without ever leaving one Pending for the spread", () => {
+    const deployment = oneOfType(defaults, "kubernetes:apps/v1:Deployment");
+    const podSpec = (
+      deployment.inputs.spec as {
+        template: { spec: { topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string }[] } };
+      }
+    ).template.spec;
+    const zone = podSpec.topologySpreadConstraints.find((c) => c.topologyKey === "topology.kubernetes.io/zone");
+    assert.equal(zone?.whenUnsatisfiable, "ScheduleAnyway");
+  });
+
+  it("with node-group, keeps the managed node group, its IMDS-blocking launch template and the pinned add-ons", () => {
+    assertSucceeded(nodeGroup);
+    assert.equal(oneOfType(nodeGroup, "eks:index:Cluster").inputs.autoMode, undefined);
+    const template = oneOfType(nodeGroup, "aws:ec2/launchTemplate:LaunchTemplate");
+    assert.deepEqual(template.inputs.metadataOptions, {
+      httpEndpoint: "enabled",
+      httpTokens: "required",
+      httpPutResponseHopLimit: 1,
+    });
+    assert.deepEqual(
+      ofType(nodeGroup, "aws:eks/addon:Addon")
+        .map((addon) => addon.inputs.addonName)
+        .sort(),
+      ["coredns", "kube-proxy", "vpc-cni"],
+    );
+    assert.deepEqual(attachedPolicies(nodeGroup, "cluster-cluster-role"), ["AmazonEKSClusterPolicy"]);
+    assert.deepEqual(attachedPolicies(nodeGroup, "cluster-node-role"), [
+      "AmazonEC2ContainerRegistryPullOnly",
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+    ]);
   });
 });
 

@@ -70,15 +70,20 @@ let irsaOnAdopted: ProgramRun;
 let autoscaledOnAdopted: ProgramRun;
 let borrowed: ProgramRun;
 let borrowedWithoutAgent: ProgramRun;
+let autoModePlatform: ProgramRun;
+let borrowedFromAutoMode: ProgramRun;
 let commands: { readonly command: string; readonly targets: readonly string[] }[];
 
 before(async () => {
   simulator = await import("@cloud-copilot/iam-simulate");
   const adopt = { clusterMode: "adopt", clusterName: "platform-prod" };
   const agentOnPlatform = { clusterAddons: { "platform-prod": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } } };
-  [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted, autoscaledOnAdopted] = (await runPrograms([
-    await scenario(STACK, { developers: [ALICE] }),
-    await scenario(STACK, { ...POD_IDENTITY, developers: [ALICE] }),
+  // The created stacks run a managed node group, whose cluster gets the agent as an add-on; under EKS Auto
+  // Mode the agent is built in (the last two runs).
+  const nodeGroup = { nodeProvisioning: "node-group" };
+  [irsa, pod, adopted, adoptedWithoutAgent, irsaOnAdopted, autoscaledOnAdopted, autoModePlatform] = (await runPrograms([
+    await scenario(STACK, { ...nodeGroup, developers: [ALICE] }),
+    await scenario(STACK, { ...nodeGroup, ...POD_IDENTITY, developers: [ALICE] }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC, ...agentOnPlatform }),
     await scenario("platform", { ...adopt, ...POD_IDENTITY }, { existingClusters: WITHOUT_OIDC }),
     await scenario("platform", adopt, { existingClusters: WITHOUT_OIDC }),
@@ -87,16 +92,18 @@ before(async () => {
       { ...adopt, ...POD_IDENTITY, autoscaling: "keda" },
       { existingClusters: WITHOUT_OIDC, ...agentOnPlatform },
     ),
-  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+    await scenario(STACK, { ...POD_IDENTITY, developers: [ALICE] }),
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
   const borrow = { clusterMode: "borrow", ephemeral: true, clusterStack: SHARED_STACK, ...POD_IDENTITY };
   const asAlice = borrowing(pod, "arn:aws:sts::123456789012:assumed-role/alice/laptop");
-  [borrowed, borrowedWithoutAgent] = (await runPrograms([
+  [borrowed, borrowedWithoutAgent, borrowedFromAutoMode] = (await runPrograms([
     await scenario("alice", borrow, {
       ...asAlice,
       clusterAddons: { "sqs-eks-consumer-shared": { [POD_IDENTITY_AGENT_ADDON]: AGENT_VERSION } },
     }),
     await scenario("alice", borrow, asAlice),
-  ])) as [ProgramRun, ProgramRun];
+    await scenario("alice", borrow, borrowing(autoModePlatform, "arn:aws:sts::123456789012:assumed-role/alice/laptop")),
+  ])) as [ProgramRun, ProgramRun, ProgramRun];
   commands = migrationCommands(await readFile(path.join(REPO_ROOT, "docs", "DEPLOY.md"), "utf8"));
 });
 
@@ -123,6 +130,18 @@ const agentAddonOf = (run: ProgramRun): RecordedResource => {
 
 describe("pod-identity mode, create cluster", () => {
   it("runs without errors", () => assertSucceeded(pod));
+
+  it("under EKS Auto Mode installs no agent add-on, created or borrowed: Auto Mode's nodes run the agent", () => {
+    for (const run of [autoModePlatform, borrowedFromAutoMode]) {
+      assertSucceeded(run);
+      assert.deepEqual(
+        ofType(run, "aws:eks/addon:Addon").filter((addon) => addon.inputs.addonName === POD_IDENTITY_AGENT_ADDON),
+        [],
+      );
+      assert.equal(run.outputs.podIdentityAgent, "built into EKS Auto Mode");
+      assert.equal(ofType(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation").length, 1);
+    }
+  });
 
   it("installs the eks-pod-identity-agent add-on after the cluster's nodes, and exports its version", () => {
     const addon = agentAddonOf(pod);

@@ -58,6 +58,7 @@ let missingShared: ProgramRun;
 before(async () => {
   [create, dev, existing, existingMissing, badConfig] = (await runPrograms([
     await scenario("shared", {
+      nodeProvisioning: "node-group",
       clusterAdminPrincipalArns: [ADMIN_ARN],
       developers: [`alice=${ALICE_ARN}`, `bob=${BOB_ARN}`],
       endpointPublicAccessCidrs: ["203.0.113.0/24"],
@@ -335,7 +336,11 @@ describe("image", () => {
 
   it("builds for arm64 when the stack says so, on Graviton nodes with an arm64 AMI", async () => {
     const [arm] = await runPrograms([
-      await scenario("arm", { imagePlatform: "linux/arm64", nodeInstanceType: "t4g.medium" }),
+      await scenario("arm", {
+        nodeProvisioning: "node-group",
+        imagePlatform: "linux/arm64",
+        nodeInstanceType: "t4g.medium",
+      }),
     ]);
     assertSucceeded(arm!);
     assert.equal(
@@ -453,8 +458,14 @@ describe("adopt mode", () => {
     assertSucceeded(existing);
     for (const type of CLUSTER_TYPES) assert.deepEqual(ofType(existing, type), []);
     const calls = existing.invokes.map((call) => [call.token, call.inputs.name ?? call.inputs.url]);
+    const clusterCalls = calls.filter(
+      ([token]) => String(token).startsWith("aws:eks/") || String(token).startsWith("aws:iam/"),
+    );
+    // The cluster is looked up first; the look-ups that follow from it run concurrently, in the event loop's order.
+    assert.deepEqual(clusterCalls[0], ["aws:eks/getCluster:getCluster", "platform-prod"]);
+    const byToken = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
     assert.deepEqual(
-      calls.filter(([token]) => String(token).startsWith("aws:eks/") || String(token).startsWith("aws:iam/")),
+      [...clusterCalls].sort(byToken),
       [
         ["aws:eks/getCluster:getCluster", "platform-prod"],
         // Whether the identity running pulumi has an access entry on the cluster (infra/cluster-access.ts).
@@ -463,7 +474,7 @@ describe("adopt mode", () => {
         ["aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider", EXISTING["platform-prod"].oidcIssuerUrl],
         ["aws:eks/getNodeGroup:getNodeGroup", undefined],
         ["aws:eks/getAccessEntry:getAccessEntry", undefined],
-      ],
+      ].sort(byToken),
     );
     assert.equal(existing.outputs.clusterName, "platform-prod");
     assert.equal(existing.outputs.oidcProviderArn, EXISTING["platform-prod"].oidcProviderArn);

@@ -107,7 +107,7 @@ interface Operation {
    * the tags it applies) carries request tags only: a resource that does not exist yet has no tags to test.
    */
   readonly context?: (r: RegisteredResource, env: Environment, run: RunView) => RequestContext;
-  /** Whether the resource as registered makes this request at all; default: always. */
+  /** Whether this resource makes the request at all; default: always. */
   readonly when?: (r: RegisteredResource) => boolean;
 }
 
@@ -206,8 +206,18 @@ function resourceTags(r: RegisteredResource | undefined): RequestContext {
  * The role an input names, as the ARN of its physical name: an ARN as given; a resource reference
  * ({urn, id}) or `ref:<logical name>` (a component's child) resolved to the recorded role; a role name.
  */
+/** An EKS cluster's Auto Mode node role (computeConfig.nodeRoleArn), or undefined without Auto Mode. */
+function nodeRoleOf(r: RegisteredResource): unknown {
+  const compute = r.inputs.computeConfig as { nodeRoleArn?: unknown } | undefined;
+  return compute?.nodeRoleArn === undefined || compute.nodeRoleArn === "" ? undefined : compute.nodeRoleArn;
+}
+
 function roleArnOf(value: unknown, env: Environment, run: RunView): string | undefined {
-  if (typeof value === "string" && value.startsWith("arn:")) return value;
+  if (typeof value === "string" && value.startsWith("arn:")) {
+    // A role this run registers, by the ARN it reported: named as AWS would name it (namePrefix and all).
+    const registered = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === value);
+    return registered === undefined ? value : arns.role(env, physicalName(registered));
+  }
   const reference = value as { urn?: unknown; id?: unknown } | undefined;
   const logicalName =
     typeof value === "string" && value.startsWith("ref:")
@@ -390,6 +400,16 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         phase: "create",
         actions: ["iam:PassRole"],
         resource: (r, env, run) => roleArnOf(r.inputs.roleArn, env, run),
+        context: () => ({ "iam:PassedToService": "eks.amazonaws.com" }),
+      },
+      {
+        // EKS Auto Mode: CreateCluster names the node role too (computeConfig.nodeRoleArn), passed like the
+        // cluster role; an update may not change it (EKS API reference, ComputeConfigRequest).
+        grant: "passRoleToEks",
+        phase: "create",
+        actions: ["iam:PassRole"],
+        when: (r) => nodeRoleOf(r) !== undefined,
+        resource: (r, env, run) => roleArnOf(nodeRoleOf(r), env, run),
         context: () => ({ "iam:PassedToService": "eks.amazonaws.com" }),
       },
       {

@@ -66,7 +66,10 @@ function expandEksCluster(r: RegisteredResource, env: Environment): Expansion {
   const what = `eks:index:Cluster ${n}`;
   if (i.skipDefaultNodeGroup !== true) unsupported(what, "the default node group (skipDefaultNodeGroup unset)");
   if (i.fargate !== undefined) unsupported(what, "Fargate");
-  if (object(i.autoMode).enabled === true) unsupported(what, "EKS Auto Mode");
+  const autoMode = object(i.autoMode);
+  const autoModeOn = autoMode.enabled === true;
+  // Auto Mode with createNodeRole (the default) registers a ServiceRole of its own, auto-named.
+  if (autoModeOn && autoMode.createNodeRole !== false) unsupported(what, "EKS Auto Mode's own node role");
   if (i.createInstanceRole === true) unsupported(what, "createInstanceRole");
   if (i.authenticationMode !== "API") unsupported(what, `authenticationMode ${String(i.authenticationMode)}`);
   if (i.encryptionConfigKeyArn !== undefined) unsupported(what, "encryptionConfigKeyArn");
@@ -97,7 +100,8 @@ function expandEksCluster(r: RegisteredResource, env: Environment): Expansion {
     );
   }
 
-  if (i.skipDefaultSecurityGroups !== true) {
+  // cluster.ts: `skipDefaultSecurityGroups ?? autoMode.enabled`.
+  if ((i.skipDefaultSecurityGroups ?? autoModeOn) !== true) {
     // The control plane's extra security group with its egress rule, and the node security group with its rules.
     resources.push(child("aws:ec2/securityGroup:SecurityGroup", `${n}-eksClusterSecurityGroup`, { tags }));
     resources.push(child("aws:ec2/securityGroupRule:SecurityGroupRule", `${n}-eksClusterInternetEgressRule`, {}));
@@ -117,6 +121,10 @@ function expandEksCluster(r: RegisteredResource, env: Environment): Expansion {
     child("aws:eks/cluster:Cluster", `${n}-eksCluster`, {
       name: clusterName,
       roleArn,
+      // Auto Mode: the node role EKS assigns to the instances it launches (computeConfig.nodeRoleArn).
+      ...(autoModeOn
+        ? { computeConfig: { enabled: true, nodeRoleArn: object(autoMode.computeConfig).nodeRoleArn } }
+        : {}),
       tags: { Name: `${n}-eksCluster`, ...tags },
     }),
   );
@@ -126,11 +134,19 @@ function expandEksCluster(r: RegisteredResource, env: Environment): Expansion {
       invokes.push({ token: "aws:eks/getAddonVersion:getAddonVersion", inputs: { addonName, mostRecent: true } });
     resources.push(child("aws:eks/addon:Addon", `${n}-${addonName}`, { clusterName, addonName, tags }));
   };
+  // cluster.ts: kube-proxy and vpc-cni default to on unless Auto Mode is; CoreDNS is installed under Auto Mode
+  // (with the default node group skipped) unless turned off, and otherwise only when asked for.
   const kubeProxy = object(i.kubeProxyAddonOptions);
-  if (kubeProxy.enabled !== false) addon("kube-proxy", kubeProxy.version);
-  if (i.useDefaultVpcCni !== true) addon("vpc-cni", object(i.vpcCniOptions).addonVersion);
+  if ((kubeProxy.enabled ?? !autoModeOn) !== false) addon("kube-proxy", kubeProxy.version);
+  if ((i.useDefaultVpcCni === undefined ? autoModeOn : i.useDefaultVpcCni) !== true)
+    addon("vpc-cni", object(i.vpcCniOptions).addonVersion);
   const coredns = object(i.corednsAddonOptions);
-  if (coredns.enabled === true || coredns.configurationValues !== undefined) addon("coredns", coredns.version);
+  if (
+    coredns.enabled === true ||
+    coredns.configurationValues !== undefined ||
+    (autoModeOn && coredns.enabled !== false)
+  )
+    addon("coredns", coredns.version);
 
   for (const [key, entry] of Object.entries(object(i.accessEntries))) {
     const principalArn = text(object(entry).principalArn);

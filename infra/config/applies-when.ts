@@ -1,6 +1,6 @@
 /**
  * Keys that have an effect only in some configurations (keys.ts: `mode`, a cluster mode, and `appliesWhen`,
- * another key's setting): create-mode node and network keys, the VPC keys that need or exclude `vpcId`,
+ * another key's setting): create-mode network keys, the managed node group's keys (node-group only), the VPC keys that need or exclude `vpcId`,
  * FIFO-only queue keys, autoscaling-only keys, `otlpProtocol`, which needs `otlpEndpoint`, and
  * `allowQueueReplacement`, which only a long-lived stack needs.
  *
@@ -17,6 +17,7 @@ import {
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
   IDENTITY_MODES,
+  NODE_PROVISIONING_MODES,
   QUEUE_TYPES,
   type AppliesWhen,
   type ConfigKeySpec,
@@ -42,8 +43,12 @@ function evaluate(
     return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: String(value) };
   }
   const value = values[condition.key];
-  const allowed: readonly string[] =
-    condition.key === "autoscaling" ? AUTOSCALING_MODES : condition.key === "identity" ? IDENTITY_MODES : QUEUE_TYPES;
+  const allowed: readonly string[] = {
+    autoscaling: AUTOSCALING_MODES,
+    identity: IDENTITY_MODES,
+    nodeProvisioning: NODE_PROVISIONING_MODES,
+    queueType: QUEUE_TYPES,
+  }[condition.key];
   if (!allowed.includes(value)) return undefined;
   return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: value };
 }

@@ -1,7 +1,7 @@
 /**
  * The cluster concern: where the cluster comes from and what the stack needs of it.
- * - CLUSTER_KEYS: the mode (create, borrow, adopt) and, in create mode, the Kubernetes version, the managed
- *   nodes and who may use the cluster. A key of another mode must keep its default (applies-when.ts).
+ * - CLUSTER_KEYS: the mode (create, borrow, adopt) and, in create mode, the Kubernetes version, how nodes are
+ *   provisioned (EKS Auto Mode, or a managed node group and its nodes) and who may use the cluster. A key of another mode must keep its default (applies-when.ts).
  * - PLATFORM_KEYS: the image's platform, which the nodes must run (checked against created nodes in
  *   cross-checks.ts, against borrowed and adopted ones at preview by infra/node-architecture.ts).
  * - IDENTITY_KEYS: how pods get AWS credentials from the cluster: irsa (IAM Roles for Service Accounts,
@@ -14,9 +14,11 @@ import {
   FORMER_CLUSTER_MODES,
   IDENTITY_MODES,
   IMAGE_PLATFORMS,
+  NODE_PROVISIONING_MODES,
   type ClusterMode,
   type IdentityMode,
   type ImagePlatform,
+  type NodeProvisioning,
 } from "./keys";
 import { NAME_LIMITS, scopedName, slugify } from "../names";
 import { readDeveloperQuota, readDevelopers, type Developer, type DeveloperQuota } from "./developers";
@@ -53,7 +55,11 @@ export type ClusterConfig =
       readonly mode: "create";
       /** Kubernetes minor version to pin, or undefined: EKS's default at creation, EKS's upgrades kept. */
       readonly kubernetesVersion: string | undefined;
+      /** `nodeProvisioning`: EKS Auto Mode, or a managed node group of the next two settings. */
+      readonly nodeProvisioning: NodeProvisioning;
+      /** node-group: the managed nodes' instance type (the key's default under auto-mode, unused). */
       readonly nodeInstanceType: string;
+      /** node-group: the managed nodes' number (the keys' defaults under auto-mode, unused). */
       readonly nodeCount: NodeCount;
       readonly adminPrincipalArns: readonly string[];
       /** The people who may run developer stacks on the cluster (developers.ts). */
@@ -149,6 +155,21 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
   switch (mode) {
     case "create": {
       const { kubernetesVersion, nodeInstanceType } = values;
+      const nodeProvisioning = checkEnum(
+        input,
+        "nodeProvisioning",
+        values.nodeProvisioning,
+        NODE_PROVISIONING_MODES,
+        problems,
+      );
+      if (nodeProvisioning === "auto-mode" && values.podIdentityAgentAddonVersion !== "") {
+        // Auto Mode runs the agent on its nodes itself; an eks-pod-identity-agent add-on is not installed.
+        problems.push({
+          key: fullKey("podIdentityAgentAddonVersion"),
+          reason:
+            "applies only when nodeProvisioning is node-group: EKS Auto Mode runs the Pod Identity agent itself; remove it",
+        });
+      }
       if (kubernetesVersion !== "" && !KUBERNETES_VERSION_PATTERN.test(kubernetesVersion)) {
         problems.push({
           key: fullKey("kubernetesVersion"),
@@ -193,10 +214,11 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
       );
       const ci = readCiAccess(input, adminPrincipalArns, developers, problems);
       const addonVersions = readAddonVersions(input, problems);
-      if (problems.length > before) return undefined;
+      if (problems.length > before || nodeProvisioning === undefined) return undefined;
       return {
         mode,
         kubernetesVersion: kubernetesVersion || undefined,
+        nodeProvisioning,
         nodeInstanceType,
         nodeCount,
         adminPrincipalArns,

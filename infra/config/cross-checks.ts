@@ -25,9 +25,11 @@ export function crossCheck(
   { input, imagePlatform, autoscaling, workload, cluster }: CrossCheckInput,
   problems: SettingProblem[],
 ): void {
-  checkNodeArchitecture(input, imagePlatform, problems);
-  checkPodsFitNodes(input, autoscaling, workload, problems);
-  checkClusterCapacity(input, cluster, autoscaling, workload, problems);
+  checkNodeArchitecture(input, cluster, imagePlatform, problems);
+  // The consumer alone first: when it does not fit, the sum with the developers is not reported again.
+  if (checkConsumerFitsNodes(input, cluster, autoscaling, workload, problems)) {
+    checkClusterCapacity(input, cluster, autoscaling, workload, problems);
+  }
 }
 
 /** Pods, CPU (millicores) and memory (MiB). */
@@ -69,11 +71,57 @@ export const SYSTEM_PODS = {
   cluster: { pods: 5, cpuMillicores: 5 * 100, memoryMiB: 2 * 70 + 3 * 100 },
 } as const;
 
+/** A created cluster's managed node group, or undefined when the cluster is not created or runs EKS Auto Mode. */
+function nodeGroupOf(cluster: ClusterConfig | undefined): Extract<ClusterConfig, { mode: "create" }> | undefined {
+  return cluster?.mode === "create" && cluster.nodeProvisioning === "node-group" ? cluster : undefined;
+}
+
 /**
- * A created cluster's nodes, at nodeDesiredCount (no node autoscaler runs: the managed node group stays at its
- * desired size), must hold at once: the system pods, this stack's consumer at its most pods (maxReplicas when
- * autoscaled, else replicas, plus the one pod a rollout surges), and every listed developer's full quota. A
- * sum over the nodes, before bin packing: a cluster that fails it leaves pods Pending for certain.
+ * A managed node group never changes its number of nodes by itself (no node autoscaler runs; EKS user guide,
+ * "Managed node groups": the group's desired size is what it runs), so the nodes at nodeDesiredCount must
+ * hold the consumer at its most pods beside the system pods: beyond that, pods stay Pending while the queue
+ * grows. The key named is the one that asks for the pods (maxReplicas when autoscaled, else replicas).
+ * Under EKS Auto Mode nodes are launched for pending pods, and nothing is checked here.
+ * Returns whether the consumer fits (true when it cannot be judged).
+ */
+function checkConsumerFitsNodes(
+  input: ConfigInput,
+  cluster: ClusterConfig | undefined,
+  autoscaling: AutoscalingConfig | undefined,
+  workload: WorkloadConfig,
+  problems: SettingProblem[],
+): boolean {
+  const nodeGroup = nodeGroupOf(cluster);
+  if (nodeGroup === undefined || autoscaling === undefined) return true;
+  const offered = clusterOffers(input, nodeGroup);
+  if (offered === undefined) return true;
+  const consumer = consumerDemand(autoscaling, workload);
+  const needed: Demand = {
+    pods: SYSTEM_PODS.cluster.pods + consumer.pods,
+    cpuMillicores: SYSTEM_PODS.cluster.cpuMillicores + consumer.cpuMillicores,
+    memoryMiB: SYSTEM_PODS.cluster.memoryMiB + consumer.memoryMiB,
+  };
+  const short = shortOf(needed, offered);
+  if (short.length === 0) return true;
+  const key = autoscaling.enabled ? "maxReplicas" : "replicas";
+  const asked = autoscaling.enabled ? autoscaling.maxReplicas : workload.replicas;
+  const { nodeInstanceType, nodeDesiredCount } = input.values;
+  problems.push({
+    key: input.key(key),
+    reason:
+      `${asked} pods (and 1 a rollout surges) need ${describe(needed)} with CoreDNS and KEDA; ` +
+      `${nodeDesiredCount} x ${nodeInstanceType} hold ${describe(offered)} for pods, short of ${short.join(" and ")}, ` +
+      "and a managed node group never adds nodes by itself: the extra pods would stay Pending while the queue grows. " +
+      `Lower ${key}, raise nodeDesiredCount (and nodeMaxCount) or choose a larger nodeInstanceType, or set nodeProvisioning to auto-mode`,
+  });
+  return false;
+}
+
+/**
+ * A created cluster's managed nodes, at nodeDesiredCount, must hold at once: the system pods, this stack's
+ * consumer at its most pods (maxReplicas when autoscaled, else replicas, plus the one pod a rollout surges),
+ * and every listed developer's full quota. A sum over the nodes, before bin packing: a cluster that fails it
+ * leaves pods Pending for certain. Under EKS Auto Mode, nodes follow the pods and nothing is checked.
  */
 function checkClusterCapacity(
   input: ConfigInput,
@@ -82,28 +130,37 @@ function checkClusterCapacity(
   workload: WorkloadConfig,
   problems: SettingProblem[],
 ): void {
-  if (cluster?.mode !== "create" || autoscaling === undefined) return;
-  const offered = clusterOffers(input, cluster);
+  const nodeGroup = nodeGroupOf(cluster);
+  if (nodeGroup === undefined || autoscaling === undefined || nodeGroup.developers.length === 0) return;
+  const offered = clusterOffers(input, nodeGroup);
   if (offered === undefined) return;
   const consumer = consumerDemand(autoscaling, workload);
-  const { developers, developerQuota: quota } = cluster;
+  const { developers, developerQuota: quota } = nodeGroup;
   const needed: Demand = {
     pods: SYSTEM_PODS.cluster.pods + consumer.pods + developers.length * quota.pods,
     cpuMillicores: SYSTEM_PODS.cluster.cpuMillicores + consumer.cpuMillicores + developers.length * quota.cpuMillicores,
     memoryMiB: SYSTEM_PODS.cluster.memoryMiB + consumer.memoryMiB + developers.length * quota.memoryMiB,
   };
-  const short = (["pods", "cpuMillicores", "memoryMiB"] as const).filter((what) => needed[what] > offered[what]);
+  const short = shortOf(needed, offered);
   if (short.length === 0) return;
   const { nodeInstanceType, nodeDesiredCount } = input.values;
   problems.push({
-    key: input.key(developers.length > 0 ? "developers" : "nodeDesiredCount"),
+    key: input.key("developers"),
     reason:
       `${nodeDesiredCount} x ${nodeInstanceType} hold ${describe(offered)} for pods; the cluster needs ${describe(needed)}: ` +
       `CoreDNS and KEDA (${describe(SYSTEM_PODS.cluster)}), this stack's consumer (up to ${consumer.pods} pods), and ` +
       `${developers.length} developer${developers.length === 1 ? "" : "s"} x (${quota.pods} pods, ${quota.cpuMillicores}m, ${quota.memoryMiB} MiB). ` +
-      `Short of ${short.map((what) => ({ pods: "pods", cpuMillicores: "CPU", memoryMiB: "memory" })[what]).join(" and ")}: ` +
-      "raise nodeDesiredCount (and nodeMaxCount) or choose a larger nodeInstanceType, or lower developerPods, developerCpuMillicores, developerMemoryMiB",
+      `Short of ${short.join(" and ")}: ` +
+      "raise nodeDesiredCount (and nodeMaxCount) or choose a larger nodeInstanceType, or lower developerPods, developerCpuMillicores, developerMemoryMiB, or set nodeProvisioning to auto-mode",
   });
+}
+
+/** The resources `needed` asks more of than `offered` has, by name (pods, CPU, memory). */
+function shortOf(needed: Demand, offered: Demand): string[] {
+  const names = { pods: "pods", cpuMillicores: "CPU", memoryMiB: "memory" } as const;
+  return (["pods", "cpuMillicores", "memoryMiB"] as const)
+    .filter((what) => needed[what] > offered[what])
+    .map((what) => names[what]);
 }
 
 /** What the nodes offer the pods, or undefined when the instance type's capacity is not known. */
@@ -126,51 +183,17 @@ function describe(demand: Demand): string {
 }
 
 /**
- * vCPUs of an EC2 instance size, where the size name alone tells: large 2, xlarge 4, Nxlarge 4N, and
- * the burstable t-families' medium 2. Undefined for sizes whose count depends on the family (metal,
- * nano..small, other mediums).
+ * A managed node group's instance type must run the image's architecture, or the pods could not start. Under
+ * EKS Auto Mode the NodePool the pods land in is chosen for the image's architecture (infra/cluster.ts).
  */
-export function instanceVcpus(instanceType: string): number | undefined {
-  const [family = "", size = ""] = instanceType.split(".");
-  if (size === "large") return 2;
-  if (size === "xlarge") return 4;
-  const multiple = /^(\d+)xlarge$/.exec(size);
-  if (multiple) return 4 * Number(multiple[1]);
-  if (size === "medium" && /^t\d/.test(family)) return 2;
-  return undefined;
-}
-
-/**
- * Created nodes whose size is known must hold maxReplicas pods' CPU requests: an HPA asking for more
- * leaves pods Pending, and the queue grows while it looks scaled out.
- */
-function checkPodsFitNodes(
-  input: ConfigInput,
-  autoscaling: AutoscalingConfig | undefined,
-  workload: WorkloadConfig,
-  problems: SettingProblem[],
-): void {
-  const { clusterMode, nodeInstanceType, nodeMaxCount } = input.values;
-  if (clusterMode !== "create" || autoscaling === undefined || !autoscaling.enabled) return;
-  const vcpus = instanceVcpus(nodeInstanceType);
-  if (vcpus === undefined) return;
-  const requested = autoscaling.maxReplicas * workload.cpuRequestMillicores;
-  const offered = nodeMaxCount * vcpus * 1000;
-  if (requested <= offered) return;
-  problems.push({
-    key: input.key("maxReplicas"),
-    reason: `${autoscaling.maxReplicas} pods request ${requested}m CPU (cpuRequestMillicores ${workload.cpuRequestMillicores}), more than nodeMaxCount x ${nodeInstanceType} offers (${nodeMaxCount} x ${vcpus} vCPU = ${offered}m, before system pods); lower maxReplicas or raise nodeMaxCount`,
-  });
-}
-
-/** Created nodes must run the image's architecture, or the pods could not start. */
 function checkNodeArchitecture(
   input: ConfigInput,
+  cluster: ClusterConfig | undefined,
   imagePlatform: ImagePlatform | undefined,
   problems: SettingProblem[],
 ): void {
-  const { clusterMode, nodeInstanceType } = input.values;
-  if (clusterMode !== "create" || imagePlatform === undefined || !isInstanceType(nodeInstanceType)) return;
+  const { nodeInstanceType } = input.values;
+  if (nodeGroupOf(cluster) === undefined || imagePlatform === undefined || !isInstanceType(nodeInstanceType)) return;
   if (instanceArchitecture(nodeInstanceType) === platformArchitecture(imagePlatform)) return;
   problems.push({
     key: input.key("nodeInstanceType"),
@@ -194,10 +217,10 @@ export function crossCheckWarnings(
     { tunables, memoryLimitMiB: workload.memoryLimitMiB, maxReceiveCount: queue.maxReceiveCount },
     (key) => (key === "memoryLimitMiB" ? input.key(key) : `${input.key(CONSUMER_KEY)}.${key}`),
   );
-  if (cluster.mode === "create" && instanceCapacity(cluster.nodeInstanceType) === undefined) {
+  if (nodeGroupOf(cluster) !== undefined && instanceCapacity(input.values.nodeInstanceType) === undefined) {
     warnings.push({
       key: input.key("nodeInstanceType"),
-      message: `${cluster.nodeInstanceType} is not in infra/config/instance-types.ts, so whether its nodes hold the cluster's pods is not checked`,
+      message: `${input.values.nodeInstanceType} is not in infra/config/instance-types.ts, so whether its nodes hold the cluster's pods is not checked`,
     });
   }
   return warnings;

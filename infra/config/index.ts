@@ -50,6 +50,7 @@ export {
   DEFAULT_REGION,
   IDENTITY_MODES,
   IMAGE_PLATFORMS,
+  NODE_PROVISIONING_MODES,
   PROJECT,
   fullKey,
   type ClusterMode,
@@ -57,6 +58,7 @@ export {
   type ConfigKeySpec,
   type IdentityMode,
   type ImagePlatform,
+  type NodeProvisioning,
 } from "./keys";
 export {
   MAX_SCALE_DOWN_STABILIZATION_SECONDS,

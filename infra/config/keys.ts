@@ -44,6 +44,14 @@ export type ImagePlatform = (typeof IMAGE_PLATFORMS)[number];
 export const QUEUE_TYPES = ["standard", "fifo"] as const;
 export type QueueType = (typeof QUEUE_TYPES)[number];
 
+/**
+ * How a created cluster gets nodes: EKS Auto Mode (AWS-managed Karpenter launches nodes for pending pods and
+ * removes idle ones; EKS user guide, "Automate cluster infrastructure with EKS Auto Mode"), or one managed
+ * node group of fixed size (nothing grows it: its desired nodes must hold every pod; cross-checks.ts).
+ */
+export const NODE_PROVISIONING_MODES = ["auto-mode", "node-group"] as const;
+export type NodeProvisioning = (typeof NODE_PROVISIONING_MODES)[number];
+
 export const AUTOSCALING_MODES = ["off", "keda"] as const;
 export type AutoscalingMode = (typeof AUTOSCALING_MODES)[number];
 
@@ -61,6 +69,7 @@ export const CONSUMER_KEY = "consumer";
 export type AppliesWhen =
   | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
   | { readonly key: "identity"; readonly is: IdentityMode }
+  | { readonly key: "nodeProvisioning"; readonly is: NodeProvisioning }
   | { readonly key: "queueType"; readonly is: QueueType }
   | { readonly key: "ephemeral"; readonly is: boolean }
   | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
@@ -103,6 +112,8 @@ const FIFO_ONLY = { key: "queueType", is: "fifo" } as const satisfies AppliesWhe
 const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesWhen;
 const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
 const LONG_LIVED_ONLY = { key: "ephemeral", is: false } as const satisfies AppliesWhen;
+/** The managed node group's keys: Auto Mode picks instances and runs the networking add-ons itself. */
+const NODE_GROUP_ONLY = { key: "nodeProvisioning", is: "node-group" } as const satisfies AppliesWhen;
 const POD_IDENTITY_ONLY = { key: "identity", is: "pod-identity" } as const satisfies AppliesWhen;
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
@@ -146,11 +157,20 @@ export const CLUSTER_KEYS = {
     description:
       "create mode: Kubernetes minor version (e.g. 1.34) of the control plane and nodes; empty: EKS's default at creation, then EKS's own upgrades are kept. Raise one minor at a time (docs/DEPLOY.md).",
   },
+  nodeProvisioning: {
+    type: "string",
+    default: "auto-mode",
+    mode: "create",
+    description:
+      'create mode: how the cluster gets nodes: auto-mode (EKS Auto Mode launches nodes for pending pods and removes idle ones) or node-group (one managed node group of nodeDesiredCount nodes, which nothing grows). docs/DEPLOY.md, "Nodes".',
+  },
   nodeInstanceType: {
     type: "string",
     default: "t3.medium",
     mode: "create",
-    description: "create mode: EC2 instance type of the managed nodes; its architecture must match imagePlatform.",
+    appliesWhen: NODE_GROUP_ONLY,
+    description:
+      "create mode, node-group: EC2 instance type of the managed nodes; its architecture must match imagePlatform.",
   },
   nodeMinCount: {
     type: "integer",
@@ -159,7 +179,8 @@ export const CLUSTER_KEYS = {
     max: 100,
     unit: "nodes",
     mode: "create",
-    description: "create mode: fewest managed nodes.",
+    appliesWhen: NODE_GROUP_ONLY,
+    description: "create mode, node-group: fewest managed nodes.",
   },
   nodeDesiredCount: {
     type: "integer",
@@ -168,7 +189,9 @@ export const CLUSTER_KEYS = {
     max: 100,
     unit: "nodes",
     mode: "create",
-    description: "create mode: managed nodes to start with (between nodeMinCount and nodeMaxCount).",
+    appliesWhen: NODE_GROUP_ONLY,
+    description:
+      "create mode, node-group: managed nodes, between nodeMinCount and nodeMaxCount; nothing changes their number, so they must hold every pod at once (checked at preview).",
   },
   nodeMaxCount: {
     type: "integer",
@@ -177,7 +200,8 @@ export const CLUSTER_KEYS = {
     max: 100,
     unit: "nodes",
     mode: "create",
-    description: "create mode: most managed nodes.",
+    appliesWhen: NODE_GROUP_ONLY,
+    description: "create mode, node-group: most managed nodes.",
   },
   clusterAdminPrincipalArns: {
     type: "array",
@@ -240,22 +264,25 @@ export const CLUSTER_KEYS = {
     type: "string",
     default: "",
     mode: "create",
+    appliesWhen: NODE_GROUP_ONLY,
     description:
-      "create mode: version of the vpc-cni add-on (aws eks describe-addon-versions); empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+      "create mode, node-group: version of the vpc-cni add-on (aws eks describe-addon-versions); empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
   },
   kubeProxyAddonVersion: {
     type: "string",
     default: "",
     mode: "create",
+    appliesWhen: NODE_GROUP_ONLY,
     description:
-      "create mode: version of the kube-proxy add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+      "create mode, node-group: version of the kube-proxy add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
   },
   corednsAddonVersion: {
     type: "string",
     default: "",
     mode: "create",
+    appliesWhen: NODE_GROUP_ONLY,
     description:
-      "create mode: version of the coredns add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+      "create mode, node-group: version of the coredns add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
   },
   podIdentityAgentAddonVersion: {
     type: "string",
@@ -263,7 +290,7 @@ export const CLUSTER_KEYS = {
     mode: "create",
     appliesWhen: POD_IDENTITY_ONLY,
     description:
-      "create mode, pod-identity: version of the eks-pod-identity-agent add-on; empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
+      "create mode, node-group, pod-identity: version of the eks-pod-identity-agent add-on (Auto Mode runs the agent itself); empty: EKS's default for the cluster's Kubernetes version when the add-on is created, then kept.",
   },
 } as const satisfies Record<string, ConfigKeySpec>;
 

@@ -20,12 +20,22 @@ const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
   ReplicationController: ["spec", "template", "spec"],
   Job: ["spec", "template", "spec"],
   CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+  // KEDA's ScaledJob runs Jobs from its own pod template.
+  ScaledJob: ["spec", "jobTargetRef", "template", "spec"],
 };
 
-/** The pod-spec path of a Kubernetes type token (`kubernetes:<group>/<version>:<Kind>`), any version. */
+/**
+ * The pod-spec path of a Kubernetes type token (`kubernetes:<group>/<version>:<Kind>`), any version; the
+ * provider's server-side-apply `<Kind>Patch` types (`DeploymentPatch`, ...) have the same shape.
+ */
 function podSpecPath(type: string): readonly string[] | undefined {
-  const match = /^kubernetes:[^:]+:([A-Za-z]+)$/.exec(type);
+  const match = /^kubernetes:[^:]+:([A-Za-z]+?)(Patch)?$/.exec(type);
   return match?.[1] === undefined ? undefined : POD_SPEC_PATHS[match[1]];
+}
+
+/** Whether a type is a `<Kind>Patch`: it changes only the fields it sets, so an absent field is not "unset". */
+export function isPatchType(type: string): boolean {
+  return /^kubernetes:[^:]+:[A-Za-z]+Patch$/.test(type);
 }
 
 export interface PodSpec {
@@ -36,6 +46,8 @@ export interface PodSpec {
   readonly spec: Props;
   /** The pod template's annotations (AppArmor's legacy annotations live there). */
   readonly annotations: Props;
+  /** A `<Kind>Patch`: rules judge the values it sets, not the fields it leaves to the live object. */
+  readonly patch: boolean;
 }
 
 export interface Container {
@@ -56,6 +68,7 @@ export function podSpecOf(type: string, name: string, props: Props): PodSpec | u
     path: keys.join("."),
     spec: recordOf(pathOf(props, ...keys)),
     annotations: recordOf(pathOf(metadata, "annotations")),
+    patch: isPatchType(type),
   };
 }
 

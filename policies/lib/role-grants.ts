@@ -1,8 +1,12 @@
 /**
  * Every way a permissions policy reaches a role in a stack: the role's own `inlinePolicies` and
- * `managedPolicyArns`, `aws.iam.RolePolicy`, `aws.iam.RolePolicyAttachment` and
- * `aws.iam.PolicyAttachment` of an `aws.iam.Policy` of the stack or of any other policy ARN (an AWS
- * managed policy). Stack outputs also echo separate resources' grants in the role's own
+ * `managedPolicyArns`, `aws.iam.RolePolicy`, and `aws.iam.RolePolicyAttachment`,
+ * `aws.iam.RolePolicyAttachmentsExclusive` (`policyArns`) and `aws.iam.PolicyAttachment` of an
+ * `aws.iam.Policy` of the stack or of any other policy ARN (an AWS managed policy).
+ * `aws.iam.RolePoliciesExclusive` only names a role's inline policies, whose documents arrive through
+ * `aws.iam.RolePolicy` or `inlinePolicies`, so it adds no grant of its own (it is still a reference to the
+ * role, and one to a role outside the stack is reported). IAM has no other route to a role's permissions
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_manage-attach-detach.html). Stack outputs also echo separate resources' grants in the role's own
  * `inlinePolicies` and `managedPolicyArns`, so repeated documents and ARNs are reported once.
  */
 import { ofType, refersTo, type StackResource } from "./stack";
@@ -20,10 +24,26 @@ export type Grant =
 export function roleReferences(resource: StackResource): readonly unknown[] {
   if (resource.type === AWS.rolePolicy || resource.type === AWS.rolePolicyAttachment) return [resource.props["role"]];
   if (resource.type === AWS.policyAttachment) return listOf(resource.props["roles"]);
+  if (resource.type === AWS.rolePolicyAttachmentsExclusive || resource.type === AWS.rolePoliciesExclusive)
+    return [resource.props["roleName"]];
   return [];
 }
 
-export const ATTACHING_TYPES: readonly string[] = [AWS.rolePolicy, AWS.rolePolicyAttachment, AWS.policyAttachment];
+export const ATTACHING_TYPES: readonly string[] = [
+  AWS.rolePolicy,
+  AWS.rolePolicyAttachment,
+  AWS.policyAttachment,
+  AWS.rolePolicyAttachmentsExclusive,
+  AWS.rolePoliciesExclusive,
+];
+
+/** The policy ARNs an attaching resource attaches (none for role policies, which carry a document). */
+export function attachedPolicyArns(resource: StackResource): readonly unknown[] {
+  if (resource.type === AWS.rolePolicyAttachment || resource.type === AWS.policyAttachment)
+    return [resource.props["policyArn"]];
+  if (resource.type === AWS.rolePolicyAttachmentsExclusive) return listOf(resource.props["policyArns"]);
+  return [];
+}
 
 function attachedPolicy(policyArn: unknown, urn: string, resources: readonly StackResource[]): Grant {
   const policy = ofType(resources, AWS.policy).find((p) => refersTo(p, policyArn));
@@ -69,7 +89,8 @@ export function grantsOf(role: StackResource, resources: readonly StackResource[
         read: (): unknown => resource.props["policy"],
       });
     } else {
-      grants.push(attachedPolicy(resource.props["policyArn"], resource.urn, resources));
+      for (const policyArn of attachedPolicyArns(resource))
+        grants.push(attachedPolicy(policyArn, resource.urn, resources));
     }
   }
   listOf(role.props["inlinePolicies"]).forEach((inline, index) => {

@@ -19,17 +19,30 @@ export const CONSUMER_ACTIONS: readonly string[] = SQS_ACTIONS_USED;
 
 /**
  * AWS managed policies a node role may carry: the worker, CNI and image-pull policies EKS documents for
- * managed node groups (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html).
+ * managed node groups (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html), and the
+ * minimal worker policy of EKS Auto Mode's nodes (https://docs.aws.amazon.com/eks/latest/userguide/auto-create-node-role.html).
  */
 export const DEFAULT_NODE_MANAGED_POLICIES: readonly string[] = [
   "AmazonEKSWorkerNodePolicy",
+  "AmazonEKSWorkerNodeMinimalPolicy",
   "AmazonEKS_CNI_Policy",
   "AmazonEC2ContainerRegistryPullOnly",
   "AmazonEC2ContainerRegistryReadOnly",
 ];
 
-/** AWS managed policies an EKS cluster role may carry (https://docs.aws.amazon.com/eks/latest/userguide/cluster-iam-role.html). */
-export const CLUSTER_MANAGED_POLICIES: readonly string[] = ["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"];
+/**
+ * AWS managed policies an EKS cluster role may carry (https://docs.aws.amazon.com/eks/latest/userguide/cluster-iam-role.html),
+ * with the four EKS Auto Mode adds so EKS can run the cluster's instances, volumes, load balancers and pod
+ * networking (https://docs.aws.amazon.com/eks/latest/userguide/auto-cluster-iam-role.html).
+ */
+export const CLUSTER_MANAGED_POLICIES: readonly string[] = [
+  "AmazonEKSClusterPolicy",
+  "AmazonEKSVPCResourceController",
+  "AmazonEKSComputePolicy",
+  "AmazonEKSBlockStoragePolicy",
+  "AmazonEKSLoadBalancingPolicy",
+  "AmazonEKSNetworkingPolicy",
+];
 
 /** Actions a workload purpose may be allowed, on queues of this stack only; node and cluster roles get no documents. */
 export function allowedActions(purpose: Purpose): readonly string[] | undefined {

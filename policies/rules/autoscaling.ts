@@ -3,6 +3,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { configWithDefaults } from "../lib/config";
 import { hasWildcard, parsePolicyDocument, type Statement } from "../lib/iam-document";
 import { ofType, refersTo, type StackResource } from "../lib/stack";
+import { attachedPolicyArns, ATTACHING_TYPES, roleReferences } from "../lib/role-grants";
 import { AWS } from "../lib/types";
 import { integerOf, listOf, pathOf, recordOf, stringOf, stringsOf } from "../lib/values";
 
@@ -164,15 +165,10 @@ export const scalerRoleReadsQueueAttributesOnly: StackValidationPolicy = {
           reportViolation(`${label}: ${where} ${problem}; ${fix}.`, urn);
       }
       const attached = new Map<string, string>();
-      for (const attachment of ofType(args.resources, AWS.rolePolicyAttachment).filter((a) =>
-        refersTo(role, a.props["role"]),
+      for (const attachment of args.resources.filter(
+        (r) => ATTACHING_TYPES.includes(r.type) && roleReferences(r).some((ref) => refersTo(role, ref)),
       )) {
-        attached.set(stringOf(attachment.props["policyArn"]) ?? "(unknown)", attachment.urn);
-      }
-      for (const attachment of ofType(args.resources, AWS.policyAttachment).filter((a) =>
-        listOf(a.props["roles"]).some((ref) => refersTo(role, ref)),
-      )) {
-        attached.set(stringOf(attachment.props["policyArn"]) ?? "(unknown)", attachment.urn);
+        for (const arn of attachedPolicyArns(attachment)) attached.set(stringOf(arn) ?? "(unknown)", attachment.urn);
       }
       for (const arn of stringsOf(role.props["managedPolicyArns"])) if (!attached.has(arn)) attached.set(arn, role.urn);
       for (const [arn, urn] of attached) {

@@ -8,6 +8,7 @@ import { ofType, type StackResource } from "../lib/stack";
 import { K8S, kindOf } from "../lib/types";
 
 const AWS_ACCESS_KEY = "aws:iam/accessKey:AccessKey";
+
 import { integerOf, isRecord, listOf, pathOf, recordOf, stringOf, stringsOf, type Props } from "../lib/values";
 
 const USE_WORKLOAD_IDENTITY = "let the workload get short-lived credentials from its IRSA or Pod Identity role";
@@ -36,18 +37,56 @@ export const noStaticAwsCredentials: ResourceValidationPolicy = {
 
 export const ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
 
+export const ENFORCE_VERSION_LABEL = "pod-security.kubernetes.io/enforce-version";
+/** The oldest Pod Security profile version a namespace may pin, unless configured. */
+export const DEFAULT_MINIMUM_ENFORCE_VERSION = "v1.30";
+
+/** `v1.30` -> [1, 30]; undefined when the label is not a Kubernetes minor version. */
+function minorVersion(value: string): [number, number] | undefined {
+  const match = /^v(\d+)\.(\d+)$/.exec(value);
+  return match === null ? undefined : [Number(match[1]), Number(match[2])];
+}
+
 export const namespaceEnforcesRestricted: ResourceValidationPolicy = {
   name: "namespace-enforces-restricted",
-  description: "Every namespace the stack creates enforces the restricted Pod Security Standard through its label.",
+  description:
+    "Every namespace the stack creates (or patches) enforces the restricted Pod Security Standard through its label, at the latest profile version or one no older than minimumEnforceVersion.",
   enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      minimumEnforceVersion: {
+        type: "string",
+        pattern: "^v\\d+\\.\\d+$",
+        default: DEFAULT_MINIMUM_ENFORCE_VERSION,
+        description:
+          "The oldest profile version `pod-security.kubernetes.io/enforce-version` may name (`latest`, the default when unset, always passes).",
+      },
+    },
+  },
   validateResource: (args, reportViolation) => {
-    if (args.type !== K8S.namespace) return;
-    const level = pathOf(args.props, "metadata", "labels", ENFORCE_LABEL);
-    if (level === "restricted") return;
-    const state = level === undefined ? "is not set" : `is ${JSON.stringify(level)}`;
-    reportViolation(
-      `Namespace "${args.name}": label ${ENFORCE_LABEL} ${state}; set it to "restricted" so the API server rejects pods that break the profile.`,
-    );
+    const patch = /^kubernetes:core\/v1:NamespacePatch$/.test(args.type);
+    if (args.type !== K8S.namespace && !patch) return;
+    const { minimumEnforceVersion } = configWithDefaults(args, {
+      minimumEnforceVersion: DEFAULT_MINIMUM_ENFORCE_VERSION,
+    });
+    const labels = recordOf(pathOf(args.props, "metadata", "labels"));
+    const level = labels[ENFORCE_LABEL];
+    // A patch that leaves the label alone keeps what the namespace has.
+    if (level !== "restricted" && !(patch && level === undefined)) {
+      const state = level === undefined ? "is not set" : `is ${JSON.stringify(level)}`;
+      reportViolation(
+        `Namespace "${args.name}": label ${ENFORCE_LABEL} ${state}; set it to "restricted" so the API server rejects pods that break the profile.`,
+      );
+    }
+    const version = labels[ENFORCE_VERSION_LABEL];
+    if (version === undefined || version === "latest") return;
+    const pinned = typeof version === "string" ? minorVersion(version) : undefined;
+    const minimum = minorVersion(minimumEnforceVersion) ?? [1, 0];
+    if (pinned === undefined || pinned[0] < minimum[0] || (pinned[0] === minimum[0] && pinned[1] < minimum[1])) {
+      reportViolation(
+        `Namespace "${args.name}": label ${ENFORCE_VERSION_LABEL} is ${JSON.stringify(version)}, so pods are judged by ${pinned === undefined ? "no valid" : "an older"} profile version than ${minimumEnforceVersion}; set it to "latest".`,
+      );
+    }
   },
 };
 
@@ -85,6 +124,8 @@ export const containerResourcesSet: ResourceValidationPolicy = {
       requests: "so the scheduler reserves room for it",
       limits: "so one container cannot starve its node",
     };
+    // A patch leaves resources it does not set as they are.
+    if (pod.patch) return;
     for (const container of containersOf(pod).filter((c) => c.group !== "ephemeralContainers")) {
       const resources = recordOf(container.fields["resources"]);
       for (const kind of ["requests", "limits"] as const) {

@@ -123,12 +123,15 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   const path = `${container.path}.securityContext`;
   const problems: string[] = [];
   if (context["privileged"] === true) problems.push(`${path}.privileged is true; remove it`);
-  if (context["allowPrivilegeEscalation"] !== false)
+  if (
+    context["allowPrivilegeEscalation"] !== false &&
+    !(pod.patch && context["allowPrivilegeEscalation"] === undefined)
+  )
     problems.push(`${path}.allowPrivilegeEscalation is not false; set it to false`);
 
   if (context["runAsNonRoot"] === false) {
     problems.push(`${path}.runAsNonRoot is false; set it to true`);
-  } else if (context["runAsNonRoot"] !== true && podContext["runAsNonRoot"] !== true) {
+  } else if (context["runAsNonRoot"] !== true && podContext["runAsNonRoot"] !== true && !pod.patch) {
     problems.push(
       `${path}.runAsNonRoot is not set, nor is ${podContextPath}.runAsNonRoot; set runAsNonRoot: true on the container or the pod`,
     );
@@ -138,14 +141,14 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   const seccomp = seccompTypeOf(context);
   if (seccomp !== undefined && !SECCOMP_TYPES.includes(seccomp)) {
     problems.push(`${path}.seccompProfile.type is "${seccomp}"; set it to "RuntimeDefault" or "Localhost"`);
-  } else if (seccomp === undefined && seccompTypeOf(podContext) === undefined) {
+  } else if (seccomp === undefined && seccompTypeOf(podContext) === undefined && !pod.patch) {
     problems.push(
       `${path}.seccompProfile is not set, nor is ${podContextPath}.seccompProfile; set type "RuntimeDefault" on the container or the pod`,
     );
   }
 
   const capabilities = recordOf(context["capabilities"]);
-  if (!stringsOf(capabilities["drop"]).includes("ALL")) {
+  if (!stringsOf(capabilities["drop"]).includes("ALL") && !(pod.patch && capabilities["drop"] === undefined)) {
     problems.push(`${path}.capabilities.drop does not include "ALL"; drop ALL capabilities`);
   }
   for (const added of stringsOf(capabilities["add"]).filter((c) => !ADDABLE_CAPABILITIES.includes(c))) {
@@ -188,7 +191,8 @@ export const containerReadOnlyRootFilesystem: ResourceValidationPolicy = {
     const pod = podSpecOf(args.type, args.name, args.props);
     if (pod === undefined) return;
     for (const container of containersOf(pod).filter((c) => c.group !== "ephemeralContainers")) {
-      if (recordOf(container.fields["securityContext"])["readOnlyRootFilesystem"] !== true) {
+      const readOnly = recordOf(container.fields["securityContext"])["readOnlyRootFilesystem"];
+      if (readOnly !== true && !(pod.patch && readOnly === undefined)) {
         reportViolation(
           `${containerLabel(pod, container)}: ${container.path}.securityContext.readOnlyRootFilesystem is not true; set it to true and mount an emptyDir where the process must write.`,
         );

@@ -17,12 +17,14 @@ describe("the policy pack", () => {
     }
   });
 
-  it("keeps the three hygiene rules advisory and everything else mandatory", () => {
+  it("keeps the three hygiene rules and the two calls for review advisory, everything else mandatory", () => {
     const advisory = POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name);
     assert.deepEqual(advisory.sort(), [
       "container-resources-set",
       "ecr-lifecycle-policy",
+      "packaged-objects-visible",
       "pdb-for-replicated-deployments",
+      "unknown-resource-reviewed",
     ]);
   });
 

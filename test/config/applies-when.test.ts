@@ -13,6 +13,7 @@ const SAMPLES: Partial<Record<ConfigKey, string>> = {
   clusterStack: "acme/sqs-eks-consumer/shared",
   clusterName: "platform",
   kubernetesVersion: "1.34",
+  nodeProvisioning: "node-group",
   nodeInstanceType: "m7i.large",
   clusterAdminPrincipalArns: '["arn:aws:iam::123456789012:role/admin"]',
   developers: '["alice=arn:aws:iam::123456789012:role/alice"]',
@@ -73,6 +74,8 @@ function within(key: ConfigKey): Record<string, string> {
   const values: Record<string, string> = {};
   if (spec.mode === "borrow") Object.assign(values, { [k("clusterMode")]: "borrow" });
   if (spec.mode === "adopt") Object.assign(values, { [k("clusterMode")]: "adopt" });
+  // The agent's add-on is installed only beside a managed node group: Auto Mode runs the agent itself.
+  if (key === "podIdentityAgentAddonVersion") values[k("nodeProvisioning")] = "node-group";
   const condition = spec.appliesWhen;
   if (condition !== undefined) {
     if (!("set" in condition)) values[k(condition.key)] = String(condition.is);
@@ -92,6 +95,7 @@ function appliesProblems(values: Record<string, string>): string[] {
 describe("keys that apply only in some configurations", () => {
   it("covers the kind: the cluster-mode, VPC, FIFO, autoscaling, tracing and long-lived-only keys", () => {
     for (const key of [
+      "nodeProvisioning",
       "nodeInstanceType",
       "clusterStack",
       "clusterName",

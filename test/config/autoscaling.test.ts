@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { instanceVcpus } from "../../infra/config/cross-checks";
 import { k, problems, valid } from "./helpers";
 
 const ON = { [k("autoscaling")]: "keda" };
@@ -89,29 +88,37 @@ describe("autoscaling config", () => {
     assert.ok(valid({ ...ON, [k("minReplicas")]: "1", [k("cooldownPeriodSeconds")]: "0" }).autoscaling.enabled);
   });
 
-  it("rejects more pods than created nodes of a known size can hold, and skips the check where the size is unknown", () => {
-    const big = {
-      ...ON,
-      [k("maxReplicas")]: "100",
-      [k("cpuRequestMillicores")]: "500",
-      [k("cpuLimitMillicores")]: "500",
-    };
-    assert.equal(
-      problems(big).get(k("maxReplicas")),
-      "100 pods request 50000m CPU (cpuRequestMillicores 500), more than nodeMaxCount x t3.medium offers (3 x 2 vCPU = 6000m, before system pods); lower maxReplicas or raise nodeMaxCount",
-    );
-    assert.ok(valid({ ...big, [k("nodeInstanceType")]: "m5.metal" }).autoscaling.enabled, "unknown size: not checked");
-    assert.ok(
-      valid({ ...big, [k("nodeDesiredCount")]: "14", [k("nodeMaxCount")]: "14", [k("nodeInstanceType")]: "m7i.xlarge" })
-        .autoscaling.enabled,
-      "14 x 4 vCPU, less what the kubelet and the system pods keep",
-    );
+  // The oracle, from upstream numbers rather than the program's table: a t3.medium admits 17 pods with the VPC
+  // CNI (awslabs/amazon-eks-ami templates/shared/runtime/eni-max-pods.txt), two of them aws-node and
+  // kube-proxy, so 2 nodes leave 30 pods; CoreDNS (2) and KEDA (3) take 5 of them.
+  const NODE_GROUP = {
+    ...ON,
+    [k("nodeProvisioning")]: "node-group",
+    [k("nodeInstanceType")]: "t3.medium",
+    [k("nodeMinCount")]: "2",
+    [k("nodeDesiredCount")]: "2",
+    [k("nodeMaxCount")]: "3",
+  };
+
+  it("with a managed node group, refuses a maxReplicas its desired nodes cannot hold, naming the key", () => {
+    // 24 pods + 1 surge + 5 system = 30: fits exactly; 25 + 1 + 5 = 31 does not.
+    assert.ok(valid({ ...NODE_GROUP, [k("maxReplicas")]: "24" }).autoscaling.enabled);
+    const refused = problems({ ...NODE_GROUP, [k("maxReplicas")]: "25" });
+    assert.deepEqual([...refused.keys()], [k("maxReplicas")]);
+    assert.match(refused.get(k("maxReplicas")) ?? "", /^25 pods .*short of pods.*never adds nodes by itself/);
+    assert.match(refused.get(k("maxReplicas")) ?? "", /set nodeProvisioning to auto-mode/);
+    // nodeMaxCount is what nothing ever reaches: raising it alone changes nothing.
+    assert.ok(problems({ ...NODE_GROUP, [k("maxReplicas")]: "25", [k("nodeMaxCount")]: "50" }).has(k("maxReplicas")));
   });
 
-  it("reads vCPUs from the size where the name alone tells", () => {
-    assert.deepEqual(
-      ["t3.medium", "m7i.large", "c7g.xlarge", "r7i.4xlarge", "m5.metal", "t3.small", "m7i.medium"].map(instanceVcpus),
-      [2, 2, 4, 16, undefined, undefined, undefined],
-    );
+  it("with a managed node group and autoscaling off, names replicas instead", () => {
+    const refused = problems({ [k("nodeProvisioning")]: "node-group", [k("replicas")]: "40" });
+    assert.deepEqual([...refused.keys()], [k("replicas")]);
+  });
+
+  it("under EKS Auto Mode (the default) checks no node capacity: nodes are launched for pending pods", () => {
+    const { cluster } = valid({});
+    assert.equal(cluster.mode === "create" ? cluster.nodeProvisioning : cluster.mode, "auto-mode");
+    assert.ok(valid({ ...ON, [k("maxReplicas")]: "100" }).autoscaling.enabled);
   });
 });

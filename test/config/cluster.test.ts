@@ -4,6 +4,9 @@ import { describe, it } from "node:test";
 import { instanceArchitecture } from "../../infra/config";
 import { k, problems, valid } from "./helpers";
 
+/** A created cluster with a managed node group, whose node keys then apply. */
+const NODE_GROUP = { [k("nodeProvisioning")]: "node-group" };
+
 describe("parseStackConfig: the cluster", () => {
   it("reads borrow mode and adopt mode", () => {
     assert.deepEqual(
@@ -81,23 +84,36 @@ describe("parseStackConfig: the cluster", () => {
   });
 
   it("checks the node group: counts in order, a real instance type, its architecture matching the image", () => {
-    const counts = problems({ [k("nodeMinCount")]: "3", [k("nodeDesiredCount")]: "1", [k("nodeMaxCount")]: "2" });
+    const counts = problems({
+      ...NODE_GROUP,
+      [k("nodeMinCount")]: "3",
+      [k("nodeDesiredCount")]: "1",
+      [k("nodeMaxCount")]: "2",
+    });
     assert.match(counts.get(k("nodeMinCount"))!, /above nodeMaxCount \(2\)/);
     assert.match(counts.get(k("nodeDesiredCount"))!, /outside nodeMinCount\.\.nodeMaxCount \(3\.\.2\)/);
-    assert.match(problems({ [k("nodeInstanceType")]: "large" }).get(k("nodeInstanceType"))!, /EC2 instance type/);
     assert.match(
-      problems({ [k("nodeInstanceType")]: "m7g.large" }).get(k("nodeInstanceType"))!,
+      problems({ ...NODE_GROUP, [k("nodeInstanceType")]: "large" }).get(k("nodeInstanceType"))!,
+      /EC2 instance type/,
+    );
+    assert.match(
+      problems({ ...NODE_GROUP, [k("nodeInstanceType")]: "m7g.large" }).get(k("nodeInstanceType"))!,
       /m7g\.large is arm64 but imagePlatform is linux\/amd64/,
     );
     assert.match(
-      problems({ [k("imagePlatform")]: "linux/arm64" }).get(k("nodeInstanceType"))!,
+      problems({ ...NODE_GROUP, [k("imagePlatform")]: "linux/arm64" }).get(k("nodeInstanceType"))!,
       /t3\.medium is amd64 but imagePlatform is linux\/arm64/,
     );
+    // Under EKS Auto Mode an arm64 image gets a NodePool of its architecture (infra/cluster.ts): no node key to check.
+    assert.ok(valid({ [k("imagePlatform")]: "linux/arm64" }).imagePlatform === "linux/arm64");
     assert.match(
       problems({ [k("imagePlatform")]: "windows/amd64" }).get(k("imagePlatform"))!,
       /one of linux\/amd64, linux\/arm64/,
     );
-    assert.match(problems({ [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!, /must look like 1\.34/);
+    assert.match(
+      problems({ ...NODE_GROUP, [k("kubernetesVersion")]: "latest" }).get(k("kubernetesVersion"))!,
+      /must look like 1\.34/,
+    );
   });
 });
 
@@ -116,6 +132,7 @@ describe("parseStackConfig: the created cluster's version", () => {
 describe("parseStackConfig: the image platform", () => {
   it("accepts Graviton nodes with an arm64 image, and admin principals", () => {
     const config = valid({
+      ...NODE_GROUP,
       [k("nodeInstanceType")]: "t4g.small",
       [k("imagePlatform")]: "linux/arm64",
       [k("clusterAdminPrincipalArns")]: JSON.stringify(["arn:aws:iam::123456789012:role/developers"]),

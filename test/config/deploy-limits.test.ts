@@ -107,18 +107,30 @@ describe("the CI roles' cluster access", () => {
 
 describe("add-on pins and the roles' permissions boundary", () => {
   it("takes EKS add-on versions as EKS spells them, and refuses anything else naming the key", () => {
-    const config = valid({ [k("kubeProxyAddonVersion")]: "v1.34.1-eksbuild.2" });
+    const nodeGroup = { [k("nodeProvisioning")]: "node-group" };
+    const config = valid({ ...nodeGroup, [k("kubeProxyAddonVersion")]: "v1.34.1-eksbuild.2" });
     assert.ok(config.cluster.mode === "create");
     assert.equal(config.cluster.addonVersions.kubeProxy, "v1.34.1-eksbuild.2");
     assert.equal(config.cluster.addonVersions.vpcCni, undefined);
     assert.match(
-      problems({ [k("corednsAddonVersion")]: "latest" }).get(k("corednsAddonVersion")) ?? "",
+      problems({ ...nodeGroup, [k("corednsAddonVersion")]: "latest" }).get(k("corednsAddonVersion")) ?? "",
       /EKS add-on version/,
     );
     assert.match(
-      problems({ [k("podIdentityAgentAddonVersion")]: "v1.3.4-eksbuild.1" }).get(k("podIdentityAgentAddonVersion")) ??
-        "",
+      problems({ ...nodeGroup, [k("podIdentityAgentAddonVersion")]: "v1.3.4-eksbuild.1" }).get(
+        k("podIdentityAgentAddonVersion"),
+      ) ?? "",
       /applies only when identity is pod-identity/,
+    );
+    // Under EKS Auto Mode none of the four is installed: each pin is refused, naming it.
+    for (const key of ["vpcCniAddonVersion", "kubeProxyAddonVersion", "corednsAddonVersion"]) {
+      assert.match(problems({ [k(key)]: "v1.34.1-eksbuild.2" }).get(k(key)) ?? "", /nodeProvisioning is node-group/);
+    }
+    assert.match(
+      problems({ [k("identity")]: "pod-identity", [k("podIdentityAgentAddonVersion")]: "v1.3.4-eksbuild.1" }).get(
+        k("podIdentityAgentAddonVersion"),
+      ) ?? "",
+      /EKS Auto Mode runs the Pod Identity agent itself/,
     );
   });
 

@@ -104,6 +104,7 @@ describe("node capacity for the listed developers, at preview", () => {
 
   it("refuses the former dev node, one t3.small, for even one developer, naming what falls short", () => {
     const reason = problems({
+      [k("nodeProvisioning")]: "node-group",
       [k("nodeInstanceType")]: "t3.small",
       [k("nodeDesiredCount")]: "1",
       [k("replicas")]: "1",
@@ -129,6 +130,7 @@ describe("node capacity for the listed developers, at preview", () => {
 
   it("counts the Pod Identity agent's pod on every node in pod-identity mode", () => {
     const values = {
+      [k("nodeProvisioning")]: "node-group",
       [k("nodeInstanceType")]: "t3.medium",
       [k("nodeDesiredCount")]: "1",
       [k("replicas")]: "1",
@@ -141,8 +143,12 @@ describe("node capacity for the listed developers, at preview", () => {
   });
 
   it("warns that it cannot check an instance type the table does not list", () => {
-    const result = parse({ [k("nodeInstanceType")]: "m5.metal" });
+    const result = parse({ [k("nodeProvisioning")]: "node-group", [k("nodeInstanceType")]: "m5.metal" });
     assert.ok(result.ok);
     assert.ok(result.warnings.some((w) => w.key === k("nodeInstanceType") && w.message.includes("not checked")));
+  });
+
+  it("under EKS Auto Mode checks no node capacity: nodes are launched for the developers' pods", () => {
+    assert.ok(parse({ [k("developers")]: people(20) }).ok);
   });
 });

@@ -11,6 +11,7 @@ describe("parseStackConfig", () => {
     assert.deepEqual(config.cluster, {
       mode: "create",
       kubernetesVersion: undefined,
+      nodeProvisioning: CONFIG_KEYS.nodeProvisioning.default,
       nodeInstanceType: CONFIG_KEYS.nodeInstanceType.default,
       nodeCount: { min: 1, desired: 2, max: 3 },
       adminPrincipalArns: [],

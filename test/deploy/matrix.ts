@@ -73,9 +73,10 @@ interface Entry {
 /** Create-mode stacks; the first one is the platform stack the borrowing stacks reference. */
 const CREATE: readonly Entry[] = [
   {
-    label: "create, own VPC, IRSA, autoscaling off",
+    label: "create, managed node group, own VPC, IRSA, autoscaling off",
     stack: "shared",
     values: {
+      nodeProvisioning: "node-group",
       clusterAdminPrincipalArns: ["arn:aws:iam::123456789012:role/platform-admins"],
       developers: [`alice=${DEVELOPER_ROLES.alice}`, `bob=${DEVELOPER_ROLES.shared} session=bob@example.com`],
       developerPods: 3,
@@ -93,9 +94,11 @@ const CREATE: readonly Entry[] = [
     },
   },
   {
-    label: "create, given VPC, Pod Identity, KEDA, FIFO, alarms by email, Prometheus Operator, tracing",
+    label:
+      "create, managed node group, given VPC, Pod Identity, KEDA, FIFO, alarms by email, Prometheus Operator, tracing",
     stack: "orders",
     values: {
+      nodeProvisioning: "node-group",
       vpcId: "vpc-0123456789abcdef0",
       privateSubnetIds: Object.keys(GIVEN_SUBNETS),
       publicSubnetIds: ["subnet-0ccccccccccccccc3"],
@@ -131,15 +134,27 @@ const CREATE: readonly Entry[] = [
     },
   },
   {
-    label: "create, own VPC, arm64, one NAT gateway, three zones, ephemeral",
+    label: "create, managed node group, own VPC, arm64, one NAT gateway, three zones, ephemeral",
     stack: "graviton",
     values: {
+      nodeProvisioning: "node-group",
       ephemeral: true,
       imagePlatform: "linux/arm64",
       nodeInstanceType: "m7g.large",
       natGateways: "single",
       availabilityZoneCount: 3,
       vpcCidr: "10.20.0.0/18",
+    },
+  },
+  {
+    label: "create, EKS Auto Mode, own VPC, Pod Identity, KEDA, arm64 NodePool",
+    stack: "auto",
+    values: {
+      identity: "pod-identity",
+      autoscaling: "keda",
+      maxReplicas: 40,
+      imagePlatform: "linux/arm64",
+      rolePermissionsBoundary: BOUNDARY,
     },
   },
 ];

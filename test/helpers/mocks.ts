@@ -88,6 +88,8 @@ export interface ExistingCluster {
   readonly accessEntries?: readonly string[];
   /** `accessConfig.authenticationMode` (default API). */
   readonly authenticationMode?: "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP";
+  /** Whether the cluster runs EKS Auto Mode (`computeConfig.enabled`; default: no). */
+  readonly autoMode?: boolean;
 }
 
 export interface RecordedResource {
@@ -535,6 +537,16 @@ function invokeResult(
         certificateAuthorities: [{ data: cluster.certificateAuthorityData }],
         identities: [{ oidcs: [{ issuer: cluster.oidcIssuerUrl }] }],
         accessConfigs: [{ authenticationMode: cluster.authenticationMode ?? "API" }],
+        computeConfigs:
+          cluster.autoMode === true
+            ? [
+                {
+                  enabled: true,
+                  nodePools: ["general-purpose", "system"],
+                  nodeRoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}-node`,
+                },
+              ]
+            : [],
       };
     }
     case "aws:eks/getAccessEntry:getAccessEntry": {

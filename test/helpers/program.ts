@@ -172,6 +172,8 @@ export function borrowing(platform: ProgramRun, caller: string): ScenarioOptions
         certificateAuthorityData: "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t",
         oidcIssuerUrl: String(cluster.state.oidcProviderUrl),
         oidcProviderArn: String(cluster.state.oidcProviderArn),
+        // As DescribeCluster reports it: computeConfig enabled when the platform registered Auto Mode.
+        autoMode: (cluster.inputs.autoMode as { enabled?: boolean } | undefined)?.enabled === true,
       },
     },
     clusterObjects: { "kubernetes:core/v1:ConfigMap": clusterObjects },

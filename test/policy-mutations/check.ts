@@ -11,7 +11,20 @@ import { runPack, type Violation } from "../../policies/offline/run-pack";
 export type Resources = RecordedResource[];
 
 /** What a variant weakens, as the table groups them. */
-export type Surface = "trust" | "access" | "queues" | "pods" | "credentials" | "images" | "autoscaling";
+export type Surface =
+  | "trust"
+  | "access"
+  | "queues"
+  | "pods"
+  | "credentials"
+  | "images"
+  | "autoscaling"
+  | "identity"
+  | "cluster"
+  | "network"
+  | "topics"
+  | "alarms"
+  | "unknown";
 
 export interface Mutation {
   readonly surface: Surface;
