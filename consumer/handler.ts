@@ -23,6 +23,7 @@
  *   }
  *
  * The types come from "./src" (SQSEvent and SQSBatchResponse are those of @types/aws-lambda); npm
- * packages you import go in consumer/package.json. The default below logs each message.
+ * packages you import go in consumer/package.json, files you import beside this one in consumer/
+ * (`npm run build` checks both). The default below logs each message.
  */
 export { logMessage as handleMessage } from "./src";

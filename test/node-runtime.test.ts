@@ -6,7 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -178,4 +187,43 @@ describe("scripts/run-node.mjs", () => {
       new RegExp(`npm ci did not install node-${here}@999\\.1\\.2 .*--omit=optional.*run npm ci again`),
     );
   });
+});
+
+describe("docs/DEPLOY.md's PATH step for pulumi, which runs the program with the first node on PATH", () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const deployDoc = readFileSync(join(ROOT, "docs", "DEPLOY.md"), "utf8");
+  const steps = [...deployDoc.matchAll(/^export PATH=.*$/gm)].map((m) => m[0].replace(/\s+#.*$/, ""));
+  const older = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
+    const version = spawnSync(path, ["--version"], { encoding: "utf8" }).stdout ?? "";
+    return Number(/^v(\d+)/.exec(version)?.[1] ?? nvmrcMajor) < nvmrcMajor;
+  });
+
+  it("every PATH step in the doc is the same one", () => {
+    assert.ok(steps.length >= 2, "the doc has no PATH step");
+    assert.deepEqual(new Set(steps), new Set([steps[0]]));
+  });
+
+  it(
+    "puts Node 24 first on PATH where npm 10 left no node_modules/.bin/node and the machine's node is older",
+    { skip: older === undefined && "no Node older than .nvmrc's on this machine to start from" },
+    () => {
+      // The project as npm 10 leaves it: the pinned build installed by its package path, no .bin/node.
+      const dir = mkdtempSync(join(tmpdir(), "deploy-path-"));
+      dirs.push(dir);
+      mkdirSync(join(dir, "scripts"));
+      mkdirSync(join(dir, "node_modules", ".bin"), { recursive: true });
+      for (const file of ["package.json", ".nvmrc", LAUNCHER]) copyFileSync(join(ROOT, file), join(dir, file));
+      for (const [name] of pinnedNodes)
+        if (name === `node-${process.platform}-${process.arch}`)
+          symlinkSync(join(ROOT, "node_modules", name), join(dir, "node_modules", name), "dir");
+      const result = spawnSync("sh", ["-c", `${steps[0]}\nnode --version`], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PATH: [dirname(older!), process.env.PATH].join(delimiter) },
+      });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(Number(/^v(\d+)/.exec(result.stdout)?.[1]), nvmrcMajor, result.stdout);
+    },
+  );
 });

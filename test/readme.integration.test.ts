@@ -13,9 +13,11 @@ import { join, resolve } from "node:path";
 import { ESLint } from "eslint";
 import * as prettier from "prettier";
 import ts from "typescript";
+import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator } from "../consumer/local/emulator";
 import { parseSendArgs } from "../consumer/local/send";
+import { queueCounts } from "../consumer/test/helpers/queue";
 import { logMessage } from "../consumer/src/handler";
-import { CONNECTION, TUNABLES } from "../consumer/src/settings";
+import { CONNECTION, DEFAULT_TUNABLES, TUNABLES } from "../consumer/src/settings";
 import { receivedMessage, testContext } from "../consumer/src/testing";
 import { CONSUMER_DOC, renderConsumerDoc } from "../scripts/readme-tables";
 
@@ -126,6 +128,43 @@ describe("the README's commands", () => {
     assert.ok(inline.length >= 3, `only ${inline.length} inline commands found`);
     for (const code of inline)
       for (const command of shellCommands(code)) assert.equal(checkCommand(command), undefined, code);
+  });
+
+  test("its send command for the FIFO queue sends to the queue LOCAL_QUEUE_TYPE=fifo npm start makes", async () => {
+    const command = [...readme.matchAll(/`([^`\n]+)`/g)]
+      .map((m) => m[1]!)
+      .find((code) => /npm run send .*--group-id/.test(code));
+    assert.ok(command, "the README gives no command that sends to a FIFO queue");
+    // What `LOCAL_QUEUE_TYPE=fifo npm start` sets up: an emulator with the FIFO queue, and no other.
+    const emulator = await startEmulator({ port: 0 });
+    const sqs = emulatorClient(emulator.endpoint);
+    try {
+      const queue = await createQueueWithDlq(sqs, "sqs-eks-consumer-local", DEFAULT_TUNABLES, 5, true);
+      const port = new URL(emulator.endpoint).port;
+      const sent = await new Promise<{ code: number; stderr: string }>((done) =>
+        execFile(
+          "sh",
+          ["-c", command],
+          {
+            cwd: ROOT,
+            timeout: 60_000,
+            env: {
+              ...process.env,
+              LOCAL_SQS_PORT: port,
+              AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+            },
+          },
+          (error, _stdout, stderr) =>
+            done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
+        ),
+      );
+      assert.equal(sent.code, 0, `${command}: ${sent.stderr}`);
+      assert.equal((await queueCounts(sqs, queue.queueUrl)).visible, 1);
+    } finally {
+      sqs.destroy();
+      await emulator.stop();
+    }
   });
 
   test("every consumer setting it names is one of the stack's consumer keys", () => {

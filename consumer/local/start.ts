@@ -2,19 +2,36 @@
 // normal credentials. Without it, start an embedded SQS emulator on loopback, create a queue and its DLQ
 // from the same settings the Pulumi program uses (FIFO ones with LOCAL_QUEUE_TYPE=fifo), print how to
 // send to it, and consume it. The health server listens on loopback only: /metrics is for this machine.
-import * as handler from "../handler";
+import { join } from "node:path";
 import { exitInvalidConfig, runAsProcess, type ProcessOptions } from "../src/app";
 import { handlerFromFile } from "../src/handler";
+import { describeLoadError } from "../src/handler-exports.mjs";
 import { createLogger } from "../src/logger";
 import { parseTunables } from "../src/settings";
 import { EMULATOR_CREDENTIALS, createQueueWithDlq, emulatorClient, startEmulator, type Emulator } from "./emulator";
 
 const DEFAULT_PORT = 4566;
 const QUEUE_NAME = "sqs-eks-consumer-local";
-const HANDLER_FILE = { path: "consumer/handler.ts", exports: handler };
-const LOCAL: ProcessOptions = { handlerFile: HANDLER_FILE, healthHost: "127.0.0.1" };
+const HANDLER_PATH = "consumer/handler.ts";
+
+/**
+ * The handler file's exports. Loaded here rather than imported, so that a file that does not compile
+ * or throws at its top level stops start-up with one line naming the file and the place (exit 78), as
+ * `npm run build` does, not a stack trace. Its exports' types are checked by `npm run lint` where the
+ * image imports it (src/main.ts).
+ */
+async function loadHandlerFile(): Promise<Readonly<Record<string, unknown>>> {
+  try {
+    return await import("../handler.js");
+  } catch (error) {
+    const { at, reason } = describeLoadError(error, join(__dirname, "..", ".."));
+    return exitInvalidConfig([{ key: at ?? HANDLER_PATH, reason }]);
+  }
+}
 
 async function main(): Promise<void> {
+  const HANDLER_FILE = { path: HANDLER_PATH, exports: await loadHandlerFile() };
+  const LOCAL: ProcessOptions = { handlerFile: HANDLER_FILE, healthHost: "127.0.0.1" };
   if (process.env.QUEUE_URL) {
     await runAsProcess(LOCAL);
     return;

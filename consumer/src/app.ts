@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { ClockSkew } from "./clock-skew";
 import { Consumer } from "./consumer";
+import { batchSizeWarning } from "./contract/settings-warnings";
 import { classifyAwsError, HealthPortInUseError, type Classify, type HintContext } from "./errors";
 import { handlerFromFile, logMessage, type BatchHandler, type Handler, type MessageHandler } from "./handler";
 import { startHealthServer } from "./health";
@@ -124,6 +125,13 @@ export async function startConsumer({
       "the SQS client checks MD5 per ReceiveMessage: one damaged message fails the whole batch; build it with createSqsClient (md5: false) so the consumer checks each message",
     );
   }
+  const batchWarning =
+    user.handleBatch === undefined ? undefined : batchSizeWarning(settings.batchSize, settings.handlerConcurrency);
+  if (batchWarning !== undefined)
+    logger.warn(
+      { event: "config", batchSize: settings.batchSize, handlerConcurrency: settings.handlerConcurrency },
+      `BATCH_SIZE ${settings.batchSize} is above HANDLER_CONCURRENCY ${settings.handlerConcurrency}: ${batchWarning}`,
+    );
   const podRegion = env.AWS_REGION?.trim();
   if (podRegion && podRegion !== region) {
     logger.info(
@@ -133,7 +141,15 @@ export async function startConsumer({
   }
   consumer.start();
   const checks = new AbortController();
-  void logStartupChecks(sqs, settings, env, classify, logger, checks.signal);
+  void logStartupChecks(
+    sqs,
+    settings,
+    env,
+    classify,
+    logger,
+    checks.signal,
+    (count) => (consumer.maxReceiveCount = count),
+  );
   return {
     consumer,
     healthPort: health.port,
@@ -300,7 +316,8 @@ export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
 
 /**
  * Logs which credential source the SDK's chain found and what the queue's redrive policy is (the
- * missing-DLQ warning among them). A failed check (no credentials yet, DNS, a 5xx) is warned about once,
+ * missing-DLQ warning among them), and hands its maxReceiveCount to `redrive` (undefined without a
+ * redrive policy). A failed check (no credentials yet, DNS, a 5xx) is warned about once,
  * then retried with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF) until it succeeds once, or
  * `signal` aborts (shutdown). Never rejects.
  */
@@ -311,9 +328,10 @@ async function logStartupChecks(
   classify: Classify,
   logger: Logger,
   signal: AbortSignal,
+  redrive: (maxReceiveCount: number | undefined) => void,
 ): Promise<void> {
   for (let failures = 0; !signal.aborted; failures++) {
-    const failed = await startupCheck(sqs, settings, env, logger);
+    const failed = await startupCheck(sqs, settings, env, logger, redrive);
     if (failed === undefined) return;
     const classified = classify(failed.error);
     const fields = {
@@ -332,12 +350,16 @@ async function logStartupChecks(
   }
 }
 
-/** One pass of the start-up checks: logs what it found, or returns the step that failed and its error. */
+/**
+ * One pass of the start-up checks: logs what it found and hands the queue's maxReceiveCount to
+ * `redrive`, or returns the step that failed and its error.
+ */
 async function startupCheck(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
   logger: Logger,
+  redrive: (maxReceiveCount: number | undefined) => void,
 ): Promise<{ readonly step: "credentials" | "queue"; readonly error: unknown } | undefined> {
   try {
     const credentials = await sqs.config.credentials();
@@ -348,6 +370,7 @@ async function startupCheck(
   let queue: QueueInfo;
   try {
     queue = await describeQueue(sqs, settings.queueUrl);
+    redrive(queue.deadLetterTargetArn === undefined ? undefined : queue.maxReceiveCount);
   } catch (error) {
     return { step: "queue", error };
   }

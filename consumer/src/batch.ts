@@ -82,13 +82,26 @@ export type BatchAnswer =
   { readonly ok: true; readonly failed: ReadonlySet<string> } | { readonly ok: false; readonly reason: string };
 
 /**
- * Reads a batch handler's answer as Lambda reads a partial batch response. A complete success: no
+ * Reads a batch handler's answer as Lambda reads a partial batch response, once through JSON as Lambda
+ * serialises it (toJSON, own enumerable properties; a value JSON cannot hold fails the batch). A complete success: no
  * answer (undefined, null), an object without `batchItemFailures`, or with it null or empty. A complete
  * failure: an answer that is not an object, `batchItemFailures` that is not a list, an entry that is not
  * an object, an `itemIdentifier` that is missing, null, empty, not a string, or not the id of a message
  * of this batch. Otherwise the listed messages failed.
  */
-export function readBatchAnswer(answer: unknown, messageIds: ReadonlySet<string>): BatchAnswer {
+export function readBatchAnswer(given: unknown, messageIds: ReadonlySet<string>): BatchAnswer {
+  // Lambda reads the answer as JSON: through toJSON, own enumerable properties only, functions and
+  // undefined dropped. A value JSON cannot hold (a BigInt, a cycle) fails the invocation there too.
+  let answer: unknown;
+  try {
+    const json = JSON.stringify(given);
+    answer = json === undefined ? undefined : (JSON.parse(json) as unknown);
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `the answer cannot be serialised to JSON, as Lambda does: ${(error as Error).message}`,
+    };
+  }
   if (answer === undefined || answer === null) return { ok: true, failed: new Set() };
   if (typeof answer !== "object" || Array.isArray(answer))
     return { ok: false, reason: `the answer is ${describe(answer)}, not an object with batchItemFailures` };

@@ -124,6 +124,14 @@ export class Consumer {
     return this.ctx.fifo;
   }
 
+  /**
+   * The queue's redrive maxReceiveCount, once the start-up checks have read it (undefined without a
+   * redrive policy): a failure on that receive is logged as moving the message to the DLQ.
+   */
+  set maxReceiveCount(count: number | undefined) {
+    this.settlement.maxReceiveCount = count;
+  }
+
   /** The memory budget receives and held messages are charged to. */
   get memory(): MessageMemory {
     return this.ctx.memory;
@@ -182,6 +190,7 @@ export class Consumer {
       entry.cutOff = true;
       entry.controller.abort(new Error("shutdown budget exhausted"));
     }
+    this.handling.cutOff();
     void this.settlement.changeVisibility(unfinished.map((message) => ({ message, reason: "shutdown" })));
     // Failed handlers change their message's visibility after they return; wait for that too, within the budget.
     const outOfTime = new AbortController();

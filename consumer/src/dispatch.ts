@@ -193,14 +193,14 @@ export class Dispatcher {
    * message the consumer already holds (running, waiting behind its FIFO group, or earlier in this same
    * receive; see redelivered); `refused`, not handled here and back to SQS after its retry delay: a
    * damaged checksum, or an earlier invocation that has not settled though the consumer no longer holds
-   * the message (abandoned, or timed out a moment ago). `accepted` are this receive's messages so far.
+   * the message (its handler ignored its signal and shutdown cut it off). `accepted` are this receive's messages so far.
    */
   private verdict(raw: Message, entry: InFlight, accepted: readonly InFlight[]): "new" | "held" | "refused" {
     const { metrics } = this.ctx;
     const running = this.handling.invocations.get(entry.messageId);
     const held = accepted.find((e) => e.messageId === entry.messageId) ?? this.heldById.get(entry.messageId);
     // The copy held passed its checksum: a damaged second delivery only brings a newer receipt handle.
-    if (held !== undefined && !running?.abandoned) {
+    if (held !== undefined) {
       this.redelivered(held, running === undefined ? "waiting" : "running", entry);
       return "held";
     }

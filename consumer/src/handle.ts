@@ -47,6 +47,9 @@ export interface BatchOutcome {
 export class Handling {
   readonly invocations: Invocations;
   private readonly source: EventSource;
+  private endCutOffs!: () => void;
+  /** Resolves when shutdown cuts off the held messages (see cutOff). */
+  private readonly cutOffs = new Promise<void>((resolve) => (this.endCutOffs = resolve));
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -144,6 +147,12 @@ export class Handling {
    * with a HandlerTimeoutError when it passes (their `deadline`), and the handler's `signal` aborts when
    * any of theirs does (the limit, or shutdown cutting them off). Resolves with what the handler
    * resolved with, or the failure.
+   *
+   * A handler that ignores its signal (an unchanged Lambda handler never reads one) is abandoned at its
+   * limit, and its outcome is waited for: its messages stay held, and the heartbeat keeps them
+   * invisible (their `deadline` no longer caps it) until it settles, so SQS neither hands them out again
+   * nor counts a receive toward maxReceiveCount meanwhile; then they are settled by what it came to.
+   * Only shutdown cutting them off (`cutOff`) stops that wait.
    */
   private async invoke<T>(
     entries: readonly InFlight[],
@@ -164,22 +173,46 @@ export class Handling {
       entries.map((entry) => entry.messageId),
       () => otelContext.with(traceContext, () => call(signal, deadline)),
     );
+    const failureOf = (error: unknown): HandlerFailure => ({
+      reason: error instanceof HandlerTimeoutError ? "timeout" : entries.some((e) => e.cutOff) ? "shutdown" : "error",
+      error,
+    });
     let value: T | undefined;
     let failure: HandlerFailure | undefined;
     try {
       value = await raceAbort(result, signal);
     } catch (error) {
-      failure = {
-        reason: error instanceof HandlerTimeoutError ? "timeout" : entries.some((e) => e.cutOff) ? "shutdown" : "error",
-        error,
-      };
+      failure = failureOf(error);
     } finally {
       clearTimeout(timer);
     }
+    if (signal.aborted && (await this.invocations.giveUp(invocation)) && !entries.some((e) => e.cutOff)) {
+      for (const entry of entries) entry.deadline = Number.POSITIVE_INFINITY;
+      const late = await Promise.race([settledOf(result), this.cutOffs.then(() => undefined)]);
+      if (late !== undefined) {
+        value = late.ok ? late.value : undefined;
+        failure = late.ok ? undefined : failureOf(late.error);
+      } else failure = failureOf(new Error("shutdown budget exhausted"));
+    }
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
-    if (signal.aborted) void this.invocations.giveUp(invocation);
     return failure === undefined ? { value: value as T, failure } : { failure };
   }
+
+  /**
+   * Shutdown has cut off every held message (`cutOff`) and changed its visibility: the runs waiting for
+   * an abandoned handler's outcome stop waiting.
+   */
+  cutOff(): void {
+    this.endCutOffs();
+  }
+}
+
+/** What a settled promise came to, without rejecting. */
+function settledOf<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 /** Settles with the promise, or rejects with the signal's reason when it aborts first. */
@@ -216,9 +249,8 @@ export interface Invocation {
 /**
  * The handler invocations that have not settled, by message id (a batch's invocation under each of its
  * messages): what makes HANDLER_CONCURRENCY and "one message, one invocation at a time" hard limits. A
- * handler that ignores its abort signal keeps running after its timeout; its messages go back to SQS,
- * but their slots stay taken until its promise settles, and they are not handled again in this process
- * meanwhile (dispatch.ts refuses them).
+ * handler that ignores its abort signal keeps running after its timeout; its slots stay taken until its
+ * promise settles, and its messages stay held and invisible meanwhile (see Handling.invoke).
  *
  * Liveness: once more than half of the slots are held by abandoned invocations, the process can no
  * longer do its job and only a restart frees them: `live` turns false and /livez answers 503.
@@ -284,13 +316,13 @@ export class Invocations {
   }
 
   /**
-   * Called when the consumer stopped waiting for an invocation (timeout, shutdown). A handler that
-   * honours its signal settles within a turn of the event loop; one that has not by then is abandoned:
-   * counted, logged, and still holding its slots.
+   * Called when an invocation's signal aborted (timeout, shutdown). A handler that honours its signal
+   * settles within a turn of the event loop; one that has not by then is abandoned: counted, logged,
+   * and still holding its slots. Resolves true when it was abandoned.
    */
-  async giveUp(invocation: Invocation): Promise<void> {
+  async giveUp(invocation: Invocation): Promise<boolean> {
     await new Promise((resolve) => setImmediate(resolve));
-    if (invocation.settled) return;
+    if (invocation.settled) return false;
     invocation.abandoned = true;
     this.abandonedCount++;
     this.abandonedSlots += invocation.messageIds.length;
@@ -303,8 +335,9 @@ export class Invocations {
         slots: this.abandonedSlots,
         limit: this.abandonedLimit,
       },
-      "the handler ignored its abort signal: its slots stay taken until it settles, and its messages are not handled again here meanwhile",
+      "the handler ignored its abort signal: its slots stay taken and its messages invisible until it settles, then they are deleted or delivered again as it came out",
     );
+    return true;
   }
 
   private end(invocation: Invocation): void {

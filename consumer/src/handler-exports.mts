@@ -16,11 +16,29 @@ export type HandlerExportsCheck =
   { readonly ok: true; readonly form: HandlerExport } | { readonly ok: false; readonly reason: string };
 
 /**
- * Checks what a handler file exports: `names` are its export names; `typeOf`, when the values are known
- * (at start-up), gives each one's `typeof`. Exactly one of handleMessage and handleBatch, a function.
- * The reason names what was found, and how to fix it.
+ * Most parameters a handler takes: (message, context) or (event, context). A third is the callback of
+ * a callback-style Lambda handler (event, context, callback), which the consumer never passes; Lambda's
+ * own nodejs24.x runtime dropped callback-style handlers too (aws/aws-lambda-nodejs-runtime-interface-client,
+ * "Should AWS Lambda deprecate callback-style function handlers for Node.js 24 and later?").
  */
-export function checkHandlerExports(names: readonly string[], typeOf?: (name: string) => string): HandlerExportsCheck {
+export const MAX_HANDLER_PARAMETERS = 2;
+
+/** What is known of one export's value: its `typeof`, and for a function its `length` (declared parameters). */
+export interface ExportValue {
+  readonly type: string;
+  readonly length?: number | undefined;
+}
+
+/**
+ * Checks what a handler file exports: `names` are its export names; `valueOf`, when the values are
+ * known (at start-up, and at build, which loads the bundled file), describes each one. Exactly one of
+ * handleMessage and handleBatch, a function of at most two parameters. The reason names what was
+ * found, and how to fix it.
+ */
+export function checkHandlerExports(
+  names: readonly string[],
+  valueOf?: (name: string) => ExportValue,
+): HandlerExportsCheck {
   const found = HANDLER_EXPORTS.filter((name) => names.includes(name));
   if (found.length === 2)
     return { ok: false, reason: "exports both handleMessage and handleBatch: export one of them" };
@@ -35,12 +53,61 @@ export function checkHandlerExports(names: readonly string[], typeOf?: (name: st
       reason: `exports neither handleMessage nor handleBatch (it exports ${others}): export one of them${hint}`,
     };
   }
-  const type = typeOf?.(form);
-  if (type !== undefined && type !== "function")
-    return { ok: false, reason: `exports ${form} as ${article(type)}, not a function` };
+  const value = valueOf?.(form);
+  if (value !== undefined && value.type !== "function")
+    return { ok: false, reason: `exports ${form} as ${article(value.type)}, not a function` };
+  if (value?.length !== undefined && value.length > MAX_HANDLER_PARAMETERS)
+    return {
+      ok: false,
+      reason:
+        `exports ${form} as a function of ${value.length} parameters, a callback-style handler (event, context, callback): ` +
+        `the consumer passes no callback; make it async and return its answer (or throw) instead of calling the callback`,
+    };
   return { ok: true, form };
 }
 
 function article(type: string): string {
   return type === "undefined" ? "undefined" : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** What esbuild (and tsx, which uses it) says of a file it cannot compile: `path:line:column: ERROR: text`. */
+const COMPILE_ERROR = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m;
+/** A stack frame's place: `at fn (path:line:column)` or `at path:line:column`. */
+const STACK_FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/gm;
+/** esbuild's words for top-level await in a CommonJS bundle, the form the consumer is built in. */
+const TOP_LEVEL_AWAIT = /Top-level await is currently not supported with the "cjs" output format/;
+
+/** Where loading a handler file failed (`path:line:column`, when known) and why. */
+export interface LoadError {
+  readonly at: string | undefined;
+  readonly reason: string;
+}
+
+/**
+ * What to say of an error thrown while the handler file was loaded (compiled, or its top level run), at
+ * `npm start` and at `npm run build`: the place (`path:line:column`, the path relative to `root`, the
+ * repository; the first place in the user's files, not in node_modules; columns counted from 1) and
+ * the reason. A syntax error names where esbuild stopped (its messages count columns from 0); a throw,
+ * where it was thrown; top-level await says what to do instead (the consumer is bundled as CommonJS,
+ * where a module cannot wait at its top level).
+ */
+export function describeLoadError(error: unknown, root: string): LoadError {
+  const text = error instanceof Error ? error.message : String(error);
+  const relative = (path: string): string => path.replace(/^file:\/\//, "").replace(`${root.replace(/\/+$/, "")}/`, "");
+  const compile = COMPILE_ERROR.exec(text);
+  if (compile !== null) {
+    const [, path, line, column, what] = compile;
+    const hint = TOP_LEVEL_AWAIT.test(what!)
+      ? ": the consumer is bundled as CommonJS; await inside handleMessage or handleBatch instead (start the work at the top level and await its promise there)"
+      : "";
+    return { at: `${relative(path!)}:${line}:${Number(column) + 1}`, reason: `${what}${hint}` };
+  }
+  const stack = error instanceof Error ? (error.stack ?? "") : "";
+  const frame = [...stack.matchAll(STACK_FRAME)].find(
+    ([, path]) => !path!.includes("node_modules") && !path!.startsWith("node:") && path!.includes("/"),
+  );
+  return {
+    at: frame === undefined ? undefined : `${relative(frame[1]!)}:${frame[2]}:${frame[3]}`,
+    reason: `${error instanceof Error ? `${error.name}: ` : ""}${text}`,
+  };
 }

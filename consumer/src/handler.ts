@@ -73,8 +73,8 @@ export interface HandlerContext {
  *
  * The handler runs at most HANDLER_CONCURRENCY at a time, one message once at a time, on a FIFO queue
  * one message of a group at a time in order. At HANDLER_TIMEOUT_SECONDS (or when the shutdown budget
- * runs out) its `signal` aborts: return then. A handler that ignores its signal keeps its slot until it
- * settles, and its message is not handled again in this process meanwhile.
+ * runs out) its `signal` aborts: return then. A handler that ignores its signal keeps its slot, and its
+ * message stays invisible, until it settles; then the message is deleted or delivered again by its outcome.
  */
 export type MessageHandler = (message: ReceivedMessage, context: HandlerContext) => Promise<void>;
 
@@ -119,7 +119,10 @@ export type Handler =
  * namespace (`import * as handler from "./handler"`).
  */
 export function handlerFromFile(path: string, exports: Readonly<Record<string, unknown>>): ParseResult<Handler> {
-  const check = checkHandlerExports(Object.keys(exports), (name) => typeof exports[name]);
+  const check = checkHandlerExports(Object.keys(exports), (name) => {
+    const value = exports[name];
+    return { type: typeof value, length: typeof value === "function" ? value.length : undefined };
+  });
   if (!check.ok) return { ok: false, problems: [{ key: path, reason: check.reason }] };
   const value = exports[check.form];
   return {

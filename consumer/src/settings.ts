@@ -367,6 +367,8 @@ function checkTunables(
 ): ParseResult<Tunables> {
   const problems: SettingProblem[] = [];
   const value: Record<string, unknown> = {};
+  /** Keys whose own value was bad: rules across keys skip them, and judge whatever else parsed. */
+  const bad = new Set<keyof Tunables>();
   for (const key of TUNABLE_KEYS) {
     const spec = TUNABLES[key];
     const given = raw[key];
@@ -375,17 +377,24 @@ function checkTunables(
       continue;
     }
     const checked = spec.kind === "int" ? checkInt(spec, given, source) : checkEnum(spec, given);
-    if (typeof checked === "string") problems.push({ key: nameOf(key), reason: checked });
-    else value[key] = checked.value;
+    if (typeof checked === "string") {
+      problems.push({ key: nameOf(key), reason: checked });
+      bad.add(key);
+    } else value[key] = checked.value;
   }
   const t = value as unknown as Tunables;
-  if (problems.length === 0 && t.retryMaxSeconds < t.retryBaseSeconds) {
+  const good = (...keys: (keyof Tunables)[]): boolean => keys.every((key) => !bad.has(key));
+  if (good("retryMaxSeconds", "retryBaseSeconds") && t.retryMaxSeconds < t.retryBaseSeconds) {
     problems.push({
       key: nameOf("retryMaxSeconds"),
       reason: `${t.retryMaxSeconds} is below ${nameOf("retryBaseSeconds")} (${t.retryBaseSeconds})`,
     });
   }
-  if (problems.length === 0 && t.batchSize > MAX_BATCH_SIZE_WITHOUT_WINDOW && t.batchWindowSeconds === 0) {
+  if (
+    good("batchSize", "batchWindowSeconds") &&
+    t.batchSize > MAX_BATCH_SIZE_WITHOUT_WINDOW &&
+    t.batchWindowSeconds === 0
+  ) {
     problems.push({
       key: nameOf("batchSize"),
       reason:

@@ -59,7 +59,11 @@ const BATCH_SIZE = 10;
  * 32), so receives and deletes are never starved by the heartbeat.
  */
 export const PARALLEL_BATCHES = 16;
-/** A little past the handler deadline: a handler that gives up right at its limit must not see its message lapse. */
+/**
+ * How far past the handler deadline an extension reaches, at least: a handler that gives up right at its
+ * limit must not see its message lapse, and one abandoned there (its messages then extended without a
+ * cap, see Handling.invoke) keeps them hidden until the next pass, which half a visibility timeout covers.
+ */
 const DEADLINE_SLACK_MS = 5_000;
 /** How long a lone delete waits for company before it is sent. */
 const DELETE_FLUSH_DELAY_MS = 5;
@@ -109,6 +113,8 @@ export class Settlement {
   private window: ShutdownWindow | undefined;
   private shutdownGiven = 0;
   private shutdownChanged = 0;
+  /** The queue's redrive maxReceiveCount, once known (Consumer.maxReceiveCount): see changeVisibility. */
+  maxReceiveCount: number | undefined;
   /** The receive count of each message this process deleted lately, by message id (at most RECENT_DELETES). */
   private readonly recentDeletes = new Map<string, number>();
 
@@ -146,7 +152,9 @@ export class Settlement {
   /**
    * Changes the visibility of messages so SQS delivers them again, each when its reason says (see the
    * table above); up to 10 go in one ChangeMessageVisibilityBatch, whatever their reasons. `warning` is
-   * logged for each `failed` or `refused` one, with its `messageId`, `receiveCount` and `retryInSeconds`.
+   * logged for each `failed` or `refused` one, with its `messageId`, `receiveCount` and `retryInSeconds`;
+   * on the receive that reaches the queue's maxReceiveCount, saying that SQS moves it to the DLQ instead
+   * of delivering it again (SQS Developer Guide, "Using dead-letter queues").
    * Resolves when SQS has answered (a `shutdown` change: once it is queued or sent, see
    * closeShutdownWindow). Failures are logged; never rejects.
    */
@@ -164,14 +172,16 @@ export class Settlement {
         const { receiveCount } = message.message;
         seconds = retryDelaySeconds(receiveCount, settings.retryBaseSeconds, settings.retryMaxSeconds);
         if (warning !== undefined) {
+          const max = this.maxReceiveCount;
+          const last = max !== undefined && receiveCount >= max;
           logger.warn(
             {
               ...warning.fields,
               messageId: message.messageId,
               receiveCount,
-              retryInSeconds: seconds > 0 ? seconds : undefined,
+              ...(last ? { maxReceiveCount: max, toDlq: true } : { retryInSeconds: seconds > 0 ? seconds : undefined }),
             },
-            warning.message,
+            last ? lastReceive(warning.message, receiveCount) : warning.message,
           );
         }
         if (seconds === 0) continue;
@@ -296,7 +306,7 @@ export class Settlement {
     const due: (Change & { visibleAt: number })[] = [];
     for (const message of held) {
       if (this.settled.has(message) || message.visibleAt - started > timeoutMs / 2) continue;
-      const wanted = Math.min(timeoutMs, message.deadline + DEADLINE_SLACK_MS - started);
+      const wanted = Math.min(timeoutMs, message.deadline + Math.max(DEADLINE_SLACK_MS, timeoutMs / 2) - started);
       const cap = message.receivedAt + SQS_MAX_VISIBILITY_SECONDS * 1000 - started;
       const seconds = Math.floor(Math.min(wanted, cap) / 1000);
       if (seconds > 0) due.push({ message, seconds, reason: "heartbeat", visibleAt: message.visibleAt });
@@ -438,6 +448,13 @@ export class Settlement {
       return [];
     }
   }
+}
+
+/** A retry warning's text on the last receive: its "will be delivered again" clause becomes the DLQ. */
+function lastReceive(text: string, receiveCount: number): string {
+  const clause = `this was receive ${receiveCount}, the queue's maxReceiveCount: SQS moves it to the DLQ instead of delivering it again`;
+  const cut = text.search(/;[^;]*will be delivered again/);
+  return cut === -1 ? `${text}; ${clause}` : `${text.slice(0, cut)}; ${clause}`;
 }
 
 /** How many deleted message ids `deletedEarlier` remembers: a few minutes of a busy consumer, a few MiB at most. */

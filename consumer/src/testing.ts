@@ -33,7 +33,10 @@ export interface MessageInput {
   readonly sequenceNumber?: string;
   /** More system attributes, or other values for those above (SentTimestamp, AWSTraceHeader, ...). */
   readonly attributes?: Readonly<Record<string, string>>;
-  /** Message attributes: a string is a String attribute; otherwise as SQS sends them. */
+  /**
+   * Message attributes: a string is a String attribute; otherwise as SQS sends them, DataType derived when
+   * left out (Binary with a BinaryValue, else String); one SQS would not send throws a TypeError.
+   */
   readonly messageAttributes?: Readonly<Record<string, string | MessageAttribute>>;
 }
 
@@ -91,15 +94,32 @@ export function testContext(options: { env?: EnvLike } = {}): TestContext {
   };
 }
 
+/**
+ * One message attribute as SQS sends it: a string is a String attribute; without a DataType, one with a
+ * BinaryValue is Binary, else String. Throws a TypeError for a value SQS would not send: a Binary type
+ * (`Binary`, `Binary.gif`) without a BinaryValue, another type without a StringValue, or both values
+ * (API reference, MessageAttributeValue).
+ */
+function attributeValue(name: string, value: string | MessageAttribute): MessageAttributeValue {
+  if (typeof value === "string") return { DataType: "String", StringValue: value };
+  const DataType = value.DataType ?? (value.BinaryValue === undefined ? "String" : "Binary");
+  const binary = DataType.startsWith("Binary");
+  if (value.BinaryValue !== undefined && value.StringValue !== undefined)
+    throw new TypeError(`message attribute ${name}: give a StringValue or a BinaryValue, not both`);
+  if (binary && value.BinaryValue === undefined)
+    throw new TypeError(`message attribute ${name}: DataType ${DataType} needs a BinaryValue`);
+  if (!binary && value.StringValue === undefined)
+    throw new TypeError(`message attribute ${name}: DataType ${DataType} needs a StringValue`);
+  return { ...value, DataType };
+}
+
 /** What SQS would send for the input: digests computed, system attributes as strings. */
 function sqsMessage(input: string | MessageInput): Message {
   const given: MessageInput = typeof input === "string" ? { body: input } : input;
   const now = String(Date.now());
   const messageAttributes: Record<string, MessageAttributeValue> = {};
-  for (const [name, value] of Object.entries(given.messageAttributes ?? {})) {
-    messageAttributes[name] =
-      typeof value === "string" ? { DataType: "String", StringValue: value } : { DataType: "String", ...value };
-  }
+  for (const [name, value] of Object.entries(given.messageAttributes ?? {}))
+    messageAttributes[name] = attributeValue(name, value);
   const hasAttributes = Object.keys(messageAttributes).length > 0;
   return {
     MessageId: given.messageId ?? randomUUID(),

@@ -124,6 +124,24 @@ describe("a batch handler on a standard queue", () => {
     }
   });
 
+  test("BATCH_SIZE above HANDLER_CONCURRENCY: a start-up warning says batches hold at most HANDLER_CONCURRENCY messages", async () => {
+    const b = await bed();
+    const { running, logs } = await startTestConsumer(b, {
+      env: { BATCH_SIZE: "10", HANDLER_CONCURRENCY: "4" },
+      batchHandler: () => Promise.resolve(),
+    });
+    try {
+      const warning = await logs.waitFor(
+        (l) => l.event === "config" && l.level === "warn" && l.batchSize === 10,
+        1_000,
+        "the warning",
+      );
+      assert.match(String(warning.msg), /^BATCH_SIZE 10 is above HANDLER_CONCURRENCY 4: .*at most 4 messages per call/);
+    } finally {
+      await running.stop();
+    }
+  });
+
   test("the hard limit applies to a batch: at HANDLER_TIMEOUT_SECONDS its signal aborts and every message goes back", async () => {
     const b = await bed();
     const calls: { bodies: string[]; remainingMs: number; reason?: unknown }[] = [];

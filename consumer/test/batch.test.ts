@@ -165,6 +165,33 @@ describe("reading a batch handler's answer as Lambda reads a partial batch respo
     assert.deepEqual(answer, { ok: true, failed: new Set(["m-2", "m-3"]) });
   });
 
+  test("the answer is read as JSON, as Lambda serialises it: toJSON, own enumerable properties, no functions", () => {
+    class Answer {
+      toJSON() {
+        return { batchItemFailures: [{ itemIdentifier: "m-1" }] };
+      }
+    }
+    assert.deepEqual(readBatchAnswer(new Answer(), ids), { ok: true, failed: new Set(["m-1"]) });
+    // A getter on the prototype is not serialised: Lambda sees no failures.
+    class Getter {
+      get batchItemFailures() {
+        return [{ itemIdentifier: "m-2" }];
+      }
+    }
+    assert.deepEqual(readBatchAnswer(new Getter(), ids), { ok: true, failed: new Set() });
+    // An itemIdentifier that is a Date becomes a string: an id no message has.
+    const dated = readBatchAnswer({ batchItemFailures: [{ itemIdentifier: new Date(0) }] }, ids);
+    assert.equal(dated.ok, false);
+    assert.match(dated.ok ? "" : dated.reason, /"1970-01-01T00:00:00.000Z" is not a message of this batch/);
+    assert.deepEqual(
+      readBatchAnswer(() => undefined, ids),
+      { ok: true, failed: new Set() },
+    );
+    const big = readBatchAnswer({ batchItemFailures: [{ itemIdentifier: 1n }] }, ids);
+    assert.equal(big.ok, false);
+    assert.match(big.ok ? "" : big.reason, /cannot be serialised to JSON/);
+  });
+
   test("a complete failure: an empty, null, missing or unknown itemIdentifier, or an answer of another shape", () => {
     const cases: [unknown, RegExp][] = [
       [{ batchItemFailures: [{ itemIdentifier: "" }] }, /itemIdentifier is empty/],

@@ -149,6 +149,15 @@ describe("consuming", () => {
       assert.equal(failures.length, 3);
       assert.equal(failures[0]!.reason, "error");
       assert.match(JSON.stringify(failures[0]!.err), /cannot parse/);
+      // The consumer read the redrive policy at start-up: the last failure says where the message goes.
+      assert.match(failures[1]!.msg, /will be delivered again/);
+      assert.equal(failures[1]!.retryInSeconds, 2);
+      assert.equal(
+        failures[2]!.msg,
+        "handler failed; this was receive 3, the queue's maxReceiveCount: SQS moves it to the DLQ instead of delivering it again",
+      );
+      assert.equal(failures[2]!.retryInSeconds, undefined);
+      assert.equal(failures[2]!.maxReceiveCount, 3);
       assert.deepEqual(await queueCounts(b.sqs, b.queue.queueUrl), { visible: 0, inFlight: 0 });
     } finally {
       await running.stop();
@@ -160,8 +169,14 @@ describe("consuming", () => {
     let calls = 0;
     const { running, logs } = await startTestConsumer(b, {
       env: { HANDLER_TIMEOUT_SECONDS: "1", RETRY_BASE_SECONDS: "1" },
-      // The first run ignores its abort signal; the message is handled again once that run has settled.
-      handler: () => (++calls === 1 ? new Promise<void>((resolve) => setTimeout(resolve, 1_500)) : Promise.resolve()),
+      // The first run gives up when its signal aborts at the limit. (One that ignores its signal is waited
+      // for, and judged by its outcome: handler-limit.integration.test.ts.)
+      handler: (_message, { signal }) =>
+        ++calls === 1
+          ? new Promise<void>((_resolve, reject) =>
+              signal.addEventListener("abort", () => reject(signal.reason as Error)),
+            )
+          : Promise.resolve(),
     });
     try {
       const started = Date.now();

@@ -5,9 +5,9 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { EMULATOR_CREDENTIALS } from "../local/emulator";
 import { EXIT_INVALID_CONFIG } from "../src/app";
@@ -22,13 +22,22 @@ after(async () => {
   for (const dir of copies) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A copy of the repository's consumer/ whose handler.ts is `source`; returns the copy's root. */
-function withHandler(source: string): string {
+/**
+ * A copy of the repository's consumer/ whose handler.ts is `source`, with `files` (paths from the root)
+ * beside it; returns the copy's root. With `image`, the copy has the Dockerfile and .dockerignore too,
+ * so that the build checks the handler's imports against the image's build stage.
+ */
+function withHandler(source: string, files: Record<string, string> = {}, image = false): string {
   const root = mkdtempSync(join(tmpdir(), "handler-file-"));
   copies.push(root);
-  for (const part of ["package.json", "build.mjs", "src", "local"])
+  for (const part of ["package.json", "build.mjs", "src", "local", ...(image ? ["Dockerfile"] : [])])
     cpSync(join(repo, "consumer", part), join(root, "consumer", part), { recursive: true });
+  if (image) cpSync(join(repo, ".dockerignore"), join(root, ".dockerignore"));
   writeFileSync(join(root, "consumer", "handler.ts"), source);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
   symlinkSync(join(repo, "node_modules"), join(root, "node_modules"), "dir");
   return root;
 }
@@ -176,6 +185,119 @@ describe("what consumer/handler.ts exports", () => {
       consumer.child.kill("SIGTERM");
       await consumer.exited;
       await bed.close();
+    }
+  });
+});
+
+describe("a handler file npm start and npm run build refuse alike, in one line naming the file, the place and the fix", () => {
+  /** Runs `npm start` on the copy; returns the fatal line's message after checking the exit code and that nothing else was printed. */
+  async function refusedAtStart(root: string): Promise<string> {
+    const consumer = start(root);
+    assert.equal(
+      await exitCode(consumer),
+      EXIT_INVALID_CONFIG,
+      JSON.stringify(consumer.lines) + consumer.stray.join(""),
+    );
+    assert.deepEqual(consumer.stray, [], "a stack trace or other output besides the JSON lines");
+    const fatal = consumer.lines.find((line) => line.event === "invalid-config");
+    assert.ok(fatal, JSON.stringify(consumer.lines));
+    return String(fatal.msg);
+  }
+
+  /** Runs `npm run build` on the copy; returns its stderr after checking that it failed with one line. */
+  async function refusedAtBuild(root: string): Promise<string> {
+    const built = await build(root);
+    assert.notEqual(built.code, 0, `the build passed: ${built.stdout}`);
+    assert.equal(built.stderr.trim().split("\n").length, 1, built.stderr);
+    return built.stderr.trim();
+  }
+
+  test("a callback-style handler (event, context, callback): refused, with the fix", async () => {
+    const root = withHandler(
+      "export const handleBatch = (event: unknown, context: unknown, callback: (e: null, r: object) => void) => callback(null, { batchItemFailures: [] });\n",
+    );
+    const reason =
+      /consumer\/handler\.ts: exports handleBatch as a function of 3 parameters, a callback-style handler .*make it async and return its answer/;
+    assert.match(await refusedAtStart(root), reason);
+    assert.match(await refusedAtBuild(root), reason);
+  });
+
+  test("an export that is not a function: refused by both", async () => {
+    const root = withHandler("export const handleBatch = { batchItemFailures: [] };\n");
+    const reason = /consumer\/handler\.ts: exports handleBatch as an object, not a function/;
+    assert.match(await refusedAtStart(root), reason);
+    assert.match(await refusedAtBuild(root), reason);
+  });
+
+  test("top-level await: refused by both at its place, saying what to do instead", async () => {
+    const root = withHandler(
+      "const ready = await Promise.resolve(true);\nexport async function handleMessage(): Promise<void> {\n  if (!ready) throw new Error();\n}\n",
+    );
+    const reason =
+      /consumer\/handler\.ts:1:15: Top-level await is currently not supported .*await inside handleMessage or handleBatch instead/;
+    assert.match(await refusedAtStart(root), reason);
+    assert.match(await refusedAtBuild(root), reason);
+  });
+
+  test("a syntax error: refused by both at its place", async () => {
+    const root = withHandler("export const a = 1;\nexport const b = {;\n");
+    const reason = /consumer\/handler\.ts:2:19: Expected identifier but found ";"/;
+    assert.match(await refusedAtStart(root), reason);
+    assert.match(await refusedAtBuild(root), reason);
+  });
+
+  test("a throw at the top level: refused by both, naming where it was thrown", async () => {
+    const root = withHandler(
+      'const table = process.env.ORDERS_TABLE;\nif (!table) throw new Error("ORDERS_TABLE is not set");\nexport async function handleMessage(): Promise<void> {}\n',
+    );
+    const reason = /consumer\/handler\.ts:2:\d+: Error: ORDERS_TABLE is not set/;
+    assert.match(await refusedAtStart(root), reason);
+    assert.match(await refusedAtBuild(root), reason);
+  });
+
+  test("an npm package the consumer workspace does not declare (here a root dev dependency): the build names it and the install command", async () => {
+    const root = withHandler(
+      'import { parse } from "yaml";\nexport async function handleMessage(): Promise<void> {\n  parse("a: 1");\n}\n',
+      {},
+      true,
+    );
+    assert.match(
+      await refusedAtBuild(root),
+      /^consumer\/handler\.ts: imports "yaml", which is not declared in consumer\/package\.json, so the image's npm ci does not install it: npm install --workspace consumer yaml$/,
+    );
+  });
+
+  test("a file outside consumer/: the build names it and where to put it; a file beside handler.ts builds", async () => {
+    const outside = withHandler(
+      'import { total } from "../shared/money";\nexport async function handleMessage(): Promise<void> {\n  total();\n}\n',
+      { "shared/money.ts": "export const total = () => 1;\n" },
+      true,
+    );
+    assert.match(
+      await refusedAtBuild(outside),
+      /^consumer\/handler\.ts: imports "shared\/money\.ts", which is not in the image's build stage .*put it in consumer\/, beside handler\.ts$/,
+    );
+    const beside = withHandler(
+      'import { total } from "./orders/money";\nexport async function handleMessage(): Promise<void> {\n  total();\n}\n',
+      { "consumer/orders/money.ts": "export const total = () => 1;\n" },
+      true,
+    );
+    const built = await build(beside);
+    assert.equal(built.code, 0, built.stderr);
+  });
+
+  test("CommonJS exports (module.exports = { handleBatch }): npm start runs it and npm run build bundles it", async () => {
+    const root = withHandler("module.exports = { handleBatch: async () => ({ batchItemFailures: [] }) };\n");
+    const built = await build(root);
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stdout, /consumer\/handler\.ts exports handleBatch/);
+    const consumer = start(root);
+    try {
+      const config = await consumer.waitFor((line) => line.event === "config", 30_000, "start-up");
+      assert.equal(config.handler, "batch");
+    } finally {
+      consumer.child.kill("SIGTERM");
+      await consumer.exited;
     }
   });
 });

@@ -1,5 +1,6 @@
 // The handler timeout is a hard limit: HANDLER_CONCURRENCY counts every handler invocation that has not
-// settled (timed-out ones included), a message is never handled twice at once in one process, and
+// settled (timed-out ones included), a message is never handled twice at once in one process, a handler
+// that ignores its signal keeps its messages hidden until it settles and is judged by its outcome, and
 // /livez fails once abandoned handlers hold more than half of the slots.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -101,46 +102,89 @@ describe("the handler timeout is a hard limit", () => {
     }
   });
 
-  test("a timed-out message that comes back while its first invocation still runs is not handled again until that settles", async () => {
+  // An unchanged Lambda handler never reads its signal. Abandoned at its limit, it still runs; were its
+  // messages let go, each redelivery would burn a receive toward maxReceiveCount while it runs, and a
+  // handler that then succeeds would find its messages in the DLQ. They stay hidden until it settles.
+  for (const form of ["handleMessage", "handleBatch"] as const) {
+    test(`${form} that ignores its signal and succeeds 6 s after its 1 s limit: called once, its message deleted, never received again, nothing in the DLQ (maxReceiveCount 2)`, async () => {
+      const bed = await startTestBed({ maxReceiveCount: 2 });
+      beds.push(bed);
+      const counter = new InvocationCounter();
+      const work = (id: string) => counter.track(id, () => sleep(7_000).then(() => undefined));
+      const { running, logs } = await startTestConsumer(bed, {
+        env: {
+          HANDLER_CONCURRENCY: "5",
+          HANDLER_TIMEOUT_SECONDS: "1",
+          VISIBILITY_TIMEOUT_SECONDS: "5",
+          RETRY_BASE_SECONDS: "1",
+          WAIT_TIME_SECONDS: "1",
+        },
+        ...(form === "handleMessage"
+          ? { handler: (message) => work(message.messageId) }
+          : {
+              batchHandler: async (event) => {
+                await work(event.Records[0]!.messageId);
+                return { batchItemFailures: [] };
+              },
+            }),
+      });
+      try {
+        await sendMessages(bed.sqs, bed.queue.queueUrl, ["slow"]);
+        await logs.waitFor((l) => l.event === "handler-abandoned", 5_000, "the abandoned handler");
+        await logs.waitFor((l) => l.event === "abandoned-handler-settled", 10_000, "the abandoned handler to settle");
+        await eventually(
+          async () => {
+            const counts = await queueCounts(bed.sqs, bed.queue.queueUrl);
+            return counts.visible === 0 && counts.inFlight === 0;
+          },
+          5_000,
+          "its message deleted",
+        );
+        assert.equal(counter.calls, 1, "the handler was called again for the same message");
+        assert.deepEqual(await queueCounts(bed.sqs, bed.queue.dlqUrl), { visible: 0, inFlight: 0 }, "DLQ");
+        assert.equal(
+          logs.lines.filter((l) => l.event === "duplicate-delivery" || l.event === "handler-failed").length,
+          0,
+          "received again, or settled as failed, while the handler ran",
+        );
+        assert.match((await probe(running.healthPort, "/metrics")).body, /^sqs_consumer_messages_deleted_total 1$/m);
+      } finally {
+        await running.stop();
+      }
+    });
+  }
+
+  test("a handler that ignores its signal and fails after its limit: its message is delivered again after it settles, not before", async () => {
     const bed = await startTestBed();
     beds.push(bed);
     const counter = new InvocationCounter();
+    const starts: number[] = [];
+    let settledAt = 0;
     const { running, logs } = await startTestConsumer(bed, {
-      env: { HANDLER_CONCURRENCY: "5", HANDLER_TIMEOUT_SECONDS: "1", RETRY_BASE_SECONDS: "1", WAIT_TIME_SECONDS: "1" },
-      // The first invocation ignores its signal and settles after 4 s; the message is back after 1 s.
+      env: {
+        HANDLER_CONCURRENCY: "5",
+        HANDLER_TIMEOUT_SECONDS: "1",
+        VISIBILITY_TIMEOUT_SECONDS: "5",
+        RETRY_BASE_SECONDS: "1",
+        WAIT_TIME_SECONDS: "1",
+      },
       handler: (message) =>
-        counter.track(message.messageId, () =>
-          counter.calls === 1 ? sleep(4_000).then(() => undefined) : Promise.resolve(),
-        ),
+        counter.track(message.messageId, async () => {
+          starts.push(Date.now());
+          if (counter.calls > 1) return;
+          await sleep(4_000);
+          settledAt = Date.now();
+          throw new Error("failed late");
+        }),
     });
     try {
-      await sendMessages(bed.sqs, bed.queue.queueUrl, ["slow"]);
-      await eventually(() => counter.calls >= 1, 5_000, "the first invocation");
-      await sleep(2_000);
-      assert.equal(
-        (await probe(running.healthPort, "/livez")).status,
-        200,
-        "one abandoned handler of 5 slots is within the limit",
-      );
-      await eventually(
-        async () =>
-          counter.calls >= 2 &&
-          (await queueCounts(bed.sqs, bed.queue.queueUrl)).inFlight === 0 &&
-          counter.running === 0,
-        20_000,
-        "the message handled again",
-      );
-      assert.equal(counter.maxSameMessage, 1, "the same message was handled twice at once");
-      const duplicate = await logs.waitFor(
-        (l) => l.event === "duplicate-delivery",
-        1_000,
-        "the redelivery while the first run went on",
-      );
-      assert.equal(duplicate.receiveCount, 2);
-      assert.match(
-        (await probe(running.healthPort, "/metrics")).body,
-        /^sqs_consumer_duplicate_deliveries_total\{state="abandoned"\} [1-9]/m,
-      );
+      await sendMessages(bed.sqs, bed.queue.queueUrl, ["late failure"]);
+      await eventually(() => counter.calls === 2 && counter.running === 0, 15_000, "the second delivery");
+      assert.ok(starts[1]! >= settledAt, "delivered again before the first run settled");
+      assert.equal(counter.maxSameMessage, 1);
+      const failed = await logs.waitFor((l) => l.event === "handler-failed", 1_000, "the late failure");
+      assert.equal(failed.receiveCount, 1);
+      assert.equal(failed.reason, "error");
     } finally {
       await running.stop();
     }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { logMessage, type ReceivedMessage } from "../src/handler";
 import { createLogger } from "../src/logger";
-import { testContext } from "../src/testing";
+import { receivedMessage, sqsEvent, testContext } from "../src/testing";
 
 /** Code points SQS accepts in a body: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. */
 const sqsCodePoint = fc.oneof(
@@ -70,4 +70,22 @@ test("property: for any SQS body and limit, every line is JSON whose strings re-
     }),
     { numRuns: 2_000 },
   );
+});
+
+test("the test helper's message attributes: DataType derived from the value when left out, values SQS would not send refused", () => {
+  const bytes = Uint8Array.of(1, 2, 3);
+  const [record] = sqsEvent([
+    { body: "b", messageAttributes: { image: { BinaryValue: bytes }, tenant: "acme" } },
+  ]).Records;
+  assert.equal(record!.messageAttributes.image!.dataType, "Binary");
+  assert.equal(record!.messageAttributes.image!.binaryValue, Buffer.from(bytes).toString("base64"));
+  assert.equal(record!.messageAttributes.tenant!.dataType, "String");
+  const message = receivedMessage({ body: "b", messageAttributes: { n: { StringValue: "1", DataType: "Number" } } });
+  assert.equal(message.messageAttributes.n!.DataType, "Number");
+  for (const [value, reason] of [
+    [{ DataType: "Binary.gif", StringValue: "x" }, /DataType Binary\.gif needs a BinaryValue/],
+    [{ DataType: "String", BinaryValue: bytes }, /DataType String needs a StringValue/],
+    [{ StringValue: "x", BinaryValue: bytes }, /not both/],
+  ] as const)
+    assert.throws(() => receivedMessage({ body: "b", messageAttributes: { a: value } }), reason);
 });

@@ -19,6 +19,21 @@ describe("settings that hurt in production", () => {
     );
   });
 
+  test("a batch size above the handler concurrency: a batch handler gets at most that many messages per call", () => {
+    assert.deepEqual(
+      settingsWarnings({ ...fitting, tunables: { ...fitting.tunables, batchSize: 100 } }, keyOf),
+      [],
+      "equal to the concurrency is fine",
+    );
+    const warnings = settingsWarnings({ ...fitting, tunables: { ...fitting.tunables, batchSize: 500 } }, keyOf);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.key, "consumer.batchSize");
+    assert.match(
+      warnings[0]!.message,
+      /^500 is above consumer\.handlerConcurrency \(100\): .*at most 100 messages per call, not 500/,
+    );
+  });
+
   test("a handler timeout above the shutdown budget: aborts at every rollout, each a receive toward the DLQ, with the numbers", () => {
     const warnings = settingsWarnings(
       { ...fitting, tunables: { ...fitting.tunables, handlerTimeoutSeconds: 60 } },

@@ -97,6 +97,27 @@ test("retry bounds are checked against each other", () => {
   assert.deepEqual(result.problems, [{ key: "RETRY_MAX_SECONDS", reason: "10 is below RETRY_BASE_SECONDS (30)" }]);
 });
 
+test("rules across variables are judged whatever else is wrong: every bad variable is named at once", () => {
+  const parsed = parseSettings({
+    QUEUE_URL,
+    BATCH_SIZE: "100",
+    HANDLER_TIMEOUT_SECONDS: "abc",
+    RETRY_BASE_SECONDS: "10",
+    RETRY_MAX_SECONDS: "5",
+  });
+  assert.equal(parsed.ok, false);
+  assert.deepEqual(
+    (parsed.ok ? [] : parsed.problems).map((p) => p.key),
+    ["HANDLER_TIMEOUT_SECONDS", "RETRY_MAX_SECONDS", "BATCH_SIZE"],
+  );
+  // A variable that is itself bad is not judged against another.
+  const bad = parseSettings({ QUEUE_URL, BATCH_SIZE: "lots", RETRY_BASE_SECONDS: "x", RETRY_MAX_SECONDS: "5" });
+  assert.deepEqual(
+    (bad.ok ? [] : bad.problems).map((p) => p.key),
+    ["BATCH_SIZE", "RETRY_BASE_SECONDS"],
+  );
+});
+
 test("batch size and window: Lambda's limits (BatchSize 1-10,000, a window of 0-300 s, at least 1 s above 10)", () => {
   // Lambda developer guide, "Lambda parameters for Amazon SQS event source mappings"; Lambda API reference,
   // CreateEventSourceMapping: BatchSize 1-10000, MaximumBatchingWindowInSeconds 0-300.

@@ -11,7 +11,8 @@ const LARGEST_MIB = SQS_MAX_MESSAGE_BYTES / 1_048_576;
 
 /** What the warnings look at: the consumer's settings and the pod and queue that run them. */
 export interface DeploymentSettings {
-  readonly tunables: Pick<Tunables, "handlerTimeoutSeconds" | "shutdownBudgetSeconds" | "handlerConcurrency">;
+  readonly tunables: Pick<Tunables, "handlerTimeoutSeconds" | "shutdownBudgetSeconds" | "handlerConcurrency"> &
+    Partial<Pick<Tunables, "batchSize">>;
   /** The pod's memory limit, MiB; Node's heap (node-heap.ts) and the consumer's memory budget (message-memory.ts) are sized from it. */
   readonly memoryLimitMiB: number;
   /** The queue's redrive maxReceiveCount. */
@@ -26,6 +27,8 @@ export interface SettingWarning {
 
 /**
  * The warnings for one deployment, each naming the numbers behind it:
+ * - `batchSize` above `handlerConcurrency`: each message of a batch takes a handler slot, so a batch
+ *   handler is given at most `handlerConcurrency` messages per call (message handlers are not affected);
  * - `handlerTimeoutSeconds` above `shutdownBudgetSeconds`: a rollout, scale-in or node drain aborts a
  *   handler still running when the budget ends, and SQS counts that delivery toward `maxReceiveCount`;
  * - `memoryLimitMiB` too small for the consumer's memory budget to hold one receive of a message of
@@ -40,7 +43,13 @@ export function settingsWarnings(
   keyOf: (key: keyof Tunables | "memoryLimitMiB") => string,
 ): SettingWarning[] {
   const warnings: SettingWarning[] = [];
-  const { handlerTimeoutSeconds, shutdownBudgetSeconds, handlerConcurrency } = settings.tunables;
+  const { handlerTimeoutSeconds, shutdownBudgetSeconds, handlerConcurrency, batchSize } = settings.tunables;
+  const batchWarning = batchSizeWarning(batchSize, handlerConcurrency);
+  if (batchWarning !== undefined)
+    warnings.push({
+      key: keyOf("batchSize"),
+      message: `${batchSize} is above ${keyOf("handlerConcurrency")} (${handlerConcurrency}): ${batchWarning}`,
+    });
   if (handlerTimeoutSeconds > shutdownBudgetSeconds) {
     warnings.push({
       key: keyOf("handlerTimeoutSeconds"),
@@ -86,4 +95,19 @@ function smallestLimitHolding(messages: number): number {
     else low = mid + 1;
   }
   return low;
+}
+
+/**
+ * Why a batch size above the handler concurrency does not do what it says, or undefined when it is not
+ * above: each message of a batch takes a handler slot (HANDLER_CONCURRENCY counts messages), so a batch
+ * handler is given at most `handlerConcurrency` messages per call. Shared by the preview warning and
+ * the consumer's start-up warning.
+ */
+export function batchSizeWarning(batchSize: number | undefined, handlerConcurrency: number): string | undefined {
+  if (batchSize === undefined || batchSize <= handlerConcurrency) return undefined;
+  return (
+    `each message of a batch takes a handler slot, so a batch handler (handleBatch) is given at most ${handlerConcurrency} ` +
+    `messages per call, not ${batchSize}. Raise the handler concurrency to at least the batch size, or lower the batch size ` +
+    `(message handlers are not affected).`
+  );
 }
