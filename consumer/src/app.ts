@@ -8,7 +8,7 @@ import { startHealthServer } from "./health";
 import { buildInfo, createLogger, logBanner, type Logger } from "./logger";
 import { MessageMemory, memoryLimit, type MemoryLimit } from "./memory";
 import { Metrics } from "./metrics";
-import { hasProxy, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
+import { hasProxy, ignoredNoProxyEntries, parseProxySettings, summarizeProxy, type ProxySettings } from "./proxy";
 import {
   describeProblems,
   isFifoQueueUrl,
@@ -287,7 +287,7 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
 
 /**
  * Names the proxy SQS, STS and OTLP requests go through, without credentials, and the hosts reached
- * directly (NO_PROXY); says nothing when no proxy is set.
+ * directly (NO_PROXY), and warns of each NO_PROXY entry no agent can honour; says nothing when no proxy is set.
  */
 function logProxy(logger: Logger, settings: ProxySettings): void {
   if (!hasProxy(settings)) return;
@@ -301,6 +301,13 @@ function logProxy(logger: Logger, settings: ProxySettings): void {
     `SQS, STS and OTLP requests go through the proxy ${via}` +
       (proxy.noProxy ? `; hosts NO_PROXY names are reached directly: ${proxy.noProxy}` : "; NO_PROXY is not set"),
   );
+  for (const entry of ignoredNoProxyEntries(settings.noProxy ?? "")) {
+    logger.warn(
+      { event: "proxy", ignoredNoProxy: entry },
+      `NO_PROXY entry ${entry} is ignored: Node's agents match no IPv6 CIDR block wider than one address; ` +
+        "list the addresses, or a host name, instead",
+    );
+  }
 }
 
 /**
@@ -315,11 +322,18 @@ export function exitInvalidConfig(problems: readonly SettingProblem[]): never {
 }
 
 /**
- * Logs which credential source the SDK's chain found and what the queue's redrive policy is (the
+ * Backoff of the start-up checks after AccessDenied: IAM may grant the permission later, so the check is
+ * still retried, but rarely (full jitter up to 5 minutes, from 5 s); the receive loops report the
+ * denial on their own calls meanwhile.
+ */
+export const ACCESS_DENIED_BACKOFF = { baseMs: 5_000, capMs: 300_000 } as const;
+
+/**
+ * Logs which credential source the SDK's chain found (once) and what the queue's redrive policy is (the
  * missing-DLQ warning among them), and hands its maxReceiveCount to `redrive` (undefined without a
- * redrive policy). A failed check (no credentials yet, DNS, a 5xx) is warned about once,
- * then retried with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF) until it succeeds once, or
- * `signal` aborts (shutdown). Never rejects.
+ * redrive policy). A failed check (no credentials yet, DNS, a 5xx) is warned about once, then retried at
+ * debug with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF), or ACCESS_DENIED_BACKOFF after
+ * AccessDenied, until it succeeds once, or `signal` aborts (shutdown). Never rejects.
  */
 async function logStartupChecks(
   sqs: SQSClient,
@@ -330,8 +344,9 @@ async function logStartupChecks(
   signal: AbortSignal,
   redrive: (maxReceiveCount: number | undefined) => void,
 ): Promise<void> {
+  const logged = { credentials: false };
   for (let failures = 0; !signal.aborted; failures++) {
-    const failed = await startupCheck(sqs, settings, env, logger, redrive);
+    const failed = await startupCheck(sqs, settings, env, logger, logged, redrive);
     if (failed === undefined) return;
     const classified = classify(failed.error);
     const fields = {
@@ -346,24 +361,29 @@ async function logStartupChecks(
     // The receive loops warn about every failed call already; the first failure here is enough, retries at debug.
     if (failures === 0) logger.warn(fields, `${what}: retrying until it succeeds`);
     else logger.debug(fields, what);
-    await sleep(backoffDelayMs(failures, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
+    const backoff = classified.kind === "access-denied" ? ACCESS_DENIED_BACKOFF : RECEIVE_BACKOFF;
+    await sleep(backoffDelayMs(failures, backoff.baseMs, backoff.capMs), signal);
   }
 }
 
 /**
- * One pass of the start-up checks: logs what it found and hands the queue's maxReceiveCount to
- * `redrive`, or returns the step that failed and its error.
+ * One pass of the start-up checks: logs what it found (the credential source only while
+ * `logged.credentials` is false, then sets it) and hands the queue's maxReceiveCount to `redrive`, or
+ * returns the step that failed and its error.
  */
 async function startupCheck(
   sqs: SQSClient,
   settings: Settings,
   env: EnvLike,
   logger: Logger,
+  logged: { credentials: boolean },
   redrive: (maxReceiveCount: number | undefined) => void,
 ): Promise<{ readonly step: "credentials" | "queue"; readonly error: unknown } | undefined> {
   try {
     const credentials = await sqs.config.credentials();
-    logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
+    if (!logged.credentials)
+      logger.info({ event: "credentials", ...summarizeCredentials(credentials, env) }, "credentials resolved");
+    logged.credentials = true;
   } catch (error) {
     return { step: "credentials", error };
   }

@@ -13,10 +13,16 @@ import type { Metrics } from "./metrics";
  * the local clock (SigV4 signing, "Elements of an AWS API request signature": requests more than 5
  * minutes off are refused). Each detection is counted (sqs_consumer_clock_skew_total{evidence}); the
  * first is warned about, with the clock-skew hint (errors.ts). The credential chain puts a floor between
- * fetches of credentials that arrived expired (sqs-client.ts, CREDENTIAL_REFRESH_FLOOR_MS).
+ * fetches of credentials that arrive inside the SDK's refresh window, skew detected or not (sqs-client.ts,
+ * floorRefreshes).
  */
 
-/** The SDK refreshes credentials this long before their stated expiry (@smithy/core, memoizeIdentityProvider). */
+/**
+ * The SDK refreshes credentials this long before their stated expiry: @smithy/core `EXPIRATION_MS`
+ * (300_000, used by `isIdentityExpired` for the client's memoised identity) and
+ * @aws-sdk/credential-provider-node `credentialsTreatedAsExpired` (the default chain's own cache), both
+ * 5 minutes (checked in @smithy/core 3.41 and credential-provider-node 3.972, dist-cjs).
+ */
 export const SDK_REFRESH_WINDOW_MS = 300_000;
 /**
  * The shortest session STS issues, 900 s (AssumeRoleWithWebIdentity and AssumeRole, `DurationSeconds`

@@ -403,7 +403,8 @@ export const HINTS: readonly HintRow[] = [
       `${Math.round(Number(f.errorContext.skewMs) / 1000)} s off AWS's (${String(f.errorContext.evidence)}): ` +
       "web identity credentials look expired when they arrive, so the SDK would ask STS again before every " +
       "request. Fix the node's clock (NTP/chrony: `chronyc tracking`; EKS nodes sync with the Amazon Time Sync " +
-      "Service at 169.254.169.123). Meanwhile the consumer asks for new credentials at most once a minute, and " +
+      "Service at 169.254.169.123). Meanwhile the consumer asks for new credentials at most once a minute (and once " +
+      "after each request AWS rejects for expired credentials), and " +
       "SigV4 requests signed more than 5 minutes off are refused (RequestTimeTooSkewed) until the SDK corrects " +
       "its clock offset from AWS's answers.",
   },

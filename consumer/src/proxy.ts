@@ -23,8 +23,9 @@ export interface ProxySettings {
   /**
    * Hosts reached directly, from no_proxy or NO_PROXY: comma-separated; `*` (every host), a host name
    * or IP address, `host:port`, `.example.com` or `*.example.com` (the domain and its subdomains), a
-   * bare `example.com` (the same: it also matches its subdomains, as in curl), and an IPv4 range
-   * `10.0.0.1-10.0.0.255`. Case does not matter.
+   * bare `example.com` (the same: it also matches its subdomains, as in curl), an IPv4 range
+   * `10.0.0.1-10.0.0.255`, an IPv4 CIDR block `10.0.0.0/16`, and an IPv6 address with or without brackets.
+   * Case does not matter.
    */
   readonly noProxy?: string;
 }
@@ -66,6 +67,13 @@ export function parseProxySettings(env: EnvLike): ParseResult<ProxySettings> {
         key: found.name,
         reason: `${redactProxyUrl(found.value)} is not an http:// or https:// proxy URL (the only kinds Node's agents support)`,
       });
+    } else if (!credentialsInUserInfo(found.value)) {
+      problems.push({
+        key: found.name,
+        reason:
+          `${redactProxyUrl(found.value)} has an @ outside the URL's user information, so the proxy would be taken ` +
+          "from the credentials: percent-encode the user name and password (/ as %2F, ? as %3F, # as %23; RFC 3986, 3.2.1)",
+      });
     }
     return found.value;
   };
@@ -83,29 +91,83 @@ export function parseProxySettings(env: EnvLike): ParseResult<ProxySettings> {
   };
 }
 
+/**
+ * False when an absolute URL holds an `@` that `new URL()` does not read as the end of the user
+ * information: a user name or password with an unencoded `/`, `?`, `#` or `\\`, which moves the proxy's
+ * host into the credentials (Node would connect to the wrong host, and name it in its errors).
+ */
+function credentialsInUserInfo(url: string): boolean {
+  if (!url.includes("@")) return true;
+  const parsed = new URL(url);
+  return (
+    (parsed.username !== "" || parsed.password !== "") &&
+    !`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")
+  );
+}
+
 /** True when a proxy is set for either scheme. */
 export function hasProxy(proxy: ProxySettings): boolean {
   return proxy.httpsProxy !== undefined || proxy.httpProxy !== undefined;
 }
 
+/** An IPv4 address in dotted decimal, as a number; undefined when it is not one. */
+function ipv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+const dotted = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+
 /**
- * NO_PROXY as Node's agents should read it. Node matches a bare `example.com` only as that exact host,
- * while curl, Go and undici let it match subdomains too; `.example.com` matches both in every one of
- * them, so a bare domain is given its dotted form as well. IP addresses, ranges, `host:port` and `*` stay
- * as they are (Node matches `host:port` against that host only).
+ * One NO_PROXY entry in a form Node's agents match, or undefined when they cannot match it. Node reads
+ * exact hosts, `.domain`, `*.domain`, `host:port`, `*` and IPv4 ranges `a-b`, but neither CIDR blocks nor
+ * bracketed IPv6 addresses, which curl and Go accept (and which AWS's guidance for EKS behind a proxy
+ * puts in NO_PROXY, the VPC's CIDR): an IPv4 block becomes the range it covers, `[::1]` and `[::1]:8080`
+ * lose their brackets, an IPv6 block of one address (/128) becomes that address.
  */
-export function normalizeNoProxy(noProxy: string): string {
-  const entries = noProxy
+function forNode(entry: string): string[] | undefined {
+  const bracketed = /^\[([0-9a-f:.]+)\](:\d+)?$/i.exec(entry);
+  if (bracketed) return [`${bracketed[1]}${bracketed[2] ?? ""}`];
+  const cidr = /^([^/]+)\/(\d{1,3})$/.exec(entry);
+  if (cidr) {
+    const address = ipv4(cidr[1]!);
+    const bits = Number(cidr[2]);
+    if (address !== undefined && bits <= 32) {
+      const size = 2 ** (32 - bits);
+      const first = address - (address % size);
+      return [bits === 32 ? dotted(first) : `${dotted(first)}-${dotted(first + size - 1)}`];
+    }
+    const v6 = cidr[1]!.replace(/^\[(.*)\]$/, "$1");
+    if (v6.includes(":") && bits === 128) return [v6];
+    return undefined;
+  }
+  // A bare host name (not an IP address) also covers its subdomains, as in curl, Go and undici.
+  if (/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(entry) && /[a-z]/i.test(entry)) return [entry, `.${entry}`];
+  return [entry];
+}
+
+const entriesOf = (noProxy: string): string[] =>
+  noProxy
     .split(",")
     .map((entry) => entry.trim())
     .filter(Boolean);
-  const out: string[] = [];
-  for (const entry of entries) {
-    out.push(entry);
-    // A host name without a port (IP addresses, ranges, `host:port`, `.domain` and `*` are left as they are).
-    if (/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(entry) && /[a-z]/i.test(entry)) out.push(`.${entry}`);
-  }
-  return out.join(",");
+
+/**
+ * NO_PROXY as Node's agents should read it (see forNode): a bare `example.com`, which Node matches only
+ * as that exact host, is given its dotted form as well; IPv4 CIDR blocks become ranges; brackets around
+ * IPv6 addresses go. Entries Node cannot match (an IPv6 CIDR block wider than one address) are left out:
+ * `ignoredNoProxyEntries` names them.
+ */
+export function normalizeNoProxy(noProxy: string): string {
+  return entriesOf(noProxy)
+    .flatMap((entry) => forNode(entry) ?? [])
+    .join(",");
+}
+
+/** The NO_PROXY entries no agent will honour (IPv6 CIDR blocks, malformed blocks): the start-up log warns of each. */
+export function ignoredNoProxyEntries(noProxy: string): string[] {
+  return entriesOf(noProxy).filter((entry) => forNode(entry) === undefined);
 }
 
 /**
@@ -124,18 +186,18 @@ export function proxyAgentOptions(proxy: ProxySettings): Pick<AgentOptions, "pro
   };
 }
 
-/** A proxy URL fit for a log line: user name and password replaced, the rest as given. */
+/**
+ * A proxy URL fit for a log line: when it holds an `@`, everything between the scheme (if any) and the
+ * last `@` is replaced by `[credentials]`, whatever a URL parser would make of it. Reading it with
+ * `new URL()` is not enough: a password with an unencoded `/`, `?` or `#` ends the parsed authority
+ * early (`http://svc:2024/Secret!@proxy:3128` parses as host `svc`, port 2024, the secret in the path),
+ * and a URL without a scheme (`user:pw@proxy:3128`) parses as scheme `user:`. Never throws.
+ */
 export function redactProxyUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === "" && parsed.password === "") return url;
-    parsed.username = "";
-    parsed.password = "";
-    return `${parsed.protocol}//[credentials]@${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
-  } catch {
-    // Not a URL: keep only what cannot be a password (the part after the last @, if any).
-    return url.includes("@") ? `[credentials]@${url.slice(url.lastIndexOf("@") + 1)}` : url;
-  }
+  const at = url.lastIndexOf("@");
+  if (at === -1) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? "";
+  return `${scheme}[credentials]@${url.slice(at + 1)}`;
 }
 
 /** What the start-up log and the hints say about the proxy: URLs without credentials, and NO_PROXY as set. */

@@ -14,7 +14,7 @@ import {
   ReceiveThrottledError,
   RequestStalledError,
 } from "./errors";
-import type { ClockSkew } from "./clock-skew";
+import { SDK_REFRESH_WINDOW_MS, type ClockSkew } from "./clock-skew";
 import { parseProxySettings, proxyAgentOptions, type ProxySettings } from "./proxy";
 import { describeProblems, type EnvLike, type Settings } from "./settings";
 
@@ -85,8 +85,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL), with deadlines on every call (DEADLINES), credentials
  * refreshed when AWS rejects them early, and throttled FIFO receives left to the receive loop to retry
  * with a new attempt id. With `clock`, a skewed local clock is detected (credentials that arrive expired,
- * far-off Date headers) and credentials that arrive expired are fetched at most once per
- * CREDENTIAL_REFRESH_FLOOR_MS (clock-skew.ts). Requests are signed for `settings.region`, the queue's region;
+ * far-off Date headers). With or without it, credentials that arrive inside the SDK's refresh window are
+ * fetched at most once per CREDENTIAL_REFRESH_FLOOR_MS, besides one fetch after each request AWS rejects
+ * for its credentials (floorRefreshes). Requests are signed for `settings.region`, the queue's region;
  * STS is asked in the pod's own AWS_REGION. SQS and STS requests go through the proxy that HTTPS_PROXY/HTTP_PROXY
  * name, unless NO_PROXY names their host (proxy.ts); the deadlines hold for the whole request, the tunnel
  * through the proxy included (the handler's `requestTimeout` runs from the moment the request is made).
@@ -242,18 +243,49 @@ interface CredentialChainOptions {
   readonly stsRegion?: string | undefined;
   /** Deadline of one credential fetch, every source and retry included (ms). Default DEADLINES.credentialsMs. */
   readonly deadlineMs?: number;
-  /** Told of each fetch's expiry: credentials that arrive expired are kept for CREDENTIAL_REFRESH_FLOOR_MS. */
+  /** Told of each fetch's expiry, to detect a skewed clock (credentials that arrive expired). */
   readonly clock?: ClockSkew | undefined;
   /** The proxy STS is reached through (unless NO_PROXY names its host); none by default. */
   readonly proxy?: ProxySettings;
 }
 
 /**
- * The least time between two fetches of credentials when the last ones arrived already expired (a skewed
- * clock): without it the SDK would ask STS before every request. The credentials kept meanwhile are the
- * ones STS just issued, valid by AWS's clock.
+ * The least time between two fetches of credentials that arrived inside the SDK's refresh window (less
+ * than SDK_REFRESH_WINDOW_MS before their stated expiry: a skewed clock, or a source handing out nearly
+ * spent credentials): without it the SDK would ask STS before every request. The credentials kept
+ * meanwhile are the ones just issued, valid by AWS's clock. A `forceRefresh` (AWS rejected the
+ * credentials: `refreshRejectedCredentials`) is held back only by FORCED_REFRESH_FLOOR_MS, so credentials
+ * that really expired are used until the first request AWS rejects, and replaced right after it.
  */
 export const CREDENTIAL_REFRESH_FLOOR_MS = 60_000;
+/**
+ * The least time between two fetches a `forceRefresh` asks for. The SDK's cache passes a `forceRefresh`
+ * on twice when the fresh credentials are inside its refresh window (@smithy/core
+ * memoizeIdentityProvider), and many requests rejected together each ask: one fetch serves them all.
+ */
+export const FORCED_REFRESH_FLOOR_MS = 5_000;
+
+/** A credential provider as the SDK calls it: `forceRefresh` asks for a fetch whatever is cached. */
+export type CredentialProvider = (props?: { readonly forceRefresh?: boolean }) => Promise<AwsCredentialIdentity>;
+
+/**
+ * Wraps a credential provider so that credentials arriving inside the SDK's refresh window are served
+ * again for CREDENTIAL_REFRESH_FLOOR_MS (FORCED_REFRESH_FLOOR_MS for a `forceRefresh` call) instead of
+ * being fetched anew on each call; other credentials go to `fetch` unchanged. Errors of `fetch` pass through. `now` is the
+ * clock in ms (default Date.now).
+ */
+export function floorRefreshes(fetch: CredentialProvider, now: () => number = Date.now): CredentialProvider {
+  let held: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
+  return async (props) => {
+    const floor = props?.forceRefresh === true ? FORCED_REFRESH_FLOOR_MS : CREDENTIAL_REFRESH_FLOOR_MS;
+    if (held !== undefined && now() - held.at < floor) return held.credentials;
+    const credentials = await fetch(props);
+    const at = now();
+    const left = credentials.expiration === undefined ? Infinity : credentials.expiration.getTime() - at;
+    held = left < SDK_REFRESH_WINDOW_MS ? { credentials, at } : undefined;
+    return credentials;
+  };
+}
 
 /**
  * The SDK's default credential chain, unchanged as the source of credentials, wrapped so that a
@@ -290,10 +322,7 @@ function deadlineBoundChain(
         },
       });
     let chain = create();
-    let expiredOnArrival: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
-    return async (props) => {
-      if (expiredOnArrival !== undefined && Date.now() - expiredOnArrival.at < CREDENTIAL_REFRESH_FLOOR_MS)
-        return expiredOnArrival.credentials;
+    return floorRefreshes(async (props) => {
       const current = chain;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
@@ -304,15 +333,14 @@ function deadlineBoundChain(
       });
       try {
         const credentials = await Promise.race([current(props), deadline]);
-        const expired = options.clock?.credentialsArrived(credentials.expiration) === true;
-        expiredOnArrival = expired ? { credentials, at: Date.now() } : undefined;
+        options.clock?.credentialsArrived(credentials.expiration);
         return credentials;
       } catch (error) {
         throw new CredentialsUnavailableError(error);
       } finally {
         clearTimeout(timer);
       }
-    };
+    });
   };
 }
 

@@ -7,6 +7,7 @@ import type { EmulatorApp } from "../local/emulator";
 import { buildBundle, killConsumers, probe, spawnConsumer, type ConsumerProcess } from "./helpers/consumer-process";
 import { eventually, queueCounts, sendMessages } from "./helpers/queue";
 import { SilentServer } from "./helpers/silent-server";
+import { CREDENTIAL_REFRESH_FLOOR_MS, DEADLINES } from "../src/sqs-client";
 import { StsStandIn } from "./helpers/sts-stand-in";
 import { TcpProxy } from "./helpers/tcp-proxy";
 import { startTestBed, startTestConsumer, type TestBed } from "./helpers/test-bed";
@@ -72,8 +73,9 @@ describe("deadlines: a credential source that accepts and never answers", () => 
   });
 
   test("STS stalls at a refresh after a first success: an error once the credentials run out, then recovery when STS answers again", async () => {
-    // 10 s: inside the SDK's 5-minute refresh window at once, so every call refreshes in the background
-    // while the credentials last, and a fetch that stalls after they expire blocks the calls.
+    // 10 s: inside the SDK's 5-minute refresh window at once, so the consumer asks STS again at most once
+    // per CREDENTIAL_REFRESH_FLOOR_MS (a floor that keeps a skewed clock from asking before every request);
+    // the first refresh after the floor stalls, and its deadline ends it with an error.
     const sts = new StsStandIn({ roleArn: ROLE_ARN, tokenFile, lifetimeSeconds: 10 });
     await sts.start();
     try {
@@ -89,7 +91,7 @@ describe("deadlines: a credential source that accepts and never answers", () => 
       sts.stalled = true;
       const warning = await consumer.waitFor(
         (l) => l.event === "aws-error" && l.code === "CredentialsStalled",
-        40_000,
+        CREDENTIAL_REFRESH_FLOOR_MS + DEADLINES.credentialsMs + 20_000,
         "the stalled refresh",
       );
       assert.equal(warning.kind, "credentials");

@@ -129,7 +129,14 @@ describe("egress through a proxy", () => {
     assert.ok(stand.requests.some((r) => r.target.startsWith(`http://${SQS_HOST}:${emulatorPort}/`)));
   });
 
-  for (const noProxy of ["*", "127.0.0.1", "localhost, 127.0.0.1", "127.0.0.1:{port}", "10.0.0.1-10.0.0.9,127.0.0.1"]) {
+  for (const noProxy of [
+    "*",
+    "127.0.0.1",
+    "localhost, 127.0.0.1",
+    "127.0.0.1:{port}",
+    "10.0.0.1-10.0.0.9,127.0.0.1",
+    "10.0.0.0/16,127.0.0.0/8",
+  ]) {
     test(`NO_PROXY=${noProxy}: the emulator on 127.0.0.1 is reached directly, the proxy sees nothing`, async () => {
       const stand = await proxy(new Map());
       const { handled } = await consume({
@@ -141,6 +148,17 @@ describe("egress through a proxy", () => {
       assert.deepEqual(stand.requests, []);
     });
   }
+
+  test("a NO_PROXY entry no agent can honour is named in a start-up warning", async () => {
+    const stand = await proxy(new Map());
+    const { logs } = await consume({ HTTPS_PROXY: stand.url(), NO_PROXY: "127.0.0.1,fd00::/8,127.0.0.0/8" });
+    const warned = logs.find((l) => l.event === "proxy" && l.level === "warn");
+    assert.deepEqual(
+      warned.map((l) => l.ignoredNoProxy),
+      ["fd00::/8"],
+    );
+    assert.match(String(warned[0]!.msg), /NO_PROXY entry fd00::\/8 is ignored/);
+  });
 
   test("a proxy that refuses the tunnel: the receive error is a network error whose hint names the proxy", async () => {
     const stand = await proxy(new Map(), { credentials: `${PROXY_USER}:${PROXY_SECRET}` });
@@ -242,4 +260,19 @@ test("IRSA: the shipped bundle reaches STS only through HTTP_PROXY, and SQS dire
     await sts.stop();
     await bed.close();
   }
+});
+
+test("a proxy password a URL parser misreads exits 78 naming the variables, and the password is in no output", async () => {
+  const consumer = spawnConsumer(join(__dirname, "../src/main.ts"), {
+    QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
+    AWS_REGION: "us-east-1",
+    HTTPS_PROXY: "http://svc:2024/Secret!@proxy.corp:3128",
+    http_proxy: "svcuser:hunter2@proxy.corp:3128",
+  });
+  assert.equal((await consumer.exited).code, 78);
+  const fatal = consumer.lines.find((l) => l.event === "invalid-config");
+  assert.ok(fatal, consumer.stray.join(""));
+  assert.match(String(fatal.msg), /HTTPS_PROXY.*http_proxy/s);
+  const output = JSON.stringify(consumer.lines) + consumer.stray.join("");
+  for (const secret of ["2024/Secret!", "hunter2"]) assert.ok(!output.includes(secret), `${secret} in ${output}`);
 });

@@ -2,7 +2,16 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { classifyAwsError, ReceiveThrottledError } from "../src/errors";
-import { backoffDelayMs, throttledReceivesAreNotRetried } from "../src/sqs-client";
+import { doesIdentityRequireRefresh, EXPIRATION_MS, isIdentityExpired, memoizeIdentityProvider } from "@smithy/core";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { SDK_REFRESH_WINDOW_MS } from "../src/clock-skew";
+import {
+  backoffDelayMs,
+  CREDENTIAL_REFRESH_FLOOR_MS,
+  FORCED_REFRESH_FLOOR_MS,
+  floorRefreshes,
+  throttledReceivesAreNotRetried,
+} from "../src/sqs-client";
 
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders";
 
@@ -94,4 +103,63 @@ test("throttling of other calls, and of receives without an attempt id, keeps th
     assert.equal((error as Error | undefined)?.name, "ThrottlingException");
     assert.equal(attempts(), 3, `${command.constructor.name}: not retried`);
   }
+});
+
+/**
+ * The floor between credential fetches, judged through the SDK's own cache: the provider is wrapped in
+ * @smithy/core's memoizeIdentityProvider with its isIdentityExpired, as an SQS client wraps its
+ * credentials, and called once per request. Without the floor, the SDK fetches before every request
+ * whatever is inside its refresh window.
+ */
+describe("credentials that arrive inside the SDK's refresh window", () => {
+  test("the window is the SDK's own", () => {
+    assert.equal(SDK_REFRESH_WINDOW_MS, EXPIRATION_MS);
+  });
+
+  /** 100 requests over `spanMs` of the floor's clock, credentials arriving with `leftMs` before their stated expiry. */
+  async function fetchesFor(leftMs: number, spanMs: number, rejectEvery = 0): Promise<number> {
+    let fetches = 0;
+    // The floor's clock, moved forward by the test; the SDK's cache reads the real one, which barely moves.
+    const start = Date.now();
+    let clock = start;
+    const fetch = (): Promise<AwsCredentialIdentity> => {
+      fetches++;
+      return Promise.resolve({
+        accessKeyId: `K${fetches}`,
+        secretAccessKey: "s",
+        expiration: new Date(Date.now() + leftMs),
+      });
+    };
+    const floored = floorRefreshes(fetch, () => clock);
+    const sdk = memoizeIdentityProvider(floored, isIdentityExpired, doesIdentityRequireRefresh)!;
+    for (let request = 1; request <= 100; request++) {
+      clock = start + Math.round(((request - 1) * spanMs) / 100);
+      await sdk();
+      if (rejectEvery > 0 && request % rejectEvery === 0) await sdk({ forceRefresh: true });
+    }
+    return fetches;
+  }
+
+  for (const leftS of [-7_000, -1, 10, 269, 270, 285, 299]) {
+    test(`${leftS} s left: one fetch per ${CREDENTIAL_REFRESH_FLOOR_MS / 1000} s, not one per request`, async () => {
+      assert.equal(await fetchesFor(leftS * 1000, 30_000), 1);
+      assert.equal(await fetchesFor(leftS * 1000, 150_000), 3);
+    });
+  }
+
+  test("credentials outside the window are the SDK's to cache: fetched once", async () => {
+    assert.equal(await fetchesFor(301_000, 150_000), 1);
+    assert.equal(await fetchesFor(3_600_000, 150_000), 1);
+  });
+
+  test("a forceRefresh (AWS rejected the credentials) is not held for the floor: expired credentials are replaced at once", async () => {
+    // Every 10th of 100 requests over 150 s rejected (one every 15 s): each rejection fetches anew.
+    assert.equal(await fetchesFor(10_000, 150_000, 10), 11);
+    // Every request rejected, 100 over 30 s: at most one forced fetch per FORCED_REFRESH_FLOOR_MS.
+    const forced = await fetchesFor(10_000, 30_000, 1);
+    assert.ok(
+      forced >= 30_000 / FORCED_REFRESH_FLOOR_MS && forced <= 30_000 / FORCED_REFRESH_FLOOR_MS + 1,
+      `${forced}`,
+    );
+  });
 });
