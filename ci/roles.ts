@@ -15,8 +15,9 @@
  * - Both keep the state of their own stack (self-managed S3 backend, https://www.pulumi.com/docs/iac/concepts/state-and-backends/)
  *   and decrypt only their own stack's secrets (`awskms` secrets provider, one key per stack).
  * - The cleanup role gets the `delete` actions of the resource types a developer stack registers
- *   (DEVELOPER_STACK_TYPES), the state of every stack but the long-lived ones, and only the developer stacks'
- *   secrets key; it is refused everything named after, or tagged with, a long-lived stack.
+ *   (DEVELOPER_STACK_TYPES), the reads that find them by tag, the state of every stack but the long-lived ones,
+ *   and only the developer stacks' secrets key; it is refused everything named after, or tagged with, a
+ *   long-lived stack.
  * - No CI role is named under `<project>-`, so the deploy role cannot change its own trust or policies.
  * GitHub's OIDC claims: https://docs.github.com/en/actions/reference/security/oidc#example-subject-claims
  * AWS condition keys for GitHub: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
@@ -519,13 +520,48 @@ function longLivedDenials(settings: CiSettings): PolicyStatement[] {
 }
 
 /**
+ * What the cleanup job reads to find an expired stack's resources without its state
+ * (scripts/developer-stacks/cleanup-plan.ts): resources by tag (`tag:GetResources`, which takes no resource
+ * ARN), the project's roles with their tags and inline policies (`iam:ListRoles` takes none either), and the
+ * Pod Identity associations of the project's clusters.
+ */
+function findStatements(settings: CiSettings): PolicyStatement[] {
+  const p = partitionOf(settings);
+  const { account: a, region: r, project } = settings;
+  const [byTag, roles, clusters] = CLEANUP_READ_ACTIONS;
+  return [
+    { Sid: "FindByTag", Effect: "Allow", Action: [...byTag], Resource: "*" },
+    { Sid: "FindRoles", Effect: "Allow", Action: [...roles], Resource: `arn:${p}:iam::${a}:role/${project}-*` },
+    {
+      Sid: "FindAssociations",
+      Effect: "Allow",
+      Action: [...clusters],
+      Resource: `arn:${p}:eks:${r}:${a}:cluster/${project}-*`,
+    },
+  ];
+}
+
+/**
+ * The reads of the cleanup job (`findStatements`), in three groups: those that take no resource ARN, those on
+ * the project's roles, those on its clusters (`eks:DescribeCluster` for the job's kubeconfig). None changes
+ * anything.
+ */
+export const CLEANUP_READ_ACTIONS = [
+  ["tag:GetResources", "iam:ListRoles"],
+  ["iam:ListRoleTags", "iam:ListRolePolicies"],
+  ["eks:ListPodIdentityAssociations", "eks:DescribeCluster"],
+] as const;
+
+/**
  * The role the developer stacks' cleanup job assumes (.github/workflows/developer-stacks.yml): trusted only for
  * jobs of the repository in the cleanup environment (`cleanupEnvironment`, deployments from `main` only). It
  * destroys developer stacks and nothing else: the `delete` actions of DEVELOPER_STACK_TYPES, scoped to this
  * project as the deploy role's are, minus everything of the long-lived stacks; the state of every stack but
- * theirs; the developer stacks' secrets key. Its Kubernetes access is cluster admin on the platform
- * (`clusterAdminPrincipalArns`), as deleting another person's namespace needs. Throws when the settings name no
- * `developerStacksKey`.
+ * theirs; the developer stacks' secrets key; the reads that find a stack's resources (`findStatements`). It
+ * never runs a developer stack's providers (the job deletes by name and tag; scripts/developer-stacks.ts). Its
+ * Kubernetes access is the platform's `developerCleanupPrincipalArn` entry, not cluster admin: reading the
+ * directory and deleting developer namespaces that carry their person's label (infra/developer-access.ts).
+ * Throws when the settings name no `developerStacksKey`.
  */
 export function cleanupRole(settings: CiSettings): CiRole {
   const name = ciRoleName(settings.project, "cleanup");
@@ -536,6 +572,7 @@ export function cleanupRole(settings: CiSettings): CiRole {
     Statement: [
       ...developerStateStatements(settings, key),
       ...grantStatements(settings, name, (phases) => phases.has("delete"), DEVELOPER_STACK_TYPES),
+      ...findStatements(settings),
       ...longLivedDenials(settings),
     ],
   };

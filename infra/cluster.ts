@@ -307,7 +307,11 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
             accessEntries(
               partitionName,
               config,
-              developerAccessEntries(developerAccessNames(args.scope.project), config.developers),
+              developerAccessEntries(
+                developerAccessNames(args.scope.project),
+                config.developers,
+                config.developerCleanupPrincipalArn,
+              ),
             ),
             { parent: this },
           ),

@@ -5,9 +5,12 @@
  * The model (docs/DEPLOY.md, "Developer stacks"):
  * - Who: each listed person gets a Kubernetes username of their own and the group DEVELOPER_GROUP, through
  *   an EKS access entry for their IAM principal with no access policy. A principal of their own maps to the
- *   fixed username `<project>:developer:<person>`; a role people share maps, through EKS's `{{SessionName}}`
- *   template, to `<project>:session:<session name>`, so two people on one IAM Identity Center role are two
- *   Kubernetes users (EKS user guide, "Set a custom username for EKS access entries"). An access entry is
+ *   fixed username `<project>:developer:<person>`; a role people share maps, through EKS's `{{SessionNameRaw}}`
+ *   template, to `<project>:session:<session name>`, the session name unchanged, so two people on one IAM
+ *   Identity Center role are two Kubernetes users, and `bob@example.com` is never the same user as a session
+ *   named `bob-example.com` (`{{SessionName}}` would write both as `bob-example.com`; EKS user guide, "Set a
+ *   custom username for EKS access entries", which names both templates for a role's entry;
+ *   kubernetes-sigs/aws-iam-authenticator `pkg/server/server.go`, renderTemplate). An access entry is
  *   keyed by its principal and changes in place (username and groups update; terraform-provider-aws
  *   `internal/service/eks/access_entry.go`): adding or removing a person never replaces another's entry,
  *   and no namespace list exists to be replaced (an access policy association's scope would force a
@@ -18,9 +21,18 @@
  *   cluster roles of their own.
  * - Where: the ValidatingAdmissionPolicy `<project>-developer-namespaces` admits a developer's writes to
  *   namespaces, RoleBindings, ResourceQuotas and LimitRanges only in the namespaces of their own stacks
- *   (`<project>-<person>` and `<project>-<person>-*`), namespaces only with the restricted Pod Security labels,
- *   RoleBindings only of themselves to `edit` or the extensions role, quotas only as the platform sets them
- *   and never deleted by them. ValidatingAdmissionPolicy is GA since Kubernetes 1.30.
+ *   (`<project>-<person>` and `<project>-<person>-*`), namespaces only with the restricted Pod Security labels
+ *   and PERSON_LABEL naming the writer, RoleBindings only of themselves to `edit` or the extensions role,
+ *   quotas only as the platform sets them (no scopes) and never deleted by them; Services only of type
+ *   ClusterIP without externalIPs (CVE-2020-8554); a TriggerAuthentication's `podIdentity.roleArn` only a role
+ *   of their own stacks (KEDA's operator assumes it). ValidatingAdmissionPolicy is GA since Kubernetes 1.30.
+ * - Quota: the ValidatingAdmissionPolicy `<project>-developer-quota` admits a pod in a namespace carrying
+ *   PERSON_LABEL only while the namespace holds the platform's ResourceQuota (its parameter, by `paramRef`),
+ *   so a namespace made without one runs nothing.
+ * - Cleanup: the cleanup job's principal (`developerCleanupPrincipalArn`) gets an access entry of its own, with
+ *   the group `names.cleanupGroup`: read the directory, read and delete namespaces, and the
+ *   ValidatingAdmissionPolicy `<project>-developer-cleanup` lets it delete only namespaces labelled with a
+ *   listed person and named as theirs. It is not cluster admin (scripts/developer-stacks/cleanup-plan.ts).
  * - In its namespace, a developer stack binds its developer to `edit` (Deployments, Secrets, Services,
  *   ServiceAccounts, PodDisruptionBudgets; Kubernetes' aggregated role) and to the extensions role: the
  *   custom resources the program registers (KEDA's ScaledObject and TriggerAuthentication, infra/autoscaling.ts;
@@ -53,7 +65,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import type { TargetCluster } from "./cluster";
-import { renderedSessionName, type ClusterConfig, type Developer, type DeveloperQuota } from "./config";
+import { type ClusterConfig, type Developer, type DeveloperQuota } from "./config";
 import { DEFAULT_KEDA_LOCATION, type KedaLocation } from "./keda";
 import { slugify } from "./names";
 import { POD_SECURITY_LABELS } from "./namespace";
@@ -71,13 +83,26 @@ export interface DeveloperAccessNames {
   /** RoleBinding names in each developer namespace: to `edit`, and to the extensions role. */
   readonly editBinding: string;
   readonly extensionsBinding: string;
-  /** The ValidatingAdmissionPolicy (and its binding). */
+  /** The ValidatingAdmissionPolicy of developers' writes (and its binding). */
   readonly policy: string;
+  /** The ValidatingAdmissionPolicy that admits a pod in a developer namespace only under the platform's quota. */
+  readonly quotaPolicy: string;
+  /** The cleanup job's Kubernetes group, its ClusterRole, and the ValidatingAdmissionPolicy of its deletes. */
+  readonly cleanupGroup: string;
+  readonly cleanupRole: string;
+  readonly cleanupPolicy: string;
   /** The ResourceQuota and the LimitRange of each developer namespace. */
   readonly quota: string;
   /** The ConfigMap a developer stack reads, in DIRECTORY_NAMESPACE. */
   readonly directory: string;
 }
+
+/**
+ * The label every developer namespace carries naming its person: the admission policy requires it, equal to
+ * the person writing the namespace, and so keeps it from changing; the quota policy and the cleanup job find
+ * developer namespaces by it.
+ */
+export const PERSON_LABEL = "sqs-eks-consumer/developer";
 
 /** Kubernetes' own aggregated role a developer gets in each of their namespaces. */
 export const EDIT_CLUSTER_ROLE = "edit";
@@ -96,6 +121,10 @@ export function developerAccessNames(project: string): DeveloperAccessNames {
     editBinding: `${slug}-developer-edit`,
     extensionsBinding: `${slug}-developer-extensions`,
     policy: `${slug}-developer-namespaces`,
+    quotaPolicy: `${slug}-developer-quota`,
+    cleanupGroup: `${slug}:developer-cleanup`,
+    cleanupRole: `${slug}:developer-cleanup`,
+    cleanupPolicy: `${slug}-developer-cleanup`,
     quota: `${slug}-developer`,
     directory: `${slug}-developers`,
   };
@@ -105,14 +134,14 @@ export function developerAccessNames(project: string): DeveloperAccessNames {
 export function usernameTemplate(names: DeveloperAccessNames, developer: Developer): string {
   return developer.sessionName === undefined
     ? `${names.projectSlug}:developer:${developer.person}`
-    : `${names.projectSlug}:session:{{SessionName}}`;
+    : `${names.projectSlug}:session:{{SessionNameRaw}}`;
 }
 
 /** The username a developer's requests carry once EKS has rendered the template. */
 export function kubernetesUsername(names: DeveloperAccessNames, developer: Developer): string {
   return developer.sessionName === undefined
     ? usernameTemplate(names, developer)
-    : `${names.projectSlug}:session:${renderedSessionName(developer.sessionName)}`;
+    : `${names.projectSlug}:session:${developer.sessionName}`;
 }
 
 /** One access entry of eks.Cluster's `accessEntries`, for a developer's principal: groups and username, no access policy. */
@@ -124,13 +153,23 @@ export interface DeveloperAccessEntry {
 
 /**
  * The developers' access entries, one per principal (EKS allows one), keyed `developer-<hash of the principal>`
- * so that reordering the list changes nothing.
+ * so that reordering the list changes nothing; and, given the cleanup job's principal, its entry
+ * (`developer-cleanup`): the username `<project>:developer-cleanup` and the group `names.cleanupGroup`, no
+ * access policy.
  */
 export function developerAccessEntries(
   names: DeveloperAccessNames,
   developers: readonly Developer[],
+  cleanupPrincipalArn?: string,
 ): Record<string, DeveloperAccessEntry> {
   const entries: Record<string, DeveloperAccessEntry> = {};
+  if (cleanupPrincipalArn !== undefined && developers.length > 0) {
+    entries["developer-cleanup"] = {
+      principalArn: cleanupPrincipalArn,
+      kubernetesGroups: [names.cleanupGroup],
+      username: names.cleanupRole,
+    };
+  }
   for (const developer of developers) {
     entries[`developer-${shortHash(developer.principalArn)}`] = {
       principalArn: developer.principalArn,
@@ -174,6 +213,16 @@ export function namespacesRoleRules(names: DeveloperAccessNames): PolicyRule[] {
       resourceNames: [EDIT_CLUSTER_ROLE, names.extensionsRole],
     },
   ];
+}
+
+/**
+ * The cleanup job's rights (ClusterRole `names.cleanupRole`, bound to its group): read and delete namespaces,
+ * which its admission policy narrows to developer namespaces; and, through the directory's RoleBinding, read
+ * the directory. Deleting a namespace deletes everything in it (the namespace controller), so no other right
+ * is needed.
+ */
+export function cleanupRoleRules(): PolicyRule[] {
+  return [{ apiGroups: [""], resources: ["namespaces"], verbs: [...READ, "delete"] }];
 }
 
 /**
@@ -310,6 +359,7 @@ export function developerAdmissionPolicySpec(
     .map((label) => `${celString(label)} in object.metadata.labels`)
     .join(" && ");
   const prefix = celString(`${names.projectSlug}-`);
+  const roleArn = `^arn:aws[a-z-]*:iam::[0-9]{12}:role/(.*/)?${names.projectSlug}-`;
   return {
     failurePolicy: "Fail",
     matchConstraints: {
@@ -319,6 +369,13 @@ export function developerAdmissionPolicySpec(
           apiVersions: ["v1"],
           resources: ["namespaces", "resourcequotas", "limitranges"],
           operations: ["CREATE", "UPDATE", "DELETE"],
+        },
+        { apiGroups: [""], apiVersions: ["v1"], resources: ["services"], operations: ["CREATE", "UPDATE"] },
+        {
+          apiGroups: ["keda.sh"],
+          apiVersions: ["v1alpha1"],
+          resources: ["triggerauthentications"],
+          operations: ["CREATE", "UPDATE"],
         },
         {
           apiGroups: ["rbac.authorization.k8s.io"],
@@ -356,6 +413,29 @@ export function developerAdmissionPolicySpec(
         reason: "Forbidden",
       },
       {
+        expression: `request.resource.resource != 'namespaces' || request.operation == 'DELETE' || (has(object.metadata.labels) && ${celString(PERSON_LABEL)} in object.metadata.labels && object.metadata.labels[${celString(PERSON_LABEL)}] == variables.person)`,
+        message: `a developer namespace carries ${PERSON_LABEL}=<its person>, set at creation and never changed`,
+        reason: "Forbidden",
+      },
+      {
+        // CVE-2020-8554: a Service's externalIPs can take over another's traffic; LoadBalancer and NodePort
+        // open the cluster beyond itself. A developer stack needs ClusterIP only (infra/prometheus.ts).
+        expression:
+          "request.resource.resource != 'services' || ((!has(object.spec.type) || object.spec.type == 'ClusterIP') && " +
+          "(!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0))",
+        message: "a developer's Service is of type ClusterIP, with no externalIPs",
+        reason: "Forbidden",
+      },
+      {
+        // KEDA's operator assumes the role a TriggerAuthentication names: only the person's own stacks' roles.
+        expression:
+          "request.resource.resource != 'triggerauthentications' || !has(object.spec.podIdentity) || " +
+          "!has(object.spec.podIdentity.roleArn) || " +
+          `object.spec.podIdentity.roleArn.matches(${celString(roleArn)} + variables.person + '(-[a-z0-9-]*)?$')`,
+        message: `a TriggerAuthentication's podIdentity.roleArn is one of its person's stacks' roles (${names.projectSlug}-<person>-*)`,
+        reason: "Forbidden",
+      },
+      {
         expression:
           `request.resource.resource != 'rolebindings' || request.operation == 'DELETE' || (` +
           `object.roleRef.kind == 'ClusterRole' && ` +
@@ -370,8 +450,9 @@ export function developerAdmissionPolicySpec(
         expression:
           `request.resource.resource != 'resourcequotas' || (request.operation != 'DELETE' && ` +
           `object.metadata.name == ${celString(names.quota)} && has(object.spec.hard) && ` +
-          `object.spec.hard == ${celValue(developerQuotaSpec(quota).hard)})`,
-        message: `a developer namespace's ResourceQuota is ${names.quota} with the platform's values, and stays until the namespace goes`,
+          `object.spec.hard == ${celValue(developerQuotaSpec(quota).hard)} && ` +
+          "!has(object.spec.scopes) && !has(object.spec.scopeSelector))",
+        message: `a developer namespace's ResourceQuota is ${names.quota} with the platform's values and no scopes, and stays until the namespace goes`,
         reason: "Forbidden",
       },
       {
@@ -386,11 +467,86 @@ export function developerAdmissionPolicySpec(
   };
 }
 
+/**
+ * The ValidatingAdmissionPolicy that makes the quota unavoidable: a pod is created in a developer namespace
+ * (one carrying PERSON_LABEL), by anyone (a Deployment's pods are created by the ReplicaSet controller), only
+ * when the namespace holds the ResourceQuota `names.quota` with the platform's values and no scopes. Its
+ * binding names that quota as the parameter, looked up in the request's namespace, with
+ * `parameterNotFoundAction: Deny` (Kubernetes docs, "Validating Admission Policy", "Parameter resources").
+ */
+export function developerQuotaPolicySpec(names: DeveloperAccessNames, quota: DeveloperQuota): Record<string, unknown> {
+  return {
+    failurePolicy: "Fail",
+    paramKind: { apiVersion: "v1", kind: "ResourceQuota" },
+    matchConstraints: {
+      namespaceSelector: { matchExpressions: [{ key: PERSON_LABEL, operator: "Exists" }] },
+      resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] }],
+    },
+    validations: [
+      {
+        expression:
+          `has(params.spec.hard) && params.spec.hard == ${celValue(developerQuotaSpec(quota).hard)} && ` +
+          "!has(params.spec.scopes) && !has(params.spec.scopeSelector)",
+        message: `a pod in a developer namespace needs the namespace's ResourceQuota ${names.quota}, as the platform sets it`,
+        reason: "Forbidden",
+      },
+    ],
+  };
+}
+
+/** The quota policy's binding: the parameter is the ResourceQuota `names.quota` of the pod's namespace. */
+export function developerQuotaPolicyBindingSpec(names: DeveloperAccessNames): {
+  policyName: string;
+  validationActions: string[];
+  paramRef: { name: string; parameterNotFoundAction: string };
+} {
+  return {
+    policyName: names.quotaPolicy,
+    validationActions: ["Deny"],
+    paramRef: { name: names.quota, parameterNotFoundAction: "Deny" },
+  };
+}
+
+/**
+ * The ValidatingAdmissionPolicy of the cleanup job's deletes: a namespace only when it carries PERSON_LABEL
+ * naming a listed person and its name is one of that person's (`<project>-<person>[-*]`).
+ */
+export function developerCleanupPolicySpec(
+  names: DeveloperAccessNames,
+  developers: readonly Developer[],
+): Record<string, unknown> {
+  const people = developers.map((d) => d.person);
+  const label = celString(PERSON_LABEL);
+  const prefix = celString(`${names.projectSlug}-`);
+  return {
+    failurePolicy: "Fail",
+    matchConstraints: {
+      resourceRules: [
+        { apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE", "DELETE"] },
+      ],
+    },
+    matchConditions: [{ name: "cleanup", expression: `${celString(names.cleanupGroup)} in request.userInfo.groups` }],
+    validations: [
+      {
+        expression:
+          `request.operation == 'DELETE' && has(oldObject.metadata.labels) && ${label} in oldObject.metadata.labels && ` +
+          `oldObject.metadata.labels[${label}] in ${celValue(people)} && ` +
+          `(request.name == ${prefix} + oldObject.metadata.labels[${label}] || ` +
+          `request.name.startsWith(${prefix} + oldObject.metadata.labels[${label}] + '-'))`,
+        message: `the cleanup job deletes only developer namespaces: ${names.projectSlug}-<person>[-*] labelled ${PERSON_LABEL}=<person>`,
+        reason: "Forbidden",
+      },
+    ],
+  };
+}
+
 export interface DeveloperAccessArgs {
   /** The people who may run developer stacks (infra/config/developers.ts); empty: the directory alone, unprotected. */
   readonly developers: readonly Developer[];
   /** What each developer stack's namespace may use. */
   readonly quota: DeveloperQuota;
+  /** The cleanup job's principal (its access entry is eks.Cluster's); undefined: no cleanup job. */
+  readonly cleanupPrincipalArn: string | undefined;
   /** The running project's name. */
   readonly project: string;
   /** Kubernetes provider of the created cluster. */
@@ -403,7 +559,8 @@ export interface DeveloperAccessArgs {
  * The platform's side of developer stacks, as Kubernetes objects on the created cluster: the directory,
  * protected while it lists anyone and ordered after KEDA's chart (see the module docs), and, while
  * `developers` lists anyone, the two ClusterRoles, the ClusterRoleBinding of the group, the admission policy
- * and its binding, and the Role and RoleBinding that let the group read the directory. Access entries are
+ * and the quota policy with their bindings, and the Role and RoleBinding that let the group read the
+ * directory; with a cleanup principal, its ClusterRole, binding and admission policy too. Access entries are
  * eks.Cluster's (`developerAccessEntries`).
  */
 export class DeveloperAccess extends pulumi.ComponentResource {
@@ -469,6 +626,48 @@ export class DeveloperAccess extends pulumi.ComponentResource {
       },
       childOpts,
     );
+    const quotaPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-quota-policy`,
+      { metadata: { name: names.quotaPolicy, labels }, spec: developerQuotaPolicySpec(names, args.quota) },
+      childOpts,
+    );
+    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+      `${name}-quota-policy-binding`,
+      { metadata: { name: names.quotaPolicy, labels }, spec: developerQuotaPolicyBindingSpec(names) },
+      { ...childOpts, dependsOn: [quotaPolicy] },
+    );
+    const readers = [group];
+    if (args.cleanupPrincipalArn !== undefined) {
+      const cleanupGroup = { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: names.cleanupGroup };
+      readers.push(cleanupGroup);
+      const cleanupRole = new k8s.rbac.v1.ClusterRole(
+        `${name}-cleanup-role`,
+        { metadata: { name: names.cleanupRole, labels }, rules: cleanupRoleRules() },
+        childOpts,
+      );
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${name}-cleanup-binding`,
+        {
+          metadata: { name: names.cleanupRole, labels },
+          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: cleanupRole.metadata.name },
+          subjects: [cleanupGroup],
+        },
+        childOpts,
+      );
+      const cleanupPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-cleanup-policy`,
+        { metadata: { name: names.cleanupPolicy, labels }, spec: developerCleanupPolicySpec(names, args.developers) },
+        childOpts,
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-cleanup-policy-binding`,
+        {
+          metadata: { name: names.cleanupPolicy, labels },
+          spec: { policyName: cleanupPolicy.metadata.name, validationActions: ["Deny"] },
+        },
+        childOpts,
+      );
+    }
 
     const reader = new k8s.rbac.v1.Role(
       `${name}-directory-reader`,
@@ -483,7 +682,7 @@ export class DeveloperAccess extends pulumi.ComponentResource {
       {
         metadata: { name: names.directory, namespace: DIRECTORY_NAMESPACE, labels },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: reader.metadata.name },
-        subjects: [group],
+        subjects: readers,
       },
       { ...childOpts, dependsOn: [directory] },
     );
@@ -511,6 +710,7 @@ export function clusterDeveloperAccess(
   return new DeveloperAccess(name, {
     developers: config.developers,
     quota: config.developerQuota,
+    cleanupPrincipalArn: config.developerCleanupPrincipalArn,
     project: args.project,
     provider: cluster.provider,
     kedaChart,

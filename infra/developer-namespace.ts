@@ -16,6 +16,7 @@ import { personOwnsNamespace, type DeveloperQuota } from "./config";
 import type { Demand } from "./config/cross-checks";
 import {
   EDIT_CLUSTER_ROLE,
+  PERSON_LABEL,
   developerLimitRangeSpec,
   developerQuotaSpec,
   type DeveloperAccessNames,
@@ -65,7 +66,7 @@ export function requireOwnNamespace(names: DeveloperAccessNames, developer: Dire
 }
 
 /** What the stack's pods take at once (infra/config/cross-checks.ts `consumerDemand`). */
-export type StackDemand = Demand & { readonly memoryLimitMiB: number };
+export type StackDemand = Demand & { readonly memoryLimitMiB: number; readonly containerCpuLimitMillicores: number };
 
 /**
  * Throws a RunError, naming the keys to lower, when the stack's pods at their most (`demand`) would not fit
@@ -81,10 +82,13 @@ export function requireWithinQuota(quota: DeveloperQuota, demand: StackDemand): 
       `${demand.memoryMiB} MiB requested (memoryRequestMiB x pods) > ${quota.memoryMiB} MiB`,
     demand.memoryLimitMiB > quota.memoryMiB &&
       `${demand.memoryLimitMiB} MiB of limits (memoryLimitMiB x pods) > ${quota.memoryMiB} MiB`,
+    // The namespace's LimitRange caps each container's CPU limit at the quota's CPU (developer-access.ts).
+    demand.containerCpuLimitMillicores > quota.cpuMillicores &&
+      `cpuLimitMillicores ${demand.containerCpuLimitMillicores}m > ${quota.cpuMillicores}m, the most a container may be limited to`,
   ].filter((reason): reason is string => typeof reason === "string");
   if (over.length === 0) return;
   throw new pulumi.RunError(
-    `this stack's pods would not fit its namespace's quota, set by the platform: ${over.join("; ")}. Lower replicas (or maxReplicas), cpuRequestMillicores, memoryRequestMiB or memoryLimitMiB, or ask an administrator to raise developerPods, developerCpuMillicores or developerMemoryMiB`,
+    `this stack's pods would not fit its namespace's quota, set by the platform: ${over.join("; ")}. Lower replicas (or maxReplicas), cpuRequestMillicores, cpuLimitMillicores, memoryRequestMiB or memoryLimitMiB, or ask an administrator to raise developerPods, developerCpuMillicores or developerMemoryMiB`,
   );
 }
 
@@ -99,9 +103,6 @@ export interface DeveloperStackRecord extends Demand {
   readonly namespace: string;
   readonly ttlHours: number;
 }
-
-/** The label a developer namespace carries naming its person (read by `npm run developer-stacks`). */
-export const PERSON_LABEL = "sqs-eks-consumer/developer";
 
 /** What the namespace needs from the platform and the caller, once both are known. */
 export interface DeveloperGrant {

@@ -6,7 +6,10 @@
  * (judged by test/rbac/).
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { promisify } from "node:util";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { TUNABLES } from "../consumer/src/settings";
@@ -69,6 +72,51 @@ function commandBlock(name: string): string[] {
     .filter(Boolean);
 }
 
+/** The fenced shell block after `<!-- name -->`, as written. */
+function block(name: string): string {
+  const found = new RegExp(`<!-- ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(doc);
+  assert.ok(found, `no <!-- ${name} --> command block`);
+  return found[1]!;
+}
+
+/**
+ * A stand-in `pulumi` that keeps stack config in $STAND_IN_CONFIG as the CLI would: `stack init`/`select`;
+ * `config set [--path] <key> <value>` (a list item `key[N]` only for N up to the list's length: an index past
+ * the end fails); `config get <key> --json` printing `{value, objectValue, secret}` as the CLI does for a
+ * list (pulumi/pulumi `pkg/cmd/pulumi/config`, configValueJSON), failing for an unset key; `-C <dir>` keeps
+ * another project's stacks apart. Preview and up do nothing.
+ */
+const CONFIG_STAND_IN = String.raw`
+import { readFileSync, writeFileSync } from "node:fs";
+let args = process.argv.slice(2);
+let project = "";
+if (args[0] === "-C") { project = args[1] + ":"; args = args.slice(2); }
+const file = process.env.STAND_IN_CONFIG;
+const state = JSON.parse(readFileSync(file, "utf8"));
+const save = () => writeFileSync(file, JSON.stringify(state));
+const fail = (message) => { console.error("error: " + message); process.exit(255); };
+const stack = () => state.stacks[project + state.selected] ?? fail("no stack selected");
+const [command, sub, ...rest] = args;
+if (command === "stack" && sub === "init") { state.selected = rest[0]; state.stacks[project + rest[0]] ??= {}; save(); }
+else if (command === "stack" && sub === "select") { state.selected = rest[0]; if (!state.stacks[project + rest[0]]) fail("no stack named " + rest[0]); save(); }
+else if (command === "config" && sub === "get") {
+  const value = stack()[rest[0]];
+  if (value === undefined) fail("configuration key '" + rest[0] + "' not found for stack '" + state.selected + "'");
+  console.log(JSON.stringify(Array.isArray(value) ? { value: JSON.stringify(value), objectValue: value, secret: false } : { value, secret: false }));
+} else if (command === "config" && sub === "set") {
+  const path = rest[0] === "--path";
+  const [key, value] = path ? rest.slice(1) : rest;
+  const item = path ? /^(\w+)\[(\d+)\]$/.exec(key) : null;
+  if (item) {
+    const list = stack()[item[1]] ?? [];
+    if (Number(item[2]) > list.length) fail("index " + item[2] + " is past the end of " + item[1]);
+    list[Number(item[2])] = value;
+    stack()[item[1]] = list;
+  } else stack()[key] = value;
+  save();
+} else if (!(["config", "preview", "up"].includes(command) && sub === undefined) && !(command === "up" && sub === "--yes")) fail("unexpected: pulumi " + args.join(" "));
+`;
+
 /** One shell word: quotes removed. */
 const unquote = (word: string) => word.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
 
@@ -87,6 +135,12 @@ async function followDocCommands(): Promise<Map<string, Record<string, unknown>>
     for (const [pattern, value] of PLACEHOLDERS) line = line.replace(pattern, value);
     assert.doesNotMatch(line, /<[^>]+>/, `an unfilled placeholder in: ${line}`);
     const words = (line.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map(unquote);
+    // The doc's `append <list key> <value>` (its definition is run for real in "keeps everyone ...").
+    if (words[0] === "append" && words.length === 3) {
+      const values = stacks.get(selected)!;
+      values[key(words[1]!)] = [...((values[key(words[1]!)] ?? []) as string[]), words[2]!];
+      continue;
+    }
     if (words[0] !== "pulumi") continue;
     const [, command, sub, ...rest] = words;
     if (command === "stack" && sub === "init") {
@@ -199,6 +253,60 @@ describe("docs/DEPLOY.md", () => {
       .map(objectRef)
       .filter((ref) => ref !== undefined && cluster.has(ref));
     assert.deepEqual(left, []);
+  });
+
+  it("keeps everyone when step 1 runs for a second person and the cleanup job is set up: its list commands append", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "deploy-doc-"));
+    try {
+      const config = path.join(dir, "config.json");
+      // The runner stack as the bootstrap leaves it.
+      await writeFile(
+        config,
+        JSON.stringify({ selected: "", stacks: { "ci/runner:dev": { workflows: ["Preview"] } } }),
+      );
+      await writeFile(path.join(dir, "pulumi.mjs"), CONFIG_STAND_IN);
+      await writeFile(path.join(dir, "pulumi"), `#!/bin/sh\nexec "${process.execPath}" "${dir}/pulumi.mjs" "$@"\n`);
+      await writeFile(path.join(dir, "curl"), "#!/bin/sh\necho 203.0.113.7\n");
+      await writeFile(path.join(dir, "npm"), "#!/bin/sh\nexit 0\n");
+      for (const tool of ["pulumi", "curl", "npm"]) await chmod(path.join(dir, tool), 0o755);
+      const fill = (lines: string, person: string, address: string) =>
+        lines
+          .replaceAll("<alice's address>", address)
+          .replaceAll("<alice>", person)
+          .replaceAll("alice=", `${person}=`)
+          .replaceAll("<account>", "123456789012")
+          .replaceAll("<platform-admins>", "platform-admins");
+      const shared = block("shared-stack-commands");
+      const setup = block("cleanup-setup-commands")
+        .split("\n")
+        .filter((line) => /^(n=\$\()?pulumi /.test(line))
+        .join("\n");
+      const script = [
+        "set -eu",
+        "ACCOUNT=123456789012",
+        fill(block("dev-stack-commands"), "alice", ""),
+        fill(shared, "alice", "198.51.100.9"),
+        fill(shared, "bob", "198.51.100.10"),
+        setup,
+      ].join("\n");
+      await promisify(execFile)("bash", ["-c", script], {
+        cwd: dir,
+        env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}`, STAND_IN_CONFIG: config },
+        timeout: 120_000,
+      });
+      const { stacks } = JSON.parse(await readFile(config, "utf8")) as {
+        stacks: Record<string, Record<string, unknown>>;
+      };
+      assert.deepEqual(stacks["dev"], {
+        endpointPublicAccessCidrs: ["203.0.113.7/32", "198.51.100.9/32", "198.51.100.10/32"],
+        clusterAdminPrincipalArns: ["arn:aws:iam::123456789012:role/platform-admins"],
+        developers: ["alice=arn:aws:iam::123456789012:role/alice", "bob=arn:aws:iam::123456789012:role/bob"],
+        developerCleanupPrincipalArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-cleanup",
+      });
+      assert.deepEqual(stacks["ci/runner:dev"], { workflows: ["Preview", "Developer stacks cleanup"] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("shows the error the program actually raises for a bad configuration", () => {

@@ -22,7 +22,12 @@ const CALLERS = {
   bob: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/bob@example.com`,
   carol: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/carol@example.com`,
   mallory: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/mallory@example.com`,
+  /** Not listed: a session name that {{SessionName}} would have written as Bob's. */
+  bobLookalike: `arn:aws:sts::${ACCOUNT}:assumed-role/${SHARED_ROLE_NAME}/bob-example.com`,
 } as const;
+/** The developer stacks' cleanup job's role (ci/roles.ts), and a session of it. */
+const CLEANUP_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci-sqs-eks-consumer-cleanup`;
+const CLEANUP_CALLER = `arn:aws:sts::${ACCOUNT}:assumed-role/ci-sqs-eks-consumer-cleanup/developer-stacks-cleanup-42`;
 const DEVELOPERS = [
   `alice=${ALICE_ROLE}`,
   `bob=${SHARED_ROLE} session=bob@example.com`,
@@ -47,9 +52,12 @@ let notHers: ProgramRun;
 let unlisted: ProgramRun;
 let overQuota: ProgramRun;
 let carolPodIdentity: ProgramRun;
+let cpuLimitOver: ProgramRun;
 
 before(async () => {
-  [platform] = (await runPrograms([await scenario("shared", { developers: DEVELOPERS })])) as [ProgramRun];
+  [platform] = (await runPrograms([
+    await scenario("shared", { developers: DEVELOPERS, developerCleanupPrincipalArn: CLEANUP_ROLE }),
+  ])) as [ProgramRun];
   assertSucceeded(platform);
   const as = (caller: string) => ({
     ...borrowing(platform, caller),
@@ -63,7 +71,7 @@ before(async () => {
       },
     },
   });
-  [alice, aliceSecond, bob, carol, notHers, unlisted, overQuota, carolPodIdentity] = (await runPrograms([
+  [alice, aliceSecond, bob, carol, notHers, unlisted, overQuota, carolPodIdentity, cpuLimitOver] = (await runPrograms([
     await scenario("alice-feature", FULL, as(CALLERS.alice)),
     await scenario("alice", { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM }, as(CALLERS.alice)),
     await scenario("bob", FULL, as(CALLERS.bob)),
@@ -76,7 +84,12 @@ before(async () => {
       { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM, identity: "pod-identity" },
       as(CALLERS.carol),
     ),
-  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+    await scenario(
+      "carol-z",
+      { clusterMode: "borrow", ephemeral: true, clusterStack: PLATFORM, cpuLimitMillicores: 1000 },
+      as(CALLERS.carol),
+    ),
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
 });
 
 const refused = (decisions: readonly Decision[]) => decisions.filter((d) => !d.allowed).map(describeDecision);
@@ -194,6 +207,13 @@ describe("self-service", () => {
     );
   });
 
+  it("refuses at preview a CPU limit above what the namespace's LimitRange lets a container have", () => {
+    assert.ok(
+      cpuLimitOver.errors.some((e) => e.includes("cpuLimitMillicores 1000m > 500m")),
+      cpuLimitOver.errors.join("\n"),
+    );
+  });
+
   it("works in pod-identity mode too", () => {
     assertSucceeded(carolPodIdentity);
     const cluster = SimulatedCluster.fromPlatform(platform);
@@ -285,6 +305,17 @@ describe("isolation between developers", () => {
   it("gives two people on one IAM role distinct Kubernetes users", () => {
     const cluster = SimulatedCluster.fromPlatform(platform);
     assert.notEqual(cluster.userOf(CALLERS.bob)?.username, cluster.userOf(CALLERS.carol)?.username);
+  });
+
+  it("never makes an unlisted session Bob, even one named as {{SessionName}} would write his", () => {
+    const cluster = withEveryoneUp();
+    const lookalike = cluster.userOf(CALLERS.bobLookalike);
+    assert.ok(lookalike);
+    assert.notEqual(lookalike.username, cluster.userOf(CALLERS.bob)?.username);
+    const allowed = attemptsOn(cluster, CALLERS.bobLookalike, namespaceOf(bob), lookalike.username).filter(
+      (d) => d.allowed,
+    );
+    assert.deepEqual(allowed.map(describeDecision), []);
   });
 
   it("gives a developer no right in another's namespace, even when they share an IAM role", () => {
@@ -401,5 +432,202 @@ describe("isolation between developers", () => {
       }),
     ];
     assert.deepEqual(inOwn.filter((d) => d.allowed).map(describeDecision), []);
+  });
+});
+
+/** A reference to a namespaced or cluster-scoped core object. */
+const core = (kind: string, resource: string, namespace: string, name: string): ObjectRef => ({
+  apiGroup: "",
+  version: "v1",
+  kind,
+  resource,
+  namespace,
+  name,
+});
+
+/** The restricted Pod Security labels every developer namespace carries (infra/namespace.ts). */
+const RESTRICTED = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/audit-version": "latest",
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/warn-version": "latest",
+};
+const PERSON = "sqs-eks-consumer/developer";
+
+/** The ReplicaSet controller, which creates a Deployment's pods (not the developer). */
+const REPLICASET_CONTROLLER = {
+  username: "system:serviceaccount:kube-system:replicaset-controller",
+  groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+};
+const POD = { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "busybox" }] } };
+
+describe("the quota of a developer namespace", () => {
+  it("cannot be sidestepped: no pod starts in a developer namespace without the platform's quota", () => {
+    const cluster = SimulatedCluster.fromPlatform(platform);
+    assert.deepEqual(refused(cluster.replay(CALLERS.alice, alice, "up")), []);
+    // With the quota, the controller's pod is admitted.
+    assert.deepEqual(cluster.admit(REPLICASET_CONTROLLER, core("Pod", "pods", namespaceOf(alice), "p"), POD), []);
+    // A namespace of her own, made without a quota: the namespace is admitted, its pods are not.
+    const bare = "sqs-eks-consumer-alice-bare";
+    const made = cluster.write(CALLERS.alice, "bare namespace", core("Namespace", "namespaces", "", bare), "create", {
+      metadata: { name: bare, labels: { ...RESTRICTED, [PERSON]: "alice" } },
+    });
+    assert.ok(made.allowed, describeDecision(made));
+    const denials = cluster.admit(REPLICASET_CONTROLLER, core("Pod", "pods", bare, "p"), POD);
+    assert.equal(denials.length, 1);
+    assert.match(
+      denials[0]!,
+      /sqs-eks-consumer-developer-quota: no ResourceQuota sqs-eks-consumer-developer in the namespace/,
+    );
+    // The platform's own namespace carries no person: the policy leaves it alone.
+    assert.deepEqual(cluster.admit(REPLICASET_CONTROLLER, core("Pod", "pods", "kube-system", "p"), POD), []);
+  });
+
+  it("refuses a quota with scopes or a scope selector, which would count nothing", () => {
+    const cluster = SimulatedCluster.fromPlatform(platform);
+    cluster.replay(CALLERS.alice, alice, "up");
+    const own = namespaceOf(alice);
+    const hard = (ofType(alice, "kubernetes:core/v1:ResourceQuota")[0]!.inputs.spec as { hard: unknown }).hard;
+    const ref = core("ResourceQuota", "resourcequotas", own, "sqs-eks-consumer-developer");
+    for (const extra of [
+      { scopes: ["BestEffort"] },
+      { scopeSelector: { matchExpressions: [{ scopeName: "PriorityClass", operator: "In", values: ["none"] }] } },
+    ]) {
+      const decision = cluster.write(CALLERS.alice, "scoped quota", ref, "patch", {
+        metadata: { name: ref.name, namespace: own },
+        spec: { hard, ...extra },
+      });
+      assert.ok(!decision.allowed, JSON.stringify(extra));
+    }
+  });
+});
+
+describe("what a developer may put into their own namespace", () => {
+  function withAliceUp() {
+    const cluster = SimulatedCluster.fromPlatform(platform);
+    assert.deepEqual(refused(cluster.replay(CALLERS.alice, alice, "up")), []);
+    return cluster;
+  }
+
+  it("admits only ClusterIP Services without externalIPs", () => {
+    const cluster = withAliceUp();
+    const own = namespaceOf(alice);
+    const service = (name: string, spec: Record<string, unknown>) =>
+      cluster.write(CALLERS.alice, `service ${name}`, core("Service", "services", own, name), "create", {
+        metadata: { name, namespace: own },
+        spec: { ports: [{ port: 80 }], ...spec },
+      });
+    assert.ok(service("plain", {}).allowed);
+    assert.ok(service("cluster-ip", { type: "ClusterIP" }).allowed);
+    const refusedServices = [
+      service("load-balancer", { type: "LoadBalancer" }),
+      service("node-port", { type: "NodePort" }),
+      service("external-ips", { type: "ClusterIP", externalIPs: ["10.0.0.10"] }),
+    ];
+    assert.deepEqual(refusedServices.filter((d) => d.allowed).map(describeDecision), []);
+  });
+
+  it("admits a TriggerAuthentication only for a role of the person's own stacks", () => {
+    const cluster = withAliceUp();
+    const own = namespaceOf(alice);
+    const auth = (name: string, roleArn: string) =>
+      cluster.write(
+        CALLERS.alice,
+        `trigger authentication ${name}`,
+        {
+          apiGroup: "keda.sh",
+          version: "v1alpha1",
+          kind: "TriggerAuthentication",
+          resource: "triggerauthentications",
+          namespace: own,
+          name,
+        },
+        "create",
+        { metadata: { name, namespace: own }, spec: { podIdentity: { provider: "aws", roleArn } } },
+      );
+    assert.ok(auth("own", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-alice-x-keda-scaler`).allowed);
+    assert.ok(!auth("bobs", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-bob-keda-scaler`).allowed);
+    assert.ok(!auth("platform", `arn:aws:iam::${ACCOUNT}:role/sqs-eks-consumer-shared-keda-scaler`).allowed);
+  });
+
+  it("labels a namespace with its own person only, and keeps the label", () => {
+    const cluster = withAliceUp();
+    const own = namespaceOf(alice);
+    const labelled = (name: string, person: string | undefined, verb: "create" | "patch") =>
+      cluster.write(CALLERS.alice, `namespace ${name}`, core("Namespace", "namespaces", "", name), verb, {
+        metadata: { name, labels: { ...RESTRICTED, ...(person === undefined ? {} : { [PERSON]: person }) } },
+      });
+    assert.ok(!labelled("sqs-eks-consumer-alice-y", "bob", "create").allowed);
+    assert.ok(!labelled("sqs-eks-consumer-alice-z", undefined, "create").allowed);
+    assert.ok(!labelled(own, "bob", "patch").allowed);
+    assert.ok(!labelled(own, undefined, "patch").allowed);
+  });
+});
+
+describe("the cleanup job's access to the cluster", () => {
+  it("deletes developer namespaces, and nothing else: it is no cluster admin", () => {
+    const cluster = SimulatedCluster.fromPlatform(platform);
+    for (const [run, caller] of [
+      [alice, CALLERS.alice],
+      [bob, CALLERS.bob],
+    ] as const)
+      assert.deepEqual(refused(cluster.replay(caller, run, "up")), []);
+    const user = cluster.userOf(CLEANUP_CALLER);
+    assert.ok(user, "the cleanup role has an access entry");
+    const ns = (name: string) => core("Namespace", "namespaces", "", name);
+    const forbidden = [
+      cluster.write(CLEANUP_CALLER, "the platform's namespace", ns("sqs-eks-consumer-shared"), "delete", null),
+      cluster.write(CLEANUP_CALLER, "KEDA's namespace", ns("keda"), "delete", null),
+      cluster.write(CLEANUP_CALLER, "kube-system", ns("kube-system"), "delete", null),
+      cluster.authorize(CLEANUP_CALLER, "secrets", {
+        verb: "get",
+        apiGroup: "",
+        resource: "secrets",
+        namespace: namespaceOf(alice),
+        name: "",
+      }),
+      cluster.authorize(CLEANUP_CALLER, "create", {
+        verb: "create",
+        apiGroup: "",
+        resource: "namespaces",
+        namespace: "",
+        name: "",
+      }),
+      cluster.authorize(CLEANUP_CALLER, "bind", {
+        verb: "bind",
+        apiGroup: "rbac.authorization.k8s.io",
+        resource: "clusterroles",
+        namespace: "",
+        name: "cluster-admin",
+      }),
+      cluster.authorize(CLEANUP_CALLER, "delete policy", {
+        verb: "delete",
+        apiGroup: "admissionregistration.k8s.io",
+        resource: "validatingadmissionpolicies",
+        namespace: "",
+        name: "sqs-eks-consumer-developer-namespaces",
+      }),
+    ];
+    assert.deepEqual(forbidden.filter((d) => d.allowed).map(describeDecision), []);
+    const reads = cluster.authorize(CLEANUP_CALLER, "directory", {
+      verb: "get",
+      apiGroup: "",
+      resource: "configmaps",
+      namespace: "kube-public",
+      name: "sqs-eks-consumer-developers",
+    });
+    assert.ok(reads.allowed, describeDecision(reads));
+    for (const run of [alice, bob]) {
+      const decision = cluster.write(
+        CLEANUP_CALLER,
+        "an expired stack's namespace",
+        ns(namespaceOf(run)),
+        "delete",
+        null,
+      );
+      assert.ok(decision.allowed, describeDecision(decision));
+    }
   });
 });

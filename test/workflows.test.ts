@@ -227,5 +227,23 @@ describe("workflows", () => {
       assert.equal(duration, SESSION_SECONDS.cleanup);
       assert.ok(cleanup["timeout-minutes"] * 60 < duration, `${cleanup["timeout-minutes"]} min against ${duration} s`);
     });
+
+    it("bounds its run below the job's timeout, on the runner's own cluster, and never runs pulumi destroy", () => {
+      const script = cleanup.steps.map((s) => s.run ?? "").join("\n");
+      const budget = /--budget-minutes (\d+)/.exec(script);
+      assert.ok(budget, "the cleanup has a time budget");
+      // Every call of the run is cut off at the budget (scripts/developer-stacks.ts); the steps before it
+      // (checkout, npm ci, kubectl, login) take a few minutes: leave them 10.
+      assert.ok(
+        Number(budget[1]) + 10 < cleanup["timeout-minutes"],
+        `${budget[1]} min against ${cleanup["timeout-minutes"]}`,
+      );
+      assert.match(script, /--cluster "\$CLUSTER"/);
+      assert.equal(
+        (cleanup as { env?: Record<string, string> }).env?.CLUSTER,
+        platformClusterName("organization/sqs-eks-consumer/dev"),
+      );
+      assert.doesNotMatch(script, /pulumi destroy/);
+    });
   });
 });

@@ -21,7 +21,13 @@ import {
   type NodeProvisioning,
 } from "./keys";
 import { NAME_LIMITS, scopedName, slugify } from "../names";
-import { readDeveloperQuota, readDevelopers, type Developer, type DeveloperQuota } from "./developers";
+import {
+  readDeveloperCleanup,
+  readDeveloperQuota,
+  readDevelopers,
+  type Developer,
+  type DeveloperQuota,
+} from "./developers";
 import { checkEnum, type ConfigInput, type RawStackConfig } from "./parse";
 
 /** The number of managed nodes of a created cluster. */
@@ -66,6 +72,8 @@ export type ClusterConfig =
       readonly developers: readonly Developer[];
       /** What each developer stack's namespace may use. */
       readonly developerQuota: DeveloperQuota;
+      /** The cleanup job's role, given its own access entry (developers.ts); undefined when unset. */
+      readonly developerCleanupPrincipalArn: string | undefined;
       readonly ci: CiAccess;
       readonly addonVersions: AddonVersions;
     }
@@ -212,6 +220,7 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         },
         problems,
       );
+      const developerCleanupPrincipalArn = readDeveloperCleanup(input, adminPrincipalArns, developers, problems);
       const ci = readCiAccess(input, adminPrincipalArns, developers, problems);
       const addonVersions = readAddonVersions(input, problems);
       if (problems.length > before || nodeProvisioning === undefined) return undefined;
@@ -224,6 +233,7 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         adminPrincipalArns,
         developers,
         developerQuota: readDeveloperQuota(input),
+        developerCleanupPrincipalArn,
         ci,
         addonVersions,
       };

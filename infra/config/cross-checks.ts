@@ -42,18 +42,20 @@ export interface Demand {
 /**
  * The most the consumer's pods take at once: maxReplicas when autoscaled, else replicas, plus the one pod a
  * rollout surges (infra/workload.ts `maxSurge: 1`); CPU and memory as they request it, and memory as they are
- * limited to it (what a ResourceQuota's `limits.memory` counts).
+ * limited to it (what a ResourceQuota's `limits.memory` counts); and the CPU limit of its one container (what a
+ * LimitRange's `max.cpu` caps), millicores.
  */
 export function consumerDemand(
   autoscaling: AutoscalingConfig,
   workload: WorkloadConfig,
-): Demand & { readonly memoryLimitMiB: number } {
+): Demand & { readonly memoryLimitMiB: number; readonly containerCpuLimitMillicores: number } {
   const pods = (autoscaling.enabled ? autoscaling.maxReplicas : workload.replicas) + 1;
   return {
     pods,
     cpuMillicores: pods * workload.cpuRequestMillicores,
     memoryMiB: pods * workload.memoryRequestMiB,
     memoryLimitMiB: pods * workload.memoryLimitMiB,
+    containerCpuLimitMillicores: workload.cpuLimitMillicores,
   };
 }
 

@@ -44,15 +44,6 @@ const USER_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:user\/[\w+=,.@/-]+$/;
 /** IAM's RoleSessionName: 2 to 64 of `[\w+=,.@-]` (STS API reference, AssumeRole). */
 const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 
-/**
- * The session name as EKS puts it into a Kubernetes username through `{{SessionName}}`: every `@` becomes `-`
- * (kubernetes-sigs/aws-iam-authenticator `pkg/server/server.go`, renderTemplate; EKS user guide, "Set a
- * custom username for EKS access entries").
- */
-export function renderedSessionName(sessionName: string): string {
-  return sessionName.replaceAll("@", "-");
-}
-
 /** Whether `namespace` is one of `person`'s: `<project slug>-<person>` or `<project slug>-<person>-*`. */
 export function personOwnsNamespace(projectSlug: string, person: string, namespace: string): boolean {
   const own = `${projectSlug}-${person}`;
@@ -121,11 +112,11 @@ function developerProblem(
   if (samePrincipal.some((other) => other.sessionName === undefined) || (samePrincipal.length > 0 && !sessionName)) {
     return `${principalArn} is listed for "${person}" and for ${samePrincipal.map((o) => `"${o.person}"`).join(", ")}; a shared role needs session=<session name> on every entry`;
   }
-  const twin = samePrincipal.find(
-    (other) => renderedSessionName(other.sessionName ?? "") === renderedSessionName(sessionName ?? ""),
-  );
+  // Usernames carry the session name unchanged (`{{SessionNameRaw}}`, infra/developer-access.ts), so only an
+  // equal session name gives two people one username.
+  const twin = samePrincipal.find((other) => other.sessionName === sessionName);
   if (twin !== undefined) {
-    return `"${person}" and "${twin.person}" would get the same Kubernetes username (EKS writes @ in a session name as -)`;
+    return `"${person}" and "${twin.person}" have the same session name on ${principalArn}, so they would be one Kubernetes user`;
   }
   return undefined;
 }
@@ -134,4 +125,28 @@ function developerProblem(
 export function readDeveloperQuota(input: ConfigInput): DeveloperQuota {
   const { developerPods, developerCpuMillicores, developerMemoryMiB } = input.values;
   return { pods: developerPods, cpuMillicores: developerCpuMillicores, memoryMiB: developerMemoryMiB };
+}
+
+/**
+ * `developerCleanupPrincipalArn`: the cleanup job's IAM role, or undefined when unset. A role ARN; not an admin
+ * (an admin needs no narrower entry, and EKS gives a principal one access entry) nor a developer's principal.
+ */
+export function readDeveloperCleanup(
+  input: ConfigInput,
+  adminPrincipalArns: readonly string[],
+  developers: readonly Developer[],
+  problems: SettingProblem[],
+): string | undefined {
+  const arn = input.values.developerCleanupPrincipalArn;
+  if (arn === "") return undefined;
+  const reason = !ROLE_ARN_PATTERN.test(arn)
+    ? `${JSON.stringify(arn)} is not an IAM role ARN`
+    : adminPrincipalArns.includes(arn)
+      ? `${arn} is in clusterAdminPrincipalArns; the cleanup job needs its own, narrower access entry (EKS gives a principal one)`
+      : developers.some((d) => d.principalArn === arn)
+        ? `${arn} is a developer's principal; EKS gives a principal one access entry`
+        : undefined;
+  if (reason === undefined) return arn;
+  problems.push({ key: input.key("developerCleanupPrincipalArn"), reason });
+  return undefined;
 }

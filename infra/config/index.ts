@@ -76,13 +76,7 @@ export {
   type IdentityConfig,
   type NodeCount,
 } from "./cluster";
-export {
-  PERSON_PATTERN,
-  personOwnsNamespace,
-  renderedSessionName,
-  type Developer,
-  type DeveloperQuota,
-} from "./developers";
+export { PERSON_PATTERN, personOwnsNamespace, type Developer, type DeveloperQuota } from "./developers";
 export type { LifecycleConfig } from "./lifecycle";
 export {
   MAX_PUBLIC_ACCESS_CIDRS,

@@ -217,6 +217,13 @@ export const CLUSTER_KEYS = {
     description:
       "create mode: people who may run developer stacks on this cluster, as <person>=<IAM role or user ARN> (a principal of their own) or <person>=<IAM role ARN> session=<role session name> (a role people share, such as an IAM Identity Center permission set's). Each then creates and destroys stacks named <person> or <person>-<anything> without an administrator.",
   },
+  developerCleanupPrincipalArn: {
+    type: "string",
+    default: "",
+    mode: "create",
+    description:
+      "create mode: IAM role ARN of the developer stacks' cleanup job (ci-<project>-cleanup); its access entry may read the developer directory and delete developer namespaces, nothing else (not cluster admin). Empty: no cleanup job.",
+  },
   developerPods: {
     type: "integer",
     default: 4,
@@ -225,7 +232,7 @@ export const CLUSTER_KEYS = {
     unit: "pods",
     mode: "create",
     description:
-      "create mode: pods each developer stack may run at once (its namespace's ResourceQuota); the nodes must hold every listed developer's share.",
+      "create mode: pods each developer stack may run at once (its namespace's ResourceQuota); the nodes must hold one stack's share for each listed person.",
   },
   developerCpuMillicores: {
     type: "integer",

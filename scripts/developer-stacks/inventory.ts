@@ -3,10 +3,15 @@
  * what the Pulumi CLI prints (`pulumi stack ls --all --json`, `pulumi stack output --json`,
  * `pulumi stack export`), so the selection is tested on recorded lists.
  *
- * A developer stack is one whose outputs carry `developerStack` (index.ts; infra/developer-namespace.ts
- * DeveloperStackRecord): its person, platform, namespace, `ttlHours` and its pods' most. It expires when it
- * has gone `ttlHours` without an update (`lastUpdate`): a stack in daily use lives on, a forgotten one goes.
- * A stack with an update in progress, or none ever finished, is never selected.
+ * A developer stack is found by its name, not by anything in its state: a stack of the project named
+ * `<person>` or `<person>-<anything>` for a person the platform lists (its directory, infra/developer-access.ts),
+ * which is the only name the platform's admission policy lets that person's stacks deploy under. So a stack
+ * whose first update failed before it had outputs is found too. Its `developerStack` output
+ * (infra/developer-namespace.ts DeveloperStackRecord), written by the developer, is read only for what the
+ * developer may decide anyway (`ttlHours`, and the pods' most for the listing), and only when it names the
+ * person the stack's name does; otherwise the stack gets DEFAULT_TTL_HOURS.
+ * A stack expires when it has gone `ttlHours` without an update (`lastUpdate`): a stack in daily use lives
+ * on, a forgotten one goes. A stack with an update in progress, or none ever run, is never selected.
  */
 
 /** One item of `pulumi stack ls --all --json` (pulumi/pulumi `pkg/cmd/pulumi/stack/stack_ls.go`, stackSummaryJSON). */
@@ -38,10 +43,20 @@ export const BILLED_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   "aws:ecr/repository:Repository": "ECR repositories",
 };
 
+/** The ttlHours of a stack whose output does not say (infra/config/keys.ts `ttlHours`, its default). */
+export const DEFAULT_TTL_HOURS = 72;
+
 /** A developer stack with its age and what it costs. */
 export interface DeveloperStack {
+  /** As the backend names it (`<organization>/<project>/<stack>` where it qualifies names). */
   readonly name: string;
-  readonly record: DeveloperStackRecord;
+  /** The stack's own name (the last part of `name`). */
+  readonly stack: string;
+  /** The person the stack's name says it belongs to. */
+  readonly person: string;
+  /** Its `developerStack` output, when present and naming `person`. */
+  readonly record: DeveloperStackRecord | undefined;
+  readonly ttlHours: number;
   /** Hours since the last finished update; undefined when none finished. */
   readonly idleHours: number | undefined;
   /** When it expires (last update + ttlHours); undefined when no update finished. */
@@ -78,24 +93,49 @@ export function billedResources(exported: unknown): Record<string, number> {
   return counts;
 }
 
-/** The developer stacks among `summaries`, given each stack's outputs (and, when read, its exported state). */
+/** The stack's own name: the last part of a qualified name. */
+export function stackOf(name: string): string {
+  return name.split("/").at(-1) ?? name;
+}
+
+/**
+ * The person a stack belongs to by its name (`<person>` or `<person>-<anything>`), among `people`; undefined
+ * when the name is no listed person's.
+ */
+export function personOfStack(stack: string, people: readonly string[]): string | undefined {
+  const person = stack.split("-")[0] ?? "";
+  return people.includes(person) ? person : undefined;
+}
+
+/**
+ * The developer stacks among `summaries`: those named after one of `people`, given each stack's outputs (and,
+ * when read, its exported state).
+ */
 export function developerStacks(
   summaries: readonly StackSummary[],
+  people: readonly string[],
   outputs: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
   now: Date,
   exported: ReadonlyMap<string, unknown> = new Map(),
 ): DeveloperStack[] {
   const stacks: DeveloperStack[] = [];
   for (const summary of summaries) {
-    const record = outputs.get(summary.name)?.developerStack;
-    if (!isDeveloperStackRecord(record)) continue;
+    const stack = stackOf(summary.name);
+    const person = personOfStack(stack, people);
+    if (person === undefined) continue;
+    const output = outputs.get(summary.name)?.developerStack;
+    const record = isDeveloperStackRecord(output) && output.person === person ? output : undefined;
+    const ttlHours = record?.ttlHours ?? DEFAULT_TTL_HOURS;
     const last = summary.lastUpdate === undefined ? Number.NaN : Date.parse(summary.lastUpdate);
     const known = Number.isFinite(last);
     stacks.push({
       name: summary.name,
+      stack,
+      person,
       record,
+      ttlHours,
       idleHours: known ? (now.getTime() - last) / HOUR_MS : undefined,
-      expiresAt: known ? new Date(last + record.ttlHours * HOUR_MS) : undefined,
+      expiresAt: known ? new Date(last + ttlHours * HOUR_MS) : undefined,
       updateInProgress: summary.updateInProgress === true,
       resourceCount: summary.resourceCount ?? 0,
       billed: billedResources(exported.get(summary.name)),
@@ -131,14 +171,14 @@ export function formatStacks(stacks: readonly DeveloperStack[], now: Date): stri
   ];
   const rows = stacks.map((stack) => [
     stack.name,
-    stack.record.person,
-    stack.record.platform,
+    stack.person,
+    stack.record?.platform ?? "-",
     stack.updateInProgress ? "updating" : hours(stack.idleHours),
-    `${stack.record.ttlHours} h`,
+    `${stack.ttlHours} h`,
     stack.expiresAt === undefined ? "-" : hours(Math.max(0, (stack.expiresAt.getTime() - now.getTime()) / HOUR_MS)),
-    String(stack.record.pods),
-    `${stack.record.cpuMillicores}m`,
-    `${stack.record.memoryMiB} MiB`,
+    stack.record === undefined ? "-" : String(stack.record.pods),
+    stack.record === undefined ? "-" : `${stack.record.cpuMillicores}m`,
+    stack.record === undefined ? "-" : `${stack.record.memoryMiB} MiB`,
     Object.entries(stack.billed)
       .map(([label, count]) => `${count} ${label}`)
       .join(", ") || "-",
@@ -159,10 +199,12 @@ export interface CleanupEntry {
   readonly time: string;
   readonly stack: string;
   readonly person: string;
-  readonly platform: string;
   readonly idleHours: number;
   readonly ttlHours: number;
-  readonly action: "would destroy" | "destroyed" | "failed";
+  readonly action: "would destroy" | "destroyed" | "failed" | "skipped";
+  /** What was deleted, or would be in a dry run: `<kind> <name or ARN>`. */
+  readonly deleted?: readonly string[];
+  /** Why it failed or was skipped (a lock, the time budget, a refused deletion). */
   readonly error?: string;
 }
 
@@ -171,16 +213,16 @@ export function cleanupEntry(
   stack: DeveloperStack,
   now: Date,
   action: CleanupEntry["action"],
-  error?: string,
+  details: { readonly deleted?: readonly string[]; readonly error?: string } = {},
 ): CleanupEntry {
   return {
     time: now.toISOString(),
     stack: stack.name,
-    person: stack.record.person,
-    platform: stack.record.platform,
+    person: stack.person,
     idleHours: Math.floor(stack.idleHours ?? 0),
-    ttlHours: stack.record.ttlHours,
+    ttlHours: stack.ttlHours,
     action,
-    ...(error === undefined ? {} : { error }),
+    ...(details.deleted === undefined ? {} : { deleted: details.deleted }),
+    ...(details.error === undefined ? {} : { error: details.error }),
   };
 }

@@ -25,6 +25,7 @@ const SAMPLES: Partial<Record<ConfigKey, string>> = {
   endpointPublicAccessCidrs: '["203.0.113.7/32"]',
   otlpProtocol: "http/json",
   ciDeployRoleArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-deploy",
+  developerCleanupPrincipalArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-cleanup",
   ciPreviewRoleArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-preview",
   vpcCniAddonVersion: "v1.19.2-eksbuild.5",
   kubeProxyAddonVersion: "v1.32.3-eksbuild.7",

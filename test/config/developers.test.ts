@@ -46,7 +46,7 @@ describe("parseStackConfig: developers", () => {
         "dan=arn:aws:sts::123456789012:assumed-role/x/y",
         "erin=arn:aws:iam::123456789012:user/erin session=erin",
         `frank=${SHARED}`,
-        `gina=${SHARED} session=bob-example.com`,
+        `gina=${SHARED} session=bob@example.com`,
         "dev=arn:aws:iam::123456789012:role/dev",
       ]),
     }).get(k("developers"))!;
@@ -65,9 +65,45 @@ describe("parseStackConfig: developers", () => {
     );
     assert.match(
       reason,
-      /"gina" and "bob" would get the same Kubernetes username \(EKS writes @ in a session name as -\)/,
+      /"gina" and "bob" have the same session name on .*AWSReservedSSO.*, so they would be one Kubernetes user/,
     );
     assert.match(reason, /"dev" would own this stack's own namespace sqs-eks-consumer-dev; choose another person name/);
+  });
+
+  it("keeps apart session names that differ only in @ and -, which become different Kubernetes users", () => {
+    const config = valid({
+      [k("developers")]: JSON.stringify([
+        `bob=${SHARED} session=bob@example.com`,
+        `hank=${SHARED} session=bob-example.com`,
+      ]),
+    });
+    assert.ok(config.cluster.mode === "create");
+    assert.deepEqual(
+      config.cluster.developers.map((d) => d.person),
+      ["bob", "hank"],
+    );
+  });
+
+  it("takes the cleanup job's role, and refuses one that is an admin, a developer's, or not a role", () => {
+    const cleanup = "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-cleanup";
+    const config = valid({
+      [k("developers")]: JSON.stringify([`alice=${ALICE}`]),
+      [k("developerCleanupPrincipalArn")]: cleanup,
+    });
+    assert.ok(config.cluster.mode === "create");
+    assert.equal(config.cluster.developerCleanupPrincipalArn, cleanup);
+    for (const [arn, reason] of [
+      [ADMIN, /is in clusterAdminPrincipalArns; the cleanup job needs its own, narrower access entry/],
+      [ALICE, /is a developer's principal/],
+      ["arn:aws:iam::123456789012:user/cleanup", /is not an IAM role ARN/],
+    ] as const) {
+      const found = problems({
+        [k("clusterAdminPrincipalArns")]: JSON.stringify([ADMIN]),
+        [k("developers")]: JSON.stringify([`alice=${ALICE}`]),
+        [k("developerCleanupPrincipalArn")]: arn,
+      }).get(k("developerCleanupPrincipalArn"));
+      assert.match(found ?? "", reason);
+    }
   });
 
   it("tells a stack file that still sets developerStacks what replaced it", () => {

@@ -17,6 +17,7 @@ describe("parseStackConfig", () => {
       adminPrincipalArns: [],
       developers: [],
       developerQuota: { pods: 4, cpuMillicores: 500, memoryMiB: 1024 },
+      developerCleanupPrincipalArn: undefined,
       ci: { deployRoleArn: undefined, previewRoleArn: undefined },
       addonVersions: { vpcCni: undefined, kubeProxy: undefined, coredns: undefined, podIdentityAgent: undefined },
     });

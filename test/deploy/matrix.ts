@@ -79,6 +79,7 @@ const CREATE: readonly Entry[] = [
       nodeProvisioning: "node-group",
       clusterAdminPrincipalArns: ["arn:aws:iam::123456789012:role/platform-admins"],
       developers: [`alice=${DEVELOPER_ROLES.alice}`, `bob=${DEVELOPER_ROLES.shared} session=bob@example.com`],
+      developerCleanupPrincipalArn: "arn:aws:iam::123456789012:role/ci-sqs-eks-consumer-cleanup",
       developerPods: 3,
       developerCpuMillicores: 400,
       developerMemoryMiB: 768,
@@ -176,6 +177,8 @@ export async function recordMatrix(): Promise<MatrixRun[]> {
     ephemeral: true,
     clusterStack: SHARED_STACK,
     rolePermissionsBoundary: BOUNDARY,
+    // Within the platform's developerCpuMillicores, which the namespace's LimitRange caps a container at.
+    cpuLimitMillicores: 400,
   };
   const platform = createdRuns[0]!;
   const adopt = { clusterMode: "adopt", clusterName: "platform-prod", rolePermissionsBoundary: BOUNDARY };

@@ -7,8 +7,15 @@
  *
  * The request seen by the expressions is the AdmissionRequest's CEL form: `request` (operation, name,
  * namespace, resource {group, version, resource}, userInfo {username, groups}), `object` (null on DELETE),
- * `oldObject` (null on CREATE), `variables`. Sources: Kubernetes docs, "Validating Admission Policy"
- * (matching, variables, validations, failure policy); kubernetes/kubernetes
+ * `oldObject` (null on CREATE), `variables`, and `params` for a policy with a `paramKind`.
+ *
+ * `matchConstraints.namespaceSelector` (matchLabels, matchExpressions In/NotIn/Exists/DoesNotExist) is
+ * matched against the labels of the request's namespace; for a Namespace itself against its own labels; a
+ * request for another cluster-scoped resource always matches. A policy with `paramKind` takes its parameter
+ * from its binding's `paramRef`: the object of that kind and name, in `paramRef.namespace` or else the
+ * request's namespace; none found, the binding's `parameterNotFoundAction` (default Deny) denies the request.
+ * Sources: Kubernetes docs, "Validating Admission Policy" (matching, variables, validations, failure policy,
+ * "Parameter resources"), "Label selectors"; kubernetes/kubernetes
  * `staging/src/k8s.io/apiserver/pkg/admission/plugin/policy/validating` (evaluation order).
  */
 import { run } from "@bufbuild/cel";
@@ -28,11 +35,51 @@ export interface AdmissionRequest {
   readonly oldObject: Record<string, unknown> | null;
 }
 
-/** A policy as recorded (its spec) and whether a binding with the Deny action names it. */
+/** A binding's reference to the parameter of a policy with a `paramKind`. */
+export interface ParamRef {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly parameterNotFoundAction?: "Allow" | "Deny";
+}
+
+/** A policy as recorded (its spec), whether a binding with the Deny action names it, and that binding's paramRef. */
 export interface AdmissionPolicy {
   readonly name: string;
   readonly spec: Record<string, unknown>;
   readonly bound: boolean;
+  readonly paramRef?: ParamRef;
+}
+
+/** What admission reads of the cluster besides the request: namespaces' labels, and parameter objects. */
+export interface AdmissionContext {
+  /** The labels of a namespace, undefined when it does not exist. */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  /** An object of `kind` (`apiVersion` as in paramKind), undefined when it does not exist. */
+  param(apiVersion: string, kind: string, namespace: string, name: string): Record<string, unknown> | undefined;
+}
+
+const NO_CONTEXT: AdmissionContext = { namespaceLabels: () => undefined, param: () => undefined };
+
+interface LabelSelector {
+  readonly matchLabels?: Record<string, string>;
+  readonly matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Whether labels match a label selector (an empty selector matches everything). */
+export function selectorMatches(
+  selector: LabelSelector | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  if (selector === undefined) return true;
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const byExpression = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === "Exists") return key in labels;
+    if (operator === "DoesNotExist") return !(key in labels);
+    if (operator === "In") return key in labels && values.includes(labels[key]!);
+    if (operator === "NotIn") return !(key in labels) || !values.includes(labels[key]!);
+    throw new Error(`unknown selector operator ${operator}`);
+  });
+  return byLabel && byExpression;
 }
 
 interface ResourceRule {
@@ -65,7 +112,11 @@ function evaluate(expression: string, bindings: Record<string, unknown>): { valu
 }
 
 /** The denials of every bound policy that applies; empty when the request is admitted. */
-export function admissionDenials(policies: readonly AdmissionPolicy[], request: AdmissionRequest): string[] {
+export function admissionDenials(
+  policies: readonly AdmissionPolicy[],
+  request: AdmissionRequest,
+  context: AdmissionContext = NO_CONTEXT,
+): string[] {
   const denials: string[] = [];
   const celRequest = toCel({
     operation: request.operation,
@@ -76,7 +127,8 @@ export function admissionDenials(policies: readonly AdmissionPolicy[], request: 
   });
   for (const policy of policies.filter((p) => p.bound)) {
     const spec = policy.spec as {
-      matchConstraints?: { resourceRules?: ResourceRule[] };
+      paramKind?: { apiVersion: string; kind: string };
+      matchConstraints?: { resourceRules?: ResourceRule[]; namespaceSelector?: LabelSelector };
       matchConditions?: { name: string; expression: string }[];
       variables?: { name: string; expression: string }[];
       validations?: { expression: string; message?: string }[];
@@ -89,11 +141,36 @@ export function admissionDenials(policies: readonly AdmissionPolicy[], request: 
         listMatches(rule.operations, request.operation),
     );
     if (!applies) continue;
+    const selector = spec.matchConstraints?.namespaceSelector;
+    if (selector !== undefined) {
+      const own = (request.object ?? request.oldObject) as { metadata?: { labels?: Record<string, string> } } | null;
+      const labels =
+        request.resource === "namespaces" && request.apiGroup === ""
+          ? (own?.metadata?.labels ?? {})
+          : request.namespace === ""
+            ? undefined
+            : (context.namespaceLabels(request.namespace) ?? {});
+      if (labels !== undefined && !selectorMatches(selector, labels)) continue;
+    }
     const bindings: Record<string, unknown> = {
       request: celRequest,
       object: toCel(request.object),
       oldObject: toCel(request.oldObject),
     };
+    if (spec.paramKind !== undefined) {
+      const ref = policy.paramRef;
+      const param =
+        ref === undefined
+          ? undefined
+          : context.param(spec.paramKind.apiVersion, spec.paramKind.kind, ref.namespace ?? request.namespace, ref.name);
+      if (param === undefined) {
+        if ((ref?.parameterNotFoundAction ?? "Deny") === "Deny") {
+          denials.push(`${policy.name}: no ${spec.paramKind.kind} ${ref?.name ?? "(no paramRef)"} in the namespace`);
+        }
+        continue;
+      }
+      bindings.params = toCel(param);
+    }
     const conditionResults = (spec.matchConditions ?? []).map((condition) => evaluate(condition.expression, bindings));
     const failed = conditionResults.find((result) => result.error !== undefined);
     if (failed !== undefined) {

@@ -13,7 +13,13 @@
  * Kubernetes' guess from its kind (k8s.io/apimachinery `pkg/api/meta/restmapper.go`, UnsafeGuessKindToResource).
  */
 import type { ProgramRun, RecordedResource } from "../helpers/mocks";
-import { admissionDenials, type AdmissionPolicy, type Operation } from "./admission";
+import {
+  admissionDenials,
+  type AdmissionContext,
+  type AdmissionPolicy,
+  type Operation,
+  type ParamRef,
+} from "./admission";
 import {
   authenticate,
   authorized,
@@ -85,6 +91,12 @@ export interface Decision {
 export function describeDecision(decision: Decision): string {
   const { verb, apiGroup, resource, namespace, name } = decision.request;
   return `${decision.what}: ${verb} ${apiGroup || "core"}/${resource} ${namespace || "(cluster)"}/${name || "*"}: ${decision.reason}`;
+}
+
+interface PolicyBindingSpec {
+  readonly policyName: string;
+  readonly validationActions?: string[];
+  readonly paramRef?: ParamRef;
 }
 
 interface MutableState extends AuthorizationState {
@@ -168,27 +180,78 @@ export class SimulatedCluster {
     }
     if (ref.kind === "ValidatingAdmissionPolicy") {
       this.removePolicy(ref.name);
+      const binding = this.bindingOf(ref.name);
       this.policies.push({
         name: ref.name,
         spec: object.spec as Record<string, unknown>,
-        bound: this.isBound(ref.name),
+        bound: binding !== undefined,
+        ...(binding?.paramRef === undefined ? {} : { paramRef: binding.paramRef }),
       });
     }
     if (ref.kind === "ValidatingAdmissionPolicyBinding") {
-      const spec = object.spec as { policyName: string; validationActions?: string[] };
+      const spec = object.spec as PolicyBindingSpec;
       if (spec.validationActions?.includes("Deny")) {
         const policy = this.policies.find((p) => p.name === spec.policyName);
-        if (policy !== undefined) this.policies.splice(this.policies.indexOf(policy), 1, { ...policy, bound: true });
+        if (policy !== undefined)
+          this.policies.splice(this.policies.indexOf(policy), 1, {
+            ...policy,
+            bound: true,
+            ...(spec.paramRef === undefined ? {} : { paramRef: spec.paramRef }),
+          });
       }
     }
   }
 
-  private isBound(policyName: string): boolean {
-    return [...this.objects.entries()].some(
-      ([key, object]) =>
+  private bindingOf(policyName: string): PolicyBindingSpec | undefined {
+    for (const [key, object] of this.objects.entries()) {
+      const spec = object.spec as PolicyBindingSpec | undefined;
+      if (
         key.startsWith("admissionregistration.k8s.io/validatingadmissionpolicybindings/") &&
-        (object.spec as { policyName?: string; validationActions?: string[] }).policyName === policyName &&
-        ((object.spec as { validationActions?: string[] }).validationActions ?? []).includes("Deny"),
+        spec?.policyName === policyName &&
+        (spec.validationActions ?? []).includes("Deny")
+      )
+        return spec;
+    }
+    return undefined;
+  }
+
+  /** What admission reads of the cluster: namespaces' labels, and parameter objects by kind. */
+  private readonly admissionContext: AdmissionContext = {
+    namespaceLabels: (namespace) => {
+      const found = this.objects.get(
+        objectKey({ apiGroup: "", resource: "namespaces", namespace: "", name: namespace }),
+      );
+      return found === undefined ? undefined : ((found.metadata as { labels?: Record<string, string> }).labels ?? {});
+    },
+    param: (apiVersion, kind, namespace, name) => {
+      const apiGroup = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+      return this.objects.get(objectKey({ apiGroup, resource: guessResource(kind), namespace, name }));
+    },
+  };
+
+  /**
+   * Admission alone, for a request made by a user no access entry maps (a controller: the ReplicaSet
+   * controller creates a Deployment's pods under its own RBAC).
+   */
+  admit(
+    user: { username: string; groups: readonly string[] },
+    ref: ObjectRef,
+    object: Record<string, unknown>,
+  ): string[] {
+    return admissionDenials(
+      this.policies,
+      {
+        operation: this.objects.has(objectKey(ref)) ? "UPDATE" : "CREATE",
+        apiGroup: ref.apiGroup,
+        version: ref.version,
+        resource: ref.resource,
+        namespace: ref.namespace,
+        name: ref.name,
+        user: { username: user.username, groups: [...user.groups] },
+        object,
+        oldObject: this.objects.get(objectKey(ref)) ?? null,
+      },
+      this.admissionContext,
     );
   }
 
@@ -257,17 +320,21 @@ export class SimulatedCluster {
     }
     const existing = this.objects.get(objectKey(ref)) ?? null;
     const operation: Operation = verb === "delete" ? "DELETE" : existing === null ? "CREATE" : "UPDATE";
-    const denials = admissionDenials(this.policies, {
-      operation,
-      apiGroup: ref.apiGroup,
-      version: ref.version,
-      resource: ref.resource,
-      namespace: ref.namespace,
-      name: ref.name,
-      user,
-      object: verb === "delete" ? null : object,
-      oldObject: existing,
-    });
+    const denials = admissionDenials(
+      this.policies,
+      {
+        operation,
+        apiGroup: ref.apiGroup,
+        version: ref.version,
+        resource: ref.resource,
+        namespace: ref.namespace,
+        name: ref.name,
+        user,
+        object: verb === "delete" ? null : object,
+        oldObject: existing,
+      },
+      this.admissionContext,
+    );
     if (denials.length > 0) return { ...decision, allowed: false, reason: `admission: ${denials.join("; ")}` };
     if (verb === "delete") this.remove(ref);
     else this.store(ref, object ?? {});
