@@ -29,7 +29,15 @@
  *   subnets"): the update fails after the new network exists. The zones a created VPC's subnets were placed in
  *   are recorded too, and reused (infra/network.ts): a subnet's `availability_zone` is ForceNew;
  * - a created cluster's Kubernetes version moves one minor version at a time and never back (EKS user guide,
- *   "Update existing cluster to new Kubernetes version"): EKS refuses the update after the rest has changed.
+ *   "Update existing cluster to new Kubernetes version"): EKS refuses the update after the rest has changed;
+ * - a created cluster's node provisioning (`nodeProvisioning`). Enabling EKS Auto Mode deletes the managed node
+ *   group, its launch template and node role and the vpc-cni, kube-proxy and CoreDNS add-ons in the same update,
+ *   and EKS's deletion of a managed node group does not wait for PodDisruptionBudgets (EKS user guide, "Delete a
+ *   managed node group"); turning Auto Mode off again is refused by the provider unless compute, storage and load
+ *   balancing are all turned off together (`validateAutoModeCustomizeDiff` in `internal/service/eks/cluster.go`).
+ *   A stack whose last update predates the record was created with a node group (Auto Mode came later), so it
+ *   must set the key; neither change is made by a `pulumi up` (docs/DEPLOY.md, "Moving a node-group stack to
+ *   Auto Mode").
  *
  * What the state itself holds matters as much as the configuration: `protect` and `retainOnDelete` are read from
  * the old state, so a replacement in the update that makes a long-lived stack ephemeral would fail (protect) or
@@ -71,10 +79,15 @@ export interface CreatedWith {
    * update placed them ([] when compared: the network reuses the recorded ones); [] otherwise.
    */
   readonly availabilityZones: readonly string[];
+  /**
+   * create mode: how the cluster's nodes are provisioned, "auto-mode" or "node-group". Exported: what the update
+   * applied; compared: the config's `nodeProvisioning` as set, "" when it is left unset. "" outside create mode.
+   */
+  readonly nodeProvisioning: string;
 }
 
 /** The fields of `createdWith` a stack's last update may predate. */
-type RecordedLater = "ephemeral" | "kubernetesVersion" | "availabilityZones";
+type RecordedLater = "ephemeral" | "kubernetesVersion" | "availabilityZones" | "nodeProvisioning";
 
 /**
  * The last update, as far as it can be known: its `createdWith`, whose fields added later may be missing, or,
@@ -179,6 +192,11 @@ export function compareCreatedWith(
       if (ephemeralNow) warnings.push(`${renamed(previous.clusterName, project)}: ${what}`);
       else refusals.push(`${renamed(previous.clusterName, project)}: ${what}`);
     }
+    // The same cluster name: the stack most likely created it, before Auto Mode, with a node group.
+    if (current.clusterMode === "create" && previous.clusterName === current.clusterName) {
+      const nodes = nodeProvisioningChange(undefined, current.nodeProvisioning);
+      if (nodes !== undefined) refusals.push(nodes);
+    }
     return { refusals, warnings };
   }
 
@@ -193,9 +211,38 @@ export function compareCreatedWith(
       refusals.push(...networkChanges(previous.network, current.network));
       const version = versionChange(previous.kubernetesVersion ?? "", current.kubernetesVersion);
       if (version !== undefined) refusals.push(version);
+      const nodes = nodeProvisioningChange(previous.nodeProvisioning, current.nodeProvisioning);
+      if (nodes !== undefined) refusals.push(nodes);
     }
   }
   return { refusals, warnings };
+}
+
+const NODES_MIGRATION = 'docs/DEPLOY.md, "Moving a node-group stack to Auto Mode"';
+
+/**
+ * A change of a created cluster's node provisioning, refused on every stack, ephemeral or not (the workload is
+ * evicted either way). `recorded` is what the last update applied, undefined when it predates the record: such a
+ * cluster was created with a managed node group. `asked` is the config's `nodeProvisioning`, "" when unset (Auto
+ * Mode for a new stack). Unset on a stack that has a node group, and node-group to auto-mode, would delete the
+ * node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, and EKS deletes a
+ * managed node group without honouring PodDisruptionBudgets (EKS user guide, "Delete a managed node group");
+ * auto-mode to node-group fails at the provider, which accepts Auto Mode turned off only with compute, storage
+ * and load balancing all off together (hashicorp/terraform-provider-aws `internal/service/eks/cluster.go`,
+ * `validateAutoModeCustomizeDiff`). Pure.
+ */
+export function nodeProvisioningChange(recorded: string | undefined, asked: string): string | undefined {
+  const running = recorded ?? "node-group";
+  const before =
+    recorded === undefined ? " (its last update predates this record, and such clusters were created with one)" : "";
+  if (asked === "") {
+    if (running !== "node-group") return undefined;
+    return `nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs a managed node group${before}: switching would delete the node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, evicting every pod without waiting for its PodDisruptionBudget; set \`pulumi config set nodeProvisioning node-group\` to keep it, or follow ${NODES_MIGRATION}`;
+  }
+  if (asked === running) return undefined;
+  if (running === "node-group")
+    return `nodeProvisioning: this stack's cluster runs a managed node group${before}; auto-mode would delete it, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, evicting every pod without waiting for its PodDisruptionBudget; set it back to node-group and follow ${NODES_MIGRATION}`;
+  return `nodeProvisioning: this stack's cluster runs EKS Auto Mode; the provider refuses to turn it off unless compute, storage and load balancing are all turned off together, and the nodes it launched would go with it; set it back to auto-mode (${NODES_MIGRATION} says how to leave Auto Mode by hand)`;
 }
 
 /**
@@ -388,6 +435,7 @@ export function readPreviousUpdate(outputs: Readonly<Record<string, unknown>> | 
         network: fields.network as Readonly<Record<string, unknown>>,
         ...(typeof fields.ephemeral === "boolean" ? { ephemeral: fields.ephemeral } : {}),
         ...(typeof fields.kubernetesVersion === "string" ? { kubernetesVersion: fields.kubernetesVersion } : {}),
+        ...(typeof fields.nodeProvisioning === "string" ? { nodeProvisioning: fields.nodeProvisioning } : {}),
         ...(Array.isArray(zones) && zones.every((zone) => typeof zone === "string")
           ? { availabilityZones: zones }
           : {}),

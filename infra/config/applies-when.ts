@@ -42,7 +42,8 @@ function evaluate(
     const value = values[condition.key];
     return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: String(value) };
   }
-  const value = values[condition.key];
+  // nodeProvisioning unset is Auto Mode (cluster.ts).
+  const value = condition.key === "nodeProvisioning" ? values.nodeProvisioning || "auto-mode" : values[condition.key];
   const allowed: readonly string[] = {
     autoscaling: AUTOSCALING_MODES,
     identity: IDENTITY_MODES,

@@ -55,8 +55,10 @@ export type ClusterConfig =
       readonly mode: "create";
       /** Kubernetes minor version to pin, or undefined: EKS's default at creation, EKS's upgrades kept. */
       readonly kubernetesVersion: string | undefined;
-      /** `nodeProvisioning`: EKS Auto Mode, or a managed node group of the next two settings. */
+      /** `nodeProvisioning`: EKS Auto Mode, or a managed node group of the next two settings; auto-mode when unset. */
       readonly nodeProvisioning: NodeProvisioning;
+      /** Whether `nodeProvisioning` is set (not left empty): the state guard asks a stack from before the key to set it. */
+      readonly nodeProvisioningSet: boolean;
       /** node-group: the managed nodes' instance type (the key's default under auto-mode, unused). */
       readonly nodeInstanceType: string;
       /** node-group: the managed nodes' number (the keys' defaults under auto-mode, unused). */
@@ -155,13 +157,12 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
   switch (mode) {
     case "create": {
       const { kubernetesVersion, nodeInstanceType } = values;
-      const nodeProvisioning = checkEnum(
-        input,
-        "nodeProvisioning",
-        values.nodeProvisioning,
-        NODE_PROVISIONING_MODES,
-        problems,
-      );
+      // Empty (the key unset): Auto Mode. The state guard (infra/lifecycle.ts) tells a new stack from one whose
+      // cluster predates the key, which has a node group and must say so.
+      const nodeProvisioning =
+        values.nodeProvisioning === ""
+          ? "auto-mode"
+          : checkEnum(input, "nodeProvisioning", values.nodeProvisioning, NODE_PROVISIONING_MODES, problems);
       if (nodeProvisioning === "auto-mode" && values.podIdentityAgentAddonVersion !== "") {
         // Auto Mode runs the agent on its nodes itself; an eks-pod-identity-agent add-on is not installed.
         problems.push({
@@ -219,6 +220,7 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
         mode,
         kubernetesVersion: kubernetesVersion || undefined,
         nodeProvisioning,
+        nodeProvisioningSet: values.nodeProvisioning !== "",
         nodeInstanceType,
         nodeCount,
         adminPrincipalArns,

@@ -159,10 +159,10 @@ export const CLUSTER_KEYS = {
   },
   nodeProvisioning: {
     type: "string",
-    default: "auto-mode",
+    default: "",
     mode: "create",
     description:
-      'create mode: how the cluster gets nodes: auto-mode (EKS Auto Mode launches nodes for pending pods and removes idle ones) or node-group (one managed node group of nodeDesiredCount nodes, which nothing grows). docs/DEPLOY.md, "Nodes".',
+      'create mode: how the cluster gets nodes: auto-mode (EKS Auto Mode launches nodes for pending pods and removes idle ones) or node-group (one managed node group of nodeDesiredCount nodes, which nothing grows); empty: auto-mode for a new stack, while a stack whose cluster was created before this key existed must set it (it has a node group). Recorded: a later change is refused at preview. docs/DEPLOY.md, "Nodes".',
   },
   nodeInstanceType: {
     type: "string",
