@@ -36,8 +36,8 @@
  *   managed node group"); turning Auto Mode off again is refused by the provider unless compute, storage and load
  *   balancing are all turned off together (`validateAutoModeCustomizeDiff` in `internal/service/eks/cluster.go`).
  *   A stack whose last update predates the record was created with a node group (Auto Mode came later), so it
- *   must set the key; neither change is made by a `pulumi up` (docs/DEPLOY.md, "Moving a node-group stack to
- *   Auto Mode").
+ *   must set the key; a move to Auto Mode goes through `auto-mode-with-node-group` with a drain between the two
+ *   updates, and a move back is made by hand (docs/DEPLOY.md, "Moving a node-group stack to Auto Mode").
  *
  * What the state itself holds matters as much as the configuration: `protect` and `retainOnDelete` are read from
  * the old state, so a replacement in the update that makes a long-lived stack ephemeral would fail (protect) or
@@ -80,7 +80,7 @@ export interface CreatedWith {
    */
   readonly availabilityZones: readonly string[];
   /**
-   * create mode: how the cluster's nodes are provisioned, "auto-mode" or "node-group". Exported: what the update
+   * create mode: how the cluster's nodes are provisioned: "auto-mode", "node-group" or "auto-mode-with-node-group". Exported: what the update
    * applied; compared: the config's `nodeProvisioning` as set, "" when it is left unset. "" outside create mode.
    */
   readonly nodeProvisioning: string;
@@ -221,28 +221,38 @@ export function compareCreatedWith(
 const NODES_MIGRATION = 'docs/DEPLOY.md, "Moving a node-group stack to Auto Mode"';
 
 /**
- * A change of a created cluster's node provisioning, refused on every stack, ephemeral or not (the workload is
- * evicted either way). `recorded` is what the last update applied, undefined when it predates the record: such a
- * cluster was created with a managed node group. `asked` is the config's `nodeProvisioning`, "" when unset (Auto
- * Mode for a new stack). Unset on a stack that has a node group, and node-group to auto-mode, would delete the
- * node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, and EKS deletes a
- * managed node group without honouring PodDisruptionBudgets (EKS user guide, "Delete a managed node group");
- * auto-mode to node-group fails at the provider, which accepts Auto Mode turned off only with compute, storage
- * and load balancing all off together (hashicorp/terraform-provider-aws `internal/service/eks/cluster.go`,
- * `validateAutoModeCustomizeDiff`). Pure.
+ * A change of a created cluster's node provisioning EKS or the provider would not make safely, refused on every
+ * stack, ephemeral or not (the workload is evicted either way). `recorded` is what the last update applied,
+ * undefined when it predates the record: such a cluster was created with a managed node group. `asked` is the
+ * config's `nodeProvisioning`, "" when unset (Auto Mode for a new stack). A node-group stack moves to Auto Mode
+ * in two updates: auto-mode-with-node-group (Auto Mode beside the group, which keeps its add-ons and Pod
+ * Identity agent), then, once the group's nodes are drained by hand, auto-mode. Going straight to auto-mode
+ * would delete the node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, and
+ * EKS deletes a managed node group without honouring PodDisruptionBudgets (EKS user guide, "Delete a managed
+ * node group"). Leaving Auto Mode fails at the provider, which accepts Auto Mode turned off only with compute,
+ * storage and load balancing all off together (hashicorp/terraform-provider-aws
+ * `internal/service/eks/cluster.go`, `validateAutoModeCustomizeDiff`). Pure.
  */
 export function nodeProvisioningChange(recorded: string | undefined, asked: string): string | undefined {
   const running = recorded ?? "node-group";
-  const before =
-    recorded === undefined ? " (its last update predates this record, and such clusters were created with one)" : "";
+  const runs =
+    running === "auto-mode"
+      ? "EKS Auto Mode"
+      : running === "node-group"
+        ? `a managed node group${recorded === undefined ? " (its last update predates this record, and such clusters were created with one)" : ""}`
+        : "EKS Auto Mode beside its managed node group";
+  const DELETES =
+    "would delete the node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, and EKS terminates a deleted group's nodes without waiting for PodDisruptionBudgets";
   if (asked === "") {
-    if (running !== "node-group") return undefined;
-    return `nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs a managed node group${before}: switching would delete the node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, evicting every pod without waiting for its PodDisruptionBudget; set \`pulumi config set nodeProvisioning node-group\` to keep it, or follow ${NODES_MIGRATION}`;
+    if (running === "auto-mode") return undefined;
+    return `nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs ${runs}: switching ${DELETES}; set it to ${running} to keep it (\`pulumi config set nodeProvisioning ${running}\`), or follow ${NODES_MIGRATION}`;
   }
   if (asked === running) return undefined;
+  if (running === "node-group" && asked === "auto-mode-with-node-group") return undefined;
+  if (running === "auto-mode-with-node-group" && asked === "auto-mode") return undefined;
   if (running === "node-group")
-    return `nodeProvisioning: this stack's cluster runs a managed node group${before}; auto-mode would delete it, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, evicting every pod without waiting for its PodDisruptionBudget; set it back to node-group and follow ${NODES_MIGRATION}`;
-  return `nodeProvisioning: this stack's cluster runs EKS Auto Mode; the provider refuses to turn it off unless compute, storage and load balancing are all turned off together, and the nodes it launched would go with it; set it back to auto-mode (${NODES_MIGRATION} says how to leave Auto Mode by hand)`;
+    return `nodeProvisioning: this stack's cluster runs ${runs}; auto-mode ${DELETES}; set auto-mode-with-node-group first, drain the group's nodes, then set auto-mode (${NODES_MIGRATION})`;
+  return `nodeProvisioning: this stack's cluster runs ${runs}; ${asked} would turn Auto Mode off, which the provider refuses unless compute, storage and load balancing are all turned off together, and the nodes Auto Mode launched would go with it; set it back to ${running === "auto-mode" ? "auto-mode" : "auto-mode-with-node-group, or auto-mode once the group's nodes are drained"} (${NODES_MIGRATION} says how to leave Auto Mode by hand)`;
 }
 
 /**

@@ -276,13 +276,14 @@ describe("comparing with what the state holds", () => {
       assert.match(unset[0]!, /docs\/DEPLOY\.md, "Moving a node-group stack to Auto Mode"/);
       assert.match(
         compareCreatedWith(before, { ...PROD, nodeProvisioning: "auto-mode" }, lifecycle, PROJECT).refusals[0]!,
-        /^nodeProvisioning: this stack's cluster runs a managed node group .*delete it/,
+        /^nodeProvisioning: this stack's cluster runs a managed node group .*auto-mode would delete the node group.*set auto-mode-with-node-group first/,
       );
     }
-    assert.deepEqual(
-      compareCreatedWith(before, { ...PROD, nodeProvisioning: "node-group" }, LONG_LIVED, PROJECT).refusals,
-      [],
-    );
+    for (const asked of ["node-group", "auto-mode-with-node-group"])
+      assert.deepEqual(
+        compareCreatedWith(before, { ...PROD, nodeProvisioning: asked }, LONG_LIVED, PROJECT).refusals,
+        [],
+      );
     // Recorded: a switch either way is refused; unset keeps what the cluster runs only when that is Auto Mode.
     const nodeGroup = last({ ...PROD, nodeProvisioning: "node-group" });
     assert.match(
@@ -293,11 +294,30 @@ describe("comparing with what the state holds", () => {
       compareCreatedWith(nodeGroup, { ...PROD, nodeProvisioning: "auto-mode" }, LONG_LIVED, PROJECT).refusals[0]!,
       /^nodeProvisioning: /,
     );
+    // The move to Auto Mode: Auto Mode beside the group, then (after a drain) the group gone; never back.
+    const both = last({ ...PROD, nodeProvisioning: "auto-mode-with-node-group" });
+    assert.deepEqual(
+      compareCreatedWith(both, { ...PROD, nodeProvisioning: "auto-mode" }, LONG_LIVED, PROJECT).refusals,
+      [],
+    );
+    assert.match(
+      compareCreatedWith(both, { ...PROD, nodeProvisioning: "" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /^nodeProvisioning: unset, .* runs EKS Auto Mode beside its managed node group/,
+    );
+    assert.match(
+      compareCreatedWith(both, { ...PROD, nodeProvisioning: "node-group" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /would turn Auto Mode off/,
+    );
     const autoMode = last(PROD);
+    assert.match(
+      compareCreatedWith(autoMode, { ...PROD, nodeProvisioning: "auto-mode-with-node-group" }, LONG_LIVED, PROJECT)
+        .refusals[0]!,
+      /^nodeProvisioning: this stack's cluster runs EKS Auto Mode; auto-mode-with-node-group would turn Auto Mode off/,
+    );
     assert.deepEqual(compareCreatedWith(autoMode, { ...PROD, nodeProvisioning: "" }, LONG_LIVED, PROJECT).refusals, []);
     assert.match(
       compareCreatedWith(autoMode, { ...PROD, nodeProvisioning: "node-group" }, EPHEMERAL, PROJECT).refusals[0]!,
-      /^nodeProvisioning: this stack's cluster runs EKS Auto Mode; the provider refuses to turn it off/,
+      /^nodeProvisioning: this stack's cluster runs EKS Auto Mode; node-group would turn Auto Mode off, which the provider refuses/,
     );
     // A stack that borrows or adopts its cluster has no nodes of its own to compare.
     assert.deepEqual(
