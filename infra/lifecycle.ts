@@ -37,7 +37,8 @@
  *   balancing are all turned off together (`validateAutoModeCustomizeDiff` in `internal/service/eks/cluster.go`).
  *   A stack whose last update predates the record was created with a node group (Auto Mode came later), so it
  *   must set the key; a move to Auto Mode goes through `auto-mode-with-node-group` with a drain between the two
- *   updates, and a move back is made by hand (docs/DEPLOY.md, "Moving a node-group stack to Auto Mode").
+ *   updates, and a move back is made by hand (docs/DEPLOY.md, "From a node group to Auto Mode, without losing
+ *   messages").
  *
  * What the state itself holds matters as much as the configuration: `protect` and `retainOnDelete` are read from
  * the old state, so a replacement in the update that makes a long-lived stack ephemeral would fail (protect) or
@@ -218,7 +219,7 @@ export function compareCreatedWith(
   return { refusals, warnings };
 }
 
-const NODES_MIGRATION = 'docs/DEPLOY.md, "Moving a node-group stack to Auto Mode"';
+const NODES_MIGRATION = 'docs/DEPLOY.md, "From a node group to Auto Mode, without losing messages"';
 
 /**
  * A change of a created cluster's node provisioning EKS or the provider would not make safely, refused on every

@@ -416,7 +416,7 @@ describe("a change that cannot be made in place", () => {
       message,
       /nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs a managed node group/,
     );
-    assert.match(message, /docs\/DEPLOY\.md, "Moving a node-group stack to Auto Mode"/);
+    assert.match(message, /docs\/DEPLOY\.md, "From a node group to Auto Mode, without losing messages"/);
     assertSucceeded(nodesKept);
     assert.equal(oneOfType(nodesKept, "eks:index:Cluster").inputs.autoMode, undefined);
     assert.equal((nodesKept.outputs.createdWith as { nodeProvisioning: string }).nodeProvisioning, "node-group");

@@ -273,7 +273,7 @@ describe("comparing with what the state holds", () => {
         /^nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs a managed node group/,
       );
       assert.match(unset[0]!, /pulumi config set nodeProvisioning node-group/);
-      assert.match(unset[0]!, /docs\/DEPLOY\.md, "Moving a node-group stack to Auto Mode"/);
+      assert.match(unset[0]!, /docs\/DEPLOY\.md, "From a node group to Auto Mode, without losing messages"/);
       assert.match(
         compareCreatedWith(before, { ...PROD, nodeProvisioning: "auto-mode" }, lifecycle, PROJECT).refusals[0]!,
         /^nodeProvisioning: this stack's cluster runs a managed node group .*auto-mode would delete the node group.*set auto-mode-with-node-group first/,

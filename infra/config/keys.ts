@@ -49,7 +49,8 @@ export type QueueType = (typeof QUEUE_TYPES)[number];
  * removes idle ones; EKS user guide, "Automate cluster infrastructure with EKS Auto Mode"), one managed node
  * group of fixed size (nothing grows it: its desired nodes must hold every pod; cross-checks.ts), or, while a
  * node-group stack moves to Auto Mode, both: Auto Mode enabled beside the node group, its add-ons and its Pod
- * Identity agent, until the group's nodes are drained (docs/DEPLOY.md, "Moving a node-group stack to Auto Mode").
+ * Identity agent, until the group's nodes are drained (docs/DEPLOY.md, "From a node group to Auto Mode, without
+ * losing messages").
  */
 export const NODE_PROVISIONING_MODES = ["auto-mode", "node-group", "auto-mode-with-node-group"] as const;
 export type NodeProvisioning = (typeof NODE_PROVISIONING_MODES)[number];
