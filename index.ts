@@ -47,6 +47,8 @@ const createdWithNow: CreatedWith = {
   ephemeral: config.lifecycle.ephemeral,
   kubernetesVersion: config.cluster.mode === "create" ? (config.cluster.kubernetesVersion ?? "") : "",
   availabilityZones: [],
+  nodeProvisioning:
+    config.cluster.mode === "create" && config.cluster.nodeProvisioningSet ? config.cluster.nodeProvisioning : "",
 };
 const stateGuard = new StateGuard("lifecycle", { scope, current: createdWithNow, lifecycle: config.lifecycle });
 const afterStateGuard = { dependsOn: stateGuard.cleared };
@@ -199,11 +201,12 @@ export const scalerRoleArn = autoscaling ? autoscaling.scalerRoleArn : undefined
 export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;
 /**
  * What cannot change in place, as this update applies it: the queues' names, the region, the cluster mode,
- * whether the stack is ephemeral, a created cluster's name, network keys, the Kubernetes version it runs and the
- * Availability Zones of its subnets. The next preview compares the configuration with it (infra/lifecycle.ts).
+ * whether the stack is ephemeral, a created cluster's name, network keys, the Kubernetes version it runs, the
+ * Availability Zones of its subnets and how its nodes are provisioned. The next preview compares the configuration with it (infra/lifecycle.ts).
  */
 export const createdWith = {
   ...createdWithNow,
   kubernetesVersion: cluster.kubernetesVersion ?? "",
   availabilityZones: network ? network.availabilityZones : [],
+  nodeProvisioning: config.cluster.mode === "create" ? config.cluster.nodeProvisioning : "",
 };

@@ -756,13 +756,49 @@ export function permissionsBoundary(
         ],
         Resource: "*",
       },
+      // EC2 authorizes RunInstances and CreateFleet once per resource the request names (EC2 user guide, "Example
+      // policies for working with the AWS CLI or an AWS SDK", RunInstances): what it creates carries the request's
+      // tags, what it only uses (AMI, subnet, security group, capacity reservation, placement group, launch
+      // template) carries none, so each kind has its own statement, as in AmazonEKSComputePolicy.
       {
-        // Instances only for a cluster of this project: Auto Mode tags every launch with its cluster's name.
+        // Instances, volumes, network interfaces, fleets and launch templates only for a cluster of this project:
+        // Auto Mode tags everything it launches with its cluster's name.
         Sid: "AutoModeLaunchesOnlyThisProjectsClusterNodes",
         Effect: "Allow",
         Action: ["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"],
         Resource: "*",
         Condition: { StringLike: { "aws:RequestTag/eks:eks-cluster-name": `${settings.project}-*` } },
+      },
+      {
+        // Launch templates Auto Mode made for a cluster of this project (it tags them so).
+        Sid: "AutoModeLaunchTemplates",
+        Effect: "Allow",
+        Action: ["ec2:CreateFleet", "ec2:RunInstances"],
+        Resource: `arn:${p}:ec2:*:${settings.account}:launch-template/*`,
+        Condition: { StringLike: { "aws:ResourceTag/eks:eks-cluster-name": `${settings.project}-*` } },
+      },
+      {
+        // The images EKS picks (owned by AWS, so any account) and this account's reservations and groups.
+        Sid: "AutoModeImages",
+        Effect: "Allow",
+        Action: ["ec2:CreateFleet", "ec2:RunInstances"],
+        Resource: [
+          `arn:${p}:ec2:*::image/*`,
+          `arn:${p}:ec2:*:${settings.account}:capacity-reservation/*`,
+          `arn:${p}:ec2:*:${settings.account}:placement-group/*`,
+        ],
+      },
+      {
+        // Subnets and security groups of this account's VPCs only (not a VPC shared from another account). The
+        // stack's VPC does not exist when the boundary is made, and a given VPC carries none of its tags.
+        Sid: "AutoModeVpcs",
+        Effect: "Allow",
+        Action: ["ec2:CreateFleet", "ec2:RunInstances"],
+        Resource: [
+          `arn:${p}:ec2:*:${settings.account}:subnet/*`,
+          `arn:${p}:ec2:*:${settings.account}:security-group/*`,
+        ],
+        Condition: { ArnLike: { "ec2:Vpc": `arn:${p}:ec2:*:${settings.account}:vpc/*` } },
       },
       {
         Sid: "AutoModeNodeInstanceProfiles",

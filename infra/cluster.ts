@@ -209,7 +209,9 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
     const provisioning = config.nodeProvisioning;
-    const autoMode = provisioning === "auto-mode";
+    // auto-mode-with-node-group, the step of a move to Auto Mode, has both: Auto Mode and the node group.
+    const autoMode = provisioning !== "node-group";
+    const keepsNodeGroup = provisioning !== "auto-mode";
     const boundary = args.permissionsBoundary === undefined ? {} : { permissionsBoundary: args.permissionsBoundary };
     const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
     // The cluster's own role, passed to pulumi-eks so it is named under this stack's prefix (pulumi-eks would
@@ -225,7 +227,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       },
       { parent: this },
     );
-    const clusterPolicies = Object.entries(CLUSTER_MANAGED_POLICIES[provisioning]).map(
+    const clusterPolicies = Object.entries(CLUSTER_MANAGED_POLICIES[autoMode ? "auto-mode" : "node-group"]).map(
       ([role, policy]) =>
         new aws.iam.RolePolicyAttachment(
           // The cluster policy keeps its first logical name, so a node-group stack's attachment stays.
@@ -234,30 +236,36 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
           { parent: this },
         ),
     );
-    // Our own node role in both modes: pulumi-eks's Auto Mode role (`createNodeRole`) would be auto-named
-    // outside this stack's prefix. EKS gives the Auto Mode node role its access entry (type EC2) itself (EKS
-    // user guide, "auto-learn-iam"); a managed node group's role gets one (EC2_LINUX) when the group is
-    // created. A principal has one access entry, so the two modes use two roles: a stack moving to Auto Mode
-    // keeps the node group's role until the group is gone (docs/DEPLOY.md, "Nodes").
-    const nodeRoleName = autoMode ? "auto-node" : "node";
-    const nodeRole = new aws.iam.Role(
-      `${name}-${nodeRoleName}-role`,
-      {
-        namePrefix: scopedName(args.scope, `${nodeRoleName}-`, NAME_LIMITS.iamRolePrefix),
-        assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
-        ...boundary,
-        tags: args.tags,
-      },
-      { parent: this },
-    );
-    const nodePolicies = Object.entries(NODE_MANAGED_POLICIES[provisioning]).map(
-      ([role, policy]) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-${nodeRoleName}-${role}`,
-          { role: nodeRole.name, policyArn: managedPolicy(policy) },
-          { parent: this },
-        ),
-    );
+    // Our own node roles: pulumi-eks's Auto Mode role (`createNodeRole`) would be auto-named outside this
+    // stack's prefix. EKS gives the Auto Mode node role its access entry (type EC2) itself (EKS user guide,
+    // "auto-learn-iam"); a managed node group's role gets one (EC2_LINUX) when the group is created. A principal
+    // has one access entry, so the two modes use two roles, both present while a stack moves to Auto Mode.
+    const nodeRole = (roleName: "auto-node" | "node", mode: "auto-mode" | "node-group", protect: boolean) => {
+      const role = new aws.iam.Role(
+        `${name}-${roleName}-role`,
+        {
+          namePrefix: scopedName(args.scope, `${roleName}-`, NAME_LIMITS.iamRolePrefix),
+          assumeRolePolicy: pulumi.jsonStringify(ec2AssumeRolePolicy()),
+          ...boundary,
+          tags: args.tags,
+        },
+        { parent: this, protect },
+      );
+      const policies = Object.entries(NODE_MANAGED_POLICIES[mode]).map(
+        ([suffix, policy]) =>
+          new aws.iam.RolePolicyAttachment(
+            `${name}-${roleName}-${suffix}`,
+            { role: role.name, policyArn: managedPolicy(policy) },
+            { parent: this },
+          ),
+      );
+      return { role, policies };
+    };
+    // The provider replaces the whole cluster when computeConfig.nodeRoleArn changes (ForceNew in
+    // hashicorp/terraform-provider-aws internal/service/eks/cluster.go), so on a long-lived stack the Auto Mode
+    // node role is protected: the engine refuses at preview any change that would replace it.
+    const autoNodes = autoMode ? nodeRole("auto-node", "auto-mode", !args.lifecycle.ephemeral) : undefined;
+    const groupNodes = keepsNodeGroup ? nodeRole("node", "node-group", false) : undefined;
 
     const publicAccessCidrs = network.endpointPublicAccessCidrs;
     if (publicAccessCidrs.length === 0) {
@@ -294,7 +302,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
               autoMode: {
                 enabled: true,
                 createNodeRole: false,
-                computeConfig: { nodeRoleArn: nodeRole.arn, nodePools: [...AUTO_MODE_NODE_POOLS] },
+                computeConfig: { nodeRoleArn: autoNodes!.role.arn, nodePools: [...AUTO_MODE_NODE_POOLS] },
               },
             }
           : {}),
@@ -324,7 +332,7 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
       // The transforms reach the cluster and OIDC provider pulumi-eks creates inside this component.
       {
         parent: this,
-        dependsOn: [...clusterPolicies, ...(autoMode ? nodePolicies : [])],
+        dependsOn: [...clusterPolicies, ...(autoNodes?.policies ?? [])],
         transforms: state.transforms,
       },
     );
@@ -337,13 +345,24 @@ export class Cluster extends pulumi.ComponentResource implements TargetCluster {
     this.clusterName = pulumi.output(clusterName);
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.nodeProvisioning = provisioning;
+    const group =
+      groupNodes === undefined
+        ? undefined
+        : this.nodeGroup(name, {
+            args,
+            cluster,
+            nodeRole: groupNodes.role,
+            nodePolicies: groupNodes.policies,
+            architecture,
+          });
     const nodes = autoMode
       ? {
           architectures: [...new Set<string>([...GENERAL_PURPOSE_ARCHITECTURES, architecture])].sort(),
-          source: "EKS Auto Mode's NodePools",
-          after: [cluster] as pulumi.Resource[],
+          source:
+            group === undefined ? "EKS Auto Mode's NodePools" : "EKS Auto Mode's NodePools and the managed node group",
+          after: [cluster, ...(group?.after ?? [])] as pulumi.Resource[],
         }
-      : this.nodeGroup(name, { args, cluster, nodeRole, nodePolicies, architecture });
+      : group!;
     this.nodeArchitectures = pulumi.output(nodes.architectures);
     this.provider = kubernetesProvider(
       name,

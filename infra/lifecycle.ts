@@ -29,7 +29,16 @@
  *   subnets"): the update fails after the new network exists. The zones a created VPC's subnets were placed in
  *   are recorded too, and reused (infra/network.ts): a subnet's `availability_zone` is ForceNew;
  * - a created cluster's Kubernetes version moves one minor version at a time and never back (EKS user guide,
- *   "Update existing cluster to new Kubernetes version"): EKS refuses the update after the rest has changed.
+ *   "Update existing cluster to new Kubernetes version"): EKS refuses the update after the rest has changed;
+ * - a created cluster's node provisioning (`nodeProvisioning`). Enabling EKS Auto Mode deletes the managed node
+ *   group, its launch template and node role and the vpc-cni, kube-proxy and CoreDNS add-ons in the same update,
+ *   and EKS's deletion of a managed node group does not wait for PodDisruptionBudgets (EKS user guide, "Delete a
+ *   managed node group"); turning Auto Mode off again is refused by the provider unless compute, storage and load
+ *   balancing are all turned off together (`validateAutoModeCustomizeDiff` in `internal/service/eks/cluster.go`).
+ *   A stack whose last update predates the record was created with a node group (Auto Mode came later), so it
+ *   must set the key; a move to Auto Mode goes through `auto-mode-with-node-group` with a drain between the two
+ *   updates, and a move back is made by hand (docs/DEPLOY.md, "From a node group to Auto Mode, without losing
+ *   messages").
  *
  * What the state itself holds matters as much as the configuration: `protect` and `retainOnDelete` are read from
  * the old state, so a replacement in the update that makes a long-lived stack ephemeral would fail (protect) or
@@ -71,10 +80,15 @@ export interface CreatedWith {
    * update placed them ([] when compared: the network reuses the recorded ones); [] otherwise.
    */
   readonly availabilityZones: readonly string[];
+  /**
+   * create mode: how the cluster's nodes are provisioned: "auto-mode", "node-group" or "auto-mode-with-node-group". Exported: what the update
+   * applied; compared: the config's `nodeProvisioning` as set, "" when it is left unset. "" outside create mode.
+   */
+  readonly nodeProvisioning: string;
 }
 
 /** The fields of `createdWith` a stack's last update may predate. */
-type RecordedLater = "ephemeral" | "kubernetesVersion" | "availabilityZones";
+type RecordedLater = "ephemeral" | "kubernetesVersion" | "availabilityZones" | "nodeProvisioning";
 
 /**
  * The last update, as far as it can be known: its `createdWith`, whose fields added later may be missing, or,
@@ -179,6 +193,11 @@ export function compareCreatedWith(
       if (ephemeralNow) warnings.push(`${renamed(previous.clusterName, project)}: ${what}`);
       else refusals.push(`${renamed(previous.clusterName, project)}: ${what}`);
     }
+    // The same cluster name: the stack most likely created it, before Auto Mode, with a node group.
+    if (current.clusterMode === "create" && previous.clusterName === current.clusterName) {
+      const nodes = nodeProvisioningChange(undefined, current.nodeProvisioning);
+      if (nodes !== undefined) refusals.push(nodes);
+    }
     return { refusals, warnings };
   }
 
@@ -193,9 +212,48 @@ export function compareCreatedWith(
       refusals.push(...networkChanges(previous.network, current.network));
       const version = versionChange(previous.kubernetesVersion ?? "", current.kubernetesVersion);
       if (version !== undefined) refusals.push(version);
+      const nodes = nodeProvisioningChange(previous.nodeProvisioning, current.nodeProvisioning);
+      if (nodes !== undefined) refusals.push(nodes);
     }
   }
   return { refusals, warnings };
+}
+
+const NODES_MIGRATION = 'docs/DEPLOY.md, "From a node group to Auto Mode, without losing messages"';
+
+/**
+ * A change of a created cluster's node provisioning EKS or the provider would not make safely, refused on every
+ * stack, ephemeral or not (the workload is evicted either way). `recorded` is what the last update applied,
+ * undefined when it predates the record: such a cluster was created with a managed node group. `asked` is the
+ * config's `nodeProvisioning`, "" when unset (Auto Mode for a new stack). A node-group stack moves to Auto Mode
+ * in two updates: auto-mode-with-node-group (Auto Mode beside the group, which keeps its add-ons and Pod
+ * Identity agent), then, once the group's nodes are drained by hand, auto-mode. Going straight to auto-mode
+ * would delete the node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, and
+ * EKS deletes a managed node group without honouring PodDisruptionBudgets (EKS user guide, "Delete a managed
+ * node group"). Leaving Auto Mode fails at the provider, which accepts Auto Mode turned off only with compute,
+ * storage and load balancing all off together (hashicorp/terraform-provider-aws
+ * `internal/service/eks/cluster.go`, `validateAutoModeCustomizeDiff`). Pure.
+ */
+export function nodeProvisioningChange(recorded: string | undefined, asked: string): string | undefined {
+  const running = recorded ?? "node-group";
+  const runs =
+    running === "auto-mode"
+      ? "EKS Auto Mode"
+      : running === "node-group"
+        ? `a managed node group${recorded === undefined ? " (its last update predates this record, and such clusters were created with one)" : ""}`
+        : "EKS Auto Mode beside its managed node group";
+  const DELETES =
+    "would delete the node group, its node role and the vpc-cni, kube-proxy and CoreDNS add-ons in one update, and EKS terminates a deleted group's nodes without waiting for PodDisruptionBudgets";
+  if (asked === "") {
+    if (running === "auto-mode") return undefined;
+    return `nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs ${runs}: switching ${DELETES}; set it to ${running} to keep it (\`pulumi config set nodeProvisioning ${running}\`), or follow ${NODES_MIGRATION}`;
+  }
+  if (asked === running) return undefined;
+  if (running === "node-group" && asked === "auto-mode-with-node-group") return undefined;
+  if (running === "auto-mode-with-node-group" && asked === "auto-mode") return undefined;
+  if (running === "node-group")
+    return `nodeProvisioning: this stack's cluster runs ${runs}; auto-mode ${DELETES}; set auto-mode-with-node-group first, drain the group's nodes, then set auto-mode (${NODES_MIGRATION})`;
+  return `nodeProvisioning: this stack's cluster runs ${runs}; ${asked} would turn Auto Mode off, which the provider refuses unless compute, storage and load balancing are all turned off together, and the nodes Auto Mode launched would go with it; set it back to ${running === "auto-mode" ? "auto-mode" : "auto-mode-with-node-group, or auto-mode once the group's nodes are drained"} (${NODES_MIGRATION} says how to leave Auto Mode by hand)`;
 }
 
 /**
@@ -388,6 +446,7 @@ export function readPreviousUpdate(outputs: Readonly<Record<string, unknown>> | 
         network: fields.network as Readonly<Record<string, unknown>>,
         ...(typeof fields.ephemeral === "boolean" ? { ephemeral: fields.ephemeral } : {}),
         ...(typeof fields.kubernetesVersion === "string" ? { kubernetesVersion: fields.kubernetesVersion } : {}),
+        ...(typeof fields.nodeProvisioning === "string" ? { nodeProvisioning: fields.nodeProvisioning } : {}),
         ...(Array.isArray(zones) && zones.every((zone) => typeof zone === "string")
           ? { availabilityZones: zones }
           : {}),

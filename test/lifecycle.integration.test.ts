@@ -64,6 +64,10 @@ let scratchToFifo: ProgramRun;
 let legacyToFifo: ProgramRun;
 let zonesRecorded: ProgramRun;
 let versionJump: ProgramRun;
+let nodesUnrecorded: ProgramRun;
+let nodesKept: ProgramRun;
+let nodesBeside: ProgramRun;
+let nodesAutoMode: ProgramRun;
 
 /** A stack's last outputs with its createdWith changed (or removed, given undefined), as a StackReference serves them. */
 function lastUpdate(run: ProgramRun, createdWith: (recorded: Record<string, unknown>) => unknown) {
@@ -99,6 +103,10 @@ before(async () => {
     legacyToFifo,
     zonesRecorded,
     versionJump,
+    nodesUnrecorded,
+    nodesKept,
+    nodesBeside,
+    nodesAutoMode,
   ] = (await runPrograms([
     await scenario(
       "alice",
@@ -148,7 +156,27 @@ before(async () => {
         lastUpdate(platform, (recorded) => ({ ...recorded, kubernetesVersion: "1.33" })),
       ),
     ),
+    // The last update predates the nodeProvisioning record: its cluster has a managed node group.
+    await scenario("prod", PLATFORM, previous("prod", lastUpdate(platform, withoutNodeProvisioning))),
+    await scenario(
+      "prod",
+      { ...PLATFORM, nodeProvisioning: "node-group" },
+      previous("prod", lastUpdate(platform, withoutNodeProvisioning)),
+    ),
+    await scenario("prod", { ...PLATFORM, ...BESIDE }, previous("prod", lastUpdate(platform, withoutNodeProvisioning))),
+    await scenario(
+      "prod",
+      { ...PLATFORM, nodeProvisioning: "auto-mode" },
+      previous(
+        "prod",
+        lastUpdate(platform, (recorded) => ({ ...recorded, nodeProvisioning: "auto-mode-with-node-group" })),
+      ),
+    ),
   ])) as [
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
     ProgramRun,
     ProgramRun,
     ProgramRun,
@@ -164,6 +192,19 @@ before(async () => {
     ProgramRun,
   ];
 });
+
+/** A recorded createdWith as a version of the program before the nodeProvisioning record exported it. */
+function withoutNodeProvisioning(recorded: Record<string, unknown>): Record<string, unknown> {
+  const { nodeProvisioning: _dropped, ...earlier } = recorded;
+  return earlier;
+}
+
+/** The first step of the move to Auto Mode, with the add-on versions Auto Mode requires pinned. */
+const BESIDE: Record<string, ConfigValue> = {
+  nodeProvisioning: "auto-mode-with-node-group",
+  vpcCniAddonVersion: "v1.19.0-eksbuild.1",
+  kubeProxyAddonVersion: "v1.33.0-eksbuild.2",
+};
 
 function options(resource: RecordedResource) {
   return { protect: resource.protect, retainOnDelete: resource.retainOnDelete };
@@ -367,6 +408,44 @@ describe("a change that cannot be made in place", () => {
       refusal(adopting),
       /clusterMode: changing it from create to adopt deletes the cluster this stack created/,
     );
+  });
+
+  it("refuses Auto Mode by default on a stack whose cluster predates the record, naming nodeProvisioning and the migration", () => {
+    const message = refusal(nodesUnrecorded);
+    assert.match(
+      message,
+      /nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs a managed node group/,
+    );
+    assert.match(message, /docs\/DEPLOY\.md, "From a node group to Auto Mode, without losing messages"/);
+    assertSucceeded(nodesKept);
+    assert.equal(oneOfType(nodesKept, "eks:index:Cluster").inputs.autoMode, undefined);
+    assert.equal((nodesKept.outputs.createdWith as { nodeProvisioning: string }).nodeProvisioning, "node-group");
+  });
+
+  it("moves to Auto Mode in two updates: Auto Mode beside the node group, its add-ons and role, then the group gone", () => {
+    assertSucceeded(nodesBeside);
+    const cluster = oneOfType(nodesBeside, "eks:index:Cluster");
+    assert.equal((cluster.inputs.autoMode as { enabled: boolean }).enabled, true);
+    assert.equal(ofType(nodesBeside, "eks:index:ManagedNodeGroup").length, 1);
+    assert.deepEqual(
+      ofType(nodesBeside, "aws:eks/addon:Addon")
+        .map((addon) => addon.inputs.addonName)
+        .sort(),
+      ["coredns", "kube-proxy", "vpc-cni"],
+    );
+    assert.ok(named(nodesBeside, "cluster-node-role") && named(nodesBeside, "cluster-auto-node-role"));
+    assert.equal(
+      (nodesBeside.outputs.createdWith as { nodeProvisioning: string }).nodeProvisioning,
+      "auto-mode-with-node-group",
+    );
+    assertSucceeded(nodesAutoMode);
+    assert.deepEqual(ofType(nodesAutoMode, "eks:index:ManagedNodeGroup"), []);
+    assert.deepEqual(ofType(nodesAutoMode, "aws:eks/addon:Addon"), []);
+  });
+
+  it("protects the Auto Mode node role: a new role ARN would replace the cluster", () => {
+    assert.equal(named(platform, "cluster-auto-node-role").protect, true);
+    assert.equal(named(scratch, "cluster-auto-node-role").protect, false, "an ephemeral stack protects nothing");
   });
 
   it("passes the same configuration again, with nothing to say", () => {

@@ -42,6 +42,7 @@ const PROD: CreatedWith = {
   ephemeral: false,
   kubernetesVersion: "",
   availabilityZones: [],
+  nodeProvisioning: "auto-mode",
 };
 
 /** A last update that exported `recorded` as its createdWith, read back as the guard reads it. */
@@ -222,7 +223,14 @@ describe("comparing with what the state holds", () => {
     );
     assert.match(renamed.refusals[0]!, /^the stack's name: the cluster's name would change/);
     assert.match(compareCreatedWith(previous, PROD, ALLOW, PROJECT).refusals[0]!, /^allowQueueReplacement: /);
-    assert.deepEqual(compareCreatedWith(previous, PROD, LONG_LIVED, PROJECT), { refusals: [], warnings: [] });
+    const nodeGroup = { ...PROD, nodeProvisioning: "node-group" };
+    assert.deepEqual(compareCreatedWith(previous, nodeGroup, LONG_LIVED, PROJECT), { refusals: [], warnings: [] });
+    for (const asked of ["", "auto-mode"])
+      assert.match(
+        compareCreatedWith(previous, { ...PROD, nodeProvisioning: asked }, LONG_LIVED, PROJECT).refusals[0]!,
+        /^nodeProvisioning: .*managed node group/,
+        "a cluster created before createdWith has a node group",
+      );
     assert.equal(readPreviousUpdate({}), undefined, "a first update has nothing to compare");
   });
 
@@ -252,6 +260,75 @@ describe("comparing with what the state holds", () => {
       { ...PROD, ephemeral: undefined },
     ])
       assert.match(compareCreatedWith(last(recorded), FIFO, ALLOW, PROJECT).refusals[0]!, /^allowQueueReplacement: /);
+  });
+
+  it("refuses a change of node provisioning, and asks a stack from before the record to set it", () => {
+    // A created stack whose last update recorded no nodeProvisioning was created with a managed node group.
+    const before = last({ ...PROD, nodeProvisioning: undefined });
+    for (const lifecycle of [LONG_LIVED, EPHEMERAL]) {
+      const unset = compareCreatedWith(before, { ...PROD, nodeProvisioning: "" }, lifecycle, PROJECT).refusals;
+      assert.equal(unset.length, 1);
+      assert.match(
+        unset[0]!,
+        /^nodeProvisioning: unset, it means auto-mode, but this stack's cluster runs a managed node group/,
+      );
+      assert.match(unset[0]!, /pulumi config set nodeProvisioning node-group/);
+      assert.match(unset[0]!, /docs\/DEPLOY\.md, "From a node group to Auto Mode, without losing messages"/);
+      assert.match(
+        compareCreatedWith(before, { ...PROD, nodeProvisioning: "auto-mode" }, lifecycle, PROJECT).refusals[0]!,
+        /^nodeProvisioning: this stack's cluster runs a managed node group .*auto-mode would delete the node group.*set auto-mode-with-node-group first/,
+      );
+    }
+    for (const asked of ["node-group", "auto-mode-with-node-group"])
+      assert.deepEqual(
+        compareCreatedWith(before, { ...PROD, nodeProvisioning: asked }, LONG_LIVED, PROJECT).refusals,
+        [],
+      );
+    // Recorded: a switch either way is refused; unset keeps what the cluster runs only when that is Auto Mode.
+    const nodeGroup = last({ ...PROD, nodeProvisioning: "node-group" });
+    assert.match(
+      compareCreatedWith(nodeGroup, { ...PROD, nodeProvisioning: "" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /^nodeProvisioning: unset/,
+    );
+    assert.match(
+      compareCreatedWith(nodeGroup, { ...PROD, nodeProvisioning: "auto-mode" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /^nodeProvisioning: /,
+    );
+    // The move to Auto Mode: Auto Mode beside the group, then (after a drain) the group gone; never back.
+    const both = last({ ...PROD, nodeProvisioning: "auto-mode-with-node-group" });
+    assert.deepEqual(
+      compareCreatedWith(both, { ...PROD, nodeProvisioning: "auto-mode" }, LONG_LIVED, PROJECT).refusals,
+      [],
+    );
+    assert.match(
+      compareCreatedWith(both, { ...PROD, nodeProvisioning: "" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /^nodeProvisioning: unset, .* runs EKS Auto Mode beside its managed node group/,
+    );
+    assert.match(
+      compareCreatedWith(both, { ...PROD, nodeProvisioning: "node-group" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /would turn Auto Mode off/,
+    );
+    const autoMode = last(PROD);
+    assert.match(
+      compareCreatedWith(autoMode, { ...PROD, nodeProvisioning: "auto-mode-with-node-group" }, LONG_LIVED, PROJECT)
+        .refusals[0]!,
+      /^nodeProvisioning: this stack's cluster runs EKS Auto Mode; auto-mode-with-node-group would turn Auto Mode off/,
+    );
+    assert.deepEqual(compareCreatedWith(autoMode, { ...PROD, nodeProvisioning: "" }, LONG_LIVED, PROJECT).refusals, []);
+    assert.match(
+      compareCreatedWith(autoMode, { ...PROD, nodeProvisioning: "node-group" }, EPHEMERAL, PROJECT).refusals[0]!,
+      /^nodeProvisioning: this stack's cluster runs EKS Auto Mode; node-group would turn Auto Mode off, which the provider refuses/,
+    );
+    // A stack that borrows or adopts its cluster has no nodes of its own to compare.
+    assert.deepEqual(
+      compareCreatedWith(
+        last({ ...PROD, clusterMode: "borrow", clusterName: "", network: {}, nodeProvisioning: "" }),
+        { ...PROD, clusterMode: "borrow", clusterName: "", network: {}, nodeProvisioning: "" },
+        LONG_LIVED,
+        PROJECT,
+      ).refusals,
+      [],
+    );
   });
 
   it("refuses a Kubernetes version EKS would refuse: a downgrade, or more than one minor version up", () => {

@@ -402,16 +402,17 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         resource: (r, env, run) => roleArnOf(r.inputs.roleArn, env, run),
         context: () => ({ "iam:PassedToService": "eks.amazonaws.com" }),
       },
-      {
-        // EKS Auto Mode: CreateCluster names the node role too (computeConfig.nodeRoleArn), passed like the
-        // cluster role; an update may not change it (EKS API reference, ComputeConfigRequest).
+      // EKS Auto Mode names the node role too (computeConfig.nodeRoleArn), passed like the cluster role: at
+      // CreateCluster for a new cluster, at UpdateClusterConfig when a node-group stack enables Auto Mode
+      // (`resourceClusterUpdate`). Another ARN later replaces the cluster: the provider forces a new one.
+      ...(["create", "update"] as const).map((phase): Operation => ({
         grant: "passRoleToEks",
-        phase: "create",
+        phase,
         actions: ["iam:PassRole"],
         when: (r) => nodeRoleOf(r) !== undefined,
         resource: (r, env, run) => roleArnOf(nodeRoleOf(r), env, run),
         context: () => ({ "iam:PassedToService": "eks.amazonaws.com" }),
-      },
+      })),
       {
         grant: "serviceLinkedRoles",
         phase: "create",

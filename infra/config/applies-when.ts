@@ -42,7 +42,8 @@ function evaluate(
     const value = values[condition.key];
     return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: String(value) };
   }
-  const value = values[condition.key];
+  // nodeProvisioning unset is Auto Mode (cluster.ts).
+  const value = condition.key === "nodeProvisioning" ? values.nodeProvisioning || "auto-mode" : values[condition.key];
   const allowed: readonly string[] = {
     autoscaling: AUTOSCALING_MODES,
     identity: IDENTITY_MODES,
@@ -50,7 +51,8 @@ function evaluate(
     queueType: QUEUE_TYPES,
   }[condition.key];
   if (!allowed.includes(value)) return undefined;
-  return { holds: value === condition.is, wanted: `${condition.key} is ${condition.is}`, actual: value };
+  const wanted: readonly string[] = typeof condition.is === "string" ? [condition.is] : condition.is;
+  return { holds: wanted.includes(value), wanted: `${condition.key} is ${wanted.join(" or ")}`, actual: value };
 }
 
 /** A problem for each key set away from its default where it has no effect: its cluster mode first, then its `appliesWhen`. */

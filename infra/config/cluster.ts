@@ -61,8 +61,10 @@ export type ClusterConfig =
       readonly mode: "create";
       /** Kubernetes minor version to pin, or undefined: EKS's default at creation, EKS's upgrades kept. */
       readonly kubernetesVersion: string | undefined;
-      /** `nodeProvisioning`: EKS Auto Mode, or a managed node group of the next two settings. */
+      /** `nodeProvisioning`: EKS Auto Mode, or a managed node group of the next two settings; auto-mode when unset. */
       readonly nodeProvisioning: NodeProvisioning;
+      /** Whether `nodeProvisioning` is set (not left empty): the state guard asks a stack from before the key to set it. */
+      readonly nodeProvisioningSet: boolean;
       /** node-group: the managed nodes' instance type (the key's default under auto-mode, unused). */
       readonly nodeInstanceType: string;
       /** node-group: the managed nodes' number (the keys' defaults under auto-mode, unused). */
@@ -163,13 +165,12 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
   switch (mode) {
     case "create": {
       const { kubernetesVersion, nodeInstanceType } = values;
-      const nodeProvisioning = checkEnum(
-        input,
-        "nodeProvisioning",
-        values.nodeProvisioning,
-        NODE_PROVISIONING_MODES,
-        problems,
-      );
+      // Empty (the key unset): Auto Mode. The state guard (infra/lifecycle.ts) tells a new stack from one whose
+      // cluster predates the key, which has a node group and must say so.
+      const nodeProvisioning =
+        values.nodeProvisioning === ""
+          ? "auto-mode"
+          : checkEnum(input, "nodeProvisioning", values.nodeProvisioning, NODE_PROVISIONING_MODES, problems);
       if (nodeProvisioning === "auto-mode" && values.podIdentityAgentAddonVersion !== "") {
         // Auto Mode runs the agent on its nodes itself; an eks-pod-identity-agent add-on is not installed.
         problems.push({
@@ -223,11 +224,13 @@ function checkCluster(mode: ClusterMode, input: ConfigInput, problems: SettingPr
       const developerCleanupPrincipalArn = readDeveloperCleanup(input, adminPrincipalArns, developers, problems);
       const ci = readCiAccess(input, adminPrincipalArns, developers, problems);
       const addonVersions = readAddonVersions(input, problems);
+      if (nodeProvisioning === "auto-mode-with-node-group") checkAutoModeAddons(input, addonVersions, problems);
       if (problems.length > before || nodeProvisioning === undefined) return undefined;
       return {
         mode,
         kubernetesVersion: kubernetesVersion || undefined,
         nodeProvisioning,
+        nodeProvisioningSet: values.nodeProvisioning !== "",
         nodeInstanceType,
         nodeCount,
         adminPrincipalArns,
@@ -327,6 +330,64 @@ function readAddonVersions(input: ConfigInput, problems: SettingProblem[]): Addo
     coredns: read("corednsAddonVersion"),
     podIdentityAgent: read("podIdentityAgentAddonVersion"),
   };
+}
+
+/**
+ * The add-on versions EKS requires before Auto Mode is enabled on a cluster that has them (EKS user guide, "Enable
+ * EKS Auto Mode on an existing cluster", "Required add-on versions"): older ones schedule their DaemonSets onto
+ * Auto Mode's nodes, which run their own networking. kube-proxy's minimum depends on its Kubernetes minor version;
+ * releases for 1.32 and later all postdate Auto Mode.
+ */
+export const AUTO_MODE_ADDON_MINIMUMS = {
+  vpcCni: "v1.19.0-eksbuild.1",
+  kubeProxy: {
+    "1.25": "v1.25.16-eksbuild.5",
+    "1.26": "v1.26.15-eksbuild.19",
+    "1.27": "v1.27.16-eksbuild.14",
+    "1.28": "v1.28.15-eksbuild.4",
+    "1.29": "v1.29.10-eksbuild.3",
+    "1.30": "v1.30.6-eksbuild.3",
+    "1.31": "v1.31.2-eksbuild.3",
+  } as Readonly<Record<string, string>>,
+} as const;
+
+/** An EKS add-on version (v1.19.0-eksbuild.1) as numbers to compare: major, minor, patch, build. */
+function addonVersionParts(version: string): number[] {
+  return (/^v(\d+)\.(\d+)\.(\d+)(?:-[a-z0-9]+)*-eksbuild\.(\d+)$/.exec(version) ?? []).slice(1).map(Number);
+}
+
+/** Whether `version` is `minimum` or later. */
+function atLeast(version: string, minimum: string): boolean {
+  const [have, need] = [addonVersionParts(version), addonVersionParts(minimum)];
+  for (let i = 0; i < need.length; i++) if ((have[i] ?? 0) !== need[i]) return (have[i] ?? 0) > need[i]!;
+  return true;
+}
+
+/**
+ * auto-mode-with-node-group: Auto Mode is enabled on a cluster whose vpc-cni and kube-proxy add-ons stay, so both
+ * must be pinned (the version an unpinned add-on runs is not in the config) at EKS's minimums for Auto Mode.
+ */
+function checkAutoModeAddons(input: ConfigInput, versions: AddonVersions, problems: SettingProblem[]): void {
+  const GUIDE = 'EKS user guide, "Enable EKS Auto Mode on an existing cluster", "Required add-on versions"';
+  const vpcCni = versions.vpcCni;
+  if (vpcCni === undefined || !atLeast(vpcCni, AUTO_MODE_ADDON_MINIMUMS.vpcCni)) {
+    problems.push({
+      key: input.key("vpcCniAddonVersion"),
+      reason: `${vpcCni === undefined ? "must be pinned" : `${vpcCni} is too old`} while nodeProvisioning is auto-mode-with-node-group: Auto Mode needs vpc-cni ${AUTO_MODE_ADDON_MINIMUMS.vpcCni} or later on the cluster (${GUIDE}); pin the version the cluster runs, upgraded if needed, before enabling it`,
+    });
+  }
+  const kubeProxy = versions.kubeProxy;
+  const minor = kubeProxy === undefined ? undefined : addonVersionParts(kubeProxy).slice(0, 2).join(".");
+  const minimum = minor === undefined ? undefined : AUTO_MODE_ADDON_MINIMUMS.kubeProxy[minor];
+  const tooOld =
+    minor !== undefined &&
+    (Number(minor.split(".")[1]) < 25 || (minimum !== undefined && !atLeast(kubeProxy!, minimum)));
+  if (kubeProxy === undefined || tooOld) {
+    problems.push({
+      key: input.key("kubeProxyAddonVersion"),
+      reason: `${kubeProxy === undefined ? "must be pinned" : `${kubeProxy} is too old`} while nodeProvisioning is auto-mode-with-node-group: Auto Mode needs kube-proxy ${minimum ?? "of a release for Kubernetes 1.25 or later, at that release's minimum"} or later (${GUIDE}); pin the version the cluster runs, upgraded if needed, before enabling it`,
+    });
+  }
 }
 
 /** `rolePermissionsBoundary`: an IAM managed policy ARN, or undefined when empty. */

@@ -46,10 +46,13 @@ export type QueueType = (typeof QUEUE_TYPES)[number];
 
 /**
  * How a created cluster gets nodes: EKS Auto Mode (AWS-managed Karpenter launches nodes for pending pods and
- * removes idle ones; EKS user guide, "Automate cluster infrastructure with EKS Auto Mode"), or one managed
- * node group of fixed size (nothing grows it: its desired nodes must hold every pod; cross-checks.ts).
+ * removes idle ones; EKS user guide, "Automate cluster infrastructure with EKS Auto Mode"), one managed node
+ * group of fixed size (nothing grows it: its desired nodes must hold every pod; cross-checks.ts), or, while a
+ * node-group stack moves to Auto Mode, both: Auto Mode enabled beside the node group, its add-ons and its Pod
+ * Identity agent, until the group's nodes are drained (docs/DEPLOY.md, "From a node group to Auto Mode, without
+ * losing messages").
  */
-export const NODE_PROVISIONING_MODES = ["auto-mode", "node-group"] as const;
+export const NODE_PROVISIONING_MODES = ["auto-mode", "node-group", "auto-mode-with-node-group"] as const;
 export type NodeProvisioning = (typeof NODE_PROVISIONING_MODES)[number];
 
 export const AUTOSCALING_MODES = ["off", "keda"] as const;
@@ -69,7 +72,7 @@ export const CONSUMER_KEY = "consumer";
 export type AppliesWhen =
   | { readonly key: "autoscaling"; readonly is: AutoscalingMode }
   | { readonly key: "identity"; readonly is: IdentityMode }
-  | { readonly key: "nodeProvisioning"; readonly is: NodeProvisioning }
+  | { readonly key: "nodeProvisioning"; readonly is: NodeProvisioning | readonly NodeProvisioning[] }
   | { readonly key: "queueType"; readonly is: QueueType }
   | { readonly key: "ephemeral"; readonly is: boolean }
   | { readonly key: "vpcId" | "otlpEndpoint"; readonly set: boolean };
@@ -113,7 +116,10 @@ const KEDA_ONLY = { key: "autoscaling", is: "keda" } as const satisfies AppliesW
 const WITH_OTLP_ENDPOINT = { key: "otlpEndpoint", set: true } as const satisfies AppliesWhen;
 const LONG_LIVED_ONLY = { key: "ephemeral", is: false } as const satisfies AppliesWhen;
 /** The managed node group's keys: Auto Mode picks instances and runs the networking add-ons itself. */
-const NODE_GROUP_ONLY = { key: "nodeProvisioning", is: "node-group" } as const satisfies AppliesWhen;
+const NODE_GROUP_ONLY = {
+  key: "nodeProvisioning",
+  is: ["node-group", "auto-mode-with-node-group"],
+} as const satisfies AppliesWhen;
 const POD_IDENTITY_ONLY = { key: "identity", is: "pod-identity" } as const satisfies AppliesWhen;
 
 export type ConfigKeySpec = StringKey | IntegerKey | BooleanKey | StringArrayKey;
@@ -159,10 +165,10 @@ export const CLUSTER_KEYS = {
   },
   nodeProvisioning: {
     type: "string",
-    default: "auto-mode",
+    default: "",
     mode: "create",
     description:
-      'create mode: how the cluster gets nodes: auto-mode (EKS Auto Mode launches nodes for pending pods and removes idle ones) or node-group (one managed node group of nodeDesiredCount nodes, which nothing grows). docs/DEPLOY.md, "Nodes".',
+      'create mode: how the cluster gets nodes: auto-mode (EKS Auto Mode launches nodes for pending pods and removes idle ones) or node-group (one managed node group of nodeDesiredCount nodes, which nothing grows), or auto-mode-with-node-group (both, only while moving a node-group stack to Auto Mode); empty: auto-mode for a new stack, while a stack whose cluster was created before this key existed must set it (it has a node group). Recorded: a later change is refused at preview. docs/DEPLOY.md, "Nodes".',
   },
   nodeInstanceType: {
     type: "string",

@@ -129,6 +129,64 @@ describe("parseStackConfig: the created cluster's version", () => {
   });
 });
 
+describe("parseStackConfig: node provisioning", () => {
+  it("reads an unset nodeProvisioning as Auto Mode, and says it was unset (the state guard asks older stacks to set it)", () => {
+    const unset = valid({});
+    assert.ok(unset.cluster.mode === "create");
+    assert.equal(unset.cluster.nodeProvisioning, "auto-mode");
+    assert.equal(unset.cluster.nodeProvisioningSet, false);
+    const set = valid({ [k("nodeProvisioning")]: "auto-mode" });
+    assert.ok(set.cluster.mode === "create");
+    assert.equal(set.cluster.nodeProvisioningSet, true);
+    assert.match(
+      problems({ [k("nodeProvisioning")]: "karpenter" }).get(k("nodeProvisioning"))!,
+      /must be one of auto-mode, node-group, auto-mode-with-node-group/,
+    );
+  });
+
+  it("while moving to Auto Mode, keeps the node keys and asks for vpc-cni and kube-proxy pinned at Auto Mode's minimums", () => {
+    const both = { [k("nodeProvisioning")]: "auto-mode-with-node-group", [k("nodeDesiredCount")]: "3" };
+    // EKS user guide, "Enable EKS Auto Mode on an existing cluster", "Required add-on versions".
+    const unpinned = problems(both);
+    assert.deepEqual([...unpinned.keys()].sort(), [k("kubeProxyAddonVersion"), k("vpcCniAddonVersion")]);
+    assert.match(unpinned.get(k("vpcCniAddonVersion"))!, /^must be pinned .*v1\.19\.0-eksbuild\.1 or later/);
+    const old = problems({
+      ...both,
+      [k("vpcCniAddonVersion")]: "v1.18.6-eksbuild.1",
+      [k("kubeProxyAddonVersion")]: "v1.31.1-eksbuild.9",
+    });
+    assert.match(old.get(k("vpcCniAddonVersion"))!, /^v1\.18\.6-eksbuild\.1 is too old/);
+    assert.match(
+      old.get(k("kubeProxyAddonVersion"))!,
+      /^v1\.31\.1-eksbuild\.9 is too old.*v1\.31\.2-eksbuild\.3 or later/,
+    );
+    assert.match(
+      problems({
+        ...both,
+        [k("vpcCniAddonVersion")]: "v1.19.0-eksbuild.1",
+        [k("kubeProxyAddonVersion")]: "v1.24.17-eksbuild.2",
+      }).get(k("kubeProxyAddonVersion"))!,
+      /too old/,
+    );
+    const config = valid({
+      ...both,
+      [k("vpcCniAddonVersion")]: "v1.19.0-eksbuild.1",
+      [k("kubeProxyAddonVersion")]: "v1.31.2-minimal-eksbuild.3",
+      [k("identity")]: "pod-identity",
+      [k("podIdentityAgentAddonVersion")]: "v1.3.4-eksbuild.1",
+    });
+    assert.ok(config.cluster.mode === "create");
+    assert.equal(config.cluster.nodeCount.desired, 3, "the node group's keys still apply");
+    assert.ok(
+      valid({
+        ...both,
+        [k("vpcCniAddonVersion")]: "v1.20.4-eksbuild.2",
+        [k("kubeProxyAddonVersion")]: "v1.33.0-eksbuild.2",
+      }),
+    );
+  });
+});
+
 describe("parseStackConfig: the image platform", () => {
   it("accepts Graviton nodes with an arm64 image, and admin principals", () => {
     const config = valid({

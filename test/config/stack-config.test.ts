@@ -11,7 +11,9 @@ describe("parseStackConfig", () => {
     assert.deepEqual(config.cluster, {
       mode: "create",
       kubernetesVersion: undefined,
-      nodeProvisioning: CONFIG_KEYS.nodeProvisioning.default,
+      // The key's default is empty: Auto Mode, and the stack said nothing (infra/lifecycle.ts asks older stacks).
+      nodeProvisioning: "auto-mode",
+      nodeProvisioningSet: false,
       nodeInstanceType: CONFIG_KEYS.nodeInstanceType.default,
       nodeCount: { min: 1, desired: 2, max: 3 },
       adminPrincipalArns: [],

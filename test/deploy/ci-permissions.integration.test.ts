@@ -142,6 +142,25 @@ describe("the table of requests", () => {
 });
 
 describe("the deploy role", () => {
+  it("passes the Auto Mode node role at UpdateClusterConfig too, when a node-group stack's update enables Auto Mode", async () => {
+    const autoMode = matrix.filter(({ run }) =>
+      run.resources.some((r) => r.type === "eks:index:Cluster" && r.inputs.autoMode !== undefined),
+    );
+    assert.ok(autoMode.length > 0, "a configuration with Auto Mode");
+    for (const { label, run } of autoMode) {
+      const passes = needsOfRun(asCaller(run, deploy.name), ENV).needs.filter(
+        (need) =>
+          need.phase === "update" && need.action === "iam:PassRole" && /role\/[^/]*auto-node-/.test(need.resource),
+      );
+      assert.equal(passes.length, 1, label);
+      assert.deepEqual(
+        await refused(deploy.policies, sessionOf(deploy.name), ACCOUNT_ID, ENV.region, passes),
+        [],
+        label,
+      );
+    }
+  });
+
   it("allows every request of every configuration's create, refresh, update and destroy", async () => {
     for (const { label, run } of matrix) {
       const { needs } = needsOfRun(asCaller(run, deploy.name), ENV);

