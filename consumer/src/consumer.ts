@@ -177,7 +177,7 @@ export class Consumer {
     await Promise.race([this.receiveLoops.ended(), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
     loopsDone.abort();
     clearTimeout(settled);
-    this.settlement.openShutdownWindow(end, () => this.receiveLoops.abandonedPollsEndAt);
+    this.settlement.openShutdownWindow(end, () => this.receiveLoops.hungUpReceivesEndAt);
     if (this.dispatcher.inFlight.size > 0) {
       const allDone = new AbortController();
       this.dispatcher.whenIdle(() => allDone.abort());

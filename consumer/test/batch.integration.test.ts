@@ -336,7 +336,7 @@ describe("a batch handler on a FIFO queue", () => {
   const beds: FifoTestBed[] = [];
   after(() => Promise.all(beds.map((bed) => bed.close())));
 
-  test("groups keep their order across batches; a failure stops its group and gives back what follows it, other groups go on", async () => {
+  test("groups keep their order across batches; a failure stops its group and what follows it becomes visible again, other groups go on", async () => {
     const b = await startFifoTestBed({ visibilityTimeoutSeconds: 5 });
     beds.push(b);
     const handled: string[] = [];

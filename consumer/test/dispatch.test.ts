@@ -28,7 +28,7 @@ describe("message groups", () => {
     const groups = new MessageGroups<ReturnType<typeof m>>(true);
     const [a1, a2, a3, b1, b2] = [m("a1", "a"), m("a2", "a"), m("a3", "a"), m("b1", "b"), m("b2", "b")];
     groups.admit([a1, a2, a3, b1, b2]);
-    assert.deepEqual(groups.abandon(a1), [a2, a3]);
+    assert.deepEqual(groups.stopAfter(a1), [a2, a3]);
     assert.equal(groups.waiting, 1);
     assert.deepEqual(groups.takeAllWaiting(), [b2]);
     assert.equal(groups.next(b1), undefined);
@@ -39,7 +39,7 @@ describe("message groups", () => {
     const batch = [m("a1", "a"), m("a2", "a"), m("a3", "a")];
     assert.deepEqual(groups.admit(batch), batch);
     assert.equal(groups.next(batch[0]!), undefined);
-    assert.deepEqual(groups.abandon(batch[1]!), []);
+    assert.deepEqual(groups.stopAfter(batch[1]!), []);
   });
 });
 
