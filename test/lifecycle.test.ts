@@ -14,8 +14,10 @@ import {
   protectClusterState,
   queueStateOptions,
   repositoryStateOptions,
+  StateChangeRefused,
   type CreatedWith,
 } from "../infra/lifecycle";
+import { StackConfigError } from "../infra/config";
 
 const LONG_LIVED = { ephemeral: false, allowQueueReplacement: false };
 const EPHEMERAL = { ephemeral: true, allowQueueReplacement: false };
@@ -144,6 +146,16 @@ describe("comparing with the last update", () => {
       ["the stack's name: the cluster's name wou"],
     );
     assert.equal(warnings.length, 1);
+  });
+});
+
+describe("the refusal", () => {
+  it("carries its refusals and a code in the program's style, as a bad stack config's", () => {
+    const error = new StateChangeRefused(["region: us-east-1 -> eu-west-1"]);
+    assert.equal(error.code, "StateChangeRefused");
+    assert.equal(new StackConfigError([]).code, "InvalidStackConfig");
+    assert.match(error.code, /^[A-Z][A-Za-z]+$/);
+    assert.deepEqual(error.refusals, ["region: us-east-1 -> eu-west-1"]);
   });
 });
 
