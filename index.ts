@@ -44,13 +44,21 @@ const createdWithNow: CreatedWith = {
   clusterMode: config.cluster.mode,
   clusterName: config.cluster.mode === "create" ? createdClusterName(scope) : "",
   network: networkKeys(config.network),
+  ephemeral: config.lifecycle.ephemeral,
+  kubernetesVersion: config.cluster.mode === "create" ? (config.cluster.kubernetesVersion ?? "") : "",
+  availabilityZones: [],
 };
 const stateGuard = new StateGuard("lifecycle", { scope, current: createdWithNow, lifecycle: config.lifecycle });
 const afterStateGuard = { dependsOn: stateGuard.cleared };
 
 // 3. Components, in the order they build on each other.
 const network =
-  config.network && new ClusterNetwork("network", { config: config.network, scope, tags }, afterStateGuard);
+  config.network &&
+  new ClusterNetwork(
+    "network",
+    { config: config.network, scope, tags, recordedZones: stateGuard.recordedZones },
+    afterStateGuard,
+  );
 const cluster = targetCluster(
   "cluster",
   {
@@ -190,7 +198,12 @@ export const keda = kedaInstallation?.output;
 export const scalerRoleArn = autoscaling ? autoscaling.scalerRoleArn : undefined;
 export const tailLogsCommand = pulumi.interpolate`kubectl logs -n ${consumerNamespace.name} -l ${labelSelector(podSelector)} -f`;
 /**
- * What cannot change in place, as this update applies it: the queues' names, the region, the cluster mode, a
- * created cluster's name and network keys. The next preview compares the configuration with it (infra/lifecycle.ts).
+ * What cannot change in place, as this update applies it: the queues' names, the region, the cluster mode,
+ * whether the stack is ephemeral, a created cluster's name, network keys, the Kubernetes version it runs and the
+ * Availability Zones of its subnets. The next preview compares the configuration with it (infra/lifecycle.ts).
  */
-export const createdWith = createdWithNow;
+export const createdWith = {
+  ...createdWithNow,
+  kubernetesVersion: cluster.kubernetesVersion ?? "",
+  availabilityZones: network ? network.availabilityZones : [],
+};

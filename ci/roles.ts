@@ -209,12 +209,12 @@ function state(settings: CiSettings) {
   };
 }
 
-/** Where each grant may act, and under which condition, for the role named `roleName`. */
+/** Where each grant may act, and under which condition, for the role named `roleName`; undefined: not granted. */
 function grantScope(
   settings: CiSettings,
   grant: Grant,
   roleName: string,
-): { resources: string[]; condition?: ConditionBlock } {
+): { resources: string[]; condition?: ConditionBlock } | undefined {
   const p = partitionOf(settings);
   const { account: a, region: r, project } = settings;
   const named = `${project}-*`;
@@ -236,6 +236,10 @@ function grantScope(
       return boundary === undefined ? { resources: [role] } : { resources: [role], condition: boundary };
     case "roleManage":
       return { resources: [role] };
+    case "roleBoundaryRemove":
+      // Removing a boundary would undo the one the account requires (IAM user guide, "access_policies_boundaries",
+      // delegating with a boundary: the delegate may not delete it), so it is granted only when none is required.
+      return boundary === undefined ? { resources: [role] } : undefined;
     case "rolePolicyAttach":
       return {
         resources: [role],
@@ -265,8 +269,18 @@ function grantScope(
     case "networkRead":
       return { resources: ["*"] };
     case "clusterCreate":
-    case "keyCreate":
       return { resources: ["*"], condition: { StringEquals: { "aws:RequestTag/Project": project } } };
+    case "keyCreate":
+      // Tags given to CreateKey are authorised as kms:TagResource by a policy not restricted to particular
+      // keys (AWS KMS developer guide, "tag-permissions"): the key has no ID and no tags yet. A key that already
+      // carries a Project tag (another project's) cannot be re-tagged through this statement.
+      return {
+        resources: ["*"],
+        condition: {
+          StringEquals: { "aws:RequestTag/Project": project },
+          Null: { "aws:ResourceTag/Project": "true" },
+        },
+      };
     case "clusters":
       return { resources: clusters.map((name) => eks(`cluster/${name}`)) };
     case "nodegroups":
@@ -319,6 +333,7 @@ function grantStatements(
     const kept = [...actions].filter(([, phases]) => keep(phases)).map(([action]) => action);
     if (kept.length === 0) continue;
     const scope = grantScope(settings, grant, roleName);
+    if (scope === undefined) continue;
     statements.push({
       Sid: grant.charAt(0).toUpperCase() + grant.slice(1),
       Effect: "Allow",

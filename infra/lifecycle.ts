@@ -26,7 +26,16 @@
  * - a created cluster's network: `vpc_config.subnet_ids` is not ForceNew, so the provider updates it in place
  *   (`resourceClusterUpdate`, `UpdateClusterConfig`), and EKS accepts only subnets in the cluster's own VPC and
  *   original Availability Zones (EKS user guide, "View Amazon EKS networking requirements for VPC and
- *   subnets"): the update fails after the new network exists.
+ *   subnets"): the update fails after the new network exists. The zones a created VPC's subnets were placed in
+ *   are recorded too, and reused (infra/network.ts): a subnet's `availability_zone` is ForceNew;
+ * - a created cluster's Kubernetes version moves one minor version at a time and never back (EKS user guide,
+ *   "Update existing cluster to new Kubernetes version"): EKS refuses the update after the rest has changed.
+ *
+ * What the state itself holds matters as much as the configuration: `protect` and `retainOnDelete` are read from
+ * the old state, so a replacement in the update that makes a long-lived stack ephemeral would fail (protect) or
+ * leave the old queues behind (retainOnDelete). `createdWith.ephemeral` records which options the state holds.
+ * A stack whose last update predates `createdWith` is compared with that update's own outputs (`queueUrl`,
+ * `deadLetterQueueUrl`, `clusterName`), so the first update after this comparison arrived refuses the same.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterNetworkConfig, LifecycleConfig } from "./config";
@@ -49,7 +58,38 @@ export interface CreatedWith {
   readonly clusterName: string;
   /** create mode: the network keys the cluster was created with, by key name; {} otherwise. */
   readonly network: Readonly<Record<string, unknown>>;
+  /** Whether the stack was ephemeral, i.e. its state holds neither `protect` nor `retainOnDelete`. */
+  readonly ephemeral: boolean;
+  /**
+   * create mode: the cluster's Kubernetes version ("1.34"). Exported: the version the cluster runs after the update
+   * (EKS's default when the config names none); compared: the version the config asks for, "" when none.
+   * "" outside create mode.
+   */
+  readonly kubernetesVersion: string;
+  /**
+   * create mode with a VPC of its own: the Availability Zone names of the subnets, index i for subnet i, as the
+   * update placed them ([] when compared: the network reuses the recorded ones); [] otherwise.
+   */
+  readonly availabilityZones: readonly string[];
 }
+
+/** The fields of `createdWith` a stack's last update may predate. */
+type RecordedLater = "ephemeral" | "kubernetesVersion" | "availabilityZones";
+
+/**
+ * The last update, as far as it can be known: its `createdWith`, whose fields added later may be missing, or,
+ * for an update made before `createdWith` existed, what its outputs say (`source: "outputs"`).
+ */
+export type PreviousUpdate =
+  | ({ readonly source: "createdWith" } & Omit<CreatedWith, RecordedLater> & Partial<Pick<CreatedWith, RecordedLater>>)
+  | {
+      readonly source: "outputs";
+      readonly queueName: string;
+      readonly deadLetterQueueName: string;
+      readonly region: string;
+      /** The cluster the stack used, whichever mode it was in; "" when unknown. */
+      readonly clusterName: string;
+    };
 
 /** What comparing the configuration with the last update found. */
 export interface Comparison {
@@ -61,20 +101,30 @@ export interface Comparison {
 
 const REPLACES_QUEUES =
   "replaces the queue and the dead-letter queue (SQS fixes a queue's name and type when it creates it)";
-const MIGRATE_QUEUES =
-  'to migrate, drain both queues, or let the new queues be created beside the old ones and move the messages with `npm run redrive` (docs/DEPLOY.md, "Replacing the queue"), with `pulumi config set allowQueueReplacement true` for that update';
+/**
+ * How to migrate the queues' messages. SQS moves messages only out of a dead-letter queue, and only to a queue
+ * of the same type, standard or FIFO (SQS developer guide, "Configure a dead-letter queue redrive"; API reference,
+ * StartMessageMoveTask): across a type change the queues can only be drained.
+ */
+const MIGRATE_QUEUES = (typeChanges: boolean) =>
+  typeChanges
+    ? 'to migrate, drain both queues first (SQS moves messages only between queues of the same type, so `npm run redrive` cannot carry them to a queue of the other type), then `pulumi config set allowQueueReplacement true` for that update (docs/DEPLOY.md, "Replacing the queue")'
+    : 'to migrate, drain both queues, or let the new queues be created beside the old ones and move the dead-letter queue\'s messages with `npm run redrive` (docs/DEPLOY.md, "Replacing the queue"), with `pulumi config set allowQueueReplacement true` for that update';
 
 /**
- * Compares the last update's `createdWith` (undefined on a stack's first update, or one made before the output
- * existed: nothing to compare) with the one this configuration yields. Pure.
+ * Compares the last update (`readPreviousUpdate`; undefined on a stack's first update: nothing to compare) with
+ * the `createdWith` this configuration yields. Pure.
  *
- * Refused on a long-lived stack, a warning on an ephemeral one: a change of the queues' names or region (unless
- * `allowQueueReplacement`), of the created cluster's name, or away from create mode. Refused on every stack: a
- * network key of a created cluster, which EKS would refuse after the new network exists.
+ * Refused on a long-lived stack, a warning on an ephemeral one whose state is already ephemeral: a change of the
+ * queues' names or region (unless `allowQueueReplacement`), of the created cluster's name, or away from create
+ * mode. Refused on every stack: such a change in the update that makes the stack ephemeral (the old state's
+ * protect and retainOnDelete still apply); `allowQueueReplacement` unless the last update recorded a long-lived
+ * state (only then are the queues retainOnDelete); a network key of a created cluster, which EKS would refuse
+ * after the new network exists; a Kubernetes version EKS would refuse (a downgrade, or more than one minor version).
  * @param project the running project's name, to tell a stack rename from a project rename in the messages.
  */
 export function compareCreatedWith(
-  previous: CreatedWith | undefined,
+  previous: PreviousUpdate | undefined,
   current: CreatedWith,
   lifecycle: LifecycleConfig,
   project: string,
@@ -86,38 +136,91 @@ export function compareCreatedWith(
       "allowQueueReplacement: the queues are not protected while it is set; remove it after this update (`pulumi config rm allowQueueReplacement`)",
     );
   }
-  if (previous === undefined) {
-    // Without a createdWith, no update of this program has written retainOnDelete on the queues yet: the engine
-    // reads it from the old state, so a replacement allowed now would delete them with their messages.
-    if (lifecycle.allowQueueReplacement && !lifecycle.ephemeral) {
+  // The engine reads retainOnDelete from the old state: only a last update that recorded a long-lived state
+  // wrote it on the queues, so a replacement allowed after any other would delete them with their messages.
+  if (lifecycle.allowQueueReplacement && !lifecycle.ephemeral) {
+    const recordedLongLived = previous?.source === "createdWith" && previous.ephemeral === false;
+    if (previous !== undefined && !recordedLongLived)
+      refusals.push(
+        `allowQueueReplacement: this stack's last update ${previous.source === "outputs" || previous.ephemeral === undefined ? "recorded no createdWith with its lifecycle" : "was ephemeral"}, so its queues may not be marked retainOnDelete yet and would be deleted with their messages; run \`pulumi up\` without it first`,
+      );
+    else if (previous === undefined)
       refusals.push(
         "allowQueueReplacement: this stack's last update recorded no createdWith, so its queues may not be marked retainOnDelete yet and would be deleted with their messages; run `pulumi up` without it first",
       );
-    }
-    return { refusals, warnings };
   }
+  if (previous === undefined) return { refusals, warnings };
+
+  // A stack made ephemeral in this very update still has the old state's protect and retainOnDelete: the engine
+  // would refuse a replacement of what is protected, or leave the replaced queues behind.
+  const flipsToEphemeral = lifecycle.ephemeral && previous.source === "createdWith" && previous.ephemeral !== true;
+  const ephemeralNow = lifecycle.ephemeral && !flipsToEphemeral;
+  const FLIP =
+    "this update also makes the stack ephemeral, but the state still holds the protect and retainOnDelete of the last update, so the replacement would fail or leave the old resources behind; run `pulumi up` with only `ephemeral: true` first, then this change";
 
   const queues = queueChange(previous, current, project);
   if (queues !== undefined) {
-    if (lifecycle.ephemeral)
-      warnings.push(`${queues.key}: ${queues.what}; this ephemeral stack's messages are deleted`);
+    if (flipsToEphemeral) refusals.push(`${queues.key}: ${queues.what}; ${FLIP}`);
+    else if (ephemeralNow) warnings.push(`${queues.key}: ${queues.what}; this ephemeral stack's messages are deleted`);
     else if (!lifecycle.allowQueueReplacement)
-      refusals.push(`${queues.key}: ${queues.what}, deleting every message in them; ${MIGRATE_QUEUES}`);
+      refusals.push(
+        `${queues.key}: ${queues.what}, deleting every message in them; ${MIGRATE_QUEUES(queues.key === "queueType")}`,
+      );
+  }
+
+  if (previous.source === "outputs") {
+    // An update made before createdWith existed says which cluster it used, not whether it created it.
+    if (
+      current.clusterMode === "create" &&
+      previous.clusterName !== "" &&
+      previous.clusterName !== current.clusterName
+    ) {
+      const what = `the cluster's name would change from ${previous.clusterName} to ${current.clusterName}, which replaces a cluster this stack created (the last update recorded no createdWith, so whether it created ${previous.clusterName} is unknown: run \`pulumi up\` once without this change to record it)`;
+      if (ephemeralNow) warnings.push(`${renamed(previous.clusterName, project)}: ${what}`);
+      else refusals.push(`${renamed(previous.clusterName, project)}: ${what}`);
+    }
+    return { refusals, warnings };
   }
 
   if (previous.clusterMode === "create") {
     const cluster = clusterChange(previous, current, project);
     if (cluster !== undefined) {
-      if (lifecycle.ephemeral) warnings.push(`${cluster.key}: ${cluster.what}`);
+      if (flipsToEphemeral) refusals.push(`${cluster.key}: ${cluster.what}; ${FLIP}`);
+      else if (ephemeralNow) warnings.push(`${cluster.key}: ${cluster.what}`);
       else refusals.push(`${cluster.key}: ${cluster.what}; create a new stack for it instead`);
     }
-    if (current.clusterMode === "create") refusals.push(...networkChanges(previous.network, current.network));
+    if (current.clusterMode === "create") {
+      refusals.push(...networkChanges(previous.network, current.network));
+      const version = versionChange(previous.kubernetesVersion ?? "", current.kubernetesVersion);
+      if (version !== undefined) refusals.push(version);
+    }
   }
   return { refusals, warnings };
 }
 
+/**
+ * A Kubernetes version EKS would refuse for a cluster that runs `running`: lower, or more than one minor version
+ * higher (EKS user guide, "Update existing cluster to new Kubernetes version": one minor version at a time, and
+ * no downgrade). Nothing to check when either is "" (no version asked for, or none recorded).
+ */
+export function versionChange(running: string, asked: string): string | undefined {
+  const parse = (version: string) => /^(\d+)\.(\d+)$/.exec(version)?.slice(1).map(Number);
+  const from = parse(running);
+  const to = parse(asked);
+  if (from === undefined || to === undefined) return undefined;
+  const [fromMajor = 0, fromMinor = 0] = from;
+  const [toMajor = 0, toMinor = 0] = to;
+  const GUIDE =
+    'EKS updates a cluster one minor version at a time and never downgrades it (EKS user guide, "Update existing cluster to new Kubernetes version")';
+  if (toMajor < fromMajor || (toMajor === fromMajor && toMinor < fromMinor))
+    return `kubernetesVersion: the cluster runs ${running}; ${asked} would be a downgrade, which ${GUIDE}: set it to ${running} or later`;
+  if (toMajor !== fromMajor || toMinor > fromMinor + 1)
+    return `kubernetesVersion: the cluster runs ${running}; ${asked} skips a minor version, and ${GUIDE}: update to ${fromMajor}.${fromMinor + 1} first, then on`;
+  return undefined;
+}
+
 function queueChange(
-  previous: CreatedWith,
+  previous: PreviousUpdate,
   current: CreatedWith,
   project: string,
 ): { readonly key: string; readonly what: string } | undefined {
@@ -140,7 +243,7 @@ function queueChange(
 }
 
 function clusterChange(
-  previous: CreatedWith,
+  previous: Pick<CreatedWith, "clusterName">,
   current: CreatedWith,
   project: string,
 ): { readonly key: string; readonly what: string } | undefined {
@@ -211,14 +314,16 @@ export interface StateGuardArgs {
 }
 
 /**
- * Reads the last update's `createdWith` through a StackReference to this very stack (`<name>-previous`),
- * compares (`compareCreatedWith`) and prints each warning. `cleared` resolves to no resources; on a refusal
- * it logs `refusalMessage` as an error and fails with `StateChangeRefused`. Give it as `dependsOn` to what a
- * refused change must not touch, which is then registered only once the comparison passed.
+ * Reads the last update's outputs through a StackReference to this very stack (`<name>-previous`), finds what
+ * it applied (`readPreviousUpdate`), compares (`compareCreatedWith`) and prints each warning. `cleared` resolves
+ * to no resources; on a refusal it logs `refusalMessage` as an error and fails with `StateChangeRefused`. Give it
+ * as `dependsOn` to what a refused change must not touch, which is then registered only once the comparison passed.
  */
 export class StateGuard extends pulumi.ComponentResource {
   /** No resources once the comparison passed; a failed Output (`StateChangeRefused`) otherwise. */
   readonly cleared: pulumi.Output<pulumi.Resource[]>;
+  /** The Availability Zones the last update placed a created VPC's subnets in; undefined when none are recorded. */
+  readonly recordedZones: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: StateGuardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:lifecycle:StateGuard", name, {}, opts);
@@ -227,8 +332,23 @@ export class StateGuard extends pulumi.ComponentResource {
       { name: `${organization()}/${args.scope.project}/${args.scope.stack}` },
       { parent: this },
     );
-    this.cleared = self.getOutput(CREATED_WITH_OUTPUT).apply((previous: unknown) => {
-      const comparison = compareCreatedWith(asCreatedWith(previous), args.current, args.lifecycle, args.scope.project);
+    // Output by output: the stack's outputs as a whole are secret (the kubeconfig is), and that would make the
+    // zones, and the subnets that take them, secret too.
+    const read = ["queueUrl", "deadLetterQueueUrl", "clusterName", CREATED_WITH_OUTPUT] as const;
+    const previous = pulumi
+      .all(read.map((name) => self.getOutput(name)))
+      .apply((values: unknown[]) =>
+        readPreviousUpdate(
+          Object.fromEntries(read.flatMap((name, i) => (values[i] === undefined ? [] : [[name, values[i]]]))),
+        ),
+      );
+    this.recordedZones = previous.apply((update) =>
+      update?.source === "createdWith" && update.availabilityZones !== undefined && update.availabilityZones.length > 0
+        ? [...update.availabilityZones]
+        : undefined,
+    );
+    this.cleared = previous.apply((update) => {
+      const comparison = compareCreatedWith(update, args.current, args.lifecycle, args.scope.project);
       for (const warning of comparison.warnings) void pulumi.log.warn(warning);
       if (comparison.refusals.length > 0) {
         void pulumi.log.error(refusalMessage(comparison.refusals));
@@ -240,14 +360,57 @@ export class StateGuard extends pulumi.ComponentResource {
   }
 }
 
-/** A previous `createdWith` output, or undefined when there is none or it has another shape (nothing to compare). */
-function asCreatedWith(value: unknown): CreatedWith | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const fields = value as Record<string, unknown>;
-  const strings = ["queueName", "deadLetterQueueName", "region", "clusterMode", "clusterName"];
-  if (!strings.every((key) => typeof fields[key] === "string")) return undefined;
-  if (typeof fields.network !== "object" || fields.network === null) return undefined;
-  return value as CreatedWith;
+/**
+ * What the last update applied, from its outputs: its `createdWith` (fields a later version added may be
+ * missing); else, for an update made before `createdWith` existed, the queue names and region in its
+ * `queueUrl` and `deadLetterQueueUrl` (https://sqs.<region>.amazonaws.com/<account>/<name>) and its
+ * `clusterName`; undefined when there are no such outputs (a stack's first update). Pure.
+ */
+export function readPreviousUpdate(outputs: Readonly<Record<string, unknown>> | undefined): PreviousUpdate | undefined {
+  if (outputs === undefined) return undefined;
+  const recorded = outputs[CREATED_WITH_OUTPUT];
+  if (typeof recorded === "object" && recorded !== null) {
+    const fields = recorded as Record<string, unknown>;
+    const strings = ["queueName", "deadLetterQueueName", "region", "clusterMode", "clusterName"];
+    if (
+      strings.every((key) => typeof fields[key] === "string") &&
+      typeof fields.network === "object" &&
+      fields.network !== null
+    ) {
+      const zones = fields.availabilityZones;
+      return {
+        source: "createdWith",
+        queueName: fields.queueName as string,
+        deadLetterQueueName: fields.deadLetterQueueName as string,
+        region: fields.region as string,
+        clusterMode: fields.clusterMode as string,
+        clusterName: fields.clusterName as string,
+        network: fields.network as Readonly<Record<string, unknown>>,
+        ...(typeof fields.ephemeral === "boolean" ? { ephemeral: fields.ephemeral } : {}),
+        ...(typeof fields.kubernetesVersion === "string" ? { kubernetesVersion: fields.kubernetesVersion } : {}),
+        ...(Array.isArray(zones) && zones.every((zone) => typeof zone === "string")
+          ? { availabilityZones: zones }
+          : {}),
+      };
+    }
+  }
+  const queue = sqsUrl(outputs.queueUrl);
+  const deadLetterQueue = sqsUrl(outputs.deadLetterQueueUrl);
+  if (queue === undefined || deadLetterQueue === undefined) return undefined;
+  return {
+    source: "outputs",
+    queueName: queue.name,
+    deadLetterQueueName: deadLetterQueue.name,
+    region: queue.region,
+    clusterName: typeof outputs.clusterName === "string" ? outputs.clusterName : "",
+  };
+}
+
+/** The region and name in an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>). */
+function sqsUrl(value: unknown): { readonly region: string; readonly name: string } | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/\d{12}\/([^/]+)$/.exec(value);
+  return match === null ? undefined : { region: match[1]!, name: match[2]! };
 }
 
 /**

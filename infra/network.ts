@@ -57,6 +57,11 @@ export interface ClusterNetworkArgs {
   readonly scope: NameScope;
   /** Tags for every AWS resource created here. */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * create: the Availability Zone names the last update placed the subnets in (`createdWith.availabilityZones`,
+   * infra/lifecycle.ts), reused as they are; undefined on a first update, which picks the first zones by name.
+   */
+  readonly recordedZones?: pulumi.Input<readonly string[] | undefined>;
 }
 
 /** The created cluster's VPC and subnets (created, or the given ones checked), and who reaches its API endpoint. */
@@ -69,6 +74,8 @@ export class ClusterNetwork extends pulumi.ComponentResource {
   readonly publicSubnetIds: pulumi.Output<string[]>;
   /** CIDRs allowed to the cluster's public API endpoint; empty: the endpoint is private only. */
   readonly endpointPublicAccessCidrs: readonly string[];
+  /** create: the Availability Zone names of the subnets, index i for subnet i; empty for a given VPC. */
+  readonly availabilityZones: pulumi.Output<string[]>;
 
   constructor(name: string, args: ClusterNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sqs-eks-consumer:network:ClusterNetwork", name, {}, opts);
@@ -78,6 +85,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
     this.vpcId = found.vpcId;
     this.privateSubnetIds = found.privateSubnetIds;
     this.publicSubnetIds = found.publicSubnetIds;
+    this.availabilityZones = found.availabilityZones ?? pulumi.output([]);
     this.registerOutputs({
       vpcId: this.vpcId,
       privateSubnetIds: this.privateSubnetIds,
@@ -104,9 +112,16 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // A subnet's zone is fixed when it is created (`availability_zone` is ForceNew in hashicorp/terraform-provider-aws
+    // internal/service/ec2/vpc_subnet.go): a zone leaving the "available" list later must not shift the others,
+    // so the zones the last update used are reused as recorded, and only a first update picks them.
+    const picked = pulumi.all([zones.names, args.recordedZones]).apply(([names, recorded]) =>
+      // Another zone count is refused at preview (infra/lifecycle.ts, availabilityZoneCount) before any subnet changes.
+      recorded !== undefined && recorded.length === config.zoneCount ? [...recorded] : [...names].sort(),
+    );
     const zoneName = (index: number) =>
-      zones.names.apply((names) => {
-        const zone = [...names].sort()[index];
+      pulumi.all([zones.names, picked]).apply(([names, chosen]) => {
+        const zone = chosen[index];
         if (zone === undefined) {
           throw new pulumi.RunError(
             `availabilityZoneCount is ${config.zoneCount}, but this region has only ${names.length} Availability Zones EKS can use (${names.join(", ")})`,
@@ -205,6 +220,7 @@ export class ClusterNetwork extends pulumi.ComponentResource {
       vpcId: vpc.id,
       privateSubnetIds: pulumi.all(privateSubnets.map((subnet) => subnet.id)),
       publicSubnetIds: pulumi.all(publicSubnets.map((subnet) => subnet.id)),
+      availabilityZones: pulumi.all(zoneIndexes.map(zoneName)),
     };
   }
 
@@ -240,4 +256,5 @@ interface FoundNetwork {
   readonly vpcId: pulumi.Output<string>;
   readonly privateSubnetIds: pulumi.Output<string[]>;
   readonly publicSubnetIds: pulumi.Output<string[]>;
+  readonly availabilityZones?: pulumi.Output<string[]>;
 }

@@ -132,7 +132,8 @@ export class ConsumerQueue extends pulumi.ComponentResource {
         queueUrl: deadLetterQueue.url,
         redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }),
       },
-      { parent: this },
+      // A queue replaced under allowQueueReplacement is retained with its messages: its policies stay with it.
+      { parent: this, retainOnDelete: stateOptions.retainOnDelete },
     );
 
     for (const [role, target] of [
@@ -142,7 +143,7 @@ export class ConsumerQueue extends pulumi.ComponentResource {
       new aws.sqs.QueuePolicy(
         `${name}-${role}-tls-only`,
         { queueUrl: target.url, policy: pulumi.jsonStringify(target.arn.apply(denyInsecureTransportPolicy)) },
-        { parent: this },
+        { parent: this, retainOnDelete: stateOptions.retainOnDelete },
       );
     }
 

@@ -60,6 +60,20 @@ let renamed: ProgramRun;
 let adopting: ProgramRun;
 let unchanged: ProgramRun;
 let emptied: ProgramRun;
+let scratchToFifo: ProgramRun;
+let legacyToFifo: ProgramRun;
+let zonesRecorded: ProgramRun;
+let versionJump: ProgramRun;
+
+/** A stack's last outputs with its createdWith changed (or removed, given undefined), as a StackReference serves them. */
+function lastUpdate(run: ProgramRun, createdWith: (recorded: Record<string, unknown>) => unknown) {
+  const { createdWith: recorded, ...others } = run.outputs;
+  const changed = createdWith(recorded as Record<string, unknown>);
+  return {
+    outputs: changed === undefined ? others : { ...others, createdWith: changed },
+    secretOutputNames: run.secretOutputs,
+  };
+}
 
 before(async () => {
   [platform, scratch] = (await runPrograms([
@@ -68,26 +82,87 @@ before(async () => {
   ])) as [ProgramRun, ProgramRun];
   // Each later run is the next update of "prod" (or of it renamed): it reads platform's outputs as its own.
   const after = (stack: string) => ({ otherStacks: { [SELF(stack)]: asPreviousUpdate(platform) } });
-  [alice, toFifo, toFifoAllowed, toFifoEphemeral, newNetwork, renamed, adopting, unchanged, emptied] =
-    (await runPrograms([
-      await scenario(
-        "alice",
-        { clusterMode: "borrow", clusterStack: SELF("prod"), ephemeral: true },
-        borrowing(platform, "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop"),
-      ),
-      await scenario("prod", { ...PLATFORM, queueType: "fifo" }, after("prod")),
-      await scenario("prod", { ...PLATFORM, queueType: "fifo", allowQueueReplacement: true }, after("prod")),
-      await scenario("prod", { ...PLATFORM, queueType: "fifo", ephemeral: true }, after("prod")),
-      await scenario("prod", { ...PLATFORM, vpcCidr: "10.1.0.0/16", availabilityZoneCount: 3 }, after("prod")),
-      await scenario("production", PLATFORM, after("production")),
-      await scenario(
+  const previous = (stack: string, outputs: ReturnType<typeof lastUpdate>) => ({
+    otherStacks: { [SELF(stack)]: outputs },
+  });
+  [
+    alice,
+    toFifo,
+    toFifoAllowed,
+    toFifoEphemeral,
+    newNetwork,
+    renamed,
+    adopting,
+    unchanged,
+    emptied,
+    scratchToFifo,
+    legacyToFifo,
+    zonesRecorded,
+    versionJump,
+  ] = (await runPrograms([
+    await scenario(
+      "alice",
+      { clusterMode: "borrow", clusterStack: SELF("prod"), ephemeral: true },
+      borrowing(platform, "arn:aws:sts::123456789012:assumed-role/alice/alice-laptop"),
+    ),
+    await scenario("prod", { ...PLATFORM, queueType: "fifo" }, after("prod")),
+    await scenario("prod", { ...PLATFORM, queueType: "fifo", allowQueueReplacement: true }, after("prod")),
+    await scenario("prod", { ...PLATFORM, queueType: "fifo", ephemeral: true }, after("prod")),
+    await scenario("prod", { ...PLATFORM, vpcCidr: "10.1.0.0/16", availabilityZoneCount: 3 }, after("prod")),
+    await scenario("production", PLATFORM, after("production")),
+    await scenario(
+      "prod",
+      { clusterMode: "adopt", clusterName: "platform-prod" },
+      { ...after("prod"), existingClusters: ADOPTED },
+    ),
+    await scenario("prod", PLATFORM, after("prod")),
+    await scenario("prod", { ...PLATFORM, developers: [] }, after("prod")),
+    await scenario(
+      "scratch",
+      { ephemeral: true, autoscaling: "keda", queueType: "fifo" },
+      { otherStacks: { [SELF("scratch")]: asPreviousUpdate(scratch) } },
+    ),
+    // The last update was made by a version of the program that exported no createdWith.
+    await scenario(
+      "prod",
+      { ...PLATFORM, queueType: "fifo" },
+      previous(
         "prod",
-        { clusterMode: "adopt", clusterName: "platform-prod" },
-        { ...after("prod"), existingClusters: ADOPTED },
+        lastUpdate(platform, () => undefined),
       ),
-      await scenario("prod", PLATFORM, after("prod")),
-      await scenario("prod", { ...PLATFORM, developers: [] }, after("prod")),
-    ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+    ),
+    // The last update placed the subnets in zones b and c (zone a was not available then).
+    await scenario(
+      "prod",
+      PLATFORM,
+      previous(
+        "prod",
+        lastUpdate(platform, (recorded) => ({ ...recorded, availabilityZones: ["us-west-2b", "us-west-2c"] })),
+      ),
+    ),
+    await scenario(
+      "prod",
+      { ...PLATFORM, kubernetesVersion: "1.35" },
+      previous(
+        "prod",
+        lastUpdate(platform, (recorded) => ({ ...recorded, kubernetesVersion: "1.33" })),
+      ),
+    ),
+  ])) as [
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+    ProgramRun,
+  ];
 });
 
 function options(resource: RecordedResource) {
@@ -118,6 +193,17 @@ describe("a long-lived stack (the default)", () => {
     assert.equal(ofType(platform, QUEUE).length, 2);
   });
 
+  it("retains the queues' TLS-only and redrive-allow policies with the queues, also when allowQueueReplacement lets them be replaced", () => {
+    for (const run of [platform, toFifoAllowed]) {
+      const policies = [
+        ...ofType(run, "aws:sqs/queuePolicy:QueuePolicy"),
+        ...ofType(run, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"),
+      ];
+      assert.equal(policies.length, 3);
+      for (const policy of policies) assert.equal(policy.retainOnDelete, true, `${policy.name}`);
+    }
+  });
+
   it("protects and retains the ECR repository, which ECR may not delete while it holds images", () => {
     const repository = oneOfType(platform, REPOSITORY);
     assert.deepEqual(options(repository), { protect: true, retainOnDelete: true });
@@ -143,6 +229,32 @@ describe("a long-lived stack (the default)", () => {
       vpcCidr: oneOfType(platform, "aws:ec2/vpc:Vpc").inputs.cidrBlock,
       availabilityZoneCount: ofType(platform, "aws:ec2/subnet:Subnet").length / 2,
     });
+    assert.equal(createdWith.ephemeral, false);
+    assert.equal((scratch.outputs.createdWith as Record<string, unknown>).ephemeral, true);
+    const subnetZone = (run: ProgramRun, name: string) =>
+      ofType(run, "aws:ec2/subnet:Subnet").find((subnet) => subnet.name === name)?.inputs.availabilityZone;
+    assert.deepEqual(createdWith.availabilityZones, [
+      subnetZone(platform, "network-private-0"),
+      subnetZone(platform, "network-private-1"),
+    ]);
+  });
+
+  it("places the subnets in the zones the last update recorded, not in the zones available now", () => {
+    assertSucceeded(zonesRecorded);
+    for (const role of ["private", "public"])
+      assert.deepEqual(
+        [0, 1].map(
+          (i) =>
+            ofType(zonesRecorded, "aws:ec2/subnet:Subnet").find((subnet) => subnet.name === `network-${role}-${i}`)
+              ?.inputs.availabilityZone,
+        ),
+        ["us-west-2b", "us-west-2c"],
+        role,
+      );
+    assert.deepEqual((zonesRecorded.outputs.createdWith as Record<string, unknown>).availabilityZones, [
+      "us-west-2b",
+      "us-west-2c",
+    ]);
   });
 
   it("reads its own last outputs through a StackReference to itself", () => {
@@ -177,8 +289,9 @@ describe("a change that cannot be made in place", () => {
     const message = refusal(toFifo);
     assert.match(message, /queueType: changing it from standard to fifo replaces the queue and the dead-letter queue/);
     assert.match(message, /deleting every message in them/);
-    assert.match(message, /drain both queues, or let the new queues be created beside the old ones/);
-    assert.match(message, /npm run redrive/);
+    // SQS moves messages only between queues of the same type: across a type change, draining is the way.
+    assert.match(message, /drain both queues first \(SQS moves messages only between queues of the same type/);
+    assert.doesNotMatch(message, /created beside the old ones/);
     assert.match(message, /allowQueueReplacement/);
   });
 
@@ -198,10 +311,31 @@ describe("a change that cannot be made in place", () => {
   });
 
   it("on an ephemeral stack, applies it with a warning that the messages are deleted", () => {
-    assertSucceeded(toFifoEphemeral);
+    assertSucceeded(scratchToFifo);
     assert.ok(
-      toFifoEphemeral.warnings?.some((w) => /^queueType: .* messages are deleted$/.test(w)),
-      (toFifoEphemeral.warnings ?? []).join("\n"),
+      scratchToFifo.warnings?.some((w) => /^queueType: .* messages are deleted$/.test(w)),
+      (scratchToFifo.warnings ?? []).join("\n"),
+    );
+  });
+
+  it("refuses it in the update that makes a long-lived stack ephemeral: the state still protects and retains the queues", () => {
+    const message = refusal(toFifoEphemeral);
+    assert.match(message, /queueType: changing it from standard to fifo replaces the queue/);
+    assert.match(message, /this update also makes the stack ephemeral/);
+    assert.match(message, /run `pulumi up` with only `ephemeral: true` first/);
+  });
+
+  it("refuses it after an update that recorded no createdWith, comparing with that update's queue URLs", () => {
+    assert.match(
+      refusal(legacyToFifo),
+      /queueType: changing it from standard to fifo replaces the queue and the dead-letter queue .* deleting every message in them/,
+    );
+  });
+
+  it("refuses a Kubernetes version more than one minor version above the one the cluster runs", () => {
+    assert.match(
+      refusal(versionJump),
+      /kubernetesVersion: the cluster runs 1\.33; 1\.35 skips a minor version, .* update to 1\.34 first/,
     );
   });
 

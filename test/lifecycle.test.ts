@@ -13,9 +13,12 @@ import {
   networkKeys,
   protectClusterState,
   queueStateOptions,
+  readPreviousUpdate,
   repositoryStateOptions,
   StateChangeRefused,
+  versionChange,
   type CreatedWith,
+  type PreviousUpdate,
 } from "../infra/lifecycle";
 import { StackConfigError } from "../infra/config";
 
@@ -38,7 +41,13 @@ const PROD: CreatedWith = {
     },
     endpointPublicAccessCidrs: [],
   }),
+  ephemeral: false,
+  kubernetesVersion: "",
+  availabilityZones: [],
 };
+
+/** A last update that exported `recorded` as its createdWith, read back as the guard reads it. */
+const last = (recorded: object): PreviousUpdate => readPreviousUpdate({ createdWith: recorded })!;
 
 /** The token a resource class registers under (internal to the SDK, hence the cast). */
 const token = (resourceClass: unknown) => (resourceClass as { __pulumiType: string }).__pulumiType;
@@ -63,15 +72,41 @@ describe("comparing with the last update", () => {
   });
 
   it("refuses another region: the queues would be replaced there", () => {
-    const { refusals } = compareCreatedWith(PROD, { ...PROD, region: "eu-west-1" }, LONG_LIVED, PROJECT);
+    const { refusals } = compareCreatedWith(last(PROD), { ...PROD, region: "eu-west-1" }, LONG_LIVED, PROJECT);
     assert.equal(refusals.length, 1);
     assert.match(refusals[0]!, /^aws:region: changing it from us-west-2 to eu-west-1 replaces the queue/);
+  });
+
+  it("offers a move of the messages only where SQS can make it: between queues of the same type", () => {
+    const fifo = {
+      ...PROD,
+      queueName: `${PROD.queueName}.fifo`,
+      deadLetterQueueName: `${PROD.deadLetterQueueName}.fifo`,
+    };
+    const [typeChange] = compareCreatedWith(last(PROD), fifo, LONG_LIVED, PROJECT).refusals;
+    assert.match(typeChange!, /drain both queues first \(SQS moves messages only between queues of the same type/);
+    assert.doesNotMatch(typeChange!, /created beside the old ones/);
+    const renamed = {
+      ...PROD,
+      queueName: "sqs-eks-consumer-production-queue",
+      deadLetterQueueName: "sqs-eks-consumer-production-dlq",
+    };
+    const [rename] = compareCreatedWith(last(PROD), renamed, LONG_LIVED, PROJECT).refusals;
+    assert.match(
+      rename!,
+      /created beside the old ones and move the dead-letter queue's messages with `npm run redrive`/,
+    );
   });
 
   it("names a project rename as such", () => {
     const renamed = { ...PROD, queueName: "orders-prod-queue", deadLetterQueueName: "orders-prod-dlq" };
     const { refusals } = compareCreatedWith(
-      { ...PROD, queueName: "shop-prod-queue", deadLetterQueueName: "shop-prod-dlq", clusterName: renamed.clusterName },
+      last({
+        ...PROD,
+        queueName: "shop-prod-queue",
+        deadLetterQueueName: "shop-prod-dlq",
+        clusterName: renamed.clusterName,
+      }),
       renamed,
       LONG_LIVED,
       "orders",
@@ -89,7 +124,7 @@ describe("comparing with the last update", () => {
       },
       endpointPublicAccessCidrs: ["203.0.113.7/32"],
     });
-    const { refusals } = compareCreatedWith(PROD, { ...PROD, network: moved }, EPHEMERAL, PROJECT);
+    const { refusals } = compareCreatedWith(last(PROD), { ...PROD, network: moved }, EPHEMERAL, PROJECT);
     assert.deepEqual(
       refusals.map((r) => r.split(":")[0]),
       ["privateSubnetIds", "vpcId"],
@@ -104,7 +139,7 @@ describe("comparing with the last update", () => {
       },
       endpointPublicAccessCidrs: ["198.51.100.0/24"],
     });
-    assert.deepEqual(compareCreatedWith(PROD, { ...PROD, network: allowList }, LONG_LIVED, PROJECT).refusals, []);
+    assert.deepEqual(compareCreatedWith(last(PROD), { ...PROD, network: allowList }, LONG_LIVED, PROJECT).refusals, []);
   });
 
   it("refuses switching between a VPC of its own and a given one, naming every key that changes", () => {
@@ -112,7 +147,7 @@ describe("comparing with the last update", () => {
       vpc: { mode: "create", cidr: "10.0.0.0/16", zoneCount: 2, natGateways: "single" },
       endpointPublicAccessCidrs: [],
     });
-    const { refusals } = compareCreatedWith(PROD, { ...PROD, network: own }, LONG_LIVED, PROJECT);
+    const { refusals } = compareCreatedWith(last(PROD), { ...PROD, network: own }, LONG_LIVED, PROJECT);
     assert.deepEqual(
       refusals.map((r) => r.split(":")[0]),
       ["availabilityZoneCount", "privateSubnetIds", "publicSubnetIds", "vpcCidr", "vpcId"],
@@ -125,7 +160,10 @@ describe("comparing with the last update", () => {
 
   it("does not hold a borrowing or adopting stack to a network: it had none", () => {
     const borrowing = { ...PROD, clusterMode: "borrow", clusterName: "", network: {} };
-    assert.deepEqual(compareCreatedWith(borrowing, borrowing, LONG_LIVED, PROJECT), { refusals: [], warnings: [] });
+    assert.deepEqual(compareCreatedWith(last(borrowing), borrowing, LONG_LIVED, PROJECT), {
+      refusals: [],
+      warnings: [],
+    });
   });
 
   it("with allowQueueReplacement, lets the queues go but still refuses the cluster's rename", () => {
@@ -136,7 +174,7 @@ describe("comparing with the last update", () => {
       clusterName: "sqs-eks-consumer-production",
     };
     const { refusals, warnings } = compareCreatedWith(
-      PROD,
+      last(PROD),
       renamed,
       { ephemeral: false, allowQueueReplacement: true },
       PROJECT,
@@ -146,6 +184,96 @@ describe("comparing with the last update", () => {
       ["the stack's name: the cluster's name wou"],
     );
     assert.equal(warnings.length, 1);
+  });
+});
+
+describe("comparing with what the state holds", () => {
+  const FIFO = {
+    ...PROD,
+    queueName: "sqs-eks-consumer-prod-queue.fifo",
+    deadLetterQueueName: "sqs-eks-consumer-prod-dlq.fifo",
+  };
+  const ALLOW = { ephemeral: false, allowQueueReplacement: true };
+
+  it("reads an update made before createdWith existed from its queue URLs and cluster name, and refuses the same changes", () => {
+    const previous = readPreviousUpdate({
+      queueUrl: "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-prod-queue",
+      deadLetterQueueUrl: "https://sqs.us-west-2.amazonaws.com/123456789012/sqs-eks-consumer-prod-dlq",
+      clusterName: "sqs-eks-consumer-prod",
+    });
+    assert.deepEqual(previous, {
+      source: "outputs",
+      queueName: "sqs-eks-consumer-prod-queue",
+      deadLetterQueueName: "sqs-eks-consumer-prod-dlq",
+      region: "us-west-2",
+      clusterName: "sqs-eks-consumer-prod",
+    });
+    assert.match(
+      compareCreatedWith(previous, FIFO, LONG_LIVED, PROJECT).refusals[0]!,
+      /^queueType: changing it from standard to fifo/,
+    );
+    assert.match(
+      compareCreatedWith(previous, { ...PROD, region: "eu-west-1" }, LONG_LIVED, PROJECT).refusals[0]!,
+      /^aws:region: /,
+    );
+    const renamed = compareCreatedWith(
+      previous,
+      { ...PROD, clusterName: "sqs-eks-consumer-production" },
+      LONG_LIVED,
+      PROJECT,
+    );
+    assert.match(renamed.refusals[0]!, /^the stack's name: the cluster's name would change/);
+    assert.match(compareCreatedWith(previous, PROD, ALLOW, PROJECT).refusals[0]!, /^allowQueueReplacement: /);
+    assert.deepEqual(compareCreatedWith(previous, PROD, LONG_LIVED, PROJECT), { refusals: [], warnings: [] });
+    assert.equal(readPreviousUpdate({}), undefined, "a first update has nothing to compare");
+  });
+
+  it("refuses a replacement in the update that makes the stack ephemeral, and warns once the state is ephemeral", () => {
+    for (const recorded of [PROD, { ...PROD, ephemeral: undefined }]) {
+      const { refusals, warnings } = compareCreatedWith(last(recorded), FIFO, EPHEMERAL, PROJECT);
+      assert.equal(refusals.length, 1);
+      assert.match(refusals[0]!, /^queueType: .* this update also makes the stack ephemeral/);
+      assert.deepEqual(warnings, []);
+      const cluster = compareCreatedWith(
+        last(recorded),
+        { ...PROD, clusterName: "sqs-eks-consumer-production" },
+        EPHEMERAL,
+        PROJECT,
+      );
+      assert.match(cluster.refusals[0]!, /^the stack's name: the cluster's name .* makes the stack ephemeral/);
+    }
+    const ephemeral = compareCreatedWith(last({ ...PROD, ephemeral: true }), FIFO, EPHEMERAL, PROJECT);
+    assert.deepEqual(ephemeral.refusals, []);
+    assert.match(ephemeral.warnings[0]!, /messages are deleted$/);
+  });
+
+  it("refuses allowQueueReplacement unless the last update recorded a long-lived state, which retains the queues", () => {
+    assert.deepEqual(compareCreatedWith(last(PROD), FIFO, ALLOW, PROJECT).refusals, []);
+    for (const recorded of [
+      { ...PROD, ephemeral: true },
+      { ...PROD, ephemeral: undefined },
+    ])
+      assert.match(compareCreatedWith(last(recorded), FIFO, ALLOW, PROJECT).refusals[0]!, /^allowQueueReplacement: /);
+  });
+
+  it("refuses a Kubernetes version EKS would refuse: a downgrade, or more than one minor version up", () => {
+    // EKS user guide, "Update existing cluster to new Kubernetes version".
+    assert.equal(versionChange("1.33", "1.33"), undefined);
+    assert.equal(versionChange("1.33", "1.34"), undefined);
+    assert.equal(versionChange("", "1.34"), undefined, "no recorded version: nothing to check");
+    assert.equal(versionChange("1.33", ""), undefined, "no version asked for: the cluster keeps its own");
+    assert.match(versionChange("1.33", "1.32")!, /downgrade/);
+    assert.match(versionChange("1.33", "1.35")!, /update to 1\.34 first/);
+    assert.match(versionChange("1.33", "2.0")!, /skips a minor version/);
+    const running = last({ ...PROD, kubernetesVersion: "1.33" });
+    assert.match(
+      compareCreatedWith(running, { ...PROD, kubernetesVersion: "1.31" }, EPHEMERAL, PROJECT).refusals[0]!,
+      /^kubernetesVersion: the cluster runs 1\.33; 1\.31 would be a downgrade/,
+    );
+    assert.deepEqual(
+      compareCreatedWith(running, { ...PROD, kubernetesVersion: "1.34" }, LONG_LIVED, PROJECT).refusals,
+      [],
+    );
   });
 });
 

@@ -305,76 +305,92 @@ describe("preview gate", () => {
     });
   });
 
-  describe("the pull-request workflow's gate step", () => {
-    interface Step {
-      readonly name?: string;
-      readonly uses?: string;
-      readonly run?: string;
-      readonly if?: string;
-      readonly env?: Record<string, string>;
-    }
-    const workflow = parse(readFileSync(join(ROOT, ".github", "workflows", "preview.yml"), "utf8")) as {
-      jobs: Record<string, { steps: Step[] }>;
-    };
-    const steps = workflow.jobs.preview?.steps ?? [];
-    const gateStep = steps.find((s) => s.run?.includes("npm run --silent preview-gate"));
-
-    it("runs in the preview job after the pulumi preview, also when that preview failed", () => {
-      assert.ok(gateStep, "a step runs npm run preview-gate");
-      const index = steps.indexOf(gateStep);
-      assert.ok(index > steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")), "after pulumi/actions");
-      assert.equal(gateStep.if, "${{ !cancelled() }}");
-      assert.equal(gateStep.env?.STACK, "${{ secrets.PULUMI_PREVIEW_STACK }}");
-    });
-
-    /**
-     * Runs the step's script the way GitHub runs `run:` on Linux (`bash --noprofile --norc -eo pipefail`), with a
-     * `pulumi` that prints a recorded plan (and fails when the plan has errors, as the CLI does) and an `npm` that
-     * runs the repository's script.
-     */
-    function runStep(planFile: string): Run {
-      assert.ok(gateStep?.run);
-      const bin = mkdtempSync(join(tmpdir(), "preview-gate-step-"));
-      try {
-        const recorded = join(PLANS, planFile);
-        const failed = (parsePlan(readFileSync(recorded, "utf8")).diagnostics ?? []).some(
-          (d) => d.severity === "error",
-        );
-        writeFileSync(
-          join(bin, "pulumi"),
-          `#!/bin/sh\n[ "$1 $2 $3 $4 $5" = "preview --stack prod --json --show-replacement-steps" ] || { echo "unexpected: $*" >&2; exit 2; }\ncat '${recorded}'\nexit ${failed ? 255 : 0}\n`,
-        );
-        writeFileSync(
-          join(bin, "npm"),
-          // npm runs a script from the package root; the step's relative plan path is the step's directory's.
-          `#!/bin/sh\n[ "$1 $2 $3 $4" = "run --silent preview-gate --" ] || { echo "unexpected: $*" >&2; exit 2; }\nplan="$PWD/$5"\ncd '${ROOT}'\nexec '${process.execPath}' --import tsx '${SCRIPT}' "$plan"\n`,
-        );
-        chmodSync(join(bin, "pulumi"), 0o755);
-        chmodSync(join(bin, "npm"), 0o755);
-        const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", gateStep.run], {
-          cwd: bin,
-          env: { PATH: `${bin}:${process.env.PATH ?? ""}`, STACK: "prod" },
-          encoding: "utf8",
-          timeout: 60_000,
-        });
-        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-      } finally {
-        rmSync(bin, { recursive: true, force: true });
+  for (const [file, job, stack] of [
+    ["preview.yml", "preview", "dev"],
+    ["deploy.yml", "deploy", "prod"],
+  ] as const)
+    describe(`the gate step of ${file}`, () => {
+      interface Step {
+        readonly name?: string;
+        readonly uses?: string;
+        readonly run?: string;
+        readonly if?: string;
+        readonly env?: Record<string, string>;
+        readonly with?: Record<string, unknown>;
       }
-    }
+      const workflow = parse(readFileSync(join(ROOT, ".github", "workflows", file), "utf8")) as {
+        jobs: Record<string, { steps: Step[] }>;
+      };
+      const steps = workflow.jobs[job]?.steps ?? [];
+      const gateStep = steps.find((s) => s.run?.includes("npm run --silent preview-gate"));
+      const pulumiSteps = steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
 
-    it("fails the check on a plan that replaces the queue, and passes one that updates tunables", () => {
-      const refused = runStep("queue-type-change.json");
-      assert.equal(refused.status, 1, refused.stderr);
-      assert.match(refused.stderr, /queue-queue" would be replaced, forced by fifoQueue, name/);
-      const passed = runStep("tunables-only.json");
-      assert.equal(passed.status, 0, passed.stderr);
-    });
+      it(`runs in the ${job} job after a pulumi preview of ${stack}${job === "deploy" ? ", and before pulumi up" : ", also when that preview failed"}`, () => {
+        assert.ok(gateStep, "a step runs npm run preview-gate");
+        const index = steps.indexOf(gateStep);
+        const preview = pulumiSteps.find((s) => s.with?.command === "preview");
+        assert.ok(preview && steps.indexOf(preview) < index, "after a pulumi/actions preview");
+        assert.equal(preview.with?.["stack-name"], stack);
+        // The stack is named in the workflow: a secret that does not exist reads as an empty string.
+        assert.equal(gateStep.env?.STACK, stack);
+        if (job === "deploy") {
+          const up = pulumiSteps.find((s) => s.with?.command === "up");
+          assert.ok(up && steps.indexOf(up) > index, "pulumi up runs after the gate");
+          assert.equal(up.with?.["stack-name"], stack);
+          // Without `if:`, a step runs only when every step before it succeeded: a refused plan stops the update.
+          assert.equal((up as { if?: string }).if, undefined);
+          assert.equal(gateStep.if, undefined);
+        } else assert.equal(gateStep.if, "${{ !cancelled() }}");
+      });
 
-    it("fails the check when the preview itself failed, showing the engine's error", () => {
-      const run = runStep("protected-queue-replace.json");
-      assert.equal(run.status, 1);
-      assert.match(run.stderr, /preview failed: queue-queue: unable to replace resource/);
+      /**
+       * Runs the step's script the way GitHub runs `run:` on Linux (`bash --noprofile --norc -eo pipefail`), with
+       * a `pulumi` that prints a recorded plan (and fails when the plan has errors, as the CLI does) and an `npm`
+       * that runs the repository's script; the step's own `env` is its environment.
+       */
+      function runStep(planFile: string): Run {
+        assert.ok(gateStep?.run);
+        const bin = mkdtempSync(join(tmpdir(), "preview-gate-step-"));
+        try {
+          const recorded = join(PLANS, planFile);
+          const failed = (parsePlan(readFileSync(recorded, "utf8")).diagnostics ?? []).some(
+            (d) => d.severity === "error",
+          );
+          writeFileSync(
+            join(bin, "pulumi"),
+            `#!/bin/sh\n[ "$1 $2 $3 $4 $5" = "preview --stack ${stack} --json --show-replacement-steps" ] || { echo "unexpected: $*" >&2; exit 2; }\ncat '${recorded}'\nexit ${failed ? 255 : 0}\n`,
+          );
+          writeFileSync(
+            join(bin, "npm"),
+            // npm runs a script from the package root; the step's relative plan path is the step's directory's.
+            `#!/bin/sh\n[ "$1 $2 $3 $4" = "run --silent preview-gate --" ] || { echo "unexpected: $*" >&2; exit 2; }\nplan="$PWD/$5"\ncd '${ROOT}'\nexec '${process.execPath}' --import tsx '${SCRIPT}' "$plan"\n`,
+          );
+          chmodSync(join(bin, "pulumi"), 0o755);
+          chmodSync(join(bin, "npm"), 0o755);
+          const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", gateStep.run], {
+            cwd: bin,
+            env: { PATH: `${bin}:${process.env.PATH ?? ""}`, ...gateStep.env },
+            encoding: "utf8",
+            timeout: 60_000,
+          });
+          return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+        } finally {
+          rmSync(bin, { recursive: true, force: true });
+        }
+      }
+
+      it("fails the check on a plan that replaces the queue, and passes one that updates tunables", () => {
+        const refused = runStep("queue-type-change.json");
+        assert.equal(refused.status, 1, refused.stderr);
+        assert.match(refused.stderr, /queue-queue" would be replaced, forced by fifoQueue, name/);
+        const passed = runStep("tunables-only.json");
+        assert.equal(passed.status, 0, passed.stderr);
+      });
+
+      it("fails the check when the preview itself failed, showing the engine's error", () => {
+        const run = runStep("protected-queue-replace.json");
+        assert.equal(run.status, 1);
+        assert.match(run.stderr, /preview failed: queue-queue: unable to replace resource/);
+      });
     });
-  });
 });

@@ -172,7 +172,8 @@ describe("workflows", () => {
         step(deploy, "aws-actions/configure-aws-credentials").with?.["role-to-assume"],
         "${{ secrets.AWS_DEPLOY_ROLE_ARN }}",
       );
-      const pulumi = step(deploy, "pulumi/actions").with ?? {};
+      const pulumi =
+        deploy.steps.find((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["command"] === "up")?.with ?? {};
       assert.equal(pulumi["command"], "up");
       assert.equal(pulumi["policyPacks"], "policies");
       assert.equal(pulumi["stack-name"], "prod");

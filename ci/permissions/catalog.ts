@@ -52,6 +52,7 @@ export const GRANTS = [
   "queues",
   "roleWrite",
   "roleManage",
+  "roleBoundaryRemove",
   "rolePolicyAttach",
   "passRoleToEks",
   "passRoleToPodIdentity",
@@ -101,7 +102,10 @@ interface Operation {
   readonly actions: readonly string[];
   /** The ARN the request names; default: the rule's `arn`. "*" for actions that take no resource. */
   readonly resource?: (r: RegisteredResource, env: Environment, run: RunView) => string | undefined;
-  /** Context keys the request carries. */
+  /**
+   * Context keys the request carries. A request made before the resource exists (the creating request, and
+   * the tags it applies) carries request tags only: a resource that does not exist yet has no tags to test.
+   */
   readonly context?: (r: RegisteredResource, env: Environment, run: RunView) => RequestContext;
   /** Whether this resource makes the request at all; default: always. */
   readonly when?: (r: RegisteredResource) => boolean;
@@ -259,6 +263,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     operations: [
       { grant: "queues", phase: "create", actions: ["sqs:SetQueueAttributes"] },
       { grant: "queues", phase: "read", actions: ["sqs:GetQueueAttributes"] },
+      { grant: "queues", phase: "update", actions: ["sqs:SetQueueAttributes"] },
       { grant: "queues", phase: "delete", actions: ["sqs:SetQueueAttributes"] },
     ],
   },
@@ -268,11 +273,12 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     operations: [
       { grant: "queues", phase: "create", actions: ["sqs:SetQueueAttributes"] },
       { grant: "queues", phase: "read", actions: ["sqs:GetQueueAttributes"] },
+      { grant: "queues", phase: "update", actions: ["sqs:SetQueueAttributes"] },
       { grant: "queues", phase: "delete", actions: ["sqs:SetQueueAttributes"] },
     ],
   },
   "aws:iam/role:Role": {
-    source: `${TF}/iam/role.go (CreateRole with tags and permissions boundary; GetRole and the policy lists on read; UpdateRole, UpdateAssumeRolePolicy, tags on update; on delete the role's instance profiles, inline and attached policies are removed first)`,
+    source: `${TF}/iam/role.go (CreateRole with tags and permissions boundary; GetRole and the policy lists on read; resourceRoleUpdate: UpdateRole for the session duration, UpdateRoleDescription for the description, UpdateAssumeRolePolicy, PutRolePermissionsBoundary or DeleteRolePermissionsBoundary when the boundary changes, tags; on delete the role's instance profiles, inline and attached policies are removed first)`,
     arn: (r, env) => arns.role(env, physicalName(r)),
     operations: [
       {
@@ -290,7 +296,28 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
       {
         grant: "roleManage",
         phase: "update",
-        actions: ["iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole"],
+        actions: [
+          "iam:UpdateRole",
+          "iam:UpdateRoleDescription",
+          "iam:UpdateAssumeRolePolicy",
+          "iam:TagRole",
+          "iam:UntagRole",
+        ],
+      },
+      // A boundary set or changed is put with the new boundary in iam:PermissionsBoundary; a role registered
+      // without one may be an update that removes it.
+      {
+        grant: "roleWrite",
+        phase: "update",
+        actions: ["iam:PutRolePermissionsBoundary"],
+        context: boundaryContext,
+        when: (r) => text(r.inputs.permissionsBoundary) !== "",
+      },
+      {
+        grant: "roleBoundaryRemove",
+        phase: "update",
+        actions: ["iam:DeleteRolePermissionsBoundary"],
+        when: (r) => text(r.inputs.permissionsBoundary) === "",
       },
       {
         grant: "roleManage",
@@ -333,7 +360,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
-    source: `${TF}/iam/openid_connect_provider.go (CreateOpenIDConnectProvider with tags, GetOpenIDConnectProvider, UpdateOpenIDConnectProviderThumbprint, tags, DeleteOpenIDConnectProvider)`,
+    source: `${TF}/iam/openid_connect_provider.go (CreateOpenIDConnectProvider with tags, GetOpenIDConnectProvider; on update UpdateOpenIDConnectProviderThumbprint, AddClientIDToOpenIDConnectProvider and RemoveClientIDFromOpenIDConnectProvider for the client IDs, tags; DeleteOpenIDConnectProvider)`,
     arn: (r, env) => arns.oidcProvider(env, text(r.inputs.url)),
     operations: [
       {
@@ -346,7 +373,13 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
       {
         grant: "oidcProviders",
         phase: "update",
-        actions: ["iam:UpdateOpenIDConnectProviderThumbprint", "iam:TagOpenIDConnectProvider"],
+        actions: [
+          "iam:UpdateOpenIDConnectProviderThumbprint",
+          "iam:AddClientIDToOpenIDConnectProvider",
+          "iam:RemoveClientIDFromOpenIDConnectProvider",
+          "iam:TagOpenIDConnectProvider",
+          "iam:UntagOpenIDConnectProvider",
+        ],
       },
       { grant: "oidcProviders", phase: "delete", actions: ["iam:DeleteOpenIDConnectProvider"] },
     ],
@@ -553,11 +586,12 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:ecr/lifecyclePolicy:LifecyclePolicy": {
-    source: `${TF}/ecr/lifecycle_policy.go (PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy)`,
+    source: `${TF}/ecr/lifecycle_policy.go (PutLifecyclePolicy on create and update, GetLifecyclePolicy, DeleteLifecyclePolicy)`,
     arn: (r, env) => arns.repository(env, text(r.inputs.repository)),
     operations: [
       { grant: "repositories", phase: "create", actions: ["ecr:PutLifecyclePolicy"] },
       { grant: "repositories", phase: "read", actions: ["ecr:GetLifecyclePolicy"] },
+      { grant: "repositories", phase: "update", actions: ["ecr:PutLifecyclePolicy"] },
       { grant: "repositories", phase: "delete", actions: ["ecr:DeleteLifecyclePolicy"] },
     ],
   },
@@ -602,6 +636,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     operations: [
       { grant: "topics", phase: "create", actions: ["sns:SetTopicAttributes"] },
       { grant: "topics", phase: "read", actions: ["sns:GetTopicAttributes"] },
+      { grant: "topics", phase: "update", actions: ["sns:SetTopicAttributes"] },
       { grant: "topics", phase: "delete", actions: ["sns:SetTopicAttributes"] },
     ],
   },
@@ -631,21 +666,28 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         context: requestTags,
       },
       { grant: "alarms", phase: "read", actions: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"] },
-      { grant: "alarms", phase: "update", actions: ["cloudwatch:PutMetricAlarm", "cloudwatch:UntagResource"] },
+      {
+        grant: "alarms",
+        phase: "update",
+        actions: ["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+      },
       { grant: "alarms", phase: "delete", actions: ["cloudwatch:DeleteAlarms"] },
     ],
   },
   "aws:kms/key:Key": {
-    source: `${TF}/kms/key.go (CreateKey with its policy and tags; DescribeKey, GetKeyPolicy, GetKeyRotationStatus, ListResourceTags; PutKeyPolicy, EnableKeyRotation, UpdateKeyDescription, tags; ScheduleKeyDeletion)`,
+    source: `${TF}/kms/key.go (resourceKeyCreate: CreateKey with its policy and tags, then EnableKeyRotation on the new key; DescribeKey, GetKeyPolicy, GetKeyRotationStatus, ListResourceTags; PutKeyPolicy, EnableKeyRotation, UpdateKeyDescription, tags; ScheduleKeyDeletion). Tags given to CreateKey are authorised as kms:TagResource by an IAM policy not restricted to particular keys (AWS KMS developer guide, "tag-permissions"): the key has no ID and no tags yet`,
     arn: (r, env) => arns.key(env, text(r.state.id) || "mrk-0123456789abcdef"),
     operations: [
       { grant: "keyCreate", phase: "create", actions: ["kms:CreateKey"], resource: () => "*", context: requestTags },
       {
-        grant: "keys",
+        grant: "keyCreate",
         phase: "create",
-        actions: ["kms:EnableKeyRotation", "kms:TagResource"],
-        context: (r) => resourceTags(r),
+        actions: ["kms:TagResource"],
+        // An ID no policy can name in advance: only a statement that covers every key allows it.
+        resource: (_r, env) => arns.key(env, "mrk-not-yet-created"),
+        context: requestTags,
       },
+      { grant: "keys", phase: "create", actions: ["kms:EnableKeyRotation"], context: (r) => resourceTags(r) },
       {
         grant: "keys",
         phase: "read",
@@ -698,7 +740,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:ec2/internetGateway:InternetGateway": {
-    source: `${TF}/ec2/vpc_internet_gateway.go (CreateInternetGateway, AttachInternetGateway, DescribeInternetGateways, DetachInternetGateway, DeleteInternetGateway)`,
+    source: `${TF}/ec2/vpc_internet_gateway.go (CreateInternetGateway, AttachInternetGateway, DescribeInternetGateways; on update DetachInternetGateway and AttachInternetGateway for another VPC, tags; DetachInternetGateway, DeleteInternetGateway)`,
     operations: [
       {
         grant: "networkWrite",
@@ -709,6 +751,12 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
       { grant: "networkRead", phase: "read", actions: ["ec2:DescribeInternetGateways"], resource: () => "*" },
       {
         grant: "networkWrite",
+        phase: "update",
+        actions: ["ec2:DetachInternetGateway", "ec2:AttachInternetGateway", "ec2:CreateTags", "ec2:DeleteTags"],
+        resource: () => "*",
+      },
+      {
+        grant: "networkWrite",
         phase: "delete",
         actions: ["ec2:DetachInternetGateway", "ec2:DeleteInternetGateway"],
         resource: () => "*",
@@ -716,7 +764,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:ec2/subnet:Subnet": {
-    source: `${TF}/ec2/vpc_subnet.go (CreateSubnet with tags, ModifySubnetAttribute, DescribeSubnets; on delete DescribeNetworkInterfaces for interfaces left by services, DeleteSubnet)`,
+    source: `${TF}/ec2/vpc_subnet.go (CreateSubnet with tags, ModifySubnetAttribute, DescribeSubnets; ModifySubnetAttribute and tags on update; on delete DescribeNetworkInterfaces for interfaces left by services, DeleteSubnet)`,
     operations: [
       {
         grant: "networkWrite",
@@ -725,13 +773,18 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         resource: () => "*",
       },
       { grant: "networkRead", phase: "read", actions: ["ec2:DescribeSubnets"], resource: () => "*" },
-      { grant: "networkWrite", phase: "update", actions: ["ec2:ModifySubnetAttribute"], resource: () => "*" },
+      {
+        grant: "networkWrite",
+        phase: "update",
+        actions: ["ec2:ModifySubnetAttribute", "ec2:CreateTags", "ec2:DeleteTags"],
+        resource: () => "*",
+      },
       { grant: "networkRead", phase: "delete", actions: ["ec2:DescribeNetworkInterfaces"], resource: () => "*" },
       { grant: "networkWrite", phase: "delete", actions: ["ec2:DeleteSubnet"], resource: () => "*" },
     ],
   },
   "aws:ec2/routeTable:RouteTable": {
-    source: `${TF}/ec2/vpc_route_table.go (CreateRouteTable with tags, CreateRoute per route, DescribeRouteTables; CreateRoute/ReplaceRoute/DeleteRoute on update; DeleteRouteTable)`,
+    source: `${TF}/ec2/vpc_route_table.go (CreateRouteTable with tags, CreateRoute per route, DescribeRouteTables; CreateRoute/ReplaceRoute/DeleteRoute and tags on update; DeleteRouteTable)`,
     operations: [
       {
         grant: "networkWrite",
@@ -743,7 +796,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
       {
         grant: "networkWrite",
         phase: "update",
-        actions: ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute"],
+        actions: ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute", "ec2:CreateTags", "ec2:DeleteTags"],
         resource: () => "*",
       },
       { grant: "networkWrite", phase: "delete", actions: ["ec2:DeleteRouteTable"], resource: () => "*" },
@@ -759,7 +812,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:ec2/eip:Eip": {
-    source: `${TF}/ec2/ec2_eip.go (AllocateAddress with tags, DescribeAddresses, ReleaseAddress)`,
+    source: `${TF}/ec2/ec2_eip.go (AllocateAddress with tags; resourceEIPRead: DescribeAddresses, then DescribeAddressesAttribute for the PTR record; tags on update; ReleaseAddress)`,
     operations: [
       {
         grant: "networkWrite",
@@ -767,12 +820,18 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         actions: ["ec2:AllocateAddress", "ec2:CreateTags"],
         resource: () => "*",
       },
-      { grant: "networkRead", phase: "read", actions: ["ec2:DescribeAddresses"], resource: () => "*" },
+      {
+        grant: "networkRead",
+        phase: "read",
+        actions: ["ec2:DescribeAddresses", "ec2:DescribeAddressesAttribute"],
+        resource: () => "*",
+      },
+      { grant: "networkWrite", phase: "update", actions: ["ec2:CreateTags", "ec2:DeleteTags"], resource: () => "*" },
       { grant: "networkWrite", phase: "delete", actions: ["ec2:ReleaseAddress"], resource: () => "*" },
     ],
   },
   "aws:ec2/natGateway:NatGateway": {
-    source: `${TF}/ec2/vpc_nat_gateway.go (CreateNatGateway with tags, DescribeNatGateways until available, DeleteNatGateway)`,
+    source: `${TF}/ec2/vpc_nat_gateway.go (CreateNatGateway with tags, DescribeNatGateways until available, tags on update, DeleteNatGateway)`,
     operations: [
       {
         grant: "networkWrite",
@@ -781,11 +840,12 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         resource: () => "*",
       },
       { grant: "networkRead", phase: "read", actions: ["ec2:DescribeNatGateways"], resource: () => "*" },
+      { grant: "networkWrite", phase: "update", actions: ["ec2:CreateTags", "ec2:DeleteTags"], resource: () => "*" },
       { grant: "networkWrite", phase: "delete", actions: ["ec2:DeleteNatGateway"], resource: () => "*" },
     ],
   },
   "aws:ec2/securityGroup:SecurityGroup": {
-    source: `${TF}/ec2/vpc_security_group.go (CreateSecurityGroup with tags, then RevokeSecurityGroupEgress of the default rule; DescribeSecurityGroups; with revokeRulesOnDelete, RevokeSecurityGroupIngress/Egress before DeleteSecurityGroup)`,
+    source: `${TF}/ec2/vpc_security_group.go (CreateSecurityGroup with tags, then RevokeSecurityGroupEgress of the default rule; DescribeSecurityGroups; tags on update; with revokeRulesOnDelete, RevokeSecurityGroupIngress/Egress before DeleteSecurityGroup)`,
     operations: [
       {
         grant: "networkWrite",
@@ -794,6 +854,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
         resource: () => "*",
       },
       { grant: "networkRead", phase: "read", actions: ["ec2:DescribeSecurityGroups"], resource: () => "*" },
+      { grant: "networkWrite", phase: "update", actions: ["ec2:CreateTags", "ec2:DeleteTags"], resource: () => "*" },
       {
         grant: "networkWrite",
         phase: "delete",
@@ -803,7 +864,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:ec2/securityGroupRule:SecurityGroupRule": {
-    source: `${TF}/ec2/vpc_security_group_rule.go (AuthorizeSecurityGroupIngress/Egress, DescribeSecurityGroups, RevokeSecurityGroupIngress/Egress)`,
+    source: `${TF}/ec2/vpc_security_group_rule.go (AuthorizeSecurityGroupIngress/Egress, DescribeSecurityGroups; resourceSecurityGroupRuleUpdate: UpdateSecurityGroupRuleDescriptionsIngress/Egress for a new description; RevokeSecurityGroupIngress/Egress)`,
     operations: [
       {
         grant: "networkWrite",
@@ -814,6 +875,12 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
       { grant: "networkRead", phase: "read", actions: ["ec2:DescribeSecurityGroups"], resource: () => "*" },
       {
         grant: "networkWrite",
+        phase: "update",
+        actions: ["ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress"],
+        resource: () => "*",
+      },
+      {
+        grant: "networkWrite",
         phase: "delete",
         actions: ["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
         resource: () => "*",
@@ -821,7 +888,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
     ],
   },
   "aws:ec2/launchTemplate:LaunchTemplate": {
-    source: `${TF}/ec2/ec2_launch_template.go (CreateLaunchTemplate with tags; DescribeLaunchTemplates, DescribeLaunchTemplateVersions; CreateLaunchTemplateVersion and ModifyLaunchTemplate for the default version; DeleteLaunchTemplate); EKS reads the template with the caller's rights when it creates a managed node group (EKS user guide, "launch-templates")`,
+    source: `${TF}/ec2/ec2_launch_template.go (CreateLaunchTemplate with tags; DescribeLaunchTemplates, DescribeLaunchTemplateVersions; CreateLaunchTemplateVersion and ModifyLaunchTemplate for the default version, tags; DeleteLaunchTemplate); EKS reads the template with the caller's rights when it creates a managed node group (EKS user guide, "launch-templates")`,
     operations: [
       {
         grant: "networkWrite",
@@ -838,7 +905,7 @@ export const RESOURCE_RULES: Readonly<Record<string, ResourceRule>> = {
       {
         grant: "networkWrite",
         phase: "update",
-        actions: ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"],
+        actions: ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:CreateTags", "ec2:DeleteTags"],
         resource: () => "*",
       },
       { grant: "networkWrite", phase: "delete", actions: ["ec2:DeleteLaunchTemplate"], resource: () => "*" },

@@ -29,6 +29,11 @@ export interface RunnerConfig {
   readonly connectionArn: string;
   /** Workflow names whose jobs the runner takes. */
   readonly workflows: readonly string[];
+  /**
+   * Numeric GitHub account IDs whose workflow jobs the runner takes (the webhook's `sender.id`: who pushed, opened
+   * or re-ran); anyone else's job, a fork's pull request included, never reaches the VPC.
+   */
+  readonly allowedActorIds: readonly string[];
   readonly computeType: ComputeType;
   readonly buildTimeoutMinutes: number;
 }
@@ -75,6 +80,19 @@ export function parseRunnerConfig(
   if (workflows.length === 0 && !problems.some((p) => p.key === key("workflows")))
     problems.push({ key: key("workflows"), reason: "list at least one workflow, e.g. [Deploy]" });
 
+  let allowedActorIds: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(get("allowedActorIds") || "[]");
+    if (Array.isArray(parsed) && parsed.length > 0 && parsed.every((item) => /^[1-9]\d*$/.test(String(item))))
+      allowedActorIds = parsed.map(String);
+    else throw new Error("not a list of account IDs");
+  } catch {
+    problems.push({
+      key: key("allowedActorIds"),
+      reason: "list at least one numeric GitHub account ID (`gh api users/<login> --jq .id`), e.g. [4242]",
+    });
+  }
+
   const computeType = (get("computeType") || "BUILD_GENERAL1_MEDIUM") as ComputeType;
   if (!COMPUTE_TYPES.includes(computeType))
     problems.push({
@@ -95,5 +113,8 @@ export function parseRunnerConfig(
     });
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { clusterStack, repository, connectionArn, workflows, computeType, buildTimeoutMinutes } };
+  return {
+    ok: true,
+    value: { clusterStack, repository, connectionArn, workflows, allowedActorIds, computeType, buildTimeoutMinutes },
+  };
 }

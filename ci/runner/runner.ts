@@ -117,12 +117,24 @@ export function runnerTrustPolicy(projectArn: string, account: string): PolicyDo
   };
 }
 
-/** The webhook's filter: workflow-job events of the named workflows only (CodeBuild user guide, "GitHub webhook events"). */
-export function runnerWebhookFilter(workflows: readonly string[]): { type: string; pattern: string }[] {
-  const escaped = workflows.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+/**
+ * The webhook's filter group: workflow-job events of the named workflows, sent by one of the allowed GitHub
+ * accounts (CodeBuild user guide, "GitHub webhook events": a build starts when every filter of a group matches;
+ * `ACTOR_ACCOUNT_ID` is matched against the payload's `sender.id`, `WORKFLOW_NAME` against the workflow's name).
+ * The workflow name and the branch are chosen by whoever writes the workflow, so they are no gate on their own;
+ * the sender is who pushed, opened the pull request or re-ran the job. Whether CodeBuild applies `HEAD_REF` to
+ * workflow-job events is not documented, so the runner is not restricted by branch: the deploy role's trust (the
+ * protected environment) is what keeps other branches' jobs from deploying (docs/DEPLOY.md, "Where pulumi runs").
+ */
+export function runnerWebhookFilter(
+  workflows: readonly string[],
+  allowedActorIds: readonly string[],
+): { type: string; pattern: string }[] {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return [
     { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
-    { type: "WORKFLOW_NAME", pattern: `^(${escaped.join("|")})$` },
+    { type: "WORKFLOW_NAME", pattern: `^(${workflows.map(literal).join("|")})$` },
+    { type: "ACTOR_ACCOUNT_ID", pattern: `^(${allowedActorIds.map(literal).join("|")})$` },
   ];
 }
 
@@ -292,7 +304,7 @@ export class CiRunner extends pulumi.ComponentResource {
       {
         projectName: project.name,
         buildType: "BUILD",
-        filterGroups: [{ filters: runnerWebhookFilter(args.config.workflows) }],
+        filterGroups: [{ filters: runnerWebhookFilter(args.config.workflows, args.config.allowedActorIds) }],
       },
       parent,
     );

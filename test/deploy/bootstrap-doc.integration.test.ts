@@ -273,6 +273,7 @@ describe("docs/DEPLOY.md, bootstrap", () => {
       assert.equal(parsed.value.clusterStack, `${ORGANIZATION}/${PROJECT}/${stack}`);
       assert.deepEqual(parsed.value.workflows, [expected.get(stack)]);
       assert.equal(parsed.value.connectionArn, CONNECTION_ARN);
+      assert.deepEqual(parsed.value.allowedActorIds, ["4242"], "the administrator's own account, from gh api user");
     }
   });
 
@@ -302,10 +303,27 @@ describe("docs/DEPLOY.md, bootstrap", () => {
         .map((job) => job.name)
         .sort(),
     );
-    for (const secret of ["AWS_REGION", "PULUMI_BACKEND_URL", "AWS_PREVIEW_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN"])
+    // Every outside contributor's fork workflow runs wait for approval (GitHub REST API, "Actions permissions").
+    assert.ok(
+      gh.some(
+        (call) =>
+          call.includes(`repos/${REPOSITORY}/actions/permissions/fork-pr-contributor-approval`) &&
+          call.includes("PUT") &&
+          call.includes("approval_policy=all_external_contributors"),
+      ),
+      "fork pull request workflows need approval",
+    );
+    // Every secret a workflow reads is one the bootstrap sets: a missing one reads as an empty string.
+    const read = new Set<string>();
+    for (const file of ["preview.yml", "deploy.yml"]) {
+      const text = await readFile(path.join(REPO_ROOT, ".github", "workflows", file), "utf8");
+      for (const match of text.matchAll(/\bsecrets\.([A-Z0-9_]+)/g)) read.add(match[1]!);
+    }
+    assert.ok(read.size >= 4, [...read].join(", "));
+    for (const secret of read)
       assert.ok(
         gh.some((call) => call[1] === "secret" && call[3] === secret),
-        secret,
+        `${secret} is read by a workflow but never set`,
       );
   });
 });

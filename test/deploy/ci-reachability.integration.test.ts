@@ -160,6 +160,7 @@ function runnerConfig(job: PulumiJob): RunnerConfig {
     [`${project}:connectionArn`]:
       "arn:aws:codeconnections:us-west-2:123456789012:connection/0ec8a2f6-0000-4000-8000-000000000009",
     [`${project}:workflows`]: JSON.stringify([job.workflow]),
+    [`${project}:allowedActorIds`]: "[4242]",
   });
   assert.ok(parsed.ok, JSON.stringify(parsed));
   return parsed.value;

@@ -94,6 +94,63 @@ describe("the deploy role", () => {
     );
   });
 
+  it("changes a role's description and boundary as resourceRoleUpdate calls them, keeping the boundary required", async () => {
+    // hashicorp/terraform-provider-aws internal/service/iam/role.go resourceRoleUpdate: UpdateRoleDescription
+    // for a new description, PutRolePermissionsBoundary for a new boundary, DeleteRolePermissionsBoundary for none.
+    const consumer = role(`${PROJECT}-prod-consumer`);
+    assert.equal(
+      await asDeploy("iam:UpdateRoleDescription", consumer, { "iam:PermissionsBoundary": BOUNDARY_ARN }),
+      "Allowed",
+    );
+    assert.equal(
+      await asDeploy("iam:PutRolePermissionsBoundary", consumer, { "iam:PermissionsBoundary": BOUNDARY_ARN }),
+      "Allowed",
+    );
+    assert.equal(
+      await asDeploy("iam:PutRolePermissionsBoundary", consumer, {
+        "iam:PermissionsBoundary": `arn:aws:iam::${ACCOUNT}:policy/open`,
+      }),
+      "ImplicitlyDenied",
+    );
+    assert.equal(
+      await asDeploy("iam:DeleteRolePermissionsBoundary", consumer, { "iam:PermissionsBoundary": BOUNDARY_ARN }),
+      "ImplicitlyDenied",
+    );
+    const unbounded = deployRole({ ...SETTINGS, permissionsBoundaryArn: undefined });
+    assert.equal(
+      await decide(unbounded.policies, SESSION, ACCOUNT, REGION, {
+        action: "iam:DeleteRolePermissionsBoundary",
+        resource: consumer,
+      }),
+      "Allowed",
+      "without a required boundary, an update may remove one",
+    );
+  });
+
+  it("creates a KMS key with its tags, and cannot claim another project's key", async () => {
+    // AWS KMS developer guide, "tag-permissions": tags given to CreateKey need kms:TagResource in an IAM policy
+    // not restricted to particular keys; the new key has no ID a policy could name and no tags yet.
+    const tags = { "aws:RequestTag/Project": PROJECT, "aws:TagKeys": ["Project"] };
+    assert.equal(await asDeploy("kms:CreateKey", "*", tags), "Allowed");
+    const unseen = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b7e1d2c-aaaa-4bbb-8ccc-000000000000`;
+    assert.equal(await asDeploy("kms:TagResource", unseen, tags), "Allowed");
+    assert.equal(
+      await asDeploy("kms:TagResource", unseen, { ...tags, "aws:ResourceTag/Project": "payments" }),
+      "ImplicitlyDenied",
+    );
+    assert.equal(
+      await asDeploy("kms:TagResource", unseen, { "aws:RequestTag/Project": "payments", "aws:TagKeys": ["Project"] }),
+      "ImplicitlyDenied",
+    );
+  });
+
+  it("reads an Elastic IP as resourceEIPRead does", async () => {
+    // hashicorp/terraform-provider-aws internal/service/ec2/ec2_eip.go resourceEIPRead: DescribeAddresses, then
+    // DescribeAddressesAttribute for the PTR record.
+    for (const action of ["ec2:DescribeAddresses", "ec2:DescribeAddressesAttribute"])
+      assert.equal(await asDeploy(action, "*"), "Allowed", action);
+  });
+
   it("attaches only the managed policies a node or cluster role carries", async () => {
     const node = role(`${PROJECT}-prod-node-20260101000000000000000001`);
     for (const name of INFRASTRUCTURE_MANAGED_POLICIES)

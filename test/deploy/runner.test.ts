@@ -58,6 +58,7 @@ describe("the runner's configuration", () => {
       [key("repository")]: "example/sqs-eks-consumer",
       [key("connectionArn")]: CONNECTION,
       [key("workflows")]: '["Deploy"]',
+      [key("allowedActorIds")]: "[4242]",
     });
     assert.ok(full.ok, JSON.stringify(full));
   });
@@ -68,6 +69,7 @@ describe("the runner's configuration", () => {
       [key("repository")]: "example/sqs-eks-consumer",
       [key("connectionArn")]: CONNECTION,
       [key("workflows")]: '["Deploy"]',
+      [key("allowedActorIds")]: "[4242]",
     });
     assert.ok(parsed.ok, JSON.stringify(parsed));
     assert.equal(parsed.value.computeType, "BUILD_GENERAL1_MEDIUM");
@@ -80,23 +82,66 @@ describe("the runner's configuration", () => {
       [key("repository")]: "not a repository",
       [key("connectionArn")]: "arn:aws:iam::123456789012:role/x",
       [key("workflows")]: "[]",
+      [key("allowedActorIds")]: '["octocat"]',
       [key("computeType")]: "BUILD_GENERAL2_HUGE",
       [key("buildTimeoutMinutes")]: String(BUILD_TIMEOUT_MINUTES.max + 1),
     });
     assert.ok(!parsed.ok);
     assert.deepEqual(
       parsed.problems.map((problem) => problem.key),
-      ["clusterStack", "repository", "connectionArn", "workflows", "computeType", "buildTimeoutMinutes"].map(key),
+      [
+        "clusterStack",
+        "repository",
+        "connectionArn",
+        "workflows",
+        "allowedActorIds",
+        "computeType",
+        "buildTimeoutMinutes",
+      ].map(key),
     );
     assert.match(parsed.problems.at(-1)!.reason, /from 5 to 2160/);
   });
 
-  it("filters the webhook to the named workflows, literally", () => {
-    const [event, workflow] = runnerWebhookFilter(["Deploy", "Preview (dev)"]);
-    assert.deepEqual(event, { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" });
-    const pattern = new RegExp(workflow!.pattern);
-    assert.ok(pattern.test("Deploy") && pattern.test("Preview (dev)"));
-    assert.ok(!pattern.test("Deploy to prod") && !pattern.test("Preview dev"));
+  /**
+   * Whether CodeBuild starts a build for a GitHub webhook delivery, by the rule of the CodeBuild user guide
+   * ("GitHub webhook events"): a filter group matches when every filter in it matches; EVENT lists event types
+   * (workflow_job with action queued is WORKFLOW_JOB_QUEUED), the other types are regular expressions matched
+   * against the payload: ACTOR_ACCOUNT_ID against `sender.id`, WORKFLOW_NAME against the workflow's name.
+   */
+  function startsBuild(
+    filters: readonly { type: string; pattern: string }[],
+    delivery: { event: string; action: string; senderId: number; workflowName: string },
+  ): boolean {
+    const eventType = delivery.event === "workflow_job" && delivery.action === "queued" ? "WORKFLOW_JOB_QUEUED" : "";
+    return filters.every((filter) => {
+      switch (filter.type) {
+        case "EVENT":
+          return filter.pattern
+            .split(",")
+            .map((event) => event.trim())
+            .includes(eventType);
+        case "ACTOR_ACCOUNT_ID":
+          return new RegExp(filter.pattern).test(String(delivery.senderId));
+        case "WORKFLOW_NAME":
+          return new RegExp(filter.pattern).test(delivery.workflowName);
+        default:
+          throw new Error(`no rule for filter type ${filter.type}`);
+      }
+    });
+  }
+
+  it("starts a build only for a queued job of a named workflow, sent by an allowed account", () => {
+    const filters = runnerWebhookFilter(["Deploy", "Preview (dev)"], ["4242", "5151"]);
+    const job = { event: "workflow_job", action: "queued", senderId: 4242, workflowName: "Deploy" };
+    assert.equal(startsBuild(filters, job), true);
+    assert.equal(startsBuild(filters, { ...job, senderId: 5151, workflowName: "Preview (dev)" }), true);
+    // A fork's author names the workflow as they like: the workflow name is no gate, the sender is.
+    assert.equal(startsBuild(filters, { ...job, senderId: 9_000_001 }), false, "a fork's pull request");
+    assert.equal(startsBuild(filters, { ...job, senderId: 42 }), false, "an ID that is a substring of an allowed one");
+    assert.equal(startsBuild(filters, { ...job, senderId: 42420 }), false, "an allowed ID as a prefix");
+    assert.equal(startsBuild(filters, { ...job, workflowName: "Deploy to prod" }), false);
+    assert.equal(startsBuild(filters, { ...job, workflowName: "Preview dev" }), false, "names are literal");
+    assert.equal(startsBuild(filters, { ...job, action: "completed" }), false);
   });
 });
 
