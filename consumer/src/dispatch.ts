@@ -109,7 +109,7 @@ export class Dispatcher {
    * back the unused slots of the `slots` the receive reserved. A message the consumer already holds
    * keeps its place and takes the new receipt handle. A message that fails its checksum, or whose
    * earlier invocation has not settled though it is no longer held, is refused; on a FIFO queue the
-   * rest of its group in this receive goes back behind it, so the group's order holds on redelivery.
+   * rest of its group in this receive becomes visible again behind it, so the group's order holds on redelivery.
    * `receivedAt` is in ms since epoch; `receiveContext` is the receive span's context.
    */
   dispatch(raw: readonly Message[], receivedAt: number, receiveContext: Context, slots: number): void {

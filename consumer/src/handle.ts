@@ -35,7 +35,7 @@ export interface Outcome {
 export interface BatchOutcome {
   readonly verdicts: readonly BatchVerdict[];
   readonly failure: HandlerFailure | undefined;
-  /** FIFO queues: messages the handler did not list as failed that go back behind a failure of their group. */
+  /** FIFO queues: messages the handler did not list as failed that become visible again behind a failure of their group. */
   readonly overruled: readonly string[];
   readonly processSpan: SpanContext | undefined;
 }

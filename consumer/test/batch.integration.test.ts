@@ -142,7 +142,7 @@ describe("a batch handler on a standard queue", () => {
     }
   });
 
-  test("the hard limit applies to a batch: at HANDLER_TIMEOUT_SECONDS its signal aborts and every message goes back", async () => {
+  test("the hard limit applies to a batch: at HANDLER_TIMEOUT_SECONDS its signal aborts and every message becomes visible again", async () => {
     const b = await bed();
     const calls: { bodies: string[]; remainingMs: number; reason?: unknown }[] = [];
     const { running, logs } = await startTestConsumer(b, {
@@ -294,7 +294,7 @@ describe("a batch handler on a standard queue", () => {
     }
   });
 
-  test("shutdown: a running batch finishes within the budget and is deleted; gathered messages go back at once", async () => {
+  test("shutdown: a running batch finishes within the budget and is deleted; gathered messages become visible again at once", async () => {
     const b = await bed();
     let release: () => void = () => undefined;
     const started: string[][] = [];
