@@ -20,7 +20,7 @@ import {
   noStaticAwsCredentials,
   pdbForReplicatedDeployments,
 } from "./rules/kubernetes";
-import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "./rules/nodes";
+import { launchTemplateImdsv2, nodeClassHardened, nodeGroupLaunchTemplate } from "./rules/nodes";
 import { containerReadOnlyRootFilesystem, podSecurityRestricted } from "./rules/pod-security";
 import { dlqTypeMatchesSource } from "./rules/dlq-type";
 import {
@@ -79,6 +79,7 @@ export const POLICIES: readonly PackPolicy[] = [
   ecrScanOnPush,
   launchTemplateImdsv2,
   nodeGroupLaunchTemplate,
+  nodeClassHardened,
   containerResourcesSet,
   pdbForReplicatedDeployments,
   ecrLifecyclePolicy,

@@ -21,6 +21,24 @@ const CREDENTIAL_NAMES = new Set([
   "secretaccesskey",
 ]);
 
+/**
+ * Blocks whose `accessKey` and `secretKey` are an AWS key pair (Secret references): the Prometheus
+ * Operator's `sigv4` (AlertmanagerConfig snsConfigs, Prometheus remoteWrite, Alertmanager) and
+ * `ec2SDConfigs` (ScrapeConfig). Source: prometheus-operator API reference, types `Sigv4` and `EC2SDConfig`.
+ */
+const AWS_KEY_PAIR_BLOCKS = new Set(["sigv4", "ec2sdconfigs"]);
+const KEY_PAIR_NAMES = new Set(["accesskey", "secretkey"]);
+
+/** Whether `path` ends in a block whose accessKey / secretKey are AWS keys (list indexes ignored). */
+function inKeyPairBlock(path: string): boolean {
+  const last =
+    path
+      .replace(/(\[\d+\])+$/, "")
+      .split(/[.\]]/)
+      .pop() ?? "";
+  return AWS_KEY_PAIR_BLOCKS.has(normalisedName(last));
+}
+
 /** Access key IDs: a four-letter prefix for the key kind, then 16 upper-case letters or digits. */
 const ACCESS_KEY_ID = /(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/;
 /** An assignment or flag of a credential in text: credentials files, env files, YAML, command lines. */
@@ -122,8 +140,9 @@ export function scanForCredentials(
       return [{ path, finding: `is named "${named}", a static AWS credential` }];
   }
   const findings: CredentialFinding[] = [];
+  const keyPairBlock = inKeyPairBlock(path);
   for (const key of Object.keys(value)) {
-    if (isCredentialName(key)) {
+    if (isCredentialName(key) || (keyPairBlock && KEY_PAIR_NAMES.has(normalisedName(key)))) {
       findings.push({ path: join(path, key), finding: "is a static AWS credential" });
       continue;
     }

@@ -51,10 +51,18 @@ export function allowedActions(purpose: Purpose): readonly string[] | undefined 
   return undefined;
 }
 
+/**
+ * Actions that read a queue's metadata and never touch its messages (SQS API reference: GetQueueAttributes
+ * returns counts and settings, GetQueueUrl an address, ListQueueTags tags).
+ */
+export const METADATA_READS: readonly string[] = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"];
+
 export interface DocumentVerdict {
   readonly problems: readonly string[];
-  /** URNs of the stack's queues the document's Allow statements name. */
+  /** URNs of the stack's queues the document's Allow statements name with an action on messages. */
   readonly queues: readonly string[];
+  /** URNs of the stack's queues named only by statements that read metadata (METADATA_READS). */
+  readonly metadataQueues: readonly string[];
 }
 
 const SHOWN = 4;
@@ -78,6 +86,7 @@ export async function judgeDocument(
     return {
       problems: [`${parsed.reason}, so what it allows cannot be checked; pass the policy as a JSON document`],
       queues: [],
+      metadataQueues: [],
     };
   const allowed = allowedActions(purpose);
   if (allowed === undefined) {
@@ -86,18 +95,23 @@ export async function judgeDocument(
         `grants permissions to a ${purpose} role, which may only carry the AWS managed policies docs/POLICY.md lists`,
       ],
       queues: [],
+      metadataQueues: [],
     };
   }
   const problems: string[] = [];
   const named = new Set<string>();
+  const metadataOnly = new Set<string>();
   for (const statement of parsed.value.filter((s) => s.effect === "Allow")) {
     const label = statementLabel(statement);
+    let messageAccess = statement.hasNotAction || statement.actions.length === 0;
     if (statement.hasNotAction)
       problems.push(
         `${label} allows NotAction, which grants every action not listed; list the allowed actions instead`,
       );
     for (const pattern of statement.actions) {
       const granted = await actionsGrantedBy(pattern);
+      if (granted === "unbounded" || granted.some((action) => !isAllowedAction(action, METADATA_READS)))
+        messageAccess = true;
       if (granted === "unbounded") {
         problems.push(
           `${label} allows "${pattern}", which grants actions of every service; a ${purpose} role may only use ${allowed.join(", ")}`,
@@ -123,8 +137,8 @@ export async function judgeDocument(
       const queue = queues.find((q) => designatesQueue(q, resource));
       if (queue === undefined)
         problems.push(`${label} allows resource "${resource}", which is not a queue of this stack`);
-      else named.add(queue.urn);
+      else (messageAccess ? named : metadataOnly).add(queue.urn);
     }
   }
-  return { problems, queues: [...named] };
+  return { problems, queues: [...named], metadataQueues: [...metadataOnly].filter((q) => !named.has(q)) };
 }

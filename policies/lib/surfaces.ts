@@ -141,16 +141,26 @@ export const SURFACES: readonly Surface[] = [
   {
     surface: "EKS",
     types: [
-      "aws:eks/fargateProfile:FargateProfile",
       k8s("karpenter\\.sh", "NodePool"),
       k8s("eks\\.amazonaws\\.com", "NodeClass"),
-      "aws:eks/identityProviderConfig:IdentityProviderConfig",
+      k8s("karpenter\\.k8s\\.aws", "EC2NodeClass"),
     ],
-    shown: "`aws.eks.FargateProfile`; Auto Mode/Karpenter `NodePool`, `NodeClass`; `aws.eks.IdentityProviderConfig`",
-    exposes: "Where pods run; the node role a NodeClass names; users from an OIDC identity provider.",
+    shown:
+      "Auto Mode/Karpenter `NodePool` (`nodeClassRef`), Auto Mode `NodeClass` (`role`, `advancedNetworking`), Karpenter `EC2NodeClass` (`role`, `instanceProfile`, `metadataOptions`)",
+    exposes:
+      "The node role every node (and any pod reaching IMDS) holds, the metadata service's hop limit, public IP addresses on nodes.",
+    rules: ["node-class-hardened", "role-least-privilege"],
+    decision:
+      "A NodePool's requirements (architectures, instance families, capacity type) choose capacity, not access; only its nodeClassRef is judged. A NodeClass's security groups are selected by tag or ID: the groups the stack defines are judged by `workload-not-internet-facing`. Auto Mode sets IMDSv2 with hop limit 1 itself.",
+  },
+  {
+    surface: "EKS",
+    types: ["aws:eks/fargateProfile:FargateProfile", "aws:eks/identityProviderConfig:IdentityProviderConfig"],
+    shown: "`aws.eks.FargateProfile`, `aws.eks.IdentityProviderConfig`",
+    exposes: "Where pods run; users from an OIDC identity provider.",
     rules: [],
     decision:
-      "Fargate and Auto Mode nodes give pods no instance metadata (Auto Mode sets the hop limit to 1 itself), and a NodeClass names its role by name, which `role-least-privilege` judges as the stack's node role; identity-provider users hold only what RBAC binds, which `rbac-least-privilege` judges.",
+      "Fargate gives pods no instance metadata; identity-provider users hold only what RBAC binds, which `rbac-least-privilege` judges.",
   },
   {
     surface: "SQS",
@@ -251,6 +261,15 @@ export const SURFACES: readonly Surface[] = [
   },
   {
     surface: "Kubernetes",
+    types: [k8s("core", "PersistentVolume|PersistentVolumeClaim"), k8s("storage\\.k8s\\.io", "StorageClass")],
+    shown: "`PersistentVolume` (`hostPath`, `local`), `PersistentVolumeClaim`, `StorageClass`",
+    exposes: "A node's filesystem to the pod that claims a hostPath or local volume, past Pod Security admission.",
+    rules: ["pod-security-restricted"],
+    decision:
+      "A claim only names a volume, and a StorageClass's provisioner creates CSI volumes; the volume itself is judged.",
+  },
+  {
+    surface: "Kubernetes",
     types: [k8s("core", "Secret|ConfigMap")],
     shown: "`Secret`, `ConfigMap`",
     exposes: "Data pods read, where static keys could hide.",
@@ -259,8 +278,9 @@ export const SURFACES: readonly Surface[] = [
   {
     surface: "Kubernetes",
     types: [k8s("core", "Service"), k8s("networking\\.k8s\\.io", "Ingress")],
-    shown: "`Service`, `Ingress`",
-    exposes: "Pods to the internet through a load balancer.",
+    shown: "`Service` (`type`, `loadBalancerSourceRanges`, `externalIPs`), `Ingress` (ALB `scheme`, `inbound-cidrs`)",
+    exposes:
+      "Pods to the internet through a load balancer (source CIDRs judged by the addresses they admit together), or through external IPs every node forwards.",
     rules: ["workload-not-internet-facing"],
   },
   {
@@ -328,7 +348,8 @@ export const SURFACES: readonly Surface[] = [
     surface: "Observability",
     types: [k8s("monitoring\\.coreos\\.com", "ServiceMonitor|PodMonitor|PrometheusRule|AlertmanagerConfig|Probe")],
     shown: "Prometheus Operator `ServiceMonitor`, `PodMonitor`, `PrometheusRule`, `AlertmanagerConfig`, `Probe`",
-    exposes: "Which endpoints Prometheus scrapes and what it alerts on.",
+    exposes:
+      "Which endpoints Prometheus scrapes and what it alerts on; AWS keys for SNS receivers (`snsConfigs[].sigv4.accessKey`/`secretKey`).",
     rules: ["no-static-aws-credentials"],
     decision:
       "They grant nothing: Prometheus's own RBAC decides what it may read; a scrape target's metrics hold no message bodies.",

@@ -11,7 +11,7 @@ import { childrenOf } from "../lib/stack";
 import { isKnownType } from "../lib/surfaces";
 import { kindOf } from "../lib/types";
 import { Decisions } from "../lib/undecided";
-import { isRecord, materialize } from "../lib/values";
+import { isRecord, listOf, materialize } from "../lib/values";
 
 const MAX_DEPTH = 40;
 const NETWORK_KEYS = new Set([
@@ -27,6 +27,10 @@ const NETWORK_KEYS = new Set([
   "prefixlistids",
   "fromport",
 ]);
+/** Keys whose value is a container (image and command) outside a `containers` list: Argo `container` and `script`, Tekton `steps` and `sidecars`, Batch `containerProperties`. */
+const CONTAINER_KEYS = new Set(["container", "script", "steps", "sidecars", "initcontainers", "containerproperties"]);
+/** Keys naming who receives a grant that is not a policy document: aws.lambda.Permission `principal`, grants' grantees. */
+const GRANTEE_KEYS = new Set(["principal", "principals", "granteeprincipal", "sourceaccount", "principalorgid"]);
 const ATTACHMENT_KEYS = new Set(["policyarn", "policyarns", "managedpolicyarn", "managedpolicyarns"]);
 
 /** What a property bag carries that a rule would judge, as short phrases. */
@@ -51,8 +55,12 @@ export function sensitiveContent(props: unknown): string[] {
     if (Array.isArray(value["containers"]) && value["containers"].some((c) => isRecord(c) && "image" in c))
       found.add("a pod template");
     if (Array.isArray(value["webhooks"])) found.add("admission webhooks");
+    if (isRecord(value["hostPath"]) || isRecord(value["local"])) found.add("a node path (hostPath or local volume)");
     for (const [key, child] of Object.entries(value)) {
       const lower = key.toLowerCase();
+      if (CONTAINER_KEYS.has(lower) && listOf(child).some((c) => isRecord(c) && typeof c["image"] === "string"))
+        found.add("a pod template");
+      if (GRANTEE_KEYS.has(lower) && typeof child === "string") found.add("a grant to a principal");
       if (NETWORK_KEYS.has(lower)) found.add("a network rule");
       if (ATTACHMENT_KEYS.has(lower)) found.add("a policy attachment");
       visit(child, depth + 1);
@@ -65,7 +73,7 @@ export function sensitiveContent(props: unknown): string[] {
 export const unknownResourceReviewed: ResourceValidationPolicy = {
   name: "unknown-resource-reviewed",
   description:
-    "A resource of a type no rule of this pack judges, that carries an IAM policy document, a pod template, a network rule, a policy attachment or admission webhooks, is named so that someone reviews it.",
+    "A resource of a type no rule of this pack judges, that carries an IAM policy document, a pod template (containers, a container, a script or steps with an image), a node path, a network rule, a grant to a principal, a policy attachment or admission webhooks, is named so that someone reviews it.",
   enforcementLevel: "advisory",
   validateResource: (args, reportViolation) => {
     if (isKnownType(args.type)) return;

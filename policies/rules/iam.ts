@@ -146,7 +146,10 @@ async function roleProblems(
     });
     if (document === undefined) continue;
     const verdict = await judgeDocument(document, purpose, queues);
-    verdict.queues.forEach((q) => named.add(q));
+    // A consumer may read any of the stack's queues' attributes (its DLQ's depth): that reaches no message.
+    (purpose === "consumer" ? verdict.queues : [...verdict.queues, ...verdict.metadataQueues]).forEach((q) =>
+      named.add(q),
+    );
     for (const problem of verdict.problems)
       problems.push({ message: `Role "${role.name}" (${purpose}): ${grant.label} ${problem}.`, urn: grant.urn });
   }

@@ -5,7 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { childrenOf, ofType, refersTo, type StackResource } from "../lib/stack";
 import { AWS, EKS, kindOf } from "../lib/types";
-import { integerOf, isRecord, recordOf, stringOf } from "../lib/values";
+import { integerOf, isRecord, recordOf, stringOf, type Props } from "../lib/values";
 
 const METADATA_FIX = 'metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 }';
 
@@ -77,6 +77,77 @@ export const nodeGroupLaunchTemplate: StackValidationPolicy = {
         `Cluster "${cluster.name}" creates a default node group, whose launch template does not pin IMDSv2 with hop limit 1; set skipDefaultNodeGroup: true and add a node group with a launch template this stack creates.`,
         cluster.urn,
       );
+    }
+  },
+};
+
+const NODE_CLASS =
+  /^kubernetes:(eks\.amazonaws\.com\/[^:]+:NodeClass|karpenter\.k8s\.aws\/[^:]+:EC2NodeClass)(Patch)?$/;
+const NODE_POOL = /^kubernetes:karpenter\.sh\/[^:]+:NodePool(Patch)?$/;
+/** The NodeClass EKS Auto Mode creates and manages itself (EKS user guide, "create-node-class"). */
+const BUILT_IN_NODE_CLASSES = ["default"];
+
+/** What one NodeClass (Auto Mode) or EC2NodeClass (Karpenter) sets that exposes the node or its role. */
+function nodeClassProblems(spec: Props, resources: readonly StackResource[]): string[] {
+  const problems: string[] = [];
+  const role = stringOf(spec["role"]);
+  if (role !== undefined && !ofType(resources, AWS.role).some((r) => refersTo(r, role)))
+    problems.push(
+      `spec.role "${role}" is not a role this stack defines, so the permissions every node (and any pod reaching IMDS) holds go unjudged; name the stack's node role`,
+    );
+  if (spec["instanceProfile"] !== undefined)
+    problems.push(
+      "spec.instanceProfile names an instance profile whose role this pack cannot see; name the stack's node role in spec.role instead",
+    );
+  // EC2NodeClass: Karpenter's defaults are httpTokens required and a hop limit of 1 (karpenter.sh docs, NodeClasses, spec.metadataOptions).
+  const metadata = recordOf(spec["metadataOptions"]);
+  if (metadata["httpEndpoint"] !== "disabled") {
+    const tokens = stringOf(metadata["httpTokens"]);
+    if (tokens !== undefined && tokens !== "required")
+      problems.push(
+        `spec.metadataOptions.httpTokens is "${tokens}"; remove it or set "required" so only IMDSv2 is served`,
+      );
+    const hopLimit = integerOf(metadata["httpPutResponseHopLimit"]);
+    if (hopLimit !== undefined && hopLimit > 1)
+      problems.push(
+        `spec.metadataOptions.httpPutResponseHopLimit is ${hopLimit}, so pods can reach the node's instance role through IMDS; remove it or set 1`,
+      );
+  }
+  // Auto Mode: advancedNetworking.associatePublicIPAddress (EKS user guide, "create-node-class"); Karpenter: spec.associatePublicIPAddress.
+  if (
+    recordOf(spec["advancedNetworking"])["associatePublicIPAddress"] === true ||
+    spec["associatePublicIPAddress"] === true
+  )
+    problems.push(
+      "gives every node a public IP address; remove associatePublicIPAddress and keep nodes in private subnets",
+    );
+  return problems;
+}
+
+export const nodeClassHardened: StackValidationPolicy = {
+  name: "node-class-hardened",
+  description:
+    "Every Auto Mode NodeClass or Karpenter EC2NodeClass the stack defines names one of the stack's roles (never an instance profile), keeps IMDSv2 only with a hop limit of 1, and gives nodes no public IP address; every NodePool's nodeClassRef names the built-in default NodeClass or one the stack defines.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const { resources } = args;
+    const classNames = new Set<string>();
+    for (const nodeClass of resources.filter((r) => NODE_CLASS.test(r.type))) {
+      const name = stringOf(recordOf(nodeClass.props["metadata"])["name"]);
+      if (name !== undefined) classNames.add(name);
+      for (const problem of nodeClassProblems(recordOf(nodeClass.props["spec"]), resources))
+        reportViolation(`${kindOf(nodeClass.type)} "${nodeClass.name}": ${problem}.`, nodeClass.urn);
+    }
+    for (const pool of resources.filter((r) => NODE_POOL.test(r.type))) {
+      const ref = recordOf(recordOf(recordOf(recordOf(pool.props["spec"])["template"])["spec"])["nodeClassRef"]);
+      const name = stringOf(ref["name"]);
+      if (name === undefined) continue;
+      const builtIn = stringOf(ref["group"]) === "eks.amazonaws.com" && BUILT_IN_NODE_CLASSES.includes(name);
+      if (!builtIn && !classNames.has(name))
+        reportViolation(
+          `NodePool "${pool.name}": spec.template.spec.nodeClassRef names NodeClass "${name}", which this stack does not define, so the role, metadata options and network of its nodes go unjudged; define the NodeClass in this stack or use Auto Mode's "default".`,
+          pool.urn,
+        );
     }
   },
 };

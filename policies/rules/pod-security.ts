@@ -168,11 +168,39 @@ function containerProblems(pod: PodSpec, container: Container): string[] {
   return problems;
 }
 
+const PERSISTENT_VOLUME = /^kubernetes:core\/v1:PersistentVolume(Patch)?$/;
+
+/**
+ * Node paths a PersistentVolume hands to whichever pod claims it. Pod Security admission judges the pod's
+ * own volume list, where such a volume is a `persistentVolumeClaim` (allowed), so a hostPath or local
+ * PersistentVolume is the node's filesystem by another route. Source: Kubernetes docs "Persistent Volumes"
+ * (hostPath and local volume types) and "Pod Security Standards" (HostPath Volumes, Volume Types).
+ */
+function persistentVolumeProblems(spec: Props): string[] {
+  const problems: string[] = [];
+  const hostPath = stringOf(recordOf(spec["hostPath"])["path"]);
+  if (spec["hostPath"] !== undefined)
+    problems.push(
+      `spec.hostPath${hostPath === undefined ? "" : ` ("${hostPath}")`} mounts a node's filesystem into every pod that claims this volume, which the restricted profile forbids; use a CSI driver (EBS, EFS)`,
+    );
+  if (spec["local"] !== undefined)
+    problems.push(
+      `spec.local mounts a node's path (${stringOf(recordOf(spec["local"])["path"]) ?? "unknown"}) into every pod that claims this volume; use a CSI driver (EBS, EFS)`,
+    );
+  return problems;
+}
+
 export const podSecurityRestricted: ResourceValidationPolicy = {
   name: "pod-security-restricted",
-  description: "Every pod template meets the restricted Pod Security Standard.",
+  description:
+    "Every pod template meets the restricted Pod Security Standard, and no PersistentVolume hands pods a node path (hostPath, local) through a claim.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
+    if (PERSISTENT_VOLUME.test(args.type)) {
+      for (const problem of persistentVolumeProblems(recordOf(args.props["spec"])))
+        reportViolation(`PersistentVolume "${args.name}": ${problem}.`);
+      return;
+    }
     const pod = podSpecOf(args.type, args.name, args.props);
     if (pod === undefined) return;
     for (const problem of podProblems(pod)) reportViolation(`${pod.label}: ${problem}.`);

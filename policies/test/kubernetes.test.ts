@@ -106,6 +106,32 @@ describe("no-static-aws-credentials", () => {
   });
 });
 
+describe("no-static-aws-credentials: Prometheus Operator key pairs", () => {
+  it("rejects sigv4 and ec2SDConfigs access and secret keys, and passes sigv4 with a role", async () => {
+    const alertmanager = resource("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig", "sns", {
+      spec: {
+        receivers: [
+          {
+            name: "sns",
+            snsConfigs: [{ sigv4: { accessKey: { name: "a", key: "id" }, secretKey: { name: "a", key: "s" } } }],
+          },
+        ],
+      },
+    });
+    assert.equal((await resourceViolations(noStaticAwsCredentials, alertmanager)).length, 2);
+    const scrape = resource("kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig", "ec2", {
+      spec: { ec2SDConfigs: [{ region: "us-west-2", accessKey: { name: "a", key: "id" } }] },
+    });
+    assert.equal((await resourceViolations(noStaticAwsCredentials, scrape)).length, 1);
+    const role = resource("kubernetes:monitoring.coreos.com/v1:Prometheus", "amp", {
+      spec: {
+        remoteWrite: [{ url: "https://example", sigv4: { region: "us-west-2", roleArn: "arn:aws:iam::1:role/r" } }],
+      },
+    });
+    assert.deepEqual(await resourceViolations(noStaticAwsCredentials, role), []);
+  });
+});
+
 describe("namespace-enforces-restricted", () => {
   it("passes a namespace labelled enforce=restricted", async () => {
     assert.deepEqual(await resourceViolations(namespaceEnforcesRestricted, goodResources().namespace), []);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AWS, EKS } from "../lib/types";
-import { launchTemplateImdsv2, nodeGroupLaunchTemplate } from "../rules/nodes";
+import { launchTemplateImdsv2, nodeClassHardened, nodeGroupLaunchTemplate } from "../rules/nodes";
 import type { RecordedResource } from "../offline/evaluate";
 import { edit, resourceViolations, stackViolations } from "./harness";
 import { goodResources, goodStack, LAUNCH_TEMPLATE_ID, resource } from "./fixtures/good-stack";
@@ -103,5 +103,60 @@ describe("node-group-launch-template", () => {
         },
       ],
     );
+  });
+});
+
+describe("node-class-hardened", () => {
+  const nodeRoleName = () => String(goodResources().nodeRole.props["name"]);
+  const autoClass = (name: string, spec: Record<string, unknown>) =>
+    resource("kubernetes:eks.amazonaws.com/v1:NodeClass", name, { metadata: { name }, spec });
+  const pool = (name: string, nodeClass: string, group = "eks.amazonaws.com") =>
+    resource("kubernetes:karpenter.sh/v1:NodePool", name, {
+      metadata: { name },
+      spec: { template: { spec: { nodeClassRef: { group, kind: "NodeClass", name: nodeClass } } } },
+    });
+
+  it("passes a NodeClass on the stack's node role, NodePools on it or on Auto Mode's default", async () => {
+    const stack = [
+      ...goodStack(),
+      autoClass("big-disk", { role: nodeRoleName(), ephemeralStorage: { size: "160Gi" } }),
+      pool("arm64", "default"),
+      pool("big-disk", "big-disk"),
+    ];
+    assert.deepEqual(await stackViolations(nodeClassHardened, stack), []);
+  });
+
+  it("rejects a foreign role, an instance profile, public IPs, IMDSv1 and a hop limit of 2", async () => {
+    const foreign = autoClass("foreign", {
+      role: "SomeoneElsesRole",
+      advancedNetworking: { associatePublicIPAddress: true },
+    });
+    const karpenter = resource("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "legacy", {
+      metadata: { name: "legacy" },
+      spec: {
+        instanceProfile: "legacy-profile",
+        metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 2 },
+      },
+    });
+    const messages = (await stackViolations(nodeClassHardened, [...goodStack(), foreign, karpenter])).map(
+      (v) => v.message,
+    );
+    assert.deepEqual(messages, [
+      `NodeClass "foreign": spec.role "SomeoneElsesRole" is not a role this stack defines, so the permissions every node (and any pod reaching IMDS) holds go unjudged; name the stack's node role.`,
+      `NodeClass "foreign": gives every node a public IP address; remove associatePublicIPAddress and keep nodes in private subnets.`,
+      `EC2NodeClass "legacy": spec.instanceProfile names an instance profile whose role this pack cannot see; name the stack's node role in spec.role instead.`,
+      `EC2NodeClass "legacy": spec.metadataOptions.httpTokens is "optional"; remove it or set "required" so only IMDSv2 is served.`,
+      `EC2NodeClass "legacy": spec.metadataOptions.httpPutResponseHopLimit is 2, so pods can reach the node's instance role through IMDS; remove it or set 1.`,
+    ]);
+  });
+
+  it("rejects a NodePool on a NodeClass the stack does not define", async () => {
+    const gpu = pool("gpu", "gpu");
+    assert.deepEqual(await stackViolations(nodeClassHardened, [...goodStack(), gpu]), [
+      {
+        message: `NodePool "gpu": spec.template.spec.nodeClassRef names NodeClass "gpu", which this stack does not define, so the role, metadata options and network of its nodes go unjudged; define the NodeClass in this stack or use Auto Mode's "default".`,
+        urn: gpu.urn,
+      },
+    ]);
   });
 });

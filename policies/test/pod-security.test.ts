@@ -207,6 +207,23 @@ describe("pod-security-restricted", () => {
   });
 });
 
+describe("pod-security-restricted: PersistentVolumes", () => {
+  const volume = (spec: Record<string, unknown>) =>
+    resource("kubernetes:core/v1:PersistentVolume", "pv", { metadata: { name: "pv" }, spec });
+
+  it("rejects hostPath and local volumes, which reach a pod through a claim Pod Security admits", async () => {
+    assert.deepEqual(await resourceViolations(podSecurityRestricted, volume({ hostPath: { path: "/" } })), [
+      `PersistentVolume "pv": spec.hostPath ("/") mounts a node's filesystem into every pod that claims this volume, which the restricted profile forbids; use a CSI driver (EBS, EFS).`,
+    ]);
+    assert.equal((await resourceViolations(podSecurityRestricted, volume({ local: { path: "/mnt/disk" } }))).length, 1);
+  });
+
+  it("passes a CSI volume", async () => {
+    const csi = volume({ csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-1" } });
+    assert.deepEqual(await resourceViolations(podSecurityRestricted, csi), []);
+  });
+});
+
 describe("container-read-only-root-filesystem", () => {
   it("passes containers with a read-only root filesystem", async () => {
     assert.deepEqual(await resourceViolations(containerReadOnlyRootFilesystem, goodResources().deployment), []);

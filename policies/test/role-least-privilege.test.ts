@@ -1,9 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AWS } from "../lib/types";
+import { DEFAULT_NODE_MANAGED_POLICIES } from "../lib/role-permissions";
 import { roleLeastPrivilege } from "../rules/iam";
 import { edit, stackViolations, withJson } from "./harness";
-import { ACCOUNT, goodResources, goodStack, queueArn, resource, roleArn, urnOf } from "./fixtures/good-stack";
+import {
+  accessPolicy,
+  ACCOUNT,
+  goodResources,
+  goodStack,
+  queueArn,
+  resource,
+  roleArn,
+  urnOf,
+} from "./fixtures/good-stack";
 
 const CONSUMER = "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes";
 
@@ -73,6 +83,22 @@ describe("role-least-privilege: the consumer's allow-list", () => {
         ],
       ],
     );
+  });
+
+  it("lets the consumer read the DLQ's attributes (its depth), which reaches no message, but nothing more on it", async () => {
+    const base = accessPolicy();
+    const withDlq = (Action: unknown) => ({
+      ...base,
+      Statement: [
+        ...(base["Statement"] as unknown[]),
+        { Effect: "Allow", Action, Resource: queueArn("consumer-dev-dlq") },
+      ],
+    });
+    assert.deepEqual(await withAccessPolicy(withDlq("sqs:GetQueueAttributes")), []);
+    const receive = (await withAccessPolicy(withDlq(["sqs:GetQueueAttributes", "sqs:ReceiveMessage"]))).map(
+      (f) => f.message,
+    );
+    assert.equal(receive.length, 2, receive.join("\n"));
   });
 
   it("accepts a pattern that grants only allowed actions", async () => {
@@ -207,7 +233,7 @@ describe("role-least-privilege: every way a policy reaches a role", () => {
     });
     assert.deepEqual(await messages([...goodStack(), nodePolicy, nodeAdmin, foreign]), [
       `Role "cluster-node-role" (node): role policy "node-extra" grants permissions to a node role, which may only carry the AWS managed policies docs/POLICY.md lists.`,
-      `Role "cluster-node-role" (node) has policy arn:aws:iam::aws:policy/AdministratorAccess attached, an AWS managed policy, which a node role may not carry (allowed: AmazonEKSWorkerNodePolicy, AmazonEKS_CNI_Policy, AmazonEC2ContainerRegistryPullOnly, AmazonEC2ContainerRegistryReadOnly).`,
+      `Role "cluster-node-role" (node) has policy arn:aws:iam::aws:policy/AdministratorAccess attached, an AWS managed policy, which a node role may not carry (allowed: ${DEFAULT_NODE_MANAGED_POLICIES.join(", ")}).`,
       `RolePolicy "shared-node-extra" attaches a policy to role shared-cluster-node-role, which this stack does not define, so that role's purpose and trust cannot be checked; attach policies only to roles of this stack.`,
     ]);
   });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { coverage } from "../lib/cidr";
 import { isKnownType, renderSurfaceTable, surfaceOf, SURFACES } from "../lib/surfaces";
 import { POLICIES } from "../pack";
 import { KEDA } from "../rules/autoscaling";
@@ -23,7 +24,7 @@ import { packagedObjectsVisible, unknownResourceReviewed } from "../rules/covera
 import { alarmTopicDeliverable, resourcePolicyNotPublic } from "../rules/resource-policies";
 import { kedaTriggerCredentials, workloadRoleInStack } from "../rules/workload-identity";
 import { resourceViolations, stackViolations } from "./harness";
-import { ACCOUNT, goodStack, REGION, resource, roleArn } from "./fixtures/good-stack";
+import { ACCOUNT, goodStack, NAMESPACE, REGION, resource, roleArn } from "./fixtures/good-stack";
 
 const messages = async (policy: Parameters<typeof stackViolations>[0], extra: ReturnType<typeof resource>[]) =>
   (await stackViolations(policy, [...goodStack(), ...extra])).map((f) => f.message);
@@ -208,7 +209,7 @@ describe("rbac-least-privilege", () => {
 describe("admission-policy-enforced", () => {
   const vap = resource("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "fence", {
     metadata: { name: "fence" },
-    spec: {},
+    spec: { validations: [{ expression: "object.metadata.name.startsWith('team-')" }] },
   });
   const binding = (validationActions: string[]) =>
     resource("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "fence-binding", {
@@ -226,7 +227,10 @@ describe("admission-policy-enforced", () => {
         `ValidatingAdmissionPolicyBinding "fence-binding": spec.validationActions is [Warn, Audit], so violations are only reported; include "Deny".`,
       ],
     );
-    const ignoring = { ...vap, props: { metadata: { name: "fence" }, spec: { failurePolicy: "Ignore" } } };
+    const ignoring = {
+      ...vap,
+      props: { metadata: { name: "fence" }, spec: { ...(vap.props["spec"] as object), failurePolicy: "Ignore" } },
+    };
     assert.equal((await stackViolations(admissionPolicyEnforced, [ignoring, binding(["Deny"])])).length, 1);
     assert.equal((await stackViolations(admissionPolicyEnforced, [vap])).length, 1);
   });
@@ -359,6 +363,237 @@ describe("packaged-objects-visible", () => {
         `Release "extras" installs its objects through Helm, never as resources of this stack, so no rule judges its pods, RBAC or webhooks; use helm.v4.Chart instead.`,
       ],
     );
+  });
+});
+
+describe("workload-not-internet-facing: address counting", () => {
+  const rule = (cidrBlocks: string[], ipv6CidrBlocks: string[] = []) =>
+    resource("aws:ec2/securityGroupRule:SecurityGroupRule", "rule", {
+      type: "ingress",
+      cidrBlocks,
+      ipv6CidrBlocks,
+      fromPort: 443,
+      toPort: 443,
+    });
+
+  it("counts what a list admits together, IPv4 and IPv6, private ranges aside", () => {
+    // RFC 4632: two /1 halves cover 2^32 addresses; RFC 1918's 10/8 never routes on the internet.
+    assert.equal(coverage(["0.0.0.0/1", "128.0.0.0/1"]).ipv4, 2n ** 32n);
+    assert.equal(coverage(["0.0.0.0/1", "128.0.0.0/1"]).publicIpv4, coverage(["0.0.0.0/0"]).publicIpv4);
+    assert.equal(coverage(["10.0.0.0/8", "10.1.0.0/16"]).publicIpv4, 0n);
+    assert.equal(coverage(["203.0.113.0/24", "203.0.113.0/25"]).ipv4, 256n);
+    assert.equal(coverage(["2001:db8::/48"]).ipv6, 2n ** 80n);
+    assert.equal(coverage(["::ffff:192.0.2.0/120"]).ipv6, 256n);
+    assert.deepEqual(coverage(["nonsense", "1.2.3.4/33"]).invalid, ["nonsense", "1.2.3.4/33"]);
+  });
+
+  it("rejects halves, quarters and a wide IPv6 prefix, passes the VPC and an office", async () => {
+    const open = [
+      rule(["0.0.0.0/1", "128.0.0.0/1"]),
+      rule(["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"]),
+      rule([], ["2000::/3"]),
+    ];
+    for (const r of open) assert.equal((await stackViolations(workloadNotInternetFacing, [r])).length, 1);
+    assert.deepEqual(await stackViolations(workloadNotInternetFacing, [rule(["10.0.0.0/8", "203.0.113.0/24"])]), []);
+    const lb = resource("kubernetes:core/v1:Service", "lb", {
+      spec: { type: "LoadBalancer", loadBalancerSourceRanges: ["0.0.0.0/1", "128.0.0.0/1"] },
+    });
+    const alb = resource("kubernetes:networking.k8s.io/v1:Ingress", "alb", {
+      metadata: {
+        annotations: {
+          "alb.ingress.kubernetes.io/scheme": "internet-facing",
+          "alb.ingress.kubernetes.io/inbound-cidrs": "0.0.0.0/1, 128.0.0.0/1",
+        },
+      },
+    });
+    assert.equal((await stackViolations(workloadNotInternetFacing, [lb, alb])).length, 2);
+  });
+
+  it("rejects a Service's externalIPs", async () => {
+    const svc = resource("kubernetes:core/v1:Service", "svc", {
+      spec: { type: "ClusterIP", externalIPs: ["198.51.100.7"] },
+    });
+    assert.equal((await stackViolations(workloadNotInternetFacing, [svc])).length, 1);
+  });
+});
+
+describe("rbac-least-privilege: by effect", () => {
+  const rbac = (kind: string, name: string, props: Record<string, unknown>) =>
+    resource(`kubernetes:rbac.authorization.k8s.io/v1:${kind}`, name, props);
+  const inConsumer = { name: "x", namespace: NAMESPACE };
+
+  it("rejects edit, admin or a stack role with pod or workload writes bound where the consumer's role is", async () => {
+    const edit = rbac("RoleBinding", "edit", {
+      metadata: inConsumer,
+      roleRef: { kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "Group", name: "developers" }],
+    });
+    const patcher = rbac("ClusterRole", "patcher", {
+      metadata: { name: "patcher" },
+      rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["patch"] }],
+    });
+    const patcherBinding = rbac("RoleBinding", "patcher-binding", {
+      metadata: inConsumer,
+      roleRef: { kind: "ClusterRole", name: "patcher" },
+      subjects: [{ kind: "ServiceAccount", name: "ci", namespace: "ci" }],
+    });
+    const podMaker = rbac("Role", "pods", {
+      metadata: inConsumer,
+      rules: [{ apiGroups: [""], resources: ["pods", "secrets"], verbs: ["create"] }],
+    });
+    const found = await messages(rbacLeastPrivilege, [edit, patcher, patcherBinding, podMaker]);
+    assert.equal(found.filter((m) => m.startsWith('RoleBinding "edit"')).length, 2, found.join("\n"));
+    assert.equal(found.filter((m) => m.startsWith('RoleBinding "patcher-binding"')).length, 1, found.join("\n"));
+    assert.equal(found.filter((m) => m.startsWith('Role "pods"')).length, 2, found.join("\n"));
+  });
+
+  it("passes view there, edit elsewhere, and edit for one user in a developer's own namespace", async () => {
+    const own = resource("kubernetes:core/v1:Namespace", "own", {
+      metadata: { name: NAMESPACE, labels: { "sqs-eks-consumer/developer": "alice" } },
+    });
+    const view = rbac("RoleBinding", "view", {
+      metadata: inConsumer,
+      roleRef: { kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "Group", name: "developers" }],
+    });
+    const elsewhere = rbac("RoleBinding", "elsewhere", {
+      metadata: { name: "x", namespace: "team-b" },
+      roleRef: { kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "Group", name: "developers" }],
+    });
+    const alice = rbac("RoleBinding", "alice", {
+      metadata: inConsumer,
+      roleRef: { kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "User", name: "sqs-eks-consumer:developer:alice" }],
+    });
+    assert.deepEqual(await messages(rbacLeastPrivilege, [view, elsewhere]), []);
+    assert.deepEqual(await stackViolations(rbacLeastPrivilege, [...goodStack(), own, alice]), []);
+  });
+
+  it("rejects ephemeral containers, admission writes, certificate approval, PersistentVolumes and namespace service-account groups", async () => {
+    const role = rbac("ClusterRole", "risky", {
+      metadata: { name: "risky" },
+      rules: [
+        { apiGroups: [""], resources: ["pods/ephemeralcontainers"], verbs: ["update"] },
+        {
+          apiGroups: ["admissionregistration.k8s.io"],
+          resources: ["validatingadmissionpolicybindings"],
+          verbs: ["delete"],
+        },
+        { apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests/approval"], verbs: ["update"] },
+        { apiGroups: ["certificates.k8s.io"], resources: ["signers"], verbs: ["approve"] },
+        { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["create"] },
+      ],
+    });
+    const binding = rbac("ClusterRoleBinding", "sas", {
+      roleRef: { kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "Group", name: "system:serviceaccounts:kube-system" }],
+    });
+    assert.equal((await stackViolations(rbacLeastPrivilege, [role, binding])).length, 6);
+  });
+});
+
+describe("rbac-least-privilege: a pinned chart's own RBAC", () => {
+  const chartUrn = "urn:pulumi:dev::sqs-eks-consumer::kubernetes:helm.sh/v4:Chart::keda-chart";
+  const operatorRole = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "keda-operator", {
+    metadata: { name: "keda-operator" },
+    rules: [
+      { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "delete", "patch"] },
+      { apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingwebhookconfigurations"], verbs: ["patch"] },
+    ],
+  });
+  const operatorBinding = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "keda-operator", {
+    roleRef: { kind: "ClusterRole", name: "keda-operator" },
+    subjects: [{ kind: "ServiceAccount", name: "keda-operator", namespace: "keda" }],
+  });
+
+  it("passes the operator's Jobs and webhook caBundle when the chart renders them, and rejects them otherwise", async () => {
+    const chart = { ...resource("kubernetes:helm.sh/v4:Chart", "keda-chart", {}), urn: chartUrn };
+    const rendered = [operatorRole, operatorBinding].map((r) => ({ ...r, parent: chartUrn }));
+    assert.deepEqual(await messages(rbacLeastPrivilege, [chart, ...rendered]), []);
+    const found = await messages(rbacLeastPrivilege, [operatorRole, operatorBinding]);
+    assert.equal(found.length, 2, found.join("\n"));
+  });
+});
+
+describe("admission-policy-enforced: by effect", () => {
+  const policy = (spec: Record<string, unknown>) =>
+    resource("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "fence", {
+      metadata: { name: "fence" },
+      spec,
+    });
+  const binding = (spec: Record<string, unknown>) =>
+    resource("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "fence-binding", {
+      spec: { policyName: "fence", validationActions: ["Deny"], ...spec },
+    });
+  const writer = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "ns-writer", {
+    metadata: { name: "ns-writer" },
+    rules: [{ apiGroups: [""], resources: ["namespaces"], verbs: ["create"] }],
+  });
+  const namespaces = {
+    resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE"] }],
+  };
+  const validates = [{ expression: "object.metadata.name != 'kube-system'" }];
+
+  it("passes a policy matching what the stack's roles write, validating the request", async () => {
+    const stack = [
+      ...goodStack(),
+      writer,
+      policy({ matchConstraints: namespaces, validations: validates }),
+      binding({}),
+    ];
+    assert.deepEqual(await stackViolations(admissionPolicyEnforced, stack), []);
+    const selected = binding({ matchResources: { namespaceSelector: { matchLabels: { app: "consumer" } } } });
+    const labelled = resource("kubernetes:core/v1:Namespace", "labelled", {
+      metadata: { name: "team", labels: { app: "consumer" } },
+    });
+    const stack2 = [
+      ...goodStack(),
+      writer,
+      labelled,
+      policy({ matchConstraints: namespaces, validations: validates }),
+      selected,
+    ];
+    assert.deepEqual(await stackViolations(admissionPolicyEnforced, stack2), []);
+  });
+
+  it("rejects constant validations, rules matching nothing written, a selector matching no namespace and an orphan binding", async () => {
+    const judge = async (...extra: ReturnType<typeof resource>[]) =>
+      (await stackViolations(admissionPolicyEnforced, [...goodStack(), writer, ...extra])).length;
+    assert.equal(
+      await judge(policy({ matchConstraints: namespaces, validations: [{ expression: "true" }] }), binding({})),
+      1,
+    );
+    assert.equal(await judge(policy({ matchConstraints: namespaces }), binding({})), 1);
+    const nothing = {
+      resourceRules: [{ apiGroups: ["example.com"], resources: ["nothings"], operations: ["CREATE"] }],
+    };
+    assert.equal(await judge(policy({ matchConstraints: nothing, validations: validates }), binding({})), 1);
+    const never = binding({ matchResources: { namespaceSelector: { matchLabels: { never: "true" } } } });
+    assert.equal(await judge(policy({ matchConstraints: namespaces, validations: validates }), never), 1);
+    const orphan = resource("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "orphan", {
+      spec: { policyName: "elsewhere", validationActions: ["Deny"] },
+    });
+    assert.equal(await judge(policy({ matchConstraints: namespaces, validations: validates }), binding({}), orphan), 1);
+  });
+});
+
+describe("unknown-resource-reviewed: containers and grants outside pod specs", () => {
+  it("names singular containers, scripts, steps, node paths and grants to a principal", async () => {
+    const carriers = [
+      resource("kubernetes:argoproj.io/v1alpha1:WorkflowTemplate", "wf", {
+        spec: {
+          templates: [
+            { name: "a", container: { image: "alpine" } },
+            { name: "b", script: { image: "python" } },
+          ],
+        },
+      }),
+      resource("kubernetes:tekton.dev/v1:Task", "task", { spec: { steps: [{ name: "s", image: "alpine" }] } }),
+      resource("kubernetes:example.com/v1:NodeDisk", "disk", { spec: { hostPath: { path: "/" } } }),
+      resource("aws:lambda/permission:Permission", "invoke", { action: "lambda:InvokeFunction", principal: "*" }),
+    ];
+    for (const r of carriers) assert.equal((await resourceViolations(unknownResourceReviewed, r)).length, 1, r.type);
   });
 });
 

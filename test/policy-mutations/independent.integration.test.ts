@@ -33,6 +33,8 @@ before(async () => {
       endpointPublicAccessCidrs: ["203.0.113.0/24"],
     }),
     await scenario("pods", { identity: "pod-identity", autoscaling: "keda" }),
+    // Managed node groups: the launch template and node group surfaces Auto Mode (the default) does not register.
+    await scenario("nodes", { nodeProvisioning: "node-group", autoscaling: "keda" }),
   ]);
   for (const run of runs) assertSucceeded(run);
   baselines = runs.map(packResources);

@@ -73,6 +73,16 @@ const T = {
   queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
   queue: "aws:sqs/queue:Queue",
   roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+  namespacedRole: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+  persistentVolume: "kubernetes:core/v1:PersistentVolume",
+  persistentVolumeClaim: "kubernetes:core/v1:PersistentVolumeClaim",
+  ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  prometheus: "kubernetes:monitoring.coreos.com/v1:Prometheus",
+  tektonTask: "kubernetes:tekton.dev/v1:Task",
+  layerPermission: "aws:lambda/layerVersionPermission:LayerVersionPermission",
+  autoNodeClass: "kubernetes:eks.amazonaws.com/v1:NodeClass",
+  ec2NodeClass: "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+  nodePool: "kubernetes:karpenter.sh/v1:NodePool",
 } as const;
 
 /** The role the consumer's pods run as: named by the service account's annotation or a Pod Identity association. */
@@ -202,6 +212,21 @@ const add = (resources: Resources, type: string, name: string, p: Mutable): Reso
 ];
 
 const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+
+const RBAC = "rbac.authorization.k8s.io";
+
+/** The stack's admission policy and its binding: the fence around developers' writes. */
+function admissionPolicy(resources: Resources): RecordedResource {
+  return find(resources, "ValidatingAdmissionPolicy", ofType(T.vap));
+}
+function admissionBinding(resources: Resources): RecordedResource {
+  return find(resources, "ValidatingAdmissionPolicyBinding", ofType(T.vapBinding));
+}
+
+/** A Service of the stack, whatever its purpose. */
+function service(resources: Resources): RecordedResource {
+  return find(resources, "Service", ofType(T.service));
+}
 
 export const WEAKENINGS: readonly Mutation[] = [
   // IAM, spelled every way AWS lets a policy reach a role.
@@ -1054,6 +1079,291 @@ export const WEAKENINGS: readonly Mutation[] = [
         }),
       }),
   },
+  // Spellings that admit the internet without writing 0.0.0.0/0, hosts reached through objects, roles by effect.
+  {
+    surface: "network",
+    name: "ingress-rule-ipv4-quarters",
+    expectedPolicy: "workload-not-internet-facing",
+    description: "a security group ingress rule admits 0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/2 and 192.0.0.0/2 on 443",
+    apply: (r) =>
+      add(r, T.securityGroup, "quarters", {
+        vpcId: "vpc-1",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
+          },
+        ],
+      }),
+  },
+  {
+    surface: "network",
+    name: "ingress-rule-ipv6-global-unicast",
+    expectedPolicy: "workload-not-internet-facing",
+    description: "an ingress rule resource admits 2000::/3, every global IPv6 address, without writing ::/0",
+    apply: (r) =>
+      add(r, T.ingressRule, "ipv6-global", {
+        securityGroupId: "sg-1",
+        cidrIpv6: "2000::/3",
+        fromPort: 8080,
+        toPort: 8080,
+        ipProtocol: "tcp",
+      }),
+  },
+  {
+    surface: "network",
+    name: "load-balancer-source-range-slash-4",
+    expectedPolicy: "workload-not-internet-facing",
+    description: "a Service becomes a LoadBalancer whose source range is 64.0.0.0/4",
+    apply: (r) => {
+      const spec = props(service(r))["spec"] as Mutable;
+      spec["type"] = "LoadBalancer";
+      spec["loadBalancerSourceRanges"] = ["64.0.0.0/4"];
+      return r;
+    },
+  },
+  {
+    surface: "network",
+    name: "service-external-ip",
+    expectedPolicy: "workload-not-internet-facing",
+    description: "a ClusterIP Service claims an external IP, which every node then forwards to its pods",
+    apply: (r) => {
+      (props(service(r))["spec"] as Mutable)["externalIPs"] = ["198.51.100.7"];
+      return r;
+    },
+  },
+  {
+    surface: "pods",
+    name: "local-persistent-volume-claimed",
+    expectedPolicy: "pod-security-restricted",
+    description: "a local PersistentVolume on the kubelet's directory is claimed and mounted by the consumer",
+    apply: (r) => {
+      const ns = namespaceOf(r);
+      const spec = podSpec(r);
+      spec["volumes"] = [...listOf(spec["volumes"]), { name: "node", persistentVolumeClaim: { claimName: "node" } }];
+      const withVolume = add(r, T.persistentVolume, "node-disk", {
+        metadata: { name: "node-disk" },
+        spec: {
+          capacity: { storage: "10Gi" },
+          accessModes: ["ReadWriteOnce"],
+          local: { path: "/var/lib/kubelet" },
+          claimRef: { namespace: ns, name: "node" },
+        },
+      });
+      return add(withVolume, T.persistentVolumeClaim, "node", {
+        metadata: { name: "node", namespace: ns },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, volumeName: "node-disk" },
+      });
+    },
+  },
+  {
+    surface: "cluster",
+    name: "admin-for-foreign-service-account",
+    expectedPolicy: "rbac-least-privilege",
+    description:
+      "a RoleBinding in the consumer's namespace gives ClusterRole admin to a service account of another namespace",
+    apply: (r) =>
+      add(r, T.roleBinding, "ci-admin", {
+        metadata: { name: "ci-admin", namespace: namespaceOf(r) },
+        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "admin" },
+        subjects: [{ kind: "ServiceAccount", name: "runner", namespace: "ci" }],
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "role-runs-jobs-in-consumer-namespace",
+    expectedPolicy: "rbac-least-privilege",
+    description: "a Role in the consumer's namespace may create Jobs, which run as any service account there",
+    apply: (r) =>
+      add(r, T.namespacedRole, "job-runner", {
+        metadata: { name: "job-runner", namespace: namespaceOf(r) },
+        rules: [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list"] }],
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "stack-clusterrole-bound-in-consumer-namespace",
+    expectedPolicy: "rbac-least-privilege",
+    description: "a ClusterRole of the stack that patches StatefulSets is bound to a group in the consumer's namespace",
+    apply: (r) => {
+      const withRole = add(r, T.clusterRole, "rollout", {
+        metadata: { name: "rollout" },
+        rules: [{ apiGroups: ["apps"], resources: ["statefulsets"], verbs: ["get", "patch"] }],
+      });
+      return add(withRole, T.roleBinding, "rollout", {
+        metadata: { name: "rollout", namespace: namespaceOf(r) },
+        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "rollout" },
+        subjects: [{ kind: "Group", name: "release-managers", apiGroup: RBAC }],
+      });
+    },
+  },
+  {
+    surface: "cluster",
+    name: "mutating-webhook-writer",
+    expectedPolicy: "rbac-least-privilege",
+    description: "a ClusterRole may create MutatingWebhookConfigurations",
+    apply: (r) =>
+      add(r, T.clusterRole, "webhook-writer", {
+        metadata: { name: "webhook-writer" },
+        rules: [
+          {
+            apiGroups: ["admissionregistration.k8s.io"],
+            resources: ["mutatingwebhookconfigurations"],
+            verbs: ["create"],
+          },
+        ],
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "signer-approver",
+    expectedPolicy: "rbac-least-privilege",
+    description: "a ClusterRole may approve for the kube-apiserver-client signer",
+    apply: (r) =>
+      add(r, T.clusterRole, "signer", {
+        metadata: { name: "signer" },
+        rules: [
+          {
+            apiGroups: ["certificates.k8s.io"],
+            resources: ["signers"],
+            resourceNames: ["kubernetes.io/kube-apiserver-client"],
+            verbs: ["approve"],
+          },
+        ],
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "default-namespace-service-accounts-bound",
+    expectedPolicy: "rbac-least-privilege",
+    description: "a ClusterRoleBinding names the group of every service account in namespace default",
+    apply: (r) =>
+      add(r, T.clusterRoleBinding, "default-sas", {
+        metadata: { name: "default-sas" },
+        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "Group", name: "system:serviceaccounts:default", apiGroup: RBAC }],
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "admission-validation-constant",
+    expectedPolicy: "admission-policy-enforced",
+    description: "the developers' admission policy's validations become one that reads nothing of the request",
+    apply: (r) => {
+      (props(admissionPolicy(r))["spec"] as Mutable)["validations"] = [{ expression: "1 == 1" }];
+      return r;
+    },
+  },
+  {
+    surface: "cluster",
+    name: "admission-binding-selects-no-namespace",
+    expectedPolicy: "admission-policy-enforced",
+    description: "the admission binding narrows to namespaces carrying a label no namespace of the stack has",
+    apply: (r) => {
+      (props(admissionBinding(r))["spec"] as Mutable)["matchResources"] = {
+        namespaceSelector: { matchExpressions: [{ key: "fenced", operator: "Exists" }] },
+      };
+      return r;
+    },
+  },
+  {
+    surface: "cluster",
+    name: "admission-binding-orphan",
+    expectedPolicy: "admission-policy-enforced",
+    description: "a second admission binding names a policy the stack does not define",
+    apply: (r) =>
+      add(r, T.vapBinding, "orphan", {
+        metadata: { name: "orphan" },
+        spec: { policyName: "somewhere-else", validationActions: ["Deny"] },
+      }),
+  },
+  {
+    surface: "credentials",
+    name: "prometheus-remote-write-sigv4-keys",
+    expectedPolicy: "no-static-aws-credentials",
+    description: "a Prometheus object remote-writes with sigv4 access and secret keys from a Secret",
+    apply: (r) =>
+      add(r, T.prometheus, "amp", {
+        metadata: { name: "amp", namespace: namespaceOf(r) },
+        spec: {
+          remoteWrite: [
+            {
+              url: "https://aps-workspaces.us-west-2.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
+              sigv4: {
+                region: "us-west-2",
+                accessKey: { name: "amp", key: "a" },
+                secretKey: { name: "amp", key: "s" },
+              },
+            },
+          ],
+        },
+      }),
+  },
+  {
+    surface: "unknown",
+    name: "tekton-task-steps",
+    expectedPolicy: "unknown-resource-reviewed",
+    description: "a Tekton Task runs a privileged step",
+    apply: (r) =>
+      add(r, T.tektonTask, "build", {
+        metadata: { name: "build", namespace: namespaceOf(r) },
+        spec: {
+          steps: [{ name: "b", image: "gcr.io/kaniko-project/executor", securityContext: { privileged: true } }],
+        },
+      }),
+  },
+  {
+    surface: "unknown",
+    name: "lambda-layer-public",
+    expectedPolicy: "unknown-resource-reviewed",
+    description: "a Lambda layer version is shared with every account",
+    apply: (r) =>
+      add(r, T.layerPermission, "layer", {
+        layerName: "shared",
+        versionNumber: 1,
+        action: "lambda:GetLayerVersion",
+        principal: "*",
+        statementId: "all",
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "node-class-public-ip",
+    expectedPolicy: "node-class-hardened",
+    description: "an Auto Mode NodeClass gives its nodes public IP addresses",
+    apply: (r) =>
+      add(r, T.autoNodeClass, "public", {
+        metadata: { name: "public" },
+        spec: { role: nodeRole(r).props["name"], advancedNetworking: { associatePublicIPAddress: true } },
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "ec2-node-class-hop-limit-2",
+    expectedPolicy: "node-class-hardened",
+    description: "a Karpenter EC2NodeClass raises the metadata hop limit to 2",
+    apply: (r) =>
+      add(r, T.ec2NodeClass, "hop", {
+        metadata: { name: "hop" },
+        spec: {
+          role: nodeRole(r).props["name"],
+          metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
+        },
+      }),
+  },
+  {
+    surface: "cluster",
+    name: "node-pool-foreign-node-class",
+    expectedPolicy: "node-class-hardened",
+    description: "a NodePool launches nodes from a NodeClass the stack does not define",
+    apply: (r) =>
+      add(r, T.nodePool, "gpu", {
+        metadata: { name: "gpu" },
+        spec: { template: { spec: { nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "gpu" } } } },
+      }),
+  },
   // Weakenings the pack does not catch (ACCEPTED_MISSES says why each is accepted).
   {
     surface: "images",
@@ -1311,7 +1621,15 @@ export const HARMLESS: readonly HarmlessChange[] = [
       add(
         add(r, T.vap, "fence", {
           metadata: { name: "fence" },
-          spec: { failurePolicy: "Fail", validations: [{ expression: "true" }] },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [
+                { apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] },
+              ],
+            },
+            validations: [{ expression: "!object.metadata.name.startsWith('kube-')" }],
+          },
         }),
         T.vapBinding,
         "fence",
@@ -1383,6 +1701,55 @@ export const HARMLESS: readonly HarmlessChange[] = [
     apply: (r) => {
       podSpec(r)["terminationGracePeriodSeconds"] = 60;
       return r;
+    },
+  },
+  {
+    name: "consumer-reads-dlq-depth",
+    description: "the consumer's role may read the DLQ's attributes (its depth), nothing of its messages",
+    apply: (r) => {
+      editDocument(rolePolicyOf(r, consumerRole(r)), "policy", (d) =>
+        addStatement(d, {
+          Effect: "Allow",
+          Action: ["SQS:getqueueattributes"],
+          Resource: [deadLetterQueue(r).props["arn"]],
+        }),
+      );
+      return r;
+    },
+  },
+  {
+    name: "ingress-from-vpc-and-office",
+    description: "a security group admits the VPC's private range and one office /24 on 443",
+    apply: (r) =>
+      add(r, T.securityGroup, "office", {
+        vpcId: "vpc-1",
+        ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.0.0.0/8", "203.0.113.0/24"] }],
+      }),
+  },
+  {
+    name: "service-account-reads-own-namespace",
+    description: "a RoleBinding gives a service account of the consumer's namespace ClusterRole view there",
+    apply: (r) =>
+      add(r, T.roleBinding, "reader", {
+        metadata: { name: "reader", namespace: namespaceOf(r) },
+        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "view" },
+        subjects: [{ kind: "ServiceAccount", name: "reader", namespace: namespaceOf(r) }],
+      }),
+  },
+  {
+    name: "node-class-private-bigger-disk",
+    description: "an Auto Mode NodeClass on the stack's node role with more ephemeral storage, and a NodePool on it",
+    apply: (r) => {
+      const withClass = add(r, T.autoNodeClass, "big-disk", {
+        metadata: { name: "big-disk" },
+        spec: { role: nodeRole(r).props["name"], ephemeralStorage: { size: "160Gi" } },
+      });
+      return add(withClass, T.nodePool, "big-disk", {
+        metadata: { name: "big-disk" },
+        spec: {
+          template: { spec: { nodeClassRef: { group: "eks.amazonaws.com", kind: "NodeClass", name: "big-disk" } } },
+        },
+      });
     },
   },
 ];
