@@ -354,7 +354,7 @@ export function refusalMessage(refusals: readonly string[]): string {
  * is thrown (`StateGuard`).
  */
 export class StateChangeRefused extends pulumi.RunError {
-  readonly code = "SQS_EKS_CONSUMER_STATE_CHANGE_REFUSED";
+  readonly code = "StateChangeRefused";
   readonly refusals: readonly string[];
 
   constructor(refusals: readonly string[]) {

@@ -1,13 +1,14 @@
 /**
  * The alarms and the OTLP endpoint, under Pulumi mocks: what the program registers for a default stack, for
- * one that turns everything on, and for one that autoscales. The threshold's derivation and the component
- * alone are in alarms.test.ts; the stack config that drives them in config/observability.test.ts.
+ * one that turns everything on, and for one that autoscales, and the component alone. The threshold's
+ * derivation is in alarms.test.ts; the stack config that drives them in config/observability.test.ts.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_TUNABLES } from "../consumer/src/contract";
 import { parseTracingConfig } from "../consumer/src/tracing-config";
-import { oldestMessageAgeThresholdSeconds } from "../infra/alarms";
+import { ConsumerAlarms, oldestMessageAgeThresholdSeconds } from "../infra/alarms";
 import type { PolicyDocument } from "../infra/iam-documents";
 import { ACCOUNT_ID, type ProgramRun, type RecordedResource } from "./helpers/mocks";
 import { assertSucceeded, jsonInput, named, ofType, runPrograms, scenario } from "./helpers/program";
@@ -146,5 +147,50 @@ describe("the OTLP endpoint per stack", () => {
       [],
     );
     assert.deepEqual(parseTracingConfig(rendered), { ok: true, value: undefined });
+  });
+});
+
+describe("ConsumerAlarms", () => {
+  it("a Container Insights alarm on the namespace's running pods, sustained for the given minutes", async () => {
+    const recorded: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+          return {
+            id: `${args.name}-id`,
+            state: {
+              ...(args.inputs as Record<string, unknown>),
+              arn: `arn:aws:x:us-west-2:${ACCOUNT_ID}:${args.name}`,
+            },
+          };
+        },
+        call: () => ({}),
+      },
+      "sqs-eks-consumer",
+      "ceiling",
+      true,
+    );
+    const component = new ConsumerAlarms("alarms", {
+      scope: { project: "sqs-eks-consumer", stack: "ceiling" },
+      queues: { queueName: "q", deadLetterQueueName: "q-dlq", arn: `arn:aws:sqs:us-west-2:${ACCOUNT_ID}:q` },
+      region: "us-west-2",
+      settings: { emails: [], messageAgeSeconds: 600, maxReplicasMinutes: 20 },
+      delivery: { tunables: DEFAULT_TUNABLES, queue: { maxReceiveCount: 5, messageRetentionSeconds: 345_600 } },
+      replicas: { autoscaling: { enabled: true, maxReplicas: 12 }, clusterName: "shared", namespace: "orders" },
+      tags: {},
+    });
+    await new Promise<void>((resolve) =>
+      pulumi.all([component.topicArn, ...component.alarmNames]).apply(() => resolve()),
+    );
+    const ceiling = recorded.find((r) => r.name === "alarms-max-replicas")?.inputs;
+    assert.ok(ceiling, "the alarm exists");
+    assert.equal(ceiling.namespace, "ContainerInsights");
+    assert.equal(ceiling.metricName, "namespace_number_of_running_pods");
+    assert.deepEqual(ceiling.dimensions, { ClusterName: "shared", Namespace: "orders" });
+    assert.equal(ceiling.threshold, 12);
+    assert.equal(ceiling.comparisonOperator, "GreaterThanOrEqualToThreshold");
+    assert.equal(ceiling.statistic, "Minimum");
+    assert.equal(ceiling.evaluationPeriods, 20);
   });
 });

@@ -1,14 +1,11 @@
 /**
- * The alarms' pure parts and the component alone (infra/alarms.ts): the oldest-message threshold derived
- * from the consumer's and the queue's settings, and the replica-ceiling alarm under in-process mocks. The
- * program's alarms under mocks are in alarms.integration.test.ts.
+ * The alarms' pure part (infra/alarms.ts): the oldest-message threshold derived from the consumer's and
+ * the queue's settings. The alarms under Pulumi mocks are in alarms.integration.test.ts.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_TUNABLES } from "../consumer/src/contract";
-import { ConsumerAlarms, oldestMessageAgeThresholdSeconds } from "../infra/alarms";
-import { ACCOUNT_ID } from "./helpers/mocks";
+import { oldestMessageAgeThresholdSeconds } from "../infra/alarms";
 import { valid } from "./config/helpers";
 
 describe("oldestMessageAgeThresholdSeconds: an alarm that can fire at the extremes of the allowed settings", () => {
@@ -46,50 +43,5 @@ describe("oldestMessageAgeThresholdSeconds: an alarm that can fire at the extrem
       threshold < config.queue.messageRetentionSeconds,
       `threshold ${threshold} s, retention ${config.queue.messageRetentionSeconds} s`,
     );
-  });
-});
-
-describe("ConsumerAlarms", () => {
-  it("a Container Insights alarm on the namespace's running pods, sustained for the given minutes", async () => {
-    const recorded: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          recorded.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-          return {
-            id: `${args.name}-id`,
-            state: {
-              ...(args.inputs as Record<string, unknown>),
-              arn: `arn:aws:x:us-west-2:${ACCOUNT_ID}:${args.name}`,
-            },
-          };
-        },
-        call: () => ({}),
-      },
-      "sqs-eks-consumer",
-      "ceiling",
-      true,
-    );
-    const component = new ConsumerAlarms("alarms", {
-      scope: { project: "sqs-eks-consumer", stack: "ceiling" },
-      queues: { queueName: "q", deadLetterQueueName: "q-dlq", arn: `arn:aws:sqs:us-west-2:${ACCOUNT_ID}:q` },
-      region: "us-west-2",
-      settings: { emails: [], messageAgeSeconds: 600, maxReplicasMinutes: 20 },
-      delivery: { tunables: DEFAULT_TUNABLES, queue: { maxReceiveCount: 5, messageRetentionSeconds: 345_600 } },
-      replicas: { autoscaling: { enabled: true, maxReplicas: 12 }, clusterName: "shared", namespace: "orders" },
-      tags: {},
-    });
-    await new Promise<void>((resolve) =>
-      pulumi.all([component.topicArn, ...component.alarmNames]).apply(() => resolve()),
-    );
-    const ceiling = recorded.find((r) => r.name === "alarms-max-replicas")?.inputs;
-    assert.ok(ceiling, "the alarm exists");
-    assert.equal(ceiling.namespace, "ContainerInsights");
-    assert.equal(ceiling.metricName, "namespace_number_of_running_pods");
-    assert.deepEqual(ceiling.dimensions, { ClusterName: "shared", Namespace: "orders" });
-    assert.equal(ceiling.threshold, 12);
-    assert.equal(ceiling.comparisonOperator, "GreaterThanOrEqualToThreshold");
-    assert.equal(ceiling.statistic, "Minimum");
-    assert.equal(ceiling.evaluationPeriods, 20);
   });
 });

@@ -15,10 +15,12 @@ import {
   queueStateOptions,
   readPreviousUpdate,
   repositoryStateOptions,
+  StateChangeRefused,
   versionChange,
   type CreatedWith,
   type PreviousUpdate,
 } from "../infra/lifecycle";
+import { StackConfigError } from "../infra/config";
 
 const LONG_LIVED = { ephemeral: false, allowQueueReplacement: false };
 const EPHEMERAL = { ephemeral: true, allowQueueReplacement: false };
@@ -349,6 +351,16 @@ describe("comparing with what the state holds", () => {
       compareCreatedWith(running, { ...PROD, kubernetesVersion: "1.34" }, LONG_LIVED, PROJECT).refusals,
       [],
     );
+  });
+});
+
+describe("the refusal", () => {
+  it("carries its refusals and a code in the program's style, as a bad stack config's", () => {
+    const error = new StateChangeRefused(["region: us-east-1 -> eu-west-1"]);
+    assert.equal(error.code, "StateChangeRefused");
+    assert.equal(new StackConfigError([]).code, "InvalidStackConfig");
+    assert.match(error.code, /^[A-Z][A-Za-z]+$/);
+    assert.deepEqual(error.refusals, ["region: us-east-1 -> eu-west-1"]);
   });
 });
 

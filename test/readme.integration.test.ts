@@ -362,6 +362,20 @@ describe("docs/DEVELOPING.md's commands", () => {
     for (const script of named) assert.ok(script in pkg.scripts, `package.json has no script ${script}`);
   });
 
+  test("its command table lists every npm script of package.json (npm runs postinstall by itself)", () => {
+    const table = developing
+      .split("\n")
+      .filter((line) => line.startsWith("| `npm ") || line.startsWith("| `bash "))
+      .map((line) => line.split(" | ")[0]!);
+    assert.ok(table.length > 10, `read ${table.length} rows of the command table`);
+    const listed = new Set(table.flatMap((cell) => [...npmCommands(cell)]).map((c) => c.replace(/^run /, "")));
+    assert.deepEqual(
+      Object.keys(pkg.scripts).filter((script) => script !== "postinstall" && !listed.has(script)),
+      [],
+      "npm scripts missing from docs/DEVELOPING.md's command table",
+    );
+  });
+
   test("its .ci/run row names exactly the npm commands .ci/run runs", () => {
     const row = developing.split("\n").find((line) => line.startsWith("| `bash .ci/run` |"));
     assert.ok(row, "a row for bash .ci/run");

@@ -241,7 +241,7 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
     logger.info({ event: "signal", signal }, `${signal} received`);
     // The hard end of the budget: the graceful stop plans to finish before it, but a call that hangs
     // past its own deadline (or a handler that ignores its abort signal) must not keep the pod until
-    // Kubernetes kills it. What could be deleted or made visible by now has been.
+    // Kubernetes kills it. What could be deleted, or have its visibility changed, by now has been.
     setTimeout(() => {
       logger.warn(
         { event: "shutdown-deadline", budgetSeconds: parsed.value.shutdownBudgetSeconds },

@@ -172,12 +172,12 @@ export class Consumer {
     );
     const settled = setTimeout(() => this.receiveLoops.hangUp(), Math.min(RECEIVE_SETTLE_MS, budgetMs / 4));
     // A loop can be stuck where an abort does not reach (a credential fetch): wait for it no longer
-    // than the handlers may run; whatever it brings later goes back like any late receive.
+    // than the handlers may run; whatever it brings later has its visibility changed like any late receive.
     const loopsDone = new AbortController();
     await Promise.race([this.receiveLoops.ended(), sleep(handlersDeadline - Date.now(), loopsDone.signal)]);
     loopsDone.abort();
     clearTimeout(settled);
-    this.settlement.openShutdownWindow(end, () => this.receiveLoops.abandonedPollsEndAt);
+    this.settlement.openShutdownWindow(end, () => this.receiveLoops.hungUpReceivesEndAt);
     if (this.dispatcher.inFlight.size > 0) {
       const allDone = new AbortController();
       this.dispatcher.whenIdle(() => allDone.abort());

@@ -10,8 +10,8 @@ import { lapsed, type Settlement, type VisibilityChange } from "./settle";
 
 /**
  * The dispatch step: what becomes of each message a receive brought, in the order SQS gave them. It is
- * held and started (handle.ts), waits behind its FIFO group's running message, or goes back to SQS
- * unhandled (settle.ts); when its handler's run ends, dispatch settles the outcome (delete, or change
+ * held and started (handle.ts), waits behind its FIFO group's running message, or has its visibility
+ * changed unhandled (settle.ts); when its handler's run ends, dispatch settles the outcome (delete, or change
  * visibility for it and for its FIFO group) and starts the group's next message.
  */
 
@@ -109,7 +109,7 @@ export class Dispatcher {
    * back the unused slots of the `slots` the receive reserved. A message the consumer already holds
    * keeps its place and takes the new receipt handle. A message that fails its checksum, or whose
    * earlier invocation has not settled though it is no longer held, is refused; on a FIFO queue the
-   * rest of its group in this receive goes back behind it, so the group's order holds on redelivery.
+   * rest of its group in this receive becomes visible again behind it, so the group's order holds on redelivery.
    * `receivedAt` is in ms since epoch; `receiveContext` is the receive span's context.
    */
   dispatch(raw: readonly Message[], receivedAt: number, receiveContext: Context, slots: number): void {
@@ -283,10 +283,10 @@ export class Dispatcher {
   /**
    * A run ended. Cut off at shutdown: shutdown has changed its visibility. Succeeded: the group's next
    * message may start, and the message is deleted. Failed: the messages of its FIFO group that waited
-   * behind it must not overtake it: they go back to SQS at once, and it after its retry delay, so SQS
+   * behind it must not overtake it: they become visible again at once, and it after its retry delay, so SQS
    * redelivers the group from it on.
    *
-   * The slot is given back when the handler settles (Invocations), so the group's next message takes a
+   * The slot is freed when the handler settles (Invocations), so the group's next message takes a
    * slot of its own like any other: the concurrency limit holds while a timed-out handler still runs.
    */
   private async settleRun(entry: InFlight, { failure, processSpan }: Outcome): Promise<void> {
@@ -301,7 +301,7 @@ export class Dispatcher {
       await this.settle.delete(entry, processSpan);
       return;
     }
-    const behind = this.groups.abandon(entry);
+    const behind = this.groups.stopAfter(entry);
     for (const waiting of behind) this.drop(waiting);
     this.done(entry);
     await this.settle.changeVisibility(
@@ -323,7 +323,7 @@ export class Dispatcher {
 
   /**
    * Starts a FIFO group's next message once a slot is free, ahead of the receive loops (a receive can
-   * bring nothing for the group this message locks); at shutdown it goes back to SQS instead.
+   * bring nothing for the group this message locks); at shutdown its visibility is changed instead.
    */
   private async startWhenFree(next: InFlight): Promise<void> {
     if ((await this.slots.reserve(1, "held")) === 1) {
@@ -346,7 +346,8 @@ export class Dispatcher {
    * A batch ended. Cut off at shutdown: shutdown has changed its visibility. Otherwise each message as
    * its verdict says: deleted, delivered again after its retry delay (`failed`), or at once (`behind` a
    * failure of its FIFO group). A FIFO group that succeeded in the batch starts its next run (at
-   * shutdown it goes back instead); one that failed gives back what waited behind it, as for a message.
+   * shutdown their visibility is changed instead); one that failed has the visibility of what waited
+   * behind it changed at once, as for a message.
    */
   private async settleBatch(
     batch: readonly InFlight[],
@@ -371,7 +372,7 @@ export class Dispatcher {
       const firsts = new Map(batch.map((entry) => [entry.groupId ?? "", entry]));
       for (const [key, first] of firsts) {
         if (groupFailed.get(key)) {
-          for (const waiting of this.groups.abandon(first)) {
+          for (const waiting of this.groups.stopAfter(first)) {
             this.drop(waiting);
             this.slots.release(1);
             behind.push({ message: waiting, reason: "group" });
@@ -437,7 +438,7 @@ export class Dispatcher {
  * message group ID"): nothing is serialized there.
  *
  * When a group's running message fails, the messages waiting behind it must not run: they are taken
- * out (`abandon`) and go back to SQS, which redelivers the group from the failed message on, in
+ * out (`stopAfter`) and become visible again at once, and SQS redelivers the group from the failed message on, in
  * order, once it is visible again (the failed message keeps the group locked while it is invisible).
  * A group is active from its first admitted message until it has nothing left.
  */
@@ -515,7 +516,7 @@ export class MessageGroups<T extends { readonly groupId: string | undefined }> {
   }
 
   /** The running message of a group failed: ends the group here and returns the messages that waited behind it, in order. */
-  abandon(failed: T): T[] {
+  stopAfter(failed: T): T[] {
     if (!this.ordered) return [];
     const key = failed.groupId ?? "";
     const behind = this.waitingByGroup.get(key) ?? [];

@@ -35,7 +35,7 @@ export interface Outcome {
 export interface BatchOutcome {
   readonly verdicts: readonly BatchVerdict[];
   readonly failure: HandlerFailure | undefined;
-  /** FIFO queues: messages the handler did not list as failed that go back behind a failure of their group. */
+  /** FIFO queues: messages the handler did not list as failed that become visible again behind a failure of their group. */
   readonly overruled: readonly string[];
   readonly processSpan: SpanContext | undefined;
 }
@@ -186,7 +186,7 @@ export class Handling {
     } finally {
       clearTimeout(timer);
     }
-    if (signal.aborted && (await this.invocations.giveUp(invocation)) && !entries.some((e) => e.cutOff)) {
+    if (signal.aborted && (await this.invocations.abandon(invocation)) && !entries.some((e) => e.cutOff)) {
       for (const entry of entries) entry.deadline = Number.POSITIVE_INFINITY;
       const late = await Promise.race([settledOf(result), this.cutOffs.then(() => undefined)]);
       if (late !== undefined) {
@@ -296,7 +296,7 @@ export class Invocations {
 
   /**
    * Calls the handler for one message or one batch. The slots the receive reserved for these messages
-   * are given back when the handler's promise settles, not before. Returns the handler's promise (a
+   * are freed when the handler's promise settles, not before. Returns the handler's promise (a
    * synchronous throw becomes a rejection).
    */
   start<T>(messageIds: readonly string[], call: () => Promise<T>): { invocation: Invocation; result: Promise<T> } {
@@ -320,7 +320,7 @@ export class Invocations {
    * settles within a turn of the event loop; one that has not by then is abandoned: counted, logged,
    * and still holding its slots. Resolves true when it was abandoned.
    */
-  async giveUp(invocation: Invocation): Promise<boolean> {
+  async abandon(invocation: Invocation): Promise<boolean> {
     await new Promise((resolve) => setImmediate(resolve));
     if (invocation.settled) return false;
     invocation.abandoned = true;
@@ -461,7 +461,7 @@ export class Capacity {
   release(count: number): void {
     if (count <= 0) return;
     if (count > this.used)
-      throw new RangeError(`released ${count} slot(s) with only ${this.used} taken: a slot was given back twice`);
+      throw new RangeError(`released ${count} slot(s) with only ${this.used} taken: a slot was freed twice`);
     this.used -= count;
     this.grant(false);
   }

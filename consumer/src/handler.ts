@@ -97,7 +97,7 @@ export interface BatchHandlerContext extends HandlerContext {
  * `{ batchItemFailures: [{ itemIdentifier: messageId }] }` has the listed messages delivered again and
  * deletes the rest; a throw, the hard limit, or an `itemIdentifier` that is empty or not a message of
  * the batch delivers the whole batch again. On a FIFO queue the messages of a group behind its first
- * failure go back too, as Lambda requires (batch.ts).
+ * failure become visible again too, as Lambda requires (batch.ts).
  *
  * A batch is BATCH_SIZE messages at most, gathered for up to BATCH_WINDOW_SECONDS; each of its messages
  * takes a handler slot (HANDLER_CONCURRENCY counts messages), and the batch runs under one hard limit

@@ -141,7 +141,7 @@ export class MessageMemory {
     });
   }
 
-  /** Gives back what a receive reserved for `messages` messages (answered, failed, or asking for fewer). */
+  /** Frees what a receive reserved for `messages` messages (answered, failed, or asking for fewer). */
   releaseReceive(messages: number): void {
     if (messages <= 0) return;
     this.receiving -= messages * this.receiveChargeBytes;

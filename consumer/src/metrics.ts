@@ -4,7 +4,7 @@ import type { AwsErrorKind } from "./errors";
 /**
  * Why a handler did not succeed, as the `reason` label of sqs_consumer_messages_failed_total: it threw
  * or rejected (`error`), passed HANDLER_TIMEOUT_SECONDS (`timeout`), or was still running when the
- * shutdown budget ran out and its message was made visible again (`shutdown`).
+ * shutdown budget ran out and its message's visibility was changed (`shutdown`).
  */
 export type FailureReason = "error" | "timeout" | "shutdown";
 

@@ -26,7 +26,7 @@ import { backoffDelayMs, sleep } from "./sqs-client";
 export const RECEIVE_BACKOFF = { baseMs: 200, capMs: 20_000 } as const;
 
 /** A receive request in progress; its controller hangs up on it. */
-interface OpenPoll extends OpenReceive {
+interface AbortableReceive extends OpenReceive {
   /** Re-stamped as each HTTP attempt goes out (see attemptStamp). */
   endsAt: number;
   readonly controller: AbortController;
@@ -43,11 +43,11 @@ interface OpenPoll extends OpenReceive {
  * Developer Guide, "Amazon SQS short and long polling".
  */
 function attemptStamp(
-  poll: OpenPoll,
+  receive: AbortableReceive,
   waitSeconds: number,
 ): DeserializeMiddleware<ReceiveMessageCommandInput, ReceiveMessageCommandOutput> {
   return (next) => (args) => {
-    poll.endsAt = Date.now() + waitSeconds * 1000;
+    receive.endsAt = Date.now() + waitSeconds * 1000;
     return next(args);
   };
 }
@@ -102,8 +102,8 @@ export type OnReceived = (
  */
 export class ReceiveLoops {
   private loops: Promise<void>[] = [];
-  private readonly openPolls = new Set<OpenPoll>();
-  private abandonedPollsEnd = 0;
+  private readonly openReceives = new Set<AbortableReceive>();
+  private hungUpReceivesEnd = 0;
   private endedEarly: string | undefined;
 
   constructor(
@@ -115,15 +115,15 @@ export class ReceiveLoops {
 
   /** The receives in progress, for readiness (a receive open past its wait time is overdue). */
   get open(): Iterable<OpenReceive> {
-    return this.openPolls;
+    return this.openReceives;
   }
 
   /**
    * When the last receive hung up on (`hangUp`) would have ended on its own (ms since epoch); 0 when
    * none was. SQS may still hand messages to such a receive until then.
    */
-  get abandonedPollsEndAt(): number {
-    return this.abandonedPollsEnd;
+  get hungUpReceivesEndAt(): number {
+    return this.hungUpReceivesEnd;
   }
 
   /** False once a loop ended while the consumer runs: only a restart brings it back. */
@@ -146,11 +146,11 @@ export class ReceiveLoops {
     return Promise.all(this.loops);
   }
 
-  /** Hangs up on the receives still open, noting when SQS would have ended them (see abandonedPollsEndAt). */
+  /** Hangs up on the receives still open, noting when SQS would have ended them (see hungUpReceivesEndAt). */
   hangUp(): void {
-    for (const poll of this.openPolls) {
-      this.abandonedPollsEnd = Math.max(this.abandonedPollsEnd, poll.endsAt);
-      poll.controller.abort();
+    for (const receive of this.openReceives) {
+      this.hungUpReceivesEnd = Math.max(this.hungUpReceivesEnd, receive.endsAt);
+      receive.controller.abort();
     }
   }
 
@@ -204,8 +204,8 @@ export class ReceiveLoops {
       const wait = readiness.ready ? settings.waitTimeSeconds : 0;
       // Until its first attempt goes out the call is reckoned from now, so a credential fetch that
       // hangs counts toward the overdue check too.
-      const poll: OpenPoll = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
-      this.openPolls.add(poll);
+      const receive: AbortableReceive = { endsAt: Date.now() + wait * 1000, controller: new AbortController() };
+      this.openReceives.add(receive);
       const attempt = attempts.begin(slots);
       const span = tracing.startReceive(slots);
       try {
@@ -219,11 +219,11 @@ export class ReceiveLoops {
           VisibilityTimeout: settings.visibilityTimeoutSeconds,
           ...RECEIVE_ATTRIBUTES,
         });
-        command.middlewareStack.add(attemptStamp(poll, wait), ATTEMPT_STAMP);
-        const result = await sqs.send(command, { abortSignal: poll.controller.signal });
+        command.middlewareStack.add(attemptStamp(receive, wait), ATTEMPT_STAMP);
+        const result = await sqs.send(command, { abortSignal: receive.controller.signal });
         messages = result.Messages ?? [];
       } catch (error) {
-        this.openPolls.delete(poll);
+        this.openReceives.delete(receive);
         capacity.release(slots);
         memory.releaseReceive(slots);
         if (signal.aborted) {
@@ -237,7 +237,7 @@ export class ReceiveLoops {
         await sleep(backoffDelayMs(failures++, RECEIVE_BACKOFF.baseMs, RECEIVE_BACKOFF.capMs), signal);
         continue;
       }
-      this.openPolls.delete(poll);
+      this.openReceives.delete(receive);
       attempts.answered();
       const receiveContext = tracing.receiveSucceeded(span, messages.length);
       failures = 0;

@@ -171,7 +171,7 @@ export const TUNABLES: { readonly [K in keyof Tunables]: TunableSpec } = {
     max: 3_600,
     unit: "s",
     description:
-      "Time after SIGTERM to finish in-flight messages and make the rest visible again; above WAIT_TIME_SECONDS, since that waits for abandoned polls to run out.",
+      "Time after SIGTERM to finish in-flight messages and change the visibility of the rest; above WAIT_TIME_SECONDS, since that waits for hung-up receives to run out.",
   },
   logLevel: {
     kind: "enum",

@@ -69,8 +69,8 @@ const DEADLINE_SLACK_MS = 5_000;
 const DELETE_FLUSH_DELAY_MS = 5;
 /** Time kept at the very end of the shutdown budget for the last visibility change itself. */
 const SHUTDOWN_RESERVE_MS = 500;
-/** Slack after an abandoned poll's wait time, for SQS's clock and the network. */
-const GHOST_POLL_MARGIN_MS = 250;
+/** Slack after a hung-up receive's wait time, for SQS's clock and the network. */
+const HUNG_UP_RECEIVE_MARGIN_MS = 250;
 
 /**
  * The delay before a failed or refused message is received again: grows with its receive count,
@@ -88,14 +88,14 @@ interface Change {
 }
 
 /**
- * Shutdown's changes of visibility: made at once, but not before `abandonedPollsEndAt()` (ms since
+ * Shutdown's changes of visibility: made at once, but not before `hungUpReceivesEndAt()` (ms since
  * epoch) plus a margin, nor after `end` (the end of the shutdown budget). SQS keeps serving a long poll
  * after its client hangs up, and a message that turns visible before the poll's wait time ends is
  * handed to the dead connection and hidden for a visibility timeout.
  */
 interface ShutdownWindow {
   readonly end: number;
-  readonly abandonedPollsEndAt: () => number;
+  readonly hungUpReceivesEndAt: () => number;
   closed: boolean;
   readonly calls: Promise<void>[];
 }
@@ -194,11 +194,11 @@ export class Settlement {
 
   /**
    * Shutdown: from now on, `shutdown` changes are made (see ShutdownWindow), those given so far first.
-   * `end` is the end of the shutdown budget and `abandonedPollsEndAt()` when the last receive hung up on
+   * `end` is the end of the shutdown budget and `hungUpReceivesEndAt()` when the last receive hung up on
    * would have ended on its own, both in ms since epoch.
    */
-  openShutdownWindow(end: number, abandonedPollsEndAt: () => number): void {
-    this.window = { end, abandonedPollsEndAt, closed: false, calls: [] };
+  openShutdownWindow(end: number, hungUpReceivesEndAt: () => number): void {
+    this.window = { end, hungUpReceivesEndAt, closed: false, calls: [] };
     this.changeAtShutdown(this.shutdownQueue.splice(0), false);
   }
 
@@ -266,7 +266,7 @@ export class Settlement {
       return;
     }
     if (window.closed || messages.length === 0) return;
-    const safeAt = Math.min(window.abandonedPollsEndAt() + GHOST_POLL_MARGIN_MS, window.end - SHUTDOWN_RESERVE_MS);
+    const safeAt = Math.min(window.hungUpReceivesEndAt() + HUNG_UP_RECEIVE_MARGIN_MS, window.end - SHUTDOWN_RESERVE_MS);
     window.calls.push(
       sleep(safeAt - Date.now())
         .then(() =>

@@ -142,7 +142,7 @@ describe("a batch handler on a standard queue", () => {
     }
   });
 
-  test("the hard limit applies to a batch: at HANDLER_TIMEOUT_SECONDS its signal aborts and every message goes back", async () => {
+  test("the hard limit applies to a batch: at HANDLER_TIMEOUT_SECONDS its signal aborts and every message becomes visible again", async () => {
     const b = await bed();
     const calls: { bodies: string[]; remainingMs: number; reason?: unknown }[] = [];
     const { running, logs } = await startTestConsumer(b, {
@@ -294,7 +294,7 @@ describe("a batch handler on a standard queue", () => {
     }
   });
 
-  test("shutdown: a running batch finishes within the budget and is deleted; gathered messages go back at once", async () => {
+  test("shutdown: a running batch finishes within the budget and is deleted; gathered messages become visible again at once", async () => {
     const b = await bed();
     let release: () => void = () => undefined;
     const started: string[][] = [];
@@ -336,7 +336,7 @@ describe("a batch handler on a FIFO queue", () => {
   const beds: FifoTestBed[] = [];
   after(() => Promise.all(beds.map((bed) => bed.close())));
 
-  test("groups keep their order across batches; a failure stops its group and gives back what follows it, other groups go on", async () => {
+  test("groups keep their order across batches; a failure stops its group and what follows it becomes visible again, other groups go on", async () => {
     const b = await startFifoTestBed({ visibilityTimeoutSeconds: 5 });
     beds.push(b);
     const handled: string[] = [];

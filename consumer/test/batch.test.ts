@@ -219,7 +219,7 @@ describe("each message's verdict", () => {
   const m = (messageId: string, groupId?: string) => ({ messageId, groupId });
   const batch = [m("a1", "a"), m("a2", "a"), m("b1", "b"), m("a3", "a"), m("b2", "b")];
 
-  test("FIFO: a group stops at its first failure, later messages of it go back behind it; other groups stand", () => {
+  test("FIFO: a group stops at its first failure, later messages of it become visible again behind it; other groups stand", () => {
     // Lambda's FIFO rule (report the first failure and every later message), per group as Powertools'
     // SqsFifoPartialProcessor applies it with skipGroupOnError.
     assert.deepEqual(batchVerdicts(batch, new Set(["a2"]), true), [

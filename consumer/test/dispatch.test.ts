@@ -28,7 +28,7 @@ describe("message groups", () => {
     const groups = new MessageGroups<ReturnType<typeof m>>(true);
     const [a1, a2, a3, b1, b2] = [m("a1", "a"), m("a2", "a"), m("a3", "a"), m("b1", "b"), m("b2", "b")];
     groups.admit([a1, a2, a3, b1, b2]);
-    assert.deepEqual(groups.abandon(a1), [a2, a3]);
+    assert.deepEqual(groups.stopAfter(a1), [a2, a3]);
     assert.equal(groups.waiting, 1);
     assert.deepEqual(groups.takeAllWaiting(), [b2]);
     assert.equal(groups.next(b1), undefined);
@@ -39,7 +39,7 @@ describe("message groups", () => {
     const batch = [m("a1", "a"), m("a2", "a"), m("a3", "a")];
     assert.deepEqual(groups.admit(batch), batch);
     assert.equal(groups.next(batch[0]!), undefined);
-    assert.deepEqual(groups.abandon(batch[1]!), []);
+    assert.deepEqual(groups.stopAfter(batch[1]!), []);
   });
 });
 
@@ -142,7 +142,7 @@ describe("dispatch: what becomes of each message a receive brought", () => {
     await receive([sqsMessage("a1", "a"), sqsMessage("a2", "a"), sqsMessage("b1", "b"), sqsMessage("a3", "a")]);
     assert.deepEqual(started, ["a1", "b1"]);
     assert.equal(d.inFlight.size, 4);
-    assert.equal(slots.free, 8, "the slots of the messages waiting behind their group go back at once");
+    assert.equal(slots.free, 8, "the slots of the messages waiting behind their group are freed at once");
     await finish("a1");
     assert.deepEqual(started, ["a1", "b1", "a2"]);
     await finish("a2", failed);
@@ -153,7 +153,7 @@ describe("dispatch: what becomes of each message a receive brought", () => {
     );
   });
 
-  test("a damaged message mid-group is refused, and its group's later messages in the receive go back behind it", async () => {
+  test("a damaged message mid-group is refused, and its group's later messages in the receive become visible again behind it", async () => {
     const { started, settled, receive } = dispatcher(true);
     await receive([sqsMessage("a1", "a", true), sqsMessage("a2", "a"), sqsMessage("b1", "b")]);
     assert.deepEqual(started, ["b1"]);
@@ -168,7 +168,7 @@ describe("dispatch: what becomes of each message a receive brought", () => {
     assert.deepEqual(settled, ["failed a1"]);
   });
 
-  test("what a receive brings once shutdown began is not started: its visibility changes for shutdown, its slots go back", async () => {
+  test("what a receive brings once shutdown began is not started: its visibility changes for shutdown, its slots are freed", async () => {
     const { slots, started, settled, receive, stop } = dispatcher(false);
     stop();
     await receive([sqsMessage("m1"), sqsMessage("m2")]);

@@ -158,7 +158,7 @@ describe("FIFO queues (against the FIFO stand-in)", () => {
     }
   });
 
-  test("SIGTERM mid-group: the running message finishes, the rest of the group goes back and is handled next, in order, once", async () => {
+  test("SIGTERM mid-group: the running message finishes, the rest of the group becomes visible again and is handled next, in order, once", async () => {
     const b = await bed();
     await b.send("g", range("g-m", 10));
     const env = { ...b.env, HANDLER_DELAY_MS: "300", SHUTDOWN_BUDGET_SECONDS: "5", WAIT_TIME_SECONDS: "1" };
@@ -267,7 +267,7 @@ describe("FIFO queues: failures, timeouts, damage, tight limits and odd groups (
       assert.deepEqual(journal.started, ["g-m1", ...range("g-m", 5)]);
       assert.ok(
         journal.received.find((m) => m.body === "g-m5")!.receiveCount >= 2,
-        "g-m5 went back to SQS behind g-m1 and was received again",
+        "g-m5 became visible again behind g-m1 and was received again",
       );
     } finally {
       await running.stop();
@@ -536,7 +536,7 @@ describe("FIFO queues: failures, timeouts, damage, tight limits and odd groups (
       assert.equal(
         journal.received.filter((m) => m.body !== "t-m2" && m.receiveCount > 1).length,
         0,
-        "no other message of the group went back to SQS",
+        "no other message of the group became visible again",
       );
     } finally {
       await running.stop();

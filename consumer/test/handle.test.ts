@@ -98,7 +98,7 @@ test("a slot freed in the same turn as a held message reserves goes to it, not t
 test("slots are counted, not conjured: releasing more than is taken throws; a reservation asks for at least 1", async () => {
   const capacity = new Capacity(2);
   await capacity.reserve(1);
-  assert.throws(() => capacity.release(2), /given back twice/);
+  assert.throws(() => capacity.release(2), /freed twice/);
   assert.throws(() => void capacity.reserve(0), /at least 1/);
 });
 
@@ -201,7 +201,7 @@ test("property: random interleavings of reserve, release and waiting never lose 
           await sleepPastFill();
           check(`drain round ${round}`);
         }
-        assert.equal(pending.size, 0, `${pending.size} reservation(s) starved with every slot given back`);
+        assert.equal(pending.size, 0, `${pending.size} reservation(s) starved with every slot freed`);
         for (const reserver of ["receive", "held"] as const) {
           const ids = grantedOrder.filter((g) => g.reserver === reserver).map((g) => g.id);
           assert.deepEqual(

@@ -1,22 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import type { Message } from "@aws-sdk/client-sqs";
-import { ROOT_CONTEXT } from "@opentelemetry/api";
-import {
-  SQS_MAX_MESSAGE_BYTES,
-  heldChargeBytes,
-  messagesOfLargestSize,
-  settingsWarnings,
-  type DeploymentSettings,
-} from "../src/contract";
-import { Dispatcher } from "../src/dispatch";
-import { Capacity, Handling } from "../src/handle";
-import { Readiness } from "../src/health";
+import { heldChargeBytes, messagesOfLargestSize, settingsWarnings, type DeploymentSettings } from "../src/contract";
 import { MessageMemory, memoryLimit, messageTextBytes } from "../src/memory";
-import { ReceiveLoops } from "../src/receive";
-import { Settlement } from "../src/settle";
-import { testContext } from "./helpers/context";
 
 const MiB = 1_048_576;
 const never = new AbortController().signal;
@@ -90,77 +75,6 @@ describe("the memory budget", () => {
     assert.deepEqual(memoryLimit(1 * GiB, 72 * MiB, 16 * GiB), { bytes: 96 * MiB, source: "heap" });
     assert.deepEqual(memoryLimit(0, 4 * GiB, 16 * GiB).source, "heap", "no cgroup limit");
     assert.deepEqual(memoryLimit(2 ** 64, 4 * GiB, 2 * GiB), { bytes: 2 * GiB, source: "heap" }, "the cgroup's max");
-  });
-});
-
-/** A message of `bytes` ASCII characters, with the digest SQS sends. */
-function largeMessage(id: string, bytes: number): Message {
-  const body = "x".repeat(bytes);
-  return {
-    MessageId: id,
-    ReceiptHandle: `r-${id}`,
-    Body: body,
-    MD5OfBody: createHash("md5").update(body).digest("hex"),
-  };
-}
-
-describe("receives under the budget", () => {
-  test("the receive loops ask SQS for no more messages than the budget holds, and hold no more than it allows", async () => {
-    const asked: number[] = [];
-    let next = 0;
-    const sqs = {
-      send: (command: { input: { MaxNumberOfMessages?: number } }) => {
-        const n = command.input.MaxNumberOfMessages;
-        if (n === undefined) return Promise.resolve({});
-        asked.push(n);
-        return Promise.resolve({
-          Messages: Array.from({ length: n }, () => largeMessage(`m${next++}`, SQS_MAX_MESSAGE_BYTES)),
-        });
-      },
-    };
-    // The budget of a 128 MiB container, and handlers that never finish: memory, not slots, must stop receiving.
-    const limitMiB = 128;
-    const largest = messagesOfLargestSize(limitMiB);
-    const memory = MessageMemory.forLimit({ bytes: limitMiB * MiB, source: "cgroup" });
-    const { ctx, logs, metrics, stop } = testContext(sqs, {
-      env: { RECEIVE_LOOPS: "2", HANDLER_CONCURRENCY: "96", WAIT_TIME_SECONDS: "0" },
-      memory,
-    });
-    const slots = new Capacity(96);
-    const finish: (() => void)[] = [];
-    const handling = new Handling(
-      ctx,
-      { handleMessage: () => new Promise<void>((resolve) => finish.push(resolve)) },
-      slots,
-    );
-    const dispatcher = new Dispatcher(ctx, slots, handling, new Settlement(ctx));
-    const readiness = new Readiness(logs.logger, metrics);
-    const loops = new ReceiveLoops(ctx, slots, readiness, (messages, at, _context, reserved) =>
-      dispatcher.dispatch(messages, at, ROOT_CONTEXT, reserved),
-    );
-    loops.start();
-    try {
-      for (let turn = 0; turn < 200 && dispatcher.inFlight.size < largest.held; turn++)
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.ok(
-        asked.every((n) => n <= largest.perReceive),
-        `a receive asked for ${Math.max(...asked)} messages; the budget holds ${largest.perReceive} per receive`,
-      );
-      assert.equal(
-        dispatcher.inFlight.size,
-        largest.held,
-        "held as many large messages as the preview warning says, and no more",
-      );
-      assert.ok(memory.held + memory.reserved <= memory.budgetBytes, "charged past the budget");
-    } finally {
-      stop();
-      slots.close();
-      loops.hangUp();
-      await loops.ended();
-      for (const resolve of finish) resolve();
-      await dispatcher.allSettled();
-    }
   });
 });
 

@@ -3,9 +3,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Agent, createServer, request, type Server } from "node:http";
+import type { LookupFunction } from "node:net";
 import { getCACertificates, setDefaultCACertificates } from "node:tls";
 import { trace } from "@opentelemetry/api";
 import type { RunningConsumer } from "../src/app";
+import { proxyAgentOptions } from "../src/proxy";
 import { startTracingSdk } from "../src/tracing-sdk";
 import type { ReceivedMessage } from "../src/handler";
 import { HttpProxyStandIn, selfSignedCertificate, tlsFront, type Route } from "./helpers/http-proxy";
@@ -275,4 +278,78 @@ test("a proxy password a URL parser misreads exits 78 naming the variables, and 
   assert.match(String(fatal.msg), /HTTPS_PROXY.*http_proxy/s);
   const output = JSON.stringify(consumer.lines) + consumer.stray.join("");
   for (const secret of ["2024/Secret!", "hunter2"]) assert.ok(!output.includes(secret), `${secret} in ${output}`);
+});
+
+/**
+ * Which requests Node's agent sends through the proxy for a NO_PROXY value: every name resolves to
+ * loopback (the request's own `lookup`), a "direct" server and a "proxy" server each record what
+ * reaches them. The oracle is curl's reading of NO_PROXY (CURLOPT_NOPROXY): exact hosts, domains with
+ * their subdomains (with or without a leading dot), host:port, and `*`, case-insensitive.
+ */
+describe("NO_PROXY, as the agents apply it", () => {
+  let direct: Server;
+  let proxy: Server;
+  let directPort = 0;
+  let proxyPort = 0;
+  const reached: string[] = [];
+  const toLoopback: LookupFunction = (_host, options, callback) =>
+    options.all
+      ? (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
+          { address: "127.0.0.1", family: 4 },
+        ])
+      : callback(null, "127.0.0.1", 4);
+
+  before(async () => {
+    direct = createServer((req, res) => void res.end((reached.push(`direct ${req.headers.host}`), "")));
+    proxy = createServer((req, res) => void res.end((reached.push(`proxy ${req.url}`), "")));
+    await Promise.all([direct, proxy].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()))));
+    directPort = (direct.address() as { port: number }).port;
+    proxyPort = (proxy.address() as { port: number }).port;
+  });
+  after(() => {
+    direct.close();
+    proxy.close();
+  });
+
+  async function route(noProxy: string, host: string): Promise<"direct" | "proxy"> {
+    const options = proxyAgentOptions({ httpProxy: `http://127.0.0.1:${proxyPort}`, noProxy });
+    const agent = new Agent(options);
+    reached.length = 0;
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host, port: directPort, path: "/", agent, lookup: toLoopback }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    agent.destroy();
+    assert.equal(reached.length, 1);
+    return reached[0]!.startsWith("direct") ? "direct" : "proxy";
+  }
+
+  const cases: [noProxy: string, host: string, expected: "direct" | "proxy"][] = [
+    ["*", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["sqs.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["SQS.us-east-1.AmazonAWS.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["sqs.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com", "proxy"],
+    [".amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["*.amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["amazonaws.com", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["amazonaws.com", "notamazonaws.com", "proxy"],
+    [".svc,.cluster.local", "sqs.us-east-1.amazonaws.com", "proxy"],
+    ["sqs.us-east-1.amazonaws.com:{port}", "sqs.us-east-1.amazonaws.com", "direct"],
+    ["sqs.us-east-1.amazonaws.com:1", "sqs.us-east-1.amazonaws.com", "proxy"],
+    ["", "sqs.us-east-1.amazonaws.com", "proxy"],
+    // curl and Go: a CIDR block covers IP-literal hosts inside it; brackets around an IPv6 address.
+    ["127.0.0.0/8", "127.0.0.1", "direct"],
+    ["10.0.0.0/16,127.0.0.0/24", "127.0.0.1", "direct"],
+    ["10.0.0.0/16", "127.0.0.1", "proxy"],
+    ["127.0.0.1/32", "127.0.0.1", "direct"],
+  ];
+  for (const [noProxy, host, expected] of cases) {
+    test(`NO_PROXY=${JSON.stringify(noProxy)}: ${host} goes ${expected === "direct" ? "directly" : "through the proxy"}`, async () => {
+      assert.equal(await route(noProxy.replace("{port}", String(directPort)), host), expected);
+    });
+  }
 });

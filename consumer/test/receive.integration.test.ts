@@ -84,7 +84,7 @@ describe("receive attempts: an SDK retry is a new long poll", () => {
       assert.equal(readiness.ready, true, readiness.reason);
       loops.hangUp();
       assert.ok(
-        loops.abandonedPollsEndAt >= retryArrivedAt + WAIT_SECONDS * 1000 - slack,
+        loops.hungUpReceivesEndAt >= retryArrivedAt + WAIT_SECONDS * 1000 - slack,
         "a visibility change after the hang-up could reach SQS while the retried poll still runs",
       );
     } finally {

@@ -61,7 +61,7 @@ describe("shutdown", () => {
 
   test("handlers that outlast the budget are abandoned: their messages are visible again at once and the process exits 0 in time", async () => {
     await sendMessages(bed.sqs, bed.queue.queueUrl, bodies(5));
-    // A 1 s long poll: its abandoned poll runs out within the 3 s budget, so the change is not lost to it.
+    // A 1 s long poll: the receive it hangs up on runs out within the 3 s budget, so the change is not lost to it.
     const consumer = spawnConsumer(fixture, {
       ...bed.env,
       HANDLER_DELAY_MS: "60000",
@@ -174,7 +174,7 @@ describe("shutdown: what the stopped line and the metrics say is what happened",
     await bed.close();
   });
 
-  test("a receive that answers after shutdown's visibility changes began: its messages are still made visible before stop returns, and counted", async () => {
+  test("a receive that answers after shutdown's visibility changes began: its messages still become visible again before stop returns, and counted", async () => {
     // The consumer's first receive takes the messages, and its answer is held: its attempt deadline
     // (WAIT_TIME_SECONDS 20 + 5 s) is past the budget, so only the test ends the wait.
     holdReceives = true;
@@ -211,7 +211,7 @@ describe("shutdown: what the stopped line and the metrics say is what happened",
       assert.deepEqual(
         [stopped?.notStarted, stopped?.visibilityChanged, stopped?.stillHidden],
         [5, 5, 0],
-        "the stopped line counts the messages not started and made visible",
+        "the stopped line counts the messages not started whose visibility changed",
       );
       // Left as they were, they would stay hidden for the 600 s visibility timeout.
       assert.deepEqual(await queueCounts(bed.sqs, bed.queue.queueUrl), { visible: 5, inFlight: 0 });
