@@ -30,6 +30,9 @@ export const RUNNER_ENVIRONMENTS: Readonly<Record<Architecture, { type: string; 
   arm64: { type: "ARM_CONTAINER", image: "aws/codebuild/amazonlinux-aarch64-standard:3.0" },
 };
 
+/** The architecture of EKS Auto Mode's built-in general-purpose NodePool (EKS user guide, "set-builtin-node-pools"). */
+const AUTO_MODE_ARCHITECTURE: Architecture = "amd64";
+
 /** The CodeBuild project's name for a cluster: `ci-<cluster name>`. */
 export function runnerProjectName(clusterName: string): string {
   return `ci-${clusterName}`;
@@ -161,7 +164,11 @@ export class CiRunner extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, parent).partition;
     const region = aws.getRegionOutput({}, parent).region;
 
-    // Where the managed nodes run: the runner shares their subnets and their architecture.
+    // Where the nodes run. With managed node groups the runner shares their subnets and their architecture.
+    // Under EKS Auto Mode there is no node group: the runner runs in the cluster's private subnets (the
+    // program's network tags them kubernetes.io/role/internal-elb; a CodeBuild project in a VPC needs private
+    // subnets with a NAT route, CodeBuild user guide "Use AWS CodeBuild with Amazon VPC") on amd64, the
+    // architecture of Auto Mode's general-purpose NodePool; deploy.yml registers QEMU for arm64 images.
     const groups = aws.eks
       .getNodeGroupsOutput({ clusterName: cluster.name }, parent)
       .names.apply((names) =>
@@ -171,21 +178,41 @@ export class CiRunner extends pulumi.ComponentResource {
             .map((nodeGroupName) => aws.eks.getNodeGroupOutput({ clusterName: cluster.name, nodeGroupName }, parent)),
         ),
       );
-    const placement = pulumi.all([cluster.name, groups]).apply(([clusterName, found]) => {
-      if (found.length === 0)
-        throw new pulumi.RunError(
-          `EKS cluster ${clusterName} has no managed node group: the runner runs in its nodes' subnets`,
-        );
-      const architectures = [...new Set(found.map((group) => amiTypeArchitecture(group.amiType, group.instanceTypes)))];
-      if (architectures.length !== 1)
-        throw new pulumi.RunError(
-          `EKS cluster ${clusterName} has nodes of several architectures (${architectures.join(", ")})`,
-        );
-      return {
-        subnetIds: [...new Set(found.flatMap((group) => group.subnetIds))].sort(),
-        architecture: architectures[0]!,
-      };
-    });
+    const privateSubnets = aws.ec2.getSubnetsOutput(
+      {
+        filters: [
+          { name: "subnet-id", values: cluster.vpcConfig.subnetIds },
+          { name: "tag:kubernetes.io/role/internal-elb", values: ["1"] },
+        ],
+      },
+      parent,
+    ).ids;
+    const placement = pulumi
+      .all([cluster.name, cluster.computeConfigs, groups, privateSubnets])
+      .apply(([clusterName, compute, found, privateIds]) => {
+        if (found.length === 0) {
+          if (!compute.some((config) => config.enabled))
+            throw new pulumi.RunError(
+              `EKS cluster ${clusterName} has neither a managed node group nor EKS Auto Mode: the runner runs where its nodes do`,
+            );
+          if (privateIds.length === 0)
+            throw new pulumi.RunError(
+              `EKS cluster ${clusterName} has no private subnet (tagged kubernetes.io/role/internal-elb): the runner needs one with a NAT route`,
+            );
+          return { subnetIds: [...privateIds].sort(), architecture: AUTO_MODE_ARCHITECTURE };
+        }
+        const architectures = [
+          ...new Set(found.map((group) => amiTypeArchitecture(group.amiType, group.instanceTypes))),
+        ];
+        if (architectures.length !== 1)
+          throw new pulumi.RunError(
+            `EKS cluster ${clusterName} has nodes of several architectures (${architectures.join(", ")})`,
+          );
+        return {
+          subnetIds: [...new Set(found.flatMap((group) => group.subnetIds))].sort(),
+          architecture: architectures[0]!,
+        };
+      });
 
     const projectName = cluster.name.apply(runnerProjectName);
     const logGroup = new aws.cloudwatch.LogGroup(

@@ -92,6 +92,12 @@ function clusterFacts(run: ProgramRun): ClusterFacts {
       instanceTypes: group.inputs.instanceTypes as string[],
       subnetIds: group.inputs.subnetIds as string[],
     })),
+    autoMode: (cluster.inputs.autoMode as { enabled?: boolean } | undefined)?.enabled === true,
+    subnetIds: [
+      ...(cluster.inputs.privateSubnetIds as string[]),
+      ...((cluster.inputs.publicSubnetIds as string[] | undefined) ?? []),
+    ],
+    privateSubnetIds: cluster.inputs.privateSubnetIds as string[],
   };
 }
 
@@ -237,10 +243,11 @@ describe("the workflows' pulumi jobs", () => {
     for (const { job, facts, runner } of judged) {
       const { project } = runnerOf(runner);
       const environment = project.environment as { type: string; image: string; privilegedMode: boolean };
-      const group = facts.nodeGroups[0]!;
+      // Under Auto Mode, the general-purpose NodePool's architecture (EKS user guide, "set-builtin-node-pools").
+      const group = facts.nodeGroups[0];
       assert.deepEqual(
         { type: environment.type, image: environment.image },
-        RUNNER_ENVIRONMENTS[amiTypeArchitecture(group.amiType, group.instanceTypes)],
+        RUNNER_ENVIRONMENTS[group ? amiTypeArchitecture(group.amiType, group.instanceTypes) : "amd64"],
         `${job.workflow}/${job.job}`,
       );
       assert.equal(environment.privilegedMode, true);

@@ -25,6 +25,11 @@ export interface ClusterFacts {
     readonly instanceTypes: readonly string[];
     readonly subnetIds: readonly string[];
   }[];
+  /** EKS Auto Mode on (DescribeCluster's computeConfig.enabled). */
+  readonly autoMode: boolean;
+  /** The cluster's subnets (vpcConfig.subnetIds), and which of them carry kubernetes.io/role/internal-elb. */
+  readonly subnetIds: readonly string[];
+  readonly privateSubnetIds: readonly string[];
 }
 
 export interface RunnerResource {
@@ -85,11 +90,31 @@ export class RunnerRecorder {
                   clusterSecurityGroupId: cluster.clusterSecurityGroupId,
                   endpointPrivateAccess: cluster.endpointPrivateAccess,
                   endpointPublicAccess: cluster.endpointPublicAccess,
-                  subnetIds: cluster.nodeGroups.flatMap((group) => group.subnetIds),
+                  subnetIds: cluster.subnetIds,
                   securityGroupIds: [],
                   publicAccessCidrs: [],
                 },
+                computeConfigs: [{ enabled: cluster.autoMode, nodePools: [], nodeRoleArn: "" }],
               };
+            case "aws:ec2/getSubnets:getSubnets": {
+              // EC2's DescribeSubnets filters: every filter must match (subnet-id, tag:<key>).
+              const filters = inputs.filters as { name: string; values: string[] }[];
+              const known = [...this.clusters.values()].flatMap((c) =>
+                c.subnetIds.map((id) => ({ id, private: c.privateSubnetIds.includes(id) })),
+              );
+              const ids = known
+                .filter((subnet) =>
+                  filters.every((filter) =>
+                    filter.name === "subnet-id"
+                      ? filter.values.includes(subnet.id)
+                      : filter.name === "tag:kubernetes.io/role/internal-elb"
+                        ? subnet.private && filter.values.includes("1")
+                        : false,
+                  ),
+                )
+                .map((subnet) => subnet.id);
+              return { ids: [...new Set(ids)], filters };
+            }
             case "aws:eks/getNodeGroups:getNodeGroups":
               return { clusterName: inputs.clusterName, names: (cluster?.nodeGroups ?? []).map((group) => group.name) };
             case "aws:eks/getNodeGroup:getNodeGroup": {
