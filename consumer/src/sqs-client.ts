@@ -276,15 +276,26 @@ export type CredentialProvider = (props?: { readonly forceRefresh?: boolean }) =
  */
 export function floorRefreshes(fetch: CredentialProvider, now: () => number = Date.now): CredentialProvider {
   let held: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
+  let last: AwsCredentialIdentity | undefined;
+  const insideWindow = (credentials: AwsCredentialIdentity, at: number): boolean =>
+    credentials.expiration !== undefined && credentials.expiration.getTime() - at < SDK_REFRESH_WINDOW_MS;
   return async (props) => {
     const floor = props?.forceRefresh === true ? FORCED_REFRESH_FLOOR_MS : CREDENTIAL_REFRESH_FLOOR_MS;
     if (held !== undefined && now() - held.at < floor) return held.credentials;
-    const credentials = await fetch(props);
+    let credentials = await fetch(props);
+    // The chain caches too (credential-provider-node's memoize): asked a moment after the SDK found a set
+    // expiring, it can hand back that same set. That is not what the source issues now: ask it again.
+    if (last !== undefined && sameCredentials(credentials, last) && insideWindow(credentials, now()))
+      credentials = await fetch({ ...props, forceRefresh: true });
     const at = now();
-    const left = credentials.expiration === undefined ? Infinity : credentials.expiration.getTime() - at;
-    held = left < SDK_REFRESH_WINDOW_MS ? { credentials, at } : undefined;
+    held = insideWindow(credentials, at) ? { credentials, at } : undefined;
+    last = credentials;
     return credentials;
   };
+}
+
+function sameCredentials(a: AwsCredentialIdentity, b: AwsCredentialIdentity): boolean {
+  return a.accessKeyId === b.accessKeyId && a.expiration?.getTime() === b.expiration?.getTime();
 }
 
 /**

@@ -152,6 +152,31 @@ describe("credentials that arrive inside the SDK's refresh window", () => {
     assert.equal(await fetchesFor(3_600_000, 150_000), 1);
   });
 
+  test("a set the chain's own cache hands back as it starts expiring is not held: the source is asked again", async () => {
+    // The chain (credential-provider-node) memoises too: asked just as the SDK found its set expiring, it
+    // answers with that same set, now inside the window; only a forceRefresh makes it ask the source.
+    let clock = Date.now();
+    let cached: AwsCredentialIdentity = {
+      accessKeyId: "K1",
+      secretAccessKey: "s",
+      expiration: new Date(clock + 300_500),
+    };
+    let issued = 1;
+    const chain = (props?: { readonly forceRefresh?: boolean }): Promise<AwsCredentialIdentity> => {
+      if (props?.forceRefresh === true) {
+        issued++;
+        cached = { accessKeyId: `K${issued}`, secretAccessKey: "s", expiration: new Date(clock + 303_000) };
+      }
+      return Promise.resolve(cached);
+    };
+    const floored = floorRefreshes(chain, () => clock);
+    assert.equal((await floored()).accessKeyId, "K1");
+    clock += 1_000;
+    assert.equal((await floored()).accessKeyId, "K2", "the stale set was held for the floor");
+    clock += 1_000;
+    assert.equal((await floored()).accessKeyId, "K2", "a fresh set outside the window is the SDK's to cache");
+  });
+
   test("a forceRefresh (AWS rejected the credentials) is not held for the floor: expired credentials are replaced at once", async () => {
     // Every 10th of 100 requests over 150 s rejected (one every 15 s): each rejection fetches anew.
     assert.equal(await fetchesFor(10_000, 150_000, 10), 11);
