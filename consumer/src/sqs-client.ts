@@ -276,26 +276,33 @@ export type CredentialProvider = (props?: { readonly forceRefresh?: boolean }) =
  */
 export function floorRefreshes(fetch: CredentialProvider, now: () => number = Date.now): CredentialProvider {
   let held: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
-  let last: AwsCredentialIdentity | undefined;
+  // The set returned last, and whether it arrived outside the window (a normal set, cached by the SDK).
+  let last: { readonly credentials: AwsCredentialIdentity; readonly arrivedOutside: boolean } | undefined;
   const insideWindow = (credentials: AwsCredentialIdentity, at: number): boolean =>
     credentials.expiration !== undefined && credentials.expiration.getTime() - at < SDK_REFRESH_WINDOW_MS;
   return async (props) => {
     const floor = props?.forceRefresh === true ? FORCED_REFRESH_FLOOR_MS : CREDENTIAL_REFRESH_FLOOR_MS;
     if (held !== undefined && now() - held.at < floor) return held.credentials;
     let credentials = await fetch(props);
-    // The chain caches too (credential-provider-node's memoize): asked a moment after the SDK found a set
-    // expiring, it can hand back that same set. That is not what the source issues now: ask it again.
-    if (last !== undefined && sameCredentials(credentials, last) && insideWindow(credentials, now()))
+    // The chain caches too (credential-provider-node's memoize): asked a moment after the SDK found a normal
+    // set expiring, it can hand back that same set, now inside the window. That is not what the source
+    // issues now: ask it again. (A set that arrived inside the window, a skewed clock's, is held instead.)
+    if (
+      last?.arrivedOutside === true &&
+      sameCredentials(credentials, last.credentials) &&
+      insideWindow(credentials, now())
+    )
       credentials = await fetch({ ...props, forceRefresh: true });
     const at = now();
-    held = insideWindow(credentials, at) ? { credentials, at } : undefined;
-    last = credentials;
+    const inside = insideWindow(credentials, at);
+    held = inside ? { credentials, at } : undefined;
+    if (!sameCredentials(credentials, last?.credentials)) last = { credentials, arrivedOutside: !inside };
     return credentials;
   };
 }
 
-function sameCredentials(a: AwsCredentialIdentity, b: AwsCredentialIdentity): boolean {
-  return a.accessKeyId === b.accessKeyId && a.expiration?.getTime() === b.expiration?.getTime();
+function sameCredentials(a: AwsCredentialIdentity, b: AwsCredentialIdentity | undefined): boolean {
+  return a.accessKeyId === b?.accessKeyId && a.expiration?.getTime() === b.expiration?.getTime();
 }
 
 /**
