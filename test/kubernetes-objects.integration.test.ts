@@ -397,9 +397,18 @@ describe("the Deployment", () => {
       selector: object;
     };
     assert.deepEqual(pdb, { maxUnavailable: 1, selector: spec.selector });
-    for (const resource of kubernetesResources()) {
+    // The consumer's own objects; the developers' access (the directory and its RBAC) is the cluster's, not
+    // this instance's, and carries part-of and managed-by only.
+    const developerAccess = new Set(
+      run.resources.filter((r) => r.type === "sqs-eks-consumer:developer-access:DeveloperAccess").map((r) => r.urn),
+    );
+    for (const resource of kubernetesResources().filter((r) => !developerAccess.has(r.parent))) {
       const metadataLabels = (resource.inputs.metadata as { labels: Record<string, string> }).labels;
       assert.equal(metadataLabels["app.kubernetes.io/instance"], "sqs-eks-consumer-k8s", resource.name);
+    }
+    for (const resource of kubernetesResources().filter((r) => developerAccess.has(r.parent))) {
+      const metadataLabels = (resource.inputs.metadata as { labels: Record<string, string> }).labels;
+      assert.equal(metadataLabels["app.kubernetes.io/managed-by"], "pulumi", resource.name);
     }
   });
 });

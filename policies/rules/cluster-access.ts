@@ -547,11 +547,20 @@ function ruleMatches(rule: Props, group: string, resource: string): boolean {
 /** The (apiGroup, resource) pairs the stack's own Roles and ClusterRoles let someone write. */
 function writtenResources(resources: readonly StackResource[]): [string, string][] {
   const pairs: [string, string][] = [];
+  const add = (rule: Props): void => {
+    const g = grantOf(rule);
+    if (!g.has(...WRITE_VERBS)) return;
+    for (const group of g.groups) for (const resource of g.resources) pairs.push([group, resource]);
+  };
   for (const role of resources.filter((r) => RBAC_ROLE.test(r.type))) {
     for (const rule of listOf(pathOf(materialize(role.props), "rules")).filter(isRecord)) {
+      add(rule);
+      // `bind` on named ClusterRoles lets the holder grant themselves what those roles grant (Kubernetes docs,
+      // "Using RBAC Authorization", "Restrictions on role binding creation or update"): that is written too.
       const g = grantOf(rule);
-      if (!g.has(...WRITE_VERBS)) continue;
-      for (const group of g.groups) for (const resource of g.resources) pairs.push([group, resource]);
+      if (!g.verbs.includes("bind") || !g.on("clusterroles")) continue;
+      for (const name of stringsOf(rule["resourceNames"]))
+        for (const granted of referencedRules({ kind: "ClusterRole", name }, undefined, resources) ?? []) add(granted);
     }
   }
   return pairs;
