@@ -6,7 +6,6 @@
  */
 import Ajv2020 from "ajv/dist/2020";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -16,7 +15,6 @@ import { PROJECT_FILE, renderProjectFile } from "../scripts/readme-tables";
 import { REPO_ROOT, cliConfig, stackFileValues } from "./helpers/program";
 
 const VENDORED_SCHEMA = path.join(REPO_ROOT, "test", "fixtures", "pulumi-project.schema.json");
-const SHARED_SCHEMA = path.join(REPO_ROOT, "..", "shared", "schemas", "pulumi-project.json");
 
 interface Declaration {
   readonly type?: string;
@@ -43,17 +41,6 @@ describe("Pulumi.yaml", () => {
     const project = await projectFile();
     const broken = { ...project, config: { ...(project.config as object), replicas: { type: "integer", defualt: 2 } } };
     assert.equal(validate(broken), false);
-  });
-
-  it("uses the vendored schema, identical to ../shared/schemas/pulumi-project.json when that exists", async (t) => {
-    if (!existsSync(SHARED_SCHEMA)) {
-      t.skip("../shared/schemas is not present on this machine; the vendored copy is used alone");
-      return;
-    }
-    assert.deepEqual(
-      JSON.parse(await readFile(VENDORED_SCHEMA, "utf8")),
-      JSON.parse(await readFile(SHARED_SCHEMA, "utf8")),
-    );
   });
 
   it("names the project and a TypeScript Node.js runtime", async () => {
