@@ -188,7 +188,7 @@ export class Consumer {
     const unfinished = [...this.dispatcher.inFlight];
     for (const entry of unfinished) {
       entry.cutOff = true;
-      entry.controller.abort(new Error("shutdown budget exhausted"));
+      entry.runAbort?.abort(new Error("shutdown budget exhausted"));
     }
     this.handling.cutOff();
     void this.settlement.changeVisibility(unfinished.map((message) => ({ message, reason: "shutdown" })));

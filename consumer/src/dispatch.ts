@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import type { Context } from "@opentelemetry/api";
 import type { ConsumerContext } from "./consumer";
 import { Batcher } from "./batch";
-import type { BatchOutcome, Capacity, Handling, Outcome } from "./handle";
+import type { BatchOutcome, Capacity, Handling, Outcome, RunAbort } from "./handle";
 import { toReceivedMessage, type ReceivedMessage } from "./handler";
 import { messageTextBytes } from "./memory";
 import { lapsed, type Settlement, type VisibilityChange } from "./settle";
@@ -31,7 +31,12 @@ export interface InFlight {
   visibleAt: number;
   readonly message: ReceivedMessage;
   readonly groupId: string | undefined;
-  readonly controller: AbortController;
+  /** The abort of the handler run that has it, while one runs: its hard limit, or shutdown, aborts it. */
+  runAbort: RunAbort | undefined;
+  /** Deleted or having its visibility changed: the heartbeat leaves it alone (settle.ts). */
+  settling: boolean;
+  /** The heartbeat's extension of it still on its way, if any: a delete or change waits for it (settle.ts). */
+  extension: Promise<unknown> | undefined;
   /** The receive span's context: the process span is its child. */
   readonly receiveContext: Context;
   /** Set when shutdown cut its handler off and changed its visibility: its outcome no longer matters. */
@@ -61,7 +66,9 @@ export function inFlightEntry(
     visibleAt: receivedAt + visibilityTimeoutSeconds * 1000,
     message,
     groupId: message.groupId,
-    controller: new AbortController(),
+    runAbort: undefined,
+    settling: false,
+    extension: undefined,
     receiveContext,
     cutOff: false,
     textBytes: messageTextBytes(raw),
@@ -542,7 +549,8 @@ const TRANSPORT_BINARY = 2;
 
 /** MD5 of the UTF-8 bytes of a body, hex: what SQS sends as MD5OfBody. */
 export function md5OfBody(body: string): string {
-  return createHash("md5").update(body, "utf8").digest("hex");
+  // The one-shot form: half the cost of a Hash object per message.
+  return hash("md5", body, "hex");
 }
 
 /**

@@ -74,8 +74,15 @@ export class Handling {
     if (handleMessage === undefined) throw new TypeError("run needs a message handler; batches go to runBatch");
     const { settings, logger, metrics, tracing } = this.ctx;
     const traceContext = tracing.startProcess(entry.message, entry.receiveContext);
-    const { failure } = await this.invoke([entry], traceContext, (signal) =>
-      handleMessage(entry.message, { signal, logger, settings, traceContext }),
+    const { failure } = await this.invoke([entry], traceContext, (runAbort) =>
+      handleMessage(entry.message, {
+        get signal() {
+          return runAbort.signal;
+        },
+        logger,
+        settings,
+        traceContext,
+      }),
     );
     tracing.endProcess(traceContext, failure && { kind: failure.reason, error: failure.error });
     if (failure === undefined && !entry.cutOff) metrics.succeeded.inc();
@@ -101,9 +108,11 @@ export class Handling {
       this.source,
     );
     const awsRequestId = randomUUID();
-    const invoked = await this.invoke(entries, traceContext, (signal, deadline) =>
+    const invoked = await this.invoke(entries, traceContext, (runAbort, deadline) =>
       handleBatch(event, {
-        signal,
+        get signal() {
+          return runAbort.signal;
+        },
         logger,
         settings,
         traceContext,
@@ -143,10 +152,9 @@ export class Handling {
   }
 
   /**
-   * Calls the handler for `entries` in their slots, under one hard limit from now: their signals abort
-   * with a HandlerTimeoutError when it passes (their `deadline`), and the handler's `signal` aborts when
-   * any of theirs does (the limit, or shutdown cutting them off). Resolves with what the handler
-   * resolved with, or the failure.
+   * Calls the handler for `entries` in their slots, under one hard limit from now (their `deadline`):
+   * the run's RunAbort, which the entries carry while it runs, aborts with a HandlerTimeoutError when it
+   * passes, or when shutdown cuts them off. Resolves with what the handler resolved with, or the failure.
    *
    * A handler that ignores its signal (an unchanged Lambda handler never reads one) is abandoned at its
    * limit, and its outcome is waited for: its messages stay held, and the heartbeat keeps them
@@ -157,43 +165,43 @@ export class Handling {
   private async invoke<T>(
     entries: readonly InFlight[],
     traceContext: Context,
-    call: (signal: AbortSignal, deadline: number) => Promise<T>,
+    call: (runAbort: RunAbort, deadline: number) => Promise<T>,
   ): Promise<{ readonly value?: T; readonly failure: HandlerFailure | undefined }> {
     const { settings, metrics } = this.ctx;
     const started = performance.now();
     const deadline = Date.now() + settings.handlerTimeoutSeconds * 1000;
-    for (const entry of entries) entry.deadline = deadline;
-    const timer = setTimeout(() => {
-      const reason = new HandlerTimeoutError(settings.handlerTimeoutSeconds);
-      for (const entry of entries) entry.controller.abort(reason);
-    }, settings.handlerTimeoutSeconds * 1000);
-    const signal =
-      entries.length === 1 ? entries[0]!.controller.signal : AbortSignal.any(entries.map((e) => e.controller.signal));
+    const runAbort = new RunAbort();
+    for (const entry of entries) {
+      entry.deadline = deadline;
+      entry.runAbort = runAbort;
+      if (entry.cutOff) runAbort.abort(new Error("shutdown budget exhausted"));
+    }
+    const timer = setTimeout(
+      () => runAbort.abort(new HandlerTimeoutError(settings.handlerTimeoutSeconds)),
+      settings.handlerTimeoutSeconds * 1000,
+    );
     const { invocation, result } = this.invocations.start(
       entries.map((entry) => entry.messageId),
-      () => otelContext.with(traceContext, () => call(signal, deadline)),
+      () => otelContext.with(traceContext, () => call(runAbort, deadline)),
     );
-    const failureOf = (error: unknown): HandlerFailure => ({
-      reason: error instanceof HandlerTimeoutError ? "timeout" : entries.some((e) => e.cutOff) ? "shutdown" : "error",
-      error,
-    });
     let value: T | undefined;
     let failure: HandlerFailure | undefined;
     try {
-      value = await raceAbort(result, signal);
+      value = await runAbort.race(result);
     } catch (error) {
-      failure = failureOf(error);
+      failure = failureOf(error, entries);
     } finally {
       clearTimeout(timer);
     }
-    if (signal.aborted && (await this.invocations.abandon(invocation)) && !entries.some((e) => e.cutOff)) {
+    if (runAbort.aborted && (await this.invocations.abandon(invocation)) && !entries.some((e) => e.cutOff)) {
       for (const entry of entries) entry.deadline = Number.POSITIVE_INFINITY;
       const late = await Promise.race([settledOf(result), this.cutOffs.then(() => undefined)]);
       if (late !== undefined) {
         value = late.ok ? late.value : undefined;
-        failure = late.ok ? undefined : failureOf(late.error);
-      } else failure = failureOf(new Error("shutdown budget exhausted"));
+        failure = late.ok ? undefined : failureOf(late.error, entries);
+      } else failure = failureOf(new Error("shutdown budget exhausted"), entries);
     }
+    for (const entry of entries) if (entry.runAbort === runAbort) entry.runAbort = undefined;
     metrics.handlerDuration.observe((performance.now() - started) / 1000);
     return failure === undefined ? { value: value as T, failure } : { failure };
   }
@@ -215,22 +223,62 @@ function settledOf<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { o
   );
 }
 
-/** Settles with the promise, or rejects with the signal's reason when it aborts first. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error }));
-      },
-    );
-  });
+/** Why a handler run failed: its hard limit passed, shutdown cut its messages off, or it threw. */
+function failureOf(error: unknown, entries: readonly InFlight[]): HandlerFailure {
+  return {
+    reason: error instanceof HandlerTimeoutError ? "timeout" : entries.some((e) => e.cutOff) ? "shutdown" : "error",
+    error,
+  };
+}
+
+/**
+ * The abort of one handler run: its hard limit passing, or shutdown cutting its messages off. The
+ * handler's AbortSignal is made when the handler first reads it (most never do, and an AbortController
+ * and its listener cost more than the rest of a short handler's bookkeeping), already aborted if the run
+ * was; `race` ends the consumer's wait for the handler at the abort either way.
+ */
+export class RunAbort {
+  private controller: AbortController | undefined;
+  private reject: ((reason: unknown) => void) | undefined;
+  private abortReason: unknown;
+  private abortedFlag = false;
+
+  /** True once `abort` was called. */
+  get aborted(): boolean {
+    return this.abortedFlag;
+  }
+
+  /** The handler's signal: aborted with the run's reason (a HandlerTimeoutError, or the shutdown error). */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedFlag) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the run with `reason`: the signal aborts, and `race` rejects with `reason`. Later calls do nothing. */
+  abort(reason: Error): void {
+    if (this.abortedFlag) return;
+    this.abortedFlag = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.reject?.(reason);
+  }
+
+  /**
+   * Settles with the handler's promise, or rejects with the abort's reason when the run is aborted first.
+   * A rejection that is not an Error becomes one (its value the cause).
+   */
+  race<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.abortedFlag) reject(this.abortReason);
+      else this.reject = reject;
+      promise.then(resolve, (error: unknown) =>
+        reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error })),
+      );
+    });
+  }
 }
 
 /** One call of the handler, from its start until its promise settles, however late that is. */

@@ -122,6 +122,12 @@ export class MessageMemory {
    */
   reserveReceive(max: number, signal: AbortSignal): Promise<number> {
     if (signal.aborted) return Promise.resolve(0);
+    // Nobody waiting and room now (the usual case): no waiter, no abort listener.
+    const now = this.waiters.length === 0 ? this.fitting(max) : 0;
+    if (now > 0) {
+      this.receiving += now * this.receiveChargeBytes;
+      return Promise.resolve(now);
+    }
     return new Promise((resolve) => {
       const waiter: Waiter = {
         max,
@@ -162,12 +168,17 @@ export class MessageMemory {
     this.grant();
   }
 
+  /** How many of `max` messages a receive may ask for now (see reserveReceive); 0 when none fits. */
+  private fitting(max: number): number {
+    const used = this.receiving + this.heldBytes;
+    const fits = Math.floor((this.budgetBytes - used) / this.receiveChargeBytes);
+    return Math.min(max, fits > 0 ? fits : used === 0 ? 1 : 0);
+  }
+
   private grant(): void {
     while (this.waiters.length > 0) {
       const head = this.waiters[0]!;
-      const used = this.receiving + this.heldBytes;
-      const fits = Math.floor((this.budgetBytes - used) / this.receiveChargeBytes);
-      const messages = Math.min(head.max, fits > 0 ? fits : used === 0 ? 1 : 0);
+      const messages = this.fitting(head.max);
       if (messages === 0) return;
       this.waiters.shift();
       this.receiving += messages * this.receiveChargeBytes;

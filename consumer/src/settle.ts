@@ -105,9 +105,6 @@ export class Settlement {
   private readonly deletes: Deletes;
   private heartbeatStopped = false;
   private readonly wake = new AbortController();
-  private readonly settled = new WeakSet<InFlight>();
-  /** Extensions sent and not answered yet, by message. */
-  private readonly extending = new Map<InFlight, Promise<unknown>>();
   /** Messages given with reason `shutdown` before the shutdown window opened. */
   private readonly shutdownQueue: InFlight[] = [];
   private window: ShutdownWindow | undefined;
@@ -115,8 +112,8 @@ export class Settlement {
   private shutdownChanged = 0;
   /** The queue's redrive maxReceiveCount, once known (Consumer.maxReceiveCount): see changeVisibility. */
   maxReceiveCount: number | undefined;
-  /** The receive count of each message this process deleted lately, by message id (at most RECENT_DELETES). */
-  private readonly recentDeletes = new Map<string, number>();
+  /** The receive count of each message this process deleted lately, by message id. */
+  private readonly recentDeletes = new RecentDeletes();
 
   constructor(private readonly ctx: ConsumerContext) {
     this.deletes = new Deletes(ctx);
@@ -133,9 +130,7 @@ export class Settlement {
     // SQS may answer a delete whose receipt handle it has replaced with success and keep the message
     // (API reference, DeleteMessage): the lapse is seen here, or when the message comes back (deletedEarlier).
     if (lateMs > 0) lapsed(this.ctx, "late-settle", entry.messageId, { lateMs });
-    this.recentDeletes.delete(entry.messageId);
     this.recentDeletes.set(entry.messageId, entry.message.receiveCount);
-    if (this.recentDeletes.size > RECENT_DELETES) this.recentDeletes.delete(this.recentDeletes.keys().next().value!);
     this.deletes.add(entry, processSpan);
   }
 
@@ -145,6 +140,8 @@ export class Settlement {
    * take; its visibility had ended before it, and it has been handled twice.
    */
   deletedEarlier(messageId: string, receiveCount: number): boolean {
+    // A first receive cannot follow a delete: no lookup for the messages nearly all receives bring.
+    if (receiveCount <= 1) return false;
     const deletedAt = this.recentDeletes.get(messageId);
     return deletedAt !== undefined && receiveCount > deletedAt;
   }
@@ -254,8 +251,8 @@ export class Settlement {
    * if any: wait for it before deleting or changing the message.
    */
   stopExtending(message: InFlight): Promise<unknown> | undefined {
-    this.settled.add(message);
-    return this.extending.get(message);
+    message.settling = true;
+    return message.extension;
   }
 
   private changeAtShutdown(messages: readonly InFlight[], given = true): void {
@@ -305,7 +302,7 @@ export class Settlement {
     const timeoutMs = settings.visibilityTimeoutSeconds * 1000;
     const due: (Change & { visibleAt: number })[] = [];
     for (const message of held) {
-      if (this.settled.has(message) || message.visibleAt - started > timeoutMs / 2) continue;
+      if (message.settling || message.visibleAt - started > timeoutMs / 2) continue;
       const wanted = Math.min(timeoutMs, message.deadline + Math.max(DEADLINE_SLACK_MS, timeoutMs / 2) - started);
       const cap = message.receivedAt + SQS_MAX_VISIBILITY_SECONDS * 1000 - started;
       const seconds = Math.floor(Math.min(wanted, cap) / 1000);
@@ -360,7 +357,7 @@ export class Settlement {
       const batch: Change[] = [];
       while (batch.length < BATCH_SIZE && next < changes.length) {
         const change = changes[next++]!;
-        if (change.reason !== "heartbeat" || !this.settled.has(change.message)) batch.push(change);
+        if (change.reason !== "heartbeat" || !change.message.settling) batch.push(change);
       }
       return batch;
     };
@@ -373,11 +370,10 @@ export class Settlement {
         const sentAt = Date.now();
         onSend?.();
         const call = this.sendBatch(batch, signal);
-        if (heartbeat) for (const { message } of batch) this.extending.set(message, call);
+        if (heartbeat) for (const { message } of batch) message.extension = call;
         const ok = await call;
         const answeredAt = Date.now();
-        for (const change of batch)
-          if (this.extending.get(change.message) === call) this.extending.delete(change.message);
+        for (const { message } of batch) if (message.extension === call) message.extension = undefined;
         for (const change of ok) {
           onAccepted?.(change, sentAt, answeredAt);
           accepted.push(change);
@@ -457,8 +453,35 @@ function lastReceive(text: string, receiveCount: number): string {
   return cut === -1 ? `${text}; ${clause}` : `${text.slice(0, cut)}; ${clause}`;
 }
 
-/** How many deleted message ids `deletedEarlier` remembers: a few minutes of a busy consumer, a few MiB at most. */
-const RECENT_DELETES = 10_000;
+/**
+ * How many deleted message ids `deletedEarlier` remembers, at least: a few minutes of a busy consumer.
+ * It keeps two generations of this many, so at most twice that (a few MiB).
+ */
+export const RECENT_DELETES = 10_000;
+
+/**
+ * The receive counts of the messages deleted lately, by message id: the last RECENT_DELETES at least,
+ * 2 x RECENT_DELETES at most. Two generations, the older dropped whole when the newer is full: O(1) per
+ * delete, where evicting a Map's oldest key one by one walks over every slot deleted before it.
+ */
+export class RecentDeletes {
+  private newer = new Map<string, number>();
+  private older = new Map<string, number>();
+
+  constructor(private readonly generation = RECENT_DELETES) {}
+
+  set(messageId: string, receiveCount: number): void {
+    if (this.newer.size >= this.generation) {
+      this.older = this.newer;
+      this.newer = new Map();
+    }
+    this.newer.set(messageId, receiveCount);
+  }
+
+  get(messageId: string): number | undefined {
+    return this.newer.get(messageId) ?? this.older.get(messageId);
+  }
+}
 
 /**
  * SQS's answers to a receipt handle whose message is no longer in flight for it: its visibility ended

@@ -271,17 +271,23 @@ export type CredentialProvider = (props?: { readonly forceRefresh?: boolean }) =
 /**
  * Wraps a credential provider so that credentials arriving inside the SDK's refresh window are served
  * again for CREDENTIAL_REFRESH_FLOOR_MS (FORCED_REFRESH_FLOOR_MS for a `forceRefresh` call) instead of
- * being fetched anew on each call; other credentials go to `fetch` unchanged. Errors of `fetch` pass through. `now` is the
- * clock in ms (default Date.now).
+ * being fetched anew on each call. Credentials outside the window (or without an expiry) are served
+ * from the last fetch until they enter it, as the chain's own cache would serve them: the SDK calls a
+ * `credentialDefaultProvider`'s provider before every request without caching its answer (@aws-sdk/core
+ * httpAuthSchemes, normalizeCredentialProvider marks it memoized as it is), and a fetch costs a deadline
+ * timer and a race. A `forceRefresh` always reaches `fetch` (past its floor). Errors of `fetch` pass
+ * through. `now` is the clock in ms (default Date.now).
  */
 export function floorRefreshes(fetch: CredentialProvider, now: () => number = Date.now): CredentialProvider {
   let held: { readonly credentials: AwsCredentialIdentity; readonly at: number } | undefined;
-  // The set returned last, and whether it arrived outside the window (a normal set, cached by the SDK).
+  // The set returned last, and whether it arrived outside the window (a normal set, served from here until it enters it).
   let last: { readonly credentials: AwsCredentialIdentity; readonly arrivedOutside: boolean } | undefined;
   const insideWindow = (credentials: AwsCredentialIdentity, at: number): boolean =>
     credentials.expiration !== undefined && credentials.expiration.getTime() - at < SDK_REFRESH_WINDOW_MS;
   return async (props) => {
-    const floor = props?.forceRefresh === true ? FORCED_REFRESH_FLOOR_MS : CREDENTIAL_REFRESH_FLOOR_MS;
+    const forced = props?.forceRefresh === true;
+    if (!forced && last?.arrivedOutside === true && !insideWindow(last.credentials, now())) return last.credentials;
+    const floor = forced ? FORCED_REFRESH_FLOOR_MS : CREDENTIAL_REFRESH_FLOOR_MS;
     if (held !== undefined && now() - held.at < floor) return held.credentials;
     let credentials = await fetch(props);
     // The chain caches too (credential-provider-node's memoize): asked a moment after the SDK found a normal

@@ -177,6 +177,64 @@ describe("credentials that arrive inside the SDK's refresh window", () => {
     assert.equal((await floored()).accessKeyId, "K2", "a fresh set outside the window is the SDK's to cache");
   });
 
+  test("the SDK calls a credentialDefaultProvider's provider before every request, without a cache of its own", async () => {
+    // What the serving below is for (@aws-sdk/core httpAuthSchemes, normalizeCredentialProvider marks the
+    // provider memoized as it is): if the SDK ever caches it, this fails and the serving is redundant.
+    let calls = 0;
+    const client = new SQSClient({
+      region: "eu-west-1",
+      credentialDefaultProvider: () => () => {
+        calls++;
+        return Promise.resolve({ accessKeyId: "K", secretAccessKey: "s" });
+      },
+    });
+    for (let i = 0; i < 3; i++) await client.config.credentials();
+    assert.equal(calls, 3);
+  });
+
+  test("credentials outside the window, or without an expiry, are served without asking the chain again", async () => {
+    // Called as the SDK calls it: before each of 100 requests over 150 s, with no cache in front.
+    for (const expiresInMs of [3_600_000, undefined]) {
+      let clock = Date.now();
+      let fetches = 0;
+      const floored = floorRefreshes(
+        () => {
+          fetches++;
+          return Promise.resolve({
+            accessKeyId: `K${fetches}`,
+            secretAccessKey: "s",
+            ...(expiresInMs === undefined ? {} : { expiration: new Date(clock + expiresInMs) }),
+          });
+        },
+        () => clock,
+      );
+      for (let request = 0; request < 100; request++, clock += 1_500) assert.equal((await floored()).accessKeyId, "K1");
+      assert.equal(fetches, 1, `expiry in ${expiresInMs} ms`);
+      assert.equal((await floored({ forceRefresh: true })).accessKeyId, "K2", "a forceRefresh still fetches");
+    }
+  });
+
+  test("a set served from the last fetch is fetched anew once it enters the window", async () => {
+    let clock = Date.now();
+    let fetches = 0;
+    const floored = floorRefreshes(
+      () => {
+        fetches++;
+        return Promise.resolve({
+          accessKeyId: `K${fetches}`,
+          secretAccessKey: "s",
+          expiration: new Date(clock + 3_600_000),
+        });
+      },
+      () => clock,
+    );
+    assert.equal((await floored()).accessKeyId, "K1");
+    clock += 3_600_000 - SDK_REFRESH_WINDOW_MS - 1;
+    assert.equal((await floored()).accessKeyId, "K1", "still outside the window");
+    clock += 2;
+    assert.equal((await floored()).accessKeyId, "K2", "inside the window: fetched again");
+  });
+
   test("a forceRefresh (AWS rejected the credentials) is not held for the floor: expired credentials are replaced at once", async () => {
     // Every 10th of 100 requests over 150 s rejected (one every 15 s): each rejection fetches anew.
     assert.equal(await fetchesFor(10_000, 150_000, 10), 11);
