@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { ROOT_CONTEXT } from "@opentelemetry/api";
 import type { ChangeMessageVisibilityBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { inFlightEntry, type InFlight } from "../src/dispatch";
-import { PARALLEL_BATCHES, retryDelaySeconds, Settlement } from "../src/settle";
+import { PARALLEL_BATCHES, RecentDeletes, retryDelaySeconds, Settlement } from "../src/settle";
 import { testContext } from "./helpers/context";
 
 /** A stand-in for the SQS client: every call succeeds after `delayMs`; records calls and overlap. */
@@ -318,5 +318,19 @@ describe("visibility lapses found after the fact", () => {
       lapses.values.map((v) => [v.labels.detected, v.value]),
       [["receipt-handle", 1]],
     );
+  });
+});
+
+describe("the deletes remembered for lapses found later", () => {
+  test("the last generation's worth at least, twice that at most, the latest receive count of each", () => {
+    const recent = new RecentDeletes(100);
+    for (let i = 0; i < 250; i++) recent.set(`m${i}`, 1);
+    // 250 deletes in generations of 100: the newest 100 and the 50 since are kept, the first 100 are gone.
+    assert.equal(recent.get("m99"), undefined);
+    for (const i of [100, 149, 150, 249]) assert.equal(recent.get(`m${i}`), 1, `m${i}`);
+    recent.set("m120", 3);
+    assert.equal(recent.get("m120"), 3, "a later delete of the same message wins");
+    for (let i = 0; i < 200; i++) recent.set(`n${i}`, 1);
+    assert.equal(recent.get("m249"), undefined, "dropped with its generation");
   });
 });
