@@ -1,6 +1,7 @@
 // `npm run bench`: this consumer against sqs-consumer and a hand-written SDK loop, on one SQS
 // emulator, in one run, this consumer's visibility heartbeat holding 10,000 messages (H), and FIFO
-// order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --json (one JSON
+// order on the FIFO stand-in (F). Flags: --quick (small sizes, one repetition: CI), --repetitions N (instead
+// of 3, or 1 with --quick: more narrow the medians on a noisy machine), --json (one JSON
 // document on stdout; the tables go to stderr), --scenario A,B,P,C,D,M,T,H,F,L (a subset; P puts the hot path
 // against a raw SDK loop doing the same work, L runs messages of SQS's largest size at the memory limits the
 // program allows), --cpu-prof (each drain's contestant runs under `node --cpu-prof`; profiles are kept in
@@ -26,15 +27,25 @@ import { checkLargeMessageTargets, checkTargets } from "./targets";
 
 const repoDir = join(__dirname, "..");
 
-function parseOptions(): { quick: boolean; json: boolean; cpuProf: boolean; scenarios: ScenarioId[] } {
+function parseOptions(): {
+  quick: boolean;
+  json: boolean;
+  cpuProf: boolean;
+  scenarios: ScenarioId[];
+  repetitions: number | undefined;
+} {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean" },
       json: { type: "boolean" },
       scenario: { type: "string" },
       "cpu-prof": { type: "boolean" },
+      repetitions: { type: "string" },
     },
   });
+  const repetitions = values.repetitions === undefined ? undefined : Number(values.repetitions);
+  if (repetitions !== undefined && !(Number.isInteger(repetitions) && repetitions >= 1 && repetitions <= 50))
+    throw new Error(`--repetitions takes a whole number from 1 to 50; got ${values.repetitions}`);
   const wanted =
     values.scenario === undefined ? [...SCENARIO_IDS] : values.scenario.split(",").map((s) => s.trim().toUpperCase());
   const unknown = wanted.filter((s) => !(SCENARIO_IDS as readonly string[]).includes(s));
@@ -45,6 +56,7 @@ function parseOptions(): { quick: boolean; json: boolean; cpuProf: boolean; scen
     json: values.json ?? false,
     cpuProf: values["cpu-prof"] ?? false,
     scenarios: wanted as ScenarioId[],
+    repetitions,
   };
 }
 
@@ -58,7 +70,7 @@ async function main(): Promise<void> {
   const options = parseOptions();
   if (!procAvailable()) throw new Error("the benchmark reads CPU and memory from /proc: it needs Linux");
   const progress = (line: string): void => void process.stderr.write(`${line}\n`);
-  const plan = benchPlan(options.quick, options.scenarios);
+  const plan = benchPlan(options.quick, options.scenarios, options.repetitions);
   const startedAt = new Date();
   const machine = describeMachine();
 

@@ -69,7 +69,11 @@ export const TRACING_LINEUP: readonly ContestantId[] = [
   "consumer-sampled-off",
 ];
 
-export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO_IDS): BenchPlan {
+/**
+ * The plan of a run: the full sizes, or the quick ones (CI); only the scenarios in `only`; `repetitions`
+ * of each, when given, instead of the mode's (3 full, 1 quick): more of them narrow the medians on a noisy machine.
+ */
+export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO_IDS, repetitions?: number): BenchPlan {
   const n = quick
     ? {
         A: 1_000,
@@ -149,7 +153,7 @@ export function benchPlan(quick: boolean, only: readonly ScenarioId[] = SCENARIO
   ];
   return {
     mode: quick ? "quick" : "full",
-    repetitions: n.repetitions,
+    repetitions: repetitions ?? n.repetitions,
     drains: drains.filter((d) => only.includes(d.id)),
     idle: only.includes("C")
       ? {

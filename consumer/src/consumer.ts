@@ -93,7 +93,7 @@ export class Consumer {
     const budget = this.ctx.memory;
     metrics.watchMemory(() => ({ budget: budget.budgetBytes, reserved: budget.reserved, held: budget.held }));
     this.readiness = new Readiness(logger, metrics, () => this.receiveLoops.open);
-    this.slots = new Capacity(settings.handlerConcurrency);
+    this.slots = new Capacity(settings.handlerConcurrency, undefined, this.ctx.fifo);
     this.handling = new Handling(this.ctx, handler, this.slots);
     this.settlement = new Settlement(this.ctx);
     this.dispatcher = new Dispatcher(this.ctx, this.slots, this.handling, this.settlement);

@@ -439,9 +439,12 @@ interface Waiter {
  * gives slots back cannot take them again ahead of a waiter. A held FIFO message whose turn has come
  * (`reserve(1, "held")`) goes before every receive loop: it needs no receive, while a receive can bring
  * nothing for the group that message still locks in SQS. Its turn comes in the same turn of the event
- * loop as its group's previous message settles and frees a slot (dispatch.ts), so receive loops are
- * served only from the next turn (setImmediate): the slot a group's message frees goes to the group's
- * next message, not to a long poll that cannot bring it. `reserve` answers 0 only once closed.
+ * loop as its group's previous message settles and frees a slot (dispatch.ts), so on FIFO queues
+ * receive loops are served only from the next turn (setImmediate): the slot a group's message frees
+ * goes to the group's next message, not to a long poll that cannot bring it. On standard queues no
+ * message is held for its turn, and a loop is served at once: its next receive goes out while the
+ * messages it brought are handled, instead of after them (measured in `npm run bench`, scenario P).
+ * `reserve` answers 0 only once closed.
  */
 export class Capacity {
   private used = 0;
@@ -454,10 +457,12 @@ export class Capacity {
   /**
    * @param limit handler slots in all
    * @param fillWaitMs how long a loop that finds only a few slots free waits for a full batch (see reserve)
+   * @param heldFirst true on FIFO queues: receive loops are served from the next turn, after held messages
    */
   constructor(
     private readonly limit: number,
     private readonly fillWaitMs = 50,
+    private readonly heldFirst = true,
   ) {}
 
   /** Slots that are neither handling a message nor reserved by a pending receive. */
@@ -526,13 +531,13 @@ export class Capacity {
 
   /**
    * Hands free slots to the waiters from the front: "held" ones at once, receive loops only when
-   * `receivesNow` (a turn of its own), else from the next turn. The front waiter short of a full batch
+   * `receivesNow` (a turn of its own) or not `heldFirst`, else from the next turn. The front waiter short of a full batch
    * keeps its place for at most `fillWaitMs` (a "held" one arriving meanwhile still goes ahead of it).
    */
   private grant(receivesNow: boolean): void {
     while (this.waiters.length > 0 && this.free > 0) {
       const head = this.waiters[0] as Waiter;
-      if (head.reserver === "receive" && !receivesNow) {
+      if (head.reserver === "receive" && !receivesNow && this.heldFirst) {
         this.receivesTurn ??= setImmediate(() => {
           this.receivesTurn = undefined;
           this.grant(true);

@@ -95,6 +95,20 @@ test("a slot freed in the same turn as a held message reserves goes to it, not t
   assert.equal(loop, 1);
 });
 
+test("on a standard queue (no held messages), a receive loop is served in the same turn, not the next", async () => {
+  // Its next receive goes out while the messages it brought are handled; on FIFO queues it waits a turn.
+  for (const heldFirst of [false, true]) {
+    const capacity = new Capacity(100, 50, heldFirst);
+    let granted = 0;
+    void capacity.reserve(10).then((n) => (granted = n));
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(granted, heldFirst ? 0 : 10, `heldFirst ${heldFirst}`);
+    await nextTurn();
+    assert.equal(granted, 10);
+  }
+});
+
 test("slots are counted, not conjured: releasing more than is taken throws; a reservation asks for at least 1", async () => {
   const capacity = new Capacity(2);
   await capacity.reserve(1);
