@@ -149,6 +149,7 @@ export async function startConsumer({
     logger,
     checks.signal,
     (count) => (consumer.maxReceiveCount = count),
+    (maximumMessageSize) => chargeByQueueMaximum(logger, limit, memory, maximumMessageSize),
   );
   return {
     consumer,
@@ -259,16 +260,21 @@ export async function runAsProcess(options: ProcessOptions = {}): Promise<void> 
   process.on("SIGINT", onSignal);
 }
 
-/** Logs the memory budget and what it allows; warns when it cannot hold one receive of SQS's largest message. */
-function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemory): void {
+/** The fields of the "memory" log lines: the limit, where it came from, the budget, the largest receive. */
+function memoryFields(limit: MemoryLimit, memory: MessageMemory) {
   const mib = (bytes: number): number => Math.floor(bytes / 1_048_576);
-  const fields = {
+  return {
     event: "memory",
     limitMiB: mib(limit.bytes),
     limitSource: limit.source,
     budgetMiB: mib(memory.budgetBytes),
     largestReceive: memory.largestReceive,
   };
+}
+
+/** Logs the memory budget and what it allows; warns when it cannot hold one receive of SQS's largest message. */
+function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemory): void {
+  const fields = memoryFields(limit, memory);
   const of = limit.source === "cgroup" ? "the container's memory limit" : "the limit Node's heap is sized for";
   if (memory.budgetBytes < memory.receiveChargeBytes) {
     logger.warn(
@@ -281,6 +287,27 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
   logger.info(
     fields,
     `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB): receives ask for at most ` +
+      `${fields.largestReceive} messages at once, fewer while held messages fill it`,
+  );
+}
+
+/**
+ * Charges receives by the queue's MaximumMessageSize attribute, bytes (memory.ts `useMaximumMessageSize`),
+ * and logs the largest receive when that changes it.
+ */
+function chargeByQueueMaximum(
+  logger: Logger,
+  limit: MemoryLimit,
+  memory: MessageMemory,
+  maximumMessageSize: number,
+): void {
+  const before = memory.largestReceive;
+  memory.useMaximumMessageSize(maximumMessageSize);
+  if (memory.largestReceive === before) return;
+  const fields = { ...memoryFields(limit, memory), maximumMessageSize };
+  logger.info(
+    fields,
+    `the queue's MaximumMessageSize is ${maximumMessageSize} bytes: receives ask for at most ` +
       `${fields.largestReceive} messages at once, fewer while held messages fill it`,
   );
 }
@@ -330,8 +357,8 @@ export const ACCESS_DENIED_BACKOFF = { baseMs: 5_000, capMs: 300_000 } as const;
 
 /**
  * Logs which credential source the SDK's chain found (once) and what the queue's redrive policy is (the
- * missing-DLQ warning among them), and hands its maxReceiveCount to `redrive` (undefined without a
- * redrive policy). A failed check (no credentials yet, DNS, a 5xx) is warned about once, then retried at
+ * missing-DLQ warning among them), hands its maxReceiveCount to `redrive` (undefined without a
+ * redrive policy) and its MaximumMessageSize attribute, bytes, to `maximumMessageSize` (when SQS names it). A failed check (no credentials yet, DNS, a 5xx) is warned about once, then retried at
  * debug with the receive loop's backoff (receive.ts, RECEIVE_BACKOFF), or ACCESS_DENIED_BACKOFF after
  * AccessDenied, until it succeeds once, or `signal` aborts (shutdown). Never rejects.
  */
@@ -343,10 +370,11 @@ async function logStartupChecks(
   logger: Logger,
   signal: AbortSignal,
   redrive: (maxReceiveCount: number | undefined) => void,
+  maximumMessageSize: (bytes: number) => void,
 ): Promise<void> {
   const logged = { credentials: false };
   for (let failures = 0; !signal.aborted; failures++) {
-    const failed = await startupCheck(sqs, settings, env, logger, logged, redrive);
+    const failed = await startupCheck(sqs, settings, env, logger, logged, redrive, maximumMessageSize);
     if (failed === undefined) return;
     const classified = classify(failed.error);
     const fields = {
@@ -368,8 +396,8 @@ async function logStartupChecks(
 
 /**
  * One pass of the start-up checks: logs what it found (the credential source only while
- * `logged.credentials` is false, then sets it) and hands the queue's maxReceiveCount to `redrive`, or
- * returns the step that failed and its error.
+ * `logged.credentials` is false, then sets it) and hands the queue's maxReceiveCount to `redrive` and its
+ * MaximumMessageSize to `maximumMessageSize`, or returns the step that failed and its error.
  */
 async function startupCheck(
   sqs: SQSClient,
@@ -378,6 +406,7 @@ async function startupCheck(
   logger: Logger,
   logged: { credentials: boolean },
   redrive: (maxReceiveCount: number | undefined) => void,
+  maximumMessageSize: (bytes: number) => void,
 ): Promise<{ readonly step: "credentials" | "queue"; readonly error: unknown } | undefined> {
   try {
     const credentials = await sqs.config.credentials();
@@ -391,6 +420,7 @@ async function startupCheck(
   try {
     queue = await describeQueue(sqs, settings.queueUrl);
     redrive(queue.deadLetterTargetArn === undefined ? undefined : queue.maxReceiveCount);
+    if (queue.maximumMessageSize !== undefined) maximumMessageSize(queue.maximumMessageSize);
   } catch (error) {
     return { step: "queue", error };
   }
@@ -502,14 +532,20 @@ interface QueueInfo {
   readonly maxReceiveCount?: number;
   /** The FifoQueue attribute is "true" (SQS leaves it out for standard queues). */
   readonly fifo: boolean;
+  /**
+   * The MaximumMessageSize attribute, bytes: no message on the queue is larger (SQS API Reference,
+   * SetQueueAttributes:
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
+   */
+  readonly maximumMessageSize?: number;
 }
 
-/** Reads the queue's ARN, visibility timeout, redrive policy and type (GetQueueAttributes). */
+/** Reads the queue's ARN, visibility timeout, redrive policy, type and largest message (GetQueueAttributes). */
 async function describeQueue(sqs: SQSClient, queueUrl: string): Promise<QueueInfo> {
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ["QueueArn", "VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
+      AttributeNames: ["QueueArn", "VisibilityTimeout", "RedrivePolicy", "FifoQueue", "MaximumMessageSize"],
     }),
   );
   const redrive = a.RedrivePolicy
@@ -520,6 +556,7 @@ async function describeQueue(sqs: SQSClient, queueUrl: string): Promise<QueueInf
     ...(a.VisibilityTimeout ? { visibilityTimeoutSeconds: Number(a.VisibilityTimeout) } : {}),
     ...(redrive?.deadLetterTargetArn ? { deadLetterTargetArn: redrive.deadLetterTargetArn } : {}),
     fifo: a.FifoQueue === "true",
+    ...(a.MaximumMessageSize ? { maximumMessageSize: Number(a.MaximumMessageSize) } : {}),
     ...(redrive?.maxReceiveCount !== undefined ? { maxReceiveCount: Number(redrive.maxReceiveCount) } : {}),
   };
 }

@@ -6,14 +6,15 @@ import {
   RECEIVE_CHARGE_BYTES,
   heldChargeBytes,
   messageMemoryBudgetBytes,
+  receiveChargeBytes,
 } from "./contract";
 
 /**
  * Memory bounded by bytes: the consumer never asks SQS for more messages than its memory budget can
  * hold, whatever their size. The budget comes from the container's memory limit by the rule the
  * infrastructure's preview warning uses (contract/message-memory.ts). A receive reserves the worst
- * case for each message it asks for (SQS's largest message and what reading it costs) until its answer
- * is in; then each message held is charged what its text takes, until the consumer no longer holds
+ * case for each message it asks for (the largest message the queue accepts, SQS's largest until the
+ * queue's MaximumMessageSize is known, and what reading it costs) until its answer is in; then each message held is charged what its text takes, until the consumer no longer holds
  * it and its handler has settled.
  */
 
@@ -82,17 +83,38 @@ interface Waiter {
  */
 export class MessageMemory {
   private receiving = 0;
+  /** Messages reserved by receives in progress, by the charge per message in force when they were reserved. */
+  private readonly reservedByCharge = new Map<number, number>();
   private heldBytes = 0;
   private readonly waiters: Waiter[] = [];
+  private charge: number;
 
   /**
    * @param budgetBytes what receives and held messages may be charged at once
-   * @param receiveChargeBytes what a receive reserves per message it asks for
+   * @param receiveChargeBytes what a receive reserves per message it asks for, until
+   *   `useMaximumMessageSize` sets it from the queue's maximum; default: SQS's largest message's charge
    */
   constructor(
     readonly budgetBytes: number,
-    readonly receiveChargeBytes: number = RECEIVE_CHARGE_BYTES,
-  ) {}
+    receiveChargeBytes: number = RECEIVE_CHARGE_BYTES,
+  ) {
+    this.charge = receiveChargeBytes;
+  }
+
+  /** What a receive reserves now per message it asks for, bytes. */
+  get receiveChargeBytes(): number {
+    return this.charge;
+  }
+
+  /**
+   * Charges receives from now on by the queue's `MaximumMessageSize` attribute, bytes (no message on the
+   * queue is larger; contract/message-memory.ts `receiveChargeBytes`). Receives already reserved keep
+   * what they took until released; receives waiting for room are granted by the new charge at once.
+   */
+  useMaximumMessageSize(maximumMessageSize: number): void {
+    this.charge = receiveChargeBytes(maximumMessageSize);
+    this.grant();
+  }
 
   /** The budget for a memory limit (contract/message-memory.ts). */
   static forLimit(limit: MemoryLimit): MessageMemory {
@@ -111,7 +133,7 @@ export class MessageMemory {
 
   /** The most messages one receive asks for while nothing else is charged (at least 1). */
   get largestReceive(): number {
-    return Math.max(1, Math.floor(this.budgetBytes / this.receiveChargeBytes));
+    return Math.max(1, Math.floor(this.budgetBytes / this.charge));
   }
 
   /**
@@ -125,7 +147,7 @@ export class MessageMemory {
     // Nobody waiting and room now (the usual case): no waiter, no abort listener.
     const now = this.waiters.length === 0 ? this.fitting(max) : 0;
     if (now > 0) {
-      this.receiving += now * this.receiveChargeBytes;
+      this.reserve(now);
       return Promise.resolve(now);
     }
     return new Promise((resolve) => {
@@ -147,10 +169,29 @@ export class MessageMemory {
     });
   }
 
-  /** Frees what a receive reserved for `messages` messages (answered, failed, or asking for fewer). */
+  /**
+   * Frees what a receive reserved for `messages` messages (answered, failed, or asking for fewer), by the
+   * charge in force when they were reserved. A release does not say which receive it ends: when receives
+   * reserved under different charges are in progress (the charge changed meanwhile), the smallest charges
+   * are freed first, so what stays reserved is never less than what the receives still in progress took,
+   * and all is freed exactly once every receive has released its messages.
+   */
   releaseReceive(messages: number): void {
     if (messages <= 0) return;
-    this.receiving -= messages * this.receiveChargeBytes;
+    let left = messages;
+    const charges =
+      this.reservedByCharge.size === 1
+        ? this.reservedByCharge.keys()
+        : [...this.reservedByCharge.keys()].sort((a, b) => a - b);
+    for (const charge of charges) {
+      const count = this.reservedByCharge.get(charge)!;
+      const freed = Math.min(count, left);
+      if (freed === count) this.reservedByCharge.delete(charge);
+      else this.reservedByCharge.set(charge, count - freed);
+      this.receiving -= freed * charge;
+      left -= freed;
+      if (left === 0) break;
+    }
     this.grant();
   }
 
@@ -171,7 +212,7 @@ export class MessageMemory {
   /** How many of `max` messages a receive may ask for now (see reserveReceive); 0 when none fits. */
   private fitting(max: number): number {
     const used = this.receiving + this.heldBytes;
-    const fits = Math.floor((this.budgetBytes - used) / this.receiveChargeBytes);
+    const fits = Math.floor((this.budgetBytes - used) / this.charge);
     return Math.min(max, fits > 0 ? fits : used === 0 ? 1 : 0);
   }
 
@@ -181,8 +222,14 @@ export class MessageMemory {
       const messages = this.fitting(head.max);
       if (messages === 0) return;
       this.waiters.shift();
-      this.receiving += messages * this.receiveChargeBytes;
+      this.reserve(messages);
       head.resolve(messages);
     }
+  }
+
+  private reserve(messages: number): void {
+    const charge = this.charge;
+    this.reservedByCharge.set(charge, (this.reservedByCharge.get(charge) ?? 0) + messages);
+    this.receiving += messages * charge;
   }
 }

@@ -1,6 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { heldChargeBytes, messagesOfLargestSize, settingsWarnings, type DeploymentSettings } from "../src/contract";
+import {
+  RECEIVE_CHARGE_BYTES,
+  heldChargeBytes,
+  messagesOfLargestSize,
+  receiveChargeBytes,
+  settingsWarnings,
+  type DeploymentSettings,
+} from "../src/contract";
 import { MessageMemory, memoryLimit, messageTextBytes } from "../src/memory";
 
 const MiB = 1_048_576;
@@ -50,6 +57,56 @@ describe("the memory budget", () => {
     assert.equal(answered, false, "a second one waits while the first is charged");
     memory.releaseReceive(1);
     assert.equal(await waiting, 1);
+  });
+
+  test("a budget that fits 5 receives of SQS's largest message fits 10 messages per receive once the queue's maximum is 262,144 bytes", async () => {
+    // 128 MiB: the budget holds 5 receive charges of messages of 1 MiB (SQS quotas, "Message size").
+    const memory = MessageMemory.forLimit({ bytes: 128 * MiB, source: "cgroup" });
+    assert.equal(memory.largestReceive, 5);
+    assert.equal(await memory.reserveReceive(10, never), 5, "SQS's largest message until the queue's maximum is known");
+    memory.releaseReceive(5);
+    assert.equal(memory.reserved, 0);
+    // Queues created before 2025 accept at most 262,144 bytes: a quarter of the charge, so four times the messages.
+    memory.useMaximumMessageSize(262_144);
+    assert.equal(memory.receiveChargeBytes * 4, RECEIVE_CHARGE_BYTES);
+    assert.equal(memory.largestReceive, 20);
+    assert.equal(await memory.reserveReceive(10, never), 10, "the most a receive may ask SQS for");
+  });
+
+  test("a receive reserved before the charge changed releases exactly what it took", async () => {
+    const memory = new MessageMemory(64 * MiB);
+    assert.equal(await memory.reserveReceive(10, never), 5);
+    const taken = memory.reserved;
+    assert.equal(taken, 5 * RECEIVE_CHARGE_BYTES);
+    // A receive waiting for room is granted at once by the smaller charge.
+    const waiting = memory.reserveReceive(10, never);
+    memory.useMaximumMessageSize(262_144);
+    assert.equal(await waiting, 1, "one quarter charge fits beside the five taken at the old charge");
+    assert.equal(memory.reserved, taken + RECEIVE_CHARGE_BYTES / 4);
+    memory.releaseReceive(1);
+    assert.equal(memory.reserved, taken, "the new receive frees what it took");
+    memory.releaseReceive(5);
+    assert.equal(memory.reserved, 0, "the old one frees what it took, not five quarter charges");
+  });
+
+  test("receives in progress under two charges: what stays reserved covers those still in progress, and all is freed", async () => {
+    const memory = new MessageMemory(100 * MiB, 12 * MiB);
+    assert.equal(await memory.reserveReceive(2, never), 2);
+    memory.useMaximumMessageSize(262_144);
+    assert.equal(await memory.reserveReceive(3, never), 3);
+    assert.equal(memory.reserved, 2 * 12 * MiB + 3 * 3 * MiB);
+    // The old receive ends first: the new one's 9 MiB must stay reserved, at least.
+    memory.releaseReceive(2);
+    assert.ok(memory.reserved >= 3 * 3 * MiB, `${memory.reserved} bytes stay reserved for three messages of 3 MiB`);
+    memory.releaseReceive(3);
+    assert.equal(memory.reserved, 0);
+  });
+
+  test("the receive charge follows the queue's maximum up to SQS's largest message, never past it", () => {
+    assert.equal(receiveChargeBytes(1_024) * 1_024, RECEIVE_CHARGE_BYTES, "the smallest maximum SQS allows");
+    assert.equal(receiveChargeBytes(2 * MiB), RECEIVE_CHARGE_BYTES);
+    assert.equal(receiveChargeBytes(Number.NaN), RECEIVE_CHARGE_BYTES, "an unreadable attribute: the largest");
+    assert.equal(receiveChargeBytes(0), RECEIVE_CHARGE_BYTES);
   });
 
   test("text bytes: one per character for ASCII and Latin-1 text, two when any character is outside it", () => {

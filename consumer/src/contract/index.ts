@@ -47,6 +47,7 @@ export {
   heldChargeBytes,
   messageMemoryBudgetBytes,
   messagesOfLargestSize,
+  receiveChargeBytes,
   type LargestMessages,
 } from "./message-memory";
 export { SQS_ACTIONS_USED, type SqsActionUsed } from "./permissions";

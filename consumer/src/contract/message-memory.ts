@@ -21,11 +21,29 @@ export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
 const MiB = 1_048_576;
 
+/** What reading a message in a receive's answer costs, as a multiple of its size (measured about 10, see above). */
+const RECEIVE_FACTOR = 12;
+
 /**
- * Memory a receive reserves for each message it asks for, bytes, until its answer is in: SQS's largest
- * message times what reading it costs (see above).
+ * Memory a receive reserves for each message it asks for, bytes, until its answer is in: the largest
+ * message the queue accepts times what reading it costs (see above).
+ *
+ * @param maximumMessageSize the queue's `MaximumMessageSize` attribute, bytes (1,024 to 1,048,576; SQS
+ *   rejects a larger message, body and attributes together: SQS API Reference, SetQueueAttributes,
+ *   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
+ *   Defaults to SQS's largest message, what is charged while the queue's maximum is not known; a value
+ *   past SQS's largest, or not a positive number, is charged as SQS's largest.
  */
-export const RECEIVE_CHARGE_BYTES = 12 * SQS_MAX_MESSAGE_BYTES;
+export function receiveChargeBytes(maximumMessageSize: number = SQS_MAX_MESSAGE_BYTES): number {
+  const size =
+    Number.isFinite(maximumMessageSize) && maximumMessageSize > 0
+      ? Math.min(Math.ceil(maximumMessageSize), SQS_MAX_MESSAGE_BYTES)
+      : SQS_MAX_MESSAGE_BYTES;
+  return RECEIVE_FACTOR * size;
+}
+
+/** What a receive reserves per message while the queue's maximum message size is not known: `receiveChargeBytes()`. */
+export const RECEIVE_CHARGE_BYTES = receiveChargeBytes();
 
 /** What one held message costs besides its text: the SDK's objects, the consumer's entry, its abort signal. */
 export const HELD_OVERHEAD_BYTES = 4_096;
