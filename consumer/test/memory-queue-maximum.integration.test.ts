@@ -1,0 +1,106 @@
+// Receives are charged by the largest message the queue accepts (its MaximumMessageSize attribute, read
+// by the start-up check), not always by SQS's largest: under a small memory limit, a queue of messages up
+// to 262,144 bytes is read 10 messages per receive, a queue of messages up to 1 MiB fewer.
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
+import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../src/contract";
+import type { EmulatorApp } from "../local/emulator";
+import { buildFixtureBundle, killConsumers, spawnConsumer } from "./helpers/consumer-process";
+import { eventually, sendMessages } from "./helpers/queue";
+import { startTestBed } from "./helpers/test-bed";
+
+/** One ReceiveMessage the emulator served: the queue and the MaxNumberOfMessages it asked for. */
+interface Asked {
+  readonly queueUrl: string;
+  readonly maxNumberOfMessages: number;
+}
+
+/** An emulator hook recording every ReceiveMessage request's queue and MaxNumberOfMessages into `asked`. */
+function recordReceives(asked: Asked[]) {
+  return (app: EmulatorApp): void => {
+    app.addHook("preHandler", (request, _reply, done) => {
+      if (request.headers["x-amz-target"] === "AmazonSQS.ReceiveMessage") {
+        const body = (typeof request.body === "string" ? JSON.parse(request.body) : request.body) as {
+          QueueUrl: string;
+          MaxNumberOfMessages?: number;
+        };
+        asked.push({ queueUrl: body.QueueUrl, maxNumberOfMessages: body.MaxNumberOfMessages ?? 1 });
+      }
+      done();
+    });
+  };
+}
+
+/** The contract's heap for this memory limit: a budget that fits fewer than 10 receive charges of messages of 1 MiB. */
+const LIMIT_MiB = 128;
+
+describe("receives sized by the queue's MaximumMessageSize", () => {
+  after(killConsumers);
+
+  for (const { maximumMessageSize, asks } of [
+    // Queues created before 2025 (the old default and maximum): SQS quotas, "Message size".
+    { maximumMessageSize: 262_144, asks: "10, the most SQS allows," },
+    { maximumMessageSize: 1_048_576, asks: "fewer than 10" },
+  ]) {
+    test(
+      `a consumer with the heap of ${LIMIT_MiB} MiB on a queue whose MaximumMessageSize is ${maximumMessageSize} asks for ${asks} messages per receive`,
+      { timeout: 90_000 },
+      async () => {
+        const asked: Asked[] = [];
+        const bed = await startTestBed({ configure: recordReceives(asked) });
+        const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "large-message-consumer.ts"));
+        const { QueueUrl: queueUrl } = await bed.sqs.send(
+          new CreateQueueCommand({
+            QueueName: `maximum-${maximumMessageSize}-${process.pid}`,
+            Attributes: { MaximumMessageSize: String(maximumMessageSize), VisibilityTimeout: "30" },
+          }),
+        );
+        await sendMessages(
+          bed.sqs,
+          queueUrl!,
+          Array.from({ length: 200 }, (_, i) => JSON.stringify({ index: i, note: "x".repeat(160) })),
+        );
+        const consumer = spawnConsumer(bundle, {
+          ...bed.env,
+          QUEUE_URL: queueUrl!,
+          RECEIVE_LOOPS: "1",
+          WAIT_TIME_SECONDS: "1",
+          HANDLER_DELAY_MS: "5",
+          NODE_OPTIONS: nodeHeapOptions(nodeHeapForMemoryLimit(LIMIT_MiB)),
+        });
+        const ours = (): number[] => asked.filter((a) => a.queueUrl === queueUrl).map((a) => a.maxNumberOfMessages);
+        try {
+          const budget = await consumer.waitFor((l) => l.event === "memory", 15_000, "the memory budget line");
+          const atLargest = Number(budget.largestReceive);
+          assert.ok(atLargest < 10, `the budget fits ${atLargest} messages of SQS's largest size per receive`);
+          const largest = maximumMessageSize === 1_048_576 ? atLargest : 10;
+          await consumer.waitFor((l) => l.event === "queue", 15_000, "the queue check");
+          // Receives sent once the check has been seen are charged by the queue's maximum.
+          const from = ours().length + 1;
+          await eventually(() => ours().length >= from + 3, 30_000, "three receives after the queue check");
+          const later = ours().slice(from);
+          assert.deepEqual(
+            later,
+            later.map(() => largest),
+            `receives after the check asked for ${JSON.stringify(later)} messages`,
+          );
+          const changed = consumer.lines.filter((l) => l.event === "memory" && l.maximumMessageSize !== undefined);
+          if (largest === 10) {
+            assert.equal(changed.length, 1, "one line says the queue's maximum changed the largest receive");
+            assert.equal(changed[0]!.maximumMessageSize, maximumMessageSize);
+            assert.ok(Number(changed[0]!.largestReceive) >= 10);
+          } else {
+            assert.deepEqual(changed, [], "SQS's largest message is what was charged already: nothing to log");
+          }
+        } finally {
+          consumer.child.kill("SIGTERM");
+          const exited = await consumer.exited;
+          await bed.close();
+          assert.equal(exited.code, 0, consumer.stray.join("").slice(-800));
+        }
+      },
+    );
+  }
+});
