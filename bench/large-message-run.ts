@@ -97,7 +97,8 @@ async function runAtLimit(
   const handlerConcurrency = Math.max(1, largest.held);
   // Enough for every slot to fill and a few receives to wait for memory behind them.
   const messages = handlerConcurrency + 10;
-  const queue = await createRunQueue(ctx.setup, `bench-${key}`);
+  // Messages of SQS's largest size: the queue must accept them (MaximumMessageSize 1,048,576).
+  const queue = await createRunQueue(ctx.setup, `bench-${key}`, SQS_MAX_MESSAGE_BYTES);
   const limit = createMemoryLimit(`bench-${key}`, limitMiB);
   try {
     await preloadLargest(ctx, queue.queueUrl, messages);

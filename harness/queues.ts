@@ -16,9 +16,24 @@ const MAX_RECEIVE_COUNT = 5;
 /** GetQueueAttributes gets this long before the reading counts as failed (KEDA's HTTP client has a deadline too). */
 const READ_TIMEOUT_MS = 5_000;
 
-/** A queue and its DLQ configured as the Pulumi program configures them for default settings. */
-export function createRunQueue(sqs: SQSClient, name: string): Promise<QueuePair> {
-  return createQueueWithDlq(sqs, name, DEFAULT_TUNABLES, MAX_RECEIVE_COUNT);
+/**
+ * The MaximumMessageSize of a queue of `messageBody` messages (about 200 bytes): 262,144 bytes, what
+ * queues created before 2025 have (the old default and maximum; SQS Developer Guide, message quotas).
+ * The consumer charges each message a receive asks for by it (consumer/src/memory.ts).
+ */
+export const SMALL_MESSAGE_QUEUE_MAXIMUM_BYTES = 262_144;
+
+/**
+ * A queue and its DLQ configured as the Pulumi program configures them for default settings, the queue
+ * accepting messages up to `maximumMessageSize` bytes (its MaximumMessageSize attribute; default
+ * SMALL_MESSAGE_QUEUE_MAXIMUM_BYTES, for `messageBody` messages; 1,048,576 for messages of SQS's largest size).
+ */
+export function createRunQueue(
+  sqs: SQSClient,
+  name: string,
+  maximumMessageSize: number = SMALL_MESSAGE_QUEUE_MAXIMUM_BYTES,
+): Promise<QueuePair> {
+  return createQueueWithDlq(sqs, name, DEFAULT_TUNABLES, MAX_RECEIVE_COUNT, false, maximumMessageSize);
 }
 
 /** A ~200-byte JSON body, like a small event. */

@@ -120,7 +120,9 @@ export interface QueuePair {
  * Creates a queue and its DLQ the way the Pulumi program does: visibility timeout derived from the
  * handler timeout, long polling at the consumer's wait time, redrive after `maxReceiveCount` receives.
  * With `fifo`, both are FIFO queues (names end in `.fifo`, as SQS requires) with content-based
- * deduplication, so a sender may leave out deduplication ids.
+ * deduplication, so a sender may leave out deduplication ids. `maximumMessageSize`, bytes, sets the
+ * queue's MaximumMessageSize attribute (1,024 to 1,048,576; SQS API Reference, CreateQueue); left out,
+ * the queue gets the emulator's default, SQS's largest (1 MiB).
  */
 export async function createQueueWithDlq(
   sqs: SQSClient,
@@ -128,6 +130,7 @@ export async function createQueueWithDlq(
   tunables: Pick<Tunables, "handlerTimeoutSeconds" | "waitTimeSeconds">,
   maxReceiveCount: number,
   fifo = false,
+  maximumMessageSize?: number,
 ): Promise<QueuePair> {
   const suffix = fifo ? ".fifo" : "";
   const type = fifo ? { FifoQueue: "true", ContentBasedDeduplication: "true" } : {};
@@ -143,6 +146,7 @@ export async function createQueueWithDlq(
       QueueName: `${name}${suffix}`,
       Attributes: {
         ...type,
+        ...(maximumMessageSize === undefined ? {} : { MaximumMessageSize: String(maximumMessageSize) }),
         VisibilityTimeout: String(queueVisibilityTimeoutSeconds(tunables)),
         ReceiveMessageWaitTimeSeconds: String(tunables.waitTimeSeconds),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
