@@ -29,7 +29,7 @@ export interface Ledger {
   readonly redeliveredAfterKill: readonly number[];
   /** Indices handled more than once with no kill to explain it: a fault. */
   readonly duplicates: readonly { readonly index: number; readonly handlings: readonly Handling[] }[];
-  /** Messages pods gave back to the queue at shutdown (unfinished, or received as shutdown began). */
+  /** Messages whose visibility pods changed at shutdown so SQS delivers them again (unfinished, or received as shutdown began). */
   readonly visibilityChangedAtShutdown: number;
 }
 
