@@ -29,20 +29,20 @@ export interface Ledger {
   readonly redeliveredAfterKill: readonly number[];
   /** Indices handled more than once with no kill to explain it: a fault. */
   readonly duplicates: readonly { readonly index: number; readonly handlings: readonly Handling[] }[];
-  /** Messages pods gave back to the queue at shutdown (unfinished, or received as shutdown began). */
-  readonly releasedAtShutdown: number;
+  /** Messages whose visibility pods changed at shutdown so SQS delivers them again (unfinished, or received as shutdown began). */
+  readonly visibilityChangedAtShutdown: number;
 }
 
 /** Reads every pod's log and accounts for burst indices 0 .. messages-1. */
 export function readLedger(pods: readonly PodRecord[], messages: number): Ledger {
   const byIndex = new Map<number, Handling[]>();
   let handled = 0;
-  let releasedAtShutdown = 0;
+  let visibilityChangedAtShutdown = 0;
   for (const pod of pods) {
     for (const text of readFileSync(pod.logFile, "utf8").split("\n")) {
       if (!text.startsWith("{")) continue;
       const line = JSON.parse(text) as LogLine;
-      if (line.event === "stopped") releasedAtShutdown += line.visibilityChanged ?? 0;
+      if (line.event === "stopped") visibilityChangedAtShutdown += line.visibilityChanged ?? 0;
       if (line.event !== "message" || line.body === undefined) continue;
       const index = (JSON.parse(line.body) as { index: number }).index;
       handled++;
@@ -67,5 +67,5 @@ export function readLedger(pods: readonly PodRecord[], messages: number): Ledger
     if (explained) redeliveredAfterKill.push(index);
     else duplicates.push({ index, handlings: ordered });
   }
-  return { handled, lost, redeliveredAfterKill, duplicates, releasedAtShutdown };
+  return { handled, lost, redeliveredAfterKill, duplicates, visibilityChangedAtShutdown };
 }

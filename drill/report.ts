@@ -116,7 +116,7 @@ export function renderDrillReport(
   for (const run of runs) {
     lines.push(
       `${run.label}: drained in ${run.drainSeconds.toFixed(1)} s (burst loaded in ${run.loadSeconds.toFixed(1)} s before time 0), peak ${run.peakReplicas} pods, ${run.pods.length} pods started, ` +
-        `${run.ledger.releasedAtShutdown} messages given back at shutdown, ${run.readFailures} failed queue readings`,
+        `${run.ledger.visibilityChangedAtShutdown} messages whose visibility shutdown changed, ${run.readFailures} failed queue readings`,
     );
   }
   const [autoscaled, fixed] = [

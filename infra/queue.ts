@@ -100,6 +100,8 @@ export class ConsumerQueue extends pulumi.ComponentResource {
         name: this.deadLetterQueueName,
         ...(fifo ? { fifoQueue: true } : {}),
         sqsManagedSseEnabled: true,
+        // As large as the queue's: a message the queue accepted must fit where the redrive moves it.
+        maxMessageSize: config.maxMessageSizeBytes,
         messageRetentionSeconds: config.dlqMessageRetentionSeconds,
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
         tags: args.tags,
@@ -114,6 +116,7 @@ export class ConsumerQueue extends pulumi.ComponentResource {
         ...fifoQueueAttributes(this.fifo),
         sqsManagedSseEnabled: true,
         visibilityTimeoutSeconds: queueVisibilityTimeoutSeconds(args.tunables),
+        maxMessageSize: config.maxMessageSizeBytes,
         messageRetentionSeconds: config.messageRetentionSeconds,
         receiveWaitTimeSeconds: QUEUE_RECEIVE_WAIT_SECONDS,
         redrivePolicy: pulumi.jsonStringify({

@@ -72,6 +72,11 @@ describe("queue", () => {
     );
   });
 
+  it("both queues accept the same largest message, 256 KiB unless maxMessageSizeBytes says otherwise", () => {
+    // A message the queue accepted must fit in the dead-letter queue the redrive moves it to.
+    for (const q of [queue(), dlq()]) assert.equal(q.inputs.maxMessageSize, 262_144);
+  });
+
   it("keeps dead-lettered messages at least as long as the queue keeps messages (14 days by default)", () => {
     assert.equal(dlq().inputs.messageRetentionSeconds, 1_209_600);
     assert.ok((dlq().inputs.messageRetentionSeconds as number) >= (queue().inputs.messageRetentionSeconds as number));

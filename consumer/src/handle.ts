@@ -239,29 +239,28 @@ function failureOf(error: unknown, entries: readonly InFlight[]): HandlerFailure
  */
 export class RunAbort {
   private controller: AbortController | undefined;
-  private reject: ((reason: unknown) => void) | undefined;
-  private abortReason: unknown;
-  private abortedFlag = false;
+  private reject: ((reason: Error) => void) | undefined;
+  /** Why the run was aborted; undefined until it is. */
+  private reason: Error | undefined;
 
   /** True once `abort` was called. */
   get aborted(): boolean {
-    return this.abortedFlag;
+    return this.reason !== undefined;
   }
 
   /** The handler's signal: aborted with the run's reason (a HandlerTimeoutError, or the shutdown error). */
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.abortedFlag) this.controller.abort(this.abortReason);
+      if (this.reason !== undefined) this.controller.abort(this.reason);
     }
     return this.controller.signal;
   }
 
   /** Aborts the run with `reason`: the signal aborts, and `race` rejects with `reason`. Later calls do nothing. */
   abort(reason: Error): void {
-    if (this.abortedFlag) return;
-    this.abortedFlag = true;
-    this.abortReason = reason;
+    if (this.reason !== undefined) return;
+    this.reason = reason;
     this.controller?.abort(reason);
     this.reject?.(reason);
   }
@@ -272,7 +271,7 @@ export class RunAbort {
    */
   race<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.abortedFlag) reject(this.abortReason);
+      if (this.reason !== undefined) reject(this.reason);
       else this.reject = reject;
       promise.then(resolve, (error: unknown) =>
         reject(error instanceof Error ? error : new Error(`handler rejected with ${String(error)}`, { cause: error })),

@@ -44,6 +44,11 @@ describe("message groups", () => {
 });
 
 describe("message digests", () => {
+  test("the body digest is the MD5 of its UTF-8 bytes, astral characters included", () => {
+    // Python's hashlib.md5("héllo 株式会社 😀 𝄞".encode("utf-8")).hexdigest().
+    assert.equal(md5OfBody("héllo 株式会社 😀 𝄞"), "458a030fb6770960c871aebefcae257a");
+  });
+
   test("attribute digests match published reference values", () => {
     // The AWS SDK for Java's own samples (as used by YDB's SQS, ydb/core/ymq/actor/attributes_md5_ut.cpp).
     assert.equal(

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Capacity, type Reserver } from "../src/handle";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
+import { inFlightEntry, md5OfBody } from "../src/dispatch";
+import { HandlerTimeoutError } from "../src/errors";
+import { Capacity, Handling, type Reserver } from "../src/handle";
+import type { BatchHandlerContext, HandlerContext } from "../src/handler";
+import { testContext } from "./helpers/context";
 
 // Capacity's waits for a full batch are timers: they run on mocked time (`mock.timers.tick`), while
 // setImmediate, the turn a receive loop is served in, stays real.
@@ -148,8 +153,9 @@ test("property: random interleavings of reserve, release and waiting never lose 
       fc.integer({ min: 1, max: 12 }),
       fc.array(step, { maxLength: 40 }),
       fc.boolean(),
-      async (limit, steps, closeAtEnd) => {
-        const capacity = new Capacity(limit, FILL_WAIT_MS);
+      fc.boolean(),
+      async (limit, steps, closeAtEnd, heldFirst) => {
+        const capacity = new Capacity(limit, FILL_WAIT_MS, heldFirst);
         /** Slots each granted reservation still holds. */
         const holdings: number[] = [];
         const pending = new Set<number>();
@@ -226,7 +232,7 @@ test("property: random interleavings of reserve, release and waiting never lose 
         }
       },
     ),
-    { numRuns: 150 },
+    { numRuns: 300 },
   );
 });
 
@@ -266,4 +272,71 @@ test("a held message waiting for a slot gets it before a receive loop that gives
     capacity.release(slots);
   }
   assert.equal(next, 1, "the waiting reservation (a FIFO group's next message) starved behind the receive loop");
+});
+
+/** A Handling whose handler (message or batch) records its context and ends when the test says, with a 1 s hard limit. */
+function handlingOf(kind: "message" | "batch") {
+  const { ctx, stop } = testContext(
+    { send: () => Promise.reject(new Error("no SQS here")) },
+    { settings: { handlerTimeoutSeconds: 1 } },
+  );
+  const slots = new Capacity(10);
+  const contexts: (HandlerContext | BatchHandlerContext)[] = [];
+  const ends: (() => void)[] = [];
+  const handle = (context: HandlerContext | BatchHandlerContext) => {
+    contexts.push(context);
+    return new Promise<undefined>((resolve) => ends.push(() => resolve(undefined)));
+  };
+  const handling = new Handling(
+    ctx,
+    kind === "message"
+      ? { handleMessage: (_message, context) => handle(context) }
+      : { handleBatch: (_event, context) => handle(context) },
+    slots,
+  );
+  const entry = (id: string) => {
+    void slots.reserve(1);
+    const raw = { MessageId: id, ReceiptHandle: `h-${id}`, Body: id, MD5OfBody: md5OfBody(id) };
+    return inFlightEntry(raw, Date.now(), ROOT_CONTEXT, 30);
+  };
+  return { handling, entry, contexts, ends, stop };
+}
+
+test("a handler's signal carries the abort however late it is read: the hard limit's, shutdown's, a batch's", async () => {
+  const timedOut = handlingOf("message");
+  const run = timedOut.handling.run(timedOut.entry("m1"));
+  await nextTurn();
+  const [context] = timedOut.contexts;
+  assert.ok(context);
+  mock.timers.tick(1000);
+  assert.equal(context.signal.aborted, true, "read for the first time after the limit passed");
+  assert.ok(context.signal.reason instanceof HandlerTimeoutError);
+  timedOut.ends[0]!();
+  assert.equal((await run).failure?.reason, "timeout");
+  timedOut.stop();
+
+  const cut = handlingOf("message");
+  const entry = cut.entry("m2");
+  const cutRun = cut.handling.run(entry);
+  await nextTurn();
+  const copied = { ...cut.contexts[0]! };
+  assert.equal(copied.signal.aborted, false, "a copy of the context made while the run goes on holds its live signal");
+  // As shutdown does when its budget runs out (consumer.ts).
+  entry.cutOff = true;
+  entry.runAbort?.abort(new Error("shutdown budget exhausted"));
+  cut.handling.cutOff();
+  assert.equal(copied.signal.aborted, true, "shutdown cut the run off");
+  assert.match(String(copied.signal.reason), /shutdown budget exhausted/);
+  cut.ends[0]!();
+  assert.equal((await cutRun).failure?.reason, "shutdown");
+  cut.stop();
+
+  const batch = handlingOf("batch");
+  const batchRun = batch.handling.runBatch([batch.entry("b1"), batch.entry("b2")]);
+  await nextTurn();
+  mock.timers.tick(1000);
+  assert.ok(batch.contexts[0]!.signal.reason instanceof HandlerTimeoutError, "one signal for the whole batch");
+  batch.ends[0]!();
+  assert.equal((await batchRun).failure?.reason, "timeout");
+  batch.stop();
 });

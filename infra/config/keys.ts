@@ -468,6 +468,15 @@ export const QUEUE_KEYS = {
     unit: "receives",
     description: "Receives after which SQS moves a message to the dead-letter queue.",
   },
+  maxMessageSizeBytes: {
+    type: "integer",
+    default: 262_144,
+    min: 1_024,
+    max: 1_048_576,
+    unit: "bytes",
+    description:
+      "Largest message the queue and its dead-letter queue accept (SQS rejects larger sends; default 256 KiB, the AWS provider's). The consumer sizes its receives by it, so a smaller value lets a small memory limit receive more messages at once.",
+  },
   messageRetentionSeconds: {
     type: "integer",
     default: 345_600,

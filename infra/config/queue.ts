@@ -1,6 +1,6 @@
 /**
- * The queue concern (QUEUE_KEYS): type, deduplication and throughput mode, redrive and retention of the
- * queue and its dead-letter queue.
+ * The queue concern (QUEUE_KEYS): type, deduplication and throughput mode, redrive, largest message and
+ * retention of the queue and its dead-letter queue.
  *
  * A dead-letter retention shorter than the queue's is rejected here, at preview; the FIFO-only keys set on a
  * standard queue (SQS rejects ContentBasedDeduplication there) are rejected with every other key that would
@@ -19,6 +19,8 @@ export interface QueueConfig {
   /** FIFO only: deduplicationScope messageGroup and fifoThroughputLimit perMessageGroupId. */
   readonly highThroughput: boolean;
   readonly maxReceiveCount: number;
+  /** The largest message the queue and its dead-letter queue accept, bytes (MaximumMessageSize). */
+  readonly maxMessageSizeBytes: number;
   readonly messageRetentionSeconds: number;
   readonly dlqMessageRetentionSeconds: number;
 }
@@ -30,6 +32,7 @@ export function readQueue(input: ConfigInput, problems: SettingProblem[]): Queue
     contentBasedDeduplication,
     fifoHighThroughput,
     maxReceiveCount,
+    maxMessageSizeBytes,
     messageRetentionSeconds,
     dlqMessageRetentionSeconds,
   } = input.values;
@@ -39,6 +42,7 @@ export function readQueue(input: ConfigInput, problems: SettingProblem[]): Queue
     contentBasedDeduplication,
     highThroughput: fifoHighThroughput,
     maxReceiveCount,
+    maxMessageSizeBytes,
     messageRetentionSeconds,
     dlqMessageRetentionSeconds,
   };

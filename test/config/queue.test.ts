@@ -10,6 +10,7 @@ describe("parseStackConfig: the queue", () => {
       contentBasedDeduplication: false,
       highThroughput: true,
       maxReceiveCount: 5,
+      maxMessageSizeBytes: 262_144,
       messageRetentionSeconds: 345_600,
       dlqMessageRetentionSeconds: 1_209_600,
     });
@@ -24,6 +25,12 @@ describe("parseStackConfig: the queue", () => {
     assert.equal(queue.type, "fifo");
     assert.equal(queue.contentBasedDeduplication, true);
     assert.equal(queue.highThroughput, false);
+  });
+
+  it("takes SQS's range of MaximumMessageSize, 1 KiB to 1 MiB, and names the key outside it", () => {
+    assert.equal(valid({ [k("maxMessageSizeBytes")]: "1048576" }).queue.maxMessageSizeBytes, 1_048_576);
+    for (const bad of ["1023", "1048577"])
+      assert.ok(problems({ [k("maxMessageSizeBytes")]: bad }).has(k("maxMessageSizeBytes")), bad);
   });
 
   it("rejects an unknown type, naming the choices", () => {

@@ -29,6 +29,7 @@ describe("parseStackConfig", () => {
       contentBasedDeduplication: false,
       highThroughput: true,
       maxReceiveCount: 5,
+      maxMessageSizeBytes: 262_144,
       messageRetentionSeconds: 345_600,
       dlqMessageRetentionSeconds: 1_209_600,
     });

@@ -125,6 +125,7 @@ const CREATE: readonly Entry[] = [
       memoryRequestMiB: 256,
       memoryLimitMiB: 512,
       maxReceiveCount: 9,
+      maxMessageSizeBytes: 65_536,
       messageRetentionSeconds: 86_400,
       dlqMessageRetentionSeconds: 604_800,
       nodeMinCount: 2,
