@@ -18,6 +18,7 @@ describe("preview warnings", () => {
         consumer: { handlerTimeoutSeconds: 300, shutdownBudgetSeconds: 30, handlerConcurrency: 500 },
         memoryLimitMiB: 512,
         memoryRequestMiB: 256,
+        maxMessageSizeBytes: 1_048_576,
       }),
       await scenario("fitting", {
         consumer: { handlerTimeoutSeconds: 20, shutdownBudgetSeconds: 25, handlerConcurrency: 100 },
@@ -34,7 +35,7 @@ describe("preview warnings", () => {
     );
     assert.match(
       warnings[1]!,
-      /^sqs-eks-consumer:consumer\.handlerConcurrency: with bodies of 1 MiB, SQS's largest, the consumer holds at most \d+ messages at once.*memoryLimitMiB 512 MiB/,
+      /^sqs-eks-consumer:consumer\.handlerConcurrency: with bodies of 1 MiB, the largest the queue accepts \(sqs-eks-consumer:maxMessageSizeBytes 1048576\), the consumer holds at most \d+ messages at once.*memoryLimitMiB 512 MiB/,
     );
     assert.ok(
       risky!.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"),

@@ -159,7 +159,7 @@ export class Metrics {
     name: "sqs_consumer_memory_charged_bytes",
     help:
       "What the memory budget is charged now, by use: receiving (room reserved by receives in progress, for " +
-      "messages of SQS's largest size) and held (held messages, by their size).",
+      "messages of the largest size the queue accepts) and held (held messages, by their size).",
     labelNames: ["use"] as const,
     registers: [this.registry],
     collect: () => {

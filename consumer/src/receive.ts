@@ -93,7 +93,7 @@ export type OnReceived = (
 
 /**
  * The receive loops (RECEIVE_LOOPS of them, default 2): each reserves room in the memory budget for up
- * to MAX_MESSAGES messages of SQS's largest size (memory.ts), then as many free handler slots, and asks
+ * to MAX_MESSAGES messages of the largest size the queue accepts (memory.ts), then as many free handler slots, and asks
  * SQS for that many messages with a long poll of WAIT_TIME_SECONDS (SQS
  * Developer Guide, "Amazon SQS short and long polling"), and hands what came to `onReceived`. A failed
  * receive marks the consumer not ready and is retried after a backoff; the loops end only when

@@ -54,9 +54,24 @@ describe("settings that hurt in production", () => {
     assert.equal(warnings[0]!.key, "consumer.handlerConcurrency");
     assert.match(
       warnings[0]!.message,
-      /^with bodies of 1 MiB, SQS's largest, the consumer holds at most \d+ messages at once, within its memory budget of \d+ MiB \(for consumer\.memoryLimitMiB 128 MiB\)/,
+      /^with bodies of 1 MiB, the largest the queue accepts \(consumer\.maxMessageSizeBytes 1048576\), the consumer holds at most \d+ messages at once, within its memory budget of \d+ MiB \(for consumer\.memoryLimitMiB 128 MiB\)/,
     );
     assert.match(warnings[0]!.message, /nothing runs out of it/);
+  });
+
+  test("the queue's maximum message size sizes the memory warnings: messages of 256 KiB fit where 1 MiB ones do not", () => {
+    const at = (maximumMessageSize: number, memoryLimitMiB: number, handlerConcurrency: number) =>
+      settingsWarnings(
+        { ...fitting, memoryLimitMiB, maximumMessageSize, tunables: { ...fitting.tunables, handlerConcurrency } },
+        keyOf,
+      );
+    assert.deepEqual(at(262_144, 128, fitting.tunables.handlerConcurrency), []);
+    assert.deepEqual(at(262_144, 64, 1), [], "64 MiB holds a receive of one 256 KiB message");
+    const [warning] = at(262_144, 128, 1_000);
+    assert.match(
+      warning!.message,
+      /^with bodies of 256 KiB, the largest the queue accepts \(consumer\.maxMessageSizeBytes 262144\)/,
+    );
   });
 
   test("a memory limit whose budget cannot hold one receive of 1 MiB: may run out of memory", () => {

@@ -216,8 +216,14 @@ export function crossCheckWarnings(
   cluster: ClusterConfig,
 ): SettingWarning[] {
   const warnings = settingsWarnings(
-    { tunables, memoryLimitMiB: workload.memoryLimitMiB, maxReceiveCount: queue.maxReceiveCount },
-    (key) => (key === "memoryLimitMiB" ? input.key(key) : `${input.key(CONSUMER_KEY)}.${key}`),
+    {
+      tunables,
+      memoryLimitMiB: workload.memoryLimitMiB,
+      maxReceiveCount: queue.maxReceiveCount,
+      maximumMessageSize: queue.maxMessageSizeBytes,
+    },
+    (key) =>
+      key === "memoryLimitMiB" || key === "maxMessageSizeBytes" ? input.key(key) : `${input.key(CONSUMER_KEY)}.${key}`,
   );
   if (nodeGroupOf(cluster) !== undefined && instanceCapacity(input.values.nodeInstanceType) === undefined) {
     warnings.push({

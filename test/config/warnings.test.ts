@@ -19,6 +19,7 @@ describe("parseStackConfig: warnings about valid settings that hurt in productio
       [k("memoryLimitMiB")]: "192",
       [k("memoryRequestMiB")]: "128",
       [k("maxReceiveCount")]: "3",
+      [k("maxMessageSizeBytes")]: "1048576",
     });
     assert.deepEqual([...found.keys()], [k("consumer.handlerTimeoutSeconds"), k("consumer.handlerConcurrency")]);
     assert.match(
@@ -27,8 +28,16 @@ describe("parseStackConfig: warnings about valid settings that hurt in productio
     );
     assert.match(
       found.get(k("consumer.handlerConcurrency"))!,
-      /holds at most \d+ messages at once, within its memory budget of \d+ MiB \(for sqs-eks-consumer:memoryLimitMiB 192 MiB\): \d+ of the 200 handler slots/,
+      /^with bodies of 1 MiB, the largest the queue accepts \(sqs-eks-consumer:maxMessageSizeBytes 1048576\), the consumer holds at most \d+ messages at once, within its memory budget of \d+ MiB \(for sqs-eks-consumer:memoryLimitMiB 192 MiB\): \d+ of the 200 handler slots/,
     );
+  });
+
+  it("sizes the memory warning by the queue's maxMessageSizeBytes: 200 slots at 192 MiB fit messages of 256 KiB", () => {
+    const consumer = JSON.stringify({ handlerTimeoutSeconds: 20, handlerConcurrency: 200 });
+    const at = (size: string) =>
+      warnings({ [k("consumer")]: consumer, [k("memoryLimitMiB")]: "192", [k("maxMessageSizeBytes")]: size });
+    assert.deepEqual([...at("1048576").keys()], [k("consumer.handlerConcurrency")]);
+    assert.deepEqual([...at("262144").keys()], []);
   });
 
   it("a configuration within both bounds has none, and warnings never make a configuration invalid", () => {

@@ -47,6 +47,7 @@ export {
   heldChargeBytes,
   messageMemoryBudgetBytes,
   messagesOfLargestSize,
+  largestMessageBytes,
   receiveChargeBytes,
   type LargestMessages,
 } from "./message-memory";

@@ -35,11 +35,17 @@ const RECEIVE_FACTOR = 12;
  *   past SQS's largest, or not a positive number, is charged as SQS's largest.
  */
 export function receiveChargeBytes(maximumMessageSize: number = SQS_MAX_MESSAGE_BYTES): number {
-  const size =
-    Number.isFinite(maximumMessageSize) && maximumMessageSize > 0
-      ? Math.min(Math.ceil(maximumMessageSize), SQS_MAX_MESSAGE_BYTES)
-      : SQS_MAX_MESSAGE_BYTES;
-  return RECEIVE_FACTOR * size;
+  return RECEIVE_FACTOR * largestMessageBytes(maximumMessageSize);
+}
+
+/**
+ * The largest message a queue can hold, bytes: its `MaximumMessageSize`, capped at SQS's largest; SQS's
+ * largest for a value that is not a positive number.
+ */
+export function largestMessageBytes(maximumMessageSize: number = SQS_MAX_MESSAGE_BYTES): number {
+  return Number.isFinite(maximumMessageSize) && maximumMessageSize > 0
+    ? Math.min(Math.ceil(maximumMessageSize), SQS_MAX_MESSAGE_BYTES)
+    : SQS_MAX_MESSAGE_BYTES;
 }
 
 /** What a receive reserves per message while the queue's maximum message size is not known: `receiveChargeBytes()`. */
@@ -75,30 +81,36 @@ export function messageMemoryBudgetBytes(memoryLimitMiB: number): number {
   return Math.max(0, Math.floor((memoryLimitMiB * (1 - HEADROOM_SHARE) - BASELINE_MiB) * MiB));
 }
 
-/** What a memory limit allows with messages of SQS's largest size, by `messagesOfLargestSize`. */
+/** What a memory limit allows with messages of the largest size a queue holds, by `messagesOfLargestSize`. */
 export interface LargestMessages {
   /** The budget, MiB (rounded down). */
   readonly budgetMiB: number;
   /**
-   * The most messages of SQS's largest size held at once: a receive asks for one more while its charge
+   * The most messages of the largest size held at once: a receive asks for one more while its charge
    * fits beside those held.
    */
   readonly held: number;
-  /** The most messages of SQS's largest size one receive asks for while nothing is held. */
+  /** The most messages of the largest size one receive asks for while nothing is held. */
   readonly perReceive: number;
 }
 
 /**
- * How many messages of SQS's largest size (Latin-1 text) the consumer holds and receives at once under
- * a memory limit in MiB. `held` 0 means the budget cannot hold one receive of one such message: the
- * consumer still takes one at a time (it must make progress), and may run out of memory.
+ * How many messages of the largest size a queue holds (Latin-1 text) the consumer holds and receives at
+ * once under a memory limit in MiB. `maximumMessageSize` is the queue's MaximumMessageSize, bytes (see
+ * `largestMessageBytes`; default SQS's largest, 1 MiB). `held` 0 means the budget cannot hold one
+ * receive of one such message: the consumer still takes one at a time (it must make progress), and may
+ * run out of memory.
  */
-export function messagesOfLargestSize(memoryLimitMiB: number): LargestMessages {
+export function messagesOfLargestSize(
+  memoryLimitMiB: number,
+  maximumMessageSize: number = SQS_MAX_MESSAGE_BYTES,
+): LargestMessages {
   const budget = messageMemoryBudgetBytes(memoryLimitMiB);
-  const held = heldChargeBytes(SQS_MAX_MESSAGE_BYTES);
+  const receive = receiveChargeBytes(maximumMessageSize);
+  const held = heldChargeBytes(largestMessageBytes(maximumMessageSize));
   return {
     budgetMiB: Math.floor(budget / MiB),
-    held: budget < RECEIVE_CHARGE_BYTES ? 0 : Math.floor((budget - RECEIVE_CHARGE_BYTES) / held) + 1,
-    perReceive: Math.floor(budget / RECEIVE_CHARGE_BYTES),
+    held: budget < receive ? 0 : Math.floor((budget - receive) / held) + 1,
+    perReceive: Math.floor(budget / receive),
   };
 }

@@ -1,13 +1,10 @@
 import type { Tunables } from "../settings";
-import { SQS_MAX_MESSAGE_BYTES, messagesOfLargestSize } from "./message-memory";
+import { SQS_MAX_MESSAGE_BYTES, largestMessageBytes, messagesOfLargestSize } from "./message-memory";
 
 /**
  * Settings that are valid but hurt in production, found before deployment (`pulumi preview` prints
  * them as warnings). Pure: the same inputs give the same warnings, in the order below.
  */
-
-/** SQS's largest message, MiB. */
-const LARGEST_MIB = SQS_MAX_MESSAGE_BYTES / 1_048_576;
 
 /** What the warnings look at: the consumer's settings and the pod and queue that run them. */
 export interface DeploymentSettings {
@@ -17,6 +14,11 @@ export interface DeploymentSettings {
   readonly memoryLimitMiB: number;
   /** The queue's redrive maxReceiveCount. */
   readonly maxReceiveCount: number;
+  /**
+   * The queue's MaximumMessageSize, bytes: the largest message it accepts, which the consumer sizes its
+   * receives by (message-memory.ts). Default SQS's largest, 1 MiB.
+   */
+  readonly maximumMessageSize?: number;
 }
 
 /** One warning: the setting it is about (as the caller names it) and what it costs, with the numbers. */
@@ -31,16 +33,17 @@ export interface SettingWarning {
  *   handler is given at most `handlerConcurrency` messages per call (message handlers are not affected);
  * - `handlerTimeoutSeconds` above `shutdownBudgetSeconds`: a rollout, scale-in or node drain aborts a
  *   handler still running when the budget ends, and SQS counts that delivery toward `maxReceiveCount`;
- * - `memoryLimitMiB` too small for the consumer's memory budget to hold one receive of a message of
- *   SQS's largest size (contract/message-memory.ts): large messages may run the pod out of memory;
+ * - `memoryLimitMiB` too small for the consumer's memory budget to hold one receive of a message of the
+ *   largest size the queue accepts (contract/message-memory.ts): large messages may run the pod out of memory;
  * - else `handlerConcurrency` above the number of such messages the budget holds: the consumer does not
  *   fill every handler slot while large messages are in flight (it never exceeds the budget).
  *
- * `keyOf` names a tunable or `memoryLimitMiB` the way the caller's users set it (a stack config key).
+ * `keyOf` names a tunable, `memoryLimitMiB` or `maxMessageSizeBytes` the way the caller's users set it (a
+ * stack config key).
  */
 export function settingsWarnings(
   settings: DeploymentSettings,
-  keyOf: (key: keyof Tunables | "memoryLimitMiB") => string,
+  keyOf: (key: keyof Tunables | "memoryLimitMiB" | "maxMessageSizeBytes") => string,
 ): SettingWarning[] {
   const warnings: SettingWarning[] = [];
   const { handlerTimeoutSeconds, shutdownBudgetSeconds, handlerConcurrency, batchSize } = settings.tunables;
@@ -61,37 +64,47 @@ export function settingsWarnings(
     });
   }
   const { memoryLimitMiB } = settings;
-  const largest = messagesOfLargestSize(memoryLimitMiB);
+  const maximum = largestMessageBytes(settings.maximumMessageSize ?? SQS_MAX_MESSAGE_BYTES);
+  const largest = messagesOfLargestSize(memoryLimitMiB, maximum);
+  const size = `${describeBytes(maximum)}, the largest the queue accepts (${keyOf("maxMessageSizeBytes")} ${maximum})`;
   const budget = `its memory budget of ${largest.budgetMiB} MiB (for ${keyOf("memoryLimitMiB")} ${memoryLimitMiB} MiB)`;
   if (largest.held === 0) {
     warnings.push({
       key: keyOf("memoryLimitMiB"),
       message:
-        `${memoryLimitMiB} MiB leaves the consumer no room for a message of ${LARGEST_MIB} MiB, SQS's largest: ` +
+        `${memoryLimitMiB} MiB leaves the consumer no room for a message of ${size}: ` +
         `${budget} cannot hold one receive of one. It then takes one message at a time and may still run ` +
-        `out of memory on large messages. Raise the memory limit to at least ${smallestLimitHolding(1)} MiB, unless bodies are known to be small.`,
+        `out of memory on large messages. Raise the memory limit to at least ${smallestLimitHolding(1, maximum)} MiB, ` +
+        `or lower ${keyOf("maxMessageSizeBytes")} to what producers send.`,
     });
   } else if (handlerConcurrency > largest.held) {
     warnings.push({
       key: keyOf("handlerConcurrency"),
       message:
-        `with bodies of ${LARGEST_MIB} MiB, SQS's largest, the consumer holds at most ${largest.held} messages at once, ` +
+        `with bodies of ${size}, the consumer holds at most ${largest.held} messages at once, ` +
         `within ${budget}: ${handlerConcurrency - largest.held} of the ${handlerConcurrency} handler slots stay empty while ` +
         `such messages are in flight (receives wait for memory; nothing runs out of it). Fine if bodies are small; to handle ` +
-        `${handlerConcurrency} large messages at once raise the memory limit to at least ${smallestLimitHolding(handlerConcurrency)} MiB.`,
+        `${handlerConcurrency} large messages at once raise the memory limit to at least ${smallestLimitHolding(handlerConcurrency, maximum)} MiB.`,
     });
   }
   return warnings;
 }
 
-/** The smallest memory limit, MiB, whose budget holds `messages` messages of SQS's largest size at once. */
-function smallestLimitHolding(messages: number): number {
+/** "1 MiB", "256 KiB", or "1,500 bytes". */
+function describeBytes(bytes: number): string {
+  if (bytes % 1_048_576 === 0) return `${bytes / 1_048_576} MiB`;
+  if (bytes % 1_024 === 0) return `${bytes / 1_024} KiB`;
+  return `${bytes.toLocaleString("en-US")} bytes`;
+}
+
+/** The smallest memory limit, MiB, whose budget holds `messages` messages of `maximum` bytes at once. */
+function smallestLimitHolding(messages: number, maximum: number): number {
   let low = 1;
   let high = 1;
-  while (messagesOfLargestSize(high).held < messages) high *= 2;
+  while (messagesOfLargestSize(high, maximum).held < messages) high *= 2;
   while (low < high) {
     const mid = Math.floor((low + high) / 2);
-    if (messagesOfLargestSize(mid).held >= messages) high = mid;
+    if (messagesOfLargestSize(mid, maximum).held >= messages) high = mid;
     else low = mid + 1;
   }
   return low;
