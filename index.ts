@@ -128,6 +128,7 @@ const workload = new ConsumerWorkload("workload", {
   podAnnotations: identity.podAnnotations,
   image: consumerImage.imageReference,
   queueUrl: queue.url,
+  queueMaximumMessageSize: config.queue.maxMessageSizeBytes,
   region,
   tunables: config.tunables,
   workload: config.workload,

@@ -32,6 +32,15 @@ export const WORKLOAD_NAMES = {
   healthPort: "health",
 } as const;
 
+/**
+ * Pod template annotation carrying the queue's MaximumMessageSize, bytes (stack key `maxMessageSizeBytes`).
+ * The consumer reads the attribute once, at start-up, and charges its receives by it
+ * (consumer/src/memory.ts), so a change of the key must start new pods: with the annotation in the
+ * template, Kubernetes rolls the Deployment. The Deployment is updated after the queue (it waits for the
+ * Secret, which waits for the queue's URL), so the new pods read the new maximum.
+ */
+export const QUEUE_MAXIMUM_MESSAGE_SIZE_ANNOTATION = "sqs-eks-consumer/queue-maximum-message-size";
+
 /** The user and group of the distroless image's "nonroot" account. */
 export const CONSUMER_UID = 65532;
 
@@ -72,6 +81,8 @@ export interface ConsumerWorkloadArgs {
   readonly image: pulumi.Input<string>;
   /** URL of the queue to consume; stored in a Secret. */
   readonly queueUrl: pulumi.Input<string>;
+  /** The queue's MaximumMessageSize, bytes: in the pod template (QUEUE_MAXIMUM_MESSAGE_SIZE_ANNOTATION). */
+  readonly queueMaximumMessageSize: number;
   /** AWS region, passed as AWS_REGION. */
   readonly region: string;
   /** The consumer's validated tunables. */
@@ -132,7 +143,10 @@ export class ConsumerWorkload extends pulumi.ComponentResource {
           template: {
             metadata: {
               labels: args.labels,
-              ...(args.podAnnotations === undefined ? {} : { annotations: args.podAnnotations }),
+              annotations: {
+                ...args.podAnnotations,
+                [QUEUE_MAXIMUM_MESSAGE_SIZE_ANNOTATION]: String(args.queueMaximumMessageSize),
+              },
             },
             spec: {
               serviceAccountName: args.serviceAccountName,

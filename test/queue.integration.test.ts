@@ -26,14 +26,20 @@ const LONG_STACK = "bob-feature-branch-with-a-very-long-descriptive-name-for-the
 let standard: ProgramRun;
 let fifo: ProgramRun;
 let contentDedup: ProgramRun;
+let largest: ProgramRun;
 
 before(async () => {
-  [standard, fifo, contentDedup] = (await runPrograms([
+  [standard, fifo, contentDedup, largest] = (await runPrograms([
     await scenario("shared", { maxReceiveCount: 7, consumer: { handlerTimeoutSeconds: 300 } }),
     await scenario(LONG_STACK, { queueType: "fifo" }),
     await scenario("orders", { queueType: "fifo", contentBasedDeduplication: true, fifoHighThroughput: false }),
-  ])) as [ProgramRun, ProgramRun, ProgramRun];
-  for (const run of [standard, fifo, contentDedup]) assertSucceeded(run);
+    await scenario("shared", {
+      maxReceiveCount: 7,
+      consumer: { handlerTimeoutSeconds: 300 },
+      maxMessageSizeBytes: 1_048_576,
+    }),
+  ])) as [ProgramRun, ProgramRun, ProgramRun, ProgramRun];
+  for (const run of [standard, fifo, contentDedup, largest]) assertSucceeded(run);
 });
 
 describe("queue", () => {
@@ -75,6 +81,17 @@ describe("queue", () => {
   it("both queues accept the same largest message, 256 KiB unless maxMessageSizeBytes says otherwise", () => {
     // A message the queue accepted must fit in the dead-letter queue the redrive moves it to.
     for (const q of [queue(), dlq()]) assert.equal(q.inputs.maxMessageSize, 262_144);
+  });
+
+  it("a change of maxMessageSizeBytes updates both queues and rolls the consumer's pods", () => {
+    for (const name of ["queue-queue", "queue-dlq"])
+      assert.equal(named(largest, name).inputs.maxMessageSize, 1_048_576);
+    // The consumer reads MaximumMessageSize once, at start-up: only new pods charge receives by the new
+    // maximum. Kubernetes rolls a Deployment out when, and only when, its pod template (.spec.template)
+    // changes (Kubernetes docs, Concepts > Workloads > Deployments, "Updating a Deployment").
+    const template = (run: ProgramRun) =>
+      (oneOfType(run, "kubernetes:apps/v1:Deployment").inputs.spec as { template: unknown }).template;
+    assert.notDeepEqual(template(largest), template(standard));
   });
 
   it("keeps dead-lettered messages at least as long as the queue keeps messages (14 days by default)", () => {
