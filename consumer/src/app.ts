@@ -118,6 +118,13 @@ export async function startConsumer({
     `consuming ${queueUrl} (${queueType} queue, ${handlerForm} handler)`,
   );
   logMemoryBudget(logger, limit, memory);
+  memory.onLargerThanMaximum = (textBytes, maximumMessageSize) =>
+    logger.warn(
+      { ...memoryFields(limit, memory), maximumMessageSize, textBytes },
+      `a message takes ${textBytes} bytes, more than the queue's MaximumMessageSize of ${maximumMessageSize} bytes ` +
+        "(sent before the maximum was lowered, after it was raised, or text of two bytes per character): receives " +
+        `are charged by SQS's largest message from now on and ask for at most ${memory.largestReceive} messages at once`,
+    );
   logProxy(logger, parsedProxy.value);
   if (sqs.config.md5 !== false) {
     logger.warn(
@@ -533,9 +540,10 @@ interface QueueInfo {
   /** The FifoQueue attribute is "true" (SQS leaves it out for standard queues). */
   readonly fifo: boolean;
   /**
-   * The MaximumMessageSize attribute, bytes: no message on the queue is larger (SQS API Reference,
-   * SetQueueAttributes:
-   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
+   * The MaximumMessageSize attribute, bytes: SQS rejects a larger message when it is sent (SQS API
+   * Reference, SetQueueAttributes:
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html);
+   * messages sent before it was lowered may be larger.
    */
   readonly maximumMessageSize?: number;
 }

@@ -4,7 +4,9 @@ import { getHeapStatistics } from "node:v8";
 import {
   HEAP_SHARE_OF_MEMORY_LIMIT,
   RECEIVE_CHARGE_BYTES,
+  SQS_MAX_MESSAGE_BYTES,
   heldChargeBytes,
+  largestMessageBytes,
   messageMemoryBudgetBytes,
   receiveChargeBytes,
 } from "./contract";
@@ -88,6 +90,11 @@ export class MessageMemory {
   private heldBytes = 0;
   private readonly waiters: Waiter[] = [];
   private charge: number;
+  /**
+   * The queue's maximum message size, bytes, receives are charged by (`largestMessageBytes`), while it is
+   * below SQS's largest message; undefined while they are charged by SQS's largest.
+   */
+  private lowered: number | undefined;
 
   /**
    * @param budgetBytes what receives and held messages may be charged at once
@@ -107,14 +114,23 @@ export class MessageMemory {
   }
 
   /**
-   * Charges receives from now on by the queue's `MaximumMessageSize` attribute, bytes (no message on the
-   * queue is larger; contract/message-memory.ts `receiveChargeBytes`). Receives already reserved keep
-   * what they took until released; receives waiting for room are granted by the new charge at once.
+   * Charges receives from now on by the queue's `MaximumMessageSize` attribute, bytes (SQS rejects a
+   * larger message when it is sent; contract/message-memory.ts `receiveChargeBytes`), until a held message
+   * turns out larger (see `hold`). Receives already reserved keep what they took until released; receives
+   * waiting for room are granted by the new charge at once.
    */
   useMaximumMessageSize(maximumMessageSize: number): void {
     this.charge = receiveChargeBytes(maximumMessageSize);
+    const largest = largestMessageBytes(maximumMessageSize);
+    this.lowered = largest < SQS_MAX_MESSAGE_BYTES ? largest : undefined;
     this.grant();
   }
+
+  /**
+   * Called once when a held message's text is larger than the queue's maximum the receives are charged
+   * by (see `hold`), with its bytes and that maximum.
+   */
+  onLargerThanMaximum: ((textBytes: number, maximumMessageSize: number) => void) | undefined;
 
   /** The budget for a memory limit (contract/message-memory.ts). */
   static forLimit(limit: MemoryLimit): MessageMemory {
@@ -195,8 +211,20 @@ export class MessageMemory {
     this.grant();
   }
 
-  /** Charges a held message, by its text bytes (`messageTextBytes`); returns the charge to release later. */
+  /**
+   * Charges a held message, by its text bytes (`messageTextBytes`); returns the charge to release later.
+   * A text larger than the queue's maximum the receives are charged by means that maximum does not
+   * bound what the queue holds: messages sent before it was lowered stay on the queue (SQS checks the
+   * size when a message is sent), one raised after start-up is not seen, and two-byte text takes up
+   * to twice its size in the heap. Receives are then charged by SQS's largest message from now on.
+   */
   hold(textBytes: number): number {
+    if (this.lowered !== undefined && textBytes > this.lowered) {
+      const maximum = this.lowered;
+      this.charge = RECEIVE_CHARGE_BYTES;
+      this.lowered = undefined;
+      this.onLargerThanMaximum?.(textBytes, maximum);
+    }
     const charge = heldChargeBytes(textBytes);
     this.heldBytes += charge;
     return charge;

@@ -102,6 +102,24 @@ describe("the memory budget", () => {
     assert.equal(memory.reserved, 0);
   });
 
+  test("a held message larger than the queue's maximum sends the receive charge back to SQS's largest message", async () => {
+    // SQS checks MaximumMessageSize when a message is sent (API Reference, SetQueueAttributes): messages
+    // sent before the maximum was lowered stay on the queue as they are.
+    const memory = MessageMemory.forLimit({ bytes: 128 * MiB, source: "cgroup" });
+    const seen: Array<[number, number]> = [];
+    memory.onLargerThanMaximum = (textBytes, maximum) => seen.push([textBytes, maximum]);
+    memory.useMaximumMessageSize(262_144);
+    memory.release(memory.hold(262_144));
+    assert.equal(memory.largestReceive, 20, "a message of the queue's maximum is what the charge allows for");
+    const charge = memory.hold(1_048_576);
+    assert.deepEqual(seen, [[1_048_576, 262_144]]);
+    assert.equal(memory.receiveChargeBytes, RECEIVE_CHARGE_BYTES);
+    memory.release(charge);
+    assert.equal(await memory.reserveReceive(10, never), 5, "receives are charged as for messages of 1 MiB again");
+    memory.release(memory.hold(1_048_576));
+    assert.equal(seen.length, 1, "said once");
+  });
+
   test("the receive charge follows the queue's maximum up to SQS's largest message, never past it", () => {
     assert.equal(receiveChargeBytes(1_024) * 1_024, RECEIVE_CHARGE_BYTES, "the smallest maximum SQS allows");
     assert.equal(receiveChargeBytes(2 * MiB), RECEIVE_CHARGE_BYTES);
