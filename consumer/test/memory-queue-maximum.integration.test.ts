@@ -4,7 +4,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CreateQueueCommand } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, SendMessageCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { nodeHeapForMemoryLimit, nodeHeapOptions } from "../src/contract";
 import type { EmulatorApp } from "../local/emulator";
 import { buildFixtureBundle, killConsumers, spawnConsumer } from "./helpers/consumer-process";
@@ -103,4 +103,69 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
       },
     );
   }
+
+  test(
+    "messages sent before the queue's maximum was lowered send receives back to the charge of SQS's largest message, with a warning",
+    { timeout: 90_000 },
+    async () => {
+      const asked: Asked[] = [];
+      const bed = await startTestBed({ configure: recordReceives(asked) });
+      const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "large-message-consumer.ts"));
+      const { QueueUrl: queueUrl } = await bed.sqs.send(
+        new CreateQueueCommand({
+          QueueName: `lowered-${process.pid}`,
+          Attributes: { MaximumMessageSize: "1048576", VisibilityTimeout: "30" },
+        }),
+      );
+      // Sent while the queue accepts 1 MiB, visible only once the consumer has read the lowered maximum.
+      for (let i = 0; i < 8; i++)
+        await bed.sqs.send(
+          new SendMessageCommand({ QueueUrl: queueUrl!, MessageBody: "x".repeat(600_000), DelaySeconds: 8 }),
+        );
+      // SQS checks MaximumMessageSize when a message is sent: lowering it leaves these on the queue.
+      await bed.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: queueUrl!, Attributes: { MaximumMessageSize: "262144" } }),
+      );
+      const consumer = spawnConsumer(bundle, {
+        ...bed.env,
+        QUEUE_URL: queueUrl!,
+        RECEIVE_LOOPS: "1",
+        WAIT_TIME_SECONDS: "1",
+        HANDLER_DELAY_MS: "500",
+        NODE_OPTIONS: nodeHeapOptions(nodeHeapForMemoryLimit(LIMIT_MiB)),
+      });
+      const ours = (): number[] => asked.filter((a) => a.queueUrl === queueUrl).map((a) => a.maxNumberOfMessages);
+      try {
+        const atLargest = Number(
+          (await consumer.waitFor((l) => l.event === "memory", 15_000, "the memory budget line")).largestReceive,
+        );
+        const lowered = await consumer.waitFor(
+          (l) => l.event === "memory" && l.maximumMessageSize === 262_144 && l.textBytes === undefined,
+          15_000,
+          "the line of the lowered maximum",
+        );
+        assert.ok(Number(lowered.largestReceive) >= 10);
+        const warned = await consumer.waitFor(
+          (l) => l.event === "memory" && l.textBytes !== undefined,
+          30_000,
+          "the warning of a message larger than the maximum",
+        );
+        assert.equal(warned.level, "warn");
+        assert.equal(warned.maximumMessageSize, 262_144);
+        assert.ok(Number(warned.textBytes) >= 600_000);
+        const from = ours().length;
+        await eventually(() => ours().length >= from + 3, 30_000, "three receives after the warning");
+        const later = ours().slice(from);
+        assert.ok(
+          later.every((n) => n <= atLargest),
+          `receives after the warning asked for ${JSON.stringify(later)}, at most ${atLargest}`,
+        );
+      } finally {
+        consumer.child.kill("SIGTERM");
+        const exited = await consumer.exited;
+        await bed.close();
+        assert.equal(exited.code, 0, consumer.stray.join("").slice(-800));
+      }
+    },
+  );
 });
