@@ -279,7 +279,10 @@ function memoryFields(limit: MemoryLimit, memory: MessageMemory) {
   };
 }
 
-/** Logs the memory budget and what it allows; warns when it cannot hold one receive of SQS's largest message. */
+/**
+ * Logs the memory budget and what it allows; warns when it cannot hold one receive of SQS's largest message,
+ * what receives are charged by until the start-up check reads the queue's MaximumMessageSize.
+ */
 function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemory): void {
   const fields = memoryFields(limit, memory);
   const of = limit.source === "cgroup" ? "the container's memory limit" : "the limit Node's heap is sized for";
@@ -287,7 +290,8 @@ function logMemoryBudget(logger: Logger, limit: MemoryLimit, memory: MessageMemo
     logger.warn(
       fields,
       `memory budget ${fields.budgetMiB} MiB of ${of} (${fields.limitMiB} MiB) is too small for one message of SQS's ` +
-        "largest size (1 MiB): messages are received one at a time, and large ones may still run out of memory; raise the memory limit",
+        "largest size (1 MiB): until the queue's MaximumMessageSize is read (and for good if it is 1 MiB) messages are " +
+        "received one at a time, and large ones may still run out of memory; raise the memory limit",
     );
     return;
   }
