@@ -17,8 +17,9 @@ const MAX_RECEIVE_COUNT = 5;
 const READ_TIMEOUT_MS = 5_000;
 
 /**
- * The MaximumMessageSize of a queue of `messageBody` messages (about 200 bytes): 262,144 bytes, what
- * queues created before 2025 have (the old default and maximum; SQS Developer Guide, message quotas).
+ * The MaximumMessageSize of a queue of `messageBody` messages (about 200 bytes): 262,144 bytes, the
+ * program's default `maxMessageSizeBytes` (the AWS provider's default, and SQS's largest before August
+ * 2025; SQS Developer Guide, message quotas).
  * The consumer charges each message a receive asks for by it (consumer/src/memory.ts).
  */
 export const SMALL_MESSAGE_QUEUE_MAXIMUM_BYTES = 262_144;
