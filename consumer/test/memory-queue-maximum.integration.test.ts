@@ -36,11 +36,40 @@ function recordReceives(asked: Asked[]) {
 /** The contract's heap for this memory limit: a budget that fits fewer than 10 receive charges of messages of 1 MiB. */
 const LIMIT_MiB = 128;
 
+type TestBed = Awaited<ReturnType<typeof startTestBed>>;
+
+/**
+ * The fixture consumer on `queueUrl` with the heap for LIMIT_MiB and one receive loop, each message held
+ * `handlerDelayMs`; `asks()` lists what its receives asked for so far, and `stop()` ends it and the bed,
+ * checking it exited 0.
+ */
+async function startConsumer(bed: TestBed, asked: readonly Asked[], queueUrl: string, handlerDelayMs: number) {
+  const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "slow-consumer.ts"));
+  const consumer = spawnConsumer(bundle, {
+    ...bed.env,
+    QUEUE_URL: queueUrl,
+    RECEIVE_LOOPS: "1",
+    WAIT_TIME_SECONDS: "1",
+    HANDLER_DELAY_MS: String(handlerDelayMs),
+    NODE_OPTIONS: nodeHeapOptions(nodeHeapForMemoryLimit(LIMIT_MiB)),
+  });
+  return {
+    consumer,
+    asks: (): number[] => asked.filter((a) => a.queueUrl === queueUrl).map((a) => a.maxNumberOfMessages),
+    stop: async (): Promise<void> => {
+      consumer.child.kill("SIGTERM");
+      const exited = await consumer.exited;
+      await bed.close();
+      assert.equal(exited.code, 0, consumer.stray.join("").slice(-800));
+    },
+  };
+}
+
 describe("receives sized by the queue's MaximumMessageSize", () => {
   after(killConsumers);
 
   for (const { maximumMessageSize, asks } of [
-    // Queues created before 2025 (the old default and maximum): SQS quotas, "Message size".
+    // The AWS provider's default, and SQS's largest before August 2025 (SQS quotas, "Message size").
     { maximumMessageSize: 262_144, asks: "10, the most SQS allows," },
     { maximumMessageSize: 1_048_576, asks: "fewer than 10" },
   ]) {
@@ -50,7 +79,6 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
       async () => {
         const asked: Asked[] = [];
         const bed = await startTestBed({ configure: recordReceives(asked) });
-        const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "large-message-consumer.ts"));
         const { QueueUrl: queueUrl } = await bed.sqs.send(
           new CreateQueueCommand({
             QueueName: `maximum-${maximumMessageSize}-${process.pid}`,
@@ -62,15 +90,7 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
           queueUrl!,
           Array.from({ length: 200 }, (_, i) => JSON.stringify({ index: i, note: "x".repeat(160) })),
         );
-        const consumer = spawnConsumer(bundle, {
-          ...bed.env,
-          QUEUE_URL: queueUrl!,
-          RECEIVE_LOOPS: "1",
-          WAIT_TIME_SECONDS: "1",
-          HANDLER_DELAY_MS: "5",
-          NODE_OPTIONS: nodeHeapOptions(nodeHeapForMemoryLimit(LIMIT_MiB)),
-        });
-        const ours = (): number[] => asked.filter((a) => a.queueUrl === queueUrl).map((a) => a.maxNumberOfMessages);
+        const { consumer, asks: ours, stop } = await startConsumer(bed, asked, queueUrl!, 5);
         try {
           const budget = await consumer.waitFor((l) => l.event === "memory", 15_000, "the memory budget line");
           const atLargest = Number(budget.largestReceive);
@@ -95,10 +115,7 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
             assert.deepEqual(changed, [], "SQS's largest message is what was charged already: nothing to log");
           }
         } finally {
-          consumer.child.kill("SIGTERM");
-          const exited = await consumer.exited;
-          await bed.close();
-          assert.equal(exited.code, 0, consumer.stray.join("").slice(-800));
+          await stop();
         }
       },
     );
@@ -110,7 +127,6 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
     async () => {
       const asked: Asked[] = [];
       const bed = await startTestBed({ configure: recordReceives(asked) });
-      const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "large-message-consumer.ts"));
       const { QueueUrl: queueUrl } = await bed.sqs.send(
         new CreateQueueCommand({
           QueueName: `lowered-${process.pid}`,
@@ -126,15 +142,7 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
       await bed.sqs.send(
         new SetQueueAttributesCommand({ QueueUrl: queueUrl!, Attributes: { MaximumMessageSize: "262144" } }),
       );
-      const consumer = spawnConsumer(bundle, {
-        ...bed.env,
-        QUEUE_URL: queueUrl!,
-        RECEIVE_LOOPS: "1",
-        WAIT_TIME_SECONDS: "1",
-        HANDLER_DELAY_MS: "500",
-        NODE_OPTIONS: nodeHeapOptions(nodeHeapForMemoryLimit(LIMIT_MiB)),
-      });
-      const ours = (): number[] => asked.filter((a) => a.queueUrl === queueUrl).map((a) => a.maxNumberOfMessages);
+      const { consumer, asks: ours, stop } = await startConsumer(bed, asked, queueUrl!, 500);
       try {
         const atLargest = Number(
           (await consumer.waitFor((l) => l.event === "memory", 15_000, "the memory budget line")).largestReceive,
@@ -161,10 +169,7 @@ describe("receives sized by the queue's MaximumMessageSize", () => {
           `receives after the warning asked for ${JSON.stringify(later)}, at most ${atLargest}`,
         );
       } finally {
-        consumer.child.kill("SIGTERM");
-        const exited = await consumer.exited;
-        await bed.close();
-        assert.equal(exited.code, 0, consumer.stray.join("").slice(-800));
+        await stop();
       }
     },
   );

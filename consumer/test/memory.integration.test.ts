@@ -24,7 +24,7 @@ describe("memory bounded by bytes", () => {
     { timeout: 180_000 },
     async () => {
       const bed = await startTestBed();
-      const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "large-message-consumer.ts"));
+      const bundle = await buildFixtureBundle(join(__dirname, "fixtures", "slow-consumer.ts"));
       // SQS's largest message; one at a time, since a batch's payload is capped at the same size.
       const body = "x".repeat(SQS_MAX_MESSAGE_BYTES);
       for (let i = 0; i < MESSAGES; i++)
